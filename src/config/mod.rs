@@ -1,0 +1,219 @@
+//! Where triage's own files come from: the pattern and runbook files shipped
+//! inside the binary, the user's directories of them, and `triage.toml`.
+//!
+//! Owns reading those files (never log files: only `tail` opens those) and
+//! the checked TOML walk in [`table`]. Holds no parsed signatures or runbooks:
+//! `library` turns these files into them.
+
+pub mod table;
+
+use std::{
+    fs,
+    path::{Path, PathBuf},
+    sync::Arc,
+};
+
+use globset::{Glob, GlobMatcher};
+use jiff::tz::TimeZone;
+
+use crate::diag::{Diagnostic, SourceText};
+
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
+}
+
+/// Which kind of library file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// `patterns/*.toml`: failure signatures.
+    Patterns,
+    /// `runbooks/*.toml`: recovery steps.
+    Runbooks,
+}
+
+/// Where a library file comes from; a user's definition replaces a shipped
+/// one with the same id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Origin {
+    /// Embedded in the binary at build time.
+    Shipped,
+    /// Given with `--patterns` / `--runbooks`.
+    User,
+}
+
+/// One pattern or runbook file, read.
+#[derive(Debug, Clone)]
+pub struct LibraryFile {
+    /// Name and contents.
+    pub source: Arc<SourceText>,
+    /// Shipped or user.
+    pub origin: Origin,
+}
+
+/// The shipped files of a kind, then every `*.toml` in each user directory
+/// (sorted by name). A directory or file that cannot be read is reported and
+/// the others are still read.
+pub fn library_files(kind: Kind, user_dirs: &[PathBuf], diags: &mut Vec<Diagnostic>) -> Vec<LibraryFile> {
+    let shipped = match kind {
+        Kind::Patterns => embedded::PATTERNS,
+        Kind::Runbooks => embedded::RUNBOOKS,
+    };
+    let mut files: Vec<LibraryFile> = shipped
+        .iter()
+        .map(|(name, text)| LibraryFile {
+            source: SourceText::new(format!("{name} (built-in)"), *text),
+            origin: Origin::Shipped,
+        })
+        .collect();
+    for dir in user_dirs {
+        for path in toml_files(dir, diags) {
+            match fs::read_to_string(&path) {
+                Ok(text) => files.push(LibraryFile {
+                    source: SourceText::new(path.display().to_string(), text),
+                    origin: Origin::User,
+                }),
+                Err(err) => diags.push(Diagnostic::file(path.display().to_string(), format!("cannot read: {err}"))),
+            }
+        }
+    }
+    files
+}
+
+fn toml_files(dir: &Path, diags: &mut Vec<Diagnostic>) -> Vec<PathBuf> {
+    if dir.is_file() {
+        return vec![dir.to_path_buf()];
+    }
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(err) => {
+            diags.push(Diagnostic::file(
+                dir.display().to_string(),
+                format!("cannot read directory: {err}"),
+            ));
+            return Vec::new();
+        }
+    };
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "toml") && path.is_file())
+        .collect();
+    paths.sort();
+    paths
+}
+
+/// `triage.toml`: the sources a team follows and how to read them.
+#[derive(Debug, Default)]
+pub struct Config {
+    /// `[[source]]` tables in file order.
+    pub sources: Vec<SourceConfig>,
+}
+
+/// One `[[source]]` of `triage.toml`.
+#[derive(Debug)]
+pub struct SourceConfig {
+    /// A short name for messages.
+    pub name: String,
+    /// Paths or globs of the files.
+    pub paths: Vec<String>,
+    matchers: Vec<GlobMatcher>,
+    /// The zone of timestamps that carry none.
+    pub timezone: Option<TimeZone>,
+}
+
+impl Config {
+    /// Reads `triage.toml`: the file given, or `triage.toml` in the working
+    /// directory when it exists, or nothing.
+    pub fn load(explicit: Option<&Path>) -> Result<Config, Vec<Diagnostic>> {
+        let path = match explicit {
+            Some(path) => path.to_path_buf(),
+            None if Path::new("triage.toml").is_file() => PathBuf::from("triage.toml"),
+            None => return Ok(Config::default()),
+        };
+        let text = fs::read_to_string(&path)
+            .map_err(|err| vec![Diagnostic::file(path.display().to_string(), format!("cannot read: {err}"))])?;
+        let source = SourceText::new(path.display().to_string(), text);
+        let mut diags = Vec::new();
+        let config = Config::parse(&source, &mut diags);
+        if diags.is_empty() { Ok(config) } else { Err(diags) }
+    }
+
+    fn parse(source: &Arc<SourceText>, diags: &mut Vec<Diagnostic>) -> Config {
+        let mut config = Config::default();
+        let Some(doc) = table::parse(source, &source.text, diags) else {
+            return config;
+        };
+        let root = table::Table::root(source, &doc);
+        root.check_keys(&["source"], "triage.toml", diags);
+        let tables = root.field("source").map(|f| f.tables(diags)).unwrap_or_default();
+        for table in tables {
+            table.check_keys(&["name", "paths", "timezone"], "a [[source]]", diags);
+            let name = table
+                .required("name", "a [[source]]", diags)
+                .and_then(|f| f.str(diags))
+                .unwrap_or_default()
+                .to_owned();
+            let mut paths = Vec::new();
+            let mut matchers = Vec::new();
+            if let Some(list) = table.required("paths", "a [[source]]", diags).and_then(|f| f.strings(diags)) {
+                for (pattern, loc) in list {
+                    match Glob::new(&pattern) {
+                        Ok(glob) => matchers.push(glob.compile_matcher()),
+                        Err(err) => diags.push(loc.error(format!("bad glob: {}", err.kind()))),
+                    }
+                    paths.push(pattern);
+                }
+            }
+            let timezone = table.field("timezone").and_then(|field| {
+                let name = field.str(diags)?;
+                let zone = TimeZone::get(name);
+                if zone.is_err() {
+                    diags.push(field.loc.error(format!("unknown time zone `{name}`")));
+                }
+                zone.ok()
+            });
+            config.sources.push(SourceConfig {
+                name,
+                paths,
+                matchers,
+                timezone,
+            });
+        }
+        config
+    }
+
+    /// The first source whose paths match `path`.
+    pub fn source_for(&self, path: &Path) -> Option<&SourceConfig> {
+        self.sources
+            .iter()
+            .find(|source| source.matchers.iter().any(|m| m.is_match(path)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_library_is_embedded() {
+        let mut diags = Vec::new();
+        let files = library_files(Kind::Patterns, &[], &mut diags);
+        assert!(diags.is_empty());
+        assert!(!files.is_empty());
+        assert!(files.iter().all(|f| f.origin == Origin::Shipped));
+    }
+
+    #[test]
+    fn config_reads_sources_and_rejects_unknown_zone() {
+        let source = SourceText::new(
+            "triage.toml",
+            "[[source]]\nname = 'api'\npaths = ['/var/log/api/*.log']\ntimezone = 'Europe/Paris'\n\n[[source]]\nname = 'x'\npaths = []\ntimezone = 'Mars/Olympus'\n",
+        );
+        let mut diags = Vec::new();
+        let config = Config::parse(&source, &mut diags);
+        assert_eq!(config.sources.len(), 2);
+        assert!(config.source_for(Path::new("/var/log/api/a.log")).is_some_and(|s| s.name == "api"));
+        assert_eq!(diags.len(), 1);
+        assert!(diags[0].to_string().starts_with("triage.toml:9:12: unknown time zone"));
+    }
+}

@@ -1,0 +1,21 @@
+//! triage: an incident log analyzer and runbook assistant.
+//!
+//! Reads log files, recognises known failure signatures (`patterns/*.toml`),
+//! links each to a runbook of agreed recovery steps (`runbooks/*.toml`).
+//! The binary (`src/main.rs`) only parses arguments and calls [`run::run`].
+//! See `ARCHITECTURE.md` for what each module owns.
+
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod diag;
+pub mod library;
+pub mod model;
+pub mod output;
+pub mod parse;
+pub mod run;
+pub mod runbook;
+pub mod sanitize;
+pub mod scan;
+pub mod signature;
+pub mod tail;

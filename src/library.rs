@@ -1,0 +1,237 @@
+//! The signature and runbook library: the shipped files merged with the
+//! user's, checked as a whole.
+//!
+//! Owns the rules that span files: unique ids (a user's definition replaces a
+//! shipped one with the same id; two in the same layer are an error), every
+//! `runbook` reference resolves, every runbook parameter is captured by some
+//! signature that links to it, and every inline example passes. A broken
+//! definition is reported and left out; everything else still loads.
+
+use std::{collections::HashMap, path::PathBuf, sync::Arc};
+
+use crate::{
+    config::{self, Kind, LibraryFile, Origin, table},
+    diag::{Diagnostic, Loc},
+    model::Event,
+    parse,
+    runbook::Runbook,
+    signature::{Combine, Signature, matcher::Matcher},
+};
+
+/// Every signature and runbook in use.
+#[derive(Debug)]
+pub struct Library {
+    /// Signatures, shipped ones first, in file order.
+    pub signatures: Vec<Signature>,
+    /// Runbooks, in file order.
+    pub runbooks: Vec<Runbook>,
+    matcher: Matcher,
+}
+
+impl Library {
+    /// Loads the shipped library plus the user's directories. Problems are
+    /// returned next to what did load.
+    pub fn load(pattern_dirs: &[PathBuf], runbook_dirs: &[PathBuf]) -> (Library, Vec<Diagnostic>) {
+        let mut diags = Vec::new();
+        let pattern_files = config::library_files(Kind::Patterns, pattern_dirs, &mut diags);
+        let runbook_files = config::library_files(Kind::Runbooks, runbook_dirs, &mut diags);
+        let signatures = merge(
+            pattern_files.iter().flat_map(|f| read_patterns(f, &mut diags)).collect(),
+            "signature",
+            |s| (&s.id, s.origin, &s.loc),
+            &mut diags,
+        );
+        let runbooks = merge(
+            runbook_files.iter().filter_map(|f| read_runbook(f, &mut diags)).collect(),
+            "runbook",
+            |r| (&r.id, r.origin, &r.loc),
+            &mut diags,
+        );
+        check_links(&signatures, &runbooks, &mut diags);
+        let matcher = match Matcher::new(&signatures) {
+            Ok(matcher) => matcher,
+            Err(err) => {
+                diags.push(Diagnostic::file("library", format!("the signatures do not build together: {err}")));
+                Matcher::new(&[] as &[Signature]).expect("an empty set always builds")
+            }
+        };
+        let library = Library {
+            signatures,
+            runbooks,
+            matcher,
+        };
+        (library, diags)
+    }
+
+    /// The runbook with this id.
+    pub fn runbook(&self, id: &str) -> Option<&Runbook> {
+        self.runbooks.iter().find(|r| r.id == id)
+    }
+
+    /// The runbook a signature links to.
+    pub fn runbook_of(&self, signature: &Signature) -> Option<&Runbook> {
+        signature.runbook.as_ref().and_then(|(id, _)| self.runbook(id))
+    }
+
+    /// The combined matcher over all signatures.
+    pub fn matcher(&self) -> &Matcher {
+        &self.matcher
+    }
+
+    /// Runs every inline example; one diagnostic per failure, and one per
+    /// signature whose examples do not exercise it (no line that matches, no
+    /// line that does not, or an `any` alternative no example reaches).
+    pub fn run_examples(&self, time: &parse::TimeContext) -> Vec<Diagnostic> {
+        let mut diags = Vec::new();
+        for signature in &self.signatures {
+            let mut matched = vec![false; signature.rule.patterns.len()];
+            let (mut positives, mut negatives) = (0, 0);
+            for example in &signature.examples {
+                let source: Arc<str> = Arc::from(example.source.as_deref().unwrap_or("example"));
+                let event = example_event(&example.line, source, time);
+                let got = signature
+                    .admits(example.source.as_deref(), event.level)
+                    .then(|| signature.check_text(&event.text, |_| true))
+                    .flatten();
+                if example.expect_match {
+                    positives += 1;
+                    for (i, pattern) in signature.rule.patterns.iter().enumerate() {
+                        matched[i] |= pattern.regex.is_match(&event.text);
+                    }
+                }
+                if !example.expect_match {
+                    negatives += 1;
+                }
+                let problem = match (&got, example.expect_match) {
+                    (None, true) => Some(format!("example does not match signature `{}`", signature.id)),
+                    (Some(_), false) => Some(format!(
+                        "example matches signature `{}` but says `match = false`",
+                        signature.id
+                    )),
+                    (Some(captures), true) => example.captures.iter().find_map(|(name, want)| {
+                        match captures.iter().find(|(n, _)| n == name) {
+                            Some((_, got)) if got == want => None,
+                            Some((_, got)) => Some(format!("example captures {name} = \"{got}\", expected \"{want}\"")),
+                            None => Some(format!("example captures no `{name}`, expected \"{want}\"")),
+                        }
+                    }),
+                    (None, false) => None,
+                };
+                if let Some(problem) = problem {
+                    diags.push(example.loc.error(problem));
+                }
+            }
+            if positives == 0 || negatives == 0 {
+                diags.push(signature.loc.error(format!(
+                    "signature `{}` needs at least one matching and one non-matching example (has {positives} and {negatives})",
+                    signature.id
+                )));
+            } else if signature.rule.combine == Combine::Any {
+                for (pattern, hit) in signature.rule.patterns.iter().zip(&matched) {
+                    if !hit {
+                        diags.push(pattern.loc.error(format!(
+                            "no matching example of signature `{}` exercises this alternative",
+                            signature.id
+                        )));
+                    }
+                }
+            }
+        }
+        diags
+    }
+}
+
+fn example_event(line: &str, source: Arc<str>, time: &parse::TimeContext) -> Event {
+    let parser = parse::Parser::new(source, time.clone());
+    parser.event(crate::model::RawLine {
+        offset: 0,
+        line_no: 1,
+        bytes: line.as_bytes().to_vec(),
+        truncated: false,
+        partial: false,
+    })
+}
+
+fn read_patterns(file: &LibraryFile, diags: &mut Vec<Diagnostic>) -> Vec<Signature> {
+    let source = &file.source;
+    let Some(doc) = table::parse(source, &source.text, diags) else {
+        return Vec::new();
+    };
+    let root = table::Table::root(source, &doc);
+    root.check_keys(&["signature"], "a patterns file", diags);
+    root.field("signature")
+        .map(|f| f.tables(diags))
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|t| Signature::from_table(t, file.origin, diags))
+        .collect()
+}
+
+fn read_runbook(file: &LibraryFile, diags: &mut Vec<Diagnostic>) -> Option<Runbook> {
+    let source = &file.source;
+    let doc = table::parse(source, &source.text, diags)?;
+    Runbook::from_table(&table::Table::root(source, &doc), file.origin, diags)
+}
+
+/// Keeps one definition per id: a user's replaces a shipped one; two from
+/// the same layer are reported and the first is kept.
+fn merge<T>(
+    items: Vec<T>,
+    what: &str,
+    key: impl Fn(&T) -> (&String, Origin, &Loc),
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<T> {
+    let mut out: Vec<T> = Vec::with_capacity(items.len());
+    let mut index: HashMap<String, usize> = HashMap::new();
+    for item in items {
+        let (id, origin, loc) = key(&item);
+        match index.get(id) {
+            None => {
+                index.insert(id.clone(), out.len());
+                out.push(item);
+            }
+            Some(&i) => {
+                let (_, first_origin, first_loc) = key(&out[i]);
+                if first_origin < origin {
+                    tracing::info!(id = %id, at = %loc.position(), "user {what} replaces the built-in one");
+                    out[i] = item;
+                } else {
+                    let first = first_loc.position();
+                    diags.push(loc.error(format!("duplicate {what} id `{id}`; first defined at {first}")));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn check_links(signatures: &[Signature], runbooks: &[Runbook], diags: &mut Vec<Diagnostic>) {
+    for signature in signatures {
+        if let Some((id, loc)) = &signature.runbook
+            && !runbooks.iter().any(|r| &r.id == id)
+        {
+            diags.push(loc.error(format!("signature `{}` links to runbook `{id}`, which does not exist", signature.id)));
+        }
+    }
+    for runbook in runbooks {
+        let linked: Vec<&Signature> = signatures
+            .iter()
+            .filter(|s| s.runbook.as_ref().is_some_and(|(id, _)| *id == runbook.id))
+            .collect();
+        if linked.is_empty() {
+            continue;
+        }
+        for param in &runbook.params {
+            if !linked.iter().any(|s| s.capture_names().any(|c| c == param.capture)) {
+                let names: Vec<&str> = linked.iter().map(|s| s.id.as_str()).collect();
+                diags.push(param.loc.error(format!(
+                    "parameter `{}` takes capture `{}`, which no signature linking to runbook `{}` captures ({})",
+                    param.name,
+                    param.capture,
+                    runbook.id,
+                    names.join(", ")
+                )));
+            }
+        }
+    }
+}

@@ -1,0 +1,32 @@
+//! The `triage` binary: sets up logging, parses arguments, runs, and maps the
+//! outcome to an exit code. Everything else lives in the library.
+
+use std::{panic, process::ExitCode};
+
+use clap::Parser;
+use triage::{
+    cli::Cli,
+    run::{Exit, run},
+};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let filter = match cli.global.verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("TRIAGE_LOG").unwrap_or_else(|_| filter.into()),
+        )
+        .with_writer(std::io::stderr)
+        .without_time()
+        .init();
+    // A bug must not show a user a backtrace: one line, and exit status 2.
+    panic::set_hook(Box::new(|info| {
+        eprintln!("triage: internal error, please report it: {info}");
+    }));
+    let exit = panic::catch_unwind(|| run(cli)).unwrap_or(Exit::Error);
+    ExitCode::from(exit as u8)
+}

@@ -1,0 +1,225 @@
+//! Plain data that flows between the stages: raw lines, events, severities,
+//! levels and durations.
+//!
+//! This module depends on nothing else in the crate; every stage depends on
+//! it, never on each other. Types here carry data only: no I/O, no clocks.
+
+use std::{fmt, str::FromStr, sync::Arc, time::Duration};
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+/// One physical line as read from a source, before any parsing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawLine {
+    /// Byte offset of the line's first byte in the (decompressed) stream.
+    pub offset: u64,
+    /// 1-based line number in the stream.
+    pub line_no: u64,
+    /// The line without its terminator, at most the configured cap.
+    pub bytes: Vec<u8>,
+    /// The line was longer than the cap; `bytes` holds its first part.
+    pub truncated: bool,
+    /// The stream ended before a line terminator arrived.
+    pub partial: bool,
+}
+
+/// One log event: a line with what parsing found in it.
+#[derive(Debug, Clone)]
+pub struct Event {
+    /// Where the event was read from (a path, or `-` for stdin).
+    pub source: Arc<str>,
+    /// Byte offset of the event's first byte.
+    pub offset: u64,
+    /// 1-based line number of the event's first line.
+    pub line_no: u64,
+    /// The timestamp written at the start of the line, in UTC.
+    pub ts: Option<Timestamp>,
+    /// The level written near the start of the line.
+    pub level: Option<Level>,
+    /// The text, converted to UTF-8 (invalid bytes replaced by U+FFFD).
+    pub text: String,
+    /// The bytes were not valid UTF-8.
+    pub lossy: bool,
+    /// The line was cut at the line length cap.
+    pub truncated: bool,
+}
+
+/// How bad a signature's failure is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Worth knowing, not a problem.
+    Info,
+    /// An early warning.
+    Low,
+    /// Degraded, not yet an outage.
+    Medium,
+    /// An outage or about to become one; opens an incident.
+    High,
+    /// Data loss or a full outage.
+    Critical,
+}
+
+impl Severity {
+    /// Every severity, least severe first.
+    pub const ALL: [Severity; 5] = [
+        Severity::Info,
+        Severity::Low,
+        Severity::Medium,
+        Severity::High,
+        Severity::Critical,
+    ];
+
+    /// The name used in files and output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+impl FromStr for Severity {
+    type Err = ();
+
+    fn from_str(s: &str) -> Result<Self, ()> {
+        Severity::ALL
+            .into_iter()
+            .find(|severity| severity.as_str() == s)
+            .ok_or(())
+    }
+}
+
+/// The level a log line declares, least severe first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// TRACE.
+    Trace,
+    /// DEBUG (and PostgreSQL's DEBUG1..5).
+    Debug,
+    /// INFO, and PostgreSQL's LOG.
+    Info,
+    /// NOTICE.
+    Notice,
+    /// WARN, WARNING.
+    Warn,
+    /// ERROR, ERR.
+    Error,
+    /// CRITICAL, CRIT, ALERT.
+    Critical,
+    /// FATAL, PANIC, EMERG.
+    Fatal,
+}
+
+impl Level {
+    /// Every level, least severe first.
+    pub const ALL: [Level; 8] = [
+        Level::Trace,
+        Level::Debug,
+        Level::Info,
+        Level::Notice,
+        Level::Warn,
+        Level::Error,
+        Level::Critical,
+        Level::Fatal,
+    ];
+
+    /// The name used in files and output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Trace => "trace",
+            Level::Debug => "debug",
+            Level::Info => "info",
+            Level::Notice => "notice",
+            Level::Warn => "warn",
+            Level::Error => "error",
+            Level::Critical => "critical",
+            Level::Fatal => "fatal",
+        }
+    }
+
+    /// Reads a level word as log lines write it (`WARNING`, `err`, `LOG`, ...).
+    pub fn from_word(word: &str) -> Option<Level> {
+        let level = match word.to_ascii_uppercase().as_str() {
+            "TRACE" | "TRC" => Level::Trace,
+            "DEBUG" | "DBG" | "DEBUG1" | "DEBUG2" | "DEBUG3" | "DEBUG4" | "DEBUG5" => Level::Debug,
+            "INFO" | "INF" | "LOG" => Level::Info,
+            "NOTICE" => Level::Notice,
+            "WARN" | "WARNING" | "WRN" => Level::Warn,
+            "ERROR" | "ERR" => Level::Error,
+            "CRITICAL" | "CRIT" | "ALERT" => Level::Critical,
+            "FATAL" | "PANIC" | "EMERG" => Level::Fatal,
+            _ => return None,
+        };
+        Some(level)
+    }
+}
+
+impl fmt::Display for Level {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+/// Parses a duration written as an integer and a unit: `500ms`, `30s`, `2m`,
+/// `1h`, `7d`.
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    let split = text.find(|c: char| !c.is_ascii_digit())?;
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number.parse().ok()?;
+    let millis_per_unit = match unit {
+        "ms" => 1,
+        "s" => 1_000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        _ => return None,
+    };
+    number
+        .checked_mul(millis_per_unit)
+        .map(Duration::from_millis)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_with_units() {
+        assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
+        assert_eq!(parse_duration("1h"), Some(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("7d"), Some(Duration::from_secs(7 * 86400)));
+        assert_eq!(parse_duration("2"), None);
+        assert_eq!(parse_duration("m"), None);
+        assert_eq!(parse_duration("2 m"), None);
+        assert_eq!(parse_duration("99999999999999999999d"), None);
+    }
+
+    #[test]
+    fn level_words_map_to_levels() {
+        assert_eq!(Level::from_word("WARNING"), Some(Level::Warn));
+        assert_eq!(Level::from_word("err"), Some(Level::Error));
+        assert_eq!(Level::from_word("LOG"), Some(Level::Info));
+        assert_eq!(Level::from_word("PANIC"), Some(Level::Fatal));
+        assert_eq!(Level::from_word("hello"), None);
+    }
+
+    #[test]
+    fn severities_order_and_parse() {
+        assert!(Severity::Critical > Severity::High);
+        assert_eq!("medium".parse(), Ok(Severity::Medium));
+        assert_eq!("urgent".parse::<Severity>(), Err(()));
+    }
+}

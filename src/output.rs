@@ -1,0 +1,214 @@
+//! How alerts, summaries and runbooks are written: text for people (log text
+//! sanitised, severity coloured on a terminal) and JSON lines for programs.
+//!
+//! Writes only to the writer it is given; never decides exit codes.
+
+use std::io::{self, Write};
+
+use jiff::Timestamp;
+use serde_json::{Map, Value, json};
+
+use crate::{
+    library::Library,
+    runbook::{CommandLine, Runbook},
+    sanitize::for_terminal,
+    scan::{Found, Tally},
+    signature::{Captures, Signature},
+    model::Severity,
+};
+
+/// Text styling: ANSI colours on a terminal, nothing otherwise.
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    /// Whether to emit colours.
+    pub color: bool,
+}
+
+impl Style {
+    fn paint(self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
+    }
+
+    fn severity(self, severity: Severity) -> String {
+        let code = match severity {
+            Severity::Critical => "1;31",
+            Severity::High => "31",
+            Severity::Medium => "33",
+            Severity::Low => "36",
+            Severity::Info => "2",
+        };
+        self.paint(code, &format!("{:<8}", severity.as_str()))
+    }
+}
+
+fn ts_text(ts: Option<Timestamp>) -> String {
+    ts.map_or_else(|| "-".to_owned(), |t| t.to_string())
+}
+
+fn captures_json(captures: &Captures) -> Value {
+    Value::Object(captures.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect::<Map<_, _>>())
+}
+
+/// One alert as a JSON object (design.md §3).
+pub fn alert_json(found: &Found<'_>) -> Value {
+    let signature = found.signature;
+    json!({
+        "signature": signature.id,
+        "severity": signature.severity,
+        "title": signature.title,
+        "runbook": signature.runbook.as_ref().map(|(id, _)| id),
+        "source": &*found.event.source,
+        "line_no": found.event.line_no,
+        "offset": found.event.offset,
+        "ts": found.event.ts.map(|t| t.to_string()),
+        "level": found.event.level,
+        "line": found.event.text,
+        "captures": captures_json(&found.captures),
+        "hits": found.alert.hits,
+        "suppressed": found.alert.suppressed,
+        "truncated": found.event.truncated,
+        "invalid_utf8": found.event.lossy,
+    })
+}
+
+/// Writes one alert as a JSON line.
+pub fn write_alert_json(out: &mut dyn Write, found: &Found<'_>) -> io::Result<()> {
+    serde_json::to_writer(&mut *out, &alert_json(found))?;
+    out.write_all(b"\n")
+}
+
+/// Writes one alert for people:
+///
+/// ```text
+/// critical pg-too-many-clients  PostgreSQL ran out of connection slots
+///   postgresql/postgresql.log:412  2026-11-21T03:04:10.123Z
+///   │ 2026-11-21 03:04:10.123 UTC [4242] FATAL:  sorry, too many clients already
+///   runbook: PostgreSQL connection exhaustion (pg-connections)
+/// ```
+pub fn write_alert_text(out: &mut dyn Write, found: &Found<'_>, library: &Library, style: Style) -> io::Result<()> {
+    let signature = found.signature;
+    let event = &found.event;
+    let mut notes = Vec::new();
+    if found.alert.hits > 1 {
+        notes.push(format!("{} hits", found.alert.hits));
+    }
+    if found.alert.suppressed > 0 {
+        notes.push(format!("{} suppressed since last alert", found.alert.suppressed));
+    }
+    if event.truncated {
+        notes.push("line truncated".to_owned());
+    }
+    let notes = if notes.is_empty() { String::new() } else { format!("  ({})", notes.join(", ")) };
+    writeln!(
+        out,
+        "{} {}  {}{notes}",
+        style.severity(signature.severity),
+        style.paint("1", &signature.id),
+        signature.title
+    )?;
+    writeln!(
+        out,
+        "  {}:{}  {}",
+        for_terminal(&event.source),
+        event.line_no,
+        ts_text(event.ts)
+    )?;
+    writeln!(out, "  │ {}", for_terminal(&event.text))?;
+    match (library.runbook_of(signature), &signature.runbook) {
+        (Some(runbook), _) => writeln!(out, "  runbook: {} ({})", runbook.title, runbook.id),
+        (None, Some((id, _))) => writeln!(out, "  runbook: {id} (not found)"),
+        (None, None) => writeln!(out, "  runbook: none"),
+    }
+}
+
+/// Writes a runbook's steps, with commands rendered from `captures` and
+/// shell-quoted.
+pub fn write_runbook(out: &mut dyn Write, runbook: &Runbook, captures: &Captures, style: Style) -> io::Result<()> {
+    writeln!(out, "  ┌ {} ({}){}", style.paint("1", &runbook.title), runbook.id, runbook.owner.as_ref().map_or(String::new(), |o| format!(" — owner: {o}")))?;
+    for line in textwrap(&runbook.summary, 76) {
+        writeln!(out, "  │ {line}")?;
+    }
+    for (n, step) in runbook.steps.iter().enumerate() {
+        writeln!(out, "  │ {}. [{}] {}", n + 1, step.kind.as_str(), step.title)?;
+        if !step.command.is_empty() {
+            let rendered = runbook.render(step, captures);
+            writeln!(out, "  │      $ {}", CommandLine(&rendered))?;
+        }
+        if let Some(expect) = &step.expect {
+            writeln!(out, "  │      expect: {expect}")?;
+        }
+    }
+    writeln!(out, "  └")
+}
+
+fn textwrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// Writes the per-signature summary of a scan: only signatures that matched,
+/// most severe first.
+pub fn write_summary(
+    out: &mut dyn Write,
+    tallies: Vec<(&Signature, &Tally)>,
+    json: bool,
+    style: Style,
+) -> io::Result<()> {
+    let mut rows: Vec<_> = tallies.into_iter().filter(|(_, t)| t.matches > 0).collect();
+    rows.sort_by(|(a, ta), (b, tb)| b.severity.cmp(&a.severity).then(ta.first.cmp(&tb.first)).then(a.id.cmp(&b.id)));
+    if json {
+        for (signature, tally) in rows {
+            let row = json!({
+                "signature": signature.id,
+                "severity": signature.severity,
+                "title": signature.title,
+                "matches": tally.matches,
+                "alerts": tally.alerts,
+                "first_seen": tally.first.map(|t| t.to_string()),
+                "last_seen": tally.last.map(|t| t.to_string()),
+            });
+            serde_json::to_writer(&mut *out, &row)?;
+            out.write_all(b"\n")?;
+        }
+        return Ok(());
+    }
+    if rows.is_empty() {
+        return writeln!(out, "no signature matched");
+    }
+    let width = rows.iter().map(|(s, _)| s.id.len()).max().unwrap_or(9).max(9);
+    writeln!(
+        out,
+        "{:<width$}  {:<8}  {:>7}  {:>6}  {:<24}  {:<24}",
+        "SIGNATURE", "SEVERITY", "MATCHES", "ALERTS", "FIRST SEEN", "LAST SEEN"
+    )?;
+    for (signature, tally) in rows {
+        writeln!(
+            out,
+            "{:<width$}  {}  {:>7}  {:>6}  {:<24}  {:<24}",
+            signature.id,
+            style.severity(signature.severity),
+            tally.matches,
+            tally.alerts,
+            ts_text(tally.first),
+            ts_text(tally.last)
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,219 @@
+//! Carries out a parsed command line and decides the exit code, in one place.
+//!
+//! Exit codes as grep: 0 something matched, 1 nothing did, 2 an error (the
+//! rest of the work is still done, then 2). `check`: 0 all valid, 1 not.
+//! Errors go to stderr as `triage: what: why`; a closed stdout (`| head`)
+//! is not an error.
+
+use std::{
+    collections::HashSet,
+    fs,
+    io::{self, IsTerminal, Write},
+    path::Path,
+};
+
+use jiff::{Timestamp, tz::TimeZone};
+
+use crate::{
+    cli::{Cli, Command, DemoArgs, ScanArgs},
+    config::Config,
+    demo,
+    diag::Diagnostic,
+    library::Library,
+    output::{self, Style},
+    parse::TimeContext,
+    scan::{Found, ScanError, Scanner},
+    tail::{read::Input, split::DEFAULT_MAX_LINE},
+};
+
+/// How the process ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Something matched; or all valid.
+    Found = 0,
+    /// Nothing matched; or something invalid (`check`).
+    NotFound = 1,
+    /// An error.
+    Error = 2,
+}
+
+/// Runs the command line.
+pub fn run(cli: Cli) -> Exit {
+    let global = &cli.global;
+    let result = match &cli.command {
+        Command::Check => Ok(check(&global.patterns, &global.runbooks)),
+        Command::Scan(args) => scan(&cli, args),
+        Command::Demo(args) => demo(&cli, args),
+    };
+    match result {
+        Ok(exit) => exit,
+        Err(err) if err.kind() == io::ErrorKind::BrokenPipe => Exit::Found,
+        Err(err) => {
+            eprintln!("triage: {err}");
+            Exit::Error
+        }
+    }
+}
+
+fn style() -> Style {
+    Style {
+        color: io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    }
+}
+
+fn report(diags: &[Diagnostic]) {
+    let mut stderr = io::stderr().lock();
+    for diag in diags {
+        let _ = writeln!(stderr, "{diag}\n");
+    }
+}
+
+/// Loads the library, reporting problems; `true` when there were any.
+fn load_library(cli: &Cli) -> (Library, bool) {
+    let (library, diags) = Library::load(&cli.global.patterns, &cli.global.runbooks);
+    report(&diags);
+    (library, !diags.is_empty())
+}
+
+fn check(pattern_dirs: &[std::path::PathBuf], runbook_dirs: &[std::path::PathBuf]) -> Exit {
+    let (library, mut diags) = Library::load(pattern_dirs, runbook_dirs);
+    diags.extend(library.run_examples(&TimeContext::new(TimeZone::UTC, Timestamp::now())));
+    report(&diags);
+    let examples: usize = library.signatures.iter().map(|s| s.examples.len()).sum();
+    let files: HashSet<&str> = library.signatures.iter().map(|s| s.loc.source.name.as_str()).collect();
+    println!(
+        "checked {} signatures in {} files, {} runbooks and {} examples: {}",
+        library.signatures.len(),
+        files.len(),
+        library.runbooks.len(),
+        examples,
+        match diags.len() {
+            0 => "all valid".to_owned(),
+            1 => "1 problem".to_owned(),
+            n => format!("{n} problems"),
+        }
+    );
+    if diags.is_empty() { Exit::Found } else { Exit::NotFound }
+}
+
+fn scan(cli: &Cli, args: &ScanArgs) -> io::Result<Exit> {
+    let zone = match &args.timezone {
+        Some(name) => TimeZone::get(name)
+            .map_err(|_| io::Error::other(format!("--timezone: unknown time zone `{name}`")))?,
+        None => TimeZone::system(),
+    };
+    let config = match Config::load(cli.global.config.as_deref()) {
+        Ok(config) => config,
+        Err(diags) => {
+            report(&diags);
+            return Ok(Exit::Error);
+        }
+    };
+    let (library, mut failed) = load_library(cli);
+    let mut scanner = Scanner::new(&library, &config, zone, args.max_line_bytes, Timestamp::now());
+    let style = style();
+    let mut stdout = io::BufWriter::new(io::stdout().lock());
+    let mut alerts = 0u64;
+    for path in &args.paths {
+        let input = Input::from_arg(path);
+        let mut on_alert = |found: Found<'_>| {
+            alerts += 1;
+            match (args.summary, args.json) {
+                (true, _) => Ok(()),
+                (false, true) => output::write_alert_json(&mut stdout, &found),
+                (false, false) => output::write_alert_text(&mut stdout, &found, &library, style),
+            }
+        };
+        match scanner.scan(&input, &mut on_alert) {
+            Ok(()) => {}
+            Err(ScanError::Output(err)) => return Err(err),
+            Err(ScanError::Read(err)) => {
+                stdout.flush()?;
+                eprintln!("triage: {input}: {err}");
+                failed = true;
+            }
+        }
+    }
+    if args.summary {
+        output::write_summary(&mut stdout, scanner.tallies().collect(), args.json, style)?;
+    }
+    stdout.flush()?;
+    Ok(match (failed, alerts) {
+        (true, _) => Exit::Error,
+        (false, 0) => Exit::NotFound,
+        (false, _) => Exit::Found,
+    })
+}
+
+fn demo(cli: &Cli, args: &DemoArgs) -> io::Result<Exit> {
+    let dir = match &args.dir {
+        Some(dir) => {
+            fs::create_dir_all(dir)?;
+            if fs::read_dir(dir)?.next().is_some() {
+                return Err(io::Error::other(format!(
+                    "{}: not empty; the demo writes into a new or empty directory",
+                    dir.display()
+                )));
+            }
+            dir.clone()
+        }
+        None => tempfile::Builder::new().prefix("triage-demo-").tempdir()?.keep(),
+    };
+    let start = demo::default_start();
+    let files = demo::write_all(&dir, args.seed, start)?;
+    let script = demo::script(args.seed, start);
+    let style = style();
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    writeln!(
+        out,
+        "Wrote a demo incident to {}: {} lines in {} log files.\n",
+        dir.display(),
+        script.len(),
+        files.len()
+    )?;
+
+    let (library, failed) = load_library(cli);
+    let config = Config::default();
+    // Syslog lines carry no year: read them as of the demo's day.
+    let now = start.checked_add(jiff::SignedDuration::from_hours(24)).unwrap_or(start);
+    let mut scanner = Scanner::new(&library, &config, TimeZone::UTC, DEFAULT_MAX_LINE, now);
+    let mut found = Vec::new();
+    for file in &files {
+        let input = Input::Path(file.clone());
+        if let Err(ScanError::Read(err) | ScanError::Output(err)) = scanner.scan(&input, &mut |f| {
+            found.push(f);
+            Ok(())
+        }) {
+            return Err(io::Error::other(format!("{input}: {err}")));
+        }
+    }
+    found.sort_by(|a, b| {
+        (a.event.ts, &a.event.source, a.event.line_no).cmp(&(b.event.ts, &b.event.source, b.event.line_no))
+    });
+    writeln!(out, "triage detected {} alerts, in the order they happened:\n", found.len())?;
+    let mut shown_runbooks = HashSet::new();
+    for f in &mut found {
+        f.event.source = relative(&dir, &f.event.source).into();
+        output::write_alert_text(&mut out, f, &library, style)?;
+        if let Some(runbook) = library.runbook_of(f.signature)
+            && shown_runbooks.insert(runbook.id.as_str())
+        {
+            output::write_runbook(&mut out, runbook, &f.captures, style)?;
+        }
+        writeln!(out)?;
+    }
+    output::write_summary(&mut out, scanner.tallies().collect(), false, style)?;
+    writeln!(
+        out,
+        "\nThe logs are still there: try `triage scan --summary {}/*/*.log`.",
+        dir.display()
+    )?;
+    out.flush()?;
+    Ok(if failed { Exit::Error } else { Exit::Found })
+}
+
+fn relative(dir: &Path, source: &str) -> String {
+    Path::new(source)
+        .strip_prefix(dir)
+        .map_or_else(|_| source.to_owned(), |p| p.display().to_string())
+}

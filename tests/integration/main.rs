@@ -1,0 +1,7 @@
+//! End-to-end tests: the real `triage` binary run in temporary directories on
+//! real log files (`../shared/data/`) and fixtures (`tests/fixtures/`).
+
+mod check;
+mod demo;
+mod harness;
+mod scan;
