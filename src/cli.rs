@@ -13,8 +13,10 @@ use crate::tail::split::DEFAULT_MAX_LINE;
 /// and keeps the incident timeline.
 #[derive(Debug, Parser)]
 #[command(name = "triage", version, about, max_term_width = 100)]
-#[command(after_help = "Exit status: 0 when something matched, 1 when nothing did, 2 on an error.\n\
-Start with `triage demo` to see an incident unfold; `triage check` validates pattern and runbook files.")]
+#[command(
+    after_help = "Exit status: 0 when something matched, 1 when nothing did, 2 on an error.\n\
+Start with `triage demo` to see an incident unfold; `triage check` validates pattern and runbook files."
+)]
 pub struct Cli {
     /// Options that apply to every command.
     #[command(flatten)]
@@ -28,7 +30,13 @@ pub struct Cli {
 #[derive(Debug, Args)]
 pub struct Global {
     /// Where triage keeps its state (checkpoints, index, incident journal).
-    #[arg(long, global = true, env = "TRIAGE_DATA_DIR", default_value = ".triage", value_name = "DIR")]
+    #[arg(
+        long,
+        global = true,
+        env = "TRIAGE_DATA_DIR",
+        default_value = ".triage",
+        value_name = "DIR"
+    )]
     pub data_dir: PathBuf,
     /// Sources file (default: ./triage.toml when it exists).
     #[arg(long, global = true, value_name = "FILE")]

@@ -36,13 +36,19 @@ impl Library {
         let pattern_files = config::library_files(Kind::Patterns, pattern_dirs, &mut diags);
         let runbook_files = config::library_files(Kind::Runbooks, runbook_dirs, &mut diags);
         let signatures = merge(
-            pattern_files.iter().flat_map(|f| read_patterns(f, &mut diags)).collect(),
+            pattern_files
+                .iter()
+                .flat_map(|f| read_patterns(f, &mut diags))
+                .collect(),
             "signature",
             |s| (&s.id, s.origin, &s.loc),
             &mut diags,
         );
         let runbooks = merge(
-            runbook_files.iter().filter_map(|f| read_runbook(f, &mut diags)).collect(),
+            runbook_files
+                .iter()
+                .filter_map(|f| read_runbook(f, &mut diags))
+                .collect(),
             "runbook",
             |r| (&r.id, r.origin, &r.loc),
             &mut diags,
@@ -51,7 +57,10 @@ impl Library {
         let matcher = match Matcher::new(&signatures) {
             Ok(matcher) => matcher,
             Err(err) => {
-                diags.push(Diagnostic::file("library", format!("the signatures do not build together: {err}")));
+                diags.push(Diagnostic::file(
+                    "library",
+                    format!("the signatures do not build together: {err}"),
+                ));
                 Matcher::new(&[] as &[Signature]).expect("an empty set always builds")
             }
         };
@@ -70,7 +79,10 @@ impl Library {
 
     /// The runbook a signature links to.
     pub fn runbook_of(&self, signature: &Signature) -> Option<&Runbook> {
-        signature.runbook.as_ref().and_then(|(id, _)| self.runbook(id))
+        signature
+            .runbook
+            .as_ref()
+            .and_then(|(id, _)| self.runbook(id))
     }
 
     /// The combined matcher over all signatures.
@@ -103,7 +115,10 @@ impl Library {
                     negatives += 1;
                 }
                 let problem = match (&got, example.expect_match) {
-                    (None, true) => Some(format!("example does not match signature `{}`", signature.id)),
+                    (None, true) => Some(format!(
+                        "example does not match signature `{}`",
+                        signature.id
+                    )),
                     (Some(_), false) => Some(format!(
                         "example matches signature `{}` but says `match = false`",
                         signature.id
@@ -111,8 +126,12 @@ impl Library {
                     (Some(captures), true) => example.captures.iter().find_map(|(name, want)| {
                         match captures.iter().find(|(n, _)| n == name) {
                             Some((_, got)) if got == want => None,
-                            Some((_, got)) => Some(format!("example captures {name} = \"{got}\", expected \"{want}\"")),
-                            None => Some(format!("example captures no `{name}`, expected \"{want}\"")),
+                            Some((_, got)) => Some(format!(
+                                "example captures {name} = \"{got}\", expected \"{want}\""
+                            )),
+                            None => {
+                                Some(format!("example captures no `{name}`, expected \"{want}\""))
+                            }
                         }
                     }),
                     (None, false) => None,
@@ -197,7 +216,9 @@ fn merge<T>(
                     out[i] = item;
                 } else {
                     let first = first_loc.position();
-                    diags.push(loc.error(format!("duplicate {what} id `{id}`; first defined at {first}")));
+                    diags.push(loc.error(format!(
+                        "duplicate {what} id `{id}`; first defined at {first}"
+                    )));
                 }
             }
         }
@@ -210,7 +231,10 @@ fn check_links(signatures: &[Signature], runbooks: &[Runbook], diags: &mut Vec<D
         if let Some((id, loc)) = &signature.runbook
             && !runbooks.iter().any(|r| &r.id == id)
         {
-            diags.push(loc.error(format!("signature `{}` links to runbook `{id}`, which does not exist", signature.id)));
+            diags.push(loc.error(format!(
+                "signature `{}` links to runbook `{id}`, which does not exist",
+                signature.id
+            )));
         }
     }
     for runbook in runbooks {
@@ -222,7 +246,10 @@ fn check_links(signatures: &[Signature], runbooks: &[Runbook], diags: &mut Vec<D
             continue;
         }
         for param in &runbook.params {
-            if !linked.iter().any(|s| s.capture_names().any(|c| c == param.capture)) {
+            if !linked
+                .iter()
+                .any(|s| s.capture_names().any(|c| c == param.capture))
+            {
                 let names: Vec<&str> = linked.iter().map(|s| s.id.as_str()).collect();
                 diags.push(param.loc.error(format!(
                     "parameter `{}` takes capture `{}`, which no signature linking to runbook `{}` captures ({})",

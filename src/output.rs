@@ -10,11 +10,11 @@ use serde_json::{Map, Value, json};
 
 use crate::{
     library::Library,
+    model::Severity,
     runbook::{CommandLine, Runbook},
     sanitize::for_terminal,
     scan::{Found, Tally},
     signature::{Captures, Signature},
-    model::Severity,
 };
 
 /// Text styling: ANSI colours on a terminal, nothing otherwise.
@@ -50,7 +50,12 @@ fn ts_text(ts: Option<Timestamp>) -> String {
 }
 
 fn captures_json(captures: &Captures) -> Value {
-    Value::Object(captures.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect::<Map<_, _>>())
+    Value::Object(
+        captures
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect::<Map<_, _>>(),
+    )
 }
 
 /// One alert as a JSON object (design.md §3).
@@ -89,7 +94,12 @@ pub fn write_alert_json(out: &mut dyn Write, found: &Found<'_>) -> io::Result<()
 ///   │ 2026-11-21 03:04:10.123 UTC [4242] FATAL:  sorry, too many clients already
 ///   runbook: PostgreSQL connection exhaustion (pg-connections)
 /// ```
-pub fn write_alert_text(out: &mut dyn Write, found: &Found<'_>, library: &Library, style: Style) -> io::Result<()> {
+pub fn write_alert_text(
+    out: &mut dyn Write,
+    found: &Found<'_>,
+    library: &Library,
+    style: Style,
+) -> io::Result<()> {
     let signature = found.signature;
     let event = &found.event;
     let mut notes = Vec::new();
@@ -97,12 +107,19 @@ pub fn write_alert_text(out: &mut dyn Write, found: &Found<'_>, library: &Librar
         notes.push(format!("{} hits", found.alert.hits));
     }
     if found.alert.suppressed > 0 {
-        notes.push(format!("{} suppressed since last alert", found.alert.suppressed));
+        notes.push(format!(
+            "{} suppressed since last alert",
+            found.alert.suppressed
+        ));
     }
     if event.truncated {
         notes.push("line truncated".to_owned());
     }
-    let notes = if notes.is_empty() { String::new() } else { format!("  ({})", notes.join(", ")) };
+    let notes = if notes.is_empty() {
+        String::new()
+    } else {
+        format!("  ({})", notes.join(", "))
+    };
     writeln!(
         out,
         "{} {}  {}{notes}",
@@ -127,13 +144,33 @@ pub fn write_alert_text(out: &mut dyn Write, found: &Found<'_>, library: &Librar
 
 /// Writes a runbook's steps, with commands rendered from `captures` and
 /// shell-quoted.
-pub fn write_runbook(out: &mut dyn Write, runbook: &Runbook, captures: &Captures, style: Style) -> io::Result<()> {
-    writeln!(out, "  ┌ {} ({}){}", style.paint("1", &runbook.title), runbook.id, runbook.owner.as_ref().map_or(String::new(), |o| format!(" — owner: {o}")))?;
+pub fn write_runbook(
+    out: &mut dyn Write,
+    runbook: &Runbook,
+    captures: &Captures,
+    style: Style,
+) -> io::Result<()> {
+    writeln!(
+        out,
+        "  ┌ {} ({}){}",
+        style.paint("1", &runbook.title),
+        runbook.id,
+        runbook
+            .owner
+            .as_ref()
+            .map_or(String::new(), |o| format!(" — owner: {o}"))
+    )?;
     for line in textwrap(&runbook.summary, 76) {
         writeln!(out, "  │ {line}")?;
     }
     for (n, step) in runbook.steps.iter().enumerate() {
-        writeln!(out, "  │ {}. [{}] {}", n + 1, step.kind.as_str(), step.title)?;
+        writeln!(
+            out,
+            "  │ {}. [{}] {}",
+            n + 1,
+            step.kind.as_str(),
+            step.title
+        )?;
         if !step.command.is_empty() {
             let rendered = runbook.render(step, captures);
             writeln!(out, "  │      $ {}", CommandLine(&rendered))?;
@@ -172,7 +209,12 @@ pub fn write_summary(
     style: Style,
 ) -> io::Result<()> {
     let mut rows: Vec<_> = tallies.into_iter().filter(|(_, t)| t.matches > 0).collect();
-    rows.sort_by(|(a, ta), (b, tb)| b.severity.cmp(&a.severity).then(ta.first.cmp(&tb.first)).then(a.id.cmp(&b.id)));
+    rows.sort_by(|(a, ta), (b, tb)| {
+        b.severity
+            .cmp(&a.severity)
+            .then(ta.first.cmp(&tb.first))
+            .then(a.id.cmp(&b.id))
+    });
     if json {
         for (signature, tally) in rows {
             let row = json!({
@@ -192,16 +234,21 @@ pub fn write_summary(
     if rows.is_empty() {
         return writeln!(out, "no signature matched");
     }
-    let width = rows.iter().map(|(s, _)| s.id.len()).max().unwrap_or(9).max(9);
+    let width = rows
+        .iter()
+        .map(|(s, _)| s.id.len())
+        .max()
+        .unwrap_or(9)
+        .max(9);
     writeln!(
         out,
-        "{:<width$}  {:<8}  {:>7}  {:>6}  {:<24}  {:<24}",
-        "SIGNATURE", "SEVERITY", "MATCHES", "ALERTS", "FIRST SEEN", "LAST SEEN"
+        "{:<width$}  {:<8}  {:>7}  {:>6}  {:<24}  LAST SEEN",
+        "SIGNATURE", "SEVERITY", "MATCHES", "ALERTS", "FIRST SEEN"
     )?;
     for (signature, tally) in rows {
         writeln!(
             out,
-            "{:<width$}  {}  {:>7}  {:>6}  {:<24}  {:<24}",
+            "{:<width$}  {}  {:>7}  {:>6}  {:<24}  {}",
             signature.id,
             style.severity(signature.severity),
             tally.matches,

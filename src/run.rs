@@ -80,7 +80,11 @@ fn check(pattern_dirs: &[std::path::PathBuf], runbook_dirs: &[std::path::PathBuf
     diags.extend(library.run_examples(&TimeContext::new(TimeZone::UTC, Timestamp::now())));
     report(&diags);
     let examples: usize = library.signatures.iter().map(|s| s.examples.len()).sum();
-    let files: HashSet<&str> = library.signatures.iter().map(|s| s.loc.source.name.as_str()).collect();
+    let files: HashSet<&str> = library
+        .signatures
+        .iter()
+        .map(|s| s.loc.source.name.as_str())
+        .collect();
     println!(
         "checked {} signatures in {} files, {} runbooks and {} examples: {}",
         library.signatures.len(),
@@ -93,7 +97,11 @@ fn check(pattern_dirs: &[std::path::PathBuf], runbook_dirs: &[std::path::PathBuf
             n => format!("{n} problems"),
         }
     );
-    if diags.is_empty() { Exit::Found } else { Exit::NotFound }
+    if diags.is_empty() {
+        Exit::Found
+    } else {
+        Exit::NotFound
+    }
 }
 
 fn scan(cli: &Cli, args: &ScanArgs) -> io::Result<Exit> {
@@ -110,7 +118,13 @@ fn scan(cli: &Cli, args: &ScanArgs) -> io::Result<Exit> {
         }
     };
     let (library, mut failed) = load_library(cli);
-    let mut scanner = Scanner::new(&library, &config, zone, args.max_line_bytes, Timestamp::now());
+    let mut scanner = Scanner::new(
+        &library,
+        &config,
+        zone,
+        args.max_line_bytes,
+        Timestamp::now(),
+    );
     let style = style();
     let mut stdout = io::BufWriter::new(io::stdout().lock());
     let mut alerts = 0u64;
@@ -157,7 +171,10 @@ fn demo(cli: &Cli, args: &DemoArgs) -> io::Result<Exit> {
             }
             dir.clone()
         }
-        None => tempfile::Builder::new().prefix("triage-demo-").tempdir()?.keep(),
+        None => tempfile::Builder::new()
+            .prefix("triage-demo-")
+            .tempdir()?
+            .keep(),
     };
     let start = demo::default_start();
     let files = demo::write_all(&dir, args.seed, start)?;
@@ -175,22 +192,31 @@ fn demo(cli: &Cli, args: &DemoArgs) -> io::Result<Exit> {
     let (library, failed) = load_library(cli);
     let config = Config::default();
     // Syslog lines carry no year: read them as of the demo's day.
-    let now = start.checked_add(jiff::SignedDuration::from_hours(24)).unwrap_or(start);
+    let now = start
+        .checked_add(jiff::SignedDuration::from_hours(24))
+        .unwrap_or(start);
     let mut scanner = Scanner::new(&library, &config, TimeZone::UTC, DEFAULT_MAX_LINE, now);
-    let mut found = Vec::new();
+    // Detection runs over all files merged by time, as it would have live.
+    let mut events = Vec::new();
     for file in &files {
         let input = Input::Path(file.clone());
-        if let Err(ScanError::Read(err) | ScanError::Output(err)) = scanner.scan(&input, &mut |f| {
+        scanner
+            .events(&input, &mut |event, at| events.push((at, event)))
+            .map_err(|err| io::Error::other(format!("{input}: {err}")))?;
+    }
+    events.sort_by_key(|(at, _)| *at);
+    let mut found = Vec::new();
+    for (at, event) in events {
+        scanner.process(event, at, &mut |f| {
             found.push(f);
             Ok(())
-        }) {
-            return Err(io::Error::other(format!("{input}: {err}")));
-        }
+        })?;
     }
-    found.sort_by(|a, b| {
-        (a.event.ts, &a.event.source, a.event.line_no).cmp(&(b.event.ts, &b.event.source, b.event.line_no))
-    });
-    writeln!(out, "triage detected {} alerts, in the order they happened:\n", found.len())?;
+    writeln!(
+        out,
+        "triage detected {} alerts, in the order they happened:\n",
+        found.len()
+    )?;
     let mut shown_runbooks = HashSet::new();
     for f in &mut found {
         f.event.source = relative(&dir, &f.event.source).into();

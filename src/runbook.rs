@@ -127,38 +127,65 @@ pub enum Rendered {
 }
 
 const RUNBOOK_KEYS: &[&str] = &["id", "title", "owner", "summary", "params", "step"];
-const STEP_KEYS: &[&str] = &["id", "title", "kind", "instructions", "command", "expect", "rollback"];
+const STEP_KEYS: &[&str] = &[
+    "id",
+    "title",
+    "kind",
+    "instructions",
+    "command",
+    "expect",
+    "rollback",
+];
 
 impl Runbook {
-    /// Reads a runbook file's top-level table.
-    pub fn from_table(root: &Table<'_, '_>, origin: Origin, diags: &mut Vec<Diagnostic>) -> Option<Runbook> {
-        let before = diags.len();
+    /// Reads a runbook file's top-level table. Every problem is reported; the
+    /// runbook is returned with its valid parameters and steps whenever its
+    /// id, title and summary are readable.
+    pub fn from_table(
+        root: &Table<'_, '_>,
+        origin: Origin,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<Runbook> {
         root.check_keys(RUNBOOK_KEYS, "a runbook", diags);
         let id = root.required("id", "a runbook", diags).and_then(|f| {
             let id = f.str(diags)?;
             if !is_kebab_case(id) {
-                diags.push(f.loc.error(format!("runbook id `{id}` must be kebab-case (like `jvm-memory`)")));
+                diags.push(f.loc.error(format!(
+                    "runbook id `{id}` must be kebab-case (like `jvm-memory`)"
+                )));
             }
             Some(id.to_owned())
         });
-        let what = id.as_ref().map_or_else(|| "a runbook".to_owned(), |id| format!("runbook `{id}`"));
+        let what = id
+            .as_ref()
+            .map_or_else(|| "a runbook".to_owned(), |id| format!("runbook `{id}`"));
         let text = |key: &'static str, diags: &mut Vec<Diagnostic>| {
-            root.required(key, &what, diags).and_then(|f| f.str(diags)).map(str::to_owned)
+            root.required(key, &what, diags)
+                .and_then(|f| f.str(diags))
+                .map(str::to_owned)
         };
         let title = text("title", diags);
         let summary = text("summary", diags);
-        let owner = root.field("owner").and_then(|f| f.str(diags)).map(str::to_owned);
+        let owner = root
+            .field("owner")
+            .and_then(|f| f.str(diags))
+            .map(str::to_owned);
         let mut params = Vec::new();
         if let Some(table) = root.field("params").and_then(|f| f.table(diags)) {
             for (_, field) in table.entries() {
-                let Some(param) = field.table(diags) else { continue };
+                let Some(param) = field.table(diags) else {
+                    continue;
+                };
                 let what = format!("parameter `{}` of {what}", field.key);
                 param.check_keys(&["from", "pattern"], &what, diags);
                 let from = param.required("from", &what, diags).and_then(|f| {
                     let from = f.str(diags)?;
                     let capture = from.strip_prefix("capture.").filter(|c| !c.is_empty());
                     if capture.is_none() {
-                        diags.push(f.loc.error(format!("`from` must be \"capture.NAME\", not \"{from}\"")));
+                        diags.push(
+                            f.loc
+                                .error(format!("`from` must be \"capture.NAME\", not \"{from}\"")),
+                        );
                     }
                     Some((capture?.to_owned(), f.loc.clone()))
                 });
@@ -178,20 +205,30 @@ impl Runbook {
                 }
             }
         }
-        let mut steps: Vec<Step> = Vec::new();
-        let step_tables = root.required("step", &what, diags).map(|f| f.tables(diags)).unwrap_or_default();
+        let step_tables = root
+            .required("step", &what, diags)
+            .map(|f| f.tables(diags))
+            .unwrap_or_default();
+        let mut seen: Vec<(&str, Loc)> = Vec::new();
         for table in &step_tables {
-            if let Some(step) = Step::from_table(table, &what, &params, diags) {
-                if let Some(first) = steps.iter().find(|s| s.id == step.id) {
-                    diags.push(step.loc.error(format!(
-                        "duplicate step id `{}` in {what}; first defined at {}",
-                        step.id,
-                        first.loc.position()
-                    )));
-                }
-                steps.push(step);
+            let Some(field) = table.field("id") else {
+                continue;
+            };
+            let Some(id) = field.value_str() else {
+                continue;
+            };
+            if let Some((_, first)) = seen.iter().find(|(s, _)| *s == id) {
+                diags.push(field.loc.error(format!(
+                    "duplicate step id `{id}` in {what}; first defined at {}",
+                    first.position()
+                )));
             }
+            seen.push((id, field.loc.clone()));
         }
+        let steps = step_tables
+            .iter()
+            .filter_map(|table| Step::from_table(table, &what, &params, diags))
+            .collect();
         let runbook = Runbook {
             id: id?,
             title: title?,
@@ -202,7 +239,7 @@ impl Runbook {
             loc: root.loc(),
             origin,
         };
-        (diags.len() == before).then_some(runbook)
+        Some(runbook)
     }
 
     /// The parameter named `name`.
@@ -221,7 +258,10 @@ impl Runbook {
                     .param(name)
                     .and_then(|param| {
                         let (_, value) = captures.iter().find(|(n, _)| *n == param.capture)?;
-                        param.pattern.is_match(value).then(|| Rendered::Value(value.clone()))
+                        param
+                            .pattern
+                            .is_match(value)
+                            .then(|| Rendered::Value(value.clone()))
                     })
                     .unwrap_or_else(|| Rendered::Missing(name.clone())),
             })
@@ -230,7 +270,12 @@ impl Runbook {
 }
 
 impl Step {
-    fn from_table(table: &Table<'_, '_>, runbook: &str, params: &[Param], diags: &mut Vec<Diagnostic>) -> Option<Step> {
+    fn from_table(
+        table: &Table<'_, '_>,
+        runbook: &str,
+        params: &[Param],
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<Step> {
         let before = diags.len();
         let what = format!("a step of {runbook}");
         table.check_keys(STEP_KEYS, &what, diags);
@@ -241,7 +286,9 @@ impl Step {
             }
             Some(id.to_owned())
         });
-        let title = table.required("title", &what, diags).and_then(|f| f.str(diags));
+        let title = table
+            .required("title", &what, diags)
+            .and_then(|f| f.str(diags));
         let kind = table.required("kind", &what, diags).and_then(|f| {
             let word = f.str(diags)?;
             let kind = StepKind::ALL.into_iter().find(|k| k.as_str() == word);
@@ -253,7 +300,10 @@ impl Step {
             kind
         });
         let optional = |key: &'static str, diags: &mut Vec<Diagnostic>| {
-            table.field(key).and_then(|f| f.str(diags)).map(str::to_owned)
+            table
+                .field(key)
+                .and_then(|f| f.str(diags))
+                .map(str::to_owned)
         };
         let instructions = optional("instructions", diags);
         let expect = optional("expect", diags);
@@ -285,7 +335,8 @@ impl Step {
 /// inside a longer argument is refused (it could splice a value into a
 /// larger string); anything else is literal.
 fn parse_arg(arg: &str, loc: &Loc, params: &[Param], diags: &mut Vec<Diagnostic>) -> Arg {
-    let is_name = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    let is_name =
+        |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
     if let Some(name) = arg.strip_prefix('{').and_then(|a| a.strip_suffix('}'))
         && is_name(name)
     {
@@ -353,9 +404,16 @@ mod tests {
     fn load(text: &str) -> (Option<Runbook>, Vec<String>) {
         let source = SourceText::new("r.toml", text);
         let mut diags = Vec::new();
-        let runbook = table::parse(&source, &source.text, &mut diags)
-            .and_then(|doc| Runbook::from_table(&Table::root(&source, &doc), Origin::User, &mut diags));
-        (runbook, diags.iter().map(|d| d.to_string().lines().next().unwrap_or("").to_owned()).collect())
+        let runbook = table::parse(&source, &source.text, &mut diags).and_then(|doc| {
+            Runbook::from_table(&Table::root(&source, &doc), Origin::User, &mut diags)
+        });
+        (
+            runbook,
+            diags
+                .iter()
+                .map(|d| d.to_string().lines().next().unwrap_or("").to_owned())
+                .collect(),
+        )
     }
 
     const GOOD: &str = "id = 'svc'\ntitle = 'T'\nsummary = 'S'\n\n[params.unit]\nfrom = 'capture.unit'\npattern = '[a-z-]+\\.service'\n\n[[step]]\nid = 'logs'\ntitle = 'Read logs'\nkind = 'diagnose'\ncommand = ['journalctl', '-u', '{unit}', '--since', '-15min']\n";
@@ -367,8 +425,16 @@ mod tests {
         let runbook = runbook.expect("valid");
         let step = &runbook.steps[0];
         let good = vec![("unit".to_owned(), "orders.service".to_owned())];
-        assert_eq!(CommandLine(&runbook.render(step, &good)).to_string(), "journalctl -u orders.service --since -15min");
-        for hostile in ["x.service; rm -rf /", "$(reboot).service", "a.service\nb", "orders.service "] {
+        assert_eq!(
+            CommandLine(&runbook.render(step, &good)).to_string(),
+            "journalctl -u orders.service --since -15min"
+        );
+        for hostile in [
+            "x.service; rm -rf /",
+            "$(reboot).service",
+            "a.service\nb",
+            "orders.service ",
+        ] {
             let bad = vec![("unit".to_owned(), hostile.to_owned())];
             assert_eq!(
                 CommandLine(&runbook.render(step, &bad)).to_string(),
@@ -376,7 +442,10 @@ mod tests {
                 "{hostile:?}"
             );
         }
-        assert_eq!(CommandLine(&runbook.render(step, &vec![])).to_string(), "journalctl -u <unit?> --since -15min");
+        assert_eq!(
+            CommandLine(&runbook.render(step, &vec![])).to_string(),
+            "journalctl -u <unit?> --since -15min"
+        );
     }
 
     #[test]
@@ -385,7 +454,10 @@ mod tests {
         assert_eq!(shell_quote(""), "''");
         assert_eq!(shell_quote("a b"), "'a b'");
         assert_eq!(shell_quote("it's $HOME `x`"), r"'it'\''s $HOME `x`'");
-        assert_eq!(shell_quote("select count(*) from t;"), "'select count(*) from t;'");
+        assert_eq!(
+            shell_quote("select count(*) from t;"),
+            "'select count(*) from t;'"
+        );
     }
 
     #[test]
@@ -393,7 +465,9 @@ mod tests {
         let (runbook, diags) = load(
             "id = 'svc'\ntitle = 'T'\nsummary = 'S'\nextra = 1\n[params.pid]\nfrom = 'pid'\npattern = '('\n[[step]]\nid = 'a'\ntitle = 't'\nkind = 'pray'\ncommand = ['kill', '-9', 'pid={pid}', '{nope}']\n",
         );
-        assert!(runbook.is_none());
+        // What is valid stays usable: the runbook, without the broken parts.
+        let runbook = runbook.expect("id, title and summary are valid");
+        assert!(runbook.params.is_empty() && runbook.steps.is_empty());
         assert_eq!(
             diags,
             [

@@ -42,7 +42,10 @@ mod tests {
         assert_eq!(for_terminal("plain\ttext é"), "plain\ttext é");
         assert_eq!(for_terminal("\x1b[31mred\x1b[0m"), "\\x1b[31mred\\x1b[0m");
         assert_eq!(for_terminal("\x1b]0;title\x07"), "\\x1b]0;title\\x07");
-        assert_eq!(for_terminal("a\rb\x08c\x7f\u{9b}"), "a\\x0db\\x08c\\x7f\\x9b");
+        assert_eq!(
+            for_terminal("a\rb\x08c\x7f\u{9b}"),
+            "a\\x0db\\x08c\\x7f\\x9b"
+        );
         assert_eq!(for_terminal("user\u{202E}gnp.exe"), "user\\u{202e}gnp.exe");
     }
 

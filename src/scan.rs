@@ -34,6 +34,9 @@ pub struct Found<'l> {
     pub captures: Captures,
     /// Threshold and suppression counts.
     pub alert: Alert,
+    /// The time the alert was decided at: the event's timestamp, else the
+    /// last one seen in its file, else when it was read.
+    pub at: Timestamp,
 }
 
 /// Counts for one signature over a scan.
@@ -60,13 +63,23 @@ pub enum ScanError {
 
 /// A scan in progress over any number of inputs.
 pub struct Scanner<'l> {
-    library: &'l Library,
+    reader: EventReader<'l>,
+    detection: Detection<'l>,
+}
+
+/// Reads and parses inputs, giving each event its detection time.
+struct EventReader<'l> {
     config: &'l Config,
-    detector: Detector,
-    tallies: Vec<Tally>,
     default_zone: TimeZone,
     max_line: usize,
     now: Timestamp,
+}
+
+/// Matching and detection state across inputs.
+struct Detection<'l> {
+    library: &'l Library,
+    detector: Detector,
+    tallies: Vec<Tally>,
     hits: Vec<Hit>,
 }
 
@@ -82,20 +95,28 @@ impl<'l> Scanner<'l> {
         now: Timestamp,
     ) -> Scanner<'l> {
         Scanner {
-            library,
-            config,
-            detector: Detector::new(),
-            tallies: vec![Tally::default(); library.signatures.len()],
-            default_zone,
-            max_line,
-            now,
-            hits: Vec::new(),
+            reader: EventReader {
+                config,
+                default_zone,
+                max_line,
+                now,
+            },
+            detection: Detection {
+                library,
+                detector: Detector::new(),
+                tallies: vec![Tally::default(); library.signatures.len()],
+                hits: Vec::new(),
+            },
         }
     }
 
     /// Per-signature counts so far, in library order.
     pub fn tallies(&self) -> impl Iterator<Item = (&'l Signature, &Tally)> {
-        self.library.signatures.iter().zip(&self.tallies)
+        self.detection
+            .library
+            .signatures
+            .iter()
+            .zip(&self.detection.tallies)
     }
 
     /// Reads `input` to its end, calling `on_alert` for each alert. Lines read
@@ -105,22 +126,12 @@ impl<'l> Scanner<'l> {
         input: &Input,
         on_alert: &mut dyn FnMut(Found<'l>) -> io::Result<()>,
     ) -> Result<(), ScanError> {
-        let zone = match input {
-            Input::Path(path) => self.config.source_for(path).and_then(|s| s.timezone.clone()),
-            Input::Stdin => None,
-        }
-        .unwrap_or_else(|| self.default_zone.clone());
-        let parser = Parser::new(Arc::from(input.to_string()), TimeContext::new(zone, self.now));
-        let mut last_ts: Option<Timestamp> = None;
         let mut output_error = None;
-        let read = read_lines(input, self.max_line, |raw| {
-            if output_error.is_some() {
-                return;
-            }
-            let event = parser.event(raw);
-            last_ts = event.ts.or(last_ts);
-            let at = event.ts.or(last_ts).unwrap_or_else(Timestamp::now);
-            if let Err(err) = self.process(event, at, on_alert) {
+        let detection = &mut self.detection;
+        let read = self.reader.events(input, &mut |event, at| {
+            if output_error.is_none()
+                && let Err(err) = detection.process(event, at, on_alert)
+            {
                 output_error = Some(err);
             }
         });
@@ -130,6 +141,52 @@ impl<'l> Scanner<'l> {
         read.map_err(ScanError::Read)
     }
 
+    /// Reads and parses `input` without matching: each event with the time
+    /// detection will use for it.
+    pub fn events(
+        &self,
+        input: &Input,
+        on_event: &mut dyn FnMut(Event, Timestamp),
+    ) -> io::Result<()> {
+        self.reader.events(input, on_event)
+    }
+
+    /// Matches one event and runs detection on its hits at time `at`.
+    pub fn process(
+        &mut self,
+        event: Event,
+        at: Timestamp,
+        on_alert: &mut dyn FnMut(Found<'l>) -> io::Result<()>,
+    ) -> io::Result<()> {
+        self.detection.process(event, at, on_alert)
+    }
+}
+
+impl EventReader<'_> {
+    fn events(&self, input: &Input, on_event: &mut dyn FnMut(Event, Timestamp)) -> io::Result<()> {
+        let zone = match input {
+            Input::Path(path) => self
+                .config
+                .source_for(path)
+                .and_then(|s| s.timezone.clone()),
+            Input::Stdin => None,
+        }
+        .unwrap_or_else(|| self.default_zone.clone());
+        let parser = Parser::new(
+            Arc::from(input.to_string()),
+            TimeContext::new(zone, self.now),
+        );
+        let mut last_ts: Option<Timestamp> = None;
+        read_lines(input, self.max_line, |raw| {
+            let event = parser.event(raw);
+            last_ts = event.ts.or(last_ts);
+            let at = last_ts.unwrap_or_else(Timestamp::now);
+            on_event(event, at);
+        })
+    }
+}
+
+impl<'l> Detection<'l> {
     fn process(
         &mut self,
         event: Event,
@@ -138,20 +195,30 @@ impl<'l> Scanner<'l> {
     ) -> io::Result<()> {
         let library = self.library;
         self.hits.clear();
-        library.matcher().matches(&library.signatures, &event, &mut self.hits);
-        for Hit { signature: index, captures } in self.hits.drain(..) {
+        library
+            .matcher()
+            .matches(&library.signatures, &event, &mut self.hits);
+        for Hit {
+            signature: index,
+            captures,
+        } in self.hits.drain(..)
+        {
             let signature = &library.signatures[index];
             let tally = &mut self.tallies[index];
             tally.matches += 1;
             tally.first = Some(tally.first.map_or(at, |t| t.min(at)));
             tally.last = Some(tally.last.map_or(at, |t| t.max(at)));
-            if let Decision::Alert(alert) = self.detector.observe(index, signature, &captures, at.as_millisecond()) {
+            if let Decision::Alert(alert) =
+                self.detector
+                    .observe(index, signature, &captures, at.as_millisecond())
+            {
                 tally.alerts += 1;
                 on_alert(Found {
                     signature,
                     event: event.clone(),
                     captures,
                     alert,
+                    at,
                 })?;
             }
         }

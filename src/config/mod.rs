@@ -53,7 +53,11 @@ pub struct LibraryFile {
 /// The shipped files of a kind, then every `*.toml` in each user directory
 /// (sorted by name). A directory or file that cannot be read is reported and
 /// the others are still read.
-pub fn library_files(kind: Kind, user_dirs: &[PathBuf], diags: &mut Vec<Diagnostic>) -> Vec<LibraryFile> {
+pub fn library_files(
+    kind: Kind,
+    user_dirs: &[PathBuf],
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<LibraryFile> {
     let shipped = match kind {
         Kind::Patterns => embedded::PATTERNS,
         Kind::Runbooks => embedded::RUNBOOKS,
@@ -72,7 +76,10 @@ pub fn library_files(kind: Kind, user_dirs: &[PathBuf], diags: &mut Vec<Diagnost
                     source: SourceText::new(path.display().to_string(), text),
                     origin: Origin::User,
                 }),
-                Err(err) => diags.push(Diagnostic::file(path.display().to_string(), format!("cannot read: {err}"))),
+                Err(err) => diags.push(Diagnostic::file(
+                    path.display().to_string(),
+                    format!("cannot read: {err}"),
+                )),
             }
         }
     }
@@ -130,12 +137,20 @@ impl Config {
             None if Path::new("triage.toml").is_file() => PathBuf::from("triage.toml"),
             None => return Ok(Config::default()),
         };
-        let text = fs::read_to_string(&path)
-            .map_err(|err| vec![Diagnostic::file(path.display().to_string(), format!("cannot read: {err}"))])?;
+        let text = fs::read_to_string(&path).map_err(|err| {
+            vec![Diagnostic::file(
+                path.display().to_string(),
+                format!("cannot read: {err}"),
+            )]
+        })?;
         let source = SourceText::new(path.display().to_string(), text);
         let mut diags = Vec::new();
         let config = Config::parse(&source, &mut diags);
-        if diags.is_empty() { Ok(config) } else { Err(diags) }
+        if diags.is_empty() {
+            Ok(config)
+        } else {
+            Err(diags)
+        }
     }
 
     fn parse(source: &Arc<SourceText>, diags: &mut Vec<Diagnostic>) -> Config {
@@ -145,7 +160,10 @@ impl Config {
         };
         let root = table::Table::root(source, &doc);
         root.check_keys(&["source"], "triage.toml", diags);
-        let tables = root.field("source").map(|f| f.tables(diags)).unwrap_or_default();
+        let tables = root
+            .field("source")
+            .map(|f| f.tables(diags))
+            .unwrap_or_default();
         for table in tables {
             table.check_keys(&["name", "paths", "timezone"], "a [[source]]", diags);
             let name = table
@@ -155,7 +173,10 @@ impl Config {
                 .to_owned();
             let mut paths = Vec::new();
             let mut matchers = Vec::new();
-            if let Some(list) = table.required("paths", "a [[source]]", diags).and_then(|f| f.strings(diags)) {
+            if let Some(list) = table
+                .required("paths", "a [[source]]", diags)
+                .and_then(|f| f.strings(diags))
+            {
                 for (pattern, loc) in list {
                     match Glob::new(&pattern) {
                         Ok(glob) => matchers.push(glob.compile_matcher()),
@@ -212,8 +233,16 @@ mod tests {
         let mut diags = Vec::new();
         let config = Config::parse(&source, &mut diags);
         assert_eq!(config.sources.len(), 2);
-        assert!(config.source_for(Path::new("/var/log/api/a.log")).is_some_and(|s| s.name == "api"));
+        assert!(
+            config
+                .source_for(Path::new("/var/log/api/a.log"))
+                .is_some_and(|s| s.name == "api")
+        );
         assert_eq!(diags.len(), 1);
-        assert!(diags[0].to_string().starts_with("triage.toml:9:12: unknown time zone"));
+        assert!(
+            diags[0]
+                .to_string()
+                .starts_with("triage.toml:9:12: unknown time zone")
+        );
     }
 }

@@ -92,7 +92,12 @@ impl<'a, 'i> Table<'a, 'i> {
     }
 
     /// The value under `key`, reporting its absence.
-    pub fn required(&self, key: &'a str, what: &str, diags: &mut Vec<Diagnostic>) -> Option<Field<'a, 'i>> {
+    pub fn required(
+        &self,
+        key: &'a str,
+        what: &str,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<Field<'a, 'i>> {
         let field = self.field(key);
         if field.is_none() {
             diags.push(self.loc().error(format!("missing key `{key}` in {what}")));
@@ -127,6 +132,11 @@ impl<'a, 'i> Field<'a, 'i> {
             self.key,
             self.value.type_str()
         )));
+    }
+
+    /// The value as a string, without reporting anything when it is not.
+    pub fn value_str(&self) -> Option<&'a str> {
+        self.value.as_str()
     }
 
     /// The value as a string.
@@ -228,13 +238,20 @@ mod tests {
         if let Some(doc) = parse(&source, &source.text, &mut diags) {
             f(Table::root(&source, &doc), &mut diags);
         }
-        diags.iter().map(|d| d.to_string().lines().next().unwrap_or("").to_owned()).collect()
+        diags
+            .iter()
+            .map(|d| d.to_string().lines().next().unwrap_or("").to_owned())
+            .collect()
     }
 
     #[test]
     fn reports_unknown_missing_and_mistyped_keys_together() {
         let out = walk("[[item]]\nname = 3\ncolour = 'red'\n", |root, diags| {
-            for item in root.field("item").map(|f| f.tables(diags)).unwrap_or_default() {
+            for item in root
+                .field("item")
+                .map(|f| f.tables(diags))
+                .unwrap_or_default()
+            {
                 item.check_keys(&["name", "size"], "item", diags);
                 item.required("size", "item", diags);
                 item.field("name").and_then(|f| f.str(diags));

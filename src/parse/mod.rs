@@ -59,8 +59,14 @@ pub fn level(text: &str) -> Option<Level> {
         .find_map(|word| {
             let bracketed = word.starts_with(['[', '<', '(']);
             let word = word.trim_matches(|c: char| !c.is_ascii_alphanumeric());
-            let upper = word.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
-            if bracketed || upper { Level::from_word(word) } else { None }
+            let upper = word
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+            if bracketed || upper {
+                Level::from_word(word)
+            } else {
+                None
+            }
         })
 }
 
@@ -80,11 +86,26 @@ mod tests {
 
     #[test]
     fn level_words_near_the_start() {
-        assert_eq!(level("2026-11-21 03:12:09,114 ERROR [main] x"), Some(Level::Error));
-        assert_eq!(level("2026-11-21 03:04:10.123 UTC [4242] FATAL:  sorry"), Some(Level::Fatal));
-        assert_eq!(level("2026/11/21 03:05:12 [error] 31#31: upstream"), Some(Level::Error));
-        assert_eq!(level("2026-11-21 03:04:10 UTC [1] LOG:  checkpoint"), Some(Level::Info));
-        assert_eq!(level("2026-11-21T03:00:00Z WARN pool at 90%"), Some(Level::Warn));
+        assert_eq!(
+            level("2026-11-21 03:12:09,114 ERROR [main] x"),
+            Some(Level::Error)
+        );
+        assert_eq!(
+            level("2026-11-21 03:04:10.123 UTC [4242] FATAL:  sorry"),
+            Some(Level::Fatal)
+        );
+        assert_eq!(
+            level("2026/11/21 03:05:12 [error] 31#31: upstream"),
+            Some(Level::Error)
+        );
+        assert_eq!(
+            level("2026-11-21 03:04:10 UTC [1] LOG:  checkpoint"),
+            Some(Level::Info)
+        );
+        assert_eq!(
+            level("2026-11-21T03:00:00Z WARN pool at 90%"),
+            Some(Level::Warn)
+        );
         assert_eq!(level("the error handling code ran"), None);
         assert_eq!(level("Nov 21 03:14:02 web-1 kernel: Out of memory"), None);
     }
@@ -103,7 +124,10 @@ mod tests {
         assert_eq!((event.offset, event.line_no), (10, 2));
         assert!(event.lossy);
         assert_eq!(event.level, Some(Level::Error));
-        assert_eq!(event.ts.map(|t| t.to_string()).as_deref(), Some("2026-11-21T00:00:00Z"));
+        assert_eq!(
+            event.ts.map(|t| t.to_string()).as_deref(),
+            Some("2026-11-21T00:00:00Z")
+        );
         assert!(event.text.ends_with("\u{fffd}\0x"));
     }
 

@@ -256,7 +256,10 @@ impl Cursor<'_> {
         }
         let now_year = i64::from(ctx.now.to_zoned(ctx.zone.clone()).year());
         // A day of grace for clocks that run slightly ahead of ours.
-        let latest = ctx.now.checked_add(jiff::SignedDuration::from_hours(24)).ok()?;
+        let latest = ctx
+            .now
+            .checked_add(jiff::SignedDuration::from_hours(24))
+            .ok()?;
         for year in [now_year, now_year - 1] {
             let Some(dt) = civil(year, month, day, hour, minute, second, nanos) else {
                 continue; // 29 February in a year that has none.
@@ -271,7 +274,8 @@ impl Cursor<'_> {
 
     fn month_name(&mut self) -> Option<i64> {
         const MONTHS: [&[u8; 3]; 12] = [
-            b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec",
+            b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov",
+            b"Dec",
         ];
         let word = self.bytes.get(self.pos..self.pos + 3)?;
         let index = MONTHS.iter().position(|m| m.eq_ignore_ascii_case(word))?;
@@ -280,9 +284,21 @@ impl Cursor<'_> {
     }
 }
 
-fn civil(year: i64, month: i64, day: i64, hour: i64, minute: i64, second: i64, nanos: i64) -> Option<DateTime> {
+fn civil(
+    year: i64,
+    month: i64,
+    day: i64,
+    hour: i64,
+    minute: i64,
+    second: i64,
+    nanos: i64,
+) -> Option<DateTime> {
     // A leap second (:60) is read as the last nanosecond of :59.
-    let (second, nanos) = if second == 60 { (59, 999_999_999) } else { (second, nanos) };
+    let (second, nanos) = if second == 60 {
+        (59, 999_999_999)
+    } else {
+        (second, nanos)
+    };
     DateTime::new(
         i16::try_from(year).ok()?,
         i8::try_from(month).ok()?,
@@ -330,7 +346,10 @@ mod tests {
     use super::*;
 
     fn ctx() -> TimeContext {
-        TimeContext::new(TimeZone::UTC, "2026-11-21T12:00:00Z".parse().expect("valid"))
+        TimeContext::new(
+            TimeZone::UTC,
+            "2026-11-21T12:00:00Z".parse().expect("valid"),
+        )
     }
 
     fn ts(line: &str) -> Option<String> {
@@ -339,26 +358,59 @@ mod tests {
 
     #[test]
     fn rfc3339_and_iso_forms() {
-        assert_eq!(ts("2026-11-21T03:12:09.114Z x").as_deref(), Some("2026-11-21T03:12:09.114Z"));
-        assert_eq!(ts("2026-11-21T03:12:09+02:00 x").as_deref(), Some("2026-11-21T01:12:09Z"));
-        assert_eq!(ts("2026-11-21T03:12:09-0130 x").as_deref(), Some("2026-11-21T04:42:09Z"));
+        assert_eq!(
+            ts("2026-11-21T03:12:09.114Z x").as_deref(),
+            Some("2026-11-21T03:12:09.114Z")
+        );
+        assert_eq!(
+            ts("2026-11-21T03:12:09+02:00 x").as_deref(),
+            Some("2026-11-21T01:12:09Z")
+        );
+        assert_eq!(
+            ts("2026-11-21T03:12:09-0130 x").as_deref(),
+            Some("2026-11-21T04:42:09Z")
+        );
         assert_eq!(
             ts("2026-11-21T03:12:09.123456789Z").as_deref(),
             Some("2026-11-21T03:12:09.123456789Z")
         );
-        assert_eq!(ts("2026-11-21 03:12:09,114 ERROR").as_deref(), Some("2026-11-21T03:12:09.114Z"));
-        assert_eq!(ts("[2026-11-21 03:12:09] x").as_deref(), Some("2026-11-21T03:12:09Z"));
-        assert_eq!(ts("2026/11/21 03:05:12 [error]").as_deref(), Some("2026-11-21T03:05:12Z"));
+        assert_eq!(
+            ts("2026-11-21 03:12:09,114 ERROR").as_deref(),
+            Some("2026-11-21T03:12:09.114Z")
+        );
+        assert_eq!(
+            ts("[2026-11-21 03:12:09] x").as_deref(),
+            Some("2026-11-21T03:12:09Z")
+        );
+        assert_eq!(
+            ts("2026/11/21 03:05:12 [error]").as_deref(),
+            Some("2026-11-21T03:05:12Z")
+        );
     }
 
     #[test]
     fn zone_abbreviations_and_spaced_offsets() {
-        assert_eq!(ts("2026-11-21 03:04:10.123 UTC [4242] FATAL").as_deref(), Some("2026-11-21T03:04:10.123Z"));
-        assert_eq!(ts("2026-07-01 10:00:00 CEST [1] LOG").as_deref(), Some("2026-07-01T08:00:00Z"));
-        assert_eq!(ts("2026-07-01 10:00:00 PDT x").as_deref(), Some("2026-07-01T17:00:00Z"));
-        assert_eq!(ts("2026-07-01 10:00:00 +0200 x").as_deref(), Some("2026-07-01T08:00:00Z"));
+        assert_eq!(
+            ts("2026-11-21 03:04:10.123 UTC [4242] FATAL").as_deref(),
+            Some("2026-11-21T03:04:10.123Z")
+        );
+        assert_eq!(
+            ts("2026-07-01 10:00:00 CEST [1] LOG").as_deref(),
+            Some("2026-07-01T08:00:00Z")
+        );
+        assert_eq!(
+            ts("2026-07-01 10:00:00 PDT x").as_deref(),
+            Some("2026-07-01T17:00:00Z")
+        );
+        assert_eq!(
+            ts("2026-07-01 10:00:00 +0200 x").as_deref(),
+            Some("2026-07-01T08:00:00Z")
+        );
         // An upper-case word that is no zone is left alone.
-        assert_eq!(ts("2026-07-01 10:00:00 LOG x").as_deref(), Some("2026-07-01T10:00:00Z"));
+        assert_eq!(
+            ts("2026-07-01 10:00:00 LOG x").as_deref(),
+            Some("2026-07-01T10:00:00Z")
+        );
     }
 
     #[test]
@@ -370,13 +422,28 @@ mod tests {
 
     #[test]
     fn syslog_year_is_not_in_the_future() {
-        assert_eq!(ts("Nov 21 03:14:02 web-1 kernel:").as_deref(), Some("2026-11-21T03:14:02Z"));
-        assert_eq!(ts("Nov  1 03:14:02 web-1 kernel:").as_deref(), Some("2026-11-01T03:14:02Z"));
+        assert_eq!(
+            ts("Nov 21 03:14:02 web-1 kernel:").as_deref(),
+            Some("2026-11-21T03:14:02Z")
+        );
+        assert_eq!(
+            ts("Nov  1 03:14:02 web-1 kernel:").as_deref(),
+            Some("2026-11-01T03:14:02Z")
+        );
         // December read in November: last year's.
-        assert_eq!(ts("Dec 31 23:59:59 h p:").as_deref(), Some("2025-12-31T23:59:59Z"));
-        assert_eq!(ts("<13>Nov 21 03:14:02 h p:").as_deref(), Some("2026-11-21T03:14:02Z"));
+        assert_eq!(
+            ts("Dec 31 23:59:59 h p:").as_deref(),
+            Some("2025-12-31T23:59:59Z")
+        );
+        assert_eq!(
+            ts("<13>Nov 21 03:14:02 h p:").as_deref(),
+            Some("2026-11-21T03:14:02Z")
+        );
         // The December→January roll: on 1 January, 31 December is last year.
-        let january = TimeContext::new(TimeZone::UTC, "2027-01-01T00:05:00Z".parse().expect("valid"));
+        let january = TimeContext::new(
+            TimeZone::UTC,
+            "2027-01-01T00:05:00Z".parse().expect("valid"),
+        );
         let got = leading("Dec 31 23:58:00 h p:", &january).map(|t| t.to_string());
         assert_eq!(got.as_deref(), Some("2026-12-31T23:58:00Z"));
     }

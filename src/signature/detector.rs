@@ -80,7 +80,13 @@ impl Detector {
     }
 
     /// Decides what a hit of signature `index` at `at_ms` is.
-    pub fn observe(&mut self, index: usize, signature: &Signature, captures: &Captures, at_ms: i64) -> Decision {
+    pub fn observe(
+        &mut self,
+        index: usize,
+        signature: &Signature,
+        captures: &Captures,
+        at_ms: i64,
+    ) -> Decision {
         let names = alert_key(signature);
         let key = (index, key_values(names, captures));
         if let Some(last) = self.active.get_mut(&key) {
@@ -103,7 +109,9 @@ impl Detector {
         if let Some(suppress) = &signature.suppress {
             let window_ms = suppress.window.as_millis() as i64;
             match self.suppressed.get_mut(&key) {
-                Some((last_alert, count)) if at_ms >= *last_alert && at_ms - *last_alert < window_ms => {
+                Some((last_alert, count))
+                    if at_ms >= *last_alert && at_ms - *last_alert < window_ms =>
+                {
                     *count += 1;
                     return Decision::Suppressed;
                 }
@@ -146,13 +154,15 @@ impl Detector {
             });
             false
         });
-        cleared.sort_by(|a, b| (a.last_hit_ms, a.signature).cmp(&(b.last_hit_ms, b.signature)));
+        cleared.sort_by_key(|c| (c.last_hit_ms, c.signature));
         cleared
     }
 
     /// Hits suppressed since each key's last alert, for a final count.
     pub fn pending_suppressed(&self) -> impl Iterator<Item = (usize, u64)> + '_ {
-        self.suppressed.iter().map(|((index, _), (_, count))| (*index, *count))
+        self.suppressed
+            .iter()
+            .map(|((index, _), (_, count))| (*index, *count))
     }
 }
 
@@ -179,7 +189,10 @@ mod tests {
         Decision::Alert(Alert {
             hits,
             suppressed,
-            key: key.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+            key: key
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
         })
     }
 
@@ -199,27 +212,53 @@ mod tests {
         assert_eq!(d.observe(0, &s, &caps("h2", "x"), 1_000), Decision::Pending);
         assert_eq!(d.observe(0, &s, &caps("h1", "x"), 2_000), Decision::Pending);
         // The first h1 hit has left the window by now.
-        assert_eq!(d.observe(0, &s, &caps("h1", "x"), MIN + 1), Decision::Pending);
-        assert_eq!(d.observe(0, &s, &caps("h1", "x"), MIN + 2), alert(3, 0, &[("host", "h1")]));
+        assert_eq!(
+            d.observe(0, &s, &caps("h1", "x"), MIN + 1),
+            Decision::Pending
+        );
+        assert_eq!(
+            d.observe(0, &s, &caps("h1", "x"), MIN + 2),
+            alert(3, 0, &[("host", "h1")])
+        );
         // After firing, counting starts again.
-        assert_eq!(d.observe(0, &s, &caps("h1", "x"), MIN + 3), Decision::Pending);
+        assert_eq!(
+            d.observe(0, &s, &caps("h1", "x"), MIN + 3),
+            Decision::Pending
+        );
     }
 
     #[test]
     fn suppression_keeps_one_alert_per_key_per_window_and_counts_the_rest() {
         let s = sig("suppress = { window = '5m', key = ['kind'] }");
         let mut d = Detector::new();
-        assert_eq!(d.observe(0, &s, &caps("h1", "a"), 0), alert(1, 0, &[("kind", "a")]));
-        assert_eq!(d.observe(0, &s, &caps("h2", "a"), MIN), Decision::Suppressed);
-        assert_eq!(d.observe(0, &s, &caps("h1", "b"), MIN), alert(1, 0, &[("kind", "b")]));
-        assert_eq!(d.observe(0, &s, &caps("h1", "a"), 4 * MIN), Decision::Suppressed);
-        assert_eq!(d.observe(0, &s, &caps("h1", "a"), 5 * MIN), alert(1, 2, &[("kind", "a")]));
+        assert_eq!(
+            d.observe(0, &s, &caps("h1", "a"), 0),
+            alert(1, 0, &[("kind", "a")])
+        );
+        assert_eq!(
+            d.observe(0, &s, &caps("h2", "a"), MIN),
+            Decision::Suppressed
+        );
+        assert_eq!(
+            d.observe(0, &s, &caps("h1", "b"), MIN),
+            alert(1, 0, &[("kind", "b")])
+        );
+        assert_eq!(
+            d.observe(0, &s, &caps("h1", "a"), 4 * MIN),
+            Decision::Suppressed
+        );
+        assert_eq!(
+            d.observe(0, &s, &caps("h1", "a"), 5 * MIN),
+            alert(1, 2, &[("kind", "a")])
+        );
         assert_eq!(d.pending_suppressed().map(|(_, n)| n).sum::<u64>(), 0);
     }
 
     #[test]
     fn threshold_and_suppression_together() {
-        let s = sig("threshold = { count = 2, window = '1m' }\nsuppress = { window = '10m', key = [] }");
+        let s = sig(
+            "threshold = { count = 2, window = '1m' }\nsuppress = { window = '10m', key = [] }",
+        );
         let mut d = Detector::new();
         assert_eq!(d.observe(0, &s, &caps("h1", "a"), 0), Decision::Pending);
         assert_eq!(d.observe(0, &s, &caps("h1", "a"), 1), alert(2, 0, &[]));
@@ -232,8 +271,14 @@ mod tests {
         let s = sig("clear_after = '5m'\nsuppress = { window = '1m', key = ['host'] }");
         let sigs = [s];
         let mut d = Detector::new();
-        assert!(matches!(d.observe(0, &sigs[0], &caps("h1", "a"), 0), Decision::Alert(_)));
-        assert_eq!(d.observe(0, &sigs[0], &caps("h1", "a"), 2 * MIN), alert(1, 0, &[("host", "h1")]));
+        assert!(matches!(
+            d.observe(0, &sigs[0], &caps("h1", "a"), 0),
+            Decision::Alert(_)
+        ));
+        assert_eq!(
+            d.observe(0, &sigs[0], &caps("h1", "a"), 2 * MIN),
+            alert(1, 0, &[("host", "h1")])
+        );
         assert!(d.clear_due(&sigs, 6 * MIN).is_empty(), "last hit was at 2m");
         let cleared = d.clear_due(&sigs, 7 * MIN);
         assert_eq!(
@@ -249,10 +294,17 @@ mod tests {
 
     #[test]
     fn time_going_backwards_does_not_panic_or_suppress_wrongly() {
-        let s = sig("suppress = { window = '5m', key = [] }\nthreshold = { count = 2, window = '1m' }");
+        let s =
+            sig("suppress = { window = '5m', key = [] }\nthreshold = { count = 2, window = '1m' }");
         let mut d = Detector::new();
-        assert_eq!(d.observe(0, &s, &caps("h", "a"), 10 * MIN), Decision::Pending);
-        assert!(matches!(d.observe(0, &s, &caps("h", "a"), 10 * MIN - 1), Decision::Alert(_)));
+        assert_eq!(
+            d.observe(0, &s, &caps("h", "a"), 10 * MIN),
+            Decision::Pending
+        );
+        assert!(matches!(
+            d.observe(0, &s, &caps("h", "a"), 10 * MIN - 1),
+            Decision::Alert(_)
+        ));
         assert_eq!(d.observe(0, &s, &caps("h", "a"), 0), Decision::Pending);
     }
 }

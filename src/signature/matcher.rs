@@ -78,8 +78,13 @@ impl Matcher {
                 continue;
             }
             let first = self.first_pattern[s];
-            if let Some(captures) = signature.check_text(&event.text, |p| candidates.matched(first + p)) {
-                out.push(Hit { signature: s, captures });
+            if let Some(captures) =
+                signature.check_text(&event.text, |p| candidates.matched(first + p))
+            {
+                out.push(Hit {
+                    signature: s,
+                    captures,
+                });
             }
         }
     }
@@ -128,7 +133,12 @@ mod tests {
             let alone: Vec<Hit> = sigs
                 .iter()
                 .enumerate()
-                .filter_map(|(s, sig)| sig.check(&event(text)).map(|captures| Hit { signature: s, captures }))
+                .filter_map(|(s, sig)| {
+                    sig.check(&event(text)).map(|captures| Hit {
+                        signature: s,
+                        captures,
+                    })
+                })
                 .collect();
             assert_eq!(hits, alone, "{text:?}");
         }
@@ -146,7 +156,11 @@ mod tests {
         assert!(diags.is_empty());
         let matcher = Matcher::new(&sigs).expect("500 signatures build");
         let mut hits = Vec::new();
-        matcher.matches(&sigs, &event("error code 417: boom in disk module"), &mut hits);
+        matcher.matches(
+            &sigs,
+            &event("error code 417: boom in disk module"),
+            &mut hits,
+        );
         assert_eq!(hits.len(), 1);
         assert_eq!(sigs[hits[0].signature].id, "s417");
     }

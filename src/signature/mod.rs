@@ -150,9 +150,12 @@ const SIGNATURE_KEYS: &[&str] = &[
 /// by single dashes.
 pub fn is_kebab_case(id: &str) -> bool {
     !id.is_empty()
-        && id
-            .split('-')
-            .all(|word| !word.is_empty() && word.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+        && id.split('-').all(|word| {
+            !word.is_empty()
+                && word
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
 }
 
 /// Compiles one regex from a file with the crate's limits.
@@ -161,7 +164,12 @@ pub fn compile_regex(text: &str, loc: &Loc, diags: &mut Vec<Diagnostic>) -> Opti
         Ok(regex) => Some(regex),
         Err(err) => {
             let detail = err.to_string();
-            let last = detail.lines().last().unwrap_or(&detail).trim().trim_start_matches("error: ");
+            let last = detail
+                .lines()
+                .last()
+                .unwrap_or(&detail)
+                .trim()
+                .trim_start_matches("error: ");
             diags.push(loc.error(format!("regex does not compile: {last}")));
             None
         }
@@ -171,14 +179,20 @@ pub fn compile_regex(text: &str, loc: &Loc, diags: &mut Vec<Diagnostic>) -> Opti
 impl Signature {
     /// Reads one `[[signature]]` table; `None` (with diagnostics) when it is
     /// not usable.
-    pub fn from_table(table: &Table<'_, '_>, origin: Origin, diags: &mut Vec<Diagnostic>) -> Option<Signature> {
+    pub fn from_table(
+        table: &Table<'_, '_>,
+        origin: Origin,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<Signature> {
         let before = diags.len();
         let what = "a [[signature]]";
         table.check_keys(SIGNATURE_KEYS, what, diags);
         let id = table.required("id", what, diags).and_then(|f| {
             let id = f.str(diags)?;
             if !is_kebab_case(id) {
-                diags.push(f.loc.error(format!("signature id `{id}` must be kebab-case (like `jvm-heap-oom`)")));
+                diags.push(f.loc.error(format!(
+                    "signature id `{id}` must be kebab-case (like `jvm-heap-oom`)"
+                )));
             }
             Some(id.to_owned())
         });
@@ -187,7 +201,10 @@ impl Signature {
             None => what.to_owned(),
         };
         let text = |key: &'static str, diags: &mut Vec<Diagnostic>| {
-            table.required(key, &what, diags).and_then(|f| f.str(diags)).map(str::to_owned)
+            table
+                .required(key, &what, diags)
+                .and_then(|f| f.str(diags))
+                .map(str::to_owned)
         };
         let title = text("title", diags);
         let description = text("description", diags);
@@ -261,7 +278,10 @@ impl Signature {
                 key: names(&t, "key", diags),
             })
         });
-        let clear_after = table.has("clear_after").then(|| duration(table, "clear_after", &what, diags)).flatten();
+        let clear_after = table
+            .has("clear_after")
+            .then(|| duration(table, "clear_after", &what, diags))
+            .flatten();
         let examples = table
             .field("example")
             .map(|f| f.tables(diags))
@@ -291,16 +311,25 @@ impl Signature {
     }
 
     fn rule(table: &Table<'_, '_>, what: &str, diags: &mut Vec<Diagnostic>) -> Option<Rule> {
-        let given: Vec<_> = ["regex", "any", "all"].into_iter().filter(|k| table.has(k)).collect();
+        let given: Vec<_> = ["regex", "any", "all"]
+            .into_iter()
+            .filter(|k| table.has(k))
+            .collect();
         let key = match given.as_slice() {
             [key] => *key,
             [] => {
-                diags.push(table.loc().error(format!("{what} needs one of `regex`, `any` or `all`")));
+                diags.push(
+                    table
+                        .loc()
+                        .error(format!("{what} needs one of `regex`, `any` or `all`")),
+                );
                 return None;
             }
             [_, second, ..] => {
                 let loc = table.field(second).map_or_else(|| table.loc(), |f| f.loc);
-                diags.push(loc.error(format!("{what} has more than one of `regex`, `any` and `all`; keep one")));
+                diags.push(loc.error(format!(
+                    "{what} has more than one of `regex`, `any` and `all`; keep one"
+                )));
                 return None;
             }
         };
@@ -315,7 +344,11 @@ impl Signature {
         } else {
             let list = field.strings(diags)?;
             if list.is_empty() {
-                diags.push(field.loc.error(format!("`{key}` must hold at least one regex")));
+                diags.push(
+                    field
+                        .loc
+                        .error(format!("`{key}` must hold at least one regex")),
+                );
             }
             list
         };
@@ -326,10 +359,18 @@ impl Signature {
         };
         for pattern in &patterns {
             if pattern.regex.is_match("") {
-                diags.push(pattern.loc.error("regex matches the empty string, so it would fire on every line"));
+                diags.push(
+                    pattern
+                        .loc
+                        .error("regex matches the empty string, so it would fire on every line"),
+                );
             }
         }
-        Some(Rule { combine, patterns, not })
+        Some(Rule {
+            combine,
+            patterns,
+            not,
+        })
     }
 
     /// The capture names the signature's positive regexes provide.
@@ -344,17 +385,21 @@ impl Signature {
     fn check_capture_names(&self, diags: &mut Vec<Diagnostic>) {
         let mut wanted: Vec<(&str, &str)> = Vec::new();
         if let Some(t) = &self.threshold {
-            wanted.extend(t.group_by.iter().map(|n| (n.as_str(), "threshold.group_by")));
+            wanted.extend(
+                t.group_by
+                    .iter()
+                    .map(|n| (n.as_str(), "threshold.group_by")),
+            );
         }
         if let Some(s) = &self.suppress {
             wanted.extend(s.key.iter().map(|n| (n.as_str(), "suppress.key")));
         }
         for (name, key) in wanted {
             if !self.capture_names().any(|c| c == name) {
-                diags.push(
-                    self.loc
-                        .error(format!("{key} of signature `{}` names `{name}`, which no regex captures", self.id)),
-                );
+                diags.push(self.loc.error(format!(
+                    "{key} of signature `{}` names `{name}`, which no regex captures",
+                    self.id
+                )));
             }
         }
     }
@@ -424,7 +469,12 @@ fn compile_all(texts: Vec<(String, Loc)>, diags: &mut Vec<Diagnostic>) -> Vec<Pa
         .collect()
 }
 
-fn duration(table: &Table<'_, '_>, key: &'static str, what: &str, diags: &mut Vec<Diagnostic>) -> Option<Duration> {
+fn duration(
+    table: &Table<'_, '_>,
+    key: &'static str,
+    what: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Duration> {
     let field = table.required(key, what, diags)?;
     let text = field.str(diags)?;
     let parsed = parse_duration(text).filter(|d| !d.is_zero());
@@ -445,11 +495,19 @@ fn names(table: &Table<'_, '_>, key: &'static str, diags: &mut Vec<Diagnostic>) 
 }
 
 impl Example {
-    fn from_table(table: &Table<'_, '_>, what: &str, diags: &mut Vec<Diagnostic>) -> Option<Example> {
+    fn from_table(
+        table: &Table<'_, '_>,
+        what: &str,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<Example> {
         let what = format!("an example of {what}");
         table.check_keys(&["line", "match", "captures", "source"], &what, diags);
-        let line = table.required("line", &what, diags).and_then(|f| f.str(diags));
-        let expect_match = table.field("match").and_then(|f| f.bool(diags)).unwrap_or(true);
+        let line_field = table.required("line", &what, diags);
+        let line = line_field.as_ref().and_then(|f| f.str(diags));
+        let expect_match = table
+            .field("match")
+            .and_then(|f| f.bool(diags))
+            .unwrap_or(true);
         let mut captures = Vec::new();
         if let Some(t) = table.field("captures").and_then(|f| f.table(diags)) {
             for (_, field) in t.entries() {
@@ -461,13 +519,16 @@ impl Example {
         if !expect_match && !captures.is_empty() {
             diags.push(table.loc().error(format!("{what} has `match = false` and `captures`; a line that does not match captures nothing")));
         }
-        let source = table.field("source").and_then(|f| f.str(diags)).map(str::to_owned);
+        let source = table
+            .field("source")
+            .and_then(|f| f.str(diags))
+            .map(str::to_owned);
         Some(Example {
             line: line?.to_owned(),
             expect_match,
             captures,
             source,
-            loc: table.loc(),
+            loc: line_field.map_or_else(|| table.loc(), |f| f.loc),
         })
     }
 }
@@ -486,11 +547,18 @@ mod tests {
         let mut out = Vec::new();
         if let Some(doc) = table::parse(&source, &source.text, &mut diags) {
             let root = Table::root(&source, &doc);
-            for t in root.field("signature").map(|f| f.tables(&mut diags)).unwrap_or_default() {
+            for t in root
+                .field("signature")
+                .map(|f| f.tables(&mut diags))
+                .unwrap_or_default()
+            {
                 out.extend(Signature::from_table(&t, Origin::User, &mut diags));
             }
         }
-        let messages = diags.iter().map(|d| d.to_string().lines().next().unwrap_or("").to_owned()).collect();
+        let messages = diags
+            .iter()
+            .map(|d| d.to_string().lines().next().unwrap_or("").to_owned())
+            .collect();
         (out, messages)
     }
 
@@ -502,19 +570,31 @@ mod tests {
 
     #[test]
     fn any_all_and_not() {
-        let any = one("[[signature]]\nid='a'\ntitle='t'\nseverity='low'\ndescription='d'\nany=['foo (?P<x>\\d+)', 'bar']\nnot=['ignore']\n");
-        assert_eq!(any.check_text("foo 12", |_| true), Some(vec![("x".into(), "12".into())]));
+        let any = one(
+            "[[signature]]\nid='a'\ntitle='t'\nseverity='low'\ndescription='d'\nany=['foo (?P<x>\\d+)', 'bar']\nnot=['ignore']\n",
+        );
+        assert_eq!(
+            any.check_text("foo 12", |_| true),
+            Some(vec![("x".into(), "12".into())])
+        );
         assert_eq!(any.check_text("bar", |_| true), Some(vec![]));
         assert_eq!(any.check_text("bar ignore", |_| true), None);
         assert_eq!(any.check_text("baz", |_| true), None);
-        let all = one("[[signature]]\nid='a'\ntitle='t'\nseverity='low'\ndescription='d'\nall=['foo', 'bar (?P<y>\\w+)']\n");
-        assert_eq!(all.check_text("foo bar z", |_| true), Some(vec![("y".into(), "z".into())]));
+        let all = one(
+            "[[signature]]\nid='a'\ntitle='t'\nseverity='low'\ndescription='d'\nall=['foo', 'bar (?P<y>\\w+)']\n",
+        );
+        assert_eq!(
+            all.check_text("foo bar z", |_| true),
+            Some(vec![("y".into(), "z".into())])
+        );
         assert_eq!(all.check_text("foo", |_| true), None);
     }
 
     #[test]
     fn level_and_source_filters() {
-        let sig = one("[[signature]]\nid='a'\ntitle='t'\nseverity='low'\ndescription='d'\nregex='x'\nlevel='error'\nsources=['**/nginx/*.log']\n");
+        let sig = one(
+            "[[signature]]\nid='a'\ntitle='t'\nseverity='low'\ndescription='d'\nregex='x'\nlevel='error'\nsources=['**/nginx/*.log']\n",
+        );
         assert!(sig.admits(Some("/var/log/nginx/error.log"), Some(Level::Fatal)));
         assert!(!sig.admits(Some("/var/log/nginx/error.log"), Some(Level::Warn)));
         assert!(!sig.admits(Some("/var/log/nginx/error.log"), None));

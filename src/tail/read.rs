@@ -56,7 +56,10 @@ pub fn read_lines(input: &Input, max_line: usize, mut emit: impl FnMut(RawLine))
         Input::Path(path) => {
             let file = File::open(path)?;
             if file.metadata()?.is_dir() {
-                return Err(io::Error::new(io::ErrorKind::InvalidInput, "is a directory"));
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "is a directory",
+                ));
             }
             Box::new(BufReader::with_capacity(CHUNK, file))
         }
@@ -95,8 +98,10 @@ mod tests {
 
     fn lines_of(path: &Path) -> Vec<(u64, u64, Vec<u8>)> {
         let mut out = Vec::new();
-        read_lines(&Input::Path(path.to_path_buf()), 1 << 20, |l| out.push((l.offset, l.line_no, l.bytes)))
-            .expect("readable");
+        read_lines(&Input::Path(path.to_path_buf()), 1 << 20, |l| {
+            out.push((l.offset, l.line_no, l.bytes));
+        })
+        .expect("readable");
         out
     }
 

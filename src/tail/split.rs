@@ -162,20 +162,35 @@ mod tests {
     #[test]
     fn crlf_split_across_chunks_is_one_terminator() {
         let lines = split(&[b"ab\r", b"\ncd\n"], 100);
-        assert_eq!(summary(&lines), [(0, 1, "ab".into(), false, false), (4, 2, "cd".into(), false, false)]);
+        assert_eq!(
+            summary(&lines),
+            [
+                (0, 1, "ab".into(), false, false),
+                (4, 2, "cd".into(), false, false)
+            ]
+        );
     }
 
     #[test]
     fn empty_lines_count() {
         let lines = split(&[b"\n\n\r\n"], 100);
-        assert_eq!(lines.iter().map(|l| l.offset).collect::<Vec<_>>(), [0, 1, 2]);
+        assert_eq!(
+            lines.iter().map(|l| l.offset).collect::<Vec<_>>(),
+            [0, 1, 2]
+        );
         assert!(lines.iter().all(|l| l.bytes.is_empty() && !l.partial));
     }
 
     #[test]
     fn long_lines_are_capped_and_marked() {
         let lines = split(&[b"abcdefgh", b"ij\nxy\n"], 4);
-        assert_eq!(summary(&lines), [(0, 1, "abcd".into(), true, false), (11, 2, "xy".into(), false, false)]);
+        assert_eq!(
+            summary(&lines),
+            [
+                (0, 1, "abcd".into(), true, false),
+                (11, 2, "xy".into(), false, false)
+            ]
+        );
     }
 
     #[test]

@@ -29,7 +29,8 @@ fn check_invalid(name: &str) {
         .args(["check", "--patterns", "patterns", "--runbooks", "runbooks"])
         .run()
         .code(1);
-    let expected = std::fs::read_to_string(dir.join("expected.stderr")).expect("expected.stderr exists");
+    let expected =
+        std::fs::read_to_string(dir.join("expected.stderr")).expect("expected.stderr exists");
     assert_eq!(out.stderr, expected, "stderr of `check` on {name}");
 }
 
@@ -57,14 +58,22 @@ fn runbook_parameters_and_placeholders() {
 fn a_user_signature_replaces_the_shipped_one_with_the_same_id() {
     let dir = tempfile::tempdir().expect("tempdir");
     let shipped = Triage::new().args(["check"]).run().code(0);
-    let count: usize = shipped.stdout.split_whitespace().nth(1).and_then(|n| n.parse().ok()).expect("count");
+    let count: usize = shipped
+        .stdout
+        .split_whitespace()
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .expect("count");
     // Take a shipped id from `scan --json` of a line it matches.
     let hit = Triage::new()
         .args(["scan", "--json", "-"])
         .stdin("Nov 21 03:14:02 web-1 kernel: [812345.678901] Out of memory: Killed process 4321 (java) total-vm:8123456kB\n")
         .run()
         .code(0);
-    let id = hit.json_lines()[0]["signature"].as_str().expect("id").to_owned();
+    let id = hit.json_lines()[0]["signature"]
+        .as_str()
+        .expect("id")
+        .to_owned();
     std::fs::write(
         dir.path().join("mine.toml"),
         format!(
@@ -73,8 +82,18 @@ fn a_user_signature_replaces_the_shipped_one_with_the_same_id() {
         ),
     )
     .expect("write");
-    let out = Triage::new().arg("check").arg("--patterns").arg(dir.path()).run().code(0);
-    assert!(out.stdout.starts_with(&format!("checked {count} signatures")), "{}", out.stdout);
+    let out = Triage::new()
+        .arg("check")
+        .arg("--patterns")
+        .arg(dir.path())
+        .run()
+        .code(0);
+    assert!(
+        out.stdout
+            .starts_with(&format!("checked {count} signatures")),
+        "{}",
+        out.stdout
+    );
     Triage::new()
         .arg("--patterns")
         .arg(dir.path())

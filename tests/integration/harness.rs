@@ -25,7 +25,11 @@ pub fn shared_data(name: &str) -> Option<PathBuf> {
     if path.exists() {
         return Some(path);
     }
-    assert!(std::env::var_os("CI").is_none(), "{} is missing in CI", path.display());
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{} is missing in CI",
+        path.display()
+    );
     eprintln!("skipped: {} is not beside this checkout", path.display());
     None
 }
@@ -83,7 +87,11 @@ impl Triage {
             .env_remove("TRIAGE_LOG")
             .env("NO_COLOR", "1")
             .env("TZ", "UTC")
-            .stdin(if self.stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+            .stdin(if self.stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         if let Some(dir) = &self.dir {
@@ -103,7 +111,9 @@ impl Triage {
             code: out.status.code().unwrap_or(-1),
         };
         assert!(
-            !output.stderr.contains("panicked") && !output.stderr.contains("internal error") && !output.stderr.contains("RUST_BACKTRACE"),
+            !output.stderr.contains("panicked")
+                && !output.stderr.contains("internal error")
+                && !output.stderr.contains("RUST_BACKTRACE"),
             "triage {:?} panicked:\n{}",
             self.args,
             output.stderr
@@ -128,7 +138,9 @@ impl Output {
     pub fn json_lines(&self) -> Vec<serde_json::Value> {
         self.stdout
             .lines()
-            .map(|line| serde_json::from_str(line).unwrap_or_else(|err| panic!("not JSON ({err}): {line}")))
+            .map(|line| {
+                serde_json::from_str(line).unwrap_or_else(|err| panic!("not JSON ({err}): {line}"))
+            })
             .collect()
     }
 }

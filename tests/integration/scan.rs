@@ -56,8 +56,20 @@ fn assert_positions(hits: &[serde_json::Value], bytes: &[u8]) {
         assert_eq!(starts[line_no - 1], offset, "offset of line {line_no}");
         let end = starts.get(line_no).copied().unwrap_or(bytes.len());
         let raw = String::from_utf8_lossy(&bytes[offset..end]);
-        assert_eq!(raw.trim_end_matches(['\r', '\n']), hit["line"].as_str().expect("line"), "line {line_no}");
-        for key in ["signature", "severity", "title", "runbook", "source", "ts", "captures"] {
+        assert_eq!(
+            raw.trim_end_matches(['\r', '\n']),
+            hit["line"].as_str().expect("line"),
+            "line {line_no}"
+        );
+        for key in [
+            "signature",
+            "severity",
+            "title",
+            "runbook",
+            "source",
+            "ts",
+            "captures",
+        ] {
             assert!(hit.get(key).is_some(), "{key} missing in {hit}");
         }
     }
@@ -65,13 +77,28 @@ fn assert_positions(hits: &[serde_json::Value], bytes: &[u8]) {
 
 #[test]
 fn json_positions_are_exact_on_the_apache_access_log_plain_and_gzip() {
-    let Some(log) = shared_data("apache-access/access.log") else { return };
+    let Some(log) = shared_data("apache-access/access.log") else {
+        return;
+    };
     let dir = tempfile::tempdir().expect("tempdir");
     let patterns = broad_patterns(dir.path(), r#"\"GET (?P<path>\S+)"#);
     let bytes = fs::read(&log).expect("read log");
-    let plain = Triage::new().arg("--patterns").arg(&patterns).args(["scan", "--json"]).arg(&log).run().code(0);
-    let hits: Vec<_> = plain.json_lines().into_iter().filter(|h| h["signature"] == "test-broad").collect();
-    let gets = bytes.split(|&b| b == b'\n').filter(|l| l.windows(5).any(|w| w == b"\"GET ")).count();
+    let plain = Triage::new()
+        .arg("--patterns")
+        .arg(&patterns)
+        .args(["scan", "--json"])
+        .arg(&log)
+        .run()
+        .code(0);
+    let hits: Vec<_> = plain
+        .json_lines()
+        .into_iter()
+        .filter(|h| h["signature"] == "test-broad")
+        .collect();
+    let gets = bytes
+        .split(|&b| b == b'\n')
+        .filter(|l| l.windows(5).any(|w| w == b"\"GET "))
+        .count();
     assert_eq!(hits.len(), gets, "one hit per GET line");
     assert_positions(&hits, &bytes);
     assert_eq!(hits[0]["ts"], "2015-05-17T10:05:03Z");
@@ -80,7 +107,13 @@ fn json_positions_are_exact_on_the_apache_access_log_plain_and_gzip() {
     let mut enc = GzEncoder::new(Vec::new(), Compression::fast());
     enc.write_all(&bytes).expect("compress");
     fs::write(&gz, enc.finish().expect("compress")).expect("write gz");
-    let zipped = Triage::new().arg("--patterns").arg(&patterns).args(["scan", "--json"]).arg(&gz).run().code(0);
+    let zipped = Triage::new()
+        .arg("--patterns")
+        .arg(&patterns)
+        .args(["scan", "--json"])
+        .arg(&gz)
+        .run()
+        .code(0);
     let strip = |v: serde_json::Value| {
         let mut v = v;
         v.as_object_mut().expect("object").remove("source");
@@ -93,7 +126,9 @@ fn json_positions_are_exact_on_the_apache_access_log_plain_and_gzip() {
 
 #[test]
 fn json_positions_are_exact_on_postgresql_logs() {
-    let Some(dir) = shared_data("postgresql") else { return };
+    let Some(dir) = shared_data("postgresql") else {
+        return;
+    };
     let tmp = tempfile::tempdir().expect("tempdir");
     let patterns = broad_patterns(tmp.path(), r"(?:LOG|ERROR|FATAL|STATEMENT|DETAIL):");
     let mut logs: Vec<_> = fs::read_dir(&dir)
@@ -105,25 +140,51 @@ fn json_positions_are_exact_on_postgresql_logs() {
     logs.sort();
     assert!(logs.len() >= 5);
     for log in logs {
-        let out = Triage::new().arg("--patterns").arg(&patterns).args(["scan", "--json"]).arg(&log).run();
+        let out = Triage::new()
+            .arg("--patterns")
+            .arg(&patterns)
+            .args(["scan", "--json"])
+            .arg(&log)
+            .run();
         assert!(out.code == 0 || out.code == 1, "{}", out.stderr);
-        let hits: Vec<_> = out.json_lines().into_iter().filter(|h| h["signature"] == "test-broad").collect();
+        let hits: Vec<_> = out
+            .json_lines()
+            .into_iter()
+            .filter(|h| h["signature"] == "test-broad")
+            .collect();
         if !hits.is_empty() {
             assert_positions(&hits, &fs::read(&log).expect("read"));
         }
-        assert!(hits.iter().all(|h| h["source"] == log.display().to_string()));
+        assert!(
+            hits.iter()
+                .all(|h| h["source"] == log.display().to_string())
+        );
     }
 }
 
 #[test]
 fn gzip_postgresql_logs_are_read() {
-    let Some(log) = shared_data("postgresql/pgbouncer.log.gz") else { return };
+    let Some(log) = shared_data("postgresql/pgbouncer.log.gz") else {
+        return;
+    };
     let tmp = tempfile::tempdir().expect("tempdir");
     let patterns = broad_patterns(tmp.path(), r"LOG");
-    let out = Triage::new().arg("--patterns").arg(&patterns).args(["scan", "--summary", "--json"]).arg(&log).run().code(0);
+    let out = Triage::new()
+        .arg("--patterns")
+        .arg(&patterns)
+        .args(["scan", "--summary", "--json"])
+        .arg(&log)
+        .run()
+        .code(0);
     let rows = out.json_lines();
-    let broad = rows.iter().find(|r| r["signature"] == "test-broad").expect("broad row");
-    assert!(broad["matches"].as_u64().expect("matches") > 1000, "{broad}");
+    let broad = rows
+        .iter()
+        .find(|r| r["signature"] == "test-broad")
+        .expect("broad row");
+    assert!(
+        broad["matches"].as_u64().expect("matches") > 1000,
+        "{broad}"
+    );
 }
 
 #[test]
@@ -131,12 +192,26 @@ fn line_ends_lf_crlf_and_bare_cr_and_stdin() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let patterns = broad_patterns(tmp.path(), "hit (?P<n>\\d+)");
     let bytes = b"2026-11-21T03:00:00Z hit 1\r\nmiss\rhit 2\rhit 3\n\nhit 4".to_vec();
-    let out = Triage::new().arg("--patterns").arg(&patterns).args(["scan", "--json", "-"]).stdin(bytes.clone()).run().code(0);
+    let out = Triage::new()
+        .arg("--patterns")
+        .arg(&patterns)
+        .args(["scan", "--json", "-"])
+        .stdin(bytes.clone())
+        .run()
+        .code(0);
     let hits = out.json_lines();
-    let numbered: Vec<_> = hits.iter().map(|h| (h["line_no"].as_u64(), h["captures"]["n"].as_str())).collect();
+    let numbered: Vec<_> = hits
+        .iter()
+        .map(|h| (h["line_no"].as_u64(), h["captures"]["n"].as_str()))
+        .collect();
     assert_eq!(
         numbered,
-        [(Some(1), Some("1")), (Some(3), Some("2")), (Some(4), Some("3")), (Some(6), Some("4"))]
+        [
+            (Some(1), Some("1")),
+            (Some(3), Some("2")),
+            (Some(4), Some("3")),
+            (Some(6), Some("4"))
+        ]
     );
     assert_positions(&hits, &bytes);
     assert_eq!(hits[0]["source"], "-");
@@ -151,7 +226,11 @@ fn exit_codes_follow_grep() {
     fs::write(&quiet, "2026-11-21T03:00:00Z INFO all good\n").expect("write");
     Triage::new().arg("scan").arg(&quiet).run().code(1);
     let bad = tmp.path().join("oom.log");
-    fs::write(&bad, "Nov 21 03:14:02 web-1 kernel: Out of memory: Killed process 4321 (java) total-vm:1kB\n").expect("write");
+    fs::write(
+        &bad,
+        "Nov 21 03:14:02 web-1 kernel: Out of memory: Killed process 4321 (java) total-vm:1kB\n",
+    )
+    .expect("write");
     Triage::new().arg("scan").arg(&bad).run().code(0);
 }
 
@@ -159,12 +238,34 @@ fn exit_codes_follow_grep() {
 fn an_unreadable_file_is_reported_and_the_others_are_scanned() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let bad = tmp.path().join("oom.log");
-    fs::write(&bad, "Nov 21 03:14:02 web-1 kernel: Out of memory: Killed process 4321 (java) total-vm:1kB\n").expect("write");
+    fs::write(
+        &bad,
+        "Nov 21 03:14:02 web-1 kernel: Out of memory: Killed process 4321 (java) total-vm:1kB\n",
+    )
+    .expect("write");
     let missing = tmp.path().join("missing.log");
-    let out = Triage::new().args(["scan", "--json"]).arg(&missing).arg(tmp.path()).arg(&bad).run().code(2);
+    let out = Triage::new()
+        .args(["scan", "--json"])
+        .arg(&missing)
+        .arg(tmp.path())
+        .arg(&bad)
+        .run()
+        .code(2);
     assert_eq!(out.json_lines().len(), 1, "the readable file was scanned");
-    assert!(out.stderr.contains(&format!("triage: {}: No such file or directory", missing.display())), "{}", out.stderr);
-    assert!(out.stderr.contains(&format!("triage: {}: is a directory", tmp.path().display())), "{}", out.stderr);
+    assert!(
+        out.stderr.contains(&format!(
+            "triage: {}: No such file or directory",
+            missing.display()
+        )),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains(&format!("triage: {}: is a directory", tmp.path().display())),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -172,11 +273,35 @@ fn summary_counts_first_and_last_seen() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let patterns = broad_patterns(tmp.path(), "hit");
     let log = tmp.path().join("a.log");
-    fs::write(&log, "2026-11-21T03:00:00Z hit\n2026-11-21T02:00:00Z hit\nno\n2026-11-21T04:00:00Z hit\n").expect("write");
-    let out = Triage::new().arg("--patterns").arg(&patterns).args(["scan", "--summary"]).arg(&log).run().code(0);
-    let row = out.stdout.lines().find(|l| l.starts_with("test-broad")).expect("row");
+    fs::write(
+        &log,
+        "2026-11-21T03:00:00Z hit\n2026-11-21T02:00:00Z hit\nno\n2026-11-21T04:00:00Z hit\n",
+    )
+    .expect("write");
+    let out = Triage::new()
+        .arg("--patterns")
+        .arg(&patterns)
+        .args(["scan", "--summary"])
+        .arg(&log)
+        .run()
+        .code(0);
+    let row = out
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("test-broad"))
+        .expect("row");
     let cells: Vec<_> = row.split_whitespace().collect();
-    assert_eq!(cells, ["test-broad", "info", "3", "3", "2026-11-21T02:00:00Z", "2026-11-21T04:00:00Z"]);
+    assert_eq!(
+        cells,
+        [
+            "test-broad",
+            "info",
+            "3",
+            "3",
+            "2026-11-21T02:00:00Z",
+            "2026-11-21T04:00:00Z"
+        ]
+    );
     assert!(out.stdout.starts_with("SIGNATURE"));
 }
 
@@ -191,8 +316,17 @@ fn text_output_neutralises_terminal_escapes() {
         .stdin("hit \x1b]0;pwned\x07 \x1b[2J \u{202e}evil\n")
         .run()
         .code(0);
-    assert!(!out.stdout.contains('\x1b') && !out.stdout.contains('\x07') && !out.stdout.contains('\u{202e}'));
-    assert!(out.stdout.contains("hit \\x1b]0;pwned\\x07 \\x1b[2J \\u{202e}evil"), "{}", out.stdout);
+    assert!(
+        !out.stdout.contains('\x1b')
+            && !out.stdout.contains('\x07')
+            && !out.stdout.contains('\u{202e}')
+    );
+    assert!(
+        out.stdout
+            .contains("hit \\x1b]0;pwned\\x07 \\x1b[2J \\u{202e}evil"),
+        "{}",
+        out.stdout
+    );
     assert!(out.stdout.contains("test-broad"));
 }
 
@@ -213,23 +347,40 @@ fn hostile_input_never_panics() {
         .collect();
     fs::write(&binary, &noise).expect("write");
     let invalid = tmp.path().join("invalid.log");
-    fs::write(&invalid, b"2026-11-21T03:00:00Z \xff\xfe Out of memory: Killed process 1 (\xc3\x28) \x00\n").expect("write");
+    fs::write(
+        &invalid,
+        b"2026-11-21T03:00:00Z \xff\xfe Out of memory: Killed process 1 (\xc3\x28) \x00\n",
+    )
+    .expect("write");
     let huge = tmp.path().join("huge.log");
     let mut line = vec![b'a'; 50 << 20];
     line.extend_from_slice(b" Out of memory: Killed process 7 (java)\nNov 21 03:14:02 h kernel: Out of memory: Killed process 8 (java)\n");
     fs::write(&huge, &line).expect("write");
     for path in [&empty, &binary, &invalid] {
         let out = Triage::new().args(["scan", "--json"]).arg(path).run();
-        assert!(out.code == 0 || out.code == 1, "{}: {}", path.display(), out.stderr);
+        assert!(
+            out.code == 0 || out.code == 1,
+            "{}: {}",
+            path.display(),
+            out.stderr
+        );
     }
-    let out = Triage::new().args(["scan", "--json"]).arg(&huge).run().code(0);
+    let out = Triage::new()
+        .args(["scan", "--json"])
+        .arg(&huge)
+        .run()
+        .code(0);
     let hits = out.json_lines();
     // The 50 MB line is cut at 1 MiB (losing its match at the end), marked,
     // and the line after it is still read at its exact offset.
     assert_eq!(hits.len(), 1, "{}", out.stdout.len());
     assert_eq!(hits[0]["line_no"], 2);
     assert_eq!(hits[0]["offset"].as_u64(), Some((50 << 20) + 40));
-    let out = Triage::new().args(["scan", "--json", "--max-line-bytes", "100000000"]).arg(&huge).run().code(0);
+    let out = Triage::new()
+        .args(["scan", "--json", "--max-line-bytes", "100000000"])
+        .arg(&huge)
+        .run()
+        .code(0);
     let hits = out.json_lines();
     assert_eq!(hits.len(), 2);
     assert_eq!(hits[0]["truncated"], false);
@@ -242,12 +393,21 @@ fn fixture_logs_scan_against_user_patterns() {
     let path = log.path().join("checkout.log");
     let mut text = String::new();
     for second in 0..5 {
-        text.push_str(&format!("2026-11-21T03:00:0{second}Z ERROR payment provider acme timed out after 3000 ms\n"));
+        text.push_str(&format!(
+            "2026-11-21T03:00:0{second}Z ERROR payment provider acme timed out after 3000 ms\n"
+        ));
     }
     fs::write(&path, text).expect("write");
     let out = Triage::new()
         .current_dir(&dir)
-        .args(["--patterns", "patterns", "--runbooks", "runbooks", "scan", "--json"])
+        .args([
+            "--patterns",
+            "patterns",
+            "--runbooks",
+            "runbooks",
+            "scan",
+            "--json",
+        ])
         .arg(&path)
         .run()
         .code(0);
