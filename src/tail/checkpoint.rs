@@ -1,0 +1,162 @@
+//! Where each followed file was read up to, persisted so that a restarted
+//! `watch` resumes exactly there.
+//!
+//! A versioned JSON file written atomically: a temporary file in the same
+//! directory, fsync'd, renamed over the old one, and the directory fsync'd.
+//! A crash leaves either the old checkpoint or the new one, never a mix.
+//! (When the index exists, the checkpoint travels in its commit payload
+//! instead.)
+
+use std::{
+    fs::{self, File},
+    io::{self, Write},
+    path::{Path, PathBuf},
+};
+
+use serde::{Deserialize, Serialize};
+
+use super::discover::FileKey;
+
+/// Version of the checkpoint format.
+pub const VERSION: u32 = 1;
+
+/// The first bytes of a file, hashed: tells a file from another that got the
+/// same inode, and a truncated file from the one that was there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fingerprint {
+    /// How many leading bytes are covered.
+    pub len: u32,
+    /// FNV-1a of those bytes.
+    pub hash: u64,
+}
+
+impl Fingerprint {
+    /// The fingerprint of `bytes`.
+    pub fn of(bytes: &[u8]) -> Fingerprint {
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        for &b in bytes {
+            hash ^= u64::from(b);
+            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        Fingerprint {
+            len: bytes.len() as u32,
+            hash,
+        }
+    }
+}
+
+/// One file's position.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileCheckpoint {
+    /// Device number.
+    pub dev: u64,
+    /// Inode number.
+    pub ino: u64,
+    /// Fingerprint of its first bytes.
+    pub fingerprint: Fingerprint,
+    /// Offset of the first byte not yet emitted as part of a line.
+    pub offset: u64,
+    /// Line number of the line starting at `offset`.
+    pub line_no: u64,
+    /// Where the file was last seen (to find it again if it was renamed).
+    pub path: PathBuf,
+}
+
+impl FileCheckpoint {
+    /// The file's identity.
+    pub fn key(&self) -> FileKey {
+        FileKey {
+            dev: self.dev,
+            ino: self.ino,
+        }
+    }
+}
+
+/// Positions of every followed file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    /// Format version.
+    pub version: u32,
+    /// One entry per file.
+    pub files: Vec<FileCheckpoint>,
+}
+
+impl Checkpoint {
+    /// Reads a checkpoint file; a missing file is an empty checkpoint.
+    pub fn load(path: &Path) -> io::Result<Checkpoint> {
+        let text = match fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(Checkpoint::default()),
+            Err(err) => return Err(err),
+        };
+        let checkpoint: Checkpoint = serde_json::from_str(&text).map_err(|err| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("{}: not a triage checkpoint: {err}", path.display()),
+            )
+        })?;
+        if checkpoint.version != VERSION {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "{}: checkpoint format version {} is not {VERSION}; move it away to start over",
+                    path.display(),
+                    checkpoint.version
+                ),
+            ));
+        }
+        Ok(checkpoint)
+    }
+
+    /// Writes the checkpoint atomically.
+    pub fn save(&self, path: &Path) -> io::Result<()> {
+        let dir = super::discover::parent(path);
+        fs::create_dir_all(&dir)?;
+        let tmp: PathBuf = path.with_extension("json.tmp");
+        let mut file = File::create(&tmp)?;
+        let mut body = serde_json::to_vec(&Checkpoint {
+            version: VERSION,
+            files: self.files.clone(),
+        })
+        .map_err(io::Error::other)?;
+        body.push(b'\n');
+        file.write_all(&body)?;
+        file.sync_all()?;
+        drop(file);
+        fs::rename(&tmp, path)?;
+        File::open(&dir)?.sync_all()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_and_rejects_other_versions() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("state/tail.json");
+        assert_eq!(
+            Checkpoint::load(&path).expect("missing is empty"),
+            Checkpoint::default()
+        );
+        let checkpoint = Checkpoint {
+            version: VERSION,
+            files: vec![FileCheckpoint {
+                dev: 1,
+                ino: 2,
+                fingerprint: Fingerprint::of(b"abc"),
+                offset: 10,
+                line_no: 3,
+                path: PathBuf::from("/var/log/a.log"),
+            }],
+        };
+        checkpoint.save(&path).expect("save");
+        assert_eq!(Checkpoint::load(&path).expect("load"), checkpoint);
+        fs::write(&path, r#"{"version":99,"files":[]}"#).expect("write");
+        let err = Checkpoint::load(&path).expect_err("version");
+        assert!(err.to_string().contains("version 99"), "{err}");
+        fs::write(&path, "garbage").expect("write");
+        assert!(Checkpoint::load(&path).is_err());
+    }
+}

@@ -1,0 +1,197 @@
+//! What to follow: paths and globs given by the user, expanded to the
+//! regular files they name right now, each with its identity.
+//!
+//! Expansion happens on every poll, so files that start to match a glob while
+//! `watch` runs are picked up. A symlink is followed: the identity is that of
+//! the file it points to. Nothing here opens a file for reading.
+
+use std::{
+    fs, io,
+    os::unix::fs::MetadataExt,
+    path::{Path, PathBuf},
+};
+
+/// Device and inode: where a file lives, whatever its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FileKey {
+    /// Device number.
+    pub dev: u64,
+    /// Inode number.
+    pub ino: u64,
+}
+
+impl FileKey {
+    /// The key of a file from its metadata.
+    pub fn of(meta: &fs::Metadata) -> FileKey {
+        FileKey {
+            dev: meta.dev(),
+            ino: meta.ino(),
+        }
+    }
+}
+
+/// One thing the user asked to follow.
+#[derive(Debug, Clone)]
+pub enum Target {
+    /// A path, followed whether or not it exists yet.
+    Path(PathBuf),
+    /// A glob pattern (`*`, `?`, `[...]`, `**`).
+    Glob(String),
+}
+
+impl Target {
+    /// A path with glob characters is a glob; anything else a path.
+    pub fn parse(arg: &str) -> Target {
+        if arg.contains(['*', '?', '[']) {
+            Target::Glob(arg.to_owned())
+        } else {
+            Target::Path(PathBuf::from(arg))
+        }
+    }
+
+    /// The directory to watch for changes, and whether recursively.
+    pub fn watch_dir(&self) -> (PathBuf, bool) {
+        match self {
+            Target::Path(path) => (parent(path), false),
+            Target::Glob(pattern) => {
+                let literal: PathBuf = Path::new(pattern)
+                    .components()
+                    .take_while(|c| !c.as_os_str().to_string_lossy().contains(['*', '?', '[']))
+                    .collect();
+                let rest = &pattern[literal.as_os_str().len().min(pattern.len())..];
+                let recursive = rest.trim_start_matches('/').contains('/');
+                let dir = if literal.as_os_str().is_empty() {
+                    PathBuf::from(".")
+                } else {
+                    literal
+                };
+                (dir, recursive)
+            }
+        }
+    }
+}
+
+/// The directory holding `path` (`.` for a bare file name).
+pub fn parent(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// A regular file that a target names now.
+#[derive(Debug, Clone)]
+pub struct Found {
+    /// The name it was found under.
+    pub path: PathBuf,
+    /// Its identity (of the symlink's target, for a symlink).
+    pub key: FileKey,
+    /// Its size.
+    pub len: u64,
+}
+
+/// Expands every target; a path that does not exist is skipped (it may
+/// appear later). Errors other than "not found" are returned per path.
+pub fn expand(targets: &[Target], errors: &mut Vec<(PathBuf, io::Error)>) -> Vec<Found> {
+    let mut found: Vec<Found> = Vec::new();
+    let mut add = |path: PathBuf, errors: &mut Vec<(PathBuf, io::Error)>| match fs::metadata(&path)
+    {
+        Ok(meta) if meta.is_file() => {
+            let key = FileKey::of(&meta);
+            if !found.iter().any(|f| f.key == key) {
+                found.push(Found {
+                    path,
+                    key,
+                    len: meta.len(),
+                });
+            }
+        }
+        Ok(_) => {}
+        Err(err) if err.kind() == io::ErrorKind::NotFound => {}
+        Err(err) => errors.push((path, err)),
+    };
+    for target in targets {
+        match target {
+            Target::Path(path) => add(path.clone(), errors),
+            Target::Glob(pattern) => match glob::glob(pattern) {
+                Ok(paths) => {
+                    let mut paths: Vec<PathBuf> = paths.filter_map(Result::ok).collect();
+                    paths.sort();
+                    for path in paths {
+                        add(path, errors);
+                    }
+                }
+                Err(err) => errors.push((
+                    PathBuf::from(pattern),
+                    io::Error::new(io::ErrorKind::InvalidInput, err.to_string()),
+                )),
+            },
+        }
+    }
+    found
+}
+
+/// Looks in `dir` for a regular file with identity `key` (a file renamed
+/// to a name no target matches).
+pub fn find_in_dir(dir: &Path, key: FileKey) -> Option<PathBuf> {
+    fs::read_dir(dir)
+        .ok()?
+        .filter_map(Result::ok)
+        .find_map(|entry| {
+            let meta = entry.metadata().ok()?;
+            (meta.is_file() && FileKey::of(&meta) == key).then(|| entry.path())
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_and_their_watch_dirs() {
+        assert!(matches!(Target::parse("/var/log/app.log"), Target::Path(_)));
+        assert!(matches!(Target::parse("/var/log/*.log"), Target::Glob(_)));
+        assert_eq!(
+            Target::parse("/var/log/app.log").watch_dir(),
+            (PathBuf::from("/var/log"), false)
+        );
+        assert_eq!(
+            Target::parse("app.log").watch_dir(),
+            (PathBuf::from("."), false)
+        );
+        assert_eq!(
+            Target::parse("/var/log/*.log").watch_dir(),
+            (PathBuf::from("/var/log"), false)
+        );
+        assert_eq!(
+            Target::parse("/var/log/**/*.log").watch_dir(),
+            (PathBuf::from("/var/log"), true)
+        );
+        assert_eq!(
+            Target::parse("logs/*/x.log").watch_dir(),
+            (PathBuf::from("logs"), true)
+        );
+    }
+
+    #[test]
+    fn expansion_follows_symlinks_and_dedupes_by_identity() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let a = dir.path().join("a.log");
+        fs::write(&a, "x\n").expect("write");
+        std::os::unix::fs::symlink(&a, dir.path().join("current.log")).expect("symlink");
+        fs::create_dir(dir.path().join("sub.log")).expect("dir");
+        let mut errors = Vec::new();
+        let glob = format!("{}/*.log", dir.path().display());
+        let found = expand(
+            &[
+                Target::Glob(glob),
+                Target::Path(dir.path().join("missing.log")),
+            ],
+            &mut errors,
+        );
+        assert!(errors.is_empty());
+        assert_eq!(found.len(), 1, "{found:?}");
+        let key = found[0].key;
+        assert_eq!(find_in_dir(dir.path(), key), Some(a));
+    }
+}

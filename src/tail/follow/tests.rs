@@ -1,0 +1,527 @@
+//! Model-based tests of the follower: random sequences of appends (whole and
+//! partial lines), rename rotation, copytruncate, truncation, deletion,
+//! re-creation and restarts (graceful and crash) are applied to real files
+//! and to a model of what must come out; every line must come out exactly
+//! once.
+
+use std::{
+    fs::{self, OpenOptions},
+    io::Write,
+    path::{Path, PathBuf},
+    time::{Duration, Instant},
+};
+
+use proptest::prelude::*;
+
+use super::*;
+
+/// Lines longer than this are cut in these tests.
+const CAP: usize = 64;
+
+#[derive(Debug, Clone)]
+enum Op {
+    Append(u8),
+    AppendLong,
+    AppendPartial,
+    Poll,
+    Rotate,
+    CopyTruncate,
+    Truncate,
+    Delete,
+    Restart { crash: bool },
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        6 => (1u8..6).prop_map(Op::Append),
+        1 => Just(Op::AppendLong),
+        2 => Just(Op::AppendPartial),
+        4 => Just(Op::Poll),
+        2 => Just(Op::Rotate),
+        1 => Just(Op::CopyTruncate),
+        1 => Just(Op::Truncate),
+        1 => Just(Op::Delete),
+        2 => any::<bool>().prop_map(|crash| Op::Restart { crash }),
+    ]
+}
+
+/// The files, the tailer, and what must come out.
+struct World {
+    dir: PathBuf,
+    /// Follow a glob that also matches rotated names, or just the path.
+    glob: bool,
+    tailer: Tailer,
+    checkpoint: Checkpoint,
+    now: Instant,
+    seq: u64,
+    rotations: u32,
+    /// A line whose first part is written and not yet emitted on its own:
+    /// (first part, rest).
+    pending: Option<(String, String)>,
+    /// A line completed after the tailer read (and holds) its first part,
+    /// with no poll since: truncated now, its parts come out apart.
+    unread_completion: Option<(String, String)>,
+    /// The tailer has read the first part of the pending line.
+    tailer_holds_first_part: bool,
+    /// Pieces that must come out: (text, partial).
+    expected: Vec<(String, bool)>,
+    got: Vec<TailLine>,
+}
+
+fn options() -> FollowOptions {
+    FollowOptions {
+        max_line: CAP,
+        start: StartAt::Beginning,
+        partial_idle: None,
+        rotated_grace: Duration::ZERO,
+        max_open: 512,
+        idle_close: Duration::from_secs(3600),
+        read_budget: 8 << 20,
+    }
+}
+
+impl World {
+    fn new(dir: &Path, glob: bool) -> World {
+        let mut world = World {
+            dir: dir.to_path_buf(),
+            glob,
+            tailer: Tailer::new(Vec::new(), options(), Checkpoint::default()),
+            checkpoint: Checkpoint::default(),
+            now: Instant::now(),
+            seq: 0,
+            rotations: 0,
+            pending: None,
+            unread_completion: None,
+            tailer_holds_first_part: false,
+            expected: Vec::new(),
+            got: Vec::new(),
+        };
+        world.tailer = world.new_tailer(Checkpoint::default());
+        world
+    }
+
+    fn log(&self) -> PathBuf {
+        self.dir.join("app.log")
+    }
+
+    fn new_tailer(&self, checkpoint: Checkpoint) -> Tailer {
+        let target = if self.glob {
+            Target::Glob(format!("{}/app.log*", self.dir.display()))
+        } else {
+            Target::Path(self.log())
+        };
+        Tailer::new(vec![target], options(), checkpoint)
+    }
+
+    fn write(&self, bytes: &str) {
+        let mut file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.log())
+            .expect("open log");
+        file.write_all(bytes.as_bytes()).expect("append");
+    }
+
+    fn next_line(&mut self, extra: usize) -> String {
+        self.seq += 1;
+        format!("seq {:08} {}", self.seq, "x".repeat(extra))
+    }
+
+    fn complete_pending(&mut self) {
+        if let Some((first, rest)) = self.pending.take() {
+            self.write(&format!("{rest}\n"));
+            self.expected.push((format!("{first}{rest}"), false));
+            if self.tailer_holds_first_part {
+                self.unread_completion = Some((first, rest));
+            }
+        }
+        self.tailer_holds_first_part = false;
+    }
+
+    /// The writer gives up on a half-written line: its first part comes out
+    /// marked partial.
+    fn abandon_pending(&mut self) {
+        if let Some((first, _)) = self.pending.take() {
+            self.expected.push((first, true));
+        }
+    }
+
+    /// The first part of a pending line is emitted partial; the writer goes
+    /// on and its rest becomes a line of its own.
+    fn split_pending(&mut self) {
+        if let Some((first, rest)) = self.pending.take() {
+            self.expected.push((first, true));
+            self.pending = Some((String::new(), rest));
+        }
+    }
+
+    fn poll(&mut self) {
+        self.tailer_holds_first_part = self
+            .pending
+            .as_ref()
+            .is_some_and(|(first, _)| !first.is_empty());
+        self.unread_completion = None;
+        self.now += Duration::from_millis(250);
+        let mut batch = Batch::default();
+        self.tailer.poll(self.now, &mut batch);
+        assert!(batch.problems.is_empty(), "{:?}", batch.problems);
+        self.got.extend(batch.lines);
+        self.checkpoint = self.tailer.checkpoint();
+    }
+
+    fn apply(&mut self, op: &Op) {
+        match op {
+            Op::Append(n) => {
+                self.complete_pending();
+                let mut text = String::new();
+                for _ in 0..*n {
+                    let line = self.next_line(8);
+                    text.push_str(&line);
+                    text.push('\n');
+                    self.expected.push((line, false));
+                }
+                self.write(&text);
+            }
+            Op::AppendLong => {
+                self.complete_pending();
+                let line = self.next_line(CAP + 20);
+                self.write(&format!("{line}\n"));
+                self.expected.push((line[..CAP].to_owned(), false));
+            }
+            Op::AppendPartial => {
+                self.complete_pending();
+                let line = self.next_line(8);
+                let (first, rest) = line.split_at(17);
+                self.write(first);
+                self.pending = Some((first.to_owned(), rest.to_owned()));
+            }
+            Op::Poll => self.poll(),
+            Op::Rotate => {
+                if !self.glob {
+                    self.poll();
+                }
+                if self.log().exists() {
+                    self.rotations += 1;
+                    let to = self.dir.join(format!("app.log.{}", self.rotations));
+                    fs::rename(self.log(), to).expect("rename");
+                }
+                // What the tailer holds is in the renamed file, drained whole.
+                self.unread_completion = None;
+                self.tailer_holds_first_part = false;
+                self.abandon_pending();
+                fs::write(self.log(), "").expect("create");
+            }
+            Op::CopyTruncate => {
+                // When no target matches the copy's name, copytruncate is a
+                // plain truncation: lines not read before it are lost.
+                if !self.glob {
+                    self.poll();
+                }
+                if self.log().exists() {
+                    self.rotations += 1;
+                    let to = self.dir.join(format!("app.log.{}", self.rotations));
+                    fs::copy(self.log(), to).expect("copy");
+                    OpenOptions::new()
+                        .write(true)
+                        .truncate(true)
+                        .open(self.log())
+                        .expect("truncate");
+                }
+                // The first part the tailer holds comes out partial when it
+                // notices the truncation; the copy gives the rest.
+                if let Some((first, rest)) = self.unread_completion.take() {
+                    let whole = format!("{first}{rest}");
+                    let at = self
+                        .expected
+                        .iter()
+                        .rposition(|(t, _)| *t == whole)
+                        .expect("expected");
+                    self.expected.remove(at);
+                    self.expected.push((first, true));
+                    self.expected.push((rest, false));
+                }
+                self.split_pending();
+                self.poll();
+            }
+            Op::Truncate => {
+                // Lines written and not read before a plain truncation are
+                // gone with it, and so is a held partial line if triage
+                // crashes before noticing: read before, notice after.
+                self.poll();
+                if self.log().exists() {
+                    OpenOptions::new()
+                        .write(true)
+                        .truncate(true)
+                        .open(self.log())
+                        .expect("truncate");
+                }
+                self.split_pending();
+                self.poll();
+            }
+            Op::Delete => {
+                // As for truncation: read before, notice after (a crash in
+                // between loses a held partial line with the file).
+                self.poll();
+                let _ = fs::remove_file(self.log());
+                self.abandon_pending();
+                self.poll();
+            }
+            Op::Restart { crash } => {
+                self.tailer_holds_first_part = false;
+                self.unread_completion = None;
+                if *crash {
+                    // Whatever was emitted after the last checkpoint would
+                    // be emitted again; here every poll is checkpointed.
+                    self.tailer = self.new_tailer(self.checkpoint.clone());
+                } else {
+                    self.poll();
+                    let mut batch = Batch::default();
+                    self.tailer.shutdown(&mut batch);
+                    self.got.extend(batch.lines);
+                    self.split_pending();
+                    self.checkpoint = self.tailer.checkpoint();
+                    self.tailer = self.new_tailer(self.checkpoint.clone());
+                }
+            }
+        }
+    }
+
+    fn finish(&mut self) {
+        self.poll();
+        let mut batch = Batch::default();
+        self.tailer.shutdown(&mut batch);
+        self.got.extend(batch.lines);
+        self.abandon_pending();
+    }
+}
+
+fn pieces(lines: &[TailLine]) -> Vec<(String, bool)> {
+    let mut out: Vec<(String, bool)> = lines
+        .iter()
+        .map(|l| {
+            (
+                String::from_utf8_lossy(&l.raw.bytes).into_owned(),
+                l.raw.partial,
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn run(ops: &[Op], glob: bool) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut world = World::new(dir.path(), glob);
+    for op in ops {
+        world.apply(op);
+    }
+    world.finish();
+    let mut expected = world.expected.clone();
+    expected.retain(|(text, partial)| !(text.is_empty() && *partial));
+    expected.sort();
+    let got = pieces(&world.got);
+    assert_eq!(got, expected, "ops: {ops:?}");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn every_line_once_following_a_glob(ops in proptest::collection::vec(op(), 1..40)) {
+        run(&ops, true);
+    }
+
+    #[test]
+    fn every_line_once_following_a_path(ops in proptest::collection::vec(op(), 1..40)) {
+        run(&ops, false);
+    }
+}
+
+#[test]
+fn copytruncate_then_crash_before_any_poll_reads_the_copy_from_where_it_stopped() {
+    run(
+        &[
+            Op::Append(3),
+            Op::Poll,
+            Op::Append(2),
+            Op::CopyTruncate,
+            Op::Restart { crash: true },
+            Op::Append(1),
+        ],
+        true,
+    );
+}
+
+#[test]
+fn rename_while_stopped_drains_the_renamed_file() {
+    run(
+        &[
+            Op::Append(2),
+            Op::Poll,
+            Op::Append(2),
+            Op::Restart { crash: true },
+            Op::Rotate,
+            Op::Append(1),
+        ],
+        false,
+    );
+}
+
+#[test]
+fn starts_at_the_end_of_files_present_at_first_start_only() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let old = dir.path().join("a.log");
+    fs::write(&old, "one\r\ntwo\rthree\npart").expect("write");
+    let options = FollowOptions {
+        start: StartAt::Auto,
+        ..options()
+    };
+    let glob = Target::Glob(format!("{}/*.log", dir.path().display()));
+    let mut tailer = Tailer::new(vec![glob.clone()], options.clone(), Checkpoint::default());
+    let now = Instant::now();
+    let mut batch = Batch::default();
+    tailer.poll(now, &mut batch);
+    assert!(batch.lines.is_empty());
+    let mut file = OpenOptions::new().append(true).open(&old).expect("open");
+    file.write_all(b"ial\nfour\n").expect("append");
+    fs::write(dir.path().join("b.log"), "new file\n").expect("write");
+    tailer.poll(now, &mut batch);
+    let got: Vec<(String, u64, u64)> = batch
+        .lines
+        .iter()
+        .map(|l| {
+            (
+                String::from_utf8_lossy(&l.raw.bytes).into_owned(),
+                l.raw.line_no,
+                l.raw.offset,
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("partial".into(), 4, 15),
+            ("four".into(), 5, 23),
+            ("new file".into(), 1, 0)
+        ]
+    );
+    // After a restart with a checkpoint, a file new since then is read
+    // from its start.
+    let checkpoint = tailer.checkpoint();
+    fs::write(dir.path().join("c.log"), "while down\n").expect("write");
+    let mut tailer = Tailer::new(vec![glob], options, checkpoint);
+    let mut batch = Batch::default();
+    tailer.poll(now, &mut batch);
+    assert_eq!(batch.lines.len(), 1);
+    assert_eq!(batch.lines[0].raw.bytes, b"while down");
+}
+
+#[test]
+fn a_symlink_swapped_to_a_new_file_drains_the_old_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let link = dir.path().join("current.log");
+    let a = dir.path().join("a.log");
+    let b = dir.path().join("b.log");
+    fs::write(&a, "a1\n").expect("write");
+    std::os::unix::fs::symlink(&a, &link).expect("symlink");
+    let mut tailer = Tailer::new(
+        vec![Target::Path(link.clone())],
+        options(),
+        Checkpoint::default(),
+    );
+    let now = Instant::now();
+    let mut batch = Batch::default();
+    tailer.poll(now, &mut batch);
+    OpenOptions::new()
+        .append(true)
+        .open(&a)
+        .expect("open")
+        .write_all(b"a2\n")
+        .expect("append");
+    fs::write(&b, "b1\n").expect("write");
+    let tmp = dir.path().join("tmp.link");
+    std::os::unix::fs::symlink(&b, &tmp).expect("symlink");
+    fs::rename(&tmp, &link).expect("swap");
+    tailer.poll(now, &mut batch);
+    tailer.poll(now, &mut batch);
+    let got: Vec<String> = batch
+        .lines
+        .iter()
+        .map(|l| String::from_utf8_lossy(&l.raw.bytes).into_owned())
+        .collect();
+    assert_eq!(got, ["a1", "a2", "b1"]);
+    assert_eq!(tailer.file_count(), 1, "the old file is done with");
+}
+
+#[test]
+fn many_files_stay_within_the_open_file_budget() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for i in 0..1000 {
+        fs::write(
+            dir.path().join(format!("f{i:04}.log")),
+            format!("first {i}\n"),
+        )
+        .expect("write");
+    }
+    let options = FollowOptions {
+        max_open: 100,
+        ..options()
+    };
+    let mut tailer = Tailer::new(
+        vec![Target::Glob(format!("{}/*.log", dir.path().display()))],
+        options,
+        Checkpoint::default(),
+    );
+    let now = Instant::now();
+    let mut batch = Batch::default();
+    tailer.poll(now, &mut batch);
+    assert_eq!(batch.lines.len(), 1000);
+    assert_eq!(tailer.file_count(), 1000);
+    assert!(tailer.open_count() <= 100, "{} open", tailer.open_count());
+    for i in (0..1000).step_by(7) {
+        let path = dir.path().join(format!("f{i:04}.log"));
+        OpenOptions::new()
+            .append(true)
+            .open(path)
+            .expect("open")
+            .write_all(b"second\n")
+            .expect("append");
+    }
+    let mut batch = Batch::default();
+    tailer.poll(now + Duration::from_secs(1), &mut batch);
+    assert_eq!(batch.lines.len(), 143);
+    assert!(
+        batch
+            .lines
+            .iter()
+            .all(|l| l.raw.line_no == 2 && l.raw.bytes == b"second")
+    );
+    assert!(tailer.open_count() <= 100);
+}
+
+#[test]
+fn an_unreadable_file_is_reported_once_and_retried() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("secret.log");
+    fs::write(&path, "hidden\n").expect("write");
+    let mut perms = fs::metadata(&path).expect("meta").permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o000);
+    fs::set_permissions(&path, perms.clone()).expect("chmod");
+    if File::open(&path).is_ok() {
+        return; // Running as root: permissions do not apply.
+    }
+    let mut tailer = Tailer::new(
+        vec![Target::Path(path.clone())],
+        options(),
+        Checkpoint::default(),
+    );
+    let now = Instant::now();
+    let mut batch = Batch::default();
+    tailer.poll(now, &mut batch);
+    tailer.poll(now, &mut batch);
+    assert_eq!(batch.problems.len(), 1);
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o644);
+    fs::set_permissions(&path, perms).expect("chmod");
+    tailer.poll(now, &mut batch);
+    assert_eq!(batch.lines.len(), 1);
+}
