@@ -3,7 +3,7 @@
 //! Only declarations live here; `run` carries them out. A subcommand appears
 //! here once it really works.
 
-use std::path::PathBuf;
+use std::{path::PathBuf, time::Duration};
 
 use clap::{Args, Parser, Subcommand};
 
@@ -62,9 +62,18 @@ pub enum Command {
     Demo(DemoArgs),
     /// One pass over log files: print every signature that fires.
     Scan(ScanArgs),
+    /// Follow files (through rotation, truncation and restarts) and print
+    /// each alert as it happens.
+    Watch(WatchArgs),
     /// Validate pattern and runbook files (built-in and --patterns/--runbooks)
     /// and run every inline example.
     Check,
+    /// The incident timeline from the shell: declare, acknowledge, note, tick
+    /// off runbook steps, change severity and status; list, show, verify.
+    Incident(IncidentArgs),
+    /// Write an incident's postmortem: Markdown (default), JSON, CSV
+    /// (the timeline) or one self-contained HTML file.
+    Export(ExportArgs),
 }
 
 /// `triage scan`.
@@ -90,6 +99,54 @@ pub struct ScanArgs {
     pub timezone: Option<String>,
 }
 
+/// `triage watch`.
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Files or globs to follow (quote globs so triage expands them: files
+    /// that start to match later are picked up).
+    #[arg(required = true, value_name = "PATH|GLOB")]
+    pub targets: Vec<String>,
+    /// One JSON object per alert, as for `scan --json`.
+    #[arg(long)]
+    pub json: bool,
+    /// Do not use file system events, only poll (for NFS and other file
+    /// systems that do not deliver them).
+    #[arg(long)]
+    pub poll: bool,
+    /// How often to look for changes when no event arrives.
+    #[arg(long, default_value = "250ms", value_parser = duration, value_name = "DURATION")]
+    pub poll_interval: Duration,
+    /// Read files never seen before from their start.
+    #[arg(long, conflicts_with = "from_end")]
+    pub from_start: bool,
+    /// Read files present at start-up from their end, even after a restart
+    /// (files that appear later are always read from their start).
+    #[arg(long)]
+    pub from_end: bool,
+    /// Emit a line still missing its newline after this long, marked
+    /// partial.
+    #[arg(long, default_value = "5s", value_parser = duration, value_name = "DURATION")]
+    pub partial_idle: Duration,
+    /// Keep reading a file renamed away or deleted this long after it last
+    /// grew.
+    #[arg(long, default_value = "5s", value_parser = duration, value_name = "DURATION")]
+    pub rotated_grace: Duration,
+    /// Most files kept open at once; quiet ones are closed and reopened.
+    #[arg(long, default_value_t = 512, value_name = "N")]
+    pub max_open: usize,
+    /// Lines longer than this many bytes are cut (and marked truncated).
+    #[arg(long, default_value_t = DEFAULT_MAX_LINE, value_name = "BYTES")]
+    pub max_line_bytes: usize,
+    /// Zone of timestamps written without one (default: this machine's).
+    #[arg(long, value_name = "ZONE")]
+    pub timezone: Option<String>,
+}
+
+fn duration(text: &str) -> Result<Duration, String> {
+    crate::model::parse_duration(text)
+        .ok_or_else(|| format!("`{text}` is not a duration such as 250ms, 5s or 2m"))
+}
+
 /// `triage demo`.
 #[derive(Debug, Args)]
 pub struct DemoArgs {
@@ -100,4 +157,215 @@ pub struct DemoArgs {
     /// temporary one.
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
+}
+
+/// `triage incident`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "TIME is 2026-11-21T03:10:00Z, or `2026-11-21 03:10[:00]`, or `03:10[:00]` \
+(the last such time not in the future), in this machine's zone unless an offset is given.\n\
+The journal is DATA_DIR/journal.jsonl. Exit status: 0 done; 1 no incident to list or show, or \
+(verify) the chain is broken; 2 an error."
+)]
+pub struct IncidentArgs {
+    /// Who is acting (default: $USER, else the login name).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub actor: Option<String>,
+    /// The incident (`INC-3` or `3`; default: the latest open one).
+    #[arg(long, global = true, value_name = "ID")]
+    pub incident: Option<String>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: IncidentCommand,
+}
+
+/// The subcommands of `triage incident`.
+#[derive(Debug, Subcommand)]
+pub enum IncidentCommand {
+    /// List incidents, newest first.
+    List,
+    /// Show an incident: milestones, TTx, signatures, steps and timeline.
+    Show {
+        /// The incident (default: --incident, else the latest open one, else
+        /// the latest).
+        #[arg(value_name = "ID")]
+        id: Option<String>,
+    },
+    /// Open an incident by hand.
+    Declare {
+        /// One line saying what is wrong.
+        #[arg(long)]
+        title: Option<String>,
+        /// How bad (default: high).
+        #[arg(long, value_enum)]
+        severity: Option<SeverityArg>,
+        /// When it was detected (default: now).
+        #[arg(long, value_name = "TIME")]
+        at: Option<String>,
+    },
+    /// Acknowledge: someone is on it (sets the acknowledged milestone).
+    Ack {
+        /// When (default: now).
+        #[arg(long, value_name = "TIME")]
+        at: Option<String>,
+    },
+    /// Add a note to the timeline.
+    Note {
+        /// The note.
+        text: String,
+        /// When (default: now).
+        #[arg(long, value_name = "TIME")]
+        at: Option<String>,
+    },
+    /// Record a runbook step as started, done or skipped.
+    Step {
+        /// Runbook id (as in `triage scan` output).
+        runbook: String,
+        /// Step id within the runbook.
+        step: String,
+        /// What became of it.
+        #[arg(value_enum)]
+        outcome: StepOutcomeArg,
+        /// What was seen or why it was skipped.
+        #[arg(long)]
+        note: Option<String>,
+        /// When (default: now).
+        #[arg(long, value_name = "TIME")]
+        at: Option<String>,
+    },
+    /// Change the severity.
+    Severity {
+        /// The new severity.
+        #[arg(value_enum)]
+        severity: SeverityArg,
+        /// When (default: now).
+        #[arg(long, value_name = "TIME")]
+        at: Option<String>,
+    },
+    /// Change the status (mitigated and resolved set their milestones;
+    /// investigating again clears them).
+    Status {
+        /// The new status.
+        #[arg(value_enum)]
+        status: StatusArg,
+        /// Why.
+        #[arg(long)]
+        note: Option<String>,
+        /// When (default: now).
+        #[arg(long, value_name = "TIME")]
+        at: Option<String>,
+    },
+    /// Pin an event (by its number) so the postmortem shows its log excerpt.
+    Pin {
+        /// The event's number (`#12` in `show`).
+        seq: u64,
+        /// Unpin instead.
+        #[arg(long)]
+        unpin: bool,
+    },
+    /// Correct when an event happened (a new event records the change).
+    SetTime {
+        /// The event's number.
+        seq: u64,
+        /// When it really happened.
+        time: String,
+    },
+    /// Set a milestone's time by hand (overrides triage's proposal).
+    Milestone {
+        /// Which milestone.
+        #[arg(value_enum)]
+        milestone: MilestoneArg,
+        /// When.
+        time: String,
+    },
+    /// Check the journal's hash chain: exit 0 when intact, 1 naming the first
+    /// event altered, removed or reordered.
+    Verify,
+}
+
+/// A severity on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SeverityArg {
+    /// Worth knowing.
+    Info,
+    /// An early warning.
+    Low,
+    /// Degraded.
+    Medium,
+    /// An outage or about to become one.
+    High,
+    /// Data loss or a full outage.
+    Critical,
+}
+
+/// A runbook step's outcome on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StepOutcomeArg {
+    /// Someone is on it.
+    Started,
+    /// Done.
+    Done,
+    /// Deliberately not done.
+    Skipped,
+}
+
+/// An incident status on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StatusArg {
+    /// Being worked on (again).
+    Investigating,
+    /// The impact is contained.
+    Mitigated,
+    /// Over.
+    Resolved,
+}
+
+/// A milestone on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MilestoneArg {
+    /// The failure began.
+    Started,
+    /// It was noticed.
+    Detected,
+    /// Someone was on it.
+    Acknowledged,
+    /// The impact was contained.
+    Mitigated,
+    /// It was over.
+    Resolved,
+}
+
+/// `triage export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The incident (default: the latest open one, else the latest).
+    #[arg(long, value_name = "ID")]
+    pub incident: Option<String>,
+    /// md: a postmortem draft; json: everything, machine-readable; csv: the
+    /// timeline; html: one self-contained page with a time chart.
+    #[arg(long, value_enum, default_value = "md")]
+    pub format: ExportFormatArg,
+    /// Write here instead of stdout (replaced atomically).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Zone to show times in (an IANA name such as `Europe/Paris`).
+    #[arg(long, default_value = "UTC", value_name = "ZONE")]
+    pub tz: String,
+    /// Who exports (recorded on the timeline; default: $USER).
+    #[arg(long, value_name = "NAME")]
+    pub actor: Option<String>,
+}
+
+/// An export format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormatArg {
+    /// Markdown.
+    #[value(alias = "markdown")]
+    Md,
+    /// JSON.
+    Json,
+    /// CSV.
+    Csv,
+    /// HTML.
+    Html,
 }

@@ -43,6 +43,9 @@ pub struct Event {
     pub lossy: bool,
     /// The line was cut at the line length cap.
     pub truncated: bool,
+    /// The line had no newline when it was read (end of input, or emitted
+    /// after an idle time or at shutdown).
+    pub partial: bool,
 }
 
 /// How bad a signature's failure is.

@@ -76,6 +76,7 @@ pub fn alert_json(found: &Found<'_>) -> Value {
         "hits": found.alert.hits,
         "suppressed": found.alert.suppressed,
         "truncated": found.event.truncated,
+        "partial": found.event.partial,
         "invalid_utf8": found.event.lossy,
     })
 }
@@ -114,6 +115,9 @@ pub fn write_alert_text(
     }
     if event.truncated {
         notes.push("line truncated".to_owned());
+    }
+    if event.partial {
+        notes.push("line without its newline".to_owned());
     }
     let notes = if notes.is_empty() {
         String::new()

@@ -10,12 +10,16 @@ use std::{
     fs,
     io::{self, IsTerminal, Write},
     path::Path,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
 };
 
 use jiff::{Timestamp, tz::TimeZone};
 
 use crate::{
-    cli::{Cli, Command, DemoArgs, ScanArgs},
+    cli::{Cli, Command, DemoArgs, ExportArgs, IncidentArgs, ScanArgs, WatchArgs},
     config::Config,
     demo,
     diag::Diagnostic,
@@ -23,7 +27,13 @@ use crate::{
     output::{self, Style},
     parse::TimeContext,
     scan::{Found, ScanError, Scanner},
-    tail::{read::Input, split::DEFAULT_MAX_LINE},
+    tail::{
+        discover::Target,
+        follow::{FollowOptions, RunOptions, StartAt},
+        read::Input,
+        split::DEFAULT_MAX_LINE,
+    },
+    watch::{WatchError, WatchOptions},
 };
 
 /// How the process ends.
@@ -43,7 +53,10 @@ pub fn run(cli: Cli) -> Exit {
     let result = match &cli.command {
         Command::Check => Ok(check(&global.patterns, &global.runbooks)),
         Command::Scan(args) => scan(&cli, args),
+        Command::Watch(args) => watch(&cli, args),
         Command::Demo(args) => demo(&cli, args),
+        Command::Incident(args) => incident(&cli, Some(args), None),
+        Command::Export(args) => incident(&cli, None, Some(args)),
     };
     match result {
         Ok(exit) => exit,
@@ -157,6 +170,96 @@ fn scan(cli: &Cli, args: &ScanArgs) -> io::Result<Exit> {
         (false, 0) => Exit::NotFound,
         (false, _) => Exit::Found,
     })
+}
+
+fn zone(name: Option<&str>) -> io::Result<TimeZone> {
+    match name {
+        Some(name) => TimeZone::get(name)
+            .map_err(|_| io::Error::other(format!("--timezone: unknown time zone `{name}`"))),
+        None => Ok(TimeZone::system()),
+    }
+}
+
+fn watch(cli: &Cli, args: &WatchArgs) -> io::Result<Exit> {
+    let config = match Config::load(cli.global.config.as_deref()) {
+        Ok(config) => config,
+        Err(diags) => {
+            report(&diags);
+            return Ok(Exit::Error);
+        }
+    };
+    let (library, _) = load_library(cli);
+    let start = match (args.from_start, args.from_end) {
+        (true, _) => StartAt::Beginning,
+        (_, true) => StartAt::End,
+        _ => StartAt::Auto,
+    };
+    let options = WatchOptions {
+        targets: args.targets.iter().map(|t| Target::parse(t)).collect(),
+        json: args.json,
+        follow: FollowOptions {
+            max_line: args.max_line_bytes,
+            start,
+            partial_idle: Some(args.partial_idle),
+            rotated_grace: args.rotated_grace,
+            max_open: args.max_open.max(1),
+            ..FollowOptions::default()
+        },
+        run: RunOptions {
+            poll_interval: args.poll_interval.max(std::time::Duration::from_millis(1)),
+            use_notify: !args.poll,
+        },
+        zone: zone(args.timezone.as_deref())?,
+        data_dir: cli.global.data_dir.clone(),
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&stop);
+    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst)).map_err(io::Error::other)?;
+    let mut stdout = io::BufWriter::new(io::stdout().lock());
+    match crate::watch::watch(options, &library, &config, style(), stop, &mut stdout) {
+        Ok(()) => Ok(Exit::Found),
+        Err(WatchError::Io(what, err)) if err.kind() == io::ErrorKind::BrokenPipe => {
+            tracing::debug!(%what, "output closed");
+            Ok(Exit::Found)
+        }
+        Err(err) => Err(io::Error::other(err.to_string())),
+    }
+}
+
+/// `triage incident ...` and `triage export`: the journal's commands.
+fn incident(
+    cli: &Cli,
+    incident: Option<&IncidentArgs>,
+    export: Option<&ExportArgs>,
+) -> io::Result<Exit> {
+    use crate::incident::command::{CommandError, Context, Outcome};
+    let ctx = Context::new(
+        &cli.global.data_dir,
+        &cli.global.patterns,
+        &cli.global.runbooks,
+        Timestamp::now(),
+        TimeZone::system(),
+    );
+    let mut stdout = io::BufWriter::new(io::stdout().lock());
+    let result = match (incident, export) {
+        (Some(args), _) => crate::incident::command::execute(args, &ctx, &mut stdout),
+        (None, Some(args)) => crate::export::execute(args, &ctx, &mut stdout),
+        (None, None) => Ok(Outcome::Empty),
+    };
+    stdout.flush()?;
+    match result {
+        Ok(Outcome::Done) => Ok(Exit::Found),
+        Ok(Outcome::Empty | Outcome::Broken) => Ok(Exit::NotFound),
+        Err(CommandError::Output(err)) => Err(err),
+        Err(err @ CommandError::NoIncident { .. }) => {
+            eprintln!("triage: {err}");
+            Ok(Exit::NotFound)
+        }
+        Err(err) => {
+            eprintln!("triage: {err}");
+            Ok(Exit::Error)
+        }
+    }
 }
 
 fn demo(cli: &Cli, args: &DemoArgs) -> io::Result<Exit> {

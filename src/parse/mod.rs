@@ -44,6 +44,7 @@ impl Parser {
             text,
             lossy,
             truncated: raw.truncated,
+            partial: raw.partial,
         }
     }
 }

@@ -107,6 +107,7 @@ mod tests {
             text: text.to_owned(),
             lossy: false,
             truncated: false,
+            partial: false,
         }
     }
 

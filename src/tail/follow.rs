@@ -59,7 +59,7 @@ pub const FINGERPRINT_BYTES: usize = 256;
 /// files that merely start alike are not confused.
 const MIN_COPY_FINGERPRINT: u32 = 16;
 /// Read buffer size.
-const CHUNK: usize = 256 * 1024;
+const CHUNK: usize = 64 * 1024;
 /// How long the content of a truncated file is remembered, for a copy of it
 /// to appear.
 const GHOST_LIFETIME: Duration = Duration::from_secs(60);
@@ -84,6 +84,10 @@ pub struct FollowOptions {
     /// Bytes read from one file per poll, so one busy file cannot starve the
     /// others.
     pub read_budget: u64,
+    /// Lines per poll (about: a read in progress finishes its chunk). Each
+    /// poll's lines are checkpointed together, so this bounds what a crash
+    /// can make `watch` print twice.
+    pub max_batch_lines: usize,
 }
 
 impl Default for FollowOptions {
@@ -96,6 +100,7 @@ impl Default for FollowOptions {
             max_open: 512,
             idle_close: Duration::from_secs(60),
             read_budget: 8 << 20,
+            max_batch_lines: 4096,
         }
     }
 }
@@ -176,9 +181,23 @@ struct Ghost {
     key: FileKey,
     path: PathBuf,
     fingerprint: Fingerprint,
+    /// Start of the first line not emitted.
     offset: u64,
     line_no: u64,
+    /// The partial line the file held when it was truncated. copytruncate
+    /// copies before it truncates, so a copy is there in the same poll: it
+    /// reads the line whole. Without one, the part is emitted at the end of
+    /// that poll, marked partial.
+    held: Option<RawLine>,
     since: Instant,
+}
+
+/// What a new file turns out to be a copy of.
+enum CopyOf {
+    /// The content of a truncated file.
+    Ghost(Ghost),
+    /// A file still followed (copied, not yet truncated).
+    Live,
 }
 
 /// The follower's state across polls.
@@ -195,6 +214,12 @@ pub struct Tailer {
     reported: HashMap<PathBuf, String>,
     /// Paths with a problem in the current poll.
     failing: HashSet<PathBuf>,
+    /// Where the next poll starts reading.
+    next_read: usize,
+    /// Files that appeared while the consumer was behind, opened at once so
+    /// that a quick rotation cannot take them away unread; started at the
+    /// next poll.
+    early: Vec<(FileKey, PathBuf, File)>,
     buf: Vec<u8>,
 }
 
@@ -211,6 +236,8 @@ impl Tailer {
             first_poll: true,
             reported: HashMap::new(),
             failing: HashSet::new(),
+            next_read: 0,
+            early: Vec::new(),
             buf: vec![0; CHUNK],
         }
     }
@@ -307,6 +334,7 @@ impl Tailer {
                         fingerprint: r.fingerprint,
                         offset: r.offset,
                         line_no: r.line_no,
+                        held: None,
                         since: now,
                     });
                 } else {
@@ -315,8 +343,26 @@ impl Tailer {
             }
         }
         for f in new {
-            if let Err(err) = self.start(&f.path, f.key, now, out) {
+            if let Err(err) = self.start(&f.path, f.key, None, State::Live, now, out) {
                 self.problem(out, &f.path, err.to_string());
+            }
+        }
+        // Files opened early and renamed away since: drained as gone files.
+        for (key, path, file) in std::mem::take(&mut self.early) {
+            if !self.files.iter().any(|t| t.key == key)
+                && let Err(err) = self.start(&path, key, Some(file), State::Gone, now, out)
+            {
+                self.problem(out, &path, err.to_string());
+            }
+        }
+        // A partial line of a truncated file that no copy took over.
+        for ghost in &mut self.ghosts {
+            if let Some(raw) = ghost.held.take() {
+                out.lines.push(TailLine {
+                    key: ghost.key,
+                    path: Arc::from(ghost.path.display().to_string()),
+                    raw,
+                });
             }
         }
         // Files of the previous run not found under any target: renamed away
@@ -333,7 +379,12 @@ impl Tailer {
                 }
             }
         }
-        for index in 0..self.files.len() {
+        // Start each poll at another file, so that when a poll ends at the
+        // batch limit no file waits for long.
+        let count = self.files.len();
+        self.next_read = self.next_read.wrapping_add(1);
+        for k in 0..count {
+            let index = (self.next_read + k) % count;
             if let Err(err) = self.read(index, now, out) {
                 let path = self.files[index].path.clone();
                 self.problem(out, &path, err.to_string());
@@ -349,6 +400,25 @@ impl Tailer {
         let failing = std::mem::take(&mut self.failing);
         self.reported.retain(|path, _| failing.contains(path));
         self.first_poll = false;
+    }
+
+    /// Opens files that appeared since the last poll without reading them:
+    /// called while the consumer is behind, so a file created and rotated
+    /// away between two polls is still read.
+    pub fn open_new_files(&mut self) {
+        let found = discover::expand(&self.targets, &mut Vec::new());
+        for f in found {
+            if self.files.iter().any(|t| t.key == f.key)
+                || self.early.iter().any(|(k, _, _)| *k == f.key)
+            {
+                continue;
+            }
+            if let Ok(file) = File::open(&f.path)
+                && file.metadata().is_ok_and(|m| FileKey::of(&m) == f.key)
+            {
+                self.early.push((f.key, f.path, file));
+            }
+        }
     }
 
     /// Emits every held partial line: the tailer is stopping.
@@ -374,10 +444,15 @@ impl Tailer {
         &mut self,
         path: &Path,
         key: FileKey,
+        opened: Option<File>,
+        state: State,
         now: Instant,
         out: &mut Batch,
     ) -> io::Result<()> {
-        let file = File::open(path)?;
+        let file = match opened {
+            Some(file) => file,
+            None => File::open(path)?,
+        };
         let meta = file.metadata()?;
         if FileKey::of(&meta) != key {
             return Ok(()); // Replaced between listing and opening: next poll.
@@ -392,12 +467,19 @@ impl Tailer {
             .filter(|r| record_matches(&file, r, len));
         let (offset, line_no, how) = if let Some(r) = record {
             (r.offset, r.line_no, "resumed")
-        } else if let Some((offset, line_no)) = self.copy_of(&file, fingerprint, len) {
-            (
-                offset,
-                line_no,
-                "a copy of a file already read; reading what it adds",
-            )
+        } else if let Some(copy) = self.copy_of(&file, fingerprint, len) {
+            match copy {
+                CopyOf::Ghost(ghost) => (
+                    ghost.offset,
+                    ghost.line_no,
+                    "a copy of a truncated file; reading what was not read of it",
+                ),
+                // A copy of a file still followed holds nothing the original
+                // will not give: it waits until the original is truncated
+                // (copytruncate), then reads on from where the original
+                // stopped. Until then it is looked at again each poll.
+                CopyOf::Live => return Ok(()),
+            }
         } else if self.starts_at_end() {
             let (offset, line_no) = last_line_boundary(&file, len)?;
             (offset, line_no, "following from its end")
@@ -416,7 +498,7 @@ impl Tailer {
             splitter: LineSplitter::resume(offset, line_no, self.options.max_line),
             read_pos: offset,
             handle: Some(file),
-            state: State::Live,
+            state,
             seen: stamp(&meta),
             last_growth: now,
         });
@@ -469,7 +551,7 @@ impl Tailer {
     /// target). The fingerprint compared covers the first
     /// [`FINGERPRINT_BYTES`] of the original, or all of it when shorter, and
     /// at least [`MIN_COPY_FINGERPRINT`] bytes.
-    fn copy_of(&mut self, file: &File, fingerprint: Fingerprint, len: u64) -> Option<(u64, u64)> {
+    fn copy_of(&mut self, file: &File, fingerprint: Fingerprint, len: u64) -> Option<CopyOf> {
         if fingerprint.len < MIN_COPY_FINGERPRINT {
             return None;
         }
@@ -481,13 +563,17 @@ impl Tailer {
             .iter()
             .rposition(|g| matches(g.fingerprint, g.offset))
         {
-            let ghost = self.ghosts.remove(i);
-            return Some((ghost.offset, ghost.line_no));
+            return Some(CopyOf::Ghost(self.ghosts.remove(i)));
         }
-        self.files
-            .iter()
-            .find(|t| matches(t.fingerprint, t.read_pos))
-            .map(|t| (t.splitter.line_start(), t.splitter.next_line_no()))
+        // A copy may still be being written: compare what it has so far
+        // with the start of each followed file.
+        let head = read_prefix(file, FINGERPRINT_BYTES).ok()?;
+        let live = self.files.iter().any(|t| {
+            t.handle
+                .as_ref()
+                .is_some_and(|h| read_prefix(h, head.len()).is_ok_and(|theirs| theirs == head))
+        });
+        live.then_some(CopyOf::Live)
     }
 
     /// Opens the file again if it was closed; `false` when it cannot be
@@ -527,17 +613,26 @@ impl Tailer {
         let len = meta.len();
         let replaced = len < t.read_pos || !prefix_matches(handle, t.fingerprint, len);
         if !replaced {
+            // Same content, grown: extend the fingerprint now, so that a copy
+            // of it found in this same poll is recognised.
+            if (t.fingerprint.len as usize) < FINGERPRINT_BYTES
+                && let Ok(extended) = fingerprint(handle, len)
+            {
+                t.fingerprint = extended;
+            }
             return;
         }
         let new_fingerprint = fingerprint(handle, len).unwrap_or(Fingerprint::of(&[]));
-        // A partial line held now will never be completed in this file.
-        emit_partial(t, out);
+        let (offset, line_no) = (t.splitter.line_start(), t.splitter.next_line_no());
+        let mut held = None;
+        t.splitter.finish(&mut |raw| held = Some(raw));
         self.ghosts.push(Ghost {
             key: t.key,
             path: t.path.clone(),
             fingerprint: t.fingerprint,
-            offset: t.read_pos,
-            line_no: t.splitter.next_line_no(),
+            offset,
+            line_no,
+            held,
             since: now,
         });
         out.notices.push(format!(
@@ -560,7 +655,7 @@ impl Tailer {
         let len = handle.metadata()?.len();
         let end = len.min(t.read_pos + self.options.read_budget);
         let mut grew = false;
-        while t.read_pos < end {
+        while t.read_pos < end && out.lines.len() < self.options.max_batch_lines {
             let want = ((end - t.read_pos) as usize).min(self.buf.len());
             let n = handle.read_at(&mut self.buf[..want], t.read_pos)?;
             if n == 0 {
@@ -815,7 +910,21 @@ pub fn spawn(
                 batch,
                 last: stopping,
             };
-            if tx.send(delivery).is_err() || stopping {
+            // While the consumer is behind, keep opening files that appear,
+            // so none is rotated away unseen; the delivery waits its turn.
+            let mut delivery = delivery;
+            loop {
+                match tx.try_send(delivery) {
+                    Ok(()) => break,
+                    Err(mpsc::TrySendError::Disconnected(_)) => return,
+                    Err(mpsc::TrySendError::Full(back)) => {
+                        delivery = back;
+                        tailer.open_new_files();
+                        let _ = wake_rx.recv_timeout(options.poll_interval);
+                    }
+                }
+            }
+            if stopping {
                 return;
             }
             if busy {

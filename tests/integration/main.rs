@@ -3,5 +3,8 @@
 
 mod check;
 mod demo;
+mod export;
 mod harness;
+mod incident;
 mod scan;
+mod watch;

@@ -26,9 +26,13 @@ enum Op {
     Poll,
     Rotate,
     CopyTruncate,
+    /// copytruncate with a poll between the copy and the truncation.
+    CopyPollTruncate,
     Truncate,
     Delete,
-    Restart { crash: bool },
+    Restart {
+        crash: bool,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -39,6 +43,7 @@ fn op() -> impl Strategy<Value = Op> {
         4 => Just(Op::Poll),
         2 => Just(Op::Rotate),
         1 => Just(Op::CopyTruncate),
+        1 => Just(Op::CopyPollTruncate),
         1 => Just(Op::Truncate),
         1 => Just(Op::Delete),
         2 => any::<bool>().prop_map(|crash| Op::Restart { crash }),
@@ -58,11 +63,6 @@ struct World {
     /// A line whose first part is written and not yet emitted on its own:
     /// (first part, rest).
     pending: Option<(String, String)>,
-    /// A line completed after the tailer read (and holds) its first part,
-    /// with no poll since: truncated now, its parts come out apart.
-    unread_completion: Option<(String, String)>,
-    /// The tailer has read the first part of the pending line.
-    tailer_holds_first_part: bool,
     /// Pieces that must come out: (text, partial).
     expected: Vec<(String, bool)>,
     got: Vec<TailLine>,
@@ -77,6 +77,7 @@ fn options() -> FollowOptions {
         max_open: 512,
         idle_close: Duration::from_secs(3600),
         read_budget: 8 << 20,
+        max_batch_lines: 4096,
     }
 }
 
@@ -91,8 +92,6 @@ impl World {
             seq: 0,
             rotations: 0,
             pending: None,
-            unread_completion: None,
-            tailer_holds_first_part: false,
             expected: Vec::new(),
             got: Vec::new(),
         };
@@ -131,11 +130,7 @@ impl World {
         if let Some((first, rest)) = self.pending.take() {
             self.write(&format!("{rest}\n"));
             self.expected.push((format!("{first}{rest}"), false));
-            if self.tailer_holds_first_part {
-                self.unread_completion = Some((first, rest));
-            }
         }
-        self.tailer_holds_first_part = false;
     }
 
     /// The writer gives up on a half-written line: its first part comes out
@@ -156,11 +151,6 @@ impl World {
     }
 
     fn poll(&mut self) {
-        self.tailer_holds_first_part = self
-            .pending
-            .as_ref()
-            .is_some_and(|(first, _)| !first.is_empty());
-        self.unread_completion = None;
         self.now += Duration::from_millis(250);
         let mut batch = Batch::default();
         self.tailer.poll(self.now, &mut batch);
@@ -205,9 +195,6 @@ impl World {
                     let to = self.dir.join(format!("app.log.{}", self.rotations));
                     fs::rename(self.log(), to).expect("rename");
                 }
-                // What the tailer holds is in the renamed file, drained whole.
-                self.unread_completion = None;
-                self.tailer_holds_first_part = false;
                 self.abandon_pending();
                 fs::write(self.log(), "").expect("create");
             }
@@ -227,18 +214,20 @@ impl World {
                         .open(self.log())
                         .expect("truncate");
                 }
-                // The first part the tailer holds comes out partial when it
-                // notices the truncation; the copy gives the rest.
-                if let Some((first, rest)) = self.unread_completion.take() {
-                    let whole = format!("{first}{rest}");
-                    let at = self
-                        .expected
-                        .iter()
-                        .rposition(|(t, _)| *t == whole)
-                        .expect("expected");
-                    self.expected.remove(at);
-                    self.expected.push((first, true));
-                    self.expected.push((rest, false));
+                self.split_pending();
+                self.poll();
+            }
+            Op::CopyPollTruncate => {
+                if self.log().exists() {
+                    self.rotations += 1;
+                    let to = self.dir.join(format!("app.log.{}", self.rotations));
+                    fs::copy(self.log(), to).expect("copy");
+                    self.poll();
+                    OpenOptions::new()
+                        .write(true)
+                        .truncate(true)
+                        .open(self.log())
+                        .expect("truncate");
                 }
                 self.split_pending();
                 self.poll();
@@ -267,8 +256,6 @@ impl World {
                 self.poll();
             }
             Op::Restart { crash } => {
-                self.tailer_holds_first_part = false;
-                self.unread_completion = None;
                 if *crash {
                     // Whatever was emitted after the last checkpoint would
                     // be emitted again; here every poll is checkpointed.

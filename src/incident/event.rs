@@ -1,0 +1,499 @@
+//! One journal event: its fields, its kinds, its canonical form and its hash.
+//!
+//! Owns the on-disk shape of an event (one JSON object per line, fields in a
+//! fixed order, format [`FORMAT_VERSION`]) and the hash chain: an event's
+//! `hash` is the SHA-256 of its canonical serialization, which is the event's
+//! JSON without the `hash` field and includes `prev_hash`, so changing,
+//! removing or reordering an event breaks every link after it.
+//!
+//! Must not do I/O or read a clock: a [`Draft`] becomes an [`Event`] only when
+//! the journal seals it under its lock with the sequence number, the time of
+//! recording and the previous hash.
+//!
+//! Invariants: `seq` starts at 1 and grows by one per event of a journal; the
+//! first event's `prev_hash` is [`GENESIS`]; `recorded_at` is never edited
+//! (edits are new events that reference an older one by `seq`).
+
+use std::fmt;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+/// Version of the journal line format; written in every event.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// `prev_hash` of the first event of a journal.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// The actor of automatic events.
+pub const AUTOMATIC_ACTOR: &str = "triage";
+
+/// What an event records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Kind {
+    /// An incident was opened by a signature or declared by a person.
+    #[serde(rename = "incident.opened")]
+    IncidentOpened,
+    /// A signature fired (with the evidence line).
+    #[serde(rename = "signature.fired")]
+    SignatureFired,
+    /// More matching lines and alerts of a signature that already fired,
+    /// counted over about a minute.
+    #[serde(rename = "signature.repeated")]
+    SignatureRepeated,
+    /// A signature was quiet for its `clear_after`.
+    #[serde(rename = "signature.cleared")]
+    SignatureCleared,
+    /// Someone acknowledged the incident.
+    #[serde(rename = "ack")]
+    Ack,
+    /// A note.
+    #[serde(rename = "note")]
+    Note,
+    /// A runbook step was started.
+    #[serde(rename = "step.started")]
+    StepStarted,
+    /// A runbook step was done.
+    #[serde(rename = "step.done")]
+    StepDone,
+    /// A runbook step was skipped.
+    #[serde(rename = "step.skipped")]
+    StepSkipped,
+    /// The severity changed.
+    #[serde(rename = "severity.changed")]
+    SeverityChanged,
+    /// The status changed (investigating, mitigated, resolved).
+    #[serde(rename = "status.changed")]
+    StatusChanged,
+    /// A milestone was set (or cleared).
+    #[serde(rename = "milestone.set")]
+    MilestoneSet,
+    /// A postmortem was exported.
+    #[serde(rename = "export.generated")]
+    ExportGenerated,
+    /// An earlier event was pinned for the postmortem.
+    #[serde(rename = "event.pinned")]
+    EventPinned,
+    /// An earlier event was unpinned.
+    #[serde(rename = "event.unpinned")]
+    EventUnpinned,
+    /// The time of an earlier event was corrected.
+    #[serde(rename = "event.time_set")]
+    EventTimeSet,
+}
+
+impl Kind {
+    /// Every kind.
+    pub const ALL: [Kind; 16] = [
+        Kind::IncidentOpened,
+        Kind::SignatureFired,
+        Kind::SignatureRepeated,
+        Kind::SignatureCleared,
+        Kind::Ack,
+        Kind::Note,
+        Kind::StepStarted,
+        Kind::StepDone,
+        Kind::StepSkipped,
+        Kind::SeverityChanged,
+        Kind::StatusChanged,
+        Kind::MilestoneSet,
+        Kind::ExportGenerated,
+        Kind::EventPinned,
+        Kind::EventUnpinned,
+        Kind::EventTimeSet,
+    ];
+
+    /// The name written in the journal.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::IncidentOpened => "incident.opened",
+            Kind::SignatureFired => "signature.fired",
+            Kind::SignatureRepeated => "signature.repeated",
+            Kind::SignatureCleared => "signature.cleared",
+            Kind::Ack => "ack",
+            Kind::Note => "note",
+            Kind::StepStarted => "step.started",
+            Kind::StepDone => "step.done",
+            Kind::StepSkipped => "step.skipped",
+            Kind::SeverityChanged => "severity.changed",
+            Kind::StatusChanged => "status.changed",
+            Kind::MilestoneSet => "milestone.set",
+            Kind::ExportGenerated => "export.generated",
+            Kind::EventPinned => "event.pinned",
+            Kind::EventUnpinned => "event.unpinned",
+            Kind::EventTimeSet => "event.time_set",
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+/// Where an event's `occurred_at` comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TimeSource {
+    /// The timestamp written in a log line.
+    Log,
+    /// Given by a person (`--at`, `set-time`, `milestone`).
+    Operator,
+    /// This machine's clock when the event was recorded.
+    Clock,
+}
+
+impl TimeSource {
+    /// The name written in the journal.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TimeSource::Log => "log",
+            TimeSource::Operator => "operator",
+            TimeSource::Clock => "clock",
+        }
+    }
+}
+
+/// The log line that proves an event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Evidence {
+    /// The file (path as it was followed or scanned, or `-`).
+    pub source: String,
+    /// Byte offset of the line's first byte (in the decompressed stream).
+    pub offset: u64,
+    /// 1-based line number.
+    pub line_no: u64,
+    /// The line itself, as read (not sanitised: sanitising is for display).
+    pub line: String,
+}
+
+impl Evidence {
+    /// `source:line_no`, the way evidence is cited.
+    pub fn cite(&self) -> String {
+        format!("{}:{}", self.source, self.line_no)
+    }
+}
+
+/// One line of the journal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Event {
+    /// [`FORMAT_VERSION`] of the writer.
+    pub version: u32,
+    /// Position in the journal, from 1, without gaps.
+    pub seq: u64,
+    /// Unique id of the event (16 hex digits).
+    pub id: String,
+    /// The incident it belongs to (`INC-1`, ...).
+    pub incident: String,
+    /// What happened.
+    pub kind: Kind,
+    /// When it happened (from the log, a person, or the clock).
+    pub occurred_at: Timestamp,
+    /// Where `occurred_at` comes from.
+    pub occurred_at_source: TimeSource,
+    /// When it was written to the journal; never edited.
+    pub recorded_at: Timestamp,
+    /// A person, or `triage` for automatic events.
+    pub actor: String,
+    /// One line for people.
+    pub summary: String,
+    /// Kind-specific fields (integers and strings only: no floats, so the
+    /// canonical form is stable).
+    pub details: Map<String, Value>,
+    /// The log line behind the event.
+    pub evidence: Option<Evidence>,
+    /// Pinned for the postmortem when written (pins added later are
+    /// `event.pinned` events).
+    pub pinned: bool,
+    /// `hash` of the previous event, or [`GENESIS`].
+    pub prev_hash: String,
+    /// SHA-256 of the canonical form, lower-case hex.
+    pub hash: String,
+}
+
+/// The hashed part of an event: every field but `hash`, in line order.
+#[derive(Serialize)]
+struct Canonical<'a> {
+    version: u32,
+    seq: u64,
+    id: &'a str,
+    incident: &'a str,
+    kind: Kind,
+    occurred_at: Timestamp,
+    occurred_at_source: TimeSource,
+    recorded_at: Timestamp,
+    actor: &'a str,
+    summary: &'a str,
+    details: &'a Map<String, Value>,
+    evidence: &'a Option<Evidence>,
+    pinned: bool,
+    prev_hash: &'a str,
+}
+
+/// Lower-case hex of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
+    }
+    out
+}
+
+/// SHA-256 of `bytes`, lower-case hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+impl Event {
+    /// The canonical serialization the hash is computed over.
+    pub fn canonical(&self) -> Vec<u8> {
+        let canonical = Canonical {
+            version: self.version,
+            seq: self.seq,
+            id: &self.id,
+            incident: &self.incident,
+            kind: self.kind,
+            occurred_at: self.occurred_at,
+            occurred_at_source: self.occurred_at_source,
+            recorded_at: self.recorded_at,
+            actor: &self.actor,
+            summary: &self.summary,
+            details: &self.details,
+            evidence: &self.evidence,
+            pinned: self.pinned,
+            prev_hash: &self.prev_hash,
+        };
+        serde_json::to_vec(&canonical).expect("an event is plain data and always serializes")
+    }
+
+    /// The hash this event's content calls for.
+    pub fn compute_hash(&self) -> String {
+        sha256_hex(&self.canonical())
+    }
+
+    /// Whether `hash` matches the content.
+    pub fn hash_is_valid(&self) -> bool {
+        self.compute_hash() == self.hash
+    }
+
+    /// The journal line (without its newline).
+    pub fn to_line(&self) -> String {
+        serde_json::to_string(self).expect("an event is plain data and always serializes")
+    }
+
+    /// A string field of `details`.
+    pub fn detail_str(&self, key: &str) -> Option<&str> {
+        self.details.get(key).and_then(Value::as_str)
+    }
+
+    /// An integer field of `details`.
+    pub fn detail_u64(&self, key: &str) -> Option<u64> {
+        self.details.get(key).and_then(Value::as_u64)
+    }
+
+    /// A boolean field of `details` (absent is false).
+    pub fn detail_bool(&self, key: &str) -> bool {
+        self.details
+            .get(key)
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
+    }
+
+    /// A timestamp field of `details` (RFC 3339).
+    pub fn detail_time(&self, key: &str) -> Option<Timestamp> {
+        self.detail_str(key).and_then(|s| s.parse().ok())
+    }
+}
+
+/// An event before the journal seals it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Draft {
+    /// The incident it belongs to.
+    pub incident: String,
+    /// What happened.
+    pub kind: Kind,
+    /// When it happened.
+    pub occurred_at: Timestamp,
+    /// Where that time comes from.
+    pub occurred_at_source: TimeSource,
+    /// Who.
+    pub actor: String,
+    /// One line for people.
+    pub summary: String,
+    /// Kind-specific fields.
+    pub details: Map<String, Value>,
+    /// The log line behind it.
+    pub evidence: Option<Evidence>,
+    /// Pinned for the postmortem.
+    pub pinned: bool,
+}
+
+impl Draft {
+    /// A draft with empty details, no evidence, not pinned.
+    pub fn new(
+        incident: &str,
+        kind: Kind,
+        occurred_at: Timestamp,
+        occurred_at_source: TimeSource,
+        actor: &str,
+        summary: impl Into<String>,
+    ) -> Draft {
+        Draft {
+            incident: incident.to_owned(),
+            kind,
+            occurred_at,
+            occurred_at_source,
+            actor: actor.to_owned(),
+            summary: summary.into(),
+            details: Map::new(),
+            evidence: None,
+            pinned: false,
+        }
+    }
+
+    /// Adds a detail.
+    pub fn detail(mut self, key: &str, value: impl Into<Value>) -> Draft {
+        self.details.insert(key.to_owned(), value.into());
+        self
+    }
+
+    /// Adds the evidence.
+    pub fn evidence(mut self, evidence: Option<Evidence>) -> Draft {
+        self.evidence = evidence;
+        self
+    }
+
+    /// Marks it pinned.
+    pub fn pinned(mut self, pinned: bool) -> Draft {
+        self.pinned = pinned;
+        self
+    }
+
+    /// The event this draft becomes at position `seq` after `prev_hash`.
+    pub fn seal(self, seq: u64, id: String, recorded_at: Timestamp, prev_hash: &str) -> Event {
+        let mut event = Event {
+            version: FORMAT_VERSION,
+            seq,
+            id,
+            incident: self.incident,
+            kind: self.kind,
+            occurred_at: self.occurred_at,
+            occurred_at_source: self.occurred_at_source,
+            recorded_at,
+            actor: self.actor,
+            summary: self.summary,
+            details: self.details,
+            evidence: self.evidence,
+            pinned: self.pinned,
+            prev_hash: prev_hash.to_owned(),
+            hash: String::new(),
+        };
+        event.hash = event.compute_hash();
+        event
+    }
+}
+
+/// A timestamp as written in details: RFC 3339 in UTC.
+pub fn time_value(ts: Timestamp) -> Value {
+    Value::String(ts.to_string())
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    pub(crate) fn ts(s: &str) -> Timestamp {
+        s.parse().expect("test timestamp")
+    }
+
+    pub(crate) fn sample(seq: u64, prev: &str) -> Event {
+        Draft::new(
+            "INC-1",
+            Kind::Note,
+            ts("2026-11-21T03:10:00Z"),
+            TimeSource::Clock,
+            "alice",
+            "restarted <b>orders</b> | \"quoted\"",
+        )
+        .detail("text", "restarted orders")
+        .evidence(Some(Evidence {
+            source: "app/orders.log".into(),
+            offset: 10,
+            line_no: 2,
+            line: "a\u{1b}[31m line".into(),
+        }))
+        .seal(
+            seq,
+            format!("{seq:016x}"),
+            ts("2026-11-21T03:10:01.5Z"),
+            prev,
+        )
+    }
+
+    #[test]
+    fn the_line_is_the_canonical_form_plus_the_hash() {
+        let event = sample(1, GENESIS);
+        let line = event.to_line();
+        let canonical = String::from_utf8(event.canonical()).expect("utf-8");
+        assert_eq!(
+            line,
+            format!(
+                "{},\"hash\":\"{}\"}}",
+                &canonical[..canonical.len() - 1],
+                event.hash
+            )
+        );
+        assert!(line.starts_with("{\"version\":1,\"seq\":1,\"id\":"));
+        assert_eq!(event.hash.len(), 64);
+        assert!(event.hash_is_valid());
+    }
+
+    #[test]
+    fn a_line_reads_back_to_the_same_event_and_hash() {
+        let event = sample(7, &"a".repeat(64));
+        let back: Event = serde_json::from_str(&event.to_line()).expect("parses");
+        assert_eq!(back, event);
+        assert!(back.hash_is_valid());
+    }
+
+    #[test]
+    fn any_change_of_content_or_link_changes_the_hash() {
+        let event = sample(1, GENESIS);
+        let mut changed = event.clone();
+        changed.summary.push('!');
+        assert!(!changed.hash_is_valid());
+        let mut relinked = event.clone();
+        relinked.prev_hash = "1".repeat(64);
+        assert!(!relinked.hash_is_valid());
+        let mut moved = event.clone();
+        moved.seq = 2;
+        assert!(!moved.hash_is_valid());
+        let mut retimed = event;
+        retimed.recorded_at = ts("2026-11-21T03:10:02Z");
+        assert!(!retimed.hash_is_valid());
+    }
+
+    #[test]
+    fn kinds_round_trip_through_their_names() {
+        for kind in Kind::ALL {
+            let json = serde_json::to_string(&kind).expect("serializes");
+            assert_eq!(json, format!("\"{}\"", kind.as_str()));
+            assert_eq!(serde_json::from_str::<Kind>(&json).expect("parses"), kind);
+        }
+    }
+
+    #[test]
+    fn sha256_matches_a_known_vector() {
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+}

@@ -1,0 +1,477 @@
+//! The journal file: `<data-dir>/journal.jsonl`, append-only JSON Lines, one
+//! event per line, every incident in one hash chain.
+//!
+//! Owns all I/O on the journal and its lock file (`journal.lock`): reading
+//! (a reader folds the lines appended since its last read, so it sees new
+//! events as they come) and appending (under an exclusive `File::lock` on the
+//! lock file: catch up with what other processes appended, let the caller
+//! decide on the fresh state, seal the drafts onto the chain, write them with
+//! one `write_all`, `fsync`, unlock). Several processes (a `watch`, a `ui`,
+//! shell commands) can therefore append at once and never fork the chain.
+//!
+//! Must not decide what to record (the caller's closure does) nor format
+//! anything for people.
+//!
+//! Invariants:
+//! - Only whole lines are read; a line still being written (no newline yet)
+//!   is left for the next read.
+//! - A line without its newline found *under the lock* can only be a write
+//!   torn by a crash (no one else can be writing): it was never acknowledged,
+//!   so it is cut off before appending, and a warning says so.
+//! - Every line read is a valid event of a known format version, or reading
+//!   fails with the file and line number.
+//! - Lines are never rewritten; `seq` and `prev_hash` come from the last line
+//!   on disk, read under the lock.
+
+use std::{
+    fs::{self, File, OpenOptions},
+    hash::{BuildHasher, Hasher, RandomState},
+    io::{self, Read, Seek, SeekFrom, Write},
+    path::{Path, PathBuf},
+};
+
+use jiff::Timestamp;
+use serde_json::Value;
+
+use super::{
+    event::{Draft, Event, FORMAT_VERSION, GENESIS},
+    state::Timeline,
+};
+
+/// The journal's file name in the data directory.
+pub const JOURNAL_FILE: &str = "journal.jsonl";
+/// The lock file's name in the data directory.
+pub const LOCK_FILE: &str = "journal.lock";
+
+/// Why the journal could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    /// The file system said no.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        #[source]
+        source: io::Error,
+    },
+    /// A line is not an event.
+    #[error(
+        "{}:{line}: not a journal event ({reason}); `triage incident verify` tells what changed",
+        path.display()
+    )]
+    Corrupt {
+        /// The journal.
+        path: PathBuf,
+        /// 1-based line number.
+        line: u64,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A line of a newer format.
+    #[error(
+        "{}:{line}: written by a newer triage (journal format {found}; this one reads up to {FORMAT_VERSION})",
+        path.display()
+    )]
+    NewerVersion {
+        /// The journal.
+        path: PathBuf,
+        /// 1-based line number.
+        line: u64,
+        /// The version found.
+        found: u64,
+    },
+    /// The file lost lines that had been read.
+    #[error(
+        "{}: is shorter ({len} bytes) than when it was read ({read} bytes): it was truncated or replaced",
+        path.display()
+    )]
+    Shrunk {
+        /// The journal.
+        path: PathBuf,
+        /// Its length now.
+        len: u64,
+        /// How much had been read.
+        read: u64,
+    },
+}
+
+/// Reads one journal line as an event.
+pub fn parse_line(line: &[u8]) -> Result<Event, LineError> {
+    match serde_json::from_slice::<Event>(line) {
+        Ok(event) if u64::from(event.version) > u64::from(FORMAT_VERSION) => {
+            Err(LineError::NewerVersion(u64::from(event.version)))
+        }
+        Ok(event) => Ok(event),
+        Err(err) => {
+            if let Ok(value) = serde_json::from_slice::<Value>(line)
+                && let Some(version) = value.get("version").and_then(Value::as_u64)
+                && version > u64::from(FORMAT_VERSION)
+            {
+                return Err(LineError::NewerVersion(version));
+            }
+            Err(LineError::Invalid(
+                err.to_string().replace(" at line 1 column ", " at column "),
+            ))
+        }
+    }
+}
+
+/// Why one line is not an event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LineError {
+    /// Not JSON, or not the fields of an event.
+    Invalid(String),
+    /// A format version this triage does not read.
+    NewerVersion(u64),
+}
+
+/// A journal, and the state folded from what has been read of it.
+#[derive(Debug)]
+pub struct Journal {
+    dir: PathBuf,
+    path: PathBuf,
+    lock_path: PathBuf,
+    timeline: Timeline,
+    /// Bytes of whole lines read so far.
+    offset: u64,
+    /// Lines read so far.
+    lines: u64,
+}
+
+/// The exclusive lock on a journal; released when dropped.
+#[derive(Debug)]
+pub struct Lock {
+    _file: File,
+}
+
+fn io_error(path: &Path) -> impl FnOnce(io::Error) -> JournalError + '_ {
+    move |source| JournalError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// A fresh unique event id: 16 hex digits.
+fn new_id(seq: u64, recorded_at: Timestamp) -> String {
+    let mut hasher = RandomState::new().build_hasher();
+    hasher.write_u64(seq);
+    hasher.write_i128(recorded_at.as_nanosecond());
+    hasher.write_u32(std::process::id());
+    format!("{:016x}", hasher.finish())
+}
+
+impl Journal {
+    /// The journal in `data_dir`, read to its end. A journal that does not
+    /// exist yet is empty; nothing is created until the first append.
+    pub fn open(data_dir: &Path) -> Result<Journal, JournalError> {
+        let mut journal = Journal {
+            dir: data_dir.to_path_buf(),
+            path: data_dir.join(JOURNAL_FILE),
+            lock_path: data_dir.join(LOCK_FILE),
+            timeline: Timeline::new(),
+            offset: 0,
+            lines: 0,
+        };
+        journal.refresh()?;
+        Ok(journal)
+    }
+
+    /// The journal file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Everything read so far, folded.
+    pub fn timeline(&self) -> &Timeline {
+        &self.timeline
+    }
+
+    /// Reads the events appended since the last read; returns how many.
+    pub fn refresh(&mut self) -> Result<usize, JournalError> {
+        let mut file = match File::open(&self.path) {
+            Ok(file) => file,
+            Err(err) if err.kind() == io::ErrorKind::NotFound && self.offset == 0 => return Ok(0),
+            Err(err) => return Err(io_error(&self.path)(err)),
+        };
+        self.read_new(&mut file)
+    }
+
+    /// Takes the exclusive lock (waiting for it), e.g. to read a journal no
+    /// one is writing to. Creates the data directory and lock file if needed.
+    pub fn lock(&self) -> Result<Lock, JournalError> {
+        fs::create_dir_all(&self.dir).map_err(io_error(&self.dir))?;
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&self.lock_path)
+            .map_err(io_error(&self.lock_path))?;
+        file.lock().map_err(io_error(&self.lock_path))?;
+        Ok(Lock { _file: file })
+    }
+
+    fn read_new(&mut self, file: &mut File) -> Result<usize, JournalError> {
+        let path = &self.path;
+        let len = file.metadata().map_err(io_error(path))?.len();
+        if len < self.offset {
+            return Err(JournalError::Shrunk {
+                path: path.clone(),
+                len,
+                read: self.offset,
+            });
+        }
+        if len == self.offset {
+            return Ok(0);
+        }
+        file.seek(SeekFrom::Start(self.offset))
+            .map_err(io_error(path))?;
+        let mut bytes = Vec::new();
+        file.take(len - self.offset)
+            .read_to_end(&mut bytes)
+            .map_err(io_error(path))?;
+        let Some(end) = memchr::memrchr(b'\n', &bytes).map(|i| i + 1) else {
+            return Ok(0);
+        };
+        let mut events = Vec::new();
+        let mut line_no = self.lines;
+        for line in bytes[..end - 1].split(|&b| b == b'\n') {
+            line_no += 1;
+            let event = parse_line(line).map_err(|err| match err {
+                LineError::Invalid(reason) => JournalError::Corrupt {
+                    path: path.clone(),
+                    line: line_no,
+                    reason,
+                },
+                LineError::NewerVersion(found) => JournalError::NewerVersion {
+                    path: path.clone(),
+                    line: line_no,
+                    found,
+                },
+            })?;
+            events.push(event);
+        }
+        let count = events.len();
+        for event in events {
+            self.timeline.apply(event);
+        }
+        self.offset += end as u64;
+        self.lines = line_no;
+        Ok(count)
+    }
+
+    /// Appends what `plan` decides, atomically with respect to every other
+    /// process using this journal: under the lock, the journal is read to its
+    /// end, `plan` sees that state, and its drafts are sealed (seq, id,
+    /// `recorded_at`, `prev_hash`, `hash`), written and fsync'd before the
+    /// lock is released. Returns the events written (none when `plan` gives
+    /// none, in which case nothing is written).
+    pub fn append<E>(
+        &mut self,
+        recorded_at: Timestamp,
+        plan: impl FnOnce(&Timeline) -> Result<Vec<Draft>, E>,
+    ) -> Result<Vec<Event>, E>
+    where
+        E: From<JournalError>,
+    {
+        let recorded_at = recorded_at
+            .round(jiff::Unit::Millisecond)
+            .unwrap_or(recorded_at);
+        let _lock = self.lock()?;
+        let existed = self.path.exists();
+        let mut file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .open(&self.path)
+            .map_err(io_error(&self.path))?;
+        if !existed {
+            // Make the new file's directory entry durable too.
+            File::open(&self.dir)
+                .and_then(|dir| dir.sync_all())
+                .map_err(io_error(&self.dir))?;
+        }
+        self.read_new(&mut file)?;
+        let len = file.metadata().map_err(io_error(&self.path))?.len();
+        if len > self.offset {
+            tracing::warn!(
+                path = %self.path.display(),
+                bytes = len - self.offset,
+                "cutting off an incomplete last line left by an interrupted write"
+            );
+            file.set_len(self.offset).map_err(io_error(&self.path))?;
+        }
+        let drafts = plan(&self.timeline)?;
+        if drafts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (mut seq, mut prev) = match self.timeline.last() {
+            Some(last) => (last.seq, last.hash.clone()),
+            None => (0, GENESIS.to_owned()),
+        };
+        let mut events = Vec::with_capacity(drafts.len());
+        let mut bytes = Vec::new();
+        for draft in drafts {
+            seq += 1;
+            let event = draft.seal(seq, new_id(seq, recorded_at), recorded_at, &prev);
+            prev.clone_from(&event.hash);
+            bytes.extend_from_slice(event.to_line().as_bytes());
+            bytes.push(b'\n');
+            events.push(event);
+        }
+        file.write_all(&bytes)
+            .and_then(|()| file.sync_data())
+            .map_err(io_error(&self.path))?;
+        self.offset += bytes.len() as u64;
+        self.lines += events.len() as u64;
+        for event in &events {
+            self.timeline.apply(event.clone());
+        }
+        Ok(events)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::incident::event::{Kind, TimeSource, tests::ts};
+
+    fn note(text: &str) -> Draft {
+        Draft::new(
+            "INC-1",
+            Kind::Note,
+            ts("2026-11-21T03:00:00Z"),
+            TimeSource::Clock,
+            "alice",
+            text,
+        )
+    }
+
+    fn append_notes(journal: &mut Journal, texts: &[&str]) -> Vec<Event> {
+        journal
+            .append::<JournalError>(ts("2026-11-21T03:00:01Z"), |_| {
+                Ok(texts.iter().map(|t| note(t)).collect())
+            })
+            .expect("appends")
+    }
+
+    #[test]
+    fn appended_events_are_chained_and_read_back() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut journal = Journal::open(dir.path()).expect("opens");
+        assert!(journal.timeline().events().is_empty());
+        let written = append_notes(&mut journal, &["one", "two"]);
+        assert_eq!(written[0].prev_hash, GENESIS);
+        assert_eq!(written[1].prev_hash, written[0].hash);
+        assert_eq!(written[1].seq, 2);
+        let reread = Journal::open(dir.path()).expect("opens");
+        assert_eq!(reread.timeline().events(), &written[..]);
+    }
+
+    #[test]
+    fn a_reader_sees_events_appended_by_another_handle() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut writer = Journal::open(dir.path()).expect("opens");
+        let mut reader = Journal::open(dir.path()).expect("opens");
+        append_notes(&mut writer, &["one"]);
+        assert_eq!(reader.refresh().expect("reads"), 1);
+        append_notes(&mut writer, &["two", "three"]);
+        assert_eq!(reader.refresh().expect("reads"), 2);
+        assert_eq!(reader.refresh().expect("reads"), 0);
+        // The reader appends after the writer's events, on the same chain.
+        let mine = append_notes(&mut reader, &["four"]);
+        assert_eq!(mine[0].seq, 4);
+        assert_eq!(writer.refresh().expect("reads"), 1);
+        assert_eq!(writer.timeline().last(), reader.timeline().last());
+    }
+
+    #[test]
+    fn a_partial_last_line_is_not_read_and_is_cut_off_under_the_lock() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut journal = Journal::open(dir.path()).expect("opens");
+        append_notes(&mut journal, &["one"]);
+        let path = journal.path().to_path_buf();
+        let mut file = OpenOptions::new().append(true).open(&path).expect("opens");
+        file.write_all(b"{\"version\":1,\"seq\":2,\"id\":\"torn")
+            .expect("writes");
+        let mut reader = Journal::open(dir.path()).expect("a torn tail is not an error");
+        assert_eq!(reader.timeline().events().len(), 1);
+        let written = append_notes(&mut reader, &["two"]);
+        assert_eq!(written[0].seq, 2);
+        let text = fs::read_to_string(&path).expect("reads");
+        assert!(!text.contains("torn"));
+        assert_eq!(text.lines().count(), 2);
+    }
+
+    #[test]
+    fn a_corrupt_line_is_reported_with_file_and_line() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut journal = Journal::open(dir.path()).expect("opens");
+        append_notes(&mut journal, &["one", "two"]);
+        let path = journal.path().to_path_buf();
+        let text = fs::read_to_string(&path).expect("reads");
+        fs::write(&path, text.replacen("\"seq\":2", "\"seq\":\"2\"", 1)).expect("writes");
+        let err = Journal::open(dir.path()).expect_err("corrupt");
+        let message = err.to_string();
+        assert!(
+            message.starts_with(&format!("{}:2: not a journal event (", path.display())),
+            "{message}"
+        );
+        fs::write(&path, text.replacen("\"version\":1", "\"version\":9", 1)).expect("writes");
+        let err = Journal::open(dir.path()).expect_err("newer");
+        assert!(matches!(
+            err,
+            JournalError::NewerVersion {
+                line: 1,
+                found: 9,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn a_plan_that_writes_nothing_writes_nothing() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut journal = Journal::open(dir.path()).expect("opens");
+        let written = journal
+            .append::<JournalError>(ts("2026-11-21T03:00:00Z"), |_| Ok(Vec::new()))
+            .expect("appends");
+        assert!(written.is_empty());
+        assert_eq!(
+            fs::metadata(journal.path()).expect("created").len(),
+            0,
+            "no bytes"
+        );
+    }
+
+    #[test]
+    fn threads_appending_at_once_keep_one_chain() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let threads: Vec<_> = (0..4)
+            .map(|t| {
+                let path = dir.path().to_path_buf();
+                std::thread::spawn(move || {
+                    let mut journal = Journal::open(&path).expect("opens");
+                    for i in 0..25 {
+                        let text = format!("thread {t} note {i}");
+                        append_notes(&mut journal, &[&text]);
+                    }
+                })
+            })
+            .collect();
+        for thread in threads {
+            thread.join().expect("no panic");
+        }
+        let journal = Journal::open(dir.path()).expect("opens");
+        let events = journal.timeline().events();
+        assert_eq!(events.len(), 100);
+        let mut prev = GENESIS.to_owned();
+        for (i, event) in events.iter().enumerate() {
+            assert_eq!(event.seq, i as u64 + 1);
+            assert_eq!(event.prev_hash, prev);
+            assert!(event.hash_is_valid());
+            prev.clone_from(&event.hash);
+        }
+    }
+}

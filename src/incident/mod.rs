@@ -1,0 +1,30 @@
+//! The incident timeline: an append-only, hash-chained journal of what
+//! happened, who did what, and the log lines that prove it.
+//!
+//! - [`event`]: one journal line (fields, kinds, canonical form, hash).
+//! - [`journal`]: the file in the data directory: locked appends from any
+//!   number of processes, incremental reads.
+//! - [`state`]: the pure fold of events into incidents (status, severity,
+//!   milestones, TTD/TTA/TTM/TTR, signatures, runbook steps).
+//! - [`recorder`]: automatic events from the pipeline (incident opened,
+//!   signature fired / repeated / cleared, started and detected).
+//! - [`command`]: operator commands from the shell.
+//! - [`verify`]: walking the hash chain.
+//! - [`text`]: incidents as text for a terminal.
+//!
+//! Must not: read or match log files (the pipeline tells the recorder what it
+//! found), run a runbook command, or rewrite a journal line. Every edit is a
+//! new event that references an older one by `seq`.
+
+pub mod command;
+pub mod event;
+pub mod journal;
+pub mod recorder;
+pub mod state;
+pub mod text;
+pub mod verify;
+
+pub use event::{Draft, Event, Evidence, Kind, TimeSource};
+pub use journal::{Journal, JournalError};
+pub use recorder::{Recorder, record_events};
+pub use state::{Incident, Metrics, Milestone, Status, StepState, Timeline};

@@ -1,0 +1,893 @@
+//! The fold: journal events in, the state of every incident out (status,
+//! severity, milestones, TTD/TTA/TTM/TTR, signatures with counts, runbook
+//! step progress, responders, the effective time and pin of each event).
+//!
+//! Pure: no I/O and no clock; where a figure depends on the present (how long
+//! an open incident has lasted) "now" is an argument. Events are applied one
+//! at a time in journal order, so a reader can fold new lines as they arrive.
+//!
+//! Rules (the journal is append-only, so every edit is a later event):
+//! - A milestone is the latest `milestone.set` for it; a value set by a person
+//!   beats a value proposed by triage, whatever their order. `cleared: true`
+//!   unsets it (a re-opened incident is no longer resolved).
+//! - `event.time_set` replaces the effective `occurred_at` of its target (and
+//!   so of a milestone set by that target); `event.pinned`/`event.unpinned`
+//!   change its pin. The target's line never changes.
+//! - TTD = detected − started, TTA = acknowledged − detected,
+//!   TTM = mitigated − started, TTR = resolved − started.
+
+use std::{collections::HashMap, fmt, str::FromStr};
+
+use jiff::{SignedDuration, Timestamp};
+use serde::{Deserialize, Serialize};
+
+use super::event::{AUTOMATIC_ACTOR, Event, Kind, TimeSource};
+use crate::model::Severity;
+
+/// Where an incident stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Being worked on.
+    Investigating,
+    /// The impact is contained; the cause may still be there.
+    Mitigated,
+    /// Over.
+    Resolved,
+}
+
+impl Status {
+    /// The name used in the journal and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Investigating => "investigating",
+            Status::Mitigated => "mitigated",
+            Status::Resolved => "resolved",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+impl FromStr for Status {
+    type Err = ();
+
+    fn from_str(s: &str) -> Result<Status, ()> {
+        [Status::Investigating, Status::Mitigated, Status::Resolved]
+            .into_iter()
+            .find(|status| status.as_str() == s)
+            .ok_or(())
+    }
+}
+
+/// The five moments an incident is measured by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Milestone {
+    /// The failure began (proposed from the first matching line).
+    Started,
+    /// The first signature fired (or a person declared the incident).
+    Detected,
+    /// A person acknowledged.
+    Acknowledged,
+    /// The impact was contained.
+    Mitigated,
+    /// It was over.
+    Resolved,
+}
+
+impl Milestone {
+    /// Every milestone, in the order they normally happen.
+    pub const ALL: [Milestone; 5] = [
+        Milestone::Started,
+        Milestone::Detected,
+        Milestone::Acknowledged,
+        Milestone::Mitigated,
+        Milestone::Resolved,
+    ];
+
+    /// The name used in the journal and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Milestone::Started => "started",
+            Milestone::Detected => "detected",
+            Milestone::Acknowledged => "acknowledged",
+            Milestone::Mitigated => "mitigated",
+            Milestone::Resolved => "resolved",
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+impl fmt::Display for Milestone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+impl FromStr for Milestone {
+    type Err = ();
+
+    fn from_str(s: &str) -> Result<Milestone, ()> {
+        Milestone::ALL
+            .into_iter()
+            .find(|m| m.as_str() == s)
+            .ok_or(())
+    }
+}
+
+/// What became of a runbook step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StepState {
+    /// Someone is on it.
+    Started,
+    /// Done.
+    Done,
+    /// Deliberately not done.
+    Skipped,
+}
+
+impl StepState {
+    /// The name used on the command line and in exports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepState::Started => "started",
+            StepState::Done => "done",
+            StepState::Skipped => "skipped",
+        }
+    }
+
+    /// The event kind that records it.
+    pub fn kind(self) -> Kind {
+        match self {
+            StepState::Started => Kind::StepStarted,
+            StepState::Done => Kind::StepDone,
+            StepState::Skipped => Kind::StepSkipped,
+        }
+    }
+}
+
+/// One event of an incident with its effective time and pin.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    /// Index of the event in [`Timeline::events`].
+    pub index: usize,
+    /// Its `seq`.
+    pub seq: u64,
+    /// `occurred_at`, or the latest `event.time_set` for it.
+    pub occurred_at: Timestamp,
+    /// Where that time comes from.
+    pub source: TimeSource,
+    /// Pinned for the postmortem.
+    pub pinned: bool,
+    /// Its time was corrected by a later event.
+    pub retimed: bool,
+}
+
+/// A milestone's value, as set by one `milestone.set` event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MilestoneValue {
+    /// Which milestone.
+    pub milestone: Milestone,
+    /// When (the effective time of the event that set it).
+    pub at: Timestamp,
+    /// Where that time comes from.
+    pub source: TimeSource,
+    /// `seq` of the `milestone.set` event.
+    pub seq: u64,
+    /// Proposed by triage rather than set by a person.
+    pub proposed: bool,
+    /// Who set it.
+    pub actor: String,
+    /// Why: the event's summary.
+    pub basis: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct Mark {
+    seq: u64,
+    proposed: bool,
+    actor: String,
+    basis: String,
+}
+
+/// The four figures a postmortem is measured by, and how long it has lasted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Metrics {
+    /// Time to detect: detected − started.
+    pub ttd: Option<SignedDuration>,
+    /// Time to acknowledge: acknowledged − detected.
+    pub tta: Option<SignedDuration>,
+    /// Time to mitigate: mitigated − started.
+    pub ttm: Option<SignedDuration>,
+    /// Time to resolve: resolved − started.
+    pub ttr: Option<SignedDuration>,
+    /// From started (else detected, else opened) to resolved, or to now
+    /// while it is open.
+    pub elapsed: SignedDuration,
+}
+
+/// What a signature did within an incident.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SignatureStats {
+    /// Signature id.
+    pub id: String,
+    /// Its title when it fired.
+    pub title: String,
+    /// Its severity when it fired.
+    pub severity: Severity,
+    /// Its runbook.
+    pub runbook: Option<String>,
+    /// First `signature.fired`.
+    pub first_fired: Timestamp,
+    /// Last time it was seen (fired, or the end of a `signature.repeated`).
+    pub last_seen: Timestamp,
+    /// `signature.fired` events.
+    pub fired: u64,
+    /// Alerts: fired plus those counted in `signature.repeated`.
+    pub alerts: u64,
+    /// Matching lines: the hits of each firing plus those counted since.
+    pub matches: u64,
+    /// Keys (`pool=orders`) that fired and have not cleared.
+    pub active: Vec<String>,
+    /// Every key that fired.
+    pub keys: Vec<String>,
+    /// When the last active key cleared, if all have.
+    pub cleared_at: Option<Timestamp>,
+    /// It fired only as an early warning, before the incident opened.
+    pub precursor: bool,
+    /// `seq` of its first `signature.fired`.
+    pub first_seq: u64,
+}
+
+/// Where a runbook step stands.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepProgress {
+    /// Runbook id.
+    pub runbook: String,
+    /// Step id.
+    pub step: String,
+    /// Latest state.
+    pub state: StepState,
+    /// Who set it.
+    pub actor: String,
+    /// `seq` of the latest step event (its effective time is the step's).
+    pub seq: u64,
+    /// The note given with it.
+    pub note: Option<String>,
+    /// How many step events it has had.
+    pub updates: u32,
+}
+
+/// One incident, folded from its events.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Incident {
+    /// `INC-1`, ...
+    pub id: String,
+    /// One line for people.
+    pub title: String,
+    /// Current severity.
+    pub severity: Severity,
+    /// A person set the severity (triage no longer raises it).
+    pub severity_by_operator: bool,
+    /// Current status.
+    pub status: Status,
+    /// `seq` of `incident.opened`.
+    pub opened_seq: u64,
+    /// When it was opened (the firing line's time, or the declaration).
+    pub opened_at: Timestamp,
+    /// Who opened it.
+    pub opened_by: String,
+    /// The signature that opened it.
+    pub cause: Option<String>,
+    /// A person declared it.
+    pub declared: bool,
+    /// Every event, in journal order.
+    pub entries: Vec<Entry>,
+    entry_by_seq: HashMap<u64, usize>,
+    marks: [Option<Mark>; 5],
+    /// Signatures that fired, in order of first firing.
+    pub signatures: Vec<SignatureStats>,
+    /// Runbook steps touched, in order of first touch.
+    pub steps: Vec<StepProgress>,
+    /// People who acted, in order of first action.
+    pub responders: Vec<String>,
+}
+
+impl Incident {
+    fn new(id: &str, seq: u64, at: Timestamp, actor: &str) -> Incident {
+        Incident {
+            id: id.to_owned(),
+            title: id.to_owned(),
+            severity: Severity::High,
+            severity_by_operator: false,
+            status: Status::Investigating,
+            opened_seq: seq,
+            opened_at: at,
+            opened_by: actor.to_owned(),
+            cause: None,
+            declared: false,
+            entries: Vec::new(),
+            entry_by_seq: HashMap::new(),
+            marks: Default::default(),
+            signatures: Vec::new(),
+            steps: Vec::new(),
+            responders: Vec::new(),
+        }
+    }
+
+    /// Whether it is not resolved.
+    pub fn is_open(&self) -> bool {
+        self.status != Status::Resolved
+    }
+
+    /// The entry of event `seq`, when it belongs to this incident.
+    pub fn entry(&self, seq: u64) -> Option<&Entry> {
+        self.entry_by_seq.get(&seq).map(|&i| &self.entries[i])
+    }
+
+    /// Entries in time order (effective `occurred_at`, then `seq`).
+    pub fn chronological(&self) -> Vec<&Entry> {
+        let mut entries: Vec<&Entry> = self.entries.iter().collect();
+        entries.sort_by_key(|e| (e.occurred_at, e.seq));
+        entries
+    }
+
+    /// A milestone's current value.
+    pub fn milestone(&self, milestone: Milestone) -> Option<MilestoneValue> {
+        let mark = self.marks[milestone.index()].as_ref()?;
+        let entry = self.entry(mark.seq)?;
+        Some(MilestoneValue {
+            milestone,
+            at: entry.occurred_at,
+            source: entry.source,
+            seq: mark.seq,
+            proposed: mark.proposed,
+            actor: mark.actor.clone(),
+            basis: mark.basis.clone(),
+        })
+    }
+
+    fn at(&self, milestone: Milestone) -> Option<Timestamp> {
+        self.milestone(milestone).map(|m| m.at)
+    }
+
+    /// TTD, TTA, TTM, TTR, and how long it has lasted as of `now`.
+    pub fn metrics(&self, now: Timestamp) -> Metrics {
+        let started = self.at(Milestone::Started);
+        let detected = self.at(Milestone::Detected);
+        let between =
+            |from: Option<Timestamp>, to: Option<Timestamp>| Some(to?.duration_since(from?));
+        let begin = started.or(detected).unwrap_or(self.opened_at);
+        let end = match self.status {
+            Status::Resolved => self.at(Milestone::Resolved).unwrap_or(now),
+            _ => now,
+        };
+        Metrics {
+            ttd: between(started, detected),
+            tta: between(detected, self.at(Milestone::Acknowledged)),
+            ttm: between(started, self.at(Milestone::Mitigated)),
+            ttr: between(started, self.at(Milestone::Resolved)),
+            elapsed: end.duration_since(begin),
+        }
+    }
+
+    /// Whether `signature` fired with `key` here and has not cleared since.
+    pub fn is_active(&self, signature: &str, key: &str) -> bool {
+        self.signature(signature)
+            .is_some_and(|s| s.active.iter().any(|k| k == key))
+    }
+
+    /// What `signature` did here.
+    pub fn signature(&self, signature: &str) -> Option<&SignatureStats> {
+        self.signatures.iter().find(|s| s.id == signature)
+    }
+
+    /// Where a runbook step stands.
+    pub fn step(&self, runbook: &str, step: &str) -> Option<&StepProgress> {
+        self.steps
+            .iter()
+            .find(|s| s.runbook == runbook && s.step == step)
+    }
+
+    /// The effective time of one of its events.
+    pub fn time_of(&self, seq: u64) -> Option<Timestamp> {
+        self.entry(seq).map(|e| e.occurred_at)
+    }
+}
+
+/// Every event read so far and the incidents they make.
+#[derive(Debug, Default, Clone)]
+pub struct Timeline {
+    events: Vec<Event>,
+    event_by_seq: HashMap<u64, usize>,
+    incidents: Vec<Incident>,
+    incident_by_id: HashMap<String, usize>,
+}
+
+/// The number in an incident id: `INC-12` and `12` are both 12.
+fn incident_number(id: &str) -> Option<u64> {
+    let digits = id
+        .strip_prefix("INC-")
+        .or_else(|| id.strip_prefix("inc-"))
+        .unwrap_or(id);
+    digits.parse().ok()
+}
+
+fn key_of(event: &Event) -> String {
+    event.detail_str("key").unwrap_or("").to_owned()
+}
+
+impl Timeline {
+    /// No events yet.
+    pub fn new() -> Timeline {
+        Timeline::default()
+    }
+
+    /// Folds `events` in order.
+    pub fn from_events(events: impl IntoIterator<Item = Event>) -> Timeline {
+        let mut timeline = Timeline::new();
+        for event in events {
+            timeline.apply(event);
+        }
+        timeline
+    }
+
+    /// Every event, in journal order.
+    pub fn events(&self) -> &[Event] {
+        &self.events
+    }
+
+    /// The event at `seq`.
+    pub fn event(&self, seq: u64) -> Option<&Event> {
+        self.event_by_seq.get(&seq).map(|&i| &self.events[i])
+    }
+
+    /// The last event (its `seq` and `hash` are what the next one links to).
+    pub fn last(&self) -> Option<&Event> {
+        self.events.last()
+    }
+
+    /// Every incident, in order of opening.
+    pub fn incidents(&self) -> &[Incident] {
+        &self.incidents
+    }
+
+    /// The incident with this id (`INC-3`, `inc-3` or `3`).
+    pub fn incident(&self, id: &str) -> Option<&Incident> {
+        if let Some(&i) = self.incident_by_id.get(id) {
+            return Some(&self.incidents[i]);
+        }
+        let number = incident_number(id)?;
+        self.incidents
+            .iter()
+            .find(|inc| incident_number(&inc.id) == Some(number))
+    }
+
+    /// The most recently opened incident that is not resolved.
+    pub fn latest_open(&self) -> Option<&Incident> {
+        self.incidents.iter().rev().find(|inc| inc.is_open())
+    }
+
+    /// The most recently opened incident.
+    pub fn latest(&self) -> Option<&Incident> {
+        self.incidents.last()
+    }
+
+    /// The id the next incident gets.
+    pub fn next_incident_id(&self) -> String {
+        let last = self
+            .incidents
+            .iter()
+            .filter_map(|inc| incident_number(&inc.id))
+            .max()
+            .unwrap_or(0);
+        format!("INC-{}", last + 1)
+    }
+
+    /// The event of an incident's entry.
+    pub fn event_of(&self, entry: &Entry) -> &Event {
+        &self.events[entry.index]
+    }
+
+    fn incident_index(&mut self, event: &Event) -> usize {
+        if let Some(&i) = self.incident_by_id.get(&event.incident) {
+            return i;
+        }
+        self.incidents.push(Incident::new(
+            &event.incident,
+            event.seq,
+            event.occurred_at,
+            &event.actor,
+        ));
+        let i = self.incidents.len() - 1;
+        self.incident_by_id.insert(event.incident.clone(), i);
+        i
+    }
+
+    /// Folds one more event (the next in journal order).
+    pub fn apply(&mut self, event: Event) {
+        let index = self.events.len();
+        let at = event.occurred_at;
+        // Edits act on their target, wherever it is.
+        if let Some(target) = event.detail_u64("target_seq")
+            && let Some(&target_index) = self.event_by_seq.get(&target)
+        {
+            let owner = self.events[target_index].incident.clone();
+            if let Some(&i) = self.incident_by_id.get(&owner) {
+                let inc = &mut self.incidents[i];
+                if let Some(&e) = inc.entry_by_seq.get(&target) {
+                    let entry = &mut inc.entries[e];
+                    match event.kind {
+                        Kind::EventPinned => entry.pinned = true,
+                        Kind::EventUnpinned => entry.pinned = false,
+                        Kind::EventTimeSet => {
+                            if let Some(to) = event.detail_time("to") {
+                                entry.occurred_at = to;
+                                entry.source = TimeSource::Operator;
+                                entry.retimed = true;
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        let i = self.incident_index(&event);
+        let inc = &mut self.incidents[i];
+        inc.entry_by_seq.insert(event.seq, inc.entries.len());
+        inc.entries.push(Entry {
+            index,
+            seq: event.seq,
+            occurred_at: at,
+            source: event.occurred_at_source,
+            pinned: event.pinned,
+            retimed: false,
+        });
+        // Exporting the postmortem is not responding.
+        if event.actor != AUTOMATIC_ACTOR
+            && event.kind != Kind::ExportGenerated
+            && !inc.responders.contains(&event.actor)
+        {
+            inc.responders.push(event.actor.clone());
+        }
+        match event.kind {
+            Kind::IncidentOpened => {
+                inc.opened_seq = event.seq;
+                inc.opened_at = at;
+                inc.opened_by = event.actor.clone();
+                inc.declared = event.detail_bool("declared");
+                inc.cause = event.detail_str("signature").map(str::to_owned);
+                if let Some(title) = event.detail_str("title") {
+                    inc.title = title.to_owned();
+                }
+                if let Some(severity) = event.detail_str("severity").and_then(|s| s.parse().ok()) {
+                    inc.severity = severity;
+                }
+                inc.severity_by_operator = event.detail_bool("severity_given");
+            }
+            Kind::SignatureFired => fired(inc, &event),
+            Kind::SignatureRepeated => {
+                if let Some(stats) = inc
+                    .signatures
+                    .iter_mut()
+                    .find(|s| Some(s.id.as_str()) == event.detail_str("signature"))
+                {
+                    stats.matches += event.detail_u64("matches").unwrap_or(0);
+                    stats.alerts += event.detail_u64("alerts").unwrap_or(0);
+                    stats.last_seen = stats.last_seen.max(event.detail_time("to").unwrap_or(at));
+                }
+            }
+            Kind::SignatureCleared => {
+                let key = key_of(&event);
+                if let Some(stats) = inc
+                    .signatures
+                    .iter_mut()
+                    .find(|s| Some(s.id.as_str()) == event.detail_str("signature"))
+                {
+                    stats.active.retain(|k| *k != key);
+                    if stats.active.is_empty() {
+                        stats.cleared_at = Some(at);
+                    }
+                }
+            }
+            Kind::SeverityChanged => {
+                if let Some(severity) = event.detail_str("to").and_then(|s| s.parse().ok()) {
+                    inc.severity = severity;
+                }
+                if event.actor != AUTOMATIC_ACTOR {
+                    inc.severity_by_operator = true;
+                }
+            }
+            Kind::StatusChanged => {
+                if let Some(status) = event.detail_str("to").and_then(|s| s.parse().ok()) {
+                    inc.status = status;
+                }
+            }
+            Kind::MilestoneSet => {
+                if let Some(milestone) = event
+                    .detail_str("milestone")
+                    .and_then(|m| m.parse::<Milestone>().ok())
+                {
+                    let slot = &mut inc.marks[milestone.index()];
+                    let proposed = event.detail_bool("proposed");
+                    if event.detail_bool("cleared") {
+                        *slot = None;
+                    } else if !(proposed && slot.as_ref().is_some_and(|m| !m.proposed)) {
+                        *slot = Some(Mark {
+                            seq: event.seq,
+                            proposed,
+                            actor: event.actor.clone(),
+                            basis: event.summary.clone(),
+                        });
+                    }
+                }
+            }
+            Kind::StepStarted | Kind::StepDone | Kind::StepSkipped => {
+                let state = match event.kind {
+                    Kind::StepStarted => StepState::Started,
+                    Kind::StepDone => StepState::Done,
+                    _ => StepState::Skipped,
+                };
+                let runbook = event.detail_str("runbook").unwrap_or("").to_owned();
+                let step = event.detail_str("step").unwrap_or("").to_owned();
+                let note = event.detail_str("note").map(str::to_owned);
+                match inc
+                    .steps
+                    .iter_mut()
+                    .find(|s| s.runbook == runbook && s.step == step)
+                {
+                    Some(progress) => {
+                        progress.state = state;
+                        progress.actor = event.actor.clone();
+                        progress.seq = event.seq;
+                        progress.note = note.or(progress.note.take());
+                        progress.updates += 1;
+                    }
+                    None => inc.steps.push(StepProgress {
+                        runbook,
+                        step,
+                        state,
+                        actor: event.actor.clone(),
+                        seq: event.seq,
+                        note,
+                        updates: 1,
+                    }),
+                }
+            }
+            Kind::Ack
+            | Kind::Note
+            | Kind::ExportGenerated
+            | Kind::EventPinned
+            | Kind::EventUnpinned
+            | Kind::EventTimeSet => {}
+        }
+        self.event_by_seq.insert(event.seq, index);
+        self.events.push(event);
+    }
+}
+
+fn fired(inc: &mut Incident, event: &Event) {
+    let Some(id) = event.detail_str("signature") else {
+        return;
+    };
+    let at = event.occurred_at;
+    let key = key_of(event);
+    let hits = event.detail_u64("hits").unwrap_or(1);
+    let precursor = event.detail_bool("precursor");
+    // The hits of a signature already in the incident were counted line by
+    // line (`signature.repeated`); only a first firing brings its own.
+    let stats = match inc.signatures.iter_mut().position(|s| s.id == id) {
+        Some(i) => &mut inc.signatures[i],
+        None => {
+            inc.signatures.push(SignatureStats {
+                id: id.to_owned(),
+                title: event.detail_str("title").unwrap_or(id).to_owned(),
+                severity: event
+                    .detail_str("severity")
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(Severity::Info),
+                runbook: event.detail_str("runbook").map(str::to_owned),
+                first_fired: at,
+                last_seen: at,
+                fired: 0,
+                alerts: 0,
+                matches: hits,
+                active: Vec::new(),
+                keys: Vec::new(),
+                cleared_at: None,
+                precursor,
+                first_seq: event.seq,
+            });
+            inc.signatures.last_mut().expect("just pushed")
+        }
+    };
+    stats.first_fired = stats.first_fired.min(at);
+    stats.last_seen = stats.last_seen.max(at);
+    stats.fired += 1;
+    stats.alerts += 1;
+    stats.precursor &= precursor;
+    stats.cleared_at = None;
+    if !stats.active.contains(&key) {
+        stats.active.push(key.clone());
+    }
+    if !stats.keys.contains(&key) {
+        stats.keys.push(key);
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::incident::event::{Draft, GENESIS, tests::ts};
+
+    /// Seals drafts into a chain, one second of recording apart.
+    pub(crate) fn chain(drafts: Vec<Draft>) -> Vec<Event> {
+        let mut prev = GENESIS.to_owned();
+        let mut out = Vec::new();
+        for (i, draft) in drafts.into_iter().enumerate() {
+            let seq = i as u64 + 1;
+            let event = draft.seal(
+                seq,
+                format!("{seq:016x}"),
+                ts("2026-11-21T04:00:00Z"),
+                &prev,
+            );
+            prev = event.hash.clone();
+            out.push(event);
+        }
+        out
+    }
+
+    fn d(kind: Kind, at: &str, actor: &str) -> Draft {
+        let source = if actor == AUTOMATIC_ACTOR {
+            TimeSource::Log
+        } else {
+            TimeSource::Clock
+        };
+        Draft::new("INC-1", kind, ts(at), source, actor, kind.as_str())
+    }
+
+    fn milestone(name: &str, at: &str, actor: &str, proposed: bool) -> Draft {
+        d(Kind::MilestoneSet, at, actor)
+            .detail("milestone", name)
+            .detail("proposed", proposed)
+    }
+
+    fn story() -> Vec<Draft> {
+        vec![
+            d(Kind::IncidentOpened, "2026-11-21T03:06:06Z", "triage")
+                .detail("title", "PostgreSQL out of connection slots")
+                .detail("severity", "critical")
+                .detail("signature", "postgres-connection-slots-exhausted"),
+            milestone("started", "2026-11-21T03:04:31Z", "triage", true),
+            milestone("detected", "2026-11-21T03:06:06Z", "triage", false),
+            d(Kind::SignatureFired, "2026-11-21T03:06:06Z", "triage")
+                .detail("signature", "postgres-connection-slots-exhausted")
+                .detail("severity", "critical")
+                .detail("hits", 1),
+            d(Kind::SignatureRepeated, "2026-11-21T03:07:06Z", "triage")
+                .detail("signature", "postgres-connection-slots-exhausted")
+                .detail("matches", 20)
+                .detail("alerts", 0)
+                .detail("to", "2026-11-21T03:07:06Z"),
+            d(Kind::Ack, "2026-11-21T03:08:00Z", "alice"),
+            milestone("acknowledged", "2026-11-21T03:08:00Z", "alice", false),
+            d(Kind::StepDone, "2026-11-21T03:09:00Z", "bob")
+                .detail("runbook", "postgres-connections")
+                .detail("step", "count")
+                .detail("note", "92 of 100 used"),
+            d(Kind::StatusChanged, "2026-11-21T03:20:00Z", "alice")
+                .detail("from", "investigating")
+                .detail("to", "mitigated"),
+            milestone("mitigated", "2026-11-21T03:20:00Z", "alice", false),
+            d(Kind::SignatureCleared, "2026-11-21T03:25:00Z", "triage")
+                .detail("signature", "postgres-connection-slots-exhausted")
+                .detail("key", ""),
+            d(Kind::StatusChanged, "2026-11-21T03:40:00Z", "alice")
+                .detail("from", "mitigated")
+                .detail("to", "resolved"),
+            milestone("resolved", "2026-11-21T03:40:00Z", "alice", false),
+        ]
+    }
+
+    #[test]
+    fn folding_gives_status_milestones_and_metrics() {
+        let tl = Timeline::from_events(chain(story()));
+        let inc = tl.incident("INC-1").expect("opened");
+        assert_eq!(inc.status, Status::Resolved);
+        assert_eq!(inc.severity, Severity::Critical);
+        assert_eq!(inc.responders, ["alice", "bob"]);
+        let m = inc.metrics(ts("2026-11-22T00:00:00Z"));
+        assert_eq!(m.ttd, Some(SignedDuration::from_secs(95)));
+        assert_eq!(m.tta, Some(SignedDuration::from_secs(114)));
+        assert_eq!(m.ttm, Some(SignedDuration::from_secs(15 * 60 + 29)));
+        assert_eq!(m.ttr, Some(SignedDuration::from_secs(35 * 60 + 29)));
+        assert_eq!(m.elapsed, m.ttr.expect("resolved"));
+        let sig = &inc.signatures[0];
+        assert_eq!((sig.fired, sig.alerts, sig.matches), (1, 1, 21));
+        assert_eq!(sig.cleared_at, Some(ts("2026-11-21T03:25:00Z")));
+        let step = inc.step("postgres-connections", "count").expect("step");
+        assert_eq!(step.state, StepState::Done);
+        assert_eq!(step.note.as_deref(), Some("92 of 100 used"));
+        assert!(tl.latest_open().is_none());
+        assert_eq!(tl.next_incident_id(), "INC-2");
+        assert_eq!(tl.incident("1").map(|i| &i.id), Some(&inc.id));
+    }
+
+    #[test]
+    fn open_incidents_measure_elapsed_time_up_to_now() {
+        let mut drafts = story();
+        drafts.truncate(7);
+        let tl = Timeline::from_events(chain(drafts));
+        let inc = tl.latest_open().expect("open");
+        let m = inc.metrics(ts("2026-11-21T03:14:31Z"));
+        assert_eq!(m.ttm, None);
+        assert_eq!(m.ttr, None);
+        assert_eq!(m.elapsed, SignedDuration::from_secs(600));
+    }
+
+    #[test]
+    fn a_persons_milestone_beats_a_proposed_one_and_time_edits_move_it() {
+        let mut drafts = story();
+        drafts.push(milestone("started", "2026-11-21T03:00:00Z", "alice", false));
+        drafts.push(milestone("started", "2026-11-21T03:05:00Z", "triage", true));
+        // Correct the ack's milestone (seq 7) to 03:07:00.
+        drafts.push(
+            d(Kind::EventTimeSet, "2026-11-21T05:00:00Z", "alice")
+                .detail("target_seq", 7)
+                .detail("to", "2026-11-21T03:07:00Z"),
+        );
+        drafts.push(d(Kind::EventPinned, "2026-11-21T05:00:00Z", "alice").detail("target_seq", 4));
+        let tl = Timeline::from_events(chain(drafts));
+        let inc = tl.latest().expect("incident");
+        let started = inc.milestone(Milestone::Started).expect("started");
+        assert_eq!(started.at, ts("2026-11-21T03:00:00Z"));
+        assert!(!started.proposed);
+        let ack = inc.milestone(Milestone::Acknowledged).expect("ack");
+        assert_eq!(ack.at, ts("2026-11-21T03:07:00Z"));
+        assert_eq!(ack.source, TimeSource::Operator);
+        assert!(inc.entry(7).expect("entry").retimed);
+        assert!(inc.entry(4).expect("entry").pinned);
+        let m = inc.metrics(ts("2026-11-22T00:00:00Z"));
+        assert_eq!(m.ttd, Some(SignedDuration::from_secs(366)));
+        assert_eq!(m.tta, Some(SignedDuration::from_secs(54)));
+    }
+
+    #[test]
+    fn reopening_clears_resolved() {
+        let mut drafts = story();
+        drafts.push(
+            d(Kind::StatusChanged, "2026-11-21T03:50:00Z", "alice")
+                .detail("from", "resolved")
+                .detail("to", "investigating"),
+        );
+        drafts.push(
+            milestone("resolved", "2026-11-21T03:50:00Z", "alice", false).detail("cleared", true),
+        );
+        let tl = Timeline::from_events(chain(drafts));
+        let inc = tl.latest_open().expect("open again");
+        assert!(inc.milestone(Milestone::Resolved).is_none());
+        assert!(inc.metrics(ts("2026-11-22T00:00:00Z")).ttr.is_none());
+    }
+
+    #[test]
+    fn chronological_order_follows_effective_times() {
+        let tl = Timeline::from_events(chain(story()));
+        let inc = tl.latest().expect("incident");
+        let seqs: Vec<u64> = inc.chronological().iter().map(|e| e.seq).collect();
+        assert_eq!(seqs[0], 2, "the proposed start is the earliest");
+        assert!(
+            seqs.windows(2)
+                .all(|w| { inc.time_of(w[0]) <= inc.time_of(w[1]) })
+        );
+    }
+}

@@ -1,0 +1,168 @@
+//! `triage watch`: follow files headless and print each alert as it happens.
+//!
+//! Wiring only: the follower (`tail::follow`) runs on its own thread and
+//! hands over batches of lines with the checkpoint that holds once they are
+//! processed; this loop parses, matches, prints, flushes, and only then
+//! persists the checkpoint. A crash therefore repeats at most the lines of
+//! the batch in flight, and never loses one. One `watch` per data directory
+//! (a lock file says so to a second one).
+
+use std::{
+    collections::HashMap,
+    fs::{self, File},
+    io::{self, Write},
+    path::{Path, PathBuf},
+    sync::{Arc, atomic::AtomicBool},
+};
+
+use jiff::{Timestamp, tz::TimeZone};
+
+use crate::{
+    config::Config,
+    library::Library,
+    output::{self, Style},
+    parse::{Parser, TimeContext},
+    scan::{Found, Scanner},
+    tail::{
+        checkpoint::Checkpoint,
+        discover::{FileKey, Target},
+        follow::{self, FollowOptions, RunOptions, Tailer},
+    },
+};
+
+/// Where the follower's checkpoint lives in the data directory.
+pub const CHECKPOINT_FILE: &str = "tail-checkpoint.json";
+/// The lock that keeps a second `watch` off the same data directory.
+pub const LOCK_FILE: &str = "watch.lock";
+
+/// What `watch` was asked to do.
+#[derive(Debug)]
+pub struct WatchOptions {
+    /// Paths and globs to follow.
+    pub targets: Vec<Target>,
+    /// JSON lines instead of text.
+    pub json: bool,
+    /// How files are followed.
+    pub follow: FollowOptions,
+    /// How the follower thread runs.
+    pub run: RunOptions,
+    /// Zone of timestamps written without one.
+    pub zone: TimeZone,
+    /// The data directory.
+    pub data_dir: PathBuf,
+}
+
+/// Why `watch` could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum WatchError {
+    /// The data directory is in use by another `watch`.
+    #[error(
+        "another `triage watch` is already using {0} (lock file {1}); stop it first, or use another --data-dir"
+    )]
+    Locked(String, String),
+    /// Reading or writing state failed.
+    #[error("{0}: {1}")]
+    Io(String, io::Error),
+}
+
+/// Takes the data directory's lock for as long as the returned file lives.
+fn lock(data_dir: &Path) -> Result<File, WatchError> {
+    let io_err = |err| WatchError::Io(data_dir.display().to_string(), err);
+    fs::create_dir_all(data_dir).map_err(io_err)?;
+    let path = data_dir.join(LOCK_FILE);
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|err| WatchError::Io(path.display().to_string(), err))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(fs::TryLockError::WouldBlock) => Err(WatchError::Locked(
+            data_dir.display().to_string(),
+            path.display().to_string(),
+        )),
+        Err(fs::TryLockError::Error(err)) => Err(WatchError::Io(path.display().to_string(), err)),
+    }
+}
+
+/// Runs until SIGINT or SIGTERM (or `stop` is set); alerts go to `out`.
+pub fn watch(
+    options: WatchOptions,
+    library: &Library,
+    config: &Config,
+    style: Style,
+    stop: Arc<AtomicBool>,
+    out: &mut dyn Write,
+) -> Result<(), WatchError> {
+    let _lock = lock(&options.data_dir)?;
+    let checkpoint_path = options.data_dir.join(CHECKPOINT_FILE);
+    let checkpoint = Checkpoint::load(&checkpoint_path)
+        .map_err(|err| WatchError::Io(checkpoint_path.display().to_string(), err))?;
+    let tailer = Tailer::new(options.targets, options.follow.clone(), checkpoint.clone());
+    let (deliveries, thread) = follow::spawn(tailer, options.run, stop)
+        .map_err(|err| WatchError::Io("follower thread".into(), err))?;
+    let mut scanner = Scanner::new(
+        library,
+        config,
+        options.zone.clone(),
+        options.follow.max_line,
+        Timestamp::now(),
+    );
+    let mut last_ts: HashMap<FileKey, Timestamp> = HashMap::new();
+    let mut saved = checkpoint;
+    let mut result = Ok(());
+    for delivery in deliveries {
+        for problem in &delivery.batch.problems {
+            eprintln!("triage: {}: {}", problem.path.display(), problem.message);
+        }
+        for notice in &delivery.batch.notices {
+            tracing::info!("{notice}");
+        }
+        let now = Timestamp::now();
+        for line in delivery.batch.lines {
+            let zone = config
+                .source_for(Path::new(&*line.path))
+                .and_then(|s| s.timezone.clone())
+                .unwrap_or_else(|| options.zone.clone());
+            let event = Parser::new(line.path, TimeContext::new(zone, now)).event(line.raw);
+            if let Some(ts) = event.ts {
+                last_ts.insert(line.key, ts);
+            }
+            let at = event
+                .ts
+                .or_else(|| last_ts.get(&line.key).copied())
+                .unwrap_or(now);
+            let printed = scanner.process(event, at, &mut |found: Found<'_>| {
+                if options.json {
+                    output::write_alert_json(out, &found)
+                } else {
+                    output::write_alert_text(out, &found, library, style)
+                }
+            });
+            if let Err(err) = printed {
+                result = Err(WatchError::Io("stdout".into(), err));
+                break;
+            }
+        }
+        if let Err(err) = out.flush() {
+            result = Err(WatchError::Io("stdout".into(), err));
+        }
+        if result.is_err() {
+            break;
+        }
+        // Only now that the lines are out does the checkpoint move past them.
+        if delivery.checkpoint != saved {
+            delivery
+                .checkpoint
+                .save(&checkpoint_path)
+                .map_err(|err| WatchError::Io(checkpoint_path.display().to_string(), err))?;
+            saved = delivery.checkpoint;
+        }
+        if delivery.last {
+            break;
+        }
+    }
+    let _ = thread.join();
+    result
+}

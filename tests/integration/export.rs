@@ -1,0 +1,510 @@
+//! `triage export`: the demo incident worked from the shell and exported in
+//! every format with the right TTx figures; JSON read back; hostile log lines
+//! and notes that cannot change any format's structure.
+
+use std::{fs, path::Path};
+
+use pulldown_cmark::{Event as Md, Options, Parser, Tag, TagEnd};
+use serde_json::Value;
+use triage::export::report::Postmortem;
+
+use crate::incident::{record, record_demo, run};
+
+/// The shell work on the demo incident: ack, two steps, a note, mitigated,
+/// resolved.
+fn work_the_demo(d: &Path) {
+    for args in [
+        &[
+            "incident",
+            "ack",
+            "--at",
+            "2026-11-21T03:09:12Z",
+            "--actor",
+            "alice",
+        ][..],
+        &[
+            "incident",
+            "step",
+            "postgres-connections",
+            "who-holds-slots",
+            "done",
+            "--note",
+            "62 sessions idle in transaction, role reporting",
+            "--at",
+            "2026-11-21T03:10:05Z",
+            "--actor",
+            "alice",
+        ],
+        &[
+            "incident",
+            "step",
+            "postgres-connections",
+            "stop-offender",
+            "done",
+            "--at",
+            "2026-11-21T03:12:40Z",
+            "--actor",
+            "bob",
+        ],
+        &[
+            "incident",
+            "note",
+            "orders restarted by systemd after the OOM kill",
+            "--at",
+            "2026-11-21T03:14:30Z",
+            "--actor",
+            "bob",
+        ],
+        &[
+            "incident",
+            "status",
+            "mitigated",
+            "--at",
+            "2026-11-21T03:15:10Z",
+            "--actor",
+            "alice",
+        ],
+        &[
+            "incident",
+            "status",
+            "resolved",
+            "--at",
+            "2026-11-21T03:21:00Z",
+            "--actor",
+            "alice",
+        ],
+    ] {
+        run(d, args).code(0);
+    }
+}
+
+/// RFC 4180 records (CRLF between records, quotes doubled inside quotes).
+fn parse_csv(text: &str) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    let mut row = Vec::new();
+    let mut cell = String::new();
+    let mut quoted = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                cell.push('"');
+            }
+            (true, '"') => quoted = false,
+            (true, c) => cell.push(c),
+            (false, '"') if cell.is_empty() => quoted = true,
+            (false, ',') => row.push(std::mem::take(&mut cell)),
+            (false, '\r') if chars.peek() == Some(&'\n') => {
+                chars.next();
+                row.push(std::mem::take(&mut cell));
+                rows.push(std::mem::take(&mut row));
+            }
+            (false, c) => {
+                assert!(c != '\n' && c != '\r', "a bare line break outside quotes");
+                cell.push(c);
+            }
+        }
+    }
+    assert!(
+        cell.is_empty() && row.is_empty(),
+        "the last record ends with CRLF"
+    );
+    rows
+}
+
+/// What a CommonMark + GFM reader makes of a Markdown export.
+struct Parsed {
+    headings: Vec<String>,
+    code_blocks: Vec<String>,
+    /// (cells in the header, cells in each body row)
+    tables: Vec<(usize, Vec<usize>)>,
+    emphasised: Vec<String>,
+    forbidden: Vec<String>,
+}
+
+fn parse_markdown(text: &str) -> Parsed {
+    let options = Options::ENABLE_TABLES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_TASKLISTS
+        | Options::ENABLE_MATH
+        | Options::ENABLE_GFM;
+    let mut parsed = Parsed {
+        headings: Vec::new(),
+        code_blocks: Vec::new(),
+        tables: Vec::new(),
+        emphasised: Vec::new(),
+        forbidden: Vec::new(),
+    };
+    let (mut in_heading, mut in_code, mut emphasis) = (false, false, 0);
+    let mut cells = 0;
+    for event in Parser::new_ext(text, options) {
+        match event {
+            Md::Start(Tag::Heading { .. }) => {
+                in_heading = true;
+                parsed.headings.push(String::new());
+            }
+            Md::End(TagEnd::Heading(_)) => in_heading = false,
+            Md::Start(Tag::CodeBlock(_)) => {
+                in_code = true;
+                parsed.code_blocks.push(String::new());
+            }
+            Md::End(TagEnd::CodeBlock) => in_code = false,
+            Md::Start(Tag::Emphasis | Tag::Strong) => emphasis += 1,
+            Md::End(TagEnd::Emphasis | TagEnd::Strong) => emphasis -= 1,
+            Md::Start(Tag::Table(_)) => parsed.tables.push((0, Vec::new())),
+            Md::Start(Tag::TableHead | Tag::TableRow) => cells = 0,
+            Md::Start(Tag::TableCell) => cells += 1,
+            Md::End(TagEnd::TableHead) => {
+                if let Some(table) = parsed.tables.last_mut() {
+                    table.0 = cells;
+                }
+            }
+            Md::End(TagEnd::TableRow) => {
+                if let Some(table) = parsed.tables.last_mut() {
+                    table.1.push(cells);
+                }
+            }
+            Md::Text(text) | Md::Code(text) => {
+                if in_heading && let Some(h) = parsed.headings.last_mut() {
+                    h.push_str(&text);
+                }
+                if in_code && let Some(c) = parsed.code_blocks.last_mut() {
+                    c.push_str(&text);
+                }
+                if emphasis > 0 {
+                    parsed.emphasised.push(text.to_string());
+                }
+            }
+            Md::Html(html) | Md::InlineHtml(html) => parsed.forbidden.push(format!("html {html}")),
+            Md::InlineMath(m) | Md::DisplayMath(m) => parsed.forbidden.push(format!("math {m}")),
+            Md::Start(Tag::Link { dest_url, .. }) => {
+                parsed.forbidden.push(format!("link {dest_url}"));
+            }
+            Md::Start(Tag::Image { dest_url, .. }) => {
+                parsed.forbidden.push(format!("image {dest_url}"));
+            }
+            Md::Start(Tag::Strikethrough) => parsed.forbidden.push("strikethrough".into()),
+            Md::Start(Tag::List(_)) | Md::Start(Tag::Item) | Md::End(_) => {}
+            _ => {}
+        }
+    }
+    parsed
+}
+
+const SECTIONS: [&str; 11] = [
+    "Summary",
+    "Impact",
+    "Key timestamps",
+    "Detection",
+    "Timeline",
+    "Response",
+    "Signatures fired",
+    "Trigger and root causes",
+    "Action items",
+    "Lessons learned",
+    "Supporting log excerpts",
+];
+
+#[test]
+fn the_demo_postmortem_has_everything_in_every_format() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    record_demo(d);
+    work_the_demo(d);
+
+    // Markdown, to stdout.
+    let md = run(d, &["export"]).code(0).stdout;
+    for expected in [
+        "# Postmortem: PostgreSQL connection slots exhausted (INC-1)",
+        "| Status | resolved |",
+        "| Severity | critical |",
+        "| Responders | alice, bob |",
+        "| Started | 2026-11-21 03:04:31.474 | triage (proposed) | first matching line of postgres-slow-statement — `",
+        "| Acknowledged | 2026-11-21 03:09:12 | alice |",
+        "| Mitigated | 2026-11-21 03:15:10 | alice |",
+        "| Resolved | 2026-11-21 03:21:00 | alice |",
+        "| TTD | 1m 35s | time to detect (detected − started) |",
+        "| TTA | 3m 06s |",
+        "| TTM | 10m 39s |",
+        "| TTR | 16m 29s |",
+        "postgresql/postgresql.log:139`, **1m 35s** after the first matching line (2026-11-21 03:04:31.474).",
+        "- 2026-11-21 03:05:30.333 `jdbc-pool-saturated` (low): Early warning: JDBC connection pool saturated",
+        "| 2026-11-21 03:14:30 | ",
+        "| bob | `note` orders restarted by systemd after the OOM kill |",
+        "| 1 | See which clients hold the slots `who-holds-slots` | diagnose | done | alice | 2026-11-21 03:10:05 | 62 sessions idle in transaction, role reporting |",
+        "| 4 | Stop the client that took the slots, at its source `stop-offender` | mitigate | done | bob | 2026-11-21 03:12:40 |  |",
+        "| `postgres-connection-slots-exhausted` | critical | 2026-11-21 03:06:06.071 | 2026-11-21 03:13:57.737 | 2026-11-21 03:18:57.737 | 1 | 68 |",
+        "```text\n2026-11-21 03:06:06.071 UTC [56608] FATAL:  remaining connection slots are reserved for non-replication superuser connections\n```",
+    ] {
+        assert!(md.contains(expected), "missing {expected:?} in\n{md}");
+    }
+    let parsed = parse_markdown(&md);
+    assert!(parsed.forbidden.is_empty(), "{:?}", parsed.forbidden);
+    let mut headings: Vec<&str> = parsed.headings.iter().map(String::as_str).skip(1).collect();
+    headings.retain(|h| SECTIONS.contains(h));
+    assert_eq!(headings, SECTIONS, "{:?}", parsed.headings);
+    assert_eq!(md.matches("**To be written:**").count(), 5);
+
+    // JSON, to a file: complete, and it reads back.
+    run(
+        d,
+        &[
+            "export", "--format", "json", "-o", "pm.json", "--actor", "carol",
+        ],
+    )
+    .code(0);
+    let text = fs::read_to_string(d.join("pm.json")).expect("written");
+    let pm: Postmortem = serde_json::from_str(&text).expect("reads back as a postmortem");
+    assert_eq!(
+        serde_json::to_string_pretty(&pm).expect("serializes") + "\n",
+        text
+    );
+    let millis: Vec<Option<i64>> = pm.metrics.iter().map(|m| m.millis).collect();
+    assert_eq!(
+        millis,
+        [Some(94_597), Some(185_929), Some(638_526), Some(988_526)]
+    );
+    assert_eq!(
+        pm.incident.responders,
+        ["alice", "bob"],
+        "exporting is not responding"
+    );
+    assert!(
+        pm.events.iter().all(|e| e.hash_is_valid()),
+        "events verbatim"
+    );
+    assert_eq!(pm.events.len(), pm.timeline.len());
+    assert!(
+        pm.timeline
+            .iter()
+            .any(|r| r.summary == "orders restarted by systemd after the OOM kill")
+    );
+    let book = pm
+        .runbooks
+        .iter()
+        .find(|b| b.id == "postgres-connections")
+        .expect("runbook");
+    let done: Vec<(&str, Option<&str>)> = book
+        .steps
+        .iter()
+        .filter(|s| s.state.is_some())
+        .map(|s| (s.id.as_str(), s.actor.as_deref()))
+        .collect();
+    assert_eq!(
+        done,
+        [
+            ("who-holds-slots", Some("alice")),
+            ("stop-offender", Some("bob"))
+        ]
+    );
+    let raw: Value = serde_json::from_str(&text).expect("json");
+    assert_eq!(raw["format"], "triage-postmortem");
+
+    // CSV: the timeline, every event (the JSON export's own event too).
+    let csv = run(d, &["export", "--format", "csv"]).code(0).stdout;
+    let rows = parse_csv(&csv);
+    assert_eq!(rows[0][0], "time (UTC)");
+    assert!(
+        rows.iter().all(|r| r.len() == 16),
+        "16 fields in every record"
+    );
+    assert_eq!(rows.len() - 1, pm.events.len() + 1);
+    assert!(rows.iter().any(|r| r[5] == "note" && r[4] == "bob"));
+    assert_eq!(rows.iter().filter(|r| r[5] == "step.done").count(), 2);
+    assert!(
+        rows.iter()
+            .any(|r| r[5] == "export.generated" && r[4] == "carol")
+    );
+
+    // HTML: one self-contained file.
+    run(d, &["export", "--format", "html", "-o", "pm.html"]).code(0);
+    let html = fs::read_to_string(d.join("pm.html")).expect("written");
+    for expected in [
+        "<!DOCTYPE html>",
+        "Content-Security-Policy",
+        "<svg xmlns=\"http://www.w3.org/2000/svg\"",
+        "<td>TTD</td><td class=\"num\">1m 35s</td>",
+        "<td>TTR</td><td class=\"num\">16m 29s</td>",
+        "orders restarted by systemd after the OOM kill",
+        "<code>who-holds-slots</code>",
+        ">postgres-connection-slots-exhausted</text>",
+    ] {
+        assert!(html.contains(expected), "missing {expected:?}");
+    }
+    let lower = html.to_lowercase();
+    for forbidden in [
+        "<script", "src=", "href=", "url(", "@import", "<link", "<iframe",
+    ] {
+        assert!(!lower.contains(forbidden), "{forbidden} in the page");
+    }
+
+    // Another zone for people elsewhere.
+    let paris = run(d, &["export", "--tz", "Europe/Paris"]).code(0).stdout;
+    assert!(paris.contains("Times are in Europe/Paris"));
+    assert!(
+        paris.contains("| Started | 2026-11-21 04:04:31.474 |"),
+        "{paris}"
+    );
+    let err = run(d, &["export", "--tz", "Mars/Olympus"]).code(2).stderr;
+    assert!(err.contains("unknown time zone `Mars/Olympus`"), "{err}");
+
+    // The record holds; one changed byte breaks it.
+    run(d, &["incident", "verify"]).code(0);
+    let path = d.join(".triage/journal.jsonl");
+    let mut bytes = fs::read(&path).expect("reads");
+    let at = bytes
+        .windows(20)
+        .position(|w| w == b"restarted by systemd")
+        .expect("the note is there");
+    bytes[at] = b'0';
+    fs::write(&path, bytes).expect("writes");
+    let out = run(d, &["incident", "verify"]).code(1).stdout;
+    assert!(
+        out.contains("(note, id ") && out.contains("was altered"),
+        "{out}"
+    );
+}
+
+/// Log lines that try to escape each format. None contains a line break:
+/// a log line cannot (notes can, and are tested below).
+const HOSTILE: &[&str] = &[
+    "**bold** _em_ [link](http://evil.example) ![img](http://evil.example/x.png) <b>raw</b>",
+    "<script>alert('xss')</script><img src=x onerror=alert(1)>",
+    "```` # not a heading ~~~ </pre></code>",
+    "| injected | cells | `tick",
+    "=HYPERLINK(\"http://evil.example\",\"click\")",
+    "+1+cmd|' /C calc'!A0",
+    "-2+3",
+    "@SUM(A1:A9)",
+    "\t=1+1",
+    "\u{1b}]0;owned\u{7}\u{1b}[2J $x^2$ @alice &amp; ~~gone~~",
+];
+
+#[test]
+fn hostile_log_lines_and_notes_cannot_change_any_export() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    // A file name with markup in it, too.
+    let log = d.join("db `x` |y| <i>.log");
+    let mut text = String::new();
+    for (i, line) in HOSTILE.iter().enumerate() {
+        // Each 11 minutes after the last, so each fires anew; the hostile
+        // line itself has no timestamp and takes the one before it.
+        text.push_str(&format!(
+            "2026-11-21 {:02}:{:02}:00.000 UTC [1] LOG:  checkpoint\n",
+            3 + i * 11 / 60,
+            i * 11 % 60
+        ));
+        text.push_str(&format!("{line} FATAL:  sorry, too many clients already\n"));
+    }
+    fs::write(&log, text).expect("writes");
+    record(
+        &[log],
+        &d.join(".triage"),
+        "2026-11-22T00:00:00Z".parse().expect("time"),
+    );
+    let journal = fs::read_to_string(d.join(".triage/journal.jsonl")).expect("journal");
+    let fired: Vec<u64> = journal
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).expect("json"))
+        .filter(|e| e["kind"] == "signature.fired")
+        .map(|e| e["seq"].as_u64().expect("seq"))
+        .collect();
+    assert_eq!(fired.len(), HOSTILE.len(), "each hostile line fired");
+    for seq in &fired[1..] {
+        run(
+            d,
+            &["incident", "pin", &seq.to_string(), "--actor", "alice"],
+        )
+        .code(0);
+    }
+    let note = "line one\nline two\r\n# heading | cell |\n<script>alert(1)</script>\n```\n=1+1";
+    run(
+        d,
+        &["incident", "note", note, "--actor", "=cmd|' /C calc'!A0"],
+    )
+    .code(0);
+
+    // Markdown: parsed by a CommonMark + GFM reader, nothing but our own
+    // structure comes out.
+    let md = run(d, &["export"]).code(0).stdout;
+    let parsed = parse_markdown(&md);
+    assert!(parsed.forbidden.is_empty(), "{:?}", parsed.forbidden);
+    let ours: Vec<&str> = parsed.headings.iter().map(String::as_str).skip(1).collect();
+    assert!(
+        ours.iter()
+            .all(|h| SECTIONS.contains(h) || h.contains("— postgres-connections")),
+        "{ours:?}"
+    );
+    assert!(parsed.headings[0].starts_with("Postmortem: "));
+    for (head, rows) in &parsed.tables {
+        assert!(
+            rows.iter().all(|cells| cells == head),
+            "{head} cells: {rows:?}"
+        );
+    }
+    for text in &parsed.emphasised {
+        assert!(!text.contains("bold") && !text.contains("gone"), "{text}");
+    }
+    assert_eq!(
+        parsed.code_blocks.len(),
+        HOSTILE.len(),
+        "one fenced excerpt per pinned line"
+    );
+    for (block, line) in parsed.code_blocks.iter().zip(HOSTILE) {
+        let expected = format!(
+            "{} FATAL:  sorry, too many clients already\n",
+            triage::sanitize::for_terminal(line)
+        );
+        assert_eq!(
+            block, &expected,
+            "the fence holds the whole line, and only it"
+        );
+    }
+
+    // HTML: no markup from the logs.
+    let html = run(d, &["export", "--format", "html"]).code(0).stdout;
+    let lower = html.to_lowercase();
+    for forbidden in ["<script", "<img", "<b>", "<i>", "</pre></code>", "\u{1b}"] {
+        assert!(!lower.contains(forbidden), "{forbidden:?} in the page");
+    }
+    assert!(html.contains("&lt;script&gt;alert(&#39;xss&#39;)&lt;/script&gt;"));
+    assert!(html.contains("db `x` |y| &lt;i&gt;.log"));
+
+    // CSV: the right number of fields, and no cell a spreadsheet would run.
+    let csv = run(d, &["export", "--format", "csv"]).code(0).stdout;
+    let rows = parse_csv(&csv);
+    assert!(rows.iter().all(|r| r.len() == 16));
+    for row in &rows {
+        for cell in row {
+            assert!(
+                !cell
+                    .trim_start_matches(' ')
+                    .starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "formula-like cell {cell:?}"
+            );
+        }
+    }
+    let lines: Vec<&String> = rows
+        .iter()
+        .filter(|r| r[5] == "signature.fired")
+        .map(|r| &r[10])
+        .collect();
+    assert!(
+        lines.iter().any(|l| l.starts_with("'=HYPERLINK(")),
+        "{lines:?}"
+    );
+    assert!(lines.iter().any(|l| l.starts_with("'\t=1+1")), "{lines:?}");
+    let note_row = rows.iter().find(|r| r[5] == "note").expect("the note");
+    assert!(
+        note_row[4].starts_with("'=cmd"),
+        "the actor cell too: {:?}",
+        note_row[4]
+    );
+    assert!(
+        note_row[6].starts_with("line one\\x0aline two"),
+        "{:?}",
+        note_row[6]
+    );
+}

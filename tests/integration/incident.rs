@@ -1,0 +1,521 @@
+//! `triage incident ...`: operator commands through the real binary, the hash
+//! chain check, concurrent appends from several processes, and the recorder
+//! fed from a one-shot pass over the demo's logs.
+
+use std::{
+    fs,
+    path::{Path, PathBuf},
+};
+
+use jiff::{SignedDuration, Timestamp, tz::TimeZone};
+use triage::{
+    config::Config,
+    demo,
+    incident::{Journal, Recorder, record_events},
+    library::Library,
+    scan::Scanner,
+    tail::{read::Input, split::DEFAULT_MAX_LINE},
+};
+
+use crate::harness::{Output, Triage};
+
+/// Records `files` into the journal in `data`, in one pass in time order,
+/// as `watch` would have live (syslog years read as of `now`).
+pub fn record(files: &[PathBuf], data: &Path, now: Timestamp) {
+    // Problems in the library are `check`'s tests' to report.
+    let (library, _) = Library::load(&[], &[]);
+    let config = Config::default();
+    let scanner = Scanner::new(&library, &config, TimeZone::UTC, DEFAULT_MAX_LINE, now);
+    let mut events = Vec::new();
+    for file in files {
+        scanner
+            .events(&Input::Path(file.clone()), &mut |e, at| {
+                events.push((e, at));
+            })
+            .expect("reads");
+    }
+    events.sort_by_key(|(_, at)| *at);
+    let journal = Journal::open(data).expect("journal opens");
+    let mut recorder = Recorder::new(journal, &library);
+    record_events(&mut recorder, &library, events).expect("records");
+}
+
+/// Writes the demo's logs under `dir/logs` and records them into
+/// `dir/.triage` (the default data directory when run from `dir`).
+pub fn record_demo(dir: &Path) {
+    let start = demo::default_start();
+    let files = demo::write_all(&dir.join("logs"), 1, start).expect("demo written");
+    record(
+        &files,
+        &dir.join(".triage"),
+        start + SignedDuration::from_hours(24),
+    );
+}
+
+pub fn run(dir: &Path, args: &[&str]) -> Output {
+    Triage::new().current_dir(dir).args(args).run()
+}
+
+fn journal_lines(dir: &Path) -> Vec<String> {
+    fs::read_to_string(dir.join(".triage/journal.jsonl"))
+        .expect("journal exists")
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn operator_commands_build_the_timeline_and_show_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let out = run(
+        d,
+        &[
+            "incident",
+            "declare",
+            "--title",
+            "Checkout is slow",
+            "--severity",
+            "medium",
+            "--at",
+            "2026-11-21T03:05:00Z",
+            "--actor",
+            "alice",
+        ],
+    )
+    .code(0);
+    assert!(out.stdout.starts_with("INC-1 #1 "), "{}", out.stdout);
+    run(
+        d,
+        &[
+            "incident",
+            "milestone",
+            "started",
+            "2026-11-21T03:00:00Z",
+            "--actor",
+            "alice",
+        ],
+    )
+    .code(0);
+    run(
+        d,
+        &[
+            "incident",
+            "ack",
+            "--at",
+            "2026-11-21T03:07:00Z",
+            "--actor",
+            "bob",
+        ],
+    )
+    .code(0);
+    run(
+        d,
+        &[
+            "incident",
+            "step",
+            "postgres-connections",
+            "who-holds-slots",
+            "done",
+            "--note",
+            "62 sessions idle in transaction",
+            "--at",
+            "2026-11-21T03:08:00Z",
+            "--actor",
+            "bob",
+        ],
+    )
+    .code(0);
+    run(
+        d,
+        &[
+            "incident",
+            "step",
+            "postgres-connections",
+            "limits",
+            "skipped",
+            "--actor",
+            "bob",
+        ],
+    )
+    .code(0);
+    run(
+        d,
+        &[
+            "incident",
+            "note",
+            "paused the reporting job",
+            "--actor",
+            "alice",
+            "--at",
+            "2026-11-21T03:09:00Z",
+        ],
+    )
+    .code(0);
+    run(
+        d,
+        &[
+            "incident",
+            "severity",
+            "critical",
+            "--actor",
+            "alice",
+            "--at",
+            "2026-11-21T03:09:30Z",
+        ],
+    )
+    .code(0);
+    run(
+        d,
+        &[
+            "incident",
+            "status",
+            "mitigated",
+            "--actor",
+            "alice",
+            "--at",
+            "2026-11-21T03:10:00Z",
+        ],
+    )
+    .code(0);
+    run(
+        d,
+        &[
+            "incident",
+            "status",
+            "resolved",
+            "--actor",
+            "alice",
+            "--at",
+            "2026-11-21T03:20:00Z",
+        ],
+    )
+    .code(0);
+
+    let show = run(d, &["incident", "show", "INC-1"]).code(0).stdout;
+    for expected in [
+        "INC-1  Checkout is slow",
+        "severity    critical",
+        "status      resolved",
+        "responders  alice, bob",
+        "started       2026-11-21 03:00:00",
+        "detected      2026-11-21 03:05:00",
+        "acknowledged  2026-11-21 03:07:00",
+        "mitigated     2026-11-21 03:10:00",
+        "resolved      2026-11-21 03:20:00",
+        "TTD 5m 00s   TTA 2m 00s   TTM 10m 00s   TTR 20m 00s   (lasted 20m 00s)",
+        "done     postgres-connections/who-holds-slots  bob  2026-11-21 03:08:00  — 62 sessions idle in transaction",
+        "skipped  postgres-connections/limits  bob",
+        "paused the reporting job",
+        "Severity medium → critical",
+    ] {
+        assert!(show.contains(expected), "missing {expected:?} in\n{show}");
+    }
+    // Edits are new events: correct the acknowledgement's time (#5 is its
+    // milestone), pin the note (#8).
+    let out = run(
+        d,
+        &[
+            "incident",
+            "set-time",
+            "5",
+            "2026-11-21T03:06:00Z",
+            "--actor",
+            "alice",
+        ],
+    )
+    .code(0)
+    .stdout;
+    assert!(
+        out.contains(
+            "event.time_set  Time of #5 set to 2026-11-21T03:06:00Z (was 2026-11-21T03:07:00Z)"
+        ),
+        "{out}"
+    );
+    run(d, &["incident", "pin", "8", "--actor", "alice"]).code(0);
+    let show = run(d, &["incident", "show"]).code(0).stdout;
+    assert!(show.contains("TTD 5m 00s   TTA 1m 00s"), "{show}");
+    assert!(show.contains("paused the reporting job [pinned]"), "{show}");
+    assert!(show.contains("[time corrected]"), "{show}");
+    let list = run(d, &["incident", "list"]).code(0).stdout;
+    let row: Vec<&str> = list
+        .lines()
+        .nth(1)
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    assert_eq!(row[..3], ["INC-1", "resolved", "critical"], "{list}");
+    // Resolved: nothing is open any more, so a write needs --incident.
+    let err = run(d, &["incident", "note", "late", "--actor", "alice"])
+        .code(2)
+        .stderr;
+    assert!(err.contains("no open incident"), "{err}");
+    run(
+        d,
+        &[
+            "incident",
+            "--incident",
+            "1",
+            "note",
+            "late",
+            "--actor",
+            "alice",
+        ],
+    )
+    .code(0);
+    run(d, &["incident", "verify"]).code(0);
+}
+
+#[test]
+fn commands_explain_what_is_wrong() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let list = run(d, &["incident", "list"]).code(1);
+    assert!(list.stdout.contains("no incidents yet"));
+    let err = run(d, &["incident", "ack", "--actor", "a"]).code(2).stderr;
+    assert_eq!(
+        err.trim(),
+        "triage: no open incident: declare one (`triage incident declare`) or name one with --incident"
+    );
+    run(d, &["incident", "declare", "--actor", "a"]).code(0);
+    let err = run(
+        d,
+        &["incident", "step", "nope", "x", "done", "--actor", "a"],
+    )
+    .code(2)
+    .stderr;
+    assert!(
+        err.starts_with("triage: no runbook `nope` (known: "),
+        "{err}"
+    );
+    let err = run(
+        d,
+        &[
+            "incident",
+            "step",
+            "postgres-connections",
+            "x",
+            "done",
+            "--actor",
+            "a",
+        ],
+    )
+    .code(2)
+    .stderr;
+    assert!(
+        err.contains("runbook `postgres-connections` has no step `x`; its steps are: who-holds-slots, limits,"),
+        "{err}"
+    );
+    let err = run(
+        d,
+        &["incident", "ack", "--at", "yesterday-ish", "--actor", "a"],
+    )
+    .code(2)
+    .stderr;
+    assert!(err.contains("`yesterday-ish` is not a time"), "{err}");
+    let err = run(d, &["incident", "note", "x", "--actor", "triage"])
+        .code(2)
+        .stderr;
+    assert!(
+        err.contains("reserved") || err.contains("automatic events"),
+        "{err}"
+    );
+    let err = run(d, &["incident", "pin", "99", "--actor", "a"])
+        .code(2)
+        .stderr;
+    assert!(err.contains("no event 99"), "{err}");
+    let err = run(
+        d,
+        &["incident", "--incident", "INC-7", "ack", "--actor", "a"],
+    )
+    .code(2)
+    .stderr;
+    assert!(err.contains("no incident `INC-7` (known: INC-1)"), "{err}");
+    // Nothing above wrote an event but the declaration.
+    assert_eq!(journal_lines(d).len(), 2);
+}
+
+#[test]
+fn verify_names_the_event_that_was_altered_removed_or_reordered() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    run(d, &["incident", "declare", "--actor", "alice"]).code(0);
+    for i in 1..=4 {
+        run(
+            d,
+            &[
+                "incident",
+                "note",
+                &format!("note number {i}"),
+                "--actor",
+                "alice",
+            ],
+        )
+        .code(0);
+    }
+    let intact = run(d, &["incident", "verify"]).code(0).stdout;
+    assert!(
+        intact.contains(": 6 events, hash chain intact; head: event 6, sha256 "),
+        "{intact}"
+    );
+
+    let path = d.join(".triage/journal.jsonl");
+    let original = fs::read(&path).expect("reads");
+    // One byte: "note number 2" becomes "note number 3" in line 4.
+    let lines = journal_lines(d);
+    let offset: usize = lines[..3].iter().map(|l| l.len() + 1).sum::<usize>()
+        + lines[3].find("note number 2").expect("line 4 is that note")
+        + "note number ".len();
+    let mut changed = original.clone();
+    changed[offset] = b'3';
+    fs::write(&path, &changed).expect("writes");
+    let out = run(d, &["incident", "verify"]).code(1).stdout;
+    let event_id = lines[3]
+        .split("\"id\":\"")
+        .nth(1)
+        .and_then(|s| s.get(..16))
+        .expect("id");
+    assert!(
+        out.contains(&format!(
+            "journal.jsonl:4: event 4 (note, id {event_id}) was altered: its content does not match its hash"
+        )),
+        "{out}"
+    );
+    assert!(out.contains("the 3 events before it verify"), "{out}");
+
+    // A line removed.
+    let mut removed = lines.clone();
+    removed.remove(2);
+    fs::write(&path, removed.join("\n") + "\n").expect("writes");
+    let out = run(d, &["incident", "verify"]).code(1).stdout;
+    assert!(
+        out.contains("journal.jsonl:3: event 3 was removed: event 4 (note, id "),
+        "{out}"
+    );
+
+    // Two lines swapped.
+    let mut swapped = lines.clone();
+    swapped.swap(3, 4);
+    fs::write(&path, swapped.join("\n") + "\n").expect("writes");
+    let out = run(d, &["incident", "verify"]).code(1).stdout;
+    assert!(
+        out.contains("journal.jsonl:4: events were reordered: event 5 (note, id "),
+        "{out}"
+    );
+
+    // Put back, it verifies again.
+    fs::write(&path, &original).expect("writes");
+    run(d, &["incident", "verify"]).code(0);
+}
+
+#[test]
+fn two_processes_appending_at_once_lose_nothing_and_keep_one_chain() {
+    const NOTES: usize = 30;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path().to_path_buf();
+    run(&d, &["incident", "declare", "--actor", "alice"]).code(0);
+    let writers: Vec<_> = ["alice", "bob"]
+        .into_iter()
+        .map(|who| {
+            let d = d.clone();
+            std::thread::spawn(move || {
+                for i in 0..NOTES {
+                    run(
+                        &d,
+                        &["incident", "note", &format!("{who} {i}"), "--actor", who],
+                    )
+                    .code(0);
+                }
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.join().expect("writer finished");
+    }
+    let lines = journal_lines(&d);
+    assert_eq!(lines.len(), 2 + 2 * NOTES);
+    for who in ["alice", "bob"] {
+        for i in 0..NOTES {
+            let text = format!("\"summary\":\"{who} {i}\"");
+            assert_eq!(
+                lines.iter().filter(|l| l.contains(&text)).count(),
+                1,
+                "{who} {i} exactly once"
+            );
+        }
+    }
+    let out = run(&d, &["incident", "verify"]).code(0).stdout;
+    assert!(
+        out.contains(&format!(": {} events, hash chain intact", 2 + 2 * NOTES)),
+        "{out}"
+    );
+}
+
+#[test]
+fn the_demo_opens_an_incident_that_the_shell_can_work() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    record_demo(d);
+    let list = run(d, &["incident", "list"]).code(0).stdout;
+    assert!(
+        list.contains("INC-1  investigating  critical  2026-11-21 03:06:06.071"),
+        "{list}"
+    );
+    assert!(
+        list.contains("PostgreSQL connection slots exhausted"),
+        "{list}"
+    );
+    let show = run(d, &["incident", "show"]).code(0).stdout;
+    for expected in [
+        "started       2026-11-21 03:04:31.474",
+        "Started (proposed): first matching line of postgres-slow-statement",
+        "detected      2026-11-21 03:06:06.071",
+        "TTD 1m 35s",
+        "Early warning: JDBC connection pool saturated",
+        "critical postgres-connection-slots-exhausted  fired 1  alerts 1  lines 68",
+        "postgresql/postgresql.log:139  │ 2026-11-21 03:06:06.071 UTC [56608] FATAL:",
+        "signature.cleared",
+    ] {
+        assert!(show.contains(expected), "missing {expected:?} in\n{show}");
+    }
+    run(d, &["incident", "verify"]).code(0);
+}
+
+#[test]
+fn log_text_is_made_harmless_in_incident_show() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let log = d.join("db.log");
+    fs::write(
+        &log,
+        "2026-11-21 03:06:06.071 UTC [1] FATAL:  sorry, too many clients already \u{1b}]0;owned\u{7}\u{1b}[2J\u{202e}gnp.exe\n",
+    )
+    .expect("writes");
+    record(
+        &[log],
+        &d.join(".triage"),
+        "2026-11-22T00:00:00Z".parse().expect("time"),
+    );
+    run(
+        d,
+        &[
+            "incident",
+            "note",
+            "\u{1b}[31mred\u{1b}[0m\rover",
+            "--actor",
+            "alice",
+        ],
+    )
+    .code(0);
+    let show = run(d, &["incident", "show"]).code(0).stdout;
+    assert!(
+        !show.contains('\u{1b}') && !show.contains('\u{7}') && !show.contains('\r'),
+        "{show:?}"
+    );
+    assert!(!show.contains('\u{202e}'), "{show:?}");
+    assert!(
+        show.contains("\\x1b]0;owned\\x07\\x1b[2J\\u{202e}gnp.exe"),
+        "{show}"
+    );
+    assert!(show.contains("\\x1b[31mred\\x1b[0m\\x0dover"), "{show}");
+}

@@ -1,0 +1,540 @@
+//! `triage watch` end to end: the real binary follows files while a writer
+//! appends sequence-numbered lines through each fault of design.md §8;
+//! every sequence number must come out exactly once (or, across `kill -9`,
+//! at least once with repeats bounded by one checkpointed batch).
+
+use std::{
+    collections::BTreeMap,
+    fs::{self, File, OpenOptions},
+    io::{BufRead, BufReader, Write},
+    path::Path,
+    process::{Child, Command, Stdio},
+    sync::{Arc, Mutex},
+    thread,
+    time::{Duration, Instant},
+};
+
+use serde_json::Value;
+
+/// A signature that fires on every sequence-numbered line, and one on the
+/// probe lines that tell a test `watch` is following.
+const PATTERNS: &str = "[[signature]]\nid = 'seq'\ntitle = 'Sequence'\nseverity = 'info'\ndescription = 'Test.'\n\
+regex = 'seq (?P<n>\\d+)'\n[[signature.example]]\nline = 'seq 1'\n[[signature.example]]\nline = 'x'\nmatch = false\n\
+[[signature]]\nid = 'ready'\ntitle = 'Probe'\nseverity = 'info'\ndescription = 'Test.'\nregex = 'ready-probe'\n\
+[[signature.example]]\nline = 'ready-probe'\n[[signature.example]]\nline = 'x'\nmatch = false\n";
+
+/// How long a test waits for lines before it fails.
+const PATIENCE: Duration = Duration::from_secs(60);
+
+/// A running `triage watch --json`, its alerts collected as they come.
+struct Watch {
+    child: Child,
+    alerts: Arc<Mutex<Vec<Value>>>,
+    reader: Option<thread::JoinHandle<()>>,
+}
+
+impl Watch {
+    fn start(dir: &Path, targets: &[String], extra: &[&str]) -> Watch {
+        let patterns = dir.join("patterns.toml");
+        if !patterns.exists() {
+            fs::write(&patterns, PATTERNS).expect("write patterns");
+        }
+        let mut child = Command::new(env!("CARGO_BIN_EXE_triage"))
+            .arg("--data-dir")
+            .arg(dir.join("state"))
+            .arg("--patterns")
+            .arg(&patterns)
+            .args([
+                "watch",
+                "--json",
+                "--poll-interval",
+                "20ms",
+                "--rotated-grace",
+                "1s",
+            ])
+            .args(extra)
+            .args(targets)
+            .env("TZ", "UTC")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("watch starts");
+        let stdout = child.stdout.take().expect("piped");
+        let alerts = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&alerts);
+        let reader = thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                let value: Value = serde_json::from_str(&line)
+                    .unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+                sink.lock().expect("lock").push(value);
+            }
+        });
+        Watch {
+            child,
+            alerts,
+            reader: Some(reader),
+        }
+    }
+
+    /// Starts `watch` and waits until it follows `probe` (a followed file):
+    /// a probe line appended there has come out.
+    fn start_following(dir: &Path, targets: &[String], extra: &[&str], probe: &Path) -> Watch {
+        let watch = Watch::start(dir, targets, extra);
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let mut file = OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(probe)
+                .expect("probe");
+            file.write_all(b"ready-probe\n").expect("probe");
+            thread::sleep(Duration::from_millis(100));
+            if watch
+                .alerts
+                .lock()
+                .expect("lock")
+                .iter()
+                .any(|a| a["signature"] == "ready")
+            {
+                return watch;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "watch did not start following {}",
+                probe.display()
+            );
+        }
+    }
+
+    /// Sequence-numbered alerts so far.
+    fn count(&self) -> usize {
+        self.alerts
+            .lock()
+            .expect("lock")
+            .iter()
+            .filter(|a| a["signature"] == "seq")
+            .count()
+    }
+
+    /// Waits until `n` alerts have come out.
+    #[track_caller]
+    fn wait_for(&self, n: usize) {
+        let deadline = Instant::now() + PATIENCE;
+        while self.count() < n {
+            assert!(
+                Instant::now() < deadline,
+                "only {} of {n} alerts after {PATIENCE:?}",
+                self.count()
+            );
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Stops with SIGTERM (graceful) and returns every alert.
+    fn stop(mut self) -> Vec<Value> {
+        let status = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        assert!(status.is_ok_and(|s| s.success()));
+        let exit = self.child.wait().expect("wait");
+        assert!(exit.success(), "watch exited with {exit}");
+        self.collect()
+    }
+
+    /// Kills with SIGKILL and returns every alert printed.
+    fn kill(mut self) -> Vec<Value> {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.collect()
+    }
+
+    fn collect(&mut self) -> Vec<Value> {
+        if let Some(reader) = self.reader.take() {
+            reader.join().expect("reader");
+        }
+        let mut alerts = std::mem::take(&mut *self.alerts.lock().expect("lock"));
+        alerts.retain(|a| a["signature"] == "seq");
+        alerts
+    }
+}
+
+impl Drop for Watch {
+    /// A failing test must not leave `watch` running.
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Appends lines `seq from..to` to `path`, one write per `batch` lines.
+fn append(path: &Path, from: u64, to: u64) {
+    let mut file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .expect("open");
+    let mut text = String::new();
+    for n in from..to {
+        text.push_str(&format!("2026-11-21T03:00:00Z seq {n} payload\n"));
+        if text.len() > 64 * 1024 {
+            file.write_all(text.as_bytes()).expect("append");
+            text.clear();
+        }
+    }
+    file.write_all(text.as_bytes()).expect("append");
+}
+
+/// Sequence number → how many times it came out.
+fn tally(alerts: &[Value]) -> BTreeMap<u64, usize> {
+    let mut counts = BTreeMap::new();
+    for alert in alerts {
+        let n: u64 = alert["captures"]["n"]
+            .as_str()
+            .and_then(|n| n.parse().ok())
+            .expect("seq capture");
+        *counts.entry(n).or_insert(0) += 1;
+    }
+    counts
+}
+
+#[track_caller]
+fn assert_exactly_once(alerts: &[Value], total: u64) {
+    let counts = tally(alerts);
+    let missing: Vec<u64> = (0..total)
+        .filter(|n| !counts.contains_key(n))
+        .take(10)
+        .collect();
+    let twice: Vec<(&u64, &usize)> = counts.iter().filter(|(_, c)| **c > 1).take(10).collect();
+    assert!(missing.is_empty(), "lost: {missing:?}...");
+    assert!(twice.is_empty(), "repeated: {twice:?}...");
+    assert_eq!(counts.len() as u64, total, "unexpected numbers");
+}
+
+fn glob(dir: &Path, pattern: &str) -> String {
+    format!("{}/{pattern}", dir.display())
+}
+
+#[test]
+fn rename_rotation_100k_lines_10_rotations_following_a_glob() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    let log = dir.join("app.log");
+    fs::write(&log, "").expect("create");
+    let watch = Watch::start_following(dir, &[glob(dir, "app.log*")], &[], &log);
+    for round in 0..10u64 {
+        append(&log, round * 10_000, (round + 1) * 10_000);
+        fs::rename(&log, dir.join(format!("app.log.{round}"))).expect("rotate");
+        fs::write(&log, "").expect("create");
+    }
+    watch.wait_for(100_000);
+    assert_exactly_once(&watch.stop(), 100_000);
+}
+
+#[test]
+fn rename_rotation_following_only_the_live_name() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    let log = dir.join("app.log");
+    fs::write(&log, "").expect("create");
+    let watch = Watch::start_following(dir, &[log.display().to_string()], &[], &log);
+    for round in 0..10u64 {
+        append(&log, round * 5_000, (round + 1) * 5_000);
+        // Rotated names are not followed: the old file is found by its
+        // inode in its directory and drained.
+        fs::rename(&log, dir.join(format!("app.{round}.old"))).expect("rotate");
+        fs::write(&log, "").expect("create");
+        // logrotate runs every few minutes, not every millisecond: give the
+        // follower a poll to notice the new file before the next rotation.
+        thread::sleep(Duration::from_millis(60));
+    }
+    watch.wait_for(50_000);
+    assert_exactly_once(&watch.stop(), 50_000);
+}
+
+#[test]
+fn copytruncate_with_the_copies_matching_the_glob() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    let log = dir.join("app.log");
+    fs::write(&log, "").expect("create");
+    let watch = Watch::start_following(dir, &[glob(dir, "app.log*")], &[], &log);
+    for round in 0..10u64 {
+        append(&log, round * 5_000, (round + 1) * 5_000);
+        fs::copy(&log, dir.join(format!("app.log.{round}"))).expect("copy");
+        OpenOptions::new()
+            .write(true)
+            .truncate(true)
+            .open(&log)
+            .expect("truncate");
+    }
+    watch.wait_for(50_000);
+    assert_exactly_once(&watch.stop(), 50_000);
+}
+
+#[test]
+fn truncation_and_delete_recreate() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    let log = dir.join("app.log");
+    fs::write(&log, "").expect("create");
+    let watch = Watch::start_following(dir, &[log.display().to_string()], &[], &log);
+    let mut next = 0;
+    for round in 0..10u64 {
+        append(&log, next, next + 2_000);
+        next += 2_000;
+        // Lines not read before a truncation or deletion are gone with it:
+        // the writer waits until they are out, as a log's reader would have.
+        watch.wait_for(next as usize);
+        if round % 2 == 0 {
+            OpenOptions::new()
+                .write(true)
+                .truncate(true)
+                .open(&log)
+                .expect("truncate");
+        } else {
+            fs::remove_file(&log).expect("delete");
+            fs::write(&log, "").expect("recreate");
+        }
+    }
+    watch.wait_for(20_000);
+    assert_exactly_once(&watch.stop(), 20_000);
+}
+
+#[test]
+fn symlink_swapped_to_new_files() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    let link = dir.join("current.log");
+    let first = dir.join("log.0");
+    fs::write(&first, "").expect("create");
+    std::os::unix::fs::symlink(&first, &link).expect("symlink");
+    let watch = Watch::start_following(dir, &[link.display().to_string()], &[], &link);
+    let mut target = first;
+    for round in 0..10u64 {
+        append(&target, round * 3_000, (round + 1) * 3_000);
+        target = dir.join(format!("log.{}", round + 1));
+        fs::write(&target, "").expect("create");
+        let tmp_link = dir.join("next.link");
+        std::os::unix::fs::symlink(&target, &tmp_link).expect("symlink");
+        fs::rename(&tmp_link, &link).expect("swap");
+        thread::sleep(Duration::from_millis(60));
+    }
+    watch.wait_for(30_000);
+    assert_exactly_once(&watch.stop(), 30_000);
+}
+
+#[test]
+fn partial_lines_huge_lines_bad_bytes_and_line_ends() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    let log = dir.join("app.log");
+    fs::write(&log, "").expect("create");
+    let watch = Watch::start_following(
+        dir,
+        &[log.display().to_string()],
+        &["--max-line-bytes", "1048576"],
+        &log,
+    );
+    let mut file = OpenOptions::new().append(true).open(&log).expect("open");
+    // A line written in two parts comes out whole.
+    file.write_all(b"seq 0 first hal").expect("write");
+    thread::sleep(Duration::from_millis(200));
+    file.write_all(b"f\n").expect("write");
+    // CRLF, bare CR, invalid UTF-8 and NUL bytes.
+    file.write_all(b"seq 1 crlf\r\nseq 2 cr\rseq 3 \xff\xfe\x00 bytes\n")
+        .expect("write");
+    // A 3 MiB line: its first MiB comes out, marked truncated; the file goes
+    // on being followed.
+    let mut huge = b"seq 4 ".to_vec();
+    huge.extend(std::iter::repeat_n(b'z', 3 << 20));
+    huge.push(b'\n');
+    file.write_all(&huge).expect("write");
+    file.write_all(b"seq 5 after the huge line\n")
+        .expect("write");
+    // A last line with no newline comes out at shutdown, marked partial.
+    file.write_all(b"seq 6 no newline").expect("write");
+    watch.wait_for(6);
+    let alerts = watch.stop();
+    assert_exactly_once(&alerts, 7);
+    let by_seq = |n: &str| {
+        alerts
+            .iter()
+            .find(|a| a["captures"]["n"] == n)
+            .expect("alert")
+    };
+    assert_eq!(by_seq("0")["line"], "seq 0 first half");
+    assert_eq!(by_seq("0")["partial"], false);
+    assert_eq!(by_seq("1")["line"], "seq 1 crlf");
+    assert_eq!(by_seq("2")["line"], "seq 2 cr");
+    assert_eq!(by_seq("3")["invalid_utf8"], true);
+    assert_eq!(by_seq("3")["line"], "seq 3 \u{fffd}\u{fffd}\u{0} bytes");
+    assert_eq!(by_seq("4")["truncated"], true);
+    assert_eq!(by_seq("4")["line"].as_str().map(str::len), Some(1 << 20));
+    assert_eq!(
+        by_seq("5")["offset"].as_u64(),
+        by_seq("4")["offset"]
+            .as_u64()
+            .map(|o| o + huge.len() as u64)
+    );
+    assert_eq!(by_seq("6")["partial"], true);
+    // Line numbers follow on from the probe lines, one per line.
+    let numbers: Vec<u64> = alerts
+        .iter()
+        .map(|a| a["line_no"].as_u64().expect("line_no"))
+        .collect();
+    let first = numbers[0];
+    assert_eq!(numbers, (first..first + 7).collect::<Vec<_>>());
+}
+
+#[test]
+fn a_thousand_files_with_a_small_open_file_budget() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("logs");
+    fs::create_dir(&dir).expect("mkdir");
+    for i in 0..1000u64 {
+        append(&dir.join(format!("f{i:04}.log")), i * 10, i * 10 + 5);
+    }
+    let watch = Watch::start(
+        tmp.path(),
+        &[glob(&dir, "*.log")],
+        &["--from-start", "--max-open", "64"],
+    );
+    watch.wait_for(5_000);
+    for i in 0..1000u64 {
+        append(&dir.join(format!("f{i:04}.log")), i * 10 + 5, i * 10 + 10);
+    }
+    watch.wait_for(10_000);
+    let alerts = watch.stop();
+    let counts = tally(&alerts);
+    assert_eq!(counts.len(), 10_000);
+    assert!(counts.values().all(|&c| c == 1));
+}
+
+#[test]
+fn restart_resumes_exactly_where_it_stopped() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    let log = dir.join("app.log");
+    append(&log, 0, 1_000);
+    let watch = Watch::start(dir, &[glob(dir, "app.log*")], &["--from-start"]);
+    watch.wait_for(1_000);
+    let mut alerts = watch.stop();
+    // While stopped: more lines, a rotation, more lines.
+    append(&log, 1_000, 2_000);
+    fs::rename(&log, dir.join("app.log.1")).expect("rotate");
+    append(&log, 2_000, 3_000);
+    let watch = Watch::start(dir, &[glob(dir, "app.log*")], &[]);
+    watch.wait_for(2_000);
+    alerts.extend(watch.stop());
+    assert_exactly_once(&alerts, 3_000);
+}
+
+#[test]
+fn a_second_watch_on_the_same_data_dir_is_refused() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    let log = dir.join("app.log");
+    fs::write(&log, "").expect("create");
+    let watch = Watch::start_following(dir, &[log.display().to_string()], &[], &log);
+    let out = Command::new(env!("CARGO_BIN_EXE_triage"))
+        .arg("--data-dir")
+        .arg(dir.join("state"))
+        .args(["watch", log.to_str().expect("utf-8")])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("another `triage watch` is already using"),
+        "{stderr}"
+    );
+    watch.stop();
+}
+
+/// `kill -9` at random moments while a writer appends and rotates; after
+/// each kill `watch` restarts from its checkpoint. Every line comes out at
+/// least once, and a kill repeats at most the lines of the batch that was
+/// being printed when it landed.
+#[test]
+fn kill_9_at_random_points_loses_nothing() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().to_path_buf();
+    let log = dir.join("app.log");
+    fs::write(&log, "").expect("create");
+    const TOTAL: u64 = 60_000;
+    let writer = {
+        let log = log.clone();
+        let dir = dir.clone();
+        thread::spawn(move || {
+            for round in 0..12u64 {
+                for chunk in 0..10u64 {
+                    let from = round * 5_000 + chunk * 500;
+                    append(&log, from, from + 500);
+                    thread::sleep(Duration::from_millis(15));
+                }
+                fs::rename(&log, dir.join(format!("app.log.{round}"))).expect("rotate");
+                File::create(&log).expect("create");
+            }
+        })
+    };
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let mut all = Vec::new();
+    let mut max_repeats = 0;
+    let targets = [glob(&dir, "app.log*")];
+    for _ in 0..8 {
+        let watch = Watch::start(&dir, &targets, &["--from-start"]);
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        thread::sleep(Duration::from_millis(50 + state % 250));
+        let before = tally(&all);
+        let got = watch.kill();
+        let repeats = tally(&got)
+            .keys()
+            .filter(|n| before.contains_key(n))
+            .count();
+        max_repeats = max_repeats.max(repeats);
+        all.extend(got);
+    }
+    writer.join().expect("writer");
+    let watch = Watch::start(&dir, &targets, &["--from-start"]);
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let mut merged = tally(&all);
+        merged.extend(tally(&watch.alerts.lock().expect("lock")));
+        if merged.len() as u64 >= TOTAL {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "stuck at {} of {TOTAL}",
+            merged.len()
+        );
+        thread::sleep(Duration::from_millis(20));
+    }
+    let last = watch.stop();
+    let before = tally(&all);
+    max_repeats = max_repeats.max(
+        tally(&last)
+            .keys()
+            .filter(|n| before.contains_key(n))
+            .count(),
+    );
+    all.extend(last);
+    let counts = tally(&all);
+    let missing: Vec<u64> = (0..TOTAL)
+        .filter(|n| !counts.contains_key(n))
+        .take(10)
+        .collect();
+    assert!(missing.is_empty(), "lost across kill -9: {missing:?}");
+    eprintln!("kill -9: at most {max_repeats} lines printed again after one kill");
+    // One checkpointed batch: 4096 lines plus the rest of the chunk being
+    // read when the limit was reached.
+    assert!(
+        max_repeats <= 4096 + 64 * 1024 / 30,
+        "{max_repeats} repeats after one kill"
+    );
+}
