@@ -2,9 +2,9 @@
 //!
 //! Wiring only: the follower (`tail::follow`) runs on its own thread and
 //! hands over batches of lines with the checkpoint that holds once they are
-//! processed; this loop parses, matches, prints, flushes, and only then
-//! persists the checkpoint. A crash therefore repeats at most the lines of
-//! the batch in flight, and never loses one. One `watch` per data directory
+//! processed; this loop parses, matches, prints, flushes, and only then hands
+//! the checkpoint to the saver thread. A crash therefore never loses a line,
+//! and repeats at most the lines whose checkpoint was not yet on disk. One `watch` per data directory
 //! (a lock file says so to a second one).
 
 use std::{
@@ -12,7 +12,8 @@ use std::{
     fs::{self, File},
     io::{self, Write},
     path::{Path, PathBuf},
-    sync::{Arc, atomic::AtomicBool},
+    sync::{Arc, atomic::AtomicBool, mpsc},
+    thread,
 };
 
 use jiff::{Timestamp, tz::TimeZone};
@@ -110,6 +111,7 @@ pub fn watch(
         Timestamp::now(),
     );
     let mut last_ts: HashMap<FileKey, Timestamp> = HashMap::new();
+    let saver = Saver::spawn(checkpoint_path.clone())?;
     let mut saved = checkpoint;
     let mut result = Ok(());
     for delivery in deliveries {
@@ -153,16 +155,62 @@ pub fn watch(
         }
         // Only now that the lines are out does the checkpoint move past them.
         if delivery.checkpoint != saved {
-            delivery
-                .checkpoint
-                .save(&checkpoint_path)
-                .map_err(|err| WatchError::Io(checkpoint_path.display().to_string(), err))?;
             saved = delivery.checkpoint;
+            saver.save(saved.clone());
         }
         if delivery.last {
             break;
         }
     }
     let _ = thread.join();
+    saver
+        .finish()
+        .map_err(|err| WatchError::Io(checkpoint_path.display().to_string(), err))?;
     result
+}
+
+/// Writes checkpoints on its own thread, so that an fsync never delays the
+/// next alert; when several wait, only the newest is written. A crash can
+/// therefore repeat the lines of the batches whose checkpoint was still
+/// being written (typically one).
+struct Saver {
+    tx: mpsc::Sender<Checkpoint>,
+    thread: thread::JoinHandle<io::Result<()>>,
+}
+
+impl Saver {
+    fn spawn(path: PathBuf) -> Result<Saver, WatchError> {
+        let (tx, rx) = mpsc::channel::<Checkpoint>();
+        let thread = thread::Builder::new()
+            .name("checkpoint".into())
+            .spawn(move || {
+                // The newest checkpoint's save decides: an older failure that
+                // a later save made good is no longer a problem.
+                let mut last = Ok(());
+                while let Ok(mut checkpoint) = rx.recv() {
+                    while let Ok(newer) = rx.try_recv() {
+                        checkpoint = newer;
+                    }
+                    last = checkpoint.save(&path);
+                    if let Err(err) = &last {
+                        tracing::warn!(path = %path.display(), %err, "cannot save the checkpoint");
+                    }
+                }
+                last
+            })
+            .map_err(|err| WatchError::Io("checkpoint thread".into(), err))?;
+        Ok(Saver { tx, thread })
+    }
+
+    fn save(&self, checkpoint: Checkpoint) {
+        let _ = self.tx.send(checkpoint);
+    }
+
+    /// Waits until the newest checkpoint is written.
+    fn finish(self) -> io::Result<()> {
+        drop(self.tx);
+        self.thread
+            .join()
+            .unwrap_or_else(|_| Err(io::Error::other("checkpoint thread failed")))
+    }
 }

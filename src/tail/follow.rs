@@ -163,7 +163,9 @@ struct Tracked {
     key: FileKey,
     path: PathBuf,
     display: Arc<str>,
-    fingerprint: Fingerprint,
+    /// The file's first bytes (up to [`FINGERPRINT_BYTES`]) as last verified:
+    /// the content that `read_pos` and the splitter refer to.
+    head: Vec<u8>,
     splitter: LineSplitter,
     read_pos: u64,
     handle: Option<File>,
@@ -263,7 +265,7 @@ impl Tailer {
             .map(|t| FileCheckpoint {
                 dev: t.key.dev,
                 ino: t.key.ino,
-                fingerprint: t.fingerprint,
+                fingerprint: Fingerprint::of(&t.head),
                 offset: t.splitter.line_start(),
                 line_no: t.splitter.next_line_no(),
                 path: t.path.clone(),
@@ -348,8 +350,11 @@ impl Tailer {
             }
         }
         // Files opened early and renamed away since: drained as gone files.
+        // (Those still under a target were handled above, started or, for a
+        // copy of a followed file, left waiting.)
         for (key, path, file) in std::mem::take(&mut self.early) {
-            if !self.files.iter().any(|t| t.key == key)
+            if !found.iter().any(|f| f.key == key)
+                && !self.files.iter().any(|t| t.key == key)
                 && let Err(err) = self.start(&path, key, Some(file), State::Gone, now, out)
             {
                 self.problem(out, &path, err.to_string());
@@ -458,7 +463,7 @@ impl Tailer {
             return Ok(()); // Replaced between listing and opening: next poll.
         }
         let len = meta.len();
-        let fingerprint = fingerprint(&file, len)?;
+        let head = read_head(&file, len)?;
         let record = self
             .resume
             .iter()
@@ -467,7 +472,7 @@ impl Tailer {
             .filter(|r| record_matches(&file, r, len));
         let (offset, line_no, how) = if let Some(r) = record {
             (r.offset, r.line_no, "resumed")
-        } else if let Some(copy) = self.copy_of(&file, fingerprint, len) {
+        } else if let Some(copy) = self.copy_of(&file, &head, len) {
             match copy {
                 CopyOf::Ghost(ghost) => (
                     ghost.offset,
@@ -494,7 +499,7 @@ impl Tailer {
             key,
             path: path.to_path_buf(),
             display: Arc::from(path.display().to_string()),
-            fingerprint,
+            head,
             splitter: LineSplitter::resume(offset, line_no, self.options.max_line),
             read_pos: offset,
             handle: Some(file),
@@ -527,7 +532,7 @@ impl Tailer {
             key: record.key(),
             path: path.to_path_buf(),
             display: Arc::from(path.display().to_string()),
-            fingerprint: fingerprint(&file, len)?,
+            head: read_head(&file, len)?,
             splitter: LineSplitter::resume(record.offset, record.line_no, self.options.max_line),
             read_pos: record.offset,
             handle: Some(file),
@@ -551,8 +556,8 @@ impl Tailer {
     /// target). The fingerprint compared covers the first
     /// [`FINGERPRINT_BYTES`] of the original, or all of it when shorter, and
     /// at least [`MIN_COPY_FINGERPRINT`] bytes.
-    fn copy_of(&mut self, file: &File, fingerprint: Fingerprint, len: u64) -> Option<CopyOf> {
-        if fingerprint.len < MIN_COPY_FINGERPRINT {
+    fn copy_of(&mut self, file: &File, head: &[u8], len: u64) -> Option<CopyOf> {
+        if head.len() < MIN_COPY_FINGERPRINT as usize {
             return None;
         }
         let matches = |fp: Fingerprint, offset: u64| {
@@ -565,13 +570,11 @@ impl Tailer {
         {
             return Some(CopyOf::Ghost(self.ghosts.remove(i)));
         }
-        // A copy may still be being written: compare what it has so far
-        // with the start of each followed file.
-        let head = read_prefix(file, FINGERPRINT_BYTES).ok()?;
+        // A copy may still be being written: what it has so far is the start
+        // of a followed file's content (or the other way round).
         let live = self.files.iter().any(|t| {
-            t.handle
-                .as_ref()
-                .is_some_and(|h| read_prefix(h, head.len()).is_ok_and(|theirs| theirs == head))
+            t.head.len() >= MIN_COPY_FINGERPRINT as usize
+                && (t.head.starts_with(head) || head.starts_with(&t.head))
         });
         live.then_some(CopyOf::Live)
     }
@@ -611,25 +614,24 @@ impl Tailer {
         }
         t.seen = stamp;
         let len = meta.len();
-        let replaced = len < t.read_pos || !prefix_matches(handle, t.fingerprint, len);
-        if !replaced {
-            // Same content, grown: extend the fingerprint now, so that a copy
-            // of it found in this same poll is recognised.
-            if (t.fingerprint.len as usize) < FINGERPRINT_BYTES
-                && let Ok(extended) = fingerprint(handle, len)
-            {
-                t.fingerprint = extended;
+        let Ok(now_head) = read_head(handle, len) else {
+            return;
+        };
+        if len >= t.read_pos && now_head.starts_with(&t.head) {
+            // Same content, maybe grown: a longer head now lets a copy of it
+            // found in this same poll be recognised.
+            if now_head.len() > t.head.len() {
+                t.head = now_head;
             }
             return;
         }
-        let new_fingerprint = fingerprint(handle, len).unwrap_or(Fingerprint::of(&[]));
         let (offset, line_no) = (t.splitter.line_start(), t.splitter.next_line_no());
         let mut held = None;
         t.splitter.finish(&mut |raw| held = Some(raw));
         self.ghosts.push(Ghost {
             key: t.key,
             path: t.path.clone(),
-            fingerprint: t.fingerprint,
+            fingerprint: Fingerprint::of(&t.head),
             offset,
             line_no,
             held,
@@ -639,7 +641,7 @@ impl Tailer {
             "{}: truncated or replaced; reading from its start",
             t.display
         ));
-        t.fingerprint = new_fingerprint;
+        t.head = now_head;
         t.splitter = LineSplitter::new(self.options.max_line);
         t.read_pos = 0;
         t.last_growth = now;
@@ -654,18 +656,21 @@ impl Tailer {
         let handle = t.handle.as_ref().expect("ensure_open opened it");
         let len = handle.metadata()?.len();
         let end = len.min(t.read_pos + self.options.read_budget);
-        let mut grew = false;
-        while t.read_pos < end && out.lines.len() < self.options.max_batch_lines {
+        if t.read_pos >= end {
+            return Ok(());
+        }
+        let before = (t.splitter.clone(), t.read_pos);
+        let mut lines = Vec::new();
+        while t.read_pos < end && out.lines.len() + lines.len() < self.options.max_batch_lines {
             let want = ((end - t.read_pos) as usize).min(self.buf.len());
             let n = handle.read_at(&mut self.buf[..want], t.read_pos)?;
             if n == 0 {
                 break;
             }
-            grew = true;
             let display = &t.display;
             let key = t.key;
             t.splitter.push(&self.buf[..n], &mut |raw| {
-                out.lines.push(TailLine {
+                lines.push(TailLine {
                     key,
                     path: Arc::clone(display),
                     raw,
@@ -673,12 +678,22 @@ impl Tailer {
             });
             t.read_pos += n as u64;
         }
-        if grew {
-            t.last_growth = now;
-            if (t.fingerprint.len as usize) < FINGERPRINT_BYTES {
-                t.fingerprint = fingerprint(handle, len)?;
-            }
+        // Was the file truncated or replaced while it was being read? Then
+        // what was read may be the new content at the old position: forget
+        // this read; the next poll starts the new content over.
+        let len_now = handle.metadata()?.len();
+        let head = read_head(handle, len_now)?;
+        if len_now < t.read_pos || !head.starts_with(&t.head) {
+            (t.splitter, t.read_pos) = before;
+            return Ok(());
         }
+        if head.len() > t.head.len() {
+            t.head = head;
+        }
+        if t.read_pos > before.1 {
+            t.last_growth = now;
+        }
+        out.lines.append(&mut lines);
         Ok(())
     }
 
@@ -785,10 +800,9 @@ fn read_prefix(file: &File, len: usize) -> io::Result<Vec<u8>> {
     Ok(buf)
 }
 
-/// The fingerprint of a file's first bytes (up to [`FINGERPRINT_BYTES`]).
-fn fingerprint(file: &File, len: u64) -> io::Result<Fingerprint> {
-    let want = (len as usize).min(FINGERPRINT_BYTES);
-    Ok(Fingerprint::of(&read_prefix(file, want)?))
+/// A file's first bytes, up to [`FINGERPRINT_BYTES`].
+fn read_head(file: &File, len: u64) -> io::Result<Vec<u8>> {
+    read_prefix(file, (len as usize).min(FINGERPRINT_BYTES))
 }
 
 /// Whether a checkpoint record still describes the file: it is long enough

@@ -15,7 +15,7 @@ use crate::model::RawLine;
 pub const DEFAULT_MAX_LINE: usize = 1 << 20;
 
 /// Incremental line splitter over one stream.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct LineSplitter {
     max_line: usize,
     buf: Vec<u8>,
