@@ -33,18 +33,33 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 }
 
 fn append(path: &Path, text: &str) {
-    let mut file = OpenOptions::new().append(true).create(true).open(path).expect("open log");
+    let mut file = OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)
+        .expect("open log");
     file.write_all(text.as_bytes()).expect("append");
 }
 
 /// Appends `probes` probe lines `gap` apart and returns each one's latency.
-fn measure(log: &Path, alerts: &mpsc::Receiver<(u64, Instant)>, first_id: u64, probes: u64, gap: Duration) -> Vec<Duration> {
+fn measure(
+    log: &Path,
+    alerts: &mpsc::Receiver<(u64, Instant)>,
+    first_id: u64,
+    probes: u64,
+    gap: Duration,
+) -> Vec<Duration> {
     let mut latencies = Vec::new();
     for id in first_id..first_id + probes {
         let sent = Instant::now();
-        append(log, &format!("2026-11-21T03:00:00Z ERROR probe-{id} checkout failed\n"));
+        append(
+            log,
+            &format!("2026-11-21T03:00:00Z ERROR probe-{id} checkout failed\n"),
+        );
         loop {
-            let (got, at) = alerts.recv_timeout(Duration::from_secs(10)).expect("alert within 10 s");
+            let (got, at) = alerts
+                .recv_timeout(Duration::from_secs(10))
+                .expect("alert within 10 s");
             if got == id {
                 latencies.push(at.duration_since(sent));
                 break;
@@ -81,8 +96,12 @@ fn main() {
         for line in BufReader::new(stdout).lines() {
             let Ok(line) = line else { break };
             let at = Instant::now();
-            let Ok(value) = serde_json::from_str::<serde_json::Value>(&line) else { continue };
-            if let Some(id) = value["captures"]["id"].as_str().and_then(|id| id.parse::<u64>().ok())
+            let Ok(value) = serde_json::from_str::<serde_json::Value>(&line) else {
+                continue;
+            };
+            if let Some(id) = value["captures"]["id"]
+                .as_str()
+                .and_then(|id| id.parse::<u64>().ok())
                 && tx.send((id, at)).is_err()
             {
                 break;
@@ -123,7 +142,8 @@ fn main() {
                 }
                 append(&log, &text);
                 written += per_slice;
-                let due = start + Duration::from_secs_f64(written as f64 / LOAD_LINES_PER_SEC as f64);
+                let due =
+                    start + Duration::from_secs_f64(written as f64 / LOAD_LINES_PER_SEC as f64);
                 if let Some(wait) = due.checked_duration_since(Instant::now()) {
                     thread::sleep(wait);
                 }
@@ -139,10 +159,15 @@ fn main() {
     let _ = child.wait();
 
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    println!("detection latency, line appended -> alert printed by `triage watch` ({probes} probes each)");
+    println!(
+        "detection latency, line appended -> alert printed by `triage watch` ({probes} probes each)"
+    );
     println!("| load | p50 | p99 | max |");
     println!("|---|---|---|---|");
-    for (name, set) in [("idle".to_owned(), &idle), (format!("{rate:.0} lines/s appended"), &loaded)] {
+    for (name, set) in [
+        ("idle".to_owned(), &idle),
+        (format!("{rate:.0} lines/s appended"), &loaded),
+    ] {
         println!(
             "| {name} | {:.1} ms | {:.1} ms | {:.1} ms |",
             ms(percentile(set, 0.5)),
