@@ -97,6 +97,10 @@ pub struct ScanArgs {
     /// `timezone` in triage.toml).
     #[arg(long, value_name = "ZONE")]
     pub timezone: Option<String>,
+    /// Threads searching the logs (default: the machine's cores, at most 4;
+    /// 1 searches on the main thread).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: Option<u16>,
 }
 
 /// `triage watch`.

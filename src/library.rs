@@ -91,12 +91,16 @@ impl Library {
     }
 
     /// Runs every inline example; one diagnostic per failure, and one per
-    /// signature whose examples do not exercise it (no line that matches, no
-    /// line that does not, or an `any` alternative no example reaches).
+    /// part of a signature its examples do not exercise: no line that
+    /// matches, no line that does not, an `any` alternative no matching
+    /// example reaches, a `not` regex, `level` or `sources` filter that no
+    /// non-matching example is turned away by (a line the regexes match).
     pub fn run_examples(&self, time: &parse::TimeContext) -> Vec<Diagnostic> {
         let mut diags = Vec::new();
         for signature in &self.signatures {
             let mut matched = vec![false; signature.rule.patterns.len()];
+            let mut excluded = vec![false; signature.rule.not.len()];
+            let (mut level_used, mut sources_used) = (false, false);
             let (mut positives, mut negatives) = (0, 0);
             for example in &signature.examples {
                 let source: Arc<str> = Arc::from(example.source.as_deref().unwrap_or("example"));
@@ -113,6 +117,21 @@ impl Library {
                 }
                 if !example.expect_match {
                     negatives += 1;
+                    if positive_rule_matches(signature, &event.text) {
+                        for (i, pattern) in signature.rule.not.iter().enumerate() {
+                            excluded[i] |= pattern.regex.is_match(&event.text);
+                        }
+                        if signature.check_text(&event.text, |_| true).is_some() {
+                            level_used |= signature
+                                .level
+                                .is_some_and(|min| event.level.is_none_or(|l| l < min));
+                            sources_used |= signature
+                                .sources
+                                .as_ref()
+                                .zip(example.source.as_deref())
+                                .is_some_and(|(globs, source)| !globs.is_match(source));
+                        }
+                    }
                 }
                 let problem = match (&got, example.expect_match) {
                     (None, true) => Some(format!(
@@ -145,11 +164,41 @@ impl Library {
                     "signature `{}` needs at least one matching and one non-matching example (has {positives} and {negatives})",
                     signature.id
                 )));
-            } else if signature.rule.combine == Combine::Any {
-                for (pattern, hit) in signature.rule.patterns.iter().zip(&matched) {
+            } else {
+                if signature.rule.combine == Combine::Any {
+                    for (pattern, hit) in signature.rule.patterns.iter().zip(&matched) {
+                        if !hit {
+                            diags.push(pattern.loc.error(format!(
+                                "no matching example of signature `{}` exercises this alternative",
+                                signature.id
+                            )));
+                        }
+                    }
+                }
+                for (pattern, hit) in signature.rule.not.iter().zip(&excluded) {
                     if !hit {
                         diags.push(pattern.loc.error(format!(
-                            "no matching example of signature `{}` exercises this alternative",
+                            "no non-matching example of signature `{}` is excluded by this `not` regex (add a line the other regexes match)",
+                            signature.id
+                        )));
+                    }
+                }
+                let filters = [
+                    (
+                        signature.level.is_some() && !level_used,
+                        "level",
+                        "at a lower level",
+                    ),
+                    (
+                        signature.sources.is_some() && !sources_used,
+                        "sources",
+                        "with a `source` outside them",
+                    ),
+                ];
+                for (untested, filter, how) in filters {
+                    if untested {
+                        diags.push(signature.loc.error(format!(
+                            "no non-matching example of signature `{}` is turned away by its `{filter}` filter (add a line the regexes match, {how})",
                             signature.id
                         )));
                     }
@@ -157,6 +206,20 @@ impl Library {
             }
         }
         diags
+    }
+}
+
+/// Whether the signature's positive regexes match `text` (one, any or all of
+/// them), before `not` and the filters.
+fn positive_rule_matches(signature: &Signature, text: &str) -> bool {
+    let mut hits = signature
+        .rule
+        .patterns
+        .iter()
+        .map(|p| p.regex.is_match(text));
+    match signature.rule.combine {
+        Combine::All => hits.all(|hit| hit),
+        Combine::One | Combine::Any => hits.any(|hit| hit),
     }
 }
 
@@ -260,5 +323,91 @@ fn check_links(signatures: &[Signature], runbooks: &[Runbook], diags: &mut Vec<D
                 )));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use jiff::{Timestamp, tz::TimeZone};
+
+    use super::*;
+
+    /// The diagnostics `check` gives for one user patterns file (first lines
+    /// only), without the shipped library's.
+    fn problems(text: &str) -> Vec<String> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("p.toml"), text).expect("write");
+        let (library, mut diags) = Library::load(&[dir.path().to_path_buf()], &[]);
+        diags.extend(library.run_examples(&parse::TimeContext::new(
+            TimeZone::UTC,
+            Timestamp::UNIX_EPOCH,
+        )));
+        diags
+            .iter()
+            .map(|d| d.to_string().lines().next().unwrap_or("").to_owned())
+            .filter(|d| !d.contains("(built-in)"))
+            .map(|d| d.split_once(": ").map_or(d.clone(), |(_, m)| m.to_owned()))
+            .collect()
+    }
+
+    const HEAD: &str =
+        "[[signature]]\nid = 's'\ntitle = 't'\nseverity = 'low'\ndescription = 'd'\n";
+
+    #[test]
+    fn every_not_regex_and_filter_needs_an_example_it_turns_away() {
+        let untested = format!(
+            "{HEAD}regex = 'disk (?P<d>[a-z]+) failed'\nnot = ['test', 'drill']\nlevel = 'error'\nsources = ['**/k.log']\n\
+             [[signature.example]]\nline = 'ERROR disk sda failed'\nsource = '/v/k.log'\n\
+             [[signature.example]]\nline = 'ERROR disk sda failed in a drill'\nsource = '/v/k.log'\nmatch = false\n"
+        );
+        assert_eq!(
+            problems(&untested),
+            [
+                "no non-matching example of signature `s` is excluded by this `not` regex (add a line the other regexes match)",
+                "no non-matching example of signature `s` is turned away by its `level` filter (add a line the regexes match, at a lower level)",
+                "no non-matching example of signature `s` is turned away by its `sources` filter (add a line the regexes match, with a `source` outside them)",
+            ]
+        );
+        let tested = format!(
+            "{untested}[[signature.example]]\nline = 'ERROR disk sdb failed: test'\nsource = '/v/k.log'\nmatch = false\n\
+             [[signature.example]]\nline = 'WARN disk sdb failed'\nsource = '/v/k.log'\nmatch = false\n\
+             [[signature.example]]\nline = 'ERROR disk sdb failed'\nsource = '/v/app.log'\nmatch = false\n"
+        );
+        assert_eq!(problems(&tested), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_line_the_rule_does_not_match_does_not_exercise_a_not_regex() {
+        let text = format!(
+            "{HEAD}regex = 'disk failed'\nnot = ['drill']\n\
+             [[signature.example]]\nline = 'disk failed'\n\
+             [[signature.example]]\nline = 'a drill'\nmatch = false\n"
+        );
+        assert_eq!(problems(&text).len(), 1);
+    }
+
+    #[test]
+    fn the_shipped_library_has_two_examples_each_way_for_every_signature() {
+        let (library, diags) = Library::load(&[], &[]);
+        assert!(diags.is_empty(), "{diags:?}");
+        assert!(library.signatures.len() >= 60);
+        assert!(library.runbooks.len() >= 20);
+        for signature in &library.signatures {
+            let positives = signature.examples.iter().filter(|e| e.expect_match).count();
+            let negatives = signature.examples.len() - positives;
+            assert!(
+                positives >= 2 && negatives >= 2,
+                "{}: {positives} matching and {negatives} non-matching examples",
+                signature.id
+            );
+            assert!(
+                signature.runbook.is_some(),
+                "{} has no runbook",
+                signature.id
+            );
+        }
+        let problems =
+            library.run_examples(&parse::TimeContext::new(TimeZone::UTC, Timestamp::now()));
+        assert!(problems.is_empty(), "{problems:?}");
     }
 }

@@ -46,6 +46,63 @@ pub struct Event {
     /// The line had no newline when it was read (end of input, or emitted
     /// after an idle time or at shutdown).
     pub partial: bool,
+    /// Key/values the format carries (JSON and logfmt keys, nested JSON
+    /// flattened with dots; syslog `host`, `program`, `pid`; access log
+    /// `method`, `path`, `status`, ...), in the order they were read.
+    pub fields: Fields,
+    /// How many physical lines the event spans (1 for a single line).
+    pub lines: u32,
+}
+
+/// Key/value fields of an event, in the order they were read. Small: a
+/// vector, looked up by a linear scan; the first of repeated keys wins.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Fields(Vec<(String, String)>);
+
+impl Fields {
+    /// No fields.
+    pub fn new() -> Fields {
+        Fields(Vec::new())
+    }
+
+    /// Adds a field at the end.
+    pub fn push(&mut self, key: impl Into<String>, value: impl Into<String>) {
+        self.0.push((key.into(), value.into()));
+    }
+
+    /// The value of the first field named `key`.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The fields in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// How many fields there are.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// There are no fields.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl Serialize for Fields {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (key, value) in &self.0 {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
+    }
 }
 
 /// How bad a signature's failure is.

@@ -138,6 +138,9 @@ fn scan(cli: &Cli, args: &ScanArgs) -> io::Result<Exit> {
         args.max_line_bytes,
         Timestamp::now(),
     );
+    if let Some(threads) = args.threads {
+        scanner = scanner.with_workers(usize::from(threads));
+    }
     let style = style();
     let mut stdout = io::BufWriter::new(io::stdout().lock());
     let mut alerts = 0u64;

@@ -5,8 +5,18 @@
 //! detection to `signature`, formatting to `output`. Time for thresholds and
 //! suppression is the event's timestamp, else the last timestamp seen in the
 //! same file (continuation lines), else the time of reading.
+//!
+//! [`Scanner::scan`] reads in blocks and parses only the lines the
+//! signatures' prefilter says may match ([`pass`]); [`Scanner::events`] and
+//! [`Scanner::process`] are the line-by-line path, for callers that need
+//! every event (the demo merges files by time). Both give the same alerts.
 
-use std::{io, sync::Arc};
+mod pass;
+
+use std::{
+    io,
+    sync::{Arc, mpsc},
+};
 
 use jiff::{Timestamp, tz::TimeZone};
 
@@ -14,13 +24,15 @@ use crate::{
     config::Config,
     library::Library,
     model::Event,
+    model::RawLine,
     parse::{Parser, TimeContext},
+    signature::prefilter::{Prefilter, Scratch},
     signature::{
         Captures, Signature,
-        detector::{Alert, Decision, Detector},
+        detector::{Alert, Cleared, Decision, Detector},
         matcher::Hit,
     },
-    tail::read::{Input, read_lines},
+    tail::read::{BLOCK, Block, Input, Piece, open, read_blocks_from, read_lines},
 };
 
 /// A signature that fired on an event.
@@ -65,6 +77,157 @@ pub enum ScanError {
 pub struct Scanner<'l> {
     reader: EventReader<'l>,
     detection: Detection<'l>,
+    /// Threads searching blocks.
+    workers: usize,
+    /// Block buffers for the next stream.
+    spares: Vec<Vec<u8>>,
+}
+
+/// Block buffers kept between streams, so that scanning many files does not
+/// allocate and clear new ones for each.
+const MAX_SPARES: usize = 16;
+
+/// Blocks searched at once per worker: enough to keep each busy while the
+/// others' results are used, few enough to bound memory (each is a block
+/// buffer).
+const BLOCKS_PER_WORKER: usize = 2;
+
+/// One stream to scan and how to read it.
+struct Stream {
+    source: Arc<str>,
+    time: TimeContext,
+    /// Block buffer size.
+    block: usize,
+    /// Wait for full blocks (not for a live pipe).
+    fill: bool,
+}
+
+/// How to search a stream's blocks.
+struct Search {
+    max_line: usize,
+    block: usize,
+    fill: bool,
+    workers: usize,
+}
+
+impl Stream {
+    fn search(&self, max_line: usize, workers: usize) -> Search {
+        Search {
+            max_line,
+            block: self.block,
+            fill: self.fill,
+            workers,
+        }
+    }
+}
+
+/// A piece of a stream with what the search found in it.
+enum Searched {
+    /// A block and the lines to look at.
+    Lines(Block, Vec<(usize, usize)>),
+    /// A line too long for a block: always looked at.
+    Long(RawLine),
+}
+
+/// Searches one piece.
+fn search(prefilter: &Prefilter, scratch: &mut Scratch, max_line: usize, piece: Piece) -> Searched {
+    match piece {
+        Piece::Lines(block) => {
+            let mut lines = Vec::new();
+            pass::take_lines(prefilter, scratch, block.bytes(), max_line, &mut lines);
+            Searched::Lines(block, lines)
+        }
+        Piece::Long(raw) => Searched::Long(raw),
+    }
+}
+
+/// Reads `reader` on one thread, searches its blocks on `search.workers`
+/// others, and hands the results to `handle` on this thread in stream
+/// order. Block `k` goes to worker `k % workers` and its result is taken
+/// from that worker in turn, so order is kept without sorting. An error from
+/// `handle` stops everything; a read error ends the stream after what was
+/// read before it.
+fn parallel_search(
+    reader: impl io::Read + Send,
+    search_: &Search,
+    prefilter: &Prefilter,
+    spares: &mut Vec<Vec<u8>>,
+    handle: &mut dyn FnMut(Searched) -> io::Result<Option<Vec<u8>>>,
+) -> io::Result<()> {
+    let workers = search_.workers;
+    std::thread::scope(|scope| {
+        let (recycle, recycled) = mpsc::channel::<Vec<u8>>();
+        for buf in spares.drain(..) {
+            let _ = recycle.send(buf);
+        }
+        let mut to_workers = Vec::with_capacity(workers);
+        let mut from_workers = Vec::with_capacity(workers);
+        for i in 0..workers {
+            let (work, works) = mpsc::sync_channel::<Piece>(BLOCKS_PER_WORKER);
+            let (done, dones) = mpsc::sync_channel::<Searched>(BLOCKS_PER_WORKER);
+            to_workers.push(work);
+            from_workers.push(dones);
+            let max_line = search_.max_line;
+            std::thread::Builder::new()
+                .name(format!("triage-search-{i}"))
+                .spawn_scoped(scope, move || {
+                    let mut scratch = Scratch::default();
+                    for piece in works {
+                        if done
+                            .send(search(prefilter, &mut scratch, max_line, piece))
+                            .is_err()
+                        {
+                            break;
+                        }
+                    }
+                })
+                .expect("a thread can be spawned");
+        }
+        let (max_line, block, fill) = (search_.max_line, search_.block, search_.fill);
+        let reading = std::thread::Builder::new()
+            .name("triage-read".to_owned())
+            .spawn_scoped(scope, move || {
+                let mut next = 0;
+                let read = read_blocks_from(
+                    reader,
+                    max_line,
+                    block,
+                    fill,
+                    &mut || recycled.try_recv().unwrap_or_default(),
+                    &mut |piece| {
+                        let sent = to_workers[next % workers].send(piece);
+                        next += 1;
+                        sent.map_err(|_| io::Error::other("scan stopped"))
+                    },
+                );
+                // Buffers still coming back are for the next stream.
+                (read, recycled)
+            })
+            .expect("a thread can be spawned");
+        let mut next = 0;
+        let mut stopped = Ok(());
+        while let Ok(searched) = from_workers[next % workers].recv() {
+            next += 1;
+            match handle(searched) {
+                Ok(spare) => {
+                    if let Some(buf) = spare {
+                        // The reader may be gone already; then the buffer is dropped.
+                        let _ = recycle.send(buf);
+                    }
+                }
+                Err(err) => {
+                    stopped = Err(err);
+                    break;
+                }
+            }
+        }
+        // Whatever stopped us, let the other threads finish.
+        drop(from_workers);
+        let (read, recycled) = reading.join().expect("the reading thread does not panic");
+        drop(recycle);
+        spares.extend(recycled.try_iter().take(MAX_SPARES));
+        stopped.and(read)
+    })
 }
 
 /// Reads and parses inputs, giving each event its detection time.
@@ -81,6 +244,8 @@ struct Detection<'l> {
     detector: Detector,
     tallies: Vec<Tally>,
     hits: Vec<Hit>,
+    /// Signatures the last processed event matched.
+    matched: Vec<usize>,
 }
 
 impl<'l> Scanner<'l> {
@@ -95,6 +260,10 @@ impl<'l> Scanner<'l> {
         now: Timestamp,
     ) -> Scanner<'l> {
         Scanner {
+            workers: std::thread::available_parallelism()
+                .map_or(1, |n| n.get())
+                .min(4),
+            spares: Vec::new(),
             reader: EventReader {
                 config,
                 default_zone,
@@ -106,6 +275,7 @@ impl<'l> Scanner<'l> {
                 detector: Detector::new(),
                 tallies: vec![Tally::default(); library.signatures.len()],
                 hits: Vec::new(),
+                matched: Vec::new(),
             },
         }
     }
@@ -126,15 +296,85 @@ impl<'l> Scanner<'l> {
         input: &Input,
         on_alert: &mut dyn FnMut(Found<'l>) -> io::Result<()>,
     ) -> Result<(), ScanError> {
-        let mut output_error = None;
+        let reader = open(input).map_err(ScanError::Read)?;
+        // Standard input may be a live pipe: lines are handled as they come.
+        let fill = !matches!(input, Input::Stdin);
+        let time = self.reader.time_context(input);
+        let source = Arc::from(input.to_string());
+        let stream = Stream {
+            source,
+            time,
+            block: BLOCK,
+            fill,
+        };
+        self.scan_stream(stream, reader, &mut Timestamp::now, on_alert)
+    }
+
+    /// Searches blocks on this many threads (at least 1; 1 searches on the
+    /// calling thread). The default is the machine's parallelism, at most 4.
+    pub fn with_workers(mut self, workers: usize) -> Scanner<'l> {
+        self.workers = workers.max(1);
+        self
+    }
+
+    /// Scans one stream in blocks: the fast path of [`Scanner::scan`]. The
+    /// search of each block (the costly part) runs on worker threads; events,
+    /// detection and output stay on this thread, in stream order.
+    fn scan_stream(
+        &mut self,
+        stream: Stream,
+        reader: impl io::Read + Send,
+        clock: &mut dyn FnMut() -> Timestamp,
+        on_alert: &mut dyn FnMut(Found<'l>) -> io::Result<()>,
+    ) -> Result<(), ScanError> {
+        let max_line = self.reader.max_line;
         let detection = &mut self.detection;
-        let read = self.reader.events(input, &mut |event, at| {
-            if output_error.is_none()
-                && let Err(err) = detection.process(event, at, on_alert)
-            {
+        let prefilter = detection.library.matcher().prefilter();
+        let search_ = stream.search(max_line, self.workers);
+        let parser = Parser::new(stream.source, stream.time);
+        let mut pass = pass::Pass::new(parser, max_line);
+        let mut output_error = None;
+        // Turns what the search found into events, in stream order; gives
+        // the block's buffer back for reuse.
+        let mut handle = |searched: Searched| -> io::Result<Option<Vec<u8>>> {
+            let (result, spare) = match searched {
+                Searched::Lines(block, lines) => {
+                    let result = pass.block(&block, &lines, clock, &mut |event, at| {
+                        detection.process(event, at, on_alert)
+                    });
+                    (result, Some(block.data))
+                }
+                Searched::Long(raw) => {
+                    let (event, at) = pass.long_line(raw, clock);
+                    (detection.process(event, at, on_alert), None)
+                }
+            };
+            result.map(|()| spare).map_err(|err| {
                 output_error = Some(err);
-            }
-        });
+                io::Error::other("output failed")
+            })
+        };
+        let read = if search_.workers <= 1 {
+            let mut scratch = Scratch::default();
+            let spares = std::cell::RefCell::new(std::mem::take(&mut self.spares));
+            let read = read_blocks_from(
+                reader,
+                max_line,
+                search_.block,
+                search_.fill,
+                &mut || spares.borrow_mut().pop().unwrap_or_default(),
+                &mut |piece| {
+                    let spare = handle(search(prefilter, &mut scratch, max_line, piece))?;
+                    spares.borrow_mut().extend(spare);
+                    Ok(())
+                },
+            );
+            self.spares = spares.into_inner();
+            self.spares.truncate(MAX_SPARES);
+            read
+        } else {
+            parallel_search(reader, &search_, prefilter, &mut self.spares, &mut handle)
+        };
         if let Some(err) = output_error {
             return Err(ScanError::Output(err));
         }
@@ -160,10 +400,32 @@ impl<'l> Scanner<'l> {
     ) -> io::Result<()> {
         self.detection.process(event, at, on_alert)
     }
+
+    /// The signatures the last processed event matched (alerting or not).
+    pub fn matched(&self) -> impl Iterator<Item = &'l Signature> + '_ {
+        let library = self.detection.library;
+        self.detection
+            .matched
+            .iter()
+            .map(move |&i| &library.signatures[i])
+    }
+
+    /// Signatures quiet for their `clear_after` at `now`.
+    pub fn clear_due(&mut self, now: Timestamp) -> Vec<(&'l Signature, Cleared)> {
+        let library = self.detection.library;
+        self.detection
+            .detector
+            .clear_due(&library.signatures, now.as_millisecond())
+            .into_iter()
+            .map(|cleared| (&library.signatures[cleared.signature], cleared))
+            .collect()
+    }
 }
 
 impl EventReader<'_> {
-    fn events(&self, input: &Input, on_event: &mut dyn FnMut(Event, Timestamp)) -> io::Result<()> {
+    /// How `input`'s timestamps are read: in the source's zone, else the
+    /// default one.
+    fn time_context(&self, input: &Input) -> TimeContext {
         let zone = match input {
             Input::Path(path) => self
                 .config
@@ -172,10 +434,11 @@ impl EventReader<'_> {
             Input::Stdin => None,
         }
         .unwrap_or_else(|| self.default_zone.clone());
-        let parser = Parser::new(
-            Arc::from(input.to_string()),
-            TimeContext::new(zone, self.now),
-        );
+        TimeContext::new(zone, self.now)
+    }
+
+    fn events(&self, input: &Input, on_event: &mut dyn FnMut(Event, Timestamp)) -> io::Result<()> {
+        let parser = Parser::new(Arc::from(input.to_string()), self.time_context(input));
         let mut last_ts: Option<Timestamp> = None;
         read_lines(input, self.max_line, |raw| {
             let event = parser.event(raw);
@@ -195,6 +458,7 @@ impl<'l> Detection<'l> {
     ) -> io::Result<()> {
         let library = self.library;
         self.hits.clear();
+        self.matched.clear();
         library
             .matcher()
             .matches(&library.signatures, &event, &mut self.hits);
@@ -204,6 +468,7 @@ impl<'l> Detection<'l> {
         } in self.hits.drain(..)
         {
             let signature = &library.signatures[index];
+            self.matched.push(index);
             let tally = &mut self.tallies[index];
             tally.matches += 1;
             tally.first = Some(tally.first.map_or(at, |t| t.min(at)));
@@ -223,5 +488,287 @@ impl<'l> Detection<'l> {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::{
+        io::Read,
+        sync::{Arc, OnceLock},
+    };
+
+    use jiff::{Timestamp, tz::TimeZone};
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::{
+        model::RawLine,
+        parse::{Parser, TimeContext},
+        tail::split::LineSplitter,
+    };
+
+    /// The shipped library plus signatures that probe the edges: anchors, a
+    /// pattern only invalid UTF-8 produces, case-insensitive text (an
+    /// automaton, not literals), thresholds and suppression.
+    fn library() -> &'static Library {
+        static LIBRARY: OnceLock<Library> = OnceLock::new();
+        LIBRARY.get_or_init(|| {
+            let dir = tempfile::tempdir().expect("tempdir");
+            std::fs::write(
+                dir.path().join("probe.toml"),
+                r#"
+[[signature]]
+id = "probe-code"
+title = "t"
+severity = "low"
+description = "d"
+regex = 'ERR (?P<code>[0-9]+)'
+threshold = { count = 2, window = "1m", group_by = ["code"] }
+
+[[signature]]
+id = "probe-anchored"
+title = "t"
+severity = "low"
+description = "d"
+any = ['^boot$', '\Aend of [a-z]+\z']
+
+[[signature]]
+id = "probe-replacement"
+title = "t"
+severity = "low"
+description = "d"
+regex = 'bad\x{FFFD}byte'
+
+[[signature]]
+id = "probe-any-case"
+title = "t"
+severity = "medium"
+description = "d"
+regex = '(?i:disk on fire)'
+suppress = { window = "30s" }
+
+[[signature]]
+id = "probe-unicode"
+title = "t"
+severity = "low"
+description = "d"
+regex = '\bé\w+ ok'
+"#,
+            )
+            .expect("write");
+            let (library, diags) = Library::load(&[dir.path().to_path_buf()], &[]);
+            assert!(diags.is_empty(), "{diags:?}");
+            library
+        })
+    }
+
+    const NOW: i64 = 1_795_300_000;
+
+    fn clock() -> Timestamp {
+        Timestamp::from_second(NOW).expect("valid")
+    }
+
+    /// Everything an alert says, in a comparable form.
+    type Seen = Vec<String>;
+
+    fn describe(found: &Found<'_>) -> String {
+        let e = &found.event;
+        format!(
+            "{} {}:{} @{} ts={:?} lvl={:?} lossy={} trunc={} partial={} {:?} caps={:?} {:?} at={}",
+            found.signature.id,
+            e.line_no,
+            e.offset,
+            e.source,
+            e.ts,
+            e.level,
+            e.lossy,
+            e.truncated,
+            e.partial,
+            e.text,
+            found.captures,
+            found.alert,
+            found.at
+        )
+    }
+
+    /// The line-by-line path: every line parsed and matched.
+    fn reference(bytes: &[u8], max_line: usize) -> Seen {
+        let config = Config::default();
+        let mut scanner = Scanner::new(library(), &config, TimeZone::UTC, max_line, clock());
+        let parser = Parser::new(Arc::from("s.log"), TimeContext::new(TimeZone::UTC, clock()));
+        let mut lines: Vec<RawLine> = Vec::new();
+        let mut splitter = LineSplitter::new(max_line);
+        splitter.push(bytes, &mut |l| lines.push(l));
+        splitter.finish(&mut |l| lines.push(l));
+        let mut seen = Vec::new();
+        let mut last_ts = None;
+        for raw in lines {
+            let event = parser.event(raw);
+            last_ts = event.ts.or(last_ts);
+            let at = last_ts.unwrap_or_else(clock);
+            scanner
+                .process(event, at, &mut |f| {
+                    seen.push(describe(&f));
+                    Ok(())
+                })
+                .expect("no output error");
+        }
+        seen
+    }
+
+    /// A reader handing out its bytes in the given chunk sizes.
+    struct Chunked<'a> {
+        data: &'a [u8],
+        sizes: Vec<usize>,
+        next: usize,
+    }
+
+    impl Read for Chunked<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let want = self.sizes.get(self.next).copied().unwrap_or(usize::MAX);
+            self.next += 1;
+            let n = want.max(1).min(buf.len()).min(self.data.len());
+            buf[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    /// How the fast path reads: block size, read sizes, full blocks or
+    /// not, search threads.
+    struct Reads {
+        block: usize,
+        sizes: Vec<usize>,
+        fill: bool,
+        workers: usize,
+    }
+
+    /// The fast path.
+    fn fast(bytes: &[u8], max_line: usize, reads: Reads) -> Seen {
+        let config = Config::default();
+        let mut scanner = Scanner::new(library(), &config, TimeZone::UTC, max_line, clock())
+            .with_workers(reads.workers);
+        let reader = Chunked {
+            data: bytes,
+            sizes: reads.sizes,
+            next: 0,
+        };
+        let stream = Stream {
+            source: Arc::from("s.log"),
+            time: TimeContext::new(TimeZone::UTC, clock()),
+            block: reads.block,
+            fill: reads.fill,
+        };
+        let mut seen = Vec::new();
+        scanner
+            .scan_stream(stream, reader, &mut clock, &mut |f| {
+                seen.push(describe(&f));
+                Ok(())
+            })
+            .expect("scans");
+        seen
+    }
+
+    /// Bodies of lines real logs are made of, the shipped signatures' bait,
+    /// and the probes' edges.
+    const BODIES: [&str; 20] = [
+        "FATAL:  sorry, too many clients already",
+        "Out of memory: Killed process 4321 (java) total-vm:8123456kB",
+        "java.lang.OutOfMemoryError: Java heap space",
+        "\tat com.example.orders.OrderService.createOrder(OrderService.java:142)",
+        "10.1.2.3 - - [21/Nov/2026:03:06:42 +0000] \"GET /api/orders/123 HTTP/1.1\" 504 167 \"-\" \"okhttp/4.12.0\"",
+        "INFO all good",
+        "ERR 42",
+        "ERR 7 ",
+        "boot",
+        "end of line",
+        "bad",
+        "byte",
+        "Disk On FIRE",
+        "\u{e9}t\u{e9} ok",
+        "upstream timed out (110: Connection timed out) while reading response header from upstream, client: 10.1.2.3, server: x, request: \"GET / HTTP/1.1\", upstream: \"http://10.0.3.7:8080/\", host: \"x\"",
+        "Traceback (most recent call last):",
+        "panic: runtime error: invalid memory address or nil pointer dereference",
+        "LOG:  duration: 1532.201 ms  statement: SELECT 1",
+        "  ",
+        "0123456789abcdef0123456789abcdef",
+    ];
+
+    fn prefix() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            2 => Just(Vec::new()),
+            1 => (0u8..6, 0u8..60).prop_map(|(m, s)| format!("2026-11-21T03:0{m}:{s:02}Z ").into_bytes()),
+            1 => (0u8..10).prop_map(|s| format!("Nov 21 03:14:0{s} web-1 kernel: ").into_bytes()),
+            1 => (0u8..60).prop_map(|s| format!("2026-11-21 03:06:{s:02}.154 UTC [42415] ").into_bytes()),
+        ]
+    }
+
+    fn body() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            8 => (0..BODIES.len()).prop_map(|i| BODIES[i].as_bytes().to_vec()),
+            1 => prop_oneof![
+                Just(b"bad\xffbyte".to_vec()),
+                Just(vec![0xff]),
+                Just(vec![0xc3]),
+                Just(vec![0xe2, 0x82]),
+                Just(vec![0]),
+            ],
+            1 => (20usize..200).prop_map(|n| vec![b'x'; n]),
+        ]
+    }
+
+    fn line() -> impl Strategy<Value = Vec<u8>> {
+        (
+            prefix(),
+            proptest::collection::vec(body(), 1..4),
+            prop_oneof![
+                6 => Just(b"\n".to_vec()),
+                2 => Just(b"\r\n".to_vec()),
+                1 => Just(b"\r".to_vec()),
+                1 => Just(Vec::new()),
+            ],
+        )
+            .prop_map(|(prefix, body, end)| [prefix, body.join(&b" "[..]), end].concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        /// The block scan gives exactly the alerts of the line-by-line
+        /// path: same signatures, positions, text, flags, captures,
+        /// threshold and suppression decisions, and times.
+        #[test]
+        fn block_scan_equals_line_by_line(
+            lines in proptest::collection::vec(line(), 0..60),
+            max_line in prop_oneof![Just(DEFAULT_LINE_CAP), 4usize..120],
+            block in 64usize..400,
+            sizes in proptest::collection::vec(1usize..300, 0..30),
+            fill in any::<bool>(),
+            workers in 1usize..4,
+        ) {
+            let bytes = lines.concat();
+            let expected = reference(&bytes, max_line);
+            let reads = Reads { block, sizes, fill, workers };
+            prop_assert_eq!(fast(&bytes, max_line, reads), expected);
+        }
+    }
+
+    const DEFAULT_LINE_CAP: usize = 1 << 20;
+
+    #[test]
+    fn a_line_without_a_timestamp_is_timed_by_the_last_one_before_it() {
+        let text = "2026-11-21T03:00:05Z INFO start\njava.lang.OutOfMemoryError: Java heap space\n\
+                    \tat x\nNov 21 03:14:02 web-1 kernel: Out of memory: Killed process 1 (a)\n";
+        let reads = Reads {
+            block: 64,
+            sizes: vec![7, 3, 50],
+            fill: true,
+            workers: 2,
+        };
+        let seen = fast(text.as_bytes(), 1 << 20, reads);
+        assert_eq!(seen, reference(text.as_bytes(), 1 << 20));
+        assert!(seen[0].starts_with("jvm-heap-oom 2:"), "{seen:?}");
+        assert!(seen[0].ends_with("at=2026-11-21T03:00:05Z"), "{seen:?}");
     }
 }

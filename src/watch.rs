@@ -6,6 +6,10 @@
 //! the checkpoint to the saver thread. A crash therefore never loses a line,
 //! and repeats at most the lines whose checkpoint was not yet on disk. One `watch` per data directory
 //! (a lock file says so to a second one).
+//!
+//! Every match and alert also goes to the incident recorder, which keeps the
+//! incident journal in the data directory: an incident opens when a
+//! signature of severity high or above fires.
 
 use std::{
     collections::HashMap,
@@ -20,6 +24,7 @@ use jiff::{Timestamp, tz::TimeZone};
 
 use crate::{
     config::Config,
+    incident::{Journal, JournalError, Recorder},
     library::Library,
     output::{self, Style},
     parse::{Parser, TimeContext},
@@ -64,6 +69,9 @@ pub enum WatchError {
     /// Reading or writing state failed.
     #[error("{0}: {1}")]
     Io(String, io::Error),
+    /// The incident journal cannot be opened.
+    #[error("{0}")]
+    Journal(String),
 }
 
 /// Takes the data directory's lock for as long as the returned file lives.
@@ -111,6 +119,21 @@ pub fn watch(
         Timestamp::now(),
     );
     let mut last_ts: HashMap<FileKey, Timestamp> = HashMap::new();
+    let journal =
+        Journal::open(&options.data_dir).map_err(|err| WatchError::Journal(err.to_string()))?;
+    let mut recorder = Recorder::new(journal, library);
+    let mut journal_failed = false;
+    let mut record = |result: Result<Vec<crate::incident::Event>, JournalError>| {
+        if let Err(err) = result
+            && !std::mem::replace(&mut journal_failed, true)
+        {
+            eprintln!(
+                "triage: the incident journal cannot be written, alerts go on without it: {err}"
+            );
+        }
+    };
+    let mut last_tick: Option<Timestamp> = None;
+    let mut alerts: Vec<Found<'_>> = Vec::new();
     let saver = Saver::spawn(checkpoint_path.clone())?;
     let mut saved = checkpoint;
     let mut result = Ok(());
@@ -135,17 +158,37 @@ pub fn watch(
                 .ts
                 .or_else(|| last_ts.get(&line.key).copied())
                 .unwrap_or(now);
-            let printed = scanner.process(event, at, &mut |found: Found<'_>| {
-                if options.json {
+            let _ = scanner.process(event, at, &mut |found: Found<'_>| {
+                alerts.push(found);
+                Ok(())
+            });
+            for signature in scanner.matched() {
+                recorder.on_match(signature, at);
+            }
+            for found in alerts.drain(..) {
+                record(recorder.on_alert(&found, library));
+                let printed = if options.json {
                     output::write_alert_json(out, &found)
                 } else {
                     output::write_alert_text(out, &found, library, style)
+                };
+                if let Err(err) = printed {
+                    result = Err(WatchError::Io("stdout".into(), err));
                 }
-            });
-            if let Err(err) = printed {
-                result = Err(WatchError::Io("stdout".into(), err));
+            }
+            if result.is_err() {
                 break;
             }
+        }
+        // About once a second: signatures gone quiet, and the periodic
+        // counts of the incident timeline.
+        let now = Timestamp::now();
+        if last_tick.is_none_or(|t| now.duration_since(t).as_secs() >= 1) || delivery.last {
+            for (signature, cleared) in scanner.clear_due(now) {
+                record(recorder.on_cleared(signature, &cleared));
+            }
+            record(recorder.tick(now));
+            last_tick = Some(now);
         }
         if let Err(err) = out.flush() {
             result = Err(WatchError::Io("stdout".into(), err));
@@ -163,6 +206,7 @@ pub fn watch(
         }
     }
     let _ = thread.join();
+    record(recorder.finish(Timestamp::now()));
     saver
         .finish()
         .map_err(|err| WatchError::Io(checkpoint_path.display().to_string(), err))?;

@@ -922,6 +922,8 @@ pub(crate) mod tests {
                 lossy: false,
                 truncated: false,
                 partial: false,
+                fields: Default::default(),
+                lines: 1,
             },
             captures: Vec::new(),
             alert: crate::signature::detector::Alert {

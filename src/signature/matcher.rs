@@ -5,11 +5,30 @@
 //! it names are confirmed, and captures are extracted only for those that
 //! match. Size and lazy-DFA cache limits are explicit so a large library still
 //! builds and stays fast.
+//!
+//! For scanning many lines at once, the matcher also holds a [`Prefilter`]
+//! over the same regexes: it finds, in a whole buffer, the few lines some
+//! signature may match, and only those are parsed and run through
+//! [`Matcher::matches`].
 
 use regex::{RegexSet, RegexSetBuilder};
 
-use super::{Captures, REGEX_SIZE_LIMIT, Signature};
+use super::{
+    Captures, Combine, REGEX_SIZE_LIMIT, Signature,
+    prefilter::{self, Prefilter},
+};
 use crate::model::Event;
+
+/// Why the signatures do not build together.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// The combined set is too big.
+    #[error(transparent)]
+    Set(#[from] regex::Error),
+    /// The prefilter could not be built.
+    #[error(transparent)]
+    Prefilter(#[from] prefilter::BuildError),
+}
 
 /// Size limit of the combined set: grows with the library.
 const SET_SIZE_LIMIT_PER_PATTERN: usize = 1 << 20;
@@ -34,21 +53,30 @@ pub struct Matcher {
     owners: Vec<(usize, usize)>,
     /// Per signature, the set indexes of its patterns.
     first_pattern: Vec<usize>,
+    /// Finds the lines of a buffer that may match.
+    prefilter: Prefilter,
 }
 
 impl Matcher {
     /// Builds the combined set over `signatures`.
-    pub fn new(signatures: &[Signature]) -> Result<Matcher, regex::Error> {
+    pub fn new(signatures: &[Signature]) -> Result<Matcher, BuildError> {
         let mut patterns = Vec::new();
         let mut owners = Vec::new();
         let mut first_pattern = Vec::with_capacity(signatures.len());
+        // A line can match a signature only if it matches one of its positive
+        // regexes; for `all`, any one of them is enough to look for.
+        let mut wanted = Vec::new();
         for (s, signature) in signatures.iter().enumerate() {
             first_pattern.push(patterns.len());
             for (p, pattern) in signature.rule.patterns.iter().enumerate() {
                 patterns.push(pattern.regex.as_str());
                 owners.push((s, p));
+                if p == 0 || signature.rule.combine != Combine::All {
+                    wanted.push(pattern.regex.clone());
+                }
             }
         }
+        let prefilter = Prefilter::new(&wanted)?;
         let set = RegexSetBuilder::new(&patterns)
             .size_limit(REGEX_SIZE_LIMIT.max(SET_SIZE_LIMIT_PER_PATTERN * patterns.len()))
             .dfa_size_limit(SET_DFA_CACHE)
@@ -57,11 +85,34 @@ impl Matcher {
             set,
             owners,
             first_pattern,
+            prefilter,
         })
+    }
+
+    /// The prefilter over the same regexes, for scanning whole buffers.
+    pub fn prefilter(&self) -> &Prefilter {
+        &self.prefilter
     }
 
     /// The signatures that match `event`, in signature order.
     pub fn matches(&self, signatures: &[Signature], event: &Event, out: &mut Vec<Hit>) {
+        // The combined set's lazy DFA gives up on Unicode word boundaries in
+        // non-ASCII text and falls back to a slow overlapping NFA over every
+        // pattern (binary garbage: ~100x slower). Such lines are rare in
+        // logs: each signature checks them on its own instead.
+        if !event.text.is_ascii() {
+            for (s, signature) in signatures.iter().enumerate() {
+                if signature.admits(Some(&event.source), event.level)
+                    && let Some(captures) = signature.check_text(&event.text, |_| true)
+                {
+                    out.push(Hit {
+                        signature: s,
+                        captures,
+                    });
+                }
+            }
+            return;
+        }
         let candidates = self.set.matches(&event.text);
         if !candidates.matched_any() {
             return;
@@ -108,6 +159,8 @@ mod tests {
             lossy: false,
             truncated: false,
             partial: false,
+            fields: Default::default(),
+            lines: 1,
         }
     }
 

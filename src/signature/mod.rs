@@ -7,7 +7,9 @@
 //! matching slow on hostile input or blow up memory.
 
 pub mod detector;
+pub mod literals;
 pub mod matcher;
+pub mod prefilter;
 
 use std::{sync::Arc, time::Duration};
 

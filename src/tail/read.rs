@@ -1,6 +1,13 @@
 //! One pass over a log file from start to end: plain, gzip (recognised by its
 //! magic bytes, whatever the name) or standard input.
 //!
+//! Two ways to read: [`read_lines`] hands on one line at a time (cut by
+//! [`LineSplitter`]); [`read_blocks_from`] hands on blocks of many whole lines, so
+//! a scan can search all of them at once and look at single lines only where
+//! something may match. Both cut lines the same way (LF, CRLF or a bare CR;
+//! a CRLF split across reads is one terminator; a line longer than the cap
+//! keeps its first part and is marked truncated) and number them the same.
+//!
 //! Offsets and line numbers are those of the decompressed stream. A read
 //! error stops that input only: every line read before it has already been
 //! handed on.
@@ -13,12 +20,17 @@ use std::{
 };
 
 use flate2::bufread::MultiGzDecoder;
+use memchr::{memchr, memchr_iter, memchr2, memchr2_iter, memrchr2};
 
 use super::split::LineSplitter;
 use crate::model::RawLine;
 
 /// How much is read at a time.
 const CHUNK: usize = 256 * 1024;
+/// The block buffer: big enough that a search over it costs little per
+/// byte, above the default line cap so that long lines need no growth, small
+/// enough to stay in the caches of most machines.
+pub const BLOCK: usize = 2 << 20;
 
 /// Something to read lines from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,10 +61,11 @@ impl fmt::Display for Input {
     }
 }
 
-/// Reads every line of `input`, in order, capping each at `max_line` bytes.
-pub fn read_lines(input: &Input, max_line: usize, mut emit: impl FnMut(RawLine)) -> io::Result<()> {
-    let reader: Box<dyn BufRead> = match input {
-        Input::Stdin => Box::new(BufReader::with_capacity(CHUNK, io::stdin().lock())),
+/// Opens `input` for reading, decompressing gzip. The reader may be moved
+/// to another thread.
+pub fn open(input: &Input) -> io::Result<Box<dyn Read + Send>> {
+    let reader: Box<dyn BufRead + Send> = match input {
+        Input::Stdin => Box::new(BufReader::with_capacity(CHUNK, io::stdin())),
         Input::Path(path) => {
             let file = File::open(path)?;
             if file.metadata()?.is_dir() {
@@ -64,7 +77,12 @@ pub fn read_lines(input: &Input, max_line: usize, mut emit: impl FnMut(RawLine))
             Box::new(BufReader::with_capacity(CHUNK, file))
         }
     };
-    let mut reader = decompress(reader)?;
+    decompress(reader)
+}
+
+/// Reads every line of `input`, in order, capping each at `max_line` bytes.
+pub fn read_lines(input: &Input, max_line: usize, mut emit: impl FnMut(RawLine)) -> io::Result<()> {
+    let mut reader = open(input)?;
     let mut splitter = LineSplitter::new(max_line);
     let mut buf = vec![0; CHUNK];
     let result = loop {
@@ -81,12 +99,216 @@ pub fn read_lines(input: &Input, max_line: usize, mut emit: impl FnMut(RawLine))
 
 /// Wraps the reader in a gzip decoder when the stream starts with gzip's magic
 /// bytes.
-fn decompress(mut reader: Box<dyn BufRead>) -> io::Result<Box<dyn Read>> {
+fn decompress(mut reader: Box<dyn BufRead + Send>) -> io::Result<Box<dyn Read + Send>> {
     let head = reader.fill_buf()?;
     if head.starts_with(&[0x1f, 0x8b]) {
         Ok(Box::new(MultiGzDecoder::new(reader)))
     } else {
         Ok(reader)
+    }
+}
+
+/// Whole lines read from a stream, many at once. It owns its buffer, so it
+/// can be handed to another thread; the buffer can be given back to the
+/// reader (see [`read_blocks_from`]'s `spare`).
+#[derive(Debug)]
+pub struct Block {
+    /// The buffer; the block is its first `len` bytes.
+    pub data: Vec<u8>,
+    /// How many bytes of `data` the block holds.
+    pub len: usize,
+    /// Stream offset of the block's first byte, the first byte of a line.
+    pub offset: u64,
+    /// Line number of the first line.
+    pub line_no: u64,
+    /// The stream ends with this block, and its last line has no terminator.
+    pub partial_end: bool,
+}
+
+impl Block {
+    /// Whole lines, each with its terminator; at the end of the stream the
+    /// last line may have none (it is then partial).
+    pub fn bytes(&self) -> &[u8] {
+        &self.data[..self.len]
+    }
+}
+
+/// What [`read_blocks_from`] hands on, in stream order.
+#[derive(Debug)]
+pub enum Piece {
+    /// A block of whole lines.
+    Lines(Block),
+    /// A line longer than the block buffer: already cut at the cap and
+    /// marked truncated; the rest of it was skipped.
+    Long(RawLine),
+}
+
+/// How many lines end in `bytes`, which starts at a line start and ends at
+/// one (or at the end of the stream): LF, CRLF and bare CR each end one.
+pub fn count_line_ends(bytes: &[u8]) -> u64 {
+    let lf = memchr_iter(b'\n', bytes).count() as u64;
+    if memchr(b'\r', bytes).is_none() {
+        return lf;
+    }
+    let mut crlf = 0;
+    for at in memchr2_iter(b'\n', b'\r', bytes) {
+        if bytes[at] == b'\r' && bytes.get(at + 1) == Some(&b'\n') {
+            crlf += 1;
+        }
+    }
+    lf + memchr_iter(b'\r', bytes).count() as u64 - crlf
+}
+
+/// Where the last line end in `data` that more data cannot change is: after
+/// an LF, or after a CR followed by something other than LF. A CR at the very
+/// end may be the first half of a CRLF.
+fn settled_end(data: &[u8]) -> usize {
+    match memrchr2(b'\n', b'\r', data) {
+        None => 0,
+        Some(at) if data[at] == b'\n' || at + 1 < data.len() => at + 1,
+        Some(at) => memrchr2(b'\n', b'\r', &data[..at]).map_or(0, |before| before + 1),
+    }
+}
+
+/// Reads `reader` to its end, handing on blocks of whole lines (and lines
+/// longer than the buffer, cut at `max_line`). Lines, offsets, line numbers,
+/// truncation and partial last lines are exactly those [`LineSplitter`] gives
+/// for the same bytes, however reads cut them. `fill` waits for a full
+/// buffer before handing a block on (standard input, a live pipe, should not
+/// wait). Buffers come from `spare` (an empty `Vec` is fine: it is sized
+/// here), so blocks handed on can be recycled. A read error ends the stream:
+/// what was read before it is handed on (its last line partial), then the
+/// error is returned; an error from `on_piece` stops reading and is
+/// returned.
+pub fn read_blocks_from(
+    mut reader: impl Read,
+    max_line: usize,
+    block: usize,
+    fill: bool,
+    spare: &mut dyn FnMut() -> Vec<u8>,
+    on_piece: &mut dyn FnMut(Piece) -> io::Result<()>,
+) -> io::Result<()> {
+    let max_line = max_line.max(1);
+    let size = block.max(64);
+    let mut fresh = || {
+        let mut buf = spare();
+        if buf.len() < size {
+            buf.resize(size, 0);
+        }
+        buf
+    };
+    let mut buf = fresh();
+    let mut len = 0;
+    let mut offset = 0u64;
+    let mut line_no = 1u64;
+    let mut failure = None;
+    let mut eof = false;
+    loop {
+        while !eof && len < buf.len() {
+            match reader.read(&mut buf[len..]) {
+                Ok(0) => eof = true,
+                Ok(n) => {
+                    len += n;
+                    if !fill {
+                        break;
+                    }
+                }
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                Err(err) => {
+                    failure = Some(err);
+                    eof = true;
+                }
+            }
+        }
+        let cut = if eof { len } else { settled_end(&buf[..len]) };
+        if cut > 0 {
+            let partial_end = eof && !matches!(buf[cut - 1], b'\n' | b'\r');
+            let ends = count_line_ends(&buf[..cut]);
+            let mut next = fresh();
+            if next.len() < buf.len() {
+                next.resize(buf.len(), 0);
+            }
+            next[..len - cut].copy_from_slice(&buf[cut..len]);
+            let data = std::mem::replace(&mut buf, next);
+            on_piece(Piece::Lines(Block {
+                data,
+                len: cut,
+                offset,
+                line_no,
+                partial_end,
+            }))?;
+            line_no += ends;
+            offset += cut as u64;
+            len -= cut;
+        }
+        if eof {
+            return failure.map_or(Ok(()), Err);
+        }
+        if len < buf.len() {
+            continue;
+        }
+        if buf.len() < max_line.saturating_add(2) {
+            // The line may still fit under the cap: make room for it.
+            let grown = buf.len().saturating_mul(2).min(max_line.saturating_add(2));
+            buf.resize(grown, 0);
+            continue;
+        }
+        // The line at the start of the buffer is longer than the cap: keep
+        // its head, skip the rest of it up to its line end.
+        let head = buf[..max_line].to_vec();
+        let start = offset;
+        let mut saw_cr = buf[len - 1] == b'\r';
+        offset += len as u64;
+        len = 0;
+        let mut ended = false;
+        while !ended {
+            let n = loop {
+                match reader.read(&mut buf) {
+                    Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                    Err(err) => {
+                        failure = Some(err);
+                        break 0;
+                    }
+                    Ok(n) => break n,
+                }
+            };
+            if n == 0 {
+                eof = true;
+                break;
+            }
+            let mut skip = n;
+            if saw_cr {
+                skip = usize::from(buf[0] == b'\n');
+                ended = true;
+            } else if let Some(at) = memchr2(b'\n', b'\r', &buf[..n]) {
+                skip = at + 1;
+                ended = true;
+                if buf[at] == b'\r' {
+                    match buf[..n].get(at + 1) {
+                        Some(b'\n') => skip += 1,
+                        Some(_) => {}
+                        None => {
+                            saw_cr = true;
+                            ended = false;
+                        }
+                    }
+                }
+            }
+            offset += skip as u64;
+            buf.copy_within(skip..n, 0);
+            len = n - skip;
+        }
+        on_piece(Piece::Long(RawLine {
+            offset: start,
+            line_no,
+            bytes: head,
+            truncated: true,
+            partial: eof && !saw_cr,
+        }))?;
+        line_no += 1;
+        if eof && len == 0 {
+            return failure.map_or(Ok(()), Err);
+        }
     }
 }
 
@@ -141,5 +363,159 @@ mod tests {
         let result = read_lines(&Input::Path(path), 1 << 20, |_| count += 1);
         assert!(result.is_err());
         assert!(count > 0);
+    }
+}
+
+#[cfg(test)]
+mod block_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A reader that hands out its bytes in the given chunk sizes.
+    struct Chunked {
+        data: Vec<u8>,
+        pos: usize,
+        sizes: Vec<usize>,
+        next: usize,
+    }
+
+    impl Read for Chunked {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let want = self
+                .sizes
+                .get(self.next)
+                .copied()
+                .unwrap_or(usize::MAX)
+                .max(1);
+            self.next += 1;
+            let n = want.min(buf.len()).min(self.data.len() - self.pos);
+            buf[..n].copy_from_slice(&self.data[self.pos..self.pos + n]);
+            self.pos += n;
+            Ok(n)
+        }
+    }
+
+    /// `(offset, line_no, bytes, truncated, partial)` of each line.
+    type Line = (u64, u64, Vec<u8>, bool, bool);
+
+    struct Lines<'a> {
+        bytes: &'a [u8],
+        offset: u64,
+        line_no: u64,
+        partial_end: bool,
+    }
+
+    fn by_splitter(data: &[u8], max_line: usize) -> Vec<Line> {
+        let mut out = Vec::new();
+        let mut splitter = LineSplitter::new(max_line);
+        let mut emit =
+            |l: RawLine| out.push((l.offset, l.line_no, l.bytes, l.truncated, l.partial));
+        splitter.push(data, &mut emit);
+        splitter.finish(&mut emit);
+        out
+    }
+
+    /// Cuts blocks into lines the simple way, to compare with the splitter.
+    fn by_blocks(
+        data: &[u8],
+        max_line: usize,
+        block: usize,
+        sizes: Vec<usize>,
+        fill: bool,
+    ) -> Vec<Line> {
+        let reader = Chunked {
+            data: data.to_vec(),
+            pos: 0,
+            sizes,
+            next: 0,
+        };
+        let mut out = Vec::new();
+        let max = max_line.max(1);
+        read_blocks_from(reader, max_line, block, fill, &mut Vec::new, &mut |piece| {
+            match piece {
+                Piece::Long(l) => out.push((l.offset, l.line_no, l.bytes, l.truncated, l.partial)),
+                Piece::Lines(block) => {
+                    let b = Lines {
+                        bytes: block.bytes(),
+                        offset: block.offset,
+                        line_no: block.line_no,
+                        partial_end: block.partial_end,
+                    };
+                    let mut start = 0;
+                    let mut line_no = b.line_no;
+                    while start < b.bytes.len() {
+                        let end = memchr2(b'\n', b'\r', &b.bytes[start..])
+                            .map_or(b.bytes.len(), |i| start + i);
+                        let line = &b.bytes[start..end];
+                        let partial = end == b.bytes.len();
+                        assert_eq!(partial, b.partial_end && end == b.bytes.len());
+                        out.push((
+                            b.offset + start as u64,
+                            line_no,
+                            line[..line.len().min(max)].to_vec(),
+                            line.len() > max,
+                            partial,
+                        ));
+                        line_no += 1;
+                        start = end + 1;
+                        if end < b.bytes.len()
+                            && b.bytes[end] == b'\r'
+                            && b.bytes.get(end + 1) == Some(&b'\n')
+                        {
+                            start += 1;
+                        }
+                    }
+                    assert_eq!(
+                        line_no,
+                        b.line_no + count_line_ends(b.bytes) + u64::from(b.partial_end)
+                    );
+                }
+            }
+            Ok(())
+        })
+        .expect("reads");
+        out
+    }
+
+    #[test]
+    fn a_crlf_across_reads_is_one_line_end() {
+        let data = b"ab\r\ncd\re\n";
+        assert_eq!(
+            by_blocks(data, 100, 64, vec![3, 1, 100], false),
+            by_splitter(data, 100)
+        );
+    }
+
+    #[test]
+    fn lines_longer_than_the_buffer_are_cut_and_skipped() {
+        let mut data = vec![b'x'; 300];
+        data.extend_from_slice(b"\r\nshort\n");
+        data.extend(vec![b'y'; 200]);
+        let lines = by_blocks(&data, 70, 64, vec![], true);
+        assert_eq!(lines, by_splitter(&data, 70));
+        assert_eq!(lines.len(), 3);
+        assert!(lines[0].3 && lines[2].3 && lines[2].4);
+    }
+
+    #[test]
+    fn line_ends_are_counted_like_the_splitter() {
+        assert_eq!(count_line_ends(b"a\nb\r\nc\rd\n"), 4);
+        assert_eq!(count_line_ends(b"\r\r\n\n"), 3);
+        assert_eq!(count_line_ends(b""), 0);
+    }
+
+    proptest! {
+        /// Blocks hold exactly the lines the splitter cuts, whatever the
+        /// reads, the block size and the cap.
+        #[test]
+        fn blocks_agree_with_the_splitter(
+            data in proptest::collection::vec(prop_oneof![Just(b'\n'), Just(b'\r'), Just(b'a'), Just(b'b'), any::<u8>()], 0..400),
+            sizes in proptest::collection::vec(1usize..90, 0..20),
+            max_line in 1usize..120,
+            block in 64usize..200,
+            fill in any::<bool>(),
+        ) {
+            prop_assert_eq!(by_blocks(&data, max_line, block, sizes, fill), by_splitter(&data, max_line));
+        }
     }
 }

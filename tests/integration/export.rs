@@ -508,3 +508,105 @@ fn hostile_log_lines_and_notes_cannot_change_any_export() {
         note_row[6]
     );
 }
+
+/// Runs `triage watch` over the demo's logs (in `d/logs`, data in
+/// `d/.triage`) until its alerts stop coming, then stops it with SIGTERM.
+fn watch_the_demo(d: &Path) {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    let start = triage::demo::default_start();
+    triage::demo::write_all(&d.join("logs"), 1, start).expect("demo written");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_triage"))
+        .current_dir(d)
+        .args(["watch", "--from-start", "--json", "logs/*/*.log"])
+        .env("TZ", "UTC")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("watch starts");
+    let stdout = child.stdout.take().expect("piped");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let first = rx.recv_timeout(Duration::from_secs(60)).expect("an alert");
+    assert!(first.starts_with('{'));
+    // The whole demo is on disk already: once alerts stop, it is read.
+    while rx.recv_timeout(Duration::from_millis(1500)).is_ok() {}
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(child.wait().expect("wait").success());
+}
+
+#[test]
+fn watch_opens_the_incident_that_the_shell_works_and_every_format_exports() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let d = tmp.path();
+    watch_the_demo(d);
+    let list = run(d, &["incident", "list"]).code(0);
+    assert!(list.stdout.contains("INC-1"), "{}", list.stdout);
+    work_the_demo(d);
+
+    let json: Value = serde_json::from_str(&run(d, &["export", "--format", "json"]).code(0).stdout)
+        .expect("JSON export");
+    let at = |name: &str| {
+        let milestone = json["milestones"]
+            .as_array()
+            .expect("milestones")
+            .iter()
+            .find(|m| m["milestone"] == name)
+            .expect("milestone");
+        milestone["at"]
+            .as_str()
+            .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+            .unwrap_or_else(|| panic!("{name} not set: {milestone}"))
+    };
+    assert_eq!(at("acknowledged").to_string(), "2026-11-21T03:09:12Z");
+    assert_eq!(at("mitigated").to_string(), "2026-11-21T03:15:10Z");
+    assert_eq!(at("resolved").to_string(), "2026-11-21T03:21:00Z");
+    // Detection came from the logs: a demo line, before the operator acked.
+    assert!(at("started") <= at("detected") && at("detected") < at("acknowledged"));
+    let metric = |name: &str| {
+        json["metrics"]
+            .as_array()
+            .expect("metrics")
+            .iter()
+            .find(|m| m["name"] == name)
+            .and_then(|m| m["millis"].as_i64())
+            .unwrap_or_else(|| panic!("{name} missing"))
+    };
+    let ms = |a: jiff::Timestamp, b: jiff::Timestamp| a.duration_since(b).as_millis() as i64;
+    assert_eq!(metric("TTD"), ms(at("detected"), at("started")));
+    assert_eq!(metric("TTA"), ms(at("acknowledged"), at("detected")));
+    assert_eq!(metric("TTM"), ms(at("mitigated"), at("started")));
+    assert_eq!(metric("TTR"), ms(at("resolved"), at("started")));
+
+    let markdown = run(d, &["export"]).code(0).stdout;
+    let csv = run(d, &["export", "--format", "csv"]).code(0).stdout;
+    let html = run(d, &["export", "--format", "html"]).code(0).stdout;
+    for (format, text) in [("md", &markdown), ("csv", &csv), ("html", &html)] {
+        for needle in [
+            "who-holds-slots",
+            "stop-offender",
+            "orders restarted by systemd after the OOM kill",
+            "alice",
+            "bob",
+        ] {
+            assert!(text.contains(needle), "{format} export lacks {needle:?}");
+        }
+    }
+    run(d, &["incident", "verify"]).code(0);
+    let journal = d.join(".triage/journal.jsonl");
+    let mut bytes = fs::read(&journal).expect("journal");
+    let at_byte = bytes.len() / 2;
+    bytes[at_byte] = if bytes[at_byte] == b'a' { b'b' } else { b'a' };
+    fs::write(&journal, bytes).expect("tamper");
+    run(d, &["incident", "verify"]).code(1);
+}

@@ -1,0 +1,225 @@
+#!/usr/bin/env bash
+# Measures triage's full-library matching against rg and grep, in one run, on
+# a generated corpus, and writes the figures to benches/RESULTS.md.
+#
+#   benches/compare.sh                 # ~600 MB corpus (about 5 minutes)
+#   benches/compare.sh --quick         # ~50 MB corpus (under a minute)
+#   benches/compare.sh --size 2G --seed 7 --runs 5
+#
+# What is compared, each over the same bytes with the page cache warm:
+#   triage scan --summary     every signature of the default library, with
+#                             thresholds, suppression and parsing of the
+#                             lines that match (all cores, then one thread)
+#   rg -c -f REGEXES          the library's regexes, counting matching lines
+#                             (default threads, then -j1)
+#   grep -E -c -f REGEXES     the regexes rewritten as POSIX ERE (all but the
+#                             few ERE cannot say), LC_ALL=C
+# on the corpus as several files (rg searches files in parallel), on the same
+# bytes as one file, and with 500 synthetic signatures added.
+#
+# Installs ripgrep and hyperfine with apt-get if they are missing. The corpus
+# is generated under target/bench-corpus/ (deterministic by --seed; reused
+# when present) and never committed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+size=600M
+seed=1
+runs=3
+out=benches/RESULTS.md
+quick=0
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --size) size="$2"; shift 2 ;;
+        --seed) seed="$2"; shift 2 ;;
+        --runs) runs="$2"; shift 2 ;;
+        --out) out="$2"; shift 2 ;;
+        --quick) quick=1; size=50M; shift ;;
+        -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+        *) echo "compare.sh: unknown argument $1" >&2; exit 2 ;;
+    esac
+done
+
+say() { printf '\033[1m%s\033[0m\n' "$*" >&2; }
+
+# -- tools -------------------------------------------------------------------
+missing=()
+command -v rg >/dev/null 2>&1 || missing+=(ripgrep)
+command -v hyperfine >/dev/null 2>&1 || missing+=(hyperfine)
+if [ ${#missing[@]} -gt 0 ]; then
+    say "installing ${missing[*]}"
+    sudo=""
+    if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1; then sudo=sudo; fi
+    $sudo apt-get update -qq
+    $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+say "building triage and the corpus generator (release)"
+cargo build --release --quiet --bin triage --example gen_corpus
+triage=target/release/triage
+gen=target/release/examples/gen_corpus
+
+# -- corpus --------------------------------------------------------------------
+work="target/bench-corpus/${size}-seed${seed}"
+if [ ! -f "$work/.done" ]; then
+    say "generating a ${size} corpus (seed ${seed}) in ${work}"
+    rm -rf "$work"
+    mkdir -p "$work"
+    "$gen" corpus --size "$size" --seed "$seed" --out "$work/files" >"$work/files.txt"
+    cat $(cut -f2 "$work/files.txt") >"$work/mixed.log"
+    touch "$work/.done"
+fi
+mapfile -t files < <(cut -f2 "$work/files.txt")
+bytes=$(cat "${files[@]}" | wc -c)
+mb=$(awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 1e6 }')
+
+"$gen" regexes --rg "$work/rg.pats" --grep "$work/grep.pats" >"$work/regexes.txt"
+"$gen" synthetic --count 500 --out "$work/synthetic"
+"$gen" regexes --patterns "$work/synthetic" --rg "$work/rg500.pats" --grep "$work/grep500.pats" >"$work/regexes500.txt"
+library_regexes=$(cat "$work/regexes.txt")
+regexes500=$(cat "$work/regexes500.txt")
+shape() {
+    { "$triage" -vv "$@" scan --summary /dev/null 2>&1 || true; } |
+        sed 's/\x1b\[[0-9;]*m//g' | sed -n 's/.*prefilter built shape=//p'
+}
+shape_default=$(shape)
+shape500=$(shape --patterns "$work/synthetic")
+
+say "warming the page cache (${mb} MB)"
+cat "${files[@]}" "$work/mixed.log" >/dev/null
+
+# -- measurements -------------------------------------------------------------
+declare -A median_s
+# Output goes to a file, not /dev/null: GNU grep notices /dev/null and stops
+# at the first match.
+bench() {
+    local name="$1" command="$2"
+    say "measuring: $name"
+    local csv="$work/h-${name// /_}.csv"
+    hyperfine --style none --ignore-failure --warmup 1 --runs "$runs" \
+        --export-csv "$csv" "$command > $(q "$work/out-${name// /_}.txt")" >/dev/null 2>&1
+    median_s[$name]=$(awk -F, 'NR == 2 { print $4 }' "$csv")
+}
+q() { printf '%q ' "$@"; }
+
+bench "triage files" "$(q "$triage" scan --summary "${files[@]}")"
+bench "triage files 1 thread" "$(q "$triage" scan --summary --threads 1 "${files[@]}")"
+bench "rg files" "$(q rg -c -f "$work/rg.pats" "${files[@]}")"
+bench "rg files -j1" "$(q rg -j1 -c -f "$work/rg.pats" "${files[@]}")"
+bench "grep files" "LC_ALL=C $(q grep -E -c -f "$work/grep.pats" "${files[@]}")"
+bench "triage one file" "$(q "$triage" scan --summary "$work/mixed.log")"
+bench "triage one file 1 thread" "$(q "$triage" scan --summary --threads 1 "$work/mixed.log")"
+bench "rg one file" "$(q rg -c -f "$work/rg.pats" "$work/mixed.log")"
+bench "triage +500 files" "$(q "$triage" --patterns "$work/synthetic" scan --summary "${files[@]}")"
+bench "triage +500 files 1 thread" "$(q "$triage" --patterns "$work/synthetic" scan --summary --threads 1 "${files[@]}")"
+bench "rg +500 files" "$(q rg -c -f "$work/rg500.pats" "${files[@]}")"
+bench "rg +500 files -j1" "$(q rg -j1 -c -f "$work/rg500.pats" "${files[@]}")"
+bench "grep +500 files" "LC_ALL=C $(q grep -E -c -f "$work/grep500.pats" "${files[@]}")"
+
+mbps() { awk -v b="$bytes" -v s="${median_s[$1]}" 'BEGIN { printf "%.0f", b / 1e6 / s }'; }
+ratio() { awk -v a="${median_s[$2]}" -v b="${median_s[$1]}" 'BEGIN { printf "%.2f", a / b }'; }
+
+# -- report -------------------------------------------------------------------
+cores=$(nproc)
+mem=$(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
+cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
+triage_version=$("$triage" --version)
+rg_version=$(rg --version | sed -n 1p)
+grep_version=$(grep --version | sed -n 1p)
+hyperfine_version=$(hyperfine --version)
+rustc_version=$(rustc --version)
+mode=$([ "$quick" = 1 ] && echo " (--quick)" || echo "")
+corpus_rows=$(while IFS=$'\t' read -r n path; do
+    printf '| `%s` | %s |\n' "${path#"$work"/files/}" "$(awk -v b="$n" 'BEGIN { printf "%.1f MB", b / 1e6 }')"
+done <"$work/files.txt")
+
+row() {
+    local name="$1" what="$2"
+    printf '| %s | %s | %.3f | %s |\n' "$what" "$name" "${median_s[$name]}" "$(mbps "$name")"
+}
+
+report=$(cat <<EOF
+# Matching benchmark
+
+Generated by \`benches/compare.sh${mode}\` on $(date -u +"%Y-%m-%d %H:%M UTC").
+Reproduce with \`benches/compare.sh\` (\`--quick\` for a 50 MB corpus).
+
+- Machine: ${cores} cores (${cpu}), ${mem} memory
+- Versions: ${triage_version}; ${rg_version}; ${grep_version}; ${hyperfine_version}; ${rustc_version}
+- Corpus: ${mb} MB generated with seed ${seed} (\`examples/gen_corpus.rs\`): a day
+  of a web shop's logs, mostly healthy traffic with rare incidents, Java stack
+  traces, in seven files:
+
+| file | size |
+|---|---|
+${corpus_rows}
+
+- Regexes: ${library_regexes}; with the synthetic signatures: ${regexes500}.
+- triage's prefilter: ${shape_default}; with the synthetic signatures:
+  ${shape500}.
+- Each figure is the median of ${runs} runs (hyperfine, one warm-up run, page
+  cache warm, output to a file). MB/s = corpus bytes / median time, start-up
+  included (triage loads and compiles its library: about 60 ms, 180 ms with
+  the 500 synthetic signatures).
+
+## Figures
+
+| what | run | median s | MB/s |
+|---|---|---|---|
+$(row "triage files" "triage, default library, all cores")
+$(row "triage files 1 thread" "triage, default library, 1 thread")
+$(row "rg files" "rg -c -f, same regexes, default threads")
+$(row "rg files -j1" "rg -c -f, same regexes, -j1")
+$(row "grep files" "grep -E -c -f, same regexes as ERE")
+$(row "triage one file" "triage, the same bytes as one file, all cores")
+$(row "triage one file 1 thread" "triage, one file, 1 thread")
+$(row "rg one file" "rg -c -f, one file")
+$(row "triage +500 files" "triage, library + 500 synthetic, all cores")
+$(row "triage +500 files 1 thread" "triage, library + 500 synthetic, 1 thread")
+$(row "rg +500 files" "rg -c -f, library + 500 synthetic")
+$(row "rg +500 files -j1" "rg -c -f, library + 500 synthetic, -j1")
+$(row "grep +500 files" "grep -E -c -f, library + 500 synthetic")
+
+## Ratios (throughput of triage / throughput of the reference)
+
+| comparison | ratio |
+|---|---|
+| triage vs rg, files, both with their default threads | $(ratio "triage files" "rg files")× |
+| triage vs rg, files, both on one thread | $(ratio "triage files 1 thread" "rg files -j1")× |
+| triage vs grep, files (grep is single-threaded) | $(ratio "triage files" "grep files")× |
+| triage 1 thread vs grep | $(ratio "triage files 1 thread" "grep files")× |
+| triage vs rg, one file | $(ratio "triage one file" "rg one file")× |
+| triage 1 thread vs rg, one file | $(ratio "triage one file 1 thread" "rg one file")× |
+| triage vs rg, + 500 synthetic signatures | $(ratio "triage +500 files" "rg +500 files")× |
+| triage vs rg, + 500 synthetic signatures, one thread each | $(ratio "triage +500 files 1 thread" "rg +500 files -j1")× |
+
+## What is measured, and where the time goes
+
+rg and grep count lines that match any regex. triage does more: it runs every
+signature (\`any\`/\`all\`/\`not\`, level and source filters), parses the
+timestamp and level of each line that matches (and of the lines needed to time
+the ones without a timestamp), applies thresholds and suppression, and keeps
+per-signature tallies.
+
+How triage gets there: each regex is reduced to a few literals one of which
+every match must contain; all literals are searched for at once with Teddy
+(SIMD, 64 literals per pass) over 2 MiB blocks; only where a literal occurs are
+the regexes that own it run, on that line. Lines that are not valid UTF-8 or
+are longer than the line cap are always taken. Blocks are searched on worker
+threads; events and detection stay in stream order.
+
+On a profile of a one-thread run, about two thirds of the time is the Teddy
+passes (their cost grows with the number of literals: about 1 GB/s for 140
+literals on this kind of machine), a tenth is the kernel copying file pages
+(\`read\`), the rest UTF-8 validation, line counting and the per-line regex
+checks. The 500 synthetic signatures add few literals (they share needles),
+but a quarter of them are case-insensitive (\`(?i:...)\`): those have no
+usable literal and run as one lazy-DFA automaton over every byte, which is
+most of the difference (above 256 literals, one Aho-Corasick DFA pass would
+replace the Teddy passes). Two threads give less than twice the speed of one,
+for both tools, on this machine.
+EOF
+)
+printf '%s\n' "$report" >"$out"
+printf '%s\n' "$report"
+say "written to $out"
