@@ -159,7 +159,7 @@ ${corpus_rows}
   ${shape500}.
 - Each figure is the median of ${runs} runs (hyperfine, one warm-up run, page
   cache warm, output to a file). MB/s = corpus bytes / median time, start-up
-  included (triage loads and compiles its library: about 60 ms, 180 ms with
+  included (triage loads and compiles its library: about 60 ms, 0.2 s with
   the 500 synthetic signatures).
 
 ## Figures

@@ -7,9 +7,10 @@
 //! same file (continuation lines), else the time of reading.
 //!
 //! [`Scanner::scan`] reads in blocks and parses only the lines the
-//! signatures' prefilter says may match ([`pass`]); [`Scanner::events`] and
-//! [`Scanner::process`] are the line-by-line path, for callers that need
-//! every event (the demo merges files by time). Both give the same alerts.
+//! signatures' prefilter says may match (the `pass` module);
+//! [`Scanner::events`] and [`Scanner::process`] are the line-by-line path,
+//! for callers that need every event (the demo merges files by time). Both
+//! give the same alerts.
 
 mod pass;
 

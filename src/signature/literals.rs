@@ -8,7 +8,7 @@
 //!
 //! Soundness is the only hard rule here: for every string `m` the regex can
 //! match, some returned literal is a substring of `m`. Every step keeps it:
-//! [`exact`] over-approximates the strings a node matches (a superset is
+//! `exact` over-approximates the strings a node matches (a superset is
 //! fine), a run of nodes in a concatenation matches a substring of the whole
 //! match, a prefix of a required literal is required, and so on. Quality
 //! (rare, long, few literals) is a heuristic score.
