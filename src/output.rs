@@ -69,6 +69,7 @@ pub fn alert_json(found: &Found<'_>) -> Value {
         "source": &*found.event.source,
         "line_no": found.event.line_no,
         "offset": found.event.offset,
+        "lines": found.event.lines,
         "ts": found.event.ts.map(|t| t.to_string()),
         "level": found.event.level,
         "line": found.event.text,

@@ -46,18 +46,24 @@ fn line_starts(bytes: &[u8]) -> Vec<usize> {
 }
 
 /// Checks each JSON hit against the file: `offset` is the start of line
-/// `line_no`, and `line` is the text there.
+/// `line_no`, and `line` is the text of the `lines` lines from there.
 fn assert_positions(hits: &[serde_json::Value], bytes: &[u8]) {
     let starts = line_starts(bytes);
     assert!(!hits.is_empty());
     for hit in hits {
         let line_no = hit["line_no"].as_u64().expect("line_no") as usize;
         let offset = hit["offset"].as_u64().expect("offset") as usize;
+        let lines = hit["lines"].as_u64().expect("lines") as usize;
         assert_eq!(starts[line_no - 1], offset, "offset of line {line_no}");
-        let end = starts.get(line_no).copied().unwrap_or(bytes.len());
-        let raw = String::from_utf8_lossy(&bytes[offset..end]);
+        let text: Vec<String> = (line_no..line_no + lines)
+            .map(|n| {
+                let end = starts.get(n).copied().unwrap_or(bytes.len());
+                let raw = String::from_utf8_lossy(&bytes[starts[n - 1]..end]);
+                raw.trim_end_matches(['\r', '\n']).to_owned()
+            })
+            .collect();
         assert_eq!(
-            raw.trim_end_matches(['\r', '\n']),
+            text.join("\n"),
             hit["line"].as_str().expect("line"),
             "line {line_no}"
         );
