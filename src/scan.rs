@@ -432,6 +432,38 @@ impl<'l> Scanner<'l> {
         self.reader.events(input, on_event)
     }
 
+    /// Reads `input` line by line and hands every event to `on_event`, with
+    /// the signatures it matched, after its alerts went to `on_alert`
+    /// (`scan --all`).
+    pub fn scan_all(
+        &mut self,
+        input: &Input,
+        on_event: &mut dyn FnMut(&Event, &[&'l Signature]) -> io::Result<()>,
+        on_alert: &mut dyn FnMut(Found<'l>) -> io::Result<()>,
+    ) -> Result<(), ScanError> {
+        let detection = &mut self.detection;
+        let library = detection.library;
+        let mut output_error = None;
+        let mut matched = Vec::new();
+        let read = self.reader.events(input, &mut |event, at| {
+            if output_error.is_some() {
+                return;
+            }
+            let done = detection.process(&event, at, on_alert).and_then(|()| {
+                matched.clear();
+                matched.extend(detection.matched.iter().map(|&i| &library.signatures[i]));
+                on_event(&event, &matched)
+            });
+            if let Err(err) = done {
+                output_error = Some(err);
+            }
+        });
+        if let Some(err) = output_error {
+            return Err(ScanError::Output(err));
+        }
+        read.map_err(ScanError::Read)
+    }
+
     /// Matches one event and runs detection on its hits at time `at`.
     pub fn process(
         &mut self,
