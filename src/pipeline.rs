@@ -3,13 +3,21 @@
 //! Wiring only, shared by `watch` (alerts to stdout), the console (`ui`) and
 //! indexing: the follower (`tail::follow`) runs on its own thread and hands
 //! over batches of lines with the checkpoint that holds once they are
-//! processed; this loop turns them into events (`parse`), matches and
+//! processed; this loop turns them into events (`parse`: one source reader
+//! per file, its format detected from the first lines it delivers, lines
+//! joined into multi-line events), matches and
 //! detects (`scan::Scanner`), feeds the incident recorder when asked to, and
 //! hands everything to a [`Sink`]. Only after the sink's
 //! [`flush`](Sink::flush) returns does the checkpoint move (saved by a
 //! thread of its own, so an fsync never delays the next alert). A crash
 //! therefore never loses a line, and repeats at most the lines whose
-//! checkpoint was not yet on disk.
+//! checkpoint was not yet on disk. A multi-line event still being
+//! assembled keeps its file's checkpoint at its first line.
+//!
+//! Live, an event ends with what the writer has written so far: the events
+//! a delivery completes are handed over at its end (a stack trace written
+//! in one `write` is one event), unless the delivery was full and more
+//! lines are waiting.
 
 use std::{
     collections::HashMap,
@@ -26,7 +34,7 @@ use crate::{
     incident::{Journal, JournalError, Recorder},
     library::Library,
     model::Event,
-    parse::{Parser, TimeContext},
+    parse::{Profile, SourceReader, TimeContext, source::SAMPLE_LINES},
     scan::{Found, Scanner},
     signature::{Signature, detector::Cleared},
     tail::{
@@ -113,6 +121,25 @@ pub enum PipelineError {
     Sink(io::Error),
 }
 
+/// The reader of a newly followed file: its zone, format and multi-line
+/// rule from `triage.toml`, its profile from `sample` (its first lines).
+fn source_reader(
+    config: &Config,
+    zone: &TimeZone,
+    path: &Arc<str>,
+    sample: &[u8],
+    now: Timestamp,
+) -> SourceReader {
+    let configured = config.source_for(Path::new(&**path));
+    let zone = configured
+        .and_then(|s| s.timezone.clone())
+        .unwrap_or_else(|| zone.clone());
+    let settings = configured.map(|s| s.read.clone()).unwrap_or_default();
+    let time = TimeContext::new(zone, now);
+    let profile = Profile::of(sample, true, settings.format, &time);
+    SourceReader::new(Arc::clone(path), time, profile, &settings).learning()
+}
+
 /// Runs until `stop` is set (or the follower ends), handing everything to
 /// `sink`. The caller holds whatever lock keeps a second writer off the
 /// data directory.
@@ -147,24 +174,16 @@ pub fn run<'l>(
         }
         false => None,
     };
-    let mut journal_failed = false;
-    let mut record = |result: Result<Vec<crate::incident::Event>, JournalError>| {
-        if let Err(err) = result
-            && !std::mem::replace(&mut journal_failed, true)
-        {
-            tracing::error!(
-                "the incident journal cannot be written, alerts go on without it: {err}"
-            );
-            eprintln!(
-                "triage: the incident journal cannot be written, alerts go on without it: {err}"
-            );
-        }
-    };
+    let journal_path = options
+        .data_dir
+        .join(crate::incident::journal::JOURNAL_FILE);
+    let mut journal_error = JournalFailure::default();
     let saver = match options.checkpoint {
         true => Some(Saver::spawn(checkpoint_path.clone())?),
         false => None,
     };
-    let mut last_ts: HashMap<FileKey, Timestamp> = HashMap::new();
+    let mut sources: HashMap<FileKey, SourceReader> = HashMap::new();
+    let mut events: Vec<(Event, Timestamp)> = Vec::new();
     let mut last_tick: Option<Timestamp> = None;
     let mut alerts: Vec<Found<'l>> = Vec::new();
     let mut matched: Vec<&'l Signature> = Vec::new();
@@ -178,19 +197,33 @@ pub fn run<'l>(
             tracing::info!("{notice}");
         }
         let now = Timestamp::now();
-        for line in delivery.batch.lines {
-            let zone = config
-                .source_for(Path::new(&*line.path))
-                .and_then(|s| s.timezone.clone())
-                .unwrap_or_else(|| options.zone.clone());
-            let event = Parser::new(line.path, TimeContext::new(zone, now)).event(line.raw);
-            if let Some(ts) = event.ts {
-                last_ts.insert(line.key, ts);
+        let full = delivery.batch.lines.len() >= options.follow.max_batch_lines;
+        let mut lines = delivery.batch.lines.into_iter().peekable();
+        while let Some(line) = lines.next() {
+            let source = sources.entry(line.key).or_insert_with(|| {
+                // The file's first lines in this delivery are its sample.
+                let mut sample = line.raw.bytes.clone();
+                for next in lines
+                    .clone()
+                    .filter(|l| l.key == line.key)
+                    .take(SAMPLE_LINES)
+                {
+                    sample.push(b'\n');
+                    sample.extend_from_slice(&next.raw.bytes);
+                }
+                source_reader(config, &options.zone, &line.path, &sample, now)
+            });
+            source.set_now(now);
+            source.push(line.raw, now, &mut |event, at| {
+                events.push((event, at.unwrap_or(now)));
+            });
+        }
+        if !full {
+            for source in sources.values_mut() {
+                source.finish(&mut |event, at| events.push((event, at.unwrap_or(now))));
             }
-            let at = event
-                .ts
-                .or_else(|| last_ts.get(&line.key).copied())
-                .unwrap_or(now);
+        }
+        for (event, at) in events.drain(..) {
             let _ = scanner.process(&event, at, &mut |found: Found<'l>| {
                 alerts.push(found);
                 Ok(())
@@ -208,7 +241,7 @@ pub fn run<'l>(
             }
             for found in alerts.drain(..) {
                 if let Some(recorder) = &mut recorder {
-                    record(recorder.on_alert(&found, library));
+                    journal_error.note(recorder.on_alert(&found, library));
                 }
                 if let Err(err) = sink.alert(&found) {
                     result = Err(PipelineError::Sink(err));
@@ -216,13 +249,27 @@ pub fn run<'l>(
                 }
             }
         }
+        // An event still being assembled keeps its file's checkpoint at its
+        // first line; readers of files no longer followed go.
+        let mut checkpoint = delivery.checkpoint;
+        for file in &mut checkpoint.files {
+            if let Some((offset, line_no)) = sources.get(&file.key()).and_then(SourceReader::held)
+                && offset < file.offset
+            {
+                file.offset = offset;
+                file.line_no = line_no;
+            }
+        }
+        sources.retain(|key, source| {
+            source.held().is_some() || checkpoint.files.iter().any(|f| f.key() == *key)
+        });
         // About once a second: signatures gone quiet, and the periodic
         // counts of the incident timeline.
         let now = Timestamp::now();
         if last_tick.is_none_or(|t| now.duration_since(t).as_secs() >= 1) || delivery.last {
             for (signature, cleared) in scanner.clear_due(now) {
                 if let Some(recorder) = &mut recorder {
-                    record(recorder.on_cleared(signature, &cleared));
+                    journal_error.note(recorder.on_cleared(signature, &cleared));
                 }
                 if let Err(err) = sink.cleared(signature, &cleared) {
                     result = Err(PipelineError::Sink(err));
@@ -230,18 +277,21 @@ pub fn run<'l>(
                 }
             }
             if let Some(recorder) = &mut recorder {
-                record(recorder.tick(now));
+                journal_error.note(recorder.tick(now));
             }
             last_tick = Some(now);
         }
-        if let Err(err) = sink.flush(&delivery.checkpoint, delivery.last) {
+        if let Some(message) = journal_error.report() {
+            sink.problem(&journal_path, &message);
+        }
+        if let Err(err) = sink.flush(&checkpoint, delivery.last) {
             result = Err(PipelineError::Sink(err));
             break;
         }
         // Only now that the lines are handed over does the checkpoint move
         // past them.
-        if delivery.checkpoint != saved {
-            saved = delivery.checkpoint;
+        if checkpoint != saved {
+            saved = checkpoint;
             if let Some(saver) = &saver {
                 saver.save(saved.clone());
             }
@@ -252,7 +302,10 @@ pub fn run<'l>(
     }
     let _ = thread.join();
     if let Some(recorder) = &mut recorder {
-        record(recorder.finish(Timestamp::now()));
+        journal_error.note(recorder.finish(Timestamp::now()));
+    }
+    if let Some(message) = journal_error.report() {
+        sink.problem(&journal_path, &message);
     }
     if let Some(saver) = saver {
         saver
@@ -260,6 +313,33 @@ pub fn run<'l>(
             .map_err(|err| PipelineError::Io(checkpoint_path.display().to_string(), err))?;
     }
     result
+}
+
+/// The first failure to write the incident journal, reported once through
+/// the sink (alerts go on without the journal).
+#[derive(Debug, Default)]
+struct JournalFailure {
+    reported: bool,
+    pending: Option<String>,
+}
+
+impl JournalFailure {
+    fn note(&mut self, result: Result<Vec<crate::incident::Event>, JournalError>) {
+        if let Err(err) = result
+            && !self.reported
+        {
+            self.reported = true;
+            tracing::error!("the incident journal cannot be written: {err}");
+            self.pending = Some(format!(
+                "the incident journal cannot be written, alerts go on without it: {err}"
+            ));
+        }
+    }
+
+    /// The failure not reported yet.
+    fn report(&mut self) -> Option<String> {
+        self.pending.take()
+    }
 }
 
 /// Writes checkpoints on its own thread, so that an fsync never delays the

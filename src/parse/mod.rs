@@ -87,6 +87,12 @@ impl Parser {
         }
     }
 
+    /// Reads syslog timestamps (no year) as not later than `now` from now
+    /// on (a long-running reader moves its present along).
+    pub fn set_now(&mut self, now: Timestamp) {
+        self.time.now = now;
+    }
+
     /// The format this parser reads.
     pub fn format(&self) -> Format {
         self.format

@@ -150,9 +150,19 @@ impl Assembler {
         self
     }
 
+    /// Changes [`Assembler::with_stamped`] from the next line on.
+    pub fn set_stamped(&mut self, stamped: bool) {
+        self.stamped = stamped;
+    }
+
     /// The parser lines go through.
     pub fn parser(&self) -> &Parser {
         &self.parser
+    }
+
+    /// The parser, to move its present along.
+    pub fn parser_mut(&mut self) -> &mut Parser {
+        &mut self.parser
     }
 
     /// Takes the next line (pushed at `now`); returns the previous event
@@ -277,8 +287,8 @@ impl Assembler {
             return true;
         }
         if matches!(format, Format::Postgres | Format::Syslog | Format::Plain)
-            && same_process(&pending.event, line)
             && (postgres_continuation(text) || syslog_continuation(text))
+            && same_process(&pending.event, line)
         {
             return true;
         }
@@ -367,6 +377,9 @@ fn syslog_continuation(text: &str) -> bool {
         Regex::new(r"^.{0,200}?\]: (?:\[[A-Z]+\] )?\[\d+-(\d+)\]").expect("valid regex")
     });
     let head = &text[..super::floor_boundary(text, 260)];
+    if memchr::memmem::find(head.as_bytes(), b"]: ").is_none() {
+        return false;
+    }
     RECORD
         .captures(head)
         .and_then(|caps| caps.get(1))

@@ -87,10 +87,35 @@ impl Profile {
     }
 }
 
+/// Lines that may start an event, and how many of those have a timestamp.
+#[derive(Debug, Clone, Copy, Default)]
+struct Stamps {
+    starts: usize,
+    stamped: usize,
+}
+
+impl Stamps {
+    fn add(&mut self, text: &str, has_ts: bool) {
+        if !super::multiline::looks_like_continuation(text) {
+            self.starts += 1;
+            self.stamped += usize::from(has_ts);
+        }
+    }
+
+    /// At least half of the lines that may start an event have a
+    /// timestamp.
+    fn stamped(self) -> bool {
+        self.stamped > 0 && self.stamped * 2 >= self.starts
+    }
+}
+
 /// Turns one source's lines into events, line by line.
 #[derive(Debug)]
 pub struct SourceReader {
     assembler: Assembler,
+    /// Still learning whether events start with a timestamp, from the
+    /// lines as they come (a followed file first seen at its end).
+    learning: Option<Stamps>,
     /// The latest timestamp of any line pushed so far.
     last_ts: Option<Timestamp>,
     /// The latest timestamp before the held-back event's first line.
@@ -107,6 +132,7 @@ impl SourceReader {
     ) -> SourceReader {
         SourceReader {
             assembler: assembler(source, time, profile, settings),
+            learning: None,
             last_ts: None,
             pending_before: None,
         }
@@ -125,6 +151,14 @@ impl SourceReader {
         self.push_line(line, now, emit);
     }
 
+    /// Keeps deciding whether events start with a timestamp from the
+    /// first [`SAMPLE_LINES`] lines pushed, not only from the profile's
+    /// sample: for a file followed from wherever it was when first seen.
+    pub fn learning(mut self) -> SourceReader {
+        self.learning = Some(Stamps::default());
+        self
+    }
+
     /// [`SourceReader::push`] for a line [`SourceReader::parser`] has read.
     pub fn push_line(
         &mut self,
@@ -132,6 +166,13 @@ impl SourceReader {
         now: Timestamp,
         emit: &mut dyn FnMut(Event, Option<Timestamp>),
     ) {
+        if let Some(stamps) = &mut self.learning {
+            stamps.add(&line.text, line.ts.is_some());
+            self.assembler.set_stamped(stamps.stamped());
+            if stamps.starts >= SAMPLE_LINES {
+                self.learning = None;
+            }
+        }
         let (line_no, before) = (line.line_no, self.last_ts);
         self.last_ts = line.ts.or(self.last_ts);
         let pending_before = self.pending_before;
@@ -160,6 +201,11 @@ impl SourceReader {
     /// The parser lines go through.
     pub fn parser(&self) -> &Parser {
         self.assembler.parser()
+    }
+
+    /// Reads syslog timestamps (no year) as not later than `now`.
+    pub fn set_now(&mut self, now: Timestamp) {
+        self.assembler.parser_mut().set_now(now);
     }
 
     /// Whether `line` starts an event whatever came before it (see

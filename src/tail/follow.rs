@@ -732,7 +732,13 @@ impl Tailer {
             return;
         };
         for t in &mut self.files {
-            if now.duration_since(t.last_growth) >= idle {
+            // A file this poll did not read to its end (the batch was full)
+            // has not gone quiet: it was not looked at.
+            let unread = t
+                .handle
+                .as_ref()
+                .is_some_and(|h| h.metadata().is_ok_and(|m| m.len() > t.read_pos));
+            if !unread && now.duration_since(t.last_growth) >= idle {
                 emit_partial(t, out);
             }
         }

@@ -559,3 +559,38 @@ fn kill_9_at_random_points_loses_nothing() {
         "{max_repeats} repeats after one kill"
     );
 }
+
+#[test]
+fn a_stack_trace_written_at_once_is_one_event() {
+    let _serial = one_at_a_time();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    let log = dir.join("app.log");
+    fs::write(&log, "2026-11-21T03:00:00Z INFO start\n").expect("write");
+    let watch = Watch::start_following(dir, &[glob(dir, "*.log")], &[], &dir.join("probe.log"));
+    let trace = "2026-11-21T03:00:01Z ERROR request failed\n\
+                 java.lang.IllegalStateException: seq 1 pool exhausted\n\
+                 \tat com.example.Pool.get(Pool.java:12)\n\
+                 Caused by: java.io.IOException: reset\n\
+                 2026-11-21T03:00:02Z INFO seq 2 recovered\n";
+    let mut file = OpenOptions::new().append(true).open(&log).expect("open");
+    file.write_all(trace.as_bytes()).expect("append");
+    watch.wait_for(2);
+    let alerts = watch.stop();
+    assert_eq!(alerts.len(), 2, "{alerts:?}");
+    assert_eq!(
+        alerts[0]["lines"], 4,
+        "the trace is one event: {}",
+        alerts[0]
+    );
+    assert!(
+        alerts[0]["line"]
+            .as_str()
+            .is_some_and(|l| l.starts_with("2026-11-21T03:00:01Z ERROR") && l.ends_with("reset")),
+        "{}",
+        alerts[0]
+    );
+    assert_eq!(alerts[0]["ts"], "2026-11-21T03:00:01Z");
+    assert_eq!(alerts[1]["lines"], 1);
+    assert_eq!(alerts[1]["captures"]["n"], "2");
+}
