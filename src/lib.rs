@@ -21,4 +21,5 @@ pub mod sanitize;
 pub mod scan;
 pub mod signature;
 pub mod tail;
+pub mod ui;
 pub mod watch;
