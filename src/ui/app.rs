@@ -835,6 +835,7 @@ impl App {
         if let Some(effects) = self.on_pane_key(key) {
             return effects;
         }
+        let before = self.focus;
         match key.code {
             KeyCode::Char('q') => return vec![Effect::Quit],
             KeyCode::Char('?') => self.help = true,
@@ -861,12 +862,13 @@ impl App {
                     false,
                 ));
             }
-            KeyCode::Esc => {
-                if self.log_mode != LogMode::Live {
-                    self.go_live(true);
-                }
-            }
+            KeyCode::Esc if self.log_mode != LogMode::Live => self.go_live(true),
             _ => {}
+        }
+        if self.focus == Pane::Runbook && before != Pane::Runbook {
+            // The operator is working on this alert's runbook: a newer alert
+            // must not swap it from under them.
+            self.alert_follow = false;
         }
         Vec::new()
     }

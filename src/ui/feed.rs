@@ -5,10 +5,11 @@
 //! [`Msg`]s over a bounded channel, so the UI never waits on I/O and a slow
 //! UI slows the follower down instead of growing memory.
 //!
-//! The live loop is the wiring of `watch` (follower batches, one `Scanner`,
-//! the `Recorder` when this console is the one recording), speaking to a
-//! [`Sink`]. When the shared `pipeline::run` lands, [`UiSink`] is what the
-//! console hands it and `live` goes away.
+//! The live side is the shared `pipeline::run`, with [`UiSink`] as its sink.
+//! A replay (the demo, whose log time runs 20× faster than the wall clock)
+//! needs the pipeline's present to be the newest log time, which
+//! `pipeline::Options` does not offer yet: for it only, `replay_loop` runs
+//! the same wiring on the log clock.
 //!
 //! Must not: touch the terminal, or write anything but the journal (through
 //! the recorder). Reads log files only through `tail`, except [`tail_of`],
@@ -270,10 +271,7 @@ pub fn spawn(
             .spawn(move || {
                 let report = tx.clone();
                 guarded("the live pipeline", &report, || {
-                    let mut sink = UiSink::new(tx, options.relative_to.clone(), options.alerts);
-                    if let Err(err) = live(&options, &library, &config, stop, &mut sink) {
-                        let _ = report.send(Msg::Stopped(err));
-                    }
+                    live(options, &library, &config, stop, tx, &report);
                 });
             })?,
     );
@@ -428,9 +426,94 @@ pub fn tail_of(path: &Path, bytes: u64) -> io::Result<Option<(u64, Vec<u8>)>> {
     }
 }
 
-/// The live loop: follower batches → parse → match → detect → sink (and the
-/// recorder). Returns why it stopped early, if it did.
+/// The live side: the shared pipeline (or, for a replay, the same wiring
+/// on the log clock) into a [`UiSink`].
 fn live(
+    options: FeedOptions,
+    library: &Library,
+    config: &Config,
+    stop: Arc<AtomicBool>,
+    tx: SyncSender<Msg>,
+    report: &SyncSender<Msg>,
+) {
+    let mut sink = UiSink::new(tx, options.relative_to.clone(), options.alerts);
+    let result = if options.log_clock {
+        replay_loop(&options, library, config, Arc::clone(&stop), &mut sink)
+    } else {
+        let pipeline = crate::pipeline::Options {
+            targets: options.targets.clone(),
+            follow: options.follow.clone(),
+            run: options.run.clone(),
+            zone: options.zone.clone(),
+            data_dir: options.data_dir.clone(),
+            record: options.record,
+            // The console never moves a `watch`'s position.
+            checkpoint: false,
+        };
+        let mut adapter = PipelineSink {
+            sink: &mut sink,
+            library,
+            stop: &stop,
+        };
+        crate::pipeline::run(pipeline, library, config, Arc::clone(&stop), &mut adapter)
+            .map_err(|err| err.to_string())
+    };
+    let result = result.and_then(|()| {
+        if stop.load(Ordering::SeqCst) {
+            Ok(())
+        } else {
+            Err("the follower stopped".to_owned())
+        }
+    });
+    if let Err(err) = result
+        && !stop.load(Ordering::SeqCst)
+    {
+        let _ = report.send(Msg::Stopped(err));
+    }
+}
+
+/// [`UiSink`] as the shared pipeline's sink.
+struct PipelineSink<'s, 'l> {
+    sink: &'s mut UiSink,
+    library: &'l Library,
+    stop: &'s AtomicBool,
+}
+
+impl<'l> crate::pipeline::Sink<'l> for PipelineSink<'_, 'l> {
+    fn event(&mut self, event: &Event, at: Timestamp, matched: &[&'l Signature]) -> io::Result<()> {
+        self.sink.on_event(event, matched, at);
+        Ok(())
+    }
+
+    fn alert(&mut self, found: &Found<'l>) -> io::Result<()> {
+        self.sink.on_alert(found, self.library);
+        Ok(())
+    }
+
+    fn cleared(&mut self, signature: &'l Signature, cleared: &Cleared) -> io::Result<()> {
+        self.sink.on_cleared(signature, cleared, Timestamp::now());
+        Ok(())
+    }
+
+    fn problem(&mut self, path: &Path, message: &str) {
+        self.sink
+            .on_problem(format!("{}: {message}", path.display()));
+    }
+
+    fn flush(&mut self, checkpoint: &Checkpoint, _last: bool) -> io::Result<()> {
+        self.sink
+            .flush(checkpoint.files.len(), Timestamp::now())
+            .map_err(|Gone| {
+                self.stop.store(true, Ordering::SeqCst);
+                io::Error::other("the console has closed")
+            })
+    }
+}
+
+/// The replay loop (the demo): follower batches → parse → match → detect →
+/// sink (and the recorder), on the log clock. Returns why it stopped early,
+/// if it did.
+fn replay_loop(
     options: &FeedOptions,
     library: &Library,
     config: &Config,
@@ -506,8 +589,7 @@ fn live(
                 .ts
                 .or_else(|| last_ts.get(&line.key).copied())
                 .unwrap_or(wall);
-            let shown = event.clone();
-            let _ = scanner.process(event, at, &mut |found: Found<'_>| {
+            let _ = scanner.process(&event, at, &mut |found: Found<'_>| {
                 found_alerts.push(found);
                 Ok(())
             });
@@ -517,7 +599,7 @@ fn live(
                     recorder.on_match(signature, at);
                 }
             }
-            sink.on_event(&shown, &matched, at);
+            sink.on_event(&event, &matched, at);
             for found in found_alerts.drain(..) {
                 if let Some(recorder) = recorder.as_mut() {
                     record(recorder.on_alert(&found, library), sink);

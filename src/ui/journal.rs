@@ -115,10 +115,10 @@ fn run(options: &JournalOptions, ops: &Receiver<Op>, tx: &SyncSender<Msg>, stop:
         let timeline = journal.timeline();
         if options.attached {
             for event in &timeline.events()[seen.min(timeline.events().len())..] {
-                if let Some(msg) = alert_of(event, options.relative_to.as_deref()) {
-                    if tx.send(msg).is_err() {
-                        return;
-                    }
+                if let Some(msg) = alert_of(event, options.relative_to.as_deref())
+                    && tx.send(msg).is_err()
+                {
+                    return;
                 }
             }
         }
