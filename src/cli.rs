@@ -58,8 +58,12 @@ pub struct Global {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Write a realistic incident (several services' logs) to a fresh
-    /// directory and show what triage detects in it, with runbooks.
+    /// directory and watch it unfold in the console (on a terminal; else, or
+    /// with --text, print what triage detects in it, with runbooks).
     Demo(DemoArgs),
+    /// The incident console: alerts, live log, runbook checklist and
+    /// timeline in the terminal (attaches to a running `triage watch`).
+    Ui(UiArgs),
     /// One pass over log files: print every signature that fires.
     Scan(ScanArgs),
     /// Follow files (through rotation, truncation and restarts) and print
@@ -168,6 +172,49 @@ pub struct DemoArgs {
     /// temporary one.
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
+    /// Print the text report instead of opening the console (the default
+    /// when stdout is not a terminal).
+    #[arg(long)]
+    pub text: bool,
+    /// How many times faster than real time the console replays the demo
+    /// (it lasts about a minute at 1).
+    #[arg(long, default_value_t = 1.0, value_name = "FACTOR", value_parser = speed)]
+    pub speed: f64,
+}
+
+fn speed(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(f) if f.is_finite() && (0.01..=1000.0).contains(&f) => Ok(f),
+        _ => Err(format!(
+            "`{text}` is not a speed factor between 0.01 and 1000"
+        )),
+    }
+}
+
+/// `triage ui`.
+#[derive(Debug, Args)]
+pub struct UiArgs {
+    /// Files or globs to follow (quote globs so triage expands them: files
+    /// that start to match later are picked up).
+    #[arg(required = true, value_name = "PATH|GLOB")]
+    pub targets: Vec<String>,
+    /// Do not run detection over what the files already hold (only lines
+    /// written from now on raise alerts).
+    #[arg(long)]
+    pub no_backfill: bool,
+    /// Do not use file system events, only poll.
+    #[arg(long)]
+    pub poll: bool,
+    /// How often to look for changes when no event arrives.
+    #[arg(long, default_value = "250ms", value_parser = duration, value_name = "DURATION")]
+    pub poll_interval: Duration,
+    /// Lines longer than this many bytes are cut (and marked truncated).
+    #[arg(long, default_value_t = DEFAULT_MAX_LINE, value_name = "BYTES")]
+    pub max_line_bytes: usize,
+    /// Zone of timestamps written without one, and of the times shown
+    /// (default: this machine's).
+    #[arg(long, value_name = "ZONE")]
+    pub timezone: Option<String>,
 }
 
 /// `triage incident`.

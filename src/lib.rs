@@ -22,4 +22,5 @@ pub mod sanitize;
 pub mod scan;
 pub mod signature;
 pub mod tail;
+pub mod ui;
 pub mod watch;

@@ -21,7 +21,7 @@ fn main() -> ExitCode {
             tracing_subscriber::EnvFilter::try_from_env("TRIAGE_LOG")
                 .unwrap_or_else(|_| filter.into()),
         )
-        .with_writer(std::io::stderr)
+        .with_writer(triage::ui::logfile::LogWriter)
         .without_time()
         .init();
     // A bug must not show a user a backtrace: one line, and exit status 2.

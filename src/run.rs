@@ -19,7 +19,7 @@ use std::{
 use jiff::{Timestamp, tz::TimeZone};
 
 use crate::{
-    cli::{Cli, Command, DemoArgs, ExportArgs, IncidentArgs, ScanArgs, WatchArgs},
+    cli::{Cli, Command, DemoArgs, ExportArgs, IncidentArgs, ScanArgs, UiArgs, WatchArgs},
     config::Config,
     demo,
     diag::Diagnostic,
@@ -57,6 +57,7 @@ pub fn run(cli: Cli) -> Exit {
         Command::Scan(args) => scan(&cli, args),
         Command::Watch(args) => watch(&cli, args),
         Command::Demo(args) => demo(&cli, args),
+        Command::Ui(args) => ui(&cli, args),
         Command::Incident(args) => incident(&cli, Some(args), None),
         Command::Export(args) => incident(&cli, None, Some(args)),
     };
@@ -283,6 +284,7 @@ fn incident(
 }
 
 fn demo(cli: &Cli, args: &DemoArgs) -> io::Result<Exit> {
+    let console = !args.text && crate::ui::is_terminal();
     let dir = match &args.dir {
         Some(dir) => {
             fs::create_dir_all(dir)?;
@@ -300,6 +302,9 @@ fn demo(cli: &Cli, args: &DemoArgs) -> io::Result<Exit> {
             .keep(),
     };
     let start = demo::default_start();
+    if console {
+        return demo_console(cli, args, dir, start);
+    }
     let files = demo::write_all(&dir, args.seed, start)?;
     let script = demo::script(args.seed, start);
     let style = style();
@@ -365,4 +370,139 @@ fn relative(dir: &Path, source: &str) -> String {
     Path::new(source)
         .strip_prefix(dir)
         .map_or_else(|_| source.to_owned(), |p| p.display().to_string())
+}
+
+/// Where the console keeps its state: `--data-dir` when given, else
+/// `default` (for the demo, inside its directory, so that a demo never
+/// writes into the journal of the directory it was started from).
+fn chosen_data_dir(cli: &Cli, default: &Path) -> std::path::PathBuf {
+    let given = &cli.global.data_dir;
+    if given == Path::new(".triage") && std::env::var_os("TRIAGE_DATA_DIR").is_none() {
+        default.to_path_buf()
+    } else {
+        given.clone()
+    }
+}
+
+fn stop_on_signal() -> io::Result<Arc<AtomicBool>> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&stop);
+    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst)).map_err(io::Error::other)?;
+    Ok(stop)
+}
+
+fn console_result(result: Result<(), crate::ui::UiError>, failed: bool) -> io::Result<Exit> {
+    match result {
+        Ok(()) if failed => Ok(Exit::Error),
+        Ok(()) => Ok(Exit::Found),
+        Err(err) => Err(io::Error::other(err.to_string())),
+    }
+}
+
+/// `triage demo` on a terminal: the console over the demo's logs, written
+/// live by the replay thread.
+fn demo_console(
+    cli: &Cli,
+    args: &DemoArgs,
+    dir: std::path::PathBuf,
+    start: Timestamp,
+) -> io::Result<Exit> {
+    use crate::ui::{UiOptions, feed::FeedOptions, replay::Replay};
+    let (library, failed) = load_library(cli);
+    let data_dir = chosen_data_dir(cli, &dir.join(".triage"));
+    let options = UiOptions {
+        feed: FeedOptions {
+            targets: demo::FILES
+                .iter()
+                .map(|file| Target::Path(dir.join(file)))
+                .collect(),
+            follow: FollowOptions {
+                start: StartAt::Beginning,
+                partial_idle: Some(std::time::Duration::from_secs(1)),
+                ..FollowOptions::default()
+            },
+            run: RunOptions {
+                poll_interval: std::time::Duration::from_millis(100),
+                use_notify: true,
+            },
+            zone: TimeZone::UTC,
+            data_dir,
+            record: true,
+            alerts: true,
+            backfill: false,
+            tail_first: false,
+            log_clock: true,
+            // Syslog lines carry no year: read them as of the demo's day.
+            parse_now: start.checked_add(jiff::SignedDuration::from_hours(24)).ok(),
+            relative_to: Some(dir.clone()),
+        },
+        pattern_dirs: cli.global.patterns.clone(),
+        runbook_dirs: cli.global.runbooks.clone(),
+        title: format!("demo · {}", dir.display()),
+        zone: TimeZone::UTC,
+        replay: Some(Replay {
+            dir: dir.clone(),
+            script: demo::script(args.seed, start),
+            speed: args.speed,
+        }),
+        search: None,
+    };
+    let stop = stop_on_signal()?;
+    let result = crate::ui::run(options, library, Config::default(), stop);
+    if result.is_ok() {
+        println!(
+            "The demo's logs and journal are in {}: try `triage --data-dir {} incident show`.",
+            dir.display(),
+            chosen_data_dir(cli, &dir.join(".triage")).display()
+        );
+    }
+    console_result(result, failed)
+}
+
+/// `triage ui`: the console over the given files.
+fn ui(cli: &Cli, args: &UiArgs) -> io::Result<Exit> {
+    use crate::ui::{UiOptions, feed::FeedOptions};
+    let config = match Config::load(cli.global.config.as_deref()) {
+        Ok(config) => config,
+        Err(diags) => {
+            report(&diags);
+            return Ok(Exit::Error);
+        }
+    };
+    let (library, failed) = load_library(cli);
+    let zone = zone(args.timezone.as_deref())?;
+    let options = UiOptions {
+        feed: FeedOptions {
+            targets: args.targets.iter().map(|t| Target::parse(t)).collect(),
+            follow: FollowOptions {
+                max_line: args.max_line_bytes,
+                // Files present now: their end is drawn first and detection
+                // over them runs in the background; the follower takes over
+                // from their end. Files that appear later: from their start.
+                start: StartAt::End,
+                ..FollowOptions::default()
+            },
+            run: RunOptions {
+                poll_interval: args.poll_interval.max(std::time::Duration::from_millis(1)),
+                use_notify: !args.poll,
+            },
+            zone: zone.clone(),
+            data_dir: cli.global.data_dir.clone(),
+            record: true,
+            alerts: true,
+            backfill: !args.no_backfill,
+            tail_first: true,
+            log_clock: false,
+            parse_now: None,
+            relative_to: std::env::current_dir().ok(),
+        },
+        pattern_dirs: cli.global.patterns.clone(),
+        runbook_dirs: cli.global.runbooks.clone(),
+        title: args.targets.join(" "),
+        zone,
+        replay: None,
+        search: None,
+    };
+    let stop = stop_on_signal()?;
+    console_result(crate::ui::run(options, library, config, stop), failed)
 }

@@ -7,4 +7,5 @@ mod export;
 mod harness;
 mod incident;
 mod scan;
+mod ui;
 mod watch;

@@ -1,0 +1,438 @@
+//! The incident console (`triage ui`, and `triage demo` on a terminal): the
+//! only code that touches the terminal.
+//!
+//! - [`app`]: the state and its update (keys, messages → effects); pure.
+//! - [`view`]: drawing the state with ratatui; reads it only.
+//! - [`msg`]: the messages the pipeline threads send and the operator
+//!   commands the console makes.
+//! - [`feed`]: first screen, background detection and the live pipeline, on
+//!   their own threads.
+//! - [`journal`]: operator commands (through `incident::command`) and
+//!   incremental reads of the journal, on its own thread.
+//! - [`replay`]: the demo's writer thread (lines appended at their time).
+//! - [`logfile`]: where `tracing` writes while the console owns the screen.
+//!
+//! The runtime here is one loop on the UI thread selecting over input,
+//! messages and a tick; the terminal is restored on exit, on Ctrl-C or
+//! SIGTERM, and on a panic (before its message is printed).
+
+pub mod app;
+pub mod feed;
+pub mod journal;
+pub mod logfile;
+pub mod msg;
+pub mod replay;
+pub mod view;
+
+use std::{
+    fs::{self, File},
+    io::{self, IsTerminal, Write},
+    path::PathBuf,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, Ordering},
+        mpsc,
+    },
+    thread,
+    time::{Duration, Instant},
+};
+
+use jiff::{Timestamp, tz::TimeZone};
+use ratatui::{
+    Terminal,
+    backend::CrosstermBackend,
+    crossterm::{
+        cursor,
+        event::{self, Event as TermEvent},
+        execute,
+        terminal::{self, EnterAlternateScreen, LeaveAlternateScreen},
+    },
+};
+
+use self::{
+    app::{App, Effect, SearchBackend},
+    feed::FeedOptions,
+    journal::JournalOptions,
+    msg::{LogLine, Msg, Op},
+};
+use crate::{config::Config, library::Library, watch::LOCK_FILE};
+
+/// Messages in flight from the pipeline threads to the UI: enough for a few
+/// deliveries ahead, small enough that a UI behind slows the follower down
+/// (back-pressure) rather than growing memory.
+const CHANNEL_MESSAGES: usize = 64;
+/// Messages applied between two draws, so that input stays responsive under
+/// a flood of lines.
+const MESSAGES_PER_FRAME: usize = 256;
+/// Time between two draws while messages arrive.
+const FRAME: Duration = Duration::from_millis(50);
+/// The file a copied command is also written to, in the data directory.
+pub const COPY_FILE: &str = "copied-command.sh";
+/// The console's log file, in the data directory.
+pub const LOG_FILE: &str = "ui.log";
+
+/// A search backend: the index, when there is one. It runs on its own
+/// thread; the console sends it the query and shows the hits.
+pub trait Search: Send {
+    /// Events matching `query`, oldest first, at most `limit`.
+    fn search(&mut self, query: &str, limit: usize) -> Result<Vec<LogLine>, String>;
+}
+
+/// What the console is asked to do.
+pub struct UiOptions {
+    /// The pipeline side.
+    pub feed: FeedOptions,
+    /// `--patterns` directories.
+    pub pattern_dirs: Vec<PathBuf>,
+    /// `--runbooks` directories.
+    pub runbook_dirs: Vec<PathBuf>,
+    /// The title bar's text.
+    pub title: String,
+    /// Zone of the times shown.
+    pub zone: TimeZone,
+    /// The demo's writer, when the console shows the demo.
+    pub replay: Option<replay::Replay>,
+    /// The index, when there is one.
+    pub search: Option<Box<dyn Search>>,
+}
+
+/// Why the console could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum UiError {
+    /// Standard input or output is not a terminal.
+    #[error("the console needs a terminal (stdin and stdout); use `triage watch` in scripts")]
+    NotATerminal,
+    /// The terminal could not be set up or drawn to.
+    #[error("terminal: {0}")]
+    Terminal(io::Error),
+    /// A thread or the data directory could not be set up.
+    #[error("{0}: {1}")]
+    Io(String, io::Error),
+}
+
+/// Whether the console can run here.
+pub fn is_terminal() -> bool {
+    io::stdout().is_terminal() && io::stdin().is_terminal()
+}
+
+/// Runs the console until the operator quits or `stop` is set (SIGTERM).
+pub fn run(
+    mut options: UiOptions,
+    library: Library,
+    config: Config,
+    stop: Arc<AtomicBool>,
+) -> Result<(), UiError> {
+    if !is_terminal() {
+        return Err(UiError::NotATerminal);
+    }
+    let data_dir = options.feed.data_dir.clone();
+    fs::create_dir_all(&data_dir).map_err(|e| UiError::Io(data_dir.display().to_string(), e))?;
+    logfile::start(&data_dir.join(LOG_FILE));
+    // One recorder per data directory: when a `watch` holds the lock, attach
+    // to it (its journal), else hold the lock for as long as we record.
+    let lock = take_lock(&data_dir)?;
+    let attached = lock.is_none();
+    options.feed.record = !attached;
+    options.feed.alerts = !attached;
+    options.feed.backfill &= !attached;
+    let library = Arc::new(library);
+    let config = Arc::new(config);
+    let (tx, rx) = mpsc::sync_channel::<Msg>(CHANNEL_MESSAGES);
+    let (ops_tx, ops_rx) = mpsc::channel::<Op>();
+    let mut threads = Vec::new();
+    let io_err = |what: &str| {
+        let what = what.to_owned();
+        move |e| UiError::Io(what, e)
+    };
+    if let Some(replay) = options.replay.take() {
+        threads.push(
+            replay
+                .spawn(Arc::clone(&stop), tx.clone())
+                .map_err(io_err("demo writer"))?,
+        );
+    }
+    threads.push(
+        journal::spawn(
+            JournalOptions {
+                data_dir: data_dir.clone(),
+                pattern_dirs: options.pattern_dirs.clone(),
+                runbook_dirs: options.runbook_dirs.clone(),
+                zone: options.zone.clone(),
+                attached,
+                actor: None,
+                relative_to: options.feed.relative_to.clone(),
+            },
+            ops_rx,
+            tx.clone(),
+            Arc::clone(&stop),
+        )
+        .map_err(io_err("journal thread"))?,
+    );
+    threads.extend(
+        feed::spawn(
+            options.feed,
+            Arc::clone(&library),
+            Arc::clone(&config),
+            Arc::clone(&stop),
+            tx.clone(),
+        )
+        .map_err(io_err("pipeline threads"))?,
+    );
+    let search_tx = match options.search.take() {
+        Some(search) => Some(spawn_search(search, tx.clone()).map_err(io_err("search thread"))?),
+        None => None,
+    };
+    drop(tx);
+    let mut app = App::new(
+        Arc::clone(&library),
+        options.zone,
+        options.title,
+        Timestamp::now(),
+    );
+    app.attached = attached;
+    if search_tx.is_some() {
+        app.search_backend = SearchBackend::Index;
+    }
+    let copy_path = data_dir.join(COPY_FILE);
+    let result = {
+        let mut screen = Screen::enter().map_err(UiError::Terminal)?;
+        event_loop(
+            &mut screen,
+            &mut app,
+            &rx,
+            &ops_tx,
+            search_tx.as_ref(),
+            &copy_path,
+            &stop,
+        )
+    };
+    // Stop the threads: the flag, then the channels they block on.
+    stop.store(true, Ordering::SeqCst);
+    drop(rx);
+    drop(ops_tx);
+    drop(search_tx);
+    for thread in threads {
+        let _ = thread.join();
+    }
+    drop(lock);
+    logfile::stop();
+    result
+}
+
+fn take_lock(data_dir: &std::path::Path) -> Result<Option<File>, UiError> {
+    let path = data_dir.join(LOCK_FILE);
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| UiError::Io(path.display().to_string(), e))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(fs::TryLockError::WouldBlock) => Ok(None),
+        Err(fs::TryLockError::Error(e)) => Err(UiError::Io(path.display().to_string(), e)),
+    }
+}
+
+fn spawn_search(
+    mut search: Box<dyn Search>,
+    tx: mpsc::SyncSender<Msg>,
+) -> io::Result<mpsc::Sender<String>> {
+    let (query_tx, query_rx) = mpsc::channel::<String>();
+    thread::Builder::new()
+        .name("ui-search".into())
+        .spawn(move || {
+            while let Ok(query) = query_rx.recv() {
+                let msg = match search.search(&query, 5_000) {
+                    Ok(hits) => Msg::Found { query, hits },
+                    Err(err) => Msg::Done(Err(format!("search: {err}"))),
+                };
+                if tx.send(msg).is_err() {
+                    return;
+                }
+            }
+        })?;
+    Ok(query_tx)
+}
+
+/// The terminal while the console owns it; restored when dropped (on
+/// return and while unwinding) and by the panic hook.
+struct Screen {
+    terminal: Terminal<CrosstermBackend<io::Stdout>>,
+}
+
+/// Whether the terminal is in the console's modes (raw, alternate screen).
+static ACTIVE: Mutex<bool> = Mutex::new(false);
+
+fn restore() {
+    let mut active = ACTIVE.lock().unwrap_or_else(|e| e.into_inner());
+    if *active {
+        let _ = terminal::disable_raw_mode();
+        let _ = execute!(io::stdout(), LeaveAlternateScreen, cursor::Show);
+        *active = false;
+    }
+}
+
+impl Screen {
+    fn enter() -> io::Result<Screen> {
+        static HOOK: std::sync::Once = std::sync::Once::new();
+        HOOK.call_once(|| {
+            let previous = std::panic::take_hook();
+            let ui_thread = thread::current().id();
+            std::panic::set_hook(Box::new(move |info| {
+                if thread::current().id() == ui_thread {
+                    restore();
+                    previous(info);
+                } else {
+                    // A pipeline thread: the console reports it stopped; the
+                    // details go to the log file, never over the screen.
+                    tracing::error!("internal error: {info}");
+                }
+            }));
+        });
+        terminal::enable_raw_mode()?;
+        *ACTIVE.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        if let Err(err) = execute!(io::stdout(), EnterAlternateScreen, cursor::Hide) {
+            restore();
+            return Err(err);
+        }
+        match Terminal::new(CrosstermBackend::new(io::stdout())) {
+            Ok(terminal) => Ok(Screen { terminal }),
+            Err(err) => {
+                restore();
+                Err(err)
+            }
+        }
+    }
+}
+
+impl Drop for Screen {
+    fn drop(&mut self) {
+        restore();
+    }
+}
+
+fn event_loop(
+    screen: &mut Screen,
+    app: &mut App,
+    rx: &mpsc::Receiver<Msg>,
+    ops: &mpsc::Sender<Op>,
+    search: Option<&mpsc::Sender<String>>,
+    copy_path: &std::path::Path,
+    stop: &AtomicBool,
+) -> Result<(), UiError> {
+    let mut dirty = true;
+    let mut last_draw = Instant::now() - FRAME;
+    let mut disconnected = false;
+    loop {
+        if stop.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        if dirty && last_draw.elapsed() >= FRAME {
+            screen
+                .terminal
+                .draw(|frame| view::draw(frame, app))
+                .map_err(UiError::Terminal)?;
+            dirty = false;
+            last_draw = Instant::now();
+        }
+        let wait = if dirty {
+            FRAME.saturating_sub(last_draw.elapsed())
+        } else {
+            FRAME
+        };
+        if event::poll(wait).map_err(UiError::Terminal)? {
+            match event::read().map_err(UiError::Terminal)? {
+                TermEvent::Key(key) => {
+                    for effect in app.on_key(key, Timestamp::now()) {
+                        match effect {
+                            Effect::Quit => return Ok(()),
+                            Effect::Op(op) => {
+                                if ops.send(op).is_err() {
+                                    app.on_msg(
+                                        Msg::Done(Err("the journal thread has stopped".into())),
+                                        Timestamp::now(),
+                                    );
+                                }
+                            }
+                            Effect::Copy(text) => copy(app, &text, copy_path),
+                            Effect::Search(query) => {
+                                if let Some(search) = search {
+                                    let _ = search.send(query);
+                                }
+                            }
+                        }
+                    }
+                    // Draw the answer to a key at once.
+                    last_draw = Instant::now() - FRAME;
+                    dirty = true;
+                }
+                TermEvent::Resize(..) => {
+                    screen.terminal.autoresize().map_err(UiError::Terminal)?;
+                    last_draw = Instant::now() - FRAME;
+                    dirty = true;
+                }
+                _ => {}
+            }
+        }
+        if !disconnected {
+            for _ in 0..MESSAGES_PER_FRAME {
+                match rx.try_recv() {
+                    Ok(msg) => {
+                        app.on_msg(msg, Timestamp::now());
+                        dirty = true;
+                    }
+                    Err(mpsc::TryRecvError::Empty) => break,
+                    Err(mpsc::TryRecvError::Disconnected) => {
+                        disconnected = true;
+                        break;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Puts `text` on the terminal's clipboard (OSC 52, which most terminal
+/// emulators and tmux honour) and into `path`, for terminals that do not.
+/// The text is a rendered runbook command: every value in it passed its
+/// parameter's pattern, and it travels base64-encoded.
+fn copy(app: &mut App, text: &str, path: &std::path::Path) {
+    let mut out = io::stdout();
+    let _ = write!(out, "\x1b]52;c;{}\x07", base64(text.as_bytes()));
+    let _ = out.flush();
+    let written = fs::write(path, format!("{text}\n"));
+    let msg = match written {
+        Ok(()) => Ok(format!("copied: {text}  (also in {})", path.display())),
+        Err(err) => Err(format!(
+            "copied to the terminal clipboard; {}: {err}",
+            path.display()
+        )),
+    };
+    app.on_msg(Msg::Done(msg), Timestamp::now());
+}
+
+/// Standard base64 with padding.
+pub fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,233 @@
+//! The messages the console consumes and the requests it makes: plain data
+//! between the pipeline threads (feed, journal, search) and the UI thread.
+//!
+//! Every text field that came from a log line or the journal is already
+//! sanitised (`sanitize::for_terminal`) when a message is built, so the view
+//! can draw it as is. Must not hold references into the library or the
+//! journal: messages cross threads.
+
+use std::sync::Arc;
+
+use jiff::Timestamp;
+
+use crate::{
+    cli::{SeverityArg, StatusArg, StepOutcomeArg},
+    incident::state::{Status, StepProgress},
+    model::{Level, Severity},
+};
+
+/// Longest text kept for one physical line (the rest is cut with `…`):
+/// enough for any screen, and it bounds the memory of the log buffer.
+pub const MAX_LINE_CHARS: usize = 2_000;
+
+/// Continuation lines kept in one multi-line event.
+pub const MAX_CONTINUATION: usize = 200;
+
+/// One log event as the console shows it: its first line, and the lines that
+/// continue it (a stack trace) as one unit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogLine {
+    /// Where it came from, as shown (relative to the demo directory when
+    /// there is one).
+    pub source: Arc<str>,
+    /// 1-based line number of its first line.
+    pub line_no: u64,
+    /// Byte offset of its first line.
+    pub offset: u64,
+    /// The timestamp written in the line.
+    pub ts: Option<Timestamp>,
+    /// The level written in the line.
+    pub level: Option<Level>,
+    /// The first line, sanitised.
+    pub text: String,
+    /// The lines that continue the event, sanitised.
+    pub more: Vec<String>,
+    /// Ids of the signatures the line matched.
+    pub signatures: Vec<Arc<str>>,
+}
+
+impl LogLine {
+    /// A line of `text` (sanitised and cut here).
+    pub fn new(source: Arc<str>, line_no: u64, offset: u64, text: &str) -> LogLine {
+        LogLine {
+            source,
+            line_no,
+            offset,
+            ts: None,
+            level: None,
+            text: clean(text),
+            more: Vec::new(),
+            signatures: Vec::new(),
+        }
+    }
+}
+
+/// `text` made safe to draw (see `sanitize`; tabs become spaces) and cut at
+/// [`MAX_LINE_CHARS`].
+pub fn clean(text: &str) -> String {
+    // A tab would move the terminal's cursor past cells the view counts.
+    let text = if text.contains('\t') {
+        std::borrow::Cow::Owned(text.replace('\t', "    "))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    };
+    let safe = crate::sanitize::for_terminal(&text);
+    if safe.chars().count() <= MAX_LINE_CHARS {
+        return safe.into_owned();
+    }
+    let mut cut: String = safe.chars().take(MAX_LINE_CHARS).collect();
+    cut.push('…');
+    cut
+}
+
+/// A signature that fired.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertInfo {
+    /// The signature's id.
+    pub signature: Arc<str>,
+    /// Its title.
+    pub title: String,
+    /// Its severity.
+    pub severity: Severity,
+    /// The alert's key as `name=value` pairs (host, pool…), sanitised.
+    pub key: String,
+    /// When it fired (the line's time).
+    pub at: Timestamp,
+    /// The runbook linked to the signature.
+    pub runbook: Option<String>,
+    /// What the regexes captured (values sanitised), for the runbook's
+    /// parameters and for highlighting.
+    pub captures: Vec<(String, String)>,
+    /// Lines that made it fire.
+    pub hits: u64,
+    /// The line that made it fire.
+    pub evidence: LogLine,
+    /// Found by the background pass over what the files held at start-up,
+    /// not live.
+    pub backfill: bool,
+}
+
+/// One timeline row of the incident.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimelineRow {
+    /// The event's number in the journal.
+    pub seq: u64,
+    /// When it happened (effective time).
+    pub at: Timestamp,
+    /// Who (a person, or `triage`).
+    pub actor: String,
+    /// Its kind, as in the journal (`step.done`).
+    pub kind: &'static str,
+    /// One line, sanitised.
+    pub summary: String,
+    /// Pinned for the postmortem.
+    pub pinned: bool,
+}
+
+/// The incident the console shows: the latest open one, else the latest.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IncidentView {
+    /// `INC-3`.
+    pub id: String,
+    /// Its title, sanitised.
+    pub title: String,
+    /// How bad.
+    pub severity: Severity,
+    /// Where it stands.
+    pub status: Status,
+    /// When it opened.
+    pub opened_at: Timestamp,
+    /// Runbook steps recorded so far.
+    pub steps: Vec<StepProgress>,
+    /// Its events, oldest first.
+    pub rows: Vec<TimelineRow>,
+}
+
+/// Counters of the feed, for the status bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Stats {
+    /// Files followed.
+    pub files: usize,
+    /// Lines read since start.
+    pub lines: u64,
+    /// How far the index is behind the files, when an index is in use.
+    pub index_lag: Option<u64>,
+}
+
+/// What the pipeline threads tell the UI.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Msg {
+    /// New log events (in the order read).
+    Lines(Vec<LogLine>),
+    /// The last lines of the files as they were at start-up: drawn first.
+    Tail(Vec<LogLine>),
+    /// A signature fired.
+    Alert(Box<AlertInfo>),
+    /// A signature's key went quiet.
+    Cleared {
+        /// Which signature.
+        signature: Arc<str>,
+        /// Which key (as in [`AlertInfo::key`]).
+        key: String,
+        /// When.
+        at: Timestamp,
+    },
+    /// The feed's counters.
+    Stats(Stats),
+    /// The present of the log clock moved (the demo replays log time faster
+    /// than the wall clock).
+    Clock(Timestamp),
+    /// Something went wrong that the operator should see (an unreadable
+    /// file, a journal that cannot be written).
+    Problem(String),
+    /// A notice that is not an error (background pass finished…).
+    Info(String),
+    /// The incident changed (or the first one appeared).
+    Incident(Option<Box<IncidentView>>),
+    /// An operator command was carried out (`Ok` with what was written) or
+    /// refused (`Err` with why).
+    Done(Result<String, String>),
+    /// Results of a search prompt.
+    Found {
+        /// The query.
+        query: String,
+        /// The matching events, in time order.
+        hits: Vec<LogLine>,
+    },
+    /// A pipeline thread ended; the text says why.
+    Stopped(String),
+}
+
+/// An operator command for the incident journal (carried out by
+/// `incident::command` on the journal thread).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Op {
+    /// Open an incident by hand.
+    Declare,
+    /// Someone is on it.
+    Ack,
+    /// A note on the timeline.
+    Note(String),
+    /// A runbook step started, done or skipped.
+    Step {
+        /// Runbook id.
+        runbook: String,
+        /// Step id.
+        step: String,
+        /// What became of it.
+        outcome: StepOutcomeArg,
+        /// What was seen, or why it was skipped.
+        note: Option<String>,
+    },
+    /// A new severity.
+    Severity(SeverityArg),
+    /// A new status.
+    Status(StatusArg),
+    /// Pin (or unpin) an event for the postmortem.
+    Pin {
+        /// The event's number.
+        seq: u64,
+        /// Unpin instead.
+        unpin: bool,
+    },
+}

@@ -1,0 +1,697 @@
+//! Tests of the console without a terminal: keys and messages applied to
+//! the state, panes rendered into `TestBackend` at a fixed size and clock,
+//! hostile log lines, and the journal side on a temporary data directory.
+
+use std::sync::Arc;
+
+use jiff::{Timestamp, tz::TimeZone};
+use ratatui::{
+    Terminal,
+    backend::TestBackend,
+    buffer::Buffer,
+    crossterm::event::{KeyCode, KeyEvent, KeyModifiers},
+};
+
+use super::{
+    app::{App, Effect, LogMode, MAX_EVENTS, Pane},
+    msg::{AlertInfo, IncidentView, LogLine, Msg, Op, TimelineRow},
+};
+use crate::{
+    cli::StepOutcomeArg,
+    incident::state::{Status, StepProgress, StepState},
+    library::Library,
+    model::{Level, Severity},
+};
+
+fn ts(text: &str) -> Timestamp {
+    text.parse().expect("timestamp")
+}
+
+fn now() -> Timestamp {
+    ts("2026-11-21T03:10:00Z")
+}
+
+fn library() -> Arc<Library> {
+    Arc::new(Library::load(&[], &[]).0)
+}
+
+fn app() -> App {
+    App::new(library(), TimeZone::UTC, "test".into(), now())
+}
+
+fn key(code: KeyCode) -> KeyEvent {
+    KeyEvent::new(code, KeyModifiers::NONE)
+}
+
+fn press(app: &mut App, code: KeyCode) -> Vec<Effect> {
+    app.on_key(key(code), now())
+}
+
+fn typed(app: &mut App, text: &str) {
+    for c in text.chars() {
+        press(app, KeyCode::Char(c));
+    }
+}
+
+fn line(source: &str, offset: u64, at: Option<&str>, text: &str) -> LogLine {
+    let mut line = LogLine::new(Arc::from(source), offset + 1, offset, text);
+    line.ts = at.map(ts);
+    line.level = Some(Level::Info);
+    line
+}
+
+/// The signature `postgres-connection-slots-exhausted` fires with its
+/// runbook, on the line at `offset`.
+fn alert(offset: u64, at: &str) -> AlertInfo {
+    AlertInfo {
+        signature: Arc::from("postgres-connection-slots-exhausted"),
+        title: "PostgreSQL connection slots exhausted".into(),
+        severity: Severity::Critical,
+        key: String::new(),
+        at: ts(at),
+        runbook: Some("postgres-connections".into()),
+        captures: Vec::new(),
+        hits: 1,
+        evidence: line(
+            "postgresql.log",
+            offset,
+            Some(at),
+            "FATAL:  sorry, too many clients already",
+        ),
+        backfill: false,
+    }
+}
+
+fn render(app: &App, width: u16, height: u16) -> Buffer {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test terminal");
+    terminal
+        .draw(|frame| super::view::draw(frame, app))
+        .expect("draw");
+    terminal.backend().buffer().clone()
+}
+
+fn text_of(buffer: &Buffer) -> String {
+    let area = buffer.area;
+    let mut out = String::new();
+    for y in 0..area.height {
+        for x in 0..area.width {
+            out.push_str(buffer[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn keys_move_focus_open_help_and_quit() {
+    let mut app = app();
+    assert_eq!(app.focus, Pane::Alerts);
+    press(&mut app, KeyCode::Tab);
+    assert_eq!(app.focus, Pane::Log);
+    press(&mut app, KeyCode::BackTab);
+    press(&mut app, KeyCode::BackTab);
+    assert_eq!(app.focus, Pane::Timeline);
+    press(&mut app, KeyCode::Char('3'));
+    assert_eq!(app.focus, Pane::Runbook);
+    press(&mut app, KeyCode::Char('?'));
+    assert!(app.help);
+    assert!(
+        press(&mut app, KeyCode::Char('q')).is_empty(),
+        "a key closes help"
+    );
+    assert!(!app.help);
+    assert_eq!(press(&mut app, KeyCode::Char('q')), vec![Effect::Quit]);
+    let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+    press(&mut app, KeyCode::Char('/'));
+    assert_eq!(
+        app.on_key(ctrl_c, now()),
+        vec![Effect::Quit],
+        "even in a prompt"
+    );
+}
+
+#[test]
+fn lines_merge_by_time_and_stack_traces_are_one_event() {
+    let mut app = app();
+    app.on_msg(
+        Msg::Lines(vec![
+            line("app.log", 0, Some("2026-11-21T03:00:02Z"), "ERROR boom"),
+            line(
+                "app.log",
+                11,
+                None,
+                "\tat com.example.Orders.place(Orders.java:42)",
+            ),
+            line("app.log", 60, None, "Caused by: java.sql.SQLException"),
+        ]),
+        now(),
+    );
+    app.on_msg(
+        Msg::Lines(vec![line(
+            "db.log",
+            0,
+            Some("2026-11-21T03:00:01Z"),
+            "LOG: checkpoint",
+        )]),
+        now(),
+    );
+    let rows = app.log_rows();
+    assert_eq!(rows.len(), 2, "the trace joined its first line");
+    assert_eq!(
+        rows.get(0).map(|l| l.text.as_str()),
+        Some("LOG: checkpoint")
+    );
+    let first = rows.get(1).expect("the app event");
+    assert_eq!(first.more.len(), 2);
+    assert!(
+        first.more[0].starts_with("    at com.example"),
+        "tab made spaces"
+    );
+    assert!(!app.is_expanded(first));
+    app.focus = Pane::Log;
+    app.log_cursor = 1;
+    press(&mut app, KeyCode::Char(' '));
+    let first = app.log_rows().get(1).expect("event").clone();
+    assert!(app.is_expanded(&first));
+    let screen = text_of(&render(&app, 80, 24));
+    assert!(
+        screen.contains("Caused by: java.sql.SQLException"),
+        "{screen}"
+    );
+    press(&mut app, KeyCode::Char(' '));
+    assert!(!app.is_expanded(&first));
+    let screen = text_of(&render(&app, 80, 24));
+    assert!(screen.contains("[+2 lines]"), "{screen}");
+}
+
+#[test]
+fn the_buffer_stays_bounded() {
+    let mut app = app();
+    for batch in 0..3 {
+        let lines = (0..MAX_EVENTS as u64 / 2)
+            .map(|i| {
+                let n = batch * MAX_EVENTS as u64 + i;
+                line("big.log", n * 10, Some("2026-11-21T03:00:00Z"), "x")
+            })
+            .collect();
+        app.on_msg(Msg::Lines(lines), now());
+    }
+    assert_eq!(app.log_rows().len(), MAX_EVENTS);
+    assert!(app.follow);
+    assert_eq!(app.log_cursor, MAX_EVENTS - 1, "following: the newest");
+}
+
+#[test]
+fn search_filters_loaded_lines_and_n_walks_the_hits() {
+    let mut app = app();
+    app.on_msg(
+        Msg::Lines(vec![
+            line(
+                "a.log",
+                0,
+                Some("2026-11-21T03:00:01Z"),
+                "GET /api/orders 200",
+            ),
+            line("a.log", 30, Some("2026-11-21T03:00:02Z"), "GET /static 200"),
+            line(
+                "a.log",
+                60,
+                Some("2026-11-21T03:00:03Z"),
+                "POST /api/orders 504",
+            ),
+            line("a.log", 90, Some("2026-11-21T03:00:04Z"), "GET /health 200"),
+        ]),
+        now(),
+    );
+    press(&mut app, KeyCode::Char('/'));
+    typed(&mut app, "ORDERS");
+    assert_eq!(press(&mut app, KeyCode::Enter), Vec::new());
+    assert_eq!(app.log_mode, LogMode::Search("ORDERS".into()));
+    assert_eq!(app.focus, Pane::Log);
+    assert_eq!(app.log_rows().len(), 2);
+    let screen = text_of(&render(&app, 80, 24));
+    assert!(screen.contains("2 hits for `ORDERS`"), "{screen}");
+    // Enter on a hit goes to it in the live log; n and N walk the hits.
+    press(&mut app, KeyCode::Char('k'));
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.log_mode, LogMode::Live);
+    assert_eq!(app.log_cursor, 0);
+    assert!(!app.follow);
+    press(&mut app, KeyCode::Char('n'));
+    assert_eq!(app.log_cursor, 2);
+    press(&mut app, KeyCode::Char('n'));
+    assert_eq!(app.log_cursor, 2, "no later hit");
+    press(&mut app, KeyCode::Char('N'));
+    assert_eq!(app.log_cursor, 0);
+    // Follow goes back to the newest line.
+    press(&mut app, KeyCode::Char('f'));
+    assert!(app.follow);
+    assert_eq!(app.log_cursor, 3);
+    press(&mut app, KeyCode::Char('f'));
+    assert!(!app.follow);
+    // A new line arriving while searching is a hit when it matches.
+    press(&mut app, KeyCode::Char('/'));
+    press(&mut app, KeyCode::Enter);
+    app.on_msg(
+        Msg::Lines(vec![line(
+            "a.log",
+            120,
+            Some("2026-11-21T03:00:05Z"),
+            "GET /api/orders/7 200",
+        )]),
+        now(),
+    );
+    assert_eq!(app.log_rows().len(), 3);
+}
+
+#[test]
+fn jump_to_time_goes_to_the_first_line_at_or_after_it() {
+    let mut app = app();
+    app.on_msg(
+        Msg::Lines(
+            (0..10)
+                .map(|i| {
+                    line(
+                        "a.log",
+                        i * 10,
+                        Some(&format!("2026-11-21T03:0{i}:00Z")),
+                        "x",
+                    )
+                })
+                .collect(),
+        ),
+        now(),
+    );
+    press(&mut app, KeyCode::Char('t'));
+    typed(&mut app, "03:04:30");
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.log_cursor, 5);
+    assert!(!app.follow);
+    press(&mut app, KeyCode::Char('t'));
+    typed(&mut app, "soon");
+    press(&mut app, KeyCode::Enter);
+    assert!(
+        app.message
+            .as_ref()
+            .is_some_and(|(m, error)| *error && m.contains("not a time"))
+    );
+}
+
+#[test]
+fn alerts_newest_first_with_evidence_in_context() {
+    let mut app = app();
+    let lines: Vec<LogLine> = (0..10)
+        .map(|i| {
+            line(
+                "postgresql.log",
+                i * 100,
+                Some("2026-11-21T03:06:00Z"),
+                &format!("line {i}"),
+            )
+        })
+        .collect();
+    app.on_msg(Msg::Lines(lines), now());
+    app.on_msg(
+        Msg::Alert(Box::new(alert(500, "2026-11-21T03:06:00Z"))),
+        now(),
+    );
+    let mut other = alert(0, "2026-11-21T03:07:00Z");
+    other.signature = Arc::from("http-5xx");
+    other.runbook = Some("http-5xx".into());
+    other.severity = Severity::Medium;
+    other.key = "status=504".into();
+    app.on_msg(Msg::Alert(Box::new(other)), now());
+    assert_eq!(&*app.alerts[0].info.signature, "http-5xx", "newest first");
+    assert_eq!(app.alert_cursor, 0, "the selection follows the newest");
+    press(&mut app, KeyCode::Char('j'));
+    assert_eq!(
+        &*app.selected_alert().expect("alert").info.signature,
+        "postgres-connection-slots-exhausted"
+    );
+    app.on_msg(
+        Msg::Alert(Box::new(alert(500, "2026-11-21T03:08:00Z"))),
+        now(),
+    );
+    assert_eq!(app.alerts[0].fired, 2, "same signature and key: one row");
+    assert_eq!(app.alerts.len(), 2);
+    app.on_msg(
+        Msg::Cleared {
+            signature: Arc::from("http-5xx"),
+            key: "status=504".into(),
+            at: ts("2026-11-21T03:09:00Z"),
+        },
+        now(),
+    );
+    assert!(app.alerts[1].cleared.is_some());
+    // Evidence: the line that fired with three lines of context each side.
+    app.alert_cursor = 0;
+    press(&mut app, KeyCode::Enter);
+    assert!(matches!(app.log_mode, LogMode::Evidence(_)));
+    let rows = app.log_rows();
+    let texts: Vec<&str> = (0..rows.len())
+        .filter_map(|i| rows.get(i))
+        .map(|l| l.text.as_str())
+        .collect();
+    assert_eq!(
+        texts,
+        [
+            "line 2", "line 3", "line 4", "line 5", "line 6", "line 7", "line 8"
+        ]
+    );
+    assert_eq!(rows.get(app.log_cursor).map(|l| l.offset), Some(500));
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.log_mode, LogMode::Live);
+}
+
+#[test]
+fn runbook_keys_record_steps_and_copy_commands() {
+    let mut app = app();
+    // No alert: nothing to record, and the console says why.
+    app.focus = Pane::Runbook;
+    assert!(press(&mut app, KeyCode::Char('d')).is_empty());
+    assert!(app.message.as_ref().is_some_and(|(_, error)| *error));
+    app.on_msg(
+        Msg::Alert(Box::new(alert(0, "2026-11-21T03:06:00Z"))),
+        now(),
+    );
+    let book = app.selected_runbook().expect("runbook").id.clone();
+    let steps: Vec<String> = app
+        .selected_runbook()
+        .expect("runbook")
+        .steps
+        .iter()
+        .map(|s| s.id.clone())
+        .collect();
+    assert_eq!(
+        press(&mut app, KeyCode::Char('d')),
+        vec![Effect::Op(Op::Step {
+            runbook: book.clone(),
+            step: steps[0].clone(),
+            outcome: StepOutcomeArg::Done,
+            note: None,
+        })]
+    );
+    press(&mut app, KeyCode::Char('j'));
+    press(&mut app, KeyCode::Char('X'));
+    typed(&mut app, "not our cluster");
+    assert_eq!(
+        press(&mut app, KeyCode::Enter),
+        vec![Effect::Op(Op::Step {
+            runbook: book.clone(),
+            step: steps[1].clone(),
+            outcome: StepOutcomeArg::Skipped,
+            note: Some("not our cluster".into()),
+        })]
+    );
+    let copied = press(&mut app, KeyCode::Char('c'));
+    let [Effect::Copy(command)] = copied.as_slice() else {
+        panic!("expected a copy: {copied:?}");
+    };
+    assert!(
+        command.starts_with("psql -X -U postgres -c 'select "),
+        "{command}"
+    );
+    // Incident keys.
+    assert_eq!(
+        press(&mut app, KeyCode::Char('a')),
+        vec![Effect::Op(Op::Ack)]
+    );
+    press(&mut app, KeyCode::Char('v'));
+    assert_eq!(
+        press(&mut app, KeyCode::Char('h')),
+        vec![Effect::Op(Op::Severity(crate::cli::SeverityArg::High))]
+    );
+    press(&mut app, KeyCode::Char('u'));
+    assert!(
+        press(&mut app, KeyCode::Char('z')).is_empty(),
+        "not a choice"
+    );
+    assert_eq!(
+        press(&mut app, KeyCode::Char('m')),
+        vec![Effect::Op(Op::Status(crate::cli::StatusArg::Mitigated))]
+    );
+    press(&mut app, KeyCode::Char('i'));
+    typed(&mut app, "failing over");
+    assert_eq!(
+        press(&mut app, KeyCode::Enter),
+        vec![Effect::Op(Op::Note("failing over".into()))]
+    );
+}
+
+fn incident(steps: Vec<StepProgress>) -> IncidentView {
+    IncidentView {
+        id: "INC-1".into(),
+        title: "PostgreSQL connection slots exhausted".into(),
+        severity: Severity::Critical,
+        status: Status::Investigating,
+        opened_at: ts("2026-11-21T03:06:00Z"),
+        steps,
+        rows: vec![
+            TimelineRow {
+                seq: 1,
+                at: ts("2026-11-21T03:06:00Z"),
+                actor: "triage".into(),
+                kind: "incident.opened",
+                summary: "Incident opened".into(),
+                pinned: false,
+            },
+            TimelineRow {
+                seq: 4,
+                at: ts("2026-11-21T03:07:30Z"),
+                actor: "alice".into(),
+                kind: "step.done",
+                summary: "Step done: who holds the slots".into(),
+                pinned: true,
+            },
+        ],
+    }
+}
+
+#[test]
+fn the_whole_console_at_80_by_24() {
+    let mut app = app();
+    app.clock = Some(ts("2026-11-21T03:08:00Z"));
+    app.on_msg(
+        Msg::Lines(vec![line(
+            "postgresql.log",
+            0,
+            Some("2026-11-21T03:06:00Z"),
+            "FATAL:  sorry, too many clients already",
+        )]),
+        now(),
+    );
+    app.on_msg(
+        Msg::Alert(Box::new(alert(0, "2026-11-21T03:06:00Z"))),
+        now(),
+    );
+    let book = app.selected_runbook().expect("runbook").id.clone();
+    let step = app.selected_runbook().expect("runbook").steps[0].id.clone();
+    app.on_msg(
+        Msg::Incident(Some(Box::new(incident(vec![StepProgress {
+            runbook: book,
+            step,
+            state: StepState::Done,
+            actor: "alice".into(),
+            seq: 4,
+            note: None,
+            updates: 1,
+        }])))),
+        now(),
+    );
+    app.on_msg(
+        Msg::Stats(super::msg::Stats {
+            files: 5,
+            lines: 10,
+            index_lag: None,
+        }),
+        now(),
+    );
+    let buffer = render(&app, 80, 24);
+    let screen = text_of(&buffer);
+    let rows: Vec<&str> = screen.lines().collect();
+    assert_eq!(rows.len(), 24);
+    assert!(
+        rows[0].contains("triage") && rows[0].contains("log time 03:08:00 UTC"),
+        "{screen}"
+    );
+    assert!(rows[1].contains("1 Alerts (1)"), "{screen}");
+    assert!(
+        rows[2].contains("CRIT ×1       █   postgres-connection-"),
+        "{screen}"
+    );
+    assert!(rows[1].contains("3 Runbook"), "{screen}");
+    assert!(
+        screen.contains("[✓] 1."),
+        "the done step is ticked:\n{screen}"
+    );
+    assert!(screen.contains("$ psql -X -U postgres -c"), "{screen}");
+    assert!(
+        screen.contains("2 Log · live, following · 1 events"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("4 Timeline INC-1 · critical · investigating"),
+        "{screen}"
+    );
+    assert!(screen.contains("★#4   03:07:30 alice"), "{screen}");
+    assert!(
+        rows[23].starts_with(" 5 files · 0 lines/s · no index · follow"),
+        "{screen}"
+    );
+    // The severity colour of the alert.
+    let crit = rows[2].find("CRIT").expect("CRIT");
+    let x = rows[2][..crit].chars().count() as u16;
+    assert_eq!(buffer[(x, 2)].fg, ratatui::style::Color::Magenta);
+    // The help overlay lists every key, even at this size.
+    press(&mut app, KeyCode::Char('?'));
+    let screen = text_of(&render(&app, 80, 24));
+    assert!(screen.contains("Keys — any key closes"), "{screen}");
+    assert!(screen.contains("pin / unpin"), "{screen}");
+    // And larger screens, and tiny ones, draw without panicking.
+    press(&mut app, KeyCode::Char('?'));
+    for (w, h) in [(200, 60), (120, 40), (40, 10), (1, 1)] {
+        render(&app, w, h);
+    }
+}
+
+#[test]
+fn empty_console_says_what_will_appear() {
+    let app = app();
+    let screen = text_of(&render(&app, 80, 24));
+    assert!(screen.contains("No alert yet."), "{screen}");
+    assert!(screen.contains("Waiting for log lines…"), "{screen}");
+    assert!(screen.contains("No incident."), "{screen}");
+}
+
+#[test]
+fn hostile_log_lines_reach_the_screen_as_visible_text() {
+    let hostile = [
+        "csi \x1b[2J\x1b[H cleared?",
+        "osc \x1b]0;pwned\x07 title",
+        "osc52 \x1b]52;c;cm0gLXJmIC8=\x07 clipboard",
+        "cr\roverwrite",
+        "back\x08\x08space",
+        "bidi user\u{202E}gnp.exe \u{2066}isolate\u{2069}",
+        "zero\u{200B}width\u{FEFF}bom",
+        "wide 注文注文注文 🚀 \u{FDFD}",
+        "zalgo a\u{301}\u{302}\u{303}\u{304}\u{305}",
+        "c1 \u{9b}31m",
+    ];
+    let mut app = app();
+    let lines = hostile
+        .iter()
+        .enumerate()
+        .map(|(i, text)| {
+            line(
+                "evil.log",
+                i as u64 * 100,
+                Some("2026-11-21T03:00:00Z"),
+                text,
+            )
+        })
+        .collect();
+    app.on_msg(Msg::Lines(lines), now());
+    app.focus = Pane::Log;
+    let buffer = render(&app, 100, 40);
+    for cell in buffer.content() {
+        for c in cell.symbol().chars() {
+            assert!(
+                !c.is_control()
+                    && !matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200B}' | '\u{FEFF}' | '\u{FDFD}'),
+                "{c:?} reached the screen"
+            );
+        }
+    }
+    let screen = text_of(&buffer);
+    for visible in [
+        "csi \\x1b[2J\\x1b[H cleared?",
+        "\\x1b]0;pwned\\x07",
+        "cr\\x0doverwrite",
+        "back\\x08\\x08space",
+        "user\\u{202e}gnp.exe",
+        "zero\\u{200b}width\\u{feff}bom",
+        "\\u{fdfd}",
+        "\\u{0303}",
+        "c1 \\x9b31m",
+    ] {
+        assert!(screen.contains(visible), "{visible} not shown:\n{screen}");
+    }
+    assert!(screen.contains("注"), "wide characters are drawn");
+}
+
+#[test]
+fn operator_commands_go_through_the_journal() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let options = super::journal::JournalOptions {
+        data_dir: dir.path().to_path_buf(),
+        pattern_dirs: Vec::new(),
+        runbook_dirs: Vec::new(),
+        zone: TimeZone::UTC,
+        attached: false,
+        actor: Some("alice".into()),
+        relative_to: None,
+    };
+    let refused = super::journal::execute(&options, Op::Ack);
+    assert_eq!(
+        refused,
+        Err("no open incident: press ! to declare one".into())
+    );
+    super::journal::execute(&options, Op::Declare).expect("declare");
+    let done = super::journal::execute(
+        &options,
+        Op::Step {
+            runbook: "postgres-connections".into(),
+            step: "who-holds-slots".into(),
+            outcome: StepOutcomeArg::Done,
+            note: Some("reporting job".into()),
+        },
+    )
+    .expect("step");
+    assert!(done.starts_with("#3 Step done:"), "{done}");
+    let journal = crate::incident::Journal::open(dir.path()).expect("journal");
+    let view = super::journal::incident_view(journal.timeline()).expect("incident");
+    assert_eq!(view.steps.len(), 1);
+    assert_eq!(view.steps[0].state, StepState::Done);
+    assert_eq!(view.steps[0].actor, "alice");
+    assert_eq!(view.rows.last().map(|r| r.kind), Some("step.done"));
+    let unknown = super::journal::execute(
+        &options,
+        Op::Step {
+            runbook: "postgres-connections".into(),
+            step: "nope".into(),
+            outcome: StepOutcomeArg::Started,
+            note: None,
+        },
+    );
+    assert!(unknown.is_err_and(|e| e.contains("has no step `nope`")));
+}
+
+#[test]
+fn the_first_screen_reads_only_the_end_of_a_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("big.log");
+    let mut text = String::new();
+    for i in 0..100_000 {
+        text.push_str(&format!("2026-11-21 03:00:00,000 INFO line {i}\n"));
+    }
+    std::fs::write(&path, &text).expect("write");
+    let (offset, bytes) = super::feed::tail_of(&path, 4096)
+        .expect("read")
+        .expect("plain file");
+    assert!(bytes.len() <= 4096);
+    assert_eq!(
+        &text.as_bytes()[offset as usize..],
+        bytes.as_slice(),
+        "from a line start to the end"
+    );
+    assert!(text[..offset as usize].ends_with('\n'));
+}
+
+#[test]
+fn base64_for_the_clipboard() {
+    assert_eq!(super::base64(b""), "");
+    assert_eq!(super::base64(b"f"), "Zg==");
+    assert_eq!(super::base64(b"fo"), "Zm8=");
+    assert_eq!(super::base64(b"foo"), "Zm9v");
+    assert_eq!(super::base64(b"psql -c 'x'"), "cHNxbCAtYyAneCc=");
+}
