@@ -140,7 +140,7 @@ impl<R: BufRead> ZstdFrames<R> {
     }
 }
 
-fn zstd_error(err: impl std::fmt::Display) -> io::Error {
+fn zstd_error(err: impl fmt::Display) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, format!("zstd: {err}"))
 }
 
