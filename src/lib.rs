@@ -17,6 +17,7 @@ pub mod library;
 pub mod model;
 pub mod output;
 pub mod parse;
+pub mod pipeline;
 pub mod run;
 pub mod runbook;
 pub mod sanitize;

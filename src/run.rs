@@ -320,7 +320,7 @@ fn demo(cli: &Cli, args: &DemoArgs) -> io::Result<Exit> {
     events.sort_by_key(|(at, _)| *at);
     let mut found = Vec::new();
     for (at, event) in events {
-        scanner.process(event, at, &mut |f| {
+        scanner.process(&event, at, &mut |f| {
             found.push(f);
             Ok(())
         })?;

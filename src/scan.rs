@@ -341,13 +341,13 @@ impl<'l> Scanner<'l> {
             let (result, spare) = match searched {
                 Searched::Lines(block, lines) => {
                     let result = pass.block(&block, &lines, clock, &mut |event, at| {
-                        detection.process(event, at, on_alert)
+                        detection.process(&event, at, on_alert)
                     });
                     (result, Some(block.data))
                 }
                 Searched::Long(raw) => {
                     let (event, at) = pass.long_line(raw, clock);
-                    (detection.process(event, at, on_alert), None)
+                    (detection.process(&event, at, on_alert), None)
                 }
             };
             result.map(|()| spare).map_err(|err| {
@@ -395,7 +395,7 @@ impl<'l> Scanner<'l> {
     /// Matches one event and runs detection on its hits at time `at`.
     pub fn process(
         &mut self,
-        event: Event,
+        event: &Event,
         at: Timestamp,
         on_alert: &mut dyn FnMut(Found<'l>) -> io::Result<()>,
     ) -> io::Result<()> {
@@ -453,7 +453,7 @@ impl EventReader<'_> {
 impl<'l> Detection<'l> {
     fn process(
         &mut self,
-        event: Event,
+        event: &Event,
         at: Timestamp,
         on_alert: &mut dyn FnMut(Found<'l>) -> io::Result<()>,
     ) -> io::Result<()> {
@@ -462,7 +462,7 @@ impl<'l> Detection<'l> {
         self.matched.clear();
         library
             .matcher()
-            .matches(&library.signatures, &event, &mut self.hits);
+            .matches(&library.signatures, event, &mut self.hits);
         for Hit {
             signature: index,
             captures,
@@ -609,7 +609,7 @@ regex = '\bé\w+ ok'
             last_ts = event.ts.or(last_ts);
             let at = last_ts.unwrap_or_else(clock);
             scanner
-                .process(event, at, &mut |f| {
+                .process(&event, at, &mut |f| {
                     seen.push(describe(&f));
                     Ok(())
                 })

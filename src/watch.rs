@@ -1,43 +1,35 @@
 //! `triage watch`: follow files headless and print each alert as it happens.
 //!
-//! Wiring only: the follower (`tail::follow`) runs on its own thread and
-//! hands over batches of lines with the checkpoint that holds once they are
-//! processed; this loop parses, matches, prints, flushes, and only then hands
-//! the checkpoint to the saver thread. A crash therefore never loses a line,
-//! and repeats at most the lines whose checkpoint was not yet on disk. One `watch` per data directory
-//! (a lock file says so to a second one).
-//!
-//! Every match and alert also goes to the incident recorder, which keeps the
-//! incident journal in the data directory: an incident opens when a
-//! signature of severity high or above fires.
+//! Wiring only: takes the data directory's lock (one `watch` per data
+//! directory; a lock file says so to a second one) and runs the live
+//! pipeline (`pipeline`) with a sink that prints each alert and flushes
+//! stdout before the checkpoint moves. The pipeline also feeds the incident
+//! recorder, which keeps the incident journal in the data directory: an
+//! incident opens when a signature of severity high or above fires.
 
 use std::{
-    collections::HashMap,
     fs::{self, File},
     io::{self, Write},
     path::{Path, PathBuf},
-    sync::{Arc, atomic::AtomicBool, mpsc},
-    thread,
+    sync::{Arc, atomic::AtomicBool},
 };
 
-use jiff::{Timestamp, tz::TimeZone};
+use jiff::tz::TimeZone;
 
 use crate::{
     config::Config,
-    incident::{Journal, JournalError, Recorder},
     library::Library,
     output::{self, Style},
-    parse::{Parser, TimeContext},
-    scan::{Found, Scanner},
+    pipeline::{self, PipelineError, Sink},
+    scan::Found,
     tail::{
         checkpoint::Checkpoint,
-        discover::{FileKey, Target},
-        follow::{self, FollowOptions, RunOptions, Tailer},
+        discover::Target,
+        follow::{FollowOptions, RunOptions},
     },
 };
 
-/// Where the follower's checkpoint lives in the data directory.
-pub const CHECKPOINT_FILE: &str = "tail-checkpoint.json";
+pub use crate::pipeline::CHECKPOINT_FILE;
 /// The lock that keeps a second `watch` off the same data directory.
 pub const LOCK_FILE: &str = "watch.lock";
 
@@ -105,156 +97,51 @@ pub fn watch(
     out: &mut dyn Write,
 ) -> Result<(), WatchError> {
     let _lock = lock(&options.data_dir)?;
-    let checkpoint_path = options.data_dir.join(CHECKPOINT_FILE);
-    let checkpoint = Checkpoint::load(&checkpoint_path)
-        .map_err(|err| WatchError::Io(checkpoint_path.display().to_string(), err))?;
-    let tailer = Tailer::new(options.targets, options.follow.clone(), checkpoint.clone());
-    let (deliveries, thread) = follow::spawn(tailer, options.run, stop)
-        .map_err(|err| WatchError::Io("follower thread".into(), err))?;
-    let mut scanner = Scanner::new(
-        library,
-        config,
-        options.zone.clone(),
-        options.follow.max_line,
-        Timestamp::now(),
-    );
-    let mut last_ts: HashMap<FileKey, Timestamp> = HashMap::new();
-    let journal =
-        Journal::open(&options.data_dir).map_err(|err| WatchError::Journal(err.to_string()))?;
-    let mut recorder = Recorder::new(journal, library);
-    let mut journal_failed = false;
-    let mut record = |result: Result<Vec<crate::incident::Event>, JournalError>| {
-        if let Err(err) = result
-            && !std::mem::replace(&mut journal_failed, true)
-        {
-            eprintln!(
-                "triage: the incident journal cannot be written, alerts go on without it: {err}"
-            );
-        }
+    let pipeline = pipeline::Options {
+        targets: options.targets,
+        follow: options.follow,
+        run: options.run,
+        zone: options.zone,
+        data_dir: options.data_dir,
+        record: true,
+        checkpoint: true,
     };
-    let mut last_tick: Option<Timestamp> = None;
-    let mut alerts: Vec<Found<'_>> = Vec::new();
-    let saver = Saver::spawn(checkpoint_path.clone())?;
-    let mut saved = checkpoint;
-    let mut result = Ok(());
-    for delivery in deliveries {
-        for problem in &delivery.batch.problems {
-            eprintln!("triage: {}: {}", problem.path.display(), problem.message);
-        }
-        for notice in &delivery.batch.notices {
-            tracing::info!("{notice}");
-        }
-        let now = Timestamp::now();
-        for line in delivery.batch.lines {
-            let zone = config
-                .source_for(Path::new(&*line.path))
-                .and_then(|s| s.timezone.clone())
-                .unwrap_or_else(|| options.zone.clone());
-            let event = Parser::new(line.path, TimeContext::new(zone, now)).event(line.raw);
-            if let Some(ts) = event.ts {
-                last_ts.insert(line.key, ts);
-            }
-            let at = event
-                .ts
-                .or_else(|| last_ts.get(&line.key).copied())
-                .unwrap_or(now);
-            let _ = scanner.process(event, at, &mut |found: Found<'_>| {
-                alerts.push(found);
-                Ok(())
-            });
-            for signature in scanner.matched() {
-                recorder.on_match(signature, at);
-            }
-            for found in alerts.drain(..) {
-                record(recorder.on_alert(&found, library));
-                let printed = if options.json {
-                    output::write_alert_json(out, &found)
-                } else {
-                    output::write_alert_text(out, &found, library, style)
-                };
-                if let Err(err) = printed {
-                    result = Err(WatchError::Io("stdout".into(), err));
-                }
-            }
-            if result.is_err() {
-                break;
-            }
-        }
-        // About once a second: signatures gone quiet, and the periodic
-        // counts of the incident timeline.
-        let now = Timestamp::now();
-        if last_tick.is_none_or(|t| now.duration_since(t).as_secs() >= 1) || delivery.last {
-            for (signature, cleared) in scanner.clear_due(now) {
-                record(recorder.on_cleared(signature, &cleared));
-            }
-            record(recorder.tick(now));
-            last_tick = Some(now);
-        }
-        if let Err(err) = out.flush() {
-            result = Err(WatchError::Io("stdout".into(), err));
-        }
-        if result.is_err() {
-            break;
-        }
-        // Only now that the lines are out does the checkpoint move past them.
-        if delivery.checkpoint != saved {
-            saved = delivery.checkpoint;
-            saver.save(saved.clone());
-        }
-        if delivery.last {
-            break;
-        }
-    }
-    let _ = thread.join();
-    record(recorder.finish(Timestamp::now()));
-    saver
-        .finish()
-        .map_err(|err| WatchError::Io(checkpoint_path.display().to_string(), err))?;
-    result
+    let mut printer = Printer {
+        out,
+        library,
+        style,
+        json: options.json,
+    };
+    pipeline::run(pipeline, library, config, stop, &mut printer).map_err(|err| match err {
+        PipelineError::Io(what, err) => WatchError::Io(what, err),
+        PipelineError::Journal(message) => WatchError::Journal(message),
+        PipelineError::Sink(err) => WatchError::Io("stdout".into(), err),
+    })
 }
 
-/// Writes checkpoints on its own thread, so that an fsync never delays the
-/// next alert; when several wait, only the newest is written. A crash can
-/// therefore repeat the lines of the batches whose checkpoint was still
-/// being written (typically one).
-struct Saver {
-    tx: mpsc::Sender<Checkpoint>,
-    thread: thread::JoinHandle<io::Result<()>>,
+/// Prints each alert as it happens; flushes at the end of each delivery,
+/// before the checkpoint moves.
+struct Printer<'o, 'l> {
+    out: &'o mut dyn Write,
+    library: &'l Library,
+    style: Style,
+    json: bool,
 }
 
-impl Saver {
-    fn spawn(path: PathBuf) -> Result<Saver, WatchError> {
-        let (tx, rx) = mpsc::channel::<Checkpoint>();
-        let thread = thread::Builder::new()
-            .name("checkpoint".into())
-            .spawn(move || {
-                // The newest checkpoint's save decides: an older failure that
-                // a later save made good is no longer a problem.
-                let mut last = Ok(());
-                while let Ok(mut checkpoint) = rx.recv() {
-                    while let Ok(newer) = rx.try_recv() {
-                        checkpoint = newer;
-                    }
-                    last = checkpoint.save(&path);
-                    if let Err(err) = &last {
-                        tracing::warn!(path = %path.display(), %err, "cannot save the checkpoint");
-                    }
-                }
-                last
-            })
-            .map_err(|err| WatchError::Io("checkpoint thread".into(), err))?;
-        Ok(Saver { tx, thread })
+impl<'l> Sink<'l> for Printer<'_, 'l> {
+    fn alert(&mut self, found: &Found<'l>) -> io::Result<()> {
+        if self.json {
+            output::write_alert_json(self.out, found)
+        } else {
+            output::write_alert_text(self.out, found, self.library, self.style)
+        }
     }
 
-    fn save(&self, checkpoint: Checkpoint) {
-        let _ = self.tx.send(checkpoint);
+    fn problem(&mut self, path: &Path, message: &str) {
+        eprintln!("triage: {}: {message}", path.display());
     }
 
-    /// Waits until the newest checkpoint is written.
-    fn finish(self) -> io::Result<()> {
-        drop(self.tx);
-        self.thread
-            .join()
-            .unwrap_or_else(|_| Err(io::Error::other("checkpoint thread failed")))
+    fn flush(&mut self, _: &Checkpoint, _: bool) -> io::Result<()> {
+        self.out.flush()
     }
 }

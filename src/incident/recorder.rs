@@ -1194,7 +1194,7 @@ pub(crate) mod tests {
         events.sort_by_key(|(_, at)| *at);
         for (event, at) in events {
             scanner
-                .process(event, at, &mut |_| Ok(()))
+                .process(&event, at, &mut |_| Ok(()))
                 .expect("no output");
         }
         for (signature, tally) in scanner.tallies().filter(|(_, t)| t.matches > 0) {

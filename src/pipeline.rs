@@ -1,0 +1,309 @@
+//! The live pipeline: follower thread → parse → match → detect → sinks.
+//!
+//! Wiring only, shared by `watch` (alerts to stdout), the console (`ui`) and
+//! indexing: the follower (`tail::follow`) runs on its own thread and hands
+//! over batches of lines with the checkpoint that holds once they are
+//! processed; this loop turns them into events (`parse`), matches and
+//! detects (`scan::Scanner`), feeds the incident recorder when asked to, and
+//! hands everything to a [`Sink`]. Only after the sink's
+//! [`flush`](Sink::flush) returns does the checkpoint move (saved by a
+//! thread of its own, so an fsync never delays the next alert). A crash
+//! therefore never loses a line, and repeats at most the lines whose
+//! checkpoint was not yet on disk.
+
+use std::{
+    collections::HashMap,
+    io,
+    path::{Path, PathBuf},
+    sync::{Arc, atomic::AtomicBool, mpsc},
+    thread,
+};
+
+use jiff::{Timestamp, tz::TimeZone};
+
+use crate::{
+    config::Config,
+    incident::{Journal, JournalError, Recorder},
+    library::Library,
+    model::Event,
+    parse::{Parser, TimeContext},
+    scan::{Found, Scanner},
+    signature::{Signature, detector::Cleared},
+    tail::{
+        checkpoint::Checkpoint,
+        discover::{FileKey, Target},
+        follow::{self, FollowOptions, RunOptions, Tailer},
+    },
+};
+
+/// Where the follower's checkpoint lives in the data directory.
+pub const CHECKPOINT_FILE: &str = "tail-checkpoint.json";
+
+/// What to follow and how.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Paths and globs to follow.
+    pub targets: Vec<Target>,
+    /// How files are followed.
+    pub follow: FollowOptions,
+    /// How the follower thread runs.
+    pub run: RunOptions,
+    /// Zone of timestamps written without one.
+    pub zone: TimeZone,
+    /// The data directory (checkpoint, journal).
+    pub data_dir: PathBuf,
+    /// Feed the incident recorder (off when another process already does,
+    /// e.g. a console attached to a running `watch`).
+    pub record: bool,
+    /// Resume from and save the checkpoint in the data directory (off for a
+    /// reader that must not move a running `watch`'s position).
+    pub checkpoint: bool,
+}
+
+/// What the pipeline hands over. Every method has a default that does
+/// nothing, so a sink implements only what it uses. An error stops the
+/// pipeline (after the follower thread is joined and the last good
+/// checkpoint saved).
+pub trait Sink<'l> {
+    /// Every event, in file order per file, after matching: `at` is the
+    /// time detection used, `matched` the signatures it matched (alerting
+    /// or not).
+    fn event(&mut self, event: &Event, at: Timestamp, matched: &[&'l Signature]) -> io::Result<()> {
+        let _ = (event, at, matched);
+        Ok(())
+    }
+
+    /// An alert (after thresholds and suppression), right after its event.
+    fn alert(&mut self, found: &Found<'l>) -> io::Result<()> {
+        let _ = found;
+        Ok(())
+    }
+
+    /// A signature gone quiet for its `clear_after`.
+    fn cleared(&mut self, signature: &'l Signature, cleared: &Cleared) -> io::Result<()> {
+        let _ = (signature, cleared);
+        Ok(())
+    }
+
+    /// A file that cannot be read (the others go on).
+    fn problem(&mut self, path: &Path, message: &str) {
+        tracing::warn!(path = %path.display(), "{message}");
+    }
+
+    /// The end of one delivery: everything before it has been handed over.
+    /// The checkpoint moves past those lines once this returns `Ok`; `last`
+    /// says the pipeline is stopping.
+    fn flush(&mut self, checkpoint: &Checkpoint, last: bool) -> io::Result<()> {
+        let _ = (checkpoint, last);
+        Ok(())
+    }
+}
+
+/// Why the pipeline could not run, or stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    /// Reading or writing state failed.
+    #[error("{0}: {1}")]
+    Io(String, io::Error),
+    /// The incident journal cannot be opened.
+    #[error("{0}")]
+    Journal(String),
+    /// The sink failed (e.g. stdout closed).
+    #[error("{0}")]
+    Sink(io::Error),
+}
+
+/// Runs until `stop` is set (or the follower ends), handing everything to
+/// `sink`. The caller holds whatever lock keeps a second writer off the
+/// data directory.
+pub fn run<'l>(
+    options: Options,
+    library: &'l Library,
+    config: &'l Config,
+    stop: Arc<AtomicBool>,
+    sink: &mut dyn Sink<'l>,
+) -> Result<(), PipelineError> {
+    let checkpoint_path = options.data_dir.join(CHECKPOINT_FILE);
+    let checkpoint = match options.checkpoint {
+        true => Checkpoint::load(&checkpoint_path)
+            .map_err(|err| PipelineError::Io(checkpoint_path.display().to_string(), err))?,
+        false => Checkpoint::default(),
+    };
+    let tailer = Tailer::new(options.targets, options.follow.clone(), checkpoint.clone());
+    let (deliveries, thread) = follow::spawn(tailer, options.run, stop)
+        .map_err(|err| PipelineError::Io("follower thread".into(), err))?;
+    let mut scanner = Scanner::new(
+        library,
+        config,
+        options.zone.clone(),
+        options.follow.max_line,
+        Timestamp::now(),
+    );
+    let mut recorder = match options.record {
+        true => {
+            let journal = Journal::open(&options.data_dir)
+                .map_err(|err| PipelineError::Journal(err.to_string()))?;
+            Some(Recorder::new(journal, library))
+        }
+        false => None,
+    };
+    let mut journal_failed = false;
+    let mut record = |result: Result<Vec<crate::incident::Event>, JournalError>| {
+        if let Err(err) = result
+            && !std::mem::replace(&mut journal_failed, true)
+        {
+            tracing::error!(
+                "the incident journal cannot be written, alerts go on without it: {err}"
+            );
+            eprintln!(
+                "triage: the incident journal cannot be written, alerts go on without it: {err}"
+            );
+        }
+    };
+    let saver = match options.checkpoint {
+        true => Some(Saver::spawn(checkpoint_path.clone())?),
+        false => None,
+    };
+    let mut last_ts: HashMap<FileKey, Timestamp> = HashMap::new();
+    let mut last_tick: Option<Timestamp> = None;
+    let mut alerts: Vec<Found<'l>> = Vec::new();
+    let mut matched: Vec<&'l Signature> = Vec::new();
+    let mut saved = checkpoint;
+    let mut result = Ok(());
+    'deliveries: for delivery in deliveries {
+        for problem in &delivery.batch.problems {
+            sink.problem(&problem.path, &problem.message);
+        }
+        for notice in &delivery.batch.notices {
+            tracing::info!("{notice}");
+        }
+        let now = Timestamp::now();
+        for line in delivery.batch.lines {
+            let zone = config
+                .source_for(Path::new(&*line.path))
+                .and_then(|s| s.timezone.clone())
+                .unwrap_or_else(|| options.zone.clone());
+            let event = Parser::new(line.path, TimeContext::new(zone, now)).event(line.raw);
+            if let Some(ts) = event.ts {
+                last_ts.insert(line.key, ts);
+            }
+            let at = event
+                .ts
+                .or_else(|| last_ts.get(&line.key).copied())
+                .unwrap_or(now);
+            let _ = scanner.process(&event, at, &mut |found: Found<'l>| {
+                alerts.push(found);
+                Ok(())
+            });
+            matched.clear();
+            matched.extend(scanner.matched());
+            if let Some(recorder) = &mut recorder {
+                for signature in &matched {
+                    recorder.on_match(signature, at);
+                }
+            }
+            if let Err(err) = sink.event(&event, at, &matched) {
+                result = Err(PipelineError::Sink(err));
+                break 'deliveries;
+            }
+            for found in alerts.drain(..) {
+                if let Some(recorder) = &mut recorder {
+                    record(recorder.on_alert(&found, library));
+                }
+                if let Err(err) = sink.alert(&found) {
+                    result = Err(PipelineError::Sink(err));
+                    break 'deliveries;
+                }
+            }
+        }
+        // About once a second: signatures gone quiet, and the periodic
+        // counts of the incident timeline.
+        let now = Timestamp::now();
+        if last_tick.is_none_or(|t| now.duration_since(t).as_secs() >= 1) || delivery.last {
+            for (signature, cleared) in scanner.clear_due(now) {
+                if let Some(recorder) = &mut recorder {
+                    record(recorder.on_cleared(signature, &cleared));
+                }
+                if let Err(err) = sink.cleared(signature, &cleared) {
+                    result = Err(PipelineError::Sink(err));
+                    break 'deliveries;
+                }
+            }
+            if let Some(recorder) = &mut recorder {
+                record(recorder.tick(now));
+            }
+            last_tick = Some(now);
+        }
+        if let Err(err) = sink.flush(&delivery.checkpoint, delivery.last) {
+            result = Err(PipelineError::Sink(err));
+            break;
+        }
+        // Only now that the lines are handed over does the checkpoint move
+        // past them.
+        if delivery.checkpoint != saved {
+            saved = delivery.checkpoint;
+            if let Some(saver) = &saver {
+                saver.save(saved.clone());
+            }
+        }
+        if delivery.last {
+            break;
+        }
+    }
+    let _ = thread.join();
+    if let Some(recorder) = &mut recorder {
+        record(recorder.finish(Timestamp::now()));
+    }
+    if let Some(saver) = saver {
+        saver
+            .finish()
+            .map_err(|err| PipelineError::Io(checkpoint_path.display().to_string(), err))?;
+    }
+    result
+}
+
+/// Writes checkpoints on its own thread, so that an fsync never delays the
+/// next alert; when several wait, only the newest is written. A crash can
+/// therefore repeat the lines of the batches whose checkpoint was still
+/// being written (typically one).
+struct Saver {
+    tx: mpsc::Sender<Checkpoint>,
+    thread: thread::JoinHandle<io::Result<()>>,
+}
+
+impl Saver {
+    fn spawn(path: PathBuf) -> Result<Saver, PipelineError> {
+        let (tx, rx) = mpsc::channel::<Checkpoint>();
+        let thread = thread::Builder::new()
+            .name("checkpoint".into())
+            .spawn(move || {
+                // The newest checkpoint's save decides: an older failure that
+                // a later save made good is no longer a problem.
+                let mut last = Ok(());
+                while let Ok(mut checkpoint) = rx.recv() {
+                    while let Ok(newer) = rx.try_recv() {
+                        checkpoint = newer;
+                    }
+                    last = checkpoint.save(&path);
+                    if let Err(err) = &last {
+                        tracing::warn!(path = %path.display(), %err, "cannot save the checkpoint");
+                    }
+                }
+                last
+            })
+            .map_err(|err| PipelineError::Io("checkpoint thread".into(), err))?;
+        Ok(Saver { tx, thread })
+    }
+
+    fn save(&self, checkpoint: Checkpoint) {
+        let _ = self.tx.send(checkpoint);
+    }
+
+    /// Waits until the newest checkpoint is written.
+    fn finish(self) -> io::Result<()> {
+        drop(self.tx);
+        self.thread
+            .join()
+            .unwrap_or_else(|_| Err(io::Error::other("checkpoint thread failed")))
+    }
+}
