@@ -156,6 +156,13 @@ pub struct WatchArgs {
     /// Zone of timestamps written without one (default: this machine's).
     #[arg(long, value_name = "ZONE")]
     pub timezone: Option<String>,
+    /// Do not index what is read (by default every event goes to the index
+    /// in the data directory, for `triage search`).
+    #[arg(long)]
+    pub no_index: bool,
+    /// Commit the index (make new lines searchable) at most this often.
+    #[arg(long, default_value = "1s", value_parser = duration, value_name = "DURATION")]
+    pub commit_every: Duration,
 }
 
 /// `triage ingest`.

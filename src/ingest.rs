@@ -253,15 +253,12 @@ fn ingest_file(
                 return;
             }
         }
-        let mut doc = index::schema::document(fields, &event, at, origin, &[]);
-        let offset = event.offset;
         // Alerts are not wanted here, only which signatures matched.
-        let _ = matcher.process(event, at, &mut |_| Ok(()));
+        let _ = matcher.process(&event, at, &mut |_| Ok(()));
         ids.clear();
         ids.extend(matcher.matched().map(|s| s.id.as_str()));
-        for id in &ids {
-            doc.add_text(fields.signature, id);
-        }
+        let doc = index::schema::document(fields, &event, at, origin, &ids);
+        let offset = event.offset;
         batch.push(doc);
         last_offset = Some(offset);
         events += 1;

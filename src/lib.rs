@@ -14,6 +14,7 @@ pub mod incident;
 pub mod index;
 pub mod ingest;
 pub mod library;
+pub mod live_index;
 pub mod model;
 pub mod output;
 pub mod parse;

@@ -58,6 +58,11 @@ pub struct Options {
     /// Resume from and save the checkpoint in the data directory (off for a
     /// reader that must not move a running `watch`'s position).
     pub checkpoint: bool,
+    /// Follow from this checkpoint instead (the one committed with the
+    /// index, so indexed lines and resume offsets agree). Lines before the
+    /// data directory's checkpoint (already handed over before a crash) are
+    /// replayed to [`Sink::event_of`] only: no alert, no journal entry again.
+    pub resume: Option<Checkpoint>,
 }
 
 /// What the pipeline hands over. Every method has a default that does
@@ -71,6 +76,25 @@ pub trait Sink<'l> {
     fn event(&mut self, event: &Event, at: Timestamp, matched: &[&'l Signature]) -> io::Result<()> {
         let _ = (event, at, matched);
         Ok(())
+    }
+
+    /// [`Sink::event`] with the identity of the file the event was read
+    /// from; `replay` says its alerts were already handed over before a
+    /// restart (only [`Options::resume`] replays). The default skips replayed
+    /// events and calls [`Sink::event`].
+    fn event_of(
+        &mut self,
+        key: FileKey,
+        replay: bool,
+        event: &Event,
+        at: Timestamp,
+        matched: &[&'l Signature],
+    ) -> io::Result<()> {
+        let _ = key;
+        if replay {
+            return Ok(());
+        }
+        self.event(event, at, matched)
     }
 
     /// An alert (after thresholds and suppression), right after its event.
@@ -128,6 +152,19 @@ pub fn run<'l>(
         true => Checkpoint::load(&checkpoint_path)
             .map_err(|err| PipelineError::Io(checkpoint_path.display().to_string(), err))?,
         false => Checkpoint::default(),
+    };
+    // With a checkpoint to resume from, lines before the saved one were
+    // handed over already: they are replayed, not alerted again.
+    let (checkpoint, handed_over): (Checkpoint, HashMap<FileKey, u64>) = match options.resume {
+        Some(resume) => {
+            let handed = checkpoint
+                .files
+                .iter()
+                .map(|f| (f.key(), f.offset))
+                .collect();
+            (resume, handed)
+        }
+        None => (checkpoint, HashMap::new()),
     };
     let tailer = Tailer::new(options.targets, options.follow.clone(), checkpoint.clone());
     let (deliveries, thread) = follow::spawn(tailer, options.run, stop)
@@ -197,12 +234,20 @@ pub fn run<'l>(
             });
             matched.clear();
             matched.extend(scanner.matched());
-            if let Some(recorder) = &mut recorder {
+            let replay = handed_over
+                .get(&line.key)
+                .is_some_and(|&offset| event.offset < offset);
+            if replay {
+                alerts.clear();
+            }
+            if let Some(recorder) = &mut recorder
+                && !replay
+            {
                 for signature in &matched {
                     recorder.on_match(signature, at);
                 }
             }
-            if let Err(err) = sink.event(&event, at, &matched) {
+            if let Err(err) = sink.event_of(line.key, replay, &event, at, &matched) {
                 result = Err(PipelineError::Sink(err));
                 break 'deliveries;
             }

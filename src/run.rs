@@ -221,6 +221,7 @@ fn watch(cli: &Cli, args: &WatchArgs) -> io::Result<Exit> {
         },
         zone: zone(args.timezone.as_deref())?,
         data_dir: cli.global.data_dir.clone(),
+        index: (!args.no_index).then_some(args.commit_every),
     };
     let stop = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&stop);
