@@ -111,8 +111,11 @@ pub fn ingest(
     on_progress: &mut dyn FnMut(&Progress),
 ) -> Result<Report, IndexError> {
     let mut report = Report::default();
-    let files = expand(&options.paths, &mut report.failed);
     let store = Store::open(&options.index, true)?;
+    // The index's own files are never logs to ingest (`triage ingest .`
+    // with the data directory inside).
+    let own = fs::canonicalize(&options.index).ok();
+    let files = expand(&options.paths, own.as_deref(), &mut report.failed);
     let writer = store.writer(options.threads)?;
     let state = writer.state().clone();
     let mut progress = Progress {
@@ -319,7 +322,11 @@ fn index_batches(
 
 /// Files, directories (recursively, sorted) and globs to regular files with
 /// their sizes; what cannot be found is reported.
-fn expand(paths: &[PathBuf], failed: &mut Vec<(String, String)>) -> Vec<(PathBuf, u64)> {
+fn expand(
+    paths: &[PathBuf],
+    skip: Option<&Path>,
+    failed: &mut Vec<(String, String)>,
+) -> Vec<(PathBuf, u64)> {
     let mut out: Vec<(PathBuf, u64)> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     let mut add = |path: PathBuf, len: u64, key| {
@@ -345,6 +352,11 @@ fn expand(paths: &[PathBuf], failed: &mut Vec<(String, String)>) -> Vec<(PathBuf
         }
         let mut stack = vec![path.clone()];
         while let Some(p) = stack.pop() {
+            if let Some(skip) = skip
+                && fs::canonicalize(&p).is_ok_and(|c| c.starts_with(skip))
+            {
+                continue;
+            }
             match fs::metadata(&p) {
                 Ok(meta) if meta.is_dir() => match fs::read_dir(&p) {
                     Ok(entries) => {

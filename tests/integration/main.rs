@@ -6,5 +6,7 @@ mod demo;
 mod export;
 mod harness;
 mod incident;
+mod ingest;
 mod scan;
+mod search;
 mod watch;
