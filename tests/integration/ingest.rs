@@ -230,8 +230,8 @@ fn real_rotated_archives_are_read_like_scan_reads_them() {
     let mut archives = Vec::new();
     for name in [
         "light.postgres.log.bz2",
-        "pg-syslog.1.bz2",
-        "pg-syslog.2.gz",
+        "tempfile_only.log.gz",
+        "queryid.log.gz",
     ] {
         let path = dir.join(name);
         let mut text = String::new();
