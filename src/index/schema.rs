@@ -64,9 +64,29 @@ pub struct Fields {
     pub line_no: Field,
     /// Ids of the signatures the event matched.
     pub signature: Field,
-    /// Parsed fields, as a JSON object of strings.
+    /// Parsed fields, as a JSON object of strings, each value one
+    /// case-insensitive keyword (`status:504`, `method:post`,
+    /// `path:"/api/orders"`); times, messages and values longer than
+    /// [`MAX_FIELD_VALUE`] are left to the line.
     pub fields: Field,
 }
+
+/// Longest parsed field value indexed, in bytes: longer ones are free text,
+/// searched in the line.
+pub const MAX_FIELD_VALUE: usize = 128;
+
+/// Parsed fields not indexed as keywords: the time (the `ts` field has it)
+/// and the message (the line has it).
+const FREE_TEXT_KEYS: [&str; 8] = [
+    "ts",
+    "time",
+    "timestamp",
+    "@timestamp",
+    "msg",
+    "message",
+    "log",
+    "stack_trace",
+];
 
 /// Flag bits of [`Fields::flags`].
 pub mod flag {
@@ -133,12 +153,14 @@ pub fn build() -> (Schema, Fields) {
         signature: b.add_text_field(
             "signature",
             TextOptions::default()
-                .set_indexing_options(keyword)
+                .set_indexing_options(keyword.clone())
                 .set_stored(),
         ),
         fields: b.add_json_field(
             "fields",
-            JsonObjectOptions::default().set_indexing_options(words),
+            JsonObjectOptions::default()
+                .set_indexing_options(keyword.clone())
+                .set_expand_dots_enabled(),
         ),
     };
     (b.build(), fields)
@@ -232,12 +254,13 @@ pub fn document(
     for id in signatures {
         doc.add_text(f.signature, id);
     }
-    if !event.fields.is_empty() {
-        let object = event
-            .fields
-            .iter()
-            .map(|(k, v)| (k.to_owned(), OwnedValue::Str(v.to_owned())))
-            .collect();
+    let object: std::collections::BTreeMap<String, OwnedValue> = event
+        .fields
+        .iter()
+        .filter(|(k, v)| v.len() <= MAX_FIELD_VALUE && !FREE_TEXT_KEYS.contains(k))
+        .map(|(k, v)| (k.to_owned(), OwnedValue::Str(v.to_owned())))
+        .collect();
+    if !object.is_empty() {
         doc.add_object(f.fields, object);
     }
     doc

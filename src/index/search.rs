@@ -677,3 +677,127 @@ impl SegmentCollector for SegmentGather {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::{
+        index::schema::document,
+        model::{Event, Fields as EventFields},
+    };
+
+    fn event(offset: u64, line_no: u64, ts: &str, level: Option<Level>, text: &str) -> Event {
+        Event {
+            source: Arc::from("/logs/app.log"),
+            offset,
+            line_no,
+            ts: Some(ts.parse().expect("time")),
+            level,
+            text: text.to_owned(),
+            lossy: false,
+            truncated: false,
+            partial: false,
+            fields: EventFields::new(),
+            lines: 1,
+        }
+    }
+
+    /// An index in a temporary directory holding `events`.
+    fn index_of(events: Vec<Event>) -> (tempfile::TempDir, Searcher) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(&dir.path().join("index"), true).expect("create");
+        let mut writer = store.writer(1).expect("writer");
+        let origin = Origin { dev: 1, ino: 2 };
+        for e in &events {
+            let at = e.ts.expect("time");
+            writer
+                .add(document(store.fields(), e, at, origin, &[]))
+                .expect("add");
+        }
+        writer.finish().expect("commit");
+        let searcher = Searcher::of(&store).expect("reader");
+        (dir, searcher)
+    }
+
+    fn count(searcher: &Searcher, query: &str) -> u64 {
+        let mut request = Request::all();
+        request.query = query.to_owned();
+        searcher.count(&request).expect("query runs")
+    }
+
+    #[test]
+    fn parsed_fields_are_keywords_by_name_nested_names_included() {
+        let mut a = event(
+            0,
+            1,
+            "2026-11-21T03:00:00Z",
+            Some(Level::Error),
+            "GET /api/orders 504",
+        );
+        a.fields.push("status", "504");
+        a.fields.push("method", "GET");
+        a.fields.push("path", "/api/orders");
+        a.fields.push("http.status", "503");
+        a.fields.push("msg", "free text is searched in the line");
+        let mut b = event(
+            40,
+            2,
+            "2026-11-21T03:00:01Z",
+            Some(Level::Info),
+            "GET /health 200",
+        );
+        b.fields.push("status", "200");
+        let (_dir, s) = index_of(vec![a, b]);
+        assert_eq!(count(&s, "status:504"), 1);
+        assert_eq!(count(&s, "method:get"), 1);
+        assert_eq!(count(&s, "path:\"/api/orders\""), 1);
+        assert_eq!(count(&s, "http.status:503"), 1);
+        assert_eq!(count(&s, "msg:free"), 0);
+        assert_eq!(count(&s, "status:504 OR status:200"), 2);
+        assert_eq!(count(&s, "level:ERROR"), 1);
+        assert_eq!(count(&s, "nosuchfield:1"), 0);
+    }
+
+    #[test]
+    fn exclusions_alone_exclude_from_everything() {
+        let (_dir, s) = index_of(vec![
+            event(0, 1, "2026-11-21T03:00:00Z", None, "alpha beta"),
+            event(11, 2, "2026-11-21T03:00:01Z", None, "alpha gamma"),
+            event(23, 3, "2026-11-21T03:00:02Z", None, "delta"),
+        ]);
+        assert_eq!(count(&s, "-beta"), 2);
+        assert_eq!(count(&s, "NOT alpha"), 1);
+        assert_eq!(count(&s, "alpha AND NOT beta"), 1);
+        assert_eq!(count(&s, "delta OR NOT alpha"), 1);
+        assert_eq!(count(&s, "*"), 3);
+        let mut bad = Request::all();
+        bad.query = "(alpha".to_owned();
+        assert!(
+            s.count(&bad)
+                .is_err_and(|e| e.to_string().contains("query `(alpha`"))
+        );
+    }
+
+    #[test]
+    fn hits_come_latest_first_cut_then_in_time_and_file_order() {
+        let (_dir, s) = index_of(vec![
+            event(0, 1, "2026-11-21T03:00:05Z", None, "x one"),
+            event(10, 2, "2026-11-21T03:00:01Z", None, "x two"),
+            event(20, 3, "2026-11-21T03:00:05Z", None, "x three"),
+            event(30, 4, "2026-11-21T03:00:09Z", None, "x four"),
+        ]);
+        let mut request = Request::all();
+        request.query = "x".to_owned();
+        let found = s.run(&request, 3, None).expect("runs");
+        assert_eq!(found.total, 4);
+        let lines: Vec<&str> = found.hits.iter().map(|h| h.line.as_str()).collect();
+        assert_eq!(lines, ["x one", "x three", "x four"]);
+        let (before, after) = s.context(&found.hits[1], 1).expect("context");
+        assert_eq!(before.iter().map(|h| h.line_no).collect::<Vec<_>>(), [2]);
+        assert_eq!(after.iter().map(|h| h.line_no).collect::<Vec<_>>(), [4]);
+        let words = s.words(&request);
+        assert_eq!(s.highlights("a x b x", &words, None), [2..3, 6..7]);
+    }
+}
