@@ -508,9 +508,10 @@ fn reindex(cli: &Cli, args: &ReindexArgs) -> io::Result<Exit> {
     use crate::index::{IndexError, Store, path_in, recorded_paths};
     let index = path_in(&cli.global.data_dir);
     // A running writer keeps its index: refuse rather than pull it away.
-    match Store::open(&index, false).and_then(|store| store.writer(1).map(drop)) {
-        Err(err @ IndexError::Locked(_)) => return Err(io::Error::other(err.to_string())),
-        _ => {}
+    if let Err(err @ IndexError::Locked(_)) =
+        Store::open(&index, false).and_then(|store| store.writer(1).map(drop))
+    {
+        return Err(io::Error::other(err.to_string()));
     }
     let paths = if args.paths.is_empty() {
         let recorded = recorded_paths(&index).map_err(|e| {
