@@ -94,9 +94,16 @@ pub struct ScanArgs {
     /// Files to read: plain or gzip (recognised by content); `-` reads stdin.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
-    /// One JSON object per alert (or per signature with --summary).
+    /// One JSON object per alert (or per signature with --summary, or per
+    /// event with --all).
     #[arg(long)]
     pub json: bool,
+    /// Print every event, matched or not: time, level, source:line and
+    /// text (with --json: ts, level, fields, lines, line_no, offset, line
+    /// and the signatures it matched), so any log becomes clean JSON lines.
+    /// Alerts are not printed; the exit code says whether any event was.
+    #[arg(long, conflicts_with = "summary")]
+    pub all: bool,
     /// Instead of each alert, a table of signatures with counts, first and
     /// last seen.
     #[arg(long)]

@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 
 use crate::{
     library::Library,
-    model::Severity,
+    model::{Event, Severity},
     runbook::{CommandLine, Runbook},
     sanitize::for_terminal,
     scan::{Found, Tally},
@@ -69,6 +69,7 @@ pub fn alert_json(found: &Found<'_>) -> Value {
         "source": &*found.event.source,
         "line_no": found.event.line_no,
         "offset": found.event.offset,
+        "lines": found.event.lines,
         "ts": found.event.ts.map(|t| t.to_string()),
         "level": found.event.level,
         "line": found.event.text,
@@ -79,6 +80,75 @@ pub fn alert_json(found: &Found<'_>) -> Value {
         "partial": found.event.partial,
         "invalid_utf8": found.event.lossy,
     })
+}
+
+/// One event as a JSON object (`scan --all --json`): where it is, its
+/// time, level, fields and text, and the signatures it matched.
+pub fn event_json(event: &Event, matched: &[&Signature]) -> Value {
+    let fields: Map<String, Value> = event
+        .fields
+        .iter()
+        .map(|(k, v)| (k.to_owned(), Value::String(v.to_owned())))
+        .collect();
+    json!({
+        "source": &*event.source,
+        "line_no": event.line_no,
+        "offset": event.offset,
+        "lines": event.lines,
+        "ts": event.ts.map(|t| t.to_string()),
+        "level": event.level,
+        "fields": fields,
+        "line": event.text,
+        "signatures": matched.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(),
+        "truncated": event.truncated,
+        "partial": event.partial,
+        "invalid_utf8": event.lossy,
+    })
+}
+
+/// Writes one event as a JSON line.
+pub fn write_event_json(
+    out: &mut dyn Write,
+    event: &Event,
+    matched: &[&Signature],
+) -> io::Result<()> {
+    serde_json::to_writer(&mut *out, &event_json(event, matched))?;
+    out.write_all(b"\n")
+}
+
+/// Writes one event for people: time, level, `source:line`, the text (a
+/// multi-line event's further lines indented), and the signatures it
+/// matched.
+pub fn write_event_text(
+    out: &mut dyn Write,
+    event: &Event,
+    matched: &[&Signature],
+    style: Style,
+) -> io::Result<()> {
+    let level = event.level.map_or("-", |l| l.as_str());
+    let mut lines = event.text.split('\n');
+    write!(
+        out,
+        "{} {:<5} {}:{}  {}",
+        ts_text(event.ts),
+        level,
+        for_terminal(&event.source),
+        event.line_no,
+        for_terminal(lines.next().unwrap_or_default())
+    )?;
+    if !matched.is_empty() {
+        let ids: Vec<&str> = matched.iter().map(|s| s.id.as_str()).collect();
+        write!(
+            out,
+            "  {}",
+            style.paint("1", &format!("[{}]", ids.join(", ")))
+        )?;
+    }
+    writeln!(out)?;
+    for line in lines {
+        writeln!(out, "    {}", for_terminal(line))?;
+    }
+    Ok(())
 }
 
 /// Writes one alert as a JSON line.
@@ -138,7 +208,9 @@ pub fn write_alert_text(
         event.line_no,
         ts_text(event.ts)
     )?;
-    writeln!(out, "  │ {}", for_terminal(&event.text))?;
+    for line in event.text.split('\n') {
+        writeln!(out, "  │ {}", for_terminal(line))?;
+    }
     match (library.runbook_of(signature), &signature.runbook) {
         (Some(runbook), _) => writeln!(out, "  runbook: {} ({})", runbook.title, runbook.id),
         (None, Some((id, _))) => writeln!(out, "  runbook: {id} (not found)"),

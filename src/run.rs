@@ -27,9 +27,11 @@ use crate::{
     demo,
     diag::Diagnostic,
     library::Library,
+    model::Event,
     output::{self, Style},
     parse::TimeContext,
     scan::{Found, ScanError, Scanner},
+    signature::Signature,
     tail::{
         discover::Target,
         follow::{FollowOptions, RunOptions, StartAt},
@@ -151,17 +153,32 @@ fn scan(cli: &Cli, args: &ScanArgs) -> io::Result<Exit> {
     let style = style();
     let mut stdout = io::BufWriter::new(io::stdout().lock());
     let mut alerts = 0u64;
+    let mut events = 0u64;
     for path in &args.paths {
         let input = Input::from_arg(path);
-        let mut on_alert = |found: Found<'_>| {
-            alerts += 1;
-            match (args.summary, args.json) {
-                (true, _) => Ok(()),
-                (false, true) => output::write_alert_json(&mut stdout, &found),
-                (false, false) => output::write_alert_text(&mut stdout, &found, &library, style),
-            }
+        let scanned = if args.all {
+            let mut on_event = |event: &Event, matched: &[&Signature]| {
+                events += 1;
+                match args.json {
+                    true => output::write_event_json(&mut stdout, event, matched),
+                    false => output::write_event_text(&mut stdout, event, matched, style),
+                }
+            };
+            scanner.scan_all(&input, &mut on_event, &mut |_| Ok(()))
+        } else {
+            let mut on_alert = |found: Found<'_>| {
+                alerts += 1;
+                match (args.summary, args.json) {
+                    (true, _) => Ok(()),
+                    (false, true) => output::write_alert_json(&mut stdout, &found),
+                    (false, false) => {
+                        output::write_alert_text(&mut stdout, &found, &library, style)
+                    }
+                }
+            };
+            scanner.scan(&input, &mut on_alert)
         };
-        match scanner.scan(&input, &mut on_alert) {
+        match scanned {
             Ok(()) => {}
             Err(ScanError::Output(err)) => return Err(err),
             Err(ScanError::Read(err)) => {
@@ -175,7 +192,7 @@ fn scan(cli: &Cli, args: &ScanArgs) -> io::Result<Exit> {
         output::write_summary(&mut stdout, scanner.tallies().collect(), args.json, style)?;
     }
     stdout.flush()?;
-    Ok(match (failed, alerts) {
+    Ok(match (failed, alerts + events) {
         (true, _) => Exit::Error,
         (false, 0) => Exit::NotFound,
         (false, _) => Exit::Found,

@@ -26,14 +26,16 @@ use crate::{
     library::Library,
     model::Event,
     model::RawLine,
-    parse::{Parser, TimeContext},
+    parse::{Profile, Settings, SourceReader, TimeContext, source::SAMPLE_BYTES},
     signature::prefilter::{Prefilter, Scratch},
     signature::{
         Captures, Signature,
         detector::{Alert, Cleared, Decision, Detector},
         matcher::Hit,
     },
-    tail::read::{BLOCK, Block, Input, Piece, open, read_blocks_from, read_lines},
+    tail::read::{
+        BLOCK, Block, Input, Piece, Sampled, open, read_blocks_from, read_lines_from, sample,
+    },
 };
 
 /// A signature that fired on an event.
@@ -97,6 +99,8 @@ const BLOCKS_PER_WORKER: usize = 2;
 struct Stream {
     source: Arc<str>,
     time: TimeContext,
+    /// Format and multi-line rule, as configured.
+    settings: Settings,
     /// Block buffer size.
     block: usize,
     /// Wait for full blocks (not for a live pipe).
@@ -112,6 +116,15 @@ struct Search {
 }
 
 impl Stream {
+    /// The source reader for this stream, its profile read from the first
+    /// bytes of `reader`; and a reader of the whole stream.
+    fn open<R: io::Read>(self, reader: R) -> io::Result<(SourceReader, Sampled<R>)> {
+        let (head, whole, reader) = sample(reader, SAMPLE_BYTES, self.fill)?;
+        let profile = Profile::of(&head, whole, self.settings.format, &self.time);
+        let source = SourceReader::new(self.source, self.time, profile, &self.settings);
+        Ok((source, reader))
+    }
+
     fn search(&self, max_line: usize, workers: usize) -> Search {
         Search {
             max_line,
@@ -300,14 +313,7 @@ impl<'l> Scanner<'l> {
         let reader = open(input).map_err(ScanError::Read)?;
         // Standard input may be a live pipe: lines are handled as they come.
         let fill = !matches!(input, Input::Stdin);
-        let time = self.reader.time_context(input);
-        let source = Arc::from(input.to_string());
-        let stream = Stream {
-            source,
-            time,
-            block: BLOCK,
-            fill,
-        };
+        let stream = self.reader.stream(input, fill);
         self.scan_stream(stream, reader, &mut Timestamp::now, on_alert)
     }
 
@@ -332,22 +338,49 @@ impl<'l> Scanner<'l> {
         let detection = &mut self.detection;
         let prefilter = detection.library.matcher().prefilter();
         let search_ = stream.search(max_line, self.workers);
-        let parser = Parser::new(stream.source, stream.time);
-        let mut pass = pass::Pass::new(parser, max_line);
+        let (mut source, reader) = stream.open(reader).map_err(ScanError::Read)?;
+        let now = self.reader.now;
+        if !source.is_local() {
+            // Where its events start cannot be told line by line: every
+            // line is read.
+            let mut output_error = None;
+            let mut emit = |event: Event, at: Option<Timestamp>| {
+                if output_error.is_none()
+                    && let Err(err) =
+                        detection.process(&event, at.unwrap_or_else(&mut *clock), on_alert)
+                {
+                    output_error = Some(err);
+                }
+            };
+            let read = read_lines_from(reader, max_line, |raw| source.push(raw, now, &mut emit));
+            source.finish(&mut emit);
+            if let Some(err) = output_error {
+                return Err(ScanError::Output(err));
+            }
+            return read.map_err(ScanError::Read);
+        }
+        let mut pass = pass::Pass::new(source, max_line, now);
         let mut output_error = None;
         // Turns what the search found into events, in stream order; gives
         // the block's buffer back for reuse.
         let mut handle = |searched: Searched| -> io::Result<Option<Vec<u8>>> {
             let (result, spare) = match searched {
                 Searched::Lines(block, lines) => {
-                    let result = pass.block(&block, &lines, clock, &mut |event, at| {
-                        detection.process(&event, at, on_alert)
-                    });
+                    let result = pass.view(
+                        &pass::View::block(&block),
+                        &lines,
+                        clock,
+                        &mut |event, at| detection.process(&event, at, on_alert),
+                    );
                     (result, Some(block.data))
                 }
                 Searched::Long(raw) => {
-                    let (event, at) = pass.long_line(raw, clock);
-                    (detection.process(&event, at, on_alert), None)
+                    let whole = [(0, raw.bytes.len())];
+                    let result =
+                        pass.view(&pass::View::long(&raw), &whole, clock, &mut |event, at| {
+                            detection.process(&event, at, on_alert)
+                        });
+                    (result, None)
                 }
             };
             result.map(|()| spare).map_err(|err| {
@@ -376,6 +409,13 @@ impl<'l> Scanner<'l> {
         } else {
             parallel_search(reader, &search_, prefilter, &mut self.spares, &mut handle)
         };
+        if output_error.is_none()
+            && let Err(err) = pass.finish(clock, &mut |event, at| {
+                detection.process(&event, at, on_alert)
+            })
+        {
+            output_error = Some(err);
+        }
         if let Some(err) = output_error {
             return Err(ScanError::Output(err));
         }
@@ -390,6 +430,38 @@ impl<'l> Scanner<'l> {
         on_event: &mut dyn FnMut(Event, Timestamp),
     ) -> io::Result<()> {
         self.reader.events(input, on_event)
+    }
+
+    /// Reads `input` line by line and hands every event to `on_event`, with
+    /// the signatures it matched, after its alerts went to `on_alert`
+    /// (`scan --all`).
+    pub fn scan_all(
+        &mut self,
+        input: &Input,
+        on_event: &mut dyn FnMut(&Event, &[&'l Signature]) -> io::Result<()>,
+        on_alert: &mut dyn FnMut(Found<'l>) -> io::Result<()>,
+    ) -> Result<(), ScanError> {
+        let detection = &mut self.detection;
+        let library = detection.library;
+        let mut output_error = None;
+        let mut matched = Vec::new();
+        let read = self.reader.events(input, &mut |event, at| {
+            if output_error.is_some() {
+                return;
+            }
+            let done = detection.process(&event, at, on_alert).and_then(|()| {
+                matched.clear();
+                matched.extend(detection.matched.iter().map(|&i| &library.signatures[i]));
+                on_event(&event, &matched)
+            });
+            if let Err(err) = done {
+                output_error = Some(err);
+            }
+        });
+        if let Some(err) = output_error {
+            return Err(ScanError::Output(err));
+        }
+        read.map_err(ScanError::Read)
     }
 
     /// Matches one event and runs detection on its hits at time `at`.
@@ -439,14 +511,30 @@ impl EventReader<'_> {
     }
 
     fn events(&self, input: &Input, on_event: &mut dyn FnMut(Event, Timestamp)) -> io::Result<()> {
-        let parser = Parser::new(Arc::from(input.to_string()), self.time_context(input));
-        let mut last_ts: Option<Timestamp> = None;
-        read_lines(input, self.max_line, |raw| {
-            let event = parser.event(raw);
-            last_ts = event.ts.or(last_ts);
-            let at = last_ts.unwrap_or_else(Timestamp::now);
-            on_event(event, at);
-        })
+        let stream = self.stream(input, !matches!(input, Input::Stdin));
+        let (mut source, reader) = stream.open(open(input)?)?;
+        let mut emit =
+            |event, at: Option<Timestamp>| on_event(event, at.unwrap_or_else(Timestamp::now));
+        let read = read_lines_from(reader, self.max_line, |raw| {
+            source.push(raw, self.now, &mut emit);
+        });
+        source.finish(&mut emit);
+        read
+    }
+
+    /// How `input` is read.
+    fn stream(&self, input: &Input, fill: bool) -> Stream {
+        let settings = match input {
+            Input::Path(path) => self.config.source_for(path).map(|s| s.read.clone()),
+            Input::Stdin => None,
+        };
+        Stream {
+            source: Arc::from(input.to_string()),
+            time: self.time_context(input),
+            settings: settings.unwrap_or_default(),
+            block: BLOCK,
+            fill,
+        }
     }
 }
 
@@ -503,11 +591,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::{
-        model::RawLine,
-        parse::{Parser, TimeContext},
-        tail::split::LineSplitter,
-    };
+    use crate::{model::RawLine, parse::TimeContext, tail::split::LineSplitter};
 
     /// The shipped library plus signatures that probe the edges: anchors, a
     /// pattern only invalid UTF-8 produces, case-insensitive text (an
@@ -594,22 +678,26 @@ regex = '\bé\w+ ok'
     }
 
     /// The line-by-line path: every line parsed and matched.
-    fn reference(bytes: &[u8], max_line: usize) -> Seen {
+    fn reference(bytes: &[u8], max_line: usize, sample: usize) -> Seen {
         let config = Config::default();
         let mut scanner = Scanner::new(library(), &config, TimeZone::UTC, max_line, clock());
-        let parser = Parser::new(Arc::from("s.log"), TimeContext::new(TimeZone::UTC, clock()));
+        let time = TimeContext::new(TimeZone::UTC, clock());
+        let head = &bytes[..bytes.len().min(sample)];
+        let profile = Profile::of(head, head.len() == bytes.len(), None, &time);
+        let mut source = SourceReader::new(Arc::from("s.log"), time, profile, &Settings::default());
         let mut lines: Vec<RawLine> = Vec::new();
         let mut splitter = LineSplitter::new(max_line);
         splitter.push(bytes, &mut |l| lines.push(l));
         splitter.finish(&mut |l| lines.push(l));
-        let mut seen = Vec::new();
-        let mut last_ts = None;
+        let mut events = Vec::new();
         for raw in lines {
-            let event = parser.event(raw);
-            last_ts = event.ts.or(last_ts);
-            let at = last_ts.unwrap_or_else(clock);
+            source.push(raw, clock(), &mut |event, at| events.push((event, at)));
+        }
+        source.finish(&mut |event, at| events.push((event, at)));
+        let mut seen = Vec::new();
+        for (event, at) in events {
             scanner
-                .process(&event, at, &mut |f| {
+                .process(&event, at.unwrap_or_else(clock), &mut |f| {
                     seen.push(describe(&f));
                     Ok(())
                 })
@@ -658,6 +746,7 @@ regex = '\bé\w+ ok'
         let stream = Stream {
             source: Arc::from("s.log"),
             time: TimeContext::new(TimeZone::UTC, clock()),
+            settings: Settings::default(),
             block: reads.block,
             fill: reads.fill,
         };
@@ -673,7 +762,10 @@ regex = '\bé\w+ ok'
 
     /// Bodies of lines real logs are made of, the shipped signatures' bait,
     /// and the probes' edges.
-    const BODIES: [&str; 20] = [
+    const BODIES: [&str; 23] = [
+        "Caused by: java.io.IOException: Connection reset by peer",
+        "DETAIL:  Process 4242 waits for ShareLock on transaction 1; blocked by process 4243.",
+        "... 12 more",
         "FATAL:  sorry, too many clients already",
         "Out of memory: Killed process 4321 (java) total-vm:8123456kB",
         "java.lang.OutOfMemoryError: Java heap space",
@@ -749,7 +841,12 @@ regex = '\bé\w+ ok'
             workers in 1usize..4,
         ) {
             let bytes = lines.concat();
-            let expected = reference(&bytes, max_line);
+            // A live pipe's profile comes from what its first read gives.
+            let sample = match fill {
+                true => SAMPLE_BYTES,
+                false => sizes.first().copied().unwrap_or(SAMPLE_BYTES),
+            };
+            let expected = reference(&bytes, max_line, sample);
             let reads = Reads { block, sizes, fill, workers };
             prop_assert_eq!(fast(&bytes, max_line, reads), expected);
         }
@@ -758,7 +855,7 @@ regex = '\bé\w+ ok'
     const DEFAULT_LINE_CAP: usize = 1 << 20;
 
     #[test]
-    fn a_line_without_a_timestamp_is_timed_by_the_last_one_before_it() {
+    fn a_stack_trace_is_one_event_timed_by_its_first_line() {
         let text = "2026-11-21T03:00:05Z INFO start\njava.lang.OutOfMemoryError: Java heap space\n\
                     \tat x\nNov 21 03:14:02 web-1 kernel: Out of memory: Killed process 1 (a)\n";
         let reads = Reads {
@@ -768,8 +865,8 @@ regex = '\bé\w+ ok'
             workers: 2,
         };
         let seen = fast(text.as_bytes(), 1 << 20, reads);
-        assert_eq!(seen, reference(text.as_bytes(), 1 << 20));
-        assert!(seen[0].starts_with("jvm-heap-oom 2:"), "{seen:?}");
+        assert_eq!(seen, reference(text.as_bytes(), 1 << 20, SAMPLE_BYTES));
+        assert!(seen[0].starts_with("jvm-heap-oom 1:0 "), "{seen:?}");
         assert!(seen[0].ends_with("at=2026-11-21T03:00:05Z"), "{seen:?}");
     }
 }

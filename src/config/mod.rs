@@ -16,7 +16,10 @@ use std::{
 use globset::{Glob, GlobMatcher};
 use jiff::tz::TimeZone;
 
-use crate::diag::{Diagnostic, SourceText};
+use crate::{
+    diag::{Diagnostic, SourceText},
+    parse::{Format, Multiline, Settings},
+};
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
@@ -126,6 +129,8 @@ pub struct SourceConfig {
     matchers: Vec<GlobMatcher>,
     /// The zone of timestamps that carry none.
     pub timezone: Option<TimeZone>,
+    /// How its lines are read: format and multi-line rule.
+    pub read: Settings,
 }
 
 impl Config {
@@ -165,7 +170,11 @@ impl Config {
             .map(|f| f.tables(diags))
             .unwrap_or_default();
         for table in tables {
-            table.check_keys(&["name", "paths", "timezone"], "a [[source]]", diags);
+            table.check_keys(
+                &["name", "paths", "timezone", "format", "multiline"],
+                "a [[source]]",
+                diags,
+            );
             let name = table
                 .required("name", "a [[source]]", diags)
                 .and_then(|f| f.str(diags))
@@ -193,11 +202,42 @@ impl Config {
                 }
                 zone.ok()
             });
+            let mut read = Settings::default();
+            if let Some(field) = table.field("format")
+                && let Some(name) = field.str(diags)
+                && name != "auto"
+            {
+                match name.parse::<Format>() {
+                    Ok(format) => read.format = Some(format),
+                    Err(err) => diags.push(field.loc.error(err.to_string())),
+                }
+            }
+            if let Some(field) = table.field("multiline") {
+                let rule = match field.is_table() {
+                    true => field.table(diags).and_then(|rule| {
+                        rule.check_keys(&["start"], "`multiline`", diags);
+                        let start = rule.required("start", "`multiline`", diags)?;
+                        let pattern = start.str(diags)?;
+                        Multiline::start(pattern)
+                            .map_err(|err| diags.push(start.loc.error(err.to_string())))
+                            .ok()
+                    }),
+                    false => field.str(diags).and_then(|text| {
+                        text.parse::<Multiline>()
+                            .map_err(|err| diags.push(field.loc.error(err.to_string())))
+                            .ok()
+                    }),
+                };
+                if let Some(rule) = rule {
+                    read.multiline = rule;
+                }
+            }
             config.sources.push(SourceConfig {
                 name,
                 paths,
                 matchers,
                 timezone,
+                read,
             });
         }
         config

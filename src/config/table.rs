@@ -190,6 +190,11 @@ impl<'a, 'i> Field<'a, 'i> {
         Some(out)
     }
 
+    /// Whether the value is a table.
+    pub fn is_table(&self) -> bool {
+        self.value.as_table().is_some()
+    }
+
     /// The value as a table.
     pub fn table(&self, diags: &mut Vec<Diagnostic>) -> Option<Table<'a, 'i>> {
         let Some(table) = self.value.as_table() else {

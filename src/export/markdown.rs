@@ -415,7 +415,9 @@ fn write_all(out: &mut String, pm: &Postmortem, zone: &TimeZone) -> std::fmt::Re
             md_code(&x.evidence.cite(), false),
             x.evidence.offset
         )?;
-        writeln!(out, "{}", md_fence(&[&x.evidence.line], "text"))?;
+        // A multi-line event (a stack trace) keeps its lines.
+        let lines: Vec<&str> = x.evidence.line.split('\n').collect();
+        writeln!(out, "{}", md_fence(&lines, "text"))?;
     }
 
     writeln!(

@@ -14,12 +14,14 @@ pub mod format;
 pub mod multiline;
 #[cfg(test)]
 mod real_data;
+pub mod source;
 pub mod timestamp;
 
 use std::sync::{Arc, LazyLock};
 
 pub use format::{Format, UnknownFormat};
 pub use multiline::{Assembler, Limits, Multiline};
+pub use source::{Profile, Settings, SourceReader};
 pub use timestamp::TimeContext;
 
 use jiff::Timestamp;

@@ -50,6 +50,13 @@ pub enum MultilineError {
     Regex(#[from] regex::Error),
 }
 
+impl Default for Multiline {
+    /// [`Multiline::Auto`].
+    fn default() -> Multiline {
+        Multiline::Auto
+    }
+}
+
 impl Multiline {
     /// The rule `{ start = 'regex' }`, with the same size limit as
     /// signature regexes.
@@ -118,9 +125,10 @@ pub struct Assembler {
     rule: Multiline,
     limits: Limits,
     pending: Option<Pending>,
-    /// Events started so far, and how many of those had a timestamp.
-    events: u64,
-    stamped: u64,
+    /// Whether the file's events usually start with a timestamp (decided
+    /// from a sample before the first line: see [`super::Profile`]), so that
+    /// a line without one continues the previous event.
+    stamped: bool,
 }
 
 impl Assembler {
@@ -131,9 +139,15 @@ impl Assembler {
             rule,
             limits,
             pending: None,
-            events: 0,
-            stamped: 0,
+            stamped: false,
         }
+    }
+
+    /// Whether lines without a timestamp continue the previous event (the
+    /// file's events usually have one). Off by default.
+    pub fn with_stamped(mut self, stamped: bool) -> Assembler {
+        self.stamped = stamped;
+        self
     }
 
     /// The parser lines go through.
@@ -145,6 +159,11 @@ impl Assembler {
     /// when this line starts a new one or the previous one is full.
     pub fn push(&mut self, raw: RawLine, now: Timestamp) -> Option<Event> {
         let line = self.parser.event(raw);
+        self.push_line(line, now)
+    }
+
+    /// [`Assembler::push`] for a line its parser has already read.
+    pub fn push_line(&mut self, line: Event, now: Timestamp) -> Option<Event> {
         let joins = match &self.pending {
             Some(pending) => self.continues(pending, &line) && self.has_room(pending, &line),
             None => false,
@@ -158,8 +177,6 @@ impl Assembler {
             return None;
         }
         let done = self.pending.take().map(|p| self.finish_event(p));
-        self.events += 1;
-        self.stamped += u64::from(line.ts.is_some());
         self.pending = Some(start(line, self.parser.format(), now));
         done
     }
@@ -181,6 +198,44 @@ impl Assembler {
     /// Whether an event is being held back.
     pub fn is_pending(&self) -> bool {
         self.pending.is_some()
+    }
+
+    /// The byte offset and line number of the held-back event's first line.
+    pub fn pending_start(&self) -> Option<(u64, u64)> {
+        self.pending
+            .as_ref()
+            .map(|p| (p.event.offset, p.event.line_no))
+    }
+
+    /// Whether where events start can be decided from a line and the one
+    /// before it alone (every rule but PostgreSQL CSV's open quotes).
+    pub fn is_local(&self) -> bool {
+        !(matches!(self.rule, Multiline::Auto) && self.parser.format() == Format::PostgresCsv)
+    }
+
+    /// Whether `line` starts an event whatever came before it, given only
+    /// the text of the line before it (`prev`): no held-back event could
+    /// take it. Only meaningful when [`Assembler::is_local`].
+    pub fn starts_event(&self, line: &Event, prev: Option<&str>) -> bool {
+        match &self.rule {
+            Multiline::Off => return true,
+            Multiline::Start(regex) => return regex.is_match(&line.text),
+            Multiline::Auto => {}
+        }
+        let format = self.parser.format();
+        match format {
+            Format::Json | Format::DockerJson | Format::PostgresJson | Format::Access => {
+                return true;
+            }
+            Format::Cri => return prev.is_none_or(|p| !cri_tag_is_partial(p)),
+            Format::PostgresCsv => return false,
+            _ => {}
+        }
+        let text = line.text.as_str();
+        !(looks_like_continuation(text)
+            || (matches!(format, Format::Postgres | Format::Syslog | Format::Plain)
+                && (postgres_continuation(text) || syslog_continuation(text)))
+            || (line.ts.is_none() && self.stamped))
     }
 
     fn finish_event(&self, pending: Pending) -> Event {
@@ -223,17 +278,12 @@ impl Assembler {
         }
         if matches!(format, Format::Postgres | Format::Syslog | Format::Plain)
             && same_process(&pending.event, line)
-            && (postgres_severity(text).is_some_and(|word| {
-                matches!(
-                    word,
-                    "DETAIL" | "HINT" | "STATEMENT" | "CONTEXT" | "QUERY" | "LOCATION"
-                )
-            }) || syslog_continuation(text))
+            && (postgres_continuation(text) || syslog_continuation(text))
         {
             return true;
         }
         // No timestamp where the file's events usually have one.
-        line.ts.is_none() && self.stamped * 2 > self.events
+        line.ts.is_none() && self.stamped
     }
 }
 
@@ -287,8 +337,18 @@ fn same_process(first: &Event, line: &Event) -> bool {
     }
 }
 
+/// A PostgreSQL line that belongs to the message before it.
+fn postgres_continuation(text: &str) -> bool {
+    postgres_severity(text).is_some_and(|word| {
+        matches!(
+            word,
+            "DETAIL" | "HINT" | "STATEMENT" | "CONTEXT" | "QUERY" | "LOCATION"
+        )
+    })
+}
+
 /// Lines that continue whatever came before in any text format.
-fn looks_like_continuation(text: &str) -> bool {
+pub(super) fn looks_like_continuation(text: &str) -> bool {
     text.is_empty()
         || text.starts_with([' ', '\t'])
         || text.starts_with("at ")
@@ -346,9 +406,13 @@ mod tests {
         }
     }
 
-    /// Every event of `lines`, pushed in order, then finished.
+    /// Every event of `lines`, pushed in order, then finished; whether a
+    /// line without a timestamp joins is decided from all of them.
     fn assemble(format: Format, rule: Multiline, lines: &[&str]) -> Vec<Event> {
-        let mut asm = assembler(format, rule, Limits::default());
+        let ctx = TimeContext::new(TimeZone::UTC, now());
+        let profile =
+            crate::parse::Profile::of(lines.join("\n").as_bytes(), true, Some(format), &ctx);
+        let mut asm = assembler(format, rule, Limits::default()).with_stamped(profile.stamped);
         let mut events = Vec::new();
         let mut offset = 0;
         for (i, line) in lines.iter().enumerate() {

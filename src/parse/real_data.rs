@@ -162,7 +162,10 @@ fn check_timestamps(
 /// Events the assembler makes of `lines`, as (first line, line count).
 fn assemble(name: &str, lines: &[String], format: Format) -> Vec<(u64, u32)> {
     let parser = Parser::with_format(Arc::from(name), ctx(), format);
-    let mut asm = Assembler::new(parser, Multiline::Auto, Limits::default());
+    let sample = lines[..lines.len().min(64)].join("\n");
+    let profile = super::Profile::of(sample.as_bytes(), true, Some(format), &ctx());
+    let mut asm =
+        Assembler::new(parser, Multiline::Auto, Limits::default()).with_stamped(profile.stamped);
     let now = ctx().now;
     let mut out = Vec::new();
     for (i, line) in lines.iter().enumerate() {

@@ -18,7 +18,7 @@ use memchr::{memchr2, memrchr2};
 
 use crate::{
     model::{Event, RawLine},
-    parse::Parser,
+    parse::SourceReader,
     signature::prefilter::{Prefilter, Scratch},
     tail::read::{Block, count_line_ends},
 };
@@ -44,119 +44,396 @@ pub(super) fn take_lines(
     }
 }
 
-/// The state of one stream's pass, in stream order.
-pub(super) struct Pass {
-    parser: Parser,
-    max_line: usize,
-    /// The latest timestamp written on a line before the current block's
-    /// lines from `known_at` on.
-    known_ts: Option<Timestamp>,
-    /// Index in the current block up to which `known_ts` accounts for lines.
-    known_at: usize,
+/// The lines of a stream a pass looks at next: a block of whole lines, or
+/// one line longer than a block (already cut at the cap).
+pub(super) struct View<'b> {
+    /// The lines, each with its terminator (the last may have none).
+    pub(super) bytes: &'b [u8],
+    /// Stream offset of the first byte.
+    pub(super) offset: u64,
+    /// Line number of the first line.
+    pub(super) line_no: u64,
+    /// The last line has no terminator and the stream ends with it.
+    pub(super) partial_end: bool,
+    /// The view is one line that was cut at the cap.
+    pub(super) cut: bool,
 }
 
-impl Pass {
-    pub(super) fn new(parser: Parser, max_line: usize) -> Pass {
-        Pass {
-            parser,
-            max_line: max_line.max(1),
-            known_ts: None,
-            known_at: 0,
+impl<'b> View<'b> {
+    pub(super) fn block(block: &'b Block) -> View<'b> {
+        View {
+            bytes: block.bytes(),
+            offset: block.offset,
+            line_no: block.line_no,
+            partial_end: block.partial_end,
+            cut: false,
         }
     }
 
-    /// Hands each of `lines` (from [`take_lines`]) of `block` to `emit`, as
-    /// an event with the time detection uses for it (`clock` when no line so
-    /// far had one).
-    pub(super) fn block<E>(
+    pub(super) fn long(raw: &'b RawLine) -> View<'b> {
+        View {
+            bytes: &raw.bytes,
+            offset: raw.offset,
+            line_no: raw.line_no,
+            partial_end: raw.partial,
+            cut: raw.truncated,
+        }
+    }
+}
+
+/// Where the source reader's next line is.
+#[derive(Debug, Clone, Copy)]
+enum At {
+    /// In the carried lines of earlier views.
+    Carry(usize),
+    /// At this byte of the current view.
+    View(usize),
+}
+
+/// A line of the current view or the carry, with its number.
+#[derive(Debug, Clone, Copy)]
+struct Cursor {
+    at: At,
+    line_no: u64,
+}
+
+/// The state of one stream's pass, in stream order.
+///
+/// A taken line's event is found by walking back to a line that starts an
+/// event whatever came before it ([`SourceReader::starts_event`]), then
+/// feeding the source reader from there until the event is complete: the
+/// reader's state is then exactly that of the line-by-line path. Lines of
+/// earlier views from their last such start are carried, so that an event
+/// may span views.
+pub(super) struct Pass {
+    source: SourceReader,
+    max_line: usize,
+    /// The latest timestamp of a line before view position `known_at`.
+    known_ts: Option<Timestamp>,
+    known_at: usize,
+    /// The lines of earlier views from the last one that surely starts an
+    /// event (at most [`MAX_CARRY`]).
+    carry: Vec<Event>,
+    /// The latest timestamp before the first carried line.
+    carry_before: Option<Timestamp>,
+    /// The next line the source reader expects, when its state is exact.
+    fed: Option<Cursor>,
+    /// The source reader holds an event with a taken line that reached the
+    /// end of the previous view.
+    open: bool,
+    /// The line after the last event handed out.
+    emitted_to: u64,
+    /// The latest timestamp before the current view.
+    view_before: Option<Timestamp>,
+    /// The present, for the source reader (whose idle limit a pass never
+    /// uses).
+    now: Timestamp,
+}
+
+/// At most this many lines are carried from one view to the next (an
+/// event longer than that read in blocks may be cut differently than line
+/// by line).
+const MAX_CARRY: usize = 2_000;
+
+impl Pass {
+    pub(super) fn new(source: SourceReader, max_line: usize, now: Timestamp) -> Pass {
+        Pass {
+            view_before: None,
+            now,
+            source,
+            max_line: max_line.max(1),
+            known_ts: None,
+            known_at: 0,
+            carry: Vec::new(),
+            carry_before: None,
+            fed: None,
+            open: false,
+            emitted_to: 0,
+        }
+    }
+
+    /// Hands each event holding one of `lines` (from [`take_lines`]) of
+    /// `view` to `emit`, with the time detection uses for it (`clock` when
+    /// no line so far had one).
+    pub(super) fn view<E>(
         &mut self,
-        block: &Block,
+        view: &View<'_>,
         lines: &[(usize, usize)],
         clock: &mut dyn FnMut() -> Timestamp,
         emit: &mut dyn FnMut(Event, Timestamp) -> Result<(), E>,
     ) -> Result<(), E> {
-        let bytes = block.bytes();
+        let bytes = view.bytes;
         self.known_at = 0;
-        let (mut cursor, mut cursor_line) = (0, block.line_no);
-        for &(start, end) in lines {
+        self.view_before = self.known_ts;
+        self.fed = match self.open {
+            true => Some(Cursor {
+                at: At::View(0),
+                line_no: view.line_no,
+            }),
+            false => None,
+        };
+        let mut result = Ok(());
+        let mut out = |event: Event, at: Option<Timestamp>, target: u64| {
+            if result.is_ok() && event.line_no + u64::from(event.lines) > target {
+                result = emit(event, at.unwrap_or_else(&mut *clock));
+            }
+        };
+        if self.open
+            && let Some((_, target)) = self.source.held()
+        {
+            self.open = self.feed(view, target, &mut out);
+        }
+        let (mut cursor, mut cursor_line) = (0, view.line_no);
+        for &(start, _) in lines {
             cursor_line += count_line_ends(&bytes[cursor..start]);
             cursor = start;
-            let text = &bytes[start..end];
-            let event = self.parser.event(RawLine {
-                offset: block.offset + start as u64,
-                line_no: cursor_line,
-                bytes: text[..text.len().min(self.max_line)].to_vec(),
-                truncated: text.len() > self.max_line,
-                partial: block.partial_end && end == bytes.len(),
-            });
-            let ts = match event.ts {
-                Some(ts) => Some(ts),
-                None => self
-                    .latest_ts(bytes, self.known_at, start)
-                    .or(self.known_ts),
-            };
-            self.known_ts = ts;
-            self.known_at = next_line(bytes, end);
-            let at = ts.unwrap_or_else(&mut *clock);
-            emit(event, at)?;
+            if self.open || cursor_line < self.emitted_to {
+                continue;
+            }
+            let begin = self.event_start(view, start, cursor_line);
+            match self.fed {
+                Some(fed) if begin.line_no < fed.line_no => {}
+                _ => {
+                    let before = match begin.at {
+                        At::Carry(_) => self.carry_before,
+                        At::View(pos) => self.before(view, pos),
+                    };
+                    self.source.reset(before);
+                    self.fed = Some(begin);
+                }
+            }
+            self.open = self.feed(view, cursor_line, &mut out);
         }
-        // Account for the rest of the block, for lines of the next one.
-        let end = bytes.len();
-        let tail_ts = if block.partial_end {
-            let last = memrchr2(b'\n', b'\r', bytes).map_or(0, |i| i + 1);
-            self.line_ts(&bytes[last..])
-                .or_else(|| self.latest_ts(bytes, self.known_at, last))
-        } else {
-            self.latest_ts(bytes, self.known_at, end)
-        };
-        self.known_ts = tail_ts.or(self.known_ts);
-        self.known_at = end;
+        result?;
+        self.carry_over(view);
         Ok(())
     }
 
-    /// A line longer than the block buffer: always taken.
-    pub(super) fn long_line(
+    /// Feeds lines from `self.fed` on until the event holding line
+    /// `target` is handed out (events before it are only context); whether
+    /// it is still held at the end of the view.
+    fn feed(
         &mut self,
-        raw: RawLine,
+        view: &View<'_>,
+        target: u64,
+        out: &mut dyn FnMut(Event, Option<Timestamp>, u64),
+    ) -> bool {
+        let Some(mut fed) = self.fed else {
+            return false;
+        };
+        let bytes = view.bytes;
+        let mut done = false;
+        loop {
+            let line = match fed.at {
+                At::Carry(i) if i < self.carry.len() => {
+                    fed.at = At::Carry(i + 1);
+                    self.carry[i].clone()
+                }
+                At::Carry(_) => {
+                    fed.at = At::View(0);
+                    continue;
+                }
+                At::View(pos) if pos < bytes.len() => {
+                    let end = line_end(bytes, pos);
+                    fed.at = At::View(next_line(bytes, end));
+                    self.line(view, pos, end, fed.line_no)
+                }
+                At::View(pos) => {
+                    self.fed = Some(fed);
+                    self.note_known(pos);
+                    return true;
+                }
+            };
+            fed.line_no += 1;
+            let mut handed = |event: Event, at: Option<Timestamp>| {
+                if event.line_no <= target {
+                    done = event.line_no + u64::from(event.lines) > target;
+                    out(event, at, target);
+                }
+            };
+            self.source.push_line(line, self.now, &mut handed);
+            if done {
+                self.emitted_to = fed.line_no - 1;
+                // The line that ended the event starts the next one.
+                if let At::View(pos) = fed.at {
+                    self.note_known(pos);
+                }
+                self.fed = Some(fed);
+                return false;
+            }
+        }
+    }
+
+    /// Records that the source reader has seen every line before view
+    /// position `pos`.
+    fn note_known(&mut self, pos: usize) {
+        if pos >= self.known_at {
+            self.known_at = pos;
+            self.known_ts = self.source.last_ts();
+        }
+    }
+
+    /// Where the event holding the line at `start` (number `line_no`)
+    /// begins: the nearest line at or before it that starts an event
+    /// whatever came before, else the first carried line.
+    fn event_start(&self, view: &View<'_>, start: usize, line_no: u64) -> Cursor {
+        let bytes = view.bytes;
+        let (mut pos, mut line_no) = (start, line_no);
+        loop {
+            let end = line_end(bytes, pos);
+            let prev = prev_line(bytes, pos);
+            let starts = line_no <= 1 || {
+                let line = self.line(view, pos, end, line_no);
+                let prev_text = match prev {
+                    Some((s, e)) => Some(String::from_utf8_lossy(&bytes[s..e])),
+                    None => self.carry.last().map(|e| e.text.as_str().into()),
+                };
+                self.source
+                    .starts_event(&line, prev_text.as_deref())
+                    .unwrap_or(false)
+            };
+            if starts {
+                return Cursor {
+                    at: At::View(pos),
+                    line_no,
+                };
+            }
+            match prev {
+                Some((s, _)) => (pos, line_no) = (s, line_no - 1),
+                None if self.carry.is_empty() => {
+                    return Cursor {
+                        at: At::View(pos),
+                        line_no,
+                    };
+                }
+                None => {
+                    return Cursor {
+                        at: At::Carry(0),
+                        line_no: self.carry[0].line_no,
+                    };
+                }
+            }
+        }
+    }
+
+    /// Keeps the lines of the view's last event (from its last line that
+    /// surely starts one) for the next view, and the latest timestamp.
+    fn carry_over(&mut self, view: &View<'_>) {
+        let bytes = view.bytes;
+        if bytes.is_empty() {
+            return;
+        }
+        let last = prev_line(bytes, bytes.len()).map_or(0, |(s, _)| s);
+        let last_no = view.line_no + count_line_ends(&bytes[..last]);
+        let begin = self.event_start(view, last, last_no);
+        let mut kept = Vec::new();
+        let mut pos = match begin.at {
+            At::View(pos) => pos,
+            At::Carry(_) => {
+                kept = std::mem::take(&mut self.carry);
+                0
+            }
+        };
+        if let At::View(pos) = begin.at {
+            self.carry_before = self.before(view, pos);
+        }
+        let mut line_no = begin.line_no.max(view.line_no);
+        while pos < bytes.len() {
+            let end = line_end(bytes, pos);
+            kept.push(self.line(view, pos, end, line_no));
+            pos = next_line(bytes, end);
+            line_no += 1;
+        }
+        if kept.len() > MAX_CARRY {
+            let cut = kept.len() - MAX_CARRY;
+            self.carry_before = kept[..cut]
+                .iter()
+                .rev()
+                .find_map(|e| e.ts)
+                .or(self.carry_before);
+            kept.drain(..cut);
+        }
+        self.carry = kept;
+        self.known_ts = self
+            .latest_ts(view, self.known_at, bytes.len())
+            .or(self.known_ts);
+    }
+
+    /// The latest timestamp of a line before view position `pos`.
+    fn before(&self, view: &View<'_>, pos: usize) -> Option<Timestamp> {
+        match pos >= self.known_at {
+            true => self.latest_ts(view, self.known_at, pos).or(self.known_ts),
+            false => self.latest_ts(view, 0, pos).or(self.view_before),
+        }
+    }
+
+    /// The event the line at `start..end` of `view` makes on its own.
+    fn line(&self, view: &View<'_>, start: usize, end: usize, line_no: u64) -> Event {
+        let text = &view.bytes[start..end];
+        self.source.parser().event(RawLine {
+            offset: view.offset + start as u64,
+            line_no,
+            bytes: text[..text.len().min(self.max_line)].to_vec(),
+            truncated: view.cut || text.len() > self.max_line,
+            partial: view.partial_end && end == view.bytes.len(),
+        })
+    }
+
+    /// Hands out the event still held at the end of the stream.
+    pub(super) fn finish<E>(
+        &mut self,
         clock: &mut dyn FnMut() -> Timestamp,
-    ) -> (Event, Timestamp) {
-        let event = self.parser.event(raw);
-        self.known_ts = event.ts.or(self.known_ts);
-        let at = self.known_ts.unwrap_or_else(clock);
-        (event, at)
+        emit: &mut dyn FnMut(Event, Timestamp) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let mut result = Ok(());
+        if std::mem::take(&mut self.open) {
+            self.source.finish(&mut |event, at| {
+                result = emit(event, at.unwrap_or_else(&mut *clock));
+            });
+        }
+        result
     }
 
-    /// The timestamp of a line: that of the event the parser makes of it.
-    fn line_ts(&self, line: &[u8]) -> Option<Timestamp> {
-        self.parser
-            .event(RawLine {
-                offset: 0,
-                line_no: 0,
-                bytes: line[..line.len().min(self.max_line)].to_vec(),
-                truncated: line.len() > self.max_line,
-                partial: false,
-            })
-            .ts
-    }
-
-    /// The timestamp of the last line in `bytes[from..to]` that has one;
-    /// `from` and `to` are line starts.
-    fn latest_ts(&self, bytes: &[u8], from: usize, to: usize) -> Option<Timestamp> {
+    /// The timestamp of the last line in `view.bytes[from..to]` that has
+    /// one; `from` and `to` are line starts.
+    fn latest_ts(&self, view: &View<'_>, from: usize, to: usize) -> Option<Timestamp> {
+        let bytes = view.bytes;
         let mut next = to;
         while next > from {
-            // The line before `next` ends with the terminator just before it.
-            let mut end = next - 1;
-            if bytes[end] == b'\n' && end > from && bytes[end - 1] == b'\r' {
-                end -= 1;
-            }
-            let start = memrchr2(b'\n', b'\r', &bytes[from..end]).map_or(from, |i| from + i + 1);
-            if let Some(ts) = self.line_ts(&bytes[start..end]) {
+            let (start, end) = prev_line(&bytes[from..], next - from)
+                .map(|(s, e)| (from + s, from + e))
+                .expect("a line before a position past `from`");
+            if let Some(ts) = self.line(view, start, end, 0).ts {
                 return Some(ts);
             }
             next = start;
         }
         None
     }
+}
+
+/// Where the line starting at `start` ends (its terminator, or the end).
+fn line_end(bytes: &[u8], start: usize) -> usize {
+    memchr2(b'\n', b'\r', &bytes[start..]).map_or(bytes.len(), |i| start + i)
+}
+
+/// The line before the one starting at `start`, as `(start, end)`; `None`
+/// at the start of `bytes`.
+fn prev_line(bytes: &[u8], start: usize) -> Option<(usize, usize)> {
+    if start == 0 {
+        return None;
+    }
+    // The line before ends with the terminator just before `start`.
+    let mut end = start - 1;
+    if bytes[end] == b'\n' && end > 0 && bytes[end - 1] == b'\r' {
+        end -= 1;
+    }
+    if end == start - 1 && !matches!(bytes[end], b'\n' | b'\r') {
+        // `start` is the end of unterminated bytes: the last line ends there.
+        end = start;
+    }
+    let line_start = memrchr2(b'\n', b'\r', &bytes[..end]).map_or(0, |i| i + 1);
+    Some((line_start, end))
 }
 
 /// Where the line after the one ending at `end` starts.

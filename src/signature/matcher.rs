@@ -113,12 +113,20 @@ impl Matcher {
             }
             return;
         }
-        let candidates = self.set.matches(&event.text);
-        if !candidates.matched_any() {
+        // Regexes match within one line of the event.
+        let mut candidates: Vec<usize> = match memchr::memchr(b'\n', event.text.as_bytes()) {
+            None => self.set.matches(&event.text).into_iter().collect(),
+            Some(_) => super::lines(&event.text)
+                .flat_map(|line| self.set.matches(line).into_iter())
+                .collect(),
+        };
+        if candidates.is_empty() {
             return;
         }
+        candidates.sort_unstable();
+        candidates.dedup();
         let mut last = usize::MAX;
-        for index in candidates.iter() {
+        for &index in &candidates {
             let (s, _) = self.owners[index];
             if s == last {
                 continue;
@@ -129,9 +137,9 @@ impl Matcher {
                 continue;
             }
             let first = self.first_pattern[s];
-            if let Some(captures) =
-                signature.check_text(&event.text, |p| candidates.matched(first + p))
-            {
+            if let Some(captures) = signature.check_text(&event.text, |p| {
+                candidates.binary_search(&(first + p)).is_ok()
+            }) {
                 out.push(Hit {
                     signature: s,
                     captures,

@@ -427,7 +427,9 @@ impl Signature {
         let mut captures = Captures::new();
         let mut matched_any = false;
         for (i, pattern) in rule.patterns.iter().enumerate() {
-            let found = hit(i).then(|| pattern.regex.captures(text)).flatten();
+            let found = hit(i)
+                .then(|| line_captures(&pattern.regex, text))
+                .flatten();
             match (rule.combine, found) {
                 (Combine::All, None) => return None,
                 (_, None) => continue,
@@ -446,7 +448,12 @@ impl Signature {
                 }
             }
         }
-        if !matched_any || rule.not.iter().any(|p| p.regex.is_match(text)) {
+        if !matched_any
+            || rule
+                .not
+                .iter()
+                .any(|p| lines(text).any(|line| p.regex.is_match(line)))
+        {
             return None;
         }
         Some(captures)
@@ -458,6 +465,21 @@ impl Signature {
             return None;
         }
         self.check_text(&event.text, |_| true)
+    }
+}
+
+/// The physical lines of an event's text (joined by `\n`): a signature's
+/// regexes match within one line, so `^` and `$` are a line's ends and a
+/// match never spans lines.
+pub fn lines(text: &str) -> impl Iterator<Item = &str> {
+    text.split('\n')
+}
+
+/// The captures of the first line of `text` that `regex` matches.
+fn line_captures<'t>(regex: &Regex, text: &'t str) -> Option<regex::Captures<'t>> {
+    match memchr::memchr(b'\n', text.as_bytes()) {
+        None => regex.captures(text),
+        Some(_) => lines(text).find_map(|line| regex.captures(line)),
     }
 }
 

@@ -86,8 +86,16 @@ pub fn open(input: &Input) -> io::Result<Box<dyn Read + Send>> {
 }
 
 /// Reads every line of `input`, in order, capping each at `max_line` bytes.
-pub fn read_lines(input: &Input, max_line: usize, mut emit: impl FnMut(RawLine)) -> io::Result<()> {
-    let mut reader = open(input)?;
+pub fn read_lines(input: &Input, max_line: usize, emit: impl FnMut(RawLine)) -> io::Result<()> {
+    read_lines_from(open(input)?, max_line, emit)
+}
+
+/// [`read_lines`] from a reader already open.
+pub fn read_lines_from(
+    mut reader: impl Read,
+    max_line: usize,
+    mut emit: impl FnMut(RawLine),
+) -> io::Result<()> {
     let mut splitter = LineSplitter::new(max_line);
     let mut buf = vec![0; CHUNK];
     let result = loop {
@@ -101,6 +109,42 @@ pub fn read_lines(input: &Input, max_line: usize, mut emit: impl FnMut(RawLine))
     splitter.finish(&mut emit);
     result
 }
+
+/// A stream read again from its start after [`sample`] took its first bytes.
+pub type Sampled<R> = io::Chain<io::Cursor<Vec<u8>>, R>;
+
+/// The first `limit` bytes of `reader` (fewer at its end; for a live pipe,
+/// `fill` false, only what one read gives), whether that is all of it, and
+/// a reader of the whole stream again (those bytes, then the rest).
+pub fn sample<R: Read>(
+    mut reader: R,
+    limit: usize,
+    fill: bool,
+) -> io::Result<(Vec<u8>, bool, Sampled<R>)> {
+    let mut head = vec![0; limit];
+    let mut len = 0;
+    let mut whole = false;
+    while len < limit {
+        match reader.read(&mut head[len..]) {
+            Ok(0) => {
+                whole = true;
+                break;
+            }
+            Ok(n) => {
+                len += n;
+                if !fill {
+                    break;
+                }
+            }
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+            Err(err) => return Err(err),
+        }
+    }
+    head.truncate(len);
+    let again = io::Cursor::new(head.clone()).chain(reader);
+    Ok((head, whole, again))
+}
+
 
 /// gzip's magic bytes.
 const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];

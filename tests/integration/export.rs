@@ -8,7 +8,7 @@ use pulldown_cmark::{Event as Md, Options, Parser, Tag, TagEnd};
 use serde_json::Value;
 use triage::export::report::Postmortem;
 
-use crate::incident::{record, record_demo, run};
+use crate::incident::{record_demo, record_with, run};
 
 /// The shell work on the demo incident: ack, two steps, a note, mitigated,
 /// resolved.
@@ -390,7 +390,8 @@ fn hostile_log_lines_and_notes_cannot_change_any_export() {
     let mut text = String::new();
     for (i, line) in HOSTILE.iter().enumerate() {
         // Each 11 minutes after the last, so each fires anew; the hostile
-        // line itself has no timestamp and takes the one before it.
+        // line itself has no timestamp and takes the one before it (read
+        // with `multiline = "off"`, it is an event of its own).
         text.push_str(&format!(
             "2026-11-21 {:02}:{:02}:00.000 UTC [1] LOG:  checkpoint\n",
             3 + i * 11 / 60,
@@ -399,10 +400,18 @@ fn hostile_log_lines_and_notes_cannot_change_any_export() {
         text.push_str(&format!("{line} FATAL:  sorry, too many clients already\n"));
     }
     fs::write(&log, text).expect("writes");
-    record(
+    let toml = d.join("triage.toml");
+    let source = format!(
+        "[[source]]\nname = 'db'\npaths = ['{}']\nmultiline = 'off'\n",
+        log.display()
+    );
+    fs::write(&toml, source).expect("writes");
+    let config = triage::config::Config::load(Some(&toml)).expect("valid config");
+    record_with(
         &[log],
         &d.join(".triage"),
         "2026-11-22T00:00:00Z".parse().expect("time"),
+        &config,
     );
     let journal = fs::read_to_string(d.join(".triage/journal.jsonl")).expect("journal");
     let fired: Vec<u64> = journal

@@ -22,10 +22,14 @@ use crate::harness::{Output, Triage};
 /// Records `files` into the journal in `data`, in one pass in time order,
 /// as `watch` would have live (syslog years read as of `now`).
 pub fn record(files: &[PathBuf], data: &Path, now: Timestamp) {
+    record_with(files, data, now, &Config::default());
+}
+
+/// [`record`] with sources read as `config` says.
+pub fn record_with(files: &[PathBuf], data: &Path, now: Timestamp, config: &Config) {
     // Problems in the library are `check`'s tests' to report.
     let (library, _) = Library::load(&[], &[]);
-    let config = Config::default();
-    let scanner = Scanner::new(&library, &config, TimeZone::UTC, DEFAULT_MAX_LINE, now);
+    let scanner = Scanner::new(&library, config, TimeZone::UTC, DEFAULT_MAX_LINE, now);
     let mut events = Vec::new();
     for file in files {
         scanner

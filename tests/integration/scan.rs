@@ -46,18 +46,24 @@ fn line_starts(bytes: &[u8]) -> Vec<usize> {
 }
 
 /// Checks each JSON hit against the file: `offset` is the start of line
-/// `line_no`, and `line` is the text there.
+/// `line_no`, and `line` is the text of the `lines` lines from there.
 fn assert_positions(hits: &[serde_json::Value], bytes: &[u8]) {
     let starts = line_starts(bytes);
     assert!(!hits.is_empty());
     for hit in hits {
         let line_no = hit["line_no"].as_u64().expect("line_no") as usize;
         let offset = hit["offset"].as_u64().expect("offset") as usize;
+        let lines = hit["lines"].as_u64().expect("lines") as usize;
         assert_eq!(starts[line_no - 1], offset, "offset of line {line_no}");
-        let end = starts.get(line_no).copied().unwrap_or(bytes.len());
-        let raw = String::from_utf8_lossy(&bytes[offset..end]);
+        let text: Vec<String> = (line_no..line_no + lines)
+            .map(|n| {
+                let end = starts.get(n).copied().unwrap_or(bytes.len());
+                let raw = String::from_utf8_lossy(&bytes[starts[n - 1]..end]);
+                raw.trim_end_matches(['\r', '\n']).to_owned()
+            })
+            .collect();
         assert_eq!(
-            raw.trim_end_matches(['\r', '\n']),
+            text.join("\n"),
             hit["line"].as_str().expect("line"),
             "line {line_no}"
         );
@@ -417,4 +423,101 @@ fn fixture_logs_scan_against_user_patterns() {
     assert_eq!(hits[0]["hits"], 3);
     assert_eq!(hits[0]["line_no"], 3);
     assert_eq!(hits[0]["runbook"], "payment-provider");
+}
+
+/// Checks `scan --all --json` on one file against an independent reading
+/// of it: the events cover every line once and in order, each starts where
+/// its line does and holds exactly its lines; returns the events.
+fn all_events(log: &Path) -> Vec<serde_json::Value> {
+    let bytes = fs::read(log).expect("read log");
+    let events = Triage::new()
+        .args(["scan", "--all", "--json"])
+        .arg(log)
+        .run()
+        .code(0)
+        .json_lines();
+    let starts = line_starts(&bytes);
+    let mut next = 1;
+    for event in &events {
+        let line_no = event["line_no"].as_u64().expect("line_no") as usize;
+        let lines = event["lines"].as_u64().expect("lines") as usize;
+        assert_eq!(line_no, next, "{}: events follow each other", log.display());
+        assert_eq!(event["offset"].as_u64(), Some(starts[line_no - 1] as u64));
+        let text: Vec<String> = (line_no..line_no + lines)
+            .map(|n| {
+                let end = starts.get(n).copied().unwrap_or(bytes.len());
+                let raw = String::from_utf8_lossy(&bytes[starts[n - 1]..end]);
+                raw.trim_end_matches(['\r', '\n']).to_owned()
+            })
+            .collect();
+        assert_eq!(event["line"].as_str(), Some(text.join("\n").as_str()));
+        for key in ["ts", "level", "fields", "signatures"] {
+            assert!(event.get(key).is_some(), "{key} missing in {event}");
+        }
+        next += lines;
+    }
+    assert_eq!(next - 1, starts.len(), "{}: every line", log.display());
+    events
+}
+
+#[test]
+fn all_turns_postgresql_logs_into_whole_events() {
+    let Some(dir) = shared_data("postgresql") else {
+        return;
+    };
+    // Independent rule: a line starts an event when it starts with a
+    // timestamp and is not a secondary message (DETAIL, HINT, ...) of the
+    // one before; every event then has its first line's time.
+    let stamped = regex::Regex::new(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d").expect("valid");
+    let secondary =
+        regex::Regex::new(r"\b(DETAIL|HINT|STATEMENT|CONTEXT|QUERY|LOCATION):  ").expect("valid");
+    let mut multi = 0;
+    for name in [
+        "multiline_param.log",
+        "begin_end.log",
+        "pg-timezones.log",
+        "postgresql_param_range.log",
+        "stmt_type.log",
+        "weeknumber.log",
+    ] {
+        let log = dir.join(name);
+        let text = fs::read_to_string(&log).expect("read log");
+        let expected = text
+            .lines()
+            .filter(|l| stamped.is_match(l) && !secondary.is_match(l))
+            .count();
+        let events = all_events(&log);
+        assert_eq!(events.len(), expected, "{name}: events");
+        assert!(events.iter().all(|e| e["ts"].is_string()), "{name}: times");
+        multi += events
+            .iter()
+            .filter(|e| e["lines"].as_u64() > Some(1))
+            .count();
+    }
+    assert!(multi > 0, "multi-line statements are one event each");
+}
+
+#[test]
+fn all_reads_every_access_log_line_with_its_time_and_level() {
+    let Some(log) = shared_data("apache-access/access.log") else {
+        return;
+    };
+    let events = all_events(&log);
+    let text = fs::read_to_string(&log).expect("read log");
+    let stamped = text
+        .lines()
+        .filter(|l| l.contains(" [") && l.contains("] \""))
+        .count();
+    assert_eq!(events.len(), text.lines().count(), "one event per line");
+    let timed = events.iter().filter(|e| e["ts"].is_string()).count();
+    assert_eq!(timed, stamped, "every request has its time");
+    for event in &events {
+        let status = event["fields"]["status"].as_str().unwrap_or_default();
+        let level = event["level"].as_str();
+        match status.as_bytes().first() {
+            Some(b'5') => assert_eq!(level, Some("error"), "{event}"),
+            Some(b'4') => assert_eq!(level, Some("warn"), "{event}"),
+            _ => {}
+        }
+    }
 }

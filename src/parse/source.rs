@@ -1,0 +1,221 @@
+//! One source's events, in order: its profile (format, whether its events
+//! start with a timestamp) decided from its first lines, then every line
+//! through the multi-line [`Assembler`], each event with the time detection
+//! uses for it.
+//!
+//! Owns: [`Settings`] (what `triage.toml` says about a source), [`Profile`]
+//! (what its first lines say) and [`SourceReader`], the line-by-line path
+//! every reader of whole sources uses (`scan --all`, the demo, the live
+//! pipeline). Must not: read files or a clock (the present is passed in).
+//! Invariants: every line pushed ends up in exactly one event, in order; an
+//! event's detection time is its own timestamp, else that of the latest
+//! earlier line that had one (a stack trace's lines share their first
+//! line's time).
+
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use memchr::memchr2;
+
+use super::{Assembler, Format, Limits, Multiline, Parser, TimeContext};
+use crate::model::{Event, RawLine};
+
+/// At most this many lines of a source's start decide its profile.
+pub const SAMPLE_LINES: usize = 64;
+/// At most this many bytes of a source's start decide its profile.
+pub const SAMPLE_BYTES: usize = 64 * 1024;
+
+/// How a source is read, as configured (`triage.toml`).
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// The format; `None` detects it from the first lines.
+    pub format: Option<Format>,
+    /// Where events start.
+    pub multiline: Multiline,
+    /// Bounds on one event.
+    pub limits: Limits,
+}
+
+/// What a source's first lines say about it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Profile {
+    /// The format its lines are written in.
+    pub format: Format,
+    /// Its events start with a timestamp (at least half of its lines that
+    /// do not look like continuations have one), so a line without one
+    /// continues the event before it.
+    pub stamped: bool,
+}
+
+impl Profile {
+    /// The profile of a source that starts with `sample` (its first bytes;
+    /// `whole` when that is all of it, so an unterminated last line counts),
+    /// in the configured `format` or the one detected. Only the first
+    /// [`SAMPLE_LINES`] complete lines count.
+    pub fn of(sample: &[u8], whole: bool, format: Option<Format>, time: &TimeContext) -> Profile {
+        let sample = &sample[..sample.len().min(SAMPLE_BYTES)];
+        let whole = whole && sample.len() <= SAMPLE_BYTES;
+        let mut lines = Vec::new();
+        let mut at = 0;
+        while lines.len() < SAMPLE_LINES && at < sample.len() {
+            let end = match memchr2(b'\n', b'\r', &sample[at..]) {
+                Some(i) => at + i,
+                None if whole => sample.len(),
+                None => break,
+            };
+            lines.push(String::from_utf8_lossy(&sample[at..end]));
+            at = end + 1;
+            if sample.get(end) == Some(&b'\r') && sample.get(at) == Some(&b'\n') {
+                at += 1;
+            }
+        }
+        let texts: Vec<&str> = lines.iter().map(|l| l.as_ref()).collect();
+        let format = format.unwrap_or_else(|| Format::detect(&texts));
+        let parser = Parser::with_format(Arc::from(""), time.clone(), format);
+        let (mut starts, mut stamped) = (0, 0);
+        for text in texts
+            .iter()
+            .filter(|t| !super::multiline::looks_like_continuation(t))
+        {
+            starts += 1;
+            stamped += usize::from(parser.read(text).0.is_some());
+        }
+        Profile {
+            format,
+            stamped: stamped > 0 && stamped * 2 >= starts,
+        }
+    }
+}
+
+/// Turns one source's lines into events, line by line.
+#[derive(Debug)]
+pub struct SourceReader {
+    assembler: Assembler,
+    /// The latest timestamp of any line pushed so far.
+    last_ts: Option<Timestamp>,
+    /// The latest timestamp before the held-back event's first line.
+    pending_before: Option<Timestamp>,
+}
+
+impl SourceReader {
+    /// A reader of lines from `source` with `profile`, as `settings` say.
+    pub fn new(
+        source: Arc<str>,
+        time: TimeContext,
+        profile: Profile,
+        settings: &Settings,
+    ) -> SourceReader {
+        SourceReader {
+            assembler: assembler(source, time, profile, settings),
+            last_ts: None,
+            pending_before: None,
+        }
+    }
+
+    /// Takes the next line (read at `now`); hands out the events it
+    /// completes, each with its detection time (`None`: no line so far had
+    /// a timestamp).
+    pub fn push(
+        &mut self,
+        raw: RawLine,
+        now: Timestamp,
+        emit: &mut dyn FnMut(Event, Option<Timestamp>),
+    ) {
+        let line = self.assembler.parser().event(raw);
+        self.push_line(line, now, emit);
+    }
+
+    /// [`SourceReader::push`] for a line [`SourceReader::parser`] has read.
+    pub fn push_line(
+        &mut self,
+        line: Event,
+        now: Timestamp,
+        emit: &mut dyn FnMut(Event, Option<Timestamp>),
+    ) {
+        let (line_no, before) = (line.line_no, self.last_ts);
+        self.last_ts = line.ts.or(self.last_ts);
+        let pending_before = self.pending_before;
+        if let Some(done) = self.assembler.push_line(line, now) {
+            emit_event(done, pending_before, emit);
+        }
+        if self.assembler.pending_start().map(|(_, n)| n) == Some(line_no) {
+            self.pending_before = before;
+        }
+    }
+
+    /// Hands out the held-back event if no line came for the idle limit.
+    pub fn flush(&mut self, now: Timestamp, emit: &mut dyn FnMut(Event, Option<Timestamp>)) {
+        if let Some(done) = self.assembler.flush(now) {
+            emit_event(done, self.pending_before, emit);
+        }
+    }
+
+    /// Hands out the held-back event now (end of input).
+    pub fn finish(&mut self, emit: &mut dyn FnMut(Event, Option<Timestamp>)) {
+        if let Some(done) = self.assembler.finish() {
+            emit_event(done, self.pending_before, emit);
+        }
+    }
+
+    /// The parser lines go through.
+    pub fn parser(&self) -> &Parser {
+        self.assembler.parser()
+    }
+
+    /// Whether `line` starts an event whatever came before it (see
+    /// [`Assembler::starts_event`]); `None` when that cannot be told from
+    /// one line (PostgreSQL CSV's quotes): only the line-by-line path reads
+    /// such a source.
+    pub fn starts_event(&self, line: &Event, prev: Option<&str>) -> Option<bool> {
+        self.assembler
+            .is_local()
+            .then(|| self.assembler.starts_event(line, prev))
+    }
+
+    /// Whether where events start can be told from a line and the one
+    /// before it (see [`SourceReader::starts_event`]).
+    pub fn is_local(&self) -> bool {
+        self.assembler.is_local()
+    }
+
+    /// The latest timestamp of a line pushed so far.
+    pub fn last_ts(&self) -> Option<Timestamp> {
+        self.last_ts
+    }
+
+    /// Drops the held-back event and starts over as if the latest earlier
+    /// line with a timestamp had `before`: for a reader that skips lines
+    /// and resumes at a line that surely starts an event.
+    pub fn reset(&mut self, before: Option<Timestamp>) {
+        self.assembler.finish();
+        self.last_ts = before;
+        self.pending_before = None;
+    }
+
+    /// The byte offset and line number of the first line not yet handed
+    /// out in an event (a checkpoint must not move past it).
+    pub fn held(&self) -> Option<(u64, u64)> {
+        self.assembler.pending_start()
+    }
+}
+
+/// The assembler a source's lines go through.
+pub fn assembler(
+    source: Arc<str>,
+    time: TimeContext,
+    profile: Profile,
+    settings: &Settings,
+) -> Assembler {
+    let parser = Parser::with_format(source, time, profile.format);
+    Assembler::new(parser, settings.multiline.clone(), settings.limits)
+        .with_stamped(profile.stamped)
+}
+
+fn emit_event(
+    event: Event,
+    before: Option<Timestamp>,
+    emit: &mut dyn FnMut(Event, Option<Timestamp>),
+) {
+    let at = event.ts.or(before);
+    emit(event, at);
+}
