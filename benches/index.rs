@@ -170,7 +170,7 @@ fn corpus_mode(corpus: &Path) {
     let tmp = tempfile::tempdir().expect("tempdir");
     let library = library();
     let mb = bytes as f64 / 1e6;
-    let mut report = |name: &str, value: f64, unit: &str| {
+    let report = |name: &str, value: f64, unit: &str| {
         if json {
             println!(
                 "{}",
@@ -274,7 +274,7 @@ fn benches(c: &mut Criterion) {
     let mut group = c.benchmark_group("search");
     for (name, request, histogram) in searches(&TimeZone::UTC) {
         group.bench_function(name, |b| {
-            b.iter(|| run_search(&searcher, &request, histogram))
+            b.iter(|| run_search(&searcher, &request, histogram));
         });
     }
     group.finish();

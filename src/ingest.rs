@@ -265,7 +265,7 @@ fn ingest_file(
         batch.push(doc);
         last_offset = Some(offset);
         events += 1;
-        if events % 4096 == 0 && last_report.elapsed() > Duration::from_millis(100) {
+        if events.is_multiple_of(4096) && last_report.elapsed() > Duration::from_millis(100) {
             last_report = Instant::now();
             progress.bytes_done = base + offset.min(id.len);
             progress.events = events_before + events;

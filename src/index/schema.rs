@@ -39,7 +39,7 @@ pub const MAX_TOKEN: usize = 1024;
 #[derive(Debug, Clone, Copy)]
 pub struct Fields {
     /// The event's time (its own timestamp, else the last one before it in
-    /// its file, else when it was read), milliseconds; fast, indexed, stored.
+    /// its file, else when it was read), milliseconds; fast, stored.
     pub ts: Field,
     /// Bit 0: the time is the event's own timestamp; bit 1: truncated;
     /// bit 2: partial; bit 3: invalid UTF-8.
@@ -48,7 +48,7 @@ pub struct Fields {
     pub line: Field,
     /// Level name, lowercase; absent when the line has none.
     pub level: Field,
-    /// Level as a number (0: none, 1 trace ... 8 fatal), fast and indexed.
+    /// Level as a number (0: none, 1 trace ... 8 fatal), fast.
     pub lvl: Field,
     /// The path the event was read from.
     pub source: Field,
@@ -117,7 +117,10 @@ pub fn build() -> (Schema, Fields) {
     let fields = Fields {
         ts: b.add_date_field(
             "ts",
-            DateOptions::from(INDEXED)
+            // Fast only: time ranges scan the column; a term per
+            // millisecond in the inverted index would cost more than it
+            // saves.
+            DateOptions::default()
                 .set_fast()
                 .set_stored()
                 .set_precision(DateTimePrecision::Milliseconds),
@@ -133,7 +136,7 @@ pub fn build() -> (Schema, Fields) {
             "level",
             TextOptions::default().set_indexing_options(keyword.clone()),
         ),
-        lvl: b.add_u64_field("lvl", INDEXED | FAST | STORED),
+        lvl: b.add_u64_field("lvl", FAST | STORED),
         source: b.add_text_field(
             "source",
             TextOptions::default()
@@ -149,7 +152,7 @@ pub fn build() -> (Schema, Fields) {
         dev: b.add_u64_field("dev", INDEXED | FAST | STORED),
         ino: b.add_u64_field("ino", INDEXED | FAST | STORED),
         offset: b.add_u64_field("offset", FAST | STORED),
-        line_no: b.add_u64_field("line_no", INDEXED | FAST | STORED),
+        line_no: b.add_u64_field("line_no", FAST | STORED),
         signature: b.add_text_field(
             "signature",
             TextOptions::default()

@@ -558,6 +558,20 @@ struct SegmentGather {
     count: u64,
     heap: BinaryHeap<Reverse<(Key, DocId)>>,
     histogram: BTreeMap<i64, [u64; 9]>,
+    /// The interval being counted, not yet in `histogram`.
+    current: (i64, [u64; 9]),
+}
+
+impl SegmentGather {
+    fn flush_current(&mut self) {
+        let (start, counts) = std::mem::replace(&mut self.current, (i64::MIN, [0; 9]));
+        if counts.iter().any(|&c| c > 0) {
+            let slot = self.histogram.entry(start).or_default();
+            for (s, c) in slot.iter_mut().zip(counts) {
+                *s += c;
+            }
+        }
+    }
 }
 
 impl Collector for Gather {
@@ -587,6 +601,7 @@ impl Collector for Gather {
             count: 0,
             heap: BinaryHeap::new(),
             histogram: BTreeMap::new(),
+            current: (i64::MIN, [0; 9]),
         })
     }
 
@@ -611,7 +626,7 @@ impl Collector for Gather {
             }
         }
         // Largest keys first, keep `limit`.
-        all.top.sort_by(|a, b| b.0.cmp(&a.0));
+        all.top.sort_by_key(|(key, _)| Reverse(*key));
         all.top.truncate(self.limit);
         Ok(all)
     }
@@ -638,7 +653,13 @@ impl SegmentCollector for SegmentGather {
         if let Some(interval) = self.interval {
             let start = ts.div_euclid(interval) * interval;
             let level = self.lvl.first(doc).unwrap_or(0).min(8) as usize;
-            self.histogram.entry(start).or_default()[level] += 1;
+            // Documents come mostly in time order: count into the current
+            // interval, and touch the map only when it changes.
+            if self.current.0 != start {
+                self.flush_current();
+                self.current.0 = start;
+            }
+            self.current.1[level] += 1;
         }
         if self.limit == 0 {
             return;
@@ -664,7 +685,8 @@ impl SegmentCollector for SegmentGather {
         }
     }
 
-    fn harvest(self) -> Gathered {
+    fn harvest(mut self) -> Gathered {
+        self.flush_current();
         let segment = self.segment;
         Gathered {
             count: self.count,

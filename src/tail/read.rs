@@ -145,7 +145,6 @@ pub fn sample<R: Read>(
     Ok((head, whole, again))
 }
 
-
 /// gzip's magic bytes.
 const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
 /// bzip2's: `BZh` and the block size, `1` to `9`.
