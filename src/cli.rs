@@ -72,6 +72,18 @@ pub enum Command {
     /// Validate pattern and runbook files (built-in and --patterns/--runbooks)
     /// and run every inline example.
     Check,
+    /// Index existing files and rotated archives (plain, gzip, bzip2, zstd)
+    /// for `search`; what is already indexed is not added again.
+    Ingest(IngestArgs),
+    /// Search the index: words, phrases, field:value, AND/OR/NOT, a time
+    /// range, sources, levels, signatures.
+    Search(SearchArgs),
+    /// Rebuild the index from the logs it was built from (after an upgrade,
+    /// or when it is damaged).
+    Reindex(ReindexArgs),
+    /// Delete old events from the index: by age, or the oldest until it fits
+    /// a size.
+    Prune(PruneArgs),
     /// The incident timeline from the shell: declare, acknowledge, note, tick
     /// off runbook steps, change severity and status; list, show, verify.
     Incident(IncidentArgs),
@@ -153,6 +165,133 @@ pub struct WatchArgs {
     #[arg(long, default_value_t = DEFAULT_MAX_LINE, value_name = "BYTES")]
     pub max_line_bytes: usize,
     /// Zone of timestamps written without one (default: this machine's).
+    #[arg(long, value_name = "ZONE")]
+    pub timezone: Option<String>,
+    /// Do not index what is read (by default every event goes to the index
+    /// in the data directory, for `triage search`).
+    #[arg(long)]
+    pub no_index: bool,
+    /// Commit the index (make new lines searchable) at most this often.
+    #[arg(long, default_value = "1s", value_parser = duration, value_name = "DURATION")]
+    pub commit_every: Duration,
+}
+
+/// `triage ingest`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Ingesting a file again adds only what was appended since; a run killed \
+midway resumes where its last commit stopped. Exit status: 0 done, 2 a file or the index failed."
+)]
+pub struct IngestArgs {
+    /// Files, directories (read recursively) or quoted globs.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// How the index is written.
+    #[command(flatten)]
+    pub index: IndexOptions,
+}
+
+/// Options of the commands that write the index.
+#[derive(Debug, Args)]
+pub struct IndexOptions {
+    /// Commit (make what was read searchable, and remember how far) at most
+    /// this often.
+    #[arg(long, default_value = "1s", value_parser = duration, value_name = "DURATION")]
+    pub commit_every: Duration,
+    /// Indexing threads (default: the machine's cores, at most 4).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=8))]
+    pub threads: Option<u16>,
+    /// Then delete events older than this (e.g. 30d).
+    #[arg(long, value_parser = duration, value_name = "DURATION")]
+    pub max_age: Option<Duration>,
+    /// Then delete the oldest events until the index is under this size
+    /// (e.g. 2G, 500M).
+    #[arg(long, value_name = "SIZE")]
+    pub max_size: Option<String>,
+    /// No progress bar even on a terminal.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Lines longer than this many bytes are cut (and marked truncated).
+    #[arg(long, default_value_t = DEFAULT_MAX_LINE, value_name = "BYTES")]
+    pub max_line_bytes: usize,
+    /// Zone of timestamps written without one (default: this machine's).
+    #[arg(long, value_name = "ZONE")]
+    pub timezone: Option<String>,
+}
+
+/// `triage reindex`.
+#[derive(Debug, Args)]
+pub struct ReindexArgs {
+    /// Logs to build from (default: the files the index was built from, as
+    /// its last commit lists them).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// How the index is written.
+    #[command(flatten)]
+    pub index: IndexOptions,
+}
+
+/// `triage prune`.
+#[derive(Debug, Args)]
+pub struct PruneArgs {
+    /// Delete events older than this (e.g. 30d).
+    #[arg(long, value_parser = duration, value_name = "DURATION", required_unless_present = "max_size")]
+    pub max_age: Option<Duration>,
+    /// Delete the oldest events until the index is under this size.
+    #[arg(long, value_name = "SIZE")]
+    pub max_size: Option<String>,
+}
+
+/// `triage search`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "QUERY: words (all must appear, any case), \"a phrase\", field:value \
+(level, source, host, signature, or any parsed field such as status:504), AND, OR, NOT, -word, \
++word, (grouping), * for everything.\n\
+TIME: 2026-11-21T03:00:00Z, `2026-11-21 03:00`, 2026-11-21, or a duration before now: 15m, 2h, 7d.\n\
+Exit status: 0 something found, 1 nothing, 2 an error."
+)]
+pub struct SearchArgs {
+    /// What to look for (`*`: everything).
+    #[arg(value_name = "QUERY", default_value = "*")]
+    pub query: String,
+    /// Only events whose line this regular expression matches.
+    #[arg(short = 'e', long, value_name = "REGEX")]
+    pub regex: Option<String>,
+    /// Only events at or after this time.
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Only events before this time.
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+    /// Only events from a path this glob matches (a glob without `/` may
+    /// match the file name); repeatable.
+    #[arg(long, value_name = "GLOB")]
+    pub source: Vec<String>,
+    /// Only events of this level or worse (trace, debug, info, notice, warn,
+    /// error, critical, fatal).
+    #[arg(long, value_name = "LEVEL")]
+    pub level: Option<String>,
+    /// Only events that matched this signature; repeatable.
+    #[arg(long, value_name = "ID")]
+    pub signature: Vec<String>,
+    /// Show the latest this many events (in time order).
+    #[arg(short = 'n', long, default_value_t = 100, value_name = "N")]
+    pub limit: usize,
+    /// One JSON object per event: ts, source, line_no, offset, level, line.
+    #[arg(long)]
+    pub json: bool,
+    /// Only print how many events match.
+    #[arg(short, long, conflicts_with = "histogram")]
+    pub count: bool,
+    /// Counts per interval (e.g. 1m, 1h), per level.
+    #[arg(long, value_name = "INTERVAL")]
+    pub histogram: Option<String>,
+    /// Show this many events before and after each one, from its file.
+    #[arg(short = 'C', long, value_name = "N")]
+    pub context: Option<u64>,
+    /// Zone of times given without an offset (default: this machine's).
+    /// Times are shown in UTC.
     #[arg(long, value_name = "ZONE")]
     pub timezone: Option<String>,
 }

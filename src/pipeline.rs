@@ -66,6 +66,11 @@ pub struct Options {
     /// Resume from and save the checkpoint in the data directory (off for a
     /// reader that must not move a running `watch`'s position).
     pub checkpoint: bool,
+    /// Follow from this checkpoint instead (the one committed with the
+    /// index, so indexed lines and resume offsets agree). Lines before the
+    /// data directory's checkpoint (already handed over before a crash) are
+    /// replayed to [`Sink::event_of`] only: no alert, no journal entry again.
+    pub resume: Option<Checkpoint>,
 }
 
 /// What the pipeline hands over. Every method has a default that does
@@ -79,6 +84,25 @@ pub trait Sink<'l> {
     fn event(&mut self, event: &Event, at: Timestamp, matched: &[&'l Signature]) -> io::Result<()> {
         let _ = (event, at, matched);
         Ok(())
+    }
+
+    /// [`Sink::event`] with the identity of the file the event was read
+    /// from; `replay` says its alerts were already handed over before a
+    /// restart (only [`Options::resume`] replays). The default skips replayed
+    /// events and calls [`Sink::event`].
+    fn event_of(
+        &mut self,
+        key: FileKey,
+        replay: bool,
+        event: &Event,
+        at: Timestamp,
+        matched: &[&'l Signature],
+    ) -> io::Result<()> {
+        let _ = key;
+        if replay {
+            return Ok(());
+        }
+        self.event(event, at, matched)
     }
 
     /// An alert (after thresholds and suppression), right after its event.
@@ -156,6 +180,19 @@ pub fn run<'l>(
             .map_err(|err| PipelineError::Io(checkpoint_path.display().to_string(), err))?,
         false => Checkpoint::default(),
     };
+    // With a checkpoint to resume from, lines before the saved one were
+    // handed over already: they are replayed, not alerted again.
+    let (checkpoint, handed_over): (Checkpoint, HashMap<FileKey, u64>) = match options.resume {
+        Some(resume) => {
+            let handed = checkpoint
+                .files
+                .iter()
+                .map(|f| (f.key(), f.offset))
+                .collect();
+            (resume, handed)
+        }
+        None => (checkpoint, HashMap::new()),
+    };
     let tailer = Tailer::new(options.targets, options.follow.clone(), checkpoint.clone());
     let (deliveries, thread) = follow::spawn(tailer, options.run, stop)
         .map_err(|err| PipelineError::Io("follower thread".into(), err))?;
@@ -183,7 +220,7 @@ pub fn run<'l>(
         false => None,
     };
     let mut sources: HashMap<FileKey, SourceReader> = HashMap::new();
-    let mut events: Vec<(Event, Timestamp)> = Vec::new();
+    let mut events: Vec<(FileKey, Event, Timestamp)> = Vec::new();
     let mut last_tick: Option<Timestamp> = None;
     let mut alerts: Vec<Found<'l>> = Vec::new();
     let mut matched: Vec<&'l Signature> = Vec::new();
@@ -214,28 +251,37 @@ pub fn run<'l>(
                 source_reader(config, &options.zone, &line.path, &sample, now)
             });
             source.set_now(now);
+            let key = line.key;
             source.push(line.raw, now, &mut |event, at| {
-                events.push((event, at.unwrap_or(now)));
+                events.push((key, event, at.unwrap_or(now)));
             });
         }
         if !full {
-            for source in sources.values_mut() {
-                source.finish(&mut |event, at| events.push((event, at.unwrap_or(now))));
+            for (&key, source) in &mut sources {
+                source.finish(&mut |event, at| events.push((key, event, at.unwrap_or(now))));
             }
         }
-        for (event, at) in events.drain(..) {
+        for (key, event, at) in events.drain(..) {
             let _ = scanner.process(&event, at, &mut |found: Found<'l>| {
                 alerts.push(found);
                 Ok(())
             });
             matched.clear();
             matched.extend(scanner.matched());
-            if let Some(recorder) = &mut recorder {
+            let replay = handed_over
+                .get(&key)
+                .is_some_and(|&offset| event.offset < offset);
+            if replay {
+                alerts.clear();
+            }
+            if let Some(recorder) = &mut recorder
+                && !replay
+            {
                 for signature in &matched {
                     recorder.on_match(signature, at);
                 }
             }
-            if let Err(err) = sink.event(&event, at, &matched) {
+            if let Err(err) = sink.event_of(key, replay, &event, at, &matched) {
                 result = Err(PipelineError::Sink(err));
                 break 'deliveries;
             }

@@ -19,7 +19,10 @@ use std::{
 use jiff::{Timestamp, tz::TimeZone};
 
 use crate::{
-    cli::{Cli, Command, DemoArgs, ExportArgs, IncidentArgs, ScanArgs, UiArgs, WatchArgs},
+    cli::{
+        Cli, Command, DemoArgs, ExportArgs, IncidentArgs, IndexOptions, PruneArgs, ReindexArgs,
+        ScanArgs, SearchArgs, UiArgs, WatchArgs,
+    },
     config::Config,
     demo,
     diag::Diagnostic,
@@ -60,6 +63,10 @@ pub fn run(cli: Cli) -> Exit {
         Command::Ui(args) => ui(&cli, args),
         Command::Incident(args) => incident(&cli, Some(args), None),
         Command::Export(args) => incident(&cli, None, Some(args)),
+        Command::Ingest(args) => ingest(&cli, &args.paths, &args.index),
+        Command::Search(args) => search(&cli, args),
+        Command::Reindex(args) => reindex(&cli, args),
+        Command::Prune(args) => prune(&cli, args),
     };
     match result {
         Ok(exit) => exit,
@@ -232,6 +239,7 @@ fn watch(cli: &Cli, args: &WatchArgs) -> io::Result<Exit> {
         },
         zone: zone(args.timezone.as_deref())?,
         data_dir: cli.global.data_dir.clone(),
+        index: (!args.no_index).then_some(args.commit_every),
     };
     let stop = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&stop);
@@ -384,13 +392,6 @@ fn chosen_data_dir(cli: &Cli, default: &Path) -> std::path::PathBuf {
     }
 }
 
-fn stop_on_signal() -> io::Result<Arc<AtomicBool>> {
-    let stop = Arc::new(AtomicBool::new(false));
-    let flag = Arc::clone(&stop);
-    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst)).map_err(io::Error::other)?;
-    Ok(stop)
-}
-
 fn console_result(result: Result<(), crate::ui::UiError>, failed: bool) -> io::Result<Exit> {
     match result {
         Ok(()) if failed => Ok(Exit::Error),
@@ -447,7 +448,7 @@ fn demo_console(
         }),
         search: None,
     };
-    let stop = stop_on_signal()?;
+    let stop = stop_flag()?;
     let result = crate::ui::run(options, library, Config::default(), stop);
     if result.is_ok() {
         println!(
@@ -503,6 +504,274 @@ fn ui(cli: &Cli, args: &UiArgs) -> io::Result<Exit> {
         replay: None,
         search: None,
     };
-    let stop = stop_on_signal()?;
+    let stop = stop_flag()?;
     console_result(crate::ui::run(options, library, config, stop), failed)
+}
+
+/// A Ctrl-C flag: the first Ctrl-C asks the work to stop at a clean point.
+fn stop_flag() -> io::Result<Arc<AtomicBool>> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&stop);
+    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst)).map_err(io::Error::other)?;
+    Ok(stop)
+}
+
+fn size_arg(name: &str, text: Option<&str>) -> io::Result<Option<u64>> {
+    text.map(|t| {
+        crate::index::query::parse_size(t).map_err(|e| io::Error::other(format!("{name}: {e}")))
+    })
+    .transpose()
+}
+
+/// Draws the ingest progress bar on stderr (a terminal).
+fn draw_progress(p: &crate::ingest::Progress, started: std::time::Instant) {
+    let done = p.bytes_done.min(p.bytes);
+    let fraction = if p.bytes == 0 {
+        0.0
+    } else {
+        done as f64 / p.bytes as f64
+    };
+    let width = 24;
+    let filled = (fraction * width as f64).round() as usize;
+    let secs = started.elapsed().as_secs_f64().max(0.001);
+    let name = Path::new(&p.current)
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let name = crate::sanitize::for_terminal(&name)
+        .chars()
+        .take(40)
+        .collect::<String>();
+    eprint!(
+        "\r\x1b[K[{}{}] {:>3.0}%  {:.1}/{:.1} MB  {:.1} MB/s  {} events  file {}/{} {}",
+        "#".repeat(filled),
+        " ".repeat(width - filled.min(width)),
+        fraction * 100.0,
+        done as f64 / 1e6,
+        p.bytes as f64 / 1e6,
+        done as f64 / 1e6 / secs,
+        p.events,
+        (p.files_done + 1).min(p.files.max(1)),
+        p.files,
+        name
+    );
+}
+
+fn ingest(cli: &Cli, paths: &[std::path::PathBuf], opts: &IndexOptions) -> io::Result<Exit> {
+    let config = match Config::load(cli.global.config.as_deref()) {
+        Ok(config) => config,
+        Err(diags) => {
+            report(&diags);
+            return Ok(Exit::Error);
+        }
+    };
+    let max_size = size_arg("--max-size", opts.max_size.as_deref())?;
+    let (library, _) = load_library(cli);
+    let options = crate::ingest::IngestOptions {
+        paths: paths.to_vec(),
+        index: crate::index::path_in(&cli.global.data_dir),
+        zone: zone(opts.timezone.as_deref())?,
+        max_line: opts.max_line_bytes,
+        commit_every: opts.commit_every,
+        threads: opts.threads.map_or_else(
+            || {
+                std::thread::available_parallelism()
+                    .map_or(1, |n| n.get())
+                    .min(4)
+            },
+            usize::from,
+        ),
+    };
+    let stop = stop_flag()?;
+    let show = !opts.quiet && io::stderr().is_terminal();
+    let started = std::time::Instant::now();
+    let mut last = started;
+    let mut on_progress = |p: &crate::ingest::Progress| {
+        if show && last.elapsed() >= std::time::Duration::from_millis(100) {
+            last = std::time::Instant::now();
+            draw_progress(p, started);
+        }
+    };
+    let result = crate::ingest::ingest(&options, &library, &config, &stop, &mut on_progress);
+    if show {
+        eprint!("\r\x1b[K");
+    }
+    let report = result.map_err(|e| io::Error::other(e.to_string()))?;
+    for (path, why) in &report.failed {
+        eprintln!("triage: {path}: {why}");
+    }
+    if show || cli.global.verbose > 0 {
+        let secs = started.elapsed().as_secs_f64().max(0.001);
+        eprintln!(
+            "indexed {} events from {} files ({:.1} MB, {:.1} MB/s){}",
+            report.events,
+            report.files,
+            report.bytes as f64 / 1e6,
+            report.bytes as f64 / 1e6 / secs,
+            match report.unchanged {
+                0 => String::new(),
+                n => format!("; {n} already indexed"),
+            }
+        );
+    }
+    if stop.load(Ordering::SeqCst) {
+        eprintln!("triage: interrupted; run the same command again to go on where it stopped");
+        return Ok(Exit::Error);
+    }
+    if opts.max_age.is_some() || max_size.is_some() {
+        retain(&options.index, opts.max_age, max_size)?;
+    }
+    Ok(if report.failed.is_empty() {
+        Exit::Found
+    } else {
+        Exit::Error
+    })
+}
+
+fn retain(
+    index: &Path,
+    max_age: Option<std::time::Duration>,
+    max_size: Option<u64>,
+) -> io::Result<u64> {
+    let wrap = |e: crate::index::IndexError| io::Error::other(e.to_string());
+    let store = crate::index::Store::open(index, false).map_err(wrap)?;
+    let mut writer = store.writer(1).map_err(wrap)?;
+    let deleted = writer
+        .retain(max_age, max_size, Timestamp::now())
+        .map_err(wrap)?;
+    writer.finish().map_err(wrap)?;
+    tracing::info!(deleted, "retention");
+    Ok(deleted)
+}
+
+fn prune(cli: &Cli, args: &PruneArgs) -> io::Result<Exit> {
+    let max_size = size_arg("--max-size", args.max_size.as_deref())?;
+    let deleted = retain(
+        &crate::index::path_in(&cli.global.data_dir),
+        args.max_age,
+        max_size,
+    )?;
+    println!("deleted {deleted} events");
+    Ok(Exit::Found)
+}
+
+fn reindex(cli: &Cli, args: &ReindexArgs) -> io::Result<Exit> {
+    use crate::index::{IndexError, Store, path_in, recorded_paths};
+    let index = path_in(&cli.global.data_dir);
+    // A running writer keeps its index: refuse rather than pull it away.
+    if let Err(err @ IndexError::Locked(_)) =
+        Store::open(&index, false).and_then(|store| store.writer(1).map(drop))
+    {
+        return Err(io::Error::other(err.to_string()));
+    }
+    let paths = if args.paths.is_empty() {
+        let recorded = recorded_paths(&index).map_err(|e| {
+            io::Error::other(format!(
+                "{e}; name the logs to rebuild from: triage reindex PATH..."
+            ))
+        })?;
+        if recorded.is_empty() {
+            return Err(io::Error::other(format!(
+                "{}: the index lists no files; name the logs to rebuild from: triage reindex PATH...",
+                index.display()
+            )));
+        }
+        recorded
+    } else {
+        args.paths.clone()
+    };
+    let aside = index.with_extension("old");
+    if index.exists() {
+        if aside.exists() {
+            fs::remove_dir_all(&aside)?;
+        }
+        fs::rename(&index, &aside)
+            .map_err(|e| io::Error::other(format!("{}: {e}", index.display())))?;
+    }
+    let exit = ingest(cli, &paths, &args.index);
+    match &exit {
+        Ok(Exit::Found) => {
+            if aside.exists() {
+                fs::remove_dir_all(&aside)?;
+            }
+        }
+        _ => eprintln!("triage: the previous index is kept in {}", aside.display()),
+    }
+    exit
+}
+
+fn search(cli: &Cli, args: &SearchArgs) -> io::Result<Exit> {
+    use crate::index::query;
+    let bad = |what: &str, e: String| io::Error::other(format!("{what}: {e}"));
+    let zone = zone(args.timezone.as_deref())?;
+    let now = Timestamp::now();
+    let time = |text: &Option<String>, what: &str| {
+        text.as_deref()
+            .map(|t| query::parse_time(t, now, &zone).map_err(|e| bad(what, e)))
+            .transpose()
+    };
+    let request = query::Request {
+        query: args.query.clone(),
+        regex: args
+            .regex
+            .as_deref()
+            .map(|r| {
+                regex::RegexBuilder::new(r)
+                    .size_limit(crate::signature::REGEX_SIZE_LIMIT)
+                    .build()
+                    .map_err(|e| bad("--regex", e.to_string()))
+            })
+            .transpose()?,
+        since: time(&args.since, "--since")?,
+        until: time(&args.until, "--until")?,
+        sources: args.source.clone(),
+        min_level: args
+            .level
+            .as_deref()
+            .map(|l| query::parse_level(l).map_err(|e| bad("--level", e)))
+            .transpose()?,
+        signatures: args.signature.clone(),
+    };
+    let mode = if args.count {
+        crate::search::Mode::Count
+    } else if let Some(interval) = &args.histogram {
+        crate::search::Mode::Histogram(
+            query::parse_interval(interval).map_err(|e| bad("--histogram", e))?,
+        )
+    } else {
+        crate::search::Mode::Hits {
+            limit: args.limit,
+            context: args.context,
+        }
+    };
+    let searcher =
+        crate::index::search::Searcher::open(&crate::index::path_in(&cli.global.data_dir))
+            .map_err(|e| io::Error::other(e.to_string()))?;
+    let mut stdout = io::BufWriter::new(io::stdout().lock());
+    let outcome = crate::search::search(
+        &searcher,
+        &request,
+        mode,
+        args.json,
+        style().color,
+        &mut stdout,
+    );
+    stdout.flush()?;
+    let outcome = match outcome {
+        Ok(outcome) => outcome,
+        Err(crate::search::SearchError::Output(err)) => return Err(err),
+        Err(crate::search::SearchError::Index(err)) => {
+            return Err(io::Error::other(err.to_string()));
+        }
+    };
+    if outcome.shown > 0 && outcome.total > outcome.shown {
+        eprintln!(
+            "triage: showing the latest {} of {} events (--limit to see more)",
+            outcome.shown, outcome.total
+        );
+    }
+    Ok(if outcome.total > 0 {
+        Exit::Found
+    } else {
+        Exit::NotFound
+    })
 }

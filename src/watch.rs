@@ -48,6 +48,9 @@ pub struct WatchOptions {
     pub zone: TimeZone,
     /// The data directory.
     pub data_dir: PathBuf,
+    /// Index every event (in `<data-dir>/index`), committing at most this
+    /// often; `None`: no index.
+    pub index: Option<std::time::Duration>,
 }
 
 /// Why `watch` could not run.
@@ -64,6 +67,9 @@ pub enum WatchError {
     /// The incident journal cannot be opened.
     #[error("{0}")]
     Journal(String),
+    /// The index cannot be written.
+    #[error(transparent)]
+    Index(#[from] crate::index::IndexError),
 }
 
 /// Takes the data directory's lock for as long as the returned file lives.
@@ -97,7 +103,15 @@ pub fn watch(
     out: &mut dyn Write,
 ) -> Result<(), WatchError> {
     let _lock = lock(&options.data_dir)?;
+    let mut index = match options.index {
+        Some(commit_every) => Some(crate::live_index::IndexSink::open(
+            &crate::index::path_in(&options.data_dir),
+            commit_every,
+        )?),
+        None => None,
+    };
     let pipeline = pipeline::Options {
+        resume: index.as_ref().and_then(|i| i.resume_from()),
         targets: options.targets,
         follow: options.follow,
         run: options.run,
@@ -112,7 +126,14 @@ pub fn watch(
         style,
         json: options.json,
     };
-    pipeline::run(pipeline, library, config, stop, &mut printer).map_err(|err| match err {
+    let sink: &mut dyn Sink<'_> = match &mut index {
+        Some(index) => &mut crate::live_index::Both {
+            first: &mut printer,
+            second: index,
+        },
+        None => &mut printer,
+    };
+    pipeline::run(pipeline, library, config, stop, sink).map_err(|err| match err {
         PipelineError::Io(what, err) => WatchError::Io(what, err),
         PipelineError::Journal(message) => WatchError::Journal(message),
         PipelineError::Sink(err) => WatchError::Io("stdout".into(), err),

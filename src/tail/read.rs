@@ -1,5 +1,7 @@
-//! One pass over a log file from start to end: plain, gzip (recognised by its
-//! magic bytes, whatever the name) or standard input.
+//! One pass over a log file from start to end: plain, gzip, bzip2 or zstd
+//! (each recognised by its magic bytes, whatever the name) or standard input.
+//! Concatenated members (several gzip members, bzip2 streams or zstd frames
+//! in one file, as `cat a.gz b.gz` makes) are read as one stream.
 //!
 //! Two ways to read: [`read_lines`] hands on one line at a time (cut by
 //! [`LineSplitter`]); [`read_blocks_from`] hands on blocks of many whole lines, so
@@ -19,10 +21,13 @@ use std::{
     path::{Path, PathBuf},
 };
 
+use bzip2::bufread::MultiBzDecoder;
 use flate2::bufread::MultiGzDecoder;
 use memchr::{memchr, memchr_iter, memchr2, memchr2_iter, memrchr2};
 
-use super::split::LineSplitter;
+use super::{
+    checkpoint::Fingerprint, discover::FileKey, follow::FINGERPRINT_BYTES, split::LineSplitter,
+};
 use crate::model::RawLine;
 
 /// How much is read at a time.
@@ -61,7 +66,7 @@ impl fmt::Display for Input {
     }
 }
 
-/// Opens `input` for reading, decompressing gzip. The reader may be moved
+/// Opens `input` for reading, decompressing gzip, bzip2 and zstd. The reader may be moved
 /// to another thread.
 pub fn open(input: &Input) -> io::Result<Box<dyn Read + Send>> {
     let reader: Box<dyn BufRead + Send> = match input {
@@ -140,15 +145,113 @@ pub fn sample<R: Read>(
     Ok((head, whole, again))
 }
 
-/// Wraps the reader in a gzip decoder when the stream starts with gzip's magic
-/// bytes.
+/// gzip's magic bytes.
+const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
+/// bzip2's: `BZh` and the block size, `1` to `9`.
+const BZIP2_MAGIC: &[u8] = b"BZh";
+/// A zstd frame's magic number (little endian 0xFD2FB528).
+const ZSTD_MAGIC: &[u8] = &[0x28, 0xb5, 0x2f, 0xfd];
+
+/// Wraps the reader in a decoder when the stream starts with the magic bytes
+/// of gzip, bzip2 or zstd.
 fn decompress(mut reader: Box<dyn BufRead + Send>) -> io::Result<Box<dyn Read + Send>> {
     let head = reader.fill_buf()?;
-    if head.starts_with(&[0x1f, 0x8b]) {
+    if head.starts_with(GZIP_MAGIC) {
         Ok(Box::new(MultiGzDecoder::new(reader)))
+    } else if head.starts_with(BZIP2_MAGIC)
+        && head.get(3).is_some_and(|b| (b'1'..=b'9').contains(b))
+    {
+        Ok(Box::new(MultiBzDecoder::new(reader)))
+    } else if head.starts_with(ZSTD_MAGIC) {
+        Ok(Box::new(ZstdFrames::new(reader)?))
     } else {
         Ok(reader)
     }
+}
+
+/// A zstd stream of one or more frames (ruzstd decodes one frame at a time).
+struct ZstdFrames<R> {
+    source: R,
+    frame: ruzstd::decoding::FrameDecoder,
+}
+
+impl<R: BufRead> ZstdFrames<R> {
+    fn new(mut source: R) -> io::Result<ZstdFrames<R>> {
+        let mut frame = ruzstd::decoding::FrameDecoder::new();
+        frame.init(&mut source).map_err(zstd_error)?;
+        Ok(ZstdFrames { source, frame })
+    }
+}
+
+fn zstd_error(err: impl fmt::Display) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, format!("zstd: {err}"))
+}
+
+impl<R: BufRead> Read for ZstdFrames<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            if self.frame.can_collect() > 0 {
+                return self.frame.read(buf);
+            }
+            if !self.frame.is_finished() {
+                self.frame
+                    .decode_blocks(
+                        &mut self.source,
+                        ruzstd::decoding::BlockDecodingStrategy::UptoBlocks(1),
+                    )
+                    .map_err(zstd_error)?;
+                continue;
+            }
+            // This frame is done: another may follow.
+            if self.source.fill_buf()?.is_empty() {
+                return Ok(0);
+            }
+            self.frame.reset(&mut self.source).map_err(zstd_error)?;
+        }
+    }
+}
+
+/// What a file is on disk: its identity, size and first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Identity {
+    /// Device and inode.
+    pub key: FileKey,
+    /// Size in bytes (compressed, for an archive).
+    pub len: u64,
+    /// Its first bytes (up to [`FINGERPRINT_BYTES`]), hashed: tells this file
+    /// from another that got the same inode later.
+    pub fingerprint: Fingerprint,
+}
+
+/// The identity of the file at `path` (a symlink's target).
+pub fn identify(path: &Path) -> io::Result<Identity> {
+    let mut file = File::open(path)?;
+    let meta = file.metadata()?;
+    if meta.is_dir() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "is a directory",
+        ));
+    }
+    let mut head = vec![0; (meta.len() as usize).min(FINGERPRINT_BYTES)];
+    let mut got = 0;
+    while got < head.len() {
+        match file.read(&mut head[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+            Err(err) => return Err(err),
+        }
+    }
+    head.truncate(got);
+    Ok(Identity {
+        key: FileKey::of(&meta),
+        len: meta.len(),
+        fingerprint: Fingerprint::of(&head),
+    })
 }
 
 /// Whole lines read from a stream, many at once. It owns its buffer, so it
@@ -382,6 +485,63 @@ mod tests {
         std::fs::write(&gz, enc.finish().expect("compress")).expect("write");
         assert_eq!(lines_of(&plain), lines_of(&gz));
         assert_eq!(lines_of(&gz)[1], (6, 2, b"second line".to_vec()));
+    }
+
+    #[test]
+    fn bzip2_and_zstd_are_read_by_content_including_concatenated_members() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let text: Vec<u8> = (0..5000)
+            .flat_map(|i| format!("line {i} of a rotated log\n").into_bytes())
+            .collect();
+        let plain = dir.path().join("a.log");
+        std::fs::write(&plain, &text).expect("write");
+        let (first, second) = text.split_at(text.len() / 3);
+        let mut bz = Vec::new();
+        for part in [first, second] {
+            let mut enc = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::fast());
+            enc.write_all(part).expect("compress");
+            bz.extend(enc.finish().expect("compress"));
+        }
+        let bz_path = dir.path().join("a.log.1");
+        std::fs::write(&bz_path, bz).expect("write");
+        assert_eq!(lines_of(&bz_path), lines_of(&plain));
+        let zst_path = dir.path().join("a.log.2");
+        let mut zst = Vec::new();
+        for part in [first, second] {
+            zst.extend(ruzstd::encoding::compress_to_vec(
+                part,
+                ruzstd::encoding::CompressionLevel::Fastest,
+            ));
+        }
+        std::fs::write(&zst_path, zst).expect("write");
+        assert_eq!(lines_of(&zst_path), lines_of(&plain));
+        assert_eq!(lines_of(&zst_path)[1].0, 24);
+    }
+
+    #[test]
+    fn corrupt_zstd_is_an_error_naming_zstd() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("bad.zst");
+        let mut bytes = ruzstd::encoding::compress_to_vec(
+            &b"some line\n".repeat(1000)[..],
+            ruzstd::encoding::CompressionLevel::Fastest,
+        );
+        let at = bytes.len() / 2;
+        bytes[at..].iter_mut().for_each(|b| *b = 0xff);
+        std::fs::write(&path, bytes).expect("write");
+        let err = read_lines(&Input::Path(path), 1 << 20, |_| {}).expect_err("corrupt");
+        assert!(err.to_string().contains("zstd"), "{err}");
+    }
+
+    #[test]
+    fn identity_names_the_inode_size_and_first_bytes() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("a.log");
+        std::fs::write(&path, "hello\n").expect("write");
+        let id = identify(&path).expect("identify");
+        assert_eq!(id.len, 6);
+        assert_eq!(id.fingerprint, Fingerprint::of(b"hello\n"));
+        assert!(identify(dir.path()).is_err());
     }
 
     #[test]

@@ -449,6 +449,7 @@ fn live(
             record: options.record,
             // The console never moves a `watch`'s position.
             checkpoint: false,
+            resume: None,
         };
         let mut adapter = PipelineSink {
             sink: &mut sink,

@@ -6,6 +6,8 @@ mod demo;
 mod export;
 mod harness;
 mod incident;
+mod ingest;
 mod scan;
+mod search;
 mod ui;
 mod watch;

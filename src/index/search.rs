@@ -1,0 +1,825 @@
+//! Reading the index: hits sorted by time then file order, counts, a
+//! histogram per interval and level, context lines by file order, and the
+//! words to highlight.
+//!
+//! A [`Searcher`] takes no lock: it works alongside a running writer and
+//! sees what was committed when it was opened (or last [`Searcher::reload`]ed).
+//! A regex on the line is checked on the stored line of each candidate, so
+//! it costs a read of every document the rest of the query leaves.
+
+use std::{
+    cmp::Reverse,
+    collections::{BTreeMap, BTreeSet, BinaryHeap, HashSet},
+    ops::{Bound, Range},
+    path::Path,
+};
+
+use jiff::Timestamp;
+use regex::Regex;
+use tantivy::{
+    DocAddress, DocId, IndexReader, ReloadPolicy, Score, SegmentOrdinal, SegmentReader,
+    TantivyDocument, Term,
+    collector::{Collector, Count, DocSetCollector, SegmentCollector},
+    columnar::Column,
+    query::{
+        AllQuery, BooleanQuery, EmptyQuery, Occur, Query, QueryParser, QueryParserError,
+        RangeQuery, TermQuery, TermSetQuery,
+    },
+    schema::{IndexRecordOption, Value},
+    store::StoreReader,
+};
+
+use tantivy::query_grammar::{Occur as GrammarOccur, UserInputAst, UserInputLeaf};
+
+use super::{
+    Fields, IndexError, Origin, Store,
+    query::{Request, is_everything},
+    schema::{self, flag},
+};
+use crate::model::Level;
+
+/// One event found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hit {
+    /// Its own timestamp, if the line has one.
+    pub ts: Option<Timestamp>,
+    /// The time it is sorted by: its own, else the last one before it in its
+    /// file.
+    pub at: Timestamp,
+    /// The path it was read from.
+    pub source: String,
+    /// 1-based line number.
+    pub line_no: u64,
+    /// Byte offset in the (decompressed) file.
+    pub offset: u64,
+    /// Its level.
+    pub level: Option<Level>,
+    /// The text.
+    pub line: String,
+    /// The file's identity.
+    pub origin: Origin,
+    /// Signatures it matched.
+    pub signatures: Vec<String>,
+    /// Cut at the line cap.
+    pub truncated: bool,
+}
+
+/// Counts for one histogram interval.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bucket {
+    /// Start of the interval.
+    pub start: Timestamp,
+    /// Events in it, by level number (0: no level, 1: trace ... 8: fatal).
+    pub by_level: [u64; 9],
+}
+
+impl Bucket {
+    /// Events in the interval.
+    pub fn total(&self) -> u64 {
+        self.by_level.iter().sum()
+    }
+}
+
+/// What a search returned.
+#[derive(Debug, Default)]
+pub struct Found {
+    /// How many events match.
+    pub total: u64,
+    /// The latest `limit` of them, in time then file order.
+    pub hits: Vec<Hit>,
+    /// Counts per interval (when asked), in time order, empty intervals
+    /// between the first and the last included.
+    pub histogram: Vec<Bucket>,
+}
+
+/// A reader of the index.
+pub struct Searcher {
+    store: Store,
+    reader: IndexReader,
+}
+
+/// Sort key: time in milliseconds, then file identity and offset.
+type Key = (i64, u64, u64, u64);
+
+/// Most empty buckets filled in between the first and last interval.
+const MAX_FILLED_BUCKETS: i64 = 100_000;
+
+impl Searcher {
+    /// Opens the index at `path` for reading.
+    pub fn open(path: &Path) -> Result<Searcher, IndexError> {
+        Searcher::of(&Store::open(path, false)?)
+    }
+
+    /// A reader of an index already open.
+    pub fn of(store: &Store) -> Result<Searcher, IndexError> {
+        let store = store.clone();
+        let reader = store
+            .index()
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .map_err(|e| store.error(e))?;
+        Ok(Searcher { store, reader })
+    }
+
+    /// Sees the latest commit.
+    pub fn reload(&self) -> Result<(), IndexError> {
+        self.reader.reload().map_err(|e| self.store.error(e))
+    }
+
+    /// Events in the index.
+    pub fn num_docs(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    fn fields(&self) -> &Fields {
+        self.store.fields()
+    }
+
+    /// The query of `request`, filters included (the regex excepted).
+    pub fn query(&self, request: &Request) -> Result<Box<dyn Query>, IndexError> {
+        let f = *self.fields();
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        if !is_everything(&request.query) {
+            clauses.push((Occur::Must, self.parse(&request.query)?));
+        }
+        if request.since.is_some() || request.until.is_some() {
+            let bound = |t: Option<Timestamp>, inclusive: bool| match t {
+                None => Bound::Unbounded,
+                Some(t) if inclusive => {
+                    Bound::Included(Term::from_field_date(f.ts, schema::date(t)))
+                }
+                Some(t) => Bound::Excluded(Term::from_field_date(f.ts, schema::date(t))),
+            };
+            clauses.push((
+                Occur::Must,
+                Box::new(RangeQuery::new(
+                    bound(request.since, true),
+                    bound(request.until, false),
+                )),
+            ));
+        }
+        if let Some(level) = request.min_level {
+            clauses.push((
+                Occur::Must,
+                Box::new(RangeQuery::new(
+                    Bound::Included(Term::from_field_u64(
+                        f.lvl,
+                        schema::level_number(Some(level)),
+                    )),
+                    Bound::Unbounded,
+                )),
+            ));
+        }
+        if !request.signatures.is_empty() {
+            let terms = request
+                .signatures
+                .iter()
+                .map(|id| Term::from_field_text(f.signature, &id.to_lowercase()));
+            clauses.push((Occur::Must, Box::new(TermSetQuery::new(terms))));
+        }
+        if !request.sources.is_empty() {
+            let sources = self.sources_matching(&request.sources)?;
+            let query: Box<dyn Query> = if sources.is_empty() {
+                Box::new(EmptyQuery)
+            } else {
+                Box::new(TermSetQuery::new(
+                    sources.iter().map(|s| Term::from_field_text(f.source, s)),
+                ))
+            };
+            clauses.push((Occur::Must, query));
+        }
+        Ok(match clauses.len() {
+            0 => Box::new(AllQuery),
+            1 => clauses.pop().map(|(_, q)| q).expect("one clause"),
+            _ => Box::new(BooleanQuery::new(clauses)),
+        })
+    }
+
+    fn parser(&self) -> QueryParser {
+        let f = self.fields();
+        let mut parser = QueryParser::for_index(self.store.index(), vec![f.line, f.fields]);
+        parser.set_conjunction_by_default();
+        parser
+    }
+
+    fn parse(&self, text: &str) -> Result<Box<dyn Query>, IndexError> {
+        let ast = tantivy::query_grammar::parse_query(text)
+            .map_err(|_| query_error(text, &QueryParserError::SyntaxError(text.to_owned())))?;
+        self.parser()
+            .build_query_from_user_input_ast(complete_negations(ast))
+            .map_err(|e| query_error(text, &e))
+    }
+
+    /// Every indexed source path some glob matches (a glob without `/`
+    /// also matches the file name alone).
+    fn sources_matching(&self, globs: &[String]) -> Result<BTreeSet<String>, IndexError> {
+        let matchers = globs
+            .iter()
+            .map(|g| {
+                globset::Glob::new(g)
+                    .map(|g| g.compile_matcher())
+                    .map_err(|e| IndexError::Query(format!("--source `{g}`: {e}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let f = self.fields();
+        let mut found = BTreeSet::new();
+        let searcher = self.reader.searcher();
+        for segment in searcher.segment_readers() {
+            let inverted = segment
+                .inverted_index(f.source)
+                .map_err(|e| self.store.error(e))?;
+            let mut stream = inverted.terms().stream().map_err(|e| IndexError::Other {
+                path: self.store.path().to_path_buf(),
+                why: e.to_string(),
+            })?;
+            while stream.advance() {
+                let Ok(path) = std::str::from_utf8(stream.key()) else {
+                    continue;
+                };
+                let name = Path::new(path).file_name().map(Path::new);
+                if matchers.iter().zip(globs).any(|(m, g)| {
+                    m.is_match(path) || (!g.contains('/') && name.is_some_and(|n| m.is_match(n)))
+                }) {
+                    found.insert(path.to_owned());
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    /// Counts the events `request` matches.
+    pub fn count(&self, request: &Request) -> Result<u64, IndexError> {
+        Ok(self.run(request, 0, None)?.total)
+    }
+
+    /// Runs `request`: the total, the latest `limit` hits (in time then file
+    /// order) and, with `interval` (ms), the histogram.
+    pub fn run(
+        &self,
+        request: &Request,
+        limit: usize,
+        interval: Option<i64>,
+    ) -> Result<Found, IndexError> {
+        let query = self.query(request)?;
+        let searcher = self.reader.searcher();
+        if limit == 0 && interval.is_none() && request.regex.is_none() {
+            let total = searcher
+                .search(&query, &Count)
+                .map_err(|e| self.store.error(e))?;
+            return Ok(Found {
+                total: total as u64,
+                ..Found::default()
+            });
+        }
+        let gather = Gather {
+            limit,
+            interval,
+            regex: request.regex.clone(),
+            line: self.fields().line,
+        };
+        let fruit = searcher
+            .search(&query, &gather)
+            .map_err(|e| self.store.error(e))?;
+        let mut hits = Vec::with_capacity(fruit.top.len());
+        for (_, address) in fruit.top.iter().rev() {
+            hits.push(self.hit(address)?);
+        }
+        Ok(Found {
+            total: fruit.count,
+            hits,
+            histogram: interval.map_or_else(Vec::new, |i| buckets(fruit.histogram, i)),
+        })
+    }
+
+    fn hit(&self, address: &DocAddress) -> Result<Hit, IndexError> {
+        let searcher = self.reader.searcher();
+        let doc: TantivyDocument = searcher.doc(*address).map_err(|e| self.store.error(e))?;
+        Ok(hit_of(self.fields(), &doc))
+    }
+
+    /// Up to `n` events before and after `hit` in its file, in file order
+    /// (the hit itself excluded).
+    pub fn context(&self, hit: &Hit, n: u64) -> Result<(Vec<Hit>, Vec<Hit>), IndexError> {
+        let f = *self.fields();
+        let query = BooleanQuery::new(vec![
+            (
+                Occur::Must,
+                Box::new(TermQuery::new(
+                    Term::from_field_u64(f.dev, hit.origin.dev),
+                    IndexRecordOption::Basic,
+                )) as Box<dyn Query>,
+            ),
+            (
+                Occur::Must,
+                Box::new(TermQuery::new(
+                    Term::from_field_u64(f.ino, hit.origin.ino),
+                    IndexRecordOption::Basic,
+                )),
+            ),
+            (
+                Occur::Must,
+                Box::new(RangeQuery::new(
+                    Bound::Included(Term::from_field_u64(
+                        f.line_no,
+                        hit.line_no.saturating_sub(n),
+                    )),
+                    Bound::Included(Term::from_field_u64(
+                        f.line_no,
+                        hit.line_no.saturating_add(n),
+                    )),
+                )),
+            ),
+        ]);
+        let searcher = self.reader.searcher();
+        let docs = searcher
+            .search(&query, &DocSetCollector)
+            .map_err(|e| self.store.error(e))?;
+        let mut lines = Vec::with_capacity(docs.len());
+        for address in &docs {
+            lines.push(self.hit(address)?);
+        }
+        lines.sort_by_key(|h| (h.offset, h.line_no));
+        lines.dedup_by_key(|h| h.offset);
+        let (mut before, mut after) = (Vec::new(), Vec::new());
+        for line in lines {
+            if line.offset < hit.offset {
+                before.push(line);
+            } else if line.offset > hit.offset {
+                after.push(line);
+            }
+        }
+        let skip = before.len().saturating_sub(n as usize);
+        before.drain(..skip);
+        after.truncate(n as usize);
+        Ok((before, after))
+    }
+
+    /// The lowercased words of `request`'s query that search the line (for
+    /// highlighting).
+    pub fn words(&self, request: &Request) -> HashSet<String> {
+        let mut words = HashSet::new();
+        if is_everything(&request.query) {
+            return words;
+        }
+        let Ok(query) = self.parse(&request.query) else {
+            return words;
+        };
+        let line = self.fields().line;
+        query.query_terms(&mut |term, _| {
+            if term.field() == line
+                && let Some(text) = term.value().as_str()
+            {
+                words.insert(text.to_owned());
+            }
+        });
+        words
+    }
+
+    /// Byte ranges of `line` to highlight: tokens among `words`, and what
+    /// the regex matches. Sorted, not overlapping.
+    pub fn highlights(
+        &self,
+        line: &str,
+        words: &HashSet<String>,
+        regex: Option<&Regex>,
+    ) -> Vec<Range<usize>> {
+        let mut ranges = Vec::new();
+        if !words.is_empty()
+            && let Some(mut analyzer) = self.store.index().tokenizers().get(schema::WORDS)
+        {
+            let mut stream = analyzer.token_stream(line);
+            while let Some(token) = stream.next() {
+                if words.contains(&token.text) {
+                    ranges.push(token.offset_from..token.offset_to);
+                }
+            }
+        }
+        if let Some(regex) = regex {
+            ranges.extend(
+                regex
+                    .find_iter(line)
+                    .filter(|m| !m.is_empty())
+                    .map(|m| m.range()),
+            );
+        }
+        ranges.sort_by_key(|r| (r.start, Reverse(r.end)));
+        let mut merged: Vec<Range<usize>> = Vec::new();
+        for r in ranges {
+            match merged.last_mut() {
+                Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
+                _ => merged.push(r),
+            }
+        }
+        merged
+    }
+
+    /// Minute counts of every event, for retention by size: (minute start in
+    /// ms, events), oldest first.
+    pub fn minutes(&self) -> Result<Vec<(i64, u64)>, IndexError> {
+        let found = self.run(&Request::all(), 0, Some(60_000))?;
+        Ok(found
+            .histogram
+            .iter()
+            .map(|b| (b.start.as_millisecond(), b.total()))
+            .collect())
+    }
+}
+
+/// Gives every clause made only of exclusions (`-debug`, `NOT a`, the
+/// `NOT b` of `a AND NOT b`) an "everything" to exclude from, as people
+/// mean it; tantivy would match nothing.
+fn complete_negations(ast: UserInputAst) -> UserInputAst {
+    match ast {
+        UserInputAst::Clause(children) => {
+            let mut children: Vec<(Option<GrammarOccur>, UserInputAst)> = children
+                .into_iter()
+                .map(|(occur, child)| (occur, complete_negations(child)))
+                .collect();
+            if !children.is_empty()
+                && children
+                    .iter()
+                    .all(|(occur, _)| *occur == Some(GrammarOccur::MustNot))
+            {
+                children.push((
+                    Some(GrammarOccur::Must),
+                    UserInputAst::Leaf(Box::new(UserInputLeaf::All)),
+                ));
+            }
+            UserInputAst::Clause(children)
+        }
+        UserInputAst::Boost(inner, boost) => {
+            UserInputAst::Boost(Box::new(complete_negations(*inner)), boost)
+        }
+        leaf @ UserInputAst::Leaf(_) => leaf,
+    }
+}
+
+fn query_error(text: &str, err: &QueryParserError) -> IndexError {
+    let hint = match err {
+        QueryParserError::FieldDoesNotExist(_) => "",
+        QueryParserError::SyntaxError(_) => {
+            " (quote phrases with \"...\"; escape special characters with \\)"
+        }
+        _ => "",
+    };
+    IndexError::Query(format!("query `{text}`: {err}{hint}"))
+}
+
+fn hit_of(f: &Fields, doc: &TantivyDocument) -> Hit {
+    let text = |field| {
+        doc.get_first(field)
+            .and_then(|v| v.as_str().map(str::to_owned))
+    };
+    let number = |field| doc.get_first(field).and_then(|v| v.as_u64()).unwrap_or(0);
+    let at_ms = doc
+        .get_first(f.ts)
+        .and_then(|v| v.as_datetime())
+        .map_or(0, |d| d.into_timestamp_millis());
+    let at = Timestamp::from_millisecond(at_ms).unwrap_or(Timestamp::UNIX_EPOCH);
+    let flags = number(f.flags);
+    Hit {
+        ts: (flags & flag::OWN_TIME != 0).then_some(at),
+        at,
+        source: text(f.source).unwrap_or_default(),
+        line_no: number(f.line_no),
+        offset: number(f.offset),
+        level: schema::level_of(number(f.lvl)),
+        line: text(f.line).unwrap_or_default(),
+        origin: Origin {
+            dev: number(f.dev),
+            ino: number(f.ino),
+        },
+        signatures: doc
+            .get_all(f.signature)
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect(),
+        truncated: flags & flag::TRUNCATED != 0,
+    }
+}
+
+/// Histogram counts keyed by interval start (ms) to buckets in time order,
+/// the empty ones between included.
+fn buckets(counts: BTreeMap<i64, [u64; 9]>, interval: i64) -> Vec<Bucket> {
+    let (Some(first), Some(last)) = (
+        counts.first_key_value().map(|(k, _)| *k),
+        counts.last_key_value().map(|(k, _)| *k),
+    ) else {
+        return Vec::new();
+    };
+    let fill = (last - first) / interval <= MAX_FILLED_BUCKETS;
+    let mut out = Vec::new();
+    let mut push = |start: i64, by_level: [u64; 9]| {
+        if let Ok(start) = Timestamp::from_millisecond(start) {
+            out.push(Bucket { start, by_level });
+        }
+    };
+    if fill {
+        let mut at = first;
+        while at <= last {
+            push(at, counts.get(&at).copied().unwrap_or_default());
+            at += interval;
+        }
+    } else {
+        for (start, by_level) in counts {
+            push(start, by_level);
+        }
+    }
+    out
+}
+
+/// Collects the count, the top hits by [`Key`] and the histogram in one
+/// pass over the matching documents.
+struct Gather {
+    limit: usize,
+    interval: Option<i64>,
+    regex: Option<Regex>,
+    line: tantivy::schema::Field,
+}
+
+/// What one segment (or all) gathered.
+struct Gathered {
+    count: u64,
+    /// Smallest key first once sorted: kept as a min-heap of the largest.
+    top: Vec<(Key, DocAddress)>,
+    histogram: BTreeMap<i64, [u64; 9]>,
+}
+
+struct SegmentGather {
+    segment: SegmentOrdinal,
+    limit: usize,
+    interval: Option<i64>,
+    regex: Option<(Regex, StoreReader, tantivy::schema::Field)>,
+    ts: Column<tantivy::DateTime>,
+    dev: Column<u64>,
+    ino: Column<u64>,
+    offset: Column<u64>,
+    lvl: Column<u64>,
+    count: u64,
+    heap: BinaryHeap<Reverse<(Key, DocId)>>,
+    histogram: BTreeMap<i64, [u64; 9]>,
+    /// The interval being counted, not yet in `histogram`.
+    current: (i64, [u64; 9]),
+}
+
+impl SegmentGather {
+    fn flush_current(&mut self) {
+        let (start, counts) = std::mem::replace(&mut self.current, (i64::MIN, [0; 9]));
+        if counts.iter().any(|&c| c > 0) {
+            let slot = self.histogram.entry(start).or_default();
+            for (s, c) in slot.iter_mut().zip(counts) {
+                *s += c;
+            }
+        }
+    }
+}
+
+impl Collector for Gather {
+    type Fruit = Gathered;
+    type Child = SegmentGather;
+
+    fn for_segment(
+        &self,
+        segment: SegmentOrdinal,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<SegmentGather> {
+        let fast = reader.fast_fields();
+        let regex = match &self.regex {
+            Some(regex) => Some((regex.clone(), reader.get_store_reader(64)?, self.line)),
+            None => None,
+        };
+        Ok(SegmentGather {
+            segment,
+            limit: self.limit,
+            interval: self.interval,
+            regex,
+            ts: fast.date("ts")?,
+            dev: fast.u64("dev")?,
+            ino: fast.u64("ino")?,
+            offset: fast.u64("offset")?,
+            lvl: fast.u64("lvl")?,
+            count: 0,
+            heap: BinaryHeap::new(),
+            histogram: BTreeMap::new(),
+            current: (i64::MIN, [0; 9]),
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(&self, fruits: Vec<Gathered>) -> tantivy::Result<Gathered> {
+        let mut all = Gathered {
+            count: 0,
+            top: Vec::new(),
+            histogram: BTreeMap::new(),
+        };
+        for fruit in fruits {
+            all.count += fruit.count;
+            all.top.extend(fruit.top);
+            for (start, counts) in fruit.histogram {
+                let slot = all.histogram.entry(start).or_default();
+                for (s, c) in slot.iter_mut().zip(counts) {
+                    *s += c;
+                }
+            }
+        }
+        // Largest keys first, keep `limit`.
+        all.top.sort_by_key(|(key, _)| Reverse(*key));
+        all.top.truncate(self.limit);
+        Ok(all)
+    }
+}
+
+impl SegmentCollector for SegmentGather {
+    type Fruit = Gathered;
+
+    fn collect(&mut self, doc: DocId, _score: Score) {
+        if let Some((regex, store, line)) = &self.regex {
+            let Ok(stored) = store.get::<TantivyDocument>(doc) else {
+                return;
+            };
+            let matched = stored
+                .get_first(*line)
+                .and_then(|v| v.as_str().map(|text| regex.is_match(text)))
+                .unwrap_or(false);
+            if !matched {
+                return;
+            }
+        }
+        self.count += 1;
+        let ts = self.ts.first(doc).map_or(0, |d| d.into_timestamp_millis());
+        if let Some(interval) = self.interval {
+            let start = ts.div_euclid(interval) * interval;
+            let level = self.lvl.first(doc).unwrap_or(0).min(8) as usize;
+            // Documents come mostly in time order: count into the current
+            // interval, and touch the map only when it changes.
+            if self.current.0 != start {
+                self.flush_current();
+                self.current.0 = start;
+            }
+            self.current.1[level] += 1;
+        }
+        if self.limit == 0 {
+            return;
+        }
+        if self.heap.len() == self.limit
+            && let Some(Reverse((least, _))) = self.heap.peek()
+            && ts < least.0
+        {
+            return;
+        }
+        let key = (
+            ts,
+            self.dev.first(doc).unwrap_or(0),
+            self.ino.first(doc).unwrap_or(0),
+            self.offset.first(doc).unwrap_or(0),
+        );
+        if self.heap.len() < self.limit {
+            self.heap.push(Reverse((key, doc)));
+        } else if let Some(mut least) = self.heap.peek_mut()
+            && key > least.0.0
+        {
+            *least = Reverse((key, doc));
+        }
+    }
+
+    fn harvest(mut self) -> Gathered {
+        self.flush_current();
+        let segment = self.segment;
+        Gathered {
+            count: self.count,
+            top: self
+                .heap
+                .into_iter()
+                .map(|Reverse((key, doc))| (key, DocAddress::new(segment, doc)))
+                .collect(),
+            histogram: self.histogram,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::{
+        index::schema::document,
+        model::{Event, Fields as EventFields},
+    };
+
+    fn event(offset: u64, line_no: u64, ts: &str, level: Option<Level>, text: &str) -> Event {
+        Event {
+            source: Arc::from("/logs/app.log"),
+            offset,
+            line_no,
+            ts: Some(ts.parse().expect("time")),
+            level,
+            text: text.to_owned(),
+            lossy: false,
+            truncated: false,
+            partial: false,
+            fields: EventFields::new(),
+            lines: 1,
+        }
+    }
+
+    /// An index in a temporary directory holding `events`.
+    fn index_of(events: Vec<Event>) -> (tempfile::TempDir, Searcher) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(&dir.path().join("index"), true).expect("create");
+        let mut writer = store.writer(1).expect("writer");
+        let origin = Origin { dev: 1, ino: 2 };
+        for e in &events {
+            let at = e.ts.expect("time");
+            writer
+                .add(document(store.fields(), e, at, origin, &[]))
+                .expect("add");
+        }
+        writer.finish().expect("commit");
+        let searcher = Searcher::of(&store).expect("reader");
+        (dir, searcher)
+    }
+
+    fn count(searcher: &Searcher, query: &str) -> u64 {
+        let mut request = Request::all();
+        request.query = query.to_owned();
+        searcher.count(&request).expect("query runs")
+    }
+
+    #[test]
+    fn parsed_fields_are_keywords_by_name_nested_names_included() {
+        let mut a = event(
+            0,
+            1,
+            "2026-11-21T03:00:00Z",
+            Some(Level::Error),
+            "GET /api/orders 504",
+        );
+        a.fields.push("status", "504");
+        a.fields.push("method", "GET");
+        a.fields.push("path", "/api/orders");
+        a.fields.push("http.status", "503");
+        a.fields.push("msg", "free text is searched in the line");
+        let mut b = event(
+            40,
+            2,
+            "2026-11-21T03:00:01Z",
+            Some(Level::Info),
+            "GET /health 200",
+        );
+        b.fields.push("status", "200");
+        let (_dir, s) = index_of(vec![a, b]);
+        assert_eq!(count(&s, "status:504"), 1);
+        assert_eq!(count(&s, "method:get"), 1);
+        assert_eq!(count(&s, "path:\"/api/orders\""), 1);
+        assert_eq!(count(&s, "http.status:503"), 1);
+        assert_eq!(count(&s, "msg:free"), 0);
+        assert_eq!(count(&s, "status:504 OR status:200"), 2);
+        assert_eq!(count(&s, "level:ERROR"), 1);
+        assert_eq!(count(&s, "nosuchfield:1"), 0);
+    }
+
+    #[test]
+    fn exclusions_alone_exclude_from_everything() {
+        let (_dir, s) = index_of(vec![
+            event(0, 1, "2026-11-21T03:00:00Z", None, "alpha beta"),
+            event(11, 2, "2026-11-21T03:00:01Z", None, "alpha gamma"),
+            event(23, 3, "2026-11-21T03:00:02Z", None, "delta"),
+        ]);
+        assert_eq!(count(&s, "-beta"), 2);
+        assert_eq!(count(&s, "NOT alpha"), 1);
+        assert_eq!(count(&s, "alpha AND NOT beta"), 1);
+        assert_eq!(count(&s, "delta OR NOT alpha"), 1);
+        assert_eq!(count(&s, "*"), 3);
+        let mut bad = Request::all();
+        bad.query = "(alpha".to_owned();
+        assert!(
+            s.count(&bad)
+                .is_err_and(|e| e.to_string().contains("query `(alpha`"))
+        );
+    }
+
+    #[test]
+    fn hits_come_latest_first_cut_then_in_time_and_file_order() {
+        let (_dir, s) = index_of(vec![
+            event(0, 1, "2026-11-21T03:00:05Z", None, "x one"),
+            event(10, 2, "2026-11-21T03:00:01Z", None, "x two"),
+            event(20, 3, "2026-11-21T03:00:05Z", None, "x three"),
+            event(30, 4, "2026-11-21T03:00:09Z", None, "x four"),
+        ]);
+        let mut request = Request::all();
+        request.query = "x".to_owned();
+        let found = s.run(&request, 3, None).expect("runs");
+        assert_eq!(found.total, 4);
+        let lines: Vec<&str> = found.hits.iter().map(|h| h.line.as_str()).collect();
+        assert_eq!(lines, ["x one", "x three", "x four"]);
+        let (before, after) = s.context(&found.hits[1], 1).expect("context");
+        assert_eq!(before.iter().map(|h| h.line_no).collect::<Vec<_>>(), [2]);
+        assert_eq!(after.iter().map(|h| h.line_no).collect::<Vec<_>>(), [4]);
+        let words = s.words(&request);
+        assert_eq!(s.highlights("a x b x", &words, None), [2..3, 6..7]);
+    }
+}
