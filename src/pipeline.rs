@@ -18,6 +18,13 @@
 //! a delivery completes are handed over at its end (a stack trace written
 //! in one `write` is one event), unless the delivery was full and more
 //! lines are waiting.
+//!
+//! The pipeline's present ([`Clock`]) is the wall clock (`watch`, the
+//! console on live files), or for a replay whose log time runs faster than
+//! the wall clock (the demo) the newest log time seen. It is the time of
+//! clearing, of the timeline's periodic counts and of an event that has no
+//! timestamp and follows none; clearing is looked at about once a second
+//! of wall time either way.
 
 use std::{
     collections::HashMap,
@@ -25,6 +32,7 @@ use std::{
     path::{Path, PathBuf},
     sync::{Arc, atomic::AtomicBool, mpsc},
     thread,
+    time::{Duration, Instant},
 };
 
 use jiff::{Timestamp, tz::TimeZone};
@@ -46,6 +54,41 @@ use crate::{
 
 /// Where the follower's checkpoint lives in the data directory.
 pub const CHECKPOINT_FILE: &str = "tail-checkpoint.json";
+/// How often (wall time) signatures gone quiet are looked for and the
+/// timeline's periodic counts written.
+const TICK: Duration = Duration::from_secs(1);
+
+/// What the pipeline takes as the present.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Clock {
+    /// The wall clock.
+    Wall,
+    /// The newest log timestamp seen so far (the wall clock until one is),
+    /// for a replay whose log time runs faster than the wall clock.
+    /// Timestamps without a year are read as not later than `read_as_of`.
+    Log {
+        /// The present for reading timestamps without a year.
+        read_as_of: Timestamp,
+    },
+}
+
+impl Clock {
+    /// The present, given the newest log time seen.
+    fn now(self, newest: Option<Timestamp>) -> Timestamp {
+        match (self, newest) {
+            (Clock::Log { .. }, Some(newest)) => newest,
+            _ => Timestamp::now(),
+        }
+    }
+
+    /// The present for reading timestamps that carry no year.
+    fn read_as_of(self) -> Timestamp {
+        match self {
+            Clock::Wall => Timestamp::now(),
+            Clock::Log { read_as_of } => read_as_of,
+        }
+    }
+}
 
 /// What to follow and how.
 #[derive(Debug, Clone)]
@@ -66,6 +109,8 @@ pub struct Options {
     /// Resume from and save the checkpoint in the data directory (off for a
     /// reader that must not move a running `watch`'s position).
     pub checkpoint: bool,
+    /// The present: [`Clock::Wall`] but for a replay.
+    pub clock: Clock,
 }
 
 /// What the pipeline hands over. Every method has a default that does
@@ -98,6 +143,12 @@ pub trait Sink<'l> {
         tracing::warn!(path = %path.display(), "{message}");
     }
 
+    /// The pipeline's present at the end of a delivery (see [`Clock`]),
+    /// before the signatures it clears and [`flush`](Sink::flush).
+    fn present(&mut self, now: Timestamp) {
+        let _ = now;
+    }
+
     /// The end of one delivery: everything before it has been handed over.
     /// The checkpoint moves past those lines once this returns `Ok`; `last`
     /// says the pipeline is stopping.
@@ -123,7 +174,7 @@ pub enum PipelineError {
 
 /// The reader of a newly followed file: its zone, format and multi-line
 /// rule from `triage.toml`, its profile from `sample` (its first lines).
-fn source_reader(
+pub fn source_reader(
     config: &Config,
     zone: &TimeZone,
     path: &Arc<str>,
@@ -159,12 +210,13 @@ pub fn run<'l>(
     let tailer = Tailer::new(options.targets, options.follow.clone(), checkpoint.clone());
     let (deliveries, thread) = follow::spawn(tailer, options.run, stop)
         .map_err(|err| PipelineError::Io("follower thread".into(), err))?;
+    let clock = options.clock;
     let mut scanner = Scanner::new(
         library,
         config,
         options.zone.clone(),
         options.follow.max_line,
-        Timestamp::now(),
+        clock.read_as_of(),
     );
     let mut recorder = match options.record {
         true => {
@@ -184,7 +236,8 @@ pub fn run<'l>(
     };
     let mut sources: HashMap<FileKey, SourceReader> = HashMap::new();
     let mut events: Vec<(Event, Timestamp)> = Vec::new();
-    let mut last_tick: Option<Timestamp> = None;
+    let mut last_tick: Option<Instant> = None;
+    let mut newest: Option<Timestamp> = None;
     let mut alerts: Vec<Found<'l>> = Vec::new();
     let mut matched: Vec<&'l Signature> = Vec::new();
     let mut saved = checkpoint;
@@ -196,7 +249,8 @@ pub fn run<'l>(
         for notice in &delivery.batch.notices {
             tracing::info!("{notice}");
         }
-        let now = Timestamp::now();
+        let now = clock.now(newest);
+        let read_as_of = clock.read_as_of();
         let full = delivery.batch.lines.len() >= options.follow.max_batch_lines;
         let mut lines = delivery.batch.lines.into_iter().peekable();
         while let Some(line) = lines.next() {
@@ -211,9 +265,9 @@ pub fn run<'l>(
                     sample.push(b'\n');
                     sample.extend_from_slice(&next.raw.bytes);
                 }
-                source_reader(config, &options.zone, &line.path, &sample, now)
+                source_reader(config, &options.zone, &line.path, &sample, read_as_of)
             });
-            source.set_now(now);
+            source.set_now(read_as_of);
             source.push(line.raw, now, &mut |event, at| {
                 events.push((event, at.unwrap_or(now)));
             });
@@ -224,6 +278,9 @@ pub fn run<'l>(
             }
         }
         for (event, at) in events.drain(..) {
+            if let Some(ts) = event.ts {
+                newest = Some(newest.map_or(ts, |n| n.max(ts)));
+            }
             let _ = scanner.process(&event, at, &mut |found: Found<'l>| {
                 alerts.push(found);
                 Ok(())
@@ -265,8 +322,9 @@ pub fn run<'l>(
         });
         // About once a second: signatures gone quiet, and the periodic
         // counts of the incident timeline.
-        let now = Timestamp::now();
-        if last_tick.is_none_or(|t| now.duration_since(t).as_secs() >= 1) || delivery.last {
+        let now = clock.now(newest);
+        sink.present(now);
+        if last_tick.is_none_or(|t| t.elapsed() >= TICK) || delivery.last {
             for (signature, cleared) in scanner.clear_due(now) {
                 if let Some(recorder) = &mut recorder {
                     journal_error.note(recorder.on_cleared(signature, &cleared));
@@ -279,7 +337,7 @@ pub fn run<'l>(
             if let Some(recorder) = &mut recorder {
                 journal_error.note(recorder.tick(now));
             }
-            last_tick = Some(now);
+            last_tick = Some(Instant::now());
         }
         if let Some(message) = journal_error.report() {
             sink.problem(&journal_path, &message);
@@ -302,7 +360,7 @@ pub fn run<'l>(
     }
     let _ = thread.join();
     if let Some(recorder) = &mut recorder {
-        journal_error.note(recorder.finish(Timestamp::now()));
+        journal_error.note(recorder.finish(clock.now(newest)));
     }
     if let Some(message) = journal_error.report() {
         sink.problem(&journal_path, &message);

@@ -65,7 +65,8 @@ pub fn run(cli: Cli) -> Exit {
         Ok(exit) => exit,
         Err(err) if err.kind() == io::ErrorKind::BrokenPipe => Exit::Found,
         Err(err) => {
-            eprintln!("triage: {err}");
+            // Not `eprintln!`: with the terminal gone it would panic.
+            let _ = writeln!(io::stderr(), "triage: {err}");
             Exit::Error
         }
     }
@@ -391,10 +392,20 @@ fn stop_on_signal() -> io::Result<Arc<AtomicBool>> {
     Ok(stop)
 }
 
-fn console_result(result: Result<(), crate::ui::UiError>, failed: bool) -> io::Result<Exit> {
+/// The library's loader for the console, which calls it on a thread of
+/// its own after its first frame; problems are reported after the console.
+fn library_loader(cli: &Cli) -> crate::ui::feed::LoadLibrary {
+    let (patterns, runbooks) = (cli.global.patterns.clone(), cli.global.runbooks.clone());
+    Box::new(move || Library::load(&patterns, &runbooks))
+}
+
+fn console_result(result: Result<Vec<Diagnostic>, crate::ui::UiError>) -> io::Result<Exit> {
     match result {
-        Ok(()) if failed => Ok(Exit::Error),
-        Ok(()) => Ok(Exit::Found),
+        Ok(diags) if !diags.is_empty() => {
+            report(&diags);
+            Ok(Exit::Error)
+        }
+        Ok(_) => Ok(Exit::Found),
         Err(err) => Err(io::Error::other(err.to_string())),
     }
 }
@@ -408,7 +419,6 @@ fn demo_console(
     start: Timestamp,
 ) -> io::Result<Exit> {
     use crate::ui::{UiOptions, feed::FeedOptions, replay::Replay};
-    let (library, failed) = load_library(cli);
     let data_dir = chosen_data_dir(cli, &dir.join(".triage"));
     let options = UiOptions {
         feed: FeedOptions {
@@ -431,9 +441,12 @@ fn demo_console(
             alerts: true,
             backfill: false,
             tail_first: false,
-            log_clock: true,
-            // Syslog lines carry no year: read them as of the demo's day.
-            parse_now: start.checked_add(jiff::SignedDuration::from_hours(24)).ok(),
+            // The demo's log time runs faster than the wall clock; syslog
+            // lines carry no year: read them as of the demo's day.
+            clock: crate::pipeline::Clock::Log {
+                read_as_of: read_as_of(start),
+            },
+            parse_now: Some(read_as_of(start)),
             relative_to: Some(dir.clone()),
         },
         pattern_dirs: cli.global.patterns.clone(),
@@ -448,15 +461,24 @@ fn demo_console(
         search: None,
     };
     let stop = stop_on_signal()?;
-    let result = crate::ui::run(options, library, Config::default(), stop);
+    let result = crate::ui::run(options, library_loader(cli), Config::default(), stop);
     if result.is_ok() {
-        println!(
+        // Not `println!`: the terminal may have gone away.
+        let _ = writeln!(
+            io::stdout(),
             "The demo's logs and journal are in {}: try `triage --data-dir {} incident show`.",
             dir.display(),
             chosen_data_dir(cli, &dir.join(".triage")).display()
         );
     }
-    console_result(result, failed)
+    console_result(result)
+}
+
+/// The demo's "now" for timestamps without a year: a day after it starts.
+fn read_as_of(start: Timestamp) -> Timestamp {
+    start
+        .checked_add(jiff::SignedDuration::from_hours(24))
+        .unwrap_or(start)
 }
 
 /// `triage ui`: the console over the given files.
@@ -469,7 +491,6 @@ fn ui(cli: &Cli, args: &UiArgs) -> io::Result<Exit> {
             return Ok(Exit::Error);
         }
     };
-    let (library, failed) = load_library(cli);
     let zone = zone(args.timezone.as_deref())?;
     let options = UiOptions {
         feed: FeedOptions {
@@ -492,7 +513,7 @@ fn ui(cli: &Cli, args: &UiArgs) -> io::Result<Exit> {
             alerts: true,
             backfill: !args.no_backfill,
             tail_first: true,
-            log_clock: false,
+            clock: crate::pipeline::Clock::Wall,
             parse_now: None,
             relative_to: std::env::current_dir().ok(),
         },
@@ -504,5 +525,5 @@ fn ui(cli: &Cli, args: &UiArgs) -> io::Result<Exit> {
         search: None,
     };
     let stop = stop_on_signal()?;
-    console_result(crate::ui::run(options, library, config, stop), failed)
+    console_result(crate::ui::run(options, library_loader(cli), config, stop))
 }
