@@ -445,3 +445,119 @@ impl Saver {
             .unwrap_or_else(|_| Err(io::Error::other("checkpoint thread failed")))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use super::*;
+    use crate::tail::follow::StartAt;
+
+    const PATTERNS: &str = "[[signature]]\nid = 'boom'\ntitle = 'Boom'\nseverity = 'info'\n\
+        description = 'Test.'\nregex = 'boom'\nclear_after = '1m'\n\
+        [[signature.example]]\nline = 'boom'\n[[signature.example]]\nline = 'x'\nmatch = false\n";
+
+    /// Collects what the pipeline hands over; stops it after the first
+    /// delivery that had events.
+    struct Collect {
+        stop: Arc<AtomicBool>,
+        events: usize,
+        alerts: usize,
+        cleared: Vec<i64>,
+        present: Vec<Timestamp>,
+    }
+
+    impl<'l> Sink<'l> for Collect {
+        fn event(&mut self, _: &Event, _: Timestamp, _: &[&'l Signature]) -> io::Result<()> {
+            self.events += 1;
+            Ok(())
+        }
+
+        fn alert(&mut self, _: &Found<'l>) -> io::Result<()> {
+            self.alerts += 1;
+            Ok(())
+        }
+
+        fn cleared(&mut self, _: &'l Signature, cleared: &Cleared) -> io::Result<()> {
+            self.cleared.push(cleared.last_hit_ms);
+            Ok(())
+        }
+
+        fn present(&mut self, now: Timestamp) {
+            self.present.push(now);
+        }
+
+        fn flush(&mut self, _: &Checkpoint, _: bool) -> io::Result<()> {
+            if self.events > 0 {
+                self.stop.store(true, Ordering::SeqCst);
+            }
+            Ok(())
+        }
+    }
+
+    /// Runs the pipeline over a file whose log time is far in the future
+    /// (so the wall clock is long before it) and spans more than the
+    /// signature's `clear_after`.
+    fn run_with(clock: Clock) -> Collect {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let patterns = dir.path().join("patterns.toml");
+        std::fs::write(&patterns, PATTERNS).expect("write");
+        let (library, diags) = Library::load(&[patterns], &[]);
+        assert!(diags.is_empty(), "{diags:?}");
+        let log = dir.path().join("app.log");
+        std::fs::write(
+            &log,
+            "2090-01-01 03:00:00,000 ERROR boom\n2090-01-01 03:05:00,000 INFO later\n",
+        )
+        .expect("write");
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut sink = Collect {
+            stop: Arc::clone(&stop),
+            events: 0,
+            alerts: 0,
+            cleared: Vec::new(),
+            present: Vec::new(),
+        };
+        let options = Options {
+            targets: vec![Target::Path(log)],
+            follow: FollowOptions {
+                start: StartAt::Beginning,
+                ..FollowOptions::default()
+            },
+            run: RunOptions {
+                poll_interval: Duration::from_millis(10),
+                use_notify: false,
+            },
+            zone: TimeZone::UTC,
+            data_dir: dir.path().join("data"),
+            record: false,
+            checkpoint: false,
+            clock,
+        };
+        let config = Config::default();
+        run(options, &library, &config, stop, &mut sink).expect("runs");
+        assert_eq!((sink.events, sink.alerts), (2, 1));
+        sink
+    }
+
+    #[test]
+    fn on_the_log_clock_the_present_is_the_newest_log_time() {
+        let sink = run_with(Clock::Log {
+            read_as_of: "2090-01-02T00:00:00Z".parse().expect("time"),
+        });
+        let later: Timestamp = "2090-01-01T03:05:00Z".parse().expect("time");
+        assert!(sink.present.contains(&later), "{:?}", sink.present);
+        // Five minutes of log time after the hit: cleared (`clear_after`
+        // is one minute), although no wall time went by.
+        let hit: Timestamp = "2090-01-01T03:00:00Z".parse().expect("time");
+        assert_eq!(sink.cleared, vec![hit.as_millisecond()]);
+    }
+
+    #[test]
+    fn on_the_wall_clock_log_time_does_not_clear() {
+        let sink = run_with(Clock::Wall);
+        assert!(sink.cleared.is_empty(), "{:?}", sink.cleared);
+        let year_2090: Timestamp = "2090-01-01T00:00:00Z".parse().expect("time");
+        assert!(sink.present.iter().all(|&p| p < year_2090));
+    }
+}
