@@ -100,7 +100,7 @@ impl Library {
         for signature in &self.signatures {
             let mut matched = vec![false; signature.rule.patterns.len()];
             let mut excluded = vec![false; signature.rule.not.len()];
-            let (mut level_used, mut sources_used) = (false, false);
+            let (mut level_used, mut sources_used, mut fields_used) = (false, false, false);
             let (mut positives, mut negatives) = (0, 0);
             for example in &signature.examples {
                 let source: Arc<str> = Arc::from(example.source.as_deref().unwrap_or("example"));
@@ -108,7 +108,12 @@ impl Library {
                 let got = signature
                     .admits(example.source.as_deref(), event.level)
                     .then(|| signature.check_text(&event.text, |_| true))
-                    .flatten();
+                    .flatten()
+                    .and_then(|mut captures| {
+                        signature
+                            .fields_match(&event.fields, &mut captures)
+                            .then_some(captures)
+                    });
                 if example.expect_match {
                     positives += 1;
                     for (i, pattern) in signature.rule.patterns.iter().enumerate() {
@@ -121,7 +126,8 @@ impl Library {
                         for (i, pattern) in signature.rule.not.iter().enumerate() {
                             excluded[i] |= pattern.regex.is_match(&event.text);
                         }
-                        if signature.check_text(&event.text, |_| true).is_some() {
+                        if let Some(mut captures) = signature.check_text(&event.text, |_| true) {
+                            fields_used |= !signature.fields_match(&event.fields, &mut captures);
                             level_used |= signature
                                 .level
                                 .is_some_and(|min| event.level.is_none_or(|l| l < min));
@@ -194,6 +200,11 @@ impl Library {
                         "sources",
                         "with a `source` outside them",
                     ),
+                    (
+                        !signature.fields.is_empty() && !fields_used,
+                        "field",
+                        "whose fields do not match",
+                    ),
                 ];
                 for (untested, filter, how) in filters {
                     if untested {
@@ -223,8 +234,11 @@ fn positive_rule_matches(signature: &Signature, text: &str) -> bool {
     }
 }
 
+/// The event an example line makes, read in the format the line itself is
+/// written in (so `field.NAME` rules see its fields).
 fn example_event(line: &str, source: Arc<str>, time: &parse::TimeContext) -> Event {
-    let parser = parse::Parser::new(source, time.clone());
+    let format = parse::Profile::of(line.as_bytes(), true, None, time).format;
+    let parser = parse::Parser::with_format(source, time.clone(), format);
     parser.event(crate::model::RawLine {
         offset: 0,
         line_no: 1,

@@ -285,4 +285,30 @@ mod tests {
                 .starts_with("triage.toml:9:12: unknown time zone")
         );
     }
+
+    #[test]
+    fn config_reads_format_and_multiline_and_names_bad_ones() {
+        let source = SourceText::new(
+            "triage.toml",
+            "[[source]]\nname = 'app'\npaths = ['/var/log/app/*.log']\nformat = 'logback'\nmultiline = { start = '^\\d{4}-' }\n\n\
+             [[source]]\nname = 'ci'\npaths = ['/ci/*.log']\nformat = 'yaml'\nmultiline = 'sometimes'\n",
+        );
+        let mut diags = Vec::new();
+        let config = Config::parse(&source, &mut diags);
+        let app = &config.sources[0].read;
+        assert_eq!(app.format, Some(Format::Log4j));
+        assert!(matches!(&app.multiline, Multiline::Start(re) if re.is_match("2026-11-21")));
+        let messages: Vec<String> = diags.iter().map(ToString::to_string).collect();
+        assert_eq!(messages.len(), 2, "{messages:?}");
+        assert!(
+            messages[0].starts_with("triage.toml:10:10: unknown log format \"yaml\""),
+            "{messages:?}"
+        );
+        assert!(
+            messages[1].starts_with("triage.toml:11:13: unknown multiline rule"),
+            "{messages:?}"
+        );
+        // What did read is kept: the second source with its defaults.
+        assert_eq!(config.sources[1].read.format, None);
+    }
 }

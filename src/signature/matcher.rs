@@ -103,7 +103,8 @@ impl Matcher {
         if !event.text.is_ascii() {
             for (s, signature) in signatures.iter().enumerate() {
                 if signature.admits(Some(&event.source), event.level)
-                    && let Some(captures) = signature.check_text(&event.text, |_| true)
+                    && let Some(mut captures) = signature.check_text(&event.text, |_| true)
+                    && signature.fields_match(&event.fields, &mut captures)
                 {
                     out.push(Hit {
                         signature: s,
@@ -137,9 +138,10 @@ impl Matcher {
                 continue;
             }
             let first = self.first_pattern[s];
-            if let Some(captures) = signature.check_text(&event.text, |p| {
+            if let Some(mut captures) = signature.check_text(&event.text, |p| {
                 candidates.binary_search(&(first + p)).is_ok()
-            }) {
+            }) && signature.fields_match(&event.fields, &mut captures)
+            {
                 out.push(Hit {
                     signature: s,
                     captures,

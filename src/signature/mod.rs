@@ -19,7 +19,7 @@ use regex::{Regex, RegexBuilder};
 use crate::{
     config::{Origin, table::Table},
     diag::{Diagnostic, Loc},
-    model::{Event, Level, Severity, parse_duration},
+    model::{Event, Fields, Level, Severity, parse_duration},
 };
 
 /// Compiled size limit of one regex (the `regex` crate's default is 10 MiB).
@@ -49,6 +49,8 @@ pub struct Signature {
     pub level: Option<Level>,
     /// Only events from sources matching one of these globs.
     pub sources: Option<GlobSet>,
+    /// Conditions on the event's parsed fields.
+    pub fields: Vec<FieldRule>,
     /// Fire only on `count` hits within `window` per key.
     pub threshold: Option<Threshold>,
     /// One alert per key per window.
@@ -92,6 +94,16 @@ pub struct Pattern {
     pub regex: Regex,
     /// Its place in the file.
     pub loc: Loc,
+}
+
+/// `field.NAME = 'regex'`: the event's parsed field `NAME` must be there
+/// and match the regex as a whole.
+#[derive(Debug)]
+pub struct FieldRule {
+    /// The field's name (`status`, `host`, `http.method`, ...).
+    pub name: String,
+    /// The regex, anchored at both ends.
+    pub pattern: Pattern,
 }
 
 /// `threshold = { count, window, group_by }`.
@@ -142,6 +154,7 @@ const SIGNATURE_KEYS: &[&str] = &[
     "not",
     "level",
     "sources",
+    "field",
     "threshold",
     "suppress",
     "clear_after",
@@ -251,6 +264,22 @@ impl Signature {
             }
             builder.build().ok()
         });
+        let fields = table
+            .field("field")
+            .and_then(|f| f.table(diags))
+            .map(|t| {
+                t.entries()
+                    .filter_map(|(_, f)| {
+                        let text = f.str(diags)?;
+                        let regex = compile_regex(&format!("^(?:{text})$"), &f.loc, diags)?;
+                        Some(FieldRule {
+                            name: f.key.to_owned(),
+                            pattern: Pattern { regex, loc: f.loc },
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
         let threshold = table.field("threshold").and_then(|f| {
             let t = f.table(diags)?;
             let what = format!("the threshold of {what}");
@@ -301,6 +330,7 @@ impl Signature {
             rule: rule?,
             level,
             sources,
+            fields,
             threshold,
             suppress,
             clear_after,
@@ -375,12 +405,35 @@ impl Signature {
         })
     }
 
-    /// The capture names the signature's positive regexes provide.
+    /// The capture names the signature's positive regexes (on the text and
+    /// on fields) provide.
     pub fn capture_names(&self) -> impl Iterator<Item = &str> {
         self.rule
             .patterns
             .iter()
+            .chain(self.fields.iter().map(|f| &f.pattern))
             .flat_map(|p| p.regex.capture_names().flatten())
+    }
+
+    /// Whether the event's fields satisfy every `field.NAME` rule; their
+    /// named groups are added to `captures`.
+    pub fn fields_match(&self, fields: &Fields, captures: &mut Captures) -> bool {
+        for rule in &self.fields {
+            let Some(caps) = fields
+                .get(&rule.name)
+                .and_then(|value| rule.pattern.regex.captures(value))
+            else {
+                return false;
+            };
+            for name in rule.pattern.regex.capture_names().flatten() {
+                if let Some(value) = caps.name(name)
+                    && !captures.iter().any(|(n, _)| n == name)
+                {
+                    captures.push((name.to_owned(), value.as_str().to_owned()));
+                }
+            }
+        }
+        true
     }
 
     /// Reports `group_by` / `key` names that no regex captures.
@@ -464,7 +517,9 @@ impl Signature {
         if !self.admits(Some(&event.source), event.level) {
             return None;
         }
-        self.check_text(&event.text, |_| true)
+        let mut captures = self.check_text(&event.text, |_| true)?;
+        self.fields_match(&event.fields, &mut captures)
+            .then_some(captures)
     }
 }
 
@@ -634,7 +689,7 @@ mod tests {
         assert_eq!(
             diags,
             [
-                "s.toml:6:1: unknown key `colour` in a [[signature]]; expected one of: id, title, severity, description, tags, runbook, regex, any, all, not, level, sources, threshold, suppress, clear_after, example",
+                "s.toml:6:1: unknown key `colour` in a [[signature]]; expected one of: id, title, severity, description, tags, runbook, regex, any, all, not, level, sources, field, threshold, suppress, clear_after, example",
                 "s.toml:2:4: signature id `Bad_Id` must be kebab-case (like `jvm-heap-oom`)",
                 "s.toml:1:1: missing key `title` in signature `Bad_Id`",
                 "s.toml:3:10: unknown severity `urgent`; expected one of: info, low, medium, high, critical",
@@ -642,6 +697,35 @@ mod tests {
                 "s.toml:7:18: `count` must be at least 1",
                 "s.toml:7:28: `window` must be a duration such as \"30s\", \"5m\" or \"1h\", not \"2 m\"",
             ]
+        );
+    }
+
+    #[test]
+    fn field_rules_match_whole_values_and_capture() {
+        let (sigs, diags) = load(
+            "[[signature]]\nid='a'\ntitle='t'\nseverity='low'\ndescription='d'\nregex='GET'\n\
+             field.status='(?P<code>5\\d\\d)'\nthreshold={count=2, window='1m', group_by=['code']}\n\
+             [[signature]]\nid='b'\ntitle='t'\nseverity='low'\ndescription='d'\nregex='x'\nfield.host='(web'\n",
+        );
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        assert!(
+            diags[0].starts_with("s.toml:15:12: regex does not compile"),
+            "{diags:?}"
+        );
+        let sig = &sigs[0];
+        let mut fields = Fields::new();
+        fields.push("status", "503");
+        let mut captures = Captures::new();
+        assert!(sig.fields_match(&fields, &mut captures));
+        assert_eq!(captures, [("code".to_owned(), "503".to_owned())]);
+        for status in ["1503", "50", "200"] {
+            let mut fields = Fields::new();
+            fields.push("status", status);
+            assert!(!sig.fields_match(&fields, &mut Captures::new()), "{status}");
+        }
+        assert!(
+            !sig.fields_match(&Fields::new(), &mut Captures::new()),
+            "a missing field"
         );
     }
 

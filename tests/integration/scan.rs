@@ -521,3 +521,59 @@ fn all_reads_every_access_log_line_with_its_time_and_level() {
         }
     }
 }
+
+#[test]
+fn signatures_match_parsed_fields() {
+    let Some(log) = shared_data("apache-access/access.log") else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let patterns = dir.path().join("fields.toml");
+    fs::write(
+        &patterns,
+        "[[signature]]\nid = 'test-5xx'\ntitle = 'Server error'\nseverity = 'info'\ndescription = 'Test.'\n\
+         regex = 'HTTP/1'\nfield.status = '(?P<code>5\\d\\d)'\nfield.method = 'GET|POST'\n\
+         [[signature.example]]\nline = '10.0.0.1 - - [21/Nov/2026:03:00:01 +0000] \"GET / HTTP/1.1\" 503 12 \"-\" \"x\"'\n\
+         captures = { code = '503' }\n\
+         [[signature.example]]\nline = '10.0.0.1 - - [21/Nov/2026:03:00:01 +0000] \"GET / HTTP/1.1\" 404 12 \"-\" \"x\"'\nmatch = false\n",
+    )
+    .expect("write patterns");
+    Triage::new()
+        .arg("--patterns")
+        .arg(&patterns)
+        .arg("check")
+        .run()
+        .code(0);
+    let hits: Vec<_> = Triage::new()
+        .arg("--patterns")
+        .arg(&patterns)
+        .args(["scan", "--json"])
+        .arg(&log)
+        .run()
+        .code(0)
+        .json_lines()
+        .into_iter()
+        .filter(|h| h["signature"] == "test-5xx")
+        .collect();
+    // Independent reading: the status is the first word after the quoted
+    // request.
+    let text = fs::read_to_string(&log).expect("read log");
+    let expected: Vec<&str> = text
+        .lines()
+        .filter_map(|l| {
+            let mut parts = l.splitn(3, '"');
+            let request = parts.nth(1)?;
+            let status = parts.next()?.split_whitespace().next()?;
+            let method = request.split(' ').next()?;
+            (request.contains("HTTP/1")
+                && status.starts_with('5')
+                && ["GET", "POST"].contains(&method))
+            .then_some(status)
+        })
+        .collect();
+    assert!(!expected.is_empty());
+    assert_eq!(hits.len(), expected.len());
+    for (hit, status) in hits.iter().zip(&expected) {
+        assert_eq!(hit["captures"]["code"].as_str(), Some(*status));
+    }
+}
