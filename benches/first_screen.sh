@@ -2,7 +2,7 @@
 # Time to first screen: from launch until the terminal shows FILE's last
 # line, for `triage ui FILE` and for `lnav FILE`, measured the same way.
 #
-#   benches/first_screen.sh FILE [--runs N] [--triage PATH]
+#   benches/first_screen.sh FILE [--runs N] [--triage PATH] [--follow-rss MB]
 #
 # Each viewer is started in a window of a tmux server of its own (socket
 # `bench`, 250x50) and the pane is read with `capture-pane -p` about every
@@ -11,6 +11,13 @@
 # SIGHUP) and the next run starts. N runs each (default 5), median in ms.
 # triage runs with a fresh data directory per run, its default options
 # (the first screen, then detection over the file in the background).
+#
+# With --follow-rss MB, memory while following: triage ui FILE runs once
+# more, and once its detection over FILE is done, MB megabytes of FILE's
+# own first lines are appended to FILE in ten steps over about five
+# seconds while its resident memory is sampled; FILE is truncated back to
+# its size afterwards (so FILE must be a scratch copy: a generated corpus).
+# That prints `follow_rss before_kb=<n> peak_kb=<n> appended_mb=<n>`.
 #
 # Prints one line per run, then, last, one machine-readable line:
 #   first_screen triage_ms=<n> lnav_ms=<n>
@@ -24,12 +31,14 @@ file=""
 runs=5
 triage=""
 timeout_s=120
+follow_mb=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --runs) runs="$2"; shift 2 ;;
         --triage) triage="$2"; shift 2 ;;
         --timeout) timeout_s="$2"; shift 2 ;;
-        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+        --follow-rss) follow_mb="$2"; shift 2 ;;
+        -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
         -*) echo "first_screen.sh: unknown option $1" >&2; exit 2 ;;
         *) file="$1"; shift ;;
     esac
@@ -61,8 +70,10 @@ triage="$(cd "$(dirname "$triage")" && pwd)/$(basename "$triage")"
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/first-screen.XXXXXX")"
 tmux_() { tmux -L bench -f /dev/null "$@"; }
+orig_size=""
 cleanup() {
     tmux_ kill-server >/dev/null 2>&1 || true
+    if [ -n "$orig_size" ]; then truncate -s "$orig_size" "$file"; fi
     rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
@@ -146,4 +157,50 @@ if command -v lnav >/dev/null 2>&1; then
 else
     lnav_times=(NA)
 fi
+
+# Memory while following the file as it grows.
+rss_line=""
+if [ "$follow_mb" -gt 0 ]; then
+    head -c "$((follow_mb * 1024 * 1024))" "$file" | head -n -1 >"$work/append"
+    split -n l/10 "$work/append" "$work/chunk."
+    tmux_ new-window -d -c "$work" -t bench -n follow \
+        "env -u TRIAGE_DATA_DIR '$triage' --data-dir '$work/data-rss' ui '$file'"
+    pid=""
+    for _ in $(seq 1 200); do
+        pid="$(tmux_ display -p -t bench:follow '#{pane_pid}' 2>/dev/null || true)"
+        # The pane's shell may have exec'd triage, or may run it as a child.
+        if [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" != triage ]; then
+            pid="$(pgrep -P "$pid" -x triage | head -n 1 || true)"
+        fi
+        [ -n "$pid" ] && break
+        sleep 0.05
+    done
+    rss() { awk '/^VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0; }
+    # Wait for detection over what the file holds to be done.
+    for _ in $(seq 1 $((timeout_s * 10))); do
+        tmux_ capture-pane -p -t bench:follow | grep -q "detection over the existing" && break
+        sleep 0.1
+    done
+    before=$(rss)
+    peak=$before
+    orig_size=$(stat -c %s "$file")
+    for chunk in "$work"/chunk.*; do
+        cat "$chunk" >>"$file"
+        for _ in 1 2 3 4 5; do
+            sleep 0.1
+            r=$(rss); [ "$r" -gt "$peak" ] && peak=$r
+        done
+    done
+    for _ in $(seq 1 30); do
+        sleep 0.1
+        r=$(rss); [ "$r" -gt "$peak" ] && peak=$r
+    done
+    tmux_ kill-window -t bench:follow >/dev/null 2>&1 || true
+    sleep 0.5
+    truncate -s "$orig_size" "$file"
+    orig_size=""
+    rss_line="follow_rss before_kb=$before peak_kb=$peak appended_mb=$follow_mb"
+    say "following: resident memory $before KB before, $peak KB at most while $follow_mb MB were appended"
+fi
+[ -z "$rss_line" ] || echo "$rss_line"
 echo "first_screen triage_ms=$(median "${triage_times[@]}") lnav_ms=$(median "${lnav_times[@]}")"

@@ -171,6 +171,9 @@ pub fn run(
         .terminal
         .draw(|frame| view::draw(frame, &app))
         .map_err(UiError::Terminal)?;
+    // Whatever way this returns (an error below included), the threads
+    // started from here on are told to stop.
+    let _stop_threads = StopOnDrop(Arc::clone(&stop));
     let (tx, rx) = mpsc::sync_channel::<Msg>(CHANNEL_MESSAGES);
     let (ops_tx, ops_rx) = mpsc::channel::<Op>();
     let mut threads = Vec::new();
@@ -241,6 +244,15 @@ pub fn run(
     drop(lock);
     logfile::stop();
     result.map(|()| app.diagnostics().to_vec())
+}
+
+/// Sets the stop flag when dropped.
+struct StopOnDrop(Arc<AtomicBool>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
 }
 
 /// Reads the terminal's input on a thread of its own and hands it to the
