@@ -45,6 +45,19 @@ fn line_starts(bytes: &[u8]) -> Vec<usize> {
     starts
 }
 
+/// The text of `lines` lines from line `line_no` on, joined by `\n`, as an
+/// event holds them.
+fn event_text(bytes: &[u8], starts: &[usize], line_no: usize, lines: usize) -> String {
+    let text: Vec<String> = (line_no..line_no + lines)
+        .map(|n| {
+            let end = starts.get(n).copied().unwrap_or(bytes.len());
+            let raw = String::from_utf8_lossy(&bytes[starts[n - 1]..end]);
+            raw.trim_end_matches(['\r', '\n']).to_owned()
+        })
+        .collect();
+    text.join("\n")
+}
+
 /// Checks each JSON hit against the file: `offset` is the start of line
 /// `line_no`, and `line` is the text of the `lines` lines from there.
 fn assert_positions(hits: &[serde_json::Value], bytes: &[u8]) {
@@ -55,15 +68,8 @@ fn assert_positions(hits: &[serde_json::Value], bytes: &[u8]) {
         let offset = hit["offset"].as_u64().expect("offset") as usize;
         let lines = hit["lines"].as_u64().expect("lines") as usize;
         assert_eq!(starts[line_no - 1], offset, "offset of line {line_no}");
-        let text: Vec<String> = (line_no..line_no + lines)
-            .map(|n| {
-                let end = starts.get(n).copied().unwrap_or(bytes.len());
-                let raw = String::from_utf8_lossy(&bytes[starts[n - 1]..end]);
-                raw.trim_end_matches(['\r', '\n']).to_owned()
-            })
-            .collect();
         assert_eq!(
-            text.join("\n"),
+            event_text(bytes, &starts, line_no, lines),
             hit["line"].as_str().expect("line"),
             "line {line_no}"
         );
@@ -443,14 +449,8 @@ fn all_events(log: &Path) -> Vec<serde_json::Value> {
         let lines = event["lines"].as_u64().expect("lines") as usize;
         assert_eq!(line_no, next, "{}: events follow each other", log.display());
         assert_eq!(event["offset"].as_u64(), Some(starts[line_no - 1] as u64));
-        let text: Vec<String> = (line_no..line_no + lines)
-            .map(|n| {
-                let end = starts.get(n).copied().unwrap_or(bytes.len());
-                let raw = String::from_utf8_lossy(&bytes[starts[n - 1]..end]);
-                raw.trim_end_matches(['\r', '\n']).to_owned()
-            })
-            .collect();
-        assert_eq!(event["line"].as_str(), Some(text.join("\n").as_str()));
+        let text = event_text(&bytes, &starts, line_no, lines);
+        assert_eq!(event["line"].as_str(), Some(text.as_str()));
         for key in ["ts", "level", "fields", "signatures"] {
             assert!(event.get(key).is_some(), "{key} missing in {event}");
         }
