@@ -58,6 +58,12 @@ use crate::{
 pub const TAIL_BYTES: u64 = 256 * 1024;
 /// Files whose end is read for the first screen.
 const TAIL_FILES: usize = 64;
+/// Bytes read for the first screen over all files: with many files, each
+/// gives less (at least [`TAIL_MIN_BYTES`]), so that the first screen stays
+/// a few milliseconds of work however many files are followed.
+const TAIL_TOTAL_BYTES: u64 = 4 * 1024 * 1024;
+/// The least read from the end of one file for the first screen.
+const TAIL_MIN_BYTES: u64 = 16 * 1024;
 
 /// Loads the library (signatures, runbooks) and says what was wrong in
 /// the user's files; called on a thread of its own after the first screen.
@@ -298,8 +304,10 @@ fn first_screen(options: &FeedOptions, config: &Config, tx: &SyncSender<Msg>) {
     let files = discover::expand(&options.targets, &mut errors);
     let now = options.parse_now.unwrap_or_else(Timestamp::now);
     let mut lines = Vec::new();
+    let count = files.len().clamp(1, TAIL_FILES) as u64;
+    let budget = (TAIL_TOTAL_BYTES / count).clamp(TAIL_MIN_BYTES, TAIL_BYTES);
     for file in files.iter().take(TAIL_FILES) {
-        match read_tail(&file.path, TAIL_BYTES) {
+        match read_tail(&file.path, budget) {
             Ok(Some(tail)) => {
                 let source: Arc<str> = Arc::from(file.path.display().to_string());
                 let shown = display_name(&source, options.relative_to.as_deref());
