@@ -111,6 +111,7 @@ pub struct UiSink {
     pending: Vec<Msg>,
     total: u64,
     present: Option<Timestamp>,
+    log_clock: bool,
     names: HashMap<Arc<str>, Arc<str>>,
 }
 
@@ -132,8 +133,16 @@ impl UiSink {
             pending: Vec::new(),
             total: 0,
             present: None,
+            log_clock: false,
             names: HashMap::new(),
         }
+    }
+
+    /// The pipeline runs on the log clock: its present is shown as the
+    /// log time (on the wall clock, the console's own clock is the present).
+    pub fn on_log_clock(mut self, log_clock: bool) -> UiSink {
+        self.log_clock = log_clock;
+        self
     }
 
     fn name(&mut self, source: &Arc<str>) -> Arc<str> {
@@ -210,8 +219,11 @@ impl<'l> crate::pipeline::Sink<'l> for UiSink {
             self.pending
                 .push(Msg::Lines(std::mem::take(&mut self.lines)));
         }
-        self.pending
-            .push(Msg::Clock(self.present.unwrap_or_else(Timestamp::now)));
+        if self.log_clock
+            && let Some(present) = self.present
+        {
+            self.pending.push(Msg::Clock(present));
+        }
         self.pending.push(Msg::Stats(Stats {
             files: checkpoint.files.len(),
             lines: self.total,
@@ -464,7 +476,8 @@ fn live(
         Arc::clone(&library),
         options.relative_to.clone(),
         options.alerts,
-    );
+    )
+    .on_log_clock(matches!(clock, Clock::Log { .. }));
     let result = crate::pipeline::run(pipeline, &library, &config, Arc::clone(&stop), &mut sink)
         .map_err(|err| err.to_string())
         .and_then(|()| match stop.load(Ordering::SeqCst) {

@@ -1,10 +1,12 @@
 //! The messages the console consumes and the requests it makes: plain data
-//! between the pipeline threads (feed, journal, search) and the UI thread.
+//! between the other threads (feed, journal, search, terminal input) and
+//! the UI thread.
 //!
 //! Every text field that came from a log line or the journal is already
 //! sanitised (`sanitize::for_terminal`) when a message is built, so the view
 //! can draw it as is. Must not hold references into the library or the
-//! journal: messages cross threads.
+//! journal: messages cross threads (the library, once loaded, is handed
+//! over whole, shared: [`Loaded`]).
 
 use std::sync::Arc;
 
@@ -174,7 +176,7 @@ pub struct Stats {
 pub enum Msg {
     /// New log events (in the order read).
     Lines(Vec<LogLine>),
-    /// The last lines of the files as they were at start-up: drawn first.
+    /// The last events of the files as they were at start-up: drawn first.
     Tail(Vec<LogLine>),
     /// The library has loaded (after the first screen): detection runs.
     Library(Loaded),

@@ -760,3 +760,48 @@ fn a_multi_line_event_is_one_unit_with_its_lines() {
     );
     assert_eq!((line.offset, line.line_no), (10, 3));
 }
+
+#[test]
+fn the_pipeline_sink_sends_events_as_units_and_the_log_clock_only_on_it() {
+    use crate::pipeline::Sink;
+    let event = crate::model::Event {
+        source: Arc::from("/logs/app.log"),
+        offset: 0,
+        line_no: 1,
+        ts: Some(ts("2026-11-21T03:00:02Z")),
+        level: Some(Level::Error),
+        text: "ERROR boom\n\tat a.B.c(B.java:1)".into(),
+        lossy: false,
+        truncated: false,
+        partial: false,
+        fields: crate::model::Fields::new(),
+        lines: 2,
+    };
+    for log_clock in [false, true] {
+        let (tx, rx) = std::sync::mpsc::sync_channel(16);
+        let mut sink =
+            super::feed::UiSink::new(tx, library(), Some(std::path::PathBuf::from("/logs")), true)
+                .on_log_clock(log_clock);
+        let at = ts("2026-11-21T03:00:02Z");
+        sink.event(&event, at, &[]).expect("event");
+        sink.present(at);
+        sink.flush(&crate::tail::checkpoint::Checkpoint::default(), false)
+            .expect("flush");
+        let msgs: Vec<Msg> = rx.try_iter().collect();
+        let Some(Msg::Lines(lines)) = msgs.first() else {
+            panic!("lines first: {msgs:?}");
+        };
+        assert_eq!(lines.len(), 1);
+        assert_eq!(&*lines[0].source, "app.log");
+        assert_eq!(lines[0].more.len(), 1);
+        assert_eq!(
+            msgs.iter().any(|m| *m == Msg::Clock(at)),
+            log_clock,
+            "{msgs:?}"
+        );
+        assert!(
+            msgs.iter()
+                .any(|m| matches!(m, Msg::Stats(s) if s.lines == 1))
+        );
+    }
+}
