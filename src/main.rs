@@ -1,7 +1,7 @@
 //! The `triage` binary: sets up logging, parses arguments, runs, and maps the
 //! outcome to an exit code. Everything else lives in the library.
 
-use std::{panic, process::ExitCode};
+use std::{io::Write, panic, process::ExitCode};
 
 use clap::Parser;
 use triage::{
@@ -26,7 +26,12 @@ fn main() -> ExitCode {
         .init();
     // A bug must not show a user a backtrace: one line, and exit status 2.
     panic::set_hook(Box::new(|info| {
-        eprintln!("triage: internal error, please report it: {info}");
+        // Not `eprintln!`: it panics when stderr has gone (a closed
+        // terminal), and a panic in the hook aborts.
+        let _ = writeln!(
+            std::io::stderr(),
+            "triage: internal error, please report it: {info}"
+        );
     }));
     let exit = panic::catch_unwind(|| run(cli)).unwrap_or(Exit::Error);
     ExitCode::from(exit as u8)

@@ -18,6 +18,13 @@
 //! a delivery completes are handed over at its end (a stack trace written
 //! in one `write` is one event), unless the delivery was full and more
 //! lines are waiting.
+//!
+//! The pipeline's present ([`Clock`]) is the wall clock (`watch`, the
+//! console on live files), or for a replay whose log time runs faster than
+//! the wall clock (the demo) the newest log time seen. It is the time of
+//! clearing, of the timeline's periodic counts and of an event that has no
+//! timestamp and follows none; clearing is looked at about once a second
+//! of wall time either way.
 
 use std::{
     collections::HashMap,
@@ -25,6 +32,7 @@ use std::{
     path::{Path, PathBuf},
     sync::{Arc, atomic::AtomicBool, mpsc},
     thread,
+    time::{Duration, Instant},
 };
 
 use jiff::{Timestamp, tz::TimeZone};
@@ -46,6 +54,41 @@ use crate::{
 
 /// Where the follower's checkpoint lives in the data directory.
 pub const CHECKPOINT_FILE: &str = "tail-checkpoint.json";
+/// How often (wall time) signatures gone quiet are looked for and the
+/// timeline's periodic counts written.
+const TICK: Duration = Duration::from_secs(1);
+
+/// What the pipeline takes as the present.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Clock {
+    /// The wall clock.
+    Wall,
+    /// The newest log timestamp seen so far (the wall clock until one is),
+    /// for a replay whose log time runs faster than the wall clock.
+    /// Timestamps without a year are read as not later than `read_as_of`.
+    Log {
+        /// The present for reading timestamps without a year.
+        read_as_of: Timestamp,
+    },
+}
+
+impl Clock {
+    /// The present, given the newest log time seen.
+    fn now(self, newest: Option<Timestamp>) -> Timestamp {
+        match (self, newest) {
+            (Clock::Log { .. }, Some(newest)) => newest,
+            _ => Timestamp::now(),
+        }
+    }
+
+    /// The present for reading timestamps that carry no year.
+    fn read_as_of(self) -> Timestamp {
+        match self {
+            Clock::Wall => Timestamp::now(),
+            Clock::Log { read_as_of } => read_as_of,
+        }
+    }
+}
 
 /// What to follow and how.
 #[derive(Debug, Clone)]
@@ -71,6 +114,8 @@ pub struct Options {
     /// data directory's checkpoint (already handed over before a crash) are
     /// replayed to [`Sink::event_of`] only: no alert, no journal entry again.
     pub resume: Option<Checkpoint>,
+    /// The present: [`Clock::Wall`] but for a replay.
+    pub clock: Clock,
 }
 
 /// What the pipeline hands over. Every method has a default that does
@@ -122,6 +167,12 @@ pub trait Sink<'l> {
         tracing::warn!(path = %path.display(), "{message}");
     }
 
+    /// The pipeline's present at the end of a delivery (see [`Clock`]),
+    /// before the signatures it clears and [`flush`](Sink::flush).
+    fn present(&mut self, now: Timestamp) {
+        let _ = now;
+    }
+
     /// The end of one delivery: everything before it has been handed over.
     /// The checkpoint moves past those lines once this returns `Ok`; `last`
     /// says the pipeline is stopping.
@@ -147,7 +198,7 @@ pub enum PipelineError {
 
 /// The reader of a newly followed file: its zone, format and multi-line
 /// rule from `triage.toml`, its profile from `sample` (its first lines).
-fn source_reader(
+pub fn source_reader(
     config: &Config,
     zone: &TimeZone,
     path: &Arc<str>,
@@ -196,12 +247,13 @@ pub fn run<'l>(
     let tailer = Tailer::new(options.targets, options.follow.clone(), checkpoint.clone());
     let (deliveries, thread) = follow::spawn(tailer, options.run, stop)
         .map_err(|err| PipelineError::Io("follower thread".into(), err))?;
+    let clock = options.clock;
     let mut scanner = Scanner::new(
         library,
         config,
         options.zone.clone(),
         options.follow.max_line,
-        Timestamp::now(),
+        clock.read_as_of(),
     );
     let mut recorder = match options.record {
         true => {
@@ -221,7 +273,8 @@ pub fn run<'l>(
     };
     let mut sources: HashMap<FileKey, SourceReader> = HashMap::new();
     let mut events: Vec<(FileKey, Event, Timestamp)> = Vec::new();
-    let mut last_tick: Option<Timestamp> = None;
+    let mut last_tick: Option<Instant> = None;
+    let mut newest: Option<Timestamp> = None;
     let mut alerts: Vec<Found<'l>> = Vec::new();
     let mut matched: Vec<&'l Signature> = Vec::new();
     let mut saved = checkpoint;
@@ -233,7 +286,8 @@ pub fn run<'l>(
         for notice in &delivery.batch.notices {
             tracing::info!("{notice}");
         }
-        let now = Timestamp::now();
+        let now = clock.now(newest);
+        let read_as_of = clock.read_as_of();
         let full = delivery.batch.lines.len() >= options.follow.max_batch_lines;
         let mut lines = delivery.batch.lines.into_iter().peekable();
         while let Some(line) = lines.next() {
@@ -248,9 +302,9 @@ pub fn run<'l>(
                     sample.push(b'\n');
                     sample.extend_from_slice(&next.raw.bytes);
                 }
-                source_reader(config, &options.zone, &line.path, &sample, now)
+                source_reader(config, &options.zone, &line.path, &sample, read_as_of)
             });
-            source.set_now(now);
+            source.set_now(read_as_of);
             let key = line.key;
             source.push(line.raw, now, &mut |event, at| {
                 events.push((key, event, at.unwrap_or(now)));
@@ -262,6 +316,9 @@ pub fn run<'l>(
             }
         }
         for (key, event, at) in events.drain(..) {
+            if let Some(ts) = event.ts {
+                newest = Some(newest.map_or(ts, |n| n.max(ts)));
+            }
             let _ = scanner.process(&event, at, &mut |found: Found<'l>| {
                 alerts.push(found);
                 Ok(())
@@ -311,8 +368,9 @@ pub fn run<'l>(
         });
         // About once a second: signatures gone quiet, and the periodic
         // counts of the incident timeline.
-        let now = Timestamp::now();
-        if last_tick.is_none_or(|t| now.duration_since(t).as_secs() >= 1) || delivery.last {
+        let now = clock.now(newest);
+        sink.present(now);
+        if last_tick.is_none_or(|t| t.elapsed() >= TICK) || delivery.last {
             for (signature, cleared) in scanner.clear_due(now) {
                 if let Some(recorder) = &mut recorder {
                     journal_error.note(recorder.on_cleared(signature, &cleared));
@@ -325,7 +383,7 @@ pub fn run<'l>(
             if let Some(recorder) = &mut recorder {
                 journal_error.note(recorder.tick(now));
             }
-            last_tick = Some(now);
+            last_tick = Some(Instant::now());
         }
         if let Some(message) = journal_error.report() {
             sink.problem(&journal_path, &message);
@@ -348,7 +406,7 @@ pub fn run<'l>(
     }
     let _ = thread.join();
     if let Some(recorder) = &mut recorder {
-        journal_error.note(recorder.finish(Timestamp::now()));
+        journal_error.note(recorder.finish(clock.now(newest)));
     }
     if let Some(message) = journal_error.report() {
         sink.problem(&journal_path, &message);
@@ -431,5 +489,122 @@ impl Saver {
         self.thread
             .join()
             .unwrap_or_else(|_| Err(io::Error::other("checkpoint thread failed")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use super::*;
+    use crate::tail::follow::StartAt;
+
+    const PATTERNS: &str = "[[signature]]\nid = 'boom'\ntitle = 'Boom'\nseverity = 'info'\n\
+        description = 'Test.'\nregex = 'boom'\nclear_after = '1m'\n\
+        [[signature.example]]\nline = 'boom'\n[[signature.example]]\nline = 'x'\nmatch = false\n";
+
+    /// Collects what the pipeline hands over; stops it after the first
+    /// delivery that had events.
+    struct Collect {
+        stop: Arc<AtomicBool>,
+        events: usize,
+        alerts: usize,
+        cleared: Vec<i64>,
+        present: Vec<Timestamp>,
+    }
+
+    impl<'l> Sink<'l> for Collect {
+        fn event(&mut self, _: &Event, _: Timestamp, _: &[&'l Signature]) -> io::Result<()> {
+            self.events += 1;
+            Ok(())
+        }
+
+        fn alert(&mut self, _: &Found<'l>) -> io::Result<()> {
+            self.alerts += 1;
+            Ok(())
+        }
+
+        fn cleared(&mut self, _: &'l Signature, cleared: &Cleared) -> io::Result<()> {
+            self.cleared.push(cleared.last_hit_ms);
+            Ok(())
+        }
+
+        fn present(&mut self, now: Timestamp) {
+            self.present.push(now);
+        }
+
+        fn flush(&mut self, _: &Checkpoint, _: bool) -> io::Result<()> {
+            if self.events > 0 {
+                self.stop.store(true, Ordering::SeqCst);
+            }
+            Ok(())
+        }
+    }
+
+    /// Runs the pipeline over a file whose log time is far in the future
+    /// (so the wall clock is long before it) and spans more than the
+    /// signature's `clear_after`.
+    fn run_with(clock: Clock) -> Collect {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let patterns = dir.path().join("patterns.toml");
+        std::fs::write(&patterns, PATTERNS).expect("write");
+        let (library, diags) = Library::load(&[patterns], &[]);
+        assert!(diags.is_empty(), "{diags:?}");
+        let log = dir.path().join("app.log");
+        std::fs::write(
+            &log,
+            "2090-01-01 03:00:00,000 ERROR boom\n2090-01-01 03:05:00,000 INFO later\n",
+        )
+        .expect("write");
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut sink = Collect {
+            stop: Arc::clone(&stop),
+            events: 0,
+            alerts: 0,
+            cleared: Vec::new(),
+            present: Vec::new(),
+        };
+        let options = Options {
+            targets: vec![Target::Path(log)],
+            follow: FollowOptions {
+                start: StartAt::Beginning,
+                ..FollowOptions::default()
+            },
+            run: RunOptions {
+                poll_interval: Duration::from_millis(10),
+                use_notify: false,
+            },
+            zone: TimeZone::UTC,
+            data_dir: dir.path().join("data"),
+            record: false,
+            checkpoint: false,
+            resume: None,
+            clock,
+        };
+        let config = Config::default();
+        run(options, &library, &config, stop, &mut sink).expect("runs");
+        assert_eq!((sink.events, sink.alerts), (2, 1));
+        sink
+    }
+
+    #[test]
+    fn on_the_log_clock_the_present_is_the_newest_log_time() {
+        let sink = run_with(Clock::Log {
+            read_as_of: "2090-01-02T00:00:00Z".parse().expect("time"),
+        });
+        let later: Timestamp = "2090-01-01T03:05:00Z".parse().expect("time");
+        assert!(sink.present.contains(&later), "{:?}", sink.present);
+        // Five minutes of log time after the hit: cleared (`clear_after`
+        // is one minute), although no wall time went by.
+        let hit: Timestamp = "2090-01-01T03:00:00Z".parse().expect("time");
+        assert_eq!(sink.cleared, vec![hit.as_millisecond()]);
+    }
+
+    #[test]
+    fn on_the_wall_clock_log_time_does_not_clear() {
+        let sink = run_with(Clock::Wall);
+        assert!(sink.cleared.is_empty(), "{:?}", sink.cleared);
+        let year_2090: Timestamp = "2090-01-01T00:00:00Z".parse().expect("time");
+        assert!(sink.present.iter().all(|&p| p < year_2090));
     }
 }

@@ -72,7 +72,8 @@ pub fn run(cli: Cli) -> Exit {
         Ok(exit) => exit,
         Err(err) if err.kind() == io::ErrorKind::BrokenPipe => Exit::Found,
         Err(err) => {
-            eprintln!("triage: {err}");
+            // Not `eprintln!`: with the terminal gone it would panic.
+            let _ = writeln!(io::stderr(), "triage: {err}");
             Exit::Error
         }
     }
@@ -392,10 +393,20 @@ fn chosen_data_dir(cli: &Cli, default: &Path) -> std::path::PathBuf {
     }
 }
 
-fn console_result(result: Result<(), crate::ui::UiError>, failed: bool) -> io::Result<Exit> {
+/// The library's loader for the console, which calls it on a thread of
+/// its own after its first frame; problems are reported after the console.
+fn library_loader(cli: &Cli) -> crate::ui::feed::LoadLibrary {
+    let (patterns, runbooks) = (cli.global.patterns.clone(), cli.global.runbooks.clone());
+    Box::new(move || Library::load(&patterns, &runbooks))
+}
+
+fn console_result(result: Result<Vec<Diagnostic>, crate::ui::UiError>) -> io::Result<Exit> {
     match result {
-        Ok(()) if failed => Ok(Exit::Error),
-        Ok(()) => Ok(Exit::Found),
+        Ok(diags) if !diags.is_empty() => {
+            report(&diags);
+            Ok(Exit::Error)
+        }
+        Ok(_) => Ok(Exit::Found),
         Err(err) => Err(io::Error::other(err.to_string())),
     }
 }
@@ -409,7 +420,6 @@ fn demo_console(
     start: Timestamp,
 ) -> io::Result<Exit> {
     use crate::ui::{UiOptions, feed::FeedOptions, replay::Replay};
-    let (library, failed) = load_library(cli);
     let data_dir = chosen_data_dir(cli, &dir.join(".triage"));
     let options = UiOptions {
         feed: FeedOptions {
@@ -432,9 +442,12 @@ fn demo_console(
             alerts: true,
             backfill: false,
             tail_first: false,
-            log_clock: true,
-            // Syslog lines carry no year: read them as of the demo's day.
-            parse_now: start.checked_add(jiff::SignedDuration::from_hours(24)).ok(),
+            // The demo's log time runs faster than the wall clock; syslog
+            // lines carry no year: read them as of the demo's day.
+            clock: crate::pipeline::Clock::Log {
+                read_as_of: read_as_of(start),
+            },
+            parse_now: Some(read_as_of(start)),
             relative_to: Some(dir.clone()),
         },
         pattern_dirs: cli.global.patterns.clone(),
@@ -449,15 +462,24 @@ fn demo_console(
         search: None,
     };
     let stop = stop_flag()?;
-    let result = crate::ui::run(options, library, Config::default(), stop);
+    let result = crate::ui::run(options, library_loader(cli), Config::default(), stop);
     if result.is_ok() {
-        println!(
+        // Not `println!`: the terminal may have gone away.
+        let _ = writeln!(
+            io::stdout(),
             "The demo's logs and journal are in {}: try `triage --data-dir {} incident show`.",
             dir.display(),
             chosen_data_dir(cli, &dir.join(".triage")).display()
         );
     }
-    console_result(result, failed)
+    console_result(result)
+}
+
+/// The demo's "now" for timestamps without a year: a day after it starts.
+fn read_as_of(start: Timestamp) -> Timestamp {
+    start
+        .checked_add(jiff::SignedDuration::from_hours(24))
+        .unwrap_or(start)
 }
 
 /// `triage ui`: the console over the given files.
@@ -470,7 +492,6 @@ fn ui(cli: &Cli, args: &UiArgs) -> io::Result<Exit> {
             return Ok(Exit::Error);
         }
     };
-    let (library, failed) = load_library(cli);
     let zone = zone(args.timezone.as_deref())?;
     let options = UiOptions {
         feed: FeedOptions {
@@ -493,7 +514,7 @@ fn ui(cli: &Cli, args: &UiArgs) -> io::Result<Exit> {
             alerts: true,
             backfill: !args.no_backfill,
             tail_first: true,
-            log_clock: false,
+            clock: crate::pipeline::Clock::Wall,
             parse_now: None,
             relative_to: std::env::current_dir().ok(),
         },
@@ -505,7 +526,7 @@ fn ui(cli: &Cli, args: &UiArgs) -> io::Result<Exit> {
         search: None,
     };
     let stop = stop_flag()?;
-    console_result(crate::ui::run(options, library, config, stop), failed)
+    console_result(crate::ui::run(options, library_loader(cli), config, stop))
 }
 
 /// A Ctrl-C flag: the first Ctrl-C asks the work to stop at a clean point.

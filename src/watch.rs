@@ -119,6 +119,7 @@ pub fn watch(
         data_dir: options.data_dir,
         record: true,
         checkpoint: true,
+        clock: pipeline::Clock::Wall,
     };
     let mut printer = Printer {
         out,

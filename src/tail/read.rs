@@ -13,11 +13,15 @@
 //! Offsets and line numbers are those of the decompressed stream. A read
 //! error stops that input only: every line read before it has already been
 //! handed on.
+//!
+//! [`read_tail`] reads only the end of a plain file (the console's first
+//! screen): its last bytes from the first line that starts in them, with
+//! that line's offset; [`Tail::lines`] cuts them as the other two do.
 
 use std::{
     fmt,
     fs::File,
-    io::{self, BufRead, BufReader, Read},
+    io::{self, BufRead, BufReader, Read, Seek, SeekFrom},
     path::{Path, PathBuf},
 };
 
@@ -252,6 +256,108 @@ pub fn identify(path: &Path) -> io::Result<Identity> {
         len: meta.len(),
         fingerprint: Fingerprint::of(&head),
     })
+}
+
+/// The end of a plain file, as [`read_tail`] reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tail {
+    /// Offset of the first byte of `bytes`: the start of a line.
+    pub offset: u64,
+    /// The 1-based number of that line, when known (the tail is the whole
+    /// file); `None` when counting would mean reading all that comes
+    /// before.
+    pub line_no: Option<u64>,
+    /// From the first line that starts in the last bytes read to the end
+    /// of the file as it was when read (its last line may be partial).
+    pub bytes: Vec<u8>,
+}
+
+impl Tail {
+    /// The tail's lines, cut as [`read_lines`] cuts them (LF, CRLF or a bare
+    /// CR; longer than `max_line` truncated). Their line numbers are 0 when
+    /// the tail's first line number is not known.
+    pub fn lines(&self, max_line: usize, mut emit: impl FnMut(RawLine)) {
+        let known = self.line_no.is_some();
+        let mut splitter = LineSplitter::resume(self.offset, self.line_no.unwrap_or(1), max_line);
+        let mut emit = |mut line: RawLine| {
+            if !known {
+                line.line_no = 0;
+            }
+            emit(line);
+        };
+        splitter.push(&self.bytes, &mut emit);
+        splitter.finish(&mut emit);
+    }
+}
+
+/// The last `max_bytes` bytes of the plain file at `path` (read-only, one
+/// seek, one read), from the first line that starts in them: a line cut
+/// by the start of the window is left out. `None` for a gzip file (only a
+/// pass from its start can read it). A file that grows meanwhile is read
+/// up to the length it had when opened.
+pub fn read_tail(path: &Path, max_bytes: u64) -> io::Result<Option<Tail>> {
+    let mut file = File::open(path)?;
+    let meta = file.metadata()?;
+    if meta.is_dir() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "is a directory",
+        ));
+    }
+    let len = meta.len();
+    let mut magic = [0u8; 2];
+    let mut got = 0;
+    while got < 2 {
+        match file.read(&mut magic[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+            Err(err) => return Err(err),
+        }
+    }
+    if got == 2 && magic == [0x1f, 0x8b] {
+        return Ok(None);
+    }
+    if len <= max_bytes {
+        file.seek(SeekFrom::Start(0))?;
+        let mut bytes = Vec::with_capacity(len as usize);
+        file.take(len).read_to_end(&mut bytes)?;
+        return Ok(Some(Tail {
+            offset: 0,
+            line_no: Some(1),
+            bytes,
+        }));
+    }
+    // One byte more than asked, before the window: it tells whether the
+    // window starts a line.
+    let start = len - max_bytes - 1;
+    file.seek(SeekFrom::Start(start))?;
+    let mut buf = Vec::with_capacity(max_bytes as usize + 1);
+    file.take(max_bytes + 1).read_to_end(&mut buf)?;
+    let Some(first) = first_line_start(&buf) else {
+        return Ok(Some(Tail {
+            offset: start + buf.len() as u64,
+            line_no: None,
+            bytes: Vec::new(),
+        }));
+    };
+    Ok(Some(Tail {
+        offset: start + first as u64,
+        line_no: None,
+        bytes: buf.split_off(first),
+    }))
+}
+
+/// Where the first line that starts after `buf[0]` starts: after the first
+/// terminator (LF, CRLF or a bare CR) at or after index 0; `None` when no
+/// terminator ends in `buf` (a CR as the last byte may be half a CRLF).
+fn first_line_start(buf: &[u8]) -> Option<usize> {
+    let at = memchr2(b'\n', b'\r', buf)?;
+    match (buf[at], buf.get(at + 1)) {
+        (b'\r', Some(b'\n')) => Some(at + 2),
+        (b'\r', None) => None,
+        _ => Some(at + 1),
+    }
 }
 
 /// Whole lines read from a stream, many at once. It owns its buffer, so it
@@ -566,6 +672,39 @@ mod tests {
         let result = read_lines(&Input::Path(path), 1 << 20, |_| count += 1);
         assert!(result.is_err());
         assert!(count > 0);
+    }
+
+    #[test]
+    fn a_tail_holds_exactly_the_lines_that_start_in_its_window() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("a.log");
+        let text = b"one\ntwo\r\nthree\rfour\n\nsix\r\n\r\neight partial";
+        std::fs::write(&path, text).expect("write");
+        let all = lines_of(&path);
+        let len = text.len() as u64;
+        for window in 0..=len + 2 {
+            let tail = read_tail(&path, window).expect("read").expect("plain");
+            let mut got = Vec::new();
+            tail.lines(1 << 20, |l| got.push((l.offset, l.line_no, l.bytes)));
+            let whole = window >= len;
+            let want: Vec<_> = all
+                .iter()
+                .filter(|(offset, ..)| *offset + window >= len)
+                .map(|(o, n, b)| (*o, if whole { *n } else { 0 }, b.clone()))
+                .collect();
+            assert_eq!(got, want, "window {window}");
+            assert_eq!(tail.line_no.is_some(), whole, "window {window}");
+        }
+    }
+
+    #[test]
+    fn a_gzip_file_has_no_tail() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let gz = dir.path().join("a.log.gz");
+        let mut enc = GzEncoder::new(Vec::new(), Compression::default());
+        enc.write_all(b"first\nsecond\n").expect("compress");
+        std::fs::write(&gz, enc.finish().expect("compress")).expect("write");
+        assert_eq!(read_tail(&gz, 4).expect("read"), None);
     }
 }
 

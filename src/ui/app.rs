@@ -193,7 +193,10 @@ pub enum SearchBackend {
 
 /// The console's whole state.
 pub struct App {
-    library: Arc<Library>,
+    /// `None` until it has loaded (the first screen does not wait for it).
+    library: Option<Arc<Library>>,
+    /// Problems in the user's pattern and runbook files, from the load.
+    diagnostics: Arc<Vec<crate::diag::Diagnostic>>,
     /// Zone of the times shown.
     pub zone: TimeZone,
     /// What the title bar says is being watched.
@@ -310,10 +313,17 @@ pub const KEYS: &[(&str, &str, &str)] = &[
 ];
 
 impl App {
-    /// An empty console.
-    pub fn new(library: Arc<Library>, zone: TimeZone, title: String, now: Timestamp) -> App {
+    /// An empty console; `library` is `None` while it loads (it comes as
+    /// [`Msg::Library`]).
+    pub fn new(
+        library: Option<Arc<Library>>,
+        zone: TimeZone,
+        title: String,
+        now: Timestamp,
+    ) -> App {
         App {
             library,
+            diagnostics: Arc::new(Vec::new()),
             zone,
             title,
             attached: false,
@@ -347,9 +357,14 @@ impl App {
         }
     }
 
-    /// The library (signatures and runbooks).
-    pub fn library(&self) -> &Library {
-        &self.library
+    /// The library (signatures and runbooks), once loaded.
+    pub fn library(&self) -> Option<&Library> {
+        self.library.as_deref()
+    }
+
+    /// Problems in the user's pattern and runbook files.
+    pub fn diagnostics(&self) -> &[crate::diag::Diagnostic] {
+        &self.diagnostics
     }
 
     /// The present as the panes see it: the log clock when the pipeline has
@@ -387,21 +402,9 @@ impl App {
                 .collect(),
             _ => Vec::new(),
         };
+        // Events come assembled by the parser (a stack trace is one event
+        // with its lines in `more`).
         for line in lines {
-            // Lines without a timestamp continue the previous event of
-            // their source (a stack trace): one unit.
-            if line.ts.is_none()
-                && let Some(prev) =
-                    self.log.iter_mut().rev().take(MERGE_WINDOW).find(|l| {
-                        l.source == line.source && l.offset < line.offset && l.ts.is_some()
-                    })
-            {
-                if prev.more.len() < super::msg::MAX_CONTINUATION {
-                    prev.more.push(line.text);
-                    prev.more.extend(line.more);
-                }
-                continue;
-            }
             let at = self.insert_position(&line);
             if self.log_mode == LogMode::Live && at <= self.log_cursor && !self.log.is_empty() {
                 self.log_cursor += 1;
@@ -707,7 +710,7 @@ impl App {
     /// The runbook of the selected alert.
     pub fn selected_runbook(&self) -> Option<&Runbook> {
         let id = self.selected_alert()?.info.runbook.as_deref()?;
-        self.library.runbook(id)
+        self.library.as_ref()?.runbook(id)
     }
 
     /// What the incident recorded for a step of a runbook.
@@ -767,6 +770,19 @@ impl App {
         self.now = now;
         match msg {
             Msg::Lines(lines) | Msg::Tail(lines) => self.push_lines(lines),
+            Msg::Library(loaded) => {
+                self.library = Some(loaded.library);
+                if !loaded.diagnostics.is_empty() {
+                    self.message = Some((
+                        format!(
+                            "{} problems in pattern or runbook files (listed when the console closes); the rest is used",
+                            loaded.diagnostics.len()
+                        ),
+                        true,
+                    ));
+                }
+                self.diagnostics = loaded.diagnostics;
+            }
             Msg::Alert(info) => self.on_alert(*info),
             Msg::Cleared { signature, key, at } => self.on_cleared(&signature, &key, at),
             Msg::Stats(stats) => {
@@ -807,6 +823,8 @@ impl App {
                 self.message = Some((format!("{n} events match `{}`", clean(&query)), false));
                 self.set_view(LogMode::Search(query), hits, n.saturating_sub(1));
             }
+            // The runtime handles the terminal's own messages.
+            Msg::Key(_) | Msg::Resize | Msg::TerminalGone(_) => {}
             Msg::Stopped(why) => {
                 self.problem_count += 1;
                 self.problems.push_back(clean(&why));

@@ -5,21 +5,24 @@
 //! [`Msg`]s over a bounded channel, so the UI never waits on I/O and a slow
 //! UI slows the follower down instead of growing memory.
 //!
-//! The live side is the shared `pipeline::run`, with [`UiSink`] as its sink.
-//! A replay (the demo, whose log time runs 20× faster than the wall clock)
-//! needs the pipeline's present to be the newest log time, which
-//! `pipeline::Options` does not offer yet: for it only, `replay_loop` runs
-//! the same wiring on the log clock.
+//! The first screen needs no library: the files' ends are read
+//! ([`tail::read::read_tail`](crate::tail::read::read_tail)) and parsed on
+//! their own thread while the library loads on another; detection (the
+//! background pass and the live loop) starts once it has loaded.
 //!
-//! Must not: touch the terminal, or write anything but the journal (through
-//! the recorder). Reads log files only through `tail`, except [`tail_of`],
-//! which reads the last bytes of a plain file read-only (a seek that
-//! `tail::read` does not offer yet).
+//! Events come from the parser's [`SourceReader`] both at start-up and
+//! live, so a multi-line event (a stack trace) is the same unit the console
+//! shows that `scan --all` and `watch` see. The live side is the shared
+//! `pipeline::run` with [`UiSink`] as its sink; a replay (the demo, whose
+//! log time runs faster than the wall clock) runs it on the log clock
+//! ([`Clock::Log`]).
+//!
+//! Must not: touch the terminal, open log files (only `tail` does), or
+//! write anything but the journal (through the pipeline's recorder).
 
 use std::{
     collections::HashMap,
-    fs::File,
-    io::{self, Read, Seek, SeekFrom},
+    io,
     path::{Path, PathBuf},
     sync::{
         Arc,
@@ -27,7 +30,6 @@ use std::{
         mpsc::SyncSender,
     },
     thread,
-    time::Duration,
 };
 
 use jiff::{Timestamp, tz::TimeZone};
@@ -35,17 +37,19 @@ use jiff::{Timestamp, tz::TimeZone};
 use super::msg::{AlertInfo, LogLine, Msg, Stats, clean};
 use crate::{
     config::Config,
-    incident::{Journal, Recorder, recorder::key_text},
+    diag::Diagnostic,
+    incident::recorder::key_text,
     library::Library,
     model::Event,
-    parse::{Parser, TimeContext},
+    parse::SourceReader,
+    pipeline::Clock,
     scan::{Found, Scanner},
     signature::{Signature, detector::Cleared},
     tail::{
         checkpoint::Checkpoint,
-        discover::{self, FileKey, Target},
-        follow::{self, FollowOptions, RunOptions, Tailer},
-        read::Input,
+        discover::{self, Target},
+        follow::{FollowOptions, RunOptions},
+        read::{Input, read_tail},
     },
 };
 
@@ -54,6 +58,16 @@ use crate::{
 pub const TAIL_BYTES: u64 = 256 * 1024;
 /// Files whose end is read for the first screen.
 const TAIL_FILES: usize = 64;
+/// Bytes read for the first screen over all files: with many files, each
+/// gives less (at least [`TAIL_MIN_BYTES`]), so that the first screen stays
+/// a few milliseconds of work however many files are followed.
+const TAIL_TOTAL_BYTES: u64 = 4 * 1024 * 1024;
+/// The least read from the end of one file for the first screen.
+const TAIL_MIN_BYTES: u64 = 16 * 1024;
+
+/// Loads the library (signatures, runbooks) and says what was wrong in
+/// the user's files; called on a thread of its own after the first screen.
+pub type LoadLibrary = Box<dyn FnOnce() -> (Library, Vec<Diagnostic>) + Send>;
 
 /// What the feed is asked to do.
 #[derive(Debug, Clone)]
@@ -76,58 +90,59 @@ pub struct FeedOptions {
     pub backfill: bool,
     /// Read the files' last lines for the first screen.
     pub tail_first: bool,
-    /// The present is the newest log time seen, not the wall clock (a
-    /// replay, such as the demo, runs log time faster).
-    pub log_clock: bool,
-    /// "Now" for reading timestamps without a year (default: the clock).
+    /// The pipeline's present: the wall clock, or (a replay such as the
+    /// demo, whose log time runs faster) the newest log time seen.
+    pub clock: Clock,
+    /// "Now" for reading timestamps without a year at start-up (default:
+    /// the clock).
     pub parse_now: Option<Timestamp>,
     /// Sources are shown relative to this directory.
     pub relative_to: Option<PathBuf>,
 }
 
-/// What the live pipeline tells the console: one call per event, per alert,
-/// per cleared signature, and `flush` at the end of each delivery.
-pub trait Sink {
-    /// An event, the signatures it matched and the time detection used.
-    fn on_event(&mut self, event: &Event, matched: &[&Signature], at: Timestamp);
-    /// A signature fired.
-    fn on_alert(&mut self, found: &Found<'_>, library: &Library);
-    /// A signature's key went quiet.
-    fn on_cleared(&mut self, signature: &Signature, cleared: &Cleared, at: Timestamp);
-    /// A file cannot be read, or the journal cannot be written.
-    fn on_problem(&mut self, text: String);
-    /// The end of a delivery: `files` followed, the present of the pipeline.
-    /// `Err` when the console is gone and the pipeline should stop.
-    fn flush(&mut self, files: usize, now: Timestamp) -> Result<(), Gone>;
-}
-
-/// The console has gone away: stop feeding it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Gone;
-
-/// The sink that turns pipeline calls into [`Msg`]s.
+/// The pipeline's sink: turns its calls into [`Msg`]s, sent at the end of
+/// each delivery (lines before the alerts they explain).
 pub struct UiSink {
     tx: SyncSender<Msg>,
+    library: Arc<Library>,
     relative_to: Option<PathBuf>,
     alerts: bool,
     lines: Vec<LogLine>,
     pending: Vec<Msg>,
     total: u64,
+    present: Option<Timestamp>,
+    log_clock: bool,
     names: HashMap<Arc<str>, Arc<str>>,
 }
 
 impl UiSink {
-    /// A sink sending to `tx`; sources shown relative to `relative_to`.
-    pub fn new(tx: SyncSender<Msg>, relative_to: Option<PathBuf>, alerts: bool) -> UiSink {
+    /// A sink sending to `tx`; sources shown relative to `relative_to`;
+    /// alerts sent only when `alerts` (attached, they come from the journal).
+    pub fn new(
+        tx: SyncSender<Msg>,
+        library: Arc<Library>,
+        relative_to: Option<PathBuf>,
+        alerts: bool,
+    ) -> UiSink {
         UiSink {
             tx,
+            library,
             relative_to,
             alerts,
             lines: Vec::new(),
             pending: Vec::new(),
             total: 0,
+            present: None,
+            log_clock: false,
             names: HashMap::new(),
         }
+    }
+
+    /// The pipeline runs on the log clock: its present is shown as the
+    /// log time (on the wall clock, the console's own clock is the present).
+    pub fn on_log_clock(mut self, log_clock: bool) -> UiSink {
+        self.log_clock = log_clock;
+        self
     }
 
     fn name(&mut self, source: &Arc<str>) -> Arc<str> {
@@ -137,18 +152,6 @@ impl UiSink {
         let shown = display_name(source, self.relative_to.as_deref());
         self.names.insert(Arc::clone(source), Arc::clone(&shown));
         shown
-    }
-
-    fn line_of(&mut self, event: &Event) -> LogLine {
-        let mut line = LogLine::new(
-            self.name(&event.source),
-            event.line_no,
-            event.offset,
-            &event.text,
-        );
-        line.ts = event.ts;
-        line.level = event.level;
-        line
     }
 }
 
@@ -160,55 +163,76 @@ pub fn display_name(source: &str, dir: Option<&Path>) -> Arc<str> {
     Arc::from(clean(&shown))
 }
 
-impl Sink for UiSink {
-    fn on_event(&mut self, event: &Event, matched: &[&Signature], _at: Timestamp) {
-        let mut line = self.line_of(event);
+impl<'l> crate::pipeline::Sink<'l> for UiSink {
+    fn event(
+        &mut self,
+        event: &Event,
+        _at: Timestamp,
+        matched: &[&'l Signature],
+    ) -> io::Result<()> {
+        let mut line = LogLine::of_event(self.name(&event.source), event);
         line.signatures = matched.iter().map(|s| Arc::from(s.id.as_str())).collect();
         self.total += 1;
         self.lines.push(line);
+        Ok(())
     }
 
-    fn on_alert(&mut self, found: &Found<'_>, library: &Library) {
+    fn alert(&mut self, found: &Found<'l>) -> io::Result<()> {
         if !self.alerts {
-            return;
+            return Ok(());
         }
-        let info = alert_info(found, library, self.line_of(&found.event), false);
+        let evidence = LogLine::of_event(self.name(&found.event.source), &found.event);
+        let info = alert_info(found, &self.library, evidence, false);
         // Lines before the alert go first, so that its evidence is there.
         if !self.lines.is_empty() {
             self.pending
                 .push(Msg::Lines(std::mem::take(&mut self.lines)));
         }
         self.pending.push(Msg::Alert(Box::new(info)));
+        Ok(())
     }
 
-    fn on_cleared(&mut self, signature: &Signature, cleared: &Cleared, at: Timestamp) {
+    fn cleared(&mut self, signature: &'l Signature, cleared: &Cleared) -> io::Result<()> {
         if !self.alerts {
-            return;
+            return Ok(());
         }
+        let at = self.present.unwrap_or_else(Timestamp::now);
         self.pending.push(Msg::Cleared {
             signature: Arc::from(signature.id.as_str()),
             key: clean(&key_text(&cleared.key)),
             at,
         });
+        Ok(())
     }
 
-    fn on_problem(&mut self, text: String) {
-        self.pending.push(Msg::Problem(text));
+    fn problem(&mut self, path: &Path, message: &str) {
+        self.pending
+            .push(Msg::Problem(format!("{}: {message}", path.display())));
     }
 
-    fn flush(&mut self, files: usize, now: Timestamp) -> Result<(), Gone> {
+    fn present(&mut self, now: Timestamp) {
+        self.present = Some(now);
+    }
+
+    fn flush(&mut self, checkpoint: &Checkpoint, _last: bool) -> io::Result<()> {
         if !self.lines.is_empty() {
             self.pending
                 .push(Msg::Lines(std::mem::take(&mut self.lines)));
         }
-        self.pending.push(Msg::Clock(now));
+        if self.log_clock
+            && let Some(present) = self.present
+        {
+            self.pending.push(Msg::Clock(present));
+        }
         self.pending.push(Msg::Stats(Stats {
-            files,
+            files: checkpoint.files.len(),
             lines: self.total,
             index_lag: None,
         }));
         for msg in self.pending.drain(..) {
-            self.tx.send(msg).map_err(|_| Gone)?;
+            self.tx
+                .send(msg)
+                .map_err(|_| io::Error::other("the console has closed"))?;
         }
         Ok(())
     }
@@ -236,31 +260,29 @@ pub fn alert_info(
     }
 }
 
-/// Starts the feed's threads: the first screen and the background pass
-/// (`first`), and the live loop (`live`). Each reports its end as
-/// [`Msg::Stopped`] when it ends on an error or a bug.
+/// Starts the feed's threads: the first screen (`ui-first`: the files'
+/// ends, no library needed) and the live side (`ui-live`: loads the
+/// library, hands it to the console, starts the background detection pass
+/// on `ui-backfill`, then runs the pipeline). A thread that ends on an
+/// error or a bug says so with [`Msg::Stopped`]. The backfill thread is
+/// not among the handles: it stops at the next file or alert once `stop`
+/// is set, and the console does not wait for it.
 pub fn spawn(
     options: FeedOptions,
-    library: Arc<Library>,
+    load: LoadLibrary,
     config: Arc<Config>,
     stop: Arc<AtomicBool>,
     tx: SyncSender<Msg>,
 ) -> io::Result<Vec<thread::JoinHandle<()>>> {
     let mut handles = Vec::new();
-    if options.tail_first || options.backfill {
-        let (options, library, config, tx) = (
-            options.clone(),
-            Arc::clone(&library),
-            Arc::clone(&config),
-            tx.clone(),
-        );
-        let stop = Arc::clone(&stop);
+    if options.tail_first {
+        let (options, config, tx) = (options.clone(), Arc::clone(&config), tx.clone());
         handles.push(
             thread::Builder::new()
                 .name("ui-first".into())
                 .spawn(move || {
-                    guarded("the start-up pass", &tx.clone(), || {
-                        first(&options, &library, &config, &stop, &tx);
+                    guarded("the first screen", &tx.clone(), || {
+                        first_screen(&options, &config, &tx);
                     });
                 })?,
         );
@@ -271,7 +293,7 @@ pub fn spawn(
             .spawn(move || {
                 let report = tx.clone();
                 guarded("the live pipeline", &report, || {
-                    live(options, &library, &config, stop, tx, &report);
+                    live(options, load, config, stop, tx, &report);
                 });
             })?,
     );
@@ -288,9 +310,64 @@ fn guarded(what: &str, tx: &SyncSender<Msg>, body: impl FnOnce()) {
     }
 }
 
-/// The first screen (the last lines of each file), then detection over what
-/// the files held, in the background.
-fn first(
+/// The first screen: the last events of each file, merged by time.
+fn first_screen(options: &FeedOptions, config: &Config, tx: &SyncSender<Msg>) {
+    let mut errors = Vec::new();
+    let files = discover::expand(&options.targets, &mut errors);
+    let now = options.parse_now.unwrap_or_else(Timestamp::now);
+    let mut lines = Vec::new();
+    let count = files.len().clamp(1, TAIL_FILES) as u64;
+    let budget = (TAIL_TOTAL_BYTES / count).clamp(TAIL_MIN_BYTES, TAIL_BYTES);
+    for file in files.iter().take(TAIL_FILES) {
+        match read_tail(&file.path, budget) {
+            Ok(Some(tail)) => {
+                let source: Arc<str> = Arc::from(file.path.display().to_string());
+                let shown = display_name(&source, options.relative_to.as_deref());
+                let mut reader = crate::pipeline::source_reader(
+                    config,
+                    &options.zone,
+                    &source,
+                    &tail.bytes,
+                    now,
+                );
+                tail_events(&tail, &mut reader, options.follow.max_line, now, &mut |e| {
+                    lines.push(LogLine::of_event(Arc::clone(&shown), &e));
+                });
+            }
+            Ok(None) => {}
+            Err(err) => {
+                let _ = tx.send(Msg::Problem(format!("{}: {err}", file.path.display())));
+            }
+        }
+    }
+    // Merged by time: the buffer sorts late lines in.
+    lines.sort_by_key(|l| l.ts);
+    if tx.send(Msg::Tail(lines)).is_err() {
+        return;
+    }
+    for (path, err) in errors {
+        let _ = tx.send(Msg::Problem(format!("{}: {err}", path.display())));
+    }
+}
+
+/// The events of a file's end, read through the source's reader as the
+/// live pipeline and `scan --all` read them (multi-line events joined).
+pub fn tail_events(
+    tail: &crate::tail::read::Tail,
+    reader: &mut SourceReader,
+    max_line: usize,
+    now: Timestamp,
+    emit: &mut dyn FnMut(Event),
+) {
+    tail.lines(max_line, |raw| {
+        reader.push(raw, now, &mut |event, _| emit(event));
+    });
+    reader.finish(&mut |event, _| emit(event));
+}
+
+/// Detection over what the files held when the console started, with one
+/// worker (the live loop and the UI keep the other core).
+fn backfill(
     options: &FeedOptions,
     library: &Library,
     config: &Config,
@@ -299,52 +376,10 @@ fn first(
 ) {
     let mut errors = Vec::new();
     let files = discover::expand(&options.targets, &mut errors);
-    let now = options.parse_now.unwrap_or_else(Timestamp::now);
-    if options.tail_first {
-        let mut lines = Vec::new();
-        for file in files.iter().take(TAIL_FILES) {
-            match tail_of(&file.path, TAIL_BYTES) {
-                Ok(Some((start, bytes))) => {
-                    let source: Arc<str> = Arc::from(file.path.display().to_string());
-                    let parser = Parser::new(
-                        Arc::clone(&source),
-                        time_context(options, config, &file.path, now),
-                    );
-                    let shown = display_name(&source, options.relative_to.as_deref());
-                    let mut offset = start;
-                    for raw in bytes.split(|&b| b == b'\n') {
-                        let len = raw.len() as u64 + 1;
-                        if !raw.is_empty() {
-                            let text =
-                                String::from_utf8_lossy(raw.strip_suffix(b"\r").unwrap_or(raw));
-                            let (ts, level, _) = parser.read(&text);
-                            let mut line = LogLine::new(Arc::clone(&shown), 0, offset, &text);
-                            line.ts = ts;
-                            line.level = level;
-                            lines.push(line);
-                        }
-                        offset += len;
-                    }
-                }
-                Ok(None) => {}
-                Err(err) => {
-                    let _ = tx.send(Msg::Problem(format!("{}: {err}", file.path.display())));
-                }
-            }
-        }
-        // Merged by time: the buffer sorts late lines in.
-        lines.sort_by_key(|l| l.ts);
-        if tx.send(Msg::Tail(lines)).is_err() {
-            return;
-        }
-    }
-    for (path, err) in errors {
-        let _ = tx.send(Msg::Problem(format!("{}: {err}", path.display())));
-    }
-    if !options.backfill || files.is_empty() {
+    if files.is_empty() {
         return;
     }
-    // One worker: the live loop and the UI keep the other core.
+    let now = options.parse_now.unwrap_or_else(Timestamp::now);
     let mut scanner = Scanner::new(
         library,
         config,
@@ -366,19 +401,15 @@ fn first(
             }
             alerts += 1;
             let source = display_name(&found.event.source, relative.as_deref());
-            let mut evidence = LogLine::new(
-                source,
-                found.event.line_no,
-                found.event.offset,
-                &found.event.text,
-            );
-            evidence.ts = found.event.ts;
-            evidence.level = found.event.level;
+            let evidence = LogLine::of_event(source, &found.event);
             let info = alert_info(&found, library, evidence, true);
             tx.send(Msg::Alert(Box::new(info)))
                 .map_err(|_| io::Error::other("console gone"))
         });
         if let Err(crate::scan::ScanError::Read(err)) = result {
+            if stop.load(Ordering::SeqCst) {
+                return;
+            }
             let _ = tx.send(Msg::Problem(format!("{}: {err}", file.path.display())));
         }
     }
@@ -388,264 +419,75 @@ fn first(
     )));
 }
 
-fn time_context(
-    options: &FeedOptions,
-    config: &Config,
-    path: &Path,
-    now: Timestamp,
-) -> TimeContext {
-    let zone = config
-        .source_for(path)
-        .and_then(|s| s.timezone.clone())
-        .unwrap_or_else(|| options.zone.clone());
-    TimeContext::new(zone, now)
-}
-
-/// The last `bytes` bytes of a plain file from the first line that starts in
-/// them, with the offset of that line; `None` for a compressed file (the
-/// follower reads those). Opened read-only.
-pub fn tail_of(path: &Path, bytes: u64) -> io::Result<Option<(u64, Vec<u8>)>> {
-    let mut file = File::open(path)?;
-    let len = file.metadata()?.len();
-    let mut magic = [0u8; 2];
-    let n = file.read(&mut magic)?;
-    if n == 2 && magic == [0x1f, 0x8b] {
-        return Ok(None);
-    }
-    let start = len.saturating_sub(bytes);
-    file.seek(SeekFrom::Start(start))?;
-    let mut buf = Vec::with_capacity((len - start) as usize);
-    file.take(len - start).read_to_end(&mut buf)?;
-    if start == 0 {
-        return Ok(Some((0, buf)));
-    }
-    // The first bytes may be the end of a line cut in two: skip it.
-    match memchr::memchr(b'\n', &buf) {
-        Some(at) => Ok(Some((start + at as u64 + 1, buf.split_off(at + 1)))),
-        None => Ok(Some((len, Vec::new()))),
-    }
-}
-
-/// The live side: the shared pipeline (or, for a replay, the same wiring
-/// on the log clock) into a [`UiSink`].
+/// The live side: loads the library, hands it to the console, starts the
+/// background pass, then runs the shared pipeline into a [`UiSink`].
 fn live(
     options: FeedOptions,
-    library: &Library,
-    config: &Config,
+    load: LoadLibrary,
+    config: Arc<Config>,
     stop: Arc<AtomicBool>,
     tx: SyncSender<Msg>,
     report: &SyncSender<Msg>,
 ) {
-    let mut sink = UiSink::new(tx, options.relative_to.clone(), options.alerts);
-    let result = if options.log_clock {
-        replay_loop(&options, library, config, Arc::clone(&stop), &mut sink)
-    } else {
-        let pipeline = crate::pipeline::Options {
-            targets: options.targets.clone(),
-            follow: options.follow.clone(),
-            run: options.run.clone(),
-            zone: options.zone.clone(),
-            data_dir: options.data_dir.clone(),
-            record: options.record,
-            // The console never moves a `watch`'s position.
-            checkpoint: false,
-            resume: None,
-        };
-        let mut adapter = PipelineSink {
-            sink: &mut sink,
-            library,
-            stop: &stop,
-        };
-        crate::pipeline::run(pipeline, library, config, Arc::clone(&stop), &mut adapter)
-            .map_err(|err| err.to_string())
-    };
-    let result = result.and_then(|()| {
-        if stop.load(Ordering::SeqCst) {
-            Ok(())
-        } else {
-            Err("the follower stopped".to_owned())
-        }
+    let (library, diagnostics) = load();
+    let library = Arc::new(library);
+    let loaded = Msg::Library(super::msg::Loaded {
+        library: Arc::clone(&library),
+        diagnostics: Arc::new(diagnostics),
     });
+    if tx.send(loaded).is_err() || stop.load(Ordering::SeqCst) {
+        return;
+    }
+    if options.backfill {
+        let (options, library, config, stop, pass_tx) = (
+            options.clone(),
+            Arc::clone(&library),
+            Arc::clone(&config),
+            Arc::clone(&stop),
+            tx.clone(),
+        );
+        let spawned = thread::Builder::new()
+            .name("ui-backfill".into())
+            .spawn(move || {
+                guarded("the start-up pass", &pass_tx.clone(), || {
+                    backfill(&options, &library, &config, &stop, &pass_tx);
+                });
+            });
+        if let Err(err) = spawned {
+            let _ = tx.send(Msg::Problem(format!(
+                "detection over the existing files cannot start: {err}"
+            )));
+        }
+    }
+    let clock = options.clock;
+    let pipeline = crate::pipeline::Options {
+        targets: options.targets.clone(),
+        follow: options.follow.clone(),
+        run: options.run.clone(),
+        zone: options.zone.clone(),
+        data_dir: options.data_dir.clone(),
+        record: options.record,
+        // The console never moves a `watch`'s position.
+        checkpoint: false,
+        resume: None,
+        clock,
+    };
+    let mut sink = UiSink::new(
+        tx,
+        Arc::clone(&library),
+        options.relative_to.clone(),
+        options.alerts,
+    )
+    .on_log_clock(matches!(clock, Clock::Log { .. }));
+    let result = crate::pipeline::run(pipeline, &library, &config, Arc::clone(&stop), &mut sink)
+        .map_err(|err| err.to_string())
+        .and_then(|()| match stop.load(Ordering::SeqCst) {
+            true => Ok(()),
+            false => Err("the follower stopped".to_owned()),
+        });
     if let Err(err) = result
         && !stop.load(Ordering::SeqCst)
     {
         let _ = report.send(Msg::Stopped(err));
-    }
-}
-
-/// [`UiSink`] as the shared pipeline's sink.
-struct PipelineSink<'s, 'l> {
-    sink: &'s mut UiSink,
-    library: &'l Library,
-    stop: &'s AtomicBool,
-}
-
-impl<'l> crate::pipeline::Sink<'l> for PipelineSink<'_, 'l> {
-    fn event(&mut self, event: &Event, at: Timestamp, matched: &[&'l Signature]) -> io::Result<()> {
-        self.sink.on_event(event, matched, at);
-        Ok(())
-    }
-
-    fn alert(&mut self, found: &Found<'l>) -> io::Result<()> {
-        self.sink.on_alert(found, self.library);
-        Ok(())
-    }
-
-    fn cleared(&mut self, signature: &'l Signature, cleared: &Cleared) -> io::Result<()> {
-        self.sink.on_cleared(signature, cleared, Timestamp::now());
-        Ok(())
-    }
-
-    fn problem(&mut self, path: &Path, message: &str) {
-        self.sink
-            .on_problem(format!("{}: {message}", path.display()));
-    }
-
-    fn flush(&mut self, checkpoint: &Checkpoint, _last: bool) -> io::Result<()> {
-        self.sink
-            .flush(checkpoint.files.len(), Timestamp::now())
-            .map_err(|Gone| {
-                self.stop.store(true, Ordering::SeqCst);
-                io::Error::other("the console has closed")
-            })
-    }
-}
-
-/// The replay loop (the demo): follower batches → parse → match → detect →
-/// sink (and the recorder), on the log clock. Returns why it stopped early,
-/// if it did.
-fn replay_loop(
-    options: &FeedOptions,
-    library: &Library,
-    config: &Config,
-    stop: Arc<AtomicBool>,
-    sink: &mut dyn Sink,
-) -> Result<(), String> {
-    let tailer = Tailer::new(
-        options.targets.clone(),
-        options.follow.clone(),
-        Checkpoint::default(),
-    );
-    let (deliveries, follower) = follow::spawn(tailer, options.run.clone(), Arc::clone(&stop))
-        .map_err(|err| format!("cannot start the follower: {err}"))?;
-    let started = Timestamp::now();
-    let parse_now = options.parse_now;
-    let mut scanner = Scanner::new(
-        library,
-        config,
-        options.zone.clone(),
-        options.follow.max_line,
-        parse_now.unwrap_or(started),
-    );
-    let mut recorder = if options.record {
-        match Journal::open(&options.data_dir) {
-            Ok(journal) => Some(Recorder::new(journal, library)),
-            Err(err) => {
-                sink.on_problem(format!(
-                    "the incident journal cannot be opened, alerts go on without it: {err}"
-                ));
-                None
-            }
-        }
-    } else {
-        None
-    };
-    let mut journal_failed = false;
-    let mut record =
-        |result: Result<Vec<crate::incident::Event>, crate::incident::JournalError>,
-         sink: &mut dyn Sink| {
-            if let Err(err) = result
-                && !std::mem::replace(&mut journal_failed, true)
-            {
-                sink.on_problem(format!(
-                    "the incident journal cannot be written, alerts go on without it: {err}"
-                ));
-            }
-        };
-    let mut last_ts: HashMap<FileKey, Timestamp> = HashMap::new();
-    let mut newest: Option<Timestamp> = None;
-    let mut last_tick: Option<std::time::Instant> = None;
-    let mut found_alerts: Vec<Found<'_>> = Vec::new();
-    let mut gone = false;
-    for delivery in deliveries {
-        for problem in &delivery.batch.problems {
-            sink.on_problem(format!("{}: {}", problem.path.display(), problem.message));
-        }
-        for notice in &delivery.batch.notices {
-            tracing::info!("{notice}");
-        }
-        let wall = Timestamp::now();
-        for line in delivery.batch.lines {
-            let zone = config
-                .source_for(Path::new(&*line.path))
-                .and_then(|s| s.timezone.clone())
-                .unwrap_or_else(|| options.zone.clone());
-            let event = Parser::new(line.path, TimeContext::new(zone, parse_now.unwrap_or(wall)))
-                .event(line.raw);
-            if let Some(ts) = event.ts {
-                last_ts.insert(line.key, ts);
-                newest = Some(newest.map_or(ts, |n| n.max(ts)));
-            }
-            let at = event
-                .ts
-                .or_else(|| last_ts.get(&line.key).copied())
-                .unwrap_or(wall);
-            let _ = scanner.process(&event, at, &mut |found: Found<'_>| {
-                found_alerts.push(found);
-                Ok(())
-            });
-            let matched: Vec<&Signature> = scanner.matched().collect();
-            if let Some(recorder) = recorder.as_mut() {
-                for signature in &matched {
-                    recorder.on_match(signature, at);
-                }
-            }
-            sink.on_event(&event, &matched, at);
-            for found in found_alerts.drain(..) {
-                if let Some(recorder) = recorder.as_mut() {
-                    record(recorder.on_alert(&found, library), sink);
-                }
-                sink.on_alert(&found, library);
-            }
-        }
-        let now = if options.log_clock {
-            newest.unwrap_or(wall)
-        } else {
-            wall
-        };
-        if last_tick.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) || delivery.last {
-            for (signature, cleared) in scanner.clear_due(now) {
-                if let Some(recorder) = recorder.as_mut() {
-                    record(recorder.on_cleared(signature, &cleared), sink);
-                }
-                sink.on_cleared(signature, &cleared, now);
-            }
-            if let Some(recorder) = recorder.as_mut() {
-                record(recorder.tick(now), sink);
-            }
-            last_tick = Some(std::time::Instant::now());
-        }
-        if sink.flush(delivery.files, now).is_err() {
-            gone = true;
-            stop.store(true, Ordering::SeqCst);
-            break;
-        }
-        if delivery.last {
-            break;
-        }
-    }
-    let _ = follower.join();
-    if let Some(recorder) = recorder.as_mut() {
-        let now = if options.log_clock {
-            newest.unwrap_or_else(Timestamp::now)
-        } else {
-            Timestamp::now()
-        };
-        record(recorder.finish(now), sink);
-    }
-    if gone || stop.load(Ordering::SeqCst) {
-        Ok(())
-    } else {
-        Err("the follower stopped".into())
     }
 }

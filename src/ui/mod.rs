@@ -12,9 +12,19 @@
 //! - [`replay`]: the demo's writer thread (lines appended at their time).
 //! - [`logfile`]: where `tracing` writes while the console owns the screen.
 //!
-//! The runtime here is one loop on the UI thread selecting over input,
-//! messages and a tick; the terminal is restored on exit, on Ctrl-C or
-//! SIGTERM, and on a panic (before its message is printed).
+//! The runtime here is one loop on the UI thread over one channel: the
+//! pipeline threads' messages and the terminal's input (read on a thread
+//! of its own, `ui-input`), with a tick. The first frame is drawn before
+//! anything is read or loaded; the files' ends come next, and the library
+//! loads in the background (detection starts when it has).
+//!
+//! The terminal is restored on exit, on Ctrl-C, SIGTERM or SIGHUP, and on
+//! a panic (before its message is printed). When the terminal goes away
+//! (SIGHUP, its multiplexer killed, reads or writes failing) the console
+//! stops within about a second: the UI thread never blocks in a terminal
+//! read (crossterm's reader can spin forever on a hung-up terminal, so it
+//! runs on `ui-input`, which is left behind), and a heartbeat write every
+//! second finds a terminal that hung up without a signal.
 
 pub mod app;
 pub mod feed;
@@ -51,11 +61,11 @@ use ratatui::{
 
 use self::{
     app::{App, Effect, SearchBackend},
-    feed::FeedOptions,
+    feed::{FeedOptions, LoadLibrary},
     journal::JournalOptions,
     msg::{LogLine, Msg, Op},
 };
-use crate::{config::Config, library::Library, watch::LOCK_FILE};
+use crate::{config::Config, diag::Diagnostic, watch::LOCK_FILE};
 
 /// Messages in flight from the pipeline threads to the UI: enough for a few
 /// deliveries ahead, small enough that a UI behind slows the follower down
@@ -66,6 +76,12 @@ const CHANNEL_MESSAGES: usize = 64;
 const MESSAGES_PER_FRAME: usize = 256;
 /// Time between two draws while messages arrive.
 const FRAME: Duration = Duration::from_millis(50);
+/// The longest the UI thread waits before looking at the stop flag (set
+/// on Ctrl-C, SIGTERM or SIGHUP).
+const TICK: Duration = Duration::from_millis(250);
+/// How often a terminal that may have gone away is written to (a harmless
+/// "hide the cursor" that fails once it has).
+const HEARTBEAT: Duration = Duration::from_secs(1);
 /// The file a copied command is also written to, in the data directory.
 pub const COPY_FILE: &str = "copied-command.sh";
 /// The console's log file, in the data directory.
@@ -115,13 +131,16 @@ pub fn is_terminal() -> bool {
     io::stdout().is_terminal() && io::stdin().is_terminal()
 }
 
-/// Runs the console until the operator quits or `stop` is set (SIGTERM).
+/// Runs the console until the operator quits, `stop` is set (a signal)
+/// or the terminal goes away. The first frame is drawn before `load` runs
+/// (on a thread of its own). Returns the problems `load` found in the
+/// user's files, for the caller to report once the screen is restored.
 pub fn run(
     mut options: UiOptions,
-    library: Library,
+    load: LoadLibrary,
     config: Config,
     stop: Arc<AtomicBool>,
-) -> Result<(), UiError> {
+) -> Result<Vec<Diagnostic>, UiError> {
     if !is_terminal() {
         return Err(UiError::NotATerminal);
     }
@@ -135,8 +154,26 @@ pub fn run(
     options.feed.record = !attached;
     options.feed.alerts = !attached;
     options.feed.backfill &= !attached;
-    let library = Arc::new(library);
     let config = Arc::new(config);
+    let mut app = App::new(
+        None,
+        options.zone.clone(),
+        options.title.clone(),
+        Timestamp::now(),
+    );
+    app.attached = attached;
+    if options.search.is_some() {
+        app.search_backend = SearchBackend::Index;
+    }
+    // The first frame, before anything is read or loaded.
+    let mut screen = Screen::enter().map_err(UiError::Terminal)?;
+    screen
+        .terminal
+        .draw(|frame| view::draw(frame, &app))
+        .map_err(UiError::Terminal)?;
+    // Whatever way this returns (an error below included), the threads
+    // started from here on are told to stop.
+    let _stop_threads = StopOnDrop(Arc::clone(&stop));
     let (tx, rx) = mpsc::sync_channel::<Msg>(CHANNEL_MESSAGES);
     let (ops_tx, ops_rx) = mpsc::channel::<Op>();
     let mut threads = Vec::new();
@@ -171,41 +208,31 @@ pub fn run(
     threads.extend(
         feed::spawn(
             options.feed,
-            Arc::clone(&library),
+            load,
             Arc::clone(&config),
             Arc::clone(&stop),
             tx.clone(),
         )
         .map_err(io_err("pipeline threads"))?,
     );
+    // Not joined: on a terminal that hung up it may never return.
+    spawn_input(tx.clone()).map_err(io_err("input thread"))?;
     let search_tx = match options.search.take() {
         Some(search) => Some(spawn_search(search, tx.clone()).map_err(io_err("search thread"))?),
         None => None,
     };
     drop(tx);
-    let mut app = App::new(
-        Arc::clone(&library),
-        options.zone,
-        options.title,
-        Timestamp::now(),
-    );
-    app.attached = attached;
-    if search_tx.is_some() {
-        app.search_backend = SearchBackend::Index;
-    }
     let copy_path = data_dir.join(COPY_FILE);
-    let result = {
-        let mut screen = Screen::enter().map_err(UiError::Terminal)?;
-        event_loop(
-            &mut screen,
-            &mut app,
-            &rx,
-            &ops_tx,
-            search_tx.as_ref(),
-            &copy_path,
-            &stop,
-        )
-    };
+    let result = event_loop(
+        &mut screen,
+        &mut app,
+        &rx,
+        &ops_tx,
+        search_tx.as_ref(),
+        &copy_path,
+        &stop,
+    );
+    drop(screen);
     // Stop the threads: the flag, then the channels they block on.
     stop.store(true, Ordering::SeqCst);
     drop(rx);
@@ -216,7 +243,38 @@ pub fn run(
     }
     drop(lock);
     logfile::stop();
-    result
+    result.map(|()| app.diagnostics().to_vec())
+}
+
+/// Sets the stop flag when dropped.
+struct StopOnDrop(Arc<AtomicBool>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Reads the terminal's input on a thread of its own and hands it to the
+/// UI thread as messages; a read error ends it with [`Msg::TerminalGone`].
+fn spawn_input(tx: mpsc::SyncSender<Msg>) -> io::Result<()> {
+    thread::Builder::new()
+        .name("ui-input".into())
+        .spawn(move || {
+            loop {
+                let msg = match event::read() {
+                    Ok(TermEvent::Key(key)) => Msg::Key(key),
+                    Ok(TermEvent::Resize(..)) => Msg::Resize,
+                    Ok(_) => continue,
+                    Err(err) => Msg::TerminalGone(err.to_string()),
+                };
+                let gone = matches!(msg, Msg::TerminalGone(_));
+                if tx.send(msg).is_err() || gone {
+                    return;
+                }
+            }
+        })?;
+    Ok(())
 }
 
 fn take_lock(data_dir: &std::path::Path) -> Result<Option<File>, UiError> {
@@ -321,9 +379,9 @@ fn event_loop(
     copy_path: &std::path::Path,
     stop: &AtomicBool,
 ) -> Result<(), UiError> {
-    let mut dirty = true;
-    let mut last_draw = Instant::now() - FRAME;
-    let mut disconnected = false;
+    let mut dirty = false;
+    let mut last_draw = Instant::now();
+    let mut last_beat = Instant::now();
     loop {
         if stop.load(Ordering::SeqCst) {
             return Ok(());
@@ -336,61 +394,105 @@ fn event_loop(
             dirty = false;
             last_draw = Instant::now();
         }
+        if last_beat.elapsed() >= HEARTBEAT {
+            heartbeat().map_err(UiError::Terminal)?;
+            last_beat = Instant::now();
+        }
         let wait = if dirty {
             FRAME.saturating_sub(last_draw.elapsed())
         } else {
-            FRAME
+            TICK
         };
-        if event::poll(wait).map_err(UiError::Terminal)? {
-            match event::read().map_err(UiError::Terminal)? {
-                TermEvent::Key(key) => {
-                    for effect in app.on_key(key, Timestamp::now()) {
-                        match effect {
-                            Effect::Quit => return Ok(()),
-                            Effect::Op(op) => {
-                                if ops.send(op).is_err() {
-                                    app.on_msg(
-                                        Msg::Done(Err("the journal thread has stopped".into())),
-                                        Timestamp::now(),
-                                    );
-                                }
-                            }
-                            Effect::Copy(text) => copy(app, &text, copy_path),
-                            Effect::Search(query) => {
-                                if let Some(search) = search {
-                                    let _ = search.send(query);
-                                }
-                            }
-                        }
-                    }
-                    // Draw the answer to a key at once.
+        let first = match rx.recv_timeout(wait) {
+            Ok(msg) => msg,
+            Err(mpsc::RecvTimeoutError::Timeout) => continue,
+            // Every thread has ended, the input thread included (it ends
+            // only with a message saying the terminal is gone).
+            Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(()),
+        };
+        let mut next = Some(first);
+        let mut handled = 0;
+        while let Some(msg) = next.take() {
+            match handle(screen, app, msg, ops, search, copy_path)? {
+                Handled::Quit => return Ok(()),
+                // Draw the answer to a key (and the first screen) at once.
+                Handled::DrawNow => {
                     last_draw = Instant::now() - FRAME;
                     dirty = true;
                 }
-                TermEvent::Resize(..) => {
-                    screen.terminal.autoresize().map_err(UiError::Terminal)?;
-                    last_draw = Instant::now() - FRAME;
-                    dirty = true;
-                }
-                _ => {}
+                Handled::Changed => dirty = true,
             }
-        }
-        if !disconnected {
-            for _ in 0..MESSAGES_PER_FRAME {
-                match rx.try_recv() {
-                    Ok(msg) => {
-                        app.on_msg(msg, Timestamp::now());
-                        dirty = true;
-                    }
-                    Err(mpsc::TryRecvError::Empty) => break,
-                    Err(mpsc::TryRecvError::Disconnected) => {
-                        disconnected = true;
-                        break;
-                    }
-                }
+            handled += 1;
+            if handled < MESSAGES_PER_FRAME {
+                next = rx.try_recv().ok();
             }
         }
     }
+}
+
+/// What handling one message asks of the loop.
+enum Handled {
+    Quit,
+    DrawNow,
+    Changed,
+}
+
+fn handle(
+    screen: &mut Screen,
+    app: &mut App,
+    msg: Msg,
+    ops: &mpsc::Sender<Op>,
+    search: Option<&mpsc::Sender<String>>,
+    copy_path: &std::path::Path,
+) -> Result<Handled, UiError> {
+    match msg {
+        Msg::Key(key) => {
+            for effect in app.on_key(key, Timestamp::now()) {
+                match effect {
+                    Effect::Quit => return Ok(Handled::Quit),
+                    Effect::Op(op) => {
+                        if ops.send(op).is_err() {
+                            app.on_msg(
+                                Msg::Done(Err("the journal thread has stopped".into())),
+                                Timestamp::now(),
+                            );
+                        }
+                    }
+                    Effect::Copy(text) => copy(app, &text, copy_path),
+                    Effect::Search(query) => {
+                        if let Some(search) = search {
+                            let _ = search.send(query);
+                        }
+                    }
+                }
+            }
+            Ok(Handled::DrawNow)
+        }
+        Msg::Resize => {
+            screen.terminal.autoresize().map_err(UiError::Terminal)?;
+            Ok(Handled::DrawNow)
+        }
+        Msg::TerminalGone(why) => {
+            tracing::warn!("the terminal has gone away: {why}");
+            Err(UiError::Terminal(io::Error::other(why)))
+        }
+        msg @ Msg::Tail(_) => {
+            app.on_msg(msg, Timestamp::now());
+            Ok(Handled::DrawNow)
+        }
+        msg => {
+            app.on_msg(msg, Timestamp::now());
+            Ok(Handled::Changed)
+        }
+    }
+}
+
+/// Writes a harmless sequence (hide the cursor, which the console keeps
+/// hidden) straight to the terminal: an error says it has gone away.
+fn heartbeat() -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    out.write_all(b"\x1b[?25l")?;
+    out.flush()
 }
 
 /// Puts `text` on the terminal's clipboard (OSC 52, which most terminal

@@ -1,10 +1,12 @@
 //! The messages the console consumes and the requests it makes: plain data
-//! between the pipeline threads (feed, journal, search) and the UI thread.
+//! between the other threads (feed, journal, search, terminal input) and
+//! the UI thread.
 //!
 //! Every text field that came from a log line or the journal is already
 //! sanitised (`sanitize::for_terminal`) when a message is built, so the view
 //! can draw it as is. Must not hold references into the library or the
-//! journal: messages cross threads.
+//! journal: messages cross threads (the library, once loaded, is handed
+//! over whole, shared: [`Loaded`]).
 
 use std::sync::Arc;
 
@@ -12,8 +14,10 @@ use jiff::Timestamp;
 
 use crate::{
     cli::{SeverityArg, StatusArg, StepOutcomeArg},
+    diag::Diagnostic,
     incident::state::{Status, StepProgress},
-    model::{Level, Severity},
+    library::Library,
+    model::{Event, Level, Severity},
 };
 
 /// Longest text kept for one physical line (the rest is cut with `…`):
@@ -30,7 +34,8 @@ pub struct LogLine {
     /// Where it came from, as shown (relative to the demo directory when
     /// there is one).
     pub source: Arc<str>,
-    /// 1-based line number of its first line.
+    /// 1-based line number of its first line (0: not known, a line of a
+    /// file's end read for the first screen).
     pub line_no: u64,
     /// Byte offset of its first line.
     pub offset: u64,
@@ -59,6 +64,18 @@ impl LogLine {
             more: Vec::new(),
             signatures: Vec::new(),
         }
+    }
+
+    /// A parsed event as shown: its first line, and the lines of a
+    /// multi-line event (at most [`MAX_CONTINUATION`]) as continuation.
+    pub fn of_event(source: Arc<str>, event: &Event) -> LogLine {
+        let mut lines = event.text.split('\n');
+        let first = lines.next().unwrap_or_default();
+        let mut line = LogLine::new(source, event.line_no, event.offset, first);
+        line.ts = event.ts;
+        line.level = event.level;
+        line.more = lines.take(MAX_CONTINUATION).map(clean).collect();
+        line
     }
 }
 
@@ -159,8 +176,10 @@ pub struct Stats {
 pub enum Msg {
     /// New log events (in the order read).
     Lines(Vec<LogLine>),
-    /// The last lines of the files as they were at start-up: drawn first.
+    /// The last events of the files as they were at start-up: drawn first.
     Tail(Vec<LogLine>),
+    /// The library has loaded (after the first screen): detection runs.
+    Library(Loaded),
     /// A signature fired.
     Alert(Box<AlertInfo>),
     /// A signature's key went quiet.
@@ -196,6 +215,12 @@ pub enum Msg {
     },
     /// A pipeline thread ended; the text says why.
     Stopped(String),
+    /// A key pressed (from the input thread).
+    Key(ratatui::crossterm::event::KeyEvent),
+    /// The terminal was resized (from the input thread).
+    Resize,
+    /// Reading the terminal failed: it has gone away.
+    TerminalGone(String),
 }
 
 /// An operator command for the incident journal (carried out by
@@ -230,4 +255,30 @@ pub enum Op {
         /// Unpin instead.
         unpin: bool,
     },
+}
+
+/// The library, loaded on the feed's thread, and what was wrong in the
+/// user's pattern and runbook files (listed when the console closes).
+#[derive(Clone)]
+pub struct Loaded {
+    /// Signatures and runbooks.
+    pub library: Arc<Library>,
+    /// Problems in the user's files; what did load is used.
+    pub diagnostics: Arc<Vec<Diagnostic>>,
+}
+
+impl std::fmt::Debug for Loaded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Loaded")
+            .field("signatures", &self.library.signatures.len())
+            .field("diagnostics", &self.diagnostics.len())
+            .finish()
+    }
+}
+
+impl PartialEq for Loaded {
+    fn eq(&self, other: &Loaded) -> bool {
+        Arc::ptr_eq(&self.library, &other.library)
+            && Arc::ptr_eq(&self.diagnostics, &other.diagnostics)
+    }
 }

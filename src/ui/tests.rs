@@ -36,7 +36,7 @@ fn library() -> Arc<Library> {
 }
 
 fn app() -> App {
-    App::new(library(), TimeZone::UTC, "test".into(), now())
+    App::new(Some(library()), TimeZone::UTC, "test".into(), now())
 }
 
 fn key(code: KeyCode) -> KeyEvent {
@@ -130,22 +130,44 @@ fn keys_move_focus_open_help_and_quit() {
     );
 }
 
+/// The events of `text` as the first screen reads them: the file's end
+/// through `tail::read::read_tail` and the parser's source reader.
+fn tail_lines(dir: &std::path::Path, name: &str, text: &str, window: u64) -> Vec<LogLine> {
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write");
+    let tail = crate::tail::read::read_tail(&path, window)
+        .expect("read")
+        .expect("plain");
+    let source: Arc<str> = Arc::from(path.display().to_string());
+    let config = crate::config::Config::default();
+    let mut reader =
+        crate::pipeline::source_reader(&config, &TimeZone::UTC, &source, &tail.bytes, now());
+    let mut lines = Vec::new();
+    super::feed::tail_events(&tail, &mut reader, 1 << 20, now(), &mut |event| {
+        lines.push(LogLine::of_event(Arc::from(name), &event));
+    });
+    lines
+}
+
 #[test]
 fn lines_merge_by_time_and_stack_traces_are_one_event() {
+    let dir = tempfile::tempdir().expect("tempdir");
     let mut app = app();
-    app.on_msg(
-        Msg::Lines(vec![
-            line("app.log", 0, Some("2026-11-21T03:00:02Z"), "ERROR boom"),
-            line(
-                "app.log",
-                11,
-                None,
-                "\tat com.example.Orders.place(Orders.java:42)",
-            ),
-            line("app.log", 60, None, "Caused by: java.sql.SQLException"),
-        ]),
-        now(),
+    // The window starts inside an earlier trace: its last line is cut off,
+    // the rest comes as the parser assembles it.
+    let text = "2026-11-21 03:00:00,000 ERROR old\n\tat com.example.Old.run(Old.java:1)\n\
+                2026-11-21 03:00:02,000 ERROR boom\n\
+                \tat com.example.Orders.place(Orders.java:42)\n\
+                Caused by: java.sql.SQLException\n";
+    let window = (text.len() - text.find("java:1)").expect("cut")) as u64;
+    let lines = tail_lines(dir.path(), "app.log", text, window);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0].text, "2026-11-21 03:00:02,000 ERROR boom");
+    assert_eq!(
+        lines[0].line_no, 0,
+        "line numbers of a file's end are unknown"
     );
+    app.on_msg(Msg::Tail(lines), now());
     app.on_msg(
         Msg::Lines(vec![line(
             "db.log",
@@ -667,31 +689,119 @@ fn operator_commands_go_through_the_journal() {
 }
 
 #[test]
-fn the_first_screen_reads_only_the_end_of_a_file() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("big.log");
-    let mut text = String::new();
-    for i in 0..100_000 {
-        text.push_str(&format!("2026-11-21 03:00:00,000 INFO line {i}\n"));
-    }
-    std::fs::write(&path, &text).expect("write");
-    let (offset, bytes) = super::feed::tail_of(&path, 4096)
-        .expect("read")
-        .expect("plain file");
-    assert!(bytes.len() <= 4096);
-    assert_eq!(
-        &text.as_bytes()[offset as usize..],
-        bytes.as_slice(),
-        "from a line start to the end"
-    );
-    assert!(text[..offset as usize].ends_with('\n'));
-}
-
-#[test]
 fn base64_for_the_clipboard() {
     assert_eq!(super::base64(b""), "");
     assert_eq!(super::base64(b"f"), "Zg==");
     assert_eq!(super::base64(b"fo"), "Zm8=");
     assert_eq!(super::base64(b"foo"), "Zm9v");
     assert_eq!(super::base64(b"psql -c 'x'"), "cHNxbCAtYyAneCc=");
+}
+
+#[test]
+fn the_first_screen_is_drawn_before_the_library_has_loaded() {
+    let mut app = App::new(None, TimeZone::UTC, "test".into(), now());
+    app.on_msg(
+        Msg::Tail(vec![line(
+            "app.log",
+            0,
+            Some("2026-11-21T03:00:01Z"),
+            "the last line of the file",
+        )]),
+        now(),
+    );
+    let screen = text_of(&render(&app, 80, 24));
+    assert!(screen.contains("the last line of the file"), "{screen}");
+    assert!(screen.contains("loading signatures"), "{screen}");
+    // An alert from an attached watch's journal before the library: no
+    // runbook yet, and nothing breaks.
+    app.on_msg(
+        Msg::Alert(Box::new(alert(0, "2026-11-21T03:00:01Z"))),
+        now(),
+    );
+    assert!(app.selected_runbook().is_none());
+    let _ = render(&app, 80, 24);
+    let (library, diagnostics) = Library::load(&[], &[]);
+    app.on_msg(
+        Msg::Library(super::msg::Loaded {
+            library: Arc::new(library),
+            diagnostics: Arc::new(diagnostics),
+        }),
+        now(),
+    );
+    assert!(app.library().is_some());
+    let screen = text_of(&render(&app, 80, 24));
+    assert!(!screen.contains("loading signatures"), "{screen}");
+    assert!(app.selected_runbook().is_some(), "the runbook once loaded");
+}
+
+#[test]
+fn a_multi_line_event_is_one_unit_with_its_lines() {
+    let event = crate::model::Event {
+        source: Arc::from("app.log"),
+        offset: 10,
+        line_no: 3,
+        ts: Some(ts("2026-11-21T03:00:02Z")),
+        level: Some(Level::Error),
+        text: "ERROR boom\n\tat a.B.c(B.java:1)\nCaused by: \u{1b}[31mx".into(),
+        lossy: false,
+        truncated: false,
+        partial: false,
+        fields: crate::model::Fields::new(),
+        lines: 3,
+    };
+    let line = LogLine::of_event(Arc::from("app.log"), &event);
+    assert_eq!(line.text, "ERROR boom");
+    assert_eq!(line.more.len(), 2);
+    assert!(line.more[0].starts_with("    at a.B.c"), "{:?}", line.more);
+    assert!(
+        !line.more[1].contains('\u{1b}'),
+        "sanitised: {:?}",
+        line.more
+    );
+    assert_eq!((line.offset, line.line_no), (10, 3));
+}
+
+#[test]
+fn the_pipeline_sink_sends_events_as_units_and_the_log_clock_only_on_it() {
+    use crate::pipeline::Sink;
+    let event = crate::model::Event {
+        source: Arc::from("/logs/app.log"),
+        offset: 0,
+        line_no: 1,
+        ts: Some(ts("2026-11-21T03:00:02Z")),
+        level: Some(Level::Error),
+        text: "ERROR boom\n\tat a.B.c(B.java:1)".into(),
+        lossy: false,
+        truncated: false,
+        partial: false,
+        fields: crate::model::Fields::new(),
+        lines: 2,
+    };
+    for log_clock in [false, true] {
+        let (tx, rx) = std::sync::mpsc::sync_channel(16);
+        let mut sink =
+            super::feed::UiSink::new(tx, library(), Some(std::path::PathBuf::from("/logs")), true)
+                .on_log_clock(log_clock);
+        let at = ts("2026-11-21T03:00:02Z");
+        sink.event(&event, at, &[]).expect("event");
+        sink.present(at);
+        sink.flush(&crate::tail::checkpoint::Checkpoint::default(), false)
+            .expect("flush");
+        let msgs: Vec<Msg> = rx.try_iter().collect();
+        let Some(Msg::Lines(lines)) = msgs.first() else {
+            panic!("lines first: {msgs:?}");
+        };
+        assert_eq!(lines.len(), 1);
+        assert_eq!(&*lines[0].source, "app.log");
+        assert_eq!(lines[0].more.len(), 1);
+        assert_eq!(
+            msgs.iter().any(|m| *m == Msg::Clock(at)),
+            log_clock,
+            "{msgs:?}"
+        );
+        assert!(
+            msgs.iter()
+                .any(|m| matches!(m, Msg::Stats(s) if s.lines == 1))
+        );
+    }
 }

@@ -469,7 +469,7 @@ fn log_line<'a>(
     let marker = match line
         .signatures
         .iter()
-        .filter_map(|id| app.library().signatures.iter().find(|s| s.id == **id))
+        .filter_map(|id| app.library()?.signatures.iter().find(|s| s.id == **id))
         .map(|s| s.severity)
         .max()
     {
@@ -675,6 +675,12 @@ fn draw_status(frame: &mut Frame<'_>, app: &App, area: Rect) {
         ),
         Style::new().fg(Color::Black).bg(Color::Gray),
     )];
+    if app.library().is_none() {
+        spans.push(Span::styled(
+            " loading signatures… ",
+            Style::new().fg(Color::Yellow),
+        ));
+    }
     if let Some(why) = &app.stopped {
         spans.push(Span::styled(
             format!(" pipeline stopped: {why} "),

@@ -1,11 +1,16 @@
 //! The console driven in a real terminal (`tmux`): start the demo, wait for
 //! an alert, mark a runbook step done, quit; the journal has the step and
-//! the terminal is restored. Skips (saying why) only when tmux is missing;
-//! CI installs it (`.ci/run`).
+//! the terminal is restored. The console exits when its terminal goes away
+//! (the tmux server killed), with or without a SIGHUP; and it attaches to a
+//! running `triage watch`: the watch's alert shows, an operator action
+//! lands in the journal, the watch keeps running. Skips (saying why) only
+//! when tmux is missing; CI installs it (`.ci/run`).
 
 use std::{
+    io::{BufRead, BufReader},
     path::Path,
-    process::Command,
+    process::{Child, Command, Stdio},
+    sync::{Arc, Mutex},
     thread,
     time::{Duration, Instant},
 };
@@ -56,6 +61,67 @@ impl Drop for Tmux {
     fn drop(&mut self) {
         self.run(&["kill-server"]);
     }
+}
+
+fn no_tmux() -> bool {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        println!(
+            "SKIPPED: tmux is not installed and could not be (.ci/run installs it with apt-get)"
+        );
+        return true;
+    }
+    false
+}
+
+/// A tmux server of its own, with one session `ui` of 100x30 running
+/// `command` (through `sh -c`).
+fn tmux_with(name: &str, command: &str) -> Tmux {
+    let tmux = Tmux {
+        socket: format!("triage-test-{name}-{}", std::process::id()),
+    };
+    tmux.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        "ui",
+        "-x",
+        "100",
+        "-y",
+        "30",
+        command,
+    ]);
+    tmux
+}
+
+/// The `triage` processes whose command line holds `needle` (the test's
+/// own temp directory), as `/proc` lists them; zombies (exited, not yet
+/// reaped) do not count.
+fn running_with(needle: &str) -> Vec<u32> {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return found;
+    };
+    for entry in entries.flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        let cmdline = String::from_utf8_lossy(&cmdline).into_owned();
+        let program = cmdline.split('\0').next().unwrap_or_default();
+        if !program.ends_with("triage") {
+            continue;
+        }
+        let zombie = std::fs::read_to_string(entry.path().join("stat")).is_ok_and(|stat| {
+            stat.rsplit_once(')')
+                .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
+        });
+        if cmdline.contains(needle) && !zombie {
+            found.push(pid);
+        }
+    }
+    found
 }
 
 fn journal_has(path: &Path, kind: &str) -> bool {
@@ -143,4 +209,213 @@ fn demo_console_marks_a_step_done_and_restores_the_terminal() {
         .find(|l| l.contains("\"kind\":\"step.done\""))
         .expect("step line");
     assert!(step.contains("\"runbook\":"), "{step}");
+}
+
+/// Starts the console on a small file in tmux, kills the tmux server, and
+/// checks the console has exited within a few seconds. `prefix` runs it
+/// another way (e.g. `setsid`: no SIGHUP reaches it, it must find out from
+/// the terminal itself).
+fn console_exits_when_the_terminal_goes(name: &str, prefix: &str) {
+    if no_tmux() {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let log = tmp.path().join("app.log");
+    let mut text = String::new();
+    for i in 0..200 {
+        text.push_str(&format!(
+            "2026-11-21 03:00:{:02},000 INFO request {i} served\n",
+            i % 60
+        ));
+    }
+    text.push_str("2026-11-21 03:01:00,000 INFO the-last-line-of-the-file\n");
+    std::fs::write(&log, text).expect("write");
+    let data = tmp.path().join("data");
+    let needle = tmp.path().display().to_string();
+    let command = format!(
+        "env -u TRIAGE_DATA_DIR {prefix} '{}' --data-dir '{}' ui '{}'; sleep 60",
+        env!("CARGO_BIN_EXE_triage"),
+        data.display(),
+        log.display()
+    );
+    let tmux = tmux_with(name, &command);
+    tmux.wait("the first screen", Duration::from_secs(20), |s| {
+        s.contains("the-last-line-of-the-file")
+    });
+    let pids = running_with(&needle);
+    assert!(!pids.is_empty(), "the console runs");
+    tmux.run(&["kill-server"]);
+    let start = Instant::now();
+    while !running_with(&needle).is_empty() {
+        if start.elapsed() > Duration::from_secs(8) {
+            let left = running_with(&needle);
+            // Do not leave it spinning: this test started it.
+            for pid in &left {
+                let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
+            }
+            panic!("the console still runs 8 s after its terminal went away: {left:?}");
+        }
+        thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn the_console_exits_when_its_terminal_is_killed() {
+    console_exits_when_the_terminal_goes("hup", "");
+}
+
+#[test]
+fn the_console_exits_when_its_terminal_goes_without_a_sighup() {
+    // A session of its own: the hang-up signal goes to the pane's session,
+    // not to the console, which must notice the terminal is gone.
+    console_exits_when_the_terminal_goes("nohup", "setsid");
+}
+
+/// `triage watch` as a child, its JSON alerts collected.
+struct Watch {
+    child: Child,
+    alerts: Arc<Mutex<Vec<String>>>,
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn the_console_attaches_to_a_running_watch() {
+    if no_tmux() {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let log = tmp.path().join("app.log");
+    let data = tmp.path().join("data");
+    std::fs::write(
+        &log,
+        "2026-11-21 03:12:08,000 INFO heap usage 41%\n\
+         2026-11-21 03:12:09,114 ERROR [main] java.lang.OutOfMemoryError: Java heap space\n",
+    )
+    .expect("write");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_triage"))
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["watch", "--json", "--from-start", "--poll-interval", "20ms"])
+        .arg(&log)
+        .env_remove("TRIAGE_DATA_DIR")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("watch starts");
+    let stdout = child.stdout.take().expect("piped");
+    let watch = Watch {
+        child,
+        alerts: Arc::new(Mutex::new(Vec::new())),
+    };
+    let sink = Arc::clone(&watch.alerts);
+    thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            sink.lock().expect("lock").push(line);
+        }
+    });
+    let journal = data.join("journal.jsonl");
+    let start = Instant::now();
+    while !journal_has(&journal, "signature.fired") {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "watch recorded no alert"
+        );
+        thread::sleep(Duration::from_millis(50));
+    }
+    // Its stdout comes right after the journal.
+    let start = Instant::now();
+    while watch.alerts.lock().expect("lock").is_empty() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "watch printed no alert"
+        );
+        thread::sleep(Duration::from_millis(50));
+    }
+    let command = format!(
+        "env -u TRIAGE_DATA_DIR '{}' --data-dir '{}' ui '{}'; echo \"EXITED $?\"; sleep 60",
+        env!("CARGO_BIN_EXE_triage"),
+        data.display(),
+        log.display()
+    );
+    let tmux = tmux_with("attach", &command);
+    // The alert comes from the watch's journal; the console says it is
+    // attached.
+    tmux.wait("the watch's alert", Duration::from_secs(60), |s| {
+        s.contains("attached to triage watch") && s.contains("JVM ran out of heap")
+    });
+    tmux.wait("the incident", Duration::from_secs(30), |s| {
+        s.contains("Timeline INC-1")
+    });
+    // An operator action from the console lands in the journal the watch
+    // writes.
+    tmux.keys("a");
+    let start = Instant::now();
+    while !journal_has(&journal, "ack") {
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "no ack in the journal; the screen:\n{}",
+            tmux.screen()
+        );
+        thread::sleep(Duration::from_millis(100));
+    }
+    // The watch keeps running, and still detects.
+    let mut watch = watch;
+    assert!(
+        watch.child.try_wait().expect("status").is_none(),
+        "watch stopped"
+    );
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&log)
+        .expect("open");
+    std::io::Write::write_all(
+        &mut file,
+        b"2026-11-21 03:13:00,000 ERROR [main] java.lang.OutOfMemoryError: Metaspace\n",
+    )
+    .expect("append");
+    drop(file);
+    let start = Instant::now();
+    while watch.alerts.lock().expect("lock").len() < 2 {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "watch printed no second alert: {:?}",
+            watch.alerts.lock().expect("lock")
+        );
+        thread::sleep(Duration::from_millis(50));
+    }
+    tmux.keys("q");
+    let screen = tmux.wait("the console to exit", Duration::from_secs(15), |s| {
+        s.contains("EXITED")
+    });
+    assert!(screen.contains("EXITED 0"), "{screen}");
+    assert!(
+        watch.child.try_wait().expect("status").is_none(),
+        "watch stopped with the console"
+    );
+    // The ack is an operator's, on the watch's incident, in one chain.
+    let text = std::fs::read_to_string(&journal).expect("journal");
+    let ack = text
+        .lines()
+        .find(|l| l.contains("\"kind\":\"ack\""))
+        .expect("ack line");
+    assert!(ack.contains("\"incident\":\"INC-1\""), "{ack}");
+    let verify = Command::new(env!("CARGO_BIN_EXE_triage"))
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["incident", "verify"])
+        .env_remove("TRIAGE_DATA_DIR")
+        .output()
+        .expect("verify runs");
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stdout)
+    );
 }
