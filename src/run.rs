@@ -523,10 +523,26 @@ fn ui(cli: &Cli, args: &UiArgs) -> io::Result<Exit> {
         title: args.targets.join(" "),
         zone,
         replay: None,
-        search: None,
+        search: index_search(&cli.global.data_dir),
     };
     let stop = stop_flag()?;
     console_result(crate::ui::run(options, library_loader(cli), config, stop))
+}
+
+/// The console's search over the index of `data_dir`, when there is one
+/// (built by `watch` or `ingest`); else the prompt filters the loaded lines.
+fn index_search(data_dir: &Path) -> Option<Box<dyn crate::ui::Search>> {
+    let path = crate::index::path_in(data_dir);
+    if !path.exists() {
+        return None;
+    }
+    match crate::index::search::Searcher::open(&path) {
+        Ok(searcher) => Some(Box::new(crate::ui::search::IndexSearch::new(searcher))),
+        Err(err) => {
+            tracing::warn!("the index cannot be searched from the console: {err}");
+            None
+        }
+    }
 }
 
 /// A Ctrl-C flag: the first Ctrl-C asks the work to stop at a clean point.

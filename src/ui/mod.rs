@@ -32,6 +32,7 @@ pub mod journal;
 pub mod logfile;
 pub mod msg;
 pub mod replay;
+pub mod search;
 pub mod view;
 
 use std::{
