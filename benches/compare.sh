@@ -1,9 +1,22 @@
 #!/usr/bin/env bash
-# Measures triage's full-library matching against rg and grep, in one run, on
-# a generated corpus, and writes the figures to benches/RESULTS.md.
+# Measures triage against rg, grep and lnav, in one run, on a generated
+# corpus, and writes the figures (absolute, and as ratios against the
+# reference measured in the same run) to benches/RESULTS.md:
+#   1. matching the full default library (below);
+#   2. ingest to a searchable index vs a naive single-thread tantivy loop
+#      (`cargo bench --bench index` in corpus mode), and `triage ingest`
+#      through the binary (MB/s, peak memory);
+#   3. search latency: in-process p50/p99 (term, phrase, field + time range,
+#      histogram) and through the binary, next to `rg` and `lnav` doing the
+#      same search on the raw bytes;
+#   4. detection latency of `triage watch`, idle and under 50,000 lines/s
+#      (`cargo bench --bench latency`);
+#   5. time to first screen of `triage ui` vs `lnav` on the corpus as one
+#      file (`benches/first_screen.sh`), and memory while following it;
+#   6. peak memory (max RSS) of each triage command.
 #
-#   benches/compare.sh                 # ~600 MB corpus (about 5 minutes)
-#   benches/compare.sh --quick         # ~50 MB corpus (under a minute)
+#   benches/compare.sh                 # ~600 MB corpus (about 15 minutes)
+#   benches/compare.sh --quick         # ~50 MB corpus (about 3 minutes)
 #   benches/compare.sh --size 2G --seed 7 --runs 5
 #
 # What is compared, each over the same bytes with the page cache warm:
@@ -46,6 +59,9 @@ say() { printf '\033[1m%s\033[0m\n' "$*" >&2; }
 missing=()
 command -v rg >/dev/null 2>&1 || missing+=(ripgrep)
 command -v hyperfine >/dev/null 2>&1 || missing+=(hyperfine)
+command -v lnav >/dev/null 2>&1 || missing+=(lnav)
+command -v tmux >/dev/null 2>&1 || missing+=(tmux)
+[ -x /usr/bin/time ] || missing+=(time)
 if [ ${#missing[@]} -gt 0 ]; then
     say "installing ${missing[*]}"
     sudo=""
@@ -116,6 +132,54 @@ bench "rg +500 files" "$(q rg -c -f "$work/rg500.pats" "${files[@]}")"
 bench "rg +500 files -j1" "$(q rg -j1 -c -f "$work/rg500.pats" "${files[@]}")"
 bench "grep +500 files" "LC_ALL=C $(q grep -E -c -f "$work/grep500.pats" "${files[@]}")"
 
+# -- 2, 3. the index: ingest and search ---------------------------------------
+say "measuring: ingest and search in-process (cargo bench --bench index, corpus mode)"
+index_table=$(TRIAGE_BENCH_CORPUS="$work/files" cargo bench --quiet --bench index 2>/dev/null | grep -E '^[a-z]' || echo "index benchmark failed")
+bench_value() { printf '%s\n' "$index_table" | awk -v k="$1" 'index($0, k) == 1 { print $(NF-1); exit }'; }
+
+declare -A rss_kb
+# Runs a command under /usr/bin/time; keeps its max RSS (KB) and seconds.
+timed() {
+    local name="$1"; shift
+    /usr/bin/time -f '%e %M' -o "$work/time-$name.txt" "$@" >"$work/out-$name.txt" 2>/dev/null || true
+    read -r secs kb <"$work/time-$name.txt" || true
+    rss_kb[$name]=${kb:-NA}
+    median_s[$name]=${secs:-NA}
+}
+say "measuring: triage ingest through the binary (peak memory)"
+rm -rf "$work/data"
+timed ingest "$triage" --data-dir "$work/data" ingest "${files[@]}"
+timed scan "$triage" scan --summary "${files[@]}"
+
+say "measuring: search through the binary vs rg vs lnav"
+term=OutOfMemoryError
+phrase="too many clients"
+bench "triage search term" "$(q "$triage" --data-dir "$work/data" search --count "$term")"
+bench "rg term" "$(q rg -c -w -i "$term" "$work/mixed.log")"
+bench "lnav term" "$(q lnav -n -c ":filter-in $term" "$work/mixed.log")"
+bench "triage search phrase" "$(q "$triage" --data-dir "$work/data" search --count "\"$phrase\"")"
+bench "rg phrase" "$(q rg -c -i "$phrase" "$work/mixed.log")"
+bench "triage search level" "$(q "$triage" --data-dir "$work/data" search --count --level error --since 2026-11-21T12:00:00Z --until 2026-11-21T13:00:00Z '*')"
+bench "triage histogram" "$(q "$triage" --data-dir "$work/data" search --histogram 1m '*')"
+timed search "$triage" --data-dir "$work/data" search --count "$term"
+
+# -- 4. detection latency ------------------------------------------------------
+say "measuring: detection latency (cargo bench --bench latency)"
+latency_args=()
+[ "$quick" = 1 ] && latency_args=(-- --quick)
+latency_table=$(cargo bench --quiet --bench latency "${latency_args[@]}" 2>/dev/null | grep '^|' || echo "latency benchmark failed")
+
+# -- 5. first screen -----------------------------------------------------------
+say "measuring: time to first screen, triage ui vs lnav (benches/first_screen.sh)"
+cp "$work/mixed.log" "$work/screen.log"
+screen_out=$(bash benches/first_screen.sh "$work/screen.log" --triage "$triage" --runs 5 --follow-rss 50 2>/dev/null || true)
+rm -f "$work/screen.log"
+screen_line=$(printf '%s\n' "$screen_out" | grep '^first_screen' | tail -1)
+follow_line=$(printf '%s\n' "$screen_out" | grep '^follow_rss' | tail -1)
+triage_screen_ms=$(printf '%s\n' "$screen_line" | sed -n 's/.*triage_ms=\([0-9.]*\).*/\1/p')
+lnav_screen_ms=$(printf '%s\n' "$screen_line" | sed -n 's/.*lnav_ms=\([0-9.NA]*\).*/\1/p')
+follow_peak_kb=$(printf '%s\n' "$follow_line" | sed -n 's/.*peak_kb=\([0-9]*\).*/\1/p')
+
 mbps() { awk -v b="$bytes" -v s="${median_s[$1]}" 'BEGIN { printf "%.0f", b / 1e6 / s }'; }
 ratio() { awk -v a="${median_s[$2]}" -v b="${median_s[$1]}" 'BEGIN { printf "%.2f", a / b }'; }
 
@@ -139,7 +203,7 @@ row() {
 }
 
 report=$(cat <<EOF
-# Matching benchmark
+# Benchmarks
 
 Generated by \`benches/compare.sh${mode}\` on $(date -u +"%Y-%m-%d %H:%M UTC").
 Reproduce with \`benches/compare.sh\` (\`--quick\` for a 50 MB corpus).
@@ -218,6 +282,59 @@ usable literal and run as one lazy-DFA automaton over every byte, which is
 most of the difference (above 256 literals, one Aho-Corasick DFA pass would
 replace the Teddy passes). Two threads give less than twice the speed of one,
 for both tools, on this machine.
+
+## Ingest to a searchable index
+
+In-process (\`TRIAGE_BENCH_CORPUS=DIR cargo bench --bench index\`): triage's
+ingest end to end (read → parse → match → index, committed and searchable)
+against a naive loop (one thread adds each raw line, stored and indexed with
+tantivy's default tokenizer, no parsing, no matching, a commit a second);
+search latency over 50 runs each, in-process, on the index ingest built:
+
+\`\`\`
+${index_table}
+\`\`\`
+
+Through the binary (\`triage ingest\` of the corpus files into a fresh data
+directory): $(awk -v b="$bytes" -v s="${median_s[ingest]}" 'BEGIN { if (s > 0) printf "%.1f MB/s (%.1f s)", b / 1e6 / s, s; else print "NA" }'),
+peak memory $(awk -v k="${rss_kb[ingest]}" 'BEGIN { printf "%.0f MB", k / 1024 }').
+
+## Search through the binary, next to rg and lnav on the raw bytes
+
+Each is a whole process run (start-up included), median of ${runs}; rg and
+lnav read the corpus as one file (\`lnav -n -c ':filter-in WORD'\`), triage
+reads its index.
+
+| search | triage s | rg s | lnav s | triage vs rg | triage vs lnav |
+|---|---|---|---|---|---|
+| term \`${term}\` (count) | ${median_s[triage search term]} | ${median_s[rg term]} | ${median_s[lnav term]} | $(ratio "triage search term" "rg term")× | $(ratio "triage search term" "lnav term")× |
+| phrase \`"${phrase}"\` (count) | ${median_s[triage search phrase]} | ${median_s[rg phrase]} | — | $(ratio "triage search phrase" "rg phrase")× | — |
+| level error + one hour (count) | ${median_s[triage search level]} | — | — | — | — |
+| 1-minute histogram per level, all events | ${median_s[triage histogram]} | — | — | — | — |
+
+## Detection latency (\`triage watch\`, line appended → alert printed)
+
+${latency_table}
+
+## Time to first screen (\`benches/first_screen.sh\`, the corpus as one file)
+
+| viewer | first screen | ratio |
+|---|---|---|
+| \`triage ui\` | ${triage_screen_ms:-NA} ms | |
+| \`lnav\` | ${lnav_screen_ms:-NA} ms | $(awk -v a="${lnav_screen_ms:-0}" -v b="${triage_screen_ms:-0}" 'BEGIN { if (a > 0 && b > 0) printf "triage %.0f× faster", a / b; else print "NA" }') |
+
+Memory while \`triage ui\` follows the file as 50 MB more are appended:
+${follow_line:-not measured}.
+
+## Peak memory (max RSS)
+
+| command | peak RSS |
+|---|---|
+| \`triage scan --summary\` (the corpus files) | $(awk -v k="${rss_kb[scan]}" 'BEGIN { printf "%.0f MB", k / 1024 }') |
+| \`triage ingest\` (the corpus files) | $(awk -v k="${rss_kb[ingest]}" 'BEGIN { printf "%.0f MB", k / 1024 }') |
+| \`triage search --count\` | $(awk -v k="${rss_kb[search]}" 'BEGIN { printf "%.0f MB", k / 1024 }') |
+| \`triage ui\` following the file | $(awk -v k="${follow_peak_kb:-0}" 'BEGIN { if (k > 0) printf "%.0f MB", k / 1024; else print "NA" }') |
+
 EOF
 )
 printf '%s\n' "$report" >"$out"
