@@ -181,6 +181,7 @@ lnav_screen_ms=$(printf '%s\n' "$screen_line" | sed -n 's/.*lnav_ms=\([0-9.NA]*\
 follow_peak_kb=$(printf '%s\n' "$follow_line" | sed -n 's/.*peak_kb=\([0-9]*\).*/\1/p')
 
 mbps() { awk -v b="$bytes" -v s="${median_s[$1]}" 'BEGIN { printf "%.0f", b / 1e6 / s }'; }
+ms() { awk -v s="${median_s[$1]}" 'BEGIN { printf "%.1f ms", s * 1000 }'; }
 ratio() { awk -v a="${median_s[$2]}" -v b="${median_s[$1]}" 'BEGIN { printf "%.2f", a / b }'; }
 
 # -- report -------------------------------------------------------------------
@@ -305,12 +306,12 @@ Each is a whole process run (start-up included), median of ${runs}; rg and
 lnav read the corpus as one file (\`lnav -n -c ':filter-in WORD'\`), triage
 reads its index.
 
-| search | triage s | rg s | lnav s | triage vs rg | triage vs lnav |
+| search | triage | rg | lnav | triage vs rg | triage vs lnav |
 |---|---|---|---|---|---|
-| term \`${term}\` (count) | ${median_s[triage search term]} | ${median_s[rg term]} | ${median_s[lnav term]} | $(ratio "triage search term" "rg term")× | $(ratio "triage search term" "lnav term")× |
-| phrase \`"${phrase}"\` (count) | ${median_s[triage search phrase]} | ${median_s[rg phrase]} | — | $(ratio "triage search phrase" "rg phrase")× | — |
-| level error + one hour (count) | ${median_s[triage search level]} | — | — | — | — |
-| 1-minute histogram per level, all events | ${median_s[triage histogram]} | — | — | — | — |
+| term \`${term}\` (count) | $(ms "triage search term") | $(ms "rg term") | $(ms "lnav term") | $(ratio "triage search term" "rg term")× faster | $(ratio "triage search term" "lnav term")× faster |
+| phrase \`"${phrase}"\` (count) | $(ms "triage search phrase") | $(ms "rg phrase") | — | $(ratio "triage search phrase" "rg phrase")× faster | — |
+| level error + one hour (count) | $(ms "triage search level") | — | — | — | — |
+| 1-minute histogram per level, all events | $(ms "triage histogram") | — | — | — | — |
 
 ## Detection latency (\`triage watch\`, line appended → alert printed)
 

@@ -2,23 +2,30 @@
 //! the index and commits, at most every `commit_every`, at the end of a
 //! delivery with that delivery's checkpoint as the commit payload.
 //!
-//! Wiring only (the index is `index`'s). Because a commit happens only in
-//! [`Sink::flush`], the documents it makes visible are exactly the lines
-//! before the checkpoint it carries: resuming from the index's committed
-//! checkpoint ([`resume_from`]) indexes nothing twice and loses nothing.
-//! The follower delivers at least every poll interval even when idle, so a
-//! new line is searchable within about `commit_every` plus one poll.
+//! Wiring only (the index is `index`'s). The writer lives on a thread of its
+//! own ("index"), fed in order over a bounded channel: documents, then the
+//! commit of a delivery with its checkpoint. So a commit never delays the
+//! next alert (detection latency is not bound to the commit interval), and
+//! the documents a commit makes visible are exactly the lines before the
+//! checkpoint it carries: resuming from the index's committed checkpoint
+//! ([`resume_from`](IndexSink::resume_from)) indexes nothing twice and
+//! loses nothing. A slow index holds the pipeline back (the channel is
+//! bounded); it never drops a document. The follower delivers at least
+//! every poll interval even when idle, so a new line is searchable within
+//! about `commit_every` plus one poll.
 
 use std::{
     io,
     path::Path,
+    sync::mpsc,
+    thread,
     time::{Duration, Instant},
 };
 
 use jiff::Timestamp;
 
 use crate::{
-    index::{self, IndexError, Origin, Store, Writer},
+    index::{self, Document, IndexError, Origin, Store, Writer},
     model::Event,
     pipeline::Sink,
     scan::Found,
@@ -26,13 +33,28 @@ use crate::{
     tail::{checkpoint::Checkpoint, discover::FileKey},
 };
 
+/// Documents and commits in flight to the indexing thread.
+const QUEUE: usize = 8_192;
+
+/// What the indexing thread is handed, in order.
+enum Work {
+    Add(Document),
+    /// Commit what came before, with this checkpoint as payload.
+    Commit {
+        checkpoint: Checkpoint,
+        last: bool,
+    },
+}
+
 /// The sink that indexes.
 pub struct IndexSink {
-    writer: Writer,
+    tx: Option<mpsc::SyncSender<Work>>,
+    thread: Option<thread::JoinHandle<Result<(), IndexError>>>,
     fields: index::Fields,
     commit_every: Duration,
     last_commit: Instant,
     ids: Vec<String>,
+    resume: Option<Checkpoint>,
 }
 
 impl IndexSink {
@@ -41,12 +63,25 @@ impl IndexSink {
     pub fn open(path: &Path, commit_every: Duration) -> Result<IndexSink, IndexError> {
         let store = Store::open(path, true)?;
         let writer = store.writer(1)?;
+        let tail = &writer.state().tail;
+        let resume = (!tail.files.is_empty()).then(|| tail.clone());
+        let fields = *store.fields();
+        let (tx, rx) = mpsc::sync_channel(QUEUE);
+        let thread = thread::Builder::new()
+            .name("index".into())
+            .spawn(move || index_loop(writer, rx))
+            .map_err(|err| IndexError::Other {
+                path: path.to_path_buf(),
+                why: format!("cannot start the indexing thread: {err}"),
+            })?;
         Ok(IndexSink {
-            fields: *store.fields(),
-            writer,
+            tx: Some(tx),
+            thread: Some(thread),
+            fields,
             commit_every,
             last_commit: Instant::now(),
             ids: Vec::new(),
+            resume,
         })
     }
 
@@ -54,9 +89,45 @@ impl IndexSink {
     /// the index holds no followed file yet (then the data directory's
     /// checkpoint is used as before).
     pub fn resume_from(&self) -> Option<Checkpoint> {
-        let tail = &self.writer.state().tail;
-        (!tail.files.is_empty()).then(|| tail.clone())
+        self.resume.clone()
     }
+
+    /// Hands `work` to the indexing thread; its error when it has stopped.
+    fn send(&mut self, work: Work) -> io::Result<()> {
+        let sent = self.tx.as_ref().is_some_and(|tx| tx.send(work).is_ok());
+        if sent { Ok(()) } else { Err(self.stopped()) }
+    }
+
+    /// Why the indexing thread stopped (joining it).
+    fn stopped(&mut self) -> io::Error {
+        self.tx = None;
+        match self.thread.take().map(thread::JoinHandle::join) {
+            Some(Ok(Err(err))) => io_error(err),
+            Some(Err(_)) => io::Error::other("the indexing thread failed"),
+            _ => io::Error::other("the indexing thread stopped"),
+        }
+    }
+}
+
+/// The indexing thread: adds and commits in the order handed over.
+fn index_loop(mut writer: Writer, rx: mpsc::Receiver<Work>) -> Result<(), IndexError> {
+    for work in rx {
+        match work {
+            Work::Add(doc) => writer.add(doc)?,
+            Work::Commit { checkpoint, last } => {
+                if writer.state().tail != checkpoint {
+                    writer.state_mut().tail = checkpoint;
+                } else if writer.pending() == 0 && !last {
+                    continue;
+                }
+                writer.commit()?;
+                if last {
+                    break;
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 fn io_error(err: IndexError) -> io::Error {
@@ -80,18 +151,26 @@ impl<'l> Sink<'l> for IndexSink {
             ino: key.ino,
         };
         let doc = index::schema::document(&self.fields, event, at, origin, &ids);
-        self.writer.add(doc).map_err(io_error)
+        self.send(Work::Add(doc))
     }
 
     fn flush(&mut self, checkpoint: &Checkpoint, last: bool) -> io::Result<()> {
-        if self.writer.state().tail != *checkpoint {
-            self.writer.state_mut().tail = checkpoint.clone();
-        } else if self.writer.pending() == 0 && !last {
-            return Ok(());
-        }
         if last || self.last_commit.elapsed() >= self.commit_every {
-            self.writer.commit().map_err(io_error)?;
+            self.send(Work::Commit {
+                checkpoint: checkpoint.clone(),
+                last,
+            })?;
             self.last_commit = Instant::now();
+        }
+        if last {
+            // Shutting down: the last commit is on disk before `watch` ends.
+            self.tx = None;
+            if let Some(thread) = self.thread.take() {
+                match thread.join() {
+                    Ok(result) => result.map_err(io_error)?,
+                    Err(_) => return Err(io::Error::other("the indexing thread failed")),
+                }
+            }
         }
         Ok(())
     }

@@ -32,6 +32,9 @@ use tantivy::{
 use crate::tail::{checkpoint::Checkpoint, checkpoint::Fingerprint, discover::FileKey};
 pub use schema::{Fields, Origin};
 
+/// One document of the index, as [`schema::document`] makes it.
+pub type Document = TantivyDocument;
+
 /// The index's folder in the data directory.
 pub const INDEX_DIR: &str = "index";
 /// Version of the commit payload's format.
