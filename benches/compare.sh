@@ -142,7 +142,8 @@ declare -A rss_kb
 timed() {
     local name="$1"; shift
     /usr/bin/time -f '%e %M' -o "$work/time-$name.txt" "$@" >"$work/out-$name.txt" 2>/dev/null || true
-    read -r secs kb <"$work/time-$name.txt" || true
+    # (GNU time puts "Command exited with non-zero status N" first.)
+    read -r secs kb < <(tail -n 1 "$work/time-$name.txt") || true
     rss_kb[$name]=${kb:-NA}
     median_s[$name]=${secs:-NA}
 }
@@ -152,7 +153,7 @@ timed ingest "$triage" --data-dir "$work/data" ingest "${files[@]}"
 timed scan "$triage" scan --summary "${files[@]}"
 
 say "measuring: search through the binary vs rg vs lnav"
-term=OutOfMemoryError
+term=CrashLoopBackOff
 phrase="too many clients"
 bench "triage search term" "$(q "$triage" --data-dir "$work/data" search --count "$term")"
 bench "rg term" "$(q rg -c -w -i "$term" "$work/mixed.log")"
