@@ -72,24 +72,34 @@ pub enum WatchError {
     Index(#[from] crate::index::IndexError),
 }
 
-/// Takes the data directory's lock for as long as the returned file lives.
-fn lock(data_dir: &Path) -> Result<File, WatchError> {
-    let io_err = |err| WatchError::Io(data_dir.display().to_string(), err);
-    fs::create_dir_all(data_dir).map_err(io_err)?;
+/// Takes the data directory's lock (creating the directory) for as long as
+/// the returned file lives; `None` when another process (a `watch`, a
+/// console) holds it. The error names the path that failed.
+pub fn try_lock(data_dir: &Path) -> Result<Option<File>, (PathBuf, io::Error)> {
+    fs::create_dir_all(data_dir).map_err(|err| (data_dir.to_path_buf(), err))?;
     let path = data_dir.join(LOCK_FILE);
     let file = File::options()
         .create(true)
         .truncate(false)
         .write(true)
         .open(&path)
-        .map_err(|err| WatchError::Io(path.display().to_string(), err))?;
+        .map_err(|err| (path.clone(), err))?;
     match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(fs::TryLockError::WouldBlock) => Err(WatchError::Locked(
+        Ok(()) => Ok(Some(file)),
+        Err(fs::TryLockError::WouldBlock) => Ok(None),
+        Err(fs::TryLockError::Error(err)) => Err((path, err)),
+    }
+}
+
+/// Takes the data directory's lock, or says who holds it.
+fn lock(data_dir: &Path) -> Result<File, WatchError> {
+    match try_lock(data_dir) {
+        Ok(Some(file)) => Ok(file),
+        Ok(None) => Err(WatchError::Locked(
             data_dir.display().to_string(),
-            path.display().to_string(),
+            data_dir.join(LOCK_FILE).display().to_string(),
         )),
-        Err(fs::TryLockError::Error(err)) => Err(WatchError::Io(path.display().to_string(), err)),
+        Err((path, err)) => Err(WatchError::Io(path.display().to_string(), err)),
     }
 }
 

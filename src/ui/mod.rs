@@ -36,7 +36,7 @@ pub mod search;
 pub mod view;
 
 use std::{
-    fs::{self, File},
+    fs,
     io::{self, IsTerminal, Write},
     path::PathBuf,
     sync::{
@@ -66,7 +66,7 @@ use self::{
     journal::JournalOptions,
     msg::{LogLine, Msg, Op},
 };
-use crate::{config::Config, diag::Diagnostic, watch::LOCK_FILE};
+use crate::{config::Config, diag::Diagnostic};
 
 /// Messages in flight from the pipeline threads to the UI: enough for a few
 /// deliveries ahead, small enough that a UI behind slows the follower down
@@ -150,7 +150,8 @@ pub fn run(
     logfile::start(&data_dir.join(LOG_FILE));
     // One recorder per data directory: when a `watch` holds the lock, attach
     // to it (its journal), else hold the lock for as long as we record.
-    let lock = take_lock(&data_dir)?;
+    let lock = crate::watch::try_lock(&data_dir)
+        .map_err(|(path, e)| UiError::Io(path.display().to_string(), e))?;
     let attached = lock.is_none();
     options.feed.record = !attached;
     options.feed.alerts = !attached;
@@ -276,21 +277,6 @@ fn spawn_input(tx: mpsc::SyncSender<Msg>) -> io::Result<()> {
             }
         })?;
     Ok(())
-}
-
-fn take_lock(data_dir: &std::path::Path) -> Result<Option<File>, UiError> {
-    let path = data_dir.join(LOCK_FILE);
-    let file = File::options()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(|e| UiError::Io(path.display().to_string(), e))?;
-    match file.try_lock() {
-        Ok(()) => Ok(Some(file)),
-        Err(fs::TryLockError::WouldBlock) => Ok(None),
-        Err(fs::TryLockError::Error(e)) => Err(UiError::Io(path.display().to_string(), e)),
-    }
 }
 
 fn spawn_search(
