@@ -270,12 +270,19 @@ const OOM_FRAMES: [&str; 12] = [
 // Randomness.
 
 /// SplitMix64 (Steele, Lea, Flood 2014): tiny, fast, and good enough to vary
-/// the ordinary traffic; the same seed always gives the same stream.
+/// the ordinary traffic; the same seed always gives the same stream. Also
+/// the random source of the benchmark corpus (`benches/support/corpus.rs`).
 #[derive(Debug, Clone)]
-struct SplitMix64(u64);
+pub struct SplitMix64(u64);
 
 impl SplitMix64 {
-    fn next_u64(&mut self) -> u64 {
+    /// The stream of `seed`.
+    pub fn new(seed: u64) -> SplitMix64 {
+        SplitMix64(seed)
+    }
+
+    /// The next number.
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -284,22 +291,27 @@ impl SplitMix64 {
     }
 
     /// A number in `0..n`; `n` must be positive.
-    fn below(&mut self, n: u64) -> u64 {
+    pub fn below(&mut self, n: u64) -> u64 {
         ((u128::from(self.next_u64()) * u128::from(n)) >> 64) as u64
     }
 
     /// A number in `lo..=hi`.
-    fn range(&mut self, lo: u64, hi: u64) -> u64 {
+    pub fn range(&mut self, lo: u64, hi: u64) -> u64 {
         lo + self.below(hi - lo + 1)
     }
 
     /// True `percent` times in a hundred.
-    fn chance(&mut self, percent: u64) -> bool {
+    pub fn chance(&mut self, percent: u64) -> bool {
         self.below(100) < percent
     }
 
+    /// True once in `per` times.
+    pub fn one_in(&mut self, per: u64) -> bool {
+        self.below(per) == 0
+    }
+
     /// One element of a non-empty slice.
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[self.below(items.len() as u64) as usize]
     }
 }

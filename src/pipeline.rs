@@ -289,20 +289,35 @@ pub fn run<'l>(
         let now = clock.now(newest);
         let read_as_of = clock.read_as_of();
         let full = delivery.batch.lines.len() >= options.follow.max_batch_lines;
-        let mut lines = delivery.batch.lines.into_iter().peekable();
-        while let Some(line) = lines.next() {
+        let lines = delivery.batch.lines;
+        // A file seen for the first time: its first lines in this delivery
+        // are its sample.
+        for (i, line) in lines.iter().enumerate() {
+            if sources.contains_key(&line.key) {
+                continue;
+            }
+            let mut sample = Vec::new();
+            for same in lines[i..]
+                .iter()
+                .filter(|l| l.key == line.key)
+                .take(SAMPLE_LINES)
+            {
+                sample.extend_from_slice(&same.raw.bytes);
+                sample.push(b'\n');
+            }
+            let reader = source_reader(config, &options.zone, &line.path, &sample, read_as_of);
+            sources.insert(line.key, reader);
+        }
+        for line in lines {
+            // (Every file has its reader from the loop above.)
             let source = sources.entry(line.key).or_insert_with(|| {
-                // The file's first lines in this delivery are its sample.
-                let mut sample = line.raw.bytes.clone();
-                for next in lines
-                    .clone()
-                    .filter(|l| l.key == line.key)
-                    .take(SAMPLE_LINES)
-                {
-                    sample.push(b'\n');
-                    sample.extend_from_slice(&next.raw.bytes);
-                }
-                source_reader(config, &options.zone, &line.path, &sample, read_as_of)
+                source_reader(
+                    config,
+                    &options.zone,
+                    &line.path,
+                    &line.raw.bytes,
+                    read_as_of,
+                )
             });
             source.set_now(read_as_of);
             let key = line.key;

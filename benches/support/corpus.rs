@@ -19,6 +19,9 @@ use std::{
     path::{Path, PathBuf},
 };
 
+// The demo's deterministic random source.
+use triage::demo::SplitMix64 as Rng;
+
 /// 2026-11-21T00:00:00Z, the first moment of the corpus.
 pub const START_SECOND: i64 = 1_795_219_200;
 /// The corpus covers one day of log time.
@@ -111,37 +114,6 @@ pub fn generate_vec(format: Format, bytes: u64, seed: u64, healthy: bool) -> Vec
     let mut out = Vec::with_capacity(bytes as usize + 65_536);
     generate(format, bytes, seed, healthy, &mut out).expect("writing to a Vec cannot fail");
     out
-}
-
-/// SplitMix64: tiny, fast, deterministic.
-#[derive(Debug, Clone)]
-struct Rng(u64);
-
-impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        ((u128::from(self.next_u64()) * u128::from(n)) >> 64) as u64
-    }
-
-    fn range(&mut self, lo: u64, hi: u64) -> u64 {
-        lo + self.below(hi - lo + 1)
-    }
-
-    /// True `n` times in `per`.
-    fn one_in(&mut self, per: u64) -> bool {
-        self.below(per) == 0
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len() as u64) as usize]
-    }
 }
 
 /// Civil time fields of a second, cached: most lines share their second.
@@ -268,7 +240,7 @@ impl Gen {
         };
         let lines = (bytes / avg_line).max(1);
         let step_ms = ((SPAN_SECONDS as u64 * 1_000) / lines).max(1);
-        let mut rng = Rng(seed ^ 0x5DEE_CE66_D1CE_4E5B);
+        let mut rng = Rng::new(seed ^ 0x5DEE_CE66_D1CE_4E5B);
         let first_incident = START_SECOND * 1_000 + rng.range(600_000, 7_200_000) as i64;
         Gen {
             format,

@@ -326,6 +326,11 @@ fn product(a: &Set, b: &Set) -> Option<Set> {
     Some(out)
 }
 
+/// How many members a class of these inclusive ranges has.
+fn class_size(ranges: impl Iterator<Item = (u32, u32)>) -> u32 {
+    ranges.map(|(start, end)| end - start + 1).sum()
+}
+
 /// A finite superset of the strings `hir` matches, if small.
 fn exact(hir: &Hir) -> Option<Set> {
     match hir.kind() {
@@ -334,12 +339,11 @@ fn exact(hir: &Hir) -> Option<Set> {
             (literal.0.len() <= MAX_EXACT_LEN).then(|| vec![literal.0.to_vec()])
         }
         HirKind::Class(Class::Unicode(class)) => {
-            let size: u32 = class
+            let ranges = class
                 .ranges()
                 .iter()
-                .map(|r| u32::from(r.end()) - u32::from(r.start()) + 1)
-                .sum();
-            if size > MAX_CLASS {
+                .map(|r| (r.start().into(), r.end().into()));
+            if class_size(ranges) > MAX_CLASS {
                 return None;
             }
             let mut set = Set::new();
@@ -353,12 +357,11 @@ fn exact(hir: &Hir) -> Option<Set> {
             Some(set)
         }
         HirKind::Class(Class::Bytes(class)) => {
-            let size: u32 = class
+            let ranges = class
                 .ranges()
                 .iter()
-                .map(|r| u32::from(r.end()) - u32::from(r.start()) + 1)
-                .sum();
-            if size > MAX_CLASS {
+                .map(|r| (r.start().into(), r.end().into()));
+            if class_size(ranges) > MAX_CLASS {
                 return None;
             }
             Some(
