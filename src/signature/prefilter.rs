@@ -318,6 +318,20 @@ impl Prefilter {
             out.truncate(kept);
         }
     }
+
+    /// Whether some regex may match somewhere in `text`: one of the
+    /// literals occurs in it, or a literal-less regex matches. Never false
+    /// where a regex matches; cheap where none does (one short search per
+    /// pass, no line is confirmed).
+    pub fn may_match(&self, text: &[u8]) -> bool {
+        self.passes.iter().any(|pass| match &pass.searcher {
+            Searcher::Teddy(searcher) => searcher.find(text).is_some(),
+            Searcher::AhoCorasick(ac) => ac.is_match(text),
+        }) || self
+            .automata
+            .iter()
+            .any(|automaton| automaton.regex.is_match(text))
+    }
 }
 
 /// Merges each literal that contains a shorter one into it: wherever the
@@ -698,7 +712,15 @@ mod tests {
         ) {
             let text: Vec<u8> = pieces.concat();
             let prefilter = Prefilter::new(&compiled(&PATTERNS)).expect("builds");
-            prop_assert_eq!(found(&prefilter, &text), reference(&PATTERNS, &text));
+            let expected = reference(&PATTERNS, &text);
+            prop_assert_eq!(found(&prefilter, &text), expected.clone());
+            // `may_match` is never false on a line (or a text) some regex matches.
+            for &(start, end) in &expected {
+                prop_assert!(prefilter.may_match(&text[start..end]));
+            }
+            if !expected.is_empty() {
+                prop_assert!(prefilter.may_match(&text));
+            }
         }
     }
 }
