@@ -204,6 +204,7 @@ fn corpus_mode(corpus: &Path) {
     report("index size / raw size", size as f64 / bytes as f64, "ratio");
     let searcher = Searcher::open(&index).expect("index opens");
     report("events", searcher.num_docs() as f64, "lines");
+    report("index segments", searcher.segments() as f64, "segments");
     for (name, request, histogram) in searches(&TimeZone::UTC) {
         let mut times = Vec::new();
         let mut total = 0;

@@ -116,7 +116,8 @@ pub fn ingest(
     // with the data directory inside).
     let own = fs::canonicalize(&options.index).ok();
     let files = expand(&options.paths, own.as_deref(), &mut report.failed);
-    let writer = store.writer(options.threads)?;
+    let mut writer = store.writer(options.threads)?;
+    writer.defer_merges();
     let state = writer.state().clone();
     let mut progress = Progress {
         files: files.len(),

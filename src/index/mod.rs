@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use tantivy::{
     Index, IndexWriter, TantivyDocument, TantivyError, Term,
     directory::{MmapDirectory, error::LockError},
-    indexer::{IndexWriterOptions, LogMergePolicy},
+    indexer::{IndexWriterOptions, LogMergePolicy, NoMergePolicy},
     query::RangeQuery,
 };
 
@@ -400,6 +400,15 @@ impl Writer {
             .delete_query(Box::new(query))
             .map_err(|e| self.store.error(e))?;
         self.commit()
+    }
+
+    /// For a backfill: no segment is merged while this writer lives.
+    /// Merging as a backfill goes rewrites the same documents again and
+    /// again (a fifth of ingest's CPU) and maps every segment it merges
+    /// (most of its peak memory); the next writer's merge policy (`watch`'s)
+    /// merges what is left, in the background.
+    pub fn defer_merges(&mut self) {
+        self.writer.set_merge_policy(Box::new(NoMergePolicy));
     }
 
     /// Commits, then waits for merges to finish and removes files no commit

@@ -17,8 +17,8 @@ use std::{
 use jiff::Timestamp;
 use regex::Regex;
 use tantivy::{
-    DocAddress, DocId, IndexReader, ReloadPolicy, Score, SegmentOrdinal, SegmentReader,
-    TantivyDocument, Term,
+    COLLECT_BLOCK_BUFFER_LEN, DocAddress, DocId, IndexReader, ReloadPolicy, Score, SegmentOrdinal,
+    SegmentReader, TantivyDocument, Term,
     collector::{Collector, Count, DocSetCollector, SegmentCollector},
     columnar::Column,
     query::{
@@ -112,7 +112,13 @@ impl Searcher {
 
     /// A reader of an index already open.
     pub fn of(store: &Store) -> Result<Searcher, IndexError> {
-        let store = store.clone();
+        let mut store = store.clone();
+        // Segments are searched in parallel, one thread per core (an index
+        // an ingest left has dozens).
+        store
+            .index
+            .set_default_multithread_executor()
+            .map_err(|e| store.error(e))?;
         let reader = store
             .index()
             .reader_builder()
@@ -130,6 +136,11 @@ impl Searcher {
     /// Events in the index.
     pub fn num_docs(&self) -> u64 {
         self.reader.searcher().num_docs()
+    }
+
+    /// Segments searched (each costs a little per query).
+    pub fn segments(&self) -> usize {
+        self.reader.searcher().segment_readers().len()
     }
 
     fn fields(&self) -> &Fields {
@@ -632,34 +643,21 @@ impl Collector for Gather {
     }
 }
 
-impl SegmentCollector for SegmentGather {
-    type Fruit = Gathered;
-
-    fn collect(&mut self, doc: DocId, _score: Score) {
-        if let Some((regex, store, line)) = &self.regex {
-            let Ok(stored) = store.get::<TantivyDocument>(doc) else {
-                return;
-            };
-            let matched = stored
-                .get_first(*line)
-                .and_then(|v| v.as_str().map(|text| regex.is_match(text)))
-                .unwrap_or(false);
-            if !matched {
-                return;
-            }
-        }
-        self.count += 1;
-        let ts = self.ts.first(doc).map_or(0, |d| d.into_timestamp_millis());
+impl SegmentGather {
+    /// Counts a matching document whose time is `ts` (ms) and level number
+    /// `lvl` (read only when there is a histogram) and keeps it if it is
+    /// among the latest `limit`.
+    fn tally(&mut self, doc: DocId, ts: i64, lvl: u64) {
         if let Some(interval) = self.interval {
-            let start = ts.div_euclid(interval) * interval;
-            let level = self.lvl.first(doc).unwrap_or(0).min(8) as usize;
             // Documents come mostly in time order: count into the current
-            // interval, and touch the map only when it changes.
-            if self.current.0 != start {
+            // interval (no division while they stay in it), and touch the
+            // map only when it changes.
+            let (start, end) = (self.current.0, self.current.0.saturating_add(interval));
+            if start == i64::MIN || ts < start || ts >= end {
                 self.flush_current();
-                self.current.0 = start;
+                self.current.0 = ts.div_euclid(interval) * interval;
             }
-            self.current.1[level] += 1;
+            self.current.1[lvl.min(8) as usize] += 1;
         }
         if self.limit == 0 {
             return;
@@ -682,6 +680,65 @@ impl SegmentCollector for SegmentGather {
             && key > least.0.0
         {
             *least = Reverse((key, doc));
+        }
+    }
+}
+
+impl SegmentCollector for SegmentGather {
+    type Fruit = Gathered;
+
+    fn collect(&mut self, doc: DocId, _score: Score) {
+        if let Some((regex, store, line)) = &self.regex {
+            let Ok(stored) = store.get::<TantivyDocument>(doc) else {
+                return;
+            };
+            let matched = stored
+                .get_first(*line)
+                .and_then(|v| v.as_str().map(|text| regex.is_match(text)))
+                .unwrap_or(false);
+            if !matched {
+                return;
+            }
+        }
+        self.count += 1;
+        if self.interval.is_none() && self.limit == 0 {
+            return;
+        }
+        let ts = self.ts.first(doc).map_or(0, |d| d.into_timestamp_millis());
+        let lvl = match self.interval {
+            Some(_) => self.lvl.first(doc).unwrap_or(0),
+            None => 0,
+        };
+        self.tally(doc, ts, lvl);
+    }
+
+    /// A block of matching documents (no deletes, no scoring): times and
+    /// levels are read for the whole block at once, several times faster
+    /// than one by one (a histogram over millions of events).
+    fn collect_block(&mut self, docs: &[DocId]) {
+        if self.regex.is_some() {
+            for &doc in docs {
+                self.collect(doc, 0.0);
+            }
+            return;
+        }
+        self.count += docs.len() as u64;
+        if self.interval.is_none() && self.limit == 0 {
+            return;
+        }
+        let mut ts = [None; COLLECT_BLOCK_BUFFER_LEN];
+        let mut lvl = [None; COLLECT_BLOCK_BUFFER_LEN];
+        for block in docs.chunks(COLLECT_BLOCK_BUFFER_LEN) {
+            let ts = &mut ts[..block.len()];
+            let lvl = &mut lvl[..block.len()];
+            self.ts.first_vals(block, ts);
+            if self.interval.is_some() {
+                self.lvl.first_vals(block, lvl);
+            }
+            for ((&doc, ts), lvl) in block.iter().zip(ts.iter()).zip(lvl.iter()) {
+                let ts = ts.map_or(0, |d| d.into_timestamp_millis());
+                self.tally(doc, ts, lvl.unwrap_or(0));
+            }
         }
     }
 
@@ -780,6 +837,49 @@ mod tests {
         assert_eq!(count(&s, "status:504 OR status:200"), 2);
         assert_eq!(count(&s, "level:ERROR"), 1);
         assert_eq!(count(&s, "nosuchfield:1"), 0);
+    }
+
+    #[test]
+    fn histogram_counts_each_event_in_its_interval_whatever_the_order() {
+        // 300 events (several blocks of 64), times jumping back and forth
+        // over six minutes, two levels; every third mentions "needle".
+        let mut events = Vec::new();
+        let mut expected: BTreeMap<(i64, usize), u64> = BTreeMap::new();
+        let mut expected_needle = 0;
+        for i in 0..300u64 {
+            let second = (i * 7919) % 360;
+            let ts = format!("2026-11-21T03:{:02}:{:02}Z", second / 60, second % 60);
+            let (level, number) = if i % 5 == 0 {
+                (Some(Level::Error), 6)
+            } else {
+                (None, 0)
+            };
+            let text = if i % 3 == 0 { "a needle" } else { "hay" };
+            expected_needle += u64::from(i % 3 == 0);
+            *expected.entry(((second / 60) as i64, number)).or_default() += 1;
+            events.push(event(i * 20, i + 1, &ts, level, text));
+        }
+        let (_dir, s) = index_of(events);
+        let found = s.run(&Request::all(), 0, Some(60_000)).expect("runs");
+        assert_eq!(found.total, 300);
+        assert_eq!(found.histogram.len(), 6);
+        for (minute, bucket) in found.histogram.iter().enumerate() {
+            assert_eq!(
+                bucket.start.to_string(),
+                format!("2026-11-21T03:{minute:02}:00Z")
+            );
+            for (number, &count) in bucket.by_level.iter().enumerate() {
+                let want = expected.get(&(minute as i64, number)).copied().unwrap_or(0);
+                assert_eq!(count, want, "minute {minute} level {number}");
+            }
+        }
+        let mut needle = Request::all();
+        needle.query = "needle".to_owned();
+        let found = s.run(&needle, 5, Some(60_000)).expect("runs");
+        assert_eq!(found.total, expected_needle);
+        let summed: u64 = found.histogram.iter().map(Bucket::total).sum();
+        assert_eq!(summed, expected_needle);
+        assert_eq!(found.hits.len(), 5);
     }
 
     #[test]
