@@ -80,7 +80,8 @@ fn triage_ingest(files: &[PathBuf], index: &Path, library: &Library) -> Duration
         index: index.to_path_buf(),
         zone: TimeZone::UTC,
         max_line: 1 << 20,
-        commit_every: Duration::from_secs(1),
+        // `triage ingest`'s default.
+        commit_every: Duration::from_secs(10),
         threads: std::thread::available_parallelism()
             .map_or(1, |n| n.get())
             .min(4),

@@ -195,8 +195,10 @@ pub struct IngestArgs {
 #[derive(Debug, Args)]
 pub struct IndexOptions {
     /// Commit (make what was read searchable, and remember how far) at most
-    /// this often.
-    #[arg(long, default_value = "1s", value_parser = duration, value_name = "DURATION")]
+    /// this often. A backfill commits less often than `watch` (1 s): each
+    /// commit waits for the indexing threads and the disk, and a killed run
+    /// redoes at most this much.
+    #[arg(long, default_value = "10s", value_parser = duration, value_name = "DURATION")]
     pub commit_every: Duration,
     /// Indexing threads (default: the machine's cores, at most 4).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=8))]
