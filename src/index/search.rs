@@ -647,6 +647,7 @@ impl SegmentGather {
     /// Counts a matching document whose time is `ts` (ms) and level number
     /// `lvl` (read only when there is a histogram) and keeps it if it is
     /// among the latest `limit`.
+    #[inline]
     fn tally(&mut self, doc: DocId, ts: i64, lvl: u64) {
         if let Some(interval) = self.interval {
             // Documents come mostly in time order: count into the current
