@@ -12,9 +12,12 @@
 //! loses nothing. A slow index holds the pipeline back (the channel is
 //! bounded); it never drops a document. The follower delivers at least
 //! every poll interval even when idle, so a new line is searchable within
-//! about `commit_every` plus one poll.
+//! about `commit_every` plus one poll. Events of a file `ingest` already
+//! indexed (same identity and first bytes, before where it stopped) are
+//! not added again.
 
 use std::{
+    collections::HashMap,
     io,
     path::Path,
     sync::mpsc,
@@ -25,12 +28,12 @@ use std::{
 use jiff::Timestamp;
 
 use crate::{
-    index::{self, Document, IndexError, Origin, Store, Writer},
+    index::{self, Document, IndexError, Ingested, Origin, Store, Writer},
     model::Event,
     pipeline::Sink,
     scan::Found,
     signature::{Signature, detector::Cleared},
-    tail::{checkpoint::Checkpoint, discover::FileKey},
+    tail::{checkpoint::Checkpoint, discover::FileKey, read::identify},
 };
 
 /// Documents and commits in flight to the indexing thread.
@@ -55,6 +58,18 @@ pub struct IndexSink {
     last_commit: Instant,
     ids: Vec<String>,
     resume: Option<Checkpoint>,
+    /// Files `ingest` indexed, by identity: their events before `next` are
+    /// in the index already and are not added again.
+    backfilled: HashMap<FileKey, Backfilled>,
+}
+
+/// A file `ingest` indexed, as `watch` finds it.
+struct Backfilled {
+    ingested: Ingested,
+    /// Events before this offset are indexed: `ingested.next` once the file
+    /// there is checked to be the one ingested (same identity and first
+    /// bytes), 0 when it is not.
+    next: Option<u64>,
 }
 
 impl IndexSink {
@@ -65,6 +80,18 @@ impl IndexSink {
         let writer = store.writer(1)?;
         let tail = &writer.state().tail;
         let resume = (!tail.files.is_empty()).then(|| tail.clone());
+        let backfilled = writer
+            .state()
+            .ingested
+            .iter()
+            .map(|ingested| {
+                let backfilled = Backfilled {
+                    ingested: ingested.clone(),
+                    next: None,
+                };
+                (ingested.key(), backfilled)
+            })
+            .collect();
         let fields = *store.fields();
         let (tx, rx) = mpsc::sync_channel(QUEUE);
         let thread = thread::Builder::new()
@@ -82,7 +109,24 @@ impl IndexSink {
             last_commit: Instant::now(),
             ids: Vec::new(),
             resume,
+            backfilled,
         })
+    }
+
+    /// Whether `ingest` already indexed the event at `offset` of the file
+    /// `key` (checked against the file's first bytes once per file: an inode
+    /// reused by another file indexes everything).
+    fn backfilled(&mut self, key: FileKey, offset: u64) -> bool {
+        let Some(file) = self.backfilled.get_mut(&key) else {
+            return false;
+        };
+        let next = *file.next.get_or_insert_with(|| {
+            let ingested = &file.ingested;
+            let same = identify(&ingested.path)
+                .is_ok_and(|id| id.key == key && id.fingerprint == ingested.fingerprint);
+            if same { ingested.next } else { 0 }
+        });
+        offset < next
     }
 
     /// The checkpoint committed with the index, to follow from; `None` when
@@ -143,6 +187,9 @@ impl<'l> Sink<'l> for IndexSink {
         at: Timestamp,
         matched: &[&'l Signature],
     ) -> io::Result<()> {
+        if self.backfilled(key, event.offset) {
+            return Ok(());
+        }
         self.ids.clear();
         self.ids.extend(matched.iter().map(|s| s.id.clone()));
         let ids: Vec<&str> = self.ids.iter().map(String::as_str).collect();

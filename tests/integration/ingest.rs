@@ -312,6 +312,48 @@ fn a_second_writer_is_refused_and_readers_work_alongside() {
     let _ = watch.wait();
 }
 
+/// A file `ingest` backfilled, then followed by `watch` from its start, is
+/// in the index once: `watch` adds only what `ingest` had not.
+#[test]
+fn watch_after_ingest_indexes_nothing_twice() {
+    let _serial = crate::watch::one_at_a_time();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let log = tmp.path().join("app.log");
+    fs::write(&log, lines(0, 50)).expect("write");
+    let data = tmp.path().join("data");
+    triage(&data).arg("ingest").arg(&log).run().code(0);
+    assert_eq!(count_if_any(&data), Some(50));
+    let mut watch = spawn(
+        &[
+            "watch",
+            "--from-start",
+            "--poll-interval",
+            "50ms",
+            "--commit-every",
+            "100ms",
+            log.to_str().expect("utf-8"),
+        ],
+        &data,
+    );
+    let mut file = OpenOptions::new().append(true).open(&log).expect("open");
+    file.write_all(lines(50, 80).as_bytes()).expect("append");
+    drop(file);
+    wait_until(
+        || count_if_any(&data) == Some(80),
+        "watch to index the 30 new lines",
+    );
+    // Past several commits: still nothing twice.
+    thread::sleep(Duration::from_millis(500));
+    let _ = watch.kill();
+    let _ = watch.wait();
+    let seqs = indexed_seqs(&data);
+    assert_eq!(seqs.len(), 80);
+    assert!(
+        seqs.iter().all(|(n, times)| *n < 80 && *times == 1),
+        "{seqs:?}"
+    );
+}
+
 /// The count of everything, or `None` while there is no index yet.
 fn count_if_any(data: &Path) -> Option<u64> {
     let out = triage(data).args(["search", "--count", "*"]).run();
