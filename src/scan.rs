@@ -117,12 +117,13 @@ struct Search {
 
 impl Stream {
     /// The source reader for this stream, its profile read from the first
-    /// bytes of `reader`; and a reader of the whole stream.
-    fn open<R: io::Read>(self, reader: R) -> io::Result<(SourceReader, Sampled<R>)> {
+    /// bytes of `reader`; a reader of the whole stream; and those first
+    /// bytes.
+    fn open<R: io::Read>(self, reader: R) -> io::Result<(SourceReader, Sampled<R>, Vec<u8>)> {
         let (head, whole, reader) = sample(reader, SAMPLE_BYTES, self.fill)?;
         let profile = Profile::of(&head, whole, self.settings.format, &self.time);
         let source = SourceReader::new(self.source, self.time, profile, &self.settings);
-        Ok((source, reader))
+        Ok((source, reader, head))
     }
 
     fn search(&self, max_line: usize, workers: usize) -> Search {
@@ -182,9 +183,13 @@ fn parallel_search(
             to_workers.push(work);
             from_workers.push(dones);
             let max_line = search_.max_line;
+            // A copy of its own: a regex shared by threads hands its
+            // scratch memory over through a lock at every line checked.
+            let prefilter = prefilter.clone();
             std::thread::Builder::new()
                 .name(format!("triage-search-{i}"))
                 .spawn_scoped(scope, move || {
+                    let prefilter = &prefilter;
                     let mut scratch = Scratch::default();
                     for piece in works {
                         if done
@@ -336,9 +341,8 @@ impl<'l> Scanner<'l> {
     ) -> Result<(), ScanError> {
         let max_line = self.reader.max_line;
         let detection = &mut self.detection;
-        let prefilter = detection.library.matcher().prefilter();
         let search_ = stream.search(max_line, self.workers);
-        let (mut source, reader) = stream.open(reader).map_err(ScanError::Read)?;
+        let (mut source, reader, head) = stream.open(reader).map_err(ScanError::Read)?;
         let now = self.reader.now;
         if !source.is_local() {
             // Where its events start cannot be told line by line: every
@@ -359,6 +363,8 @@ impl<'l> Scanner<'l> {
             }
             return read.map_err(ScanError::Read);
         }
+        // The literal search fitted to this stream's text.
+        let prefilter = &detection.library.matcher().prefilter().tuned(&head);
         let mut pass = pass::Pass::new(source, max_line, now);
         let mut output_error = None;
         // Turns what the search found into events, in stream order; gives
@@ -512,7 +518,7 @@ impl EventReader<'_> {
 
     fn events(&self, input: &Input, on_event: &mut dyn FnMut(Event, Timestamp)) -> io::Result<()> {
         let stream = self.stream(input, !matches!(input, Input::Stdin));
-        let (mut source, reader) = stream.open(open(input)?)?;
+        let (mut source, reader, _) = stream.open(open(input)?)?;
         let mut emit =
             |event, at: Option<Timestamp>| on_event(event, at.unwrap_or_else(Timestamp::now));
         let read = read_lines_from(reader, self.max_line, |raw| {

@@ -59,40 +59,50 @@ pub enum BuildError {
 }
 
 /// A multi-literal searcher over the whole buffer.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 enum Searcher {
     Teddy(packed::Searcher),
     AhoCorasick(AhoCorasick),
 }
 
 /// One pass over the buffer for some of the literals.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Pass {
     searcher: Searcher,
-    /// Global id of the pass's first literal.
-    base: usize,
+    /// The literal id of each of the searcher's patterns.
+    ids: Vec<u32>,
 }
 
 /// A pass of an automaton over the buffer for literal-less regexes.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Automaton {
     regex: meta::Regex,
     /// The regexes it runs.
     owners: Vec<u32>,
 }
 
-/// Finds the lines that match one of a list of regexes.
-#[derive(Debug)]
-pub struct Prefilter {
-    /// Literal searches over the buffer.
+/// The literal search: the passes over the buffer, and what each literal
+/// found stands for.
+#[derive(Debug, Clone)]
+struct LiteralSearch {
     passes: Vec<Pass>,
-    /// Every literal, by global id.
+    /// Every literal, by id.
     literals: Vec<Vec<u8>>,
     /// For each literal, the regexes that require it (one of their set).
     owners: Vec<Vec<u32>>,
     /// For each literal, the literals of the same pass that can start at the
     /// same place (one is a prefix of the other): a search reports only one.
     related: Vec<Vec<u32>>,
+}
+
+/// Finds the lines that match one of a list of regexes.
+#[derive(Debug, Clone)]
+pub struct Prefilter {
+    /// The literals the regexes require, with their owners, before any
+    /// [`Prefilter::tuned`] picks the part of each to search for.
+    required: (Vec<Vec<u8>>, Vec<Vec<u32>>),
+    /// The literal search in use.
+    search: LiteralSearch,
     /// Regexes without useful literals.
     automata: Vec<Automaton>,
     /// Each regex, to check one line (a line that is not UTF-8 is not
@@ -185,10 +195,8 @@ impl Prefilter {
             }
         }
         let (literals, owners) = merge_contained(literals, owners);
-        let (literals, owners) = share_needles(literals, owners);
-        let (literals, owners) = by_prefix(literals, owners);
-        let passes = passes(&literals)?;
-        let related = related(&literals, &passes);
+        let required = share_needles(literals, owners);
+        let search = LiteralSearch::new(required.0.clone(), required.1.clone())?;
         let automata = if rest_hirs.len() <= MAX_SEPARATE_AUTOMATA {
             rest_hirs
                 .iter()
@@ -207,10 +215,8 @@ impl Prefilter {
             }]
         };
         let prefilter = Prefilter {
-            passes,
-            literals,
-            owners,
-            related,
+            required,
+            search,
             automata,
             checks,
         };
@@ -218,13 +224,37 @@ impl Prefilter {
         Ok(prefilter)
     }
 
+    /// The same prefilter, its literal search fitted to text like `sample`
+    /// (the first bytes of a stream): of each literal it searches for the
+    /// part whose first bytes are rarest in the sample. The vectorised
+    /// search tells literals apart by their first four bytes; where those
+    /// are common in the text (`http` in an access log), every place they
+    /// occur has to be checked. A part of a literal occurs wherever the
+    /// literal does, so the lines found are the same; only fewer false
+    /// candidates are looked at.
+    pub fn tuned(&self, sample: &[u8]) -> Prefilter {
+        let (literals, owners) = &self.required;
+        if sample.is_empty() || literals.is_empty() {
+            return self.clone();
+        }
+        let parts = rare_parts(literals, sample);
+        let (parts, owners) = merge_contained(parts, owners.clone());
+        match LiteralSearch::new(parts, owners) {
+            Ok(search) => Prefilter {
+                search,
+                ..self.clone()
+            },
+            Err(_) => self.clone(),
+        }
+    }
+
     /// How the regexes are searched for.
     pub fn shape(&self) -> Shape {
         let automaton: usize = self.automata.iter().map(|a| a.owners.len()).sum();
         Shape {
             with_literals: self.checks.len() - automaton,
-            literals: self.literals.len(),
-            literal_passes: self.passes.len(),
+            literals: self.search.literals.len(),
+            literal_passes: self.search.passes.len(),
             automaton,
             automaton_passes: self.automata.len(),
         }
@@ -241,7 +271,8 @@ impl Prefilter {
         out: &mut Vec<(usize, usize)>,
     ) {
         let first = out.len();
-        for pass in &self.passes {
+        let search = &self.search;
+        for pass in &search.passes {
             let mut pos = 0;
             let mut line = (usize::MAX, 0);
             while pos < region.len() {
@@ -258,18 +289,22 @@ impl Prefilter {
                     line = line_around(region, at);
                     scratch.next_line(self.checks.len());
                 }
-                let literal = pass.base + literal;
+                let literal = pass.ids[literal];
                 let text = std::str::from_utf8(&region[line.0..line.1]).ok();
-                let hit =
-                    std::iter::once(literal as u32)
-                        .chain(self.related[literal].iter().copied().filter(|&other| {
-                            region[at..].starts_with(&self.literals[other as usize])
-                        }))
-                        .flat_map(|lit| &self.owners[lit as usize])
-                        .any(|&owner| {
-                            scratch.first_time(owner)
-                                && text.is_some_and(|t| self.checks[owner as usize].is_match(t))
-                        });
+                let hit = std::iter::once(literal)
+                    .chain(
+                        search.related[literal as usize]
+                            .iter()
+                            .copied()
+                            .filter(|&other| {
+                                region[at..].starts_with(&search.literals[other as usize])
+                            }),
+                    )
+                    .flat_map(|lit| &search.owners[lit as usize])
+                    .any(|&owner| {
+                        scratch.first_time(owner)
+                            && text.is_some_and(|t| self.checks[owner as usize].is_match(t))
+                    });
                 if hit {
                     out.push(line);
                     pos = line.1 + 1;
@@ -306,7 +341,7 @@ impl Prefilter {
                 pos = line.1 + 1;
             }
         }
-        if self.passes.len() + self.automata.len() > 1 {
+        if search.passes.len() + self.automata.len() > 1 {
             out[first..].sort_unstable();
             let mut kept = first;
             for i in first..out.len() {
@@ -324,7 +359,7 @@ impl Prefilter {
     /// where a regex matches; cheap where none does (one short search per
     /// pass, no line is confirmed).
     pub fn may_match(&self, text: &[u8]) -> bool {
-        self.passes.iter().any(|pass| match &pass.searcher {
+        self.search.passes.iter().any(|pass| match &pass.searcher {
             Searcher::Teddy(searcher) => searcher.find(text).is_some(),
             Searcher::AhoCorasick(ac) => ac.is_match(text),
         }) || self
@@ -377,25 +412,26 @@ const NEEDLE_BITS: f64 = 22.0;
 /// stay rare. Greedy set cover: the rare substring shared by the most
 /// literals not yet covered first; literals left over stand for themselves.
 fn share_needles(literals: Vec<Vec<u8>>, owners: Vec<Vec<u32>>) -> (Vec<Vec<u8>>, Vec<Vec<u32>>) {
-    let mut holders: HashMap<&[u8], Vec<usize>> = HashMap::new();
+    // Every (window, literal) pair, sorted: the literals holding a window
+    // are then neighbours (one sort is much cheaper than a map of lists).
+    let mut pairs: Vec<(&[u8], usize)> = Vec::new();
     for (id, literal) in literals.iter().enumerate() {
         for len in MIN_NEEDLE..=MAX_NEEDLE.min(literal.len()) {
-            for window in literal.windows(len) {
-                let ids = holders.entry(window).or_default();
-                if ids.last() != Some(&id) {
-                    ids.push(id);
-                }
-            }
+            pairs.extend(literal.windows(len).map(|window| (window, id)));
         }
     }
-    let mut candidates: Vec<(&[u8], Vec<usize>, f64)> = holders
-        .into_iter()
-        .filter(|(needle, ids)| ids.len() >= 2 && !literals::word_like(needle))
-        .map(|(needle, ids)| (needle, ids, literals::literal_bits(needle)))
+    pairs.sort_unstable();
+    pairs.dedup();
+    let mut candidates: Vec<(&[u8], Vec<usize>, f64)> = pairs
+        .chunk_by(|a, b| a.0 == b.0)
+        .filter(|group| group.len() >= 2 && !literals::word_like(group[0].0))
+        .map(|group| {
+            let needle = group[0].0;
+            let ids = group.iter().map(|&(_, id)| id).collect();
+            (needle, ids, literals::literal_bits(needle))
+        })
         .filter(|(_, _, bits)| *bits >= NEEDLE_BITS)
         .collect();
-    // Deterministic order whatever the hash map's.
-    candidates.sort_by(|a, b| a.0.cmp(b.0));
     let mut covered = vec![false; literals.len()];
     let mut needles: Vec<Vec<u8>> = Vec::new();
     let mut needle_owners: Vec<Vec<u32>> = Vec::new();
@@ -452,27 +488,6 @@ fn by_prefix(literals: Vec<Vec<u8>>, owners: Vec<Vec<u32>>) -> (Vec<Vec<u8>>, Ve
     pairs.into_iter().unzip()
 }
 
-/// For each literal, the others in its pass that can match at the same
-/// start: those it is a prefix of, and those that are a prefix of it.
-fn related(literals: &[Vec<u8>], passes: &[Pass]) -> Vec<Vec<u32>> {
-    let mut related = vec![Vec::new(); literals.len()];
-    let mut bounds: Vec<usize> = passes.iter().map(|p| p.base).collect();
-    bounds.push(literals.len());
-    for pass in bounds.windows(2) {
-        for a in pass[0]..pass[1] {
-            for b in pass[0]..pass[1] {
-                if a != b
-                    && (literals[a].starts_with(&literals[b])
-                        || literals[b].starts_with(&literals[a]))
-                {
-                    related[a].push(b as u32);
-                }
-            }
-        }
-    }
-    related
-}
-
 /// One automaton over `hirs`, finding their matches in many lines at once.
 fn automaton(hirs: &[Hir]) -> Result<meta::Regex, BuildError> {
     let regex = meta::Regex::builder()
@@ -488,8 +503,23 @@ fn automaton(hirs: &[Hir]) -> Result<meta::Regex, BuildError> {
     Ok(regex)
 }
 
-/// The passes for `literals`: Teddy, 64 literals per pass, when few enough;
-/// else one Aho-Corasick DFA pass.
+impl LiteralSearch {
+    /// The search for `literals` (each standing for its `owners`).
+    fn new(literals: Vec<Vec<u8>>, owners: Vec<Vec<u32>>) -> Result<LiteralSearch, BuildError> {
+        let (literals, owners) = by_prefix(literals, owners);
+        let passes = passes(&literals)?;
+        let related = related(&literals, &passes);
+        Ok(LiteralSearch {
+            passes,
+            literals,
+            owners,
+            related,
+        })
+    }
+}
+
+/// The passes for `literals` (sorted by [`by_prefix`]): Teddy, 64 literals
+/// per pass, when few enough; else one Aho-Corasick DFA pass.
 fn passes(literals: &[Vec<u8>]) -> Result<Vec<Pass>, BuildError> {
     if literals.is_empty() {
         return Ok(Vec::new());
@@ -516,11 +546,14 @@ fn passes(literals: &[Vec<u8>]) -> Result<Vec<Pass>, BuildError> {
         let teddy: Option<Vec<Pass>> = bounds
             .windows(2)
             .map(|w| {
-                let group = &literals[w[0]..w[1]];
-                let searcher = packed::Config::new().builder().extend(group).build()?;
+                let ids = teddy_order(w[0], w[1] - w[0]);
+                let searcher = packed::Config::new()
+                    .builder()
+                    .extend(ids.iter().map(|&id| &literals[id as usize]))
+                    .build()?;
                 Some(Pass {
                     searcher: Searcher::Teddy(searcher),
-                    base: w[0],
+                    ids,
                 })
             })
             .collect();
@@ -534,8 +567,97 @@ fn passes(literals: &[Vec<u8>]) -> Result<Vec<Pass>, BuildError> {
         .build(literals)?;
     Ok(vec![Pass {
         searcher: Searcher::AhoCorasick(ac),
-        base: 0,
+        ids: (0..literals.len() as u32).collect(),
     }])
+}
+
+/// The order in which to give Teddy the `count` literals starting at id
+/// `first` (sorted, so that neighbours share their first bytes), so that
+/// neighbours land in the same bucket. Teddy puts its pattern `k` in bucket
+/// `B - 1 - k % B` (8 buckets up to 32 patterns, else 16) and checks, where
+/// the bytes at some place fit the first-byte masks of a bucket, each of its
+/// literals there. Neighbours in a bucket keep its masks tight; literals
+/// spread over the buckets (the order they come in) make every bucket's
+/// masks loose, and common text fits them: many more false candidates.
+fn teddy_order(first: usize, count: usize) -> Vec<u32> {
+    let buckets = if count > 32 { 16 } else { 8 };
+    let mut order = vec![0u32; count];
+    let mut next = first as u32;
+    for bucket in 0..buckets {
+        // The patterns Teddy puts in this bucket, in order.
+        let mut k = buckets - 1 - bucket;
+        while k < count {
+            order[k] = next;
+            next += 1;
+            k += buckets;
+        }
+    }
+    order
+}
+
+/// For each literal, the others in its pass that can match at the same
+/// start: those it is a prefix of, and those that are a prefix of it.
+fn related(literals: &[Vec<u8>], passes: &[Pass]) -> Vec<Vec<u32>> {
+    let mut related = vec![Vec::new(); literals.len()];
+    for pass in passes {
+        for &a in &pass.ids {
+            for &b in &pass.ids {
+                let (la, lb) = (&literals[a as usize], &literals[b as usize]);
+                if a != b && (la.starts_with(lb) || lb.starts_with(la)) {
+                    related[a as usize].push(b);
+                }
+            }
+        }
+    }
+    related
+}
+
+/// The prefix length Teddy tells literals apart by.
+const FINGERPRINT: usize = 4;
+/// A part of a literal searched for instead of it is at least this long (or
+/// the whole literal): shorter ones occur by chance too often.
+const MIN_PART: usize = 6;
+
+/// Of each literal, its longest part (a suffix: it occurs wherever the
+/// literal does) whose first [`FINGERPRINT`] bytes occur least often in
+/// `sample`; the whole literal when none is rarer.
+fn rare_parts(literals: &[Vec<u8>], sample: &[u8]) -> Vec<Vec<u8>> {
+    let starts = |literal: &Vec<u8>| {
+        let min = MIN_PART.max(FINGERPRINT).min(literal.len());
+        0..=literal.len() - min
+    };
+    let key = |bytes: &[u8]| -> [u8; FINGERPRINT] {
+        let mut key = [0; FINGERPRINT];
+        key.copy_from_slice(&bytes[..FINGERPRINT]);
+        key
+    };
+    let mut counts: HashMap<[u8; FINGERPRINT], u32> = HashMap::new();
+    let mut first = [false; 256];
+    for literal in literals.iter().filter(|l| l.len() > FINGERPRINT) {
+        for start in starts(literal) {
+            counts.insert(key(&literal[start..]), 0);
+            first[usize::from(literal[start])] = true;
+        }
+    }
+    for at in 0..sample.len().saturating_sub(FINGERPRINT - 1) {
+        if first[usize::from(sample[at])]
+            && let Some(count) = counts.get_mut(&key(&sample[at..]))
+        {
+            *count += 1;
+        }
+    }
+    literals
+        .iter()
+        .map(|literal| {
+            if literal.len() <= FINGERPRINT {
+                return literal.clone();
+            }
+            let best = starts(literal)
+                .min_by_key(|&start| (counts[&key(&literal[start..])], start))
+                .unwrap_or(0);
+            literal[best..].to_vec()
+        })
+        .collect()
 }
 
 /// The line of `region` around byte `at`: from after the previous
@@ -688,6 +810,52 @@ mod tests {
         assert_eq!(found(&prefilter, text), reference(&refs, text));
     }
 
+    #[test]
+    fn neighbours_share_a_teddy_bucket() {
+        // Teddy's bucket of pattern k is B - 1 - k % B.
+        let bucket = |k: usize, b: usize| b - 1 - k % b;
+        for (first, count) in [(0, 64), (64, 64), (128, 13), (0, 32), (5, 33), (0, 1)] {
+            let order = teddy_order(first, count);
+            let b = if count > 32 { 16 } else { 8 };
+            let mut sorted = order.clone();
+            sorted.sort_unstable();
+            assert_eq!(
+                sorted,
+                (first as u32..(first + count) as u32).collect::<Vec<_>>()
+            );
+            // Literal ids, sorted, go bucket by bucket.
+            let mut by_bucket: Vec<(usize, u32)> = order
+                .iter()
+                .enumerate()
+                .map(|(k, &id)| (bucket(k, b), id))
+                .collect();
+            by_bucket.sort_unstable();
+            let ids: Vec<u32> = by_bucket.iter().map(|&(_, id)| id).collect();
+            assert_eq!(ids, sorted, "{first} {count}");
+        }
+    }
+
+    #[test]
+    fn rare_parts_avoid_common_starts() {
+        let literals = vec![
+            b"http: panic serving ".to_vec(),
+            b"Exception".to_vec(),
+            b"OOM".to_vec(),
+        ];
+        let sample = b"GET http://x/ HTTP/1.1 http://y/ Exception\n".repeat(10);
+        let parts = rare_parts(&literals, &sample);
+        // `http` starts every referrer; the part chosen starts rarer.
+        assert!(
+            !parts[0].starts_with(b"http"),
+            "{:?}",
+            String::from_utf8_lossy(&parts[0])
+        );
+        assert!(literals[0].ends_with(&parts[0]) && parts[0].len() >= MIN_PART);
+        // Equally common everywhere: the whole literal is kept.
+        assert_eq!(parts[1], b"Exception");
+        assert_eq!(parts[2], b"OOM");
+    }
+
     proptest! {
         /// Whatever the text, the prefilter keeps exactly the lines some
         /// regex matches (among valid UTF-8 lines).
@@ -714,6 +882,11 @@ mod tests {
             let prefilter = Prefilter::new(&compiled(&PATTERNS)).expect("builds");
             let expected = reference(&PATTERNS, &text);
             prop_assert_eq!(found(&prefilter, &text), expected.clone());
+            // Fitted to any sample (this text, or its start), the same lines.
+            let tuned = prefilter.tuned(&text);
+            prop_assert_eq!(found(&tuned, &text), expected.clone());
+            let tuned = prefilter.tuned(&text[..text.len() / 3]);
+            prop_assert_eq!(found(&tuned, &text), expected.clone());
             // `may_match` is never false on a line (or a text) some regex matches.
             for &(start, end) in &expected {
                 prop_assert!(prefilter.may_match(&text[start..end]));
