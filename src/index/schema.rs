@@ -23,7 +23,7 @@ use crate::model::{Event, Level};
 
 /// Bumped whenever the schema or the tokenizers change: an index written
 /// with another version must be rebuilt (`triage reindex`).
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The tokenizer of the line and of parsed fields: words are runs of
 /// letters and digits, lowercased. Tokens up to [`MAX_TOKEN`] bytes are
@@ -65,6 +65,11 @@ pub struct Fields {
     pub line_no: Field,
     /// Ids of the signatures the event matched.
     pub signature: Field,
+    /// The event's minute and level as one term ([`bucket`]): how many
+    /// events each minute holds, per level, is the number of documents of
+    /// each term, read from the term dictionary with no document visited
+    /// (histograms of everything).
+    pub bucket: Field,
     /// Parsed fields, as a JSON object of strings, each value one
     /// case-insensitive keyword (`status:504`, `method:post`,
     /// `path:"/api/orders"`); times, messages and values longer than
@@ -160,6 +165,7 @@ pub fn build() -> (Schema, Fields) {
                 .set_indexing_options(keyword.clone())
                 .set_stored(),
         ),
+        bucket: b.add_i64_field("bucket", INDEXED),
         fields: b.add_json_field(
             "fields",
             JsonObjectOptions::default()
@@ -205,6 +211,24 @@ pub fn level_of(number: u64) -> Option<Level> {
         .and_then(|i| Level::ALL.get(i).copied())
 }
 
+/// Levels per minute in [`bucket`] values.
+pub const BUCKET_LEVELS: i64 = 16;
+
+/// The [`Fields::bucket`] value of an event at `millis` with level number
+/// `level` (at most 8).
+pub fn bucket(millis: i64, level: u64) -> i64 {
+    millis.div_euclid(60_000) * BUCKET_LEVELS + level.min(8) as i64
+}
+
+/// The minute (its start, in milliseconds) and level number of a
+/// [`bucket`] value.
+pub fn unbucket(value: i64) -> (i64, u64) {
+    (
+        value.div_euclid(BUCKET_LEVELS) * 60_000,
+        value.rem_euclid(BUCKET_LEVELS) as u64,
+    )
+}
+
 /// Milliseconds since the epoch as tantivy's date.
 pub fn date(ts: Timestamp) -> DateTime {
     DateTime::from_timestamp_millis(ts.as_millisecond())
@@ -229,7 +253,8 @@ pub fn document(
     signatures: &[&str],
 ) -> TantivyDocument {
     let mut doc = TantivyDocument::new();
-    doc.add_date(f.ts, date(event.ts.unwrap_or(at)));
+    let ts = date(event.ts.unwrap_or(at));
+    doc.add_date(f.ts, ts);
     let flags = if event.ts.is_some() {
         flag::OWN_TIME
     } else {
@@ -243,6 +268,10 @@ pub fn document(
         doc.add_text(f.level, level.as_str());
     }
     doc.add_u64(f.lvl, level_number(event.level));
+    doc.add_i64(
+        f.bucket,
+        bucket(ts.into_timestamp_millis(), level_number(event.level)),
+    );
     doc.add_text(f.source, &*event.source);
     if let Some(host) = event
         .fields
@@ -313,6 +342,26 @@ mod tests {
         }
         assert_eq!(level_of(0), None);
         assert_eq!(level_of(99), None);
+    }
+
+    #[test]
+    fn buckets_round_trip_minutes_and_levels() {
+        for millis in [
+            0i64,
+            59_999,
+            60_000,
+            1_763_694_729_114,
+            -1,
+            -60_000,
+            -60_001,
+        ] {
+            for level in 0..=8 {
+                let minute = millis.div_euclid(60_000) * 60_000;
+                assert_eq!(unbucket(bucket(millis, level)), (minute, level));
+            }
+        }
+        // Order is kept: later minutes, then higher levels, sort after.
+        assert!(bucket(59_999, 8) < bucket(60_000, 0));
     }
 
     #[test]

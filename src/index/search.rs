@@ -20,7 +20,7 @@ use tantivy::{
     COLLECT_BLOCK_BUFFER_LEN, DocAddress, DocId, IndexReader, ReloadPolicy, Score, SegmentOrdinal,
     SegmentReader, TantivyDocument, Term,
     collector::{Collector, Count, DocSetCollector, SegmentCollector},
-    columnar::Column,
+    columnar::{Cardinality, Column, ColumnType, ColumnValues},
     query::{
         AllQuery, BooleanQuery, EmptyQuery, Occur, Query, QueryParser, QueryParserError,
         RangeQuery, TermQuery, TermSetQuery,
@@ -272,6 +272,20 @@ impl Searcher {
         limit: usize,
         interval: Option<i64>,
     ) -> Result<Found, IndexError> {
+        if let Some(interval) = interval
+            && let Some(histogram) = self.rollup(request, interval)?
+        {
+            let hits = match limit {
+                0 => Vec::new(),
+                // The hits, without the histogram.
+                _ => self.run(request, limit, None)?.hits,
+            };
+            return Ok(Found {
+                total: histogram.values().flatten().sum(),
+                hits,
+                histogram: buckets(histogram, interval),
+            });
+        }
         let query = self.query(request)?;
         let searcher = self.reader.searcher();
         if limit == 0 && interval.is_none() && request.regex.is_none() {
@@ -301,6 +315,86 @@ impl Searcher {
             hits,
             histogram: interval.map_or_else(Vec::new, |i| buckets(fruit.histogram, i)),
         })
+    }
+
+    /// The histogram of `request` read from the minute-and-level terms
+    /// ([`schema::bucket`]) alone, when that gives it exactly: no query text
+    /// or filter but levels and minute-aligned times, an interval of whole
+    /// minutes, and no deleted document (their terms still count them).
+    /// Else `None`: the documents are visited.
+    fn rollup(
+        &self,
+        request: &Request,
+        interval: i64,
+    ) -> Result<Option<BTreeMap<i64, [u64; 9]>>, IndexError> {
+        let aligned = |t: Option<Timestamp>| t.is_none_or(|t| t.as_millisecond() % 60_000 == 0);
+        if !is_everything(&request.query)
+            || request.regex.is_some()
+            || !request.sources.is_empty()
+            || !request.signatures.is_empty()
+            || interval % 60_000 != 0
+            || !aligned(request.since)
+            || !aligned(request.until)
+        {
+            return Ok(None);
+        }
+        let searcher = self.reader.searcher();
+        if searcher
+            .segment_readers()
+            .iter()
+            .any(SegmentReader::has_deletes)
+        {
+            return Ok(None);
+        }
+        let min_level = request
+            .min_level
+            .map_or(0, |l| schema::level_number(Some(l)));
+        let term = |millis: i64| {
+            Term::from_field_i64(self.fields().bucket, schema::bucket(millis, 0))
+                .serialized_value_bytes()
+                .to_vec()
+        };
+        let since = request.since.map(|t| term(t.as_millisecond()));
+        let until = request.until.map(|t| term(t.as_millisecond()));
+        let mut histogram: BTreeMap<i64, [u64; 9]> = BTreeMap::new();
+        for segment in searcher.segment_readers() {
+            let inverted = segment
+                .inverted_index(self.fields().bucket)
+                .map_err(|e| self.store.error(e))?;
+            let mut range = inverted.terms().range();
+            if let Some(since) = &since {
+                range = range.ge(since);
+            }
+            if let Some(until) = &until {
+                range = range.lt(until);
+            }
+            let mut stream = range.into_stream().map_err(|e| IndexError::Other {
+                path: self.store.path().to_path_buf(),
+                why: e.to_string(),
+            })?;
+            // Terms come in order: one map entry per interval, not per term.
+            let mut current: Option<(i64, [u64; 9])> = None;
+            while stream.advance() {
+                let Ok(bytes) = <[u8; 8]>::try_from(stream.key()) else {
+                    continue;
+                };
+                let (minute, level) =
+                    schema::unbucket(tantivy::u64_to_i64(u64::from_be_bytes(bytes)));
+                if level < min_level {
+                    continue;
+                }
+                let start = minute.div_euclid(interval) * interval;
+                if current.is_none_or(|(at, _)| at != start) {
+                    flush(&mut histogram, current.take());
+                    current = Some((start, [0; 9]));
+                }
+                if let Some((_, counts)) = &mut current {
+                    counts[level.min(8) as usize] += u64::from(stream.value().doc_freq);
+                }
+            }
+            flush(&mut histogram, current);
+        }
+        Ok(Some(histogram))
     }
 
     fn hit(&self, address: &DocAddress) -> Result<Hit, IndexError> {
@@ -539,6 +633,16 @@ fn buckets(counts: BTreeMap<i64, [u64; 9]>, interval: i64) -> Vec<Bucket> {
     out
 }
 
+/// Adds one interval's counts to a histogram.
+fn flush(histogram: &mut BTreeMap<i64, [u64; 9]>, interval: Option<(i64, [u64; 9])>) {
+    if let Some((start, counts)) = interval {
+        let slot = histogram.entry(start).or_default();
+        for (s, c) in slot.iter_mut().zip(counts) {
+            *s += c;
+        }
+    }
+}
+
 /// Collects the count, the top hits by [`Key`] and the histogram in one
 /// pass over the matching documents.
 struct Gather {
@@ -556,16 +660,66 @@ struct Gathered {
     histogram: BTreeMap<i64, [u64; 9]>,
 }
 
+const NANOS_PER_MS: i64 = 1_000_000;
+
+/// Values of columns every document of a segment has, as stored: read in
+/// bulk by the codec itself (the date column's own reader converts each
+/// value on its own, most of the cost of a histogram).
+struct FullColumns {
+    /// `ts` as stored: nanoseconds since the epoch, as tantivy maps an i64
+    /// to a u64 (order kept).
+    ts: std::sync::Arc<dyn ColumnValues<u64>>,
+    lvl: std::sync::Arc<dyn ColumnValues<u64>>,
+}
+
+impl FullColumns {
+    /// The columns of `reader`'s segment, when every document has both.
+    fn of(reader: &SegmentReader) -> tantivy::Result<Option<FullColumns>> {
+        let fast = reader.fast_fields();
+        let ts = match fast.dynamic_column_handle("ts", ColumnType::DateTime)? {
+            Some(handle) => handle.open_u64_lenient()?,
+            None => None,
+        };
+        let lvl = fast.u64("lvl")?;
+        Ok(match ts {
+            Some(ts)
+                if ts.get_cardinality() == Cardinality::Full
+                    && lvl.get_cardinality() == Cardinality::Full =>
+            {
+                Some(FullColumns {
+                    ts: ts.values,
+                    lvl: lvl.values,
+                })
+            }
+            _ => None,
+        })
+    }
+
+    /// Milliseconds since the epoch of a stored `ts`.
+    fn millis(raw: u64) -> i64 {
+        tantivy::u64_to_i64(raw).div_euclid(NANOS_PER_MS)
+    }
+
+    /// The stored `ts` of a time in milliseconds (the mapping keeps order).
+    fn stored(millis: i64) -> u64 {
+        tantivy::i64_to_u64(millis.saturating_mul(NANOS_PER_MS))
+    }
+}
+
 struct SegmentGather {
     segment: SegmentOrdinal,
     limit: usize,
     interval: Option<i64>,
     regex: Option<(Regex, StoreReader, tantivy::schema::Field)>,
-    ts: Column<tantivy::DateTime>,
+    /// `ts`, when some document has none (else `full` has it).
+    ts: Option<Column<tantivy::DateTime>>,
     dev: Column<u64>,
     ino: Column<u64>,
     offset: Column<u64>,
     lvl: Column<u64>,
+    /// The values of `ts` and `lvl` when every document has one (always, as
+    /// triage writes them): read in bulk, with no per-document lookup.
+    full: Option<FullColumns>,
     count: u64,
     heap: BinaryHeap<Reverse<(Key, DocId)>>,
     histogram: BTreeMap<i64, [u64; 9]>,
@@ -577,10 +731,7 @@ impl SegmentGather {
     fn flush_current(&mut self) {
         let (start, counts) = std::mem::replace(&mut self.current, (i64::MIN, [0; 9]));
         if counts.iter().any(|&c| c > 0) {
-            let slot = self.histogram.entry(start).or_default();
-            for (s, c) in slot.iter_mut().zip(counts) {
-                *s += c;
-            }
+            flush(&mut self.histogram, Some((start, counts)));
         }
     }
 }
@@ -599,16 +750,21 @@ impl Collector for Gather {
             Some(regex) => Some((regex.clone(), reader.get_store_reader(64)?, self.line)),
             None => None,
         };
+        let full = FullColumns::of(reader)?;
         Ok(SegmentGather {
             segment,
             limit: self.limit,
             interval: self.interval,
             regex,
-            ts: fast.date("ts")?,
+            ts: match full {
+                Some(_) => None,
+                None => Some(fast.date("ts")?),
+            },
             dev: fast.u64("dev")?,
             ino: fast.u64("ino")?,
             offset: fast.u64("offset")?,
             lvl: fast.u64("lvl")?,
+            full,
             count: 0,
             heap: BinaryHeap::new(),
             histogram: BTreeMap::new(),
@@ -629,11 +785,8 @@ impl Collector for Gather {
         for fruit in fruits {
             all.count += fruit.count;
             all.top.extend(fruit.top);
-            for (start, counts) in fruit.histogram {
-                let slot = all.histogram.entry(start).or_default();
-                for (s, c) in slot.iter_mut().zip(counts) {
-                    *s += c;
-                }
+            for interval in fruit.histogram {
+                flush(&mut all.histogram, Some(interval));
             }
         }
         // Largest keys first, keep `limit`.
@@ -685,6 +838,38 @@ impl SegmentGather {
     }
 }
 
+impl SegmentGather {
+    /// The histogram alone (no hits wanted) of documents with these stored
+    /// times and levels: each is counted into the current interval,
+    /// compared as stored (no conversion while they stay in it).
+    fn count_intervals(&mut self, interval: i64, ts: &[u64], lvl: &[u64]) {
+        let (mut start, mut counts) = self.current;
+        let bounds = |start: i64| {
+            if start == i64::MIN {
+                // Nothing counted yet: the first value starts an interval.
+                (u64::MAX, 0)
+            } else {
+                (
+                    FullColumns::stored(start),
+                    FullColumns::stored(start.saturating_add(interval)),
+                )
+            }
+        };
+        let (mut low, mut high) = bounds(start);
+        for (&raw, &lvl) in ts.iter().zip(lvl) {
+            if raw < low || raw >= high {
+                self.current = (start, counts);
+                self.flush_current();
+                start = FullColumns::millis(raw).div_euclid(interval) * interval;
+                counts = [0; 9];
+                (low, high) = bounds(start);
+            }
+            counts[lvl.min(8) as usize] += 1;
+        }
+        self.current = (start, counts);
+    }
+}
+
 impl SegmentCollector for SegmentGather {
     type Fruit = Gathered;
 
@@ -705,7 +890,11 @@ impl SegmentCollector for SegmentGather {
         if self.interval.is_none() && self.limit == 0 {
             return;
         }
-        let ts = self.ts.first(doc).map_or(0, |d| d.into_timestamp_millis());
+        let ts = match (&self.full, &self.ts) {
+            (Some(full), _) => FullColumns::millis(full.ts.get_val(doc)),
+            (None, Some(ts)) => ts.first(doc).map_or(0, |d| d.into_timestamp_millis()),
+            (None, None) => 0,
+        };
         let lvl = match self.interval {
             Some(_) => self.lvl.first(doc).unwrap_or(0),
             None => 0,
@@ -727,12 +916,47 @@ impl SegmentCollector for SegmentGather {
         if self.interval.is_none() && self.limit == 0 {
             return;
         }
+        if let Some(full) = self.full.take() {
+            let mut ts = [0u64; COLLECT_BLOCK_BUFFER_LEN];
+            let mut lvl = [0u64; COLLECT_BLOCK_BUFFER_LEN];
+            let with_levels = self.interval.is_some();
+            for block in docs.chunks(COLLECT_BLOCK_BUFFER_LEN) {
+                let (ts, lvl) = (&mut ts[..block.len()], &mut lvl[..block.len()]);
+                // All documents of a range (no query, no deletes): one
+                // read of each column's range.
+                let contiguous = block[block.len() - 1] - block[0] == block.len() as u32 - 1;
+                if contiguous {
+                    full.ts.get_range(u64::from(block[0]), ts);
+                } else {
+                    full.ts.get_vals(block, ts);
+                }
+                if with_levels {
+                    if contiguous {
+                        full.lvl.get_range(u64::from(block[0]), lvl);
+                    } else {
+                        full.lvl.get_vals(block, lvl);
+                    }
+                }
+                match self.interval {
+                    Some(interval) if self.limit == 0 => self.count_intervals(interval, ts, lvl),
+                    _ => {
+                        for ((&doc, ts), &lvl) in block.iter().zip(ts.iter()).zip(lvl.iter()) {
+                            self.tally(doc, FullColumns::millis(*ts), lvl);
+                        }
+                    }
+                }
+            }
+            self.full = Some(full);
+            return;
+        }
         let mut ts = [None; COLLECT_BLOCK_BUFFER_LEN];
         let mut lvl = [None; COLLECT_BLOCK_BUFFER_LEN];
         for block in docs.chunks(COLLECT_BLOCK_BUFFER_LEN) {
             let ts = &mut ts[..block.len()];
             let lvl = &mut lvl[..block.len()];
-            self.ts.first_vals(block, ts);
+            if let Some(column) = &self.ts {
+                column.first_vals(block, ts);
+            }
             if self.interval.is_some() {
                 self.lvl.first_vals(block, lvl);
             }
@@ -881,6 +1105,50 @@ mod tests {
         let summed: u64 = found.histogram.iter().map(Bucket::total).sum();
         assert_eq!(summed, expected_needle);
         assert_eq!(found.hits.len(), 5);
+    }
+
+    #[test]
+    fn histograms_from_minute_terms_equal_those_from_the_documents() {
+        let mut events = Vec::new();
+        for i in 0..500u64 {
+            let second = (i * 7919) % 900;
+            let ts = format!("2026-11-21T03:{:02}:{:02}Z", second / 60, second % 60);
+            let level = [
+                None,
+                Some(Level::Info),
+                Some(Level::Warn),
+                Some(Level::Error),
+            ][i as usize % 4];
+            events.push(event(i * 20, i + 1, &ts, level, "hay"));
+        }
+        let (_dir, s) = index_of(events);
+        let at = |t: &str| Some(t.parse::<Timestamp>().expect("time"));
+        for interval in [60_000, 120_000, 300_000] {
+            for (since, until) in [
+                (None, None),
+                (at("2026-11-21T03:02:00Z"), at("2026-11-21T03:09:00Z")),
+                (None, at("2026-11-21T03:05:00Z")),
+            ] {
+                for min_level in [None, Some(Level::Warn)] {
+                    let mut request = Request::all();
+                    (request.since, request.until, request.min_level) = (since, until, min_level);
+                    assert!(s.rollup(&request, interval).expect("reads").is_some());
+                    let rolled = s.run(&request, 0, Some(interval)).expect("runs");
+                    // An exclusion of nothing: the same events, the
+                    // documents visited.
+                    request.query = "* -zzz".to_owned();
+                    assert!(s.rollup(&request, interval).expect("reads").is_none());
+                    let visited = s.run(&request, 0, Some(interval)).expect("runs");
+                    assert_eq!(rolled.total, visited.total);
+                    assert_eq!(rolled.histogram, visited.histogram, "{interval} {since:?}");
+                    assert!(rolled.total > 0);
+                }
+            }
+        }
+        // Times not on a minute: the documents are visited.
+        let mut request = Request::all();
+        request.since = at("2026-11-21T03:02:30Z");
+        assert!(s.rollup(&request, 60_000).expect("reads").is_none());
     }
 
     #[test]
