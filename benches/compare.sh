@@ -15,7 +15,7 @@
 #      file (`benches/first_screen.sh`), and memory while following it;
 #   6. peak memory (max RSS) of each triage command.
 #
-#   benches/compare.sh                 # ~600 MB corpus (about 15 minutes)
+#   benches/compare.sh                 # ~800 MB corpus, over 5 M lines (about 20 minutes)
 #   benches/compare.sh --quick         # ~50 MB corpus (about 3 minutes)
 #   benches/compare.sh --size 2G --seed 7 --runs 5
 #
@@ -36,7 +36,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-size=600M
+size=800M
 seed=1
 runs=3
 out=benches/RESULTS.md
@@ -87,6 +87,7 @@ if [ ! -f "$work/.done" ]; then
 fi
 mapfile -t files < <(cut -f2 "$work/files.txt")
 bytes=$(cat "${files[@]}" | wc -c)
+lines=$(cat "${files[@]}" | wc -l)
 mb=$(awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 1e6 }')
 
 "$gen" regexes --rg "$work/rg.pats" --grep "$work/grep.pats" >"$work/regexes.txt"
@@ -162,6 +163,7 @@ bench "triage search phrase" "$(q "$triage" --data-dir "$work/data" search --cou
 bench "rg phrase" "$(q rg -c -i "$phrase" "$work/mixed.log")"
 bench "triage search level" "$(q "$triage" --data-dir "$work/data" search --count --level error --since 2026-11-21T12:00:00Z --until 2026-11-21T13:00:00Z '*')"
 bench "triage histogram" "$(q "$triage" --data-dir "$work/data" search --histogram 1m '*')"
+bench "triage histogram word" "$(q "$triage" --data-dir "$work/data" search --histogram 1m error)"
 timed search "$triage" --data-dir "$work/data" search --count "$term"
 
 # -- 4. detection latency ------------------------------------------------------
@@ -212,7 +214,7 @@ Reproduce with \`benches/compare.sh\` (\`--quick\` for a 50 MB corpus).
 
 - Machine: ${cores} cores (${cpu}), ${mem} memory
 - Versions: ${triage_version}; ${rg_version}; ${grep_version}; ${hyperfine_version}; ${rustc_version}
-- Corpus: ${mb} MB generated with seed ${seed} (\`examples/gen_corpus.rs\`): a day
+- Corpus: ${mb} MB, ${lines} lines, generated with seed ${seed} (\`examples/gen_corpus.rs\`): a day
   of a web shop's logs, mostly healthy traffic with rare incidents, Java stack
   traces, in seven files:
 
@@ -272,18 +274,23 @@ every match must contain; all literals are searched for at once with Teddy
 (SIMD, 64 literals per pass) over 2 MiB blocks; only where a literal occurs are
 the regexes that own it run, on that line. Lines that are not valid UTF-8 or
 are longer than the line cap are always taken. Blocks are searched on worker
-threads; events and detection stay in stream order.
+threads, each with its own copy of the regexes; events and detection stay in
+stream order.
 
-On a profile of a one-thread run, about two thirds of the time is the Teddy
-passes (their cost grows with the number of literals: about 1 GB/s for 140
-literals on this kind of machine), a tenth is the kernel copying file pages
-(\`read\`), the rest UTF-8 validation, line counting and the per-line regex
-checks. The 500 synthetic signatures add few literals (they share needles),
-but a quarter of them are case-insensitive (\`(?i:...)\`): those have no
-usable literal and run as one lazy-DFA automaton over every byte, which is
-most of the difference (above 256 literals, one Aho-Corasick DFA pass would
-replace the Teddy passes). Two threads give less than twice the speed of one,
-for both tools, on this machine.
+Teddy tells literals apart by their first four bytes, in 8 or 16 buckets: a
+place where those bytes fit a bucket's masks is checked against each literal
+of the bucket. Two things keep those false candidates few: literals sharing
+their first bytes share a bucket (the masks stay tight), and for each stream
+the part of each literal searched for is the one whose first four bytes are
+rarest in the stream's first 64 KiB (\`http: panic serving\` is searched as
+\`: panic serving\` in an access log, where \`http\` starts every referrer).
+On a profile of a one-thread run, the Teddy passes are about half of the time,
+the kernel copying file pages (\`read\`) a tenth, the rest line counting,
+UTF-8 validation and the per-line regex checks. The 500 synthetic signatures
+add few literals (they share needles), but a quarter of them are
+case-insensitive (\`(?i:...)\`): those have no usable literal and run as one
+lazy-DFA automaton over every byte. Two threads give less than twice the speed
+of one, for both tools, on this machine.
 
 ## Ingest to a searchable index
 
@@ -291,7 +298,10 @@ In-process (\`TRIAGE_BENCH_CORPUS=DIR cargo bench --bench index\`): triage's
 ingest end to end (read → parse → match → index, committed and searchable)
 against a naive loop (one thread adds each raw line, stored and indexed with
 tantivy's default tokenizer, no parsing, no matching, a commit a second);
-search latency over 50 runs each, in-process, on the index ingest built:
+search latency over 50 runs each, in-process, on the index ingest built
+(every event of the corpus; a histogram of everything reads the per-minute,
+per-level counts from the term dictionary, one of a text query visits each
+matching event):
 
 \`\`\`
 ${index_table}
@@ -313,6 +323,7 @@ reads its index.
 | phrase \`"${phrase}"\` (count) | $(ms "triage search phrase") | $(ms "rg phrase") | — | $(ratio "triage search phrase" "rg phrase")× faster | — |
 | level error + one hour (count) | $(ms "triage search level") | — | — | — | — |
 | 1-minute histogram per level, all events | $(ms "triage histogram") | — | — | — | — |
+| 1-minute histogram per level of \`error\` | $(ms "triage histogram word") | — | — | — | — |
 
 ## Detection latency (\`triage watch\`, line appended → alert printed)
 

@@ -139,11 +139,14 @@ fn searches(zone: &TimeZone) -> Vec<(&'static str, Request, Option<i64>)> {
     field.since = triage::index::query::parse_time("2026-11-21 03:00", now, zone).ok();
     field.until = triage::index::query::parse_time("2026-11-21 03:30", now, zone).ok();
     let histogram = Request::all();
+    let mut word = Request::all();
+    word.query = "error".to_owned();
     vec![
         ("term", term, None),
         ("phrase", phrase, None),
         ("field+time", field, None),
         ("histogram 1m", histogram, Some(60_000)),
+        ("histogram 1m word", word, Some(60_000)),
     ]
 }
 

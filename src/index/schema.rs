@@ -109,8 +109,10 @@ pub mod flag {
 /// The schema and its fields.
 pub fn build() -> (Schema, Fields) {
     let mut b = Schema::builder();
+    // No field norms: hits are ordered by time, never scored.
     let words = TextFieldIndexing::default()
         .set_tokenizer(WORDS)
+        .set_fieldnorms(false)
         .set_index_option(IndexRecordOption::WithFreqsAndPositions);
     let keyword = TextFieldIndexing::default()
         .set_tokenizer(KEYWORD)

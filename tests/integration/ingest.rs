@@ -458,8 +458,9 @@ fn an_index_from_another_version_is_refused_and_reindex_rebuilds_it() {
         .code(0);
     let meta = data.join("index/meta.json");
     let text = fs::read_to_string(&meta).expect("meta");
-    assert!(text.contains(r#"\"schema\":1"#), "{text}");
-    fs::write(&meta, text.replace(r#"\"schema\":1"#, r#"\"schema\":99"#)).expect("write");
+    let ours = format!(r#"\"schema\":{}"#, triage::index::schema::SCHEMA_VERSION);
+    assert!(text.contains(&ours), "{text}");
+    fs::write(&meta, text.replace(&ours, r#"\"schema\":99"#)).expect("write");
     let out = triage(&data).args(["search", "x"]).run().code(2);
     assert!(
         out.stderr.contains("another version of triage") && out.stderr.contains("triage reindex"),
