@@ -84,6 +84,8 @@ pub struct Scanner<'l> {
     workers: usize,
     /// Block buffers for the next stream.
     spares: Vec<Vec<u8>>,
+    /// A copy of the prefilter per search thread, made once.
+    copies: Vec<Prefilter>,
 }
 
 /// Block buffers kept between streams, so that scanning many files does not
@@ -157,8 +159,8 @@ fn search(prefilter: &Prefilter, scratch: &mut Scratch, max_line: usize, piece: 
 }
 
 /// Reads `reader` on one thread, searches its blocks on `search.workers`
-/// others, and hands the results to `handle` on this thread in stream
-/// order. Block `k` goes to worker `k % workers` and its result is taken
+/// others (worker `i` with `copies[i]`, searching as `prefilter` does), and
+/// hands the results to `handle` on this thread in stream order. Block `k` goes to worker `k % workers` and its result is taken
 /// from that worker in turn, so order is kept without sorting. An error from
 /// `handle` stops everything; a read error ends the stream after what was
 /// read before it.
@@ -166,10 +168,14 @@ fn parallel_search(
     reader: impl io::Read + Send,
     search_: &Search,
     prefilter: &Prefilter,
+    copies: &mut [Prefilter],
     spares: &mut Vec<Vec<u8>>,
     handle: &mut dyn FnMut(Searched) -> io::Result<Option<Vec<u8>>>,
 ) -> io::Result<()> {
     let workers = search_.workers;
+    for copy in copies.iter_mut() {
+        copy.search_like(prefilter);
+    }
     std::thread::scope(|scope| {
         let (recycle, recycled) = mpsc::channel::<Vec<u8>>();
         for buf in spares.drain(..) {
@@ -177,19 +183,16 @@ fn parallel_search(
         }
         let mut to_workers = Vec::with_capacity(workers);
         let mut from_workers = Vec::with_capacity(workers);
-        for i in 0..workers {
+        for (i, prefilter) in copies.iter().enumerate().take(workers) {
             let (work, works) = mpsc::sync_channel::<Piece>(BLOCKS_PER_WORKER);
             let (done, dones) = mpsc::sync_channel::<Searched>(BLOCKS_PER_WORKER);
             to_workers.push(work);
             from_workers.push(dones);
             let max_line = search_.max_line;
-            // A copy of its own: a regex shared by threads hands its
-            // scratch memory over through a lock at every line checked.
-            let prefilter = prefilter.clone();
             std::thread::Builder::new()
                 .name(format!("triage-search-{i}"))
                 .spawn_scoped(scope, move || {
-                    let prefilter = &prefilter;
+                    let prefilter = &*prefilter;
                     let mut scratch = Scratch::default();
                     for piece in works {
                         if done
@@ -283,6 +286,7 @@ impl<'l> Scanner<'l> {
                 .map_or(1, |n| n.get())
                 .min(4),
             spares: Vec::new(),
+            copies: Vec::new(),
             reader: EventReader {
                 config,
                 default_zone,
@@ -363,8 +367,11 @@ impl<'l> Scanner<'l> {
             }
             return read.map_err(ScanError::Read);
         }
-        // The literal search fitted to this stream's text.
-        let prefilter = &detection.library.matcher().prefilter().tuned(&head);
+        // The literal search fitted to this stream's text, when the stream
+        // is longer than its sample (on shorter ones it could not pay off).
+        let shared = detection.library.matcher().prefilter();
+        let tuned = (head.len() >= SAMPLE_BYTES).then(|| shared.tuned(&head));
+        let prefilter = tuned.as_ref().unwrap_or(shared);
         let mut pass = pass::Pass::new(source, max_line, now);
         let mut output_error = None;
         // Turns what the search found into events, in stream order; gives
@@ -413,7 +420,17 @@ impl<'l> Scanner<'l> {
             self.spares.truncate(MAX_SPARES);
             read
         } else {
-            parallel_search(reader, &search_, prefilter, &mut self.spares, &mut handle)
+            if self.copies.len() < search_.workers {
+                self.copies = vec![shared.clone(); search_.workers];
+            }
+            parallel_search(
+                reader,
+                &search_,
+                prefilter,
+                &mut self.copies,
+                &mut self.spares,
+                &mut handle,
+            )
         };
         if output_error.is_none()
             && let Err(err) = pass.finish(clock, &mut |event, at| {

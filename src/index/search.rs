@@ -728,6 +728,36 @@ struct SegmentGather {
 }
 
 impl SegmentGather {
+    /// The histogram alone (no hits wanted) of documents with these stored
+    /// times and levels: each is counted into the current interval,
+    /// compared as stored (no conversion while they stay in it).
+    fn count_intervals(&mut self, interval: i64, ts: &[u64], lvl: &[u64]) {
+        let (mut start, mut counts) = self.current;
+        let bounds = |start: i64| {
+            if start == i64::MIN {
+                // Nothing counted yet: the first value starts an interval.
+                (u64::MAX, 0)
+            } else {
+                (
+                    FullColumns::stored(start),
+                    FullColumns::stored(start.saturating_add(interval)),
+                )
+            }
+        };
+        let (mut low, mut high) = bounds(start);
+        for (&raw, &lvl) in ts.iter().zip(lvl) {
+            if raw < low || raw >= high {
+                self.current = (start, counts);
+                self.flush_current();
+                start = FullColumns::millis(raw).div_euclid(interval) * interval;
+                counts = [0; 9];
+                (low, high) = bounds(start);
+            }
+            counts[lvl.min(8) as usize] += 1;
+        }
+        self.current = (start, counts);
+    }
+
     fn flush_current(&mut self) {
         let (start, counts) = std::mem::replace(&mut self.current, (i64::MIN, [0; 9]));
         if counts.iter().any(|&c| c > 0) {
@@ -835,38 +865,6 @@ impl SegmentGather {
         {
             *least = Reverse((key, doc));
         }
-    }
-}
-
-impl SegmentGather {
-    /// The histogram alone (no hits wanted) of documents with these stored
-    /// times and levels: each is counted into the current interval,
-    /// compared as stored (no conversion while they stay in it).
-    fn count_intervals(&mut self, interval: i64, ts: &[u64], lvl: &[u64]) {
-        let (mut start, mut counts) = self.current;
-        let bounds = |start: i64| {
-            if start == i64::MIN {
-                // Nothing counted yet: the first value starts an interval.
-                (u64::MAX, 0)
-            } else {
-                (
-                    FullColumns::stored(start),
-                    FullColumns::stored(start.saturating_add(interval)),
-                )
-            }
-        };
-        let (mut low, mut high) = bounds(start);
-        for (&raw, &lvl) in ts.iter().zip(lvl) {
-            if raw < low || raw >= high {
-                self.current = (start, counts);
-                self.flush_current();
-                start = FullColumns::millis(raw).div_euclid(interval) * interval;
-                counts = [0; 9];
-                (low, high) = bounds(start);
-            }
-            counts[lvl.min(8) as usize] += 1;
-        }
-        self.current = (start, counts);
     }
 }
 

@@ -17,7 +17,7 @@
 //! valid UTF-8, or were cut at the line length cap, read differently once
 //! decoded: the caller takes them without asking. Pure: no I/O.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::Arc};
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind, packed};
 use memchr::{memchr2, memrchr2};
@@ -95,14 +95,18 @@ struct LiteralSearch {
     related: Vec<Vec<u32>>,
 }
 
+/// Literals, each with the regexes that require it.
+type Literals = (Vec<Vec<u8>>, Vec<Vec<u32>>);
+
 /// Finds the lines that match one of a list of regexes.
 #[derive(Debug, Clone)]
 pub struct Prefilter {
     /// The literals the regexes require, with their owners, before any
     /// [`Prefilter::tuned`] picks the part of each to search for.
-    required: (Vec<Vec<u8>>, Vec<Vec<u32>>),
-    /// The literal search in use.
-    search: LiteralSearch,
+    required: Arc<Literals>,
+    /// The literal search in use (shared by copies: see
+    /// [`Prefilter::search_like`]).
+    search: Arc<LiteralSearch>,
     /// Regexes without useful literals.
     automata: Vec<Automaton>,
     /// Each regex, to check one line (a line that is not UTF-8 is not
@@ -196,7 +200,7 @@ impl Prefilter {
         }
         let (literals, owners) = merge_contained(literals, owners);
         let required = share_needles(literals, owners);
-        let search = LiteralSearch::new(required.0.clone(), required.1.clone())?;
+        let search = Arc::new(LiteralSearch::new(required.0.clone(), required.1.clone())?);
         let automata = if rest_hirs.len() <= MAX_SEPARATE_AUTOMATA {
             rest_hirs
                 .iter()
@@ -215,7 +219,7 @@ impl Prefilter {
             }]
         };
         let prefilter = Prefilter {
-            required,
+            required: Arc::new(required),
             search,
             automata,
             checks,
@@ -233,7 +237,7 @@ impl Prefilter {
     /// literal does, so the lines found are the same; only fewer false
     /// candidates are looked at.
     pub fn tuned(&self, sample: &[u8]) -> Prefilter {
-        let (literals, owners) = &self.required;
+        let (literals, owners) = &*self.required;
         if sample.is_empty() || literals.is_empty() {
             return self.clone();
         }
@@ -241,11 +245,20 @@ impl Prefilter {
         let (parts, owners) = merge_contained(parts, owners.clone());
         match LiteralSearch::new(parts, owners) {
             Ok(search) => Prefilter {
-                search,
+                search: Arc::new(search),
                 ..self.clone()
             },
             Err(_) => self.clone(),
         }
+    }
+
+    /// Searches as `other` does: `other` is this prefilter, or a copy of
+    /// it, [`Prefilter::tuned`] or not. A copy per thread keeps each thread's
+    /// regexes to itself (a regex shared by threads hands its scratch memory
+    /// over through a lock at every line checked); this hands it another
+    /// stream's search without building the regexes again.
+    pub fn search_like(&mut self, other: &Prefilter) {
+        self.search = Arc::clone(&other.search);
     }
 
     /// How the regexes are searched for.
