@@ -878,6 +878,36 @@ regex = '\bé\w+ ok'
     const DEFAULT_LINE_CAP: usize = 1 << 20;
 
     #[test]
+    fn a_stream_longer_than_its_sample_is_searched_as_tuned_to_it() {
+        // Over 64 KiB of access-log lines (`http` everywhere: the tuned
+        // search looks for other parts of literals starting with it), with
+        // the bait of many signatures mixed in.
+        let mut text = String::new();
+        for i in 0..1500 {
+            text.push_str(&format!(
+                "10.1.2.3 - - [21/Nov/2026:03:06:{:02} +0000] \"GET /api/orders/{i} HTTP/1.1\" 200 167 \"http://shop/\" \"okhttp/4.12.0\"\n",
+                i % 60
+            ));
+            if i % 97 == 0 {
+                text.push_str(BODIES[i % BODIES.len()]);
+                text.push('\n');
+            }
+        }
+        assert!(text.len() > SAMPLE_BYTES);
+        let expected = reference(text.as_bytes(), DEFAULT_LINE_CAP, SAMPLE_BYTES);
+        assert!(expected.len() > 5, "{expected:?}");
+        for workers in [1, 2, 3] {
+            let reads = Reads {
+                block: 4096,
+                sizes: vec![],
+                fill: true,
+                workers,
+            };
+            assert_eq!(fast(text.as_bytes(), DEFAULT_LINE_CAP, reads), expected);
+        }
+    }
+
+    #[test]
     fn a_stack_trace_is_one_event_timed_by_its_first_line() {
         let text = "2026-11-21T03:00:05Z INFO start\njava.lang.OutOfMemoryError: Java heap space\n\
                     \tat x\nNov 21 03:14:02 web-1 kernel: Out of memory: Killed process 1 (a)\n";
