@@ -160,10 +160,10 @@ fn search(prefilter: &Prefilter, scratch: &mut Scratch, max_line: usize, piece: 
 
 /// Reads `reader` on one thread, searches its blocks on `search.workers`
 /// others (worker `i` with `copies[i]`, searching as `prefilter` does), and
-/// hands the results to `handle` on this thread in stream order. Block `k` goes to worker `k % workers` and its result is taken
-/// from that worker in turn, so order is kept without sorting. An error from
-/// `handle` stops everything; a read error ends the stream after what was
-/// read before it.
+/// hands the results to `handle` on this thread in stream order. Block `k`
+/// goes to worker `k % workers` and its result is taken from that worker in
+/// turn, so order is kept without sorting. An error from `handle` stops
+/// everything; a read error ends the stream after what was read before it.
 fn parallel_search(
     reader: impl io::Read + Send,
     search_: &Search,
