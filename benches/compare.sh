@@ -284,9 +284,9 @@ their first bytes share a bucket (the masks stay tight), and for each stream
 the part of each literal searched for is the one whose first four bytes are
 rarest in the stream's first 64 KiB (\`http: panic serving\` is searched as
 \`: panic serving\` in an access log, where \`http\` starts every referrer).
-On a profile of a one-thread run, the Teddy passes are about half of the time,
-the kernel copying file pages (\`read\`) a tenth, the rest line counting,
-UTF-8 validation and the per-line regex checks. The 500 synthetic signatures
+On a profile of a one-thread run, the Teddy passes are about two fifths of
+the time, the kernel copying file pages (\`read\`) about a fifth, the rest
+line counting, UTF-8 validation and the per-line regex checks. The 500 synthetic signatures
 add few literals (they share needles), but a quarter of them are
 case-insensitive (\`(?i:...)\`): those have no usable literal and run as one
 lazy-DFA automaton over every byte. Two threads give less than twice the speed

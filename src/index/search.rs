@@ -662,9 +662,9 @@ struct Gathered {
 
 const NANOS_PER_MS: i64 = 1_000_000;
 
-/// Values of columns every document of a segment has, as stored: read in
-/// bulk by the codec itself (the date column's own reader converts each
-/// value on its own, most of the cost of a histogram).
+/// Values of columns every document of a segment has, as stored: read a
+/// block at a time with no per-document presence check, and the times
+/// without converting each to a date.
 struct FullColumns {
     /// `ts` as stored: nanoseconds since the epoch, as tantivy maps an i64
     /// to a u64 (order kept).
@@ -673,14 +673,14 @@ struct FullColumns {
 }
 
 impl FullColumns {
-    /// The columns of `reader`'s segment, when every document has both.
-    fn of(reader: &SegmentReader) -> tantivy::Result<Option<FullColumns>> {
+    /// The columns of `reader`'s segment (`lvl` already open), when every
+    /// document has both.
+    fn of(reader: &SegmentReader, lvl: &Column<u64>) -> tantivy::Result<Option<FullColumns>> {
         let fast = reader.fast_fields();
         let ts = match fast.dynamic_column_handle("ts", ColumnType::DateTime)? {
             Some(handle) => handle.open_u64_lenient()?,
             None => None,
         };
-        let lvl = fast.u64("lvl")?;
         Ok(match ts {
             Some(ts)
                 if ts.get_cardinality() == Cardinality::Full
@@ -688,7 +688,7 @@ impl FullColumns {
             {
                 Some(FullColumns {
                     ts: ts.values,
-                    lvl: lvl.values,
+                    lvl: lvl.values.clone(),
                 })
             }
             _ => None,
@@ -780,7 +780,8 @@ impl Collector for Gather {
             Some(regex) => Some((regex.clone(), reader.get_store_reader(64)?, self.line)),
             None => None,
         };
-        let full = FullColumns::of(reader)?;
+        let lvl = fast.u64("lvl")?;
+        let full = FullColumns::of(reader, &lvl)?;
         Ok(SegmentGather {
             segment,
             limit: self.limit,
@@ -793,7 +794,7 @@ impl Collector for Gather {
             dev: fast.u64("dev")?,
             ino: fast.u64("ino")?,
             offset: fast.u64("offset")?,
-            lvl: fast.u64("lvl")?,
+            lvl,
             full,
             count: 0,
             heap: BinaryHeap::new(),
