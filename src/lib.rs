@@ -28,3 +28,12 @@ pub mod signature;
 pub mod tail;
 pub mod ui;
 pub mod watch;
+
+#[cfg(test)]
+mod test_support {
+    //! What the unit tests of several modules share.
+
+    /// Cases of an equality property in its nightly run (`cargo test --
+    /// --ignored`): a hundred times a normal run's, found by hand, not by CI.
+    pub const NIGHTLY_CASES: u32 = 20_000;
+}

@@ -614,7 +614,9 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::{model::RawLine, parse::TimeContext, tail::split::LineSplitter};
+    use crate::{
+        model::RawLine, parse::TimeContext, tail::split::LineSplitter, test_support::NIGHTLY_CASES,
+    };
 
     /// The shipped library plus signatures that probe the edges: anchors, a
     /// pattern only invalid UTF-8 produces, case-insensitive text (an
@@ -701,12 +703,13 @@ regex = '\bé\w+ ok'
     }
 
     /// The line-by-line path: every line parsed and matched.
-    fn reference(bytes: &[u8], max_line: usize, sample: usize) -> Seen {
+    /// `sample`: how many first bytes decide the source's profile, and
+    /// whether they are all of it.
+    fn reference(bytes: &[u8], max_line: usize, (sample, whole): (usize, bool)) -> Seen {
         let config = Config::default();
         let mut scanner = Scanner::new(library(), &config, TimeZone::UTC, max_line, clock());
         let time = TimeContext::new(TimeZone::UTC, clock());
-        let head = &bytes[..bytes.len().min(sample)];
-        let profile = Profile::of(head, head.len() == bytes.len(), None, &time);
+        let profile = Profile::of(&bytes[..sample], whole, None, &time);
         let mut source = SourceReader::new(Arc::from("s.log"), time, profile, &Settings::default());
         let mut lines: Vec<RawLine> = Vec::new();
         let mut splitter = LineSplitter::new(max_line);
@@ -727,6 +730,29 @@ regex = '\bé\w+ ok'
                 .expect("no output error");
         }
         seen
+    }
+
+    /// How much of a live pipe read in chunks of `sizes` decides its
+    /// profile: what its reads give until the first line ends (or the
+    /// sample is full, or a read finds the stream's end: then it is all of
+    /// the stream).
+    fn live_sample(bytes: &[u8], sizes: &[usize]) -> (usize, bool) {
+        let mut len = 0;
+        for read in 0.. {
+            let want = sizes.get(read).copied().unwrap_or(usize::MAX).max(1);
+            let n = want.min(SAMPLE_BYTES - len).min(bytes.len() - len);
+            if n == 0 {
+                return (len, true);
+            }
+            let ends = bytes[len..len + n]
+                .iter()
+                .any(|b| matches!(b, b'\n' | b'\r'));
+            len += n;
+            if ends || len == SAMPLE_BYTES {
+                break;
+            }
+        }
+        (len, false)
     }
 
     /// A reader handing out its bytes in the given chunk sizes.
@@ -848,30 +874,65 @@ regex = '\bé\w+ ok'
             .prop_map(|(prefix, body, end)| [prefix, body.join(&b" "[..]), end].concat())
     }
 
+    /// One case of the block/line equality: the stream's lines, the line
+    /// cap, block size, read sizes, full blocks or not, search threads.
+    fn stream_case() -> impl Strategy<Value = (Vec<Vec<u8>>, usize, usize, Vec<usize>, bool, usize)>
+    {
+        (
+            proptest::collection::vec(line(), 0..60),
+            prop_oneof![Just(DEFAULT_LINE_CAP), 4usize..120],
+            64usize..400,
+            proptest::collection::vec(1usize..300, 0..30),
+            any::<bool>(),
+            1usize..4,
+        )
+    }
+
+    /// The block scan gives exactly the alerts of the line-by-line path:
+    /// same signatures, positions, text, flags, captures, threshold and
+    /// suppression decisions, and times.
+    fn block_scan_agrees(
+        (lines, max_line, block, sizes, fill, workers): (
+            Vec<Vec<u8>>,
+            usize,
+            usize,
+            Vec<usize>,
+            bool,
+            usize,
+        ),
+    ) -> Result<(), TestCaseError> {
+        let bytes = lines.concat();
+        let sample = match fill {
+            true => (bytes.len().min(SAMPLE_BYTES), bytes.len() < SAMPLE_BYTES),
+            false => live_sample(&bytes, &sizes),
+        };
+        let expected = reference(&bytes, max_line, sample);
+        let reads = Reads {
+            block,
+            sizes,
+            fill,
+            workers,
+        };
+        prop_assert_eq!(fast(&bytes, max_line, reads), expected);
+        Ok(())
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(200))]
 
-        /// The block scan gives exactly the alerts of the line-by-line
-        /// path: same signatures, positions, text, flags, captures,
-        /// threshold and suppression decisions, and times.
         #[test]
-        fn block_scan_equals_line_by_line(
-            lines in proptest::collection::vec(line(), 0..60),
-            max_line in prop_oneof![Just(DEFAULT_LINE_CAP), 4usize..120],
-            block in 64usize..400,
-            sizes in proptest::collection::vec(1usize..300, 0..30),
-            fill in any::<bool>(),
-            workers in 1usize..4,
-        ) {
-            let bytes = lines.concat();
-            // A live pipe's profile comes from what its first read gives.
-            let sample = match fill {
-                true => SAMPLE_BYTES,
-                false => sizes.first().copied().unwrap_or(SAMPLE_BYTES),
-            };
-            let expected = reference(&bytes, max_line, sample);
-            let reads = Reads { block, sizes, fill, workers };
-            prop_assert_eq!(fast(&bytes, max_line, reads), expected);
+        fn block_scan_equals_line_by_line(case in stream_case()) {
+            block_scan_agrees(case)?;
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(NIGHTLY_CASES))]
+
+        #[test]
+        #[ignore = "nightly: many cases, run by hand with `cargo test -- --ignored`"]
+        fn block_scan_equals_line_by_line_nightly(case in stream_case()) {
+            block_scan_agrees(case)?;
         }
     }
 
@@ -894,7 +955,7 @@ regex = '\bé\w+ ok'
             }
         }
         assert!(text.len() > SAMPLE_BYTES);
-        let expected = reference(text.as_bytes(), DEFAULT_LINE_CAP, SAMPLE_BYTES);
+        let expected = reference(text.as_bytes(), DEFAULT_LINE_CAP, (SAMPLE_BYTES, false));
         assert!(expected.len() > 5, "{expected:?}");
         for workers in [1, 2, 3] {
             let reads = Reads {
@@ -918,7 +979,10 @@ regex = '\bé\w+ ok'
             workers: 2,
         };
         let seen = fast(text.as_bytes(), 1 << 20, reads);
-        assert_eq!(seen, reference(text.as_bytes(), 1 << 20, SAMPLE_BYTES));
+        assert_eq!(
+            seen,
+            reference(text.as_bytes(), 1 << 20, (text.len(), true))
+        );
         assert!(seen[0].starts_with("jvm-heap-oom 1:0 "), "{seen:?}");
         assert!(seen[0].ends_with("at=2026-11-21T03:00:05Z"), "{seen:?}");
     }

@@ -869,13 +869,15 @@ mod tests {
         assert_eq!(parts[2], b"OOM");
     }
 
-    proptest! {
-        /// Whatever the text, the prefilter keeps exactly the lines some
-        /// regex matches (among valid UTF-8 lines).
-        #[test]
-        fn agrees_with_a_per_line_reference(
-            pieces in proptest::collection::vec(prop_oneof![
-                Just("FATAL:  sorry, too many clients already".as_bytes().to_vec()),
+    /// Texts made of the pieces real lines and the signatures' edges are made of.
+    fn text() -> impl Strategy<Value = Vec<u8>> {
+        proptest::collection::vec(
+            prop_oneof![
+                Just(
+                    "FATAL:  sorry, too many clients already"
+                        .as_bytes()
+                        .to_vec()
+                ),
                 Just(b"1.2.3.4 - - [21/Nov] 502 ".to_vec()),
                 Just(b"abc123".to_vec()),
                 Just(b"boot".to_vec()),
@@ -889,24 +891,47 @@ mod tests {
                 Just(b" ".to_vec()),
                 Just(vec![0xff]),
                 "[a-z0-9 :]{0,12}".prop_map(String::into_bytes),
-            ], 0..40),
-        ) {
-            let text: Vec<u8> = pieces.concat();
-            let prefilter = Prefilter::new(&compiled(&PATTERNS)).expect("builds");
-            let expected = reference(&PATTERNS, &text);
-            prop_assert_eq!(found(&prefilter, &text), expected.clone());
-            // Fitted to any sample (this text, or its start), the same lines.
-            let tuned = prefilter.tuned(&text);
-            prop_assert_eq!(found(&tuned, &text), expected.clone());
-            let tuned = prefilter.tuned(&text[..text.len() / 3]);
-            prop_assert_eq!(found(&tuned, &text), expected.clone());
-            // `may_match` is never false on a line (or a text) some regex matches.
-            for &(start, end) in &expected {
-                prop_assert!(prefilter.may_match(&text[start..end]));
-            }
-            if !expected.is_empty() {
-                prop_assert!(prefilter.may_match(&text));
-            }
+            ],
+            0..40,
+        )
+        .prop_map(|pieces| pieces.concat())
+    }
+
+    /// Whatever the text, the prefilter keeps exactly the lines some regex
+    /// matches (among valid UTF-8 lines).
+    fn agrees(text: Vec<u8>) -> Result<(), TestCaseError> {
+        let prefilter = Prefilter::new(&compiled(&PATTERNS)).expect("builds");
+        let expected = reference(&PATTERNS, &text);
+        prop_assert_eq!(found(&prefilter, &text), expected.clone());
+        // Fitted to any sample (this text, or its start), the same lines.
+        let tuned = prefilter.tuned(&text);
+        prop_assert_eq!(found(&tuned, &text), expected.clone());
+        let tuned = prefilter.tuned(&text[..text.len() / 3]);
+        prop_assert_eq!(found(&tuned, &text), expected.clone());
+        // `may_match` is never false on a line (or a text) some regex matches.
+        for &(start, end) in &expected {
+            prop_assert!(prefilter.may_match(&text[start..end]));
+        }
+        if !expected.is_empty() {
+            prop_assert!(prefilter.may_match(&text));
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #[test]
+        fn agrees_with_a_per_line_reference(text in text()) {
+            agrees(text)?;
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(crate::test_support::NIGHTLY_CASES))]
+
+        #[test]
+        #[ignore = "nightly: many cases, run by hand with `cargo test -- --ignored`"]
+        fn agrees_with_a_per_line_reference_nightly(text in text()) {
+            agrees(text)?;
         }
     }
 }

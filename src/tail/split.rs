@@ -202,30 +202,61 @@ mod tests {
         assert_eq!((splitter.line_start(), splitter.next_line_no()), (102, 8));
     }
 
+    /// One case: the bytes, where to cut them into chunks, the line cap.
+    fn chunks_case() -> impl Strategy<Value = (Vec<u8>, Vec<usize>, usize)> {
+        (
+            proptest::collection::vec(
+                prop_oneof![
+                    Just(b'\n'),
+                    Just(b'\r'),
+                    Just(b'a'),
+                    Just(b'b'),
+                    any::<u8>()
+                ],
+                0..200,
+            ),
+            proptest::collection::vec(0usize..200, 0..8),
+            1usize..50,
+        )
+    }
+
+    /// The lines do not depend on how the stream is cut into chunks, and
+    /// each offset points at its line's bytes in the stream.
+    fn chunking_agrees(
+        (data, cuts, max_line): (Vec<u8>, Vec<usize>, usize),
+    ) -> Result<(), TestCaseError> {
+        let whole = split(&[&data], max_line);
+        let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(data.len())).collect();
+        cuts.sort_unstable();
+        let mut chunks: Vec<&[u8]> = Vec::new();
+        let mut prev = 0;
+        for cut in cuts {
+            chunks.push(&data[prev..cut]);
+            prev = cut;
+        }
+        chunks.push(&data[prev..]);
+        prop_assert_eq!(summary(&split(&chunks, max_line)), summary(&whole));
+        for line in &whole {
+            let start = line.offset as usize;
+            prop_assert_eq!(&data[start..start + line.bytes.len()], &line.bytes[..]);
+        }
+        Ok(())
+    }
+
     proptest! {
-        /// The lines do not depend on how the stream is cut into chunks, and
-        /// each offset points at its line's bytes in the stream.
         #[test]
-        fn chunking_does_not_change_lines(
-            data in proptest::collection::vec(prop_oneof![Just(b'\n'), Just(b'\r'), Just(b'a'), Just(b'b'), any::<u8>()], 0..200),
-            cuts in proptest::collection::vec(0usize..200, 0..8),
-            max_line in 1usize..50,
-        ) {
-            let whole = split(&[&data], max_line);
-            let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(data.len())).collect();
-            cuts.sort_unstable();
-            let mut chunks: Vec<&[u8]> = Vec::new();
-            let mut prev = 0;
-            for cut in cuts {
-                chunks.push(&data[prev..cut]);
-                prev = cut;
-            }
-            chunks.push(&data[prev..]);
-            prop_assert_eq!(summary(&split(&chunks, max_line)), summary(&whole));
-            for line in &whole {
-                let start = line.offset as usize;
-                prop_assert_eq!(&data[start..start + line.bytes.len()], &line.bytes[..]);
-            }
+        fn chunking_does_not_change_lines(case in chunks_case()) {
+            chunking_agrees(case)?;
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(crate::test_support::NIGHTLY_CASES))]
+
+        #[test]
+        #[ignore = "nightly: many cases, run by hand with `cargo test -- --ignored`"]
+        fn chunking_does_not_change_lines_nightly(case in chunks_case()) {
+            chunking_agrees(case)?;
         }
     }
 }

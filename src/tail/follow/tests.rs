@@ -311,7 +311,7 @@ fn run(ops: &[Op], glob: bool) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 300, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig::with_cases(300))]
 
     #[test]
     fn every_line_once_following_a_glob(ops in proptest::collection::vec(op(), 1..40)) {
@@ -320,6 +320,23 @@ proptest! {
 
     #[test]
     fn every_line_once_following_a_path(ops in proptest::collection::vec(op(), 1..40)) {
+        run(&ops, false);
+    }
+}
+
+proptest! {
+    // Each case works on real files: a tenth of the other properties' count.
+    #![proptest_config(ProptestConfig::with_cases(crate::test_support::NIGHTLY_CASES / 10))]
+
+    #[test]
+    #[ignore = "nightly: many cases, run by hand with `cargo test -- --ignored`"]
+    fn every_line_once_following_a_glob_nightly(ops in proptest::collection::vec(op(), 1..80)) {
+        run(&ops, true);
+    }
+
+    #[test]
+    #[ignore = "nightly: many cases, run by hand with `cargo test -- --ignored`"]
+    fn every_line_once_following_a_path_nightly(ops in proptest::collection::vec(op(), 1..80)) {
         run(&ops, false);
     }
 }
