@@ -294,6 +294,7 @@ pub fn run<'l>(
         let now = clock.now(newest);
         let read_as_of = clock.read_as_of();
         let full = delivery.batch.lines.len() >= options.follow.max_batch_lines;
+        let unsettled = delivery.batch.unsettled;
         let lines = delivery.batch.lines;
         // Files whose lines are handed over for the first time are in the
         // data directory's checkpoint first (at where following them
@@ -355,9 +356,14 @@ pub fn run<'l>(
                 events.push((key, event, at.unwrap_or(now)));
             });
         }
+        // The events still being assembled are complete: the next line
+        // would have come in this delivery. Not for a file that ended at a
+        // page boundary, where a write may be only partly visible yet.
         if !full {
             for (&key, source) in &mut sources {
-                source.finish(&mut |event, at| events.push((key, event, at.unwrap_or(now))));
+                if delivery.last || !unsettled.contains(&key) {
+                    source.finish(&mut |event, at| events.push((key, event, at.unwrap_or(now))));
+                }
             }
         }
         for (key, event, at) in events.drain(..) {

@@ -72,6 +72,11 @@ pub struct FileCheckpoint {
     /// after the symlink was switched).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link: Option<PathBuf>,
+    /// The first bytes of a content that is gone (truncated or replaced),
+    /// kept so that a copy of it still being written, or shorter than its
+    /// fingerprint, is recognised after a restart. Empty for files.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub head: Vec<u8>,
 }
 
 fn first_line() -> u64 {
@@ -173,6 +178,7 @@ mod tests {
                 from_offset: 0,
                 from_line: 1,
                 link: None,
+                head: Vec::new(),
             }],
         };
         checkpoint.save(&path).expect("save");

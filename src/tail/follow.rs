@@ -52,6 +52,7 @@ use self::known::{Before, Known};
 use super::{
     checkpoint::{Checkpoint, FileCheckpoint, Fingerprint, VERSION},
     discover::{self, FileKey, Stamp, Target, stamp},
+    read,
     split::{DEFAULT_MAX_LINE, LineSplitter},
     wake::{Changes, Wake},
 };
@@ -67,6 +68,10 @@ const CHUNK: usize = 64 * 1024;
 /// How long the content of a truncated file is remembered, for a copy of it
 /// to appear.
 const GHOST_LIFETIME: Duration = Duration::from_secs(60);
+/// A new file that may yet become a copy (empty, or starting like a followed
+/// file) is started as a file of its own once unchanged this long (or the
+/// rotation grace, if longer).
+const MIN_SETTLE: Duration = Duration::from_millis(500);
 
 /// How files are followed.
 #[derive(Debug, Clone)]
@@ -187,7 +192,16 @@ pub struct Batch {
     /// Some file has more to read than this poll read (its read budget or
     /// the batch's line limit stopped it): poll again at once.
     pub more: bool,
+    /// Files read to an end at a page boundary: a write may be only partly
+    /// visible yet (the kernel makes a write visible a page at a time), so
+    /// an event that seems complete there may go on (a stack trace written
+    /// at once): whoever assembles events waits for the next poll.
+    pub unsettled: Vec<FileKey>,
 }
+
+/// The granularity at which a write becomes visible to readers: a file's
+/// size seen during a write is a multiple of it.
+const PAGE: u64 = 4096;
 
 /// Which files a poll looks at.
 #[derive(Debug, Clone, Copy)]
@@ -266,11 +280,27 @@ struct Ghost {
     /// that poll, marked partial (and the ghost goes on after it: its
     /// offset and line number after the part).
     held: Option<(RawLine, u64, u64)>,
+    /// Its first bytes, when known (not for a ghost from a checkpoint).
+    head: Vec<u8>,
     /// Where following the content began.
     from: (u64, u64),
     before: Before,
     link: Option<PathBuf>,
     since: Instant,
+}
+
+/// A new file that may yet become a copy.
+#[derive(Debug)]
+struct Waiting {
+    key: FileKey,
+    /// Open, so that it is read even if renamed away before it is told
+    /// apart.
+    file: File,
+    stamp: Stamp,
+    /// When its stamp last changed.
+    changed: Instant,
+    /// When it was first seen.
+    first: Instant,
 }
 
 /// What a new file turns out to be a copy of.
@@ -303,8 +333,11 @@ pub struct Tailer {
     /// next poll.
     early: Vec<(FileKey, PathBuf, File)>,
     /// New files not started yet (a copy of a followed file, waiting for
-    /// the original's truncation): looked at in every poll.
-    waiting: HashSet<PathBuf>,
+    /// the original's truncation, or still being written): looked at in
+    /// every poll, and drained if renamed away meanwhile.
+    waiting: HashMap<PathBuf, Waiting>,
+    /// Compressed files the targets name: not followed.
+    archives: HashSet<FileKey>,
     /// Said that there are more files than may be open at once.
     told_budget: bool,
     buf: Vec<u8>,
@@ -325,7 +358,8 @@ impl Tailer {
             failing: HashSet::new(),
             next_read: 0,
             early: Vec::new(),
-            waiting: HashSet::new(),
+            waiting: HashMap::new(),
+            archives: HashSet::new(),
             told_budget: false,
             buf: vec![0; CHUNK],
         }
@@ -384,6 +418,7 @@ impl Tailer {
                 from_offset: t.from.0,
                 from_line: t.from.1,
                 link: t.link.clone(),
+                head: Vec::new(),
             })
             .collect();
         files.extend(self.ghosts.iter().map(|g| FileCheckpoint {
@@ -396,6 +431,7 @@ impl Tailer {
             from_offset: g.from.0,
             from_line: g.from.1,
             link: g.link.clone(),
+            head: g.head.clone(),
         }));
         // Contents of the previous run not found yet (before the first
         // poll) where reading would resume.
@@ -411,6 +447,7 @@ impl Tailer {
                 from_offset: k.from.0,
                 from_line: k.from.1,
                 link: k.link.clone(),
+                head: k.head.clone(),
             })
         }));
         Checkpoint {
@@ -431,12 +468,13 @@ impl Tailer {
         let mut errors = Vec::new();
         // Files waiting to be told apart (a copy in progress) are looked at
         // in every poll.
-        let waiting = std::mem::take(&mut self.waiting);
         let found = match scope {
             Scope::All => discover::expand(&self.targets, &mut errors),
-            Scope::Changed(paths) => {
-                discover::expand_some(&self.targets, paths.iter().chain(&waiting), &mut errors)
-            }
+            Scope::Changed(paths) => discover::expand_some(
+                &self.targets,
+                paths.iter().chain(self.waiting.keys()),
+                &mut errors,
+            ),
         };
         for (path, err) in errors {
             self.problem(out, &path, err.to_string());
@@ -484,10 +522,19 @@ impl Tailer {
         // New files. First, files of the previous run truncated or replaced
         // while triage was down leave a ghost, so that a copy of their old
         // content is recognised whatever order the names sort in.
-        let new: Vec<&discover::Found> = found
+        // Longest first: of a file and its copy (never longer than the
+        // original), the original is started first and the copy waits.
+        if matches!(scope, Scope::All) {
+            self.archives
+                .retain(|key| found.iter().any(|f| f.key == *key));
+        }
+        let mut new: Vec<&discover::Found> = found
             .iter()
-            .filter(|f| !self.files.iter().any(|t| t.key == f.key))
+            .filter(|f| {
+                !self.files.iter().any(|t| t.key == f.key) && !self.archives.contains(&f.key)
+            })
             .collect();
+        new.sort_by(|a, b| b.len.cmp(&a.len).then_with(|| a.path.cmp(&b.path)));
         for f in &new {
             if !self.known.iter().any(|k| k.key == f.key) {
                 continue;
@@ -506,7 +553,12 @@ impl Tailer {
         // Files opened early and renamed away since: drained as gone files.
         // (Those still under a target were handled above, started or, for a
         // copy of a followed file, left waiting.)
-        for (key, path, file) in std::mem::take(&mut self.early) {
+        let waiting: Vec<(FileKey, PathBuf, File)> = self
+            .waiting
+            .extract_if(|path, w| !found.iter().any(|f| f.key == w.key && f.path == *path))
+            .map(|(path, w)| (w.key, path, w.file))
+            .collect();
+        for (key, path, file) in std::mem::take(&mut self.early).into_iter().chain(waiting) {
             if !found.iter().any(|f| f.key == key)
                 && !self.files.iter().any(|t| t.key == key)
                 && let Err(err) = self.start(&path, key, Some(file), State::Gone, now, out)
@@ -651,28 +703,65 @@ impl Tailer {
         }
         let len = meta.len();
         let head = read_head(&file, len)?;
+        // A rotated archive (`app.log.2.gz`, which a glob such as `app.log*`
+        // matches) is not text to follow: `ingest` reads archives.
+        if read::is_compressed(&head) {
+            self.archives.insert(key);
+            out.notices.push(format!(
+                "{}: a compressed archive, not followed (`triage ingest` reads archives)",
+                path.display()
+            ));
+            return Ok(());
+        }
         let same = self.claim(&file, key, len, now);
         let before = same.as_ref().map(|k| k.before).unwrap_or_default();
         let (offset, line_no, from, before, how) =
             if let Some(k) = same.as_ref().filter(|k| k.at.is_some()) {
                 let (offset, line_no) = k.at.unwrap_or(k.from);
                 (offset, line_no, k.from, k.before, "resumed")
-            } else if let Some(copy) = self.copy_of(&file, &head, len) {
+            } else if let Some(copy) = {
+                let settled = state == State::Gone || self.settled(path, key, &meta, now);
+                self.copy_of(&file, &head, len, settled)
+            } {
                 match copy {
-                    CopyOf::Ghost(ghost) => (
+                    CopyOf::Ghost(ghost) if ghost.offset <= len => (
                         ghost.offset,
                         ghost.line_no,
                         ghost.from,
                         ghost.before,
                         "a copy of a truncated file; reading what was not read of it",
                     ),
-                    // A copy of a file still followed holds nothing the original
-                    // will not give: it waits until the original is truncated
-                    // (copytruncate), then reads on from where the original
-                    // stopped. Until then it is looked at again each poll.
+                    // Lines were written between the copy and the truncation,
+                    // and read: the copy holds nothing unread.
+                    CopyOf::Ghost(ghost) => {
+                        let (boundary, line_no) = last_line_boundary(&file, len)?;
+                        let line_no = line_no + u64::from(boundary < len);
+                        (
+                            len,
+                            line_no,
+                            ghost.from,
+                            ghost.before,
+                            "a copy of a truncated file, all read",
+                        )
+                    }
+                    // A copy of a file still followed holds nothing the
+                    // original will not give: it waits until the original is
+                    // truncated (copytruncate), then reads on from where the
+                    // original stopped; a file still being written may yet
+                    // become a copy. Until then it is looked at each poll.
                     CopyOf::Live => {
                         self.known.extend(same);
-                        self.waiting.insert(path.to_path_buf());
+                        let stamp = stamp(&meta);
+                        let waiting = self.waiting.entry(path.to_path_buf()).or_insert(Waiting {
+                            key,
+                            file,
+                            stamp,
+                            changed: now,
+                            first: now,
+                        });
+                        if waiting.stamp != stamp {
+                            (waiting.stamp, waiting.changed) = (stamp, now);
+                        }
                         return Ok(());
                     }
                 }
@@ -688,6 +777,7 @@ impl Tailer {
             } else {
                 (0, 1, (0, 1), before, "reading from its start")
             };
+        self.waiting.remove(path);
         out.notices.push(format!(
             "{}: {how} (line {line_no}, byte {offset})",
             path.display()
@@ -711,6 +801,22 @@ impl Tailer {
         Ok(())
     }
 
+    /// Whether a new file at `path` (identity `key`) that may yet become a
+    /// copy has waited long enough: unchanged for the rotation grace, or
+    /// waiting for [`GHOST_LIFETIME`]. Not at first sight.
+    fn settled(&self, path: &Path, key: FileKey, meta: &fs::Metadata, now: Instant) -> bool {
+        let Some(w) = self.waiting.get(path).filter(|w| w.key == key) else {
+            return false;
+        };
+        let changed = if w.stamp == stamp(meta) {
+            w.changed
+        } else {
+            now
+        };
+        now.duration_since(changed) >= self.options.rotated_grace.max(MIN_SETTLE)
+            || now.duration_since(w.first) >= GHOST_LIFETIME
+    }
+
     /// The merged record of what was known before of the content `file`
     /// (identity `key`, length `len`) holds now; records of its earlier
     /// contents (truncated or replaced since) become ghosts, so a copy of
@@ -729,6 +835,7 @@ impl Tailer {
                 offset,
                 line_no,
                 held: None,
+                head: k.head,
                 from: k.from,
                 before: k.before,
                 link: k.link,
@@ -788,32 +895,41 @@ impl Tailer {
         }
     }
 
-    /// Where a file that starts like a truncated or followed file was read up
-    /// to: it is a copy of it (copytruncate, with the copy's name matching a
-    /// target). The fingerprint compared covers the first
-    /// [`FINGERPRINT_BYTES`] of the original, or all of it when shorter, and
-    /// at least [`MIN_COPY_FINGERPRINT`] bytes.
-    fn copy_of(&mut self, file: &File, head: &[u8], len: u64) -> Option<CopyOf> {
-        if head.len() < MIN_COPY_FINGERPRINT as usize {
-            return None;
-        }
-        let matches = |fp: Fingerprint, offset: u64| {
-            fp.len >= MIN_COPY_FINGERPRINT && offset <= len && prefix_matches(file, fp, len)
+    /// What a new file that starts like a truncated or followed file is a
+    /// copy of (copytruncate, with the copy's name matching a target).
+    ///
+    /// Of a truncated file's content (its fingerprint, the first
+    /// [`FINGERPRINT_BYTES`] of the original or all of it when shorter, at
+    /// least [`MIN_COPY_FINGERPRINT`] bytes): it goes on where that stopped.
+    /// Unless `settled`, a file whose bytes so far are the start of a
+    /// followed file's or a truncated file's content — empty, or a copy
+    /// still being written — may yet become a copy: it waits.
+    fn copy_of(&mut self, file: &File, head: &[u8], len: u64, settled: bool) -> Option<CopyOf> {
+        // Lines written between the copy and the truncation make the copy
+        // shorter than the content's fingerprint: then it is the start of
+        // the content (as far as it is known).
+        let copies = |g: &Ghost| {
+            g.fingerprint.len >= MIN_COPY_FINGERPRINT
+                && match u64::from(g.fingerprint.len) <= len {
+                    true => prefix_matches(file, g.fingerprint, len),
+                    false => {
+                        head.len() >= MIN_COPY_FINGERPRINT as usize && g.head.starts_with(head)
+                    }
+                }
         };
-        if let Some(i) = self
-            .ghosts
-            .iter()
-            .rposition(|g| matches(g.fingerprint, g.offset))
-        {
+        if let Some(i) = self.ghosts.iter().rposition(copies) {
             return Some(CopyOf::Ghost(Box::new(self.ghosts.remove(i))));
         }
-        // A copy may still be being written: what it has so far is the start
-        // of a followed file's content (or the other way round).
-        let live = self.files.iter().any(|t| {
-            t.head.len() >= MIN_COPY_FINGERPRINT as usize
-                && (t.head.starts_with(head) || head.starts_with(&t.head))
-        });
-        live.then_some(CopyOf::Live)
+        if settled {
+            return None;
+        }
+        // (Heads are at most `FINGERPRINT_BYTES` long: a complete copy of a
+        // longer file has the same head.)
+        let starts =
+            |known: &[u8]| known.len() >= MIN_COPY_FINGERPRINT as usize && known.starts_with(head);
+        let may_be = self.files.iter().any(|t| starts(&t.head))
+            || self.ghosts.iter().any(|g| starts(&g.head));
+        may_be.then_some(CopyOf::Live)
     }
 
     /// Opens the file again if it was closed; `false` when it cannot be
@@ -844,7 +960,7 @@ impl Tailer {
     /// so it can be opened again; not `keep`) when the descriptor budget is
     /// spent.
     fn make_room(&mut self, keep: Option<usize>) {
-        if self.open_count() + self.early.len() < self.options.max_open {
+        if self.open_count() + self.early.len() + self.waiting.len() < self.options.max_open {
             return;
         }
         let lru = (0..self.files.len())
@@ -913,6 +1029,7 @@ impl Tailer {
             offset,
             line_no,
             held,
+            head: t.head.clone(),
             from: t.from,
             before: t.before,
             link: t.link.clone(),
@@ -980,6 +1097,9 @@ impl Tailer {
         // Stopped by the budget or the batch limit: more to read at once.
         t.dirty = t.read_pos < len;
         out.more |= t.dirty;
+        if t.read_pos == len && len % PAGE == 0 && t.read_pos > before.1 {
+            out.unsettled.push(t.key);
+        }
         out.lines.append(&mut lines);
         Ok(())
     }

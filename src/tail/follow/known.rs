@@ -61,6 +61,8 @@ pub(super) struct Known {
     pub path: PathBuf,
     /// Where the symlink it was followed through pointed.
     pub link: Option<PathBuf>,
+    /// Its first bytes, when it is a content gone before the restart.
+    pub head: Vec<u8>,
     /// Where reading resumes: the start of a line and its number (`None`:
     /// the start policy decides, e.g. a file only `ingest` read).
     pub at: Option<(u64, u64)>,
@@ -110,6 +112,7 @@ impl Known {
             fingerprint,
             path,
             link: None,
+            head: Vec::new(),
             at: None,
             from: (0, 1),
             before: Before {
@@ -126,6 +129,7 @@ impl Known {
             fingerprint: r.fingerprint,
             path: r.path.clone(),
             link: r.link.clone(),
+            head: r.head.clone(),
             at: None,
             from: r.from(),
             before: Before::default(),
@@ -158,6 +162,10 @@ impl Known {
             },
             before: first.before.merge(second.before),
             link: first.link.or(second.link),
+            head: match first.head.len() >= second.head.len() {
+                true => first.head,
+                false => second.head,
+            },
             fingerprint,
             ..first
         }

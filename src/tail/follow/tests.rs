@@ -32,6 +32,14 @@ enum Op {
     CopyTruncate,
     /// copytruncate with a poll between the copy and the truncation.
     CopyPollTruncate,
+    /// copytruncate whose copy is seen while still empty, then half
+    /// written.
+    CopySlowlyTruncate,
+    /// copytruncate with lines written between the copy and the truncation
+    /// (read before it when `poll`; lost with it otherwise).
+    CopyWriteTruncate {
+        poll: bool,
+    },
     Truncate,
     Delete,
     Restart {
@@ -49,6 +57,8 @@ fn op() -> impl Strategy<Value = Op> {
         2 => Just(Op::Rotate),
         1 => Just(Op::CopyTruncate),
         1 => Just(Op::CopyPollTruncate),
+        1 => Just(Op::CopySlowlyTruncate),
+        1 => any::<bool>().prop_map(|poll| Op::CopyWriteTruncate { poll }),
         1 => Just(Op::Truncate),
         1 => Just(Op::Delete),
         2 => any::<bool>().prop_map(|crash| Op::Restart { crash }),
@@ -265,6 +275,76 @@ impl World {
                 self.split_pending();
                 self.poll();
             }
+            Op::CopySlowlyTruncate => {
+                // (As for copytruncate: with no target on the copy's name,
+                // only what was read before the truncation comes out.)
+                if !self.glob {
+                    self.poll();
+                }
+                if self.log().exists() {
+                    self.rotations += 1;
+                    let to = self.dir.join(format!("app.log.{}", self.rotations));
+                    let content = fs::read(self.log()).expect("read");
+                    fs::write(&to, "").expect("create copy");
+                    self.touched.insert(to.clone());
+                    self.poll();
+                    fs::write(&to, &content[..content.len() / 2]).expect("half");
+                    self.touched.insert(to.clone());
+                    self.poll();
+                    fs::write(&to, &content).expect("copy");
+                    self.touched.insert(to);
+                    OpenOptions::new()
+                        .write(true)
+                        .truncate(true)
+                        .open(self.log())
+                        .expect("truncate");
+                    self.touched.insert(self.log());
+                }
+                self.split_pending();
+                self.poll();
+            }
+            Op::CopyWriteTruncate { poll } => {
+                if !self.glob {
+                    self.poll();
+                }
+                if self.log().exists() {
+                    self.rotations += 1;
+                    let to = self.dir.join(format!("app.log.{}", self.rotations));
+                    fs::copy(self.log(), &to).expect("copy");
+                    self.touched.insert(to);
+                    // The rest of a pending line and two lines: read before
+                    // the truncation, or lost with it (the copy holds the
+                    // pending line's first part only).
+                    let mut text = String::new();
+                    let mut written = Vec::new();
+                    if let Some((first, rest)) = self.pending.take() {
+                        text.push_str(&format!("{rest}\n"));
+                        match poll {
+                            true => written.push((format!("{first}{rest}"), false)),
+                            false => self.expected.push((first, true)),
+                        }
+                    }
+                    for _ in 0..2 {
+                        let line = self.next_line(8);
+                        text.push_str(&line);
+                        text.push('\n');
+                        written.push((line, false));
+                    }
+                    self.write(&text);
+                    if *poll {
+                        self.poll();
+                        self.expected.extend(written);
+                    }
+                    OpenOptions::new()
+                        .write(true)
+                        .truncate(true)
+                        .open(self.log())
+                        .expect("truncate");
+                    self.touched.insert(self.log());
+                }
+                self.split_pending();
+                self.poll();
+            }
             Op::Truncate => {
                 // Lines written and not read before a plain truncation are
                 // gone with it, and so is a held partial line if triage
@@ -311,7 +391,11 @@ impl World {
     }
 
     fn finish(&mut self) {
-        self.poll();
+        // Long enough for a new file that might have been a copy in
+        // progress to be read as a file of its own.
+        for _ in 0..3 {
+            self.poll();
+        }
         let mut batch = Batch::default();
         self.tailer.shutdown(&mut batch);
         self.got.extend(batch.lines);
