@@ -52,8 +52,25 @@ enum Work {
     },
 }
 
+/// How often an index that failed is tried again.
+const RETRY: Duration = Duration::from_secs(10);
+/// A failed index is tried again when this much can be written beside it.
+const PROBE_BYTES: usize = 4 << 20;
+
 /// The sink that indexes.
+///
+/// Degrades, never stops the pipeline: when the index cannot be written
+/// (a full disk, a damaged segment), the error is reported once, documents
+/// are dropped (alerting and the journal go on), and every [`RETRY`] a
+/// probe write beside the index is tried; once it succeeds the sink asks
+/// for a restart ([`Sink::wants_restart`]), and the pipeline follows again
+/// from the index's last commit, replaying what was alerted since without
+/// alerting again, so the index catches up.
 pub struct IndexSink {
+    path: PathBuf,
+    /// Since when the index cannot be written, and when it was last tried.
+    down: Option<(Instant, Instant)>,
+    restart: bool,
     tx: Option<mpsc::SyncSender<Work>>,
     thread: Option<thread::JoinHandle<Result<(), IndexError>>>,
     fields: index::Fields,
@@ -87,6 +104,9 @@ impl IndexSink {
                 why: format!("cannot start the indexing thread: {err}"),
             })?;
         Ok(IndexSink {
+            path: path.to_path_buf(),
+            down: None,
+            restart: false,
             tx: Some(tx),
             thread: Some(thread),
             fields,
@@ -111,20 +131,51 @@ impl IndexSink {
         self.ingested.clone()
     }
 
-    /// Hands `work` to the indexing thread; its error when it has stopped.
-    fn send(&mut self, work: Work) -> io::Result<()> {
+    /// Hands `work` to the indexing thread; when it has stopped, the index
+    /// is down (reported once) and nothing is sent until it recovers.
+    fn send(&mut self, work: Work) {
+        if self.down.is_some() {
+            return;
+        }
         let sent = self.tx.as_ref().is_some_and(|tx| tx.send(work).is_ok());
-        if sent { Ok(()) } else { Err(self.stopped()) }
+        if !sent {
+            // Tantivy's own error hides the cause; a full disk says itself.
+            let why = match self.writable() {
+                Err(err) if err.kind() == io::ErrorKind::StorageFull => {
+                    "no space left on device".to_owned()
+                }
+                _ => self.stopped(),
+            };
+            self.tx = None;
+            tracing::error!(
+                "the index in {} cannot be written: {why}; alerts and the incident journal go on without it, and it catches up from its last commit once it can be written again",
+                self.path.display()
+            );
+            self.down = Some((Instant::now(), Instant::now()));
+        }
     }
 
     /// Why the indexing thread stopped (joining it).
-    fn stopped(&mut self) -> io::Error {
+    fn stopped(&mut self) -> String {
         self.tx = None;
         match self.thread.take().map(thread::JoinHandle::join) {
-            Some(Ok(Err(err))) => io_error(err),
-            Some(Err(_)) => io::Error::other("the indexing thread failed"),
-            _ => io::Error::other("the indexing thread stopped"),
+            Some(Ok(Err(err))) => err.to_string(),
+            Some(Err(_)) => "the indexing thread failed".to_owned(),
+            _ => "the indexing thread stopped".to_owned(),
         }
+    }
+
+    /// Whether the index's directory takes writes (a probe file written,
+    /// synced and removed).
+    fn writable(&self) -> io::Result<()> {
+        let probe = self.path.join(".triage-probe");
+        let written = (|| -> io::Result<()> {
+            let mut file = std::fs::File::create(&probe)?;
+            io::Write::write_all(&mut file, &vec![0u8; PROBE_BYTES])?;
+            file.sync_all()
+        })();
+        let _ = std::fs::remove_file(&probe);
+        written
     }
 }
 
@@ -149,10 +200,6 @@ fn index_loop(mut writer: Writer, rx: mpsc::Receiver<Work>) -> Result<(), IndexE
     Ok(())
 }
 
-fn io_error(err: IndexError) -> io::Error {
-    io::Error::other(err.to_string())
-}
-
 impl<'l> Sink<'l> for IndexSink {
     fn event_of(
         &mut self,
@@ -173,28 +220,47 @@ impl<'l> Sink<'l> for IndexSink {
             ino: key.ino,
         };
         let doc = index::schema::document(&self.fields, event, at, origin, &ids);
-        self.send(Work::Add(doc))
+        self.send(Work::Add(doc));
+        Ok(())
     }
 
     fn flush(&mut self, checkpoint: &Checkpoint, last: bool) -> io::Result<()> {
+        if let Some((_, tried)) = &mut self.down {
+            if !last && tried.elapsed() >= RETRY {
+                *tried = Instant::now();
+                self.restart = self.writable().is_ok();
+            }
+            return Ok(());
+        }
         if last || self.last_commit.elapsed() >= self.commit_every {
             self.send(Work::Commit {
                 checkpoint: checkpoint.clone(),
                 last,
-            })?;
+            });
             self.last_commit = Instant::now();
         }
         if last {
             // Shutting down: the last commit is on disk before `watch` ends.
             self.tx = None;
             if let Some(thread) = self.thread.take() {
-                match thread.join() {
-                    Ok(result) => result.map_err(io_error)?,
-                    Err(_) => return Err(io::Error::other("the indexing thread failed")),
+                let why = match thread.join() {
+                    Ok(Ok(())) => None,
+                    Ok(Err(err)) => Some(err.to_string()),
+                    Err(_) => Some("the indexing thread failed".to_owned()),
+                };
+                if let Some(why) = why {
+                    tracing::error!(
+                        "the index in {} could not take the last lines: {why}; they are indexed at the next start",
+                        self.path.display()
+                    );
                 }
             }
         }
         Ok(())
+    }
+
+    fn wants_restart(&self) -> bool {
+        self.restart
     }
 }
 
@@ -236,5 +302,9 @@ impl<'l> Sink<'l> for Both<'_, 'l> {
     fn flush(&mut self, checkpoint: &Checkpoint, last: bool) -> io::Result<()> {
         self.first.flush(checkpoint, last)?;
         self.second.flush(checkpoint, last)
+    }
+
+    fn wants_restart(&self) -> bool {
+        self.first.wants_restart() || self.second.wants_restart()
     }
 }

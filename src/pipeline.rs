@@ -187,6 +187,24 @@ pub trait Sink<'l> {
         let _ = (checkpoint, last);
         Ok(())
     }
+
+    /// Asked after each [`flush`](Sink::flush): the pipeline should stop
+    /// here and be started again from the checkpoints (an index that failed
+    /// can be written again and must catch up from its last commit).
+    fn wants_restart(&self) -> bool {
+        false
+    }
+}
+
+/// How the pipeline ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// Asked to stop, or the follower stopped.
+    Stopped,
+    /// The sink asked for a restart ([`Sink::wants_restart`]): nothing
+    /// after the last checkpoint was handed over (held partial lines are not
+    /// cut short).
+    Restart,
 }
 
 /// Why the pipeline could not run, or stopped.
@@ -201,6 +219,9 @@ pub enum PipelineError {
     /// The sink failed (e.g. stdout closed).
     #[error("{0}")]
     Sink(io::Error),
+    /// The follower thread died (a bug): what it read last may be lost.
+    #[error("the thread following the files failed")]
+    Follower,
 }
 
 /// The reader of a newly followed file: its zone, format and multi-line
@@ -231,7 +252,7 @@ pub fn run<'l>(
     config: &'l Config,
     stop: Arc<AtomicBool>,
     sink: &mut dyn Sink<'l>,
-) -> Result<(), PipelineError> {
+) -> Result<Ended, PipelineError> {
     let checkpoint_path = options.data_dir.join(CHECKPOINT_FILE);
     let handed = match options.checkpoint {
         true => Checkpoint::load(&checkpoint_path)
@@ -283,7 +304,7 @@ pub fn run<'l>(
     let mut alerts: Vec<Found<'l>> = Vec::new();
     let mut matched: Vec<&'l Signature> = Vec::new();
     let mut saved = checkpoint;
-    let mut result = Ok(());
+    let mut result = Ok(Ended::Stopped);
     'deliveries: for delivery in deliveries {
         for problem in &delivery.batch.problems {
             sink.problem(&problem.path, &problem.message);
@@ -313,10 +334,8 @@ pub fn run<'l>(
                     });
                 }
             }
-            if before.files.len() > saved.files.len() {
-                saver
-                    .save_now(before.clone())
-                    .map_err(|err| PipelineError::Io(checkpoint_path.display().to_string(), err))?;
+            // (A failure is said by the saver; following goes on.)
+            if before.files.len() > saved.files.len() && saver.save_now(before.clone()).is_ok() {
                 saved = before;
             }
         }
@@ -452,8 +471,15 @@ pub fn run<'l>(
         if delivery.last {
             break;
         }
+        if sink.wants_restart() {
+            result = Ok(Ended::Restart);
+            break;
+        }
     }
-    let _ = thread.join();
+    // (The follower sees the deliveries' receiver gone and returns.)
+    if thread.join().is_err() && result.is_ok() {
+        result = Err(PipelineError::Follower);
+    }
     if let Some(recorder) = &mut recorder {
         journal_error.note(recorder.finish(clock.now(newest)));
     }
@@ -461,9 +487,12 @@ pub fn run<'l>(
         sink.problem(&journal_path, &message);
     }
     if let Some(saver) = saver {
-        saver
-            .finish()
-            .map_err(|err| PipelineError::Io(checkpoint_path.display().to_string(), err))?;
+        let saved = saver.finish();
+        // Restarting, the checkpoint on disk may lag (the saver said so):
+        // only what came after it is read again.
+        if result.as_ref().is_ok_and(|ended| *ended == Ended::Stopped) {
+            saved.map_err(|err| PipelineError::Io(checkpoint_path.display().to_string(), err))?;
+        }
     }
     result
 }
@@ -537,8 +566,11 @@ impl Saver {
             .name("checkpoint".into())
             .spawn(move || {
                 // The newest checkpoint's save decides: an older failure that
-                // a later save made good is no longer a problem.
+                // a later save made good is no longer a problem. A failure is
+                // said once until a save succeeds again; the last one is
+                // tried again at the end.
                 let mut last = Ok(());
+                let mut newest = None;
                 while let Ok((mut checkpoint, mut done)) = rx.recv() {
                     // A save someone waits for is never skipped.
                     while done.is_none()
@@ -546,10 +578,19 @@ impl Saver {
                     {
                         (checkpoint, done) = (newer, wait);
                     }
+                    let failing = last.is_err();
                     last = checkpoint.save(&path);
-                    if let Err(err) = &last {
-                        tracing::warn!(path = %path.display(), %err, "cannot save the checkpoint");
+                    match &last {
+                        Err(err) if !failing => tracing::warn!(
+                            "cannot save the checkpoint {}: {err}; following goes on, and a restart would read again what came after the last one saved",
+                            path.display()
+                        ),
+                        Ok(()) if failing => {
+                            tracing::warn!("the checkpoint {} is saved again", path.display());
+                        }
+                        _ => {}
                     }
+                    newest = Some(checkpoint);
                     if let Some(done) = done {
                         let _ = done.send(match &last {
                             Ok(()) => Ok(()),
@@ -557,7 +598,10 @@ impl Saver {
                         });
                     }
                 }
-                last
+                match (last, newest) {
+                    (Err(_), Some(checkpoint)) => checkpoint.save(&path),
+                    (last, _) => last,
+                }
             })
             .map_err(|err| PipelineError::Io("checkpoint thread".into(), err))?;
         Ok(Saver { tx, thread })

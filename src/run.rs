@@ -248,8 +248,8 @@ fn watch(cli: &Cli, args: &WatchArgs) -> io::Result<Exit> {
     let mut stdout = io::BufWriter::new(io::stdout().lock());
     match crate::watch::watch(options, &library, &config, style(), stop, &mut stdout) {
         Ok(()) => Ok(Exit::Found),
-        Err(WatchError::Io(what, err)) if err.kind() == io::ErrorKind::BrokenPipe => {
-            tracing::debug!(%what, "output closed");
+        Err(WatchError::Output(err)) if err.kind() == io::ErrorKind::BrokenPipe => {
+            tracing::debug!("output closed");
             Ok(Exit::Found)
         }
         Err(err) => Err(io::Error::other(err.to_string())),

@@ -482,7 +482,7 @@ fn live(
     .on_log_clock(matches!(clock, Clock::Log { .. }));
     let result = crate::pipeline::run(pipeline, &library, &config, Arc::clone(&stop), &mut sink)
         .map_err(|err| err.to_string())
-        .and_then(|()| match stop.load(Ordering::SeqCst) {
+        .and_then(|_| match stop.load(Ordering::SeqCst) {
             true => Ok(()),
             false => Err("the follower stopped".to_owned()),
         });
