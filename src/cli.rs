@@ -228,6 +228,11 @@ pub struct ReindexArgs {
     /// its last commit lists them).
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+    /// Rebuild even when some files the index has events from cannot be
+    /// found (their events are lost); without it, reindex says which and
+    /// leaves the index as it is.
+    #[arg(long)]
+    pub allow_missing: bool,
     /// How the index is written.
     #[command(flatten)]
     pub index: IndexOptions,

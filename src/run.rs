@@ -692,7 +692,7 @@ fn prune(cli: &Cli, args: &PruneArgs) -> io::Result<Exit> {
 }
 
 fn reindex(cli: &Cli, args: &ReindexArgs) -> io::Result<Exit> {
-    use crate::index::{IndexError, Store, path_in, recorded_paths};
+    use crate::index::{IndexError, Store, path_in};
     let index = path_in(&cli.global.data_dir);
     // A running writer keeps its index: refuse rather than pull it away.
     if let Err(err @ IndexError::Locked(_)) =
@@ -701,18 +701,27 @@ fn reindex(cli: &Cli, args: &ReindexArgs) -> io::Result<Exit> {
         return Err(io::Error::other(err.to_string()));
     }
     let paths = if args.paths.is_empty() {
-        let recorded = recorded_paths(&index).map_err(|e| {
+        let plan = crate::reindex::plan_for(&index).map_err(|e| {
             io::Error::other(format!(
                 "{e}; name the logs to rebuild from: triage reindex PATH..."
             ))
         })?;
-        if recorded.is_empty() {
+        if !plan.missing.is_empty() {
+            let text = crate::reindex::describe_missing(&plan);
+            if !args.allow_missing {
+                return Err(io::Error::other(format!(
+                    "{text}\nthe index is left as it is; to rebuild without them: triage reindex --allow-missing"
+                )));
+            }
+            eprintln!("triage: {text}\nrebuilding without them (--allow-missing)");
+        }
+        if plan.paths.is_empty() {
             return Err(io::Error::other(format!(
                 "{}: the index lists no files; name the logs to rebuild from: triage reindex PATH...",
                 index.display()
             )));
         }
-        recorded
+        plan.paths
     } else {
         args.paths.clone()
     };
