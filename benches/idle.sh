@@ -64,7 +64,7 @@ make_files() {
 
 oom_line() { printf '2026-11-21T03:00:01Z ERROR kernel: Out of memory: Killed process %d (w) total-vm:1kB\n' "$1"; }
 
-printf '%-44s %10s %10s\n' "idle for ${SECS} s" "triage" "tail -F"
+printf '%-44s %10s %10s %10s\n' "idle for ${SECS} s" "triage" "tail -F" "open fds"
 for n in $COUNTS; do
     dir="$WORK/idle-$n"
     make_files "$dir/logs" "$n"
@@ -77,8 +77,9 @@ for n in $COUNTS; do
     PIDS+=("$tpid")
     sleep "$SETTLE"
     w=$(cpu_share "$wpid")
+    fd=$(ls "/proc/$wpid/fd" 2> /dev/null | wc -l)
     t=$(cpu_share "$tpid")
-    printf '%-44s %9s%% %9s%%\n' "watch 'logs/*.log', $n idle files, CPU" "$w" "$t"
+    printf '%-44s %9s%% %9s%% %10s\n' "watch 'logs/*.log', $n idle files, CPU" "$w" "$t" "$fd"
     kill -9 "$wpid" "$tpid" 2>/dev/null || true
     wait "$wpid" "$tpid" 2>/dev/null || true
 done
@@ -99,13 +100,14 @@ fi
 
 echo
 printf '%-44s %10s %12s %10s\n' "descriptors" "open fds" "delivered" "running"
-# fds NAME N LIMIT EXTRA...: watch over N files under `ulimit -n LIMIT`.
+# fds NAME N LIMIT EXTRA...: watch over N files under `ulimit -n LIMIT` (-:
+# the limit this shell has).
 fds() {
     local name=$1 n=$2 limit=$3
     shift 3
     local dir="$WORK/fd-$n-$limit-$#"
     make_files "$dir/logs" "$n"
-    (ulimit -n "$limit" && exec "$BIN" --data-dir "$dir/data" watch --json "$@" "$dir/logs/*.log") \
+    (if [ "$limit" != - ]; then ulimit -n "$limit"; fi && exec "$BIN" --data-dir "$dir/data" watch --json "$@" "$dir/logs/*.log") \
         > "$dir/out.json" 2> "$dir/watch.err" &
     local pid=$!
     PIDS+=("$pid")
@@ -128,6 +130,6 @@ fds() {
     kill -9 "$pid" 2> /dev/null || true
     wait "$pid" 2> /dev/null || true
 }
-fds "2,000 files, --max-open 64" 2000 65536 --max-open 64
+fds "2,000 files, --max-open 64 (ulimit -n $(ulimit -n))" 2000 - --max-open 64
 fds "2,000 files, ulimit -n 1024" 2000 1024
 fds "10,000 files, ulimit -n 1024" 10000 1024

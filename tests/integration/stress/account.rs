@@ -18,7 +18,10 @@
 //!   `watch` is down (from a kill until the next incarnation's first output).
 //!   Such a line may be missing only when no later line of the same
 //!   generation came out (the reader reads a file in order): the lost lines
-//!   are a suffix of what the file held, counted as `gone`.
+//!   are a suffix of what the file held, counted as `gone`. From the index,
+//!   lines read (even alerted) but not yet committed are also gone when their
+//!   bytes are destroyed and a `kill -9` lands within [`COMMIT_WINDOW_MS`]:
+//!   the next `watch` cannot read them again.
 
 use std::{collections::BTreeMap, fmt::Write as _};
 
@@ -179,11 +182,26 @@ fn down_at(incarnations: &[Incarnation], t: u64) -> bool {
         })
 }
 
+/// How long after reading a line `watch` may take to commit it to the index:
+/// `--commit-every` (1 s by default) plus a commit's own time on a small,
+/// busy machine.
+pub const COMMIT_WINDOW_MS: u64 = 2000;
+
+/// Whether a `kill -9` landed within [`COMMIT_WINDOW_MS`] after `t`.
+fn killed_soon_after(incarnations: &[Incarnation], t: u64) -> bool {
+    incarnations.iter().any(|inc| {
+        matches!(inc.end, Some((end, End::Kill)) if (t..=t + COMMIT_WINDOW_MS).contains(&end))
+    })
+}
+
 /// Per generation, the sequence numbers excused if missing from a stream
 /// (see the module's doc): in a destroyed part, after the last one of the
-/// generation that came out in that stream. For the index, a truncation
-/// while `watch` was up excuses only lines after the last one alerted too
-/// (an alert shows the reader had got that far: the index must have it).
+/// generation that came out in that stream. `alerted` is given for the
+/// index: there a part destroyed while `watch` was up is excused only past
+/// the last line alerted (an alert shows the reader had got that far, and
+/// the index must then have it), unless a `kill -9` landed before those
+/// lines could be committed (read, not yet committed, then gone from the
+/// disk: nothing can index them again).
 fn excused(
     written: &Written,
     incarnations: &[Incarnation],
@@ -197,11 +215,12 @@ fn excused(
         let last_alerted = alerted.and_then(last);
         for risk in &g.risks {
             let down = down_at(incarnations, risk.at_ms);
-            if !(risk.truncation || down) {
+            let uncommitted = alerted.is_some() && killed_soon_after(incarnations, risk.at_ms);
+            if !(risk.truncation || down || uncommitted) {
                 continue;
             }
             let mut from = last_seen.map_or(risk.from, |l| risk.from.max(l + 1));
-            if let (false, Some(l)) = (down, last_alerted) {
+            if let (false, false, Some(l)) = (down, uncommitted, last_alerted) {
                 from = from.max(l + 1);
             }
             if from < risk.to {
@@ -505,6 +524,31 @@ mod tests {
         let v = judge(&written(10, vec![risk(35)]), &incs, &docs(0..4));
         assert_eq!(v.index.missing, (4..10).collect::<Vec<_>>());
         assert_eq!(v.alerts.missing, vec![4, 6, 8]);
+    }
+
+    #[test]
+    fn read_uncommitted_then_destroyed_then_killed_is_gone_from_the_index() {
+        let w = written(
+            10,
+            vec![Risk {
+                from: 0,
+                to: 10,
+                at_ms: 100,
+                truncation: true,
+            }],
+        );
+        // Alerted up to n8, indexed up to n3: excused only if a kill -9 came
+        // within the commit window after the truncation.
+        let killed = |at| {
+            [
+                inc(vec![0, 2, 4, 6, 8], Some((at, End::Kill))),
+                inc(Vec::new(), None),
+            ]
+        };
+        let v = judge(&w, &killed(100 + COMMIT_WINDOW_MS), &docs(0..4));
+        assert!(v.index.missing.is_empty(), "{v:?}");
+        let v = judge(&w, &killed(101 + COMMIT_WINDOW_MS), &docs(0..4));
+        assert_eq!(v.index.missing, (4..=8).collect::<Vec<_>>());
     }
 
     #[test]
