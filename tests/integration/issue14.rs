@@ -74,6 +74,17 @@ fn wait_until(mut done: impl FnMut() -> bool) -> bool {
     done()
 }
 
+/// The pids of the OOM alerts in a `watch --json` output file.
+fn alerts_in(out: &Path) -> Vec<u64> {
+    fs::read_to_string(out)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["signature"] == "linux-oom-killer")
+        .filter_map(|v| v["captures"]["pid"].as_str()?.parse().ok())
+        .collect()
+}
+
 /// A running `triage watch --json`, its stdout in a file.
 struct Watch {
     child: Child,
@@ -104,13 +115,7 @@ impl Watch {
 
     /// The pids of the OOM alerts printed so far.
     fn alerts(&self) -> Vec<u64> {
-        fs::read_to_string(&self.out)
-            .unwrap_or_default()
-            .lines()
-            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-            .filter(|v| v["signature"] == "linux-oom-killer")
-            .filter_map(|v| v["captures"]["pid"].as_str()?.parse().ok())
-            .collect()
+        alerts_in(&self.out)
     }
 
     /// Waits until `n` alerts are out (or patience runs out).
@@ -581,4 +586,68 @@ fn damaged_fast_file_is_an_error_not_a_panic() {
     let out = triage(&data).args(["search", "--json", "n1"]).run();
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert!(out.stderr.contains("reindex"), "{}", out.stderr);
+}
+
+// ---- file descriptors -----------------------------------------------------------
+
+/// 2,000 files under `ulimit -n 1024` (systemd's default soft limit): every
+/// line appended to each is delivered and `watch` keeps running (quiet files
+/// closed, descriptors kept under the limit).
+#[test]
+#[ignore = "issue 14: fails until fixed"]
+fn two_thousand_files_under_ulimit_1024_deliver_every_line() {
+    let _serial = crate::watch::one_at_a_time();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    let logs = dir.join("logs");
+    fs::create_dir(&logs).expect("mkdir");
+    const FILES: u64 = 2000;
+    for i in 0..FILES {
+        fs::write(
+            logs.join(format!("f{i}.log")),
+            "2026-11-21T03:00:00.000Z INFO started\n",
+        )
+        .expect("write");
+    }
+    let out = dir.join("watch.json");
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -n 1024 && exec \"$0\" \"$@\"")
+        .arg(env!("CARGO_BIN_EXE_triage"))
+        .arg("--data-dir")
+        .arg(dir.join("data"))
+        .args(["watch", "--json"])
+        .arg(logs.join("*.log"))
+        .env("TZ", "UTC")
+        .stdin(Stdio::null())
+        .stdout(File::create(&out).expect("stdout file"))
+        .stderr(File::create(dir.join("watch.err")).expect("stderr file"))
+        .spawn()
+        .expect("watch starts");
+    // Following once the probe file's line is out.
+    let probe = logs.join("f0.log");
+    let ready = wait_until(|| {
+        append(&probe, &lines(0, 1));
+        thread::sleep(Duration::from_millis(300));
+        !alerts_in(&out).is_empty() || child.try_wait().ok().flatten().is_some()
+    });
+    assert!(ready, "watch did not follow");
+    for i in 1..FILES {
+        append(&logs.join(format!("f{i}.log")), &lines(i * 5, i * 5 + 1));
+    }
+    wait_until(|| {
+        let got: std::collections::BTreeSet<u64> = alerts_in(&out).into_iter().collect();
+        got.len() as u64 >= FILES || child.try_wait().ok().flatten().is_some()
+    });
+    let running = child.try_wait().expect("wait").is_none();
+    let _ = child.kill();
+    let _ = child.wait();
+    let got: std::collections::BTreeSet<u64> = alerts_in(&out).into_iter().collect();
+    let stderr = fs::read_to_string(dir.join("watch.err")).unwrap_or_default();
+    assert!(
+        running && got.len() as u64 == FILES,
+        "{} of {FILES} files' lines delivered, watch running: {running}; stderr: {}",
+        got.len(),
+        stderr.lines().take(3).collect::<Vec<_>>().join(" | ")
+    );
 }

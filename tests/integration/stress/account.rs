@@ -20,8 +20,9 @@
 //!   generation came out (the reader reads a file in order): the lost lines
 //!   are a suffix of what the file held, counted as `gone`. From the index,
 //!   lines read (even alerted) but not yet committed are also gone when their
-//!   bytes are destroyed and a `kill -9` lands within [`COMMIT_WINDOW_MS`]:
-//!   the next `watch` cannot read them again.
+//!   bytes are destroyed and a `kill -9` lands after that and within
+//!   [`COMMIT_WINDOW_MS`] of the line's writing: the next `watch` cannot
+//!   read them again.
 
 use std::{collections::BTreeMap, fmt::Write as _};
 
@@ -187,11 +188,13 @@ fn down_at(incarnations: &[Incarnation], t: u64) -> bool {
 /// busy machine.
 pub const COMMIT_WINDOW_MS: u64 = 2000;
 
-/// Whether a `kill -9` landed within [`COMMIT_WINDOW_MS`] after `t`.
-fn killed_soon_after(incarnations: &[Incarnation], t: u64) -> bool {
-    incarnations.iter().any(|inc| {
-        matches!(inc.end, Some((end, End::Kill)) if (t..=t + COMMIT_WINDOW_MS).contains(&end))
-    })
+/// A stretch of sequence numbers excused if missing: always, or only when
+/// a `kill -9` landed after the destruction at `.0` and before the line could
+/// have been committed ([`COMMIT_WINDOW_MS`] after it was written).
+#[derive(Debug, Clone, Copy)]
+enum When {
+    Always,
+    KilledAfter(u64),
 }
 
 /// Per generation, the sequence numbers excused if missing from a stream
@@ -199,7 +202,7 @@ fn killed_soon_after(incarnations: &[Incarnation], t: u64) -> bool {
 /// generation that came out in that stream. `alerted` is given for the
 /// index: there a part destroyed while `watch` was up is excused only past
 /// the last line alerted (an alert shows the reader had got that far, and
-/// the index must then have it), unless a `kill -9` landed before those
+/// the index must then have it), or when a `kill -9` landed before those
 /// lines could be committed (read, not yet committed, then gone from the
 /// disk: nothing can index them again).
 fn excused(
@@ -207,7 +210,7 @@ fn excused(
     incarnations: &[Incarnation],
     seen: &dyn Fn(u64) -> bool,
     alerted: Option<&dyn Fn(u64) -> bool>,
-) -> Vec<(u64, u64)> {
+) -> Vec<(u64, u64, When)> {
     let mut ranges = Vec::new();
     for g in &written.gens {
         let last = |f: &dyn Fn(u64) -> bool| (g.first..g.end).rev().find(|&n| f(n));
@@ -215,24 +218,42 @@ fn excused(
         let last_alerted = alerted.and_then(last);
         for risk in &g.risks {
             let down = down_at(incarnations, risk.at_ms);
-            let uncommitted = alerted.is_some() && killed_soon_after(incarnations, risk.at_ms);
-            if !(risk.truncation || down || uncommitted) {
+            let from = last_seen.map_or(risk.from, |l| risk.from.max(l + 1));
+            if down || (risk.truncation && alerted.is_none()) {
+                ranges.push((from, risk.to, When::Always));
                 continue;
             }
-            let mut from = last_seen.map_or(risk.from, |l| risk.from.max(l + 1));
-            if let (false, false, Some(l)) = (down, uncommitted, last_alerted) {
-                from = from.max(l + 1);
+            if alerted.is_none() {
+                continue;
             }
-            if from < risk.to {
-                ranges.push((from, risk.to));
+            if risk.truncation {
+                let past = last_alerted.map_or(from, |l| from.max(l + 1));
+                ranges.push((past, risk.to, When::Always));
             }
+            ranges.push((from, risk.to, When::KilledAfter(risk.at_ms)));
         }
     }
     ranges
 }
 
-fn is_excused(ranges: &[(u64, u64)], n: u64) -> bool {
-    ranges.iter().any(|&(a, b)| (a..b).contains(&n))
+fn is_excused(
+    ranges: &[(u64, u64, When)],
+    written: &Written,
+    incarnations: &[Incarnation],
+    n: u64,
+) -> bool {
+    ranges.iter().any(|&(a, b, when)| {
+        (a..b).contains(&n)
+            && match when {
+                When::Always => true,
+                When::KilledAfter(t) => {
+                    let committed_by = written.at_ms[n as usize] + COMMIT_WINDOW_MS;
+                    incarnations.iter().any(|inc| {
+                        matches!(inc.end, Some((end, End::Kill)) if (t..=committed_by).contains(&end))
+                    })
+                }
+            }
+    })
 }
 
 /// Checks the outputs against what was written. `incarnations` is empty
@@ -281,7 +302,7 @@ pub fn judge(written: &Written, incarnations: &[Incarnation], docs: &[Doc]) -> V
     };
     for n in 0..total {
         match counts.get(&n) {
-            None if is_excused(&ranges, n) => verdict.index.gone += 1,
+            None if is_excused(&ranges, written, incarnations, n) => verdict.index.gone += 1,
             None => verdict.index.missing.push(n),
             Some(&c) if c > 1 => verdict.index.duplicated.push((n, c)),
             Some(_) => {}
@@ -358,7 +379,7 @@ pub fn judge(written: &Written, incarnations: &[Incarnation], docs: &[Doc]) -> V
             continue;
         }
         if !times.contains_key(&n) {
-            if is_excused(&ranges, n) {
+            if is_excused(&ranges, written, incarnations, n) {
                 verdict.alerts.gone += 1;
             } else {
                 verdict.alerts.missing.push(n);
@@ -537,17 +558,20 @@ mod tests {
                 truncation: true,
             }],
         );
-        // Alerted up to n8, indexed up to n3: excused only if a kill -9 came
-        // within the commit window after the truncation.
+        // Alerted up to n8, indexed up to n3 (line n written at n ms): n4..n8
+        // are excused only if a kill -9 came after the truncation and before
+        // they could have been committed.
         let killed = |at| {
             [
                 inc(vec![0, 2, 4, 6, 8], Some((at, End::Kill))),
                 inc(Vec::new(), None),
             ]
         };
-        let v = judge(&w, &killed(100 + COMMIT_WINDOW_MS), &docs(0..4));
+        let v = judge(&w, &killed(4 + COMMIT_WINDOW_MS), &docs(0..4));
         assert!(v.index.missing.is_empty(), "{v:?}");
-        let v = judge(&w, &killed(101 + COMMIT_WINDOW_MS), &docs(0..4));
+        let v = judge(&w, &killed(6 + COMMIT_WINDOW_MS), &docs(0..4));
+        assert_eq!(v.index.missing, vec![4, 5]);
+        let v = judge(&w, &killed(99), &docs(0..4));
         assert_eq!(v.index.missing, (4..=8).collect::<Vec<_>>());
     }
 

@@ -5,7 +5,7 @@
 //! alerts and the index (`account`, whose doc states the acceptance line and
 //! its one exception).
 //!
-//! One test per mode, sized for CI (2.5 s of writing each). The same code
+//! One test per mode, sized for CI (2 s of writing each). The same code
 //! runs longer on demand, through `benches/stress.sh` or these variables:
 //! `TRIAGE_STRESS_SECS` (writing time), `TRIAGE_STRESS_RATE` (lines a
 //! second), `TRIAGE_STRESS_SEED` (replay a run: every test prints its seed),
@@ -49,7 +49,7 @@ fn config(mode: Mode, compress: Compress) -> Config {
                 .parse::<f64>()
                 .expect("TRIAGE_STRESS_SECS: seconds")
         })
-        .unwrap_or(2.5);
+        .unwrap_or(2.0);
     Config {
         mode,
         compress,

@@ -591,8 +591,11 @@ impl World {
     fn ingest_killer(&self) {
         let every = self.cfg.kill_every.unwrap_or(Duration::from_millis(700));
         let mut rng = Rng::new(self.cfg.seed ^ 0x1a6e);
+        let most = every.as_millis() as u64 * 3 / 2;
         while !self.stop_rotating.load(Ordering::SeqCst) {
-            self.ingest_once(Some(rng.around(every)));
+            // From 20 ms on: an incremental run is short, a kill must be
+            // able to land in it.
+            self.ingest_once(Some(Duration::from_millis(20 + rng.below(most))));
         }
     }
 
@@ -853,20 +856,21 @@ impl World {
         let ooms = written.kinds.iter().filter(|k| **k == Kind::Oom).count();
         let mut last = (0u64, 0usize);
         let mut changed = Instant::now();
-        let mut judged_pause = false;
+        // The counts at the last full judgement (a search of every
+        // document): judged again only once they changed.
+        let mut judged: Option<(u64, usize)> = None;
         loop {
             let docs = self.count_docs().unwrap_or(0);
             let alerts = self.alerted();
             if (docs, alerts) != last {
                 last = (docs, alerts);
                 changed = Instant::now();
-                judged_pause = false;
             }
-            // Judge (a full search) when everything may be in, or when the
-            // outputs paused: lines gone with a truncation never come.
+            // Judge when everything may be in, or when the outputs paused
+            // (lines gone with a truncation never come).
             let paused = changed.elapsed() >= Duration::from_millis(1200);
-            if (docs >= total && alerts >= ooms) || (paused && !judged_pause) {
-                judged_pause = paused;
+            if judged != Some(last) && ((docs >= total && alerts >= ooms) || paused) {
+                judged = Some(last);
                 let incs = lock(&self.incarnations).clone();
                 let v = super::account::judge(&written, &incs, &self.docs());
                 if v.index.missing.is_empty() && v.alerts.missing.is_empty() {
@@ -989,7 +993,7 @@ pub fn run(cfg: &Config) -> Record {
         world.settle();
         // Late duplicates (a file read again at a later poll) get a chance
         // to show: a few polls and a commit more.
-        thread::sleep(Duration::from_millis(1500));
+        thread::sleep(Duration::from_millis(1200));
         world.stop_watch(End::Term);
     } else {
         // Two complete runs: the second must add nothing.
