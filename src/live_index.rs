@@ -13,13 +13,12 @@
 //! bounded); it never drops a document. The follower delivers at least
 //! every poll interval even when idle, so a new line is searchable within
 //! about `commit_every` plus one poll. Events of a file `ingest` already
-//! indexed (same identity and first bytes, before where it stopped) are
-//! not added again.
+//! indexed (the follower tells them by identity and first bytes, before
+//! where it stopped) are not added again.
 
 use std::{
-    collections::HashMap,
     io,
-    path::Path,
+    path::{Path, PathBuf},
     sync::mpsc,
     thread,
     time::{Duration, Instant},
@@ -28,12 +27,16 @@ use std::{
 use jiff::Timestamp;
 
 use crate::{
-    index::{self, Document, IndexError, Ingested, Origin, Store, Writer},
+    index::{self, Document, IndexError, Origin, Store, Writer},
     model::Event,
     pipeline::Sink,
     scan::Found,
     signature::{Signature, detector::Cleared},
-    tail::{checkpoint::Checkpoint, discover::FileKey, read::identify},
+    tail::{
+        checkpoint::{Checkpoint, Fingerprint},
+        discover::FileKey,
+        follow::Seen,
+    },
 };
 
 /// Documents and commits in flight to the indexing thread.
@@ -57,19 +60,8 @@ pub struct IndexSink {
     commit_every: Duration,
     last_commit: Instant,
     ids: Vec<String>,
-    resume: Option<Checkpoint>,
-    /// Files `ingest` indexed, by identity: their events before `next` are
-    /// in the index already and are not added again.
-    backfilled: HashMap<FileKey, Backfilled>,
-}
-
-/// A file `ingest` indexed, as `watch` finds it.
-struct Backfilled {
-    ingested: Ingested,
-    /// Events before this offset are indexed: `ingested.next` once the file
-    /// there is checked to be the one ingested (same identity and first
-    /// bytes), 0 when it is not.
-    next: Option<u64>,
+    resume: Checkpoint,
+    ingested: Vec<(FileKey, Fingerprint, u64, PathBuf)>,
 }
 
 impl IndexSink {
@@ -78,19 +70,12 @@ impl IndexSink {
     pub fn open(path: &Path, commit_every: Duration) -> Result<IndexSink, IndexError> {
         let store = Store::open(path, true)?;
         let writer = store.writer(1)?;
-        let tail = &writer.state().tail;
-        let resume = (!tail.files.is_empty()).then(|| tail.clone());
-        let backfilled = writer
+        let resume = writer.state().tail.clone();
+        let ingested = writer
             .state()
             .ingested
             .iter()
-            .map(|ingested| {
-                let backfilled = Backfilled {
-                    ingested: ingested.clone(),
-                    next: None,
-                };
-                (ingested.key(), backfilled)
-            })
+            .map(|i| (i.key(), i.fingerprint, i.next, i.path.clone()))
             .collect();
         let fields = *store.fields();
         let (tx, rx) = mpsc::sync_channel(QUEUE);
@@ -109,31 +94,21 @@ impl IndexSink {
             last_commit: Instant::now(),
             ids: Vec::new(),
             resume,
-            backfilled,
+            ingested,
         })
     }
 
-    /// Whether `ingest` already indexed the event at `offset` of the file
-    /// `key` (checked against the file's first bytes once per file: an inode
-    /// reused by another file indexes everything).
-    fn backfilled(&mut self, key: FileKey, offset: u64) -> bool {
-        let Some(file) = self.backfilled.get_mut(&key) else {
-            return false;
-        };
-        let next = *file.next.get_or_insert_with(|| {
-            let ingested = &file.ingested;
-            let same = identify(&ingested.path)
-                .is_ok_and(|id| id.key == key && id.fingerprint == ingested.fingerprint);
-            if same { ingested.next } else { 0 }
-        });
-        offset < next
+    /// The checkpoint committed with the index, to follow from (empty when
+    /// it has no commit of followed files yet: then files are read from
+    /// where following them began, as the data directory's checkpoint says).
+    pub fn resume_from(&self) -> Checkpoint {
+        self.resume.clone()
     }
 
-    /// The checkpoint committed with the index, to follow from; `None` when
-    /// the index holds no followed file yet (then the data directory's
-    /// checkpoint is used as before).
-    pub fn resume_from(&self) -> Option<Checkpoint> {
-        self.resume.clone()
+    /// What `ingest` indexed: identity, first bytes, the offset its indexed
+    /// events end before, and where it read the file.
+    pub fn ingested(&self) -> Vec<(FileKey, Fingerprint, u64, PathBuf)> {
+        self.ingested.clone()
     }
 
     /// Hands `work` to the indexing thread; its error when it has stopped.
@@ -182,12 +157,12 @@ impl<'l> Sink<'l> for IndexSink {
     fn event_of(
         &mut self,
         key: FileKey,
-        _replay: bool,
+        seen: Seen,
         event: &Event,
         at: Timestamp,
         matched: &[&'l Signature],
     ) -> io::Result<()> {
-        if self.backfilled(key, event.offset) {
+        if seen.indexed {
             return Ok(());
         }
         self.ids.clear();
@@ -235,13 +210,13 @@ impl<'l> Sink<'l> for Both<'_, 'l> {
     fn event_of(
         &mut self,
         key: FileKey,
-        replay: bool,
+        seen: Seen,
         event: &Event,
         at: Timestamp,
         matched: &[&'l Signature],
     ) -> io::Result<()> {
-        self.first.event_of(key, replay, event, at, matched)?;
-        self.second.event_of(key, replay, event, at, matched)
+        self.first.event_of(key, seen, event, at, matched)?;
+        self.second.event_of(key, seen, event, at, matched)
     }
 
     fn alert(&mut self, found: &Found<'l>) -> io::Result<()> {

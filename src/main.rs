@@ -1,7 +1,11 @@
 //! The `triage` binary: sets up logging, parses arguments, runs, and maps the
 //! outcome to an exit code. Everything else lives in the library.
 
-use std::{io::Write, panic, process::ExitCode};
+use std::{
+    io::{IsTerminal, Write},
+    panic,
+    process::ExitCode,
+};
 
 use clap::Parser;
 use triage::{
@@ -22,6 +26,7 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| filter.into()),
         )
         .with_writer(triage::ui::logfile::LogWriter)
+        .with_ansi(std::io::stderr().is_terminal())
         .without_time()
         .init();
     // A bug must not show a user a backtrace: one line, and exit status 2.

@@ -27,7 +27,7 @@
 //! of wall time either way.
 
 use std::{
-    collections::HashMap,
+    collections::{HashMap, VecDeque},
     io,
     path::{Path, PathBuf},
     sync::{Arc, atomic::AtomicBool, mpsc},
@@ -46,9 +46,9 @@ use crate::{
     scan::{Found, Scanner},
     signature::{Signature, detector::Cleared},
     tail::{
-        checkpoint::Checkpoint,
+        checkpoint::{Checkpoint, FileCheckpoint, Fingerprint},
         discover::{FileKey, Target},
-        follow::{self, FollowOptions, RunOptions, Tailer},
+        follow::{self, FollowOptions, RunOptions, Seen, Tailer},
     },
 };
 
@@ -110,10 +110,16 @@ pub struct Options {
     /// reader that must not move a running `watch`'s position).
     pub checkpoint: bool,
     /// Follow from this checkpoint instead (the one committed with the
-    /// index, so indexed lines and resume offsets agree). Lines before the
-    /// data directory's checkpoint (already handed over before a crash) are
-    /// replayed to [`Sink::event_of`] only: no alert, no journal entry again.
+    /// index, so indexed lines and resume offsets agree; empty when the
+    /// index has no commit yet). Lines before the data directory's
+    /// checkpoint (already handed over before a crash) are replayed to
+    /// [`Sink::event_of`] only: no alert, no journal entry again; files the
+    /// index has no position for are read from where following them began.
     pub resume: Option<Checkpoint>,
+    /// What `ingest` indexed, by identity, first bytes and the offset its
+    /// indexed events end before (with where it read the file): those
+    /// events come with [`Seen::indexed`].
+    pub ingested: Vec<(FileKey, Fingerprint, u64, PathBuf)>,
     /// The present: [`Clock::Wall`] but for a replay.
     pub clock: Clock,
 }
@@ -132,19 +138,20 @@ pub trait Sink<'l> {
     }
 
     /// [`Sink::event`] with the identity of the file the event was read
-    /// from; `replay` says its alerts were already handed over before a
-    /// restart (only [`Options::resume`] replays). The default skips replayed
+    /// from and what happened to it before a restart (`seen.alerted`: its
+    /// alerts were handed over already; only [`Options::resume`] replays;
+    /// `seen.indexed`: `ingest` indexed it). The default skips replayed
     /// events and calls [`Sink::event`].
     fn event_of(
         &mut self,
         key: FileKey,
-        replay: bool,
+        seen: Seen,
         event: &Event,
         at: Timestamp,
         matched: &[&'l Signature],
     ) -> io::Result<()> {
         let _ = key;
-        if replay {
+        if seen.alerted {
             return Ok(());
         }
         self.event(event, at, matched)
@@ -226,25 +233,22 @@ pub fn run<'l>(
     sink: &mut dyn Sink<'l>,
 ) -> Result<(), PipelineError> {
     let checkpoint_path = options.data_dir.join(CHECKPOINT_FILE);
-    let checkpoint = match options.checkpoint {
+    let handed = match options.checkpoint {
         true => Checkpoint::load(&checkpoint_path)
             .map_err(|err| PipelineError::Io(checkpoint_path.display().to_string(), err))?,
         false => Checkpoint::default(),
     };
-    // With a checkpoint to resume from, lines before the saved one were
-    // handed over already: they are replayed, not alerted again.
-    let (checkpoint, handed_over): (Checkpoint, HashMap<FileKey, u64>) = match options.resume {
-        Some(resume) => {
-            let handed = checkpoint
-                .files
-                .iter()
-                .map(|f| (f.key(), f.offset))
-                .collect();
-            (resume, handed)
-        }
-        None => (checkpoint, HashMap::new()),
-    };
-    let tailer = Tailer::new(options.targets, options.follow.clone(), checkpoint.clone());
+    // With a checkpoint to resume from (the index's), what the data
+    // directory's says was handed over is replayed, not alerted again; the
+    // follower tells which lines, by content (a file truncated since gets
+    // no replay).
+    let follow = options.follow.clone().within_descriptor_limit();
+    let tailer = match options.resume {
+        Some(resume) => Tailer::new(options.targets, follow, resume).handed_over(&handed),
+        None => Tailer::new(options.targets, follow, handed.clone()),
+    }
+    .ingested(options.ingested);
+    let checkpoint = tailer.checkpoint();
     let (deliveries, thread) = follow::spawn(tailer, options.run, stop)
         .map_err(|err| PipelineError::Io("follower thread".into(), err))?;
     let clock = options.clock;
@@ -272,6 +276,7 @@ pub fn run<'l>(
         false => None,
     };
     let mut sources: HashMap<FileKey, SourceReader> = HashMap::new();
+    let mut seens = Seens::default();
     let mut events: Vec<(FileKey, Event, Timestamp)> = Vec::new();
     let mut last_tick: Option<Instant> = None;
     let mut newest: Option<Timestamp> = None;
@@ -289,7 +294,32 @@ pub fn run<'l>(
         let now = clock.now(newest);
         let read_as_of = clock.read_as_of();
         let full = delivery.batch.lines.len() >= options.follow.max_batch_lines;
+        let unsettled = delivery.batch.unsettled;
         let lines = delivery.batch.lines;
+        // Files whose lines are handed over for the first time are in the
+        // data directory's checkpoint first (at where following them
+        // began), so that after a crash they are found again by identity
+        // even when renamed away meanwhile.
+        if let Some(saver) = &saver {
+            let mut before = saved.clone();
+            for file in &delivery.checkpoint.files {
+                let new = !saved.files.iter().any(|s| s.key() == file.key())
+                    && lines.iter().any(|l| l.key == file.key());
+                if new {
+                    before.files.push(FileCheckpoint {
+                        offset: file.from_offset,
+                        line_no: file.from_line,
+                        ..file.clone()
+                    });
+                }
+            }
+            if before.files.len() > saved.files.len() {
+                saver
+                    .save_now(before.clone())
+                    .map_err(|err| PipelineError::Io(checkpoint_path.display().to_string(), err))?;
+                saved = before;
+            }
+        }
         // A file seen for the first time: its first lines in this delivery
         // are its sample.
         for (i, line) in lines.iter().enumerate() {
@@ -321,13 +351,19 @@ pub fn run<'l>(
             });
             source.set_now(read_as_of);
             let key = line.key;
+            seens.note(key, line.raw.offset, line.seen);
             source.push(line.raw, now, &mut |event, at| {
                 events.push((key, event, at.unwrap_or(now)));
             });
         }
+        // The events still being assembled are complete: the next line
+        // would have come in this delivery. Not for a file that ended at a
+        // page boundary, where a write may be only partly visible yet.
         if !full {
             for (&key, source) in &mut sources {
-                source.finish(&mut |event, at| events.push((key, event, at.unwrap_or(now))));
+                if delivery.last || !unsettled.contains(&key) {
+                    source.finish(&mut |event, at| events.push((key, event, at.unwrap_or(now))));
+                }
             }
         }
         for (key, event, at) in events.drain(..) {
@@ -340,20 +376,18 @@ pub fn run<'l>(
             });
             matched.clear();
             matched.extend(scanner.matched());
-            let replay = handed_over
-                .get(&key)
-                .is_some_and(|&offset| event.offset < offset);
-            if replay {
+            let seen = seens.of(key, event.offset);
+            if seen.alerted {
                 alerts.clear();
             }
             if let Some(recorder) = &mut recorder
-                && !replay
+                && !seen.alerted
             {
                 for signature in &matched {
                     recorder.on_match(signature, at);
                 }
             }
-            if let Err(err) = sink.event_of(key, replay, &event, at, &matched) {
+            if let Err(err) = sink.event_of(key, seen, &event, at, &matched) {
                 result = Err(PipelineError::Sink(err));
                 break 'deliveries;
             }
@@ -434,6 +468,32 @@ pub fn run<'l>(
     result
 }
 
+/// What happened before a restart to the lines of each file pushed to its
+/// reader and not yet the first line of an event: an event is what its
+/// first line was.
+#[derive(Debug, Default)]
+struct Seens(HashMap<FileKey, VecDeque<(u64, Seen)>>);
+
+impl Seens {
+    fn note(&mut self, key: FileKey, offset: u64, seen: Seen) {
+        self.0.entry(key).or_default().push_back((offset, seen));
+    }
+
+    /// What happened to the event starting at `offset` (lines before it are
+    /// in earlier events: they go).
+    fn of(&mut self, key: FileKey, offset: u64) -> Seen {
+        let Some(lines) = self.0.get_mut(&key) else {
+            return Seen::default();
+        };
+        while let Some((at, seen)) = lines.pop_front() {
+            if at == offset {
+                return seen;
+            }
+        }
+        Seen::default()
+    }
+}
+
 /// The first failure to write the incident journal, reported once through
 /// the sink (alerts go on without the journal).
 #[derive(Debug, Default)]
@@ -466,26 +526,35 @@ impl JournalFailure {
 /// therefore repeat the lines of the batches whose checkpoint was still
 /// being written (typically one).
 struct Saver {
-    tx: mpsc::Sender<Checkpoint>,
+    tx: mpsc::Sender<(Checkpoint, Option<mpsc::SyncSender<io::Result<()>>>)>,
     thread: thread::JoinHandle<io::Result<()>>,
 }
 
 impl Saver {
     fn spawn(path: PathBuf) -> Result<Saver, PipelineError> {
-        let (tx, rx) = mpsc::channel::<Checkpoint>();
+        let (tx, rx) = mpsc::channel::<(Checkpoint, Option<mpsc::SyncSender<io::Result<()>>>)>();
         let thread = thread::Builder::new()
             .name("checkpoint".into())
             .spawn(move || {
                 // The newest checkpoint's save decides: an older failure that
                 // a later save made good is no longer a problem.
                 let mut last = Ok(());
-                while let Ok(mut checkpoint) = rx.recv() {
-                    while let Ok(newer) = rx.try_recv() {
-                        checkpoint = newer;
+                while let Ok((mut checkpoint, mut done)) = rx.recv() {
+                    // A save someone waits for is never skipped.
+                    while done.is_none()
+                        && let Ok((newer, wait)) = rx.try_recv()
+                    {
+                        (checkpoint, done) = (newer, wait);
                     }
                     last = checkpoint.save(&path);
                     if let Err(err) = &last {
                         tracing::warn!(path = %path.display(), %err, "cannot save the checkpoint");
+                    }
+                    if let Some(done) = done {
+                        let _ = done.send(match &last {
+                            Ok(()) => Ok(()),
+                            Err(err) => Err(io::Error::new(err.kind(), err.to_string())),
+                        });
                     }
                 }
                 last
@@ -495,7 +564,18 @@ impl Saver {
     }
 
     fn save(&self, checkpoint: Checkpoint) {
-        let _ = self.tx.send(checkpoint);
+        let _ = self.tx.send((checkpoint, None));
+    }
+
+    /// Saves `checkpoint` (after any save asked before it) and waits until
+    /// it is on disk.
+    fn save_now(&self, checkpoint: Checkpoint) -> io::Result<()> {
+        let (done, wait) = mpsc::sync_channel(1);
+        self.tx
+            .send((checkpoint, Some(done)))
+            .map_err(|_| io::Error::other("the checkpoint thread stopped"))?;
+        wait.recv()
+            .unwrap_or_else(|_| Err(io::Error::other("the checkpoint thread stopped")))
     }
 
     /// Waits until the newest checkpoint is written.
@@ -594,6 +674,7 @@ mod tests {
             record: false,
             checkpoint: false,
             resume: None,
+            ingested: Vec::new(),
             clock,
         };
         let config = Config::default();

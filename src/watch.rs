@@ -121,7 +121,8 @@ pub fn watch(
         None => None,
     };
     let pipeline = pipeline::Options {
-        resume: index.as_ref().and_then(|i| i.resume_from()),
+        resume: index.as_ref().map(|i| i.resume_from()),
+        ingested: index.as_ref().map(|i| i.ingested()).unwrap_or_default(),
         targets: options.targets,
         follow: options.follow,
         run: options.run,

@@ -60,6 +60,27 @@ pub struct FileCheckpoint {
     pub line_no: u64,
     /// Where the file was last seen (to find it again if it was renamed).
     pub path: PathBuf,
+    /// Where following this content began (its start, or its end when it
+    /// was first seen at start-up, as `tail -F`): where indexing resumes
+    /// when no index commit covers it yet.
+    #[serde(default)]
+    pub from_offset: u64,
+    /// Line number of the line starting at `from_offset`.
+    #[serde(default = "first_line")]
+    pub from_line: u64,
+    /// Where the symlink it was followed through pointed (to find it there
+    /// after the symlink was switched).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<PathBuf>,
+    /// The first bytes of a content that is gone (truncated or replaced),
+    /// kept so that a copy of it still being written, or shorter than its
+    /// fingerprint, is recognised after a restart. Empty for files.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub head: Vec<u8>,
+}
+
+fn first_line() -> u64 {
+    1
 }
 
 impl FileCheckpoint {
@@ -69,6 +90,11 @@ impl FileCheckpoint {
             dev: self.dev,
             ino: self.ino,
         }
+    }
+
+    /// Where following this content began: offset and line number.
+    pub fn from(&self) -> (u64, u64) {
+        (self.from_offset, self.from_line)
     }
 }
 
@@ -149,6 +175,10 @@ mod tests {
                 offset: 10,
                 line_no: 3,
                 path: PathBuf::from("/var/log/a.log"),
+                from_offset: 0,
+                from_line: 1,
+                link: None,
+                head: Vec::new(),
             }],
         };
         checkpoint.save(&path).expect("save");

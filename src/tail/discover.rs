@@ -49,6 +49,26 @@ impl Target {
         }
     }
 
+    /// Whether this target names `path` (in [`normal`] form).
+    pub fn names(&self, path: &Path) -> bool {
+        match self {
+            Target::Path(target) => normal(target) == path,
+            Target::Glob(pattern) => {
+                let pattern = pattern.strip_prefix("./").unwrap_or(pattern);
+                glob::Pattern::new(pattern).is_ok_and(|p| {
+                    p.matches_path_with(
+                        path,
+                        glob::MatchOptions {
+                            case_sensitive: true,
+                            require_literal_separator: true,
+                            require_literal_leading_dot: false,
+                        },
+                    )
+                })
+            }
+        }
+    }
+
     /// The directory to watch for changes, and whether recursively.
     pub fn watch_dir(&self) -> (PathBuf, bool) {
         match self {
@@ -88,14 +108,32 @@ pub struct Found {
     pub key: FileKey,
     /// Its size.
     pub len: u64,
+    /// Its size and change times when it was listed: a file whose stamp
+    /// has not changed since it was read has nothing new.
+    pub stamp: Stamp,
 }
 
-/// Expands every target; a path that does not exist is skipped (it may
-/// appear later). Errors other than "not found" are returned per path.
-pub fn expand(targets: &[Target], errors: &mut Vec<(PathBuf, io::Error)>) -> Vec<Found> {
-    let mut found: Vec<Found> = Vec::new();
-    let mut add = |path: PathBuf, errors: &mut Vec<(PathBuf, io::Error)>| match fs::metadata(&path)
-    {
+/// Size, mtime and ctime (nanoseconds): what changes when a file is
+/// written, truncated or replaced in place.
+pub type Stamp = (u64, i64, i64);
+
+/// The [`Stamp`] of a file's metadata.
+pub fn stamp(meta: &fs::Metadata) -> Stamp {
+    (
+        meta.len(),
+        meta.mtime()
+            .wrapping_mul(1_000_000_000)
+            .wrapping_add(meta.mtime_nsec()),
+        meta.ctime()
+            .wrapping_mul(1_000_000_000)
+            .wrapping_add(meta.ctime_nsec()),
+    )
+}
+
+/// Adds `path` to `found` when it is a regular file not found already
+/// (by identity); errors other than "not found" go to `errors`.
+fn add(found: &mut Vec<Found>, path: PathBuf, errors: &mut Vec<(PathBuf, io::Error)>) {
+    match fs::metadata(&path) {
         Ok(meta) if meta.is_file() => {
             let key = FileKey::of(&meta);
             if !found.iter().any(|f| f.key == key) {
@@ -103,12 +141,53 @@ pub fn expand(targets: &[Target], errors: &mut Vec<(PathBuf, io::Error)>) -> Vec
                     path,
                     key,
                     len: meta.len(),
+                    stamp: stamp(&meta),
                 });
             }
         }
         Ok(_) => {}
         Err(err) if err.kind() == io::ErrorKind::NotFound => {}
         Err(err) => errors.push((path, err)),
+    }
+}
+
+/// The files among `paths` (named by change events) that a target names:
+/// what [`expand`] would find of them, without listing any directory.
+pub fn expand_some<'p>(
+    targets: &[Target],
+    paths: impl IntoIterator<Item = &'p PathBuf>,
+    errors: &mut Vec<(PathBuf, io::Error)>,
+) -> Vec<Found> {
+    let mut found = Vec::new();
+    for path in paths {
+        if targets.iter().any(|t| t.names(path)) {
+            add(&mut found, path.clone(), errors);
+        }
+    }
+    found
+}
+
+/// `path` without leading `./` components: the form listings and change
+/// events are compared in.
+pub fn normal(path: &Path) -> PathBuf {
+    let mut components = path.components().peekable();
+    while components.peek() == Some(&std::path::Component::CurDir) {
+        components.next();
+    }
+    let normal: PathBuf = components.collect();
+    if normal.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        normal
+    }
+}
+
+/// Expands every target; a path that does not exist is skipped (it may
+/// appear later). Errors other than "not found" are returned per path.
+pub fn expand(targets: &[Target], errors: &mut Vec<(PathBuf, io::Error)>) -> Vec<Found> {
+    let mut found: Vec<Found> = Vec::new();
+    let mut add = |path: PathBuf, errors: &mut Vec<(PathBuf, io::Error)>| {
+        add(&mut found, normal(&path), errors);
     };
     for target in targets {
         match target {

@@ -470,6 +470,7 @@ fn live(
         // The console never moves a `watch`'s position.
         checkpoint: false,
         resume: None,
+        ingested: Vec::new(),
         clock,
     };
     let mut sink = UiSink::new(
