@@ -27,7 +27,7 @@
 //! of wall time either way.
 
 use std::{
-    collections::{HashMap, VecDeque},
+    collections::{HashMap, HashSet, VecDeque},
     io,
     path::{Path, PathBuf},
     sync::{Arc, atomic::AtomicBool, mpsc},
@@ -303,7 +303,9 @@ pub fn run<'l>(
     let mut newest: Option<Timestamp> = None;
     let mut alerts: Vec<Found<'l>> = Vec::new();
     let mut matched: Vec<&'l Signature> = Vec::new();
-    let mut saved = checkpoint;
+    let mut saved = Arc::new(checkpoint);
+    // The checkpoint of the last delivery whose files' readers were kept.
+    let mut followed = Arc::clone(&saved);
     let mut result = Ok(Ended::Stopped);
     'deliveries: for delivery in deliveries {
         for problem in &delivery.batch.problems {
@@ -321,12 +323,12 @@ pub fn run<'l>(
         // data directory's checkpoint first (at where following them
         // began), so that after a crash they are found again by identity
         // even when renamed away meanwhile.
-        if let Some(saver) = &saver {
-            let mut before = saved.clone();
+        if let Some(saver) = saver.as_ref().filter(|_| !lines.is_empty()) {
+            let with_lines: HashSet<FileKey> = lines.iter().map(|l| l.key).collect();
+            let known: HashSet<FileKey> = saved.files.iter().map(FileCheckpoint::key).collect();
+            let mut before = Checkpoint::clone(&saved);
             for file in &delivery.checkpoint.files {
-                let new = !saved.files.iter().any(|s| s.key() == file.key())
-                    && lines.iter().any(|l| l.key == file.key());
-                if new {
+                if with_lines.contains(&file.key()) && !known.contains(&file.key()) {
                     before.files.push(FileCheckpoint {
                         offset: file.from_offset,
                         line_no: file.from_line,
@@ -336,7 +338,7 @@ pub fn run<'l>(
             }
             // (A failure is said by the saver; following goes on.)
             if before.files.len() > saved.files.len() && saver.save_now(before.clone()).is_ok() {
-                saved = before;
+                saved = Arc::new(before);
             }
         }
         // A file seen for the first time: its first lines in this delivery
@@ -423,17 +425,25 @@ pub fn run<'l>(
         // An event still being assembled keeps its file's checkpoint at its
         // first line; readers of files no longer followed go.
         let mut checkpoint = delivery.checkpoint;
-        for file in &mut checkpoint.files {
-            if let Some((offset, line_no)) = sources.get(&file.key()).and_then(SourceReader::held)
-                && offset < file.offset
-            {
-                file.offset = offset;
-                file.line_no = line_no;
+        let held: HashMap<FileKey, (u64, u64)> = sources
+            .iter()
+            .filter_map(|(key, source)| Some((*key, source.held()?)))
+            .collect();
+        if !held.is_empty() {
+            for file in &mut Arc::make_mut(&mut checkpoint).files {
+                if let Some(&(offset, line_no)) = held.get(&file.key())
+                    && offset < file.offset
+                {
+                    file.offset = offset;
+                    file.line_no = line_no;
+                }
             }
         }
-        sources.retain(|key, source| {
-            source.held().is_some() || checkpoint.files.iter().any(|f| f.key() == *key)
-        });
+        if !Arc::ptr_eq(&checkpoint, &followed) {
+            let keys: HashSet<FileKey> = checkpoint.files.iter().map(FileCheckpoint::key).collect();
+            sources.retain(|key, source| source.held().is_some() || keys.contains(key));
+            followed = Arc::clone(&checkpoint);
+        }
         // About once a second: signatures gone quiet, and the periodic
         // counts of the incident timeline.
         let now = clock.now(newest);
@@ -462,10 +472,10 @@ pub fn run<'l>(
         }
         // Only now that the lines are handed over does the checkpoint move
         // past them.
-        if checkpoint != saved {
+        if !Arc::ptr_eq(&checkpoint, &saved) && checkpoint != saved {
             saved = checkpoint;
             if let Some(saver) = &saver {
-                saver.save(saved.clone());
+                saver.save(Checkpoint::clone(&saved));
             }
         }
         if delivery.last {

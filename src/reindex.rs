@@ -102,7 +102,10 @@ fn locate(file: &IndexedFile, fingerprints: &[Fingerprint]) -> Option<PathBuf> {
         return Some(name.clone());
     }
     let dirs: BTreeSet<PathBuf> = file.names.iter().map(|n| discover::parent(n)).collect();
-    if let Some(path) = dirs.iter().find_map(|dir| discover::find_in_dir(dir, file.key)) {
+    if let Some(path) = dirs
+        .iter()
+        .find_map(|dir| discover::find_in_dir(dir, file.key))
+    {
         return Some(path);
     }
     // Rotated and compressed (or copied): a sibling whose name starts like

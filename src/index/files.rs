@@ -39,7 +39,10 @@ pub fn indexed_files(path: &Path) -> Result<Vec<IndexedFile>, IndexError> {
         let inverted = segment
             .inverted_index(fields.source)
             .map_err(|e| store.error(e))?;
-        let mut terms = inverted.terms().stream().map_err(|e| store.error(e.into()))?;
+        let mut terms = inverted
+            .terms()
+            .stream()
+            .map_err(|e| store.error(e.into()))?;
         while terms.advance() {
             let name = PathBuf::from(String::from_utf8_lossy(terms.key()).into_owned());
             let mut postings = inverted

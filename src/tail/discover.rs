@@ -130,14 +130,22 @@ pub fn stamp(meta: &fs::Metadata) -> Stamp {
     )
 }
 
+/// Files found so far, and their identities (each file once, whatever
+/// names it has).
+#[derive(Default)]
+struct Listing {
+    found: Vec<Found>,
+    keys: std::collections::HashSet<FileKey>,
+}
+
 /// Adds `path` to `found` when it is a regular file not found already
 /// (by identity); errors other than "not found" go to `errors`.
-fn add(found: &mut Vec<Found>, path: PathBuf, errors: &mut Vec<(PathBuf, io::Error)>) {
+fn add(listing: &mut Listing, path: PathBuf, errors: &mut Vec<(PathBuf, io::Error)>) {
     match fs::metadata(&path) {
         Ok(meta) if meta.is_file() => {
             let key = FileKey::of(&meta);
-            if !found.iter().any(|f| f.key == key) {
-                found.push(Found {
+            if listing.keys.insert(key) {
+                listing.found.push(Found {
                     path,
                     key,
                     len: meta.len(),
@@ -158,13 +166,13 @@ pub fn expand_some<'p>(
     paths: impl IntoIterator<Item = &'p PathBuf>,
     errors: &mut Vec<(PathBuf, io::Error)>,
 ) -> Vec<Found> {
-    let mut found = Vec::new();
+    let mut listing = Listing::default();
     for path in paths {
         if targets.iter().any(|t| t.names(path)) {
-            add(&mut found, path.clone(), errors);
+            add(&mut listing, path.clone(), errors);
         }
     }
-    found
+    listing.found
 }
 
 /// `path` without leading `./` components: the form listings and change
@@ -185,9 +193,9 @@ pub fn normal(path: &Path) -> PathBuf {
 /// Expands every target; a path that does not exist is skipped (it may
 /// appear later). Errors other than "not found" are returned per path.
 pub fn expand(targets: &[Target], errors: &mut Vec<(PathBuf, io::Error)>) -> Vec<Found> {
-    let mut found: Vec<Found> = Vec::new();
+    let mut listing = Listing::default();
     let mut add = |path: PathBuf, errors: &mut Vec<(PathBuf, io::Error)>| {
-        add(&mut found, normal(&path), errors);
+        add(&mut listing, normal(&path), errors);
     };
     for target in targets {
         match target {
@@ -207,7 +215,7 @@ pub fn expand(targets: &[Target], errors: &mut Vec<(PathBuf, io::Error)>) -> Vec
             },
         }
     }
-    found
+    listing.found
 }
 
 /// Looks in `dir` for a regular file with identity `key` (a file renamed

@@ -340,6 +340,8 @@ pub struct Tailer {
     archives: HashSet<FileKey>,
     /// Said that there are more files than may be open at once.
     told_budget: bool,
+    /// The last checkpoint built, with the hash of the positions it holds.
+    last_checkpoint: Option<(u64, Arc<Checkpoint>)>,
     buf: Vec<u8>,
 }
 
@@ -361,6 +363,7 @@ impl Tailer {
             waiting: HashMap::new(),
             archives: HashSet::new(),
             told_budget: false,
+            last_checkpoint: None,
             buf: vec![0; CHUNK],
         }
     }
@@ -456,6 +459,43 @@ impl Tailer {
         }
     }
 
+    /// [`Tailer::checkpoint`], built again only when something in it moved
+    /// (a cheap hash of the positions tells): an idle follower of thousands
+    /// of files neither copies nor compares them at every poll.
+    pub fn shared_checkpoint(&mut self) -> Arc<Checkpoint> {
+        let hash = self.position_hash();
+        match &self.last_checkpoint {
+            Some((h, checkpoint)) if *h == hash => Arc::clone(checkpoint),
+            _ => {
+                let checkpoint = Arc::new(self.checkpoint());
+                self.last_checkpoint = Some((hash, Arc::clone(&checkpoint)));
+                checkpoint
+            }
+        }
+    }
+
+    /// A hash of everything [`Tailer::checkpoint`] holds.
+    fn position_hash(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        for t in &self.files {
+            (
+                t.key,
+                t.splitter.line_start(),
+                t.splitter.next_line_no(),
+                &t.path,
+                t.from,
+            )
+                .hash(&mut h);
+            (t.head.len(), &t.link).hash(&mut h);
+        }
+        for g in &self.ghosts {
+            (g.key, g.offset, g.line_no, &g.path, g.fingerprint.hash).hash(&mut h);
+        }
+        (self.files.len(), self.ghosts.len(), self.known.len()).hash(&mut h);
+        h.finish()
+    }
+
     /// One round over everything: find files, notice rotations, read what
     /// is new.
     pub fn poll(&mut self, now: Instant, out: &mut Batch) {
@@ -483,10 +523,11 @@ impl Tailer {
             Scope::All => HashSet::new(),
             Scope::Changed(paths) => paths.iter().filter_map(|p| p.file_name()).collect(),
         };
+        let by_key: HashMap<FileKey, &discover::Found> = found.iter().map(|f| (f.key, f)).collect();
         // Known files: same content still? Renamed within the targets?
         for index in 0..self.files.len() {
             let t = &self.files[index];
-            let at = found.iter().find(|f| f.key == t.key);
+            let at = by_key.get(&t.key).copied();
             // Only a listing of its name can tell a file is gone from it.
             let listed = match scope {
                 Scope::All => true,
@@ -528,11 +569,10 @@ impl Tailer {
             self.archives
                 .retain(|key| found.iter().any(|f| f.key == *key));
         }
+        let tracked: HashSet<FileKey> = self.files.iter().map(|t| t.key).collect();
         let mut new: Vec<&discover::Found> = found
             .iter()
-            .filter(|f| {
-                !self.files.iter().any(|t| t.key == f.key) && !self.archives.contains(&f.key)
-            })
+            .filter(|f| !tracked.contains(&f.key) && !self.archives.contains(&f.key))
             .collect();
         new.sort_by(|a, b| b.len.cmp(&a.len).then_with(|| a.path.cmp(&b.path)));
         for f in &new {
@@ -1278,8 +1318,9 @@ pub struct RunOptions {
 pub struct Delivery {
     /// What the poll produced.
     pub batch: Batch,
-    /// Where every file is read up to after this batch.
-    pub checkpoint: Checkpoint,
+    /// Where every file is read up to after this batch (the same `Arc` as
+    /// the previous delivery's when nothing moved).
+    pub checkpoint: Arc<Checkpoint>,
     /// Files followed, for status displays.
     pub files: usize,
     /// The follower stopped after this batch.
@@ -1331,7 +1372,7 @@ pub fn spawn(
             }
             let busy = !batch.lines.is_empty() || batch.more;
             let delivery = Delivery {
-                checkpoint: tailer.checkpoint(),
+                checkpoint: tailer.shared_checkpoint(),
                 files: tailer.file_count(),
                 batch,
                 last: stopping,

@@ -57,15 +57,31 @@ impl Wake {
         if !use_events {
             return wake;
         }
+        for target in targets {
+            let (dir, recursive) = target.watch_dir();
+            let mode = match recursive {
+                true => RecursiveMode::Recursive,
+                false => RecursiveMode::NonRecursive,
+            };
+            if !wake.unwatched.iter().any(|(d, _)| *d == dir) {
+                wake.unwatched.push((dir, mode));
+            }
+        }
+        // Events name paths under the absolute form of a watched directory:
+        // they are told in the form the targets list them in.
+        let roots = Roots::of(wake.unwatched.iter().map(|(dir, _)| dir.clone()));
         let handler = move |event: notify::Result<notify::Event>| {
             let mut changes = changes.lock().unwrap_or_else(PoisonError::into_inner);
             match event {
                 Ok(event) if caused_by_reading(&event.kind) => return,
                 Ok(event) => {
                     changes.all |= event.need_rescan();
-                    changes
-                        .paths
-                        .extend(event.paths.iter().map(|p| discover::normal(p)));
+                    changes.paths.extend(
+                        event
+                            .paths
+                            .iter()
+                            .map(|p| discover::normal(&roots.relative(p))),
+                    );
                 }
                 Err(_) => changes.all = true,
             }
@@ -77,16 +93,6 @@ impl Wake {
             Err(err) => {
                 tracing::info!(%err, "no file system events; polling");
                 return wake;
-            }
-        }
-        for target in targets {
-            let (dir, recursive) = target.watch_dir();
-            let mode = match recursive {
-                true => RecursiveMode::Recursive,
-                false => RecursiveMode::NonRecursive,
-            };
-            if !wake.unwatched.iter().any(|(d, _)| *d == dir) {
-                wake.unwatched.push((dir, mode));
             }
         }
         wake.watch_pending();
@@ -132,6 +138,32 @@ impl Wake {
     }
 }
 
+/// The watched directories as given (maybe relative) and as events name
+/// them (absolute: `notify` joins a relative one to the working directory).
+struct Roots(Vec<(PathBuf, PathBuf)>);
+
+impl Roots {
+    fn of(dirs: impl Iterator<Item = PathBuf>) -> Roots {
+        let cwd = std::env::current_dir().unwrap_or_default();
+        let mut roots: Vec<(PathBuf, PathBuf)> = dirs.map(|dir| (cwd.join(&dir), dir)).collect();
+        // The longest first: a nested watched directory wins.
+        roots.sort_by_key(|(absolute, _)| std::cmp::Reverse(absolute.as_os_str().len()));
+        Roots(roots)
+    }
+
+    /// `path` under the form its watched directory was given in.
+    fn relative(&self, path: &std::path::Path) -> PathBuf {
+        self.0
+            .iter()
+            .find_map(|(absolute, given)| {
+                path.strip_prefix(absolute)
+                    .ok()
+                    .map(|rest| given.join(rest))
+            })
+            .unwrap_or_else(|| path.to_path_buf())
+    }
+}
+
 /// Events that reading or listing causes, which say nothing new about a
 /// file's content or name.
 fn caused_by_reading(kind: &EventKind) -> bool {
@@ -159,11 +191,36 @@ mod tests {
     }
 
     #[test]
+    fn events_name_paths_as_the_targets_do() {
+        let roots = Roots::of([PathBuf::from("logs"), PathBuf::from(".")].into_iter());
+        let cwd = std::env::current_dir().expect("cwd");
+        assert_eq!(
+            roots.relative(&cwd.join("logs/app.log")),
+            PathBuf::from("logs/app.log")
+        );
+        assert_eq!(
+            discover::normal(&roots.relative(&cwd.join("app.log"))),
+            PathBuf::from("app.log")
+        );
+        assert_eq!(
+            roots.relative(std::path::Path::new("/elsewhere/x.log")),
+            PathBuf::from("/elsewhere/x.log")
+        );
+    }
+
+    #[test]
     fn an_idle_directory_raises_no_change_after_our_own_reads() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let log = dir.path().join("a.log");
+        // A directory named relatively, as users do (`watch 'logs/*.log'`).
+        let cwd = std::env::current_dir().expect("cwd");
+        let dir = tempfile::tempdir_in(&cwd).expect("tempdir");
+        let relative = dir
+            .path()
+            .strip_prefix(&cwd)
+            .expect("under cwd")
+            .to_path_buf();
+        let log = relative.join("a.log");
         std::fs::write(&log, "x\n").expect("write");
-        let target = Target::Glob(format!("{}/*.log", dir.path().display()));
+        let target = Target::Glob(format!("{}/*.log", relative.display()));
         let mut wake = Wake::new(std::slice::from_ref(&target), true);
         assert!(wake.watching());
         let _ = wake.take();

@@ -1,7 +1,7 @@
 //! Regression tests for the defects of issue 14, each named after it and
 //! each the smallest sequence of operations that shows it through the real
 //! binary (the stress harness, `stress`, finds them at random; these pin
-//! them down). Ignored until the fix of each lands.
+//! them down).
 
 use std::{
     fs::{self, File, OpenOptions},
@@ -163,7 +163,6 @@ impl Drop for Watch {
 /// `watch` stopped (cleanly), the file copytruncated, `watch` started again:
 /// a new OOM line at an offset below the one reached before is alerted.
 #[test]
-#[ignore = "issue 14: fails until fixed"]
 fn copytruncate_after_restart_still_alerts() {
     let _serial = crate::watch::one_at_a_time();
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -187,7 +186,6 @@ fn copytruncate_after_restart_still_alerts() {
 
 /// The same with a plain truncation.
 #[test]
-#[ignore = "issue 14: fails until fixed"]
 fn truncation_after_restart_still_alerts() {
     let _serial = crate::watch::one_at_a_time();
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -213,7 +211,6 @@ fn truncation_after_restart_still_alerts() {
 /// index commit: the next `watch` indexes them (it resumes from the index's
 /// position, not from the data directory's checkpoint).
 #[test]
-#[ignore = "issue 14: fails until fixed"]
 fn watch_killed_before_first_commit_resumes_from_index() {
     let _serial = crate::watch::one_at_a_time();
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -235,7 +232,6 @@ fn watch_killed_before_first_commit_resumes_from_index() {
 /// after a `kill -9`: it is found by identity, its lines indexed and the new
 /// ones alerted.
 #[test]
-#[ignore = "issue 14: fails until fixed"]
 fn rename_to_unmatched_name_between_commits_loses_no_index_line() {
     let _serial = crate::watch::one_at_a_time();
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -270,7 +266,6 @@ fn rename_to_unmatched_name_between_commits_loses_no_index_line() {
 
 /// The same with a symlink switched twice.
 #[test]
-#[ignore = "issue 14: fails until fixed"]
 fn symlink_switched_between_commits_loses_no_index_line() {
     let _serial = crate::watch::one_at_a_time();
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -313,7 +308,6 @@ fn symlink_switched_between_commits_loses_no_index_line() {
 /// copytruncated and gets new lines: they are indexed although they sit
 /// below the offset `ingest` had reached.
 #[test]
-#[ignore = "issue 14: fails until fixed"]
 fn ingest_then_watch_then_copytruncate_indexes_new_content() {
     let _serial = crate::watch::one_at_a_time();
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -337,7 +331,6 @@ fn ingest_then_watch_then_copytruncate_indexes_new_content() {
 /// documents from (the rotated one found by identity), or says what it
 /// could not find: it never shrinks the index silently.
 #[test]
-#[ignore = "issue 14: fails until fixed"]
 fn reindex_after_rename_rotation_keeps_every_event() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path();
@@ -364,7 +357,6 @@ fn reindex_after_rename_rotation_keeps_every_event() {
 /// A copytruncate whose copy is seen empty first (then filled, then the
 /// original truncated): nothing is read twice.
 #[test]
-#[ignore = "issue 14: fails until fixed"]
 fn copytruncate_copy_seen_empty_reads_nothing_twice() {
     let _serial = crate::watch::one_at_a_time();
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -391,7 +383,6 @@ fn copytruncate_copy_seen_empty_reads_nothing_twice() {
 /// A copytruncate with lines appended between the copy and the truncation:
 /// those lines are read once, the copy's prefix never again.
 #[test]
-#[ignore = "issue 14: fails until fixed"]
 fn copytruncate_with_a_write_between_copy_and_truncate_reads_nothing_twice() {
     let _serial = crate::watch::one_at_a_time();
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -420,7 +411,6 @@ fn copytruncate_with_a_write_between_copy_and_truncate_reads_nothing_twice() {
 /// not indexed as text (no document without a sequence number), and no line
 /// twice.
 #[test]
-#[ignore = "issue 14: fails until fixed"]
 fn gz_rotation_is_not_indexed_as_text() {
     let _serial = crate::watch::one_at_a_time();
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -452,7 +442,6 @@ fn gz_rotation_is_not_indexed_as_text() {
 /// archive is the content already indexed, recognised by its decompressed
 /// prefix, and adds nothing twice.
 #[test]
-#[ignore = "issue 14: fails until fixed"]
 fn ingest_of_a_gzipped_rotation_adds_nothing_twice() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let logs = tmp.path().join("logs");
@@ -476,7 +465,6 @@ fn ingest_of_a_gzipped_rotation_adds_nothing_twice() {
 /// A last line without its newline is not indexed cut: once complete (the
 /// next `ingest`), it is indexed once, whole.
 #[test]
-#[ignore = "issue 14: fails until fixed"]
 fn ingest_partial_last_line_indexed_once_complete() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let data = tmp.path().join("data");
@@ -496,7 +484,6 @@ fn ingest_partial_last_line_indexed_once_complete() {
 
 /// A file under 256 bytes that grows is not indexed again from its start.
 #[test]
-#[ignore = "issue 14: fails until fixed"]
 fn small_file_growing_is_not_reindexed() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let data = tmp.path().join("data");
@@ -605,7 +592,6 @@ fn damaged_fast_file_is_an_error_not_a_panic() {
 /// line appended to each is delivered and `watch` keeps running (quiet files
 /// closed, descriptors kept under the limit).
 #[test]
-#[ignore = "issue 14: fails until fixed"]
 fn two_thousand_files_under_ulimit_1024_deliver_every_line() {
     let _serial = crate::watch::one_at_a_time();
     let tmp = tempfile::tempdir().expect("tempdir");

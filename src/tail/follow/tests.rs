@@ -666,3 +666,47 @@ fn an_unreadable_file_is_reported_once_and_retried() {
     assert_eq!(batch.lines.len(), 2);
     assert_eq!(batch.lines[1].raw.bytes, b"readable again");
 }
+
+#[test]
+fn a_file_deleted_and_created_again_empty_is_read_once_it_has_lines() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("app.log");
+    fs::write(&log, "gen 1 line 1\n").expect("write");
+    let glob = Target::Glob(format!("{}/*.log", dir.path().display()));
+    let mut tailer = Tailer::new(vec![glob], options(), Checkpoint::default());
+    let mut now = Instant::now();
+    let mut got = Vec::new();
+    let mut poll = |tailer: &mut Tailer, now: &mut Instant, scoped: bool| {
+        *now += Duration::from_millis(250);
+        let mut batch = Batch::default();
+        let paths: HashSet<PathBuf> = [log.clone()].into();
+        match scoped {
+            true => tailer.poll_in(Scope::Changed(&paths), *now, &mut batch),
+            false => tailer.poll(*now, &mut batch),
+        }
+        got.extend(
+            batch
+                .lines
+                .into_iter()
+                .map(|l| String::from_utf8_lossy(&l.raw.bytes).into_owned()),
+        );
+    };
+    poll(&mut tailer, &mut now, false);
+    for scoped in [true, true, true] {
+        fs::remove_file(&log).expect("rm");
+        fs::write(&log, "").expect("create");
+        poll(&mut tailer, &mut now, scoped);
+        fs::write(&log, "gen 2 line 1\n").expect("write");
+        poll(&mut tailer, &mut now, scoped);
+        poll(&mut tailer, &mut now, scoped);
+    }
+    assert_eq!(
+        got,
+        vec![
+            "gen 1 line 1",
+            "gen 2 line 1",
+            "gen 2 line 1",
+            "gen 2 line 1"
+        ]
+    );
+}
