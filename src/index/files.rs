@@ -33,8 +33,8 @@ pub fn indexed_files(path: &Path) -> Result<Vec<IndexedFile>, IndexError> {
     let mut files: BTreeMap<FileKey, IndexedFile> = BTreeMap::new();
     for segment in searcher.segment_readers() {
         let columns = segment.fast_fields();
-        let dev = columns.u64("dev").map_err(|e| store.error(e.into()))?;
-        let ino = columns.u64("ino").map_err(|e| store.error(e.into()))?;
+        let dev = columns.u64("dev").map_err(|e| store.error(e))?;
+        let ino = columns.u64("ino").map_err(|e| store.error(e))?;
         let alive = segment.alive_bitset();
         let inverted = segment
             .inverted_index(fields.source)
