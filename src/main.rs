@@ -21,6 +21,9 @@ fn main() -> ExitCode {
             tracing_subscriber::EnvFilter::try_from_env("TRIAGE_LOG")
                 .unwrap_or_else(|_| filter.into()),
         )
+        // No colours: the writer sanitises each line (log lines name files),
+        // which would show colour codes as text.
+        .with_ansi(false)
         .with_writer(triage::ui::logfile::LogWriter)
         .without_time()
         .init();
@@ -28,9 +31,12 @@ fn main() -> ExitCode {
     panic::set_hook(Box::new(|info| {
         // Not `eprintln!`: it panics when stderr has gone (a closed
         // terminal), and a panic in the hook aborts.
+        // On one line, sanitised: the message may quote a file name.
+        let text = info.to_string().replace('\n', " ");
         let _ = writeln!(
             std::io::stderr(),
-            "triage: internal error, please report it: {info}"
+            "triage: internal error, please report it: {}",
+            triage::sanitize::for_terminal(&text)
         );
     }));
     let exit = panic::catch_unwind(|| run(cli)).unwrap_or(Exit::Error);

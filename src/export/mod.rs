@@ -30,6 +30,7 @@ use crate::{
         command::{CommandError, Context, Outcome, actor, shown},
         event::sha256_hex,
     },
+    sanitize::for_terminal,
 };
 
 /// The zone named by `--tz`.
@@ -133,9 +134,10 @@ pub fn execute(
         let seq = written.first().map_or(0, |e| e.seq);
         writeln!(
             out,
-            "wrote the postmortem of {id} ({format}, {} bytes) to {}; recorded as event {seq}",
+            "wrote the postmortem of {} ({format}, {} bytes) to {}; recorded as event {seq}",
+            for_terminal(&id),
             document.len(),
-            path.display()
+            crate::sanitize::path(path)
         )?;
     }
     Ok(Outcome::Done)

@@ -160,7 +160,8 @@ pub fn run(
     let mut app = App::new(
         None,
         options.zone.clone(),
-        options.title.clone(),
+        // The paths or globs it was given: outside text too.
+        msg::clean(&options.title),
         Timestamp::now(),
     );
     app.attached = attached;
