@@ -405,6 +405,35 @@ pub fn time_value(ts: Timestamp) -> Value {
     Value::String(ts.to_string())
 }
 
+/// Version of the head file's format; written in it.
+pub const HEAD_VERSION: u32 = 1;
+
+/// The journal's head as recorded beside it (`journal.head`) after every
+/// append: the last event's `seq` and `hash`. A chain kept next to its data
+/// shows every change but one: events cut off its end leave a valid,
+/// shorter chain. The head, written after the events it names, shows that
+/// cut (see `verify::check_head`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Head {
+    /// [`HEAD_VERSION`] of the writer.
+    pub version: u32,
+    /// The last event's `seq`.
+    pub seq: u64,
+    /// Its `hash`.
+    pub hash: String,
+}
+
+impl Head {
+    /// The head naming `event`.
+    pub fn of(event: &Event) -> Head {
+        Head {
+            version: HEAD_VERSION,
+            seq: event.seq,
+            hash: event.hash.clone(),
+        }
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;

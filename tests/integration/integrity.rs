@@ -174,3 +174,176 @@ fn watch_stderr(data: &Path, targets: &[PathBuf], wanted: &str) -> String {
     );
     text
 }
+
+fn last_event(journal: &Path) -> (u64, String) {
+    let text = fs::read_to_string(journal).expect("journal");
+    let last: serde_json::Value =
+        serde_json::from_str(text.lines().last().expect("an event")).expect("json");
+    (
+        last["seq"].as_u64().expect("seq"),
+        last["hash"].as_str().expect("hash").to_owned(),
+    )
+}
+
+/// An incident with a few notes, written by this build.
+fn journal_with_notes(data: &Path, notes: usize) -> PathBuf {
+    triage(data)
+        .args(["incident", "declare", "--actor", "alice"])
+        .run()
+        .code(0);
+    for i in 0..notes {
+        triage(data)
+            .args(["incident", "note", &format!("note {i}"), "--actor", "bob"])
+            .run()
+            .code(0);
+    }
+    data.join("journal.jsonl")
+}
+
+#[test]
+fn a_journal_with_its_last_event_deleted_fails_verify() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let data = tmp.path().join("data");
+    let journal = journal_with_notes(&data, 3);
+    let out = triage(&data).args(["incident", "verify"]).run().code(0);
+    assert!(
+        out.stdout
+            .contains("its end matches the head recorded in journal.head"),
+        "{}",
+        out.stdout
+    );
+    let (seq, hash) = last_event(&journal);
+    let text = fs::read_to_string(&journal).expect("journal");
+    let kept: Vec<&str> = text.lines().collect();
+    fs::write(&journal, kept[..kept.len() - 1].join("\n") + "\n").expect("cut");
+
+    let out = triage(&data).args(["incident", "verify"]).run().code(1);
+    assert!(
+        out.stdout.contains(&format!(
+            "journal.jsonl: journal ends at seq {} but its head says seq {seq} (hash {hash}): \
+             events were removed from its end\nthe {} events it holds verify",
+            seq - 1,
+            seq - 1
+        )),
+        "{}",
+        out.stdout
+    );
+    // Nothing is appended to it (which would record a new head over the
+    // evidence), and no postmortem is made from it.
+    let out = triage(&data)
+        .args(["incident", "note", "after the cut", "--actor", "bob"])
+        .run()
+        .code(2);
+    assert!(
+        out.stderr.contains("events were removed from its end"),
+        "{}",
+        out.stderr
+    );
+    let out = triage(&data).arg("export").run().code(2);
+    assert!(
+        out.stderr.contains("events were removed from its end"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(last_event(&journal).0, seq - 1);
+
+    // Every event deleted, the file emptied or gone: still a cut.
+    fs::write(&journal, "").expect("empty");
+    let out = triage(&data).args(["incident", "verify"]).run().code(1);
+    assert!(
+        out.stdout
+            .contains("journal ends at seq 0 but its head says seq")
+    );
+    fs::remove_file(&journal).expect("remove");
+    triage(&data).args(["incident", "verify"]).run().code(1);
+}
+
+#[test]
+fn a_journal_from_before_heads_verifies_and_gets_one_on_its_next_append() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let data = tmp.path().join("data");
+    let journal = journal_with_notes(&data, 2);
+    fs::remove_file(data.join("journal.head")).expect("as an older triage left it");
+    let out = triage(&data).args(["incident", "verify"]).run().code(0);
+    assert!(out.stdout.contains("hash chain intact"), "{}", out.stdout);
+    assert!(out.stdout.contains("no head recorded"), "{}", out.stdout);
+    triage(&data)
+        .args(["incident", "note", "one more", "--actor", "bob"])
+        .run()
+        .code(0);
+    let (seq, hash) = last_event(&journal);
+    let head: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(data.join("journal.head")).expect("a head"))
+            .expect("json");
+    assert_eq!(
+        (head["seq"].as_u64(), head["hash"].as_str()),
+        (Some(seq), Some(&*hash))
+    );
+    let out = triage(&data).args(["incident", "verify"]).run().code(0);
+    assert!(out.stdout.contains("matches the head"), "{}", out.stdout);
+}
+
+#[test]
+fn every_export_format_prints_the_journal_head() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let data = tmp.path().join("data");
+    let journal = journal_with_notes(&data, 1);
+    for format in ["md", "html", "json", "csv"] {
+        let (seq, hash) = last_event(&journal);
+        let out = triage(&data)
+            .args(["export", "--format", format])
+            .run()
+            .code(0);
+        let printed = match format {
+            "json" => {
+                let pm: serde_json::Value = serde_json::from_str(&out.stdout).expect("json");
+                (
+                    pm["journal"]["head_seq"].as_u64().expect("seq"),
+                    pm["journal"]["head_hash"]
+                        .as_str()
+                        .expect("hash")
+                        .to_owned(),
+                )
+            }
+            "csv" => {
+                let last = out.stdout.lines().last().expect("a record");
+                let cells: Vec<&str> = last.split(',').collect();
+                (
+                    cells[cells.len() - 2].parse().expect("seq"),
+                    cells[cells.len() - 1].to_owned(),
+                )
+            }
+            _ => {
+                assert!(
+                    out.stdout
+                        .contains(&format!("journal head at export: event {seq}, sha256 ")),
+                    "{format}"
+                );
+                (
+                    seq,
+                    if out.stdout.contains(&hash) {
+                        hash.clone()
+                    } else {
+                        String::new()
+                    },
+                )
+            }
+        };
+        assert_eq!(printed, (seq, hash), "{format}");
+    }
+    // Written to a file, the export's own event is the head now: printed.
+    let out = triage(&data)
+        .args(["export", "-o"])
+        .arg(tmp.path().join("pm.md"))
+        .run()
+        .code(0);
+    let (seq, hash) = last_event(&journal);
+    assert!(
+        out.stdout.contains(&format!(
+            "recorded as event {seq} (the journal's head now: keep sha256 {hash})"
+        )),
+        "{}",
+        out.stdout
+    );
+    triage(&data).args(["incident", "verify"]).run().code(0);
+}
