@@ -33,7 +33,7 @@ use tantivy::query_grammar::{Occur as GrammarOccur, UserInputAst, UserInputLeaf}
 
 use super::{
     Fields, IndexError, Origin, Store,
-    query::{Request, is_everything},
+    query::{self, Request, is_everything},
     schema::{self, flag},
 };
 use crate::model::Level;
@@ -215,6 +215,16 @@ impl Searcher {
     }
 
     fn parse(&self, text: &str) -> Result<Box<dyn Query>, IndexError> {
+        // Before tantivy's parser, which recurses once per level (as do the
+        // query it builds and the search): too deep is a stack overflow.
+        let depth = query::nesting(text);
+        if depth > query::MAX_QUERY_DEPTH {
+            return Err(IndexError::Query(format!(
+                "the query nests {depth} levels deep (groups in parentheses and NOTs inside \
+                 one another); at most {} are allowed",
+                query::MAX_QUERY_DEPTH
+            )));
+        }
         let ast = tantivy::query_grammar::parse_query(text)
             .map_err(|_| query_error(text, &QueryParserError::SyntaxError(text.to_owned())))?;
         self.parser()

@@ -347,3 +347,72 @@ fn every_export_format_prints_the_journal_head() {
     );
     triage(&data).args(["incident", "verify"]).run().code(0);
 }
+
+/// An index built by `ingest` from a few hundred lines over two hours.
+fn small_index(dir: &Path) -> PathBuf {
+    let log = dir.join("app.log");
+    let text: String = (0..600)
+        .map(|i| {
+            format!(
+                "2026-11-21T{:02}:{:02}:{:02}Z {} request {i} served by worker-{}\n",
+                3 + i / 300,
+                (i / 5) % 60,
+                i % 60,
+                ["INFO", "WARN", "ERROR"][i % 3],
+                i % 7
+            )
+        })
+        .collect();
+    fs::write(&log, text).expect("write");
+    let data = dir.join("data");
+    triage(&data).arg("ingest").arg(&log).run().code(0);
+    data
+}
+
+#[test]
+fn a_query_nested_too_deep_is_refused_with_the_limit() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let data = small_index(tmp.path());
+    let deep = 10_000;
+    for query in [
+        format!("{}request{}", "(".repeat(deep), ")".repeat(deep)),
+        format!("{}request", "NOT ".repeat(deep)),
+        format!("{}request{}", "NOT (".repeat(deep), ")".repeat(deep)),
+        format!("{}request{}", "-(".repeat(deep), ")".repeat(deep)),
+        format!("{}request{}", "line:(".repeat(deep), ")".repeat(deep)),
+        format!("{}request{}", "(served AND ".repeat(deep), ")".repeat(deep)),
+    ] {
+        for mode in [&[][..], &["--count"], &["--histogram", "1h"]] {
+            let out = triage(&data)
+                .arg("search")
+                .args(mode)
+                .arg("--")
+                .arg(&query)
+                .run()
+                .code(2);
+            // Each group and each NOT is a level.
+            let levels = deep * (1 + usize::from(query.starts_with("NOT (")));
+            assert!(
+                out.stderr.contains(&format!(
+                    "triage: the query nests {levels} levels deep (groups in parentheses and \
+                     NOTs inside one another); at most 100 are allowed"
+                )),
+                "{}",
+                out.stderr
+            );
+        }
+    }
+    // At the limit, it searches.
+    let at_limit = format!("{}request{}", "NOT (".repeat(50), ")".repeat(50));
+    let out = triage(&data)
+        .args(["search", "--count", "--"])
+        .arg(&at_limit)
+        .run();
+    assert!(out.code == 0 || out.code == 1, "{}", out.stderr);
+    let out = triage(&data)
+        .args(["search", "--count", "--"])
+        .arg(format!("{}request{}", "(".repeat(100), ")".repeat(100)))
+        .run()
+        .code(0);
+    assert_eq!(out.stdout.trim(), "600");
+}
