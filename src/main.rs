@@ -29,6 +29,10 @@ fn main() -> ExitCode {
         .init();
     // A bug must not show a user a backtrace: one line, and exit status 2.
     panic::set_hook(Box::new(|info| {
+        // tantivy panicking on a damaged index, caught: reported as an error.
+        if triage::index::guard::catching() {
+            return;
+        }
         // Not `eprintln!`: it panics when stderr has gone (a closed
         // terminal), and a panic in the hook aborts.
         // On one line, sanitised: the message may quote a file name.

@@ -326,7 +326,10 @@ impl Screen {
             let previous = std::panic::take_hook();
             let ui_thread = thread::current().id();
             std::panic::set_hook(Box::new(move |info| {
-                if thread::current().id() == ui_thread {
+                if crate::index::guard::catching() {
+                    // A damaged index met by a search: an error, the
+                    // console goes on.
+                } else if thread::current().id() == ui_thread {
                     restore();
                     previous(info);
                 } else {

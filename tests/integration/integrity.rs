@@ -416,3 +416,170 @@ fn a_query_nested_too_deep_is_refused_with_the_limit() {
         .code(0);
     assert_eq!(out.stdout.trim(), "600");
 }
+
+/// An index of two segments, each written by one thread: a small one
+/// (three lines) and a large one (600); their ids, small first.
+fn two_segment_index(dir: &Path) -> (PathBuf, String, String) {
+    fs::create_dir_all(dir).expect("mkdir");
+    let data = small_index(dir);
+    // `small_index` used every core: again, on one thread, in two commits.
+    fs::remove_dir_all(&data).expect("remove");
+    let tiny = dir.join("tiny.log");
+    fs::write(
+        &tiny,
+        "2026-11-21T07:00:00Z ERROR disk full\n2026-11-21T07:00:01Z ERROR disk full again\n\
+         2026-11-21T07:00:02Z INFO ok\n",
+    )
+    .expect("write");
+    for log in [tiny, dir.join("app.log")] {
+        triage(&data)
+            .args(["ingest", "--threads", "1"])
+            .arg(log)
+            .run()
+            .code(0);
+    }
+    let mut segments: Vec<(u64, String)> = fs::read_dir(data.join("index"))
+        .expect("index")
+        .filter_map(|e| {
+            let e = e.ok()?;
+            let id = e
+                .file_name()
+                .into_string()
+                .ok()?
+                .strip_suffix(".idx")?
+                .to_owned();
+            Some((e.metadata().ok()?.len(), id))
+        })
+        .collect();
+    segments.sort();
+    assert_eq!(segments.len(), 2, "{segments:?}");
+    (data, segments[0].1.clone(), segments[1].1.clone())
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).expect("mkdir");
+    for entry in fs::read_dir(from).expect("read") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), target).expect("copy");
+        }
+    }
+}
+
+/// Every search mode on `data` fails as a damaged index should: exit 2,
+/// the index and `triage reindex` named, with `names` (and no panic: the
+/// harness fails on panic text). `at_open`: the damage is found on opening
+/// the index, so even searches reading no segment data fail (else those
+/// may answer from what is intact, as `--count '*'` reads only metadata).
+#[track_caller]
+fn assert_damage_reported(data: &Path, at_open: bool, names: &[&str]) {
+    let mut modes = vec![
+        &["error"][..],
+        &["--count", "error"],
+        &["--histogram", "1h", "error"],
+        &["-C", "1", "error"],
+    ];
+    if at_open {
+        modes.extend([&["--count", "*"][..], &["--histogram", "1m", "*"]]);
+    }
+    for mode in modes {
+        let out = triage(data).arg("search").args(mode).run();
+        assert_eq!(out.code, 2, "search {mode:?}: {}", out.stderr);
+        let index = data.join("index");
+        assert!(
+            out.stderr.contains(&format!(
+                "triage: {}: the index is damaged (",
+                index.display()
+            )) && out
+                .stderr
+                .contains("rebuild it from the logs with `triage reindex`"),
+            "search {mode:?}: {}",
+            out.stderr
+        );
+        for name in names {
+            assert!(
+                out.stderr.contains(name),
+                "search {mode:?}: {name} not in {}",
+                out.stderr
+            );
+        }
+    }
+}
+
+#[test]
+fn a_damaged_index_file_is_an_error_naming_it_and_reindex_never_a_panic() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (built, small, large) = two_segment_index(&tmp.path().join("built"));
+    // Cut short (its end, with its footer, gone): each kind of file.
+    for kind in ["fast", "idx", "pos", "store", "term", "fieldnorm"] {
+        let data = tmp.path().join(format!("cut-{kind}"));
+        copy_dir(&built, &data);
+        let file = data.join("index").join(format!("{small}.{kind}"));
+        let len = fs::metadata(&file).expect("file").len();
+        fs::OpenOptions::new()
+            .write(true)
+            .open(&file)
+            .and_then(|f| f.set_len(len / 2))
+            .expect("cut");
+        assert_damage_reported(
+            &data,
+            true,
+            &[&format!("{small}.{kind} is cut or overwritten")],
+        );
+    }
+    // Overwritten by another segment's file: valid on its own, checksum
+    // included. A `.fast` file is caught on opening (its row count).
+    let data = tmp.path().join("swapped-fast");
+    copy_dir(&built, &data);
+    let index = data.join("index");
+    fs::copy(
+        index.join(format!("{large}.fast")),
+        index.join(format!("{small}.fast")),
+    )
+    .expect("copy");
+    assert_damage_reported(
+        &data,
+        true,
+        &[&format!(
+            "segment {small}: {small}.fast holds 600 documents, the segment 3"
+        )],
+    );
+    // A term dictionary pointing past the postings made tantivy panic
+    // ("assertion failed: start <= orig_range.end").
+    let data = tmp.path().join("swapped-term");
+    copy_dir(&built, &data);
+    let index = data.join("index");
+    let file = index.join(format!("{small}.term"));
+    fs::copy(index.join(format!("{large}.term")), &file).expect("copy");
+    assert_damage_reported(
+        &data,
+        false,
+        &[&format!(
+            "segment {small}: its files pass their checksums but do not fit together"
+        )],
+    );
+    // And a byte changed in it: its checksum names it.
+    let mut bytes = fs::read(&file).expect("file");
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x55;
+    fs::write(&file, bytes).expect("write");
+    assert_damage_reported(
+        &data,
+        false,
+        &[&format!("segment {small}: {small}.term fails its checksum")],
+    );
+    // The index's own meta.json.
+    let data = tmp.path().join("meta");
+    copy_dir(&built, &data);
+    fs::write(data.join("index/meta.json"), "{\"segments\": [").expect("write");
+    assert_damage_reported(&data, true, &["meta.json"]);
+    // The index it was all copied from still searches.
+    let out = triage(&built)
+        .args(["search", "--count", "*"])
+        .run()
+        .code(0);
+    assert_eq!(out.stdout.trim(), "603");
+}
