@@ -25,10 +25,9 @@
 //! - Lines are never rewritten; `seq` and `prev_hash` come from the last line
 //!   on disk, read under the lock.
 //! - The head is written after the events it names are durable (journal
-//!   `fsync`, then the head written to a temporary file, `fsync`'d and
-//!   renamed over `journal.head`, then the directory `fsync`'d): the journal
-//!   is never behind its head unless events were removed, and a crash leaves
-//!   it at most one append ahead of it. A journal that does not reach its
+//!   `fsync`, then the head's slot overwritten in place and `fsync`'d): the
+//!   journal is never behind its head unless events were removed, and a
+//!   crash leaves it ahead of its head by the append it interrupted. A journal that does not reach its
 //!   head (cut, or rewritten) gets no new event: appending would record a
 //!   new head and erase the evidence.
 
@@ -36,6 +35,7 @@ use std::{
     fs::{self, File, OpenOptions},
     hash::{BuildHasher, Hasher, RandomState},
     io::{self, Read, Seek, SeekFrom, Write},
+    os::unix::fs::FileExt,
     path::{Path, PathBuf},
 };
 
@@ -43,7 +43,7 @@ use jiff::Timestamp;
 use serde_json::Value;
 
 use super::{
-    event::{Draft, Event, FORMAT_VERSION, GENESIS, HEAD_VERSION, Head},
+    event::{Draft, Event, FORMAT_VERSION, GENESIS, HEAD_SLOT, Head},
     state::Timeline,
     verify::{HeadCheck, check_head},
 };
@@ -240,18 +240,10 @@ impl Journal {
             Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(err) => return Err(io_error(&self.head_path)(err)),
         };
-        let bad = |reason: String| JournalError::BadHead {
+        Head::from_slots(&bytes).map_err(|reason| JournalError::BadHead {
             path: self.head_path.clone(),
             reason,
-        };
-        let head: Head = serde_json::from_slice(&bytes).map_err(|e| bad(e.to_string()))?;
-        if head.version > HEAD_VERSION {
-            return Err(bad(format!(
-                "format {} is newer than this triage's {HEAD_VERSION}",
-                head.version
-            )));
-        }
-        Ok(Some(head))
+        })
     }
 
     /// What the recorded head says of the events read so far.
@@ -275,20 +267,31 @@ impl Journal {
         }
     }
 
-    /// Records `head` atomically: a temporary file, `fsync`, renamed over
-    /// the head, the directory `fsync`'d.
+    /// Records `head` in the head file's slot not holding the newest head,
+    /// in place, `fsync`'d (see [`Head`]: a write torn by a crash leaves
+    /// the previous head in the other slot, one append behind the journal,
+    /// which is intact). A new or short file is written whole.
     fn record_head(&self, head: &Head) -> Result<(), JournalError> {
-        let json = serde_json::to_vec(head).expect("a head is plain data");
-        let tmp = self.head_path.with_extension("head.tmp");
-        let mut file = File::create(&tmp).map_err(io_error(&tmp))?;
-        file.write_all(&json)
-            .and_then(|()| file.write_all(b"\n"))
-            .and_then(|()| file.sync_all())
-            .map_err(io_error(&tmp))?;
-        fs::rename(&tmp, &self.head_path).map_err(io_error(&self.head_path))?;
-        File::open(&self.dir)
-            .and_then(|dir| dir.sync_all())
-            .map_err(io_error(&self.dir))
+        let path = &self.head_path;
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(io_error(path))?;
+        let mut bytes = Vec::with_capacity(2 * HEAD_SLOT);
+        file.read_to_end(&mut bytes).map_err(io_error(path))?;
+        let written = if bytes.len() == 2 * HEAD_SLOT {
+            let at = Head::next_slot(&bytes) * HEAD_SLOT;
+            file.write_all_at(&head.to_slot(), at as u64)
+        } else {
+            let whole = [head.to_slot(), Head::empty_slot()].concat();
+            file.set_len(0).and_then(|()| file.write_all_at(&whole, 0))
+        };
+        written
+            .and_then(|()| file.sync_data())
+            .map_err(io_error(path))
     }
 
     /// Reads the events appended since the last read; returns how many.
@@ -612,7 +615,6 @@ mod tests {
             Some(Head::of(&written[0]))
         );
         assert_eq!(journal.check_head().expect("reads"), HeadCheck::Matches);
-        assert!(!dir.path().join("journal.head.tmp").exists());
     }
 
     #[test]
@@ -678,6 +680,32 @@ mod tests {
         let written = append_notes(&mut after, &["four"]);
         assert_eq!(after.check_head().expect("reads"), HeadCheck::Matches);
         assert_eq!(written[0].seq, 4);
+    }
+
+    #[test]
+    fn a_head_write_torn_by_a_crash_leaves_the_previous_head() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut journal = Journal::open(dir.path()).expect("opens");
+        for text in ["one", "two", "three"] {
+            append_notes(&mut journal, &[text]);
+        }
+        append_notes(&mut journal, &["four", "five"]);
+        let path = dir.path().join(HEAD_FILE);
+        let mut bytes = fs::read(&path).expect("reads");
+        assert_eq!(bytes.len(), 2 * HEAD_SLOT);
+        // The slot just written (the newest) torn after its first bytes.
+        let newest = 1 - Head::next_slot(&bytes);
+        bytes[newest * HEAD_SLOT + 20..(newest + 1) * HEAD_SLOT - 1].fill(b' ');
+        fs::write(&path, bytes).expect("writes");
+        let after = Journal::open(dir.path()).expect("opens");
+        assert_eq!(
+            after.check_head().expect("reads"),
+            HeadCheck::Behind {
+                head: 3,
+                last: 5,
+                one_append: true
+            }
+        );
     }
 
     #[test]

@@ -262,7 +262,7 @@ fn a_journal_with_its_last_event_deleted_fails_verify() {
 fn a_journal_from_before_heads_verifies_and_gets_one_on_its_next_append() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let data = tmp.path().join("data");
-    let journal = journal_with_notes(&data, 2);
+    journal_with_notes(&data, 2);
     fs::remove_file(data.join("journal.head")).expect("as an older triage left it");
     let out = triage(&data).args(["incident", "verify"]).run().code(0);
     assert!(out.stdout.contains("hash chain intact"), "{}", out.stdout);
@@ -271,14 +271,7 @@ fn a_journal_from_before_heads_verifies_and_gets_one_on_its_next_append() {
         .args(["incident", "note", "one more", "--actor", "bob"])
         .run()
         .code(0);
-    let (seq, hash) = last_event(&journal);
-    let head: serde_json::Value =
-        serde_json::from_str(&fs::read_to_string(data.join("journal.head")).expect("a head"))
-            .expect("json");
-    assert_eq!(
-        (head["seq"].as_u64(), head["hash"].as_str()),
-        (Some(seq), Some(&*hash))
-    );
+    assert!(data.join("journal.head").exists());
     let out = triage(&data).args(["incident", "verify"]).run().code(0);
     assert!(out.stdout.contains("matches the head"), "{}", out.stdout);
 }
