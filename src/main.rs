@@ -10,7 +10,10 @@ use triage::{
 };
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return usage(&err),
+    };
     let filter = match cli.global.verbose {
         0 => "warn",
         1 => "info",
@@ -45,4 +48,20 @@ fn main() -> ExitCode {
     }));
     let exit = panic::catch_unwind(|| run(cli)).unwrap_or(Exit::Error);
     ExitCode::from(exit as u8)
+}
+
+/// Help and version as clap prints them; a usage error as plain text,
+/// sanitised line by line: it quotes the arguments, and a glob expands to
+/// file names anyone could choose (`-\e]52;...`).
+fn usage(err: &clap::Error) -> ExitCode {
+    if !err.use_stderr() {
+        let _ = err.print();
+        return ExitCode::SUCCESS;
+    }
+    let text = err.render().to_string();
+    let mut stderr = std::io::stderr().lock();
+    for line in text.lines() {
+        let _ = writeln!(stderr, "{}", triage::sanitize::for_terminal(line));
+    }
+    ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(2))
 }

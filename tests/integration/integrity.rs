@@ -114,6 +114,31 @@ fn escape_sequences_in_paths_given_by_the_user_are_shown_escaped() {
     assert_clean(&out.stderr, &[CSI_NAME, OSC52_NAME]);
 }
 
+/// A glob can expand to a name that looks like an option: clap's usage
+/// error quotes it. On a terminal (`CLICOLOR_FORCE` makes clap behave as
+/// on one), it was written raw.
+#[test]
+fn escape_sequences_in_arguments_do_not_reach_the_terminal_from_usage_errors() {
+    for args in [
+        vec!["scan".to_owned(), format!("--{OSC52_NAME}")],
+        vec!["scan".to_owned(), format!("-{CSI_NAME}")],
+        vec![OSC52_NAME.to_owned()],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_triage"))
+            .args(&args)
+            .env_remove("NO_COLOR")
+            .env("CLICOLOR_FORCE", "1")
+            .output()
+            .expect("runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr:?}");
+        assert!(
+            !stderr.contains(['\x1b', '\x07']) && stderr.contains("Usage: "),
+            "{stderr:?}"
+        );
+    }
+}
+
 /// `watch` reports a file it cannot read on every target kind (a path, a
 /// glob) and goes on; the report is sanitised.
 #[test]
