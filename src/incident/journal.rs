@@ -109,7 +109,9 @@ pub enum JournalError {
     },
     /// The head file does not read.
     #[error(
-        "{}: not a journal head ({reason}); `triage incident verify` checks the journal",
+        "{}: not a journal head ({reason}); nothing more is written to the journal: \
+         `triage incident verify` checks it, and moving the head aside lets the next \
+         append record a new one",
         path.display()
     )]
     BadHead {

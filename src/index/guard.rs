@@ -9,9 +9,10 @@
 //! into tantivy that reads segment data in [`catch`]; the panic becomes the
 //! caller's error naming the index and `triage reindex`.
 //!
-//! Must not: wrap triage's own logic (a bug there is a bug, reported as
-//! one), nor anything that writes (a writer's state after a panic is not
-//! known).
+//! Must not: wrap anything that writes (a writer's state after a panic is
+//! not known), nor more of triage's own logic than tantivy calls back into
+//! (a search's collectors run inside, per document: a bug there would be
+//! reported as damage, with its message, which says which it is).
 //!
 //! Invariant: while [`catch`] runs on a thread, [`catching`] is true on that
 //! thread, and the process's panic hooks print nothing for a panic there
