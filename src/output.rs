@@ -1,7 +1,9 @@
 //! How alerts, summaries and runbooks are written: text for people (log text
 //! sanitised, severity coloured on a terminal) and JSON lines for programs.
 //!
-//! Writes only to the writer it is given; never decides exit codes.
+//! Writes only to the writer it is given, except [`message`]: the one way a
+//! message for people (an error, a warning, a notice) reaches standard
+//! error, sanitised. Never decides exit codes.
 
 use std::io::{self, Write};
 
@@ -43,6 +45,19 @@ impl Style {
         };
         self.paint(code, &format!("{:<8}", severity.as_str()))
     }
+}
+
+/// Writes `triage: MESSAGE` and a newline to standard error.
+///
+/// The whole message goes through [`for_terminal`]: messages name files and
+/// echo what users and logs wrote, and anyone who can create a file in a
+/// watched directory chooses its name (`\e]52;c;...\a.log` would write to
+/// the terminal's clipboard). A newline in it is escaped too, so one message
+/// is one line. A standard error that has gone away is not an error (there
+/// is no one left to tell), and never a panic (as `eprintln!` would be).
+pub fn message(message: impl std::fmt::Display) {
+    let text = message.to_string();
+    let _ = writeln!(io::stderr().lock(), "triage: {}", for_terminal(&text));
 }
 
 fn ts_text(ts: Option<Timestamp>) -> String {

@@ -2,8 +2,8 @@
 //!
 //! Exit codes as grep: 0 something matched, 1 nothing did, 2 an error (the
 //! rest of the work is still done, then 2). `check`: 0 all valid, 1 not.
-//! Errors go to stderr as `triage: what: why`; a closed stdout (`| head`)
-//! is not an error.
+//! Errors go to stderr as `triage: what: why`, through `output::message`
+//! (sanitised: they name files); a closed stdout (`| head`) is not an error.
 
 use std::{
     collections::HashSet,
@@ -72,8 +72,7 @@ pub fn run(cli: Cli) -> Exit {
         Ok(exit) => exit,
         Err(err) if err.kind() == io::ErrorKind::BrokenPipe => Exit::Found,
         Err(err) => {
-            // Not `eprintln!`: with the terminal gone it would panic.
-            let _ = writeln!(io::stderr(), "triage: {err}");
+            output::message(err);
             Exit::Error
         }
     }
@@ -185,7 +184,7 @@ fn scan(cli: &Cli, args: &ScanArgs) -> io::Result<Exit> {
             Err(ScanError::Output(err)) => return Err(err),
             Err(ScanError::Read(err)) => {
                 stdout.flush()?;
-                eprintln!("triage: {input}: {err}");
+                output::message(format_args!("{input}: {err}"));
                 failed = true;
             }
         }
@@ -282,11 +281,11 @@ fn incident(
         Ok(Outcome::Empty | Outcome::Broken) => Ok(Exit::NotFound),
         Err(CommandError::Output(err)) => Err(err),
         Err(err @ CommandError::NoIncident { .. }) => {
-            eprintln!("triage: {err}");
+            output::message(err);
             Ok(Exit::NotFound)
         }
         Err(err) => {
-            eprintln!("triage: {err}");
+            output::message(err);
             Ok(Exit::Error)
         }
     }
@@ -321,7 +320,7 @@ fn demo(cli: &Cli, args: &DemoArgs) -> io::Result<Exit> {
     writeln!(
         out,
         "Wrote a demo incident to {}: {} lines in {} log files.\n",
-        dir.display(),
+        crate::sanitize::path(&dir),
         script.len(),
         files.len()
     )?;
@@ -369,7 +368,7 @@ fn demo(cli: &Cli, args: &DemoArgs) -> io::Result<Exit> {
     writeln!(
         out,
         "\nThe logs are still there: try `triage scan --summary {}/*/*.log`.",
-        dir.display()
+        crate::sanitize::path(&dir)
     )?;
     out.flush()?;
     Ok(if failed { Exit::Error } else { Exit::Found })
@@ -468,8 +467,8 @@ fn demo_console(
         let _ = writeln!(
             io::stdout(),
             "The demo's logs and journal are in {}: try `triage --data-dir {} incident show`.",
-            dir.display(),
-            chosen_data_dir(cli, &dir.join(".triage")).display()
+            crate::sanitize::path(&dir),
+            crate::sanitize::path(&chosen_data_dir(cli, &dir.join(".triage")))
         );
     }
     console_result(result)
@@ -634,7 +633,7 @@ fn ingest(cli: &Cli, paths: &[std::path::PathBuf], opts: &IndexOptions) -> io::R
     }
     let report = result.map_err(|e| io::Error::other(e.to_string()))?;
     for (path, why) in &report.failed {
-        eprintln!("triage: {path}: {why}");
+        output::message(format_args!("{path}: {why}"));
     }
     if show || cli.global.verbose > 0 {
         let secs = started.elapsed().as_secs_f64().max(0.001);
@@ -651,7 +650,7 @@ fn ingest(cli: &Cli, paths: &[std::path::PathBuf], opts: &IndexOptions) -> io::R
         );
     }
     if stop.load(Ordering::SeqCst) {
-        eprintln!("triage: interrupted; run the same command again to go on where it stopped");
+        output::message("interrupted; run the same command again to go on where it stopped");
         return Ok(Exit::Error);
     }
     if opts.max_age.is_some() || max_size.is_some() {
@@ -740,7 +739,10 @@ fn reindex(cli: &Cli, args: &ReindexArgs) -> io::Result<Exit> {
                 fs::remove_dir_all(&aside)?;
             }
         }
-        _ => eprintln!("triage: the previous index is kept in {}", aside.display()),
+        _ => output::message(format_args!(
+            "the previous index is kept in {}",
+            aside.display()
+        )),
     }
     exit
 }
@@ -810,10 +812,10 @@ fn search(cli: &Cli, args: &SearchArgs) -> io::Result<Exit> {
         }
     };
     if outcome.shown > 0 && outcome.total > outcome.shown {
-        eprintln!(
-            "triage: showing the latest {} of {} events (--limit to see more)",
+        output::message(format_args!(
+            "showing the latest {} of {} events (--limit to see more)",
             outcome.shown, outcome.total
-        );
+        ));
     }
     Ok(if outcome.total > 0 {
         Exit::Found

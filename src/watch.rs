@@ -205,7 +205,7 @@ impl<'l> Sink<'l> for Printer<'_, 'l> {
     }
 
     fn problem(&mut self, path: &Path, message: &str) {
-        eprintln!("triage: {}: {message}", path.display());
+        output::message(format_args!("{}: {message}", path.display()));
     }
 
     fn flush(&mut self, _: &Checkpoint, _: bool) -> io::Result<()> {

@@ -13,6 +13,7 @@
 //! with an error naming it and saying to run `triage reindex`.
 
 pub mod files;
+pub mod guard;
 pub mod query;
 pub mod schema;
 pub mod search;

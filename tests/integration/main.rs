@@ -7,6 +7,7 @@ mod export;
 mod harness;
 mod incident;
 mod ingest;
+mod integrity;
 mod issue14;
 mod scan;
 mod search;
