@@ -7,6 +7,7 @@ mod export;
 mod harness;
 mod incident;
 mod ingest;
+mod library;
 mod scan;
 mod search;
 mod ui;
