@@ -71,7 +71,7 @@ pub enum Command {
     Watch(WatchArgs),
     /// Validate pattern and runbook files (built-in and --patterns/--runbooks)
     /// and run every inline example.
-    Check,
+    Check(CheckArgs),
     /// Index existing files and rotated archives (plain, gzip, bzip2, zstd)
     /// for `search`; what is already indexed is not added again.
     Ingest(IngestArgs),
@@ -90,6 +90,16 @@ pub enum Command {
     /// Write an incident's postmortem: Markdown (default), JSON, CSV
     /// (the timeline) or one self-contained HTML file.
     Export(ExportArgs),
+}
+
+/// `triage check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Also print what the library covers: its families and the systems
+    /// they name, signatures per severity, signatures without a runbook and
+    /// runbooks no signature links to.
+    #[arg(long)]
+    pub coverage: bool,
 }
 
 /// `triage scan`.

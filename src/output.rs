@@ -11,7 +11,7 @@ use jiff::Timestamp;
 use serde_json::{Map, Value, json};
 
 use crate::{
-    library::Library,
+    library::{Coverage, Library},
     model::{Event, Severity},
     runbook::{CommandLine, Runbook},
     sanitize::for_terminal,
@@ -349,4 +349,72 @@ pub fn write_summary(
         )?;
     }
     Ok(())
+}
+
+/// Writes `check --coverage`: one row per family (signatures per severity,
+/// the systems it names, its runbooks), the totals per severity, signatures
+/// without a runbook and runbooks no signature links to. The names come from
+/// the library's own files, never from a log.
+pub fn write_coverage(out: &mut dyn Write, coverage: &Coverage) -> io::Result<()> {
+    writeln!(
+        out,
+        "coverage: {} signatures in {} families, {} runbooks",
+        coverage.signatures(),
+        coverage.families.len(),
+        coverage.runbooks
+    )?;
+    let width = coverage
+        .families
+        .iter()
+        .map(|f| f.name.len())
+        .max()
+        .unwrap_or(6)
+        .max("family".len());
+    writeln!(
+        out,
+        "  {:width$}  {:>4}  {:>4} {:>4} {:>4} {:>4} {:>4}  systems; runbooks",
+        "family", "sigs", "crit", "high", "med", "low", "info"
+    )?;
+    for family in &coverage.families {
+        let [info, low, medium, high, critical] = family.by_severity;
+        writeln!(
+            out,
+            "  {:width$}  {:>4}  {:>4} {:>4} {:>4} {:>4} {:>4}  {}; {}",
+            family.name,
+            family.signatures(),
+            critical,
+            high,
+            medium,
+            low,
+            info,
+            family.systems.join(", "),
+            family.runbooks.join(", ")
+        )?;
+    }
+    let per_severity: Vec<String> = Severity::ALL
+        .iter()
+        .zip(coverage.by_severity)
+        .rev()
+        .map(|(severity, n)| format!("{} {n}", severity.as_str()))
+        .collect();
+    writeln!(out, "signatures per severity: {}", per_severity.join(", "))?;
+    let list = |ids: &[String]| {
+        if ids.is_empty() {
+            "none".to_owned()
+        } else {
+            ids.join(", ")
+        }
+    };
+    writeln!(
+        out,
+        "signatures without a runbook ({}): {}",
+        coverage.without_runbook.len(),
+        list(&coverage.without_runbook)
+    )?;
+    writeln!(
+        out,
+        "runbooks no signature links to ({}): {}",
+        coverage.unlinked_runbooks.len(),
+        list(&coverage.unlinked_runbooks)
+    )
 }

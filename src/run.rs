@@ -56,7 +56,7 @@ pub enum Exit {
 pub fn run(cli: Cli) -> Exit {
     let global = &cli.global;
     let result = match &cli.command {
-        Command::Check => Ok(check(&global.patterns, &global.runbooks)),
+        Command::Check(args) => check(&global.patterns, &global.runbooks, args.coverage),
         Command::Scan(args) => scan(&cli, args),
         Command::Watch(args) => watch(&cli, args),
         Command::Demo(args) => demo(&cli, args),
@@ -98,7 +98,11 @@ fn load_library(cli: &Cli) -> (Library, bool) {
     (library, !diags.is_empty())
 }
 
-fn check(pattern_dirs: &[std::path::PathBuf], runbook_dirs: &[std::path::PathBuf]) -> Exit {
+fn check(
+    pattern_dirs: &[std::path::PathBuf],
+    runbook_dirs: &[std::path::PathBuf],
+    coverage: bool,
+) -> io::Result<Exit> {
     let (library, mut diags) = Library::load(pattern_dirs, runbook_dirs);
     diags.extend(library.run_examples(&TimeContext::new(TimeZone::UTC, Timestamp::now())));
     report(&diags);
@@ -120,11 +124,14 @@ fn check(pattern_dirs: &[std::path::PathBuf], runbook_dirs: &[std::path::PathBuf
             n => format!("{n} problems"),
         }
     );
-    if diags.is_empty() {
+    if coverage {
+        output::write_coverage(&mut io::stdout().lock(), &library.coverage())?;
+    }
+    Ok(if diags.is_empty() {
         Exit::Found
     } else {
         Exit::NotFound
-    }
+    })
 }
 
 fn scan(cli: &Cli, args: &ScanArgs) -> io::Result<Exit> {

@@ -9,6 +9,7 @@ mod incident;
 mod ingest;
 mod integrity;
 mod issue14;
+mod library;
 mod scan;
 mod search;
 mod stress;
