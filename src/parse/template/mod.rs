@@ -175,6 +175,8 @@ pub struct Template {
     id: TemplateId,
     former: Vec<TemplateId>,
     parts: Vec<Part>,
+    /// How many parts are not `<*>`.
+    constants: u16,
     text: String,
     /// Lines counted.
     count: u64,
@@ -188,6 +190,10 @@ pub struct Template {
     /// Bytes held, as last counted.
     bytes: usize,
 }
+
+/// A constant word of a template becomes `<*>` once this many distinct
+/// words were seen in its place.
+const WORDS_TO_GENERALISE: usize = 3;
 
 /// At most this many former ids are remembered per template.
 const MAX_FORMER_IDS: usize = 16;
@@ -473,9 +479,7 @@ impl Miner {
         if slot.generation != r.generation {
             return false;
         }
-        slot.template
-            .as_ref()
-            .is_some_and(|t| fits(&t.parts, tokens))
+        slot.template.as_ref().is_some_and(|t| fits(t, tokens))
     }
 
     /// Finds or makes the template for a message not in the shape cache.
@@ -489,7 +493,7 @@ impl Miner {
                     continue;
                 };
                 let wilds = t.parts.iter().filter(|p| p.wild).count();
-                if fits(&t.parts, &tokens.list) {
+                if fits(t, &tokens.list) {
                     if exact.is_none_or(|(_, w)| wilds < w) {
                         exact = Some((slot, wilds));
                     }
@@ -504,13 +508,83 @@ impl Miner {
         if let Some((slot, _)) = exact {
             return (slot, false);
         }
-        if let Some((slot, sim, _)) = best
-            && sim >= self.config.similarity
-        {
+        let Some((slot, sim, _)) = best.filter(|b| b.1 >= self.config.similarity) else {
+            return (self.create(tokens, occurrence.message, bucket), true);
+        };
+        // Tokens that differ where neither side looks variable (`true` and
+        // `false`, `startup` and `shutdown`, two user names): the template
+        // generalises there only once that many distinct words were seen in
+        // the same place, each in a template of its own until then.
+        let parts = &self.template(slot).parts;
+        let differ: Vec<usize> = (0..parts.len())
+            .filter(|&i| !parts[i].wild && parts[i].hash != tokens.list[i].hash)
+            .collect();
+        let soft = differ
+            .iter()
+            .any(|&i| !parts[i].has_variable() && !tokens.list[i].has_var);
+        let _ = sim;
+        if !soft {
             let slot = self.generalise(slot, tokens, occurrence.message);
             return (slot, false);
         }
-        (self.create(tokens, occurrence.message, bucket), true)
+        let siblings: Vec<u32> = self
+            .buckets
+            .get(&bucket)
+            .map(|candidates| {
+                candidates
+                    .iter()
+                    .copied()
+                    .filter(|&c| {
+                        self.slots[c as usize].template.as_ref().is_some_and(|t| {
+                            t.parts
+                                .iter()
+                                .zip(&tokens.list)
+                                .enumerate()
+                                .all(|(i, (p, l))| {
+                                    p.wild || p.hash == l.hash || differ.contains(&i)
+                                })
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        if siblings.len() + 1 < WORDS_TO_GENERALISE {
+            return (self.create(tokens, occurrence.message, bucket), true);
+        }
+        let mut into = self.generalise(slot, tokens, occurrence.message);
+        for sibling in siblings {
+            if sibling != into && self.slots[sibling as usize].template.is_some() {
+                into = self.absorb(into, sibling);
+            }
+        }
+        (into, false)
+    }
+
+    fn template(&self, slot: u32) -> &Template {
+        self.slots[slot as usize]
+            .template
+            .as_ref()
+            .expect("a live slot holds a template")
+    }
+
+    /// Makes template `into` general enough for template `from`'s lines,
+    /// then merges `from` into it. Returns the slot that holds the result.
+    fn absorb(&mut self, into: u32, from: u32) -> u32 {
+        let (a, b) = (self.template(into), self.template(from));
+        let positions: Vec<(usize, Option<String>)> = a
+            .parts
+            .iter()
+            .zip(&b.parts)
+            .enumerate()
+            .filter(|(_, (p, q))| !p.wild && p.hash != q.hash)
+            .map(|(i, (_, q))| (i, (!q.has_variable()).then(|| q.text.to_string())))
+            .collect();
+        let into = self.wild_at(into, &positions);
+        if into != from && self.slots[from as usize].template.is_some() {
+            self.merge(into, from)
+        } else {
+            into
+        }
     }
 
     fn create(&mut self, tokens: &Tokens, message: &str, bucket: u64) -> u32 {
@@ -520,9 +594,11 @@ impl Miner {
         let key = parts_key(&parts);
         let text = parts_text(&parts);
         let id = TemplateId::of_text(&text);
+        let constants = parts.iter().filter(|p| !p.wild).count() as u16;
         let template = Template {
             id,
             former: Vec::new(),
+            constants,
             parts,
             text,
             count: 0,
@@ -564,27 +640,48 @@ impl Miner {
     }
 
     /// Turns the tokens of template `slot` that differ from the message's
-    /// into `<*>`; merges it with another template that then has the same
-    /// tokens. Returns the slot that holds the template.
+    /// into `<*>`. Returns the slot that holds the template.
     fn generalise(&mut self, slot: u32, tokens: &Tokens, message: &str) -> u32 {
+        let parts = &self.template(slot).parts;
+        let positions: Vec<(usize, Option<String>)> = parts
+            .iter()
+            .zip(&tokens.list)
+            .enumerate()
+            .filter(|(_, (p, t))| !p.wild && p.hash != t.hash)
+            .map(|(i, (_, t))| {
+                (
+                    i,
+                    Some(message[t.start as usize..t.end as usize].to_owned()),
+                )
+            })
+            .collect();
+        self.wild_at(slot, &positions)
+    }
+
+    /// Turns the tokens of template `slot` at `positions` into `<*>`, their
+    /// variable's values seeded with the constant they had and the value
+    /// given; merges the template with another that then has the same
+    /// tokens. Returns the slot that holds the template.
+    fn wild_at(&mut self, slot: u32, positions: &[(usize, Option<String>)]) -> u32 {
+        if positions.is_empty() {
+            return slot;
+        }
+        let cap = self.config.max_values;
         let template = self.slots[slot as usize]
             .template
             .as_mut()
             .expect("a candidate slot holds a template");
-        let mut changed = false;
-        for (i, (p, t)) in template.parts.iter_mut().zip(&tokens.list).enumerate() {
-            if p.wild || p.hash == t.hash {
+        for (i, value) in positions {
+            let Some(p) = template.parts.get_mut(*i) else {
                 continue;
-            }
-            let old_value = p.text.to_string();
+            };
+            let old_value = (!p.has_variable()).then(|| p.text.to_string());
             p.wild = true;
             p.hash = WILD_HASH;
             p.text = "<*>".into();
             p.before = 0;
             p.after = 0;
-            changed = true;
-            // The value it had until now, and the message's.
-            let index = i as u16;
+            let index = *i as u16;
             let at = match template.values.iter().position(|(j, _)| *j == index) {
                 Some(at) => {
                     template.values[at].1 = Values::default();
@@ -595,16 +692,12 @@ impl Miner {
                     template.values.len() - 1
                 }
             };
-            let cap = self.config.max_values;
             let values = &mut template.values[at].1;
-            if !old_value.contains("<*>") {
-                values.add(&old_value, cap);
+            for v in old_value.iter().chain(value) {
+                values.add(v, cap);
             }
-            values.add(&message[t.start as usize..t.end as usize], cap);
         }
-        if !changed {
-            return slot;
-        }
+        template.constants = template.parts.iter().filter(|p| !p.wild).count() as u16;
         template.values.sort_by_key(|(i, _)| *i);
         let text = parts_text(&template.parts);
         let id = TemplateId::of_text(&text);
@@ -892,11 +985,14 @@ fn empty_seen() -> Seen {
     }
 }
 
-/// The message fits the template as it is: same length, and every
-/// constant token equal.
-fn fits(parts: &[Part], tokens: &[Token]) -> bool {
-    parts.len() == tokens.len()
-        && parts
+/// The message fits the template as it is: same length, every constant
+/// token equal; a template of nothing but `<*>` fits only messages of
+/// nothing but variables.
+fn fits(template: &Template, tokens: &[Token]) -> bool {
+    template.parts.len() == tokens.len()
+        && (template.constants > 0 || tokens.iter().all(|t| t.wild))
+        && template
+            .parts
             .iter()
             .zip(tokens)
             .all(|(p, t)| p.wild || p.hash == t.hash)

@@ -15,7 +15,7 @@
 //! - a run of letters and digits is variable when it starts with a digit
 //!   (`8080`, `0x1f`, `12ms`), or holds a digit and is hex (`a692162415ae`,
 //!   `e182`), at least half digits (`dn228`, `R02`), or at least 12 long
-//!   (tokens, keys); words with a digit in them stay (`SOCKS5`, `ssh2`,
+//!   with three digits (tokens, keys); words with a digit in them stay (`SOCKS5`, `ssh2`,
 //!   `IPv4`); a sign right before a number, where it cannot be a hyphen
 //!   between two words, belongs to it (`blk_-42` is `blk_<*>`);
 //! - a run of at least twelve hex letters is variable (hashes that happen to
@@ -36,7 +36,7 @@
 pub const MAX_TOKENS: usize = 96;
 
 /// A token longer than this (in bytes) is variable as a whole.
-pub const MAX_TOKEN_LEN: usize = 160;
+pub const MAX_TOKEN_LEN: usize = 256;
 
 /// Marks a variable part in a masked token. Never a byte of UTF-8 text.
 pub const VAR: u8 = 0xFF;
@@ -238,7 +238,7 @@ fn mask(token: &[u8], out: &mut Vec<u8>) {
         let run = &token[run_start..i];
         let variable = if digits {
             let n = run.iter().filter(|b| b.is_ascii_digit()).count();
-            run[0].is_ascii_digit() || hex || n * 2 >= run.len() || run.len() >= 12
+            run[0].is_ascii_digit() || hex || n * 2 >= run.len() || (run.len() >= 12 && n >= 3)
         } else {
             (hex && run.len() >= 12) || is_date_word(run)
         };
