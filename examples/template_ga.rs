@@ -18,7 +18,8 @@
 //!
 //! Prints one tab-separated line per system (`system`, GA of each, template
 //! counts, true template count) and the averages. `--debug SYSTEM` prints
-//! the mined groups that are wrong for that system (content mode).
+//! the mined groups that are wrong for that system (content mode;
+//! `--debug-raw SYSTEM`: raw mode).
 
 use std::{collections::HashMap, error::Error, fs, path::Path, process::ExitCode, sync::Arc};
 
@@ -114,7 +115,7 @@ fn grouping_accuracy(truth: &[String], mined: &[u64]) -> f64 {
 }
 
 /// Mines `messages` (each with its whole line); the final group of each.
-fn mine(config: &Config, lines: &[(String, usize)]) -> (Vec<u64>, usize) {
+fn mine(config: &Config, lines: &[(String, usize)]) -> (Vec<u64>, usize, HashMap<u64, String>) {
     let mut miner = Miner::new(config.clone());
     let source: Arc<str> = Arc::from("loghub");
     let refs: Vec<TemplateRef> = lines
@@ -138,7 +139,11 @@ fn mine(config: &Config, lines: &[(String, usize)]) -> (Vec<u64>, usize) {
         .iter()
         .map(|&r| miner.get(r).map_or(u64::MAX, |t| t.id().0))
         .collect();
-    (groups, miner.len())
+    let texts = miner
+        .templates()
+        .map(|t| (t.id().0, t.text().to_owned()))
+        .collect();
+    (groups, miner.len(), texts)
 }
 
 fn main() -> ExitCode {
@@ -159,6 +164,7 @@ fn run() -> Result<(), Box<dyn Error>> {
         (i < args.len()).then(|| args.remove(i))
     };
     let debug = take("--debug");
+    let debug_raw = take("--debug-raw");
     let mut config = Config::default();
     if let Some(s) = take("--similarity") {
         config.similarity = s.parse()?;
@@ -173,7 +179,7 @@ fn run() -> Result<(), Box<dyn Error>> {
     for system in SYSTEMS {
         let data = load(dir, system)?;
         let contents: Vec<(String, usize)> = data.contents.iter().map(|c| (c.clone(), 0)).collect();
-        let (groups, count) = mine(&config, &contents);
+        let (groups, count, texts) = mine(&config, &contents);
         let ga_content = grouping_accuracy(&data.truth, &groups);
 
         let sample: Vec<&str> = data.raw.iter().take(64).map(String::as_str).collect();
@@ -202,7 +208,7 @@ fn run() -> Result<(), Box<dyn Error>> {
             )
             .into());
         }
-        let (raw_groups, raw_count) = mine(&config, &raw);
+        let (raw_groups, raw_count, raw_texts) = mine(&config, &raw);
         let ga_raw = grouping_accuracy(&data.truth, &raw_groups);
         let true_templates = data
             .truth
@@ -214,7 +220,11 @@ fn run() -> Result<(), Box<dyn Error>> {
         sum_raw += ga_raw;
         n += 1;
         if debug.as_deref() == Some(system) {
-            explain(&data, &groups);
+            explain(&data, &groups, &data.contents, &texts);
+        }
+        if debug_raw.as_deref() == Some(system) {
+            let messages: Vec<String> = raw.iter().map(|(l, s)| l[*s..].to_owned()).collect();
+            explain(&data, &raw_groups, &messages, &raw_texts);
         }
     }
     println!(
@@ -226,7 +236,7 @@ fn run() -> Result<(), Box<dyn Error>> {
 }
 
 /// Prints the mined groups that are not exactly one true template.
-fn explain(data: &Labelled, groups: &[u64]) {
+fn explain(data: &Labelled, groups: &[u64], messages: &[String], texts: &HashMap<u64, String>) {
     let mut by_group: HashMap<u64, Vec<usize>> = HashMap::new();
     for (i, g) in groups.iter().enumerate() {
         by_group.entry(*g).or_default().push(i);
@@ -245,11 +255,12 @@ fn explain(data: &Labelled, groups: &[u64]) {
         .collect();
     wrong.sort_by_key(|lines| std::cmp::Reverse(lines.len()));
     for lines in wrong {
+        let text = texts.get(&groups[lines[0]]).map_or("", String::as_str);
         let mut ids: HashMap<&str, usize> = HashMap::new();
         for &i in lines.iter() {
             *ids.entry(data.truth[i].as_str()).or_default() += 1;
         }
-        println!("-- group of {} lines:", lines.len());
+        println!("-- group of {} lines: {text}", lines.len());
         for (id, c) in ids {
             let i = lines
                 .iter()
@@ -258,7 +269,7 @@ fn explain(data: &Labelled, groups: &[u64]) {
                 .unwrap_or(0);
             println!(
                 "   {c:4}/{:4} {id}: {}   | e.g. {}",
-                true_size[id], data.templates[i], data.contents[i]
+                true_size[id], data.templates[i], messages[i]
             );
         }
     }

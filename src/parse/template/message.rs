@@ -119,7 +119,7 @@ fn kind(word: &str) -> Word {
     let timeish = inner.bytes().all(|b| {
         b.is_ascii_digit() || matches!(b, b'-' | b'/' | b':' | b'.' | b',' | b'+' | b'T' | b'Z')
     });
-    if digits >= 2 && timeish {
+    if digits >= 1 && timeish {
         return Word::Time;
     }
     Word::Other

