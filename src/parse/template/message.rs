@@ -3,13 +3,11 @@
 //!
 //! Owns: [`message_start`], a stand-in until events carry the start of
 //! their message from the format's own prefix (timestamp, level, host, pid):
-//! then the miner takes that instead. Must not: know any system or format
+//! then the miner takes that instead. The rules are lexical and the same
+//! for every line: no format or system is named. Must not: know any system or format
 //! by name, or read a clock. Invariants: the start is a char boundary of
 //! the line, never past its end; a line that is all prefix keeps its last
 //! word as message (a template is never empty for a non-blank line).
-
-/// How many leading words may be timestamp or level.
-const MAX_PREFIX_WORDS: usize = 8;
 
 const MONTHS: [&str; 12] = [
     "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
@@ -38,17 +36,27 @@ const LEVELS: [&str; 20] = [
     "log",
 ];
 
+/// How many leading words may hold the level or a syslog program tag.
+const HEADER_WORDS: usize = 12;
+
 /// The byte offset where the message of `line` starts: after the leading
 /// words that are parts of a timestamp (digits with `-/:.,+TZ`, month and
-/// day names, a time zone), a syslog `<PRI>`, and the first level word
-/// (`INFO`, `[error]`, `<WARN>`, `E:`) among them; nothing else is taken.
+/// day names, a time zone), a syslog `<PRI>`, and a level word among them
+/// (`INFO`, `[error]`, `<WARN>`, `E:`); and, within the first twelve words,
+/// after the level word written in capitals or brackets (as the parser
+/// finds it: `... RAS KERNEL INFO msg`, `... 25746 INFO nova.api msg`) and
+/// after a syslog program tag (`sshd[24200]:`, `kernel[0]:`), whichever
+/// comes last.
 pub fn message_start(line: &str) -> usize {
     let bytes = line.as_bytes();
     let mut at = 0;
     let mut taken = 0;
-    let mut last_word = 0;
+    let mut leading = true;
+    let mut level_seen = false;
+    let mut tag_seen = false;
     let mut words = 0;
-    while words < MAX_PREFIX_WORDS {
+    let mut last_word = 0;
+    while words < HEADER_WORDS {
         while at < bytes.len() && matches!(bytes[at], b' ' | b'\t') {
             at += 1;
         }
@@ -60,15 +68,31 @@ pub fn message_start(line: &str) -> usize {
             at += 1;
         }
         let word = &line[start..at];
-        last_word = start;
         words += 1;
-        match kind(word) {
-            Word::Time => taken = at,
-            Word::Level => {
-                taken = at;
-                break;
+        if at < bytes.len() {
+            last_word = start;
+        }
+        if leading {
+            match kind(word) {
+                Word::Time => {
+                    taken = at;
+                    continue;
+                }
+                Word::Level => {
+                    taken = at;
+                    level_seen = true;
+                    leading = false;
+                    continue;
+                }
+                Word::Other => leading = false,
             }
-            Word::Other => break,
+        }
+        if !level_seen && is_level_word(word) {
+            level_seen = true;
+            taken = taken.max(at);
+        } else if !tag_seen && is_program_tag(word) {
+            tag_seen = true;
+            taken = taken.max(at);
         }
     }
     if skip_space(line, taken) >= line.len() {
@@ -76,6 +100,32 @@ pub fn message_start(line: &str) -> usize {
         return last_word.min(taken);
     }
     skip_space(line, taken)
+}
+
+/// A level word as the parser reads one past the start: in capitals
+/// (`INFO`, `FATAL`) or in brackets in any case (`[error]`, `<warn>`).
+fn is_level_word(word: &str) -> bool {
+    let bracketed = word.starts_with(['[', '<', '(']);
+    let inner = word.trim_matches(|c: char| !c.is_ascii_alphanumeric());
+    let upper = !inner.is_empty() && inner.bytes().all(|b| b.is_ascii_uppercase());
+    (bracketed || upper)
+        && LEVELS.contains(&inner.to_ascii_lowercase().as_str())
+        && inner.len() >= 3
+}
+
+/// `sshd[24200]:`, `com.apple.cts[258]:`, `sshd(pam_unix)[19939]:`: a
+/// program name, its pid in brackets, a colon.
+fn is_program_tag(word: &str) -> bool {
+    let Some(rest) = word.strip_suffix("]:") else {
+        return false;
+    };
+    let Some((name, pid)) = rest.rsplit_once('[') else {
+        return false;
+    };
+    !name.is_empty()
+        && !pid.is_empty()
+        && pid.bytes().all(|b| b.is_ascii_digit())
+        && name.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
 }
 
 fn skip_space(line: &str, mut at: usize) -> usize {
@@ -145,7 +195,21 @@ mod tests {
         );
         assert_eq!(
             message("Jun 14 15:16:01 combo sshd(pam_unix)[19939]: check pass"),
-            "combo sshd(pam_unix)[19939]: check pass"
+            "check pass"
+        );
+        assert_eq!(
+            message("Jun  1 07:57:30 combo logrotate: ALERT exited"),
+            "exited"
+        );
+        assert_eq!(
+            message(
+                "- 1117955341 2005.06.05 R25-M0-N7-C:J02-U01 2005-06-05-00.09.01.903373 R25-M0-N7-C:J02-U01 RAS KERNEL INFO generating core.2275"
+            ),
+            "generating core.2275"
+        );
+        assert_eq!(
+            message("x.log.1 2017-05-16 00:00:00.008 25746 INFO nova.api [req-1] GET"),
+            "nova.api [req-1] GET"
         );
         assert_eq!(
             message("[Sun Dec 04 04:47:44 2005] [error] mod_jk child init 1 -2"),
