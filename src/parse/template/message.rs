@@ -69,9 +69,7 @@ pub fn message_start(line: &str) -> usize {
         }
         let word = &line[start..at];
         words += 1;
-        if at < bytes.len() {
-            last_word = start;
-        }
+        last_word = start;
         if leading {
             match kind(word) {
                 Word::Time => {
