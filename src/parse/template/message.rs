@@ -103,6 +103,9 @@ pub fn message_start(line: &str) -> usize {
 /// A level word as the parser reads one past the start: in capitals
 /// (`INFO`, `FATAL`) or in brackets in any case (`[error]`, `<warn>`).
 fn is_level_word(word: &str) -> bool {
+    if word.len() < 3 || word.len() > 13 {
+        return false;
+    }
     let bracketed = word.starts_with(['[', '<', '(']);
     let inner = word.trim_matches(|c: char| !c.is_ascii_alphanumeric());
     let upper = !inner.is_empty() && inner.bytes().all(|b| b.is_ascii_uppercase());
@@ -114,6 +117,9 @@ fn is_level_word(word: &str) -> bool {
 /// `sshd[24200]:`, `com.apple.cts[258]:`, `sshd(pam_unix)[19939]:`: a
 /// program name, its pid in brackets, a colon.
 fn is_program_tag(word: &str) -> bool {
+    if !word.ends_with(':') {
+        return false;
+    }
     let Some(rest) = word.strip_suffix("]:") else {
         return false;
     };
@@ -151,17 +157,19 @@ fn kind(word: &str) -> Word {
             Word::Other
         };
     }
-    let lower = inner.to_ascii_lowercase();
-    if LEVELS.contains(&lower.as_str())
-        && (inner.bytes().all(|b| b.is_ascii_uppercase()) || inner.len() != word.len())
-    {
-        return Word::Level;
-    }
-    if MONTHS.contains(&lower.as_str()) || DAYS.contains(&lower.as_str()) {
-        return Word::Time;
-    }
-    if matches!(lower.as_str(), "utc" | "gmt" | "z") {
-        return Word::Time;
+    let first = inner.as_bytes()[0];
+    if first.is_ascii_alphabetic() {
+        let one_of = |list: &[&str]| list.iter().any(|w| w.eq_ignore_ascii_case(inner));
+        if inner.len() <= 11
+            && one_of(&LEVELS)
+            && (inner.bytes().all(|b| b.is_ascii_uppercase()) || inner.len() != word.len())
+        {
+            return Word::Level;
+        }
+        if inner.len() <= 3 && (one_of(&MONTHS) || one_of(&DAYS) || one_of(&["utc", "gmt", "z"])) {
+            return Word::Time;
+        }
+        return Word::Other;
     }
     let digits = inner.bytes().filter(u8::is_ascii_digit).count();
     let timeish = inner.bytes().all(|b| {

@@ -525,7 +525,7 @@ impl Miner {
             .collect();
         let soft = differ.iter().any(|&i| {
             let (p, t) = (&parts[i], &tokens.list[i]);
-            !(t.wild || (t.has_var || p.has_variable()) && p.skeleton == t.skeleton)
+            !(t.wild || (t.has_var || p.has_variable()) && p.skeleton == tokens.skeleton(i))
         });
         let _ = sim;
         if !soft {
@@ -1079,7 +1079,7 @@ fn part(tokens: &Tokens, i: usize, message: &str) -> Part {
     let _ = message;
     Part {
         hash: t.hash,
-        skeleton: t.skeleton,
+        skeleton: tokens.skeleton(i),
         wild: false,
         text: token::display(masked).into_boxed_str(),
         before: before.min(usize::from(u16::MAX)) as u16,
