@@ -193,6 +193,11 @@ pub struct Template {
     bytes: usize,
 }
 
+/// At most this many templates (the newest of its bucket) are compared
+/// with a message that is not in the shape cache, so a line costs at most
+/// that much whatever the input: speed stays linear in the number of lines.
+pub const MAX_CANDIDATES: usize = 256;
+
 /// A constant word of a template becomes `<*>` once this many distinct
 /// words were seen in its place.
 const WORDS_TO_GENERALISE: usize = 3;
@@ -338,6 +343,8 @@ pub struct Miner {
     /// Templates that became another one (identical texts merged).
     merged: HashMap<TemplateRef, TemplateRef>,
     tokens: Tokens,
+    /// Templates compared with messages so far.
+    comparisons: u64,
 }
 
 /// The shape cache is cleared when it grows past this many entries per
@@ -366,6 +373,7 @@ impl Miner {
             by_key: IdMap::default(),
             merged: HashMap::new(),
             tokens: Tokens::new(),
+            comparisons: 0,
         }
     }
 
@@ -462,6 +470,13 @@ impl Miner {
         self.live == 0
     }
 
+    /// How many times a template was compared with a message that missed
+    /// the shape cache (at most [`MAX_CANDIDATES`] per such message, and
+    /// as many again to find its siblings).
+    pub fn comparisons(&self) -> u64 {
+        self.comparisons
+    }
+
     /// About how many bytes the templates hold.
     pub fn held_bytes(&self) -> usize {
         self.bytes
@@ -490,7 +505,9 @@ impl Miner {
         let mut best: Option<(u32, f64, usize)> = None;
         let mut exact: Option<(u32, usize)> = None;
         if let Some(candidates) = self.buckets.get(&bucket) {
-            for &slot in candidates {
+            let newest = &candidates[candidates.len().saturating_sub(MAX_CANDIDATES)..];
+            self.comparisons += newest.len() as u64;
+            for &slot in newest.iter().rev() {
                 let Some(t) = self.slots[slot as usize].template.as_ref() else {
                     continue;
                 };
@@ -536,7 +553,7 @@ impl Miner {
             .buckets
             .get(&bucket)
             .map(|candidates| {
-                candidates
+                candidates[candidates.len().saturating_sub(MAX_CANDIDATES)..]
                     .iter()
                     .copied()
                     .filter(|&c| {
@@ -553,6 +570,10 @@ impl Miner {
                     .collect()
             })
             .unwrap_or_default();
+        self.comparisons += self
+            .buckets
+            .get(&bucket)
+            .map_or(0, |c| c.len().min(MAX_CANDIDATES)) as u64;
         if siblings.len() + 1 < WORDS_TO_GENERALISE {
             return (self.create(tokens, occurrence.message, bucket), true);
         }
