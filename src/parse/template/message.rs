@@ -109,9 +109,20 @@ fn is_level_word(word: &str) -> bool {
     let bracketed = word.starts_with(['[', '<', '(']);
     let inner = word.trim_matches(|c: char| !c.is_ascii_alphanumeric());
     let upper = !inner.is_empty() && inner.bytes().all(|b| b.is_ascii_uppercase());
-    (bracketed || upper)
-        && LEVELS.contains(&inner.to_ascii_lowercase().as_str())
-        && inner.len() >= 3
+    (bracketed || upper) && is_level_name(inner)
+}
+
+/// One of [`LEVELS`], in any case.
+fn is_level_name(word: &str) -> bool {
+    if !(3..=11).contains(&word.len()) {
+        return false;
+    }
+    let mut lower = [0u8; 11];
+    for (l, b) in lower.iter_mut().zip(word.bytes()) {
+        *l = b.to_ascii_lowercase();
+    }
+    let lower = &lower[..word.len()];
+    LEVELS.iter().any(|l| l.as_bytes() == lower)
 }
 
 /// `sshd[24200]:`, `com.apple.cts[258]:`, `sshd(pam_unix)[19939]:`: a
@@ -160,8 +171,7 @@ fn kind(word: &str) -> Word {
     let first = inner.as_bytes()[0];
     if first.is_ascii_alphabetic() {
         let one_of = |list: &[&str]| list.iter().any(|w| w.eq_ignore_ascii_case(inner));
-        if inner.len() <= 11
-            && one_of(&LEVELS)
+        if is_level_name(inner)
             && (inner.bytes().all(|b| b.is_ascii_uppercase()) || inner.len() != word.len())
         {
             return Word::Level;

@@ -354,43 +354,10 @@ fn name_span(bytes: &[u8]) -> usize {
 }
 
 /// A DNS name: at least three labels, the last one a common top-level
-/// domain or two lower-case letters (a country's) (`proxy.cse.cuhk.edu.hk`, `ec2-52-80-34-196.compute.amazonaws.com`).
+/// domain or two lower-case letters, a country's (`proxy.cse.cuhk.edu.hk`,
+/// `ec2-52-80-34-196.compute.amazonaws.com`).
 /// Java class names (`org.apache.Foo`) end in a class, not a domain.
 fn is_host(name: &[u8]) -> bool {
-    const TLDS: [&[u8]; 32] = [
-        b"com",
-        b"net",
-        b"org",
-        b"edu",
-        b"gov",
-        b"mil",
-        b"int",
-        b"io",
-        b"info",
-        b"biz",
-        b"local",
-        b"internal",
-        b"lan",
-        b"arpa",
-        b"cn",
-        b"hk",
-        b"uk",
-        b"de",
-        b"jp",
-        b"ru",
-        b"fr",
-        b"br",
-        b"in",
-        b"au",
-        b"kr",
-        b"tw",
-        b"nl",
-        b"it",
-        b"es",
-        b"ca",
-        b"us",
-        b"eu",
-    ];
     if name.len() < 5 || !name.contains(&b'.') {
         return false;
     }
@@ -404,7 +371,24 @@ fn is_host(name: &[u8]) -> bool {
         last = label;
     }
     count >= 3
-        && (TLDS.contains(&last) || last.len() == 2 && last.iter().all(u8::is_ascii_lowercase))
+        && (last.len() == 2 && last.iter().all(u8::is_ascii_lowercase)
+            || matches!(
+                last,
+                b"com"
+                    | b"net"
+                    | b"org"
+                    | b"edu"
+                    | b"gov"
+                    | b"mil"
+                    | b"int"
+                    | b"io"
+                    | b"info"
+                    | b"biz"
+                    | b"local"
+                    | b"internal"
+                    | b"lan"
+                    | b"arpa"
+            ))
 }
 
 /// `8-4-4-4-12` hex digits.
@@ -492,13 +476,48 @@ fn is_unit(token: &[u8]) -> bool {
     {
         return false;
     }
-    const UNITS: [&[u8]; 40] = [
-        b"B", b"KB", b"MB", b"GB", b"TB", b"PB", b"kB", b"KiB", b"MiB", b"GiB", b"TiB", b"K", b"M",
-        b"G", b"bytes", b"byte", b"bits", b"ms", b"us", b"ns", b"s", b"sec", b"secs", b"second",
-        b"seconds", b"min", b"mins", b"minute", b"minutes", b"h", b"hr", b"hrs", b"hour", b"hours",
-        b"day", b"days", b"%", b"msec", b"usec", b"nsec",
-    ];
-    UNITS.contains(&&token[start..=end])
+    matches!(
+        &token[start..=end],
+        b"B" | b"KB"
+            | b"MB"
+            | b"GB"
+            | b"TB"
+            | b"PB"
+            | b"kB"
+            | b"KiB"
+            | b"MiB"
+            | b"GiB"
+            | b"TiB"
+            | b"K"
+            | b"M"
+            | b"G"
+            | b"bytes"
+            | b"byte"
+            | b"bits"
+            | b"ms"
+            | b"us"
+            | b"ns"
+            | b"s"
+            | b"sec"
+            | b"secs"
+            | b"second"
+            | b"seconds"
+            | b"min"
+            | b"mins"
+            | b"minute"
+            | b"minutes"
+            | b"h"
+            | b"hr"
+            | b"hrs"
+            | b"hour"
+            | b"hours"
+            | b"day"
+            | b"days"
+            | b"%"
+            | b"msec"
+            | b"usec"
+            | b"nsec"
+    )
 }
 
 /// Letters, digits, and any byte of a non-ASCII character.
