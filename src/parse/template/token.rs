@@ -85,6 +85,7 @@ impl Tokens {
         self.masked.clear();
         self.masked_end.clear();
         let bytes = message.as_bytes();
+        self.masked.reserve(bytes.len() + 1);
         let mut at = 0;
         while at < bytes.len() {
             while at < bytes.len() && is_space(bytes[at]) {
@@ -103,10 +104,10 @@ impl Tokens {
                 self.push_wild(start, end);
                 break;
             }
-            while at < bytes.len() && !is_space(bytes[at]) {
-                at += 1;
-            }
-            self.push(&bytes[start..at], start);
+            let from = self.masked.len();
+            let (len, has_var) = mask(&bytes[start..], &mut self.masked);
+            at = start + len;
+            self.push(&bytes[start..at], start, from, has_var);
         }
     }
 
@@ -179,21 +180,19 @@ impl Tokens {
         });
     }
 
-    fn push(&mut self, token: &[u8], start: usize) {
+    /// Adds the token `token` at `start`, whose masked form is
+    /// `masked[from..]`.
+    fn push(&mut self, token: &[u8], start: usize, from: usize, has_var: bool) {
         let end = start + token.len();
         let last = self.list.last().copied();
         if last.is_some_and(|l| l.has_var) && is_unit(token) {
+            self.masked.truncate(from);
             self.widen_last(end);
             return;
         }
-        let wild = token.len() > MAX_TOKEN_LEN || is_path(token);
-        let from = self.masked.len();
-        if !wild {
-            self.masked.reserve(token.len());
-            mask(token, &mut self.masked);
-        }
-        let masked = &self.masked[from..];
-        let wild = wild || masked == [VAR];
+        let wild = token.len() > MAX_TOKEN_LEN
+            || is_path(token)
+            || self.masked.len() == from + 1 && self.masked[from] == VAR;
         if wild {
             self.masked.truncate(from);
             if last.is_some_and(|l| l.wild) {
@@ -203,8 +202,7 @@ impl Tokens {
             }
             return;
         }
-        let has_var = masked.contains(&VAR);
-        let hash = hash(masked);
+        let hash = hash(&self.masked[from..]);
         self.masked_end.push(self.masked.len() as u32);
         self.list.push(Token {
             start: start as u32,
@@ -265,13 +263,20 @@ fn is_path(token: &[u8]) -> bool {
         && token.iter().all(|&b| b.is_ascii_graphic() || b >= 0x80)
 }
 
-/// Appends the masked form of `token` to `out`.
-fn mask(token: &[u8], out: &mut Vec<u8>) {
+/// Appends the masked form of the token that starts `token` (it ends at
+/// the first whitespace) to `out`; returns the token's length and whether
+/// it has a variable part.
+fn mask(token: &[u8], out: &mut Vec<u8>) -> (usize, bool) {
     let start = out.len();
+    let mut has_var = false;
     let mut i = 0;
     while i < token.len() {
         let c = token[i];
-        if !is_word(c) {
+        let class = CLASS[c as usize];
+        if class & SPACE != 0 {
+            break;
+        }
+        if class & WORD == 0 {
             out.push(c);
             i += 1;
             continue;
@@ -298,6 +303,7 @@ fn mask(token: &[u8], out: &mut Vec<u8>) {
             let name = &token[run_start..run_start + span];
             if is_host(name) || is_uuid(name) {
                 push_var(token, run_start, start, out);
+                has_var = true;
                 i = run_start + span;
                 continue;
             }
@@ -316,7 +322,9 @@ fn mask(token: &[u8], out: &mut Vec<u8>) {
             continue;
         }
         push_var(token, run_start, start, out);
+        has_var = true;
     }
+    (i, has_var)
 }
 
 /// Appends a variable that starts at `token[at]` to `out` (whose part for
