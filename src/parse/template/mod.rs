@@ -437,7 +437,10 @@ impl Miner {
     }
 
     /// The template a reference names now: itself, or the one it was merged
-    /// into; `None` once evicted.
+    /// into; `None` once evicted. Merges are remembered up to four times
+    /// [`Config::max_templates`] of them (then forgotten all at once, to
+    /// stay bounded): a reference older than that to a merged template is
+    /// `None` too; its id is still among the [`Template::former_ids`].
     pub fn current(&self, mut r: TemplateRef) -> Option<TemplateRef> {
         for _ in 0..64 {
             let slot = self.slots.get(r.slot as usize)?;
