@@ -64,9 +64,7 @@ pub fn message_start(line: &str) -> usize {
             break;
         }
         let start = at;
-        while at < bytes.len() && !matches!(bytes[at], b' ' | b'\t') {
-            at += 1;
-        }
+        at = memchr::memchr2(b' ', b'\t', &bytes[at..]).map_or(bytes.len(), |i| at + i);
         let word = &line[start..at];
         words += 1;
         last_word = start;

@@ -251,6 +251,12 @@ fn is_space(b: u8) -> bool {
 /// `/usr/lib/x.so`, `/api/orders/42`, `'/udev/vcs2'`: starts with `/`
 /// (after quotes or brackets) and has another `/` after a name.
 fn is_path(token: &[u8]) -> bool {
+    if !matches!(
+        token.first(),
+        Some(b'/' | b'\'' | b'"' | b'(' | b'[' | b'<')
+    ) {
+        return false;
+    }
     let skip = token
         .iter()
         .position(|b| !matches!(b, b'\'' | b'"' | b'(' | b'[' | b'<'))
@@ -411,7 +417,12 @@ fn is_uuid(name: &[u8]) -> bool {
 /// Month and weekday names, abbreviated or not, capitalised or in
 /// capitals.
 fn is_date_word(run: &[u8]) -> bool {
-    if !(3..=9).contains(&run.len()) || !run[0].is_ascii_uppercase() {
+    if !(3..=9).contains(&run.len())
+        || !matches!(
+            run[0],
+            b'J' | b'F' | b'M' | b'A' | b'S' | b'O' | b'N' | b'D' | b'T' | b'W'
+        )
+    {
         return false;
     }
     let mut lower = [0u8; 9];
