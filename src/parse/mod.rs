@@ -15,6 +15,7 @@ pub mod multiline;
 #[cfg(test)]
 mod real_data;
 pub mod source;
+pub mod template;
 pub mod timestamp;
 
 use std::sync::{Arc, LazyLock};
