@@ -282,6 +282,9 @@ struct Ghost {
     held: Option<(RawLine, u64, u64)>,
     /// Its first bytes, when known (not for a ghost from a checkpoint).
     head: Vec<u8>,
+    /// How sure its position is (see `Known::rank`): a content truncated
+    /// while followed is as sure as reading itself.
+    rank: u8,
     /// Where following the content began.
     from: (u64, u64),
     before: Before,
@@ -624,6 +627,7 @@ impl Tailer {
         // commits? Look for them by identity in their directory and where
         // their symlink pointed; what is not found there is gone.
         if self.first_poll {
+            let mut rotated = Vec::new();
             let mut keys: Vec<FileKey> = self.known.iter().map(|k| k.key).collect();
             keys.sort_unstable();
             keys.dedup();
@@ -640,10 +644,29 @@ impl Tailer {
                     .map(|p| discover::parent(p))
                     .collect();
                 if let Some(path) = dirs.iter().find_map(|dir| discover::find_in_dir(dir, key)) {
-                    let _ = self.start_from_record(&path, key, now, out);
+                    if self.start_from_record(&path, key, now, out).is_ok() {
+                        rotated.push(path);
+                    }
                 }
             }
             self.known.clear();
+            // Files rotated the same way after those, while triage was
+            // down, were never seen: they are their successors.
+            for path in rotated {
+                for later in later_rotations(&path) {
+                    let Ok(meta) = fs::metadata(&later) else {
+                        continue;
+                    };
+                    let key = FileKey::of(&meta);
+                    let known = self.files.iter().any(|t| t.key == key)
+                        || self.archives.contains(&key)
+                        || found.iter().any(|f| f.key == key);
+                    if !known && let Err(err) = self.start(&later, key, None, State::Gone, now, out)
+                    {
+                        self.problem(out, &later, err.to_string());
+                    }
+                }
+            }
         }
         // Start each poll at another file, so that when a poll ends at the
         // batch limit no file waits for long.
@@ -755,20 +778,38 @@ impl Tailer {
         }
         let same = self.claim(&file, key, len, now);
         let before = same.as_ref().map(|k| k.before).unwrap_or_default();
-        let (offset, line_no, from, before, how) =
-            if let Some(k) = same.as_ref().filter(|k| k.at.is_some()) {
-                let (offset, line_no) = k.at.unwrap_or(k.from);
-                (offset, line_no, k.from, k.before, "resumed")
-            } else if let Some(copy) = {
+        // Where reading resumed under this identity, and how sure that is
+        // (see `Known::rank`): only the index's own position is certain; a
+        // copy's content may be known better under its original's identity.
+        let resumed = same
+            .as_ref()
+            .and_then(|k| Some((k.at?, k.from, k.before, k.rank())));
+        let copy = match resumed {
+            Some((.., rank)) if rank >= known::RESUME_RANK => None,
+            _ => {
                 let settled = state == State::Gone || self.settled(path, key, &meta, now);
                 self.copy_of(&file, &head, len, settled)
-            } {
+            }
+        };
+        let copy = match (copy, resumed) {
+            (Some(CopyOf::Ghost(ghost)), Some(((offset, _), _, _, rank)))
+                if rank > ghost.rank || (rank == ghost.rank && offset >= ghost.offset) =>
+            {
+                None
+            }
+            (Some(CopyOf::Live), Some(_)) => None,
+            (copy, _) => copy,
+        };
+        let (offset, line_no, from, before, how) =
+            if let (None, Some(((offset, line_no), from, before, _))) = (&copy, resumed) {
+                (offset, line_no, from, before, "resumed")
+            } else if let Some(copy) = copy {
                 match copy {
                     CopyOf::Ghost(ghost) if ghost.offset <= len => (
                         ghost.offset,
                         ghost.line_no,
                         ghost.from,
-                        ghost.before,
+                        ghost.before.merge(before),
                         "a copy of a truncated file; reading what was not read of it",
                     ),
                     // Lines were written between the copy and the truncation,
@@ -780,7 +821,7 @@ impl Tailer {
                             len,
                             line_no,
                             ghost.from,
-                            ghost.before,
+                            ghost.before.merge(before),
                             "a copy of a truncated file, all read",
                         )
                     }
@@ -868,6 +909,7 @@ impl Tailer {
         let (same, earlier) = known::claim(&mut self.known, key, file, len);
         for k in earlier {
             let (offset, line_no) = k.at.unwrap_or(k.from);
+            let rank = k.rank();
             self.ghosts.push(Ghost {
                 key: k.key,
                 path: k.path,
@@ -875,6 +917,7 @@ impl Tailer {
                 offset,
                 line_no,
                 held: None,
+                rank,
                 head: k.head,
                 from: k.from,
                 before: k.before,
@@ -1070,6 +1113,7 @@ impl Tailer {
             line_no,
             held,
             head: t.head.clone(),
+            rank: known::RESUME_RANK,
             from: t.from,
             before: t.before,
             link: t.link.clone(),
@@ -1218,6 +1262,41 @@ fn emit_partial(t: &mut Tracked, out: &mut Batch) {
     if let Some(raw) = held {
         out.lines.push(t.line(raw));
     }
+}
+
+/// The files rotated the same way as `rotated` (a file of the previous run
+/// found renamed away, or where its symlink pointed) after it: in its
+/// directory, named as it is but for digits (`app.log.2` → `app.log.3`,
+/// `log-20261205` → `log-20261206`; compressed archives are not followed),
+/// and last written no earlier than it. Oldest first.
+fn later_rotations(rotated: &Path) -> Vec<PathBuf> {
+    let shape = |name: &OsStr| -> String {
+        name.to_string_lossy()
+            .chars()
+            .filter(|c| !c.is_ascii_digit())
+            .collect()
+    };
+    let (Some(name), Ok(since)) = (
+        rotated.file_name(),
+        fs::metadata(rotated).and_then(|m| m.modified()),
+    ) else {
+        return Vec::new();
+    };
+    let shape_of = shape(name);
+    let Ok(entries) = fs::read_dir(discover::parent(rotated)) else {
+        return Vec::new();
+    };
+    let mut later: Vec<(std::time::SystemTime, PathBuf)> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name() != name && shape(&e.file_name()) == shape_of)
+        .filter_map(|e| {
+            let meta = e.metadata().ok().filter(fs::Metadata::is_file)?;
+            let modified = meta.modified().ok().filter(|m| *m >= since)?;
+            Some((modified, e.path()))
+        })
+        .collect();
+    later.sort();
+    later.into_iter().map(|(_, path)| path).collect()
 }
 
 /// Where `path` points when it is a symlink.

@@ -12,7 +12,9 @@
 //! `TRIAGE_STRESS_ROTATE_MS`, `TRIAGE_STRESS_KILL_MS` (mean time between
 //! rotations, kills; 0: no kills), `TRIAGE_STRESS_TERM_ONE_IN` (one stop in
 //! N is a SIGTERM; 0: none), `TRIAGE_STRESS_BIN` (another build of
-//! `triage`), `TRIAGE_STRESS_KEEP` (keep the directory), and for
+//! `triage`), `TRIAGE_STRESS_KEEP` (keep the directory),
+//! `TRIAGE_STRESS_LOG` (`watch`'s log filter, e.g. `info`, into its
+//! `watch-N.stderr` beside the logs), and for
 //! `stress_from_env` `TRIAGE_STRESS_MODES` / `TRIAGE_STRESS_COMPRESS`
 //! (comma-separated names, default all).
 

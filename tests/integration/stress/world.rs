@@ -424,6 +424,7 @@ impl World {
             .env_remove("TRIAGE_DATA_DIR")
             .env_remove("TRIAGE_LOG")
             .env("TZ", "UTC")
+            .envs(std::env::var("TRIAGE_STRESS_LOG").map(|l| ("TRIAGE_LOG", l)))
             .env("NO_COLOR", "1")
             .stdin(Stdio::null());
         c
