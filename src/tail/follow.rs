@@ -42,7 +42,7 @@ use std::{
         mpsc,
     },
     thread,
-    time::{Duration, Instant},
+    time::{Duration, Instant, SystemTime},
 };
 
 use memchr::{memchr_iter, memrchr2};
@@ -60,6 +60,10 @@ use crate::model::RawLine;
 
 /// Leading bytes covered by a fingerprint.
 pub const FINGERPRINT_BYTES: usize = 256;
+/// Asked to stop, how long the follower goes on reading what is left (the
+/// rest of files deleted or rotated away while still open, which a restart
+/// could not find again).
+const STOP_DRAIN: Duration = Duration::from_secs(5);
 /// A copy is recognised only by a fingerprint this long at least, so that two
 /// files that merely start alike are not confused.
 const MIN_COPY_FINGERPRINT: u32 = 16;
@@ -345,6 +349,9 @@ pub struct Tailer {
     told_budget: bool,
     /// The last checkpoint built, with the hash of the positions it holds.
     last_checkpoint: Option<(u64, Arc<Checkpoint>)>,
+    /// When the newest checkpoint resumed from was taken: files last
+    /// written before it were known to the previous run, or not followed.
+    previous_until: Option<SystemTime>,
     buf: Vec<u8>,
 }
 
@@ -367,6 +374,7 @@ impl Tailer {
             archives: HashSet::new(),
             told_budget: false,
             last_checkpoint: None,
+            previous_until: checkpoint.taken(),
             buf: vec![0; CHUNK],
         }
     }
@@ -378,6 +386,7 @@ impl Tailer {
     /// checkpoint does not have is read from where following it began.
     pub fn handed_over(mut self, handed: &Checkpoint) -> Tailer {
         self.had_checkpoint |= !handed.files.is_empty();
+        self.previous_until = self.previous_until.max(handed.taken());
         self.known.extend(handed.files.iter().map(Known::handed));
         self
     }
@@ -456,9 +465,13 @@ impl Tailer {
                 head: k.head.clone(),
             })
         }));
+        let taken_ns = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
         Checkpoint {
             version: VERSION,
             files,
+            taken_ns: Some(taken_ns),
         }
     }
 
@@ -643,24 +656,25 @@ impl Tailer {
                     .flatten()
                     .map(|p| discover::parent(p))
                     .collect();
-                if let Some(path) = dirs.iter().find_map(|dir| discover::find_in_dir(dir, key)) {
-                    if self.start_from_record(&path, key, now, out).is_ok() {
-                        rotated.push(path);
-                    }
+                if let Some(path) = dirs.iter().find_map(|dir| discover::find_in_dir(dir, key))
+                    && self.start_from_record(&path, key, now, out).is_ok()
+                {
+                    rotated.push(path);
                 }
             }
             self.known.clear();
             // Files rotated the same way after those, while triage was
             // down, were never seen: they are their successors.
             for path in rotated {
-                for later in later_rotations(&path) {
+                for later in later_rotations(&path, self.previous_until) {
                     let Ok(meta) = fs::metadata(&later) else {
                         continue;
                     };
                     let key = FileKey::of(&meta);
                     let known = self.files.iter().any(|t| t.key == key)
                         || self.archives.contains(&key)
-                        || found.iter().any(|f| f.key == key);
+                        || found.iter().any(|f| f.key == key)
+                        || self.copies_a_followed_file(&later);
                     if !known && let Err(err) = self.start(&later, key, None, State::Gone, now, out)
                     {
                         self.problem(out, &later, err.to_string());
@@ -1015,6 +1029,24 @@ impl Tailer {
         may_be.then_some(CopyOf::Live)
     }
 
+    /// Whether the file at `path` holds the start of a file followed now
+    /// (a copy made since the last checkpoint, as copytruncate makes): the
+    /// original gives its lines.
+    fn copies_a_followed_file(&self, path: &Path) -> bool {
+        let Ok(head) = File::open(path).and_then(|f| {
+            let len = f.metadata()?.len();
+            read_head(&f, len)
+        }) else {
+            return false;
+        };
+        let min = MIN_COPY_FINGERPRINT as usize;
+        self.files.iter().any(|t| {
+            t.state == State::Live
+                && t.head.len().min(head.len()) >= min
+                && (t.head.starts_with(&head) || head.starts_with(&t.head))
+        })
+    }
+
     /// Opens the file again if it was closed; `false` when it cannot be
     /// found any more.
     fn ensure_open(&mut self, index: usize) -> io::Result<bool> {
@@ -1268,8 +1300,10 @@ fn emit_partial(t: &mut Tracked, out: &mut Batch) {
 /// found renamed away, or where its symlink pointed) after it: in its
 /// directory, named as it is but for digits (`app.log.2` → `app.log.3`,
 /// `log-20261205` → `log-20261206`; compressed archives are not followed),
-/// and last written no earlier than it. Oldest first.
-fn later_rotations(rotated: &Path) -> Vec<PathBuf> {
+/// and last written after it and after the previous run's last checkpoint
+/// (`previous_until`: what was written before, that run saw or did not
+/// follow). Oldest first.
+fn later_rotations(rotated: &Path, previous_until: Option<SystemTime>) -> Vec<PathBuf> {
     let shape = |name: &OsStr| -> String {
         name.to_string_lossy()
             .chars()
@@ -1282,16 +1316,17 @@ fn later_rotations(rotated: &Path) -> Vec<PathBuf> {
     ) else {
         return Vec::new();
     };
+    let since = since.max(previous_until.unwrap_or(SystemTime::UNIX_EPOCH));
     let shape_of = shape(name);
     let Ok(entries) = fs::read_dir(discover::parent(rotated)) else {
         return Vec::new();
     };
-    let mut later: Vec<(std::time::SystemTime, PathBuf)> = entries
+    let mut later: Vec<(SystemTime, PathBuf)> = entries
         .filter_map(Result::ok)
         .filter(|e| e.file_name() != name && shape(&e.file_name()) == shape_of)
         .filter_map(|e| {
             let meta = e.metadata().ok().filter(fs::Metadata::is_file)?;
-            let modified = meta.modified().ok().filter(|m| *m >= since)?;
+            let modified = meta.modified().ok().filter(|m| *m > since)?;
             Some((modified, e.path()))
         })
         .collect();
@@ -1432,12 +1467,18 @@ pub fn spawn(
     let listing_every = SAFETY_LISTING.max(options.poll_interval);
     let handle = thread::Builder::new().name("tail".into()).spawn(move || {
         let mut listed: Option<Instant> = None;
+        let mut stop_seen: Option<Instant> = None;
         loop {
-            let stopping = stop.load(Ordering::SeqCst);
+            if stop_seen.is_none() && stop.load(Ordering::SeqCst) {
+                stop_seen = Some(Instant::now());
+            }
             let mut batch = Batch::default();
             let now = Instant::now();
             let changes: Changes = wake.take();
+            // (Stopping, everything is looked at: what an event has not
+            // named yet may be read now or never.)
             if changes.all
+                || stop_seen.is_some()
                 || !wake.watching()
                 || listed.is_none_or(|at| now.duration_since(at) >= listing_every)
             {
@@ -1446,6 +1487,10 @@ pub fn spawn(
             } else {
                 tailer.poll_in(Scope::Changed(&changes.paths), now, &mut batch);
             }
+            // Asked to stop, what is left to read is read first (for
+            // a while): a deleted file still open cannot be read again
+            // after a restart.
+            let stopping = stop_seen.is_some_and(|at| !batch.more || at.elapsed() >= STOP_DRAIN);
             if stopping {
                 tailer.shutdown(&mut batch);
             }
