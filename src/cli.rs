@@ -171,6 +171,12 @@ pub struct WatchArgs {
     /// Most files kept open at once; quiet ones are closed and reopened.
     #[arg(long, default_value_t = 512, value_name = "N")]
     pub max_open: usize,
+    /// Also read compressed files (gzip, bzip2, zstd) the targets name,
+    /// such as rotations a glob like `app.log*` matches: a compressed copy
+    /// of a file already read goes on where that was read up to (by
+    /// default they are skipped; `triage ingest` reads archives too).
+    #[arg(long)]
+    pub read_compressed: bool,
     /// Lines longer than this many bytes are cut (and marked truncated).
     #[arg(long, default_value_t = DEFAULT_MAX_LINE, value_name = "BYTES")]
     pub max_line_bytes: usize,

@@ -216,6 +216,10 @@ fn zone(name: Option<&str>) -> io::Result<TimeZone> {
 }
 
 fn watch(cli: &Cli, args: &WatchArgs) -> io::Result<Exit> {
+    // First of all: asked to stop while starting, `watch` stops cleanly.
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&stop);
+    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst)).map_err(io::Error::other)?;
     let config = match Config::load(cli.global.config.as_deref()) {
         Ok(config) => config,
         Err(diags) => {
@@ -238,6 +242,7 @@ fn watch(cli: &Cli, args: &WatchArgs) -> io::Result<Exit> {
             partial_idle: Some(args.partial_idle),
             rotated_grace: args.rotated_grace,
             max_open: args.max_open.max(1),
+            read_compressed: args.read_compressed,
             ..FollowOptions::default()
         },
         run: RunOptions {
@@ -248,9 +253,6 @@ fn watch(cli: &Cli, args: &WatchArgs) -> io::Result<Exit> {
         data_dir: cli.global.data_dir.clone(),
         index: (!args.no_index).then_some(args.commit_every),
     };
-    let stop = Arc::new(AtomicBool::new(false));
-    let flag = Arc::clone(&stop);
-    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst)).map_err(io::Error::other)?;
     let mut stdout = io::BufWriter::new(io::stdout().lock());
     match crate::watch::watch(options, &library, &config, style(), stop, &mut stdout) {
         Ok(()) => Ok(Exit::Found),

@@ -101,6 +101,10 @@ pub struct FollowOptions {
     /// poll's lines are checkpointed together, so this bounds what a crash
     /// can make `watch` print twice.
     pub max_batch_lines: usize,
+    /// Read compressed files the targets name (decompressed, exactly once:
+    /// a compressed rotation goes on where its original was read up to);
+    /// otherwise they are skipped.
+    pub read_compressed: bool,
 }
 
 impl Default for FollowOptions {
@@ -114,6 +118,7 @@ impl Default for FollowOptions {
             idle_close: Duration::from_secs(60),
             read_budget: 8 << 20,
             max_batch_lines: 4096,
+            read_compressed: false,
         }
     }
 }
@@ -345,6 +350,11 @@ pub struct Tailer {
     waiting: HashMap<PathBuf, Waiting>,
     /// Compressed files the targets name: not followed.
     archives: HashSet<FileKey>,
+    /// Compressed files read (with `read_compressed`).
+    archived: Vec<archive::Archive>,
+    /// Compressed files found in this poll, started after its reads:
+    /// (path, identity, file, only if a content read before is theirs).
+    new_archives: Vec<(PathBuf, FileKey, File, bool)>,
     /// Said that there are more files than may be open at once.
     told_budget: bool,
     /// The last checkpoint built, with the hash of the positions it holds.
@@ -372,6 +382,8 @@ impl Tailer {
             early: Vec::new(),
             waiting: HashMap::new(),
             archives: HashSet::new(),
+            archived: Vec::new(),
+            new_archives: Vec::new(),
             told_budget: false,
             last_checkpoint: None,
             previous_until: checkpoint.taken(),
@@ -448,6 +460,7 @@ impl Tailer {
             link: g.link.clone(),
             head: g.head.clone(),
         }));
+        files.extend(self.archived.iter().map(archive::Archive::record));
         // Contents of the previous run not found yet (before the first
         // poll) where reading would resume.
         files.extend(self.known.iter().filter_map(|k| {
@@ -507,6 +520,9 @@ impl Tailer {
         }
         for g in &self.ghosts {
             (g.key, g.offset, g.line_no, &g.path, g.fingerprint.hash).hash(&mut h);
+        }
+        for a in &self.archived {
+            a.position().hash(&mut h);
         }
         (self.files.len(), self.ghosts.len(), self.known.len()).hash(&mut h);
         h.finish()
@@ -584,8 +600,15 @@ impl Tailer {
         if matches!(scope, Scope::All) {
             self.archives
                 .retain(|key| found.iter().any(|f| f.key == *key));
+            self.archived
+                .retain(|a| !a.done || found.iter().any(|f| f.key == a.key));
         }
-        let tracked: HashSet<FileKey> = self.files.iter().map(|t| t.key).collect();
+        let tracked: HashSet<FileKey> = self
+            .files
+            .iter()
+            .map(|t| t.key)
+            .chain(self.archived.iter().map(|a| a.key))
+            .collect();
         let mut new: Vec<&discover::Found> = found
             .iter()
             .filter(|f| !tracked.contains(&f.key) && !self.archives.contains(&f.key))
@@ -645,7 +668,10 @@ impl Tailer {
             keys.sort_unstable();
             keys.dedup();
             for key in keys {
-                if self.files.iter().any(|t| t.key == key) {
+                if self.files.iter().any(|t| t.key == key)
+                    || self.archived.iter().any(|a| a.key == key)
+                    || self.waiting.values().any(|w| w.key == key)
+                {
                     continue;
                 }
                 let dirs: Vec<PathBuf> = self
@@ -657,9 +683,23 @@ impl Tailer {
                     .map(|p| discover::parent(p))
                     .collect();
                 if let Some(path) = dirs.iter().find_map(|dir| discover::find_in_dir(dir, key))
-                    && self.start_from_record(&path, key, now, out).is_ok()
+                    && self
+                        .start_from_record(&path, key, now, out)
+                        .unwrap_or(false)
                 {
                     rotated.push(path);
+                } else if self.options.read_compressed {
+                    // Compressed and deleted meanwhile (logrotate's
+                    // `compress`): its archive, told by its content.
+                    let prints: Vec<Fingerprint> = self
+                        .known
+                        .iter()
+                        .filter(|k| k.key == key)
+                        .map(|k| k.fingerprint)
+                        .collect();
+                    for fingerprint in prints {
+                        self.find_archive_of(&dirs, fingerprint, now, out);
+                    }
                 }
             }
             self.known.clear();
@@ -673,6 +713,7 @@ impl Tailer {
                     let key = FileKey::of(&meta);
                     let known = self.files.iter().any(|t| t.key == key)
                         || self.archives.contains(&key)
+                        || self.archived.iter().any(|a| a.key == key)
                         || found.iter().any(|f| f.key == key)
                         || self.copies_a_followed_file(&later);
                     if !known && let Err(err) = self.start(&later, key, None, State::Gone, now, out)
@@ -697,6 +738,12 @@ impl Tailer {
                 self.problem(out, &path, err.to_string());
             }
         }
+        for (path, key, file, known_only) in std::mem::take(&mut self.new_archives) {
+            if let Err(err) = self.start_archive(&path, key, file, known_only, now, out) {
+                self.problem(out, &path, err.to_string());
+            }
+        }
+        self.read_archives(now, out);
         self.finish_gone(now, out);
         self.flush_idle_partials(now, out);
         self.close_idle(now);
@@ -782,10 +829,18 @@ impl Tailer {
         let head = read_head(&file, len)?;
         // A rotated archive (`app.log.2.gz`, which a glob such as `app.log*`
         // matches) is not text to follow: `ingest` reads archives.
+        if read::is_compressed(&head) && self.options.read_compressed {
+            // Started after this poll's reads, when the heads of the files
+            // it may be a compressed copy of are known.
+            self.waiting.remove(path);
+            self.new_archives
+                .push((path.to_path_buf(), key, file, false));
+            return Ok(());
+        }
         if read::is_compressed(&head) {
             self.archives.insert(key);
             out.notices.push(format!(
-                "{}: a compressed archive, not followed (`triage ingest` reads archives)",
+                "{}: a compressed archive, not followed (`watch --read-compressed` and `triage ingest` read archives)",
                 path.display()
             ));
             return Ok(());
@@ -798,8 +853,11 @@ impl Tailer {
         let resumed = same
             .as_ref()
             .and_then(|k| Some((k.at?, k.from, k.before, k.rank())));
+        // (A record of an empty file cannot tell its content from another
+        // that took its inode since: that may be a copy.)
+        let told = same.as_ref().is_some_and(|k| k.fingerprint.len > 0);
         let copy = match resumed {
-            Some((.., rank)) if rank >= known::RESUME_RANK => None,
+            Some((.., rank)) if rank >= known::RESUME_RANK && told => None,
             _ => {
                 let settled = state == State::Gone || self.settled(path, key, &meta, now);
                 self.copy_of(&file, &head, len, settled)
@@ -811,7 +869,7 @@ impl Tailer {
             {
                 None
             }
-            (Some(CopyOf::Live), Some(_)) => None,
+            (Some(CopyOf::Live), Some(_)) if told => None,
             (copy, _) => copy,
         };
         let (offset, line_no, from, before, how) =
@@ -942,23 +1000,34 @@ impl Tailer {
         same
     }
 
-    /// Follows, as gone, a file of the previous run found renamed away.
+    /// Follows, as gone, a file of the previous run found renamed away;
+    /// whether it still holds the content known (an archive that took its
+    /// inode since is started as an archive).
     fn start_from_record(
         &mut self,
         path: &Path,
         key: FileKey,
         now: Instant,
         out: &mut Batch,
-    ) -> io::Result<()> {
+    ) -> io::Result<bool> {
         self.make_room(None);
         let file = File::open(path)?;
         let meta = file.metadata()?;
         let len = meta.len();
         if FileKey::of(&meta) != key {
-            return Ok(());
+            return Ok(false);
+        }
+        // (Its inode taken by an archive since: an archive is started as
+        // one, or not at all.)
+        if read::is_compressed(&read_head(&file, len)?) {
+            if self.options.read_compressed {
+                self.new_archives
+                    .push((path.to_path_buf(), key, file, true));
+            }
+            return Ok(false);
         }
         let Some(k) = self.claim(&file, key, len, now) else {
-            return Ok(());
+            return Ok(false);
         };
         let (offset, line_no) = k.at.unwrap_or(k.from);
         out.notices.push(format!(
@@ -981,7 +1050,7 @@ impl Tailer {
             before: k.before,
             last_growth: now,
         });
-        Ok(())
+        Ok(true)
     }
 
     fn starts_at_end(&self) -> bool {
@@ -1240,6 +1309,26 @@ impl Tailer {
                 .is_some_and(|h| h.metadata().is_ok_and(|m| m.nlink() == 0));
             if drained && (deleted || now.duration_since(t.last_growth) >= grace) {
                 emit_partial(t, out);
+                // Its content, read to its end, is remembered for a while:
+                // a copy of it (a compressed rotation) holds nothing new.
+                if t.head.len() >= MIN_COPY_FINGERPRINT as usize {
+                    let ghost = Ghost {
+                        key: t.key,
+                        path: t.path.clone(),
+                        fingerprint: Fingerprint::of(&t.head),
+                        offset: t.splitter.line_start(),
+                        line_no: t.splitter.next_line_no(),
+                        held: None,
+                        head: t.head.clone(),
+                        rank: known::RESUME_RANK,
+                        from: t.from,
+                        before: t.before,
+                        link: t.link.clone(),
+                        since: now,
+                    };
+                    self.ghosts.push(ghost);
+                }
+                let t = &mut self.files[index];
                 out.notices.push(format!(
                     "{}: rotated away or deleted; done with it",
                     t.display
@@ -1528,6 +1617,7 @@ pub fn spawn(
     Ok((rx, handle))
 }
 
+mod archive;
 mod known;
 #[cfg(test)]
 mod tests;

@@ -161,7 +161,7 @@ const ZSTD_MAGIC: &[u8] = &[0x28, 0xb5, 0x2f, 0xfd];
 
 /// Wraps the reader in a decoder when the stream starts with the magic bytes
 /// of gzip, bzip2 or zstd.
-fn decompress(mut reader: Box<dyn BufRead + Send>) -> io::Result<Box<dyn Read + Send>> {
+pub fn decompress(mut reader: Box<dyn BufRead + Send>) -> io::Result<Box<dyn Read + Send>> {
     let head = reader.fill_buf()?;
     if !is_compressed(head) {
         Ok(reader)

@@ -644,3 +644,118 @@ fn two_thousand_files_under_ulimit_1024_deliver_every_line() {
         stderr.lines().take(3).collect::<Vec<_>>().join(" | ")
     );
 }
+
+// ---- a full disk under the index ----------------------------------------
+
+/// A tmpfs mounted on a directory for the test's length (root and a
+/// kernel that allows it; `None` otherwise), unmounted when dropped.
+struct SmallDisk(PathBuf);
+
+impl SmallDisk {
+    fn mount(dir: &Path, size: &str) -> Option<SmallDisk> {
+        fs::create_dir_all(dir).expect("mkdir");
+        let mounted = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir)
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        mounted.then(|| SmallDisk(dir.to_path_buf()))
+    }
+
+    /// Fills it up with one file (returned), to the last byte.
+    fn fill(&self) -> PathBuf {
+        let filler = self.0.join("filler");
+        let mut file = File::create(&filler).expect("filler");
+        let block = vec![0u8; 256 << 10];
+        while file.write_all(&block).is_ok() {}
+        let small = [0u8; 512];
+        while file.write_all(&small).is_ok() {}
+        let _ = file.sync_all();
+        filler
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+/// The data directory's disk fills up: alerts go on, the index error is
+/// said as a full disk, and once space returns the index catches up from
+/// its last commit (nothing lost, nothing twice).
+#[test]
+fn full_disk_under_the_index_alerting_goes_on_and_the_index_catches_up() {
+    let _serial = crate::watch::one_at_a_time();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    let data = dir.join("data");
+    let Some(disk) = SmallDisk::mount(&data, "32m") else {
+        eprintln!("skipped: cannot mount a tmpfs here (needs root and mount permission)");
+        return;
+    };
+    let log = dir.join("app.log");
+    File::create(&log).expect("create");
+    let stderr = dir.join("watch.stderr");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_triage"))
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["watch", "--json", "--from-start", "--commit-every", "200ms"])
+        .arg(&log)
+        .current_dir(dir)
+        .env("TZ", "UTC")
+        .env_remove("TRIAGE_DATA_DIR")
+        .stdin(Stdio::null())
+        .stdout(File::create(dir.join("watch.json")).expect("stdout"))
+        .stderr(File::create(&stderr).expect("stderr"))
+        .spawn()
+        .expect("watch starts");
+    let alerts = || alerts_in(&dir.join("watch.json"));
+    append(&log, &lines(0, 100));
+    assert!(
+        wait_until(|| count(&data, "n95") == Some(1)),
+        "not indexed before the disk filled: {:?}",
+        count(&data, "n95")
+    );
+    let filler = disk.fill();
+    append(&log, &lines(100, 3000));
+    let said = || fs::read_to_string(&stderr).unwrap_or_default();
+    assert!(
+        wait_until(|| alerts().contains(&2995)),
+        "alerts stopped with the disk full: {} of 600, stderr: {}",
+        alerts().len(),
+        said()
+    );
+    assert!(
+        wait_until(|| said().contains("no space left on device")),
+        "the full disk is not said: {}",
+        said()
+    );
+    fs::remove_file(&filler).expect("free the disk");
+    append(&log, &lines(3000, 3100));
+    let caught_up =
+        wait_until(|| count(&data, "n3095") == Some(1) && count(&data, "n1500") == Some(1));
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
+    let status = child.wait().expect("wait");
+    assert!(
+        caught_up,
+        "the index did not catch up: n1500 {:?}, n3095 {:?}; stderr: {}",
+        count(&data, "n1500"),
+        count(&data, "n3095"),
+        said()
+    );
+    assert_eq!(
+        count(&data, "handled OR killed"),
+        Some(3100),
+        "every line once"
+    );
+    let mut pids = alerts();
+    pids.sort_unstable();
+    pids.dedup();
+    assert_eq!(pids.len(), 620, "every OOM line alerted");
+    assert!(status.success(), "watch exited with {status}: {}", said());
+}

@@ -225,3 +225,26 @@ pub(super) fn claim(
     }
     (same, other)
 }
+
+/// Every record `matches` picks, taken out and merged into one (reading
+/// resumes at the higher-ranked one's position; what was alerted and
+/// indexed is the most of all).
+pub(super) fn take_merged(
+    known: &mut Vec<Known>,
+    matches: impl Fn(&Known) -> bool,
+) -> Option<Known> {
+    let mut merged: Option<Known> = None;
+    let mut i = 0;
+    while i < known.len() {
+        if matches(&known[i]) {
+            let k = known.swap_remove(i);
+            merged = Some(match merged {
+                Some(m) => m.merge(k),
+                None => k,
+            });
+        } else {
+            i += 1;
+        }
+    }
+    merged
+}

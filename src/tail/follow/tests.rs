@@ -45,6 +45,11 @@ enum Op {
     Restart {
         crash: bool,
     },
+    /// The newest rotated file compressed (`app.log.N.gz`, seen half
+    /// written first when `slowly`) and deleted, as logrotate's `compress`.
+    Compress {
+        slowly: bool,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -62,6 +67,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => Just(Op::Truncate),
         1 => Just(Op::Delete),
         2 => any::<bool>().prop_map(|crash| Op::Restart { crash }),
+        2 => any::<bool>().prop_map(|slowly| Op::Compress { slowly }),
     ]
 }
 
@@ -99,6 +105,7 @@ fn options() -> FollowOptions {
         idle_close: Duration::from_secs(3600),
         read_budget: 8 << 20,
         max_batch_lines: 4096,
+        read_compressed: true,
     }
 }
 
@@ -369,6 +376,38 @@ impl World {
                 self.touched.insert(self.log());
                 self.abandon_pending();
                 self.poll();
+            }
+            Op::Compress { slowly } => {
+                // Nothing more comes out: the archive is a copy of a file
+                // read (or being read) already.
+                let Some(plain) = (1..=self.rotations)
+                    .rev()
+                    .map(|n| self.dir.join(format!("app.log.{n}")))
+                    .find(|p| p.exists())
+                else {
+                    return;
+                };
+                let gz = self.dir.join(format!(
+                    "{}.gz",
+                    plain
+                        .file_name()
+                        .map(|n| n.to_string_lossy())
+                        .unwrap_or_default()
+                ));
+                let mut encoder =
+                    flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+                encoder
+                    .write_all(&fs::read(&plain).expect("read"))
+                    .expect("compress");
+                let bytes = encoder.finish().expect("compress");
+                if *slowly {
+                    fs::write(&gz, &bytes[..bytes.len() / 2]).expect("half");
+                    self.touched.insert(gz.clone());
+                    self.poll();
+                }
+                fs::write(&gz, &bytes).expect("write archive");
+                fs::remove_file(&plain).expect("delete");
+                self.touched.extend([gz, plain]);
             }
             Op::Restart { crash } => {
                 if *crash {

@@ -247,8 +247,12 @@ fn is_excused(
             && match when {
                 When::Always => true,
                 When::KilledAfter(t) => {
-                    let committed_by = written.at_ms[n as usize] + COMMIT_WINDOW_MS;
+                    // (Read no earlier than the incarnation was up: a slow
+                    // start on a busy machine delays the first commit.)
+                    let written_at = written.at_ms[n as usize];
                     incarnations.iter().any(|inc| {
+                        let read_by = written_at.max(inc.first_output_ms.unwrap_or(written_at));
+                        let committed_by = read_by + COMMIT_WINDOW_MS;
                         matches!(inc.end, Some((end, End::Kill)) if (t..=committed_by).contains(&end))
                     })
                 }

@@ -448,6 +448,9 @@ impl World {
         let mut child = self
             .command()
             .args(["watch", "--json", "--from-start"])
+            // Compressed rotations are read too (exactly once: a duplicate
+            // fails the run).
+            .args((self.cfg.compress != Compress::None).then_some("--read-compressed"))
             .arg(target)
             .stdout(Stdio::piped())
             .stderr(File::create(&stderr).expect("stderr file"))
