@@ -114,8 +114,12 @@ fds() {
     sleep "$SETTLE"
     local i
     for ((i = 0; i < n; i++)); do oom_line "$i" >> "$dir/logs/f$i.log"; done
-    # Give it time to deliver (a poll over every file at least twice).
-    sleep $((SETTLE + n / 1000))
+    # Until every alert is out, or a minute (a busy machine is slower).
+    local waited=0
+    while [ "$(grep -c '"linux-oom-killer"' "$dir/out.json" || true)" -lt "$n" ] && [ "$waited" -lt 60 ]; do
+        sleep 1
+        waited=$((waited + 1))
+    done
     local open="-" running="no"
     if kill -0 "$pid" 2> /dev/null; then
         open=$(ls "/proc/$pid/fd" | wc -l)

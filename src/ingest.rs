@@ -24,11 +24,10 @@ use std::{
 };
 
 use jiff::{Timestamp, tz::TimeZone};
-use tantivy::TantivyDocument;
 
 use crate::{
     config::Config,
-    index::{self, IndexError, Ingested, Origin, Store, Writer},
+    index::{self, Document, IndexError, Ingested, Origin, Store, Writer},
     library::Library,
     scan::Scanner,
     tail::{
@@ -104,7 +103,7 @@ pub struct Report {
 
 /// A batch for the indexing thread, with the progress it completes.
 struct Batch {
-    docs: Vec<TantivyDocument>,
+    docs: Vec<Document>,
     mark: Ingested,
 }
 
@@ -250,7 +249,7 @@ fn ingest_file(
         complete,
         path: path.to_path_buf(),
     };
-    let mut batch: Vec<TantivyDocument> = Vec::with_capacity(BATCH);
+    let mut batch: Vec<Document> = Vec::with_capacity(BATCH);
     let mut last_offset: Option<u64> = None;
     let mut events = 0u64;
     let mut sent_ok = true;
@@ -258,7 +257,7 @@ fn ingest_file(
     let events_before = progress.events;
     let mut last_report = Instant::now();
     let mut ids: Vec<&str> = Vec::new();
-    let mut held: Option<(u64, TantivyDocument)> = None;
+    let mut held: Option<(u64, Document)> = None;
     let input = Input::Path(path.to_path_buf());
     // Events are read by one scanner (shared borrow) and matched by the
     // other (exclusive): the same library and settings.
