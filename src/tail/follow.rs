@@ -301,6 +301,32 @@ struct Ghost {
     since: Instant,
 }
 
+impl Ghost {
+    /// The content `t` holds, read up to `(offset, line_no)`: as sure as
+    /// reading itself.
+    fn of(
+        t: &Tracked,
+        (offset, line_no): (u64, u64),
+        held: Option<(RawLine, u64, u64)>,
+        now: Instant,
+    ) -> Ghost {
+        Ghost {
+            key: t.key,
+            path: t.path.clone(),
+            fingerprint: Fingerprint::of(&t.head),
+            offset,
+            line_no,
+            held,
+            head: t.head.clone(),
+            rank: known::RESUME_RANK,
+            from: t.from,
+            before: t.before,
+            link: t.link.clone(),
+            since: now,
+        }
+    }
+}
+
 /// A new file that may yet become a copy.
 #[derive(Debug)]
 struct Waiting {
@@ -1206,20 +1232,7 @@ impl Tailer {
         let mut held = None;
         t.splitter.finish(&mut |raw| held = Some(raw));
         let held = held.map(|raw| (raw, t.splitter.line_start(), t.splitter.next_line_no()));
-        self.ghosts.push(Ghost {
-            key: t.key,
-            path: t.path.clone(),
-            fingerprint: Fingerprint::of(&t.head),
-            offset,
-            line_no,
-            held,
-            head: t.head.clone(),
-            rank: known::RESUME_RANK,
-            from: t.from,
-            before: t.before,
-            link: t.link.clone(),
-            since: now,
-        });
+        self.ghosts.push(Ghost::of(t, (offset, line_no), held, now));
         out.notices.push(format!(
             "{}: truncated or replaced; reading from its start",
             t.display
@@ -1312,20 +1325,8 @@ impl Tailer {
                 // Its content, read to its end, is remembered for a while:
                 // a copy of it (a compressed rotation) holds nothing new.
                 if t.head.len() >= MIN_COPY_FINGERPRINT as usize {
-                    let ghost = Ghost {
-                        key: t.key,
-                        path: t.path.clone(),
-                        fingerprint: Fingerprint::of(&t.head),
-                        offset: t.splitter.line_start(),
-                        line_no: t.splitter.next_line_no(),
-                        held: None,
-                        head: t.head.clone(),
-                        rank: known::RESUME_RANK,
-                        from: t.from,
-                        before: t.before,
-                        link: t.link.clone(),
-                        since: now,
-                    };
+                    let at = (t.splitter.line_start(), t.splitter.next_line_no());
+                    let ghost = Ghost::of(t, at, None, now);
                     self.ghosts.push(ghost);
                 }
                 let t = &mut self.files[index];
