@@ -759,3 +759,52 @@ fn full_disk_under_the_index_alerting_goes_on_and_the_index_catches_up() {
     assert_eq!(pids.len(), 620, "every OOM line alerted");
     assert!(status.success(), "watch exited with {status}: {}", said());
 }
+
+// ---- idle means idle ----------------------------------------------------------
+
+/// CPU time (user + system) `pid` has used so far.
+fn cpu_time(pid: u32) -> Duration {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).expect("stat");
+    // Fields after the command (which may hold spaces) end with ')'.
+    let rest = &stat[stat.rfind(')').expect("comm") + 2..];
+    let fields: Vec<&str> = rest.split(' ').collect();
+    let ticks: u64 =
+        fields[11].parse::<u64>().expect("utime") + fields[12].parse::<u64>().expect("stime");
+    let hz = Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .trim()
+                .parse::<u64>()
+                .ok()
+        })
+        .unwrap_or(100);
+    Duration::from_millis(ticks * 1000 / hz)
+}
+
+/// `watch` on a glob with one idle file: it used to wake itself with the
+/// events of its own listing and burn a core; now it sleeps. (A resource
+/// check with a wide margin, not a speed measurement: the figures are in
+/// `benches/idle.sh`.)
+#[test]
+fn idle_watch_on_a_glob_does_not_burn_a_core() {
+    let _serial = crate::watch::one_at_a_time();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    let logs = dir.join("logs");
+    fs::create_dir(&logs).expect("mkdir");
+    let log = logs.join("app.log");
+    File::create(&log).expect("create");
+    let watch = Watch::following(dir, &["logs/*.log"], &log, 0);
+    let pid = watch.child.id();
+    let before = cpu_time(pid);
+    thread::sleep(Duration::from_secs(3));
+    let used = cpu_time(pid) - before;
+    watch.term();
+    assert!(
+        used < Duration::from_millis(300),
+        "idle watch used {used:?} of CPU in 3 s"
+    );
+}
