@@ -728,7 +728,6 @@ impl Tailer {
                     }
                 }
             }
-            self.known.clear();
             // Files rotated the same way after those, while triage was
             // down, were never seen: they are their successors.
             for path in rotated {
@@ -748,6 +747,9 @@ impl Tailer {
                     }
                 }
             }
+        }
+        if !self.known.is_empty() {
+            self.forget_known_but_waiting();
         }
         // Start each poll at another file, so that when a poll ends at the
         // batch limit no file waits for long.
@@ -1122,6 +1124,14 @@ impl Tailer {
         let may_be = self.files.iter().any(|t| starts(&t.head))
             || self.ghosts.iter().any(|g| starts(&g.head));
         may_be.then_some(CopyOf::Live)
+    }
+
+    /// Drops what is known from before a restart but of copies still
+    /// waiting (kept for them, and for the checkpoint if triage stops
+    /// before they start).
+    fn forget_known_but_waiting(&mut self) {
+        let waiting: HashSet<FileKey> = self.waiting.values().map(|w| w.key).collect();
+        self.known.retain(|k| waiting.contains(&k.key));
     }
 
     /// Whether the file at `path` holds the start of a file followed now
