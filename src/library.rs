@@ -14,10 +14,11 @@ use std::{collections::HashMap, path::PathBuf, sync::Arc};
 use crate::{
     config::{self, Kind, LibraryFile, Origin, table},
     diag::{Diagnostic, Loc},
+    model::SignatureId,
     model::{Event, Severity},
     parse,
     runbook::Runbook,
-    signature::{Combine, Signature, matcher::Matcher},
+    signature::{Combine, Signature, engine::Engine, matcher::Matcher},
 };
 
 /// Every signature and runbook in use.
@@ -90,6 +91,16 @@ impl Library {
     /// The combined matcher over all signatures.
     pub fn matcher(&self) -> &Matcher {
         &self.matcher
+    }
+
+    /// A detection engine over the library's signatures.
+    pub fn engine(&self) -> Engine<'_> {
+        Engine::new(&self.signatures, &self.matcher)
+    }
+
+    /// The signature an alert or clear names.
+    pub fn signature(&self, id: SignatureId) -> &Signature {
+        &self.signatures[id.0]
     }
 
     /// Runs every inline example; one diagnostic per failure, and one per

@@ -29,9 +29,9 @@ use jiff::Timestamp;
 use crate::{
     index::{self, Document, IndexError, Origin, Store, Writer},
     model::Event,
+    model::{Alert, Cleared},
     pipeline::Sink,
-    scan::Found,
-    signature::{Signature, detector::Cleared},
+    signature::Signature,
     tail::{
         checkpoint::{Checkpoint, Fingerprint},
         discover::FileKey,
@@ -285,14 +285,14 @@ impl<'l> Sink<'l> for Both<'_, 'l> {
         self.second.event_of(key, seen, event, at, matched)
     }
 
-    fn alert(&mut self, found: &Found<'l>) -> io::Result<()> {
+    fn alert(&mut self, found: &Alert) -> io::Result<()> {
         self.first.alert(found)?;
         self.second.alert(found)
     }
 
-    fn cleared(&mut self, signature: &'l Signature, cleared: &Cleared) -> io::Result<()> {
-        self.first.cleared(signature, cleared)?;
-        self.second.cleared(signature, cleared)
+    fn cleared(&mut self, cleared: &Cleared) -> io::Result<()> {
+        self.first.cleared(cleared)?;
+        self.second.cleared(cleared)
     }
 
     fn problem(&mut self, path: &Path, message: &str) {

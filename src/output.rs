@@ -12,10 +12,11 @@ use serde_json::{Map, Value, json};
 
 use crate::{
     library::{Coverage, Library},
+    model::Alert,
     model::{Event, Severity},
     runbook::{CommandLine, Runbook},
     sanitize::for_terminal,
-    scan::{Found, Tally},
+    scan::Tally,
     signature::{Captures, Signature},
 };
 
@@ -74,8 +75,8 @@ fn captures_json(captures: &Captures) -> Value {
 }
 
 /// One alert as a JSON object (design.md §3).
-pub fn alert_json(found: &Found<'_>) -> Value {
-    let signature = found.signature;
+pub fn alert_json(found: &Alert, library: &Library) -> Value {
+    let signature = library.signature(found.signature);
     json!({
         "signature": signature.id,
         "severity": signature.severity,
@@ -89,8 +90,8 @@ pub fn alert_json(found: &Found<'_>) -> Value {
         "level": found.event.level,
         "line": found.event.text,
         "captures": captures_json(&found.captures),
-        "hits": found.alert.hits,
-        "suppressed": found.alert.suppressed,
+        "hits": found.hits,
+        "suppressed": found.suppressed,
         "truncated": found.event.truncated,
         "partial": found.event.partial,
         "invalid_utf8": found.event.lossy,
@@ -167,8 +168,8 @@ pub fn write_event_text(
 }
 
 /// Writes one alert as a JSON line.
-pub fn write_alert_json(out: &mut dyn Write, found: &Found<'_>) -> io::Result<()> {
-    serde_json::to_writer(&mut *out, &alert_json(found))?;
+pub fn write_alert_json(out: &mut dyn Write, found: &Alert, library: &Library) -> io::Result<()> {
+    serde_json::to_writer(&mut *out, &alert_json(found, library))?;
     out.write_all(b"\n")
 }
 
@@ -182,21 +183,18 @@ pub fn write_alert_json(out: &mut dyn Write, found: &Found<'_>) -> io::Result<()
 /// ```
 pub fn write_alert_text(
     out: &mut dyn Write,
-    found: &Found<'_>,
+    found: &Alert,
     library: &Library,
     style: Style,
 ) -> io::Result<()> {
-    let signature = found.signature;
+    let signature = library.signature(found.signature);
     let event = &found.event;
     let mut notes = Vec::new();
-    if found.alert.hits > 1 {
-        notes.push(format!("{} hits", found.alert.hits));
+    if found.hits > 1 {
+        notes.push(format!("{} hits", found.hits));
     }
-    if found.alert.suppressed > 0 {
-        notes.push(format!(
-            "{} suppressed since last alert",
-            found.alert.suppressed
-        ));
+    if found.suppressed > 0 {
+        notes.push(format!("{} suppressed since last alert", found.suppressed));
     }
     if event.truncated {
         notes.push("line truncated".to_owned());

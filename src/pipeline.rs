@@ -6,7 +6,7 @@
 //! processed; this loop turns them into events (`parse`: one source reader
 //! per file, its format detected from the first lines it delivers, lines
 //! joined into multi-line events), matches and
-//! detects (`scan::Scanner`), feeds the incident recorder when asked to, and
+//! detects (`signature::Engine`), feeds the incident recorder when asked to, and
 //! hands everything to a [`Sink`]. Only after the sink's
 //! [`flush`](Sink::flush) returns does the checkpoint move (saved by a
 //! thread of its own, so an fsync never delays the next alert). A crash
@@ -42,9 +42,9 @@ use crate::{
     incident::{Journal, JournalError, Recorder},
     library::Library,
     model::Event,
+    model::{Alert, Cleared},
     parse::{Profile, SourceReader, TimeContext, source::SAMPLE_LINES},
-    scan::{Found, Scanner},
-    signature::{Signature, detector::Cleared},
+    signature::Signature,
     tail::{
         checkpoint::{Checkpoint, FileCheckpoint, Fingerprint},
         discover::{FileKey, Target},
@@ -158,14 +158,14 @@ pub trait Sink<'l> {
     }
 
     /// An alert (after thresholds and suppression), right after its event.
-    fn alert(&mut self, found: &Found<'l>) -> io::Result<()> {
+    fn alert(&mut self, found: &Alert) -> io::Result<()> {
         let _ = found;
         Ok(())
     }
 
     /// A signature gone quiet for its `clear_after`.
-    fn cleared(&mut self, signature: &'l Signature, cleared: &Cleared) -> io::Result<()> {
-        let _ = (signature, cleared);
+    fn cleared(&mut self, cleared: &Cleared) -> io::Result<()> {
+        let _ = cleared;
         Ok(())
     }
 
@@ -273,13 +273,7 @@ pub fn run<'l>(
     let (deliveries, thread) = follow::spawn(tailer, options.run, stop)
         .map_err(|err| PipelineError::Io("follower thread".into(), err))?;
     let clock = options.clock;
-    let mut scanner = Scanner::new(
-        library,
-        config,
-        options.zone.clone(),
-        options.follow.max_line,
-        clock.read_as_of(),
-    );
+    let mut engine = library.engine();
     let mut recorder = match options.record {
         true => {
             let journal = Journal::open(&options.data_dir)
@@ -301,7 +295,7 @@ pub fn run<'l>(
     let mut events: Vec<(FileKey, Event, Timestamp)> = Vec::new();
     let mut last_tick: Option<Instant> = None;
     let mut newest: Option<Timestamp> = None;
-    let mut alerts: Vec<Found<'l>> = Vec::new();
+    let mut alerts: Vec<Alert> = Vec::new();
     let mut matched: Vec<&'l Signature> = Vec::new();
     let mut saved = Arc::new(checkpoint);
     // The checkpoint of the last delivery whose files' readers were kept.
@@ -391,12 +385,12 @@ pub fn run<'l>(
             if let Some(ts) = event.ts {
                 newest = Some(newest.map_or(ts, |n| n.max(ts)));
             }
-            let _ = scanner.process(&event, at, &mut |found: Found<'l>| {
-                alerts.push(found);
+            let _ = engine.process(&event, at, &mut |alert| {
+                alerts.push(alert);
                 Ok(())
             });
             matched.clear();
-            matched.extend(scanner.matched());
+            matched.extend(engine.matched_signatures());
             let seen = seens.of(key, event.offset);
             if seen.alerted {
                 alerts.clear();
@@ -404,8 +398,8 @@ pub fn run<'l>(
             if let Some(recorder) = &mut recorder
                 && !seen.alerted
             {
-                for signature in &matched {
-                    recorder.on_match(signature, at);
+                for &id in engine.matched() {
+                    recorder.on_match(id, at);
                 }
             }
             if let Err(err) = sink.event_of(key, seen, &event, at, &matched) {
@@ -449,11 +443,11 @@ pub fn run<'l>(
         let now = clock.now(newest);
         sink.present(now);
         if last_tick.is_none_or(|t| t.elapsed() >= TICK) || delivery.last {
-            for (signature, cleared) in scanner.clear_due(now) {
+            for cleared in engine.clear_due(now) {
                 if let Some(recorder) = &mut recorder {
-                    journal_error.note(recorder.on_cleared(signature, &cleared));
+                    journal_error.note(recorder.on_cleared(&cleared, library));
                 }
-                if let Err(err) = sink.cleared(signature, &cleared) {
+                if let Err(err) = sink.cleared(&cleared) {
                     result = Err(PipelineError::Sink(err));
                     break 'deliveries;
                 }
@@ -668,12 +662,12 @@ mod tests {
             Ok(())
         }
 
-        fn alert(&mut self, _: &Found<'l>) -> io::Result<()> {
+        fn alert(&mut self, _: &Alert) -> io::Result<()> {
             self.alerts += 1;
             Ok(())
         }
 
-        fn cleared(&mut self, _: &'l Signature, cleared: &Cleared) -> io::Result<()> {
+        fn cleared(&mut self, cleared: &Cleared) -> io::Result<()> {
             self.cleared.push(cleared.last_hit_ms);
             Ok(())
         }

@@ -30,7 +30,7 @@ use crate::{
     model::Event,
     output::{self, Style},
     parse::TimeContext,
-    scan::{Found, ScanError, Scanner},
+    scan::{ScanError, Scanner},
     signature::Signature,
     tail::{
         discover::Target,
@@ -174,11 +174,11 @@ fn scan(cli: &Cli, args: &ScanArgs) -> io::Result<Exit> {
             };
             scanner.scan_all(&input, &mut on_event, &mut |_| Ok(()))
         } else {
-            let mut on_alert = |found: Found<'_>| {
+            let mut on_alert = |found: crate::model::Alert| {
                 alerts += 1;
                 match (args.summary, args.json) {
                     (true, _) => Ok(()),
-                    (false, true) => output::write_alert_json(&mut stdout, &found),
+                    (false, true) => output::write_alert_json(&mut stdout, &found, &library),
                     (false, false) => {
                         output::write_alert_text(&mut stdout, &found, &library, style)
                     }
@@ -364,7 +364,7 @@ fn demo(cli: &Cli, args: &DemoArgs) -> io::Result<Exit> {
     for f in &mut found {
         f.event.source = relative(&dir, &f.event.source).into();
         output::write_alert_text(&mut out, f, &library, style)?;
-        if let Some(runbook) = library.runbook_of(f.signature)
+        if let Some(runbook) = library.runbook_of(library.signature(f.signature))
             && shown_runbooks.insert(runbook.id.as_str())
         {
             output::write_runbook(&mut out, runbook, &f.captures, style)?;

@@ -19,9 +19,9 @@ use jiff::tz::TimeZone;
 use crate::{
     config::Config,
     library::Library,
+    model::Alert,
     output::{self, Style},
     pipeline::{self, Ended, PipelineError, Sink},
-    scan::Found,
     tail::{
         checkpoint::Checkpoint,
         discover::Target,
@@ -196,9 +196,9 @@ struct Printer<'o, 'l> {
 }
 
 impl<'l> Sink<'l> for Printer<'_, 'l> {
-    fn alert(&mut self, found: &Found<'l>) -> io::Result<()> {
+    fn alert(&mut self, found: &Alert) -> io::Result<()> {
         if self.json {
-            output::write_alert_json(self.out, found)
+            output::write_alert_json(self.out, found, self.library)
         } else {
             output::write_alert_text(self.out, found, self.library, self.style)
         }

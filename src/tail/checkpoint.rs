@@ -11,6 +11,7 @@ use std::{
     fs::{self, File},
     io::{self, Write},
     path::{Path, PathBuf},
+    time::{Duration, SystemTime},
 };
 
 use serde::{Deserialize, Serialize};
@@ -105,9 +106,19 @@ pub struct Checkpoint {
     pub version: u32,
     /// One entry per file.
     pub files: Vec<FileCheckpoint>,
+    /// When it was taken (nanoseconds since the Unix epoch): a file last
+    /// written before it and not in it was never a followed file's content.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub taken_ns: Option<u64>,
 }
 
 impl Checkpoint {
+    /// When it was taken, if it says.
+    pub fn taken(&self) -> Option<SystemTime> {
+        self.taken_ns
+            .map(|ns| SystemTime::UNIX_EPOCH + Duration::from_nanos(ns))
+    }
+
     /// Reads a checkpoint file; a missing file is an empty checkpoint.
     pub fn load(path: &Path) -> io::Result<Checkpoint> {
         let text = match fs::read_to_string(path) {
@@ -143,6 +154,7 @@ impl Checkpoint {
         let mut body = serde_json::to_vec(&Checkpoint {
             version: VERSION,
             files: self.files.clone(),
+            taken_ns: self.taken_ns,
         })
         .map_err(io::Error::other)?;
         body.push(b'\n');
@@ -180,6 +192,7 @@ mod tests {
                 link: None,
                 head: Vec::new(),
             }],
+            taken_ns: Some(1_796_000_000_000_000_000),
         };
         checkpoint.save(&path).expect("save");
         assert_eq!(Checkpoint::load(&path).expect("load"), checkpoint);

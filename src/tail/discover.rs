@@ -11,24 +11,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
-/// Device and inode: where a file lives, whatever its name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct FileKey {
-    /// Device number.
-    pub dev: u64,
-    /// Inode number.
-    pub ino: u64,
-}
-
-impl FileKey {
-    /// The key of a file from its metadata.
-    pub fn of(meta: &fs::Metadata) -> FileKey {
-        FileKey {
-            dev: meta.dev(),
-            ino: meta.ino(),
-        }
-    }
-}
+pub use crate::model::FileKey;
 
 /// One thing the user asked to follow.
 #[derive(Debug, Clone)]

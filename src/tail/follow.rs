@@ -42,7 +42,7 @@ use std::{
         mpsc,
     },
     thread,
-    time::{Duration, Instant},
+    time::{Duration, Instant, SystemTime},
 };
 
 use memchr::{memchr_iter, memrchr2};
@@ -60,6 +60,10 @@ use crate::model::RawLine;
 
 /// Leading bytes covered by a fingerprint.
 pub const FINGERPRINT_BYTES: usize = 256;
+/// Asked to stop, how long the follower goes on reading what is left (the
+/// rest of files deleted or rotated away while still open, which a restart
+/// could not find again).
+const STOP_DRAIN: Duration = Duration::from_secs(5);
 /// A copy is recognised only by a fingerprint this long at least, so that two
 /// files that merely start alike are not confused.
 const MIN_COPY_FINGERPRINT: u32 = 16;
@@ -282,6 +286,9 @@ struct Ghost {
     held: Option<(RawLine, u64, u64)>,
     /// Its first bytes, when known (not for a ghost from a checkpoint).
     head: Vec<u8>,
+    /// How sure its position is (see `Known::rank`): a content truncated
+    /// while followed is as sure as reading itself.
+    rank: u8,
     /// Where following the content began.
     from: (u64, u64),
     before: Before,
@@ -342,6 +349,9 @@ pub struct Tailer {
     told_budget: bool,
     /// The last checkpoint built, with the hash of the positions it holds.
     last_checkpoint: Option<(u64, Arc<Checkpoint>)>,
+    /// When the newest checkpoint resumed from was taken: files last
+    /// written before it were known to the previous run, or not followed.
+    previous_until: Option<SystemTime>,
     buf: Vec<u8>,
 }
 
@@ -364,6 +374,7 @@ impl Tailer {
             archives: HashSet::new(),
             told_budget: false,
             last_checkpoint: None,
+            previous_until: checkpoint.taken(),
             buf: vec![0; CHUNK],
         }
     }
@@ -375,6 +386,7 @@ impl Tailer {
     /// checkpoint does not have is read from where following it began.
     pub fn handed_over(mut self, handed: &Checkpoint) -> Tailer {
         self.had_checkpoint |= !handed.files.is_empty();
+        self.previous_until = self.previous_until.max(handed.taken());
         self.known.extend(handed.files.iter().map(Known::handed));
         self
     }
@@ -453,9 +465,13 @@ impl Tailer {
                 head: k.head.clone(),
             })
         }));
+        let taken_ns = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
         Checkpoint {
             version: VERSION,
             files,
+            taken_ns: Some(taken_ns),
         }
     }
 
@@ -624,6 +640,7 @@ impl Tailer {
         // commits? Look for them by identity in their directory and where
         // their symlink pointed; what is not found there is gone.
         if self.first_poll {
+            let mut rotated = Vec::new();
             let mut keys: Vec<FileKey> = self.known.iter().map(|k| k.key).collect();
             keys.sort_unstable();
             keys.dedup();
@@ -639,11 +656,31 @@ impl Tailer {
                     .flatten()
                     .map(|p| discover::parent(p))
                     .collect();
-                if let Some(path) = dirs.iter().find_map(|dir| discover::find_in_dir(dir, key)) {
-                    let _ = self.start_from_record(&path, key, now, out);
+                if let Some(path) = dirs.iter().find_map(|dir| discover::find_in_dir(dir, key))
+                    && self.start_from_record(&path, key, now, out).is_ok()
+                {
+                    rotated.push(path);
                 }
             }
             self.known.clear();
+            // Files rotated the same way after those, while triage was
+            // down, were never seen: they are their successors.
+            for path in rotated {
+                for later in later_rotations(&path, self.previous_until) {
+                    let Ok(meta) = fs::metadata(&later) else {
+                        continue;
+                    };
+                    let key = FileKey::of(&meta);
+                    let known = self.files.iter().any(|t| t.key == key)
+                        || self.archives.contains(&key)
+                        || found.iter().any(|f| f.key == key)
+                        || self.copies_a_followed_file(&later);
+                    if !known && let Err(err) = self.start(&later, key, None, State::Gone, now, out)
+                    {
+                        self.problem(out, &later, err.to_string());
+                    }
+                }
+            }
         }
         // Start each poll at another file, so that when a poll ends at the
         // batch limit no file waits for long.
@@ -755,20 +792,38 @@ impl Tailer {
         }
         let same = self.claim(&file, key, len, now);
         let before = same.as_ref().map(|k| k.before).unwrap_or_default();
-        let (offset, line_no, from, before, how) =
-            if let Some(k) = same.as_ref().filter(|k| k.at.is_some()) {
-                let (offset, line_no) = k.at.unwrap_or(k.from);
-                (offset, line_no, k.from, k.before, "resumed")
-            } else if let Some(copy) = {
+        // Where reading resumed under this identity, and how sure that is
+        // (see `Known::rank`): only the index's own position is certain; a
+        // copy's content may be known better under its original's identity.
+        let resumed = same
+            .as_ref()
+            .and_then(|k| Some((k.at?, k.from, k.before, k.rank())));
+        let copy = match resumed {
+            Some((.., rank)) if rank >= known::RESUME_RANK => None,
+            _ => {
                 let settled = state == State::Gone || self.settled(path, key, &meta, now);
                 self.copy_of(&file, &head, len, settled)
-            } {
+            }
+        };
+        let copy = match (copy, resumed) {
+            (Some(CopyOf::Ghost(ghost)), Some(((offset, _), _, _, rank)))
+                if rank > ghost.rank || (rank == ghost.rank && offset >= ghost.offset) =>
+            {
+                None
+            }
+            (Some(CopyOf::Live), Some(_)) => None,
+            (copy, _) => copy,
+        };
+        let (offset, line_no, from, before, how) =
+            if let (None, Some(((offset, line_no), from, before, _))) = (&copy, resumed) {
+                (offset, line_no, from, before, "resumed")
+            } else if let Some(copy) = copy {
                 match copy {
                     CopyOf::Ghost(ghost) if ghost.offset <= len => (
                         ghost.offset,
                         ghost.line_no,
                         ghost.from,
-                        ghost.before,
+                        ghost.before.merge(before),
                         "a copy of a truncated file; reading what was not read of it",
                     ),
                     // Lines were written between the copy and the truncation,
@@ -780,7 +835,7 @@ impl Tailer {
                             len,
                             line_no,
                             ghost.from,
-                            ghost.before,
+                            ghost.before.merge(before),
                             "a copy of a truncated file, all read",
                         )
                     }
@@ -868,6 +923,7 @@ impl Tailer {
         let (same, earlier) = known::claim(&mut self.known, key, file, len);
         for k in earlier {
             let (offset, line_no) = k.at.unwrap_or(k.from);
+            let rank = k.rank();
             self.ghosts.push(Ghost {
                 key: k.key,
                 path: k.path,
@@ -875,6 +931,7 @@ impl Tailer {
                 offset,
                 line_no,
                 held: None,
+                rank,
                 head: k.head,
                 from: k.from,
                 before: k.before,
@@ -970,6 +1027,24 @@ impl Tailer {
         let may_be = self.files.iter().any(|t| starts(&t.head))
             || self.ghosts.iter().any(|g| starts(&g.head));
         may_be.then_some(CopyOf::Live)
+    }
+
+    /// Whether the file at `path` holds the start of a file followed now
+    /// (a copy made since the last checkpoint, as copytruncate makes): the
+    /// original gives its lines.
+    fn copies_a_followed_file(&self, path: &Path) -> bool {
+        let Ok(head) = File::open(path).and_then(|f| {
+            let len = f.metadata()?.len();
+            read_head(&f, len)
+        }) else {
+            return false;
+        };
+        let min = MIN_COPY_FINGERPRINT as usize;
+        self.files.iter().any(|t| {
+            t.state == State::Live
+                && t.head.len().min(head.len()) >= min
+                && (t.head.starts_with(&head) || head.starts_with(&t.head))
+        })
     }
 
     /// Opens the file again if it was closed; `false` when it cannot be
@@ -1070,6 +1145,7 @@ impl Tailer {
             line_no,
             held,
             head: t.head.clone(),
+            rank: known::RESUME_RANK,
             from: t.from,
             before: t.before,
             link: t.link.clone(),
@@ -1220,6 +1296,44 @@ fn emit_partial(t: &mut Tracked, out: &mut Batch) {
     }
 }
 
+/// The files rotated the same way as `rotated` (a file of the previous run
+/// found renamed away, or where its symlink pointed) after it: in its
+/// directory, named as it is but for digits (`app.log.2` → `app.log.3`,
+/// `log-20261205` → `log-20261206`; compressed archives are not followed),
+/// and last written after it and after the previous run's last checkpoint
+/// (`previous_until`: what was written before, that run saw or did not
+/// follow). Oldest first.
+fn later_rotations(rotated: &Path, previous_until: Option<SystemTime>) -> Vec<PathBuf> {
+    let shape = |name: &OsStr| -> String {
+        name.to_string_lossy()
+            .chars()
+            .filter(|c| !c.is_ascii_digit())
+            .collect()
+    };
+    let (Some(name), Ok(since)) = (
+        rotated.file_name(),
+        fs::metadata(rotated).and_then(|m| m.modified()),
+    ) else {
+        return Vec::new();
+    };
+    let since = since.max(previous_until.unwrap_or(SystemTime::UNIX_EPOCH));
+    let shape_of = shape(name);
+    let Ok(entries) = fs::read_dir(discover::parent(rotated)) else {
+        return Vec::new();
+    };
+    let mut later: Vec<(SystemTime, PathBuf)> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name() != name && shape(&e.file_name()) == shape_of)
+        .filter_map(|e| {
+            let meta = e.metadata().ok().filter(fs::Metadata::is_file)?;
+            let modified = meta.modified().ok().filter(|m| *m > since)?;
+            Some((modified, e.path()))
+        })
+        .collect();
+    later.sort();
+    later.into_iter().map(|(_, path)| path).collect()
+}
+
 /// Where `path` points when it is a symlink.
 fn link_target(path: &Path) -> Option<PathBuf> {
     fs::symlink_metadata(path)
@@ -1353,12 +1467,18 @@ pub fn spawn(
     let listing_every = SAFETY_LISTING.max(options.poll_interval);
     let handle = thread::Builder::new().name("tail".into()).spawn(move || {
         let mut listed: Option<Instant> = None;
+        let mut stop_seen: Option<Instant> = None;
         loop {
-            let stopping = stop.load(Ordering::SeqCst);
+            if stop_seen.is_none() && stop.load(Ordering::SeqCst) {
+                stop_seen = Some(Instant::now());
+            }
             let mut batch = Batch::default();
             let now = Instant::now();
             let changes: Changes = wake.take();
+            // (Stopping, everything is looked at: what an event has not
+            // named yet may be read now or never.)
             if changes.all
+                || stop_seen.is_some()
                 || !wake.watching()
                 || listed.is_none_or(|at| now.duration_since(at) >= listing_every)
             {
@@ -1367,6 +1487,10 @@ pub fn spawn(
             } else {
                 tailer.poll_in(Scope::Changed(&changes.paths), now, &mut batch);
             }
+            // Asked to stop, what is left to read is read first (for
+            // a while): a deleted file still open cannot be read again
+            // after a restart.
+            let stopping = stop_seen.is_some_and(|at| !batch.more || at.elapsed() >= STOP_DRAIN);
             if stopping {
                 tailer.shutdown(&mut batch);
             }

@@ -234,7 +234,7 @@ fn the_demo_postmortem_has_everything_in_every_format() {
         "| bob | `note` orders restarted by systemd after the OOM kill |",
         "| 1 | See which clients hold the slots `who-holds-slots` | diagnose | done | alice | 2026-11-21 03:10:05 | 62 sessions idle in transaction, role reporting |",
         "| 4 | Stop the client that took the slots, at its source `stop-offender` | mitigate | done | bob | 2026-11-21 03:12:40 |  |",
-        "| `postgres-connection-slots-exhausted` | critical | 2026-11-21 03:06:06.071 | 2026-11-21 03:13:57.737 | 2026-11-21 03:18:57.737 | 1 | 68 |",
+        "| `postgres-connection-slots-exhausted` | critical | 2026-11-21 03:06:06.071 | 2026-11-21 03:13:57.737 | 2026-11-21 03:18:57.737 | 2 | 68 |",
         "```text\n2026-11-21 03:06:06.071 UTC [56608] FATAL:  remaining connection slots are reserved for non-replication superuser connections\n```",
     ] {
         assert!(md.contains(expected), "missing {expected:?} in\n{md}");

@@ -500,7 +500,6 @@ fn small_file_growing_is_not_reindexed() {
 /// A file name carrying an escape sequence (an OSC 52 clipboard write) is
 /// shown sanitised in an error message, never raw.
 #[test]
-#[ignore = "issue 14: fails until fixed"]
 fn file_name_escape_sequences_are_sanitised_in_messages() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let name = tmp.path().join("x\u{1b}]52;c;aGk=\u{7}.log");
@@ -515,7 +514,6 @@ fn file_name_escape_sequences_are_sanitised_in_messages() {
 
 /// Deleting the journal's last event is caught by `incident verify`.
 #[test]
-#[ignore = "issue 14: fails until fixed"]
 fn journal_cut_at_the_end_fails_verify() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let data = tmp.path().join("data");
@@ -543,7 +541,6 @@ fn journal_cut_at_the_end_fails_verify() {
 /// A query nested 10,000 deep is an error with a message, not a stack
 /// overflow.
 #[test]
-#[ignore = "issue 14: fails until fixed"]
 fn deeply_nested_query_is_an_error() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let data = tmp.path().join("data");
@@ -563,7 +560,6 @@ fn deeply_nested_query_is_an_error() {
 /// A damaged `.fast` file (its first bytes overwritten) makes `search` fail
 /// with an error naming the index and `reindex`, never a panic.
 #[test]
-#[ignore = "issue 14: fails until fixed"]
 fn damaged_fast_file_is_an_error_not_a_panic() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let data = tmp.path().join("data");

@@ -35,7 +35,8 @@ impl Before {
         }
     }
 
-    fn merge(self, other: Before) -> Before {
+    /// Both: below the higher of each.
+    pub fn merge(self, other: Before) -> Before {
         Before {
             alerted: self.alerted.max(other.alerted),
             indexed: self.indexed.max(other.indexed),
@@ -75,12 +76,23 @@ pub(super) struct Known {
     rank: u8,
 }
 
+/// The rank of a record of where reading resumes (the index's commit, or
+/// the follower's own position): its position is where reading goes on.
+pub(super) const RESUME_RANK: u8 = 2;
+
 impl Known {
+    /// Which record's position this is: [`RESUME_RANK`] for where reading
+    /// resumes, 1 for what was handed over (reading resumes where following
+    /// began), 0 for what `ingest` indexed.
+    pub fn rank(&self) -> u8 {
+        self.rank
+    }
+
     /// A record of where reading resumes (lines before it were handed over
     /// and indexed with it).
     pub fn resume(r: &FileCheckpoint) -> Known {
         Known {
-            rank: 2,
+            rank: RESUME_RANK,
             at: Some((r.offset, r.line_no)),
             before: Before {
                 alerted: r.offset,
@@ -196,7 +208,19 @@ pub(super) fn claim(
                 None => k,
             });
         } else {
-            other.push(k);
+            // Records of one earlier content (the resume checkpoint's and
+            // the handed-over one's) make one: reading its copy resumes
+            // where the index stopped, not where following began.
+            match other
+                .iter()
+                .position(|o: &Known| o.fingerprint == k.fingerprint)
+            {
+                Some(j) => {
+                    let o = other.swap_remove(j);
+                    other.push(o.merge(k));
+                }
+                None => other.push(k),
+            }
         }
     }
     (same, other)

@@ -710,3 +710,37 @@ fn a_file_deleted_and_created_again_empty_is_read_once_it_has_lines() {
         ]
     );
 }
+
+#[test]
+fn a_copy_made_after_a_restart_is_not_read_as_a_later_rotation() {
+    run(
+        &[
+            Op::Append(1),
+            Op::CopyTruncate,
+            Op::Rotate,
+            Op::Restart { crash: false },
+            Op::Append(1),
+            Op::CopyPollTruncate,
+        ],
+        false,
+    );
+}
+
+#[test]
+fn a_copy_made_before_the_last_checkpoint_is_not_read_as_a_later_rotation() {
+    run(
+        &[
+            Op::Append(4),
+            Op::Rotate,
+            Op::Delete,
+            Op::Append(4),
+            Op::CopyPollTruncate,
+            Op::Restart { crash: false },
+            Op::Append(3),
+            Op::Delete,
+            Op::Append(2),
+            Op::Restart { crash: false },
+        ],
+        false,
+    );
+}

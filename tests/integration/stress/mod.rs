@@ -12,7 +12,9 @@
 //! `TRIAGE_STRESS_ROTATE_MS`, `TRIAGE_STRESS_KILL_MS` (mean time between
 //! rotations, kills; 0: no kills), `TRIAGE_STRESS_TERM_ONE_IN` (one stop in
 //! N is a SIGTERM; 0: none), `TRIAGE_STRESS_BIN` (another build of
-//! `triage`), `TRIAGE_STRESS_KEEP` (keep the directory), and for
+//! `triage`), `TRIAGE_STRESS_KEEP` (keep the directory),
+//! `TRIAGE_STRESS_LOG` (`watch`'s log filter, e.g. `info`, into its
+//! `watch-N.stderr` beside the logs), and for
 //! `stress_from_env` `TRIAGE_STRESS_MODES` / `TRIAGE_STRESS_COMPRESS`
 //! (comma-separated names, default all).
 
@@ -294,85 +296,71 @@ fn stress_accounting_is_pure_and_checked() {
 }
 
 #[test]
-#[ignore = "fails until the follower fixes of issue 14 land: a kill -9 before an incarnation's first index commit: what it read is never indexed"]
 fn stress_rename_matching() {
     check(Mode::RenameMatching, Compress::None);
 }
 
 #[test]
-#[ignore = "fails until the follower fixes of issue 14 land: .gz rotations indexed as text; lines never indexed or alerted after kill -9"]
 fn stress_rename_matching_gzip() {
     check(Mode::RenameMatching, Compress::Now);
 }
 
 #[test]
-#[ignore = "fails until the follower fixes of issue 14 land: file renamed to an unmatched name around a kill -9: lines never indexed nor alerted"]
 fn stress_rename_unmatched() {
     check(Mode::RenameUnmatched, Compress::None);
 }
 
 #[test]
-#[ignore = "fails until the follower fixes of issue 14 land: lines never indexed after kill -9 (rotated file unmatched, then compressed)"]
 fn stress_rename_unmatched_gzip() {
     check(Mode::RenameUnmatched, Compress::Now);
 }
 
 #[test]
-#[ignore = "fails until the follower fixes of issue 14 land: the copy re-read in full (index and alert duplicates); alerts lost after a restart"]
 fn stress_copytruncate_paused() {
     check(Mode::CopytruncatePaused, Compress::None);
 }
 
 #[test]
-#[ignore = "fails until the follower fixes of issue 14 land: .gz indexed as text; copy re-read; lines never indexed after kill -9"]
 fn stress_copytruncate_paused_delaygzip() {
     check(Mode::CopytruncatePaused, Compress::Delayed);
 }
 
 #[test]
-#[ignore = "fails until the follower fixes of issue 14 land: the copy re-read in full when lines are written between copy and truncate"]
 fn stress_copytruncate_concurrent() {
     check(Mode::CopytruncateConcurrent, Compress::None);
 }
 
 #[test]
-#[ignore = "fails until the follower fixes of issue 14 land: copy re-read; .gz indexed as text; lines never indexed after kill -9"]
 fn stress_copytruncate_concurrent_delaygzip() {
     check(Mode::CopytruncateConcurrent, Compress::Delayed);
 }
 
 #[test]
-#[ignore = "fails until the follower fixes of issue 14 land: a copy seen empty or partial is re-read in full (thousands of duplicates)"]
 fn stress_copytruncate_slow_copy() {
     check(Mode::CopytruncateSlowCopy, Compress::None);
 }
 
 #[test]
-#[ignore = "fails until the follower fixes of issue 14 land: copy seen empty re-read; .gz indexed as text; lines never indexed"]
 fn stress_copytruncate_slow_copy_delaygzip() {
     check(Mode::CopytruncateSlowCopy, Compress::Delayed);
 }
 
 #[test]
-#[ignore = "fails until the follower fixes of issue 14 land: index below the old offset skipped after truncation; alerts lost after a restart"]
 fn stress_truncate() {
     check(Mode::Truncate, Compress::None);
 }
 
 #[test]
-#[ignore = "fails until the follower fixes of issue 14 land: lines read before the first commit of a killed incarnation never indexed"]
 fn stress_delete_recreate() {
     check(Mode::DeleteRecreate, Compress::None);
 }
 
 #[test]
-#[ignore = "fails until the follower fixes of issue 14 land: symlink switched around a kill -9: lines never indexed nor alerted"]
 fn stress_symlink() {
     check(Mode::Symlink, Compress::None);
 }
 
 #[test]
-#[ignore = "fails until the follower fixes of issue 14 land: symlink switched around a kill -9: lines never indexed"]
 fn stress_symlink_gzip() {
     check(Mode::Symlink, Compress::Now);
 }
@@ -383,7 +371,6 @@ fn stress_ingest() {
 }
 
 #[test]
-#[ignore = "fails until the follower fixes of issue 14 land: a gzipped rotation of a file already ingested is indexed again in full"]
 fn stress_ingest_delaygzip() {
     check(Mode::Ingest, Compress::Delayed);
 }

@@ -424,6 +424,7 @@ impl World {
             .env_remove("TRIAGE_DATA_DIR")
             .env_remove("TRIAGE_LOG")
             .env("TZ", "UTC")
+            .envs(std::env::var("TRIAGE_STRESS_LOG").map(|l| ("TRIAGE_LOG", l)))
             .env("NO_COLOR", "1")
             .stdin(Stdio::null());
         c
@@ -455,10 +456,19 @@ impl World {
         let stdout = child.stdout.take().expect("piped");
         let incs = Arc::clone(&self.incarnations);
         let start = self.start;
+        // Kept beside the logs with `TRIAGE_STRESS_KEEP`, stamped with the
+        // run's clock.
+        let mut copy = std::env::var_os("TRIAGE_STRESS_KEEP").map(|_| {
+            File::create(self.logs.with_file_name(format!("watch-{index}.stdout")))
+                .expect("stdout copy")
+        });
         let reader = thread::spawn(move || {
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
                 let now = start.elapsed().as_millis() as u64;
+                if let Some(copy) = &mut copy {
+                    let _ = writeln!(copy, "{now} {line}");
+                }
                 let mut incs = lock(&incs);
                 let inc = &mut incs[index];
                 inc.first_output_ms.get_or_insert(now);
@@ -490,6 +500,9 @@ impl World {
         let Some(mut w) = lock(&self.watch).take() else {
             return;
         };
+        // Down from the signal on: a stopping `watch` reads no more (lines
+        // written and deleted before it is up again are gone).
+        let at = self.ms();
         match how {
             End::Kill => {
                 let _ = w.child.kill();
@@ -503,7 +516,6 @@ impl World {
         }
         let status = w.child.wait().expect("wait for watch");
         let _ = w.reader.join();
-        let at = self.ms();
         let stderr = tail_of(&w.stderr);
         let mut incs = lock(&self.incarnations);
         let inc = &mut incs[w.index];
