@@ -341,18 +341,25 @@ impl Prefilter {
                 let Some((at, needle)) = pass.find(region, pos) else {
                     break;
                 };
+                // Most needles found stand for no literal there: the line
+                // is looked for only when one does.
+                let mut owners = self
+                    .literals_at(region, at, pass.ids[needle])
+                    .flat_map(|literal| &self.required.owners[literal as usize])
+                    .peekable();
+                if owners.peek().is_none() {
+                    pos = at + 1;
+                    continue;
+                }
                 if line.0 == usize::MAX || at > line.1 {
                     line = line_around(region, at);
                     text = std::str::from_utf8(&region[line.0..line.1]).ok();
                     scratch.next_line(self.checks.len());
                 }
-                let hit = self
-                    .literals_at(region, at, pass.ids[needle])
-                    .flat_map(|literal| &self.required.owners[literal as usize])
-                    .any(|&owner| {
-                        scratch.first_time(owner)
-                            && text.is_some_and(|t| self.checks[owner as usize].is_match(t))
-                    });
+                let hit = owners.any(|&owner| {
+                    scratch.first_time(owner)
+                        && text.is_some_and(|t| self.checks[owner as usize].is_match(t))
+                });
                 if hit {
                     out.push(line);
                     pos = line.1 + 1;
