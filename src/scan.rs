@@ -130,15 +130,17 @@ fn search(prefilter: &Prefilter, scratch: &mut Scratch, max_line: usize, piece: 
 }
 
 /// Reads `reader` on one thread, searches its blocks on `search.workers`
-/// others (worker `i` with `copies[i]`, searching as `prefilter` does), and
-/// hands the results to `handle` on this thread in stream order. Block `k`
-/// goes to worker `k % workers` and its result is taken from that worker in
+/// others (worker `i` with `copies[i]`, searching as `prefilter` does, then
+/// as `tune` makes it once the stream is longer than one block), and hands
+/// the results to `handle` on this thread in stream order. Block `k` goes
+/// to worker `k % workers` and its result is taken from that worker in
 /// turn, so order is kept without sorting. An error from `handle` stops
 /// everything; a read error ends the stream after what was read before it.
 fn parallel_search(
     reader: impl io::Read + Send,
     search_: &Search,
     prefilter: &Prefilter,
+    tune: Option<&(dyn Fn() -> Prefilter + Sync)>,
     copies: &mut [Prefilter],
     spares: &mut Vec<Vec<u8>>,
     handle: &mut dyn FnMut(Searched) -> io::Result<Option<Vec<u8>>>,
@@ -147,6 +149,10 @@ fn parallel_search(
     for copy in copies.iter_mut() {
         copy.search_like(prefilter);
     }
+    // Set by the reading thread when the second block comes; each worker
+    // then searches as it does (either search finds the same lines).
+    let tuned = std::sync::OnceLock::<Prefilter>::new();
+    let tuned = &tuned;
     std::thread::scope(|scope| {
         let (recycle, recycled) = mpsc::channel::<Vec<u8>>();
         for buf in spares.drain(..) {
@@ -154,7 +160,7 @@ fn parallel_search(
         }
         let mut to_workers = Vec::with_capacity(workers);
         let mut from_workers = Vec::with_capacity(workers);
-        for (i, prefilter) in copies.iter().enumerate().take(workers) {
+        for (i, prefilter) in copies.iter_mut().enumerate().take(workers) {
             let (work, works) = mpsc::sync_channel::<Piece>(BLOCKS_PER_WORKER);
             let (done, dones) = mpsc::sync_channel::<Searched>(BLOCKS_PER_WORKER);
             to_workers.push(work);
@@ -163,9 +169,13 @@ fn parallel_search(
             std::thread::Builder::new()
                 .name(format!("triage-search-{i}"))
                 .spawn_scoped(scope, move || {
-                    let prefilter = &*prefilter;
                     let mut scratch = Scratch::default();
+                    let mut switched = false;
                     for piece in works {
+                        if !switched && let Some(tuned) = tuned.get() {
+                            prefilter.search_like(tuned);
+                            switched = true;
+                        }
                         if done
                             .send(search(prefilter, &mut scratch, max_line, piece))
                             .is_err()
@@ -188,6 +198,11 @@ fn parallel_search(
                     fill,
                     &mut || recycled.try_recv().unwrap_or_default(),
                     &mut |piece| {
+                        if next == 1
+                            && let Some(tune) = tune
+                        {
+                            let _ = tuned.set(tune());
+                        }
                         let sent = to_workers[next % workers].send(piece);
                         next += 1;
                         sent.map_err(|_| io::Error::other("scan stopped"))
@@ -320,11 +335,13 @@ impl<'l> Scanner<'l> {
             }
             return read.map_err(ScanError::Read);
         }
-        // The literal search fitted to this stream's text, when the stream
-        // is longer than its sample (on shorter ones it could not pay off).
+        // The literal search fitted to this stream's text, once the stream
+        // is longer than one block (on shorter ones fitting it costs more
+        // than it saves), from its first bytes.
         let shared = library.matcher().prefilter();
-        let tuned = (head.len() >= SAMPLE_BYTES).then(|| shared.tuned(&head));
-        let prefilter = tuned.as_ref().unwrap_or(shared);
+        let tune = || shared.tuned(&head);
+        let tune: Option<&(dyn Fn() -> Prefilter + Sync)> =
+            (head.len() >= SAMPLE_BYTES).then_some(&tune);
         let mut pass = pass::Pass::new(source, max_line, now);
         let mut output_error = None;
         // Turns what the search found into events, in stream order; gives
@@ -357,6 +374,7 @@ impl<'l> Scanner<'l> {
         let read = if search_.workers <= 1 {
             let mut scratch = Scratch::default();
             let spares = std::cell::RefCell::new(std::mem::take(&mut self.spares));
+            let (mut pieces, mut tuned) = (0, None);
             let read = read_blocks_from(
                 reader,
                 max_line,
@@ -364,6 +382,11 @@ impl<'l> Scanner<'l> {
                 search_.fill,
                 &mut || spares.borrow_mut().pop().unwrap_or_default(),
                 &mut |piece| {
+                    if pieces == 1 {
+                        tuned = tune.map(|tune| tune());
+                    }
+                    pieces += 1;
+                    let prefilter = tuned.as_ref().unwrap_or(shared);
                     let spare = handle(search(prefilter, &mut scratch, max_line, piece))?;
                     spares.borrow_mut().extend(spare);
                     Ok(())
@@ -379,7 +402,8 @@ impl<'l> Scanner<'l> {
             parallel_search(
                 reader,
                 &search_,
-                prefilter,
+                shared,
+                tune,
                 &mut self.copies,
                 &mut self.spares,
                 &mut handle,

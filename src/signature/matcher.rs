@@ -1,20 +1,20 @@
 //! Runs every signature over each event in one pass.
 //!
-//! All positive regexes of all signatures go into one `RegexSet`, which says
-//! in a single scan of the line which of them can match; only the signatures
-//! it names are confirmed, and captures are extracted only for those that
-//! match. Size and lazy-DFA cache limits are explicit so a large library still
-//! builds and stays fast.
+//! The positive regexes of all signatures (for `all`, its first one: any
+//! match needs it) go into one [`Prefilter`]: its literal search says, in a
+//! few vectorised passes over the event's text, which regexes may match
+//! (those owning a literal found there, and the literal-less ones its
+//! automata find); only the signatures owning one are confirmed, and
+//! captures are extracted only for those that match.
 //!
-//! For scanning many lines at once, the matcher also holds a [`Prefilter`]
-//! over the same regexes: it finds, in a whole buffer, the few lines some
-//! signature may match, and only those are parsed and run through
-//! [`Matcher::matches`].
+//! For scanning many lines at once, the same prefilter finds, in a whole
+//! buffer, the few lines some signature may match, and only those are
+//! parsed and run through [`Matcher::matches`].
 
-use regex::{RegexSet, RegexSetBuilder};
+use std::cell::RefCell;
 
 use super::{
-    Captures, Combine, REGEX_SIZE_LIMIT, Signature,
+    Captures, Combine, Signature,
     prefilter::{self, Prefilter},
 };
 use crate::model::Event;
@@ -22,19 +22,10 @@ use crate::model::Event;
 /// Why the signatures do not build together.
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
-    /// The combined set is too big.
-    #[error(transparent)]
-    Set(#[from] regex::Error),
     /// The prefilter could not be built.
     #[error(transparent)]
     Prefilter(#[from] prefilter::BuildError),
 }
-
-/// Size limit of the combined set: grows with the library.
-const SET_SIZE_LIMIT_PER_PATTERN: usize = 1 << 20;
-/// Lazy DFA cache of the combined set. The default (2 MiB) thrashes beyond a
-/// few dozen patterns; 64 MiB keeps hundreds of them at full speed.
-const SET_DFA_CACHE: usize = 64 << 20;
 
 /// A match of one signature on one event.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,43 +39,36 @@ pub struct Hit {
 /// Every signature, ready to run.
 #[derive(Debug)]
 pub struct Matcher {
-    set: RegexSet,
-    /// For each pattern of the set: (signature index, pattern index in it).
-    owners: Vec<(usize, usize)>,
-    /// Per signature, the set indexes of its patterns.
-    first_pattern: Vec<usize>,
-    /// Finds the lines of a buffer that may match.
+    /// For each regex of the prefilter: its signature.
+    owners: Vec<usize>,
+    /// Per signature, the prefilter index of its first regex.
+    first_regex: Vec<usize>,
+    /// Finds the regexes that may match an event, and the lines of a buffer
+    /// that may match.
     prefilter: Prefilter,
 }
 
 impl Matcher {
-    /// Builds the combined set over `signatures`.
+    /// Builds the prefilter over `signatures`.
     pub fn new(signatures: &[Signature]) -> Result<Matcher, BuildError> {
-        let mut patterns = Vec::new();
         let mut owners = Vec::new();
-        let mut first_pattern = Vec::with_capacity(signatures.len());
+        let mut first_regex = Vec::with_capacity(signatures.len());
         // A line can match a signature only if it matches one of its positive
         // regexes; for `all`, any one of them is enough to look for.
         let mut wanted = Vec::new();
         for (s, signature) in signatures.iter().enumerate() {
-            first_pattern.push(patterns.len());
+            first_regex.push(wanted.len());
             for (p, pattern) in signature.rule.patterns.iter().enumerate() {
-                patterns.push(pattern.regex.as_str());
-                owners.push((s, p));
                 if p == 0 || signature.rule.combine != Combine::All {
                     wanted.push(pattern.regex.clone());
+                    owners.push(s);
                 }
             }
         }
         let prefilter = Prefilter::new(&wanted)?;
-        let set = RegexSetBuilder::new(&patterns)
-            .size_limit(REGEX_SIZE_LIMIT.max(SET_SIZE_LIMIT_PER_PATTERN * patterns.len()))
-            .dfa_size_limit(SET_DFA_CACHE)
-            .build()?;
         Ok(Matcher {
-            set,
             owners,
-            first_pattern,
+            first_regex,
             prefilter,
         })
     }
@@ -96,44 +80,24 @@ impl Matcher {
 
     /// The signatures that match `event`, in signature order.
     pub fn matches(&self, signatures: &[Signature], event: &Event, out: &mut Vec<Hit>) {
-        // Most events match nothing: the literal search says so for a
-        // fraction of what the combined set costs.
-        if !self.prefilter.may_match(event.text.as_bytes()) {
-            return;
-        }
-        // The combined set's lazy DFA gives up on Unicode word boundaries in
-        // non-ASCII text and falls back to a slow overlapping NFA over every
-        // pattern (binary garbage: ~100x slower). Such lines are rare in
-        // logs: each signature checks them on its own instead.
-        if !event.text.is_ascii() {
-            for (s, signature) in signatures.iter().enumerate() {
-                if signature.admits(Some(&event.source), event.level)
-                    && let Some(mut captures) = signature.check_text(&event.text, |_| true)
-                    && signature.fields_match(&event.fields, &mut captures)
-                {
-                    out.push(Hit {
-                        signature: s,
-                        captures,
-                    });
-                }
-            }
-            return;
-        }
-        // Regexes match within one line of the event.
-        let mut candidates: Vec<usize> = match memchr::memchr(b'\n', event.text.as_bytes()) {
-            None => self.set.matches(&event.text).into_iter().collect(),
-            Some(_) => super::lines(&event.text)
-                .flat_map(|line| self.set.matches(line).into_iter())
-                .collect(),
-        };
-        if candidates.is_empty() {
-            return;
-        }
-        candidates.sort_unstable();
-        candidates.dedup();
+        CANDIDATES.with_borrow_mut(|candidates| {
+            self.matches_with(signatures, event, candidates, out);
+        });
+    }
+
+    fn matches_with(
+        &self,
+        signatures: &[Signature],
+        event: &Event,
+        candidates: &mut Vec<u32>,
+        out: &mut Vec<Hit>,
+    ) {
+        // Most events match nothing: the literal search says so, and
+        // otherwise names the few regexes worth running.
+        self.prefilter.candidates(event.text.as_bytes(), candidates);
         let mut last = usize::MAX;
-        for &index in &candidates {
-            let (s, _) = self.owners[index];
+        for &index in candidates.iter() {
+            let s = self.owners[index as usize];
             if s == last {
                 continue;
             }
@@ -142,10 +106,15 @@ impl Matcher {
             if !signature.admits(Some(&event.source), event.level) {
                 continue;
             }
-            let first = self.first_pattern[s];
-            if let Some(mut captures) = signature.check_text(&event.text, |p| {
-                candidates.binary_search(&(first + p)).is_ok()
-            }) && signature.fields_match(&event.fields, &mut captures)
+            let first = self.first_regex[s];
+            let all = signature.rule.combine == Combine::All;
+            // The regexes of an `all` after its first are not in the
+            // prefilter: they are run.
+            let hit = |p: usize| {
+                (all && p > 0) || candidates.binary_search(&((first + p) as u32)).is_ok()
+            };
+            if let Some(mut captures) = signature.check_text(&event.text, hit)
+                && signature.fields_match(&event.fields, &mut captures)
             {
                 out.push(Hit {
                     signature: s,
@@ -156,12 +125,18 @@ impl Matcher {
     }
 }
 
+thread_local! {
+    /// The regexes that may match the event at hand (memory reused).
+    static CANDIDATES: RefCell<Vec<u32>> = const { RefCell::new(Vec::new()) };
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
 
     use super::*;
     use crate::signature::tests::load;
+    use proptest::prelude::*;
 
     fn event(text: &str) -> Event {
         Event {
@@ -232,5 +207,82 @@ mod tests {
         );
         assert_eq!(hits.len(), 1);
         assert_eq!(sigs[hits[0].signature].id, "s417");
+    }
+
+    /// Every signature checked alone on `event`.
+    fn alone(sigs: &[Signature], event: &Event) -> Vec<Hit> {
+        sigs.iter()
+            .enumerate()
+            .filter_map(|(s, sig)| {
+                sig.check(event).map(|captures| Hit {
+                    signature: s,
+                    captures,
+                })
+            })
+            .collect()
+    }
+
+    /// The shipped library's example lines, each with the source it is
+    /// tried with.
+    fn examples(library: &crate::library::Library) -> Vec<(String, Arc<str>)> {
+        library
+            .signatures
+            .iter()
+            .flat_map(|sig| &sig.examples)
+            .map(|e| {
+                let source = e.source.as_deref().unwrap_or("/var/log/app.log");
+                (e.line.clone(), Arc::from(source))
+            })
+            .collect()
+    }
+
+    fn shipped() -> &'static crate::library::Library {
+        static LIBRARY: std::sync::OnceLock<crate::library::Library> = std::sync::OnceLock::new();
+        LIBRARY.get_or_init(|| {
+            let (library, diags) = crate::library::Library::load(&[], &[]);
+            assert!(diags.is_empty(), "{diags:?}");
+            library
+        })
+    }
+
+    #[test]
+    fn the_shipped_library_matches_as_each_signature_alone() {
+        let library = shipped();
+        let sigs = &library.signatures;
+        let mut matched = 0;
+        for (line, source) in examples(library) {
+            let mut e = event(&line);
+            e.source = source;
+            let mut hits = Vec::new();
+            library.matcher().matches(sigs, &e, &mut hits);
+            assert_eq!(hits, alone(sigs, &e), "{line:?}");
+            matched += usize::from(!hits.is_empty());
+        }
+        assert!(matched > sigs.len(), "{matched}");
+    }
+
+    proptest! {
+        /// Events of several lines, made of the shipped examples cut and
+        /// joined: the matcher finds what each signature alone finds.
+        #[test]
+        fn events_of_example_pieces_match_as_each_signature_alone(
+            picks in proptest::collection::vec((any::<prop::sample::Index>(), 0usize..200, 0usize..200), 1..4),
+        ) {
+            let library = shipped();
+            let all = examples(library);
+            let mut lines = Vec::new();
+            for (pick, from, len) in picks {
+                let line = &all[pick.index(all.len())].0;
+                let from = (from..=line.len()).find(|&i| line.is_char_boundary(i)).unwrap_or(line.len());
+                let to = (from + len).min(line.len());
+                let to = (to..=line.len()).find(|&i| line.is_char_boundary(i)).unwrap_or(line.len());
+                lines.push(if len % 3 == 0 { &line[..] } else { &line[from..to] });
+            }
+            let mut e = event(&lines.join("\n"));
+            e.lines = lines.len() as u32;
+            let mut hits = Vec::new();
+            library.matcher().matches(&library.signatures, &e, &mut hits);
+            prop_assert_eq!(hits, alone(&library.signatures, &e));
+        }
     }
 }

@@ -1,15 +1,21 @@
 //! Which lines of a buffer some signature may match, found without running
 //! every regex on every line.
 //!
-//! Each regex gets a few required literals ([`super::literals`]). All the
-//! literals are searched for at once over the whole buffer with vectorised
-//! packed searchers (Teddy, up to 64 literals per pass; one Aho-Corasick DFA
-//! pass beyond a few hundred literals or where Teddy is unavailable). Where a
-//! literal occurs, only the regexes that own it are run, on that line alone;
-//! a line one of them matches is named, and the search goes on after it.
-//! Regexes with no useful literal run as lazy-DFA automata over the buffer,
-//! with text anchors (`\A`, `\z`) made line anchors, so that a match in a
-//! line is found in the buffer too.
+//! Each regex gets a few required literals ([`super::literals`]). The
+//! literals are searched for at once over the whole buffer, through needles
+//! ([`needles`]: parts of them, one part shared by several literals where it
+//! is rare), with vectorised packed searchers (Teddy, up to 64 needles per
+//! pass; one Aho-Corasick DFA pass beyond 512 needles or where Teddy is
+//! unavailable). Where a needle occurs, the literals it stands for are
+//! checked in place, and only the regexes owning one found are run, on that
+//! line alone; a line one of them matches is named, and the search goes on
+//! after it. Regexes with no useful literal run as lazy-DFA automata over
+//! the buffer, with text anchors (`\A`, `\z`) made line anchors, so that a
+//! match in a line is found in the buffer too.
+//!
+//! The needles are chosen once from a model of log text; a long stream gets
+//! its own, fewer and rarer there, from its first bytes
+//! ([`Prefilter::tuned`]).
 //!
 //! Invariant (checked by property tests against a per-line reference): every
 //! line that is valid UTF-8 and that some regex matches as a string is named
@@ -17,21 +23,25 @@
 //! valid UTF-8, or were cut at the line length cap, read differently once
 //! decoded: the caller takes them without asking. Pure: no I/O.
 
+mod needles;
+
 use std::{collections::HashMap, sync::Arc};
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind, packed};
 use memchr::{memchr2, memrchr2};
 use regex::Regex;
-use regex_automata::{Input, meta, util::syntax};
+use regex_automata::{Input, PatternSet, meta, util::syntax};
 use regex_syntax::hir::{Capture, Hir, HirKind, Look, Repetition};
 
+use self::needles::Needle;
 use super::literals;
 
-/// Literals per Teddy searcher: beyond 64 it loses its speed.
+/// Needles per Teddy searcher: beyond 64 (four per bucket) its fingerprints
+/// get loose and it verifies many more false candidates.
 const TEDDY_GROUP: usize = 64;
-/// With more literals than this, one Aho-Corasick DFA pass beats that many
+/// With more needles than this, one Aho-Corasick DFA pass beats that many
 /// Teddy passes.
-const MAX_TEDDY_LITERALS: usize = 4 * TEDDY_GROUP;
+const MAX_TEDDY_NEEDLES: usize = 8 * TEDDY_GROUP;
 /// Size limit of the combined automaton of literal-less regexes.
 const REST_NFA_LIMIT: usize = 64 << 20;
 /// Its lazy DFA cache: large enough that hundreds of regexes do not thrash.
@@ -58,18 +68,18 @@ pub enum BuildError {
     Literals(#[from] aho_corasick::BuildError),
 }
 
-/// A multi-literal searcher over the whole buffer.
+/// A multi-needle searcher over the whole buffer.
 #[derive(Debug, Clone)]
 enum Searcher {
     Teddy(packed::Searcher),
     AhoCorasick(AhoCorasick),
 }
 
-/// One pass over the buffer for some of the literals.
+/// One pass over the buffer for some of the needles.
 #[derive(Debug, Clone)]
 struct Pass {
     searcher: Searcher,
-    /// The literal id of each of the searcher's patterns.
+    /// The needle id of each of the searcher's patterns.
     ids: Vec<u32>,
 }
 
@@ -77,36 +87,40 @@ struct Pass {
 #[derive(Debug, Clone)]
 struct Automaton {
     regex: meta::Regex,
-    /// The regexes it runs.
+    /// The regexes it runs (pattern `i` of the automaton is `owners[i]`).
     owners: Vec<u32>,
 }
 
-/// The literal search: the passes over the buffer, and what each literal
-/// found stands for.
-#[derive(Debug, Clone)]
-struct LiteralSearch {
-    passes: Vec<Pass>,
-    /// Every literal, by id.
+/// The literals the regexes require, each with the regexes that require it
+/// (one of their set).
+#[derive(Debug)]
+struct Required {
     literals: Vec<Vec<u8>>,
-    /// For each literal, the regexes that require it (one of their set).
     owners: Vec<Vec<u32>>,
-    /// For each literal, the literals of the same pass that can start at the
+    /// Their four-byte strings, made for the first [`Prefilter::tuned`].
+    grams: std::sync::OnceLock<needles::Grams>,
+}
+
+/// The needle search: the passes over the buffer, and what each needle
+/// found stands for.
+#[derive(Debug)]
+struct NeedleSearch {
+    passes: Vec<Pass>,
+    /// Every needle, by id.
+    needles: Vec<Needle>,
+    /// For each needle, the needles of the same pass that can start at the
     /// same place (one is a prefix of the other): a search reports only one.
     related: Vec<Vec<u32>>,
 }
 
-/// Literals, each with the regexes that require it.
-type Literals = (Vec<Vec<u8>>, Vec<Vec<u32>>);
-
 /// Finds the lines that match one of a list of regexes.
 #[derive(Debug, Clone)]
 pub struct Prefilter {
-    /// The literals the regexes require, with their owners, before any
-    /// [`Prefilter::tuned`] picks the part of each to search for.
-    required: Arc<Literals>,
-    /// The literal search in use (shared by copies: see
+    /// The literals the regexes require, with their owners.
+    required: Arc<Required>,
+    /// The needle search in use (shared by copies: see
     /// [`Prefilter::search_like`]).
-    search: Arc<LiteralSearch>,
+    search: Arc<NeedleSearch>,
     /// Regexes without useful literals.
     automata: Vec<Automaton>,
     /// Each regex, to check one line (a line that is not UTF-8 is not
@@ -147,9 +161,11 @@ impl Scratch {
 pub struct Shape {
     /// Regexes found through literals.
     pub with_literals: usize,
-    /// Distinct literals searched for.
+    /// Distinct literals they require.
     pub literals: usize,
-    /// Passes over the buffer for literals.
+    /// Needles searched for, standing for the literals.
+    pub needles: usize,
+    /// Passes over the buffer for needles.
     pub literal_passes: usize,
     /// Regexes run as automata over the buffer.
     pub automaton: usize,
@@ -198,9 +214,7 @@ impl Prefilter {
                 }
             }
         }
-        let (literals, owners) = merge_contained(literals, owners);
-        let required = share_needles(literals, owners);
-        let search = Arc::new(LiteralSearch::new(required.0.clone(), required.1.clone())?);
+        let search = Arc::new(NeedleSearch::new(needles::from_model(&literals))?);
         let automata = if rest_hirs.len() <= MAX_SEPARATE_AUTOMATA {
             rest_hirs
                 .iter()
@@ -219,7 +233,11 @@ impl Prefilter {
             }]
         };
         let prefilter = Prefilter {
-            required: Arc::new(required),
+            required: Arc::new(Required {
+                literals,
+                owners,
+                grams: std::sync::OnceLock::new(),
+            }),
             search,
             automata,
             checks,
@@ -228,22 +246,22 @@ impl Prefilter {
         Ok(prefilter)
     }
 
-    /// The same prefilter, its literal search fitted to text like `sample`
-    /// (the first bytes of a stream): of each literal it searches for the
-    /// part whose first bytes are rarest in the sample. The vectorised
-    /// search tells literals apart by their first four bytes; where those
-    /// are common in the text (`http` in an access log), every place they
-    /// occur has to be checked. A part of a literal occurs wherever the
-    /// literal does, so the lines found are the same; only fewer false
-    /// candidates are looked at.
+    /// The same prefilter, its needles fitted to text like `sample` (the
+    /// first bytes of a stream): the fewest four-byte strings rare in the
+    /// sample that the literals share, and for each literal left over, its
+    /// part from its four bytes rarest there on. Every literal is still
+    /// found wherever it occurs, so the lines named are the same; fewer
+    /// needles are fewer passes, and rarer ones fewer false candidates.
     pub fn tuned(&self, sample: &[u8]) -> Prefilter {
-        let (literals, owners) = &*self.required;
-        if sample.is_empty() || literals.is_empty() {
+        if sample.is_empty() || self.required.literals.is_empty() {
             return self.clone();
         }
-        let parts = rare_parts(literals, sample);
-        let (parts, owners) = merge_contained(parts, owners.clone());
-        match LiteralSearch::new(parts, owners) {
+        let literals = &self.required.literals;
+        let grams = self
+            .required
+            .grams
+            .get_or_init(|| needles::Grams::new(literals));
+        match NeedleSearch::new(needles::from_sample(literals, grams, sample)) {
             Ok(search) => Prefilter {
                 search: Arc::new(search),
                 ..self.clone()
@@ -266,11 +284,41 @@ impl Prefilter {
         let automaton: usize = self.automata.iter().map(|a| a.owners.len()).sum();
         Shape {
             with_literals: self.checks.len() - automaton,
-            literals: self.search.literals.len(),
+            literals: self.required.literals.len(),
+            needles: self.search.needles.len(),
             literal_passes: self.search.passes.len(),
             automaton,
             automaton_passes: self.automata.len(),
         }
+    }
+
+    /// The literals found where needle `needle` (of a pass) was found at
+    /// `at` of `haystack`, through it or through a needle of its pass
+    /// starting at the same place.
+    fn literals_at<'a>(
+        &'a self,
+        haystack: &'a [u8],
+        at: usize,
+        needle: u32,
+    ) -> impl Iterator<Item = u32> + 'a {
+        let search = &*self.search;
+        let required = &*self.required;
+        std::iter::once(needle)
+            .chain(
+                search.related[needle as usize]
+                    .iter()
+                    .copied()
+                    .filter(move |&other| {
+                        haystack[at..].starts_with(&search.needles[other as usize].bytes)
+                    }),
+            )
+            .flat_map(move |n| &search.needles[n as usize].stands_for)
+            .filter(move |&&(literal, offset)| {
+                let offset = offset as usize;
+                at >= offset
+                    && haystack[at - offset..].starts_with(&required.literals[literal as usize])
+            })
+            .map(|&(literal, _)| literal)
     }
 
     /// Appends to `out` the `(start, end)` of every line of `region` that
@@ -284,40 +332,34 @@ impl Prefilter {
         out: &mut Vec<(usize, usize)>,
     ) {
         let first = out.len();
-        let search = &self.search;
+        let search = &*self.search;
         for pass in &search.passes {
             let mut pos = 0;
             let mut line = (usize::MAX, 0);
+            let mut text = None;
             while pos < region.len() {
-                let found = match &pass.searcher {
-                    Searcher::Teddy(searcher) => searcher
-                        .find_in(region, aho_corasick::Span::from(pos..region.len()))
-                        .map(|m| (m.start(), m.pattern().as_usize())),
-                    Searcher::AhoCorasick(ac) => ac
-                        .find(aho_corasick::Input::new(region).range(pos..))
-                        .map(|m| (m.start(), m.pattern().as_usize())),
+                let Some((at, needle)) = pass.find(region, pos) else {
+                    break;
                 };
-                let Some((at, literal)) = found else { break };
+                // Most needles found stand for no literal there: the line
+                // is looked for only when one does.
+                let mut owners = self
+                    .literals_at(region, at, pass.ids[needle])
+                    .flat_map(|literal| &self.required.owners[literal as usize])
+                    .peekable();
+                if owners.peek().is_none() {
+                    pos = at + 1;
+                    continue;
+                }
                 if line.0 == usize::MAX || at > line.1 {
                     line = line_around(region, at);
+                    text = std::str::from_utf8(&region[line.0..line.1]).ok();
                     scratch.next_line(self.checks.len());
                 }
-                let literal = pass.ids[literal];
-                let text = std::str::from_utf8(&region[line.0..line.1]).ok();
-                let hit = std::iter::once(literal)
-                    .chain(
-                        search.related[literal as usize]
-                            .iter()
-                            .copied()
-                            .filter(|&other| {
-                                region[at..].starts_with(&search.literals[other as usize])
-                            }),
-                    )
-                    .flat_map(|lit| &search.owners[lit as usize])
-                    .any(|&owner| {
-                        scratch.first_time(owner)
-                            && text.is_some_and(|t| self.checks[owner as usize].is_match(t))
-                    });
+                let hit = owners.any(|&owner| {
+                    scratch.first_time(owner)
+                        && text.is_some_and(|t| self.checks[owner as usize].is_match(t))
+                });
                 if hit {
                     out.push(line);
                     pos = line.1 + 1;
@@ -367,138 +409,52 @@ impl Prefilter {
         }
     }
 
-    /// Whether some regex may match somewhere in `text`: one of the
-    /// literals occurs in it, or a literal-less regex matches. Never false
-    /// where a regex matches; cheap where none does (one short search per
-    /// pass, no line is confirmed).
-    pub fn may_match(&self, text: &[u8]) -> bool {
-        self.search.passes.iter().any(|pass| match &pass.searcher {
-            Searcher::Teddy(searcher) => searcher.find(text).is_some(),
-            Searcher::AhoCorasick(ac) => ac.is_match(text),
-        }) || self
-            .automata
-            .iter()
-            .any(|automaton| automaton.regex.is_match(text))
-    }
-}
-
-/// Merges each literal that contains a shorter one into it: wherever the
-/// longer occurs the shorter does, so searching for the shorter alone finds
-/// both, with one literal less to search for.
-fn merge_contained(literals: Vec<Vec<u8>>, owners: Vec<Vec<u32>>) -> (Vec<Vec<u8>>, Vec<Vec<u32>>) {
-    let mut order: Vec<usize> = (0..literals.len()).collect();
-    order.sort_by_key(|&i| (literals[i].len(), i));
-    let mut kept: Vec<Vec<u8>> = Vec::new();
-    let mut kept_owners: Vec<Vec<u32>> = Vec::new();
-    for i in order {
-        let container = kept
-            .iter()
-            .position(|k| memchr::memmem::find(&literals[i], k).is_some());
-        match container {
-            Some(k) => kept_owners[k].extend(&owners[i]),
-            None => {
-                kept.push(literals[i].clone());
-                kept_owners.push(owners[i].clone());
+    /// Sets `out` to the regexes (by index, sorted, each once) that may
+    /// match some line of `text`: those owning a literal found in it, and
+    /// the literal-less ones their automaton finds in it. Every regex that
+    /// matches a line of `text` is among them; the caller confirms.
+    pub fn candidates(&self, text: &[u8], out: &mut Vec<u32>) {
+        out.clear();
+        for pass in &self.search.passes {
+            let mut pos = 0;
+            while let Some((at, needle)) = pass.find(text, pos) {
+                for literal in self.literals_at(text, at, pass.ids[needle]) {
+                    out.extend(&self.required.owners[literal as usize]);
+                }
+                pos = at + 1;
             }
         }
-    }
-    for owners in &mut kept_owners {
-        owners.sort_unstable();
-        owners.dedup();
-    }
-    (kept, kept_owners)
-}
-
-/// Needles shorter than this are not shared: too common.
-const MIN_NEEDLE: usize = 4;
-/// Nor longer than this: sharing is about short common words.
-const MAX_NEEDLE: usize = 12;
-/// A shared needle must be at least this rare (bits, see
-/// [`literals::literal_bits`]): it is searched for wherever any of the
-/// literals it stands for would be.
-const NEEDLE_BITS: f64 = 22.0;
-
-/// Replaces literals by fewer needles where several literals share a rare
-/// substring: wherever a literal occurs its substring does, so searching for
-/// the substring alone finds them all. The search costs about the same per
-/// needle whatever its length, so fewer needles is faster, as long as they
-/// stay rare. Greedy set cover: the rare substring shared by the most
-/// literals not yet covered first; literals left over stand for themselves.
-fn share_needles(literals: Vec<Vec<u8>>, owners: Vec<Vec<u32>>) -> (Vec<Vec<u8>>, Vec<Vec<u32>>) {
-    // Every (window, literal) pair, sorted: the literals holding a window
-    // are then neighbours (one sort is much cheaper than a map of lists).
-    let mut pairs: Vec<(&[u8], usize)> = Vec::new();
-    for (id, literal) in literals.iter().enumerate() {
-        for len in MIN_NEEDLE..=MAX_NEEDLE.min(literal.len()) {
-            pairs.extend(literal.windows(len).map(|window| (window, id)));
-        }
-    }
-    pairs.sort_unstable();
-    pairs.dedup();
-    let mut candidates: Vec<(&[u8], Vec<usize>, f64)> = pairs
-        .chunk_by(|a, b| a.0 == b.0)
-        .filter(|group| group.len() >= 2 && !literals::word_like(group[0].0))
-        .map(|group| {
-            let needle = group[0].0;
-            let ids = group.iter().map(|&(_, id)| id).collect();
-            (needle, ids, literals::literal_bits(needle))
-        })
-        .filter(|(_, _, bits)| *bits >= NEEDLE_BITS)
-        .collect();
-    let mut covered = vec![false; literals.len()];
-    let mut needles: Vec<Vec<u8>> = Vec::new();
-    let mut needle_owners: Vec<Vec<u32>> = Vec::new();
-    loop {
-        // One pass: drop candidates that cover fewer than two new literals,
-        // and find the one covering most (then the rarest, then the first).
-        let mut best: Option<(usize, f64, usize)> = None;
-        let mut kept = 0;
-        for i in 0..candidates.len() {
-            let fresh = candidates[i].1.iter().filter(|&&id| !covered[id]).count();
-            if fresh < 2 {
+        for automaton in &self.automata {
+            if let [owner] = automaton.owners[..] {
+                if automaton.regex.is_match(text) {
+                    out.push(owner);
+                }
                 continue;
             }
-            candidates.swap(kept, i);
-            let bits = candidates[kept].2;
-            if best.is_none_or(|(f, b, _)| (fresh, bits) > (f, b)) {
-                best = Some((fresh, bits, kept));
-            }
-            kept += 1;
+            let mut matched = PatternSet::new(automaton.regex.pattern_len());
+            automaton
+                .regex
+                .which_overlapping_matches(&Input::new(text), &mut matched);
+            out.extend(matched.iter().map(|p| automaton.owners[p.as_usize()]));
         }
-        candidates.truncate(kept);
-        let Some((_, _, at)) = best else {
-            break;
-        };
-        let (needle, ids) = (candidates[at].0.to_vec(), candidates[at].1.clone());
-        let mut all: Vec<u32> = Vec::new();
-        for &id in ids.iter() {
-            if !covered[id] {
-                covered[id] = true;
-                all.extend(&owners[id]);
-            }
-        }
-        all.sort_unstable();
-        all.dedup();
-        needles.push(needle);
-        needle_owners.push(all);
+        out.sort_unstable();
+        out.dedup();
     }
-    for (id, literal) in literals.iter().enumerate() {
-        if !covered[id] {
-            needles.push(literal.clone());
-            needle_owners.push(owners[id].clone());
-        }
-    }
-    (needles, needle_owners)
 }
 
-/// Sorts literals: those shorter than 4 bytes last (they go in the last
-/// pass), and so that those sharing their first bytes land in the same pass:
-/// Teddy's fingerprints of a pass are tighter, so it verifies fewer false
-/// candidates.
-fn by_prefix(literals: Vec<Vec<u8>>, owners: Vec<Vec<u32>>) -> (Vec<Vec<u8>>, Vec<Vec<u32>>) {
-    let mut pairs: Vec<(Vec<u8>, Vec<u32>)> = literals.into_iter().zip(owners).collect();
-    pairs.sort_by(|a, b| (a.0.len() < 4, &a.0).cmp(&(b.0.len() < 4, &b.0)));
-    pairs.into_iter().unzip()
+impl Pass {
+    /// The first needle of this pass found at or after `pos`: where, and
+    /// which of the searcher's patterns.
+    fn find(&self, haystack: &[u8], pos: usize) -> Option<(usize, usize)> {
+        match &self.searcher {
+            Searcher::Teddy(searcher) => searcher
+                .find_in(haystack, aho_corasick::Span::from(pos..haystack.len()))
+                .map(|m| (m.start(), m.pattern().as_usize())),
+            Searcher::AhoCorasick(ac) => ac
+                .find(aho_corasick::Input::new(haystack).range(pos..))
+                .map(|m| (m.start(), m.pattern().as_usize())),
+        }
+    }
 }
 
 /// One automaton over `hirs`, finding their matches in many lines at once.
@@ -516,45 +472,49 @@ fn automaton(hirs: &[Hir]) -> Result<meta::Regex, BuildError> {
     Ok(regex)
 }
 
-impl LiteralSearch {
-    /// The search for `literals` (each standing for its `owners`).
-    fn new(literals: Vec<Vec<u8>>, owners: Vec<Vec<u32>>) -> Result<LiteralSearch, BuildError> {
-        let (literals, owners) = by_prefix(literals, owners);
-        let passes = passes(&literals)?;
-        let related = related(&literals, &passes);
-        Ok(LiteralSearch {
+impl NeedleSearch {
+    /// The search for `needles`.
+    fn new(mut needles: Vec<Needle>) -> Result<NeedleSearch, BuildError> {
+        // Those shorter than four bytes last (they go in the last pass), and
+        // so that those sharing their first bytes land in the same pass and
+        // bucket: Teddy's fingerprints of a pass are tighter, so it
+        // verifies fewer false candidates.
+        needles.sort_by(|a, b| (a.bytes.len() < 4, &a.bytes).cmp(&(b.bytes.len() < 4, &b.bytes)));
+        let passes = passes(&needles)?;
+        let related = related(&needles, &passes);
+        Ok(NeedleSearch {
             passes,
-            literals,
-            owners,
+            needles,
             related,
         })
     }
 }
 
-/// The passes for `literals` (sorted by [`by_prefix`]): Teddy, 64 literals
-/// per pass, when few enough; else one Aho-Corasick DFA pass.
-fn passes(literals: &[Vec<u8>]) -> Result<Vec<Pass>, BuildError> {
-    if literals.is_empty() {
+/// The passes for `needles` (sorted as [`NeedleSearch::new`] does): Teddy,
+/// at most 64 needles per pass, when few enough; else one Aho-Corasick DFA
+/// pass.
+fn passes(needles: &[Needle]) -> Result<Vec<Pass>, BuildError> {
+    if needles.is_empty() {
         return Ok(Vec::new());
     }
-    if literals.len() <= MAX_TEDDY_LITERALS {
-        // Teddy fingerprints a pass's literals by their first bytes, as many
-        // as its shortest literal has (up to 4): one short literal among long
+    if needles.len() <= MAX_TEDDY_NEEDLES {
+        // Teddy fingerprints a pass's needles by their first bytes, as many
+        // as its shortest needle has (up to 4): one short needle among long
         // ones makes the whole pass verify many more false candidates. The
-        // short ones (sorted last) share the last, smallest pass, or get one
-        // of their own if it is full.
-        let short = literals.iter().rev().take_while(|l| l.len() < 4).count();
-        let long = literals.len() - short;
-        let mut bounds = vec![0];
-        let mut at = 0;
-        while long - at > TEDDY_GROUP {
-            at += TEDDY_GROUP;
+        // short ones (sorted last) get a pass of their own; the long ones
+        // are spread evenly over as few passes as hold them.
+        let short = needles
+            .iter()
+            .rev()
+            .take_while(|n| n.bytes.len() < 4)
+            .count();
+        let long = needles.len() - short;
+        let count = long.div_ceil(TEDDY_GROUP);
+        let mut bounds: Vec<usize> = (0..=count).map(|i| i * long / count.max(1)).collect();
+        for at in (long + TEDDY_GROUP..needles.len()).step_by(TEDDY_GROUP) {
             bounds.push(at);
         }
-        if short > 0 && long - at + short > TEDDY_GROUP {
-            bounds.push(long);
-        }
-        bounds.push(literals.len());
+        bounds.push(needles.len());
         bounds.dedup();
         let teddy: Option<Vec<Pass>> = bounds
             .windows(2)
@@ -562,7 +522,7 @@ fn passes(literals: &[Vec<u8>]) -> Result<Vec<Pass>, BuildError> {
                 let ids = teddy_order(w[0], w[1] - w[0]);
                 let searcher = packed::Config::new()
                     .builder()
-                    .extend(ids.iter().map(|&id| &literals[id as usize]))
+                    .extend(ids.iter().map(|&id| &needles[id as usize].bytes))
                     .build()?;
                 Some(Pass {
                     searcher: Searcher::Teddy(searcher),
@@ -577,10 +537,10 @@ fn passes(literals: &[Vec<u8>]) -> Result<Vec<Pass>, BuildError> {
     let ac = AhoCorasick::builder()
         .kind(Some(AhoCorasickKind::DFA))
         .match_kind(MatchKind::LeftmostFirst)
-        .build(literals)?;
+        .build(needles.iter().map(|n| &n.bytes))?;
     Ok(vec![Pass {
         searcher: Searcher::AhoCorasick(ac),
-        ids: (0..literals.len() as u32).collect(),
+        ids: (0..needles.len() as u32).collect(),
     }])
 }
 
@@ -608,69 +568,21 @@ fn teddy_order(first: usize, count: usize) -> Vec<u32> {
     order
 }
 
-/// For each literal, the others in its pass that can match at the same
+/// For each needle, the others in its pass that can match at the same
 /// start: those it is a prefix of, and those that are a prefix of it.
-fn related(literals: &[Vec<u8>], passes: &[Pass]) -> Vec<Vec<u32>> {
-    let mut related = vec![Vec::new(); literals.len()];
+fn related(needles: &[Needle], passes: &[Pass]) -> Vec<Vec<u32>> {
+    let mut related = vec![Vec::new(); needles.len()];
     for pass in passes {
         for &a in &pass.ids {
             for &b in &pass.ids {
-                let (la, lb) = (&literals[a as usize], &literals[b as usize]);
-                if a != b && (la.starts_with(lb) || lb.starts_with(la)) {
+                let (na, nb) = (&needles[a as usize].bytes, &needles[b as usize].bytes);
+                if a != b && (na.starts_with(nb) || nb.starts_with(na)) {
                     related[a as usize].push(b);
                 }
             }
         }
     }
     related
-}
-
-/// The prefix length Teddy tells literals apart by.
-const FINGERPRINT: usize = 4;
-/// A part of a literal searched for instead of it is at least this long (or
-/// the whole literal): shorter ones occur by chance too often.
-const MIN_PART: usize = 6;
-
-/// Of each literal, its longest part (a suffix: it occurs wherever the
-/// literal does) whose first [`FINGERPRINT`] bytes occur least often in
-/// `sample`; the whole literal when none is rarer.
-fn rare_parts(literals: &[Vec<u8>], sample: &[u8]) -> Vec<Vec<u8>> {
-    let starts = |literal: &Vec<u8>| {
-        let min = MIN_PART.max(FINGERPRINT).min(literal.len());
-        0..=literal.len() - min
-    };
-    let key = |bytes: &[u8]| -> [u8; FINGERPRINT] {
-        let mut key = [0; FINGERPRINT];
-        key.copy_from_slice(&bytes[..FINGERPRINT]);
-        key
-    };
-    let mut counts: HashMap<[u8; FINGERPRINT], u32> = HashMap::new();
-    let mut first = [false; 256];
-    for literal in literals.iter().filter(|l| l.len() > FINGERPRINT) {
-        for start in starts(literal) {
-            counts.insert(key(&literal[start..]), 0);
-            first[usize::from(literal[start])] = true;
-        }
-    }
-    for at in 0..sample.len().saturating_sub(FINGERPRINT - 1) {
-        if first[usize::from(sample[at])]
-            && let Some(count) = counts.get_mut(&key(&sample[at..]))
-        {
-            *count += 1;
-        }
-    }
-    literals
-        .iter()
-        .map(|literal| {
-            if literal.len() <= FINGERPRINT {
-                return literal.clone();
-            }
-            let best = starts(literal)
-                .min_by_key(|&start| (counts[&key(&literal[start..])], start))
-                .unwrap_or(0);
-            literal[best..].to_vec()
-        })
-        .collect()
 }
 
 /// The line of `region` around byte `at`: from after the previous
@@ -783,7 +695,7 @@ mod tests {
     }
 
     #[test]
-    fn short_literals_share_the_last_teddy_pass() {
+    fn short_literals_get_a_pass_of_their_own() {
         let code = |i: usize| {
             let a = char::from(b'A' + (i / 26) as u8);
             let b = char::from(b'A' + (i % 26) as u8);
@@ -794,11 +706,19 @@ mod tests {
         let refs: Vec<&str> = patterns.iter().map(String::as_str).collect();
         let prefilter = Prefilter::new(&compiled(&refs)).expect("builds");
         let shape = prefilter.shape();
+        // 130 long needles in three passes of 43 or 44, the short one alone.
         assert_eq!(
-            (shape.literals, shape.literal_passes),
-            (131, 3),
+            (shape.literals, shape.needles, shape.literal_passes),
+            (131, 131, 4),
             "{shape:?}"
         );
+        let sizes: Vec<usize> = prefilter
+            .search
+            .passes
+            .iter()
+            .map(|p| p.ids.len())
+            .collect();
+        assert_eq!(sizes, [43, 43, 44, 1]);
         let text = format!(
             "x {}-12\n{}-\nGET /\" 503 1\n\" 200 1\n{}-7 {}-1\n",
             code(3),
@@ -812,15 +732,48 @@ mod tests {
     }
 
     #[test]
-    fn many_patterns_use_one_automaton_pass() {
+    fn literals_sharing_a_rare_part_are_one_needle() {
         let patterns: Vec<String> = (0..400)
             .map(|i| format!("component-{i}: quorum lost after (?P<n>[0-9]+) tries"))
             .collect();
         let refs: Vec<&str> = patterns.iter().map(String::as_str).collect();
         let prefilter = Prefilter::new(&compiled(&refs)).expect("builds");
-        assert_eq!(prefilter.shape().literal_passes, 1);
+        let shape = prefilter.shape();
+        assert_eq!(
+            (shape.literals, shape.needles, shape.literal_passes),
+            (400, 1, 1)
+        );
+        // The needle is found on both lines; the literals it stands for are
+        // told apart in place.
         let text = b"x component-317: quorum lost after 3 tries\ncomponent-3: quorum lost\n";
         assert_eq!(found(&prefilter, text), reference(&refs, text));
+        assert_eq!(found(&prefilter, text).len(), 1);
+    }
+
+    #[test]
+    fn many_needles_use_one_automaton_pass() {
+        // Distinct codes, no rare part shared: more needles than Teddy
+        // passes pay for.
+        let code = |i: usize| {
+            let [a, b, c] = [i / 676, i / 26 % 26, i % 26].map(|d| char::from(b'a' + d as u8));
+            format!("{a}{b}{c}")
+        };
+        let patterns: Vec<String> = (0..600).map(|i| format!("#{}#-[0-9]+", code(i))).collect();
+        let refs: Vec<&str> = patterns.iter().map(String::as_str).collect();
+        let prefilter = Prefilter::new(&compiled(&refs)).expect("builds");
+        let shape = prefilter.shape();
+        assert!(shape.needles > MAX_TEDDY_NEEDLES, "{shape:?}");
+        assert_eq!(shape.literal_passes, 1);
+        assert!(matches!(
+            prefilter.search.passes[0].searcher,
+            Searcher::AhoCorasick(_)
+        ));
+        let text = format!("x #{}#-7\n#{}# found\n", code(317), code(3));
+        assert_eq!(
+            found(&prefilter, text.as_bytes()),
+            reference(&refs, text.as_bytes())
+        );
+        assert_eq!(found(&prefilter, text.as_bytes()).len(), 1);
     }
 
     #[test]
@@ -849,24 +802,41 @@ mod tests {
     }
 
     #[test]
-    fn rare_parts_avoid_common_starts() {
-        let literals = vec![
-            b"http: panic serving ".to_vec(),
-            b"Exception".to_vec(),
-            b"OOM".to_vec(),
-        ];
-        let sample = b"GET http://x/ HTTP/1.1 http://y/ Exception\n".repeat(10);
-        let parts = rare_parts(&literals, &sample);
-        // `http` starts every referrer; the part chosen starts rarer.
-        assert!(
-            !parts[0].starts_with(b"http"),
-            "{:?}",
-            String::from_utf8_lossy(&parts[0])
-        );
-        assert!(literals[0].ends_with(&parts[0]) && parts[0].len() >= MIN_PART);
-        // Equally common everywhere: the whole literal is kept.
-        assert_eq!(parts[1], b"Exception");
-        assert_eq!(parts[2], b"OOM");
+    fn a_tuned_search_has_fewer_needles_and_finds_the_same_lines() {
+        // Failures of many components, worded alike: the model keeps a
+        // needle per wording, a sample shares the parts rare in it.
+        let mut patterns = Vec::new();
+        for verb in ["renew lease", "exit within", "start daemon", "reach peer"] {
+            for component in ["etcd", "kubelet", "dockerd", "consul", "vault", "nomad"] {
+                patterns.push(format!(r"{component} failed to {verb} \d+"));
+            }
+        }
+        patterns.push(r"http: panic serving (?P<addr>\S+)".to_owned());
+        let refs: Vec<&str> = patterns.iter().map(String::as_str).collect();
+        let prefilter = Prefilter::new(&compiled(&refs)).expect("builds");
+        let mut text = String::new();
+        for i in 0..3000 {
+            text.push_str(&format!(
+                "GET http://shop/{i} 200 kubelet failed to nothing\n"
+            ));
+            if i % 500 == 7 {
+                text.push_str("vault failed to renew lease 4\nhttp: panic serving 1.2.3.4\n");
+            }
+        }
+        let tuned = prefilter.tuned(&text.as_bytes()[..64 << 10]);
+        let (model, fitted) = (prefilter.shape(), tuned.shape());
+        assert!(fitted.needles < model.needles, "{model:?} {fitted:?}");
+        for needle in &tuned.search.needles {
+            let bytes = String::from_utf8_lossy(&needle.bytes);
+            assert!(
+                !bytes.starts_with("http") && !bytes.contains("failed to n"),
+                "{bytes}"
+            );
+        }
+        let expected = reference(&refs, text.as_bytes());
+        assert_eq!(expected.len(), 12);
+        assert_eq!(found(&prefilter, text.as_bytes()), expected);
+        assert_eq!(found(&tuned, text.as_bytes()), expected);
     }
 
     /// Texts made of the pieces real lines and the signatures' edges are made of.
@@ -908,12 +878,78 @@ mod tests {
         prop_assert_eq!(found(&tuned, &text), expected.clone());
         let tuned = prefilter.tuned(&text[..text.len() / 3]);
         prop_assert_eq!(found(&tuned, &text), expected.clone());
-        // `may_match` is never false on a line (or a text) some regex matches.
-        for &(start, end) in &expected {
-            prop_assert!(prefilter.may_match(&text[start..end]));
+        // The candidates of a text hold every regex that matches one of its
+        // lines, whichever search finds them.
+        let regexes = compiled(&PATTERNS);
+        let mut candidates = Vec::new();
+        for search in [&prefilter, &tuned] {
+            search.candidates(&text, &mut candidates);
+            for line in text.split(|&b| b == b'\n' || b == b'\r') {
+                let Ok(line) = std::str::from_utf8(line) else {
+                    continue;
+                };
+                for (i, regex) in regexes.iter().enumerate() {
+                    if regex.is_match(line) {
+                        prop_assert!(candidates.contains(&(i as u32)), "{i} {line:?}");
+                    }
+                }
+            }
         }
-        if !expected.is_empty() {
-            prop_assert!(prefilter.may_match(&text));
+        Ok(())
+    }
+
+    /// Regexes whose literals share parts, so that needles stand for
+    /// several literals (and the tuned ones for others again).
+    fn alike() -> Vec<String> {
+        let mut patterns = Vec::new();
+        for verb in ["renew lease", "exit within", "start daemon"] {
+            for component in ["etcd", "kubelet", "vault"] {
+                patterns.push(format!(r"{component}\[\d+\]: failed to {verb} \d+"));
+            }
+        }
+        patterns.push(r"failed to (?:reach|exit) (?P<peer>\w+)".to_owned());
+        patterns.push(r"to renew lease$".to_owned());
+        patterns.push(r"(?i:lease lost)".to_owned());
+        patterns.push(r"eexit within".to_owned());
+        patterns
+    }
+
+    /// Texts made of the pieces of [`alike`]'s literals.
+    fn alike_text() -> impl Strategy<Value = Vec<u8>> {
+        proptest::collection::vec(
+            prop_oneof![
+                Just(b"failed to ".to_vec()),
+                Just(b"renew lease".to_vec()),
+                Just(b"exit within".to_vec()),
+                Just(b"start daemon".to_vec()),
+                Just(b"reach ".to_vec()),
+                Just(b"etcd[".to_vec()),
+                Just(b"kubelet[".to_vec()),
+                Just(b"vault[".to_vec()),
+                Just(b"]: ".to_vec()),
+                Just(b"LEASE Lost".to_vec()),
+                Just(b"e".to_vec()),
+                Just(b"\n".to_vec()),
+                Just(b"\r\n".to_vec()),
+                "[0-9 a-z]{0,4}".prop_map(String::into_bytes),
+            ],
+            0..60,
+        )
+        .prop_map(|pieces| pieces.concat())
+    }
+
+    /// Whatever the text, the model's needles and those fitted to any
+    /// sample find the lines some regex matches, and only those.
+    fn agrees_alike(text: Vec<u8>, cut: usize) -> Result<(), TestCaseError> {
+        let patterns = alike();
+        let refs: Vec<&str> = patterns.iter().map(String::as_str).collect();
+        let prefilter = Prefilter::new(&compiled(&refs)).expect("builds");
+        let expected = reference(&refs, &text);
+        prop_assert_eq!(found(&prefilter, &text), expected.clone());
+        let cut = cut.min(text.len());
+        for sample in [&text[..], &text[..cut], &text[cut..]] {
+            let tuned = prefilter.tuned(sample);
+            prop_assert_eq!(found(&tuned, &text), expected.clone());
         }
         Ok(())
     }
@@ -922,6 +958,14 @@ mod tests {
         #[test]
         fn agrees_with_a_per_line_reference(text in text()) {
             agrees(text)?;
+        }
+
+        #[test]
+        fn shared_needles_agree_with_a_per_line_reference(
+            text in alike_text(),
+            cut in 0usize..400,
+        ) {
+            agrees_alike(text, cut)?;
         }
     }
 
@@ -932,6 +976,15 @@ mod tests {
         #[ignore = "nightly: many cases, run by hand with `cargo test -- --ignored`"]
         fn agrees_with_a_per_line_reference_nightly(text in text()) {
             agrees(text)?;
+        }
+
+        #[test]
+        #[ignore = "nightly: many cases, run by hand with `cargo test -- --ignored`"]
+        fn shared_needles_agree_with_a_per_line_reference_nightly(
+            text in alike_text(),
+            cut in 0usize..400,
+        ) {
+            agrees_alike(text, cut)?;
         }
     }
 }
