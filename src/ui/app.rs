@@ -338,6 +338,8 @@ pub struct App {
     /// Rows of the alerts pane: firing before cleared, then by severity,
     /// then newest first.
     pub alerts: Vec<AlertRow>,
+    /// Lines seen matching each signature (in the lines the console read).
+    matched: HashMap<Arc<str>, u64>,
     /// The selected alert.
     pub alert_cursor: usize,
     /// The selection stays on the first row (the most severe firing alert)
@@ -414,6 +416,7 @@ impl App {
             find: None,
             search_backend: SearchBackend::Loaded,
             alerts: Vec::new(),
+            matched: HashMap::new(),
             alert_cursor: 0,
             alert_follow: true,
             step_cursor: 0,
@@ -538,6 +541,11 @@ impl App {
             _ => Vec::new(),
         };
         let filtered = self.visible.is_some();
+        for line in &lines {
+            for id in &line.signatures {
+                *self.matched.entry(Arc::clone(id)).or_default() += 1;
+            }
+        }
         // Events come assembled by the parser (a stack trace is one event
         // with its lines in `more`).
         for line in lines {
@@ -943,6 +951,22 @@ impl App {
             }
         }
         self.sort_alerts(selected);
+    }
+
+    /// Matching lines of an alert row: what its alerts account for, or
+    /// when its signature has no other row, every matching line the
+    /// console read if that is more.
+    pub fn alert_lines(&self, row: &AlertRow) -> u64 {
+        let alone = self
+            .alerts
+            .iter()
+            .filter(|r| r.info.signature == row.info.signature)
+            .count()
+            == 1;
+        match self.matched.get(&row.info.signature) {
+            Some(&seen) if alone => row.lines.max(seen),
+            _ => row.lines,
+        }
     }
 
     /// The selected alert.

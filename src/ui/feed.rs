@@ -256,7 +256,7 @@ pub fn alert_info(
         at: found.at,
         runbook: library.runbook_of(signature).map(|r| r.id.clone()),
         captures: found.captures.clone(),
-        hits: found.hits,
+        hits: found.hits + found.suppressed,
         evidence,
         backfill,
     }

@@ -115,7 +115,8 @@ pub struct AlertInfo {
     /// What the regexes captured (values sanitised), for the runbook's
     /// parameters and for highlighting.
     pub captures: Vec<(String, String)>,
-    /// Lines that made it fire.
+    /// Matching lines it accounts for: those that made it fire and those
+    /// suppressed since the key's previous alert.
     pub hits: u64,
     /// The line that made it fire.
     pub evidence: LogLine,

@@ -174,7 +174,7 @@ fn draw_alerts(frame: &mut Frame<'_>, app: &App, area: Rect) {
             }
             let mut spans = vec![
                 Span::styled(format!("{:<4} ", short_severity(info.severity)), sev),
-                Span::styled(format!("{:>4}", short_count(row.lines)), base),
+                Span::styled(format!("{:>4}", short_count(app.alert_lines(row))), base),
                 Span::styled(
                     if row.sources.len() > 1 {
                         format!("/{:<2}", row.sources.len().min(99))
