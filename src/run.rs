@@ -216,6 +216,11 @@ fn zone(name: Option<&str>) -> io::Result<TimeZone> {
 }
 
 fn watch(cli: &Cli, args: &WatchArgs) -> io::Result<Exit> {
+    // Before anything slow (the library's load): a SIGTERM or Ctrl-C that
+    // comes early is a clean stop, not death by the signal.
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&stop);
+    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst)).map_err(io::Error::other)?;
     let config = match Config::load(cli.global.config.as_deref()) {
         Ok(config) => config,
         Err(diags) => {
@@ -248,9 +253,6 @@ fn watch(cli: &Cli, args: &WatchArgs) -> io::Result<Exit> {
         data_dir: cli.global.data_dir.clone(),
         index: (!args.no_index).then_some(args.commit_every),
     };
-    let stop = Arc::new(AtomicBool::new(false));
-    let flag = Arc::clone(&stop);
-    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst)).map_err(io::Error::other)?;
     let mut stdout = io::BufWriter::new(io::stdout().lock());
     match crate::watch::watch(options, &library, &config, style(), stop, &mut stdout) {
         Ok(()) => Ok(Exit::Found),
