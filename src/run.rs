@@ -216,7 +216,8 @@ fn zone(name: Option<&str>) -> io::Result<TimeZone> {
 }
 
 fn watch(cli: &Cli, args: &WatchArgs) -> io::Result<Exit> {
-    // First of all: asked to stop while starting, `watch` stops cleanly.
+    // Before anything slow (the library's load): a SIGTERM or Ctrl-C that
+    // comes early is a clean stop, not death by the signal.
     let stop = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&stop);
     ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst)).map_err(io::Error::other)?;

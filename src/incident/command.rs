@@ -140,6 +140,7 @@ pub struct Context<'a> {
     /// The zone of times written without an offset.
     pub zone: TimeZone,
     library: OnceCell<Library>,
+    loaded: Option<&'a Library>,
 }
 
 impl<'a> Context<'a> {
@@ -158,12 +159,23 @@ impl<'a> Context<'a> {
             now,
             zone,
             library: OnceCell::new(),
+            loaded: None,
         }
+    }
+
+    /// The same context using an already loaded library (the console's),
+    /// instead of loading one.
+    pub fn with_library(mut self, library: &'a Library) -> Context<'a> {
+        self.loaded = Some(library);
+        self
     }
 
     /// Signatures and runbooks, shipped and the user's (problems in the
     /// user's files are `triage check`'s to report).
     pub fn library(&self) -> &Library {
+        if let Some(library) = self.loaded {
+            return library;
+        }
         self.library
             .get_or_init(|| Library::load(self.pattern_dirs, self.runbook_dirs).0)
     }
@@ -418,14 +430,18 @@ pub fn execute(
         IncidentCommand::Verify => verify_command(&journal, out),
         command => {
             let actor = actor(args.actor.as_deref())?;
-            let written = write_command(&mut journal, command, named, &actor, ctx)?;
+            let written = write(&mut journal, command, named, &actor, ctx)?;
             confirm(out, journal.timeline(), &written)?;
             Ok(Outcome::Done)
         }
     }
 }
 
-fn write_command(
+/// Carries out a write (every command but `list`, `show` and `verify`) on
+/// an open journal, for `incident` (`None`: the latest open one), and
+/// returns the events written (none: nothing to change). What `execute`
+/// and the console both call.
+pub fn write(
     journal: &mut Journal,
     command: &IncidentCommand,
     named: Option<&str>,

@@ -1,7 +1,12 @@
 //! The console's state and its update: one [`App`], changed only by
 //! [`App::on_key`] (operator input) and [`App::on_msg`] (pipeline messages),
-//! which return the [`Effect`]s the runtime must carry out (quit, an
-//! operator command for the journal, a copy, a search).
+//! which return the [`Effect`]s the runtime must carry out (quit, a write
+//! to the journal, a copy, a search).
+//!
+//! Keys are looked up in the one key table (`keys`); prompts are line
+//! editors (`prompt`); the log pane's filters are `filter`'s. Anything that
+//! writes the journal from one key press names what it will write and waits
+//! for `y` ([`Pending`]).
 //!
 //! Pure: no terminal, no I/O, no clock (the present is passed in), so every
 //! key and message is tested without a terminal. Rendering only reads this
@@ -9,21 +14,28 @@
 //!
 //! Invariants: the log buffer holds at most [`MAX_EVENTS`] events (the
 //! oldest go first), so memory stays bounded while following; every text in
-//! it was sanitised when its message was built.
+//! it was sanitised when its message was built; when filters are on, the
+//! live view's rows are the indices of the buffer's events that pass, in
+//! order, and the log cursor indexes those rows.
 
 use std::{
-    collections::{HashSet, VecDeque},
+    collections::{HashMap, HashSet, VecDeque},
     sync::Arc,
 };
 
 use jiff::{SignedDuration, Timestamp, tz::TimeZone};
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use ratatui::crossterm::event::{KeyEvent, KeyEventKind};
 
-use super::msg::{AlertInfo, IncidentView, LogLine, Msg, Op, Stats, clean};
+use super::{
+    filter::Filters,
+    keys::{self, Action, Key},
+    msg::{AlertInfo, IncidentView, LogLine, Msg, Op, Stats, TimelineRow, Write, clean},
+    prompt::{Edit, LineEditor, remember},
+};
 use crate::{
     cli::{SeverityArg, StatusArg, StepOutcomeArg},
     library::Library,
-    model::Severity,
+    model::{Level, Severity},
     runbook::{CommandLine, Runbook},
 };
 
@@ -45,6 +57,8 @@ const MAX_PROBLEMS: usize = 20;
 const MERGE_WINDOW: usize = 4_096;
 /// Minutes in an alert's sparkline.
 pub const SPARK_MINUTES: usize = 8;
+/// Characters the log pane scrolls sideways per key.
+const HSCROLL: usize = 20;
 
 /// The four panes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,6 +97,14 @@ pub enum PromptKind {
     Severity,
     /// One key: the new status (`u`).
     Status,
+    /// The title of an incident declared by hand (`!`).
+    DeclareTitle,
+    /// One key: the severity of the incident being declared.
+    DeclareSeverity,
+    /// A show-only regex for the log pane (`+`).
+    ShowFilter,
+    /// A hide regex for the log pane (`-`).
+    HideFilter,
 }
 
 impl PromptKind {
@@ -99,12 +121,33 @@ impl PromptKind {
                 "severity: [i]nfo [l]ow [m]edium [h]igh [c]ritical  (Esc cancels)"
             }
             PromptKind::Status => "status: [i]nvestigating [m]itigated [r]esolved  (Esc cancels)",
+            PromptKind::DeclareTitle => "declare an incident, title: ",
+            PromptKind::DeclareSeverity => {
+                "its severity: [i]nfo [l]ow [m]edium [h]igh [c]ritical  (Esc cancels)"
+            }
+            PromptKind::ShowFilter => "show only lines matching (regex): ",
+            PromptKind::HideFilter => "hide lines matching (regex): ",
         }
     }
 
     /// Answered by one key, without Enter.
     pub fn is_choice(self) -> bool {
-        matches!(self, PromptKind::Severity | PromptKind::Status)
+        matches!(
+            self,
+            PromptKind::Severity | PromptKind::Status | PromptKind::DeclareSeverity
+        )
+    }
+
+    /// Which history the prompt's answers go to.
+    fn history(self) -> u8 {
+        match self {
+            PromptKind::Search => 0,
+            PromptKind::JumpTime => 1,
+            PromptKind::Note | PromptKind::StepNote(_) => 2,
+            PromptKind::DeclareTitle => 3,
+            PromptKind::ShowFilter | PromptKind::HideFilter => 4,
+            PromptKind::Severity | PromptKind::Status | PromptKind::DeclareSeverity => 5,
+        }
     }
 }
 
@@ -114,7 +157,16 @@ pub struct Prompt {
     /// What it asks for.
     pub kind: PromptKind,
     /// What was typed.
-    pub input: String,
+    pub line: LineEditor,
+}
+
+/// A journal write waiting for `y`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pending {
+    /// What will be written.
+    pub write: Write,
+    /// What the status bar says it will write.
+    pub what: String,
 }
 
 /// What the runtime must do after an update.
@@ -123,7 +175,7 @@ pub enum Effect {
     /// Leave the console.
     Quit,
     /// Append to the incident journal.
-    Op(Op),
+    Op(Write),
     /// Put a command on the clipboard.
     Copy(String),
     /// Run a query against the index.
@@ -152,6 +204,10 @@ pub struct AlertRow {
     pub last: Timestamp,
     /// Alerts fired.
     pub fired: u64,
+    /// Matching lines over all its alerts.
+    pub lines: u64,
+    /// Sources its evidence came from.
+    pub sources: HashSet<Arc<str>>,
     /// Firing times, for the sparkline.
     pub times: VecDeque<Timestamp>,
     /// When it went quiet (cleared), unless it fired again since.
@@ -178,6 +234,40 @@ impl AlertRow {
         }
         counts
     }
+
+    /// Firing before cleared, then most severe, then most recent.
+    fn rank(
+        &self,
+    ) -> (
+        bool,
+        std::cmp::Reverse<Severity>,
+        std::cmp::Reverse<Timestamp>,
+    ) {
+        (
+            self.cleared.is_some(),
+            std::cmp::Reverse(self.info.severity),
+            std::cmp::Reverse(self.last),
+        )
+    }
+}
+
+/// One row of the timeline as shown: an event, or automatic events of one
+/// kind in a row grouped (the last one stands for them).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TimelineEntry<'a> {
+    /// The event (the group's last).
+    pub row: &'a TimelineRow,
+    /// Events it stands for (1: itself).
+    pub count: usize,
+}
+
+/// The detail view of one event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Detail {
+    /// The event.
+    pub line: LogLine,
+    /// First row shown.
+    pub scroll: usize,
 }
 
 /// What the search prompt runs: the index when there is one (plugged in
@@ -207,14 +297,34 @@ pub struct App {
     pub focus: Pane,
     /// The help overlay is open.
     pub help: bool,
+    /// Rows of the help overlay scrolled off its top.
+    pub help_scroll: usize,
     /// The prompt being answered.
     pub prompt: Option<Prompt>,
+    /// Earlier answers, per prompt.
+    histories: HashMap<u8, Vec<String>>,
+    /// The title of the incident being declared (between its two prompts).
+    declaring: Option<String>,
+    /// A journal write waiting for `y`.
+    pub pending: Option<Pending>,
+    /// The detail view, when open.
+    pub detail: Option<Detail>,
     /// The log buffer, merged by time.
     log: VecDeque<LogLine>,
     /// What the log pane shows.
     pub log_mode: LogMode,
     /// The rows of the evidence or search view.
     view: Vec<LogLine>,
+    /// The log pane's filters.
+    pub filters: Filters,
+    /// With filters on: the buffer's events that pass (indices, in order).
+    visible: Option<Vec<usize>>,
+    /// Bookmarked events, by (source, offset).
+    marks: HashSet<(Arc<str>, u64)>,
+    /// Long lines wrap in the log pane.
+    pub wrap: bool,
+    /// Characters of the log lines' text scrolled off to the left.
+    pub hscroll: usize,
     /// The selected event in the current log view.
     pub log_cursor: usize,
     /// The log pane follows new lines.
@@ -225,20 +335,31 @@ pub struct App {
     pub find: Option<String>,
     /// Where searches go.
     pub search_backend: SearchBackend,
-    /// Rows of the alerts pane, newest first.
+    /// Rows of the alerts pane: firing before cleared, then by severity,
+    /// then newest first.
     pub alerts: Vec<AlertRow>,
+    /// Lines seen matching each signature (in the lines the console read).
+    matched: HashMap<Arc<str>, u64>,
     /// The selected alert.
     pub alert_cursor: usize,
-    /// The selection stays on the newest alert until the operator moves it.
+    /// The selection stays on the first row (the most severe firing alert)
+    /// until the operator moves it.
     alert_follow: bool,
     /// The selected runbook step.
     pub step_cursor: usize,
-    /// The selected timeline row.
+    /// The selected timeline row (of [`App::timeline_rows`]).
     pub timeline_cursor: usize,
     /// The timeline row selection follows the newest.
     timeline_follow: bool,
+    /// Every timeline row, automatic repeats not grouped.
+    pub timeline_all: bool,
     /// The incident shown.
     pub incident: Option<IncidentView>,
+    /// The incidents the journal thread knows (open ones, and the latest).
+    pub incidents: Vec<IncidentView>,
+    /// The incident the operator chose to show (`I`); `None`: the latest
+    /// open one.
+    shown_incident: Option<String>,
     /// The feed's counters.
     pub stats: Stats,
     /// Lines per second, from the counters.
@@ -258,60 +379,6 @@ pub struct App {
     pub stopped: Option<String>,
 }
 
-/// Every key, for the help overlay and the README: (where, key, what).
-pub const KEYS: &[(&str, &str, &str)] = &[
-    ("anywhere", "q  Ctrl-C", "quit (the terminal is restored)"),
-    ("anywhere", "?", "this help (any key closes it)"),
-    ("anywhere", "Tab  Shift-Tab", "next / previous pane"),
-    (
-        "anywhere",
-        "1 2 3 4",
-        "focus alerts / log / runbook / timeline",
-    ),
-    (
-        "anywhere",
-        "/",
-        "search (shows matching events in the log pane)",
-    ),
-    ("anywhere", "t", "jump to a time in the log"),
-    (
-        "anywhere",
-        "f",
-        "follow new lines on/off (back to the live tail)",
-    ),
-    ("anywhere", "a", "acknowledge the incident"),
-    ("anywhere", "i", "add a note to the timeline"),
-    ("anywhere", "v", "change the incident's severity"),
-    ("anywhere", "u", "change the incident's status"),
-    ("anywhere", "!", "declare an incident by hand"),
-    ("lists", "j k  ↓ ↑", "move"),
-    ("lists", "PgDn PgUp  g G", "page, first, last"),
-    (
-        "alerts",
-        "Enter  e",
-        "show the alert's evidence with context",
-    ),
-    ("log", "Space", "expand / collapse a multi-line event"),
-    (
-        "log",
-        "Enter",
-        "on a hit or evidence line: go to it in the live log",
-    ),
-    ("log", "n  N", "next / previous search hit"),
-    ("log", "Esc", "back to the live tail"),
-    (
-        "runbook",
-        "s d x  S D X",
-        "step started / done / skipped (capital: + note)",
-    ),
-    (
-        "runbook",
-        "c",
-        "copy the command (clipboard + copied-command.sh)",
-    ),
-    ("timeline", "p", "pin / unpin the event for the postmortem"),
-];
-
 impl App {
     /// An empty console; `library` is `None` while it loads (it comes as
     /// [`Msg::Library`]).
@@ -329,22 +396,36 @@ impl App {
             attached: false,
             focus: Pane::Alerts,
             help: false,
+            help_scroll: 0,
             prompt: None,
+            histories: HashMap::new(),
+            declaring: None,
+            pending: None,
+            detail: None,
             log: VecDeque::new(),
             log_mode: LogMode::Live,
             view: Vec::new(),
+            filters: Filters::default(),
+            visible: None,
+            marks: HashSet::new(),
+            wrap: false,
+            hscroll: 0,
             log_cursor: 0,
             follow: true,
             expanded: HashSet::new(),
             find: None,
             search_backend: SearchBackend::Loaded,
             alerts: Vec::new(),
+            matched: HashMap::new(),
             alert_cursor: 0,
             alert_follow: true,
             step_cursor: 0,
             timeline_cursor: 0,
             timeline_follow: true,
+            timeline_all: false,
             incident: None,
+            incidents: Vec::new(),
+            shown_incident: None,
             stats: Stats::default(),
             rate: 0.0,
             rate_mark: None,
@@ -362,6 +443,11 @@ impl App {
         self.library.as_deref()
     }
 
+    /// The library, shared (for the journal thread).
+    pub fn library_arc(&self) -> Option<Arc<Library>> {
+        self.library.clone()
+    }
+
     /// Problems in the user's pattern and runbook files.
     pub fn diagnostics(&self) -> &[crate::diag::Diagnostic] {
         &self.diagnostics
@@ -377,8 +463,9 @@ impl App {
 
     /// The events of the current log view.
     pub fn log_rows(&self) -> LogRows<'_> {
-        match self.log_mode {
-            LogMode::Live => LogRows::Buffer(&self.log),
+        match (&self.log_mode, &self.visible) {
+            (LogMode::Live, Some(visible)) => LogRows::Filtered(&self.log, visible),
+            (LogMode::Live, None) => LogRows::Buffer(&self.log),
             _ => LogRows::View(&self.view),
         }
     }
@@ -389,8 +476,59 @@ impl App {
             .contains(&(Arc::clone(&line.source), line.offset))
     }
 
+    /// Whether the event is bookmarked.
+    pub fn is_marked(&self, line: &LogLine) -> bool {
+        self.marks
+            .contains(&(Arc::clone(&line.source), line.offset))
+    }
+
     fn rows_len(&self) -> usize {
         self.log_rows().len()
+    }
+
+    /// The live view's row of buffer index `i`: itself, or with filters the
+    /// first shown event at or after it (else the last shown).
+    fn row_of_buffer_index(&self, i: usize) -> usize {
+        match &self.visible {
+            Some(visible) => {
+                let at = visible.partition_point(|&v| v < i);
+                at.min(visible.len().saturating_sub(1))
+            }
+            None => i,
+        }
+    }
+
+    /// Recomputes the live view's rows after the filters or the buffer
+    /// changed, keeping the cursor on the same event when it is still shown.
+    fn refilter(&mut self) {
+        let keep = (self.log_mode == LogMode::Live)
+            .then(|| self.log_rows().get(self.log_cursor))
+            .flatten()
+            .map(|l| (Arc::clone(&l.source), l.offset));
+        self.visible = self.filters.active().then(|| {
+            self.log
+                .iter()
+                .enumerate()
+                .filter(|(_, l)| self.filters.passes(l))
+                .map(|(i, _)| i)
+                .collect()
+        });
+        if self.log_mode != LogMode::Live {
+            return;
+        }
+        if self.follow {
+            self.log_cursor = self.rows_len().saturating_sub(1);
+            return;
+        }
+        if let Some((source, offset)) = keep
+            && let Some(i) = self
+                .log
+                .iter()
+                .position(|l| l.source == source && l.offset == offset)
+        {
+            self.log_cursor = self.row_of_buffer_index(i);
+        }
+        self.log_cursor = self.log_cursor.min(self.rows_len().saturating_sub(1));
     }
 
     fn push_lines(&mut self, lines: Vec<LogLine>) {
@@ -402,11 +540,21 @@ impl App {
                 .collect(),
             _ => Vec::new(),
         };
+        let filtered = self.visible.is_some();
+        for line in &lines {
+            for id in &line.signatures {
+                *self.matched.entry(Arc::clone(id)).or_default() += 1;
+            }
+        }
         // Events come assembled by the parser (a stack trace is one event
         // with its lines in `more`).
         for line in lines {
             let at = self.insert_position(&line);
-            if self.log_mode == LogMode::Live && at <= self.log_cursor && !self.log.is_empty() {
+            if !filtered
+                && self.log_mode == LogMode::Live
+                && at <= self.log_cursor
+                && !self.log.is_empty()
+            {
                 self.log_cursor += 1;
             }
             self.log.insert(at, line);
@@ -414,11 +562,16 @@ impl App {
         let excess = self.log.len().saturating_sub(MAX_EVENTS);
         if excess > 0 {
             for line in self.log.drain(..excess) {
-                self.expanded.remove(&(line.source, line.offset));
+                let key = (line.source, line.offset);
+                self.expanded.remove(&key);
+                self.marks.remove(&key);
             }
-            if self.log_mode == LogMode::Live {
+            if !filtered && self.log_mode == LogMode::Live {
                 self.log_cursor = self.log_cursor.saturating_sub(excess);
             }
+        }
+        if filtered {
+            self.refilter();
         }
         if !new_hits.is_empty() {
             self.view.extend(new_hits);
@@ -462,7 +615,7 @@ impl App {
         self.view.clear();
         self.follow = follow;
         if follow {
-            self.log_cursor = self.log.len().saturating_sub(1);
+            self.log_cursor = self.rows_len().saturating_sub(1);
         }
     }
 
@@ -556,7 +709,19 @@ impl App {
         let at = unit_of(&self.log, source, offset);
         self.go_live(false);
         match at {
-            Some(at) => self.log_cursor = at,
+            Some(at) => {
+                if self
+                    .visible
+                    .as_ref()
+                    .is_some_and(|v| v.binary_search(&at).is_err())
+                {
+                    self.message = Some((
+                        "that event is hidden by the filters (F switches them off)".into(),
+                        true,
+                    ));
+                }
+                self.log_cursor = self.row_of_buffer_index(at);
+            }
             None => {
                 self.message = Some((
                     "that event is no longer in the console's buffer".into(),
@@ -580,11 +745,40 @@ impl App {
         };
         self.go_live(false);
         self.focus = Pane::Log;
-        self.log_cursor = self
+        let i = self
             .log
             .iter()
             .position(|l| l.ts.is_some_and(|ts| ts >= at))
             .unwrap_or(self.log.len().saturating_sub(1));
+        self.log_cursor = self.row_of_buffer_index(i);
+    }
+
+    /// Moves the cursor to the next (or previous) row of the current view
+    /// that `wanted` accepts; says so when there is none.
+    fn seek(&mut self, forward: bool, what: &str, wanted: impl Fn(&LogLine) -> bool) -> bool {
+        let rows = self.log_rows();
+        let len = rows.len();
+        let hit = if forward {
+            (self.log_cursor + 1..len).find(|&i| rows.get(i).is_some_and(&wanted))
+        } else {
+            (0..self.log_cursor.min(len))
+                .rev()
+                .find(|&i| rows.get(i).is_some_and(&wanted))
+        };
+        match hit {
+            Some(i) => {
+                self.log_cursor = i;
+                self.follow = false;
+                true
+            }
+            None => {
+                self.message = Some((
+                    format!("no {} {what}", if forward { "later" } else { "earlier" },),
+                    false,
+                ));
+                false
+            }
+        }
     }
 
     fn find_next(&mut self, forward: bool) {
@@ -596,30 +790,8 @@ impl App {
             self.message = Some(("no search yet: press / to search".into(), true));
             return;
         };
-        let len = self.log.len();
-        let hit = if forward {
-            (self.log_cursor + 1..len).find(|&i| matches_query(&self.log[i], &term))
-        } else {
-            (0..self.log_cursor.min(len))
-                .rev()
-                .find(|&i| matches_query(&self.log[i], &term))
-        };
-        match hit {
-            Some(i) => {
-                self.log_cursor = i;
-                self.follow = false;
-            }
-            None => {
-                self.message = Some((
-                    format!(
-                        "no {} match for `{}`",
-                        if forward { "later" } else { "earlier" },
-                        clean(&term)
-                    ),
-                    false,
-                ));
-            }
-        }
+        let what = format!("match for `{}`", clean(&term));
+        self.seek(forward, &what, |l| matches_query(l, &term));
     }
 
     fn move_log(&mut self, by: isize) {
@@ -643,6 +815,71 @@ impl App {
         }
     }
 
+    fn toggle_mark(&mut self) {
+        let Some(line) = self.log_rows().get(self.log_cursor) else {
+            return;
+        };
+        let key = (Arc::clone(&line.source), line.offset);
+        let (text, _) = if self.marks.remove(&key) {
+            ("bookmark removed", false)
+        } else {
+            self.marks.insert(key);
+            ("bookmarked (b / B: next / previous bookmark)", true)
+        };
+        self.message = Some((text.into(), false));
+    }
+
+    fn open_detail(&mut self) {
+        if let Some(line) = self.log_rows().get(self.log_cursor) {
+            self.detail = Some(Detail {
+                line: line.clone(),
+                scroll: 0,
+            });
+        }
+    }
+
+    fn on_detail_key(&mut self, key: KeyEvent) {
+        let Some(detail) = self.detail.as_mut() else {
+            return;
+        };
+        let action = keys::lookup(Pane::Log, key);
+        match action {
+            Some(Action::Down) => detail.scroll += 1,
+            Some(Action::Up) => detail.scroll = detail.scroll.saturating_sub(1),
+            Some(Action::PageDown) => detail.scroll += 10,
+            Some(Action::PageUp) => detail.scroll = detail.scroll.saturating_sub(10),
+            Some(Action::First) => detail.scroll = 0,
+            Some(Action::Detail) => {
+                // Enter: to the event in the live log.
+                let (source, offset) = (Arc::clone(&detail.line.source), detail.line.offset);
+                self.detail = None;
+                if self.log_mode != LogMode::Live {
+                    self.jump_to(&source, offset);
+                }
+            }
+            _ => self.detail = None,
+        }
+    }
+
+    fn set_filters(&mut self, change: impl FnOnce(&mut Filters)) {
+        change(&mut self.filters);
+        if self.log_mode != LogMode::Live {
+            self.go_live(false);
+        }
+        self.refilter();
+        let shown = self.rows_len();
+        let text = if self.filters.is_empty() {
+            "no filter: every event".to_owned()
+        } else {
+            format!(
+                "filters: {} · {shown} of {} events",
+                self.filters.describe(),
+                self.log.len()
+            )
+        };
+        self.message = Some((text, false));
+    }
+
     // ------------------------------------------------------------- alerts
 
     fn on_alert(&mut self, info: AlertInfo) {
@@ -661,12 +898,16 @@ impl App {
                 first: info.at,
                 last: info.at,
                 fired: 0,
+                lines: 0,
+                sources: HashSet::new(),
                 times: VecDeque::new(),
                 cleared: None,
                 evidence: VecDeque::new(),
             },
         };
         row.fired += 1;
+        row.lines += info.hits.max(1);
+        row.sources.insert(Arc::clone(&info.evidence.source));
         row.first = row.first.min(info.at);
         row.last = row.last.max(info.at);
         row.cleared = None;
@@ -679,10 +920,15 @@ impl App {
             row.evidence.pop_front();
         }
         row.info = info;
-        // Newest first: the row moves to the top; the selection follows the
-        // newest until the operator moves it, then stays on the alert they
-        // are reading.
-        self.alerts.insert(0, row);
+        self.alerts.push(row);
+        self.sort_alerts(selected);
+    }
+
+    /// Firing before cleared, then most severe, then newest; the selection
+    /// stays on the first row until the operator moves it, then on the
+    /// alert they are reading.
+    fn sort_alerts(&mut self, selected: Option<(Arc<str>, String)>) {
+        self.alerts.sort_by_key(AlertRow::rank);
         self.alert_cursor = match selected {
             _ if self.alert_follow => 0,
             Some((sig, key)) => self
@@ -695,10 +941,31 @@ impl App {
     }
 
     fn on_cleared(&mut self, signature: &str, key: &str, at: Timestamp) {
+        let selected = self
+            .alerts
+            .get(self.alert_cursor)
+            .map(|r| (Arc::clone(&r.info.signature), r.info.key.clone()));
         for row in &mut self.alerts {
             if &*row.info.signature == signature && row.info.key == key {
                 row.cleared = Some(at);
             }
+        }
+        self.sort_alerts(selected);
+    }
+
+    /// Matching lines of an alert row: what its alerts account for, or
+    /// when its signature has no other row, every matching line the
+    /// console read if that is more.
+    pub fn alert_lines(&self, row: &AlertRow) -> u64 {
+        let alone = self
+            .alerts
+            .iter()
+            .filter(|r| r.info.signature == row.info.signature)
+            .count()
+            == 1;
+        match self.matched.get(&row.info.signature) {
+            Some(&seen) if alone => row.lines.max(seen),
+            _ => row.lines,
         }
     }
 
@@ -726,21 +993,26 @@ impl App {
             .find(|s| s.runbook == runbook && s.step == step)
     }
 
-    fn step_op(&mut self, outcome: StepOutcomeArg, note: Option<String>) -> Vec<Effect> {
+    /// The write of a step outcome, and what it says.
+    fn step_write(&mut self, outcome: StepOutcomeArg, note: Option<String>) -> Option<Pending> {
         let Some(book) = self.selected_runbook() else {
             self.message = Some(("no runbook: select an alert that has one".into(), true));
-            return Vec::new();
+            return None;
         };
-        let Some(step) = book.steps.get(self.step_cursor) else {
-            return Vec::new();
+        let step = book.steps.get(self.step_cursor)?;
+        let verb = match outcome {
+            StepOutcomeArg::Started => "started",
+            StepOutcomeArg::Done => "done",
+            StepOutcomeArg::Skipped => "skipped",
         };
+        let what = format!("step {verb}: {}. {}", self.step_cursor + 1, step.title);
         let op = Op::Step {
             runbook: book.id.clone(),
             step: step.id.clone(),
             outcome,
             note,
         };
-        vec![Effect::Op(op)]
+        Some(self.pending_of(op, what))
     }
 
     fn copy_command(&mut self) -> Vec<Effect> {
@@ -761,6 +1033,113 @@ impl App {
         }
         let rendered = book.render(step, &captures);
         vec![Effect::Copy(CommandLine(&rendered).to_string())]
+    }
+
+    // ----------------------------------------------------------- incident
+
+    /// The incident keys write to: the one shown.
+    fn target(&self) -> Option<String> {
+        self.incident.as_ref().map(|i| i.id.clone())
+    }
+
+    /// A write to the incident shown, with what the status bar says.
+    fn pending_of(&self, op: Op, what: String) -> Pending {
+        let incident = match op {
+            Op::Declare { .. } => None,
+            _ => self.target(),
+        };
+        let what = match (&incident, &op) {
+            (Some(id), _) => format!("{id}: {what}"),
+            (None, Op::Declare { .. }) => what,
+            (None, _) => format!("{what} (no incident shown: the latest open one)"),
+        };
+        Pending {
+            write: Write { op, incident },
+            what,
+        }
+    }
+
+    fn ask(&mut self, pending: Option<Pending>) {
+        if let Some(pending) = pending {
+            self.message = None;
+            self.pending = Some(pending);
+        }
+    }
+
+    /// The shown incident: the one chosen with `I` while it is known, else
+    /// the latest open one (the journal thread's first), else the latest.
+    fn pick_incident(&mut self) {
+        let chosen = self
+            .shown_incident
+            .as_ref()
+            .and_then(|id| self.incidents.iter().find(|i| &i.id == id))
+            .or_else(|| self.incidents.first())
+            .cloned();
+        self.incident = chosen;
+        let rows = self.timeline_rows().len();
+        if self.timeline_follow {
+            self.timeline_cursor = rows.saturating_sub(1);
+        } else {
+            self.timeline_cursor = self.timeline_cursor.min(rows.saturating_sub(1));
+        }
+    }
+
+    fn next_incident(&mut self) {
+        if self.incidents.len() < 2 {
+            self.message = Some((
+                match self.incidents.len() {
+                    0 => "no incident yet (! declares one)".to_owned(),
+                    _ => "only one incident".to_owned(),
+                },
+                false,
+            ));
+            return;
+        }
+        let at = self
+            .incident
+            .as_ref()
+            .and_then(|shown| self.incidents.iter().position(|i| i.id == shown.id))
+            .map_or(0, |i| (i + 1) % self.incidents.len());
+        self.shown_incident = Some(self.incidents[at].id.clone());
+        self.timeline_follow = true;
+        self.pick_incident();
+        if let Some(inc) = &self.incident {
+            self.message = Some((
+                format!(
+                    "showing {} ({}, {}); keys write to it",
+                    inc.id, inc.status, inc.severity
+                ),
+                false,
+            ));
+        }
+    }
+
+    /// The timeline's rows as shown: automatic events of one kind in a row
+    /// grouped into their last (unless [`App::timeline_all`]); people's
+    /// entries always on their own.
+    pub fn timeline_rows(&self) -> Vec<TimelineEntry<'_>> {
+        let Some(inc) = &self.incident else {
+            return Vec::new();
+        };
+        let mut out: Vec<TimelineEntry<'_>> = Vec::with_capacity(inc.rows.len());
+        for row in &inc.rows {
+            let groups = !self.timeline_all
+                && row.actor == crate::incident::event::AUTOMATIC_ACTOR
+                && matches!(row.kind, "signature.repeated" | "signature.cleared");
+            if groups
+                && let Some(last) = out.last_mut()
+                && last.row.kind == row.kind
+                && last.row.actor == row.actor
+                && !last.row.pinned
+                && !row.pinned
+            {
+                last.row = row;
+                last.count += 1;
+                continue;
+            }
+            out.push(TimelineEntry { row, count: 1 });
+        }
+        out
     }
 
     // ------------------------------------------------------------ updates
@@ -807,14 +1186,18 @@ impl App {
                 }
             }
             Msg::Info(text) => self.message = Some((clean(&text), false)),
-            Msg::Incident(view) => {
-                self.incident = view.map(|v| *v);
-                let rows = self.incident.as_ref().map_or(0, |i| i.rows.len());
-                if self.timeline_follow {
-                    self.timeline_cursor = rows.saturating_sub(1);
-                } else {
-                    self.timeline_cursor = self.timeline_cursor.min(rows.saturating_sub(1));
+            Msg::Incidents(views) => {
+                let before: Vec<String> = self.incidents.iter().map(|i| i.id.clone()).collect();
+                self.incidents = views;
+                // A new incident (declared here or by a signature) is shown;
+                // `I` goes back to the others.
+                if let Some(new) = self.incidents.iter().find(|i| !before.contains(&i.id))
+                    && !before.is_empty()
+                {
+                    self.shown_incident = Some(new.id.clone());
+                    self.timeline_follow = true;
                 }
+                self.pick_incident();
             }
             Msg::Done(Ok(text)) => self.message = Some((clean(&text), false)),
             Msg::Done(Err(text)) => self.message = Some((clean(&text), true)),
@@ -839,37 +1222,89 @@ impl App {
         if key.kind == KeyEventKind::Release {
             return Vec::new();
         }
-        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-        if ctrl && matches!(key.code, KeyCode::Char('c') | KeyCode::Char('q')) {
+        let chord = Key::of(key);
+        if chord
+            .mods
+            .contains(ratatui::crossterm::event::KeyModifiers::CONTROL)
+            && chord.code == ratatui::crossterm::event::KeyCode::Char('c')
+        {
             return vec![Effect::Quit];
         }
         if self.help {
-            self.help = false;
+            // Lists keys scroll it; any other key closes it.
+            let rows = keys::BINDINGS.len() + keys::PROMPT_KEYS.len() + 1;
+            match keys::lookup(Pane::Alerts, key) {
+                Some(Action::Down) => self.help_scroll += 1,
+                Some(Action::PageDown) => self.help_scroll += 10,
+                Some(Action::Up) => self.help_scroll = self.help_scroll.saturating_sub(1),
+                Some(Action::PageUp) => self.help_scroll = self.help_scroll.saturating_sub(10),
+                Some(Action::First) => self.help_scroll = 0,
+                Some(Action::Last) => self.help_scroll = rows,
+                _ => self.help = false,
+            }
+            self.help_scroll = self.help_scroll.min(rows.saturating_sub(1));
+            return Vec::new();
+        }
+        if let Some(pending) = self.pending.take() {
+            if chord
+                == Key::of(KeyEvent::from(ratatui::crossterm::event::KeyCode::Char(
+                    'y',
+                )))
+            {
+                self.message = Some((format!("writing {}…", pending.what), false));
+                return vec![Effect::Op(pending.write)];
+            }
+            self.message = Some((format!("not written: {}", pending.what), false));
             return Vec::new();
         }
         if self.prompt.is_some() {
             return self.on_prompt_key(key);
         }
-        if let Some(effects) = self.on_pane_key(key) {
-            return effects;
+        if self.detail.is_some() {
+            self.on_detail_key(key);
+            return Vec::new();
         }
-        let before = self.focus;
-        match key.code {
-            KeyCode::Char('q') => return vec![Effect::Quit],
-            KeyCode::Char('?') => self.help = true,
-            KeyCode::Tab => self.focus = self.focus.next(1),
-            KeyCode::BackTab => self.focus = self.focus.next(-1),
-            KeyCode::Char(c @ '1'..='4') => {
-                self.focus = Pane::ORDER[(c as usize) - ('1' as usize)];
+        let Some(action) = keys::lookup(self.focus, key) else {
+            if !chord.mods.is_empty() {
+                self.message = Some((
+                    format!("{}: not a key here (? lists the keys)", chord.name()),
+                    false,
+                ));
             }
-            KeyCode::Char('/') => self.open_prompt(PromptKind::Search),
-            KeyCode::Char('t') => self.open_prompt(PromptKind::JumpTime),
-            KeyCode::Char('i') => self.open_prompt(PromptKind::Note),
-            KeyCode::Char('v') => self.open_prompt(PromptKind::Severity),
-            KeyCode::Char('u') => self.open_prompt(PromptKind::Status),
-            KeyCode::Char('a') => return vec![Effect::Op(Op::Ack)],
-            KeyCode::Char('!') => return vec![Effect::Op(Op::Declare)],
-            KeyCode::Char('f') => {
+            return Vec::new();
+        };
+        let before = self.focus;
+        let effects = self.act(action);
+        if self.focus == Pane::Runbook && before != Pane::Runbook {
+            // The operator is working on this alert's runbook: a newer alert
+            // must not swap it from under them.
+            self.alert_follow = false;
+        }
+        effects
+    }
+
+    fn act(&mut self, action: Action) -> Vec<Effect> {
+        match action {
+            Action::Quit => return vec![Effect::Quit],
+            Action::Help => {
+                self.help = true;
+                self.help_scroll = 0;
+            }
+            Action::NextPane => self.focus = self.focus.next(1),
+            Action::PrevPane => self.focus = self.focus.next(-1),
+            Action::Focus(pane) => self.focus = pane,
+            Action::Search => self.open_prompt(PromptKind::Search),
+            Action::JumpTime => self.open_prompt(PromptKind::JumpTime),
+            Action::Note => self.open_prompt(PromptKind::Note),
+            Action::Severity => self.open_prompt(PromptKind::Severity),
+            Action::Status => self.open_prompt(PromptKind::Status),
+            Action::Declare => self.open_prompt(PromptKind::DeclareTitle),
+            Action::NextIncident => self.next_incident(),
+            Action::Ack => {
+                let pending = self.pending_of(Op::Ack, "acknowledge".into());
+                self.ask(Some(pending));
+            }
+            Action::Follow => {
                 if self.log_mode == LogMode::Live && self.follow {
                     self.follow = false;
                 } else {
@@ -880,69 +1315,231 @@ impl App {
                     false,
                 ));
             }
-            KeyCode::Esc if self.log_mode != LogMode::Live => self.go_live(true),
-            _ => {}
-        }
-        if self.focus == Pane::Runbook && before != Pane::Runbook {
-            // The operator is working on this alert's runbook: a newer alert
-            // must not swap it from under them.
-            self.alert_follow = false;
+            Action::Down => self.move_cursor(1),
+            Action::Up => self.move_cursor(-1),
+            Action::PageDown => self.move_cursor(10),
+            Action::PageUp => self.move_cursor(-10),
+            Action::First => self.move_cursor(isize::MIN / 2),
+            Action::Last => self.move_cursor(isize::MAX / 2),
+            Action::Evidence => self.show_evidence(),
+            Action::Expand => self.toggle_expand(),
+            Action::Detail => self.open_detail(),
+            Action::FindNext => self.find_next(true),
+            Action::FindPrev => self.find_next(false),
+            Action::NextError | Action::PrevError => {
+                self.seek(action == Action::NextError, "error (or worse)", |l| {
+                    l.level.is_some_and(|l| l >= Level::Error)
+                });
+            }
+            Action::Live => {
+                if self.log_mode != LogMode::Live {
+                    self.go_live(true);
+                }
+            }
+            Action::Wrap => {
+                self.wrap = !self.wrap;
+                self.hscroll = 0;
+                self.message = Some((
+                    format!("wrap {}", if self.wrap { "on" } else { "off" }),
+                    false,
+                ));
+            }
+            Action::Left => self.hscroll = self.hscroll.saturating_sub(HSCROLL),
+            Action::Right => {
+                if !self.wrap {
+                    self.hscroll = (self.hscroll + HSCROLL).min(super::msg::MAX_LINE_CHARS);
+                }
+            }
+            Action::Level => self.set_filters(Filters::cycle_level),
+            Action::OnlySource => {
+                let source = self
+                    .log_rows()
+                    .get(self.log_cursor)
+                    .map(|l| Arc::clone(&l.source));
+                self.set_filters(|f| {
+                    f.source = match (&f.source, source) {
+                        (Some(_), _) | (None, None) => None,
+                        (None, Some(s)) => Some(s),
+                    };
+                    f.off = false;
+                });
+            }
+            Action::ShowFilter => self.open_prompt(PromptKind::ShowFilter),
+            Action::HideFilter => self.open_prompt(PromptKind::HideFilter),
+            Action::ToggleFilters => self.set_filters(|f| f.off = !f.off),
+            Action::ClearFilters => self.set_filters(|f| *f = Filters::default()),
+            Action::Mark => self.toggle_mark(),
+            Action::NextMark | Action::PrevMark => {
+                let marks = self.marks.clone();
+                self.seek(action == Action::NextMark, "bookmark", |l| {
+                    marks.contains(&(Arc::clone(&l.source), l.offset))
+                });
+            }
+            Action::StepStarted => {
+                let p = self.step_write(StepOutcomeArg::Started, None);
+                self.ask(p);
+            }
+            Action::StepDone => {
+                let p = self.step_write(StepOutcomeArg::Done, None);
+                self.ask(p);
+            }
+            Action::StepSkipped => {
+                let p = self.step_write(StepOutcomeArg::Skipped, None);
+                self.ask(p);
+            }
+            Action::StepStartedNote | Action::StepDoneNote | Action::StepSkippedNote => {
+                if self.selected_runbook().is_none() {
+                    self.message = Some(("no runbook: select an alert that has one".into(), true));
+                } else {
+                    let outcome = match action {
+                        Action::StepStartedNote => StepOutcomeArg::Started,
+                        Action::StepDoneNote => StepOutcomeArg::Done,
+                        _ => StepOutcomeArg::Skipped,
+                    };
+                    self.open_prompt(PromptKind::StepNote(outcome));
+                }
+            }
+            Action::Copy => return self.copy_command(),
+            Action::Pin => {
+                let entries = self.timeline_rows();
+                let pin = entries
+                    .get(self.timeline_cursor)
+                    .map(|e| (e.row.seq, e.row.pinned, e.row.summary.clone()));
+                if let Some((seq, unpin, summary)) = pin {
+                    let verb = if unpin { "unpin" } else { "pin" };
+                    let pending =
+                        self.pending_of(Op::Pin { seq, unpin }, format!("{verb} #{seq} {summary}"));
+                    self.ask(Some(pending));
+                }
+            }
+            Action::AllRows => {
+                self.timeline_all = !self.timeline_all;
+                self.timeline_follow = true;
+                self.pick_incident();
+                self.message = Some((
+                    if self.timeline_all {
+                        "timeline: every event".to_owned()
+                    } else {
+                        "timeline: automatic repeats grouped".to_owned()
+                    },
+                    false,
+                ));
+            }
         }
         Vec::new()
     }
 
+    /// Moves the focused pane's cursor.
+    fn move_cursor(&mut self, step: isize) {
+        match self.focus {
+            Pane::Alerts => {
+                self.alert_cursor = moved(self.alert_cursor, step, self.alerts.len());
+                self.alert_follow = self.alert_cursor == 0;
+                self.step_cursor = 0;
+            }
+            Pane::Log => {
+                if step == isize::MAX / 2 && self.log_mode == LogMode::Live {
+                    self.follow = true;
+                } else if step < 0 {
+                    self.follow = false;
+                }
+                self.move_log(step.clamp(-(1 << 40), 1 << 40));
+            }
+            Pane::Runbook => {
+                let steps = self.selected_runbook().map_or(0, |b| b.steps.len());
+                self.step_cursor = moved(self.step_cursor, step, steps);
+            }
+            Pane::Timeline => {
+                let rows = self.timeline_rows().len();
+                self.timeline_cursor = moved(self.timeline_cursor, step, rows);
+                self.timeline_follow = self.timeline_cursor + 1 == rows;
+            }
+        }
+    }
+
     fn open_prompt(&mut self, kind: PromptKind) {
-        let input = match kind {
-            PromptKind::Search => self.find.clone().unwrap_or_default(),
-            _ => String::new(),
-        };
-        self.prompt = Some(Prompt { kind, input });
+        self.prompt = Some(Prompt {
+            kind,
+            line: LineEditor::default(),
+        });
     }
 
     fn on_prompt_key(&mut self, key: KeyEvent) -> Vec<Effect> {
         let Some(prompt) = self.prompt.as_mut() else {
             return Vec::new();
         };
-        if key.code == KeyCode::Esc {
+        let chord = Key::of(key);
+        if chord.code == ratatui::crossterm::event::KeyCode::Esc {
             self.prompt = None;
+            self.declaring = None;
             return Vec::new();
         }
         if prompt.kind.is_choice() {
-            let KeyCode::Char(c) = key.code else {
+            let ratatui::crossterm::event::KeyCode::Char(c) = chord.code else {
                 return Vec::new();
             };
-            let op = match (prompt.kind, c) {
-                (PromptKind::Severity, 'i') => Op::Severity(SeverityArg::Info),
-                (PromptKind::Severity, 'l') => Op::Severity(SeverityArg::Low),
-                (PromptKind::Severity, 'm') => Op::Severity(SeverityArg::Medium),
-                (PromptKind::Severity, 'h') => Op::Severity(SeverityArg::High),
-                (PromptKind::Severity, 'c') => Op::Severity(SeverityArg::Critical),
-                (PromptKind::Status, 'i') => Op::Status(StatusArg::Investigating),
-                (PromptKind::Status, 'm') => Op::Status(StatusArg::Mitigated),
-                (PromptKind::Status, 'r') => Op::Status(StatusArg::Resolved),
+            if !chord.mods.is_empty() {
+                return Vec::new();
+            }
+            let severity = match c {
+                'i' => Some(SeverityArg::Info),
+                'l' => Some(SeverityArg::Low),
+                'm' => Some(SeverityArg::Medium),
+                'h' => Some(SeverityArg::High),
+                'c' => Some(SeverityArg::Critical),
+                _ => None,
+            };
+            let status = match c {
+                'i' => Some(StatusArg::Investigating),
+                'm' => Some(StatusArg::Mitigated),
+                'r' => Some(StatusArg::Resolved),
+                _ => None,
+            };
+            let pending = match (prompt.kind, severity, status) {
+                (PromptKind::Severity, Some(s), _) => {
+                    self.pending_of(Op::Severity(s), format!("severity → {}", arg_name(s)))
+                }
+                (PromptKind::Status, _, Some(s)) => self.pending_of(
+                    Op::Status(s),
+                    format!(
+                        "status → {}",
+                        match s {
+                            StatusArg::Investigating => "investigating",
+                            StatusArg::Mitigated => "mitigated",
+                            StatusArg::Resolved => "resolved",
+                        }
+                    ),
+                ),
+                (PromptKind::DeclareSeverity, Some(s), _) => {
+                    let title = self.declaring.take().unwrap_or_default();
+                    let what = format!("declare a new incident “{title}” ({})", arg_name(s));
+                    self.pending_of(Op::Declare { title, severity: s }, what)
+                }
                 _ => return Vec::new(),
             };
             self.prompt = None;
-            return vec![Effect::Op(op)];
+            self.ask(Some(pending));
+            return Vec::new();
         }
-        match key.code {
-            KeyCode::Enter => {
-                let Some(Prompt { kind, input }) = self.prompt.take() else {
+        let history = self
+            .histories
+            .get(&prompt.kind.history())
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        match prompt.line.key(key, history) {
+            Edit::Editing => Vec::new(),
+            Edit::Cancel => {
+                self.prompt = None;
+                Vec::new()
+            }
+            Edit::Accept => {
+                let Some(Prompt { kind, line }) = self.prompt.take() else {
                     return Vec::new();
                 };
-                self.submit(kind, input)
+                let text = line.text();
+                remember(self.histories.entry(kind.history()).or_default(), &text);
+                self.submit(kind, text)
             }
-            KeyCode::Backspace => {
-                prompt.input.pop();
-                Vec::new()
-            }
-            KeyCode::Char(c) if !c.is_control() => {
-                if prompt.input.chars().count() < 500 {
-                    prompt.input.push(c);
-                }
-                Vec::new()
-            }
-            _ => Vec::new(),
         }
     }
 
@@ -959,118 +1556,39 @@ impl App {
                     self.message = Some(("empty note: nothing recorded".into(), true));
                     return Vec::new();
                 }
-                vec![Effect::Op(Op::Note(text))]
+                // Typed and sent with Enter: that is the confirmation.
+                let pending = self.pending_of(Op::Note(text), String::new());
+                vec![Effect::Op(pending.write)]
             }
-            PromptKind::StepNote(outcome) => {
-                self.step_op(outcome, (!text.is_empty()).then_some(text))
-            }
-            PromptKind::Severity | PromptKind::Status => Vec::new(),
-        }
-    }
-
-    /// Keys that belong to the focused pane; `None` when the key is not one.
-    fn on_pane_key(&mut self, key: KeyEvent) -> Option<Vec<Effect>> {
-        let step: isize = match key.code {
-            KeyCode::Down | KeyCode::Char('j') => 1,
-            KeyCode::Up | KeyCode::Char('k') => -1,
-            KeyCode::PageDown => 10,
-            KeyCode::PageUp => -10,
-            KeyCode::Home | KeyCode::Char('g') => isize::MIN / 2,
-            KeyCode::End | KeyCode::Char('G') => isize::MAX / 2,
-            _ => 0,
-        };
-        match self.focus {
-            Pane::Alerts => {
-                if step != 0 {
-                    self.alert_cursor = moved(self.alert_cursor, step, self.alerts.len());
-                    self.alert_follow = self.alert_cursor == 0;
-                    self.step_cursor = 0;
-                    return Some(Vec::new());
+            PromptKind::StepNote(outcome) => self
+                .step_write(outcome, (!text.is_empty()).then_some(text))
+                .map(|p| vec![Effect::Op(p.write)])
+                .unwrap_or_default(),
+            PromptKind::DeclareTitle => {
+                if text.is_empty() {
+                    self.message = Some(("no title: nothing declared".into(), true));
+                    return Vec::new();
                 }
-                if matches!(key.code, KeyCode::Enter | KeyCode::Char('e')) {
-                    self.show_evidence();
-                    return Some(Vec::new());
-                }
+                self.declaring = Some(text);
+                self.open_prompt(PromptKind::DeclareSeverity);
+                Vec::new()
             }
-            Pane::Log => {
-                if step != 0 {
-                    if step == isize::MAX / 2 && self.log_mode == LogMode::Live {
-                        self.follow = true;
-                    } else if step < 0 {
-                        self.follow = false;
+            PromptKind::ShowFilter | PromptKind::HideFilter => {
+                if text.is_empty() {
+                    return Vec::new();
+                }
+                let show = kind == PromptKind::ShowFilter;
+                let mut filters = self.filters.clone();
+                match filters.add(&text, show) {
+                    Ok(()) => self.set_filters(|f| *f = filters),
+                    Err(err) => {
+                        self.message = Some((format!("not a regex: {}", clean(&err)), true));
                     }
-                    self.move_log(step.clamp(-(1 << 40), 1 << 40));
-                    return Some(Vec::new());
                 }
-                match key.code {
-                    KeyCode::Char('n') => self.find_next(true),
-                    KeyCode::Char('N') => self.find_next(false),
-                    KeyCode::Char(' ') => self.toggle_expand(),
-                    KeyCode::Enter => match self.log_mode {
-                        LogMode::Live => self.toggle_expand(),
-                        _ => {
-                            if let Some(line) = self.view.get(self.log_cursor) {
-                                let (source, offset) = (Arc::clone(&line.source), line.offset);
-                                self.jump_to(&source, offset);
-                            }
-                        }
-                    },
-                    _ => return None,
-                }
-                return Some(Vec::new());
+                Vec::new()
             }
-            Pane::Runbook => {
-                let steps = self.selected_runbook().map_or(0, |b| b.steps.len());
-                if step != 0 {
-                    self.step_cursor = moved(self.step_cursor, step, steps);
-                    return Some(Vec::new());
-                }
-                let effects = match key.code {
-                    KeyCode::Char('s') => self.step_op(StepOutcomeArg::Started, None),
-                    KeyCode::Char('d') => self.step_op(StepOutcomeArg::Done, None),
-                    KeyCode::Char('x') => self.step_op(StepOutcomeArg::Skipped, None),
-                    KeyCode::Char(c @ ('S' | 'D' | 'X')) => {
-                        if self.selected_runbook().is_none() {
-                            self.message =
-                                Some(("no runbook: select an alert that has one".into(), true));
-                        } else {
-                            let outcome = match c {
-                                'S' => StepOutcomeArg::Started,
-                                'D' => StepOutcomeArg::Done,
-                                _ => StepOutcomeArg::Skipped,
-                            };
-                            self.open_prompt(PromptKind::StepNote(outcome));
-                        }
-                        Vec::new()
-                    }
-                    KeyCode::Char('c') | KeyCode::Char('y') => self.copy_command(),
-                    _ => return None,
-                };
-                return Some(effects);
-            }
-            Pane::Timeline => {
-                let rows = self.incident.as_ref().map_or(0, |i| i.rows.len());
-                if step != 0 {
-                    self.timeline_cursor = moved(self.timeline_cursor, step, rows);
-                    self.timeline_follow = self.timeline_cursor + 1 == rows;
-                    return Some(Vec::new());
-                }
-                if key.code == KeyCode::Char('p') {
-                    let row = self
-                        .incident
-                        .as_ref()
-                        .and_then(|i| i.rows.get(self.timeline_cursor));
-                    return Some(match row {
-                        Some(row) => vec![Effect::Op(Op::Pin {
-                            seq: row.seq,
-                            unpin: row.pinned,
-                        })],
-                        None => Vec::new(),
-                    });
-                }
-            }
+            PromptKind::Severity | PromptKind::Status | PromptKind::DeclareSeverity => Vec::new(),
         }
-        None
     }
 
     /// How long ago `at` was, for people (`3m`), on the log clock.
@@ -1088,11 +1606,23 @@ impl App {
     }
 }
 
+fn arg_name(severity: SeverityArg) -> &'static str {
+    match severity {
+        SeverityArg::Info => "info",
+        SeverityArg::Low => "low",
+        SeverityArg::Medium => "medium",
+        SeverityArg::High => "high",
+        SeverityArg::Critical => "critical",
+    }
+}
+
 /// The events of a log view, without copying them.
 #[derive(Debug, Clone, Copy)]
 pub enum LogRows<'a> {
     /// The live buffer.
     Buffer(&'a VecDeque<LogLine>),
+    /// The live buffer through the filters (indices of the events shown).
+    Filtered(&'a VecDeque<LogLine>, &'a [usize]),
     /// An evidence or search view.
     View(&'a [LogLine]),
 }
@@ -1102,6 +1632,7 @@ impl<'a> LogRows<'a> {
     pub fn len(&self) -> usize {
         match self {
             LogRows::Buffer(b) => b.len(),
+            LogRows::Filtered(_, shown) => shown.len(),
             LogRows::View(v) => v.len(),
         }
     }
@@ -1115,6 +1646,7 @@ impl<'a> LogRows<'a> {
     pub fn get(&self, i: usize) -> Option<&'a LogLine> {
         match self {
             LogRows::Buffer(b) => b.get(i),
+            LogRows::Filtered(b, shown) => b.get(*shown.get(i)?),
             LogRows::View(v) => v.get(i),
         }
     }

@@ -256,7 +256,7 @@ pub fn alert_info(
         at: found.at,
         runbook: library.runbook_of(signature).map(|r| r.id.clone()),
         captures: found.captures.clone(),
-        hits: found.hits,
+        hits: found.hits + found.suppressed,
         evidence,
         backfill,
     }
@@ -354,6 +354,9 @@ fn first_screen(options: &FeedOptions, config: &Config, tx: &SyncSender<Msg>) {
 
 /// The events of a file's end, read through the source's reader as the
 /// live pipeline and `scan --all` read them (multi-line events joined).
+/// A last line without its newline is left out: the follower starts at
+/// the last line boundary and reads it (whole, once it is), so the first
+/// screen showing it too would show it twice.
 pub fn tail_events(
     tail: &crate::tail::read::Tail,
     reader: &mut SourceReader,
@@ -362,6 +365,9 @@ pub fn tail_events(
     emit: &mut dyn FnMut(Event),
 ) {
     tail.lines(max_line, |raw| {
+        if raw.partial {
+            return;
+        }
         reader.push(raw, now, &mut |event, _| emit(event));
     });
     reader.finish(&mut |event, _| emit(event));

@@ -1,6 +1,8 @@
 //! The console's journal side, on its own thread: carries out operator
-//! commands through `incident::command` (so the console writes exactly what
-//! `triage incident ...` would), and reads the journal incrementally to keep
+//! commands by calling `incident::command::write` on the journal it keeps
+//! open (so the console writes exactly what `triage incident ...` would,
+//! with the library the console already loaded, and reports the events
+//! written, not printed text), and reads the journal incrementally to keep
 //! the timeline (and, when attached to a `watch`, the alerts) up to date.
 //!
 //! Must not: touch the terminal, or write the journal except through
@@ -21,17 +23,30 @@ use std::{
 use jiff::{Timestamp, tz::TimeZone};
 use serde_json::Value;
 
-use super::msg::{AlertInfo, IncidentView, LogLine, Msg, Op, TimelineRow, clean};
+use super::msg::{AlertInfo, IncidentView, LogLine, Msg, Op, TimelineRow, Write, clean};
 use crate::{
-    cli::{IncidentArgs, IncidentCommand},
+    cli::IncidentCommand,
     incident::{
         Journal,
         command::{self, CommandError, Context},
         event::{Event, Kind},
-        state::Timeline,
+        state::{Incident, Timeline},
     },
+    library::Library,
     model::Severity,
 };
+
+/// Incidents sent to the console at most (the open ones, newest first).
+const MAX_INCIDENTS: usize = 20;
+
+/// A write for the journal thread, with the console's library (runbook
+/// steps are checked against it) when it has loaded.
+pub struct Request {
+    /// What to write, and where.
+    pub write: Write,
+    /// The library the console uses.
+    pub library: Option<Arc<Library>>,
+}
 
 /// How often the journal is read for what others appended.
 const REFRESH: Duration = Duration::from_millis(250);
@@ -58,7 +73,7 @@ pub struct JournalOptions {
 /// Starts the journal thread: commands from `ops`, messages to `tx`.
 pub fn spawn(
     options: JournalOptions,
-    ops: Receiver<Op>,
+    ops: Receiver<Request>,
     tx: SyncSender<Msg>,
     stop: Arc<AtomicBool>,
 ) -> std::io::Result<thread::JoinHandle<()>> {
@@ -78,16 +93,25 @@ pub fn spawn(
         })
 }
 
-fn run(options: &JournalOptions, ops: &Receiver<Op>, tx: &SyncSender<Msg>, stop: &AtomicBool) {
+fn run(options: &JournalOptions, ops: &Receiver<Request>, tx: &SyncSender<Msg>, stop: &AtomicBool) {
     let mut journal: Option<Journal> = None;
     let mut seen = 0usize;
     let mut last_error: Option<String> = None;
-    let mut shown: Option<IncidentView> = None;
+    let mut shown: Option<Vec<IncidentView>> = None;
     let mut first = true;
     while !stop.load(Ordering::SeqCst) {
         match ops.recv_timeout(if first { Duration::ZERO } else { REFRESH }) {
-            Ok(op) => {
-                let result = execute(options, op);
+            Ok(request) => {
+                let result = match journal.as_mut() {
+                    Some(journal) => execute(options, journal, request),
+                    None => Journal::open(&options.data_dir)
+                        .map_err(|e| format!("journal: {e}"))
+                        .and_then(|mut opened| {
+                            let result = execute(options, &mut opened, request);
+                            journal = Some(opened);
+                            result
+                        }),
+                };
                 if tx.send(Msg::Done(result)).is_err() {
                     return;
                 }
@@ -123,22 +147,28 @@ fn run(options: &JournalOptions, ops: &Receiver<Op>, tx: &SyncSender<Msg>, stop:
             }
         }
         seen = timeline.events().len();
-        let view = incident_view(timeline);
-        if view != shown {
-            shown.clone_from(&view);
-            if tx.send(Msg::Incident(view.map(Box::new))).is_err() {
+        let views = incident_views(timeline);
+        if shown.as_ref() != Some(&views) {
+            shown = Some(views.clone());
+            if tx.send(Msg::Incidents(views)).is_err() {
                 return;
             }
         }
     }
 }
 
-/// Carries out one operator command as `triage incident ...` would.
-pub fn execute(options: &JournalOptions, op: Op) -> Result<String, String> {
-    let command = match op {
-        Op::Declare => IncidentCommand::Declare {
-            title: None,
-            severity: None,
+/// Carries out one operator command as `triage incident ...` would, on
+/// the open `journal`; says what was written (`INC-1 #53 Step done: …`).
+pub fn execute(
+    options: &JournalOptions,
+    journal: &mut Journal,
+    request: Request,
+) -> Result<String, String> {
+    let Request { write, library } = request;
+    let command = match write.op {
+        Op::Declare { title, severity } => IncidentCommand::Declare {
+            title: Some(title),
+            severity: Some(severity),
             at: None,
         },
         Op::Ack => IncidentCommand::Ack { at: None },
@@ -163,33 +193,19 @@ pub fn execute(options: &JournalOptions, op: Op) -> Result<String, String> {
         },
         Op::Pin { seq, unpin } => IncidentCommand::Pin { seq, unpin },
     };
-    let args = IncidentArgs {
-        actor: options.actor.clone(),
-        incident: None,
-        command,
-    };
-    let ctx = Context::new(
+    let mut ctx = Context::new(
         &options.data_dir,
         &options.pattern_dirs,
         &options.runbook_dirs,
         Timestamp::now(),
         options.zone.clone(),
     );
-    let mut out = Vec::new();
-    match command::execute(&args, &ctx, &mut out) {
-        Ok(_) => {
-            // `INC-1 #53 <time> step.done  Step done: …  [status]`: the
-            // number and the summary are what the operator needs to see.
-            let text = String::from_utf8_lossy(&out);
-            let first = text.lines().next().unwrap_or("done").trim();
-            Ok(match first.split_once("  ") {
-                Some((head, rest)) => {
-                    let seq = head.split_whitespace().nth(1).unwrap_or("");
-                    format!("{seq} {}", rest.trim()).trim().to_owned()
-                }
-                None => first.to_owned(),
-            })
-        }
+    if let Some(library) = library.as_deref() {
+        ctx = ctx.with_library(library);
+    }
+    let actor = command::actor(options.actor.as_deref()).map_err(|e| e.to_string())?;
+    match command::write(journal, &command, write.incident.as_deref(), &actor, &ctx) {
+        Ok(events) => Ok(written(&events)),
         Err(CommandError::NoOpenIncident) => {
             Err("no open incident: press ! to declare one".to_owned())
         }
@@ -197,9 +213,50 @@ pub fn execute(options: &JournalOptions, op: Op) -> Result<String, String> {
     }
 }
 
-/// The incident to show: the latest open one, else the latest.
+/// What the status bar says about events written: the first one's
+/// incident, number and summary (and how many more).
+fn written(events: &[Event]) -> String {
+    let Some(first) = events.first() else {
+        return "nothing to change".to_owned();
+    };
+    let more = match events.len() - 1 {
+        0 => String::new(),
+        n => format!(" (+{n} more)"),
+    };
+    format!(
+        "{} #{} {}{more}",
+        clean(&first.incident),
+        first.seq,
+        clean(&first.summary)
+    )
+}
+
+/// The incidents to show: the open ones, latest first (at most
+/// [`MAX_INCIDENTS`]), else the latest one.
+pub fn incident_views(timeline: &Timeline) -> Vec<IncidentView> {
+    let open: Vec<&Incident> = timeline
+        .incidents()
+        .iter()
+        .rev()
+        .filter(|i| i.is_open())
+        .take(MAX_INCIDENTS)
+        .collect();
+    if open.is_empty() {
+        return timeline
+            .latest()
+            .map(|inc| view_of(timeline, inc))
+            .into_iter()
+            .collect();
+    }
+    open.into_iter().map(|inc| view_of(timeline, inc)).collect()
+}
+
+/// The incident to show first: the latest open one, else the latest.
 pub fn incident_view(timeline: &Timeline) -> Option<IncidentView> {
-    let inc = timeline.latest_open().or_else(|| timeline.latest())?;
+    incident_views(timeline).into_iter().next()
+}
+
+fn view_of(timeline: &Timeline, inc: &Incident) -> IncidentView {
     let rows = inc
         .chronological()
         .into_iter()
@@ -215,7 +272,7 @@ pub fn incident_view(timeline: &Timeline) -> Option<IncidentView> {
             }
         })
         .collect();
-    Some(IncidentView {
+    IncidentView {
         id: inc.id.clone(),
         title: clean(&inc.title),
         severity: inc.severity,
@@ -223,7 +280,7 @@ pub fn incident_view(timeline: &Timeline) -> Option<IncidentView> {
         opened_at: inc.opened_at,
         steps: inc.steps.clone(),
         rows,
-    })
+    }
 }
 
 /// The alert a `watch` recorded, for a console attached to it.

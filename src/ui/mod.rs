@@ -2,6 +2,8 @@
 //! only code that touches the terminal.
 //!
 //! - [`app`]: the state and its update (keys, messages → effects); pure.
+//! - [`keys`]: the one key table (dispatch, help, README); [`prompt`]: the
+//!   prompts' line editor; [`filter`]: the log pane's filters.
 //! - [`view`]: drawing the state with ratatui; reads it only.
 //! - [`msg`]: the messages the pipeline threads send and the operator
 //!   commands the console makes.
@@ -28,9 +30,12 @@
 
 pub mod app;
 pub mod feed;
+pub mod filter;
 pub mod journal;
+pub mod keys;
 pub mod logfile;
 pub mod msg;
+pub mod prompt;
 pub mod replay;
 pub mod search;
 pub mod view;
@@ -64,7 +69,7 @@ use self::{
     app::{App, Effect, SearchBackend},
     feed::{FeedOptions, LoadLibrary},
     journal::JournalOptions,
-    msg::{LogLine, Msg, Op},
+    msg::{LogLine, Msg},
 };
 use crate::{config::Config, diag::Diagnostic};
 
@@ -165,6 +170,13 @@ pub fn run(
         Timestamp::now(),
     );
     app.attached = attached;
+    if options.search.is_none() && attached {
+        // The watch we attach to builds the index: searched once it has
+        // committed (it may not have yet).
+        options.search = Some(Box::new(search::IndexSearch::lazy(crate::index::path_in(
+            &data_dir,
+        ))));
+    }
     if options.search.is_some() {
         app.search_backend = SearchBackend::Index;
     }
@@ -178,7 +190,7 @@ pub fn run(
     // started from here on are told to stop.
     let _stop_threads = StopOnDrop(Arc::clone(&stop));
     let (tx, rx) = mpsc::sync_channel::<Msg>(CHANNEL_MESSAGES);
-    let (ops_tx, ops_rx) = mpsc::channel::<Op>();
+    let (ops_tx, ops_rx) = mpsc::channel::<journal::Request>();
     let mut threads = Vec::new();
     let io_err = |what: &str| {
         let what = what.to_owned();
@@ -365,7 +377,7 @@ fn event_loop(
     screen: &mut Screen,
     app: &mut App,
     rx: &mpsc::Receiver<Msg>,
-    ops: &mpsc::Sender<Op>,
+    ops: &mpsc::Sender<journal::Request>,
     search: Option<&mpsc::Sender<String>>,
     copy_path: &std::path::Path,
     stop: &AtomicBool,
@@ -432,7 +444,7 @@ fn handle(
     screen: &mut Screen,
     app: &mut App,
     msg: Msg,
-    ops: &mpsc::Sender<Op>,
+    ops: &mpsc::Sender<journal::Request>,
     search: Option<&mpsc::Sender<String>>,
     copy_path: &std::path::Path,
 ) -> Result<Handled, UiError> {
@@ -441,8 +453,12 @@ fn handle(
             for effect in app.on_key(key, Timestamp::now()) {
                 match effect {
                     Effect::Quit => return Ok(Handled::Quit),
-                    Effect::Op(op) => {
-                        if ops.send(op).is_err() {
+                    Effect::Op(write) => {
+                        let request = journal::Request {
+                            write,
+                            library: app.library_arc(),
+                        };
+                        if ops.send(request).is_err() {
                             app.on_msg(
                                 Msg::Done(Err("the journal thread has stopped".into())),
                                 Timestamp::now(),

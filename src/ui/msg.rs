@@ -115,7 +115,8 @@ pub struct AlertInfo {
     /// What the regexes captured (values sanitised), for the runbook's
     /// parameters and for highlighting.
     pub captures: Vec<(String, String)>,
-    /// Lines that made it fire.
+    /// Matching lines it accounts for: those that made it fire and those
+    /// suppressed since the key's previous alert.
     pub hits: u64,
     /// The line that made it fire.
     pub evidence: LogLine,
@@ -201,8 +202,9 @@ pub enum Msg {
     Problem(String),
     /// A notice that is not an error (background pass finished…).
     Info(String),
-    /// The incident changed (or the first one appeared).
-    Incident(Option<Box<IncidentView>>),
+    /// The incidents changed: the open ones, latest first, else the
+    /// latest one.
+    Incidents(Vec<IncidentView>),
     /// An operator command was carried out (`Ok` with what was written) or
     /// refused (`Err` with why).
     Done(Result<String, String>),
@@ -223,12 +225,27 @@ pub enum Msg {
     TerminalGone(String),
 }
 
+/// A write to the journal: an operator command and the incident it goes
+/// to (`None`: the latest open one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Write {
+    /// What to write.
+    pub op: Op,
+    /// The incident shown when it was asked for.
+    pub incident: Option<String>,
+}
+
 /// An operator command for the incident journal (carried out by
 /// `incident::command` on the journal thread).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Op {
     /// Open an incident by hand.
-    Declare,
+    Declare {
+        /// Its title.
+        title: String,
+        /// How bad.
+        severity: SeverityArg,
+    },
     /// Someone is on it.
     Ack,
     /// A note on the timeline.

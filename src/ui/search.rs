@@ -16,26 +16,51 @@ use crate::index::{query::Request, search::Searcher};
 
 /// The index as the console's [`Search`].
 pub struct IndexSearch {
-    searcher: Searcher,
+    searcher: Option<Searcher>,
+    /// Where the index will be, for a console attached to a `watch` that
+    /// has not committed it yet.
+    path: Option<std::path::PathBuf>,
 }
 
 impl IndexSearch {
     /// Searches through `searcher`.
     pub fn new(searcher: Searcher) -> IndexSearch {
-        IndexSearch { searcher }
+        IndexSearch {
+            searcher: Some(searcher),
+            path: None,
+        }
+    }
+
+    /// Searches the index at `path` once it exists (a running `watch`
+    /// writes it).
+    pub fn lazy(path: std::path::PathBuf) -> IndexSearch {
+        IndexSearch {
+            searcher: None,
+            path: Some(path),
+        }
     }
 }
 
 impl Search for IndexSearch {
     fn search(&mut self, query: &str, limit: usize) -> Result<Vec<LogLine>, String> {
+        if self.searcher.is_none()
+            && let Some(path) = &self.path
+        {
+            if !path.exists() {
+                return Err("the watch has not committed its index yet: try again shortly".into());
+            }
+            self.searcher = Some(Searcher::open(path).map_err(|e| e.to_string())?);
+        }
+        let Some(searcher) = self.searcher.as_mut() else {
+            return Err("no index".into());
+        };
         // New commits (a running `watch`) become visible.
-        self.searcher.reload().map_err(|e| e.to_string())?;
+        searcher.reload().map_err(|e| e.to_string())?;
         let request = Request {
             query: query.to_owned(),
             ..Request::all()
         };
-        let found = self
-            .searcher
+        let found = searcher
             .run(&request, limit, None)
             .map_err(|e| e.to_string())?;
         Ok(found

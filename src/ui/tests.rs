@@ -14,7 +14,7 @@ use ratatui::{
 
 use super::{
     app::{App, Effect, LogMode, MAX_EVENTS, Pane},
-    msg::{AlertInfo, IncidentView, LogLine, Msg, Op, TimelineRow},
+    msg::{AlertInfo, IncidentView, LogLine, Msg, Op, TimelineRow, Write},
 };
 use crate::{
     cli::StepOutcomeArg,
@@ -45,6 +45,20 @@ fn key(code: KeyCode) -> KeyEvent {
 
 fn press(app: &mut App, code: KeyCode) -> Vec<Effect> {
     app.on_key(key(code), now())
+}
+
+/// What a confirmed write to the latest open incident looks like.
+fn wrote(op: Op) -> Vec<Effect> {
+    vec![Effect::Op(Write { op, incident: None })]
+}
+
+/// Presses `code`, checks that it only asks, then confirms with `y`.
+fn confirmed(app: &mut App, code: KeyCode) -> Vec<Effect> {
+    assert_eq!(press(app, code), Vec::new(), "{code:?} asks first");
+    assert!(app.pending.is_some(), "{code:?} waits for y");
+    let screen = text_of(&render(app, 80, 24));
+    assert!(screen.contains("y: write"), "{screen}");
+    press(app, KeyCode::Char('y'))
 }
 
 fn typed(app: &mut App, text: &str) {
@@ -253,9 +267,22 @@ fn search_filters_loaded_lines_and_n_walks_the_hits() {
     assert_eq!(app.log_rows().len(), 2);
     let screen = text_of(&render(&app, 80, 24));
     assert!(screen.contains("2 hits for `ORDERS`"), "{screen}");
-    // Enter on a hit goes to it in the live log; n and N walk the hits.
+    // Enter on a hit opens its detail view, Enter there goes to it in the
+    // live log; n and N walk the hits.
     press(&mut app, KeyCode::Char('k'));
     press(&mut app, KeyCode::Enter);
+    assert!(app.detail.is_some());
+    let screen = text_of(&render(&app, 80, 24));
+    assert!(
+        screen.contains("a.log:1"),
+        "source:line in the detail: {screen}"
+    );
+    assert!(
+        screen.contains("2026-11-21 03:00:01"),
+        "a date in the detail: {screen}"
+    );
+    press(&mut app, KeyCode::Enter);
+    assert!(app.detail.is_none());
     assert_eq!(app.log_mode, LogMode::Live);
     assert_eq!(app.log_cursor, 0);
     assert!(!app.follow);
@@ -271,8 +298,18 @@ fn search_filters_loaded_lines_and_n_walks_the_hits() {
     assert_eq!(app.log_cursor, 3);
     press(&mut app, KeyCode::Char('f'));
     assert!(!app.follow);
-    // A new line arriving while searching is a hit when it matches.
+    // The prompt opens empty, the last query one Up away; a new line
+    // arriving while searching is a hit when it matches.
     press(&mut app, KeyCode::Char('/'));
+    assert_eq!(
+        app.prompt.as_ref().map(|p| p.line.text()),
+        Some(String::new())
+    );
+    press(&mut app, KeyCode::Up);
+    assert_eq!(
+        app.prompt.as_ref().map(|p| p.line.text()),
+        Some("ORDERS".into())
+    );
     press(&mut app, KeyCode::Enter);
     app.on_msg(
         Msg::Lines(vec![line(
@@ -320,7 +357,7 @@ fn jump_to_time_goes_to_the_first_line_at_or_after_it() {
 }
 
 #[test]
-fn alerts_newest_first_with_evidence_in_context() {
+fn alerts_most_severe_firing_first_with_evidence_in_context() {
     let mut app = app();
     let lines: Vec<LogLine> = (0..10)
         .map(|i| {
@@ -342,31 +379,50 @@ fn alerts_newest_first_with_evidence_in_context() {
     other.runbook = Some("http-5xx".into());
     other.severity = Severity::Medium;
     other.key = "status=504".into();
-    app.on_msg(Msg::Alert(Box::new(other)), now());
-    assert_eq!(&*app.alerts[0].info.signature, "http-5xx", "newest first");
-    assert_eq!(app.alert_cursor, 0, "the selection follows the newest");
+    other.hits = 334;
+    other.evidence.source = Arc::from("nginx.log");
+    app.on_msg(Msg::Alert(Box::new(other.clone())), now());
+    assert_eq!(
+        &*app.alerts[0].info.signature, "postgres-connection-slots-exhausted",
+        "the critical alert first, though older"
+    );
+    assert_eq!(
+        app.alert_cursor, 0,
+        "the selection is the most severe firing"
+    );
     press(&mut app, KeyCode::Char('j'));
     assert_eq!(
         &*app.selected_alert().expect("alert").info.signature,
-        "postgres-connection-slots-exhausted"
+        "http-5xx"
     );
-    app.on_msg(
-        Msg::Alert(Box::new(alert(500, "2026-11-21T03:08:00Z"))),
-        now(),
+    other.evidence.source = Arc::from("api.log");
+    other.hits = 1;
+    app.on_msg(Msg::Alert(Box::new(other)), now());
+    assert_eq!(app.alerts[1].fired, 2, "same signature and key: one row");
+    assert_eq!(app.alerts[1].lines, 335, "lines counted, not alerts");
+    assert_eq!(app.alerts[1].sources.len(), 2);
+    assert_eq!(
+        &*app.selected_alert().expect("alert").info.signature,
+        "http-5xx",
+        "the selection stays on the alert being read"
     );
-    assert_eq!(app.alerts[0].fired, 2, "same signature and key: one row");
-    assert_eq!(app.alerts.len(), 2);
+    let screen = text_of(&render(&app, 80, 24));
+    assert!(screen.contains(" 335/2"), "{screen}");
     app.on_msg(
         Msg::Cleared {
-            signature: Arc::from("http-5xx"),
-            key: "status=504".into(),
+            signature: Arc::from("postgres-connection-slots-exhausted"),
+            key: String::new(),
             at: ts("2026-11-21T03:09:00Z"),
         },
         now(),
     );
+    assert_eq!(
+        &*app.alerts[0].info.signature, "http-5xx",
+        "firing before cleared"
+    );
     assert!(app.alerts[1].cleared.is_some());
+    app.alert_cursor = 1;
     // Evidence: the line that fired with three lines of context each side.
-    app.alert_cursor = 0;
     press(&mut app, KeyCode::Enter);
     assert!(matches!(app.log_mode, LogMode::Evidence(_)));
     let rows = app.log_rows();
@@ -405,25 +461,48 @@ fn runbook_keys_record_steps_and_copy_commands() {
         .map(|s| s.id.clone())
         .collect();
     assert_eq!(
-        press(&mut app, KeyCode::Char('d')),
-        vec![Effect::Op(Op::Step {
+        app.on_key(
+            KeyEvent::new(KeyCode::Char('d'), KeyModifiers::CONTROL),
+            now()
+        ),
+        Vec::new(),
+        "Ctrl-D is not d"
+    );
+    assert!(app.pending.is_none());
+    assert!(app.step_cursor > 0, "Ctrl-D paged down");
+    press(&mut app, KeyCode::Char('g'));
+    press(&mut app, KeyCode::Char('d'));
+    assert!(
+        press(&mut app, KeyCode::Char('n')).is_empty(),
+        "any other key cancels"
+    );
+    assert!(app.pending.is_none());
+    assert!(
+        app.message
+            .as_ref()
+            .is_some_and(|(m, _)| m.starts_with("not written"))
+    );
+    assert_eq!(
+        confirmed(&mut app, KeyCode::Char('d')),
+        wrote(Op::Step {
             runbook: book.clone(),
             step: steps[0].clone(),
             outcome: StepOutcomeArg::Done,
             note: None,
-        })]
+        })
     );
     press(&mut app, KeyCode::Char('j'));
     press(&mut app, KeyCode::Char('X'));
     typed(&mut app, "not our cluster");
     assert_eq!(
         press(&mut app, KeyCode::Enter),
-        vec![Effect::Op(Op::Step {
+        wrote(Op::Step {
             runbook: book.clone(),
             step: steps[1].clone(),
             outcome: StepOutcomeArg::Skipped,
             note: Some("not our cluster".into()),
-        })]
+        }),
+        "typed and sent with Enter: no second question"
     );
     let copied = press(&mut app, KeyCode::Char('c'));
     let [Effect::Copy(command)] = copied.as_slice() else {
@@ -435,13 +514,19 @@ fn runbook_keys_record_steps_and_copy_commands() {
     );
     // Incident keys.
     assert_eq!(
-        press(&mut app, KeyCode::Char('a')),
-        vec![Effect::Op(Op::Ack)]
+        app.on_key(
+            KeyEvent::new(KeyCode::Char('a'), KeyModifiers::CONTROL),
+            now()
+        ),
+        Vec::new(),
+        "Ctrl-A is not ack"
     );
+    assert!(app.pending.is_none());
+    assert_eq!(confirmed(&mut app, KeyCode::Char('a')), wrote(Op::Ack));
     press(&mut app, KeyCode::Char('v'));
     assert_eq!(
-        press(&mut app, KeyCode::Char('h')),
-        vec![Effect::Op(Op::Severity(crate::cli::SeverityArg::High))]
+        confirmed(&mut app, KeyCode::Char('h')),
+        wrote(Op::Severity(crate::cli::SeverityArg::High))
     );
     press(&mut app, KeyCode::Char('u'));
     assert!(
@@ -449,14 +534,26 @@ fn runbook_keys_record_steps_and_copy_commands() {
         "not a choice"
     );
     assert_eq!(
-        press(&mut app, KeyCode::Char('m')),
-        vec![Effect::Op(Op::Status(crate::cli::StatusArg::Mitigated))]
+        confirmed(&mut app, KeyCode::Char('m')),
+        wrote(Op::Status(crate::cli::StatusArg::Mitigated))
     );
     press(&mut app, KeyCode::Char('i'));
     typed(&mut app, "failing over");
     assert_eq!(
         press(&mut app, KeyCode::Enter),
-        vec![Effect::Op(Op::Note("failing over".into()))]
+        wrote(Op::Note("failing over".into()))
+    );
+    // `!` asks for a title, then a severity, then y.
+    press(&mut app, KeyCode::Char('!'));
+    typed(&mut app, "checkout down");
+    press(&mut app, KeyCode::Enter);
+    assert!(app.pending.is_none() && app.prompt.is_some());
+    assert_eq!(
+        confirmed(&mut app, KeyCode::Char('c')),
+        wrote(Op::Declare {
+            title: "checkout down".into(),
+            severity: crate::cli::SeverityArg::Critical,
+        })
     );
 }
 
@@ -509,15 +606,17 @@ fn the_whole_console_at_80_by_24() {
     let book = app.selected_runbook().expect("runbook").id.clone();
     let step = app.selected_runbook().expect("runbook").steps[0].id.clone();
     app.on_msg(
-        Msg::Incident(Some(Box::new(incident(vec![StepProgress {
-            runbook: book,
-            step,
-            state: StepState::Done,
-            actor: "alice".into(),
-            seq: 4,
-            note: None,
-            updates: 1,
-        }])))),
+        Msg::Incidents(vec![
+            (incident(vec![StepProgress {
+                runbook: book,
+                step,
+                state: StepState::Done,
+                actor: "alice".into(),
+                seq: 4,
+                note: None,
+                updates: 1,
+            }])),
+        ]),
         now(),
     );
     app.on_msg(
@@ -538,7 +637,7 @@ fn the_whole_console_at_80_by_24() {
     );
     assert!(rows[1].contains("1 Alerts (1)"), "{screen}");
     assert!(
-        rows[2].contains("CRIT ×1       █   postgres-connection-"),
+        rows[2].contains("CRIT    1        █   postgres-connecti"),
         "{screen}"
     );
     assert!(rows[1].contains("3 Runbook"), "{screen}");
@@ -567,10 +666,16 @@ fn the_whole_console_at_80_by_24() {
     // The help overlay lists every key, even at this size.
     press(&mut app, KeyCode::Char('?'));
     let screen = text_of(&render(&app, 80, 24));
-    assert!(screen.contains("Keys — any key closes"), "{screen}");
+    assert!(screen.contains("any other key closes"), "{screen}");
+    assert!(screen.contains("quit"), "{screen}");
+    press(&mut app, KeyCode::Char('G'));
+    let screen = text_of(&render(&app, 80, 24));
     assert!(screen.contains("pin / unpin"), "{screen}");
+    assert!(screen.contains("earlier answers"), "{screen}");
+    assert!(app.help, "scrolling keeps it open");
     // And larger screens, and tiny ones, draw without panicking.
     press(&mut app, KeyCode::Char('?'));
+    assert!(!app.help);
     for (w, h) in [(200, 60), (120, 40), (40, 10), (1, 1)] {
         render(&app, w, h);
     }
@@ -653,39 +758,108 @@ fn operator_commands_go_through_the_journal() {
         actor: Some("alice".into()),
         relative_to: None,
     };
-    let refused = super::journal::execute(&options, Op::Ack);
+    let request = |op: Op| super::journal::Request {
+        write: Write { op, incident: None },
+        library: Some(library()),
+    };
+    let mut journal = crate::incident::Journal::open(dir.path()).expect("journal");
+    let refused = super::journal::execute(&options, &mut journal, request(Op::Ack));
     assert_eq!(
         refused,
         Err("no open incident: press ! to declare one".into())
     );
-    super::journal::execute(&options, Op::Declare).expect("declare");
+    let declared = super::journal::execute(
+        &options,
+        &mut journal,
+        request(Op::Declare {
+            title: "checkout down".into(),
+            severity: crate::cli::SeverityArg::Critical,
+        }),
+    )
+    .expect("declare");
+    assert_eq!(
+        declared,
+        "INC-1 #1 Incident declared: checkout down (+1 more)"
+    );
     let done = super::journal::execute(
         &options,
-        Op::Step {
+        &mut journal,
+        request(Op::Step {
             runbook: "postgres-connections".into(),
             step: "who-holds-slots".into(),
             outcome: StepOutcomeArg::Done,
             note: Some("reporting job".into()),
-        },
+        }),
     )
     .expect("step");
-    assert!(done.starts_with("#3 Step done:"), "{done}");
+    assert!(done.starts_with("INC-1 #3 Step done:"), "{done}");
+    // A second incident; writes go to the one named.
+    super::journal::execute(
+        &options,
+        &mut journal,
+        request(Op::Declare {
+            title: "search slow".into(),
+            severity: crate::cli::SeverityArg::Low,
+        }),
+    )
+    .expect("declare");
+    let noted = super::journal::execute(
+        &options,
+        &mut journal,
+        super::journal::Request {
+            write: Write {
+                op: Op::Note("still on checkout".into()),
+                incident: Some("INC-1".into()),
+            },
+            library: None,
+        },
+    )
+    .expect("note");
+    assert!(noted.starts_with("INC-1 #6 still on checkout"), "{noted}");
     let journal = crate::incident::Journal::open(dir.path()).expect("journal");
-    let view = super::journal::incident_view(journal.timeline()).expect("incident");
+    let views = super::journal::incident_views(journal.timeline());
+    assert_eq!(
+        views.iter().map(|v| v.id.as_str()).collect::<Vec<_>>(),
+        ["INC-2", "INC-1"],
+        "open incidents, latest first"
+    );
+    let view = &views[1];
+    assert_eq!(view.title, "checkout down");
+    assert_eq!(view.severity, Severity::Critical);
     assert_eq!(view.steps.len(), 1);
     assert_eq!(view.steps[0].state, StepState::Done);
     assert_eq!(view.steps[0].actor, "alice");
-    assert_eq!(view.rows.last().map(|r| r.kind), Some("step.done"));
+    assert_eq!(view.rows.last().map(|r| r.kind), Some("note"));
+    let mut journal = journal;
     let unknown = super::journal::execute(
         &options,
-        Op::Step {
+        &mut journal,
+        request(Op::Step {
             runbook: "postgres-connections".into(),
             step: "nope".into(),
             outcome: StepOutcomeArg::Started,
             note: None,
-        },
+        }),
     );
     assert!(unknown.is_err_and(|e| e.contains("has no step `nope`")));
+    // The console shows the latest open incident and switches with I; keys
+    // write to the one shown.
+    let mut app = app();
+    app.on_msg(Msg::Incidents(views), now());
+    assert_eq!(app.incident.as_ref().map(|i| i.id.as_str()), Some("INC-2"));
+    press(&mut app, KeyCode::Char('I'));
+    assert_eq!(app.incident.as_ref().map(|i| i.id.as_str()), Some("INC-1"));
+    let screen = text_of(&render(&app, 80, 24));
+    assert!(screen.contains("INC-1"), "{screen}");
+    assert_eq!(
+        confirmed(&mut app, KeyCode::Char('a')),
+        vec![Effect::Op(Write {
+            op: Op::Ack,
+            incident: Some("INC-1".into()),
+        })]
+    );
+    press(&mut app, KeyCode::Char('I'));
+    assert_eq!(app.incident.as_ref().map(|i| i.id.as_str()), Some("INC-2"));
 }
 
 #[test]
@@ -803,5 +977,368 @@ fn the_pipeline_sink_sends_events_as_units_and_the_log_clock_only_on_it() {
             msgs.iter()
                 .any(|m| matches!(m, Msg::Stats(s) if s.lines == 1))
         );
+    }
+}
+
+#[test]
+fn a_last_line_without_its_newline_is_left_to_the_follower() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lines = tail_lines(
+        dir.path(),
+        "app.log",
+        "2026-11-21T03:00:00Z INFO one\n2026-11-21T03:00:01Z INFO two",
+        1 << 16,
+    );
+    let texts: Vec<&str> = lines.iter().map(|l| l.text.as_str()).collect();
+    assert_eq!(
+        texts,
+        ["2026-11-21T03:00:00Z INFO one"],
+        "the follower reads the unfinished line from the last boundary: shown once"
+    );
+}
+
+#[test]
+fn the_help_overlay_keeps_its_columns_apart() {
+    let mut app = app();
+    press(&mut app, KeyCode::Char('?'));
+    let screen = text_of(&render(&app, 120, 80));
+    assert!(!screen.contains("Shift-Tabprevious"), "{screen}");
+    let row = screen
+        .lines()
+        .find(|l| l.contains("Shift-Tab"))
+        .expect("Shift-Tab listed");
+    assert!(
+        row.contains("Shift-Tab  ") && row.contains("previous pane"),
+        "{row}"
+    );
+    let row = screen
+        .lines()
+        .find(|l| l.contains("PgDn"))
+        .expect("PgDn listed");
+    assert!(row.contains("PgDn  Ctrl-F  Ctrl-D"), "{row}");
+}
+
+fn leveled(offset: u64, at: &str, level: Level, source: &str, text: &str) -> LogLine {
+    let mut l = line(source, offset, Some(at), text);
+    l.level = Some(level);
+    l
+}
+
+fn mixed_log(app: &mut App) {
+    app.on_msg(
+        Msg::Lines(vec![
+            leveled(
+                0,
+                "2026-11-21T03:00:00Z",
+                Level::Info,
+                "api.log",
+                "GET /health 200",
+            ),
+            leveled(
+                10,
+                "2026-11-21T03:00:01Z",
+                Level::Error,
+                "db.log",
+                "connection refused",
+            ),
+            leveled(
+                20,
+                "2026-11-21T03:00:02Z",
+                Level::Warn,
+                "api.log",
+                "slow /orders",
+            ),
+            leveled(
+                30,
+                "2026-11-21T03:00:03Z",
+                Level::Info,
+                "api.log",
+                "GET /orders 200",
+            ),
+            leveled(
+                40,
+                "2026-11-21T03:00:04Z",
+                Level::Fatal,
+                "db.log",
+                "out of slots",
+            ),
+            leveled(
+                50,
+                "2026-11-21T03:00:05Z",
+                Level::Info,
+                "api.log",
+                "GET /health 200",
+            ),
+        ]),
+        now(),
+    );
+}
+
+fn shown_texts(app: &App) -> Vec<String> {
+    let rows = app.log_rows();
+    (0..rows.len())
+        .filter_map(|i| rows.get(i))
+        .map(|l| l.text.clone())
+        .collect()
+}
+
+#[test]
+fn filters_errors_and_bookmarks_in_the_log_pane() {
+    let mut app = app();
+    mixed_log(&mut app);
+    press(&mut app, KeyCode::Char('2'));
+    // e / E: errors or worse.
+    press(&mut app, KeyCode::Char('g'));
+    press(&mut app, KeyCode::Char('e'));
+    assert_eq!(app.log_cursor, 1);
+    press(&mut app, KeyCode::Char('e'));
+    assert_eq!(app.log_cursor, 4);
+    press(&mut app, KeyCode::Char('e'));
+    assert_eq!(app.log_cursor, 4, "no later error");
+    press(&mut app, KeyCode::Char('E'));
+    assert_eq!(app.log_cursor, 1);
+    // Bookmarks.
+    press(&mut app, KeyCode::Char('m'));
+    press(&mut app, KeyCode::Char('G'));
+    press(&mut app, KeyCode::Char('m'));
+    press(&mut app, KeyCode::Char('g'));
+    press(&mut app, KeyCode::Char('b'));
+    assert_eq!(app.log_cursor, 1);
+    press(&mut app, KeyCode::Char('b'));
+    assert_eq!(app.log_cursor, 5);
+    press(&mut app, KeyCode::Char('B'));
+    assert_eq!(app.log_cursor, 1);
+    let screen = text_of(&render(&app, 80, 24));
+    assert!(screen.contains("◆"), "{screen}");
+    // Level at least warn.
+    for _ in 0..3 {
+        press(&mut app, KeyCode::Char('L'));
+    }
+    assert_eq!(
+        shown_texts(&app),
+        ["connection refused", "slow /orders", "out of slots"]
+    );
+    assert_eq!(
+        app.log_rows().get(app.log_cursor).map(|l| l.text.as_str()),
+        Some("connection refused"),
+        "the cursor stays on its event"
+    );
+    // Hide a regex; the status bar lists the filters.
+    press(&mut app, KeyCode::Char('-'));
+    typed(&mut app, "slow");
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(shown_texts(&app), ["connection refused", "out of slots"]);
+    let screen = text_of(&render(&app, 100, 24));
+    assert!(screen.contains("filters: level≥warn -/slow/"), "{screen}");
+    // New lines go through the filters.
+    app.on_msg(
+        Msg::Lines(vec![
+            leveled(60, "2026-11-21T03:00:06Z", Level::Info, "api.log", "GET /"),
+            leveled(70, "2026-11-21T03:00:07Z", Level::Error, "api.log", "panic"),
+        ]),
+        now(),
+    );
+    assert_eq!(
+        shown_texts(&app),
+        ["connection refused", "out of slots", "panic"]
+    );
+    // F switches them off (kept), F again on; = removes them.
+    press(&mut app, KeyCode::Char('F'));
+    assert_eq!(shown_texts(&app).len(), 8);
+    press(&mut app, KeyCode::Char('F'));
+    assert_eq!(shown_texts(&app).len(), 3);
+    // Only one source, with a show filter stacked.
+    press(&mut app, KeyCode::Char('='));
+    assert_eq!(shown_texts(&app).len(), 8);
+    press(&mut app, KeyCode::Char('g'));
+    press(&mut app, KeyCode::Char('o'));
+    press(&mut app, KeyCode::Char('+'));
+    typed(&mut app, "orders|health");
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(
+        shown_texts(&app),
+        [
+            "GET /health 200",
+            "slow /orders",
+            "GET /orders 200",
+            "GET /health 200"
+        ]
+    );
+    press(&mut app, KeyCode::Char('+'));
+    typed(&mut app, "([");
+    press(&mut app, KeyCode::Enter);
+    assert!(
+        app.message
+            .as_ref()
+            .is_some_and(|(m, e)| *e && m.starts_with("not a regex")),
+        "{:?}",
+        app.message
+    );
+    for _ in 0..4 {
+        press(&mut app, KeyCode::Char('L'));
+    }
+    assert_eq!(app.filters.min_level, Some(Level::Error));
+    let screen = text_of(&render(&app, 80, 24));
+    assert!(screen.contains("No event passes the filters"), "{screen}");
+}
+
+#[test]
+fn long_lines_wrap_scroll_sideways_and_open_whole() {
+    let mut app = app();
+    let long = format!(
+        "kernel: Out of memory: Killed process 4242 (java) total-vm:8123456kB, anon-rss:623456kB, file-rss:0kB, shmem-rss:0kB, UID:1000 pgtables:2048kB oom_score_adj:0 {}",
+        "x".repeat(40)
+    );
+    app.on_msg(
+        Msg::Lines(vec![leveled(
+            0,
+            "2026-11-21T03:00:00Z",
+            Level::Error,
+            "kern.log",
+            &long,
+        )]),
+        now(),
+    );
+    press(&mut app, KeyCode::Char('2'));
+    let screen = text_of(&render(&app, 80, 24));
+    assert!(
+        !screen.contains("oom_score_adj"),
+        "cut without wrap: {screen}"
+    );
+    press(&mut app, KeyCode::Char('w'));
+    let screen = text_of(&render(&app, 80, 24));
+    let joined: String = screen
+        .lines()
+        .map(|l| l.trim_matches(|c| c == '│' || c == ' '))
+        .collect();
+    assert!(joined.contains("oom_score_adj:0"), "wrapped: {screen}");
+    press(&mut app, KeyCode::Char('w'));
+    for _ in 0..5 {
+        press(&mut app, KeyCode::Right);
+    }
+    let screen = text_of(&render(&app, 80, 24));
+    assert!(screen.contains("oom_score_adj"), "scrolled: {screen}");
+    assert!(!screen.contains("kernel: Out of memory"), "{screen}");
+    press(&mut app, KeyCode::Char('g'));
+    press(&mut app, KeyCode::Enter);
+    let screen = text_of(&render(&app, 80, 24));
+    assert!(screen.contains("kern.log:1"), "{screen}");
+    assert!(screen.contains("2026-11-21 03:00:00"), "{screen}");
+    assert!(screen.contains("error"), "{screen}");
+    press(&mut app, KeyCode::Esc);
+    assert!(app.detail.is_none());
+}
+
+#[test]
+fn dates_show_when_the_lines_span_days() {
+    let mut app = app();
+    app.on_msg(
+        Msg::Lines(vec![
+            leveled(
+                0,
+                "2005-06-12T10:00:00Z",
+                Level::Info,
+                "old.log",
+                "from 2005",
+            ),
+            leveled(
+                0,
+                "2026-11-21T03:00:00Z",
+                Level::Info,
+                "new.log",
+                "from 2026",
+            ),
+        ]),
+        now(),
+    );
+    let screen = text_of(&render(&app, 80, 24));
+    assert!(screen.contains("2005-06-12 10:00:00"), "{screen}");
+    assert!(screen.contains("2026-11-21 03:00:00"), "{screen}");
+    let mut app = App::new(Some(library()), TimeZone::UTC, "t".into(), now());
+    app.on_msg(
+        Msg::Lines(vec![leveled(
+            0,
+            "2026-11-21T03:00:00Z",
+            Level::Info,
+            "new.log",
+            "today",
+        )]),
+        now(),
+    );
+    let screen = text_of(&render(&app, 80, 24));
+    assert!(!screen.contains("2026-11-21"), "{screen}");
+}
+
+#[test]
+fn automatic_repeats_group_and_people_stay_visible() {
+    let mut app = app();
+    let mut view = incident(Vec::new());
+    let auto = |seq: u64, kind: &'static str| TimelineRow {
+        seq,
+        at: ts("2026-11-21T03:06:30Z"),
+        actor: "triage".into(),
+        kind,
+        summary: format!("{kind} {seq}"),
+        pinned: false,
+    };
+    view.rows = vec![view.rows[0].clone()];
+    for seq in 2..30 {
+        view.rows.push(auto(seq, "signature.repeated"));
+    }
+    view.rows.push(TimelineRow {
+        seq: 30,
+        at: ts("2026-11-21T03:08:00Z"),
+        actor: "alice".into(),
+        kind: "note",
+        summary: "failing over to the replica".into(),
+        pinned: false,
+    });
+    view.rows.push(auto(31, "signature.repeated"));
+    view.rows.push(auto(32, "signature.cleared"));
+    app.on_msg(Msg::Incidents(vec![view]), now());
+    let rows = app.timeline_rows();
+    assert_eq!(rows.len(), 5, "{rows:?}");
+    assert_eq!(rows[1].count, 28);
+    assert_eq!(rows[1].row.seq, 29);
+    assert_eq!(rows[2].row.actor, "alice");
+    let screen = text_of(&render(&app, 80, 24));
+    assert!(screen.contains("failing over to the replica"), "{screen}");
+    assert!(screen.contains("×28"), "{screen}");
+    press(&mut app, KeyCode::Char('4'));
+    press(&mut app, KeyCode::Char('A'));
+    assert_eq!(app.timeline_rows().len(), 32);
+    assert_eq!(app.timeline_cursor, 31, "follows the newest");
+    // Pinning asks first and names the event.
+    press(&mut app, KeyCode::Char('p'));
+    assert!(
+        app.pending
+            .as_ref()
+            .is_some_and(|p| p.what.contains("pin #32")),
+        "{:?}",
+        app.pending
+    );
+}
+
+#[test]
+fn chords_outside_the_table_do_nothing() {
+    let mut app = app();
+    app.on_msg(
+        Msg::Alert(Box::new(alert(0, "2026-11-21T03:06:00Z"))),
+        now(),
+    );
+    for pane in ['1', '2', '3', '4'] {
+        press(&mut app, KeyCode::Char(pane));
+        for c in 'a'..='z' {
+            for mods in [KeyModifiers::CONTROL, KeyModifiers::ALT] {
+                if c == 'c' && mods == KeyModifiers::CONTROL {
+                    continue;
+                }
+                let effects = app.on_key(KeyEvent::new(KeyCode::Char(c), mods), now());
+                assert!(effects.is_empty(), "{mods:?}-{c}: {effects:?}");
+                assert!(app.pending.is_none(), "{mods:?}-{c} asks to write");
+                assert!(app.prompt.is_none(), "{mods:?}-{c} opened a prompt");
+                assert!(!app.help);
+            }
+        }
     }
 }

@@ -1,5 +1,6 @@
 //! Drawing the console: the title bar, the four panes (alerts, runbook, log,
-//! timeline), the status bar or the prompt, and the help overlay.
+//! timeline), the status bar, the prompt or the write waiting for `y`, and
+//! the help and detail overlays.
 //!
 //! Reads the [`App`] only (`draw(&App)`); draws into any ratatui backend, so
 //! tests render into `TestBackend` at a fixed size. Every text drawn from a
@@ -13,11 +14,12 @@ use ratatui::{
     layout::{Constraint, Layout, Rect},
     style::{Color, Modifier, Style},
     text::{Line, Span},
-    widgets::{Block, Borders, Clear, Paragraph},
+    widgets::{Block, Borders, Clear, Paragraph, Wrap},
 };
 
 use super::{
-    app::{App, KEYS, LogMode, Pane, SPARK_MINUTES},
+    app::{App, LogMode, Pane, SPARK_MINUTES},
+    keys::{self, BINDINGS},
     msg::LogLine,
 };
 use crate::{
@@ -50,7 +52,10 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) {
     draw_timeline(frame, app, timeline);
     draw_status(frame, app, status);
     if app.help {
-        draw_help(frame, area);
+        draw_help(frame, area, app.help_scroll);
+    }
+    if let Some(detail) = &app.detail {
+        draw_detail(frame, app, detail, area);
     }
 }
 
@@ -132,7 +137,7 @@ fn spark(counts: &[u64; SPARK_MINUTES]) -> String {
 
 fn draw_alerts(frame: &mut Frame<'_>, app: &App, area: Rect) {
     let block = pane_block(
-        format!(" 1 Alerts ({}) ", app.alerts.len()),
+        format!(" 1 Alerts ({}) · lines/sources ", app.alerts.len()),
         app.focus == Pane::Alerts,
     );
     let inner = block.inner(area);
@@ -141,7 +146,7 @@ fn draw_alerts(frame: &mut Frame<'_>, app: &App, area: Rect) {
         let text = vec![
             Line::from("No alert yet."),
             Line::styled(
-                "Signatures that fire appear here, newest first.",
+                "Signatures that fire appear here: firing first, most severe first.",
                 Style::new().fg(Color::DarkGray),
             ),
         ];
@@ -169,7 +174,15 @@ fn draw_alerts(frame: &mut Frame<'_>, app: &App, area: Rect) {
             }
             let mut spans = vec![
                 Span::styled(format!("{:<4} ", short_severity(info.severity)), sev),
-                Span::styled(format!("×{:<3}", row.fired), base),
+                Span::styled(format!("{:>4}", short_count(app.alert_lines(row))), base),
+                Span::styled(
+                    if row.sources.len() > 1 {
+                        format!("/{:<2}", row.sources.len().min(99))
+                    } else {
+                        "   ".to_owned()
+                    },
+                    base.fg(Color::DarkGray),
+                ),
                 Span::styled(
                     spark(&row.per_minute(now)),
                     sev.remove_modifier(Modifier::BOLD),
@@ -211,6 +224,15 @@ fn draw_alerts(frame: &mut Frame<'_>, app: &App, area: Rect) {
         })
         .collect();
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// A count in at most four characters: `335`, `12k`, `3.4M`.
+fn short_count(n: u64) -> String {
+    match n {
+        0..=9_999 => n.to_string(),
+        10_000..=999_999 => format!("{}k", n / 1000),
+        _ => format!("{:.1}M", n as f64 / 1e6),
+    }
 }
 
 fn short_severity(severity: Severity) -> &'static str {
@@ -317,14 +339,23 @@ fn draw_runbook(frame: &mut Frame<'_>, app: &App, area: Rect) {
         if selected {
             if !step.command.is_empty() {
                 let rendered = book.render(step, &alert.info.captures);
-                lines.push(Line::from(vec![
-                    Span::styled("    $ ", Style::new().fg(Color::DarkGray)),
-                    Span::styled(
-                        crate::sanitize::for_terminal(&CommandLine(&rendered).to_string())
-                            .into_owned(),
-                        Style::new().fg(Color::Cyan),
-                    ),
-                ]));
+                let command =
+                    crate::sanitize::for_terminal(&CommandLine(&rendered).to_string()).into_owned();
+                // Wrapped, never cut: the whole command is what gets run.
+                let room = (inner.width as usize).saturating_sub(6).max(10);
+                let chars: Vec<char> = command.chars().collect();
+                for (n, chunk) in chars.chunks(room).enumerate() {
+                    lines.push(Line::from(vec![
+                        Span::styled(
+                            if n == 0 { "    $ " } else { "      " },
+                            Style::new().fg(Color::DarkGray),
+                        ),
+                        Span::styled(
+                            chunk.iter().collect::<String>(),
+                            Style::new().fg(Color::Cyan),
+                        ),
+                    ]));
+                }
             }
             if let Some(instructions) = &step.instructions {
                 lines.push(Line::raw(format!("    {}", one_line(instructions))));
@@ -365,7 +396,12 @@ fn one_line(text: &str) -> String {
 fn draw_log(frame: &mut Frame<'_>, app: &App, area: Rect) {
     let focused = app.focus == Pane::Log;
     let rows = app.log_rows();
-    let what = match &app.log_mode {
+    let mut what = match &app.log_mode {
+        LogMode::Live if app.filters.active() => format!(
+            " 2 Log · live, {} · {} events shown by the filters (F: off) ",
+            if app.follow { "following" } else { "paused" },
+            rows.len()
+        ),
         LogMode::Live => format!(
             " 2 Log · live, {} · {} events ",
             if app.follow { "following" } else { "paused" },
@@ -373,16 +409,24 @@ fn draw_log(frame: &mut Frame<'_>, app: &App, area: Rect) {
         ),
         LogMode::Evidence(title) => format!(" 2 Log · evidence of {title} · Esc: live "),
         LogMode::Search(query) => format!(
-            " 2 Log · {} hits for `{}` · Enter: go to · Esc: live ",
+            " 2 Log · {} hits for `{}` · Enter: detail · Esc: live ",
             rows.len(),
             super::msg::clean(query)
         ),
     };
+    if app.wrap {
+        what.push_str("· wrap ");
+    } else if app.hscroll > 0 {
+        what.push_str(&format!("· ←{} ", app.hscroll));
+    }
     let block = pane_block(what, focused);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     if rows.is_empty() {
         let text = match app.log_mode {
+            LogMode::Live if app.filters.active() => {
+                "No event passes the filters (F switches them off, = removes them)."
+            }
             LogMode::Live => "Waiting for log lines…",
             _ => "Nothing to show.",
         };
@@ -393,19 +437,56 @@ fn draw_log(frame: &mut Frame<'_>, app: &App, area: Rect) {
         return;
     }
     let height = inner.height as usize;
-    // Rows of each event (an expanded event takes several), walking back
-    // from the cursor; the cursor sits at the bottom when following, else
-    // about in the middle.
+    let width = (inner.width as usize).max(1);
+    let cursor = app.log_cursor.min(rows.len() - 1);
+    // Dates when the lines around span more than a day.
+    let dated = {
+        let from = cursor.saturating_sub(height);
+        let to = (cursor + height).min(rows.len());
+        let times = (from..to).filter_map(|i| rows.get(i).and_then(|l| l.ts));
+        let (min, max) = times.fold((None::<Timestamp>, None::<Timestamp>), |(lo, hi), t| {
+            (
+                Some(lo.map_or(t, |lo| lo.min(t))),
+                Some(hi.map_or(t, |hi| hi.max(t))),
+            )
+        });
+        matches!((min, max), (Some(lo), Some(hi)) if hi.duration_since(lo) > jiff::SignedDuration::from_hours(24))
+    };
+    // Lines carry their own time; a column of times in one zone helps
+    // reading merged sources when there is room for it, and a date when
+    // they span days.
+    let show_time = inner.width >= 120 || dated;
+    let source_width = if inner.width >= 120 { 24 } else { 16 };
+    let time_width = match (show_time, dated) {
+        (false, _) => 0,
+        (true, false) => 9,
+        (true, true) => 20,
+    };
+    let prefix = 2 + time_width + source_width + 1;
+    let wrapped = |chars: usize| -> usize {
+        if app.wrap {
+            chars.div_ceil(width).max(1)
+        } else {
+            1
+        }
+    };
+    // Rows of each event (an expanded event takes several; with wrap, a
+    // long line too), walking back from the cursor; the cursor sits at the
+    // bottom when following, else about in the middle.
     let heights = |i: usize| -> usize {
         rows.get(i).map_or(1, |l| {
+            let mut h =
+                wrapped(prefix + unicode_width::UnicodeWidthStr::width(l.text.as_str()) + 12);
             if app.is_expanded(l) {
-                1 + l.more.len()
-            } else {
-                1
+                h += l
+                    .more
+                    .iter()
+                    .map(|m| wrapped(5 + unicode_width::UnicodeWidthStr::width(m.as_str())))
+                    .sum::<usize>();
             }
+            h
         })
     };
-    let cursor = app.log_cursor.min(rows.len() - 1);
     let target_above = if app.follow { height } else { height / 2 };
     let mut start = cursor;
     let mut used = heights(cursor);
@@ -425,10 +506,11 @@ fn draw_log(frame: &mut Frame<'_>, app: &App, area: Rect) {
     }
     let mut lines: Vec<Line<'_>> = Vec::with_capacity(height);
     let find = app.find.as_deref();
-    // Lines carry their own time; a column of times in one zone helps
-    // reading merged sources when there is room for it.
-    let show_time = inner.width >= 120;
-    let source_width = if inner.width >= 120 { 24 } else { 16 };
+    let columns = Columns {
+        source_width,
+        time_width,
+        hscroll: if app.wrap { 0 } else { app.hscroll },
+    };
     for i in start..end {
         let Some(line) = rows.get(i) else { break };
         let selected = i == cursor;
@@ -439,19 +521,44 @@ fn draw_log(frame: &mut Frame<'_>, app: &App, area: Rect) {
             selected,
             focused,
             app.is_expanded(line),
-            source_width,
-            show_time,
+            columns,
             app,
         ));
         if app.is_expanded(line) {
             for more in &line.more {
                 let mut spans = vec![Span::styled("   │ ", Style::new().fg(Color::DarkGray))];
-                spans.extend(highlighted(more, find, Style::new()));
+                spans.extend(highlighted(
+                    skip_chars(more, columns.hscroll),
+                    find,
+                    Style::new(),
+                ));
                 lines.push(Line::from(spans));
             }
         }
     }
-    frame.render_widget(Paragraph::new(lines), inner);
+    let mut paragraph = Paragraph::new(lines);
+    if app.wrap {
+        paragraph = paragraph.wrap(Wrap { trim: false });
+    }
+    frame.render_widget(paragraph, inner);
+}
+
+/// The log pane's columns.
+#[derive(Debug, Clone, Copy)]
+struct Columns {
+    source_width: usize,
+    /// 0: no time column; 9: time; 20: date and time.
+    time_width: usize,
+    hscroll: usize,
+}
+
+/// `text` without its first `n` characters.
+fn skip_chars(text: &str, n: usize) -> &str {
+    match text.char_indices().nth(n) {
+        Some((at, _)) => &text[at..],
+        None if n == 0 => text,
+        None => "",
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -462,8 +569,7 @@ fn log_line<'a>(
     selected: bool,
     focused: bool,
     expanded: bool,
-    source_width: usize,
-    show_time: bool,
+    columns: Columns,
     app: &App,
 ) -> Line<'a> {
     let marker = match line
@@ -476,12 +582,23 @@ fn log_line<'a>(
         Some(severity) => Span::styled("▌", severity_style(severity)),
         None => Span::raw(" "),
     };
+    let source_width = columns.source_width;
     let source = short_source(&line.source, source_width);
-    let mut spans = vec![marker];
-    if show_time {
-        let time = line
-            .ts
-            .map_or_else(|| "        ".to_owned(), |ts| clock(ts, zone));
+    let mark = if app.is_marked(line) {
+        Span::styled("◆", Style::new().fg(Color::Cyan))
+    } else {
+        Span::raw(" ")
+    };
+    let mut spans = vec![marker, mark];
+    if columns.time_width > 0 {
+        let time = match line.ts {
+            None => " ".repeat(columns.time_width - 1),
+            Some(ts) if columns.time_width > 9 => ts
+                .to_zoned(zone.clone())
+                .strftime("%Y-%m-%d %H:%M:%S")
+                .to_string(),
+            Some(ts) => clock(ts, zone),
+        };
         spans.push(Span::styled(time, Style::new().fg(Color::DarkGray)));
         spans.push(Span::raw(" "));
     }
@@ -490,7 +607,11 @@ fn log_line<'a>(
         Style::new().fg(Color::Blue),
     )]);
     let style = level_style(line.level);
-    spans.extend(highlighted(&line.text, find, style));
+    spans.extend(highlighted(
+        skip_chars(&line.text, columns.hscroll),
+        find,
+        style,
+    ));
     if !line.more.is_empty() {
         spans.push(Span::styled(
             if expanded {
@@ -598,28 +719,38 @@ fn draw_timeline(frame: &mut Frame<'_>, app: &App, area: Rect) {
         );
         return;
     };
+    let others = app.incidents.len().saturating_sub(1);
     let title = format!(
-        " 4 Timeline {} · {} · {} · {} ",
-        inc.id, inc.severity, inc.status, inc.title
+        " 4 Timeline {} · {} · {} · {}{} ",
+        inc.id,
+        inc.severity,
+        inc.status,
+        inc.title,
+        if others > 0 {
+            format!(" · I: {others} more open")
+        } else {
+            String::new()
+        }
     );
     let block = pane_block(title, focused).title_style(severity_style(inc.severity));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let height = inner.height as usize;
-    let start = window_start(app.timeline_cursor, inc.rows.len(), height);
-    let lines: Vec<Line<'_>> = inc
-        .rows
+    let entries = app.timeline_rows();
+    let start = window_start(app.timeline_cursor, entries.len(), height);
+    let lines: Vec<Line<'_>> = entries
         .iter()
         .enumerate()
         .skip(start)
         .take(height)
-        .map(|(i, row)| {
+        .map(|(i, entry)| {
+            let row = entry.row;
             let actor_style = if row.actor == crate::incident::event::AUTOMATIC_ACTOR {
                 Style::new().fg(Color::DarkGray)
             } else {
                 Style::new().fg(Color::Green)
             };
-            let line = Line::from(vec![
+            let mut spans = vec![
                 Span::styled(
                     if row.pinned { "★" } else { " " },
                     Style::new().fg(Color::Yellow),
@@ -628,8 +759,15 @@ fn draw_timeline(frame: &mut Frame<'_>, app: &App, area: Rect) {
                 Span::raw(format!("{} ", clock(row.at, &app.zone))),
                 Span::styled(format!("{:<8} ", row.actor), actor_style),
                 Span::styled(format!("{:<18} ", row.kind), Style::new().fg(Color::Blue)),
-                Span::raw(row.summary.as_str()),
-            ]);
+            ];
+            if entry.count > 1 {
+                spans.push(Span::styled(
+                    format!("×{} (A: all) ", entry.count),
+                    Style::new().fg(Color::Magenta),
+                ));
+            }
+            spans.push(Span::raw(row.summary.as_str()));
+            let line = Line::from(spans);
             if i == app.timeline_cursor {
                 line.style(selected_style(focused))
             } else {
@@ -647,23 +785,47 @@ fn draw_status(frame: &mut Frame<'_>, app: &App, area: Rect) {
             Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD),
         )];
         if !prompt.kind.is_choice() {
-            spans.push(Span::raw(super::msg::clean(&prompt.input)));
+            let text = prompt.line.text();
+            let at = prompt.line.cursor();
+            let before: String = text.chars().take(at).collect();
+            let under: String = text.chars().nth(at).map_or(" ".to_owned(), String::from);
+            let after: String = text.chars().skip(at + 1).collect();
+            spans.push(Span::raw(super::msg::clean(&before)));
             spans.push(Span::styled(
-                " ",
+                super::msg::clean(&under),
                 Style::new().add_modifier(Modifier::REVERSED),
             ));
+            spans.push(Span::raw(super::msg::clean(&after)));
             spans.push(Span::styled(
-                "  Enter: ok  Esc: cancel",
+                "  Enter: ok  Esc: cancel  ↑: earlier",
                 Style::new().fg(Color::DarkGray),
             ));
         }
         frame.render_widget(Paragraph::new(Line::from(spans)), area);
         return;
     }
+    if let Some(pending) = &app.pending {
+        let spans = vec![
+            Span::styled(
+                " y: write · other key: cancel ",
+                Style::new()
+                    .fg(Color::Black)
+                    .bg(Color::Yellow)
+                    .add_modifier(Modifier::BOLD),
+            ),
+            Span::styled(
+                format!(" {}", pending.what),
+                Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
+            ),
+        ];
+        frame.render_widget(Paragraph::new(Line::from(spans)), area);
+        return;
+    }
     let stats = app.stats;
-    let index = match stats.index_lag {
-        Some(lag) => format!("index lag {lag}"),
-        None => "no index".to_owned(),
+    let index = match (stats.index_lag, app.search_backend) {
+        (Some(lag), _) => format!("index lag {lag}"),
+        (None, super::app::SearchBackend::Index) => "index".to_owned(),
+        (None, super::app::SearchBackend::Loaded) => "no index".to_owned(),
     };
     let mut spans = vec![Span::styled(
         format!(
@@ -675,6 +837,12 @@ fn draw_status(frame: &mut Frame<'_>, app: &App, area: Rect) {
         ),
         Style::new().fg(Color::Black).bg(Color::Gray),
     )];
+    if !app.filters.is_empty() {
+        spans.push(Span::styled(
+            format!(" filters: {} ", app.filters.describe()),
+            Style::new().fg(Color::Black).bg(Color::Cyan),
+        ));
+    }
     if app.library().is_none() {
         spans.push(Span::styled(
             " loading signatures… ",
@@ -714,9 +882,29 @@ fn human_rate(rate: f64) -> String {
     }
 }
 
-fn draw_help(frame: &mut Frame<'_>, area: Rect) {
-    let width = area.width.saturating_sub(2).min(96);
-    let height = area.height.min(KEYS.len() as u16 + 2);
+fn draw_help(frame: &mut Frame<'_>, area: Rect, scroll: usize) {
+    let labels: Vec<String> = BINDINGS.iter().map(keys::keys_label).collect();
+    let place_w = BINDINGS
+        .iter()
+        .map(|b| b.scope.name().len())
+        .max()
+        .unwrap_or(8);
+    let key_w = labels
+        .iter()
+        .chain(
+            keys::PROMPT_KEYS
+                .iter()
+                .map(|(k, _)| k)
+                .map(|k| (*k).to_owned())
+                .collect::<Vec<_>>()
+                .iter(),
+        )
+        .map(|l| l.chars().count())
+        .max()
+        .unwrap_or(10);
+    let rows = BINDINGS.len() + keys::PROMPT_KEYS.len() + 1;
+    let width = area.width.saturating_sub(2).min(110);
+    let height = area.height.min(rows as u16 + 2);
     let rect = Rect {
         x: area.x + (area.width - width) / 2,
         y: area.y + (area.height - height) / 2,
@@ -727,17 +915,130 @@ fn draw_help(frame: &mut Frame<'_>, area: Rect) {
     let block = Block::new()
         .borders(Borders::ALL)
         .border_style(Style::new().fg(Color::Cyan))
-        .title(" Keys — any key closes ");
-    let mut lines = Vec::with_capacity(KEYS.len());
-    for (place, key, what) in KEYS {
+        .title(if rows + 2 > height as usize {
+            " Keys — j k PgDn PgUp scroll, any other key closes "
+        } else {
+            " Keys — any key closes "
+        });
+    let mut lines = Vec::with_capacity(rows);
+    let key_style = Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD);
+    for (b, label) in BINDINGS.iter().zip(&labels) {
         lines.push(Line::from(vec![
-            Span::styled(format!("{place:<9}"), Style::new().fg(Color::DarkGray)),
             Span::styled(
-                format!("{key:<14}"),
-                Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD),
+                format!("{:<place_w$}  ", b.scope.name()),
+                Style::new().fg(Color::DarkGray),
             ),
+            Span::styled(format!("{label:<key_w$}  "), key_style),
+            Span::raw(b.what),
+        ]));
+    }
+    lines.push(Line::styled(
+        "in prompts:",
+        Style::new().fg(Color::DarkGray),
+    ));
+    for (key, what) in keys::PROMPT_KEYS {
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!("{:<place_w$}  ", "prompt"),
+                Style::new().fg(Color::DarkGray),
+            ),
+            Span::styled(format!("{key:<key_w$}  "), key_style),
             Span::raw(*what),
         ]));
     }
-    frame.render_widget(Paragraph::new(lines).block(block), rect);
+    let scroll = scroll.min(rows.saturating_sub(height.saturating_sub(2) as usize));
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .scroll((scroll.min(u16::MAX as usize) as u16, 0)),
+        rect,
+    );
+}
+
+fn draw_detail(frame: &mut Frame<'_>, app: &App, detail: &super::app::Detail, area: Rect) {
+    let width = area.width.saturating_sub(4).max(10);
+    let height = area.height.saturating_sub(2).max(5);
+    let rect = Rect {
+        x: area.x + (area.width - width) / 2,
+        y: area.y + (area.height - height) / 2,
+        width,
+        height,
+    };
+    frame.render_widget(Clear, rect);
+    let line = &detail.line;
+    let dim = Style::new().fg(Color::DarkGray);
+    let label = |name: &str| Span::styled(format!("{name:<11}"), dim);
+    let mut lines: Vec<Line<'_>> = Vec::new();
+    let at = if line.line_no > 0 {
+        format!("{}:{}", line.source, line.line_no)
+    } else {
+        format!("{} (byte {})", line.source, line.offset)
+    };
+    lines.push(Line::from(vec![label("source"), Span::raw(at)]));
+    lines.push(Line::from(vec![
+        label("time"),
+        Span::raw(line.ts.map_or_else(
+            || "none written in the line".to_owned(),
+            |ts| {
+                format!(
+                    "{} {}",
+                    ts.to_zoned(app.zone.clone())
+                        .strftime("%Y-%m-%d %H:%M:%S%.3f"),
+                    crate::incident::text::zone_name(&app.zone)
+                )
+            },
+        )),
+    ]));
+    lines.push(Line::from(vec![
+        label("level"),
+        Span::styled(
+            line.level
+                .map_or("none", super::filter::level_name)
+                .to_owned(),
+            level_style(line.level),
+        ),
+    ]));
+    if line.signatures.is_empty() {
+        lines.push(Line::from(vec![
+            label("signatures"),
+            Span::styled("none", dim),
+        ]));
+    }
+    for id in &line.signatures {
+        let sig = app
+            .library()
+            .and_then(|l| l.signatures.iter().find(|s| s.id == **id));
+        let mut spans = vec![label("signature")];
+        match sig {
+            Some(sig) => {
+                spans.push(Span::styled(format!("{id} "), severity_style(sig.severity)));
+                spans.push(Span::raw(sig.title.clone()));
+            }
+            None => spans.push(Span::raw(id.to_string())),
+        }
+        lines.push(Line::from(spans));
+    }
+    if app.is_marked(line) {
+        lines.push(Line::from(vec![label("bookmark"), Span::raw("yes")]));
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(line.text.clone(), level_style(line.level)));
+    for more in &line.more {
+        lines.push(Line::raw(more.clone()));
+    }
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .border_style(Style::new().fg(Color::Cyan))
+        .title(if app.log_mode == LogMode::Live {
+            " Event — Esc closes, j/k scroll "
+        } else {
+            " Event — Esc closes, j/k scroll, Enter: go to it in the live log "
+        });
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false })
+            .scroll((detail.scroll.min(u16::MAX as usize) as u16, 0)),
+        rect,
+    );
 }

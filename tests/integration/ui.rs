@@ -1,6 +1,10 @@
 //! The console driven in a real terminal (`tmux`): start the demo, wait for
-//! an alert, mark a runbook step done, quit; the journal has the step and
-//! the terminal is restored. The console exits when its terminal goes away
+//! an alert, mark a runbook step done (asked, then `y`), quit; the journal
+//! has the step and the terminal is restored. At 80×24 and 200×50: Ctrl
+//! chords write nothing, every journal-writing key asks and `y` writes (any
+//! other key cancels), `!` asks a title and a severity and `I` switches
+//! incidents, the prompts edit with readline keys, the log filters and the
+//! detail view work. The console exits when its terminal goes away
 //! (the tmux server killed), with or without a SIGHUP; and it attaches to a
 //! running `triage watch`: the watch's alert shows, an operator action
 //! lands in the journal, the watch keeps running. Skips (saying why) only
@@ -36,6 +40,18 @@ impl Tmux {
 
     fn keys(&self, keys: &str) {
         self.run(&["send-keys", "-t", "ui", keys]);
+    }
+
+    /// Esc, then a pause: a key right after it would reach the console as
+    /// an Alt chord (that is how terminals send Alt).
+    fn escape(&self) {
+        self.keys("Escape");
+        thread::sleep(Duration::from_millis(300));
+    }
+
+    /// Types `text` as it is (no key names).
+    fn literal(&self, text: &str) {
+        self.run(&["send-keys", "-t", "ui", "-l", text]);
     }
 
     /// Waits until `done` holds for the screen, or panics with the screen.
@@ -167,6 +183,10 @@ fn demo_console_marks_a_step_done_and_restores_the_terminal() {
         s.contains("3 Runbook:")
     });
     tmux.keys("d");
+    tmux.wait("the question", Duration::from_secs(5), |s| {
+        s.contains("y: write")
+    });
+    tmux.keys("y");
     let journal = demo.join(".triage").join("journal.jsonl");
     let start = Instant::now();
     while !journal_has(&journal, "step.done") {
@@ -356,6 +376,10 @@ fn the_console_attaches_to_a_running_watch() {
     // An operator action from the console lands in the journal the watch
     // writes.
     tmux.keys("a");
+    tmux.wait("the question", Duration::from_secs(5), |s| {
+        s.contains("y: write")
+    });
+    tmux.keys("y");
     let start = Instant::now();
     while !journal_has(&journal, "ack") {
         assert!(
@@ -418,4 +442,198 @@ fn the_console_attaches_to_a_running_watch() {
         "{}",
         String::from_utf8_lossy(&verify.stdout)
     );
+}
+
+fn journal_count(path: &Path, kind: &str) -> usize {
+    std::fs::read_to_string(path).map_or(0, |text| {
+        text.matches(&format!("\"kind\":\"{kind}\"")).count()
+    })
+}
+
+/// Waits until the journal holds `n` events of `kind`.
+fn wait_journal(tmux: &Tmux, path: &Path, kind: &str, n: usize) {
+    let start = Instant::now();
+    while journal_count(path, kind) < n {
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "{n} {kind} expected in the journal; the screen:\n{}",
+            tmux.screen()
+        );
+        thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The demo's console at `width`×`height`, driven as a person would.
+fn console_keys_at(width: u16, height: u16) {
+    if no_tmux() {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let demo = tmp.path().join("demo");
+    let journal = demo.join(".triage").join("journal.jsonl");
+    let tmux = Tmux {
+        socket: format!("triage-test-keys-{width}-{}", std::process::id()),
+    };
+    let command = format!(
+        "env -u TRIAGE_DATA_DIR USER=alice '{}' demo --speed 20 --dir '{}'; echo \"EXITED $?\"; sleep 60",
+        env!("CARGO_BIN_EXE_triage"),
+        demo.display()
+    );
+    let (w, h) = (width.to_string(), height.to_string());
+    tmux.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        "ui",
+        "-x",
+        &w,
+        "-y",
+        &h,
+        &command,
+    ]);
+    tmux.wait("an alert and an incident", Duration::from_secs(40), |s| {
+        s.contains("CRIT") && s.contains("Timeline INC-1")
+    });
+    // Ctrl chords in the runbook pane: Ctrl-D pages, Ctrl-A and Ctrl-X do
+    // nothing; none of them writes.
+    tmux.keys("3");
+    tmux.wait("the runbook pane", Duration::from_secs(5), |s| {
+        s.contains("3 Runbook:")
+    });
+    for chord in ["C-d", "C-a", "C-x", "M-d", "C-s"] {
+        tmux.keys(chord);
+    }
+    tmux.keys("g");
+    // A step: asked, cancelled by another key, asked again, written on y.
+    tmux.keys("d");
+    tmux.wait("the question", Duration::from_secs(5), |s| {
+        s.contains("y: write") && s.contains("step done")
+    });
+    tmux.keys("n");
+    // The question goes (the status bar may by then say something else:
+    // the demo announces the end of its logs).
+    tmux.wait("cancelled", Duration::from_secs(5), |s| {
+        !s.contains("y: write")
+    });
+    thread::sleep(Duration::from_millis(500));
+    assert_eq!(journal_count(&journal, "step.done"), 0, "{}", tmux.screen());
+    assert_eq!(journal_count(&journal, "ack"), 0, "Ctrl-A acknowledged");
+    tmux.keys("d");
+    tmux.wait("the question", Duration::from_secs(5), |s| {
+        s.contains("y: write")
+    });
+    tmux.keys("y");
+    wait_journal(&tmux, &journal, "step.done", 1);
+    tmux.wait("the step ticked", Duration::from_secs(10), |s| {
+        s.contains("[✓]")
+    });
+    // Ack: asked, then written.
+    tmux.keys("a");
+    tmux.wait("the ack question", Duration::from_secs(5), |s| {
+        s.contains("y: write") && s.contains("acknowledge")
+    });
+    tmux.keys("y");
+    wait_journal(&tmux, &journal, "ack", 1);
+    // Severity: v, a choice, y.
+    tmux.keys("v");
+    tmux.keys("m");
+    tmux.wait("the severity question", Duration::from_secs(5), |s| {
+        s.contains("severity → medium")
+    });
+    tmux.keys("y");
+    wait_journal(&tmux, &journal, "severity.changed", 1);
+    // A note, edited with readline keys: Ctrl-W deletes a word, Ctrl-U
+    // the line; Enter sends it.
+    tmux.keys("i");
+    tmux.literal("wrong words");
+    tmux.keys("C-w");
+    tmux.keys("C-u");
+    tmux.literal("failing over to the replica");
+    tmux.keys("C-a");
+    tmux.literal(">> ");
+    tmux.keys("Enter");
+    wait_journal(&tmux, &journal, "note", 1);
+    let text = std::fs::read_to_string(&journal).expect("journal");
+    assert!(
+        text.contains("\"text\":\">> failing over to the replica\""),
+        "{text}"
+    );
+    // `!`: a title, a severity, y; the new incident is shown, I goes back.
+    tmux.keys("!");
+    tmux.wait("the title prompt", Duration::from_secs(5), |s| {
+        s.contains("declare an incident, title:")
+    });
+    tmux.literal("checkout down");
+    tmux.keys("Enter");
+    tmux.keys("h");
+    tmux.wait("the declare question", Duration::from_secs(5), |s| {
+        s.contains("checkout down") && s.contains("y: write")
+    });
+    tmux.keys("y");
+    tmux.wait("the new incident", Duration::from_secs(10), |s| {
+        s.contains("Timeline INC-2")
+    });
+    assert!(
+        std::fs::read_to_string(&journal)
+            .expect("journal")
+            .contains("\"title\":\"checkout down\"")
+    );
+    tmux.keys("I");
+    tmux.wait("back to the first incident", Duration::from_secs(5), |s| {
+        s.contains("Timeline INC-1")
+    });
+    // The log pane: errors only, listed in the status bar; the detail view.
+    tmux.keys("2");
+    for _ in 0..4 {
+        tmux.keys("L");
+    }
+    tmux.wait("the level filter", Duration::from_secs(5), |s| {
+        s.contains("filters: level≥error") && s.contains("shown by the filters")
+    });
+    tmux.keys("Enter");
+    tmux.wait("the detail view", Duration::from_secs(5), |s| {
+        s.contains("Event — Esc closes") && s.contains("error")
+    });
+    tmux.escape();
+    tmux.keys("=");
+    tmux.wait("the filters removed", Duration::from_secs(5), |s| {
+        !s.contains("shown by the filters")
+    });
+    // Search: the prompt opens empty; Up recalls.
+    tmux.keys("/");
+    tmux.literal("OutOfMemoryError");
+    tmux.keys("Enter");
+    tmux.keys("/");
+    tmux.keys("Up");
+    tmux.wait("the recalled query", Duration::from_secs(5), |s| {
+        s.contains("search: OutOfMemoryError")
+    });
+    tmux.escape();
+    tmux.keys("q");
+    let screen = tmux.wait("the console to exit", Duration::from_secs(15), |s| {
+        s.contains("EXITED")
+    });
+    assert!(screen.contains("EXITED 0"), "{screen}");
+    let verify = Command::new(env!("CARGO_BIN_EXE_triage"))
+        .arg("--data-dir")
+        .arg(demo.join(".triage"))
+        .args(["incident", "verify"])
+        .env_remove("TRIAGE_DATA_DIR")
+        .output()
+        .expect("verify runs");
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stdout)
+    );
+}
+
+#[test]
+fn console_keys_at_80_by_24() {
+    console_keys_at(80, 24);
+}
+
+#[test]
+fn console_keys_at_200_by_50() {
+    console_keys_at(200, 50);
 }
