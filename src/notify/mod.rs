@@ -18,6 +18,7 @@
 
 pub mod command;
 pub mod config;
+pub mod incidents;
 pub mod metrics;
 pub mod outbox;
 pub mod render;
@@ -58,6 +59,8 @@ use self::{
 const QUEUE: usize = 1024;
 /// Firing alerts remembered for re-sending and resolving, per output.
 const FIRING_MAX: usize = 10_000;
+/// How often the incident journal is looked at for new events.
+const JOURNAL_EVERY: Duration = Duration::from_millis(500);
 /// How often a sender looks at its outbox even when not woken (entries
 /// retried or dropped from the command line).
 const LOOK_EVERY: Duration = Duration::from_millis(500);
@@ -143,6 +146,9 @@ pub struct Notifier<'l> {
     /// Dedup keys an alert went out for, per output (what a clear resolves).
     alerted: Vec<HashSet<String>>,
     buckets: Vec<Option<Bucket>>,
+    /// The incident journal's new events (when an output wants them, or
+    /// a PagerDuty output acknowledges and resolves with incidents).
+    feed: Option<(incidents::Feed, Instant)>,
 }
 
 /// Why the notifier could not start.
@@ -211,6 +217,12 @@ impl<'l> Notifier<'l> {
                     })
                 })
                 .collect(),
+            feed: outputs
+                .iter()
+                .any(|o| o.incidents || o.kind == Kind::Pagerduty)
+                .then(|| incidents::Feed::open(data_dir))
+                .flatten()
+                .map(|feed| (feed, Instant::now())),
             shared,
             queue: Some(queue),
             writer: Some(writer),
@@ -258,6 +270,69 @@ impl<'l> Notifier<'l> {
                 self.shared.wake(output);
             }
             Err(_) => tracing::error!("the outbox's writer stopped: a notification is lost"),
+        }
+    }
+}
+
+impl Notifier<'_> {
+    /// New incident events: to the outputs that want them; an
+    /// acknowledgement or resolution to PagerDuty for the incident's
+    /// alerts triage triggered.
+    fn incident_events(&mut self) {
+        let Some((feed, last)) = &mut self.feed else {
+            return;
+        };
+        if last.elapsed() < JOURNAL_EVERY {
+            return;
+        }
+        *last = Instant::now();
+        let events = feed.poll();
+        let outputs = Arc::clone(&self.shared.outputs);
+        for (event, signatures) in events {
+            let key = format!("triage/incident/{}/{}", event.incident, event.seq);
+            for (i, output) in outputs.iter().enumerate() {
+                match output.kind {
+                    Kind::Slack if output.incidents => {
+                        self.enqueue(i, "incident", &key, None, incidents::slack(&event));
+                    }
+                    Kind::Webhook if output.incidents => {
+                        self.enqueue(i, "incident", &key, None, incidents::webhook(&event));
+                    }
+                    Kind::Pagerduty => {
+                        let action = match event.kind {
+                            crate::incident::Kind::Ack => "acknowledge",
+                            crate::incident::Kind::StatusChanged
+                                if event.detail_str("to") == Some("resolved") =>
+                            {
+                                "resolve"
+                            }
+                            _ => continue,
+                        };
+                        let mut keys: Vec<String> = self.alerted[i]
+                            .iter()
+                            .filter(|k| {
+                                signatures.iter().any(|s| {
+                                    k.strip_prefix("triage/")
+                                        .and_then(|k| k.strip_prefix(s.as_str()))
+                                        .is_some_and(|rest| {
+                                            rest.is_empty() || rest.starts_with('/')
+                                        })
+                                })
+                            })
+                            .cloned()
+                            .collect();
+                        keys.sort();
+                        for dedup_key in keys {
+                            if action == "resolve" {
+                                self.alerted[i].remove(&dedup_key);
+                            }
+                            let body = render::pagerduty_action(action, &dedup_key);
+                            self.enqueue(i, action, &dedup_key, None, body);
+                        }
+                    }
+                    _ => {}
+                }
+            }
         }
     }
 }
@@ -361,6 +436,7 @@ impl<'l> Sink<'l> for Notifier<'l> {
     }
 
     fn present(&mut self, _now: Timestamp) {
+        self.incident_events();
         let outputs = Arc::clone(&self.shared.outputs);
         for (i, output) in outputs.iter().enumerate() {
             if output.kind != Kind::Alertmanager

@@ -303,7 +303,8 @@ fn check(shape: Shape, body: &Value) -> Vec<String> {
         }
         Shape::Webhook => {
             need(
-                ["alert", "cleared", "test"].contains(&body["type"].as_str().unwrap_or_default()),
+                ["alert", "cleared", "test", "incident"]
+                    .contains(&body["type"].as_str().unwrap_or_default()),
                 "type",
             );
             need(body["dedup_key"].is_string(), "dedup_key");
@@ -587,6 +588,66 @@ fn every_kind_gets_the_alert_with_its_fields_and_the_clear_resolves_it() {
         !stderr.contains("S3CR3TT0K3N") && !stderr.contains("R0UT1NGKEY"),
         "{stderr}"
     );
+}
+
+#[test]
+fn incident_events_reach_the_channel_and_ack_and_resolve_reach_pagerduty() {
+    let _one = crate::watch::one_at_a_time();
+    let pd = Receiver::start(Shape::Pagerduty, &[]);
+    let hook = Receiver::start(Shape::Webhook, &[]);
+    let slack = Receiver::start(Shape::Slack, &[]);
+    let config = [
+        format!(
+            "[[output]]\nname = \"pd\"\nkind = \"pagerduty\"\nurl = \"{}\"\nrouting_key = \"R0UT1NGKEY\"\n",
+            pd.url
+        ),
+        output("hook", "webhook", &hook.url, "incidents = true\nmin_severity = \"critical\""),
+        output("chat", "slack", &slack.url, "incidents = true\nmin_severity = \"critical\""),
+    ]
+    .concat();
+    let (_dir, root) = setup(&config);
+    let watch = Watch::start(&root, &[]);
+    // A high signature opens an incident.
+    append(&root, "job 5 failed\n");
+    watch.wait_stdout(1);
+    pd.wait_until("trigger", |g| !g.is_empty());
+    let incident = |args: &[&str]| {
+        Triage::new()
+            .current_dir(&root)
+            .args(["--data-dir", "state", "incident", "--actor", "alice"])
+            .args(args)
+            .run()
+            .code(0)
+    };
+    hook.wait_until("opened", |g| g.iter().any(|g| g.body["event"] == "opened"));
+    incident(&["ack"]);
+    incident(&["note", "restarting the scheduler"]);
+    let got = pd.wait_until("acknowledge", |g| g.len() >= 2);
+    assert_eq!(got[1].body["event_action"], "acknowledge");
+    assert_eq!(got[1].body["dedup_key"], "triage/job-failed");
+    incident(&["status", "resolved"]);
+    let got = pd.wait_until("resolve", |g| g.len() >= 3);
+    assert_eq!(got[2].body["event_action"], "resolve");
+    assert_eq!(got[2].body["dedup_key"], "triage/job-failed");
+    let got = hook.wait_until("the timeline", |g| {
+        g.iter().any(|g| g.body["event"] == "resolved")
+    });
+    let events: Vec<&str> = got
+        .iter()
+        .filter_map(|g| g.body["event"].as_str())
+        .collect();
+    assert_eq!(events, ["opened", "acknowledged", "note", "resolved"]);
+    assert_eq!(got[1].body["incident"], "INC-1");
+    assert_eq!(got[1].body["actor"], "alice");
+    let got = slack.wait_until("the timeline", |g| g.len() >= 4);
+    assert!(
+        got[2].body["text"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("[INC-1] note: ")),
+        "{:?}",
+        got[2].body
+    );
+    watch.stop();
 }
 
 #[test]
