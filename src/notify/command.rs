@@ -102,7 +102,7 @@ pub fn outbox(
             "outbox drop: name the entries (SEQ...), or use --output NAME, --parked or --all",
         ));
     }
-    let outbox = Outbox::open(data_dir).map_err(io::Error::other)?;
+    let outbox = Outbox::open(data_dir, false).map_err(io::Error::other)?;
     let found = entries(&outbox, selection)?;
     match action {
         OutboxAction::List { json } => {
@@ -184,7 +184,18 @@ pub fn outbox(
                 return Ok(true);
             }
             let mut all_good = true;
+            // An output that failed gets nothing more now: order is kept.
+            let mut failed: Vec<String> = Vec::new();
             for (_, entry) in &found {
+                if failed.contains(&entry.output) {
+                    writeln!(
+                        out,
+                        "{:>6}  {}: left waiting behind an earlier one",
+                        entry.seq,
+                        for_terminal(&entry.output)
+                    )?;
+                    continue;
+                }
                 let Some(output) = outputs.iter().find(|o| o.name == entry.output) else {
                     writeln!(
                         out,
@@ -208,6 +219,7 @@ pub fn outbox(
                     }
                     Outcome::Retry(..) => {
                         all_good = false;
+                        failed.push(entry.output.clone());
                         entry.last_error = Some(outcome.describe());
                         outbox.update(&entry).map_err(io::Error::other)?;
                         writeln!(

@@ -425,3 +425,63 @@ fn duration(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Config;
+
+    use super::*;
+
+    fn load(text: &str) -> (Option<Config>, Vec<String>, tempfile::TempDir) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("triage.toml");
+        fs::write(&path, text).expect("write");
+        fs::write(dir.path().join("key"), "t0ps3cr3t\n").expect("write");
+        match Config::load(Some(&path)) {
+            Ok(config) => (Some(config), Vec::new(), dir),
+            Err(diags) => (None, diags.iter().map(|d| d.to_string()).collect(), dir),
+        }
+    }
+
+    #[test]
+    fn outputs_read_with_defaults_and_secrets_from_files() {
+        let (config, errors, _dir) = load(
+            "[[output]]\nname = 'pd'\nkind = 'pagerduty'\nrouting_key_file = 'key'\n\n\
+             [[output]]\nname = 'am'\nkind = 'alertmanager'\nurl = 'http://127.0.0.1:9093'\nmin_severity = 'critical'\ninclude = ['pg-*']\nmax_per_minute = 5\n",
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+        let outputs = config.expect("config").outputs;
+        assert_eq!(outputs[0].url.expose(), PAGERDUTY_URL);
+        let key = outputs[0].routing_key.as_ref().expect("key");
+        assert_eq!(key.expose(), "t0ps3cr3t");
+        assert!(!format!("{:?}", outputs[0]).contains("t0ps3cr3t"));
+        assert_eq!(outputs[0].min_severity, Severity::High);
+        assert!(outputs[1].wants("pg-down", Severity::Critical));
+        assert!(!outputs[1].wants("pg-down", Severity::High));
+        assert!(!outputs[1].wants("disk-full", Severity::Critical));
+        assert_eq!(outputs[1].max_per_minute, Some(5));
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_its_place_without_the_secret() {
+        let (_, errors, _dir) = load(
+            "[[output]]\nname = 'a b'\nkind = 'pager'\nurl = 'ftp://s3cr3t@host'\nmin_severity = 'urgent'\ntimeout = 'soon'\n\n\
+             [[output]]\nname = 'pd'\nkind = 'pagerduty'\n\n\
+             [[output]]\nname = 'w'\nkind = 'webhook'\nurl_env = 'TRIAGE_TEST_SURELY_UNSET'\nsecret = 'x'\nsecret_file = 'key'\n",
+        );
+        let text = errors.join("\n");
+        assert!(!text.contains("s3cr3t"), "{text}");
+        for expected in [
+            "triage.toml:2:8: output name `a b`",
+            "triage.toml:3:8: unknown output kind `pager`",
+            "must start with http:// or https://",
+            "triage.toml:5:16: unknown severity `urgent`",
+            "triage.toml:6:11: bad duration `soon`",
+            "a pagerduty output needs `routing_key`",
+            "triage.toml:15:11: environment variable TRIAGE_TEST_SURELY_UNSET is not set",
+            "give only one of: secret, secret_file",
+        ] {
+            assert!(text.contains(expected), "no `{expected}` in:\n{text}");
+        }
+    }
+}

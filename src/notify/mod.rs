@@ -170,7 +170,7 @@ impl<'l> Notifier<'l> {
         data_dir: &Path,
         library: &'l Library,
     ) -> Result<Notifier<'l>, NotifyError> {
-        let outbox = Arc::new(Outbox::open(data_dir)?);
+        let outbox = Arc::new(Outbox::open(data_dir, true)?);
         let outputs = Arc::new(outputs);
         let mut wakes = Vec::new();
         let mut wakers = Vec::new();

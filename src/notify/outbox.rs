@@ -88,8 +88,9 @@ pub enum State {
 }
 
 impl Outbox {
-    /// Opens (creating) the outbox in `data_dir`.
-    pub fn open(data_dir: &Path) -> Result<Outbox, OutboxError> {
+    /// Opens (creating) the outbox in `data_dir`; `owner` (the `watch`
+    /// holding the data directory's lock) removes what a crash left.
+    pub fn open(data_dir: &Path, owner: bool) -> Result<Outbox, OutboxError> {
         let root = data_dir.join(DIR);
         fs::create_dir_all(&root).map_err(err(&root))?;
         let outbox = Outbox {
@@ -98,6 +99,9 @@ impl Outbox {
         };
         let mut highest = 0;
         for output in outbox.outputs()? {
+            if owner {
+                outbox.remove_leftovers(&output);
+            }
             for state in [State::Pending, State::Parked] {
                 for (seq, _) in outbox.list(&output, state)? {
                     highest = highest.max(seq);
@@ -106,6 +110,26 @@ impl Outbox {
         }
         outbox.next_seq.store(highest + 1, Ordering::SeqCst);
         Ok(outbox)
+    }
+
+    /// Removes temporary files a crash left behind (their entry was
+    /// never renamed into place: the detection thread had not been told it
+    /// was written, so its checkpoint did not move past it).
+    fn remove_leftovers(&self, output: &str) {
+        for state in [State::Pending, State::Parked] {
+            let Ok(entries) = fs::read_dir(self.dir(output, state)) else {
+                continue;
+            };
+            for entry in entries.filter_map(Result::ok) {
+                let name = entry.file_name();
+                if name
+                    .to_str()
+                    .is_some_and(|n| n.starts_with('.') && n.ends_with(".tmp"))
+                {
+                    let _ = fs::remove_file(entry.path());
+                }
+            }
+        }
     }
 
     /// The outbox's directory.
@@ -264,7 +288,7 @@ mod tests {
     #[test]
     fn entries_come_back_in_order_and_sequence_numbers_go_on() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let outbox = Outbox::open(dir.path()).expect("open");
+        let outbox = Outbox::open(dir.path(), true).expect("open");
         for _ in 0..12 {
             let seq = outbox.take_seq();
             outbox.put(&entry(seq, "a")).expect("put");
@@ -279,10 +303,16 @@ mod tests {
         let head = outbox.read(&outbox.list("a", State::Pending).expect("list")[0].1);
         assert_eq!(head.expect("read"), entry(1, "a"));
         outbox.park(&entry(3, "a")).expect("park");
+        fs::write(dir.path().join("outbox/a/.00000000000000000099.tmp"), "{").expect("tmp");
         assert!(outbox.remove("a", 12, State::Pending).expect("remove"));
-        let reopened = Outbox::open(dir.path()).expect("reopen");
+        let reopened = Outbox::open(dir.path(), true).expect("reopen");
         assert_eq!(reopened.take_seq(), 12, "one past the highest left");
         assert_eq!(reopened.depth("a"), 10);
+        assert!(
+            !dir.path()
+                .join("outbox/a/.00000000000000000099.tmp")
+                .exists()
+        );
         assert_eq!(reopened.list("a", State::Parked).expect("list").len(), 1);
         reopened.unpark(entry(3, "a")).expect("unpark");
         assert_eq!(reopened.depth("a"), 11);

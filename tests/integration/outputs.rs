@@ -120,6 +120,7 @@ enum Shape {
 struct Receiver {
     url: String,
     got: Arc<Mutex<Vec<Got>>>,
+    script: Arc<Mutex<VecDeque<u16>>>,
     violations: Arc<Mutex<Vec<String>>>,
     server: Arc<tiny_http::Server>,
 }
@@ -178,9 +179,15 @@ impl Receiver {
         Receiver {
             url: format!("http://127.0.0.1:{port}"),
             got,
+            script,
             violations,
             server,
         }
+    }
+
+    /// Answers these statuses from now on (then 202).
+    fn answer(&self, statuses: &[u16]) {
+        *self.script.lock().expect("lock") = statuses.iter().copied().collect();
     }
 
     fn got(&self) -> Vec<Got> {
@@ -653,8 +660,8 @@ fn incident_events_reach_the_channel_and_ack_and_resolve_reach_pagerduty() {
 #[test]
 fn a_receiver_down_across_kill_9_gets_the_backlog_in_order() {
     let _one = crate::watch::one_at_a_time();
-    // Down (500) for the first attempts.
-    let hook = Receiver::start(Shape::Webhook, &[500; 4]);
+    // Down (500) until told otherwise.
+    let hook = Receiver::start(Shape::Webhook, &[500; 10_000]);
     let (_dir, root) = setup(&output("hook", "webhook", &hook.url, ""));
     let watch = Watch::start(&root, &[]);
     append(&root, "job 1 failed\njob 2 failed\njob 3 failed\n");
@@ -676,6 +683,7 @@ fn a_receiver_down_across_kill_9_gets_the_backlog_in_order() {
             .all(|e| e["state"] == "waiting" && e["output"] == "hook")
     );
     // Back up: everything arrives, in order; repeats only of the same key.
+    hook.answer(&[]);
     let watch = Watch::start(&root, &[]);
     let got = hook.wait_until("the backlog", |g| {
         ["1", "2", "3"].iter().all(|n| {
