@@ -223,7 +223,8 @@ impl Outbox {
     /// Makes the directory entries of an output durable.
     pub fn sync(&self, output: &str) -> Result<(), OutboxError> {
         let dir = self.dir(output, State::Pending);
-        match File::open(&dir) {
+        // The directory itself (triage's own file, never a log).
+        match File::options().read(true).open(&dir) {
             Ok(file) => file.sync_all().map_err(err(&dir)),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
             Err(e) => Err(err(&dir)(e)),
