@@ -5,6 +5,9 @@
 //! `cargo bench --bench latency` (add `-- --quick` for fewer probes). The
 //! real binary runs as a user would run it; the probe lines are appended by
 //! this process and timed until their alert is read from `watch`'s stdout.
+//! With `-- --with-output`, every alert also goes to a webhook output whose
+//! receiver (on 127.0.0.1) accepts connections and never answers: the
+//! latency must not change.
 
 use std::{
     fs::{self, OpenOptions},
@@ -79,7 +82,23 @@ fn main() {
     fs::write(&log, "").expect("create log");
     let patterns = dir.path().join("patterns.toml");
     fs::write(&patterns, PATTERNS).expect("patterns");
+    let with_output = std::env::args().any(|a| a == "--with-output");
+    // Accepts connections (the kernel's backlog) and never answers.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let config = dir.path().join("triage.toml");
+    if with_output {
+        let addr = silent.local_addr().expect("addr");
+        fs::write(
+            &config,
+            format!("[[output]]\nname = 'void'\nkind = 'webhook'\nurl = 'http://{addr}'\nmin_severity = 'info'\ntimeout = '1h'\n"),
+        )
+        .expect("config");
+    } else {
+        fs::write(&config, "").expect("config");
+    }
     let mut child = Command::new(env!("CARGO_BIN_EXE_triage"))
+        .arg("--config")
+        .arg(&config)
         .arg("--data-dir")
         .arg(dir.path().join("state"))
         .arg("--patterns")
@@ -159,8 +178,14 @@ fn main() {
     let _ = child.wait();
 
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    drop(silent);
     println!(
-        "detection latency, line appended -> alert printed by `triage watch` ({probes} probes each)"
+        "detection latency, line appended -> alert printed by `triage watch` ({probes} probes each{})",
+        if with_output {
+            ", every alert also to a webhook that never answers"
+        } else {
+            ""
+        }
     );
     println!("| load | p50 | p99 | max |");
     println!("|---|---|---|---|");

@@ -90,6 +90,85 @@ pub enum Command {
     /// Write an incident's postmortem: Markdown (default), JSON, CSV
     /// (the timeline) or one self-contained HTML file.
     Export(ExportArgs),
+    /// The notifications waiting to be sent to outputs (`[[output]]` in
+    /// triage.toml), or refused and parked: list, retry, drop.
+    Outbox(OutboxArgs),
+    /// The outputs of triage.toml: list them, or send each a test
+    /// notification and print the receiver's answer.
+    Outputs(OutputsArgs),
+}
+
+/// `triage outbox`.
+#[derive(Debug, Args)]
+pub struct OutboxArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub action: OutboxCommand,
+}
+
+/// `triage outbox ...`.
+#[derive(Debug, Subcommand)]
+pub enum OutboxCommand {
+    /// Every notification waiting (with its attempts, next attempt and
+    /// last answer) and every one parked.
+    List {
+        /// One JSON object per notification.
+        #[arg(long)]
+        json: bool,
+        /// Of this output only.
+        #[arg(long, value_name = "NAME")]
+        output: Option<String>,
+    },
+    /// Make notifications due now (parked ones back in line); when no
+    /// `triage watch` runs on the data directory, send them now.
+    Retry {
+        /// Sequence numbers (as `list` shows them; default: all).
+        #[arg(value_name = "SEQ")]
+        seqs: Vec<u64>,
+        /// Of this output only.
+        #[arg(long, value_name = "NAME")]
+        output: Option<String>,
+        /// Parked notifications only.
+        #[arg(long)]
+        parked: bool,
+    },
+    /// Delete notifications without sending them.
+    Drop {
+        /// Sequence numbers (as `list` shows them).
+        #[arg(value_name = "SEQ")]
+        seqs: Vec<u64>,
+        /// Of this output only.
+        #[arg(long, value_name = "NAME")]
+        output: Option<String>,
+        /// Parked notifications only.
+        #[arg(long)]
+        parked: bool,
+        /// Every notification.
+        #[arg(long, conflicts_with_all = ["seqs", "output", "parked"])]
+        all: bool,
+    },
+}
+
+/// `triage outputs`.
+#[derive(Debug, Args)]
+pub struct OutputsArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub action: OutputsCommand,
+}
+
+/// `triage outputs ...`.
+#[derive(Debug, Subcommand)]
+pub enum OutputsCommand {
+    /// Each output: its kind, minimum severity and where its URL comes from.
+    List,
+    /// Send a clearly marked test notification to each output (or the one
+    /// named) and print the receiver's answer.
+    Test {
+        /// The output's `name`.
+        #[arg(value_name = "NAME")]
+        name: Option<String>,
+    },
 }
 
 /// `triage check`.
@@ -190,6 +269,10 @@ pub struct WatchArgs {
     /// Commit the index (make new lines searchable) at most this often.
     #[arg(long, default_value = "1s", value_parser = duration, value_name = "DURATION")]
     pub commit_every: Duration,
+    /// Serve Prometheus metrics at http://ADDR/metrics (HOST:PORT, or a
+    /// port alone on 127.0.0.1).
+    #[arg(long, value_name = "ADDR", value_parser = crate::notify::metrics::parse_addr)]
+    pub metrics: Option<std::net::SocketAddr>,
 }
 
 /// `triage ingest`.

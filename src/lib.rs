@@ -16,6 +16,7 @@ pub mod ingest;
 pub mod library;
 pub mod live_index;
 pub mod model;
+pub mod notify;
 pub mod output;
 pub mod parse;
 pub mod pipeline;

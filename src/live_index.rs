@@ -299,6 +299,11 @@ impl<'l> Sink<'l> for Both<'_, 'l> {
         self.first.problem(path, message);
     }
 
+    fn present(&mut self, now: Timestamp) {
+        self.first.present(now);
+        self.second.present(now);
+    }
+
     fn flush(&mut self, checkpoint: &Checkpoint, last: bool) -> io::Result<()> {
         self.first.flush(checkpoint, last)?;
         self.second.flush(checkpoint, last)

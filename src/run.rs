@@ -67,6 +67,8 @@ pub fn run(cli: Cli) -> Exit {
         Command::Search(args) => search(&cli, args),
         Command::Reindex(args) => reindex(&cli, args),
         Command::Prune(args) => prune(&cli, args),
+        Command::Outbox(args) => outbox(&cli, args),
+        Command::Outputs(args) => outputs(&cli, args),
     };
     match result {
         Ok(exit) => exit,
@@ -253,6 +255,7 @@ fn watch(cli: &Cli, args: &WatchArgs) -> io::Result<Exit> {
         zone: zone(args.timezone.as_deref())?,
         data_dir: cli.global.data_dir.clone(),
         index: (!args.no_index).then_some(args.commit_every),
+        metrics: args.metrics,
     };
     let mut stdout = io::BufWriter::new(io::stdout().lock());
     match crate::watch::watch(options, &library, &config, style(), stop, &mut stdout) {
@@ -263,6 +266,82 @@ fn watch(cli: &Cli, args: &WatchArgs) -> io::Result<Exit> {
         }
         Err(err) => Err(io::Error::other(err.to_string())),
     }
+}
+
+/// `triage outbox ...`: the notifications waiting for outputs.
+fn outbox(cli: &Cli, args: &crate::cli::OutboxArgs) -> io::Result<Exit> {
+    use crate::{
+        cli::OutboxCommand,
+        notify::command::{OutboxAction, Selection},
+    };
+    let Ok(config) = Config::load(cli.global.config.as_deref()).map_err(|diags| report(&diags))
+    else {
+        return Ok(Exit::Error);
+    };
+    let (action, selection) = match &args.action {
+        OutboxCommand::List { json, output } => (
+            OutboxAction::List { json: *json },
+            Selection {
+                output: output.clone(),
+                ..Selection::default()
+            },
+        ),
+        OutboxCommand::Retry {
+            seqs,
+            output,
+            parked,
+        } => (
+            OutboxAction::Retry,
+            Selection {
+                seqs: seqs.clone(),
+                output: output.clone(),
+                parked: *parked,
+                all: false,
+            },
+        ),
+        OutboxCommand::Drop {
+            seqs,
+            output,
+            parked,
+            all,
+        } => (
+            OutboxAction::Drop,
+            Selection {
+                seqs: seqs.clone(),
+                output: output.clone(),
+                parked: *parked,
+                all: *all,
+            },
+        ),
+    };
+    let mut stdout = io::BufWriter::new(io::stdout().lock());
+    let good = crate::notify::command::outbox(
+        &action,
+        &selection,
+        &cli.global.data_dir,
+        &config.outputs,
+        &mut stdout,
+    )?;
+    stdout.flush()?;
+    Ok(if good { Exit::Found } else { Exit::Error })
+}
+
+/// `triage outputs ...`: the outputs of triage.toml.
+fn outputs(cli: &Cli, args: &crate::cli::OutputsArgs) -> io::Result<Exit> {
+    use crate::cli::OutputsCommand;
+    let Ok(config) = Config::load(cli.global.config.as_deref()).map_err(|diags| report(&diags))
+    else {
+        return Ok(Exit::Error);
+    };
+    let mut stdout = io::BufWriter::new(io::stdout().lock());
+    let good = match &args.action {
+        OutputsCommand::List => crate::notify::command::list(&config.outputs, &mut stdout)?,
+        OutputsCommand::Test { name } => {
+            crate::notify::command::test(&config.outputs, name.as_deref(), &mut stdout)?
+        }
+    };
+    stdout.flush()?;
+    Ok(if good { Exit::Found } else { Exit::Error })
 }
 
 /// `triage incident ...` and `triage export`: the journal's commands.

@@ -51,6 +51,8 @@ pub struct WatchOptions {
     /// Index every event (in `<data-dir>/index`), committing at most this
     /// often; `None`: no index.
     pub index: Option<std::time::Duration>,
+    /// Serve Prometheus metrics here.
+    pub metrics: Option<std::net::SocketAddr>,
 }
 
 /// Why `watch` could not run.
@@ -76,6 +78,12 @@ pub enum WatchError {
     /// The follower thread died.
     #[error("the thread following the files failed")]
     Follower,
+    /// The outputs cannot be fed.
+    #[error(transparent)]
+    Notify(#[from] crate::notify::NotifyError),
+    /// `/metrics` cannot be served.
+    #[error(transparent)]
+    Metrics(#[from] crate::notify::metrics::MetricsError),
 }
 
 /// Takes the data directory's lock (creating the directory) for as long as
@@ -125,6 +133,25 @@ pub fn watch(
         style,
         json: options.json,
     };
+    // Notifications and metrics live across restarts of the pipeline.
+    let mut notifier = match config.outputs.is_empty() {
+        true => None,
+        false => Some(crate::notify::Notifier::start(
+            config.outputs.clone(),
+            &options.data_dir,
+            library,
+        )?),
+    };
+    let mut metrics = match options.metrics {
+        Some(addr) => {
+            let shared = notifier.as_ref().map(crate::notify::Notifier::shared);
+            let (metrics, bound) =
+                crate::notify::metrics::MetricsSink::serve(addr, shared, library)?;
+            tracing::info!("serving metrics at http://{bound}/metrics");
+            Some(metrics)
+        }
+        None => None,
+    };
     // Once more after the index failed and can be written again: from its
     // last commit, so it catches up (what was alerted is not alerted again).
     loop {
@@ -144,13 +171,32 @@ pub fn watch(
             checkpoint: true,
             clock: pipeline::Clock::Wall,
         };
-        let sink: &mut dyn Sink<'_> = match &mut index {
-            Some(index) => &mut crate::live_index::Both {
-                first: &mut printer,
+        let mut printed: &mut dyn Sink<'_> = &mut printer;
+        let mut with_index;
+        if let Some(index) = &mut index {
+            with_index = crate::live_index::Both {
+                first: printed,
                 second: index,
-            },
-            None => &mut printer,
-        };
+            };
+            printed = &mut with_index;
+        }
+        let mut with_notifier;
+        if let Some(notifier) = &mut notifier {
+            with_notifier = crate::live_index::Both {
+                first: printed,
+                second: notifier,
+            };
+            printed = &mut with_notifier;
+        }
+        let mut with_metrics;
+        if let Some(metrics) = &mut metrics {
+            with_metrics = crate::live_index::Both {
+                first: printed,
+                second: metrics,
+            };
+            printed = &mut with_metrics;
+        }
+        let sink = printed;
         let ended =
             pipeline::run(pipeline, library, config, Arc::clone(&stop), sink).map_err(|err| {
                 match err {

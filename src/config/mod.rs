@@ -117,6 +117,8 @@ fn toml_files(dir: &Path, diags: &mut Vec<Diagnostic>) -> Vec<PathBuf> {
 pub struct Config {
     /// `[[source]]` tables in file order.
     pub sources: Vec<SourceConfig>,
+    /// `[[output]]` tables: where notifications go (`notify`).
+    pub outputs: Vec<crate::notify::config::Output>,
 }
 
 /// One `[[source]]` of `triage.toml`.
@@ -150,7 +152,8 @@ impl Config {
         })?;
         let source = SourceText::new(path.display().to_string(), text);
         let mut diags = Vec::new();
-        let config = Config::parse(&source, &mut diags);
+        let base = path.parent().unwrap_or(Path::new("."));
+        let config = Config::parse_in(&source, base, &mut diags);
         if diags.is_empty() {
             Ok(config)
         } else {
@@ -158,13 +161,24 @@ impl Config {
         }
     }
 
+    #[cfg(test)]
     fn parse(source: &Arc<SourceText>, diags: &mut Vec<Diagnostic>) -> Config {
+        Config::parse_in(source, Path::new("."), diags)
+    }
+
+    /// Parses `triage.toml`; `base` is its directory (for `*_file` keys).
+    fn parse_in(source: &Arc<SourceText>, base: &Path, diags: &mut Vec<Diagnostic>) -> Config {
         let mut config = Config::default();
         let Some(doc) = table::parse(source, &source.text, diags) else {
             return config;
         };
         let root = table::Table::root(source, &doc);
-        root.check_keys(&["source"], "triage.toml", diags);
+        root.check_keys(&["source", "output"], "triage.toml", diags);
+        let outputs = root
+            .field("output")
+            .map(|f| f.tables(diags))
+            .unwrap_or_default();
+        config.outputs = crate::notify::config::parse(&outputs, base, diags);
         let tables = root
             .field("source")
             .map(|f| f.tables(diags))
