@@ -307,8 +307,7 @@ impl<'l> Scanner<'l> {
             let mut output_error = None;
             let mut emit = |event: Event, at: Option<Timestamp>| {
                 if output_error.is_none()
-                    && let Err(err) =
-                        engine.process(&event, at.unwrap_or_else(&mut *clock), on_alert)
+                    && let Err(err) = engine.process_at(&event, at, &mut *clock, on_alert)
                 {
                     output_error = Some(err);
                 }
@@ -332,20 +331,16 @@ impl<'l> Scanner<'l> {
         let mut handle = |searched: Searched| -> io::Result<Option<Vec<u8>>> {
             let (result, spare) = match searched {
                 Searched::Lines(block, lines) => {
-                    let result = pass.view(
-                        &pass::View::block(&block),
-                        &lines,
-                        clock,
-                        &mut |event, at| engine.process(&event, at, on_alert),
-                    );
+                    let result = pass.view(&pass::View::block(&block), &lines, &mut |event, at| {
+                        engine.process_at(&event, at, &mut *clock, on_alert)
+                    });
                     (result, Some(block.data))
                 }
                 Searched::Long(raw) => {
                     let whole = [(0, raw.bytes.len())];
-                    let result =
-                        pass.view(&pass::View::long(&raw), &whole, clock, &mut |event, at| {
-                            engine.process(&event, at, on_alert)
-                        });
+                    let result = pass.view(&pass::View::long(&raw), &whole, &mut |event, at| {
+                        engine.process_at(&event, at, &mut *clock, on_alert)
+                    });
                     (result, None)
                 }
             };
@@ -387,7 +382,7 @@ impl<'l> Scanner<'l> {
         };
         if output_error.is_none()
             && let Err(err) =
-                pass.finish(clock, &mut |event, at| engine.process(&event, at, on_alert))
+                pass.finish(&mut |event, at| engine.process_at(&event, at, &mut *clock, on_alert))
         {
             output_error = Some(err);
         }
