@@ -90,6 +90,39 @@ pub enum Command {
     /// Write an incident's postmortem: Markdown (default), JSON, CSV
     /// (the timeline) or one self-contained HTML file.
     Export(ExportArgs),
+    /// The runbooks: list them, or show one (steps, commands, expected
+    /// outcomes, parameters).
+    Runbook(LibraryArgs),
+    /// The failure signatures: list them, or show one (regexes, threshold,
+    /// suppression, runbook).
+    Signature(LibraryArgs),
+}
+
+/// `triage runbook` and `triage signature`.
+#[derive(Debug, Args)]
+pub struct LibraryArgs {
+    /// List or show.
+    #[command(subcommand)]
+    pub action: LibraryAction,
+}
+
+/// What to do with the library.
+#[derive(Debug, Subcommand)]
+pub enum LibraryAction {
+    /// One line per entry: id, and what it is.
+    List {
+        /// One JSON object per entry.
+        #[arg(long)]
+        json: bool,
+    },
+    /// One entry in full.
+    Show {
+        /// Its id (`triage runbook list` lists them).
+        id: String,
+        /// One JSON object.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `triage check`.
@@ -97,7 +130,8 @@ pub enum Command {
 pub struct CheckArgs {
     /// Also print what the library covers: its families and the systems
     /// they name, signatures per severity, signatures without a runbook and
-    /// runbooks no signature links to.
+    /// runbooks no signature links to. (`-v` lists every signature and
+    /// runbook checked.)
     #[arg(long)]
     pub coverage: bool,
 }

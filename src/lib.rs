@@ -14,6 +14,7 @@ pub mod incident;
 pub mod index;
 pub mod ingest;
 pub mod library;
+pub mod library_cmd;
 pub mod live_index;
 pub mod model;
 pub mod output;
@@ -27,6 +28,7 @@ pub mod scan;
 pub mod search;
 pub mod signature;
 pub mod tail;
+pub mod timearg;
 pub mod ui;
 pub mod watch;
 
