@@ -243,6 +243,9 @@ fn write_hit(
         None => format!("~{}", hit.at),
     };
     let sep = if role == Role::Hit { ':' } else { '-' };
+    // A multi-line event (a stack trace) prints as its lines, the ones
+    // after the first indented.
+    let mut lines = hit.line.split('\n');
     writeln!(
         out,
         "{} {}{}{} {} {}",
@@ -251,8 +254,16 @@ fn write_hit(
         sep,
         hit.line_no,
         painter.level(hit.level),
-        painter.line(&hit.line, role)
-    )
+        painter.line(lines.next().unwrap_or(""), role)
+    )?;
+    for line in lines {
+        writeln!(
+            out,
+            "    {}",
+            painter.line(line.trim_end_matches('\r'), role)
+        )?;
+    }
+    Ok(())
 }
 
 fn write_bucket(out: &mut dyn Write, bucket: &Bucket, json: bool) -> io::Result<()> {
