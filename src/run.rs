@@ -56,7 +56,12 @@ pub enum Exit {
 pub fn run(cli: Cli) -> Exit {
     let global = &cli.global;
     let result = match &cli.command {
-        Command::Check(args) => check(&global.patterns, &global.runbooks, args.coverage),
+        Command::Check(args) => check(
+            &global.patterns,
+            &global.runbooks,
+            args.coverage,
+            global.verbose > 0,
+        ),
         Command::Scan(args) => scan(&cli, args),
         Command::Watch(args) => watch(&cli, args),
         Command::Demo(args) => demo(&cli, args),
@@ -67,6 +72,8 @@ pub fn run(cli: Cli) -> Exit {
         Command::Search(args) => search(&cli, args),
         Command::Reindex(args) => reindex(&cli, args),
         Command::Prune(args) => prune(&cli, args),
+        Command::Runbook(args) => library_command(&cli, args, true),
+        Command::Signature(args) => library_command(&cli, args, false),
     };
     match result {
         Ok(exit) => exit,
@@ -74,6 +81,35 @@ pub fn run(cli: Cli) -> Exit {
         Err(err) => {
             output::message(err);
             Exit::Error
+        }
+    }
+}
+
+/// `triage runbook ...` (`runbooks`) and `triage signature ...`.
+fn library_command(cli: &Cli, args: &crate::cli::LibraryArgs, runbooks: bool) -> io::Result<Exit> {
+    use crate::{cli::LibraryAction, library_cmd};
+    let (library, failed) = load_library(cli);
+    let mut stdout = io::BufWriter::new(io::stdout().lock());
+    let shown = match (&args.action, runbooks) {
+        (LibraryAction::List { json }, true) => {
+            Ok(library_cmd::runbook_list(&mut stdout, &library, *json))
+        }
+        (LibraryAction::List { json }, false) => {
+            Ok(library_cmd::signature_list(&mut stdout, &library, *json))
+        }
+        (LibraryAction::Show { id, json }, true) => {
+            library_cmd::runbook_show(&mut stdout, &library, id, *json)
+        }
+        (LibraryAction::Show { id, json }, false) => {
+            library_cmd::signature_show(&mut stdout, &library, id, *json)
+        }
+    };
+    stdout.flush()?;
+    match shown {
+        Ok(written) => written.map(|()| if failed { Exit::Error } else { Exit::Found }),
+        Err(unknown) => {
+            output::message(unknown);
+            Ok(Exit::Error)
         }
     }
 }
@@ -102,6 +138,7 @@ fn check(
     pattern_dirs: &[std::path::PathBuf],
     runbook_dirs: &[std::path::PathBuf],
     coverage: bool,
+    verbose: bool,
 ) -> io::Result<Exit> {
     let (library, mut diags) = Library::load(pattern_dirs, runbook_dirs);
     diags.extend(library.run_examples(&TimeContext::new(TimeZone::UTC, Timestamp::now())));
@@ -124,6 +161,9 @@ fn check(
             n => format!("{n} problems"),
         }
     );
+    if verbose {
+        crate::library_cmd::write_checked(&mut io::stdout().lock(), &library)?;
+    }
     if coverage {
         output::write_coverage(&mut io::stdout().lock(), &library.coverage())?;
     }
@@ -200,11 +240,42 @@ fn scan(cli: &Cli, args: &ScanArgs) -> io::Result<Exit> {
         output::write_summary(&mut stdout, scanner.tallies().collect(), args.json, style)?;
     }
     stdout.flush()?;
+    if !args.all && !failed && scanner.tallies().all(|(_, t)| t.matches == 0) {
+        nothing_matched(&scanner, &args.paths);
+    }
     Ok(match (failed, alerts + events) {
         (true, _) => Exit::Error,
         (false, 0) => Exit::NotFound,
         (false, _) => Exit::Found,
     })
+}
+
+/// Says, when no signature matched, how many events were read and how many
+/// of them were at error level or worse (a second, parse-only pass over the
+/// files; standard input cannot be read twice).
+fn nothing_matched(scanner: &Scanner<'_>, paths: &[std::path::PathBuf]) {
+    let (mut events, mut errors, mut files) = (0u64, 0u64, 0usize);
+    for path in paths {
+        let input = Input::from_arg(path);
+        if matches!(input, Input::Stdin) {
+            continue;
+        }
+        files += 1;
+        let _ = scanner.events(&input, &mut |event, _| {
+            events += 1;
+            errors += u64::from(event.level >= Some(crate::model::Level::Error));
+        });
+    }
+    if files == 0 {
+        output::message("no signature matched");
+        return;
+    }
+    output::message(format_args!(
+        "no signature matched in {events} events read from {files} file{} ({errors} at error \
+         level or worse: `triage scan --all` prints every event, `triage check --coverage` \
+         what the library knows)",
+        if files == 1 { "" } else { "s" }
+    ));
 }
 
 fn zone(name: Option<&str>) -> io::Result<TimeZone> {
@@ -223,7 +294,6 @@ fn watch(cli: &Cli, args: &WatchArgs) -> io::Result<Exit> {
             return Ok(Exit::Error);
         }
     };
-    let (library, _) = load_library(cli);
     let start = match (args.from_start, args.from_end) {
         (true, _) => StartAt::Beginning,
         (_, true) => StartAt::End,
@@ -248,6 +318,16 @@ fn watch(cli: &Cli, args: &WatchArgs) -> io::Result<Exit> {
         data_dir: cli.global.data_dir.clone(),
         index: (!args.no_index).then_some(args.commit_every),
     };
+    if let Some(dir) = crate::watch::directories(&options.targets).first() {
+        return Err(io::Error::other(format!(
+            "{}: a directory; follow the files in it with a glob: triage watch '{}/*.log'",
+            crate::sanitize::path(dir),
+            crate::sanitize::path(dir)
+        )));
+    }
+    // Said before the library loads, so it comes at once.
+    crate::watch::announce(&options.targets, &options.data_dir, options.index.is_some());
+    let (library, _) = load_library(cli);
     let stop = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&stop);
     ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst)).map_err(io::Error::other)?;
@@ -786,6 +866,14 @@ fn search(cli: &Cli, args: &SearchArgs) -> io::Result<Exit> {
             .transpose()?,
         signatures: args.signature.clone(),
     };
+    if let (Some(since), Some(until)) = (request.since, request.until)
+        && since >= until
+    {
+        return Err(io::Error::other(format!(
+            "--since {since} is not before --until {until}: no time is between them \
+             (durations count back from now: --since 3h --until 2h)"
+        )));
+    }
     let mode = if args.count {
         crate::search::Mode::Count
     } else if let Some(interval) = &args.histogram {
@@ -815,7 +903,8 @@ fn search(cli: &Cli, args: &SearchArgs) -> io::Result<Exit> {
         Ok(outcome) => outcome,
         Err(crate::search::SearchError::Output(err)) => return Err(err),
         Err(crate::search::SearchError::Index(err)) => {
-            return Err(io::Error::other(err.to_string()));
+            output::message_lines(&err.to_string());
+            return Ok(Exit::Error);
         }
     };
     if outcome.shown > 0 && outcome.total > outcome.shown {
