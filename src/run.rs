@@ -424,7 +424,9 @@ fn demo(cli: &Cli, args: &DemoArgs) -> io::Result<Exit> {
     for file in &files {
         let input = Input::Path(file.clone());
         scanner
-            .events(&input, &mut |event, at| events.push((at, event)))
+            .events(&input, &mut |event, at| {
+                events.push((at.unwrap_or(now), event))
+            })
             .map_err(|err| io::Error::other(format!("{input}: {err}")))?;
     }
     events.sort_by_key(|(at, _)| *at);
@@ -907,6 +909,14 @@ fn search(cli: &Cli, args: &SearchArgs) -> io::Result<Exit> {
             return Ok(Exit::Error);
         }
     };
+    match searcher.untimed(&request) {
+        Ok(0) => {}
+        Ok(1) => output::message("1 event without a time was left out by --since/--until"),
+        Ok(n) => output::message(format_args!(
+            "{n} events without a time were left out by --since/--until"
+        )),
+        Err(err) => output::message(err),
+    }
     if outcome.shown > 0 && outcome.total > outcome.shown {
         output::message(format_args!(
             "showing the latest {} of {} events (--limit to see more)",

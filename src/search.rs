@@ -238,9 +238,10 @@ fn write_hit(
     }
     // The time sorted by; `~` when the line has none of its own (it is the
     // last one before it in its file).
-    let time = match hit.ts {
-        Some(ts) => ts.to_string(),
-        None => format!("~{}", hit.at),
+    let time = match (hit.ts, hit.at) {
+        (Some(ts), _) => ts.to_string(),
+        (None, Some(at)) => format!("~{at}"),
+        (None, None) => "no time".to_owned(),
     };
     let sep = if role == Role::Hit { ':' } else { '-' };
     // A multi-line event (a stack trace) prints as its lines, the ones

@@ -33,8 +33,8 @@ use tantivy::{
     directory::error::OpenReadError,
     index::SegmentId,
     query::{
-        AllQuery, BooleanQuery, EmptyQuery, Occur, PhrasePrefixQuery, Query, QueryParser,
-        RangeQuery, RegexQuery, TermQuery, TermSetQuery, Weight,
+        AllQuery, BooleanQuery, EmptyQuery, ExistsQuery, Occur, PhrasePrefixQuery, Query,
+        QueryParser, RangeQuery, RegexQuery, TermQuery, TermSetQuery, Weight,
     },
     schema::{Field, IndexRecordOption, Schema, Value},
     store::StoreReader,
@@ -57,8 +57,8 @@ pub struct Hit {
     /// Its own timestamp, if the line has one.
     pub ts: Option<Timestamp>,
     /// The time it is sorted by: its own, else the last one before it in its
-    /// file.
-    pub at: Timestamp,
+    /// file; `None`: it has no time (sorted after the timed ones).
+    pub at: Option<Timestamp>,
     /// The path it was read from.
     pub source: String,
     /// 1-based line number.
@@ -594,6 +594,25 @@ impl Searcher {
         Ok(found)
     }
 
+    /// How many events the query and filters of `request` would match but
+    /// for its time range, having no time (0 without a time range).
+    pub fn untimed(&self, request: &Request) -> Result<u64, IndexError> {
+        if request.since.is_none() && request.until.is_none() {
+            return Ok(0);
+        }
+        let mut timeless = request.clone();
+        timeless.since = None;
+        timeless.until = None;
+        let query = BooleanQuery::new(vec![
+            (Occur::Must, self.query(&timeless)?),
+            (
+                Occur::MustNot,
+                Box::new(ExistsQuery::new("ts".to_owned(), false)),
+            ),
+        ]);
+        Ok(self.run_query(&query, &timeless, 0, None)?.total)
+    }
+
     /// Counts the events `request` matches.
     pub fn count(&self, request: &Request) -> Result<u64, IndexError> {
         Ok(self.run(request, 0, None)?.total)
@@ -622,8 +641,20 @@ impl Searcher {
             });
         }
         let query = self.query(request)?;
+        self.run_query(&*query, request, limit, interval)
+    }
+
+    /// [`Searcher::run`] of a query already built from `request` (whose
+    /// regex and nothing else it still uses).
+    fn run_query(
+        &self,
+        query: &dyn Query,
+        request: &Request,
+        limit: usize,
+        interval: Option<i64>,
+    ) -> Result<Found, IndexError> {
         if limit == 0 && interval.is_none() && request.regex.is_none() {
-            let total = self.search(&query, &Count)?;
+            let total = self.search(query, &Count)?;
             return Ok(Found {
                 total: total as u64,
                 ..Found::default()
@@ -635,7 +666,7 @@ impl Searcher {
             regex: request.regex.clone(),
             line: self.fields().line,
         };
-        let fruit = self.search(&query, &gather)?;
+        let fruit = self.search(query, &gather)?;
         if let Some((segment, err)) = fruit.unreadable {
             let segment = self.reader.searcher().segment_reader(segment).segment_id();
             return Err(read_error(&self.store, Some(segment), Failure::Error(err)));
@@ -914,14 +945,13 @@ fn hit_of(f: &Fields, doc: &TantivyDocument) -> Hit {
             .and_then(|v| v.as_str().map(str::to_owned))
     };
     let number = |field| doc.get_first(field).and_then(|v| v.as_u64()).unwrap_or(0);
-    let at_ms = doc
+    let at = doc
         .get_first(f.ts)
         .and_then(|v| v.as_datetime())
-        .map_or(0, |d| d.into_timestamp_millis());
-    let at = Timestamp::from_millisecond(at_ms).unwrap_or(Timestamp::UNIX_EPOCH);
+        .and_then(|d| Timestamp::from_millisecond(d.into_timestamp_millis()).ok());
     let flags = number(f.flags);
     Hit {
-        ts: (flags & flag::OWN_TIME != 0).then_some(at),
+        ts: at.filter(|_| flags & flag::OWN_TIME != 0),
         at,
         source: text(f.source).unwrap_or_default(),
         line_no: number(f.line_no),
@@ -1001,6 +1031,10 @@ struct Gathered {
 }
 
 const NANOS_PER_MS: i64 = 1_000_000;
+
+/// The sort time of a document with no time: after every timed one; in no
+/// histogram interval.
+const NO_TIME: i64 = i64::MAX;
 
 /// Values of columns every document of a segment has, as stored: read a
 /// block at a time with no per-document presence check, and the times
@@ -1178,7 +1212,7 @@ impl SegmentGather {
     /// among the latest `limit`.
     #[inline]
     fn tally(&mut self, doc: DocId, ts: i64, lvl: u64) {
-        if let Some(interval) = self.interval {
+        if let Some(interval) = self.interval.filter(|_| ts != NO_TIME) {
             // Documents come mostly in time order: count into the current
             // interval (no division while they stay in it), and touch the
             // map only when it changes.
@@ -1240,8 +1274,8 @@ impl SegmentCollector for SegmentGather {
         }
         let ts = match (&self.full, &self.ts) {
             (Some(full), _) => FullColumns::millis(full.ts.get_val(doc)),
-            (None, Some(ts)) => ts.first(doc).map_or(0, |d| d.into_timestamp_millis()),
-            (None, None) => 0,
+            (None, Some(ts)) => ts.first(doc).map_or(NO_TIME, |d| d.into_timestamp_millis()),
+            (None, None) => NO_TIME,
         };
         let lvl = match self.interval {
             Some(_) => self.lvl.first(doc).unwrap_or(0),
@@ -1309,7 +1343,7 @@ impl SegmentCollector for SegmentGather {
                 self.lvl.first_vals(block, lvl);
             }
             for ((&doc, ts), lvl) in block.iter().zip(ts.iter()).zip(lvl.iter()) {
-                let ts = ts.map_or(0, |d| d.into_timestamp_millis());
+                let ts = ts.map_or(NO_TIME, |d| d.into_timestamp_millis());
                 self.tally(doc, ts, lvl.unwrap_or(0));
             }
         }
@@ -1523,7 +1557,7 @@ mod tests {
         for e in &events {
             let at = e.ts.expect("time");
             writer
-                .add(document(store.fields(), e, at, origin, &[]))
+                .add(document(store.fields(), e, Some(at), origin, &[]))
                 .expect("add");
         }
         writer.finish().expect("commit");

@@ -352,3 +352,95 @@ fn scan_with_no_match_says_what_it_read() {
         out.stderr
     );
 }
+
+/// `-C 1` is one event before and after, so a hit right after a stack
+/// trace shows the whole trace, its lines printed as lines, indented.
+#[test]
+fn context_is_events_and_multi_line_events_print_as_lines() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let data = tmp.path().join("data");
+    let log = tmp.path().join("app.log");
+    fs::write(
+        &log,
+        "2026-11-21 03:00:00,000 INFO [main] app - starting\n\
+         2026-11-21 03:00:01,000 ERROR [main] app - request failed\n\
+         java.lang.IllegalStateException: pool exhausted\n\
+         \tat com.example.Pool.get(Pool.java:42)\n\
+         \tat com.example.Api.handle(Api.java:7)\n\
+         2026-11-21 03:00:02,000 INFO [main] app - recovered\n",
+    )
+    .expect("write");
+    triage(&data).arg("ingest").arg(&log).run().code(0);
+    let out = triage(&data)
+        .args(["search", "recovered", "-C", "1"])
+        .run()
+        .code(0);
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    let trace = lines
+        .iter()
+        .position(|l| l.contains("request failed"))
+        .unwrap_or_else(|| panic!("the trace as context:\n{}", out.stdout));
+    assert!(lines[trace].contains("-2 "), "{}", out.stdout);
+    assert_eq!(
+        lines[trace + 1],
+        "    java.lang.IllegalStateException: pool exhausted"
+    );
+    assert_eq!(
+        lines[trace + 2],
+        "    \tat com.example.Pool.get(Pool.java:42)"
+    );
+    assert!(lines[trace + 4].contains(":6 "), "{}", out.stdout);
+    assert!(!out.stdout.contains("\\x0a"));
+}
+
+/// A file whose lines carry no time, ingested, is not "now": `--since 20m`
+/// leaves it out and says how many events it left out for having no time;
+/// without a time range it is there, shown with "no time".
+#[test]
+fn untimed_events_are_not_in_a_time_range() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let data = tmp.path().join("data");
+    let untimed = tmp.path().join("build.log");
+    fs::write(
+        &untimed,
+        "compiling foo\ncompiling bar\nerror: build failed\n",
+    )
+    .expect("write");
+    let recent = tmp.path().join("app.log");
+    let now = jiff::Timestamp::now();
+    fs::write(
+        &recent,
+        format!(
+            "{} INFO started\n{} ERROR build failed\n",
+            now - jiff::SignedDuration::from_mins(5),
+            now - jiff::SignedDuration::from_mins(4)
+        ),
+    )
+    .expect("write");
+    triage(&data)
+        .arg("ingest")
+        .arg(&untimed)
+        .arg(&recent)
+        .run()
+        .code(0);
+    let out = triage(&data)
+        .args(["search", "--count", "--since", "20m", "*"])
+        .run()
+        .code(0);
+    assert_eq!(out.stdout.trim(), "2");
+    assert!(
+        out.stderr
+            .contains("triage: 3 events without a time were left out by --since/--until"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(count(&data, &["*"]), 5);
+    let out = triage(&data).args(["search", "failed"]).run().code(0);
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", out.stdout);
+    assert!(
+        lines[1].starts_with("no time "),
+        "untimed last: {}",
+        out.stdout
+    );
+}
