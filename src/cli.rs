@@ -96,6 +96,15 @@ pub enum Command {
     /// The failure signatures: list them, or show one (regexes, threshold,
     /// suppression, runbook).
     Signature(LibraryArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish,
+    /// powershell); e.g. `triage completions bash >
+    /// ~/.local/share/bash-completion/completions/triage`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff); e.g. `triage man > ~/.local/share/man/man1/triage.1`.
+    Man,
 }
 
 /// `triage runbook` and `triage signature`.
@@ -139,7 +148,8 @@ pub struct CheckArgs {
 /// `triage scan`.
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// Files to read: plain or gzip (recognised by content); `-` reads stdin.
+    /// Files to read: plain, gzip, bzip2 or zstd (recognised by content);
+    /// `-` reads stdin.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// One JSON object per alert (or per signature with --summary, or per
@@ -149,11 +159,12 @@ pub struct ScanArgs {
     /// Print every event, matched or not: time, level, source:line and
     /// text (with --json: ts, level, fields, lines, line_no, offset, line
     /// and the signatures it matched), so any log becomes clean JSON lines.
-    /// Alerts are not printed; the exit code says whether any event was.
+    /// Alerts are not printed; the exit code is 0 when there was any event.
     #[arg(long, conflicts_with = "summary")]
     pub all: bool,
-    /// Instead of each alert, a table of signatures with counts, first and
-    /// last seen.
+    /// Instead of each alert, a table of the signatures that matched: events
+    /// matched, alerts, sources (files) and hosts hit, first and last seen
+    /// ("no time" when no matching event had one).
     #[arg(long)]
     pub summary: bool,
     /// Lines longer than this many bytes are cut (and marked truncated).

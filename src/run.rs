@@ -74,6 +74,10 @@ pub fn run(cli: Cli) -> Exit {
         Command::Prune(args) => prune(&cli, args),
         Command::Runbook(args) => library_command(&cli, args, true),
         Command::Signature(args) => library_command(&cli, args, false),
+        Command::Completions { shell } => {
+            crate::manual::completions(*shell, &mut io::stdout().lock()).map(|()| Exit::Found)
+        }
+        Command::Man => crate::manual::man(&mut io::stdout().lock()).map(|()| Exit::Found),
     };
     match result {
         Ok(exit) => exit,

@@ -444,3 +444,30 @@ fn untimed_events_are_not_in_a_time_range() {
         out.stdout
     );
 }
+
+/// Completions and the man page come from the command line's definitions:
+/// every subcommand is in them, and `scan --help` says what `scan` reads.
+#[test]
+fn completions_man_page_and_help() {
+    for shell in ["bash", "zsh", "fish"] {
+        let out = Triage::new().args(["completions", shell]).run().code(0);
+        for sub in ["scan", "watch", "search", "runbook", "signature"] {
+            assert!(out.stdout.contains(sub), "{shell} lacks {sub}");
+        }
+    }
+    let out = Triage::new().arg("man").run().code(0);
+    assert!(out.stdout.starts_with(".ie"), "roff: {}", &out.stdout[..40]);
+    assert!(out.stdout.contains(".TH triage 1"));
+    for section in ["TRIAGE SCAN", "TRIAGE RUNBOOK", "TRIAGE SEARCH"] {
+        assert!(
+            out.stdout.contains(&format!(".SH \"{section}\"")),
+            "{section}"
+        );
+    }
+    let out = Triage::new().args(["scan", "--help"]).run().code(0);
+    assert!(
+        out.stdout.contains("plain, gzip, bzip2 or zstd"),
+        "{}",
+        out.stdout
+    );
+}
