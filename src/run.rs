@@ -429,7 +429,7 @@ fn demo(cli: &Cli, args: &DemoArgs) -> io::Result<Exit> {
         let input = Input::Path(file.clone());
         scanner
             .events(&input, &mut |event, at| {
-                events.push((at.unwrap_or(now), event))
+                events.push((at.unwrap_or(now), event));
             })
             .map_err(|err| io::Error::other(format!("{input}: {err}")))?;
     }
