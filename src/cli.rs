@@ -238,9 +238,18 @@ pub struct WatchArgs {
 midway resumes where its last commit stopped. Exit status: 0 done, 2 a file or the index failed."
 )]
 pub struct IngestArgs {
-    /// Files, directories (read recursively) or quoted globs.
+    /// Files, directories (read recursively: the files that look like logs
+    /// by name) or quoted globs.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+    /// In directories, also take files this glob matches (by name or
+    /// path), whatever their name; repeatable.
+    #[arg(long, value_name = "GLOB")]
+    pub include: Vec<String>,
+    /// In directories, leave out files this glob matches (by name or
+    /// path); repeatable.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
     /// How the index is written.
     #[command(flatten)]
     pub index: IndexOptions,

@@ -27,6 +27,7 @@ pub mod runbook;
 pub mod sanitize;
 pub mod scan;
 pub mod search;
+pub mod select;
 pub mod signature;
 pub mod tail;
 pub mod timearg;

@@ -68,7 +68,15 @@ pub fn run(cli: Cli) -> Exit {
         Command::Ui(args) => ui(&cli, args),
         Command::Incident(args) => incident(&cli, Some(args), None),
         Command::Export(args) => incident(&cli, None, Some(args)),
-        Command::Ingest(args) => ingest(&cli, &args.paths, &args.index),
+        Command::Ingest(args) => {
+            match crate::select::select(&args.paths, &args.include, &args.exclude) {
+                Ok(selection) => {
+                    skipped_notice(&selection.skipped);
+                    ingest(&cli, &selection.paths, &args.index)
+                }
+                Err(err) => Err(io::Error::other(err)),
+            }
+        }
         Command::Search(args) => search(&cli, args),
         Command::Reindex(args) => reindex(&cli, args),
         Command::Prune(args) => prune(&cli, args),
@@ -116,6 +124,25 @@ fn library_command(cli: &Cli, args: &crate::cli::LibraryArgs, runbooks: bool) ->
             Ok(Exit::Error)
         }
     }
+}
+
+/// Says which files under the directories given `ingest` left out.
+fn skipped_notice(skipped: &[std::path::PathBuf]) {
+    if skipped.is_empty() {
+        return;
+    }
+    let names: Vec<String> = skipped
+        .iter()
+        .take(5)
+        .map(|p| crate::sanitize::path(p))
+        .collect();
+    output::message(format_args!(
+        "left out {} file{} that do not look like logs: {}{} (--include GLOB takes them)",
+        skipped.len(),
+        if skipped.len() == 1 { "" } else { "s" },
+        names.join(", "),
+        if skipped.len() > 5 { ", ..." } else { "" }
+    ));
 }
 
 fn style() -> Style {

@@ -471,3 +471,39 @@ fn completions_man_page_and_help() {
         out.stdout
     );
 }
+
+/// `ingest DIR` takes the files that look like logs, says what it left
+/// out, and takes more with `--include`.
+#[test]
+fn ingest_a_directory_takes_logs_only() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("logs");
+    fs::create_dir_all(dir.join("old")).expect("mkdir");
+    let line = "2026-11-21T03:00:00Z ERROR write failed: No space left on device\n";
+    fs::write(dir.join("app.log"), line).expect("write");
+    fs::write(dir.join("old/app.log.1"), line).expect("write");
+    fs::write(
+        dir.join("README.md"),
+        "# logs\nNo space left on device here\n",
+    )
+    .expect("write");
+    fs::write(dir.join("hosts.csv"), "host,No space left on device\n").expect("write");
+    let data = tmp.path().join("data");
+    let out = triage(&data).arg("ingest").arg(&dir).run().code(0);
+    assert!(
+        out.stderr
+            .contains("triage: left out 2 files that do not look like logs: "),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("README.md"), "{}", out.stderr);
+    assert_eq!(count(&data, &["space"]), 2);
+    let data = tmp.path().join("data2");
+    triage(&data)
+        .arg("ingest")
+        .arg(&dir)
+        .args(["--include", "*.csv", "--exclude", "*.1"])
+        .run()
+        .code(0);
+    assert_eq!(count(&data, &["space"]), 2, "app.log and hosts.csv");
+}
