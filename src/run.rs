@@ -69,7 +69,12 @@ pub fn run(cli: Cli) -> Exit {
         Command::Incident(args) => incident(&cli, Some(args), None),
         Command::Export(args) => incident(&cli, None, Some(args)),
         Command::Ingest(args) => {
-            match crate::select::select(&args.paths, &args.include, &args.exclude) {
+            match crate::select::select(
+                &args.paths,
+                &args.include,
+                &args.exclude,
+                &cli.global.data_dir,
+            ) {
                 Ok(selection) => {
                     skipped_notice(&selection.skipped);
                     ingest(&cli, &selection.paths, &args.index)

@@ -115,6 +115,10 @@ const NOT_LOG_NAMES: &[&str] = &[
     "package",
 ];
 
+/// Files that mark a directory as triage's own state (a data directory, an
+/// index), never read as logs.
+const STATE_FILES: &[&str] = &[".managed.json", "journal.head", "watch.lock"];
+
 /// Suffixes a compressed or rotated log may end with.
 const COMPRESSED: &[&str] = &["gz", "bz2", "zst", "zstd", "xz"];
 
@@ -163,14 +167,17 @@ fn globs(patterns: &[String], what: &str) -> Result<GlobSet, String> {
     set.build().map_err(|e| format!("{what}: {e}"))
 }
 
-/// The files of `paths`: directories walked (sorted), their files taken
-/// when `--include` matches them, or else when they look like logs and
-/// `--exclude` does not match them. Files and globs given are kept.
+/// The files of `paths`: directories walked (sorted; `data_dir`, triage's
+/// own state, left out), their files taken when `--include` matches them,
+/// or else when they look like logs and `--exclude` does not match them.
+/// Files and globs given are kept.
 pub fn select(
     paths: &[PathBuf],
     include: &[String],
     exclude: &[String],
+    data_dir: &Path,
 ) -> Result<Selection, String> {
+    let own = fs::canonicalize(data_dir).ok();
     let include = globs(include, "--include")?;
     let exclude = globs(exclude, "--exclude")?;
     let matches = |set: &GlobSet, path: &Path| {
@@ -194,7 +201,10 @@ pub fn select(
             children.sort();
             for child in children.into_iter().rev() {
                 if child.is_dir() {
-                    stack.push(child);
+                    let state = STATE_FILES.iter().any(|f| child.join(f).exists());
+                    if !state && (own.is_none() || fs::canonicalize(&child).ok() != own) {
+                        stack.push(child);
+                    }
                     continue;
                 }
                 let name = child

@@ -488,7 +488,7 @@ fn ingest_a_directory_takes_logs_only() {
     )
     .expect("write");
     fs::write(dir.join("hosts.csv"), "host,No space left on device\n").expect("write");
-    let data = tmp.path().join("data");
+    let data = dir.join("data");
     let out = triage(&data).arg("ingest").arg(&dir).run().code(0);
     assert!(
         out.stderr
