@@ -323,6 +323,10 @@ fn zone(name: Option<&str>) -> io::Result<TimeZone> {
 }
 
 fn watch(cli: &Cli, args: &WatchArgs) -> io::Result<Exit> {
+    // First: a SIGTERM or Ctrl-C while the library loads stops it cleanly.
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&stop);
+    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst)).map_err(io::Error::other)?;
     let config = match Config::load(cli.global.config.as_deref()) {
         Ok(config) => config,
         Err(diags) => {
@@ -364,9 +368,6 @@ fn watch(cli: &Cli, args: &WatchArgs) -> io::Result<Exit> {
     // Said before the library loads, so it comes at once.
     crate::watch::announce(&options.targets, &options.data_dir, options.index.is_some());
     let (library, _) = load_library(cli);
-    let stop = Arc::new(AtomicBool::new(false));
-    let flag = Arc::clone(&stop);
-    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst)).map_err(io::Error::other)?;
     let mut stdout = io::BufWriter::new(io::stdout().lock());
     match crate::watch::watch(options, &library, &config, style(), stop, &mut stdout) {
         Ok(()) => Ok(Exit::Found),

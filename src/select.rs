@@ -189,35 +189,37 @@ pub fn select(
             out.paths.push(path.clone());
             continue;
         }
+        // Depth first, in sorted order, as the ingest itself walks.
         let mut stack = vec![path.clone()];
-        while let Some(dir) = stack.pop() {
-            let Ok(entries) = fs::read_dir(&dir) else {
-                // The ingest reports what it cannot read.
-                out.paths.push(dir);
-                continue;
-            };
-            let mut children: Vec<PathBuf> =
-                entries.filter_map(Result::ok).map(|e| e.path()).collect();
-            children.sort();
-            for child in children.into_iter().rev() {
-                if child.is_dir() {
-                    let state = STATE_FILES.iter().any(|f| child.join(f).exists());
-                    if !state && (own.is_none() || fs::canonicalize(&child).ok() != own) {
-                        stack.push(child);
-                    }
+        let mut top = true;
+        while let Some(p) = stack.pop() {
+            let walk = std::mem::take(&mut top) || p.is_dir();
+            if walk {
+                if !own.is_none_or(|own| fs::canonicalize(&p).ok() != Some(own.clone()))
+                    || STATE_FILES.iter().any(|f| p.join(f).exists())
+                {
                     continue;
                 }
-                let name = child
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                let take = matches(&include, &child)
-                    || (looks_like_log(&name) && !matches(&exclude, &child));
-                if take {
-                    out.paths.push(child);
-                } else {
-                    out.skipped.push(child);
-                }
+                let Ok(entries) = fs::read_dir(&p) else {
+                    // The ingest reports what it cannot read.
+                    out.paths.push(p);
+                    continue;
+                };
+                let mut children: Vec<PathBuf> =
+                    entries.filter_map(Result::ok).map(|e| e.path()).collect();
+                children.sort();
+                // Popped in order: pushed in reverse.
+                stack.extend(children.into_iter().rev());
+                continue;
+            }
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            if matches(&include, &p) || (looks_like_log(&name) && !matches(&exclude, &p)) {
+                out.paths.push(p);
+            } else {
+                out.skipped.push(p);
             }
         }
     }
