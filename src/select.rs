@@ -195,7 +195,9 @@ pub fn select(
         while let Some(p) = stack.pop() {
             let walk = std::mem::take(&mut top) || p.is_dir();
             if walk {
-                if !own.is_none_or(|own| fs::canonicalize(&p).ok() != Some(own.clone()))
+                if own
+                    .as_ref()
+                    .is_some_and(|own| fs::canonicalize(&p).ok().as_ref() == Some(own))
                     || STATE_FILES.iter().any(|f| p.join(f).exists())
                 {
                     continue;
