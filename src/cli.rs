@@ -168,6 +168,47 @@ pub enum OutputsCommand {
         /// The output's `name`.
         #[arg(value_name = "NAME")]
         name: Option<String>,
+    /// The runbooks: list them, or show one (steps, commands, expected
+    /// outcomes, parameters).
+    Runbook(LibraryArgs),
+    /// The failure signatures: list them, or show one (regexes, threshold,
+    /// suppression, runbook).
+    Signature(LibraryArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish,
+    /// powershell); e.g. `triage completions bash >
+    /// ~/.local/share/bash-completion/completions/triage`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff); e.g. `triage man > ~/.local/share/man/man1/triage.1`.
+    Man,
+}
+
+/// `triage runbook` and `triage signature`.
+#[derive(Debug, Args)]
+pub struct LibraryArgs {
+    /// List or show.
+    #[command(subcommand)]
+    pub action: LibraryAction,
+}
+
+/// What to do with the library.
+#[derive(Debug, Subcommand)]
+pub enum LibraryAction {
+    /// One line per entry: id, and what it is.
+    List {
+        /// One JSON object per entry.
+        #[arg(long)]
+        json: bool,
+    },
+    /// One entry in full.
+    Show {
+        /// Its id (`triage runbook list` lists them).
+        id: String,
+        /// One JSON object.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -176,7 +217,8 @@ pub enum OutputsCommand {
 pub struct CheckArgs {
     /// Also print what the library covers: its families and the systems
     /// they name, signatures per severity, signatures without a runbook and
-    /// runbooks no signature links to.
+    /// runbooks no signature links to. (`-v` lists every signature and
+    /// runbook checked.)
     #[arg(long)]
     pub coverage: bool,
 }
@@ -184,7 +226,8 @@ pub struct CheckArgs {
 /// `triage scan`.
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// Files to read: plain or gzip (recognised by content); `-` reads stdin.
+    /// Files to read: plain, gzip, bzip2 or zstd (recognised by content);
+    /// `-` reads stdin.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// One JSON object per alert (or per signature with --summary, or per
@@ -194,11 +237,12 @@ pub struct ScanArgs {
     /// Print every event, matched or not: time, level, source:line and
     /// text (with --json: ts, level, fields, lines, line_no, offset, line
     /// and the signatures it matched), so any log becomes clean JSON lines.
-    /// Alerts are not printed; the exit code says whether any event was.
+    /// Alerts are not printed; the exit code is 0 when there was any event.
     #[arg(long, conflicts_with = "summary")]
     pub all: bool,
-    /// Instead of each alert, a table of signatures with counts, first and
-    /// last seen.
+    /// Instead of each alert, a table of the signatures that matched: events
+    /// matched, alerts, sources (files) and hosts hit, first and last seen
+    /// ("no time" when no matching event had one).
     #[arg(long)]
     pub summary: bool,
     /// Lines longer than this many bytes are cut (and marked truncated).
@@ -282,9 +326,18 @@ pub struct WatchArgs {
 midway resumes where its last commit stopped. Exit status: 0 done, 2 a file or the index failed."
 )]
 pub struct IngestArgs {
-    /// Files, directories (read recursively) or quoted globs.
+    /// Files, directories (read recursively: the files that look like logs
+    /// by name) or quoted globs.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+    /// In directories, also take files this glob matches (by name or
+    /// path), whatever their name; repeatable.
+    #[arg(long, value_name = "GLOB")]
+    pub include: Vec<String>,
+    /// In directories, leave out files this glob matches (by name or
+    /// path); repeatable.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
     /// How the index is written.
     #[command(flatten)]
     pub index: IndexOptions,

@@ -282,7 +282,7 @@ fn ingest_file(
             }
         }
         // Alerts are not wanted here, only which signatures matched.
-        let _ = matcher.process(&event, at, &mut |_| Ok(()));
+        let _ = matcher.process_at(&event, at, &mut Timestamp::now, &mut |_| Ok(()));
         ids.clear();
         ids.extend(matcher.matched().map(|s| s.id.as_str()));
         let doc = index::schema::document(fields, &event, at, origin, &ids);

@@ -219,7 +219,7 @@ impl<'l> Sink<'l> for IndexSink {
             dev: key.dev,
             ino: key.ino,
         };
-        let doc = index::schema::document(&self.fields, event, at, origin, &ids);
+        let doc = index::schema::document(&self.fields, event, Some(at), origin, &ids);
         self.send(Work::Add(doc));
         Ok(())
     }

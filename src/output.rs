@@ -48,6 +48,17 @@ impl Style {
     }
 }
 
+/// [`message`] of a text of several lines (a query error with its caret
+/// line): the first after `triage: `, the others as they are, each
+/// sanitised.
+pub fn message_lines(text: &str) {
+    let mut stderr = io::stderr().lock();
+    for (i, line) in text.lines().enumerate() {
+        let lead = if i == 0 { "triage: " } else { "" };
+        let _ = writeln!(stderr, "{lead}{}", for_terminal(line));
+    }
+}
+
 /// Writes `triage: MESSAGE` and a newline to standard error.
 ///
 /// The whole message goes through [`for_terminal`]: messages name files and
@@ -59,6 +70,11 @@ impl Style {
 pub fn message(message: impl std::fmt::Display) {
     let text = message.to_string();
     let _ = writeln!(io::stderr().lock(), "triage: {}", for_terminal(&text));
+}
+
+/// First or last seen: a time, or "no time" when no matching event had one.
+fn seen_text(ts: Option<Timestamp>) -> String {
+    ts.map_or_else(|| "no time".to_owned(), |t| t.to_string())
 }
 
 fn ts_text(ts: Option<Timestamp>) -> String {
@@ -312,6 +328,9 @@ pub fn write_summary(
                 "title": signature.title,
                 "matches": tally.matches,
                 "alerts": tally.alerts,
+                "sources": tally.sources.len(),
+                "hosts": tally.hosts.len(),
+                "untimed": tally.untimed,
                 "first_seen": tally.first.map(|t| t.to_string()),
                 "last_seen": tally.last.map(|t| t.to_string()),
             });
@@ -331,19 +350,21 @@ pub fn write_summary(
         .max(9);
     writeln!(
         out,
-        "{:<width$}  {:<8}  {:>7}  {:>6}  {:<24}  LAST SEEN",
-        "SIGNATURE", "SEVERITY", "MATCHES", "ALERTS", "FIRST SEEN"
+        "{:<width$}  {:<8}  {:>7}  {:>6}  {:>7}  {:>5}  {:<24}  LAST SEEN",
+        "SIGNATURE", "SEVERITY", "MATCHES", "ALERTS", "SOURCES", "HOSTS", "FIRST SEEN"
     )?;
     for (signature, tally) in rows {
         writeln!(
             out,
-            "{:<width$}  {}  {:>7}  {:>6}  {:<24}  {}",
+            "{:<width$}  {}  {:>7}  {:>6}  {:>7}  {:>5}  {:<24}  {}",
             signature.id,
             style.severity(signature.severity),
             tally.matches,
             tally.alerts,
-            ts_text(tally.first),
-            ts_text(tally.last)
+            tally.sources.len(),
+            tally.hosts.len(),
+            seen_text(tally.first),
+            seen_text(tally.last)
         )?;
     }
     Ok(())

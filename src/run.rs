@@ -56,19 +56,43 @@ pub enum Exit {
 pub fn run(cli: Cli) -> Exit {
     let global = &cli.global;
     let result = match &cli.command {
-        Command::Check(args) => check(&global.patterns, &global.runbooks, args.coverage),
+        Command::Check(args) => check(
+            &global.patterns,
+            &global.runbooks,
+            args.coverage,
+            global.verbose > 0,
+        ),
         Command::Scan(args) => scan(&cli, args),
         Command::Watch(args) => watch(&cli, args),
         Command::Demo(args) => demo(&cli, args),
         Command::Ui(args) => ui(&cli, args),
         Command::Incident(args) => incident(&cli, Some(args), None),
         Command::Export(args) => incident(&cli, None, Some(args)),
-        Command::Ingest(args) => ingest(&cli, &args.paths, &args.index),
+        Command::Ingest(args) => {
+            match crate::select::select(
+                &args.paths,
+                &args.include,
+                &args.exclude,
+                &cli.global.data_dir,
+            ) {
+                Ok(selection) => {
+                    skipped_notice(&selection.skipped);
+                    ingest(&cli, &selection.paths, &args.index)
+                }
+                Err(err) => Err(io::Error::other(err)),
+            }
+        }
         Command::Search(args) => search(&cli, args),
         Command::Reindex(args) => reindex(&cli, args),
         Command::Prune(args) => prune(&cli, args),
         Command::Outbox(args) => outbox(&cli, args),
         Command::Outputs(args) => outputs(&cli, args),
+        Command::Runbook(args) => library_command(&cli, args, true),
+        Command::Signature(args) => library_command(&cli, args, false),
+        Command::Completions { shell } => {
+            crate::manual::completions(*shell, &mut io::stdout().lock()).map(|()| Exit::Found)
+        }
+        Command::Man => crate::manual::man(&mut io::stdout().lock()).map(|()| Exit::Found),
     };
     match result {
         Ok(exit) => exit,
@@ -78,6 +102,54 @@ pub fn run(cli: Cli) -> Exit {
             Exit::Error
         }
     }
+}
+
+/// `triage runbook ...` (`runbooks`) and `triage signature ...`.
+fn library_command(cli: &Cli, args: &crate::cli::LibraryArgs, runbooks: bool) -> io::Result<Exit> {
+    use crate::{cli::LibraryAction, library_cmd};
+    let (library, failed) = load_library(cli);
+    let mut stdout = io::BufWriter::new(io::stdout().lock());
+    let shown = match (&args.action, runbooks) {
+        (LibraryAction::List { json }, true) => {
+            Ok(library_cmd::runbook_list(&mut stdout, &library, *json))
+        }
+        (LibraryAction::List { json }, false) => {
+            Ok(library_cmd::signature_list(&mut stdout, &library, *json))
+        }
+        (LibraryAction::Show { id, json }, true) => {
+            library_cmd::runbook_show(&mut stdout, &library, id, *json)
+        }
+        (LibraryAction::Show { id, json }, false) => {
+            library_cmd::signature_show(&mut stdout, &library, id, *json)
+        }
+    };
+    stdout.flush()?;
+    match shown {
+        Ok(written) => written.map(|()| if failed { Exit::Error } else { Exit::Found }),
+        Err(unknown) => {
+            output::message(unknown);
+            Ok(Exit::Error)
+        }
+    }
+}
+
+/// Says which files under the directories given `ingest` left out.
+fn skipped_notice(skipped: &[std::path::PathBuf]) {
+    if skipped.is_empty() {
+        return;
+    }
+    let names: Vec<String> = skipped
+        .iter()
+        .take(5)
+        .map(|p| crate::sanitize::path(p))
+        .collect();
+    output::message(format_args!(
+        "left out {} file{} that do not look like logs: {}{} (--include GLOB takes them)",
+        skipped.len(),
+        if skipped.len() == 1 { "" } else { "s" },
+        names.join(", "),
+        if skipped.len() > 5 { ", ..." } else { "" }
+    ));
 }
 
 fn style() -> Style {
@@ -104,6 +176,7 @@ fn check(
     pattern_dirs: &[std::path::PathBuf],
     runbook_dirs: &[std::path::PathBuf],
     coverage: bool,
+    verbose: bool,
 ) -> io::Result<Exit> {
     let (library, mut diags) = Library::load(pattern_dirs, runbook_dirs);
     diags.extend(library.run_examples(&TimeContext::new(TimeZone::UTC, Timestamp::now())));
@@ -126,6 +199,9 @@ fn check(
             n => format!("{n} problems"),
         }
     );
+    if verbose {
+        crate::library_cmd::write_checked(&mut io::stdout().lock(), &library)?;
+    }
     if coverage {
         output::write_coverage(&mut io::stdout().lock(), &library.coverage())?;
     }
@@ -202,11 +278,42 @@ fn scan(cli: &Cli, args: &ScanArgs) -> io::Result<Exit> {
         output::write_summary(&mut stdout, scanner.tallies().collect(), args.json, style)?;
     }
     stdout.flush()?;
+    if !args.all && !failed && scanner.tallies().all(|(_, t)| t.matches == 0) {
+        nothing_matched(&scanner, &args.paths);
+    }
     Ok(match (failed, alerts + events) {
         (true, _) => Exit::Error,
         (false, 0) => Exit::NotFound,
         (false, _) => Exit::Found,
     })
+}
+
+/// Says, when no signature matched, how many events were read and how many
+/// of them were at error level or worse (a second, parse-only pass over the
+/// files; standard input cannot be read twice).
+fn nothing_matched(scanner: &Scanner<'_>, paths: &[std::path::PathBuf]) {
+    let (mut events, mut errors, mut files) = (0u64, 0u64, 0usize);
+    for path in paths {
+        let input = Input::from_arg(path);
+        if matches!(input, Input::Stdin) {
+            continue;
+        }
+        files += 1;
+        let _ = scanner.events(&input, &mut |event, _| {
+            events += 1;
+            errors += u64::from(event.level >= Some(crate::model::Level::Error));
+        });
+    }
+    if files == 0 {
+        output::message("no signature matched");
+        return;
+    }
+    output::message(format_args!(
+        "no signature matched in {events} events read from {files} file{} ({errors} at error \
+         level or worse: `triage scan --all` prints every event, `triage check --coverage` \
+         what the library knows)",
+        if files == 1 { "" } else { "s" }
+    ));
 }
 
 fn zone(name: Option<&str>) -> io::Result<TimeZone> {
@@ -230,7 +337,6 @@ fn watch(cli: &Cli, args: &WatchArgs) -> io::Result<Exit> {
             return Ok(Exit::Error);
         }
     };
-    let (library, _) = load_library(cli);
     let start = match (args.from_start, args.from_end) {
         (true, _) => StartAt::Beginning,
         (_, true) => StartAt::End,
@@ -257,6 +363,16 @@ fn watch(cli: &Cli, args: &WatchArgs) -> io::Result<Exit> {
         index: (!args.no_index).then_some(args.commit_every),
         metrics: args.metrics,
     };
+    if let Some(dir) = crate::watch::directories(&options.targets).first() {
+        return Err(io::Error::other(format!(
+            "{}: a directory; follow the files in it with a glob: triage watch '{}/*.log'",
+            crate::sanitize::path(dir),
+            crate::sanitize::path(dir)
+        )));
+    }
+    // Said before the library loads, so it comes at once.
+    crate::watch::announce(&options.targets, &options.data_dir, options.index.is_some());
+    let (library, _) = load_library(cli);
     let mut stdout = io::BufWriter::new(io::stdout().lock());
     match crate::watch::watch(options, &library, &config, style(), stop, &mut stdout) {
         Ok(()) => Ok(Exit::Found),
@@ -426,7 +542,9 @@ fn demo(cli: &Cli, args: &DemoArgs) -> io::Result<Exit> {
     for file in &files {
         let input = Input::Path(file.clone());
         scanner
-            .events(&input, &mut |event, at| events.push((at, event)))
+            .events(&input, &mut |event, at| {
+                events.push((at.unwrap_or(now), event));
+            })
             .map_err(|err| io::Error::other(format!("{input}: {err}")))?;
     }
     events.sort_by_key(|(at, _)| *at);
@@ -868,6 +986,14 @@ fn search(cli: &Cli, args: &SearchArgs) -> io::Result<Exit> {
             .transpose()?,
         signatures: args.signature.clone(),
     };
+    if let (Some(since), Some(until)) = (request.since, request.until)
+        && since >= until
+    {
+        return Err(io::Error::other(format!(
+            "--since {since} is not before --until {until}: no time is between them \
+             (durations count back from now: --since 3h --until 2h)"
+        )));
+    }
     let mode = if args.count {
         crate::search::Mode::Count
     } else if let Some(interval) = &args.histogram {
@@ -897,9 +1023,18 @@ fn search(cli: &Cli, args: &SearchArgs) -> io::Result<Exit> {
         Ok(outcome) => outcome,
         Err(crate::search::SearchError::Output(err)) => return Err(err),
         Err(crate::search::SearchError::Index(err)) => {
-            return Err(io::Error::other(err.to_string()));
+            output::message_lines(&err.to_string());
+            return Ok(Exit::Error);
         }
     };
+    match searcher.untimed(&request) {
+        Ok(0) => {}
+        Ok(1) => output::message("1 event without a time was left out by --since/--until"),
+        Ok(n) => output::message(format_args!(
+            "{n} events without a time were left out by --since/--until"
+        )),
+        Err(err) => output::message(err),
+    }
     if outcome.shown > 0 && outcome.total > outcome.shown {
         output::message(format_args!(
             "showing the latest {} of {} events (--limit to see more)",

@@ -322,8 +322,7 @@ impl<'l> Scanner<'l> {
             let mut output_error = None;
             let mut emit = |event: Event, at: Option<Timestamp>| {
                 if output_error.is_none()
-                    && let Err(err) =
-                        engine.process(&event, at.unwrap_or_else(&mut *clock), on_alert)
+                    && let Err(err) = engine.process_at(&event, at, &mut *clock, on_alert)
                 {
                     output_error = Some(err);
                 }
@@ -349,20 +348,16 @@ impl<'l> Scanner<'l> {
         let mut handle = |searched: Searched| -> io::Result<Option<Vec<u8>>> {
             let (result, spare) = match searched {
                 Searched::Lines(block, lines) => {
-                    let result = pass.view(
-                        &pass::View::block(&block),
-                        &lines,
-                        clock,
-                        &mut |event, at| engine.process(&event, at, on_alert),
-                    );
+                    let result = pass.view(&pass::View::block(&block), &lines, &mut |event, at| {
+                        engine.process_at(&event, at, &mut *clock, on_alert)
+                    });
                     (result, Some(block.data))
                 }
                 Searched::Long(raw) => {
                     let whole = [(0, raw.bytes.len())];
-                    let result =
-                        pass.view(&pass::View::long(&raw), &whole, clock, &mut |event, at| {
-                            engine.process(&event, at, on_alert)
-                        });
+                    let result = pass.view(&pass::View::long(&raw), &whole, &mut |event, at| {
+                        engine.process_at(&event, at, &mut *clock, on_alert)
+                    });
                     (result, None)
                 }
             };
@@ -411,7 +406,7 @@ impl<'l> Scanner<'l> {
         };
         if output_error.is_none()
             && let Err(err) =
-                pass.finish(clock, &mut |event, at| engine.process(&event, at, on_alert))
+                pass.finish(&mut |event, at| engine.process_at(&event, at, &mut *clock, on_alert))
         {
             output_error = Some(err);
         }
@@ -421,12 +416,12 @@ impl<'l> Scanner<'l> {
         read.map_err(ScanError::Read)
     }
 
-    /// Reads and parses `input` without matching: each event with the time
-    /// detection will use for it.
+    /// Reads and parses `input` without matching: each event with its time
+    /// (its own, else the nearest earlier line's; `None`: no time).
     pub fn events(
         &self,
         input: &Input,
-        on_event: &mut dyn FnMut(Event, Timestamp),
+        on_event: &mut dyn FnMut(Event, Option<Timestamp>),
     ) -> io::Result<()> {
         self.reader.events(input, on_event)
     }
@@ -447,11 +442,13 @@ impl<'l> Scanner<'l> {
             if output_error.is_some() {
                 return;
             }
-            let done = engine.process(&event, at, on_alert).and_then(|()| {
-                matched.clear();
-                matched.extend(engine.matched_signatures());
-                on_event(&event, &matched)
-            });
+            let done = engine
+                .process_at(&event, at, &mut Timestamp::now, on_alert)
+                .and_then(|()| {
+                    matched.clear();
+                    matched.extend(engine.matched_signatures());
+                    on_event(&event, &matched)
+                });
             if let Err(err) = done {
                 output_error = Some(err);
             }
@@ -470,6 +467,18 @@ impl<'l> Scanner<'l> {
         on_alert: &mut dyn FnMut(Alert) -> io::Result<()>,
     ) -> io::Result<()> {
         self.engine.process(event, at, on_alert)
+    }
+
+    /// [`Scanner::process`] of an event whose time may be unknown (see
+    /// [`crate::signature::engine::Engine::process_at`]).
+    pub fn process_at(
+        &mut self,
+        event: &Event,
+        time: Option<Timestamp>,
+        clock: &mut dyn FnMut() -> Timestamp,
+        on_alert: &mut dyn FnMut(Alert) -> io::Result<()>,
+    ) -> io::Result<()> {
+        self.engine.process_at(event, time, clock, on_alert)
     }
 
     /// The signatures the last processed event matched (alerting or not).
@@ -498,11 +507,14 @@ impl EventReader<'_> {
         TimeContext::new(zone, self.now)
     }
 
-    fn events(&self, input: &Input, on_event: &mut dyn FnMut(Event, Timestamp)) -> io::Result<()> {
+    fn events(
+        &self,
+        input: &Input,
+        on_event: &mut dyn FnMut(Event, Option<Timestamp>),
+    ) -> io::Result<()> {
         let stream = self.stream(input, !matches!(input, Input::Stdin));
         let (mut source, reader, _) = stream.open(open(input)?)?;
-        let mut emit =
-            |event, at: Option<Timestamp>| on_event(event, at.unwrap_or_else(Timestamp::now));
+        let mut emit = |event, at: Option<Timestamp>| on_event(event, at);
         let read = read_lines_from(reader, self.max_line, |raw| {
             source.push(raw, self.now, &mut emit);
         });

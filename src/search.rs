@@ -238,11 +238,15 @@ fn write_hit(
     }
     // The time sorted by; `~` when the line has none of its own (it is the
     // last one before it in its file).
-    let time = match hit.ts {
-        Some(ts) => ts.to_string(),
-        None => format!("~{}", hit.at),
+    let time = match (hit.ts, hit.at) {
+        (Some(ts), _) => ts.to_string(),
+        (None, Some(at)) => format!("~{at}"),
+        (None, None) => "no time".to_owned(),
     };
     let sep = if role == Role::Hit { ':' } else { '-' };
+    // A multi-line event (a stack trace) prints as its lines, the ones
+    // after the first indented.
+    let mut lines = hit.line.split('\n');
     writeln!(
         out,
         "{} {}{}{} {} {}",
@@ -251,8 +255,16 @@ fn write_hit(
         sep,
         hit.line_no,
         painter.level(hit.level),
-        painter.line(&hit.line, role)
-    )
+        painter.line(lines.next().unwrap_or(""), role)
+    )?;
+    for line in lines {
+        writeln!(
+            out,
+            "    {}",
+            painter.line(line.trim_end_matches('\r'), role)
+        )?;
+    }
+    Ok(())
 }
 
 fn write_bucket(out: &mut dyn Write, bucket: &Bucket, json: bool) -> io::Result<()> {

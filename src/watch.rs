@@ -105,6 +105,59 @@ pub fn try_lock(data_dir: &Path) -> Result<Option<File>, (PathBuf, io::Error)> {
     }
 }
 
+/// A directory among the targets: it cannot be followed as a file.
+pub fn directories(targets: &[Target]) -> Vec<PathBuf> {
+    targets
+        .iter()
+        .filter_map(|t| match t {
+            Target::Path(path) if path.is_dir() => Some(path.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Says on stderr what is followed (files, globs), where state is kept and
+/// whether events are indexed; a path not there yet is named, with the
+/// promise to pick it up when it appears.
+pub fn announce(targets: &[Target], data_dir: &Path, index: bool) {
+    let mut files = Vec::new();
+    let mut globs = Vec::new();
+    for target in targets {
+        match target {
+            Target::Path(path) => {
+                if !path.exists() {
+                    output::message(format_args!(
+                        "{}: no such file (yet); watching for it to appear",
+                        crate::sanitize::path(path)
+                    ));
+                }
+                files.push(crate::sanitize::path(path));
+            }
+            Target::Glob(glob) => globs.push(format!("'{}'", crate::sanitize::for_terminal(glob))),
+        }
+    }
+    let mut what = Vec::new();
+    if !files.is_empty() {
+        what.push(files.join(", "));
+    }
+    if !globs.is_empty() {
+        what.push(format!(
+            "the files matching {} (now and later)",
+            globs.join(", ")
+        ));
+    }
+    output::message(format_args!(
+        "following {}; state in {}{}",
+        what.join(" and "),
+        crate::sanitize::path(data_dir),
+        if index {
+            ", every event indexed for `triage search`"
+        } else {
+            ", no index (--no-index)"
+        }
+    ));
+}
+
 /// Takes the data directory's lock, or says who holds it.
 fn lock(data_dir: &Path) -> Result<File, WatchError> {
     match try_lock(data_dir) {

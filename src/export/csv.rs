@@ -12,7 +12,10 @@
 
 use jiff::tz::TimeZone;
 
-use super::{escape::csv_row, report::Postmortem};
+use super::{
+    escape::{csv_row, csv_row_with_lines},
+    report::Postmortem,
+};
 use crate::incident::text::{time, zone_name};
 
 /// Renders the timeline, the first column in `zone`.
@@ -39,26 +42,29 @@ pub fn render(pm: &Postmortem, zone: &TimeZone) -> String {
     ]);
     for row in &pm.timeline {
         let evidence = row.evidence.as_ref();
-        out.push_str(&csv_row(&[
-            time(row.occurred_at, zone),
-            row.occurred_at.to_string(),
-            row.seq.to_string(),
-            pm.incident.id.clone(),
-            row.actor.clone(),
-            row.kind.as_str().to_owned(),
-            row.summary.clone(),
-            evidence.map(|e| e.source.clone()).unwrap_or_default(),
-            evidence.map(|e| e.line_no.to_string()).unwrap_or_default(),
-            evidence.map(|e| e.offset.to_string()).unwrap_or_default(),
-            evidence.map(|e| e.line.clone()).unwrap_or_default(),
-            row.pinned.to_string(),
-            row.occurred_at_source.as_str().to_owned(),
-            row.retimed.to_string(),
-            row.recorded_at.to_string(),
-            row.id.clone(),
-            pm.journal.head_seq.to_string(),
-            pm.journal.head_hash.clone(),
-        ]));
+        out.push_str(&csv_row_with_lines(
+            &[
+                time(row.occurred_at, zone),
+                row.occurred_at.to_string(),
+                row.seq.to_string(),
+                pm.incident.id.clone(),
+                row.actor.clone(),
+                row.kind.as_str().to_owned(),
+                row.summary.clone(),
+                evidence.map(|e| e.source.clone()).unwrap_or_default(),
+                evidence.map(|e| e.line_no.to_string()).unwrap_or_default(),
+                evidence.map(|e| e.offset.to_string()).unwrap_or_default(),
+                evidence.map(|e| e.line.clone()).unwrap_or_default(),
+                row.pinned.to_string(),
+                row.occurred_at_source.as_str().to_owned(),
+                row.retimed.to_string(),
+                row.recorded_at.to_string(),
+                row.id.clone(),
+                pm.journal.head_seq.to_string(),
+                pm.journal.head_hash.clone(),
+            ],
+            Some(10),
+        ));
     }
     out
 }

@@ -28,6 +28,24 @@ fn one_line(text: &str) -> String {
     for_terminal(text).into_owned()
 }
 
+/// Text of several lines (a multi-line event): each line as [`one_line`]
+/// makes it, the line ends kept as `\n`.
+fn lines_of(text: &str) -> String {
+    text.split('\n')
+        .map(|line| one_line(line.trim_end_matches('\r')))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// HTML text of several lines, for a `<pre>`: as [`html`], each line on
+/// its own.
+pub fn html_lines(text: &str) -> String {
+    text.split('\n')
+        .map(|line| html(line.trim_end_matches('\r')))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// Markdown prose (a table cell, a list item, a heading).
 pub fn md_text(text: &str) -> String {
     let text = one_line(text);
@@ -119,7 +137,16 @@ fn formula_like(text: &str) -> bool {
 
 /// One CSV cell.
 pub fn csv_cell(text: &str) -> String {
-    let mut cell = one_line(text);
+    csv_cell_of(one_line(text), text)
+}
+
+/// One CSV cell holding a multi-line event: its lines kept, in a quoted
+/// cell (RFC 4180), each escaped as [`csv_cell`] escapes one.
+pub fn csv_lines_cell(text: &str) -> String {
+    csv_cell_of(lines_of(text), text)
+}
+
+fn csv_cell_of(mut cell: String, text: &str) -> String {
     if formula_like(&cell) || formula_like(text) {
         cell.insert(0, '\'');
     }
@@ -132,9 +159,18 @@ pub fn csv_cell(text: &str) -> String {
 
 /// One CSV record (CRLF-terminated, as RFC 4180 says).
 pub fn csv_row<S: AsRef<str>>(cells: &[S]) -> String {
+    csv_row_with_lines(cells, None)
+}
+
+/// [`csv_row`] whose cell `lines` (a log event) keeps its lines.
+pub fn csv_row_with_lines<S: AsRef<str>>(cells: &[S], lines: Option<usize>) -> String {
     let mut row = cells
         .iter()
-        .map(|c| csv_cell(c.as_ref()))
+        .enumerate()
+        .map(|(i, c)| match Some(i) == lines {
+            true => csv_lines_cell(c.as_ref()),
+            false => csv_cell(c.as_ref()),
+        })
         .collect::<Vec<_>>()
         .join(",");
     row.push_str("\r\n");
@@ -237,5 +273,10 @@ pub(crate) mod tests {
             assert!(!cell.contains(['\n', '\r']), "{cell}");
         }
         assert_eq!(csv_row(&["a", "b,c"]), "a,\"b,c\"\r\n");
+        assert_eq!(
+            csv_lines_cell("java.lang.Error: x\r\n\tat A.b(A.java:1)\n=1"),
+            "\"java.lang.Error: x\n\tat A.b(A.java:1)\n=1\""
+        );
+        assert_eq!(csv_lines_cell("=1\nb"), "\"'=1\nb\"");
     }
 }

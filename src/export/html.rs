@@ -11,7 +11,7 @@ use std::fmt::Write;
 use jiff::{SignedDuration, Timestamp, tz::TimeZone};
 
 use super::{
-    escape::html,
+    escape::{html, html_lines},
     markdown::{left_out, runbook_order, shown_in_timeline},
     report::{Postmortem, SignatureRow},
 };
@@ -435,7 +435,7 @@ fn write_all(out: &mut String, pm: &Postmortem, zone: &TimeZone) -> std::fmt::Re
             html(&x.summary),
             html(&x.evidence.cite()),
             x.evidence.offset,
-            html(&x.evidence.line)
+            html_lines(&x.evidence.line)
         )?;
     }
     writeln!(

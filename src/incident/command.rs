@@ -102,7 +102,8 @@ pub enum CommandError {
     },
     /// A time that cannot be read.
     #[error(
-        "{what}: `{text}` is not a time: write 2026-11-21T03:10:00Z, `2026-11-21 03:10[:00]` or `03:10[:00]` (in {zone})"
+        "{what}: `{text}` is not a time: use {forms} (in {zone})",
+        forms = crate::timearg::FORMS
     )]
     BadTime {
         /// Which argument.
@@ -234,34 +235,10 @@ fn login_name() -> Option<String> {
     None
 }
 
-/// Reads a time from the command line: RFC 3339 with an offset, a date and
-/// time in `zone`, or a time of day in `zone` (the last one not after `now`).
+/// Reads a time from the command line, in the one grammar of times
+/// ([`crate::timearg`]).
 pub fn parse_time(text: &str, zone: &TimeZone, now: Timestamp) -> Option<Timestamp> {
-    let text = text.trim();
-    if let Ok(ts) = text.parse::<Timestamp>() {
-        return Some(ts);
-    }
-    if let Ok(dt) = text.parse::<jiff::civil::DateTime>() {
-        return dt.to_zoned(zone.clone()).ok().map(|z| z.timestamp());
-    }
-    if let Ok(t) = text.parse::<jiff::civil::Time>() {
-        let today = now.to_zoned(zone.clone()).date();
-        let at = today
-            .to_datetime(t)
-            .to_zoned(zone.clone())
-            .ok()?
-            .timestamp();
-        if at <= now {
-            return Some(at);
-        }
-        let yesterday = today.yesterday().ok()?;
-        return yesterday
-            .to_datetime(t)
-            .to_zoned(zone.clone())
-            .ok()
-            .map(|z| z.timestamp());
-    }
-    None
+    crate::timearg::parse(text, zone, now).ok()
 }
 
 fn when(

@@ -863,7 +863,7 @@ pub(crate) mod tests {
         for file in &files {
             scanner
                 .events(&Input::Path(file.clone()), &mut |e, at| {
-                    events.push((e, at));
+                    events.push((e, at.expect("the demo's lines have times")));
                 })
                 .expect("reads");
         }
@@ -1161,7 +1161,7 @@ pub(crate) mod tests {
         for file in demo::FILES {
             scanner
                 .events(&Input::Path(logs.join(file)), &mut |e, at| {
-                    events.push((e, at));
+                    events.push((e, at.expect("the demo's lines have times")));
                 })
                 .expect("reads");
         }

@@ -118,13 +118,25 @@ pub fn write_list(out: &mut dyn Write, timeline: &Timeline, now: Timestamp) -> i
     Ok(())
 }
 
-fn evidence_line(event: &Event) -> Option<String> {
+/// The evidence of an event: where it was read, then its line; a
+/// multi-line event's further lines each on a line of its own, under the
+/// first (`indent` is what precedes the first).
+fn evidence_line(event: &Event, indent: &str) -> Option<String> {
     let evidence = event.evidence.as_ref()?;
-    Some(format!(
-        "{}  │ {}",
-        for_terminal(&evidence.cite()),
-        for_terminal(&evidence.line)
-    ))
+    let cite = for_terminal(&evidence.cite()).into_owned();
+    let mut lines = evidence.line.split('\n');
+    let mut text = format!(
+        "{cite}  │ {}",
+        for_terminal(lines.next().unwrap_or("").trim_end_matches('\r'))
+    );
+    let pad = " ".repeat(indent.chars().count() + cite.chars().count() + 2);
+    for line in lines {
+        text.push_str(&format!(
+            "\n{pad}│     {}",
+            for_terminal(line.trim_end_matches('\r'))
+        ));
+    }
+    Some(text)
 }
 
 /// `incident show`: header, milestones and metrics, signatures, steps, and
@@ -251,7 +263,7 @@ pub fn write_show(
             event.kind.as_str(),
             for_terminal(&event.summary)
         )?;
-        if let Some(line) = evidence_line(event) {
+        if let Some(line) = evidence_line(event, "        ") {
             writeln!(out, "        {line}")?;
         }
     }

@@ -12,6 +12,7 @@
 //! An index written by another version of triage, or damaged, is refused
 //! with an error naming it and saying to run `triage reindex`.
 
+pub mod expr;
 pub mod files;
 pub mod guard;
 pub mod query;

@@ -46,37 +46,9 @@ impl Request {
     }
 }
 
-/// Reads a time bound: RFC 3339 (`2026-11-21T03:00:00Z`, with any offset),
-/// a civil time `2026-11-21 03:00[:00]` or a date `2026-11-21` in `zone`, or
-/// a duration before `now` (`90s`, `15m`, `2h`, `7d`).
+/// Reads a time bound in the one grammar of times ([`crate::timearg`]).
 pub fn parse_time(text: &str, now: Timestamp, zone: &TimeZone) -> Result<Timestamp, String> {
-    let text = text.trim();
-    if let Some(ago) = parse_duration(text) {
-        let ago = jiff::SignedDuration::try_from(ago).map_err(|e| e.to_string())?;
-        return now
-            .checked_sub(ago)
-            .map_err(|_| format!("`{text}` reaches before the earliest time"));
-    }
-    if let Ok(ts) = text.parse::<Timestamp>() {
-        return Ok(ts);
-    }
-    let civil = text.replacen(' ', "T", 1);
-    if let Ok(dt) = civil.parse::<jiff::civil::DateTime>() {
-        return dt
-            .to_zoned(zone.clone())
-            .map(|z| z.timestamp())
-            .map_err(|e| e.to_string());
-    }
-    if let Ok(date) = text.parse::<jiff::civil::Date>() {
-        return date
-            .to_zoned(zone.clone())
-            .map(|z| z.timestamp())
-            .map_err(|e| e.to_string());
-    }
-    Err(format!(
-        "`{text}` is not a time: use RFC 3339 (2026-11-21T03:00:00Z), \
-         `2026-11-21 03:00`, a date, or a duration before now such as 2h"
-    ))
+    crate::timearg::parse(text, zone, now)
 }
 
 /// Reads a histogram interval (`1m`, `30s`, `1h`), in milliseconds.

@@ -23,7 +23,7 @@ use crate::model::{Event, Level};
 
 /// Bumped whenever the schema or the tokenizers change: an index written
 /// with another version must be rebuilt (`triage reindex`).
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// The tokenizer of the line and of parsed fields: words are runs of
 /// letters and digits, lowercased. Tokens up to [`MAX_TOKEN`] bytes are
@@ -40,7 +40,9 @@ pub const MAX_TOKEN: usize = 1024;
 #[derive(Debug, Clone, Copy)]
 pub struct Fields {
     /// The event's time (its own timestamp, else the last one before it in
-    /// its file, else when it was read), milliseconds; fast, stored.
+    /// its file, else when `watch` read it), milliseconds; fast, stored.
+    /// Absent when the event has no time (`ingest` of a file whose lines
+    /// carry none).
     pub ts: Field,
     /// Bit 0: the time is the event's own timestamp; bit 1: truncated;
     /// bit 2: partial; bit 3: invalid UTF-8.
@@ -245,18 +247,22 @@ pub struct Origin {
     pub ino: u64,
 }
 
-/// The document of one event. `at` is the time detection used for it (its
-/// own timestamp, else the last one seen before it in its file).
+/// The document of one event. `at` is its time when it has none of its own
+/// (the last one seen before it in its file, or when `watch` read it);
+/// `None`: it has no time, and the document none either (no `ts`, no
+/// `bucket`): no time range holds it, and it sorts after timed events.
 pub fn document(
     f: &Fields,
     event: &Event,
-    at: Timestamp,
+    at: Option<Timestamp>,
     origin: Origin,
     signatures: &[&str],
 ) -> TantivyDocument {
     let mut doc = TantivyDocument::new();
-    let ts = date(event.ts.unwrap_or(at));
-    doc.add_date(f.ts, ts);
+    let ts = event.ts.or(at).map(date);
+    if let Some(ts) = ts {
+        doc.add_date(f.ts, ts);
+    }
     let flags = if event.ts.is_some() {
         flag::OWN_TIME
     } else {
@@ -270,10 +276,12 @@ pub fn document(
         doc.add_text(f.level, level.as_str());
     }
     doc.add_u64(f.lvl, level_number(event.level));
-    doc.add_i64(
-        f.bucket,
-        bucket(ts.into_timestamp_millis(), level_number(event.level)),
-    );
+    if let Some(ts) = ts {
+        doc.add_i64(
+            f.bucket,
+            bucket(ts.into_timestamp_millis(), level_number(event.level)),
+        );
+    }
     doc.add_text(f.source, &*event.source);
     if let Some(host) = event
         .fields

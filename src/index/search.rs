@@ -33,17 +33,19 @@ use tantivy::{
     directory::error::OpenReadError,
     index::SegmentId,
     query::{
-        AllQuery, BooleanQuery, EmptyQuery, Occur, Query, QueryParser, QueryParserError,
-        RangeQuery, TermQuery, TermSetQuery, Weight,
+        AllQuery, BooleanQuery, EmptyQuery, ExistsQuery, Occur, PhrasePrefixQuery, Query,
+        QueryParser, RangeQuery, RegexQuery, TermQuery, TermSetQuery, Weight,
     },
-    schema::{IndexRecordOption, Schema, Value},
+    schema::{Field, IndexRecordOption, Schema, Value},
     store::StoreReader,
 };
 
-use tantivy::query_grammar::{Occur as GrammarOccur, UserInputAst, UserInputLeaf};
+use tantivy::query_grammar::{Delimiter, UserInputAst, UserInputLeaf, UserInputLiteral};
 
 use super::{
-    Fields, IndexError, Origin, Store, guard,
+    Fields, IndexError, Origin, Store,
+    expr::{self, Expr, Kind, Leaf, ParseError},
+    guard,
     query::{self, Request, is_everything},
     schema::{self, flag},
 };
@@ -55,8 +57,8 @@ pub struct Hit {
     /// Its own timestamp, if the line has one.
     pub ts: Option<Timestamp>,
     /// The time it is sorted by: its own, else the last one before it in its
-    /// file.
-    pub at: Timestamp,
+    /// file; `None`: it has no time (sorted after the timed ones).
+    pub at: Option<Timestamp>,
     /// The path it was read from.
     pub source: String,
     /// 1-based line number.
@@ -300,8 +302,8 @@ impl Searcher {
     }
 
     fn parse(&self, text: &str) -> Result<Box<dyn Query>, IndexError> {
-        // Before tantivy's parser, which recurses once per level (as do the
-        // query it builds and the search): too deep is a stack overflow.
+        // Before any parser, which recurses once per level (as do the query
+        // it builds and the search): too deep is a stack overflow.
         let depth = query::nesting(text);
         if depth > query::MAX_QUERY_DEPTH {
             return Err(IndexError::Query(format!(
@@ -310,11 +312,250 @@ impl Searcher {
                 query::MAX_QUERY_DEPTH
             )));
         }
-        let ast = tantivy::query_grammar::parse_query(text)
-            .map_err(|_| query_error(text, &QueryParserError::SyntaxError(text.to_owned())))?;
+        let parsed = expr::parse(text).map_err(|e| IndexError::Query(e.pointed(text)))?;
+        self.build(&parsed, text)
+    }
+
+    /// The index query of a parsed query: `AND` as must, `NOT` inside it as
+    /// must-not, `OR` as should; a clause of exclusions only excludes from
+    /// everything, as people mean it.
+    fn build(&self, e: &Expr, text: &str) -> Result<Box<dyn Query>, IndexError> {
+        Ok(match e {
+            Expr::All => Box::new(AllQuery),
+            Expr::Leaf(leaf) => self.leaf(leaf, text)?,
+            Expr::And(parts) => {
+                let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+                for part in parts {
+                    match part {
+                        Expr::Not(inner) => {
+                            clauses.push((Occur::MustNot, self.build(inner, text)?));
+                        }
+                        other => clauses.push((Occur::Must, self.build(other, text)?)),
+                    }
+                }
+                if clauses.iter().all(|(occur, _)| *occur == Occur::MustNot) {
+                    clauses.push((Occur::Must, Box::new(AllQuery)));
+                }
+                Box::new(BooleanQuery::new(clauses))
+            }
+            Expr::Or(parts) => Box::new(BooleanQuery::new(
+                parts
+                    .iter()
+                    .map(|part| Ok((Occur::Should, self.build(part, text)?)))
+                    .collect::<Result<Vec<_>, IndexError>>()?,
+            )),
+            Expr::Not(inner) => Box::new(BooleanQuery::new(vec![
+                (Occur::Must, Box::new(AllQuery) as Box<dyn Query>),
+                (Occur::MustNot, self.build(inner, text)?),
+            ])),
+        })
+    }
+
+    /// The index query of one word, phrase or prefix: `source:` takes what
+    /// `--source` takes, `level:` a level name, any other field must be one
+    /// this index has.
+    fn leaf(&self, leaf: &Leaf, text: &str) -> Result<Box<dyn Query>, IndexError> {
+        let f = *self.fields();
+        let error = |message: String| {
+            IndexError::Query(
+                ParseError {
+                    column: leaf.column,
+                    message,
+                }
+                .pointed(text),
+            )
+        };
+        let prefix = leaf.kind == Kind::Prefix;
+        match leaf.field.as_deref() {
+            Some("source") => {
+                let glob = if prefix {
+                    format!("{}*", globset_escape(&leaf.text))
+                } else {
+                    leaf.text.clone()
+                };
+                let sources = self
+                    .sources_matching(std::slice::from_ref(&glob))
+                    .map_err(|e| error(e.to_string()))?;
+                return Ok(if sources.is_empty() {
+                    Box::new(EmptyQuery)
+                } else {
+                    Box::new(TermSetQuery::new(
+                        sources.iter().map(|s| Term::from_field_text(f.source, s)),
+                    ))
+                });
+            }
+            Some("level") => {
+                let level = query::parse_level(&leaf.text)
+                    .ok()
+                    .filter(|_| !prefix)
+                    .ok_or_else(|| {
+                        error(format!(
+                            "`{}` is not a level: one of {}",
+                            leaf.text,
+                            Level::ALL.map(Level::as_str).join(", ")
+                        ))
+                    })?;
+                return Ok(Box::new(TermQuery::new(
+                    Term::from_field_text(f.level, level.as_str()),
+                    IndexRecordOption::Basic,
+                )));
+            }
+            Some("line" | "host" | "signature") | None => {}
+            Some(name) if self.store.index().schema().get_field(name).is_ok() => {
+                return Err(error(format!(
+                    "`{name}` cannot be searched in a query ({}); fields: {}",
+                    match name {
+                        "ts" => "use --since and --until",
+                        "lvl" => "use level: or --level",
+                        _ => "it is internal",
+                    },
+                    self.field_names()?.join(", ")
+                )));
+            }
+            Some(name) => {
+                if !self.json_path_exists(name)? {
+                    return Err(error(format!(
+                        "unknown field `{name}`: fields in this index: {}",
+                        self.field_names()?.join(", ")
+                    )));
+                }
+            }
+        }
+        if leaf.kind != Kind::Phrase
+            && matches!(leaf.field.as_deref(), None | Some("line"))
+            && self.line_tokens(&leaf.text).is_empty()
+        {
+            return Err(error(format!(
+                "`{}` has no letters or digits to search for (quote a phrase, or use -e REGEX)",
+                leaf.text
+            )));
+        }
+        if prefix {
+            return self.prefix(leaf).map_err(error);
+        }
+        let literal = UserInputLiteral {
+            field_name: leaf.field.clone(),
+            phrase: leaf.text.clone(),
+            delimiter: if leaf.kind == Kind::Phrase {
+                Delimiter::DoubleQuotes
+            } else {
+                Delimiter::None
+            },
+            slop: 0,
+            prefix: false,
+        };
         self.parser()
-            .build_query_from_user_input_ast(complete_negations(ast))
-            .map_err(|e| query_error(text, &e))
+            .build_query_from_user_input_ast(UserInputAst::Leaf(Box::new(UserInputLeaf::Literal(
+                literal,
+            ))))
+            .map_err(|e| error(e.to_string()))
+    }
+
+    /// The line's tokens of `text`, as the index cut them.
+    fn line_tokens(&self, text: &str) -> Vec<String> {
+        let mut tokens = Vec::new();
+        if let Some(mut analyzer) = self.store.index().tokenizers().get(schema::WORDS) {
+            let mut stream = analyzer.token_stream(text);
+            while let Some(token) = stream.next() {
+                tokens.push(token.text.clone());
+            }
+        }
+        tokens
+    }
+
+    /// `word*`: in the line, a word starting so (the last of several words
+    /// of a phrase: `web-1*`); in a field, a value starting so.
+    fn prefix(&self, leaf: &Leaf) -> Result<Box<dyn Query>, String> {
+        let f = *self.fields();
+        let starting = |field: Field, before: &str, text: &str| -> Result<Box<dyn Query>, String> {
+            let pattern = format!("{}{}.*", regex::escape(before), regex::escape(text));
+            RegexQuery::from_pattern(&pattern, field)
+                .map(|q| Box::new(q) as Box<dyn Query>)
+                .map_err(|e| e.to_string())
+        };
+        match leaf.field.as_deref() {
+            None | Some("line") => {
+                let tokens = self.line_tokens(&leaf.text);
+                match tokens.as_slice() {
+                    [] => Err(format!(
+                        "`{}*`: a prefix needs a letter or digit",
+                        leaf.text
+                    )),
+                    [one] => starting(f.line, "", one),
+                    _ => Ok(Box::new(PhrasePrefixQuery::new(
+                        tokens
+                            .iter()
+                            .map(|t| Term::from_field_text(f.line, t))
+                            .collect(),
+                    ))),
+                }
+            }
+            Some("host") => starting(f.host, "", &leaf.text.to_lowercase()),
+            Some("signature") => starting(f.signature, "", &leaf.text.to_lowercase()),
+            Some(path) => {
+                let mut term = Term::from_field_json_path(f.fields, path, true);
+                term.append_type_and_str("");
+                let before = String::from_utf8_lossy(term.serialized_value_bytes()).into_owned();
+                starting(f.fields, &before, &leaf.text.to_lowercase())
+            }
+        }
+    }
+
+    /// Whether some event has the parsed field `path`.
+    fn json_path_exists(&self, path: &str) -> Result<bool, IndexError> {
+        let f = *self.fields();
+        let start = Term::from_field_json_path(f.fields, path, true);
+        // Keys of a JSON field are the path, a 0 byte (which the term
+        // already ends with), the type and value.
+        let from = start.serialized_value_bytes().to_vec();
+        let mut to = from.clone();
+        to.pop();
+        to.push(1);
+        let searcher = self.reader.searcher();
+        for segment in searcher.segment_readers() {
+            let found = self.in_segment(segment, || {
+                let inverted = segment.inverted_index(f.fields)?;
+                let mut stream = inverted.terms().range().ge(&from).lt(&to).into_stream()?;
+                Ok(stream.advance())
+            })?;
+            if found {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// The fields a query may name: the event's own and the parsed fields
+    /// this index holds (at most 60 of those listed).
+    fn field_names(&self) -> Result<Vec<String>, IndexError> {
+        let f = *self.fields();
+        let mut paths = BTreeSet::new();
+        let searcher = self.reader.searcher();
+        for segment in searcher.segment_readers() {
+            self.in_segment(segment, || {
+                let inverted = segment.inverted_index(f.fields)?;
+                let mut from: Vec<u8> = Vec::new();
+                while paths.len() < 60 {
+                    let mut stream = inverted.terms().range().ge(&from).into_stream()?;
+                    if !stream.advance() {
+                        break;
+                    }
+                    let key = stream.key();
+                    let end = key.iter().position(|b| *b == 0).unwrap_or(key.len());
+                    let path = &key[..end];
+                    paths.insert(String::from_utf8_lossy(path).replace('\u{1}', "."));
+                    from = path.to_vec();
+                    from.push(1);
+                }
+                Ok(())
+            })?;
+        }
+        let mut names: Vec<String> = ["line", "level", "source", "host", "signature"]
+            .map(str::to_owned)
+            .to_vec();
+        paths.retain(|p| !names.contains(p));
+        names.extend(paths);
+        Ok(names)
     }
 
     /// Every indexed source path some glob matches (a glob without `/`
@@ -353,6 +594,25 @@ impl Searcher {
         Ok(found)
     }
 
+    /// How many events the query and filters of `request` would match but
+    /// for its time range, having no time (0 without a time range).
+    pub fn untimed(&self, request: &Request) -> Result<u64, IndexError> {
+        if request.since.is_none() && request.until.is_none() {
+            return Ok(0);
+        }
+        let mut timeless = request.clone();
+        timeless.since = None;
+        timeless.until = None;
+        let query = BooleanQuery::new(vec![
+            (Occur::Must, self.query(&timeless)?),
+            (
+                Occur::MustNot,
+                Box::new(ExistsQuery::new("ts".to_owned(), false)),
+            ),
+        ]);
+        Ok(self.run_query(&query, &timeless, 0, None)?.total)
+    }
+
     /// Counts the events `request` matches.
     pub fn count(&self, request: &Request) -> Result<u64, IndexError> {
         Ok(self.run(request, 0, None)?.total)
@@ -381,8 +641,20 @@ impl Searcher {
             });
         }
         let query = self.query(request)?;
+        self.run_query(&*query, request, limit, interval)
+    }
+
+    /// [`Searcher::run`] of a query already built from `request` (whose
+    /// regex and nothing else it still uses).
+    fn run_query(
+        &self,
+        query: &dyn Query,
+        request: &Request,
+        limit: usize,
+        interval: Option<i64>,
+    ) -> Result<Found, IndexError> {
         if limit == 0 && interval.is_none() && request.regex.is_none() {
-            let total = self.search(&query, &Count)?;
+            let total = self.search(query, &Count)?;
             return Ok(Found {
                 total: total as u64,
                 ..Found::default()
@@ -394,7 +666,7 @@ impl Searcher {
             regex: request.regex.clone(),
             line: self.fields().line,
         };
-        let fruit = self.search(&query, &gather)?;
+        let fruit = self.search(query, &gather)?;
         if let Some((segment, err)) = fruit.unreadable {
             let segment = self.reader.searcher().segment_reader(segment).segment_id();
             return Err(read_error(&self.store, Some(segment), Failure::Error(err)));
@@ -499,6 +771,31 @@ impl Searcher {
     /// Up to `n` events before and after `hit` in its file, in file order
     /// (the hit itself excluded).
     pub fn context(&self, hit: &Hit, n: u64) -> Result<(Vec<Hit>, Vec<Hit>), IndexError> {
+        // Events, not lines: a window of lines around the hit, widened
+        // until it holds `n` events on each side (or reaches the file's
+        // start, or a window so wide that the file surely ends in it).
+        const WIDEST: u64 = 1 << 24;
+        let mut width = n.saturating_mul(4).max(16);
+        loop {
+            let (before, after) = self.context_within(hit, n, width)?;
+            let start_reached = hit.line_no <= width;
+            if (before.len() as u64 >= n || start_reached)
+                && (after.len() as u64 >= n || width >= WIDEST)
+            {
+                return Ok((before, after));
+            }
+            width = width.saturating_mul(4);
+        }
+    }
+
+    /// The `n` events before and after `hit` among those starting within
+    /// `width` lines of it in its file.
+    fn context_within(
+        &self,
+        hit: &Hit,
+        n: u64,
+        width: u64,
+    ) -> Result<(Vec<Hit>, Vec<Hit>), IndexError> {
         let f = *self.fields();
         let query = BooleanQuery::new(vec![
             (
@@ -520,11 +817,11 @@ impl Searcher {
                 Box::new(RangeQuery::new(
                     Bound::Included(Term::from_field_u64(
                         f.line_no,
-                        hit.line_no.saturating_sub(n),
+                        hit.line_no.saturating_sub(width),
                     )),
                     Bound::Included(Term::from_field_u64(
                         f.line_no,
-                        hit.line_no.saturating_add(n),
+                        hit.line_no.saturating_add(width),
                     )),
                 )),
             ),
@@ -554,20 +851,24 @@ impl Searcher {
     /// highlighting).
     pub fn words(&self, request: &Request) -> HashSet<String> {
         let mut words = HashSet::new();
-        if is_everything(&request.query) {
-            return words;
-        }
-        let Ok(query) = self.parse(&request.query) else {
+        let Ok(parsed) = expr::parse(&request.query) else {
             return words;
         };
-        let line = self.fields().line;
-        query.query_terms(&mut |term, _| {
-            if term.field() == line
-                && let Some(text) = term.value().as_str()
-            {
-                words.insert(text.to_owned());
+        for leaf in parsed.positive_leaves() {
+            if !matches!(leaf.field.as_deref(), None | Some("line")) {
+                continue;
             }
-        });
+            let tokens = self.line_tokens(&leaf.text);
+            let last = tokens.len().saturating_sub(1);
+            for (i, token) in tokens.into_iter().enumerate() {
+                // A prefix is kept with its `*` (tokens have none).
+                if leaf.kind == Kind::Prefix && i == last {
+                    words.insert(format!("{token}*"));
+                } else {
+                    words.insert(token);
+                }
+            }
+        }
         words
     }
 
@@ -585,7 +886,12 @@ impl Searcher {
         {
             let mut stream = analyzer.token_stream(line);
             while let Some(token) = stream.next() {
-                if words.contains(&token.text) {
+                if words.contains(&token.text)
+                    || words.iter().any(|w| {
+                        w.strip_suffix('*')
+                            .is_some_and(|p| token.text.starts_with(p))
+                    })
+                {
                     ranges.push(token.offset_from..token.offset_to);
                 }
             }
@@ -621,44 +927,16 @@ impl Searcher {
     }
 }
 
-/// Gives every clause made only of exclusions (`-debug`, `NOT a`, the
-/// `NOT b` of `a AND NOT b`) an "everything" to exclude from, as people
-/// mean it; tantivy would match nothing.
-fn complete_negations(ast: UserInputAst) -> UserInputAst {
-    match ast {
-        UserInputAst::Clause(children) => {
-            let mut children: Vec<(Option<GrammarOccur>, UserInputAst)> = children
-                .into_iter()
-                .map(|(occur, child)| (occur, complete_negations(child)))
-                .collect();
-            if !children.is_empty()
-                && children
-                    .iter()
-                    .all(|(occur, _)| *occur == Some(GrammarOccur::MustNot))
-            {
-                children.push((
-                    Some(GrammarOccur::Must),
-                    UserInputAst::Leaf(Box::new(UserInputLeaf::All)),
-                ));
-            }
-            UserInputAst::Clause(children)
+/// `text` with the glob's special characters escaped.
+fn globset_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '*' | '?' | '[' | ']' | '{' | '}' | '\\') {
+            out.push('\\');
         }
-        UserInputAst::Boost(inner, boost) => {
-            UserInputAst::Boost(Box::new(complete_negations(*inner)), boost)
-        }
-        leaf @ UserInputAst::Leaf(_) => leaf,
+        out.push(c);
     }
-}
-
-fn query_error(text: &str, err: &QueryParserError) -> IndexError {
-    let hint = match err {
-        QueryParserError::FieldDoesNotExist(_) => "",
-        QueryParserError::SyntaxError(_) => {
-            " (quote phrases with \"...\"; escape special characters with \\)"
-        }
-        _ => "",
-    };
-    IndexError::Query(format!("query `{text}`: {err}{hint}"))
+    out
 }
 
 fn hit_of(f: &Fields, doc: &TantivyDocument) -> Hit {
@@ -667,14 +945,13 @@ fn hit_of(f: &Fields, doc: &TantivyDocument) -> Hit {
             .and_then(|v| v.as_str().map(str::to_owned))
     };
     let number = |field| doc.get_first(field).and_then(|v| v.as_u64()).unwrap_or(0);
-    let at_ms = doc
+    let at = doc
         .get_first(f.ts)
         .and_then(|v| v.as_datetime())
-        .map_or(0, |d| d.into_timestamp_millis());
-    let at = Timestamp::from_millisecond(at_ms).unwrap_or(Timestamp::UNIX_EPOCH);
+        .and_then(|d| Timestamp::from_millisecond(d.into_timestamp_millis()).ok());
     let flags = number(f.flags);
     Hit {
-        ts: (flags & flag::OWN_TIME != 0).then_some(at),
+        ts: at.filter(|_| flags & flag::OWN_TIME != 0),
         at,
         source: text(f.source).unwrap_or_default(),
         line_no: number(f.line_no),
@@ -739,7 +1016,7 @@ struct Gather {
     limit: usize,
     interval: Option<i64>,
     regex: Option<Regex>,
-    line: tantivy::schema::Field,
+    line: Field,
 }
 
 /// What one segment (or all) gathered.
@@ -754,6 +1031,10 @@ struct Gathered {
 }
 
 const NANOS_PER_MS: i64 = 1_000_000;
+
+/// The sort time of a document with no time: after every timed one; in no
+/// histogram interval.
+const NO_TIME: i64 = i64::MAX;
 
 /// Values of columns every document of a segment has, as stored: read a
 /// block at a time with no per-document presence check, and the times
@@ -803,7 +1084,7 @@ struct SegmentGather {
     segment: SegmentOrdinal,
     limit: usize,
     interval: Option<i64>,
-    regex: Option<(Regex, StoreReader, tantivy::schema::Field)>,
+    regex: Option<(Regex, StoreReader, Field)>,
     /// `ts`, when some document has none (else `full` has it).
     ts: Option<Column<tantivy::DateTime>>,
     dev: Column<u64>,
@@ -931,7 +1212,7 @@ impl SegmentGather {
     /// among the latest `limit`.
     #[inline]
     fn tally(&mut self, doc: DocId, ts: i64, lvl: u64) {
-        if let Some(interval) = self.interval {
+        if let Some(interval) = self.interval.filter(|_| ts != NO_TIME) {
             // Documents come mostly in time order: count into the current
             // interval (no division while they stay in it), and touch the
             // map only when it changes.
@@ -993,8 +1274,8 @@ impl SegmentCollector for SegmentGather {
         }
         let ts = match (&self.full, &self.ts) {
             (Some(full), _) => FullColumns::millis(full.ts.get_val(doc)),
-            (None, Some(ts)) => ts.first(doc).map_or(0, |d| d.into_timestamp_millis()),
-            (None, None) => 0,
+            (None, Some(ts)) => ts.first(doc).map_or(NO_TIME, |d| d.into_timestamp_millis()),
+            (None, None) => NO_TIME,
         };
         let lvl = match self.interval {
             Some(_) => self.lvl.first(doc).unwrap_or(0),
@@ -1062,7 +1343,7 @@ impl SegmentCollector for SegmentGather {
                 self.lvl.first_vals(block, lvl);
             }
             for ((&doc, ts), lvl) in block.iter().zip(ts.iter()).zip(lvl.iter()) {
-                let ts = ts.map_or(0, |d| d.into_timestamp_millis());
+                let ts = ts.map_or(NO_TIME, |d| d.into_timestamp_millis());
                 self.tally(doc, ts, lvl.unwrap_or(0));
             }
         }
@@ -1276,7 +1557,7 @@ mod tests {
         for e in &events {
             let at = e.ts.expect("time");
             writer
-                .add(document(store.fields(), e, at, origin, &[]))
+                .add(document(store.fields(), e, Some(at), origin, &[]))
                 .expect("add");
         }
         writer.finish().expect("commit");
@@ -1317,10 +1598,16 @@ mod tests {
         assert_eq!(count(&s, "method:get"), 1);
         assert_eq!(count(&s, "path:\"/api/orders\""), 1);
         assert_eq!(count(&s, "http.status:503"), 1);
-        assert_eq!(count(&s, "msg:free"), 0);
         assert_eq!(count(&s, "status:504 OR status:200"), 2);
         assert_eq!(count(&s, "level:ERROR"), 1);
-        assert_eq!(count(&s, "nosuchfield:1"), 0);
+        // Free text is not a field (the line has it), and a field no event
+        // has is named as unknown: neither is silently nothing.
+        for query in ["msg:free", "nosuchfield:1"] {
+            let mut request = Request::all();
+            request.query = query.to_owned();
+            let err = s.count(&request).expect_err(query).to_string();
+            assert!(err.contains("unknown field"), "{err}");
+        }
     }
 
     #[test]
@@ -1424,10 +1711,10 @@ mod tests {
         assert_eq!(count(&s, "*"), 3);
         let mut bad = Request::all();
         bad.query = "(alpha".to_owned();
-        assert!(
-            s.count(&bad)
-                .is_err_and(|e| e.to_string().contains("query `(alpha`"))
-        );
+        assert!(s.count(&bad).is_err_and(|e| {
+            e.to_string()
+                .contains("query:1:1: this `(` is never closed")
+        }));
     }
 
     #[test]
@@ -1449,5 +1736,162 @@ mod tests {
         assert_eq!(after.iter().map(|h| h.line_no).collect::<Vec<_>>(), [4]);
         let words = s.words(&request);
         assert_eq!(s.highlights("a x b x", &words, None), [2..3, 6..7]);
+    }
+
+    /// A query as generated: what it means, evaluated directly.
+    #[derive(Debug, Clone)]
+    enum Q {
+        Word(&'static str),
+        Prefix(&'static str),
+        /// The bool: written with `AND` (else side by side).
+        And(Vec<Q>, bool),
+        Or(Vec<Q>),
+        /// The bool: written `-x` (else `NOT x`).
+        Not(Box<Q>, bool),
+    }
+
+    const VOCABULARY: [&str; 5] = ["failed", "password", "root", "refused", "timeout"];
+
+    impl Q {
+        fn eval(&self, words: &[&str]) -> bool {
+            match self {
+                Q::Word(w) => words.contains(w),
+                Q::Prefix(p) => words.iter().any(|w| w.starts_with(p)),
+                Q::And(parts, _) => parts.iter().all(|p| p.eval(words)),
+                Q::Or(parts) => parts.iter().any(|p| p.eval(words)),
+                Q::Not(inner, _) => !inner.eval(words),
+            }
+        }
+
+        /// The text, with parentheses only where the documented binding
+        /// (NOT, then AND, then OR) needs them.
+        fn text(&self) -> String {
+            match self {
+                Q::Word(w) => (*w).to_owned(),
+                Q::Prefix(p) => format!("{p}*"),
+                Q::And(parts, written) => parts
+                    .iter()
+                    .map(|p| match p {
+                        Q::Or(_) => format!("({})", p.text()),
+                        _ => p.text(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(if *written { " AND " } else { " " }),
+                Q::Or(parts) => parts.iter().map(Q::text).collect::<Vec<_>>().join(" OR "),
+                Q::Not(inner, minus) => match (&**inner, minus) {
+                    (Q::Word(_) | Q::Prefix(_), true) => format!("-{}", inner.text()),
+                    (_, true) => format!("-({})", inner.text()),
+                    (Q::And(..) | Q::Or(_), false) => format!("NOT ({})", inner.text()),
+                    (_, false) => format!("NOT {}", inner.text()),
+                },
+            }
+        }
+    }
+
+    fn queries() -> impl proptest::strategy::Strategy<Value = Q> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            4 => proptest::sample::select(&VOCABULARY[..]).prop_map(Q::Word),
+            1 => proptest::sample::select(&["fail", "pass", "r", "re", "ti"][..]).prop_map(Q::Prefix),
+        ];
+        leaf.prop_recursive(4, 24, 4, |inner| {
+            prop_oneof![
+                (
+                    proptest::collection::vec(inner.clone(), 2..4),
+                    any::<bool>()
+                )
+                    .prop_map(|(p, w)| Q::And(p, w)),
+                proptest::collection::vec(inner.clone(), 2..4).prop_map(Q::Or),
+                (inner, any::<bool>()).prop_map(|(q, m)| Q::Not(Box::new(q), m)),
+            ]
+        })
+    }
+
+    /// Random mixes of words, prefixes, AND (written or not), OR, NOT and
+    /// `-` count exactly what a direct evaluation of their meaning finds,
+    /// over every combination of five words.
+    #[test]
+    fn queries_mean_what_they_say_against_a_reference() {
+        use proptest::test_runner::{Config, TestRunner};
+        let mut events = Vec::new();
+        for set in 0u64..32 {
+            let words: Vec<&str> = VOCABULARY
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| set & (1 << i) != 0)
+                .map(|(_, w)| *w)
+                .collect();
+            let text = format!("line {}", words.join(" "));
+            events.push(event(
+                set * 100,
+                set + 1,
+                "2026-11-21T03:00:00Z",
+                None,
+                &text,
+            ));
+        }
+        let (_dir, s) = index_of(events);
+        let corpus: Vec<Vec<&str>> = (0u64..32)
+            .map(|set| {
+                VOCABULARY
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| set & (1 << i) != 0)
+                    .map(|(_, w)| *w)
+                    .collect()
+            })
+            .collect();
+        let mut runner = TestRunner::new(Config {
+            cases: 300,
+            failure_persistence: None,
+            ..Config::default()
+        });
+        runner
+            .run(&queries(), |q| {
+                let text = q.text();
+                let expected = corpus.iter().filter(|words| q.eval(words)).count() as u64;
+                proptest::prop_assert_eq!(count(&s, &text), expected, "query {}", text);
+                Ok(())
+            })
+            .expect("every query counts what it means");
+        // The issue's example: a mix of a plain word and AND.
+        assert_eq!(count(&s, "failed password AND root"), 4);
+        assert_eq!(
+            count(&s, "failed password AND root"),
+            count(&s, "failed AND password AND root")
+        );
+    }
+
+    #[test]
+    fn fields_and_levels_are_checked() {
+        let mut a = event(
+            0,
+            1,
+            "2026-11-21T03:00:00Z",
+            Some(Level::Error),
+            "GET /a 504",
+        );
+        a.fields.push("status", "504");
+        let (_dir, s) = index_of(vec![a]);
+        assert_eq!(count(&s, "level:err"), 1);
+        assert_eq!(count(&s, "status:5*"), 1);
+        assert_eq!(count(&s, "stat*"), 0);
+        assert_eq!(count(&s, "source:app.log"), 1);
+        assert_eq!(count(&s, "source:app*"), 1);
+        let err = |query: &str| {
+            let mut request = Request::all();
+            request.query = query.to_owned();
+            s.count(&request).expect_err(query).to_string()
+        };
+        let unknown = err("colour:red");
+        assert!(unknown.contains("unknown field `colour`"), "{unknown}");
+        assert!(unknown.contains("status"), "{unknown}");
+        let level = err("a level:eror");
+        assert!(
+            level.starts_with("query:1:9: `eror` is not a level: one of"),
+            "{level}"
+        );
+        assert!(err("ts:3").contains("--since"));
+        assert!(err("a AND").starts_with("query:1:6:"));
     }
 }

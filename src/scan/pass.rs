@@ -153,14 +153,13 @@ impl Pass {
     }
 
     /// Hands each event holding one of `lines` (from [`take_lines`]) of
-    /// `view` to `emit`, with the time detection uses for it (`clock` when
-    /// no line so far had one).
+    /// `view` to `emit`, with its time (its own, else the latest earlier
+    /// line's; `None` when no line so far had one).
     pub(super) fn view<E>(
         &mut self,
         view: &View<'_>,
         lines: &[(usize, usize)],
-        clock: &mut dyn FnMut() -> Timestamp,
-        emit: &mut dyn FnMut(Event, Timestamp) -> Result<(), E>,
+        emit: &mut dyn FnMut(Event, Option<Timestamp>) -> Result<(), E>,
     ) -> Result<(), E> {
         let bytes = view.bytes;
         self.known_at = 0;
@@ -175,7 +174,7 @@ impl Pass {
         let mut result = Ok(());
         let mut out = |event: Event, at: Option<Timestamp>, target: u64| {
             if result.is_ok() && event.line_no + u64::from(event.lines) > target {
-                result = emit(event, at.unwrap_or_else(&mut *clock));
+                result = emit(event, at);
             }
         };
         if self.open
@@ -382,13 +381,12 @@ impl Pass {
     /// Hands out the event still held at the end of the stream.
     pub(super) fn finish<E>(
         &mut self,
-        clock: &mut dyn FnMut() -> Timestamp,
-        emit: &mut dyn FnMut(Event, Timestamp) -> Result<(), E>,
+        emit: &mut dyn FnMut(Event, Option<Timestamp>) -> Result<(), E>,
     ) -> Result<(), E> {
         let mut result = Ok(());
         if std::mem::take(&mut self.open) {
             self.source.finish(&mut |event, at| {
-                result = emit(event, at.unwrap_or_else(&mut *clock));
+                result = emit(event, at);
             });
         }
         result

@@ -25,10 +25,13 @@ pub struct Tally {
     pub matches: u64,
     /// Alerts fired (after thresholds and suppression).
     pub alerts: u64,
-    /// Earliest time of a matching event.
+    /// Earliest time of a matching event that has one.
     pub first: Option<Timestamp>,
-    /// Latest time of a matching event.
+    /// Latest time of a matching event that has one.
     pub last: Option<Timestamp>,
+    /// Matching events with no time (none of their own, no earlier line of
+    /// their source with one): in no first or last seen.
+    pub untimed: u64,
     /// The sources (files) its matches came from.
     pub sources: BTreeSet<Arc<str>>,
     /// The hosts its matches named (`host` field), when they did.
@@ -73,6 +76,31 @@ impl<'l> Engine<'l> {
         at: Timestamp,
         on_alert: &mut dyn FnMut(Alert) -> io::Result<()>,
     ) -> io::Result<()> {
+        self.run(event, Some(at), at, on_alert)
+    }
+
+    /// [`Engine::process`] for an event whose time may be unknown (`None`:
+    /// no time of its own and no earlier line of its source with one):
+    /// detection runs at `clock()`, which is never taken as the event's time
+    /// in the tallies.
+    pub fn process_at(
+        &mut self,
+        event: &Event,
+        time: Option<Timestamp>,
+        clock: &mut dyn FnMut() -> Timestamp,
+        on_alert: &mut dyn FnMut(Alert) -> io::Result<()>,
+    ) -> io::Result<()> {
+        let at = time.unwrap_or_else(clock);
+        self.run(event, time, at, on_alert)
+    }
+
+    fn run(
+        &mut self,
+        event: &Event,
+        time: Option<Timestamp>,
+        at: Timestamp,
+        on_alert: &mut dyn FnMut(Alert) -> io::Result<()>,
+    ) -> io::Result<()> {
         self.hits.clear();
         self.matched.clear();
         self.matcher.matches(self.signatures, event, &mut self.hits);
@@ -93,8 +121,13 @@ impl<'l> Engine<'l> {
             self.matched.push(SignatureId(index));
             let tally = &mut self.tallies[index];
             tally.matches += 1;
-            tally.first = Some(tally.first.map_or(at, |t| t.min(at)));
-            tally.last = Some(tally.last.map_or(at, |t| t.max(at)));
+            match time {
+                Some(time) => {
+                    tally.first = Some(tally.first.map_or(time, |t| t.min(time)));
+                    tally.last = Some(tally.last.map_or(time, |t| t.max(time)));
+                }
+                None => tally.untimed += 1,
+            }
             if !tally.sources.contains(&event.source) {
                 tally.sources.insert(Arc::clone(&event.source));
             }

@@ -34,7 +34,7 @@ pub fn record_with(files: &[PathBuf], data: &Path, now: Timestamp, config: &Conf
     for file in files {
         scanner
             .events(&Input::Path(file.clone()), &mut |e, at| {
-                events.push((e, at));
+                events.push((e, at.unwrap_or(now)));
             })
             .expect("reads");
     }

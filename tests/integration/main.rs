@@ -1,6 +1,7 @@
 //! End-to-end tests: the real `triage` binary run in temporary directories on
 //! real log files (`../shared/data/`) and fixtures (`tests/fixtures/`).
 
+mod answers;
 mod check;
 mod demo;
 mod export;

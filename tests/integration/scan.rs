@@ -310,6 +310,8 @@ fn summary_counts_first_and_last_seen() {
             "info",
             "3",
             "3",
+            "1",
+            "0",
             "2026-11-21T02:00:00Z",
             "2026-11-21T04:00:00Z"
         ]

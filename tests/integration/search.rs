@@ -282,7 +282,12 @@ fn filters_order_limit_context_histogram_and_json() {
     // Exit codes and errors.
     triage(&data).args(["search", "zebra"]).run().code(1);
     let out = triage(&data).args(["search", "(unclosed"]).run().code(2);
-    assert!(out.stderr.contains("query `(unclosed`"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .starts_with("triage: query:1:1: this `(` is never closed\n  (unclosed\n  ^\n"),
+        "{}",
+        out.stderr
+    );
     let out = triage(&data)
         .args(["search", "--since", "yesterday", "*"])
         .run()

@@ -1,0 +1,509 @@
+//! Issue 18, "answers a user can trust": each answer checked through the real
+//! binary on small files written here (no silent folding across hosts, no
+//! invented times, search that means what it says, a command line that
+//! talks).
+
+use std::{
+    fs,
+    path::{Path, PathBuf},
+};
+
+use crate::harness::Triage;
+
+/// Two hosts out of disk a minute apart are two alerts, not one folded into
+/// the other; the summary says how many sources the signature hit.
+#[test]
+fn disk_full_on_two_hosts_gives_two_alerts() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let db = tmp.path().join("db1-postgresql.log");
+    let web = tmp.path().join("web3-nginx-error.log");
+    fs::write(
+        &db,
+        "2026-11-21 03:30:12.100 UTC [818] LOG:  checkpoint starting: time\n\
+         2026-11-21 03:30:12.100 UTC [818] PANIC:  could not write to file \"pg_wal/xlogtemp.818\": No space left on device\n",
+    )
+    .expect("write");
+    fs::write(
+        &web,
+        "2026/11/21 03:31:12 [crit] 31#31: *1234 pwrite() \"/var/cache/nginx/client_temp/0000000012\" failed (28: No space left on device), client: 10.1.2.3, server: shop.example.com, request: \"POST /api/uploads HTTP/1.1\", host: \"shop.example.com\"\n",
+    )
+    .expect("write");
+    let out = Triage::new()
+        .args(["scan", "--json"])
+        .arg(&db)
+        .arg(&web)
+        .run()
+        .code(0);
+    let disk: Vec<_> = out
+        .json_lines()
+        .into_iter()
+        .filter(|a| a["signature"] == "disk-full")
+        .collect();
+    assert_eq!(disk.len(), 2, "{}", out.stdout);
+    assert_ne!(disk[0]["source"], disk[1]["source"]);
+
+    let out = Triage::new()
+        .args(["scan", "--summary", "--json"])
+        .arg(&db)
+        .arg(&web)
+        .run()
+        .code(0);
+    let row = out
+        .json_lines()
+        .into_iter()
+        .find(|r| r["signature"] == "disk-full")
+        .expect("disk-full row");
+    assert_eq!(row["alerts"], 2);
+    assert_eq!(row["sources"], 2);
+}
+
+fn triage(data: &Path) -> Triage {
+    Triage::new().arg("--data-dir").arg(data)
+}
+
+fn count(data: &Path, args: &[&str]) -> u64 {
+    let out = triage(data).arg("search").arg("--count").args(args).run();
+    assert!(
+        out.code == 0 || out.code == 1,
+        "search {args:?}: {}",
+        out.stderr
+    );
+    out.stdout.trim().parse().expect("a count")
+}
+
+/// An sshd auth log: which lines hold which words is known by construction.
+fn auth_log(dir: &Path) -> PathBuf {
+    let mut text = String::new();
+    for i in 0..40 {
+        let (user, what) = match i % 4 {
+            0 => ("root", "Failed password"),
+            1 => ("admin", "Failed password"),
+            2 => ("root", "Accepted password"),
+            _ => ("deploy", "Failed publickey"),
+        };
+        text.push_str(&format!(
+            "2026-11-21T03:{:02}:{:02}Z sshd[{}]: {what} for {user} from 10.0.0.{} port 22 ssh2\n",
+            i / 60,
+            i % 60,
+            1000 + i,
+            i % 7
+        ));
+    }
+    let path = dir.join("auth.log");
+    fs::write(&path, text).expect("write");
+    path
+}
+
+/// Plain words and `AND` are one conjunction whatever the mix, `word*` is a
+/// prefix, `source:` takes a bare file name as `--source` does, times of
+/// day are taken, and a query or filter that cannot mean anything is an
+/// error naming what is wrong and the valid choices, never an empty result.
+#[test]
+fn search_means_what_it_says() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let data = tmp.path().join("data");
+    let log = auth_log(tmp.path());
+    triage(&data).arg("ingest").arg(&log).run().code(0);
+    // 10 of each of the four kinds of line.
+    assert_eq!(count(&data, &["Failed password AND root"]), 10);
+    assert_eq!(count(&data, &["Failed AND password AND root"]), 10);
+    assert_eq!(count(&data, &["Failed password root"]), 10);
+    assert_eq!(count(&data, &["Failed password OR publickey"]), 30);
+    assert_eq!(count(&data, &["root OR admin NOT Failed"]), 20);
+    assert_eq!(count(&data, &["fail*"]), 30);
+    assert_eq!(count(&data, &["pass* -Accepted"]), 20);
+    assert_eq!(count(&data, &["source:auth.log"]), 40);
+    assert_eq!(count(&data, &["--source", "auth.log", "root"]), 20);
+    assert_eq!(count(&data, &["--since", "2026-11-21", "root"]), 20);
+    assert_eq!(count(&data, &["--level", "err", "root"]), 0);
+
+    let refused = |args: &[&str], wanted: &[&str]| {
+        let out = triage(&data).arg("search").args(args).run().code(2);
+        for w in wanted {
+            assert!(out.stderr.contains(w), "{args:?}: {}", out.stderr);
+        }
+        assert!(out.stdout.is_empty());
+    };
+    refused(
+        &["(Failed password"],
+        &["query:1:1: this `(` is never closed"],
+    );
+    refused(&["Failed AND"], &["query:1:11:"]);
+    refused(
+        &["level:eror"],
+        &["query:1:7: `eror` is not a level: one of", "error"],
+    );
+    refused(&["--level", "eror"], &["--level", "not a level", "warn"]);
+    refused(
+        &["colour:red"],
+        &["unknown field `colour`", "level", "source"],
+    );
+    refused(
+        &["--since", "2h", "--until", "3h"],
+        &["is not before --until"],
+    );
+    refused(&["--since", "soon"], &["a time of day"]);
+    // A time of day is taken as --incident --at takes it.
+    let out = triage(&data)
+        .args(["search", "--count", "--since", "03:00"])
+        .run();
+    assert!(out.code == 0 || out.code == 1, "{}", out.stderr);
+}
+
+/// The library is readable from the shell: runbook and signature lists,
+/// a runbook shown with its steps, commands, expected outcomes and the
+/// signatures that link to it; an unknown id lists the known ones.
+#[test]
+fn runbook_and_signature_show_the_library() {
+    let out = Triage::new().args(["runbook", "list"]).run().code(0);
+    assert!(out.stdout.starts_with("ID"), "{}", out.stdout);
+    assert!(out.stdout.lines().any(|l| l.starts_with("disk-full ")));
+    let out = Triage::new()
+        .args(["runbook", "show", "disk-full"])
+        .run()
+        .code(0);
+    for wanted in [
+        "Filesystem full (disk-full)",
+        "owner: platform team",
+        "1. [diagnose] Find the full filesystem (which-filesystem)",
+        "$ df -hT -x tmpfs -x devtmpfs -x overlay",
+        "expect: a filesystem at or near 100% Use%",
+        "signatures: ",
+    ] {
+        assert!(out.stdout.contains(wanted), "{wanted}:\n{}", out.stdout);
+    }
+    let out = Triage::new()
+        .args(["runbook", "show", "disk-full", "--json"])
+        .run()
+        .code(0);
+    let json = &out.json_lines()[0];
+    assert_eq!(json["id"], "disk-full");
+    assert_eq!(json["steps"][0]["id"], "which-filesystem");
+    assert!(
+        json["signatures"]
+            .as_array()
+            .expect("signatures")
+            .iter()
+            .any(|s| s == "disk-full")
+    );
+    let out = Triage::new()
+        .args(["runbook", "show", "disk-ful"])
+        .run()
+        .code(2);
+    assert!(
+        out.stderr
+            .contains("triage: no runbook `disk-ful` in the library; runbooks: disk-full"),
+        "{}",
+        out.stderr
+    );
+    let out = Triage::new()
+        .args(["signature", "show", "disk-full"])
+        .run()
+        .code(0);
+    assert!(out.stdout.contains("severity: critical") || out.stdout.contains("severity: high"));
+    assert!(out.stdout.contains("runbook: disk-full"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("per source (file and host)"),
+        "{}",
+        out.stdout
+    );
+    let out = Triage::new().args(["signature", "list"]).run().code(0);
+    assert!(out.stdout.lines().count() > 50);
+    let out = Triage::new().args(["check", "-v"]).run().code(0);
+    assert!(
+        out.stdout
+            .lines()
+            .any(|l| l.starts_with("signature disk-full (")),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .lines()
+            .any(|l| l.starts_with("runbook disk-full ("))
+    );
+}
+
+/// A file whose lines carry no time is not stamped "now": the summary says
+/// "no time" where the first and last seen would be.
+#[test]
+fn untimed_events_have_no_time_in_the_summary() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let log = tmp.path().join("build.log");
+    fs::write(
+        &log,
+        "compiling foo\nwrite /tmp/x: No space left on device\nerror: build failed\n",
+    )
+    .expect("write");
+    let out = Triage::new()
+        .args(["scan", "--summary"])
+        .arg(&log)
+        .run()
+        .code(0);
+    let row = out
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("disk-full"))
+        .unwrap_or_else(|| panic!("a disk-full row:\n{}", out.stdout));
+    assert_eq!(row.matches("no time").count(), 2, "{row}");
+    let out = Triage::new()
+        .args(["scan", "--summary", "--json"])
+        .arg(&log)
+        .run()
+        .code(0);
+    let row = out
+        .json_lines()
+        .into_iter()
+        .find(|r| r["signature"] == "disk-full")
+        .expect("row");
+    assert_eq!(row["first_seen"], serde_json::Value::Null);
+    assert_eq!(row["untimed"], 1);
+}
+
+/// `watch` says what it follows and that a missing file will be picked up
+/// when it appears, within a second of starting; a directory given as a
+/// file is an error saying how to follow its files.
+#[test]
+fn watch_says_what_it_follows() {
+    use std::{
+        io::{BufRead, BufReader},
+        process::{Command, Stdio},
+        sync::mpsc,
+        time::Duration,
+    };
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_triage"))
+        .arg("--data-dir")
+        .arg(tmp.path().join("data"))
+        .args(["watch", "--no-index", "nosuch.log"])
+        .current_dir(tmp.path())
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("triage runs");
+    let stderr = child.stderr.take().expect("stderr");
+    let (send, lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = send.send(line);
+        }
+    });
+    let mut seen = Vec::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(1);
+    while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
+        match lines.recv_timeout(left) {
+            Ok(line) => seen.push(line),
+            Err(_) => break,
+        }
+        if seen.len() >= 2 {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        seen.iter()
+            .any(|l| l == "triage: nosuch.log: no such file (yet); watching for it to appear"),
+        "{seen:?}"
+    );
+    assert!(
+        seen.iter()
+            .any(|l| l.starts_with("triage: following nosuch.log; state in ")),
+        "{seen:?}"
+    );
+
+    let out = Triage::new()
+        .arg("--data-dir")
+        .arg(tmp.path().join("data"))
+        .arg("watch")
+        .arg(tmp.path())
+        .run()
+        .code(2);
+    assert!(
+        out.stderr
+            .contains("a directory; follow the files in it with a glob"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// `scan` that finds nothing says how much it read, and how much of it was
+/// at error level, instead of printing nothing.
+#[test]
+fn scan_with_no_match_says_what_it_read() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let log = tmp.path().join("app.log");
+    fs::write(
+        &log,
+        "2026-11-21T03:00:00Z INFO started\n\
+         2026-11-21T03:00:01Z ERROR something odd\n\
+         2026-11-21T03:00:02Z INFO done\n",
+    )
+    .expect("write");
+    let out = Triage::new().arg("scan").arg(&log).run().code(1);
+    assert!(out.stdout.is_empty());
+    assert!(
+        out.stderr.contains(
+            "triage: no signature matched in 3 events read from 1 file (1 at error level or worse"
+        ),
+        "{}",
+        out.stderr
+    );
+}
+
+/// `-C 1` is one event before and after, so a hit right after a stack
+/// trace shows the whole trace, its lines printed as lines, indented.
+#[test]
+fn context_is_events_and_multi_line_events_print_as_lines() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let data = tmp.path().join("data");
+    let log = tmp.path().join("app.log");
+    fs::write(
+        &log,
+        "2026-11-21 03:00:00,000 INFO [main] app - starting\n\
+         2026-11-21 03:00:01,000 ERROR [main] app - request failed\n\
+         java.lang.IllegalStateException: pool exhausted\n\
+         \tat com.example.Pool.get(Pool.java:42)\n\
+         \tat com.example.Api.handle(Api.java:7)\n\
+         2026-11-21 03:00:02,000 INFO [main] app - recovered\n",
+    )
+    .expect("write");
+    triage(&data).arg("ingest").arg(&log).run().code(0);
+    let out = triage(&data)
+        .args(["search", "recovered", "-C", "1"])
+        .run()
+        .code(0);
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    let trace = lines
+        .iter()
+        .position(|l| l.contains("request failed"))
+        .unwrap_or_else(|| panic!("the trace as context:\n{}", out.stdout));
+    assert!(lines[trace].contains("-2 "), "{}", out.stdout);
+    assert_eq!(
+        lines[trace + 1],
+        "    java.lang.IllegalStateException: pool exhausted"
+    );
+    assert_eq!(
+        lines[trace + 2],
+        "    \tat com.example.Pool.get(Pool.java:42)"
+    );
+    assert!(lines[trace + 4].contains(":6 "), "{}", out.stdout);
+    assert!(!out.stdout.contains("\\x0a"));
+}
+
+/// A file whose lines carry no time, ingested, is not "now": `--since 20m`
+/// leaves it out and says how many events it left out for having no time;
+/// without a time range it is there, shown with "no time".
+#[test]
+fn untimed_events_are_not_in_a_time_range() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let data = tmp.path().join("data");
+    let untimed = tmp.path().join("build.log");
+    fs::write(
+        &untimed,
+        "compiling foo\ncompiling bar\nerror: build failed\n",
+    )
+    .expect("write");
+    let recent = tmp.path().join("app.log");
+    let now = jiff::Timestamp::now();
+    fs::write(
+        &recent,
+        format!(
+            "{} INFO started\n{} ERROR build failed\n",
+            now - jiff::SignedDuration::from_mins(5),
+            now - jiff::SignedDuration::from_mins(4)
+        ),
+    )
+    .expect("write");
+    triage(&data)
+        .arg("ingest")
+        .arg(&untimed)
+        .arg(&recent)
+        .run()
+        .code(0);
+    let out = triage(&data)
+        .args(["search", "--count", "--since", "20m", "*"])
+        .run()
+        .code(0);
+    assert_eq!(out.stdout.trim(), "2");
+    assert!(
+        out.stderr
+            .contains("triage: 3 events without a time were left out by --since/--until"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(count(&data, &["*"]), 5);
+    let out = triage(&data).args(["search", "failed"]).run().code(0);
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", out.stdout);
+    assert!(
+        lines[1].starts_with("no time "),
+        "untimed last: {}",
+        out.stdout
+    );
+}
+
+/// Completions and the man page come from the command line's definitions:
+/// every subcommand is in them, and `scan --help` says what `scan` reads.
+#[test]
+fn completions_man_page_and_help() {
+    for shell in ["bash", "zsh", "fish"] {
+        let out = Triage::new().args(["completions", shell]).run().code(0);
+        for sub in ["scan", "watch", "search", "runbook", "signature"] {
+            assert!(out.stdout.contains(sub), "{shell} lacks {sub}");
+        }
+    }
+    let out = Triage::new().arg("man").run().code(0);
+    assert!(out.stdout.starts_with(".ie"), "roff: {}", &out.stdout[..40]);
+    assert!(out.stdout.contains(".TH triage 1"));
+    for section in ["TRIAGE SCAN", "TRIAGE RUNBOOK", "TRIAGE SEARCH"] {
+        assert!(
+            out.stdout.contains(&format!(".SH \"{section}\"")),
+            "{section}"
+        );
+    }
+    let out = Triage::new().args(["scan", "--help"]).run().code(0);
+    assert!(
+        out.stdout.contains("plain, gzip, bzip2 or zstd"),
+        "{}",
+        out.stdout
+    );
+}
+
+/// `ingest DIR` takes the files that look like logs, says what it left
+/// out, and takes more with `--include`.
+#[test]
+fn ingest_a_directory_takes_logs_only() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("logs");
+    fs::create_dir_all(dir.join("old")).expect("mkdir");
+    let line = "2026-11-21T03:00:00Z ERROR write failed: No space left on device\n";
+    fs::write(dir.join("app.log"), line).expect("write");
+    fs::write(dir.join("old/app.log.1"), line).expect("write");
+    fs::write(
+        dir.join("README.md"),
+        "# logs\nNo space left on device here\n",
+    )
+    .expect("write");
+    fs::write(dir.join("hosts.csv"), "host,No space left on device\n").expect("write");
+    let data = dir.join("data");
+    let out = triage(&data).arg("ingest").arg(&dir).run().code(0);
+    assert!(
+        out.stderr
+            .contains("triage: left out 2 files that do not look like logs: "),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("README.md"), "{}", out.stderr);
+    assert_eq!(count(&data, &["space"]), 2);
+    let data = tmp.path().join("data2");
+    triage(&data)
+        .arg("ingest")
+        .arg(&dir)
+        .args(["--include", "*.csv", "--exclude", "*.1"])
+        .run()
+        .code(0);
+    assert_eq!(count(&data, &["space"]), 2, "app.log and hosts.csv");
+}
