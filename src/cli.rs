@@ -96,6 +96,21 @@ pub enum Command {
     /// The outputs of triage.toml: list them, or send each a test
     /// notification and print the receiver's answer.
     Outputs(OutputsArgs),
+    /// The runbooks: list them, or show one (steps, commands, expected
+    /// outcomes, parameters).
+    Runbook(LibraryArgs),
+    /// The failure signatures: list them, or show one (regexes, threshold,
+    /// suppression, runbook).
+    Signature(LibraryArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish,
+    /// powershell); e.g. `triage completions bash >
+    /// ~/.local/share/bash-completion/completions/triage`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff); e.g. `triage man > ~/.local/share/man/man1/triage.1`.
+    Man,
 }
 
 /// `triage outbox`.
@@ -168,21 +183,7 @@ pub enum OutputsCommand {
         /// The output's `name`.
         #[arg(value_name = "NAME")]
         name: Option<String>,
-    /// The runbooks: list them, or show one (steps, commands, expected
-    /// outcomes, parameters).
-    Runbook(LibraryArgs),
-    /// The failure signatures: list them, or show one (regexes, threshold,
-    /// suppression, runbook).
-    Signature(LibraryArgs),
-    /// Print a shell completion script (bash, zsh, fish, elvish,
-    /// powershell); e.g. `triage completions bash >
-    /// ~/.local/share/bash-completion/completions/triage`.
-    Completions {
-        /// The shell.
-        shell: clap_complete::Shell,
     },
-    /// Print the man page (roff); e.g. `triage man > ~/.local/share/man/man1/triage.1`.
-    Man,
 }
 
 /// `triage runbook` and `triage signature`.

@@ -1332,9 +1332,10 @@ impl Tailer {
                 .is_some_and(|h| h.metadata().is_ok_and(|m| m.nlink() == 0));
             if drained && (deleted || now.duration_since(t.last_growth) >= grace) {
                 emit_partial(t, out);
-                // Its content, read to its end, is remembered for a while:
-                // a copy of it (a compressed rotation) holds nothing new.
-                if t.head.len() >= MIN_COPY_FINGERPRINT as usize {
+                // Its content, read to its end, is remembered for a while
+                // when archives are read: a compressed copy of it holds
+                // nothing new.
+                if self.options.read_compressed && t.head.len() >= MIN_COPY_FINGERPRINT as usize {
                     let at = (t.splitter.line_start(), t.splitter.next_line_no());
                     let ghost = Ghost::of(t, at, None, now);
                     self.ghosts.push(ghost);
