@@ -298,7 +298,9 @@ pub struct WatchArgs {
     /// Also read compressed files (gzip, bzip2, zstd) the targets name,
     /// such as rotations a glob like `app.log*` matches: a compressed copy
     /// of a file already read goes on where that was read up to (by
-    /// default they are skipped; `triage ingest` reads archives too).
+    /// default they are skipped; `triage ingest` reads archives exactly
+    /// once). Experimental: after a kill -9, an archive's lines can be
+    /// read twice.
     #[arg(long)]
     pub read_compressed: bool,
     /// Lines longer than this many bytes are cut (and marked truncated).
