@@ -1057,6 +1057,11 @@ impl Tailer {
         let Some(k) = self.claim(&file, key, len, now) else {
             return Ok(false);
         };
+        // A record of an empty file cannot tell it from a copy of a
+        // followed file that took its inode since.
+        if k.fingerprint.len == 0 && self.copies_a_followed_file(path) {
+            return Ok(false);
+        }
         let (offset, line_no) = k.at.unwrap_or(k.from);
         out.notices.push(format!(
             "{}: renamed while triage was stopped; draining it",

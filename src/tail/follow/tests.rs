@@ -783,3 +783,18 @@ fn a_copy_made_before_the_last_checkpoint_is_not_read_as_a_later_rotation() {
         false,
     );
 }
+
+#[test]
+fn a_copy_in_the_inode_of_an_empty_file_deleted_while_stopped_is_not_read_again() {
+    run(
+        &[
+            Op::Rotate,
+            Op::Rotate,
+            Op::Compress { slowly: false },
+            Op::Restart { crash: true },
+            Op::AppendLong,
+            Op::CopyPollTruncate,
+        ],
+        false,
+    );
+}
