@@ -1149,12 +1149,9 @@ impl Tailer {
         }) else {
             return false;
         };
-        let min = MIN_COPY_FINGERPRINT as usize;
-        self.files.iter().any(|t| {
-            t.state == State::Live
-                && t.head.len().min(head.len()) >= min
-                && (t.head.starts_with(&head) || head.starts_with(&t.head))
-        })
+        self.files
+            .iter()
+            .any(|t| t.state == State::Live && same_start(&t.head, &head))
     }
 
     /// Opens the file again if it was closed; `false` when it cannot be
@@ -1463,6 +1460,12 @@ fn read_prefix(file: &File, len: usize) -> io::Result<Vec<u8>> {
 }
 
 /// A file's first bytes, up to [`FINGERPRINT_BYTES`].
+/// Whether two contents' first bytes (each at least
+/// [`MIN_COPY_FINGERPRINT`] long) are the start of one content.
+fn same_start(a: &[u8], b: &[u8]) -> bool {
+    a.len().min(b.len()) >= MIN_COPY_FINGERPRINT as usize && (a.starts_with(b) || b.starts_with(a))
+}
+
 fn read_head(file: &File, len: u64) -> io::Result<Vec<u8>> {
     read_prefix(file, (len as usize).min(FINGERPRINT_BYTES))
 }

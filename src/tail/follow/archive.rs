@@ -165,10 +165,7 @@ impl Tailer {
             return Ok(false);
         };
         let fingerprint = Fingerprint::of(&head);
-        let same_content = |theirs: &[u8]| {
-            theirs.len().min(head.len()) >= MIN_COPY_FINGERPRINT as usize
-                && (head.starts_with(theirs) || theirs.starts_with(&head))
-        };
+        let same_content = |theirs: &[u8]| super::same_start(theirs, &head);
         // Where its content was read up to: its own record (a restart), a
         // file followed now (which gives the lines itself), a truncated or
         // deleted content (a ghost), or a record of the previous run.
