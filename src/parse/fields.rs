@@ -130,6 +130,17 @@ static ACCESS: LazyLock<Regex> = LazyLock::new(|| {
         r#"^(\S+) (\S+) (\S+) \[([^\]]+)\] "((?:[^"\\]|\\.)*)" (\d{3}) (\d+|-)(?: "((?:[^"\\]|\\.)*)" "((?:[^"\\]|\\.)*)")?"#,
     )
 });
+/// Apache's `vhost_combined`: the virtual host first.
+static ACCESS_VHOST: LazyLock<Regex> = LazyLock::new(|| {
+    regex(
+        r#"^(\S+) (\S+) (\S+) (\S+) \[([^\]]+)\] "((?:[^"\\]|\\.)*)" (\d{3}) (\d+|-)(?: "((?:[^"\\]|\\.)*)" "((?:[^"\\]|\\.)*)")?"#,
+    )
+});
+/// The time first: `2013-02-11T06:43:36 10.1.2.3 - GET "/client/" -1 200
+/// 5778` (client, user, method, path, status, bytes).
+static ACCESS_TIME_FIRST: LazyLock<Regex> = LazyLock::new(|| {
+    regex(r#"^\d{4}-\d\d-\d\dT\S+ (\S+) (\S+) ([A-Z]+) "?([^ "]+)"? -?\d+ (\d{3}) (\d+|-)"#)
+});
 /// The pid in a PostgreSQL prefix: `[4242]` (`%p`), RDS `:[12760]:`, or
 /// pgBouncer's bare number after the time.
 static POSTGRES_PID: LazyLock<Regex> =
@@ -174,10 +185,29 @@ fn priority(pri: Option<&str>, fields: &mut Fields) {
 /// request that is not `METHOD PATH PROTOCOL` is kept whole as `request`.
 pub fn access(line: &str) -> Fields {
     let mut fields = Fields::new();
-    let Some(caps) = ACCESS.captures(line) else {
+    if let Some(caps) = ACCESS_TIME_FIRST.captures(line) {
+        let get = |index| caps.get(index).map_or("", |m| m.as_str());
+        fields.push("client", get(1));
+        if get(2) != "-" {
+            fields.push("user", get(2));
+        }
+        fields.push("method", get(3));
+        fields.push("path", get(4));
+        fields.push("status", get(5));
+        fields.push("bytes", get(6));
         return fields;
+    }
+    let (caps, shift) = match ACCESS.captures(line) {
+        Some(caps) => (caps, 0),
+        None => match ACCESS_VHOST.captures(line) {
+            Some(caps) => (caps, 1),
+            None => return fields,
+        },
     };
-    let get = |index| caps.get(index).map_or("", |m| m.as_str());
+    let get = |index: usize| caps.get(index + shift).map_or("", |m| m.as_str());
+    if shift == 1 {
+        fields.push("vhost", caps.get(1).map_or("", |m| m.as_str()));
+    }
     fields.push("client", get(1));
     for (index, name) in [(2, "ident"), (3, "user")] {
         if get(index) != "-" {
@@ -200,7 +230,7 @@ pub fn access(line: &str) -> Fields {
     }
     fields.push("status", get(6));
     fields.push("bytes", get(7));
-    if caps.get(8).is_some() {
+    if caps.get(8 + shift).is_some() {
         fields.push("referer", get(8));
         fields.push("agent", get(9));
     }

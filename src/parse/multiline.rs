@@ -237,7 +237,10 @@ impl Assembler {
             Format::Json | Format::DockerJson | Format::PostgresJson | Format::Access => {
                 return true;
             }
-            Format::Cri => return prev.is_none_or(|p| !cri_tag_is_partial(p)),
+            // The line before as the line path saw it: without colours.
+            Format::Cri => {
+                return prev.is_none_or(|p| !cri_tag_is_partial(&super::ansi::strip_sgr(p)));
+            }
             Format::PostgresCsv => return false,
             _ => {}
         }
@@ -252,9 +255,9 @@ impl Assembler {
         let mut event = pending.event;
         if event.lines > 1 && self.parser.format() == Format::PostgresCsv {
             // The record's columns are only whole now.
-            let (_, level, fields) = self.parser.read(&event.text);
-            event.fields = fields;
-            event.level = level.or(event.level);
+            let reading = self.parser.read(&event.text);
+            event.fields = reading.fields;
+            event.level = reading.level.or(event.level);
         }
         event
     }

@@ -170,6 +170,7 @@ mod tests {
             line_no: 1,
             ts: None,
             level: crate::parse::level(text),
+            message: 0,
             text: text.to_owned(),
             lossy: false,
             truncated: false,
