@@ -10,7 +10,7 @@
 //!
 //! After the time, these are taken as prefix, in any order, at most a dozen
 //! tokens: separators (`-`, `|`, `:`, `---`), one level (`ERROR`, `[INFO]`,
-//! `warn:`, `<E>`), a bracketed group (`[main]`, `[req-1 u p - - -]`,
+//! `info`, `<E>`, GitHub's `##[error]`), a bracketed group (`[main]`, `[req-1 u p - - -]`,
 //! `(worker-3)`), a number followed by more prefix (a pid, a thread id), a
 //! source location (`main.go:12]`), a logger name followed by `-`, `:` or a
 //! bracket (`com.example.Pool -`, `triage::scan:`). The first token that is
@@ -76,7 +76,10 @@ pub fn after_prefix(text: &str, time: Option<Found>, ctx: &TimeContext) -> usize
         let end = token_end(bytes, token_start);
         let token = &text[token_start..end];
         let next = next_token(text, end);
-        let taken = if is_separator(token) {
+        let taken = if let Some(len) = annotation_end(token).filter(|_| !level_seen) {
+            level_seen = true;
+            Some(token_start + len)
+        } else if is_separator(token) {
             taken_any.then_some(end)
         } else if !level_seen && is_level_token(token) {
             level_seen = true;
@@ -140,11 +143,17 @@ fn next_token(text: &str, at: usize) -> Option<&str> {
 }
 
 fn is_separator(token: &str) -> bool {
-    !token.is_empty()
-        && token.len() <= 3
-        && token
-            .bytes()
-            .all(|b| matches!(b, b'-' | b'|' | b':' | b'>' | b'*'))
+    !token.is_empty() && token.len() <= 3 && token.bytes().all(|b| matches!(b, b'-' | b'|' | b':'))
+}
+
+/// GitHub Actions' level annotations glued to the message:
+/// `##[error]Process completed`, `##[warning]...`: where the message after
+/// one starts.
+fn annotation_end(token: &str) -> Option<usize> {
+    let rest = token.strip_prefix("##[")?;
+    let close = rest.find(']')?;
+    level_word(&rest[..close])?;
+    Some(3 + close + 1)
 }
 
 /// A level as a prefix writes it: `ERROR`, `info`, `[INFO]`, `<E>`,

@@ -15,6 +15,8 @@
 //! SGR colour sequence and no leading byte order mark.
 
 pub mod ansi;
+#[cfg(test)]
+mod ci_logs;
 pub mod fields;
 pub mod format;
 pub mod layout;

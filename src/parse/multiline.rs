@@ -205,6 +205,29 @@ impl Assembler {
         self.pending.take().map(|p| self.finish_event(p))
     }
 
+    /// Reads the held-back event's first line again if it has no time (its
+    /// parser learned where times are since): time, level, fields and
+    /// message start.
+    pub fn reread_pending(&mut self) {
+        let Some(pending) = &mut self.pending else {
+            return;
+        };
+        if pending.event.ts.is_some() {
+            return;
+        }
+        let first = pending.event.text.split('\n').next().unwrap_or("");
+        let reading = self.parser.read(first);
+        if reading.ts.is_some() {
+            let event = &mut pending.event;
+            event.ts = reading.ts;
+            event.level = event.level.or(reading.level);
+            event.message = reading.message;
+            if event.fields.is_empty() {
+                event.fields = reading.fields;
+            }
+        }
+    }
+
     /// Whether an event is being held back.
     pub fn is_pending(&self) -> bool {
         self.pending.is_some()

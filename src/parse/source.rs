@@ -210,7 +210,7 @@ impl SourceReader {
     /// Keeps deciding whether events start with a timestamp from the
     /// first [`SAMPLE_LINES`] lines pushed, not only from the profile's
     /// sample, and, when the profile found no layout of times, learns one
-    /// from those lines (again after 2, 4, ... 64 of them): for a file
+    /// from those lines (after 1, 2, 4, ... 64 of them): for a file
     /// followed from wherever it was when first seen, or empty then.
     pub fn learning(mut self) -> SourceReader {
         self.learning = Some(Stamps::default());
@@ -246,9 +246,9 @@ impl SourceReader {
         }
     }
 
-    /// While learning a layout: keeps `line`'s text and learns again from
-    /// the lines kept after 2, 4, ... [`SAMPLE_LINES`] of them; a line read
-    /// before a layout was found is read again with it.
+    /// While learning a layout: keeps `line`'s text and learns from the
+    /// lines kept after 1, 2, 4, ... [`SAMPLE_LINES`] of them, until one is
+    /// found; this line and the held-back event are read again with it.
     fn relearn(&mut self, line: Event) -> Event {
         let Some(kept) = &mut self.learning_layout else {
             return line;
@@ -258,7 +258,7 @@ impl SourceReader {
         }
         kept.push(line.text.clone());
         let n = kept.len();
-        if !(n >= 2 && n.is_power_of_two()) && n < SAMPLE_LINES {
+        if !n.is_power_of_two() && n < SAMPLE_LINES {
             return line;
         }
         let texts: Vec<&str> = kept.iter().map(String::as_str).collect();
@@ -267,6 +267,7 @@ impl SourceReader {
         let done = learned.is_some() || n >= SAMPLE_LINES;
         if let Some(learned) = learned {
             self.assembler.parser_mut().set_layout(Some(learned.layout));
+            self.assembler.reread_pending();
         }
         if done {
             self.learning_layout = None;
@@ -366,4 +367,109 @@ fn emit_event(
 ) {
     let at = event.ts.or(before);
     emit(event, at);
+}
+
+#[cfg(test)]
+mod tests {
+    use jiff::tz::TimeZone;
+
+    use super::*;
+    use crate::model::Level;
+
+    fn now() -> Timestamp {
+        "2026-11-21T12:00:00Z".parse().expect("valid")
+    }
+
+    fn raw(line_no: u64, text: &str) -> RawLine {
+        RawLine {
+            offset: 0,
+            line_no,
+            bytes: text.as_bytes().to_vec(),
+            truncated: false,
+            partial: false,
+        }
+    }
+
+    fn read_all(reader: &mut SourceReader, lines: &[&str]) -> Vec<Event> {
+        let mut events = Vec::new();
+        let mut keep = |event: Event, _: Option<Timestamp>| events.push(event);
+        for (i, line) in lines.iter().enumerate() {
+            reader.push(raw(i as u64 + 1, line), now(), &mut keep);
+        }
+        reader.finish(&mut keep);
+        events
+    }
+
+    #[test]
+    fn a_followed_file_empty_at_first_learns_where_its_times_are() {
+        let time = TimeContext::new(TimeZone::UTC, now());
+        let profile = Profile::of(b"", true, None, &time);
+        assert_eq!(profile.layout, None);
+        let mut reader =
+            SourceReader::new(Arc::from("spark.log"), time, profile, &Settings::default())
+                .learning();
+        let events = read_all(
+            &mut reader,
+            &[
+                "17/06/09 20:10:40 INFO executor.CoarseGrainedExecutorBackend: Registered",
+                "17/06/09 20:10:41 WARN spark.SecurityManager: Changing view acls",
+                "17/06/09 20:10:42 ERROR executor.Executor: Exception in task 0.0",
+            ],
+        );
+        let times: Vec<String> = events
+            .iter()
+            .map(|e| e.ts.map(|t| t.to_string()).unwrap_or_default())
+            .collect();
+        assert_eq!(
+            times,
+            [
+                "2017-06-09T20:10:40Z",
+                "2017-06-09T20:10:41Z",
+                "2017-06-09T20:10:42Z"
+            ]
+        );
+        assert_eq!(events[2].level, Some(Level::Error));
+        assert_eq!(events[2].message_text(), "Exception in task 0.0");
+    }
+
+    #[test]
+    fn numbers_and_times_in_messages_are_not_the_lines_time() {
+        let time = TimeContext::new(TimeZone::UTC, now());
+        let lines = [
+            "2026-11-21 03:00:00,001 INFO [main] c.e.Jobs - job 1669575482 scheduled for 2026-11-22 04:00:00",
+            "java.lang.IllegalStateException: lease 1669575482 expired at 2026-11-20 23:00:00",
+            "\tat com.example.Lease.renew(Lease.java:42)",
+            "2026-11-21 03:00:02,500 WARN [main] c.e.Jobs - slow",
+            "worker 3 processed 12:30:00 worth of 20260101 files",
+        ];
+        let profile = Profile::of(lines.join("\n").as_bytes(), true, None, &time);
+        let mut reader =
+            SourceReader::new(Arc::from("app.log"), time, profile, &Settings::default());
+        let events = read_all(&mut reader, &lines);
+        // The exception, its stack line and the last line have no time of
+        // their own: they continue the events before them.
+        let got: Vec<(u64, u32, Option<String>)> = events
+            .iter()
+            .map(|e| (e.line_no, e.lines, e.ts.map(|t| t.to_string())))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (1, 3, Some("2026-11-21T03:00:00.001Z".to_owned())),
+                (4, 2, Some("2026-11-21T03:00:02.5Z".to_owned()))
+            ]
+        );
+        // Without a layout (no line starts with a time), nothing is read.
+        let time = TimeContext::new(TimeZone::UTC, now());
+        let lines = [
+            "job 1669575482 scheduled for 2026-11-22 04:00:00",
+            "worker 3 processed 12:30:00 worth of files",
+            "retry in 10.30 16:49:06",
+        ];
+        let profile = Profile::of(lines.join("\n").as_bytes(), true, None, &time);
+        let mut reader =
+            SourceReader::new(Arc::from("app.log"), time, profile, &Settings::default());
+        let events = read_all(&mut reader, &lines);
+        assert!(events.iter().all(|e| e.ts.is_none()), "{events:#?}");
+    }
 }

@@ -1562,6 +1562,253 @@ mod tests {
         assert_eq!(got.as_deref(), Some("2024-02-29T10:00:00Z"));
     }
 
+    /// A line read in `form` at its start.
+    fn form(form: Form, line: &str) -> Option<String> {
+        form.read(line.as_bytes(), 0, &ctx())
+            .map(|(ts, _)| ts.to_string())
+    }
+
+    #[test]
+    fn each_layout_reads_its_exact_time() {
+        for (f, line, want) in [
+            // Two-digit years, in each order.
+            (
+                Form::Numeric(Order::Ymd),
+                "17/06/09 20:10:40 INFO executor",
+                "2017-06-09T20:10:40Z",
+            ),
+            (
+                Form::Numeric(Order::Dmy),
+                "09/06/17 20:10:40 x",
+                "2017-06-09T20:10:40Z",
+            ),
+            (
+                Form::Numeric(Order::Mdy),
+                "06/09/17 20:10:40 x",
+                "2017-06-09T20:10:40Z",
+            ),
+            (
+                Form::Numeric(Order::Dmy),
+                "21.11.2026 03:12:09,5 x",
+                "2026-11-21T03:12:09.5Z",
+            ),
+            (
+                Form::Numeric(Order::Mdy),
+                "11/21/2026, 3:12:09 PM x",
+                "2026-11-21T15:12:09Z",
+            ),
+            (
+                Form::Numeric(Order::Dmy),
+                "21-11-2026 03:12:09 x",
+                "2026-11-21T03:12:09Z",
+            ),
+            // Month and day without a year: this year (now is 21 November).
+            (
+                Form::Numeric(Order::Md),
+                "03-17 16:13:38.811  1702  2395 D W: x",
+                "2026-03-17T16:13:38.811Z",
+            ),
+            (
+                Form::Numeric(Order::Md),
+                "10.30 16:49:06] chrome.exe",
+                "2026-10-30T16:49:06Z",
+            ),
+            (
+                Form::Numeric(Order::Md),
+                "12.30 16:49:06] chrome.exe",
+                "2025-12-30T16:49:06Z",
+            ),
+            (
+                Form::Numeric(Order::Md),
+                "11/20 23:59:59 x",
+                "2026-11-20T23:59:59Z",
+            ),
+            (
+                Form::MonthDay,
+                "Mar-18 21:41:15.684 [main] DEBUG",
+                "2026-03-18T21:41:15.684Z",
+            ),
+            (
+                Form::MonthDay,
+                "Nov 21, 2026 3:12:09 AM org.apache.catalina.startup.Catalina start",
+                "2026-11-21T03:12:09Z",
+            ),
+            (
+                Form::MonthDay,
+                "Nov 21 2026 03:12:09 host",
+                "2026-11-21T03:12:09Z",
+            ),
+            (
+                Form::DayMonthName,
+                "13 Apr 12:52:30.731 # Sentinel",
+                "2026-04-13T12:52:30.731Z",
+            ),
+            (
+                Form::DayMonthName,
+                "Sat, 21 Nov 2026 03:12:09 +0100 x",
+                "2026-11-21T02:12:09Z",
+            ),
+            (Form::Ctime, "Sat Nov 21 03:12:09 x", "2026-11-21T03:12:09Z"),
+            // Separators: dashes, slashes, dots, T, space, dashes and dots.
+            (Form::Iso, "2026.11.21 03:12:09 x", "2026-11-21T03:12:09Z"),
+            (
+                Form::Iso,
+                "2026-11-21-03.12.09.123456 x",
+                "2026-11-21T03:12:09.123456Z",
+            ),
+            (Form::Iso, "2026-11-21 03.12.09 x", "2026-11-21T03:12:09Z"),
+            (
+                Form::Iso,
+                "2022-06-08  8:52:40): [be]",
+                "2022-06-08T08:52:40Z",
+            ),
+            (
+                Form::CompactDate,
+                "20171223-22:15:29:606|Step_LSC|30002312",
+                "2017-12-23T22:15:29.606Z",
+            ),
+            (
+                Form::CompactDate,
+                "20171223-22:15:35:11|Step_SPUtils",
+                "2017-12-23T22:15:35.011Z",
+            ),
+            (
+                Form::CompactDate,
+                "20260327 11:34:21.908 - INFO",
+                "2026-03-27T11:34:21.908Z",
+            ),
+            (
+                Form::CompactDate,
+                "20261121T031209Z x",
+                "2026-11-21T03:12:09Z",
+            ),
+            (
+                Form::Compact,
+                "081109 203615 148 INFO dfs.DataNode",
+                "2008-11-09T20:36:15Z",
+            ),
+            (
+                Form::Klog,
+                "I20200308 23:47:32.089828 400441 config.cc:27] x",
+                "2020-03-08T23:47:32.089828Z",
+            ),
+            // Fractions of 1 to 9 digits after `.`, `,` or `:`.
+            (
+                Form::Iso,
+                "2026-11-21 03:12:09.1 x",
+                "2026-11-21T03:12:09.1Z",
+            ),
+            (
+                Form::Iso,
+                "2026-11-21 03:12:09,12 x",
+                "2026-11-21T03:12:09.12Z",
+            ),
+            (
+                Form::Iso,
+                "2026-11-21 03:12:09:123 x",
+                "2026-11-21T03:12:09.123Z",
+            ),
+            (
+                Form::Iso,
+                "2026-11-21 03:12:09.1234 x",
+                "2026-11-21T03:12:09.1234Z",
+            ),
+            (
+                Form::Iso,
+                "2026-11-21 03:12:09,12345678 x",
+                "2026-11-21T03:12:09.12345678Z",
+            ),
+            (
+                Form::Iso,
+                "2026-11-21T03:12:09.3807878Z x",
+                "2026-11-21T03:12:09.3807878Z",
+            ),
+            (
+                Form::Iso,
+                "2026-11-21 03:12:09:259149 x",
+                "2026-11-21T03:12:09.259149Z",
+            ),
+            // Epoch seconds, milliseconds, microseconds, nanoseconds.
+            (Form::Epoch, "1669575482 x", "2022-11-27T18:58:02Z"),
+            (
+                Form::Epoch,
+                "1669575482.895450 x",
+                "2022-11-27T18:58:02.89545Z",
+            ),
+            (Form::Epoch, "1669575482096 x", "2022-11-27T18:58:02.096Z"),
+            (
+                Form::Epoch,
+                "1669575482096123 x",
+                "2022-11-27T18:58:02.096123Z",
+            ),
+            (
+                Form::Epoch,
+                "1669575482096123456 x",
+                "2022-11-27T18:58:02.096123456Z",
+            ),
+            (Form::Epoch, "+1375138067", "2013-07-29T22:47:47Z"),
+            // Zones: offsets, Z, abbreviations.
+            (
+                Form::Iso,
+                "2026-11-21T03:12:09+05:30 x",
+                "2026-11-20T21:42:09Z",
+            ),
+            (
+                Form::Iso,
+                "2026-11-21 03:12:09 -0800 x",
+                "2026-11-21T11:12:09Z",
+            ),
+            (Form::Iso, "2026-11-21T03:12:09z x", "2026-11-21T03:12:09Z"),
+            (
+                Form::Iso,
+                "2026-11-21 03:12:09 IST x",
+                "2026-11-20T21:42:09Z",
+            ),
+            (
+                Form::Iso,
+                "2026-07-19T02:47:11 AM UTC [1670]DEBUG",
+                "2026-07-19T02:47:11Z",
+            ),
+            (
+                Form::Numeric(Order::Mdy),
+                "06/09/2014 02:49:59:447 PM UTC: Thread",
+                "2014-06-09T14:49:59.447Z",
+            ),
+            // A time of day alone: today, or yesterday when more than an
+            // hour ahead of now (12:00).
+            (
+                Form::Clock,
+                "08:09:33.814936 execve(",
+                "2026-11-21T08:09:33.814936Z",
+            ),
+            (Form::Clock, "23:59:00 x", "2026-11-20T23:59:00Z"),
+        ] {
+            assert_eq!(form(f, line).as_deref(), Some(want), "{f:?}: {line}");
+        }
+    }
+
+    #[test]
+    fn what_looks_like_a_time_but_is_none() {
+        for (f, line) in [
+            (Form::Numeric(Order::Md), "13-17 16:13:38.811 x"),
+            (Form::Numeric(Order::Dmy), "32/01/2026 00:00:00 x"),
+            (Form::Numeric(Order::Ymd), "10.0.0.1 12:00:00 x"),
+            (Form::Numeric(Order::Ymd), "17/06/09 x"),
+            (Form::Epoch, "1669575482-12 x"),
+            (Form::Epoch, "0000000001 x"),
+            (Form::Epoch, "9999999999 x"),
+            (Form::Epoch, "12345 x"),
+            (Form::Clock, "12:30 x"),
+            (Form::Clock, "1:02:03 x"),
+            (Form::Clock, "12:30:00abc"),
+            (Form::Iso, "2026-11-21 13:00:00 PM x"),
+            (Form::Iso, "2026-11-21 In(14) x"),
+            (Form::CompactDate, "12345678 12:00:00"),
+        ] {
+            assert_eq!(form(f, line), None, "{f:?}: {line}");
+        }
+    }
+
     #[test]
     fn syslog_a_day_ahead_is_this_year_more_is_last_year() {
         // Clocks a few hours ahead of ours still read as this year.
