@@ -234,11 +234,13 @@ fn positive_rule_matches(signature: &Signature, text: &str) -> bool {
     }
 }
 
-/// The event an example line makes, read in the format the line itself is
-/// written in (so `field.NAME` rules see its fields).
+/// The event an example line makes, read in the format and layout the line
+/// itself is written in (so `field.NAME` rules see its fields, and its time
+/// and message start are where a log of such lines has them).
 fn example_event(line: &str, source: Arc<str>, time: &parse::TimeContext) -> Event {
-    let format = parse::Profile::of(line.as_bytes(), true, None, time).format;
-    let parser = parse::Parser::with_format(source, time.clone(), format);
+    let profile = parse::Profile::of(line.as_bytes(), true, None, time);
+    let parser = parse::Parser::with_format(source, time.clone(), profile.format)
+        .with_layout(profile.layout);
     parser.event(crate::model::RawLine {
         offset: 0,
         line_no: 1,

@@ -20,8 +20,8 @@ use jiff::{Timestamp, tz::TimeZone};
 
 use crate::{
     cli::{
-        Cli, Command, DemoArgs, ExportArgs, IncidentArgs, IndexOptions, PruneArgs, ReindexArgs,
-        ScanArgs, SearchArgs, UiArgs, WatchArgs,
+        Cli, Command, DemoArgs, ExportArgs, FormatsArgs, IncidentArgs, IndexOptions, PruneArgs,
+        ReindexArgs, ScanArgs, SearchArgs, UiArgs, WatchArgs,
     },
     config::Config,
     demo,
@@ -58,6 +58,7 @@ pub fn run(cli: Cli) -> Exit {
     let result = match &cli.command {
         Command::Check => Ok(check(&global.patterns, &global.runbooks)),
         Command::Scan(args) => scan(&cli, args),
+        Command::Formats(args) => formats(&cli, args),
         Command::Watch(args) => watch(&cli, args),
         Command::Demo(args) => demo(&cli, args),
         Command::Ui(args) => ui(&cli, args),
@@ -199,6 +200,43 @@ fn scan(cli: &Cli, args: &ScanArgs) -> io::Result<Exit> {
         (false, 0) => Exit::NotFound,
         (false, _) => Exit::Found,
     })
+}
+
+/// `triage formats`: 0 when every file was read, 2 when one could not be.
+fn formats(cli: &Cli, args: &FormatsArgs) -> io::Result<Exit> {
+    let zone = zone(args.timezone.as_deref())?;
+    let config = match Config::load(cli.global.config.as_deref()) {
+        Ok(config) => config,
+        Err(diags) => {
+            report(&diags);
+            return Ok(Exit::Error);
+        }
+    };
+    let mut stdout = io::BufWriter::new(io::stdout().lock());
+    let mut failed = false;
+    for path in &args.paths {
+        let input = Input::from_arg(path);
+        match crate::formats::inspect(
+            &input,
+            &config,
+            &zone,
+            args.max_line_bytes,
+            Timestamp::now(),
+        ) {
+            Ok(found) if args.json => {
+                serde_json::to_writer(&mut stdout, &output::formats_json(&found))?;
+                stdout.write_all(b"\n")?;
+            }
+            Ok(found) => output::write_formats_text(&mut stdout, &found)?,
+            Err(err) => {
+                stdout.flush()?;
+                eprintln!("triage: {input}: {err}");
+                failed = true;
+            }
+        }
+    }
+    stdout.flush()?;
+    Ok(if failed { Exit::Error } else { Exit::Found })
 }
 
 fn zone(name: Option<&str>) -> io::Result<TimeZone> {

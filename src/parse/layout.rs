@@ -85,7 +85,7 @@ impl fmt::Display for Anchor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Anchor::Field(0) => f.write_str("at the start of the line"),
-            Anchor::Field(k) => write!(f, "in field {} (after {k} space-separated)", k + 1),
+            Anchor::Field(k) => write!(f, "in field {} of the line (split at spaces)", k + 1),
             Anchor::Tab(t) => write!(f, "after tab {t}"),
         }
     }
@@ -196,9 +196,19 @@ impl Layout {
         None
     }
 
-    /// How `triage formats` names the layout, with an example as written.
-    pub fn describe(&self) -> String {
+    /// How `triage formats` names the layout; a numeric date's separator is
+    /// taken from `example`, the time as the sample wrote it.
+    pub fn describe(&self, example: Option<&str>) -> String {
         let form = match &self.written {
+            Written::Form(Form::Numeric(order)) => {
+                let sep = example
+                    .and_then(|e| e.chars().find(|c| matches!(c, '/' | '.' | '-')))
+                    .unwrap_or('/');
+                let year = example
+                    .and_then(|e| e.split(['/', '.', '-', ' ']).find(|p| p.len() == 4))
+                    .map_or(2, |_| 4);
+                format!("{} HH:mm:ss", order.pattern(sep, year))
+            }
             Written::Form(form) => form.describe(),
             Written::Format(format) => format!("time_format {:?}", format.source()),
         };

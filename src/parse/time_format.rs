@@ -133,7 +133,7 @@ impl TimeFormat {
                     let shown = text[i..].chars().take(2).collect::<String>();
                     return Err(error(
                         i,
-                        format!("unknown directive `{shown}` in time_format (known: {DIRECTIVES})"),
+                        format!("unknown directive `{shown}` (known: {DIRECTIVES})"),
                     ));
                 }
             };

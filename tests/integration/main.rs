@@ -4,6 +4,7 @@
 mod check;
 mod demo;
 mod export;
+mod formats;
 mod harness;
 mod incident;
 mod ingest;
