@@ -60,8 +60,12 @@ pub fn after_prefix(text: &str, time: Option<Found>, ctx: &TimeContext) -> usize
     };
     if time.is_some() {
         let inner = skip_blanks(bytes, at);
-        if let Some(found) =
-            timestamp::at_start(&text[floor_boundary(text, inner)..], ctx).filter(|f| f.start <= 1)
+        let may_be_time = bytes
+            .get(inner)
+            .is_some_and(|b| b.is_ascii_digit() || b.is_ascii_uppercase() || *b == b'[');
+        if may_be_time
+            && let Some(found) = timestamp::at_start(&text[floor_boundary(text, inner)..], ctx)
+                .filter(|f| f.start <= 1)
         {
             at = inner + close_time(&bytes[inner..], found);
         }

@@ -387,23 +387,56 @@ pub fn level_value(value: &str) -> Option<Level> {
 /// A level word in any case, as loggers spell it: `WARN`, `Warning`, `err`,
 /// `crit`, `SEVERE`, `FATAL`, `notice`, `emerg`, `verbose`,
 /// `Information`, `DPANIC`, ... (`LOG`, PostgreSQL's, in upper case only).
+/// Compared without allocating: it runs on the first words of every line.
 pub fn level_word(word: &str) -> Option<Level> {
-    if word.is_empty() || word.len() > 13 {
+    const WORDS: [(&str, Level); 32] = [
+        ("TRACE", Level::Trace),
+        ("TRC", Level::Trace),
+        ("VERBOSE", Level::Trace),
+        ("FINER", Level::Trace),
+        ("FINEST", Level::Trace),
+        ("DEBUG", Level::Debug),
+        ("DBG", Level::Debug),
+        ("DEBUG1", Level::Debug),
+        ("DEBUG2", Level::Debug),
+        ("DEBUG3", Level::Debug),
+        ("DEBUG4", Level::Debug),
+        ("DEBUG5", Level::Debug),
+        ("FINE", Level::Debug),
+        ("INFO", Level::Info),
+        ("INF", Level::Info),
+        ("INFORMATION", Level::Info),
+        ("INFORMATIONAL", Level::Info),
+        ("NOTICE", Level::Notice),
+        ("WARN", Level::Warn),
+        ("WARNING", Level::Warn),
+        ("WRN", Level::Warn),
+        ("ERROR", Level::Error),
+        ("ERR", Level::Error),
+        ("SEVERE", Level::Error),
+        ("CRITICAL", Level::Critical),
+        ("CRIT", Level::Critical),
+        ("ALERT", Level::Critical),
+        ("FATAL", Level::Fatal),
+        ("PANIC", Level::Fatal),
+        ("EMERG", Level::Fatal),
+        ("EMERGENCY", Level::Fatal),
+        ("DPANIC", Level::Fatal),
+    ];
+    if !(2..=13).contains(&word.len()) || !word.as_bytes()[0].is_ascii_alphabetic() {
         return None;
     }
-    let upper = word.to_ascii_uppercase();
-    let level = match upper.as_str() {
-        "DEFAULT" => return None,
-        "LOG" if word != "LOG" => return None,
-        "VERBOSE" | "FINER" | "FINEST" => Level::Trace,
-        "FINE" => Level::Debug,
-        "INFORMATION" | "INFORMATIONAL" => Level::Info,
-        "WARNING" => Level::Warn,
-        "SEVERE" => Level::Error,
-        "EMERGENCY" | "DPANIC" => Level::Fatal,
-        _ => return Level::from_word(&upper),
-    };
-    Some(level)
+    match word {
+        "LOG" => return Some(Level::Info),
+        _ if word.eq_ignore_ascii_case("LOG") || word.eq_ignore_ascii_case("DEFAULT") => {
+            return None;
+        }
+        _ => {}
+    }
+    WORDS
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case(word))
+        .map(|&(_, level)| level)
 }
 
 /// A syslog severity number (journald's `PRIORITY`): 0 emerg ... 7 debug.
