@@ -19,7 +19,7 @@ use jiff::{SignedDuration, Timestamp};
 
 use super::{
     time_format::TimeFormat,
-    timestamp::{Form, Found, NumericDate, Order, TimeContext, numeric_date_at},
+    timestamp::{self, Form, Found, NumericDate, Order, TimeContext, numeric_date_at},
 };
 
 /// Only this many bytes at the start of a line are searched for its time.
@@ -146,6 +146,7 @@ impl Layout {
                 ts,
                 start: usual,
                 end,
+                form: self.form(),
             });
         }
         let limit = bytes.len().min(field + IN_FIELD);
@@ -159,6 +160,7 @@ impl Layout {
                     ts,
                     start: pos,
                     end,
+                    form: self.form(),
                 });
             }
             pos += 1;
@@ -190,10 +192,19 @@ impl Layout {
                     ts,
                     start: pos,
                     end,
+                    form: self.form(),
                 });
             }
         }
         None
+    }
+
+    /// The built-in form, if the layout is one.
+    pub fn form(&self) -> Option<Form> {
+        match self.written {
+            Written::Form(form) => Some(form),
+            Written::Format(_) => None,
+        }
     }
 
     /// How `triage formats` names the layout; a numeric date's separator is
@@ -268,6 +279,11 @@ pub fn learn(
     ctx: &TimeContext,
 ) -> Option<Learned> {
     let latest = ctx.now.checked_add(SignedDuration::from_hours(24)).ok()?;
+    if configured.is_none()
+        && let Some(learned) = all_at_start(lines, ctx)
+    {
+        return Some(learned);
+    }
     // Keyed by anchor and form (`None`: the configured format).
     let mut tallies: HashMap<(Anchor, Option<Form>), Tally> = HashMap::new();
     let configured_written = configured.map(|format| Written::Format(Arc::clone(format)));
@@ -364,6 +380,56 @@ pub fn learn(
         lines: tally.lines,
         of,
         example: tally.example.unwrap_or_default(),
+    })
+}
+
+/// The layout when more than half of the lines have their time at their
+/// start in the same form that needs no learning, and no line has one there
+/// in another (most logs; the other lines are a stack trace's, say): what
+/// the search over every place would find (no other place can read more
+/// lines, and a tie goes to the start), without it.
+fn all_at_start(lines: &[&str], ctx: &TimeContext) -> Option<Learned> {
+    let latest = ctx.now.checked_add(SignedDuration::from_hours(24)).ok()?;
+    let mut first: Option<(Form, String)> = None;
+    let mut skips: Vec<(usize, usize)> = Vec::new();
+    let mut count = 0;
+    for line in lines {
+        let Some(found) = timestamp::at_start(line, ctx) else {
+            continue;
+        };
+        let in_first_field = !line.as_bytes()[..found.start].iter().any(|&b| is_blank(b));
+        if !in_first_field || found.ts > latest {
+            return None;
+        }
+        let form = found.form?;
+        match &first {
+            None => first = Some((form, line[found.start..found.end].to_owned())),
+            Some((f, _)) if *f == form => {}
+            Some(_) => return None,
+        }
+        match skips.iter_mut().find(|(skip, _)| *skip == found.start) {
+            Some((_, n)) => *n += 1,
+            None => skips.push((found.start, 1)),
+        }
+        count += 1;
+    }
+    if count * 2 <= lines.len() {
+        return None;
+    }
+    let (form, example) = first?;
+    let skip = skips
+        .iter()
+        .max_by_key(|&&(skip, n)| (n, std::cmp::Reverse(skip)))
+        .map_or(0, |&(skip, _)| skip);
+    Some(Learned {
+        layout: Layout {
+            written: Written::Form(form),
+            anchor: Anchor::Field(0),
+            skip: u8::try_from(skip).ok()?,
+        },
+        lines: count,
+        of: lines.len(),
+        example,
     })
 }
 

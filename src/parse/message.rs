@@ -18,7 +18,7 @@
 //! `FAILURE:`, a Maven line's message starts after `[INFO] `.
 
 use super::{
-    Format, TimeContext, level_word, postgres_severity_span,
+    Format, TimeContext, level_bytes, level_word, postgres_severity_span,
     timestamp::{self, Found},
 };
 
@@ -53,6 +53,20 @@ pub fn start(text: &str, format: Format, time: Option<Found>, ctx: &TimeContext)
 /// written inside another (a CI runner's time, then the step's own line
 /// with its time) has both prefixes taken.
 pub fn after_prefix(text: &str, time: Option<Found>, ctx: &TimeContext) -> usize {
+    walk_prefix(text, time, ctx).0
+}
+
+/// How a prefix ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ended {
+    /// At a token that is no prefix; whether a level was among the prefix.
+    AtMessage { level_seen: bool },
+    /// After [`MAX_TOKENS`] prefix tokens, or at the end of the line.
+    Cut,
+}
+
+/// [`after_prefix`], and how the prefix ended.
+fn walk_prefix(text: &str, time: Option<Found>, ctx: &TimeContext) -> (usize, Ended) {
     let bytes = text.as_bytes();
     let mut at = match time {
         Some(found) => close_time(bytes, found),
@@ -60,9 +74,7 @@ pub fn after_prefix(text: &str, time: Option<Found>, ctx: &TimeContext) -> usize
     };
     if time.is_some() {
         let inner = skip_blanks(bytes, at);
-        let may_be_time = bytes
-            .get(inner)
-            .is_some_and(|b| b.is_ascii_digit() || b.is_ascii_uppercase() || *b == b'[');
+        let may_be_time = may_start_time(&bytes[inner.min(bytes.len())..]);
         if may_be_time
             && let Some(found) = timestamp::at_start(&text[floor_boundary(text, inner)..], ctx)
                 .filter(|f| f.start <= 1)
@@ -75,46 +87,328 @@ pub fn after_prefix(text: &str, time: Option<Found>, ctx: &TimeContext) -> usize
     for _ in 0..MAX_TOKENS {
         let token_start = skip_blanks(bytes, at);
         if token_start >= bytes.len() {
-            return bytes.len();
+            return (bytes.len(), Ended::Cut);
         }
-        let end = token_end(bytes, token_start);
-        let token = &text[token_start..end];
-        let next = next_token(text, end);
-        let taken = if let Some(len) = annotation_end(token).filter(|_| !level_seen) {
-            level_seen = true;
-            Some(token_start + len)
-        } else if is_separator(token) {
-            taken_any.then_some(end)
-        } else if !level_seen && is_level_token(token) {
-            level_seen = true;
-            Some(end)
-        } else if let Some(close) =
-            group_end(bytes, token_start).filter(|_| taken_any || level_seen)
-        {
-            Some(close)
-        } else {
-            let number = token.bytes().all(|b| b.is_ascii_digit())
-                && taken_any
-                && next.is_some_and(|n| {
+        match take_token(text, token_start, level_seen, taken_any) {
+            Some((end, level)) => {
+                at = end;
+                taken_any = true;
+                level_seen |= level;
+            }
+            None => return (token_start, Ended::AtMessage { level_seen }),
+        }
+    }
+    (skip_blanks(bytes, at), Ended::Cut)
+}
+
+/// Whether the token at `token_start` is more prefix (given whether a level
+/// and any prefix token were seen before it): where the prefix goes on
+/// after it, and whether it is the level; `None` where the message starts.
+/// Dispatched on the first byte: each token is tried only as what it can
+/// be.
+fn take_token(
+    text: &str,
+    token_start: usize,
+    level_seen: bool,
+    taken_any: bool,
+) -> Option<(usize, bool)> {
+    let bytes = text.as_bytes();
+    let end = token_end(bytes, token_start);
+    let token = &text[token_start..end];
+    let next = || next_token(text, end);
+    match bytes[token_start] {
+        b'-' | b'|' | b':' if is_separator(token) => taken_any.then_some((end, false)),
+        b'#' if !level_seen => annotation_end(token).map(|len| (token_start + len, true)),
+        b'[' | b'(' | b'{' | b'<' => {
+            if !level_seen && is_level_token(token) {
+                Some((end, true))
+            } else if taken_any || level_seen {
+                group_end(bytes, token_start).map(|close| (close, false))
+            } else {
+                None
+            }
+        }
+        b'0'..=b'9' => {
+            let number = taken_any
+                && token.bytes().all(|b| b.is_ascii_digit())
+                && next().is_some_and(|n| {
                     is_level_token(n)
                         || is_separator(n)
                         || n.bytes().all(|b| b.is_ascii_digit())
                         || n.starts_with(['[', '('])
                         || is_source_location(n)
                 });
-            let location = taken_any && is_source_location(token);
-            let logger = (taken_any || level_seen) && is_logger(token, next);
-            (number || location || logger).then_some(end)
-        };
-        match taken {
-            Some(end) => {
-                at = end;
-                taken_any = true;
+            number.then_some((end, false))
+        }
+        b if b.is_ascii_alphabetic() => {
+            if !level_seen && is_level_token(token) {
+                Some((end, true))
+            } else if (taken_any && is_source_location(token))
+                || ((taken_any || level_seen) && is_logger(token, next))
+            {
+                Some((end, false))
+            } else {
+                None
             }
-            None => return token_start,
+        }
+        _ => None,
+    }
+}
+
+/// How a source's messages start after their time, learned from its
+/// sample ([`learn`]): so many blank-separated prefix tokens after the
+/// time, the last of a given shape (the two commonest such prefixes: a
+/// thread name with a space in it adds a token). Reading a line with it
+/// skips that many tokens, checks each one's class, the last one's shape
+/// and that the next is no prefix, instead of trying each token as what it
+/// may be; a line it does not fit is read token by token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Prefix {
+    shapes: [Option<Learned>; 2],
+}
+
+/// One learned prefix: so many tokens (at most [`LEARNED_TOKENS`]), the
+/// class of each, the last of which shape, a level among them or not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Learned {
+    tokens: u8,
+    classes: [u8; LEARNED_TOKENS],
+    last: Shape,
+    level_seen: bool,
+}
+
+/// The most tokens a learned prefix has.
+const LEARNED_TOKENS: usize = 16;
+
+/// The class of a prefix token, told cheaply: a number, a bracket, a
+/// separator, a word with a dot or colon (a logger name), another word,
+/// anything else.
+fn class(token: &[u8]) -> u8 {
+    let Some(&first) = token.first() else {
+        return 0;
+    };
+    match first {
+        b'0'..=b'9' => 1,
+        b'[' | b'(' | b'{' | b'<' => 2,
+        b'-' | b'|' | b':' => 4,
+        b'a'..=b'z' | b'A'..=b'Z' => {
+            if token.iter().any(|&b| b == b'.' || b == b':') {
+                3
+            } else {
+                7
+            }
+        }
+        _ => 5,
+    }
+}
+
+/// The class a token's first byte allows (a word with or without a dot is
+/// one).
+fn class_of_first(byte: u8) -> u8 {
+    class_of_first_class(class(&[byte]))
+}
+
+/// Word classes merged.
+fn class_of_first_class(class: u8) -> u8 {
+    if class == 7 { 3 } else { class }
+}
+
+/// The shape of the last prefix token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// No token: the message follows the time.
+    None,
+    /// A separator (`-`, `|`, `:`, `---`), by its first byte and length.
+    Separator(u8, u8),
+    /// A token closing a group: `]`, `)`, `}` (then perhaps `:`).
+    Close(u8),
+    /// A token ending with `:` (`triage::scan:`, `c.e.Pool:`).
+    Colon,
+    /// A level word.
+    Level,
+}
+
+impl Shape {
+    fn of(token: &[u8]) -> Option<Shape> {
+        if token.len() <= 3 && token.iter().all(|b| matches!(b, b'-' | b'|' | b':')) {
+            return Some(Shape::Separator(*token.first()?, token.len() as u8));
+        }
+        let trimmed = token.strip_suffix(b":").unwrap_or(token);
+        match trimmed.last()? {
+            b @ (b']' | b')' | b'}') => Some(Shape::Close(*b)),
+            _ if is_level_bytes(token) => Some(Shape::Level),
+            _ if token.ends_with(b":")
+                && (memchr::memchr(b'.', token).is_some()
+                    || token[..token.len() - 1].windows(2).any(|w| w == b"::")) =>
+            {
+                Some(Shape::Colon)
+            }
+            _ => None,
         }
     }
-    skip_blanks(bytes, at)
+}
+
+/// The prefixes most of `lines` (text and the time found in it) have, for
+/// the formats whose message starts are found token by token: the two
+/// commonest, each of at least a tenth of the lines with a time, together of
+/// at least half.
+pub fn learn(lines: &[(&str, Option<Found>)], format: Format, ctx: &TimeContext) -> Option<Prefix> {
+    if !matches!(format, Format::Log4j | Format::Tracing | Format::Plain) {
+        return None;
+    }
+    let mut counts: Vec<(Learned, usize)> = Vec::new();
+    let mut timed = 0;
+    for &(text, time) in lines {
+        let Some(found) = time else { continue };
+        timed += 1;
+        let bytes = text.as_bytes();
+        let from = close_time(bytes, found);
+        let (message, ended) = walk_prefix(text, time, ctx);
+        let Ended::AtMessage { level_seen } = ended else {
+            continue;
+        };
+        let Some((tokens, classes, last)) = prefix_of(bytes, from, message) else {
+            continue;
+        };
+        if last == Shape::None {
+            continue;
+        }
+        let learned = Learned {
+            tokens,
+            classes,
+            last,
+            level_seen,
+        };
+        match counts.iter_mut().find(|(p, _)| *p == learned) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((learned, 1)),
+        }
+    }
+    counts.sort_by_key(|&(_, n)| std::cmp::Reverse(n));
+    counts.retain(|&(_, n)| n * 10 >= timed);
+    counts.truncate(2);
+    let covered: usize = counts.iter().map(|&(_, n)| n).sum();
+    if counts.is_empty() || covered * 2 < timed {
+        return None;
+    }
+    let mut shapes = [None; 2];
+    for (slot, (learned, _)) in shapes.iter_mut().zip(counts) {
+        *slot = Some(learned);
+    }
+    Some(Prefix { shapes })
+}
+
+/// The prefix between `from` (after a time) and `message`: how many
+/// tokens, the class of each, the last of which shape.
+fn prefix_of(
+    bytes: &[u8],
+    from: usize,
+    message: usize,
+) -> Option<(u8, [u8; LEARNED_TOKENS], Shape)> {
+    let (mut tokens, mut last) = (0_usize, None);
+    let mut classes = [0_u8; LEARNED_TOKENS];
+    let mut at = skip_blanks(bytes, from);
+    while at < message {
+        let end = token_end(bytes, at).min(message);
+        *classes.get_mut(tokens)? = first_class(bytes[at]);
+        tokens += 1;
+        last = Some((at, end));
+        at = skip_blanks(bytes, end);
+    }
+    if at != message {
+        return None;
+    }
+    let last = match last {
+        None => Shape::None,
+        Some((start, end)) => Shape::of(&bytes[start..end])?,
+    };
+    Some((u8::try_from(tokens).ok()?, classes, last))
+}
+
+/// The message start of `text` by a learned prefix, if the line fits one:
+/// its tokens skipped, the last of the learned shape, and the token after
+/// them no prefix (so the start is the one [`after_prefix`] gives).
+pub fn start_by(prefix: Prefix, text: &str, time: Found) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let from = close_time(bytes, time);
+    prefix
+        .shapes
+        .iter()
+        .flatten()
+        .find_map(|learned| start_by_one(learned, text, from))
+}
+
+/// [`start_by`] with one learned prefix, the time closed at `from`.
+fn start_by_one(learned: &Learned, text: &str, from: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut at = from;
+    let mut last = from;
+    for &expected in &learned.classes[..usize::from(learned.tokens)] {
+        let start = skip_blanks(bytes, at);
+        if start >= bytes.len() || first_class(bytes[start]) != expected {
+            return None;
+        }
+        last = start;
+        at = token_end(bytes, start);
+    }
+    if !learned.last.fits(&bytes[last..at]) {
+        return None;
+    }
+    let message = skip_blanks(bytes, at);
+    // The walk would go on past a token after the prefix that is prefix too
+    // (a second logger-like word before `:`).
+    if message < bytes.len()
+        && take_token(text, message, learned.level_seen, learned.tokens > 0).is_some()
+    {
+        return None;
+    }
+    Some(floor_boundary(text, message))
+}
+
+fn first_class(byte: u8) -> u8 {
+    match byte {
+        b'0'..=b'9' => 1,
+        b'[' | b'(' | b'{' | b'<' => 2,
+        b'-' | b'|' | b':' => 4,
+        b'a'..=b'z' | b'A'..=b'Z' => 3,
+        _ => 5,
+    }
+}
+
+impl Shape {
+    /// Whether `token` (the last prefix token; empty for none) has this
+    /// shape.
+    fn fits(self, token: &[u8]) -> bool {
+        match self {
+            Shape::None => token.is_empty(),
+            Shape::Separator(first, len) => {
+                token.len() == usize::from(len)
+                    && token.first() == Some(&first)
+                    && token.iter().all(|b| matches!(b, b'-' | b'|' | b':'))
+            }
+            Shape::Close(close) => token.strip_suffix(b":").unwrap_or(token).last() == Some(&close),
+            Shape::Colon | Shape::Level => Shape::of(token) == Some(self),
+        }
+    }
+}
+
+/// Whether a time in a form that needs no learning may start here: a digit
+/// (after a `[`), a klog letter and digits, or a month's or weekday's
+/// capitalised name: a cheap test before trying the forms.
+fn may_start_time(bytes: &[u8]) -> bool {
+    let bytes = bytes.strip_prefix(b"[").unwrap_or(bytes);
+    matches!(
+        bytes,
+        [b'0'..=b'9', ..]
+            | [b'I' | b'W' | b'E' | b'F', b'0'..=b'9', ..]
+            | [
+                b'A'..=b'Z',
+                b'a'..=b'z',
+                b'a'..=b'z',
+                b' ' | b',' | b'-',
+                ..
+            ]
+    )
 }
 
 /// Past the time's text and whatever closes it (`]`, `)`, `"`, `:`, `,`).
@@ -126,6 +420,11 @@ fn close_time(bytes: &[u8], found: Found) -> usize {
     at
 }
 
+/// `at` past blanks in `text`.
+pub(super) fn skip_blanks_at(text: &str, at: usize) -> usize {
+    skip_blanks(text.as_bytes(), at)
+}
+
 fn skip_blanks(bytes: &[u8], mut at: usize) -> usize {
     while at < bytes.len() && matches!(bytes[at], b' ' | b'\t') {
         at += 1;
@@ -133,11 +432,38 @@ fn skip_blanks(bytes: &[u8], mut at: usize) -> usize {
     at
 }
 
-fn token_end(bytes: &[u8], mut at: usize) -> usize {
-    while at < bytes.len() && !matches!(bytes[at], b' ' | b'\t') {
-        at += 1;
+fn token_end(bytes: &[u8], at: usize) -> usize {
+    let rest = &bytes[at.min(bytes.len())..];
+    match find_blank(rest) {
+        Some(i) => at + i,
+        None => bytes.len(),
     }
-    at
+}
+
+/// The first space or tab in `bytes`, eight bytes at a time: prefix tokens
+/// are short, shorter than `memchr`'s set-up pays for.
+fn find_blank(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let mut at = 0;
+    while at + 8 <= bytes.len() {
+        let chunk: [u8; 8] = bytes[at..at + 8].try_into().expect("eight bytes");
+        let word = u64::from_le_bytes(chunk);
+        let spaces = word ^ (ONES * u64::from(b' '));
+        let tabs = word ^ (ONES * u64::from(b'\t'));
+        // A byte that is zero after the xor is a match; the lowest flagged
+        // byte of either mask is a true one.
+        let found =
+            ((spaces.wrapping_sub(ONES) & !spaces) | (tabs.wrapping_sub(ONES) & !tabs)) & HIGHS;
+        if found != 0 {
+            return Some(at + (found.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    bytes[at..]
+        .iter()
+        .position(|&b| b == b' ' || b == b'\t')
+        .map(|i| at + i)
 }
 
 fn next_token(text: &str, at: usize) -> Option<&str> {
@@ -165,17 +491,34 @@ fn annotation_end(token: &str) -> Option<usize> {
 /// how compilers and runtimes start their messages (`error: could not
 /// compile`, `panic: runtime error`).
 fn is_level_token(token: &str) -> bool {
-    let enclosed = token.starts_with(['[', '(', '<']);
-    if !enclosed && token.ends_with(':') && token.bytes().any(|b| b.is_ascii_lowercase()) {
+    is_level_bytes(token.as_bytes())
+}
+
+/// [`is_level_token`] on bytes.
+fn is_level_bytes(bytes: &[u8]) -> bool {
+    if bytes.len() > 20 {
         return false;
     }
-    let inner =
-        token.trim_matches(|c: char| matches!(c, '[' | ']' | '(' | ')' | '<' | '>' | ':' | ','));
-    if inner.is_empty() || inner.len() > 12 {
+    let enclosed = matches!(bytes.first(), Some(b'[' | b'(' | b'<'));
+    let colon = bytes.last() == Some(&b':');
+    if !enclosed && colon && bytes.iter().any(u8::is_ascii_lowercase) {
         return false;
     }
-    let inner = inner.rsplit('.').next().unwrap_or(inner);
-    level_word(inner).is_some()
+    let is_punct = |b: &u8| matches!(b, b'[' | b']' | b'(' | b')' | b'<' | b'>' | b':' | b',');
+    let start = bytes
+        .iter()
+        .position(|b| !is_punct(b))
+        .unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|b| !is_punct(b))
+        .map_or(start, |i| i + 1);
+    let inner = &bytes[start..end.max(start)];
+    let inner = match inner.iter().rposition(|&b| b == b'.') {
+        Some(dot) => &inner[dot + 1..],
+        None => inner,
+    };
+    level_bytes(inner).is_some()
 }
 
 /// The end of a bracketed group starting at `at` (`[main]`, `(worker-3)`,
@@ -222,7 +565,14 @@ fn is_source_location(token: &str) -> bool {
 /// A logger name: dotted (`com.example.Pool`, `o.s.b.App`) or with `::`
 /// (`triage::scan`), followed by a separator or a bracket, or ending in a
 /// colon.
-fn is_logger(token: &str, next: Option<&str>) -> bool {
+fn is_logger<'t>(token: &str, next: impl FnOnce() -> Option<&'t str>) -> bool {
+    let starts_as_name = token
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'#');
+    if !starts_as_name || memchr::memchr2(b'.', b':', token.as_bytes()).is_none() {
+        return false;
+    }
     let colon = token.ends_with(':');
     let name = token.trim_end_matches(':');
     let name = match name.rsplit_once(':') {
@@ -241,7 +591,7 @@ fn is_logger(token: &str, next: Option<&str>) -> bool {
             .bytes()
             .next()
             .is_some_and(|b| b.is_ascii_alphabetic() || b == b'#');
-    shaped && (colon || next.is_some_and(|n| is_separator(n) || n.starts_with(['[', '('])))
+    shaped && (colon || next().is_some_and(|n| is_separator(n) || n.starts_with(['[', '('])))
 }
 
 /// Syslog: after `host program[pid]: ` (a program with no pid, `kernel:`,
@@ -252,7 +602,7 @@ fn syslog(text: &str, time: Option<Found>, ctx: &TimeContext) -> usize {
     };
     let bytes = text.as_bytes();
     let head_end = bytes.len().min(found.end + 160);
-    let after = match memchr::memmem::find(&bytes[found.end..head_end], b": ") {
+    let after = match colon_space(&bytes[found.end..head_end]) {
         Some(i) => found.end + i + 2,
         None => return after_prefix(text, time, ctx),
     };
@@ -315,7 +665,7 @@ fn nginx_error(text: &str, time: Option<Found>, ctx: &TimeContext) -> usize {
     let bytes = text.as_bytes();
     let from = time.map_or(0, |f| f.end);
     let head_end = bytes.len().min(from + 80);
-    let Some(i) = memchr::memmem::find(&bytes[from..head_end], b": ") else {
+    let Some(i) = colon_space(&bytes[from..head_end]) else {
         return after_prefix(text, time, ctx);
     };
     let mut at = from + i + 2;
@@ -358,7 +708,7 @@ fn logcat(text: &str, time: Option<Found>, ctx: &TimeContext) -> usize {
     };
     let bytes = text.as_bytes();
     let head_end = bytes.len().min(found.end + 120);
-    match memchr::memmem::find(&bytes[found.end..head_end], b": ") {
+    match colon_space(&bytes[found.end..head_end]) {
         Some(i) => found.end + i + 2,
         None => after_prefix(text, time, ctx),
     }
@@ -375,6 +725,12 @@ fn level_then_message(text: &str, at: usize) -> usize {
     }
 }
 
+/// Where `: ` first is in `bytes` (a colon found by `memchr`: cheaper than
+/// building a substring searcher for each line).
+fn colon_space(bytes: &[u8]) -> Option<usize> {
+    memchr::memchr_iter(b':', bytes).find(|&i| bytes.get(i + 1) == Some(&b' '))
+}
+
 fn floor_boundary(text: &str, at: usize) -> usize {
     super::floor_boundary(text, at)
 }
@@ -382,6 +738,7 @@ fn floor_boundary(text: &str, at: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use jiff::tz::TimeZone;
+    use proptest::prelude::Just;
 
     use super::*;
     use crate::parse::TimeContext;
@@ -524,5 +881,62 @@ mod tests {
         ] {
             assert_eq!(message(format, line), want, "{format}: {line}");
         }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn blanks_found_eight_at_a_time_as_one_at_a_time(bytes in proptest::collection::vec(proptest::prop_oneof![Just(b' '), Just(b'\t'), Just(b'a'), Just(0x80u8), Just(0u8), Just(0x20u8 ^ 0x80)], 0..40)) {
+            let want = bytes.iter().position(|&b| b == b' ' || b == b'\t');
+            proptest::prop_assert_eq!(find_blank(&bytes), want);
+        }
+    }
+
+    /// On every real log the fixtures hold, a learned prefix gives the
+    /// message start the token-by-token walk gives, wherever it answers.
+    #[test]
+    fn learned_prefixes_agree_with_the_walk_on_real_logs() {
+        let ctx = TimeContext::new(
+            TimeZone::UTC,
+            "2026-12-31T12:00:00Z".parse().expect("valid"),
+        );
+        let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        let mut files: Vec<std::path::PathBuf> = ["loghub", "ci"]
+            .iter()
+            .flat_map(|dir| std::fs::read_dir(root.join(dir)).expect("fixture dir"))
+            .map(|entry| entry.expect("entry").path())
+            .filter(|path| path.extension().is_some_and(|e| e == "log"))
+            .collect();
+        files.sort();
+        let (mut answered, mut lines) = (0, 0);
+        for path in files {
+            let text = std::fs::read_to_string(&path).expect("fixture reads");
+            let profile = crate::parse::Profile::of(text.as_bytes(), true, None, &ctx);
+            let parser = crate::parse::Parser::with_format(
+                std::sync::Arc::from("t"),
+                ctx.clone(),
+                profile.format,
+            )
+            .with_layout(profile.layout.clone());
+            let Some(prefix) = profile.prefix else {
+                continue;
+            };
+            for line in text.lines() {
+                let line = crate::parse::clean(line.to_owned());
+                let Some(time) = parser.time(&line) else {
+                    continue;
+                };
+                lines += 1;
+                if let Some(at) = start_by(prefix, &line, time) {
+                    answered += 1;
+                    assert_eq!(
+                        at,
+                        start(&line, profile.format, Some(time), &ctx),
+                        "{}: {line}",
+                        path.display()
+                    );
+                }
+            }
+        }
+        assert!(answered * 2 > lines, "{answered} of {lines}");
     }
 }

@@ -105,6 +105,7 @@ pub struct Parser {
     time: TimeContext,
     format: Format,
     layout: Option<Layout>,
+    prefix: Option<message::Prefix>,
 }
 
 impl Parser {
@@ -123,6 +124,7 @@ impl Parser {
             time,
             format,
             layout: None,
+            prefix: None,
         }
     }
 
@@ -130,6 +132,13 @@ impl Parser {
     /// from the source's first lines: [`Profile`]).
     pub fn with_layout(mut self, layout: Option<Layout>) -> Parser {
         self.layout = layout;
+        self
+    }
+
+    /// The same parser finding message starts by `prefix` first (learned
+    /// from the source's first lines: [`Profile`]).
+    pub fn with_prefix(mut self, prefix: Option<message::Prefix>) -> Parser {
+        self.prefix = prefix;
         self
     }
 
@@ -208,6 +217,17 @@ impl Parser {
         }
     }
 
+    /// Where the message of `text` starts: by the learned prefix when the
+    /// line fits it, else token by token.
+    fn message_start(&self, text: &str, time: Option<Found>) -> usize {
+        if let (Some(prefix), Some(found)) = (self.prefix, time)
+            && let Some(at) = message::start_by(prefix, text, found)
+        {
+            return at;
+        }
+        message::start(text, self.format, time, &self.time)
+    }
+
     /// Time, level, fields and message start of a line (or of a whole
     /// record, for formats whose records span lines).
     pub fn read(&self, text: &str) -> Reading {
@@ -215,7 +235,7 @@ impl Parser {
         let reading = |time: Option<Found>, level: Option<Level>, fields: Fields| Reading {
             ts: time.map(|f| f.ts),
             level,
-            message: message::start(text, self.format, time, ctx),
+            message: self.message_start(text, time),
             fields,
         };
         match self.format {
@@ -296,8 +316,20 @@ impl Parser {
             Format::Postgres => {
                 let fields = fields::postgres(text);
                 let time = self.time(text);
-                let level = postgres_level(text).or_else(|| line_level(text, time));
-                reading(time, level, fields)
+                let span = postgres_severity_span(text);
+                let level = span
+                    .and_then(|(start, end)| Level::from_word(&text[start..end - 1]))
+                    .or_else(|| line_level(text, time));
+                let message = match span {
+                    Some((_, end)) => message::skip_blanks_at(text, end),
+                    None => self.message_start(text, time),
+                };
+                Reading {
+                    ts: time.map(|f| f.ts),
+                    level,
+                    fields,
+                    message,
+                }
             }
             Format::Python => {
                 // `basicConfig`'s `LEVEL:logger:message` has no space.
@@ -343,9 +375,9 @@ impl Parser {
 /// with one `memchr`: a line without an ESC byte is not copied) and without
 /// a leading byte order mark (GitHub Actions' logs start with one).
 fn clean(text: String) -> String {
-    let text = match text.strip_prefix('\u{feff}') {
-        Some(rest) => rest.to_owned(),
-        None => text,
+    let text = match text.as_bytes().starts_with(b"\xef\xbb\xbf") {
+        true => text[3..].to_owned(),
+        false => text,
     };
     match ansi::strip_sgr(&text) {
         std::borrow::Cow::Borrowed(_) => text,
@@ -389,54 +421,34 @@ pub fn level_value(value: &str) -> Option<Level> {
 /// `Information`, `DPANIC`, ... (`LOG`, PostgreSQL's, in upper case only).
 /// Compared without allocating: it runs on the first words of every line.
 pub fn level_word(word: &str) -> Option<Level> {
-    const WORDS: [(&str, Level); 32] = [
-        ("TRACE", Level::Trace),
-        ("TRC", Level::Trace),
-        ("VERBOSE", Level::Trace),
-        ("FINER", Level::Trace),
-        ("FINEST", Level::Trace),
-        ("DEBUG", Level::Debug),
-        ("DBG", Level::Debug),
-        ("DEBUG1", Level::Debug),
-        ("DEBUG2", Level::Debug),
-        ("DEBUG3", Level::Debug),
-        ("DEBUG4", Level::Debug),
-        ("DEBUG5", Level::Debug),
-        ("FINE", Level::Debug),
-        ("INFO", Level::Info),
-        ("INF", Level::Info),
-        ("INFORMATION", Level::Info),
-        ("INFORMATIONAL", Level::Info),
-        ("NOTICE", Level::Notice),
-        ("WARN", Level::Warn),
-        ("WARNING", Level::Warn),
-        ("WRN", Level::Warn),
-        ("ERROR", Level::Error),
-        ("ERR", Level::Error),
-        ("SEVERE", Level::Error),
-        ("CRITICAL", Level::Critical),
-        ("CRIT", Level::Critical),
-        ("ALERT", Level::Critical),
-        ("FATAL", Level::Fatal),
-        ("PANIC", Level::Fatal),
-        ("EMERG", Level::Fatal),
-        ("EMERGENCY", Level::Fatal),
-        ("DPANIC", Level::Fatal),
-    ];
-    if !(2..=13).contains(&word.len()) || !word.as_bytes()[0].is_ascii_alphabetic() {
+    level_bytes(word.as_bytes())
+}
+
+/// [`level_word`] on bytes (a word cut from a line without a UTF-8
+/// check: only ASCII letters and digits can match).
+pub(crate) fn level_bytes(bytes: &[u8]) -> Option<Level> {
+    if !(2..=13).contains(&bytes.len()) || !bytes[0].is_ascii_alphabetic() {
         return None;
     }
-    match word {
-        "LOG" => return Some(Level::Info),
-        _ if word.eq_ignore_ascii_case("LOG") || word.eq_ignore_ascii_case("DEFAULT") => {
-            return None;
-        }
-        _ => {}
+    let mut lower = [0_u8; 13];
+    for (to, from) in lower.iter_mut().zip(bytes) {
+        *to = from.to_ascii_lowercase();
     }
-    WORDS
-        .iter()
-        .find(|(name, _)| name.eq_ignore_ascii_case(word))
-        .map(|&(_, level)| level)
+    let level = match &lower[..bytes.len()] {
+        b"trace" | b"trc" | b"verbose" | b"finer" | b"finest" => Level::Trace,
+        b"debug" | b"dbg" | b"debug1" | b"debug2" | b"debug3" | b"debug4" | b"debug5" | b"fine" => {
+            Level::Debug
+        }
+        b"info" | b"inf" | b"information" | b"informational" => Level::Info,
+        b"log" if bytes == b"LOG" => Level::Info,
+        b"notice" => Level::Notice,
+        b"warn" | b"warning" | b"wrn" => Level::Warn,
+        b"error" | b"err" | b"severe" => Level::Error,
+        b"critical" | b"crit" | b"alert" => Level::Critical,
+        b"fatal" | b"panic" | b"emerg" | b"emergency" | b"dpanic" => Level::Fatal,
+        _ => return None,
+    };
+    Some(level)
 }
 
 /// A syslog severity number (journald's `PRIORITY`): 0 emerg ... 7 debug.
@@ -525,14 +537,28 @@ pub fn line_level(text: &str, time: Option<Found>) -> Option<Level> {
     {
         return Some(level);
     }
-    level(text).or_else(|| sssd_level(text))
+    let level = level(text);
+    match (level, time) {
+        (None, Some(_)) => sssd_level(text),
+        _ => level,
+    }
 }
 
 /// The level in the token right after a time.
 fn after_time_level(text: &str, end: usize) -> Option<Level> {
-    let rest = text.get(end..)?;
-    let rest = rest.trim_start_matches([']', ')', '"', ',', ':', ' ', '\t', '|']);
-    let token = rest.split([' ', '\t']).next()?;
+    let bytes = text.as_bytes();
+    let start = end
+        + bytes
+            .get(end..)?
+            .iter()
+            .position(|b| !matches!(b, b']' | b')' | b'"' | b',' | b':' | b' ' | b'\t' | b'|'))?;
+    let len = bytes[start..]
+        .iter()
+        .take(24)
+        .position(|&b| b == b' ' || b == b'\t')
+        .unwrap_or(bytes.len().min(start + 24) - start);
+    // Delimited by ASCII bytes: a char boundary either side.
+    let token = text.get(start..start + len)?;
     if let Some(annotation) = token.strip_prefix("##[") {
         return match annotation.split(']').next()? {
             "error" => Some(Level::Error),
@@ -542,7 +568,9 @@ fn after_time_level(text: &str, end: usize) -> Option<Level> {
             _ => None,
         };
     }
-    if let Some(level) = esxi_level(token) {
+    if token.as_bytes().get(2) == Some(&b'(')
+        && let Some(level) = esxi_level(token)
+    {
         return Some(level);
     }
     let word =
@@ -625,12 +653,12 @@ fn logcat_level(text: &str, end: usize) -> Option<Level> {
 
 /// SSSD's debug level in `(0x0040):` after the prefix.
 fn sssd_level(text: &str) -> Option<Level> {
-    let head = &text[..floor_boundary(text, 200)];
-    let at = head.find("(0x")?;
-    let hex = head.get(at + 3..at + 7)?;
-    if head.get(at + 7..at + 9) != Some("):") {
-        return None;
-    }
+    let head = &text.as_bytes()[..floor_boundary(text, 200)];
+    let at = memchr::memchr_iter(b'(', head).find(|&at| {
+        head.get(at + 1..at + 3) == Some(b"0x") && head.get(at + 7..at + 9) == Some(b"):")
+    })?;
+    // Four hex digits between ASCII bytes: valid UTF-8 if they are digits.
+    let hex = std::str::from_utf8(&head[at + 3..at + 7]).ok()?;
     let value = u16::from_str_radix(hex, 16).ok()?;
     Some(match value {
         0x0010 => Level::Fatal,
@@ -654,25 +682,34 @@ pub fn level(text: &str) -> Option<Level> {
     if let Some(level) = priority_level(text).or_else(|| klog_level(text)) {
         return Some(level);
     }
-    let head = &text[..floor_boundary(text, 160)];
-    head.split([' ', '\t'])
+    let head = &text.as_bytes()[..floor_boundary(text, 160)];
+    head.split(|&b| b == b' ' || b == b'\t')
         .filter(|word| !word.is_empty())
         .take(LEVEL_WORDS + 4)
         .find_map(|word| {
-            let bracketed = word.starts_with(['[', '<', '(']);
-            let word = word.trim_matches(|c: char| !c.is_ascii_alphanumeric());
-            let word = match word.rsplit_once('.') {
-                Some((_, last)) if last.bytes().all(|b| b.is_ascii_uppercase()) => last,
+            let bracketed = matches!(word[0], b'[' | b'<' | b'(');
+            // Most words are turned away by their first two bytes: a
+            // level is bracketed or upper-case.
+            let upper_start =
+                word[0].is_ascii_uppercase() && !word.get(1).is_some_and(u8::is_ascii_lowercase);
+            if !(bracketed || upper_start) {
+                return None;
+            }
+            let start = word.iter().position(u8::is_ascii_alphanumeric)?;
+            let end = word.iter().rposition(u8::is_ascii_alphanumeric)? + 1;
+            let word = &word[start..end];
+            let word = match memchr::memrchr(b'.', word) {
+                Some(dot) if word[dot + 1..].iter().all(u8::is_ascii_uppercase) => &word[dot + 1..],
                 _ => word,
             };
             let upper = word
-                .bytes()
+                .iter()
                 .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
-            if bracketed || upper {
-                level_word(word)
-            } else {
-                None
+            if !(bracketed || upper) || !(2..=13).contains(&word.len()) {
+                return None;
             }
+            // ASCII letters and digits only: valid UTF-8.
+            level_word(std::str::from_utf8(word).ok()?)
         })
 }
 
@@ -688,6 +725,9 @@ fn priority_level(text: &str) -> Option<Level> {
 /// 23:47:32.089828`.
 fn klog_level(text: &str) -> Option<Level> {
     let bytes = text.as_bytes();
+    if !matches!(bytes.first(), Some(b'I' | b'W' | b'E' | b'F')) {
+        return None;
+    }
     let digits = bytes
         .iter()
         .skip(1)

@@ -19,7 +19,7 @@ use memchr::memchr2;
 
 use super::{
     Assembler, Format, Layout, Limits, Multiline, Parser, TimeContext, TimeFormat, clean, layout,
-    multiline::looks_like_continuation,
+    message, multiline::looks_like_continuation, timestamp::Found,
 };
 use crate::model::{Event, RawLine};
 
@@ -54,6 +54,10 @@ pub struct Profile {
     /// Where and how its lines write their time, when at least half of the
     /// sample's lines that may start an event agree (or `time_format` says).
     pub layout: Option<Layout>,
+    /// How its messages start after the time, when at most two prefixes
+    /// cover half of the sample's lines with a time (a shortcut, not a
+    /// rule: a line it does not fit is read token by token).
+    pub prefix: Option<message::Prefix>,
     /// What the sample showed of times, for `triage formats`.
     pub times: SampleTimes,
 }
@@ -122,14 +126,24 @@ impl Profile {
         let layout = learned.as_ref().map(|l| l.layout.clone());
         let parser =
             Parser::with_format(Arc::from(""), time.clone(), format).with_layout(layout.clone());
-        let stamped = starts
+        let keyed = format.is_json() || format == Format::Logfmt;
+        let timed: Vec<(&str, Option<Found>)> = starts
             .iter()
-            .filter(|text| parser.read(text).ts.is_some())
-            .count();
+            .map(|text| (*text, if keyed { None } else { parser.time(text) }))
+            .collect();
+        let stamped = match keyed {
+            true => starts
+                .iter()
+                .filter(|t| parser.read(t).ts.is_some())
+                .count(),
+            false => timed.iter().filter(|(_, t)| t.is_some()).count(),
+        };
+        let prefix = message::learn(&timed, format, time);
         Profile {
             format,
             stamped: stamped > 0 && stamped * 2 >= starts.len(),
             layout,
+            prefix,
             times: SampleTimes {
                 lines: starts.len(),
                 with_time: stamped,
@@ -227,7 +241,10 @@ impl SourceReader {
         now: Timestamp,
         emit: &mut dyn FnMut(Event, Option<Timestamp>),
     ) {
-        let line = self.relearn(line);
+        let mut line = line;
+        if self.learning_layout.is_some() {
+            self.relearn(&mut line);
+        }
         if let Some(stamps) = &mut self.learning {
             stamps.add(&line.text, line.ts.is_some());
             self.assembler.set_stamped(stamps.stamped());
@@ -249,17 +266,17 @@ impl SourceReader {
     /// While learning a layout: keeps `line`'s text and learns from the
     /// lines kept after 1, 2, 4, ... [`SAMPLE_LINES`] of them, until one is
     /// found; this line and the held-back event are read again with it.
-    fn relearn(&mut self, line: Event) -> Event {
+    fn relearn(&mut self, line: &mut Event) {
         let Some(kept) = &mut self.learning_layout else {
-            return line;
+            return;
         };
         if looks_like_continuation(&line.text) {
-            return line;
+            return;
         }
         kept.push(line.text.clone());
         let n = kept.len();
         if !n.is_power_of_two() && n < SAMPLE_LINES {
-            return line;
+            return;
         }
         let texts: Vec<&str> = kept.iter().map(String::as_str).collect();
         let parser = self.assembler.parser();
@@ -272,18 +289,12 @@ impl SourceReader {
         if done {
             self.learning_layout = None;
         }
-        match line.ts {
-            Some(_) => line,
-            None => {
-                let reading = self.assembler.parser().read(&line.text);
-                Event {
-                    ts: reading.ts,
-                    level: line.level.or(reading.level),
-                    message: reading.message,
-                    fields: reading.fields,
-                    ..line
-                }
-            }
+        if line.ts.is_none() {
+            let reading = self.assembler.parser().read(&line.text);
+            line.ts = reading.ts;
+            line.level = line.level.or(reading.level);
+            line.message = reading.message;
+            line.fields = reading.fields;
         }
     }
 
@@ -355,7 +366,9 @@ pub fn assembler(
     profile: Profile,
     settings: &Settings,
 ) -> Assembler {
-    let parser = Parser::with_format(source, time, profile.format).with_layout(profile.layout);
+    let parser = Parser::with_format(source, time, profile.format)
+        .with_layout(profile.layout)
+        .with_prefix(profile.prefix);
     Assembler::new(parser, settings.multiline.clone(), settings.limits)
         .with_stamped(profile.stamped)
 }

@@ -75,6 +75,8 @@ pub struct Found {
     pub start: usize,
     /// Byte offset just after its last byte (zone included).
     pub end: usize,
+    /// The form it is written in (`None`: a configured `time_format`).
+    pub form: Option<Form>,
 }
 
 /// The order of the parts of a numeric date, learned per source (see
@@ -249,6 +251,10 @@ pub fn numeric_date_at(line: &[u8], pos: usize) -> Option<NumericDate> {
 /// fields.
 pub fn at_start(line: &str, ctx: &TimeContext) -> Option<Found> {
     let bytes = line.as_bytes();
+    // No form starts with a blank: a stack trace's lines are none.
+    if matches!(bytes.first(), None | Some(b' ' | b'\t')) {
+        return None;
+    }
     let mut cur = Cursor { bytes, pos: 0 };
     cur.skip_syslog_priority();
     let start = cur.pos;
@@ -269,12 +275,18 @@ pub fn at_start(line: &str, ctx: &TimeContext) -> Option<Found> {
                 ts,
                 start: opened,
                 end,
+                form: Some(form),
             });
         }
     }
     for form in [Form::MonthDay, Form::Klog, Form::Epoch] {
         if let Some((ts, end)) = form.read(bytes, start, ctx) {
-            return Some(Found { ts, start, end });
+            return Some(Found {
+                ts,
+                start,
+                end,
+                form: Some(form),
+            });
         }
     }
     common_log_format(line, ctx)
@@ -342,6 +354,7 @@ fn common_log_format(line: &str, ctx: &TimeContext) -> Option<Found> {
         ts,
         start: open + 1,
         end,
+        form: Some(Form::DayMonthName),
     })
 }
 
@@ -452,7 +465,19 @@ impl Cursor<'_> {
             (minute, second)
         };
         let second_read = second.is_some() || dotted;
-        let second = second.unwrap_or(0);
+        self.clock_rest(hour, minute, second.unwrap_or(0), dotted, second_read)
+    }
+
+    /// The rest of a clock after its hour, minutes and (when
+    /// `second_read`) seconds: the fraction, `AM`/`PM`.
+    fn clock_rest(
+        &mut self,
+        hour: i64,
+        minute: i64,
+        second: i64,
+        dotted: bool,
+        second_read: bool,
+    ) -> Option<(i64, i64, i64, i64)> {
         let mut nanos = 0;
         let mark = self.pos;
         match self.peek() {
@@ -561,7 +586,15 @@ impl Cursor<'_> {
         while matches!(self.peek(), Some(b'A'..=b'Z')) {
             self.pos += 1;
         }
-        let word = std::str::from_utf8(&self.bytes[word_start..self.pos]).unwrap_or("");
+        let word = &self.bytes[word_start..self.pos];
+        // Every abbreviation known ends in T, C, K or Z and is 1 to 4
+        // letters: a level word after the time is turned away at once.
+        let shaped =
+            (1..=4).contains(&word.len()) && matches!(word.last(), Some(b'T' | b'C' | b'K' | b'Z'));
+        let word = match shaped {
+            true => std::str::from_utf8(word).unwrap_or(""),
+            false => "",
+        };
         let next_is_word = matches!(self.peek(), Some(b) if b.is_ascii_alphanumeric());
         match abbreviation_offset(word) {
             Some(seconds) if !next_is_word => Offset::from_seconds(seconds).ok(),
@@ -622,6 +655,9 @@ impl Cursor<'_> {
     /// ISO 8601 / RFC 3339 and its space-, slash- and dot-separated cousins,
     /// and the DB2 form `yyyy-MM-dd-HH.mm.ss.ffffff`.
     fn iso(&mut self, ctx: &TimeContext) -> Option<Timestamp> {
+        if let Some(ts) = self.iso_fixed(ctx) {
+            return ts;
+        }
         let year = self.exact_digits(4)?;
         let separator = self.peek().filter(|b| matches!(b, b'-' | b'/' | b'.'))?;
         self.pos += 1;
@@ -639,6 +675,45 @@ impl Cursor<'_> {
         };
         let dt = civil(year, month, day, hour, minute, second, nanos)?;
         self.zoned(dt, ctx)
+    }
+
+    /// The commonest shape, `yyyy-MM-dd[T ]HH:mm:ss`, read by position
+    /// (then the fraction and the zone as for any clock): `Some` with what
+    /// [`Cursor::iso`] would give when the bytes have that shape, `None`
+    /// (the cursor unmoved) when they do not.
+    fn iso_fixed(&mut self, ctx: &TimeContext) -> Option<Option<Timestamp>> {
+        let b = self.bytes.get(self.pos..self.pos + 19)?;
+        if !(b[4] == b'-'
+            && b[7] == b'-'
+            && (b[10] == b'T' || b[10] == b' ')
+            && b[13] == b':'
+            && b[16] == b':')
+        {
+            return None;
+        }
+        let digit = |i: usize| {
+            let v = b[i].wrapping_sub(b'0');
+            (v < 10).then_some(i64::from(v))
+        };
+        let two = |i: usize| Some(digit(i)? * 10 + digit(i + 1)?);
+        let year = two(0)? * 100 + two(2)?;
+        let (month, day) = (two(5)?, two(8)?);
+        let (hour, minute, second) = (two(11)?, two(14)?, two(17)?);
+        if self
+            .bytes
+            .get(self.pos + 19)
+            .is_some_and(u8::is_ascii_digit)
+        {
+            return None;
+        }
+        self.pos += 19;
+        let read = (|| {
+            let (hour, minute, second, nanos) =
+                self.clock_rest(hour, minute, second, false, true)?;
+            let dt = civil(year, month, day, hour, minute, second, nanos)?;
+            self.zoned(dt, ctx)
+        })();
+        Some(read)
     }
 
     /// `HH.mm.ss[.ffffff]` (DB2, WebSphere).
