@@ -13,7 +13,10 @@
 #      (`cargo bench --bench latency`);
 #   5. time to first screen of `triage ui` vs `lnav` on the corpus as one
 #      file (`benches/first_screen.sh`), and memory while following it;
-#   6. peak memory (max RSS) of each triage command.
+#   6. peak memory (max RSS) of each triage command;
+#   7. template mining on one thread, whole corpus and a sample, next to
+#      logpai's Drain (Python) on the sample when logparser3 is installed
+#      (grouping accuracy is benches/template_ga.sh's, kept as it was).
 #
 #   benches/compare.sh                 # ~800 MB corpus, over 5 M lines (about 20 minutes)
 #   benches/compare.sh --quick         # ~50 MB corpus (about 3 minutes)
@@ -183,6 +186,48 @@ triage_screen_ms=$(printf '%s\n' "$screen_line" | sed -n 's/.*triage_ms=\([0-9.]
 lnav_screen_ms=$(printf '%s\n' "$screen_line" | sed -n 's/.*lnav_ms=\([0-9.NA]*\).*/\1/p')
 follow_peak_kb=$(printf '%s\n' "$follow_line" | sed -n 's/.*peak_kb=\([0-9]*\).*/\1/p')
 
+# -- 7. template mining ---------------------------------------------------------
+# One thread, examples/template_mine.rs (message start + miner, default
+# bounds): the whole corpus as one file (speed, peak memory), then a sample of
+# 100,000 of its lines (drawn deterministically) next to logpai's Drain in
+# Python on the same sample, when Python has logparser3 (PYTHON selects it).
+say "measuring: template mining (one thread), and Drain on a sample when Python has logparser3"
+cargo build --release --quiet --example template_mine
+timed template_all target/release/examples/template_mine "$work/mixed.log"
+mine_all=$(sed -n 2p "$work/out-template_all.txt")
+sample="$work/template-sample.log"
+shuf -n 100000 --random-source=<(yes) "$work/mixed.log" >"$sample"
+mine_sample=$(target/release/examples/template_mine "$sample" | sed -n 2p)
+python="${PYTHON:-python3}"
+drain_sample="not run (no logparser3 for $python: pip install logparser3)"
+if "$python" -c 'import logparser.Drain' 2>/dev/null; then
+    drain_sample=$("$python" benches/drain_ga.py speed "$sample" "$work/drain-out" | sed -n 2p)
+fi
+field() { printf '%s\n' "$1" | awk -F'\t' -v f="$2" '{ print $f }'; }
+template_section() {
+    local ours_lps ours_mbps all_lps all_mbps drain_lps drain_mbps
+    ours_lps=$(field "$mine_sample" 4); ours_mbps=$(field "$mine_sample" 5)
+    all_lps=$(field "$mine_all" 4); all_mbps=$(field "$mine_all" 5)
+    printf '| what | lines/s | MB/s |\n|---|---|---|\n'
+    printf '| triage miner, whole corpus (%s lines, %s templates) | %s | %s |\n' \
+        "$(field "$mine_all" 1)" "$(field "$mine_all" 6)" "$all_lps" "$all_mbps"
+    printf '| triage miner, 100,000-line sample | %s | %s |\n' "$ours_lps" "$ours_mbps"
+    if [[ "$drain_sample" == not* ]]; then
+        printf '| logpai Drain (Python), same sample | %s | |\n' "$drain_sample"
+    else
+        drain_lps=$(field "$drain_sample" 4); drain_mbps=$(field "$drain_sample" 5)
+        printf '| logpai Drain (Python), same sample | %s | %s |\n' "$drain_lps" "$drain_mbps"
+        printf '\ntriage / Drain on the same sample: %s×.\n' \
+            "$(awk -v a="$ours_lps" -v b="$drain_lps" 'BEGIN { printf "%.0f", a / b }')"
+    fi
+    printf '\nPeak memory mining the whole corpus: %s.\n' \
+        "$(awk -v k="${rss_kb[template_all]}" 'BEGIN { printf "%.0f MB", k / 1024 }')"
+}
+template_table=$(template_section)
+# The grouping-accuracy block (benches/template_ga.sh, needs a Loghub
+# checkout) is kept from the previous RESULTS.md as it was.
+ga_block=$(sed -n '/^<!-- template-ga -->$/,/^<!-- \/template-ga -->$/p' "$out" 2>/dev/null || true)
+
 mbps() { awk -v b="$bytes" -v s="${median_s[$1]}" 'BEGIN { printf "%.0f", b / 1e6 / s }'; }
 ms() { awk -v s="${median_s[$1]}" 'BEGIN { printf "%.1f ms", s * 1000 }'; }
 ratio() { awk -v a="${median_s[$2]}" -v b="${median_s[$1]}" 'BEGIN { printf "%.2f", a / b }'; }
@@ -348,6 +393,16 @@ ${follow_line:-not measured}.
 | \`triage search --count\` | $(awk -v k="${rss_kb[search]}" 'BEGIN { printf "%.0f MB", k / 1024 }') |
 | \`triage ui\` following the file | $(awk -v k="${follow_peak_kb:-0}" 'BEGIN { if (k > 0) printf "%.0f MB", k / 1024; else print "NA" }') |
 
+## Template mining (\`parse::template\`)
+
+Speed on one thread (\`examples/template_mine.rs\`: each line's message
+start and \`Miner::add\` with the default bounds; reading not counted), next
+to logpai's Drain (\`benches/drain_ga.py speed\`, Python, no per-system
+setting) on the same lines:
+
+${template_table}
+
+${ga_block}
 EOF
 )
 printf '%s\n' "$report" >"$out"

@@ -75,7 +75,7 @@ pub enum Command {
     Watch(WatchArgs),
     /// Validate pattern and runbook files (built-in and --patterns/--runbooks)
     /// and run every inline example.
-    Check,
+    Check(CheckArgs),
     /// Index existing files and rotated archives (plain, gzip, bzip2, zstd)
     /// for `search`; what is already indexed is not added again.
     Ingest(IngestArgs),
@@ -94,6 +94,16 @@ pub enum Command {
     /// Write an incident's postmortem: Markdown (default), JSON, CSV
     /// (the timeline) or one self-contained HTML file.
     Export(ExportArgs),
+}
+
+/// `triage check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Also print what the library covers: its families and the systems
+    /// they name, signatures per severity, signatures without a runbook and
+    /// runbooks no signature links to.
+    #[arg(long)]
+    pub coverage: bool,
 }
 
 /// `triage scan`.
@@ -250,6 +260,11 @@ pub struct ReindexArgs {
     /// its last commit lists them).
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+    /// Rebuild even when some files the index has events from cannot be
+    /// found (their events are lost); without it, reindex says which and
+    /// leaves the index as it is.
+    #[arg(long)]
+    pub allow_missing: bool,
     /// How the index is written.
     #[command(flatten)]
     pub index: IndexOptions,

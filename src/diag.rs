@@ -8,6 +8,8 @@
 
 use std::{fmt, ops::Range, sync::Arc};
 
+use crate::sanitize::for_terminal;
+
 /// One file's display name and contents.
 #[derive(Debug)]
 pub struct SourceText {
@@ -100,29 +102,38 @@ impl Diagnostic {
     }
 }
 
+/// Renders for a terminal: the file's name, the message (which may quote
+/// the file) and the source line are outside text, so each goes through
+/// `sanitize::for_terminal`; the caret is placed under the sanitised line.
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let path = for_terminal(&self.path);
+        let message = for_terminal(&self.message);
         let Some(loc) = &self.loc else {
-            return write!(f, "{}: {}", self.path, self.message);
+            return write!(f, "{path}: {message}");
         };
         let text = &loc.source.text;
         let (line, col) = loc.source.line_col(loc.span.start);
-        writeln!(f, "{}:{line}:{col}: {}", self.path, self.message)?;
+        writeln!(f, "{path}:{line}:{col}: {message}")?;
         let start = floor_char_boundary(text, loc.span.start.min(text.len()));
         let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
         let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
-        let source_line = text[line_start..line_end].trim_end_matches('\r');
         let end = floor_char_boundary(text, loc.span.end.clamp(start, line_end));
-        let width = text[start..end].chars().count().max(1);
+        let end_of_line = text[..line_end].trim_end_matches('\r').len().max(start);
+        // Shown as drawn: tabs as one space, unsafe characters escaped.
+        let shown = |part: &str| for_terminal(&part.replace('\t', " ")).into_owned();
+        let before = shown(&text[line_start..start]);
+        let spot = shown(&text[start..end.min(end_of_line)]);
+        let after = shown(&text[end.min(end_of_line)..end_of_line]);
         let gutter = line.to_string().len();
         writeln!(f, "{:gutter$} |", "")?;
-        writeln!(f, "{line} | {}", source_line.replace('\t', " "))?;
+        writeln!(f, "{line} | {before}{spot}{after}")?;
         write!(
             f,
             "{:gutter$} | {}{}",
             "",
-            " ".repeat(col - 1),
-            "^".repeat(width)
+            " ".repeat(before.chars().count()),
+            "^".repeat(spot.chars().count().max(1))
         )
     }
 }
@@ -146,6 +157,19 @@ mod tests {
         let source = SourceText::new("p.toml", "t = 'é'\nx = 1");
         assert_eq!(source.line_col(source.text.find('x').unwrap_or(0)), (2, 1));
         assert_eq!(source.line_col(8), (1, 8));
+    }
+
+    #[test]
+    fn escape_sequences_in_the_name_message_and_line_are_made_visible() {
+        let source = SourceText::new("p\x1b]52;c;SGk=\x07.toml", "id = 'a\x1b[2Jb'\nx = 1");
+        let diag = Loc::new(&source, 5..15).error("bad id 'a\x1b[2Jb'");
+        assert_eq!(
+            diag.to_string(),
+            "p\\x1b]52;c;SGk=\\x07.toml:1:6: bad id 'a\\x1b[2Jb'\n  \
+             |\n1 | id = 'a\\x1b[2Jb'\n  |      ^^^^^^^^^^^"
+        );
+        let whole = Diagnostic::file("\x1b[31mred.toml", "unreadable");
+        assert_eq!(whole.to_string(), "\\x1b[31mred.toml: unreadable");
     }
 
     #[test]

@@ -33,9 +33,16 @@ use crate::{
     scan::Scanner,
     tail::{
         discover::{self, Target},
-        read::{Input, identify},
+        read::{Input, content_starts_with, identify},
     },
 };
+
+/// A line without its newline in a file written this recently may still be
+/// being written: it is left for the next run (as `watch --partial-idle`).
+const PARTIAL_IDLE: Duration = Duration::from_secs(5);
+/// Files with other identities are taken for the same content only when at
+/// least this many first bytes are known and equal.
+const MIN_SAME_CONTENT: u32 = 64;
 
 /// Events per batch handed to the indexing thread: large enough that the
 /// channel costs nothing per event, small enough that a batch is a few
@@ -205,15 +212,32 @@ fn ingest_file(
     stop: &AtomicBool,
 ) -> Result<FileOutcome, String> {
     let id = identify(path).map_err(|e| e.to_string())?;
-    let previous = state
-        .ingested(id.key)
-        .filter(|i| i.fingerprint == id.fingerprint);
+    // What the index has of this content: under this identity (the file
+    // may have grown since), or under another with the same first bytes
+    // (an archive compressed from a file ingested before, a copy).
+    let same = |i: &&Ingested| content_starts_with(path, i.fingerprint).unwrap_or(false);
+    let previous = state.ingested(id.key).filter(same).or_else(|| {
+        state
+            .ingested
+            .iter()
+            .filter(|i| i.key() != id.key && i.fingerprint.len >= MIN_SAME_CONTENT)
+            .find(same)
+    });
     if let Some(previous) = previous
+        && previous.key() == id.key
         && previous.complete == Some(id.len)
     {
         return Ok(FileOutcome::Unchanged(id.len));
     }
     let resume = previous.map_or(0, |p| p.next);
+    // A last line without its newline may still be being written: it waits
+    // for its newline (the next `ingest` reads it whole), unless the file
+    // has been quiet a while or is an archive.
+    let settled = id.compressed
+        || id
+            .modified
+            .and_then(|m| m.elapsed().ok())
+            .is_some_and(|quiet| quiet >= PARTIAL_IDLE);
     let origin = Origin {
         dev: id.key.dev,
         ino: id.key.ino,
@@ -234,6 +258,7 @@ fn ingest_file(
     let events_before = progress.events;
     let mut last_report = Instant::now();
     let mut ids: Vec<&str> = Vec::new();
+    let mut held: Option<(u64, TantivyDocument)> = None;
     let input = Input::Path(path.to_path_buf());
     // Events are read by one scanner (shared borrow) and matched by the
     // other (exclusive): the same library and settings.
@@ -263,6 +288,10 @@ fn ingest_file(
         ids.extend(matcher.matched().map(|s| s.id.as_str()));
         let doc = index::schema::document(fields, &event, at, origin, &ids);
         let offset = event.offset;
+        if event.partial && !settled {
+            held = Some((offset, doc));
+            return;
+        }
         batch.push(doc);
         last_offset = Some(offset);
         events += 1;
@@ -279,9 +308,15 @@ fn ingest_file(
         return Err("stopped before the end".to_owned());
     }
     // Everything read is in: the end mark covers the last event (a read
-    // error keeps what came before it; the file is not marked complete then).
-    let next = last_offset.map_or(resume, |o| (o + 1).max(resume));
-    let complete = read.is_ok().then_some(id.len);
+    // error keeps what came before it; the file is not marked complete
+    // then), but for a held partial line, where the next run starts.
+    let (next, complete) = match held {
+        Some((offset, _)) => (offset, None),
+        None => (
+            last_offset.map_or(resume, |o| (o + 1).max(resume)),
+            read.is_ok().then_some(id.len),
+        ),
+    };
     send.send(Batch {
         docs: batch,
         mark: mark(next, complete),

@@ -20,6 +20,7 @@ pub mod model;
 pub mod output;
 pub mod parse;
 pub mod pipeline;
+pub mod reindex;
 pub mod run;
 pub mod runbook;
 pub mod sanitize;

@@ -6,16 +6,19 @@
 //! `runbook` reference resolves, every runbook parameter is captured by some
 //! signature that links to it, and every inline example passes. A broken
 //! definition is reported and left out; everything else still loads.
+//! [`Library::coverage`] says what the merged library covers (pure: no
+//! output of its own).
 
 use std::{collections::HashMap, path::PathBuf, sync::Arc};
 
 use crate::{
     config::{self, Kind, LibraryFile, Origin, table},
     diag::{Diagnostic, Loc},
-    model::Event,
+    model::SignatureId,
+    model::{Event, Severity},
     parse,
     runbook::Runbook,
-    signature::{Combine, Signature, matcher::Matcher},
+    signature::{Combine, Signature, engine::Engine, matcher::Matcher},
 };
 
 /// Every signature and runbook in use.
@@ -88,6 +91,16 @@ impl Library {
     /// The combined matcher over all signatures.
     pub fn matcher(&self) -> &Matcher {
         &self.matcher
+    }
+
+    /// A detection engine over the library's signatures.
+    pub fn engine(&self) -> Engine<'_> {
+        Engine::new(&self.signatures, &self.matcher)
+    }
+
+    /// The signature an alert or clear names.
+    pub fn signature(&self, id: SignatureId) -> &Signature {
+        &self.signatures[id.0]
     }
 
     /// Runs every inline example; one diagnostic per failure, and one per
@@ -217,6 +230,129 @@ impl Library {
             }
         }
         diags
+    }
+}
+
+/// What a library covers, for `triage check --coverage`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Coverage {
+    /// One per patterns file (its name without `.toml`), in name order.
+    pub families: Vec<Family>,
+    /// Signatures per severity, in the order of [`Severity::ALL`].
+    pub by_severity: [usize; 5],
+    /// Ids of signatures that link to no runbook.
+    pub without_runbook: Vec<String>,
+    /// Ids of runbooks no signature links to.
+    pub unlinked_runbooks: Vec<String>,
+    /// How many runbooks there are.
+    pub runbooks: usize,
+}
+
+/// One family of signatures: those of one patterns file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Family {
+    /// The file's name without directory and `.toml` (`kafka`).
+    pub name: String,
+    /// Signatures per severity, in the order of [`Severity::ALL`].
+    pub by_severity: [usize; 5],
+    /// The systems its signatures name: the first tag of each, sorted,
+    /// without repeats.
+    pub systems: Vec<String>,
+    /// The runbooks its signatures link to, sorted, without repeats.
+    pub runbooks: Vec<String>,
+}
+
+impl Family {
+    /// How many signatures the family has.
+    pub fn signatures(&self) -> usize {
+        self.by_severity.iter().sum()
+    }
+}
+
+impl Coverage {
+    /// How many signatures there are.
+    pub fn signatures(&self) -> usize {
+        self.by_severity.iter().sum()
+    }
+}
+
+/// The family of a signature: the stem of the file it is written in
+/// (`patterns/kafka.toml (built-in)` and `/home/me/p/kafka.toml` are both
+/// `kafka`).
+fn family_of(source_name: &str) -> String {
+    let name = source_name
+        .strip_suffix(" (built-in)")
+        .unwrap_or(source_name);
+    let file = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    file.strip_suffix(".toml").unwrap_or(file).to_owned()
+}
+
+fn severity_index(severity: Severity) -> usize {
+    Severity::ALL
+        .iter()
+        .position(|s| *s == severity)
+        .expect("ALL holds every severity")
+}
+
+impl Library {
+    /// What the library covers: families and the systems they name,
+    /// signatures per severity, signatures without a runbook and runbooks
+    /// no signature links to.
+    pub fn coverage(&self) -> Coverage {
+        let mut families: Vec<Family> = Vec::new();
+        let mut by_severity = [0; 5];
+        let mut without_runbook = Vec::new();
+        for signature in &self.signatures {
+            let name = family_of(&signature.loc.source.name);
+            let index = match families.iter().position(|f| f.name == name) {
+                Some(i) => i,
+                None => {
+                    families.push(Family {
+                        name,
+                        by_severity: [0; 5],
+                        systems: Vec::new(),
+                        runbooks: Vec::new(),
+                    });
+                    families.len() - 1
+                }
+            };
+            let family = &mut families[index];
+            let severity = severity_index(signature.severity);
+            family.by_severity[severity] += 1;
+            by_severity[severity] += 1;
+            if let Some(system) = signature.tags.first() {
+                family.systems.push(system.clone());
+            }
+            match &signature.runbook {
+                Some((id, _)) => family.runbooks.push(id.clone()),
+                None => without_runbook.push(signature.id.clone()),
+            }
+        }
+        for family in &mut families {
+            family.systems.sort();
+            family.systems.dedup();
+            family.runbooks.sort();
+            family.runbooks.dedup();
+        }
+        families.sort_by(|a, b| a.name.cmp(&b.name));
+        let unlinked_runbooks = self
+            .runbooks
+            .iter()
+            .filter(|r| {
+                !self
+                    .signatures
+                    .iter()
+                    .any(|s| s.runbook.as_ref().is_some_and(|(id, _)| *id == r.id))
+            })
+            .map(|r| r.id.clone())
+            .collect();
+        Coverage {
+            families,
+            by_severity,
+            without_runbook,
+            unlinked_runbooks,
+            runbooks: self.runbooks.len(),
+        }
     }
 }
 
@@ -400,6 +536,51 @@ mod tests {
              [[signature.example]]\nline = 'a drill'\nmatch = false\n"
         );
         assert_eq!(problems(&text).len(), 1);
+    }
+
+    #[test]
+    fn coverage_counts_families_severities_and_loose_ends() {
+        let patterns = tempfile::tempdir().expect("tempdir");
+        let runbooks = tempfile::tempdir().expect("tempdir");
+        std::fs::write(
+            patterns.path().join("zz-acme.toml"),
+            format!(
+                "{HEAD}tags = ['acme', 'disk']\nregex = 'disk failed'\n\
+                 [[signature.example]]\nline = 'disk failed'\n\
+                 [[signature.example]]\nline = 'disk fine'\nmatch = false\n\
+                 [[signature]]\nid = 't'\ntitle = 't'\nseverity = 'critical'\ndescription = 'd'\n\
+                 tags = ['acme-db']\nrunbook = 'zz-acme'\nregex = 'db down'\n\
+                 [[signature.example]]\nline = 'db down'\n\
+                 [[signature.example]]\nline = 'db up'\nmatch = false\n"
+            ),
+        )
+        .expect("write");
+        for id in ["zz-acme", "zz-orphan"] {
+            std::fs::write(
+                runbooks.path().join(format!("{id}.toml")),
+                format!("id = '{id}'\ntitle = 't'\nsummary = 's'\n[[step]]\nid = 'a'\ntitle = 'a'\nkind = 'diagnose'\n"),
+            )
+            .expect("write");
+        }
+        let (library, diags) = Library::load(
+            &[patterns.path().to_path_buf()],
+            &[runbooks.path().to_path_buf()],
+        );
+        assert!(diags.is_empty(), "{diags:?}");
+        let coverage = library.coverage();
+        let acme = coverage
+            .families
+            .iter()
+            .find(|f| f.name == "zz-acme")
+            .expect("the user file is a family");
+        assert_eq!(acme.by_severity, [0, 1, 0, 0, 1]);
+        assert_eq!(acme.systems, ["acme", "acme-db"]);
+        assert_eq!(acme.runbooks, ["zz-acme"]);
+        assert_eq!(coverage.without_runbook, ["s"]);
+        assert_eq!(coverage.unlinked_runbooks, ["zz-orphan"]);
+        assert_eq!(coverage.signatures(), library.signatures.len());
+        assert!(coverage.families.iter().any(|f| f.name == "kafka"));
+        assert!(coverage.families.windows(2).all(|w| w[0].name < w[1].name));
     }
 
     #[test]

@@ -13,13 +13,12 @@
 //! bounded); it never drops a document. The follower delivers at least
 //! every poll interval even when idle, so a new line is searchable within
 //! about `commit_every` plus one poll. Events of a file `ingest` already
-//! indexed (same identity and first bytes, before where it stopped) are
-//! not added again.
+//! indexed (the follower tells them by identity and first bytes, before
+//! where it stopped) are not added again.
 
 use std::{
-    collections::HashMap,
     io,
-    path::Path,
+    path::{Path, PathBuf},
     sync::mpsc,
     thread,
     time::{Duration, Instant},
@@ -28,12 +27,16 @@ use std::{
 use jiff::Timestamp;
 
 use crate::{
-    index::{self, Document, IndexError, Ingested, Origin, Store, Writer},
+    index::{self, Document, IndexError, Origin, Store, Writer},
     model::Event,
+    model::{Alert, Cleared},
     pipeline::Sink,
-    scan::Found,
-    signature::{Signature, detector::Cleared},
-    tail::{checkpoint::Checkpoint, discover::FileKey, read::identify},
+    signature::Signature,
+    tail::{
+        checkpoint::{Checkpoint, Fingerprint},
+        discover::FileKey,
+        follow::Seen,
+    },
 };
 
 /// Documents and commits in flight to the indexing thread.
@@ -49,27 +52,33 @@ enum Work {
     },
 }
 
+/// How often an index that failed is tried again.
+const RETRY: Duration = Duration::from_secs(10);
+/// A failed index is tried again when this much can be written beside it.
+const PROBE_BYTES: usize = 4 << 20;
+
 /// The sink that indexes.
+///
+/// Degrades, never stops the pipeline: when the index cannot be written
+/// (a full disk, a damaged segment), the error is reported once, documents
+/// are dropped (alerting and the journal go on), and every [`RETRY`] a
+/// probe write beside the index is tried; once it succeeds the sink asks
+/// for a restart ([`Sink::wants_restart`]), and the pipeline follows again
+/// from the index's last commit, replaying what was alerted since without
+/// alerting again, so the index catches up.
 pub struct IndexSink {
+    path: PathBuf,
+    /// Since when the index cannot be written, and when it was last tried.
+    down: Option<(Instant, Instant)>,
+    restart: bool,
     tx: Option<mpsc::SyncSender<Work>>,
     thread: Option<thread::JoinHandle<Result<(), IndexError>>>,
     fields: index::Fields,
     commit_every: Duration,
     last_commit: Instant,
     ids: Vec<String>,
-    resume: Option<Checkpoint>,
-    /// Files `ingest` indexed, by identity: their events before `next` are
-    /// in the index already and are not added again.
-    backfilled: HashMap<FileKey, Backfilled>,
-}
-
-/// A file `ingest` indexed, as `watch` finds it.
-struct Backfilled {
-    ingested: Ingested,
-    /// Events before this offset are indexed: `ingested.next` once the file
-    /// there is checked to be the one ingested (same identity and first
-    /// bytes), 0 when it is not.
-    next: Option<u64>,
+    resume: Checkpoint,
+    ingested: Vec<(FileKey, Fingerprint, u64, PathBuf)>,
 }
 
 impl IndexSink {
@@ -78,19 +87,12 @@ impl IndexSink {
     pub fn open(path: &Path, commit_every: Duration) -> Result<IndexSink, IndexError> {
         let store = Store::open(path, true)?;
         let writer = store.writer(1)?;
-        let tail = &writer.state().tail;
-        let resume = (!tail.files.is_empty()).then(|| tail.clone());
-        let backfilled = writer
+        let resume = writer.state().tail.clone();
+        let ingested = writer
             .state()
             .ingested
             .iter()
-            .map(|ingested| {
-                let backfilled = Backfilled {
-                    ingested: ingested.clone(),
-                    next: None,
-                };
-                (ingested.key(), backfilled)
-            })
+            .map(|i| (i.key(), i.fingerprint, i.next, i.path.clone()))
             .collect();
         let fields = *store.fields();
         let (tx, rx) = mpsc::sync_channel(QUEUE);
@@ -102,6 +104,9 @@ impl IndexSink {
                 why: format!("cannot start the indexing thread: {err}"),
             })?;
         Ok(IndexSink {
+            path: path.to_path_buf(),
+            down: None,
+            restart: false,
             tx: Some(tx),
             thread: Some(thread),
             fields,
@@ -109,47 +114,68 @@ impl IndexSink {
             last_commit: Instant::now(),
             ids: Vec::new(),
             resume,
-            backfilled,
+            ingested,
         })
     }
 
-    /// Whether `ingest` already indexed the event at `offset` of the file
-    /// `key` (checked against the file's first bytes once per file: an inode
-    /// reused by another file indexes everything).
-    fn backfilled(&mut self, key: FileKey, offset: u64) -> bool {
-        let Some(file) = self.backfilled.get_mut(&key) else {
-            return false;
-        };
-        let next = *file.next.get_or_insert_with(|| {
-            let ingested = &file.ingested;
-            let same = identify(&ingested.path)
-                .is_ok_and(|id| id.key == key && id.fingerprint == ingested.fingerprint);
-            if same { ingested.next } else { 0 }
-        });
-        offset < next
-    }
-
-    /// The checkpoint committed with the index, to follow from; `None` when
-    /// the index holds no followed file yet (then the data directory's
-    /// checkpoint is used as before).
-    pub fn resume_from(&self) -> Option<Checkpoint> {
+    /// The checkpoint committed with the index, to follow from (empty when
+    /// it has no commit of followed files yet: then files are read from
+    /// where following them began, as the data directory's checkpoint says).
+    pub fn resume_from(&self) -> Checkpoint {
         self.resume.clone()
     }
 
-    /// Hands `work` to the indexing thread; its error when it has stopped.
-    fn send(&mut self, work: Work) -> io::Result<()> {
+    /// What `ingest` indexed: identity, first bytes, the offset its indexed
+    /// events end before, and where it read the file.
+    pub fn ingested(&self) -> Vec<(FileKey, Fingerprint, u64, PathBuf)> {
+        self.ingested.clone()
+    }
+
+    /// Hands `work` to the indexing thread; when it has stopped, the index
+    /// is down (reported once) and nothing is sent until it recovers.
+    fn send(&mut self, work: Work) {
+        if self.down.is_some() {
+            return;
+        }
         let sent = self.tx.as_ref().is_some_and(|tx| tx.send(work).is_ok());
-        if sent { Ok(()) } else { Err(self.stopped()) }
+        if !sent {
+            // Tantivy's own error hides the cause; a full disk says itself.
+            let why = match self.writable() {
+                Err(err) if err.kind() == io::ErrorKind::StorageFull => {
+                    "no space left on device".to_owned()
+                }
+                _ => self.stopped(),
+            };
+            self.tx = None;
+            tracing::error!(
+                "the index in {} cannot be written: {why}; alerts and the incident journal go on without it, and it catches up from its last commit once it can be written again",
+                self.path.display()
+            );
+            self.down = Some((Instant::now(), Instant::now()));
+        }
     }
 
     /// Why the indexing thread stopped (joining it).
-    fn stopped(&mut self) -> io::Error {
+    fn stopped(&mut self) -> String {
         self.tx = None;
         match self.thread.take().map(thread::JoinHandle::join) {
-            Some(Ok(Err(err))) => io_error(err),
-            Some(Err(_)) => io::Error::other("the indexing thread failed"),
-            _ => io::Error::other("the indexing thread stopped"),
+            Some(Ok(Err(err))) => err.to_string(),
+            Some(Err(_)) => "the indexing thread failed".to_owned(),
+            _ => "the indexing thread stopped".to_owned(),
         }
+    }
+
+    /// Whether the index's directory takes writes (a probe file written,
+    /// synced and removed).
+    fn writable(&self) -> io::Result<()> {
+        let probe = self.path.join(".triage-probe");
+        let written = (|| -> io::Result<()> {
+            let mut file = std::fs::File::create(&probe)?;
+            io::Write::write_all(&mut file, &vec![0u8; PROBE_BYTES])?;
+            file.sync_all()
+        })();
+        let _ = std::fs::remove_file(&probe);
+        written
     }
 }
 
@@ -174,20 +200,16 @@ fn index_loop(mut writer: Writer, rx: mpsc::Receiver<Work>) -> Result<(), IndexE
     Ok(())
 }
 
-fn io_error(err: IndexError) -> io::Error {
-    io::Error::other(err.to_string())
-}
-
 impl<'l> Sink<'l> for IndexSink {
     fn event_of(
         &mut self,
         key: FileKey,
-        _replay: bool,
+        seen: Seen,
         event: &Event,
         at: Timestamp,
         matched: &[&'l Signature],
     ) -> io::Result<()> {
-        if self.backfilled(key, event.offset) {
+        if seen.indexed {
             return Ok(());
         }
         self.ids.clear();
@@ -198,28 +220,47 @@ impl<'l> Sink<'l> for IndexSink {
             ino: key.ino,
         };
         let doc = index::schema::document(&self.fields, event, at, origin, &ids);
-        self.send(Work::Add(doc))
+        self.send(Work::Add(doc));
+        Ok(())
     }
 
     fn flush(&mut self, checkpoint: &Checkpoint, last: bool) -> io::Result<()> {
+        if let Some((_, tried)) = &mut self.down {
+            if !last && tried.elapsed() >= RETRY {
+                *tried = Instant::now();
+                self.restart = self.writable().is_ok();
+            }
+            return Ok(());
+        }
         if last || self.last_commit.elapsed() >= self.commit_every {
             self.send(Work::Commit {
                 checkpoint: checkpoint.clone(),
                 last,
-            })?;
+            });
             self.last_commit = Instant::now();
         }
         if last {
             // Shutting down: the last commit is on disk before `watch` ends.
             self.tx = None;
             if let Some(thread) = self.thread.take() {
-                match thread.join() {
-                    Ok(result) => result.map_err(io_error)?,
-                    Err(_) => return Err(io::Error::other("the indexing thread failed")),
+                let why = match thread.join() {
+                    Ok(Ok(())) => None,
+                    Ok(Err(err)) => Some(err.to_string()),
+                    Err(_) => Some("the indexing thread failed".to_owned()),
+                };
+                if let Some(why) = why {
+                    tracing::error!(
+                        "the index in {} could not take the last lines: {why}; they are indexed at the next start",
+                        self.path.display()
+                    );
                 }
             }
         }
         Ok(())
+    }
+
+    fn wants_restart(&self) -> bool {
+        self.restart
     }
 }
 
@@ -235,23 +276,23 @@ impl<'l> Sink<'l> for Both<'_, 'l> {
     fn event_of(
         &mut self,
         key: FileKey,
-        replay: bool,
+        seen: Seen,
         event: &Event,
         at: Timestamp,
         matched: &[&'l Signature],
     ) -> io::Result<()> {
-        self.first.event_of(key, replay, event, at, matched)?;
-        self.second.event_of(key, replay, event, at, matched)
+        self.first.event_of(key, seen, event, at, matched)?;
+        self.second.event_of(key, seen, event, at, matched)
     }
 
-    fn alert(&mut self, found: &Found<'l>) -> io::Result<()> {
+    fn alert(&mut self, found: &Alert) -> io::Result<()> {
         self.first.alert(found)?;
         self.second.alert(found)
     }
 
-    fn cleared(&mut self, signature: &'l Signature, cleared: &Cleared) -> io::Result<()> {
-        self.first.cleared(signature, cleared)?;
-        self.second.cleared(signature, cleared)
+    fn cleared(&mut self, cleared: &Cleared) -> io::Result<()> {
+        self.first.cleared(cleared)?;
+        self.second.cleared(cleared)
     }
 
     fn problem(&mut self, path: &Path, message: &str) {
@@ -261,5 +302,9 @@ impl<'l> Sink<'l> for Both<'_, 'l> {
     fn flush(&mut self, checkpoint: &Checkpoint, last: bool) -> io::Result<()> {
         self.first.flush(checkpoint, last)?;
         self.second.flush(checkpoint, last)
+    }
+
+    fn wants_restart(&self) -> bool {
+        self.first.wants_restart() || self.second.wants_restart()
     }
 }

@@ -1,5 +1,5 @@
-//! Plain data that flows between the stages: raw lines, events, severities,
-//! levels and durations.
+//! Plain data that flows between the stages: raw lines, events, alerts and
+//! what clears them, file identities, severities, levels and durations.
 //!
 //! This module depends on nothing else in the crate; every stage depends on
 //! it, never on each other. Types here carry data only: no I/O, no clocks.
@@ -8,6 +8,65 @@ use std::{fmt, str::FromStr, sync::Arc, time::Duration};
 
 use jiff::Timestamp;
 use serde::Serialize;
+
+/// Device and inode: where a file lives, whatever its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FileKey {
+    /// Device number.
+    pub dev: u64,
+    /// Inode number.
+    pub ino: u64,
+}
+
+impl FileKey {
+    /// The key of a file from its metadata.
+    pub fn of(meta: &std::fs::Metadata) -> FileKey {
+        use std::os::unix::fs::MetadataExt;
+        FileKey {
+            dev: meta.dev(),
+            ino: meta.ino(),
+        }
+    }
+}
+
+/// A signature's place in the loaded library: what alerts carry, instead of
+/// a reference into it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SignatureId(pub usize);
+
+/// Named captures of a signature's regexes, in the order they were found.
+pub type Captures = Vec<(String, String)>;
+
+/// A signature firing on an event, after thresholds and suppression.
+#[derive(Debug, Clone)]
+pub struct Alert {
+    /// Which signature.
+    pub signature: SignatureId,
+    /// The event that made it fire.
+    pub event: Event,
+    /// What its regexes captured.
+    pub captures: Captures,
+    /// Hits that made this alert (the threshold's count, or 1).
+    pub hits: u64,
+    /// Hits suppressed for this key since its previous alert.
+    pub suppressed: u64,
+    /// The key's `(capture, value)` pairs (suppression key, else group).
+    pub key: Captures,
+    /// The time the alert was decided at: the event's timestamp, else the
+    /// last one seen in its file, else when it was read.
+    pub at: Timestamp,
+}
+
+/// A signature (one key of it) quiet for its `clear_after`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cleared {
+    /// Which signature.
+    pub signature: SignatureId,
+    /// The key that went quiet.
+    pub key: Captures,
+    /// When it was last seen (milliseconds since the Unix epoch).
+    pub last_hit_ms: i64,
+}
 
 /// One physical line as read from a source, before any parsing.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,7 +1,9 @@
 //! How alerts, summaries and runbooks are written: text for people (log text
 //! sanitised, severity coloured on a terminal) and JSON lines for programs.
 //!
-//! Writes only to the writer it is given; never decides exit codes.
+//! Writes only to the writer it is given, except [`message`]: the one way a
+//! message for people (an error, a warning, a notice) reaches standard
+//! error, sanitised. Never decides exit codes.
 
 use std::io::{self, Write};
 
@@ -10,11 +12,12 @@ use serde_json::{Map, Value, json};
 
 use crate::{
     formats::FileReport,
-    library::Library,
+    library::{Coverage, Library},
+    model::Alert,
     model::{Event, Severity},
     runbook::{CommandLine, Runbook},
     sanitize::for_terminal,
-    scan::{Found, Tally},
+    scan::Tally,
     signature::{Captures, Signature},
 };
 
@@ -46,6 +49,19 @@ impl Style {
     }
 }
 
+/// Writes `triage: MESSAGE` and a newline to standard error.
+///
+/// The whole message goes through [`for_terminal`]: messages name files and
+/// echo what users and logs wrote, and anyone who can create a file in a
+/// watched directory chooses its name (`\e]52;c;...\a.log` would write to
+/// the terminal's clipboard). A newline in it is escaped too, so one message
+/// is one line. A standard error that has gone away is not an error (there
+/// is no one left to tell), and never a panic (as `eprintln!` would be).
+pub fn message(message: impl std::fmt::Display) {
+    let text = message.to_string();
+    let _ = writeln!(io::stderr().lock(), "triage: {}", for_terminal(&text));
+}
+
 fn ts_text(ts: Option<Timestamp>) -> String {
     ts.map_or_else(|| "-".to_owned(), |t| t.to_string())
 }
@@ -60,8 +76,8 @@ fn captures_json(captures: &Captures) -> Value {
 }
 
 /// One alert as a JSON object (design.md §3).
-pub fn alert_json(found: &Found<'_>) -> Value {
-    let signature = found.signature;
+pub fn alert_json(found: &Alert, library: &Library) -> Value {
+    let signature = library.signature(found.signature);
     json!({
         "signature": signature.id,
         "severity": signature.severity,
@@ -75,8 +91,8 @@ pub fn alert_json(found: &Found<'_>) -> Value {
         "level": found.event.level,
         "line": found.event.text,
         "captures": captures_json(&found.captures),
-        "hits": found.alert.hits,
-        "suppressed": found.alert.suppressed,
+        "hits": found.hits,
+        "suppressed": found.suppressed,
         "truncated": found.event.truncated,
         "partial": found.event.partial,
         "invalid_utf8": found.event.lossy,
@@ -226,8 +242,8 @@ pub fn formats_json(report: &FileReport) -> Value {
 }
 
 /// Writes one alert as a JSON line.
-pub fn write_alert_json(out: &mut dyn Write, found: &Found<'_>) -> io::Result<()> {
-    serde_json::to_writer(&mut *out, &alert_json(found))?;
+pub fn write_alert_json(out: &mut dyn Write, found: &Alert, library: &Library) -> io::Result<()> {
+    serde_json::to_writer(&mut *out, &alert_json(found, library))?;
     out.write_all(b"\n")
 }
 
@@ -241,21 +257,18 @@ pub fn write_alert_json(out: &mut dyn Write, found: &Found<'_>) -> io::Result<()
 /// ```
 pub fn write_alert_text(
     out: &mut dyn Write,
-    found: &Found<'_>,
+    found: &Alert,
     library: &Library,
     style: Style,
 ) -> io::Result<()> {
-    let signature = found.signature;
+    let signature = library.signature(found.signature);
     let event = &found.event;
     let mut notes = Vec::new();
-    if found.alert.hits > 1 {
-        notes.push(format!("{} hits", found.alert.hits));
+    if found.hits > 1 {
+        notes.push(format!("{} hits", found.hits));
     }
-    if found.alert.suppressed > 0 {
-        notes.push(format!(
-            "{} suppressed since last alert",
-            found.alert.suppressed
-        ));
+    if found.suppressed > 0 {
+        notes.push(format!("{} suppressed since last alert", found.suppressed));
     }
     if event.truncated {
         notes.push("line truncated".to_owned());
@@ -408,4 +421,72 @@ pub fn write_summary(
         )?;
     }
     Ok(())
+}
+
+/// Writes `check --coverage`: one row per family (signatures per severity,
+/// the systems it names, its runbooks), the totals per severity, signatures
+/// without a runbook and runbooks no signature links to. The names come from
+/// the library's own files, never from a log.
+pub fn write_coverage(out: &mut dyn Write, coverage: &Coverage) -> io::Result<()> {
+    writeln!(
+        out,
+        "coverage: {} signatures in {} families, {} runbooks",
+        coverage.signatures(),
+        coverage.families.len(),
+        coverage.runbooks
+    )?;
+    let width = coverage
+        .families
+        .iter()
+        .map(|f| f.name.len())
+        .max()
+        .unwrap_or(6)
+        .max("family".len());
+    writeln!(
+        out,
+        "  {:width$}  {:>4}  {:>4} {:>4} {:>4} {:>4} {:>4}  systems; runbooks",
+        "family", "sigs", "crit", "high", "med", "low", "info"
+    )?;
+    for family in &coverage.families {
+        let [info, low, medium, high, critical] = family.by_severity;
+        writeln!(
+            out,
+            "  {:width$}  {:>4}  {:>4} {:>4} {:>4} {:>4} {:>4}  {}; {}",
+            family.name,
+            family.signatures(),
+            critical,
+            high,
+            medium,
+            low,
+            info,
+            family.systems.join(", "),
+            family.runbooks.join(", ")
+        )?;
+    }
+    let per_severity: Vec<String> = Severity::ALL
+        .iter()
+        .zip(coverage.by_severity)
+        .rev()
+        .map(|(severity, n)| format!("{} {n}", severity.as_str()))
+        .collect();
+    writeln!(out, "signatures per severity: {}", per_severity.join(", "))?;
+    let list = |ids: &[String]| {
+        if ids.is_empty() {
+            "none".to_owned()
+        } else {
+            ids.join(", ")
+        }
+    };
+    writeln!(
+        out,
+        "signatures without a runbook ({}): {}",
+        coverage.without_runbook.len(),
+        list(&coverage.without_runbook)
+    )?;
+    writeln!(
+        out,
+        "runbooks no signature links to ({}): {}",
+        coverage.unlinked_runbooks.len(),
+        list(&coverage.unlinked_runbooks)
+    )
 }

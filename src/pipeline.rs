@@ -6,7 +6,7 @@
 //! processed; this loop turns them into events (`parse`: one source reader
 //! per file, its format detected from the first lines it delivers, lines
 //! joined into multi-line events), matches and
-//! detects (`scan::Scanner`), feeds the incident recorder when asked to, and
+//! detects (`signature::Engine`), feeds the incident recorder when asked to, and
 //! hands everything to a [`Sink`]. Only after the sink's
 //! [`flush`](Sink::flush) returns does the checkpoint move (saved by a
 //! thread of its own, so an fsync never delays the next alert). A crash
@@ -27,7 +27,7 @@
 //! of wall time either way.
 
 use std::{
-    collections::HashMap,
+    collections::{HashMap, HashSet, VecDeque},
     io,
     path::{Path, PathBuf},
     sync::{Arc, atomic::AtomicBool, mpsc},
@@ -42,13 +42,13 @@ use crate::{
     incident::{Journal, JournalError, Recorder},
     library::Library,
     model::Event,
+    model::{Alert, Cleared},
     parse::{Profile, SourceReader, TimeContext, source::SAMPLE_LINES},
-    scan::{Found, Scanner},
-    signature::{Signature, detector::Cleared},
+    signature::Signature,
     tail::{
-        checkpoint::Checkpoint,
+        checkpoint::{Checkpoint, FileCheckpoint, Fingerprint},
         discover::{FileKey, Target},
-        follow::{self, FollowOptions, RunOptions, Tailer},
+        follow::{self, FollowOptions, RunOptions, Seen, Tailer},
     },
 };
 
@@ -110,10 +110,16 @@ pub struct Options {
     /// reader that must not move a running `watch`'s position).
     pub checkpoint: bool,
     /// Follow from this checkpoint instead (the one committed with the
-    /// index, so indexed lines and resume offsets agree). Lines before the
-    /// data directory's checkpoint (already handed over before a crash) are
-    /// replayed to [`Sink::event_of`] only: no alert, no journal entry again.
+    /// index, so indexed lines and resume offsets agree; empty when the
+    /// index has no commit yet). Lines before the data directory's
+    /// checkpoint (already handed over before a crash) are replayed to
+    /// [`Sink::event_of`] only: no alert, no journal entry again; files the
+    /// index has no position for are read from where following them began.
     pub resume: Option<Checkpoint>,
+    /// What `ingest` indexed, by identity, first bytes and the offset its
+    /// indexed events end before (with where it read the file): those
+    /// events come with [`Seen::indexed`].
+    pub ingested: Vec<(FileKey, Fingerprint, u64, PathBuf)>,
     /// The present: [`Clock::Wall`] but for a replay.
     pub clock: Clock,
 }
@@ -132,33 +138,34 @@ pub trait Sink<'l> {
     }
 
     /// [`Sink::event`] with the identity of the file the event was read
-    /// from; `replay` says its alerts were already handed over before a
-    /// restart (only [`Options::resume`] replays). The default skips replayed
+    /// from and what happened to it before a restart (`seen.alerted`: its
+    /// alerts were handed over already; only [`Options::resume`] replays;
+    /// `seen.indexed`: `ingest` indexed it). The default skips replayed
     /// events and calls [`Sink::event`].
     fn event_of(
         &mut self,
         key: FileKey,
-        replay: bool,
+        seen: Seen,
         event: &Event,
         at: Timestamp,
         matched: &[&'l Signature],
     ) -> io::Result<()> {
         let _ = key;
-        if replay {
+        if seen.alerted {
             return Ok(());
         }
         self.event(event, at, matched)
     }
 
     /// An alert (after thresholds and suppression), right after its event.
-    fn alert(&mut self, found: &Found<'l>) -> io::Result<()> {
+    fn alert(&mut self, found: &Alert) -> io::Result<()> {
         let _ = found;
         Ok(())
     }
 
     /// A signature gone quiet for its `clear_after`.
-    fn cleared(&mut self, signature: &'l Signature, cleared: &Cleared) -> io::Result<()> {
-        let _ = (signature, cleared);
+    fn cleared(&mut self, cleared: &Cleared) -> io::Result<()> {
+        let _ = cleared;
         Ok(())
     }
 
@@ -180,6 +187,24 @@ pub trait Sink<'l> {
         let _ = (checkpoint, last);
         Ok(())
     }
+
+    /// Asked after each [`flush`](Sink::flush): the pipeline should stop
+    /// here and be started again from the checkpoints (an index that failed
+    /// can be written again and must catch up from its last commit).
+    fn wants_restart(&self) -> bool {
+        false
+    }
+}
+
+/// How the pipeline ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// Asked to stop, or the follower stopped.
+    Stopped,
+    /// The sink asked for a restart ([`Sink::wants_restart`]): nothing
+    /// after the last checkpoint was handed over (held partial lines are not
+    /// cut short).
+    Restart,
 }
 
 /// Why the pipeline could not run, or stopped.
@@ -194,6 +219,9 @@ pub enum PipelineError {
     /// The sink failed (e.g. stdout closed).
     #[error("{0}")]
     Sink(io::Error),
+    /// The follower thread died (a bug): what it read last may be lost.
+    #[error("the thread following the files failed")]
+    Follower,
 }
 
 /// The reader of a newly followed file: its zone, format and multi-line
@@ -224,37 +252,28 @@ pub fn run<'l>(
     config: &'l Config,
     stop: Arc<AtomicBool>,
     sink: &mut dyn Sink<'l>,
-) -> Result<(), PipelineError> {
+) -> Result<Ended, PipelineError> {
     let checkpoint_path = options.data_dir.join(CHECKPOINT_FILE);
-    let checkpoint = match options.checkpoint {
+    let handed = match options.checkpoint {
         true => Checkpoint::load(&checkpoint_path)
             .map_err(|err| PipelineError::Io(checkpoint_path.display().to_string(), err))?,
         false => Checkpoint::default(),
     };
-    // With a checkpoint to resume from, lines before the saved one were
-    // handed over already: they are replayed, not alerted again.
-    let (checkpoint, handed_over): (Checkpoint, HashMap<FileKey, u64>) = match options.resume {
-        Some(resume) => {
-            let handed = checkpoint
-                .files
-                .iter()
-                .map(|f| (f.key(), f.offset))
-                .collect();
-            (resume, handed)
-        }
-        None => (checkpoint, HashMap::new()),
-    };
-    let tailer = Tailer::new(options.targets, options.follow.clone(), checkpoint.clone());
+    // With a checkpoint to resume from (the index's), what the data
+    // directory's says was handed over is replayed, not alerted again; the
+    // follower tells which lines, by content (a file truncated since gets
+    // no replay).
+    let follow = options.follow.clone().within_descriptor_limit();
+    let tailer = match options.resume {
+        Some(resume) => Tailer::new(options.targets, follow, resume).handed_over(&handed),
+        None => Tailer::new(options.targets, follow, handed.clone()),
+    }
+    .ingested(options.ingested);
+    let checkpoint = tailer.checkpoint();
     let (deliveries, thread) = follow::spawn(tailer, options.run, stop)
         .map_err(|err| PipelineError::Io("follower thread".into(), err))?;
     let clock = options.clock;
-    let mut scanner = Scanner::new(
-        library,
-        config,
-        options.zone.clone(),
-        options.follow.max_line,
-        clock.read_as_of(),
-    );
+    let mut engine = library.engine();
     let mut recorder = match options.record {
         true => {
             let journal = Journal::open(&options.data_dir)
@@ -272,13 +291,16 @@ pub fn run<'l>(
         false => None,
     };
     let mut sources: HashMap<FileKey, SourceReader> = HashMap::new();
+    let mut seens = Seens::default();
     let mut events: Vec<(FileKey, Event, Timestamp)> = Vec::new();
     let mut last_tick: Option<Instant> = None;
     let mut newest: Option<Timestamp> = None;
-    let mut alerts: Vec<Found<'l>> = Vec::new();
+    let mut alerts: Vec<Alert> = Vec::new();
     let mut matched: Vec<&'l Signature> = Vec::new();
-    let mut saved = checkpoint;
-    let mut result = Ok(());
+    let mut saved = Arc::new(checkpoint);
+    // The checkpoint of the last delivery whose files' readers were kept.
+    let mut followed = Arc::clone(&saved);
+    let mut result = Ok(Ended::Stopped);
     'deliveries: for delivery in deliveries {
         for problem in &delivery.batch.problems {
             sink.problem(&problem.path, &problem.message);
@@ -289,7 +311,30 @@ pub fn run<'l>(
         let now = clock.now(newest);
         let read_as_of = clock.read_as_of();
         let full = delivery.batch.lines.len() >= options.follow.max_batch_lines;
+        let unsettled = delivery.batch.unsettled;
         let lines = delivery.batch.lines;
+        // Files whose lines are handed over for the first time are in the
+        // data directory's checkpoint first (at where following them
+        // began), so that after a crash they are found again by identity
+        // even when renamed away meanwhile.
+        if let Some(saver) = saver.as_ref().filter(|_| !lines.is_empty()) {
+            let with_lines: HashSet<FileKey> = lines.iter().map(|l| l.key).collect();
+            let known: HashSet<FileKey> = saved.files.iter().map(FileCheckpoint::key).collect();
+            let mut before = Checkpoint::clone(&saved);
+            for file in &delivery.checkpoint.files {
+                if with_lines.contains(&file.key()) && !known.contains(&file.key()) {
+                    before.files.push(FileCheckpoint {
+                        offset: file.from_offset,
+                        line_no: file.from_line,
+                        ..file.clone()
+                    });
+                }
+            }
+            // (A failure is said by the saver; following goes on.)
+            if before.files.len() > saved.files.len() && saver.save_now(before.clone()).is_ok() {
+                saved = Arc::new(before);
+            }
+        }
         // A file seen for the first time: its first lines in this delivery
         // are its sample.
         for (i, line) in lines.iter().enumerate() {
@@ -321,39 +366,43 @@ pub fn run<'l>(
             });
             source.set_now(read_as_of);
             let key = line.key;
+            seens.note(key, line.raw.offset, line.seen);
             source.push(line.raw, now, &mut |event, at| {
                 events.push((key, event, at.unwrap_or(now)));
             });
         }
+        // The events still being assembled are complete: the next line
+        // would have come in this delivery. Not for a file that ended at a
+        // page boundary, where a write may be only partly visible yet.
         if !full {
             for (&key, source) in &mut sources {
-                source.finish(&mut |event, at| events.push((key, event, at.unwrap_or(now))));
+                if delivery.last || !unsettled.contains(&key) {
+                    source.finish(&mut |event, at| events.push((key, event, at.unwrap_or(now))));
+                }
             }
         }
         for (key, event, at) in events.drain(..) {
             if let Some(ts) = event.ts {
                 newest = Some(newest.map_or(ts, |n| n.max(ts)));
             }
-            let _ = scanner.process(&event, at, &mut |found: Found<'l>| {
-                alerts.push(found);
+            let _ = engine.process(&event, at, &mut |alert| {
+                alerts.push(alert);
                 Ok(())
             });
             matched.clear();
-            matched.extend(scanner.matched());
-            let replay = handed_over
-                .get(&key)
-                .is_some_and(|&offset| event.offset < offset);
-            if replay {
+            matched.extend(engine.matched_signatures());
+            let seen = seens.of(key, event.offset);
+            if seen.alerted {
                 alerts.clear();
             }
             if let Some(recorder) = &mut recorder
-                && !replay
+                && !seen.alerted
             {
-                for signature in &matched {
-                    recorder.on_match(signature, at);
+                for &id in engine.matched() {
+                    recorder.on_match(id, at);
                 }
             }
-            if let Err(err) = sink.event_of(key, replay, &event, at, &matched) {
+            if let Err(err) = sink.event_of(key, seen, &event, at, &matched) {
                 result = Err(PipelineError::Sink(err));
                 break 'deliveries;
             }
@@ -370,27 +419,35 @@ pub fn run<'l>(
         // An event still being assembled keeps its file's checkpoint at its
         // first line; readers of files no longer followed go.
         let mut checkpoint = delivery.checkpoint;
-        for file in &mut checkpoint.files {
-            if let Some((offset, line_no)) = sources.get(&file.key()).and_then(SourceReader::held)
-                && offset < file.offset
-            {
-                file.offset = offset;
-                file.line_no = line_no;
+        let held: HashMap<FileKey, (u64, u64)> = sources
+            .iter()
+            .filter_map(|(key, source)| Some((*key, source.held()?)))
+            .collect();
+        if !held.is_empty() {
+            for file in &mut Arc::make_mut(&mut checkpoint).files {
+                if let Some(&(offset, line_no)) = held.get(&file.key())
+                    && offset < file.offset
+                {
+                    file.offset = offset;
+                    file.line_no = line_no;
+                }
             }
         }
-        sources.retain(|key, source| {
-            source.held().is_some() || checkpoint.files.iter().any(|f| f.key() == *key)
-        });
+        if !Arc::ptr_eq(&checkpoint, &followed) {
+            let keys: HashSet<FileKey> = checkpoint.files.iter().map(FileCheckpoint::key).collect();
+            sources.retain(|key, source| source.held().is_some() || keys.contains(key));
+            followed = Arc::clone(&checkpoint);
+        }
         // About once a second: signatures gone quiet, and the periodic
         // counts of the incident timeline.
         let now = clock.now(newest);
         sink.present(now);
         if last_tick.is_none_or(|t| t.elapsed() >= TICK) || delivery.last {
-            for (signature, cleared) in scanner.clear_due(now) {
+            for cleared in engine.clear_due(now) {
                 if let Some(recorder) = &mut recorder {
-                    journal_error.note(recorder.on_cleared(signature, &cleared));
+                    journal_error.note(recorder.on_cleared(&cleared, library));
                 }
-                if let Err(err) = sink.cleared(signature, &cleared) {
+                if let Err(err) = sink.cleared(&cleared) {
                     result = Err(PipelineError::Sink(err));
                     break 'deliveries;
                 }
@@ -409,17 +466,24 @@ pub fn run<'l>(
         }
         // Only now that the lines are handed over does the checkpoint move
         // past them.
-        if checkpoint != saved {
+        if !Arc::ptr_eq(&checkpoint, &saved) && checkpoint != saved {
             saved = checkpoint;
             if let Some(saver) = &saver {
-                saver.save(saved.clone());
+                saver.save(Checkpoint::clone(&saved));
             }
         }
         if delivery.last {
             break;
         }
+        if sink.wants_restart() {
+            result = Ok(Ended::Restart);
+            break;
+        }
     }
-    let _ = thread.join();
+    // (The follower sees the deliveries' receiver gone and returns.)
+    if thread.join().is_err() && result.is_ok() {
+        result = Err(PipelineError::Follower);
+    }
     if let Some(recorder) = &mut recorder {
         journal_error.note(recorder.finish(clock.now(newest)));
     }
@@ -427,11 +491,40 @@ pub fn run<'l>(
         sink.problem(&journal_path, &message);
     }
     if let Some(saver) = saver {
-        saver
-            .finish()
-            .map_err(|err| PipelineError::Io(checkpoint_path.display().to_string(), err))?;
+        let saved = saver.finish();
+        // Restarting, the checkpoint on disk may lag (the saver said so):
+        // only what came after it is read again.
+        if result.as_ref().is_ok_and(|ended| *ended == Ended::Stopped) {
+            saved.map_err(|err| PipelineError::Io(checkpoint_path.display().to_string(), err))?;
+        }
     }
     result
+}
+
+/// What happened before a restart to the lines of each file pushed to its
+/// reader and not yet the first line of an event: an event is what its
+/// first line was.
+#[derive(Debug, Default)]
+struct Seens(HashMap<FileKey, VecDeque<(u64, Seen)>>);
+
+impl Seens {
+    fn note(&mut self, key: FileKey, offset: u64, seen: Seen) {
+        self.0.entry(key).or_default().push_back((offset, seen));
+    }
+
+    /// What happened to the event starting at `offset` (lines before it are
+    /// in earlier events: they go).
+    fn of(&mut self, key: FileKey, offset: u64) -> Seen {
+        let Some(lines) = self.0.get_mut(&key) else {
+            return Seen::default();
+        };
+        while let Some((at, seen)) = lines.pop_front() {
+            if at == offset {
+                return seen;
+            }
+        }
+        Seen::default()
+    }
 }
 
 /// The first failure to write the incident journal, reported once through
@@ -466,36 +559,71 @@ impl JournalFailure {
 /// therefore repeat the lines of the batches whose checkpoint was still
 /// being written (typically one).
 struct Saver {
-    tx: mpsc::Sender<Checkpoint>,
+    tx: mpsc::Sender<(Checkpoint, Option<mpsc::SyncSender<io::Result<()>>>)>,
     thread: thread::JoinHandle<io::Result<()>>,
 }
 
 impl Saver {
     fn spawn(path: PathBuf) -> Result<Saver, PipelineError> {
-        let (tx, rx) = mpsc::channel::<Checkpoint>();
+        let (tx, rx) = mpsc::channel::<(Checkpoint, Option<mpsc::SyncSender<io::Result<()>>>)>();
         let thread = thread::Builder::new()
             .name("checkpoint".into())
             .spawn(move || {
                 // The newest checkpoint's save decides: an older failure that
-                // a later save made good is no longer a problem.
+                // a later save made good is no longer a problem. A failure is
+                // said once until a save succeeds again; the last one is
+                // tried again at the end.
                 let mut last = Ok(());
-                while let Ok(mut checkpoint) = rx.recv() {
-                    while let Ok(newer) = rx.try_recv() {
-                        checkpoint = newer;
+                let mut newest = None;
+                while let Ok((mut checkpoint, mut done)) = rx.recv() {
+                    // A save someone waits for is never skipped.
+                    while done.is_none()
+                        && let Ok((newer, wait)) = rx.try_recv()
+                    {
+                        (checkpoint, done) = (newer, wait);
                     }
+                    let failing = last.is_err();
                     last = checkpoint.save(&path);
-                    if let Err(err) = &last {
-                        tracing::warn!(path = %path.display(), %err, "cannot save the checkpoint");
+                    match &last {
+                        Err(err) if !failing => tracing::warn!(
+                            "cannot save the checkpoint {}: {err}; following goes on, and a restart would read again what came after the last one saved",
+                            path.display()
+                        ),
+                        Ok(()) if failing => {
+                            tracing::warn!("the checkpoint {} is saved again", path.display());
+                        }
+                        _ => {}
+                    }
+                    newest = Some(checkpoint);
+                    if let Some(done) = done {
+                        let _ = done.send(match &last {
+                            Ok(()) => Ok(()),
+                            Err(err) => Err(io::Error::new(err.kind(), err.to_string())),
+                        });
                     }
                 }
-                last
+                match (last, newest) {
+                    (Err(_), Some(checkpoint)) => checkpoint.save(&path),
+                    (last, _) => last,
+                }
             })
             .map_err(|err| PipelineError::Io("checkpoint thread".into(), err))?;
         Ok(Saver { tx, thread })
     }
 
     fn save(&self, checkpoint: Checkpoint) {
-        let _ = self.tx.send(checkpoint);
+        let _ = self.tx.send((checkpoint, None));
+    }
+
+    /// Saves `checkpoint` (after any save asked before it) and waits until
+    /// it is on disk.
+    fn save_now(&self, checkpoint: Checkpoint) -> io::Result<()> {
+        let (done, wait) = mpsc::sync_channel(1);
+        self.tx
+            .send((checkpoint, Some(done)))
+            .map_err(|_| io::Error::other("the checkpoint thread stopped"))?;
+        wait.recv()
+            .unwrap_or_else(|_| Err(io::Error::other("the checkpoint thread stopped")))
     }
 
     /// Waits until the newest checkpoint is written.
@@ -534,12 +662,12 @@ mod tests {
             Ok(())
         }
 
-        fn alert(&mut self, _: &Found<'l>) -> io::Result<()> {
+        fn alert(&mut self, _: &Alert) -> io::Result<()> {
             self.alerts += 1;
             Ok(())
         }
 
-        fn cleared(&mut self, _: &'l Signature, cleared: &Cleared) -> io::Result<()> {
+        fn cleared(&mut self, cleared: &Cleared) -> io::Result<()> {
             self.cleared.push(cleared.last_hit_ms);
             Ok(())
         }
@@ -594,6 +722,7 @@ mod tests {
             record: false,
             checkpoint: false,
             resume: None,
+            ingested: Vec::new(),
             clock,
         };
         let config = Config::default();

@@ -2,8 +2,8 @@
 //!
 //! Exit codes as grep: 0 something matched, 1 nothing did, 2 an error (the
 //! rest of the work is still done, then 2). `check`: 0 all valid, 1 not.
-//! Errors go to stderr as `triage: what: why`; a closed stdout (`| head`)
-//! is not an error.
+//! Errors go to stderr as `triage: what: why`, through `output::message`
+//! (sanitised: they name files); a closed stdout (`| head`) is not an error.
 
 use std::{
     collections::HashSet,
@@ -30,7 +30,7 @@ use crate::{
     model::Event,
     output::{self, Style},
     parse::TimeContext,
-    scan::{Found, ScanError, Scanner},
+    scan::{ScanError, Scanner},
     signature::Signature,
     tail::{
         discover::Target,
@@ -56,7 +56,7 @@ pub enum Exit {
 pub fn run(cli: Cli) -> Exit {
     let global = &cli.global;
     let result = match &cli.command {
-        Command::Check => Ok(check(&global.patterns, &global.runbooks)),
+        Command::Check(args) => check(&global.patterns, &global.runbooks, args.coverage),
         Command::Scan(args) => scan(&cli, args),
         Command::Formats(args) => formats(&cli, args),
         Command::Watch(args) => watch(&cli, args),
@@ -73,8 +73,7 @@ pub fn run(cli: Cli) -> Exit {
         Ok(exit) => exit,
         Err(err) if err.kind() == io::ErrorKind::BrokenPipe => Exit::Found,
         Err(err) => {
-            // Not `eprintln!`: with the terminal gone it would panic.
-            let _ = writeln!(io::stderr(), "triage: {err}");
+            output::message(err);
             Exit::Error
         }
     }
@@ -100,7 +99,11 @@ fn load_library(cli: &Cli) -> (Library, bool) {
     (library, !diags.is_empty())
 }
 
-fn check(pattern_dirs: &[std::path::PathBuf], runbook_dirs: &[std::path::PathBuf]) -> Exit {
+fn check(
+    pattern_dirs: &[std::path::PathBuf],
+    runbook_dirs: &[std::path::PathBuf],
+    coverage: bool,
+) -> io::Result<Exit> {
     let (library, mut diags) = Library::load(pattern_dirs, runbook_dirs);
     diags.extend(library.run_examples(&TimeContext::new(TimeZone::UTC, Timestamp::now())));
     report(&diags);
@@ -122,11 +125,14 @@ fn check(pattern_dirs: &[std::path::PathBuf], runbook_dirs: &[std::path::PathBuf
             n => format!("{n} problems"),
         }
     );
-    if diags.is_empty() {
+    if coverage {
+        output::write_coverage(&mut io::stdout().lock(), &library.coverage())?;
+    }
+    Ok(if diags.is_empty() {
         Exit::Found
     } else {
         Exit::NotFound
-    }
+    })
 }
 
 fn scan(cli: &Cli, args: &ScanArgs) -> io::Result<Exit> {
@@ -169,11 +175,11 @@ fn scan(cli: &Cli, args: &ScanArgs) -> io::Result<Exit> {
             };
             scanner.scan_all(&input, &mut on_event, &mut |_| Ok(()))
         } else {
-            let mut on_alert = |found: Found<'_>| {
+            let mut on_alert = |found: crate::model::Alert| {
                 alerts += 1;
                 match (args.summary, args.json) {
                     (true, _) => Ok(()),
-                    (false, true) => output::write_alert_json(&mut stdout, &found),
+                    (false, true) => output::write_alert_json(&mut stdout, &found, &library),
                     (false, false) => {
                         output::write_alert_text(&mut stdout, &found, &library, style)
                     }
@@ -186,7 +192,7 @@ fn scan(cli: &Cli, args: &ScanArgs) -> io::Result<Exit> {
             Err(ScanError::Output(err)) => return Err(err),
             Err(ScanError::Read(err)) => {
                 stdout.flush()?;
-                eprintln!("triage: {input}: {err}");
+                output::message(format_args!("{input}: {err}"));
                 failed = true;
             }
         }
@@ -286,8 +292,8 @@ fn watch(cli: &Cli, args: &WatchArgs) -> io::Result<Exit> {
     let mut stdout = io::BufWriter::new(io::stdout().lock());
     match crate::watch::watch(options, &library, &config, style(), stop, &mut stdout) {
         Ok(()) => Ok(Exit::Found),
-        Err(WatchError::Io(what, err)) if err.kind() == io::ErrorKind::BrokenPipe => {
-            tracing::debug!(%what, "output closed");
+        Err(WatchError::Output(err)) if err.kind() == io::ErrorKind::BrokenPipe => {
+            tracing::debug!("output closed");
             Ok(Exit::Found)
         }
         Err(err) => Err(io::Error::other(err.to_string())),
@@ -320,11 +326,11 @@ fn incident(
         Ok(Outcome::Empty | Outcome::Broken) => Ok(Exit::NotFound),
         Err(CommandError::Output(err)) => Err(err),
         Err(err @ CommandError::NoIncident { .. }) => {
-            eprintln!("triage: {err}");
+            output::message(err);
             Ok(Exit::NotFound)
         }
         Err(err) => {
-            eprintln!("triage: {err}");
+            output::message(err);
             Ok(Exit::Error)
         }
     }
@@ -359,7 +365,7 @@ fn demo(cli: &Cli, args: &DemoArgs) -> io::Result<Exit> {
     writeln!(
         out,
         "Wrote a demo incident to {}: {} lines in {} log files.\n",
-        dir.display(),
+        crate::sanitize::path(&dir),
         script.len(),
         files.len()
     )?;
@@ -396,7 +402,7 @@ fn demo(cli: &Cli, args: &DemoArgs) -> io::Result<Exit> {
     for f in &mut found {
         f.event.source = relative(&dir, &f.event.source).into();
         output::write_alert_text(&mut out, f, &library, style)?;
-        if let Some(runbook) = library.runbook_of(f.signature)
+        if let Some(runbook) = library.runbook_of(library.signature(f.signature))
             && shown_runbooks.insert(runbook.id.as_str())
         {
             output::write_runbook(&mut out, runbook, &f.captures, style)?;
@@ -407,7 +413,7 @@ fn demo(cli: &Cli, args: &DemoArgs) -> io::Result<Exit> {
     writeln!(
         out,
         "\nThe logs are still there: try `triage scan --summary {}/*/*.log`.",
-        dir.display()
+        crate::sanitize::path(&dir)
     )?;
     out.flush()?;
     Ok(if failed { Exit::Error } else { Exit::Found })
@@ -506,8 +512,8 @@ fn demo_console(
         let _ = writeln!(
             io::stdout(),
             "The demo's logs and journal are in {}: try `triage --data-dir {} incident show`.",
-            dir.display(),
-            chosen_data_dir(cli, &dir.join(".triage")).display()
+            crate::sanitize::path(&dir),
+            crate::sanitize::path(&chosen_data_dir(cli, &dir.join(".triage")))
         );
     }
     console_result(result)
@@ -672,7 +678,7 @@ fn ingest(cli: &Cli, paths: &[std::path::PathBuf], opts: &IndexOptions) -> io::R
     }
     let report = result.map_err(|e| io::Error::other(e.to_string()))?;
     for (path, why) in &report.failed {
-        eprintln!("triage: {path}: {why}");
+        output::message(format_args!("{path}: {why}"));
     }
     if show || cli.global.verbose > 0 {
         let secs = started.elapsed().as_secs_f64().max(0.001);
@@ -689,7 +695,7 @@ fn ingest(cli: &Cli, paths: &[std::path::PathBuf], opts: &IndexOptions) -> io::R
         );
     }
     if stop.load(Ordering::SeqCst) {
-        eprintln!("triage: interrupted; run the same command again to go on where it stopped");
+        output::message("interrupted; run the same command again to go on where it stopped");
         return Ok(Exit::Error);
     }
     if opts.max_age.is_some() || max_size.is_some() {
@@ -730,7 +736,7 @@ fn prune(cli: &Cli, args: &PruneArgs) -> io::Result<Exit> {
 }
 
 fn reindex(cli: &Cli, args: &ReindexArgs) -> io::Result<Exit> {
-    use crate::index::{IndexError, Store, path_in, recorded_paths};
+    use crate::index::{IndexError, Store, path_in};
     let index = path_in(&cli.global.data_dir);
     // A running writer keeps its index: refuse rather than pull it away.
     if let Err(err @ IndexError::Locked(_)) =
@@ -739,18 +745,27 @@ fn reindex(cli: &Cli, args: &ReindexArgs) -> io::Result<Exit> {
         return Err(io::Error::other(err.to_string()));
     }
     let paths = if args.paths.is_empty() {
-        let recorded = recorded_paths(&index).map_err(|e| {
+        let plan = crate::reindex::plan_for(&index).map_err(|e| {
             io::Error::other(format!(
                 "{e}; name the logs to rebuild from: triage reindex PATH..."
             ))
         })?;
-        if recorded.is_empty() {
+        if !plan.missing.is_empty() {
+            let text = crate::reindex::describe_missing(&plan);
+            if !args.allow_missing {
+                return Err(io::Error::other(format!(
+                    "{text}\nthe index is left as it is; to rebuild without them: triage reindex --allow-missing"
+                )));
+            }
+            eprintln!("triage: {text}\nrebuilding without them (--allow-missing)");
+        }
+        if plan.paths.is_empty() {
             return Err(io::Error::other(format!(
                 "{}: the index lists no files; name the logs to rebuild from: triage reindex PATH...",
                 index.display()
             )));
         }
-        recorded
+        plan.paths
     } else {
         args.paths.clone()
     };
@@ -769,7 +784,10 @@ fn reindex(cli: &Cli, args: &ReindexArgs) -> io::Result<Exit> {
                 fs::remove_dir_all(&aside)?;
             }
         }
-        _ => eprintln!("triage: the previous index is kept in {}", aside.display()),
+        _ => output::message(format_args!(
+            "the previous index is kept in {}",
+            aside.display()
+        )),
     }
     exit
 }
@@ -839,10 +857,10 @@ fn search(cli: &Cli, args: &SearchArgs) -> io::Result<Exit> {
         }
     };
     if outcome.shown > 0 && outcome.total > outcome.shown {
-        eprintln!(
-            "triage: showing the latest {} of {} events (--limit to see more)",
+        output::message(format_args!(
+            "showing the latest {} of {} events (--limit to see more)",
             outcome.shown, outcome.total
-        );
+        ));
     }
     Ok(if outcome.total > 0 {
         Exit::Found

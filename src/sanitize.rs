@@ -14,7 +14,7 @@
 //! Invariant: the output holds none of those characters, and the text that
 //! is left only ever occupies the cells `unicode-width` says it does.
 
-use std::{borrow::Cow, fmt::Write};
+use std::{borrow::Cow, fmt::Write, path::Path};
 
 use unicode_width::UnicodeWidthChar;
 
@@ -70,6 +70,12 @@ pub fn for_terminal(text: &str) -> Cow<'_, str> {
         }
     }
     Cow::Owned(out)
+}
+
+/// A path as [`for_terminal`] shows it: a file's name is chosen by whoever
+/// created it, so it is outside text like a log line.
+pub fn path(path: &Path) -> String {
+    for_terminal(&path.to_string_lossy()).into_owned()
 }
 
 /// Whether `c` is unsafe after `marks` combining marks, and how many marks

@@ -21,51 +21,21 @@ use std::{
 
 use jiff::{Timestamp, tz::TimeZone};
 
+pub use crate::signature::engine::Tally;
 use crate::{
     config::Config,
     library::Library,
-    model::Event,
-    model::RawLine,
+    model::{Alert, Cleared, Event, RawLine},
     parse::{Profile, Settings, SourceReader, TimeContext, source::SAMPLE_BYTES},
-    signature::prefilter::{Prefilter, Scratch},
     signature::{
-        Captures, Signature,
-        detector::{Alert, Cleared, Decision, Detector},
-        matcher::Hit,
+        Signature,
+        engine::Engine,
+        prefilter::{Prefilter, Scratch},
     },
     tail::read::{
         BLOCK, Block, Input, Piece, Sampled, open, read_blocks_from, read_lines_from, sample,
     },
 };
-
-/// A signature that fired on an event.
-#[derive(Debug)]
-pub struct Found<'l> {
-    /// Which signature.
-    pub signature: &'l Signature,
-    /// The event that made it fire.
-    pub event: Event,
-    /// What its regexes captured.
-    pub captures: Captures,
-    /// Threshold and suppression counts.
-    pub alert: Alert,
-    /// The time the alert was decided at: the event's timestamp, else the
-    /// last one seen in its file, else when it was read.
-    pub at: Timestamp,
-}
-
-/// Counts for one signature over a scan.
-#[derive(Debug, Default, Clone)]
-pub struct Tally {
-    /// Lines that matched.
-    pub matches: u64,
-    /// Alerts fired (after thresholds and suppression).
-    pub alerts: u64,
-    /// Earliest time of a matching line.
-    pub first: Option<Timestamp>,
-    /// Latest time of a matching line.
-    pub last: Option<Timestamp>,
-}
 
 /// Why reading an input stopped.
 #[derive(Debug)]
@@ -78,8 +48,9 @@ pub enum ScanError {
 
 /// A scan in progress over any number of inputs.
 pub struct Scanner<'l> {
+    library: &'l Library,
     reader: EventReader<'l>,
-    detection: Detection<'l>,
+    engine: Engine<'l>,
     /// Threads searching blocks.
     workers: usize,
     /// Block buffers for the next stream.
@@ -260,16 +231,6 @@ struct EventReader<'l> {
     now: Timestamp,
 }
 
-/// Matching and detection state across inputs.
-struct Detection<'l> {
-    library: &'l Library,
-    detector: Detector,
-    tallies: Vec<Tally>,
-    hits: Vec<Hit>,
-    /// Signatures the last processed event matched.
-    matched: Vec<usize>,
-}
-
 impl<'l> Scanner<'l> {
     /// A scan with `library`; timestamps without a zone are in the source's
     /// configured zone, else `default_zone`; syslog timestamps (no year) are
@@ -282,6 +243,8 @@ impl<'l> Scanner<'l> {
         now: Timestamp,
     ) -> Scanner<'l> {
         Scanner {
+            library,
+            engine: library.engine(),
             workers: std::thread::available_parallelism()
                 .map_or(1, |n| n.get())
                 .min(4),
@@ -293,23 +256,12 @@ impl<'l> Scanner<'l> {
                 max_line,
                 now,
             },
-            detection: Detection {
-                library,
-                detector: Detector::new(),
-                tallies: vec![Tally::default(); library.signatures.len()],
-                hits: Vec::new(),
-                matched: Vec::new(),
-            },
         }
     }
 
     /// Per-signature counts so far, in library order.
     pub fn tallies(&self) -> impl Iterator<Item = (&'l Signature, &Tally)> {
-        self.detection
-            .library
-            .signatures
-            .iter()
-            .zip(&self.detection.tallies)
+        self.engine.tallies()
     }
 
     /// Reads `input` to its end, calling `on_alert` for each alert. Lines read
@@ -317,7 +269,7 @@ impl<'l> Scanner<'l> {
     pub fn scan(
         &mut self,
         input: &Input,
-        on_alert: &mut dyn FnMut(Found<'l>) -> io::Result<()>,
+        on_alert: &mut dyn FnMut(Alert) -> io::Result<()>,
     ) -> Result<(), ScanError> {
         let reader = open(input).map_err(ScanError::Read)?;
         // Standard input may be a live pipe: lines are handled as they come.
@@ -341,10 +293,11 @@ impl<'l> Scanner<'l> {
         stream: Stream,
         reader: impl io::Read + Send,
         clock: &mut dyn FnMut() -> Timestamp,
-        on_alert: &mut dyn FnMut(Found<'l>) -> io::Result<()>,
+        on_alert: &mut dyn FnMut(Alert) -> io::Result<()>,
     ) -> Result<(), ScanError> {
         let max_line = self.reader.max_line;
-        let detection = &mut self.detection;
+        let library = self.library;
+        let engine = &mut self.engine;
         let search_ = stream.search(max_line, self.workers);
         let (mut source, reader, head) = stream.open(reader).map_err(ScanError::Read)?;
         let now = self.reader.now;
@@ -355,7 +308,7 @@ impl<'l> Scanner<'l> {
             let mut emit = |event: Event, at: Option<Timestamp>| {
                 if output_error.is_none()
                     && let Err(err) =
-                        detection.process(&event, at.unwrap_or_else(&mut *clock), on_alert)
+                        engine.process(&event, at.unwrap_or_else(&mut *clock), on_alert)
                 {
                     output_error = Some(err);
                 }
@@ -369,7 +322,7 @@ impl<'l> Scanner<'l> {
         }
         // The literal search fitted to this stream's text, when the stream
         // is longer than its sample (on shorter ones it could not pay off).
-        let shared = detection.library.matcher().prefilter();
+        let shared = library.matcher().prefilter();
         let tuned = (head.len() >= SAMPLE_BYTES).then(|| shared.tuned(&head));
         let prefilter = tuned.as_ref().unwrap_or(shared);
         let mut pass = pass::Pass::new(source, max_line, now);
@@ -383,7 +336,7 @@ impl<'l> Scanner<'l> {
                         &pass::View::block(&block),
                         &lines,
                         clock,
-                        &mut |event, at| detection.process(&event, at, on_alert),
+                        &mut |event, at| engine.process(&event, at, on_alert),
                     );
                     (result, Some(block.data))
                 }
@@ -391,7 +344,7 @@ impl<'l> Scanner<'l> {
                     let whole = [(0, raw.bytes.len())];
                     let result =
                         pass.view(&pass::View::long(&raw), &whole, clock, &mut |event, at| {
-                            detection.process(&event, at, on_alert)
+                            engine.process(&event, at, on_alert)
                         });
                     (result, None)
                 }
@@ -433,9 +386,8 @@ impl<'l> Scanner<'l> {
             )
         };
         if output_error.is_none()
-            && let Err(err) = pass.finish(clock, &mut |event, at| {
-                detection.process(&event, at, on_alert)
-            })
+            && let Err(err) =
+                pass.finish(clock, &mut |event, at| engine.process(&event, at, on_alert))
         {
             output_error = Some(err);
         }
@@ -462,19 +414,18 @@ impl<'l> Scanner<'l> {
         &mut self,
         input: &Input,
         on_event: &mut dyn FnMut(&Event, &[&'l Signature]) -> io::Result<()>,
-        on_alert: &mut dyn FnMut(Found<'l>) -> io::Result<()>,
+        on_alert: &mut dyn FnMut(Alert) -> io::Result<()>,
     ) -> Result<(), ScanError> {
-        let detection = &mut self.detection;
-        let library = detection.library;
+        let engine = &mut self.engine;
         let mut output_error = None;
         let mut matched = Vec::new();
         let read = self.reader.events(input, &mut |event, at| {
             if output_error.is_some() {
                 return;
             }
-            let done = detection.process(&event, at, on_alert).and_then(|()| {
+            let done = engine.process(&event, at, on_alert).and_then(|()| {
                 matched.clear();
-                matched.extend(detection.matched.iter().map(|&i| &library.signatures[i]));
+                matched.extend(engine.matched_signatures());
                 on_event(&event, &matched)
             });
             if let Err(err) = done {
@@ -492,29 +443,19 @@ impl<'l> Scanner<'l> {
         &mut self,
         event: &Event,
         at: Timestamp,
-        on_alert: &mut dyn FnMut(Found<'l>) -> io::Result<()>,
+        on_alert: &mut dyn FnMut(Alert) -> io::Result<()>,
     ) -> io::Result<()> {
-        self.detection.process(event, at, on_alert)
+        self.engine.process(event, at, on_alert)
     }
 
     /// The signatures the last processed event matched (alerting or not).
     pub fn matched(&self) -> impl Iterator<Item = &'l Signature> + '_ {
-        let library = self.detection.library;
-        self.detection
-            .matched
-            .iter()
-            .map(move |&i| &library.signatures[i])
+        self.engine.matched_signatures()
     }
 
     /// Signatures quiet for their `clear_after` at `now`.
-    pub fn clear_due(&mut self, now: Timestamp) -> Vec<(&'l Signature, Cleared)> {
-        let library = self.detection.library;
-        self.detection
-            .detector
-            .clear_due(&library.signatures, now.as_millisecond())
-            .into_iter()
-            .map(|cleared| (&library.signatures[cleared.signature], cleared))
-            .collect()
+    pub fn clear_due(&mut self, now: Timestamp) -> Vec<Cleared> {
+        self.engine.clear_due(now)
     }
 }
 
@@ -558,48 +499,6 @@ impl EventReader<'_> {
             block: BLOCK,
             fill,
         }
-    }
-}
-
-impl<'l> Detection<'l> {
-    fn process(
-        &mut self,
-        event: &Event,
-        at: Timestamp,
-        on_alert: &mut dyn FnMut(Found<'l>) -> io::Result<()>,
-    ) -> io::Result<()> {
-        let library = self.library;
-        self.hits.clear();
-        self.matched.clear();
-        library
-            .matcher()
-            .matches(&library.signatures, event, &mut self.hits);
-        for Hit {
-            signature: index,
-            captures,
-        } in self.hits.drain(..)
-        {
-            let signature = &library.signatures[index];
-            self.matched.push(index);
-            let tally = &mut self.tallies[index];
-            tally.matches += 1;
-            tally.first = Some(tally.first.map_or(at, |t| t.min(at)));
-            tally.last = Some(tally.last.map_or(at, |t| t.max(at)));
-            if let Decision::Alert(alert) =
-                self.detector
-                    .observe(index, signature, &captures, at.as_millisecond())
-            {
-                tally.alerts += 1;
-                on_alert(Found {
-                    signature,
-                    event: event.clone(),
-                    captures,
-                    alert,
-                    at,
-                })?;
-            }
-        }
-        Ok(())
     }
 }
 
@@ -682,11 +581,11 @@ regex = '\bé\w+ ok'
     /// Everything an alert says, in a comparable form.
     type Seen = Vec<String>;
 
-    fn describe(found: &Found<'_>) -> String {
+    fn describe(found: &Alert) -> String {
         let e = &found.event;
         format!(
             "{} {}:{} @{} ts={:?} lvl={:?} lossy={} trunc={} partial={} {:?} caps={:?} {:?} at={}",
-            found.signature.id,
+            library().signature(found.signature).id,
             e.line_no,
             e.offset,
             e.source,
@@ -697,7 +596,7 @@ regex = '\bé\w+ ok'
             e.partial,
             e.text,
             found.captures,
-            found.alert,
+            (found.hits, found.suppressed, &found.key),
             found.at
         )
     }

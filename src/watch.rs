@@ -19,9 +19,9 @@ use jiff::tz::TimeZone;
 use crate::{
     config::Config,
     library::Library,
+    model::Alert,
     output::{self, Style},
-    pipeline::{self, PipelineError, Sink},
-    scan::Found,
+    pipeline::{self, Ended, PipelineError, Sink},
     tail::{
         checkpoint::Checkpoint,
         discover::Target,
@@ -70,6 +70,12 @@ pub enum WatchError {
     /// The index cannot be written.
     #[error(transparent)]
     Index(#[from] crate::index::IndexError),
+    /// Alerts could not be written (stdout closed).
+    #[error("cannot write the alerts: {0}")]
+    Output(io::Error),
+    /// The follower thread died.
+    #[error("the thread following the files failed")]
+    Follower,
 }
 
 /// Takes the data directory's lock (creating the directory) for as long as
@@ -113,42 +119,71 @@ pub fn watch(
     out: &mut dyn Write,
 ) -> Result<(), WatchError> {
     let _lock = lock(&options.data_dir)?;
-    let mut index = match options.index {
-        Some(commit_every) => Some(crate::live_index::IndexSink::open(
-            &crate::index::path_in(&options.data_dir),
-            commit_every,
-        )?),
-        None => None,
-    };
-    let pipeline = pipeline::Options {
-        resume: index.as_ref().and_then(|i| i.resume_from()),
-        targets: options.targets,
-        follow: options.follow,
-        run: options.run,
-        zone: options.zone,
-        data_dir: options.data_dir,
-        record: true,
-        checkpoint: true,
-        clock: pipeline::Clock::Wall,
-    };
     let mut printer = Printer {
         out,
         library,
         style,
         json: options.json,
     };
-    let sink: &mut dyn Sink<'_> = match &mut index {
-        Some(index) => &mut crate::live_index::Both {
-            first: &mut printer,
-            second: index,
-        },
-        None => &mut printer,
-    };
-    pipeline::run(pipeline, library, config, stop, sink).map_err(|err| match err {
-        PipelineError::Io(what, err) => WatchError::Io(what, err),
-        PipelineError::Journal(message) => WatchError::Journal(message),
-        PipelineError::Sink(err) => WatchError::Io("stdout".into(), err),
-    })
+    // Once more after the index failed and can be written again: from its
+    // last commit, so it catches up (what was alerted is not alerted again).
+    loop {
+        let mut index = match options.index {
+            Some(commit_every) => open_index(&options.data_dir, commit_every)?,
+            None => None,
+        };
+        let pipeline = pipeline::Options {
+            resume: index.as_ref().map(|i| i.resume_from()),
+            ingested: index.as_ref().map(|i| i.ingested()).unwrap_or_default(),
+            targets: options.targets.clone(),
+            follow: options.follow.clone(),
+            run: options.run.clone(),
+            zone: options.zone.clone(),
+            data_dir: options.data_dir.clone(),
+            record: true,
+            checkpoint: true,
+            clock: pipeline::Clock::Wall,
+        };
+        let sink: &mut dyn Sink<'_> = match &mut index {
+            Some(index) => &mut crate::live_index::Both {
+                first: &mut printer,
+                second: index,
+            },
+            None => &mut printer,
+        };
+        let ended =
+            pipeline::run(pipeline, library, config, Arc::clone(&stop), sink).map_err(|err| {
+                match err {
+                    PipelineError::Io(what, err) => WatchError::Io(what, err),
+                    PipelineError::Journal(message) => WatchError::Journal(message),
+                    PipelineError::Sink(err) => WatchError::Output(err),
+                    PipelineError::Follower => WatchError::Follower,
+                }
+            })?;
+        match ended {
+            Ended::Stopped => return Ok(()),
+            Ended::Restart => tracing::warn!(
+                "the index in {} can be written again: catching up from its last commit",
+                crate::index::path_in(&options.data_dir).display()
+            ),
+        }
+    }
+}
+
+/// The index to write as `watch` follows; `None` (said once, alerting goes
+/// on) when it cannot be opened for a reason other than another writer.
+fn open_index(
+    data_dir: &Path,
+    commit_every: std::time::Duration,
+) -> Result<Option<crate::live_index::IndexSink>, WatchError> {
+    match crate::live_index::IndexSink::open(&crate::index::path_in(data_dir), commit_every) {
+        Ok(index) => Ok(Some(index)),
+        Err(err @ crate::index::IndexError::Locked(_)) => Err(err.into()),
+        Err(err) => {
+            tracing::error!("{err}; alerts and the incident journal go on without the index");
+            Ok(None)
+        }
+    }
 }
 
 /// Prints each alert as it happens; flushes at the end of each delivery,
@@ -161,16 +196,16 @@ struct Printer<'o, 'l> {
 }
 
 impl<'l> Sink<'l> for Printer<'_, 'l> {
-    fn alert(&mut self, found: &Found<'l>) -> io::Result<()> {
+    fn alert(&mut self, found: &Alert) -> io::Result<()> {
         if self.json {
-            output::write_alert_json(self.out, found)
+            output::write_alert_json(self.out, found, self.library)
         } else {
             output::write_alert_text(self.out, found, self.library, self.style)
         }
     }
 
     fn problem(&mut self, path: &Path, message: &str) {
-        eprintln!("triage: {}: {message}", path.display());
+        output::message(format_args!("{}: {message}", path.display()));
     }
 
     fn flush(&mut self, _: &Checkpoint, _: bool) -> io::Result<()> {

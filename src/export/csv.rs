@@ -1,6 +1,11 @@
 //! The timeline as CSV (RFC 4180: comma-separated, CRLF records, a header
 //! row), one record per event in time order, every event included.
 //!
+//! The journal's head at export (its last event's seq and hash, for an
+//! auditor to keep) is in the last two columns of every record: CSV has no
+//! comments, and a record of another shape would break the table for every
+//! program reading it.
+//!
 //! Pure. Every cell goes through `escape::csv_cell`: quoted when needed,
 //! control characters made visible, and formula-like cells (`=`, `+`, `-`,
 //! `@`, tab, CR) neutralised with a leading `'`.
@@ -29,6 +34,8 @@ pub fn render(pm: &Postmortem, zone: &TimeZone) -> String {
         "time_corrected".into(),
         "recorded_at".into(),
         "id".into(),
+        "journal_head_seq".into(),
+        "journal_head_sha256".into(),
     ]);
     for row in &pm.timeline {
         let evidence = row.evidence.as_ref();
@@ -49,6 +56,8 @@ pub fn render(pm: &Postmortem, zone: &TimeZone) -> String {
             row.retimed.to_string(),
             row.recorded_at.to_string(),
             row.id.clone(),
+            pm.journal.head_seq.to_string(),
+            pm.journal.head_hash.clone(),
         ]));
     }
     out

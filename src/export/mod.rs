@@ -30,6 +30,7 @@ use crate::{
         command::{CommandError, Context, Outcome, actor, shown},
         event::sha256_hex,
     },
+    sanitize::for_terminal,
 };
 
 /// The zone named by `--tz`.
@@ -78,6 +79,9 @@ pub fn execute(
     let zone = zone(&args.tz)?;
     let actor = actor(args.actor.as_deref())?;
     let mut journal = Journal::open(ctx.data_dir)?;
+    // A journal cut at its end is evidence, not a source for a postmortem
+    // (nor would it take the `export.generated` event).
+    journal.ensure_reaches_head()?;
     let inc = shown(journal.timeline(), args.incident.as_deref(), journal.path())?;
     let postmortem = report::build(
         journal.timeline(),
@@ -129,13 +133,16 @@ pub fn execute(
             .detail("journal_head_seq", head),
         ])
     })?;
-    if let Some(path) = &args.output {
-        let seq = written.first().map_or(0, |e| e.seq);
+    if let (Some(path), Some(event)) = (&args.output, written.first()) {
         writeln!(
             out,
-            "wrote the postmortem of {id} ({format}, {} bytes) to {}; recorded as event {seq}",
+            "wrote the postmortem of {} ({format}, {} bytes) to {}; recorded as event {} \
+             (the journal's head now: keep sha256 {})",
+            for_terminal(&id),
             document.len(),
-            path.display()
+            crate::sanitize::path(path),
+            event.seq,
+            event.hash
         )?;
     }
     Ok(Outcome::Done)

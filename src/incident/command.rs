@@ -30,6 +30,7 @@ use crate::{
     cli::{IncidentArgs, IncidentCommand, MilestoneArg, SeverityArg, StatusArg, StepOutcomeArg},
     library::Library,
     model::Severity,
+    sanitize::for_terminal,
 };
 
 /// What a command found, for the exit code.
@@ -766,7 +767,7 @@ fn confirm(out: &mut dyn Write, timeline: &Timeline, written: &[Event]) -> io::R
             event.seq,
             text::time(event.occurred_at, &utc),
             event.kind,
-            crate::sanitize::for_terminal(&event.summary)
+            for_terminal(&event.summary)
         )?;
     }
     Ok(())
@@ -774,16 +775,29 @@ fn confirm(out: &mut dyn Write, timeline: &Timeline, written: &[Event]) -> io::R
 
 fn verify_command(journal: &Journal, out: &mut dyn Write) -> Result<Outcome, CommandError> {
     let path = journal.path();
-    let bytes = {
-        let _lock = if path.exists() {
+    let shown = crate::sanitize::path(path);
+    let (bytes, recorded) = {
+        let _lock = if path.exists() || journal.recorded_head()?.is_some() {
             Some(journal.lock()?)
         } else {
             None
         };
+        let recorded = match journal.recorded_head() {
+            Ok(recorded) => recorded,
+            Err(err @ JournalError::BadHead { .. }) => {
+                writeln!(out, "{}", for_terminal(&err.to_string()))?;
+                return Ok(Outcome::Broken);
+            }
+            Err(err) => return Err(err.into()),
+        };
         match fs::read(path) {
-            Ok(bytes) => bytes,
+            Ok(bytes) => (bytes, recorded),
+            // A head with no journal: every event was removed.
+            Err(err) if err.kind() == io::ErrorKind::NotFound && recorded.is_some() => {
+                (Vec::new(), recorded)
+            }
             Err(err) if err.kind() == io::ErrorKind::NotFound => {
-                writeln!(out, "{}: no journal yet, nothing to verify", path.display())?;
+                writeln!(out, "{shown}: no journal yet, nothing to verify")?;
                 return Ok(Outcome::Done);
             }
             Err(source) => {
@@ -795,26 +809,35 @@ fn verify_command(journal: &Journal, out: &mut dyn Write) -> Result<Outcome, Com
             }
         }
     };
-    match verify(&bytes) {
-        Verification::Intact { events, head } => {
+    match verify(&bytes, recorded.as_ref()) {
+        Verification::Intact {
+            events,
+            head,
+            recorded,
+        } => {
             let head = head
                 .map(|(seq, hash)| format!("; head: event {seq}, sha256 {hash}"))
                 .unwrap_or_default();
-            writeln!(
-                out,
-                "{}: {events} events, hash chain intact{head}",
-                path.display()
-            )?;
+            writeln!(out, "{shown}: {events} events, hash chain intact{head}")?;
+            writeln!(out, "{}", for_terminal(&recorded.to_string()))?;
             Ok(Outcome::Done)
         }
         Verification::Broken(broken) => {
             writeln!(
                 out,
-                "{}:{}: {broken}\nthe {} events before it verify; the chain is broken from line {} on",
-                path.display(),
+                "{shown}:{}: {}\nthe {} events before it verify; the chain is broken from line {} on",
                 broken.line,
+                for_terminal(&broken.to_string()),
                 broken.intact_before,
                 broken.line
+            )?;
+            Ok(Outcome::Broken)
+        }
+        Verification::Cut { events, check } => {
+            writeln!(
+                out,
+                "{shown}: {}\nthe {events} events it holds verify",
+                for_terminal(&check.to_string())
             )?;
             Ok(Outcome::Broken)
         }

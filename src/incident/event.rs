@@ -405,6 +405,139 @@ pub fn time_value(ts: Timestamp) -> Value {
     Value::String(ts.to_string())
 }
 
+/// Version of the head file's format; written in it.
+pub const HEAD_VERSION: u32 = 1;
+
+/// The journal's head as recorded beside it (`journal.head`) after every
+/// append: the last event's `seq` and `hash`. A chain kept next to its data
+/// shows every change but one: events cut off its end leave a valid,
+/// shorter chain. The head, written after the events it names, shows that
+/// cut (see `verify::check_head`).
+///
+/// On disk: two slots of [`HEAD_SLOT`] bytes, each one line of JSON padded
+/// with spaces, with a `check` (SHA-256 of the rest) so that a slot torn by
+/// a crash reads as no slot. An append overwrites, in place, the slot not
+/// holding the newest head (one `fsync` of a file that does not change
+/// size: half the price of a new file renamed), so the other slot always
+/// holds the previous head whole. The head is the valid slot of highest
+/// seq.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Head {
+    /// [`HEAD_VERSION`] of the writer.
+    pub version: u32,
+    /// The last event's `seq`.
+    pub seq: u64,
+    /// Its `hash`.
+    pub hash: String,
+}
+
+/// Bytes of one slot of the head file, newline included.
+pub const HEAD_SLOT: usize = 192;
+
+/// A slot as written: the head and its check.
+#[derive(Serialize, Deserialize)]
+struct Slot {
+    version: u32,
+    seq: u64,
+    hash: String,
+    check: String,
+}
+
+fn slot_check(version: u32, seq: u64, hash: &str) -> String {
+    sha256_hex(format!("{version}:{seq}:{hash}").as_bytes())[..16].to_owned()
+}
+
+impl Head {
+    /// The head naming `event`.
+    pub fn of(event: &Event) -> Head {
+        Head {
+            version: HEAD_VERSION,
+            seq: event.seq,
+            hash: event.hash.clone(),
+        }
+    }
+
+    /// This head as one slot: [`HEAD_SLOT`] bytes, a line.
+    pub fn to_slot(&self) -> Vec<u8> {
+        let slot = Slot {
+            version: self.version,
+            seq: self.seq,
+            hash: self.hash.clone(),
+            check: slot_check(self.version, self.seq, &self.hash),
+        };
+        let mut line = serde_json::to_vec(&slot).expect("a head is plain data");
+        // A hash is 64 hex digits: a slot fits with room to spare.
+        line.resize(HEAD_SLOT - 1, b' ');
+        line.push(b'\n');
+        line
+    }
+
+    /// A slot that holds nothing yet.
+    pub fn empty_slot() -> Vec<u8> {
+        let mut line = vec![b' '; HEAD_SLOT - 1];
+        line.push(b'\n');
+        line
+    }
+
+    /// The head in a head file's bytes: the valid slot of highest seq;
+    /// `None` when no slot holds one yet. A file with slots of which none
+    /// is valid (or one of a newer format) is an error, said in words.
+    pub fn from_slots(bytes: &[u8]) -> Result<Option<Head>, String> {
+        Ok(Head::newest(bytes)?.map(|(_, head)| head))
+    }
+
+    /// The slot the next head goes to: the one not holding the newest.
+    pub fn next_slot(bytes: &[u8]) -> usize {
+        match Head::newest(bytes) {
+            Ok(Some((0, _))) => 1,
+            _ => 0,
+        }
+    }
+
+    /// The newest valid slot's index and head.
+    fn newest(bytes: &[u8]) -> Result<Option<(usize, Head)>, String> {
+        let mut best: Option<(usize, Head)> = None;
+        let mut written = false;
+        let mut why = None;
+        for (index, line) in bytes.split(|&b| b == b'\n').enumerate() {
+            if line.iter().all(|b| b.is_ascii_whitespace() || *b == 0) {
+                continue;
+            }
+            written = true;
+            let slot = match serde_json::from_slice::<Slot>(line.trim_ascii_end()) {
+                Ok(slot) => slot,
+                Err(err) => {
+                    why.get_or_insert_with(|| err.to_string());
+                    continue;
+                }
+            };
+            if slot.version > HEAD_VERSION {
+                return Err(format!(
+                    "format {} is newer than this triage's {HEAD_VERSION}",
+                    slot.version
+                ));
+            }
+            if slot.check != slot_check(slot.version, slot.seq, &slot.hash) {
+                why.get_or_insert_with(|| "a slot fails its check".to_owned());
+                continue;
+            }
+            if best.as_ref().is_none_or(|(_, b)| slot.seq > b.seq) {
+                let head = Head {
+                    version: slot.version,
+                    seq: slot.seq,
+                    hash: slot.hash,
+                };
+                best = Some((index, head));
+            }
+        }
+        match (best, written) {
+            (Some(best), _) => Ok(Some(best)),
+            (None, false) => Ok(None),
+            (None, true) => Err(why.unwrap_or_else(|| "no slot holds a head".to_owned())),
+        }
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -495,5 +628,38 @@ pub(crate) mod tests {
             sha256_hex(b"abc"),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
+    }
+
+    #[test]
+    fn a_head_reads_back_from_its_slot_and_a_torn_slot_is_no_slot() {
+        let older = Head::of(&sample(4, GENESIS));
+        let newer = Head::of(&sample(6, &older.hash));
+        let mut file = [Head::empty_slot(), Head::empty_slot()].concat();
+        assert_eq!(Head::next_slot(&file), 0);
+        file[..HEAD_SLOT].copy_from_slice(&older.to_slot());
+        assert_eq!(Head::from_slots(&file), Ok(Some(older.clone())));
+        // The next head goes to the other slot, whatever its seq.
+        assert_eq!(Head::next_slot(&file), 1);
+        file[HEAD_SLOT..].copy_from_slice(&newer.to_slot());
+        assert_eq!(Head::from_slots(&file), Ok(Some(newer.clone())));
+        assert_eq!(Head::next_slot(&file), 0);
+        // The newer slot torn half way: the older one is the head.
+        let start = HEAD_SLOT;
+        file[start + 40..start + HEAD_SLOT].copy_from_slice(&Head::empty_slot()[40..]);
+        assert_eq!(Head::from_slots(&file), Ok(Some(older.clone())));
+        // A digit of the hash changed: the check fails.
+        let mut changed = older.to_slot();
+        let at = changed.iter().position(|&b| b == b'"').unwrap_or(0);
+        let digit = older
+            .to_slot()
+            .windows(8)
+            .position(|w| w == b"\"hash\":\"")
+            .unwrap_or(at)
+            + 8;
+        changed[digit] = if changed[digit] == b'0' { b'1' } else { b'0' };
+        assert!(Head::from_slots(&changed).is_err());
+        assert_eq!(Head::from_slots(&Head::empty_slot()), Ok(None));
+        assert_eq!(Head::from_slots(b""), Ok(None));
+        assert!(Head::from_slots(b"{\"seq\":").is_err());
     }
 }

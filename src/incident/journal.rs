@@ -1,13 +1,15 @@
 //! The journal file: `<data-dir>/journal.jsonl`, append-only JSON Lines, one
 //! event per line, every incident in one hash chain.
 //!
-//! Owns all I/O on the journal and its lock file (`journal.lock`): reading
-//! (a reader folds the lines appended since its last read, so it sees new
-//! events as they come) and appending (under an exclusive `File::lock` on the
-//! lock file: catch up with what other processes appended, let the caller
-//! decide on the fresh state, seal the drafts onto the chain, write them with
-//! one `write_all`, `fsync`, unlock). Several processes (a `watch`, a `ui`,
-//! shell commands) can therefore append at once and never fork the chain.
+//! Owns all I/O on the journal, its lock file (`journal.lock`) and its head
+//! (`journal.head`): reading (a reader folds the lines appended since its
+//! last read, so it sees new events as they come) and appending (under an
+//! exclusive `File::lock` on the lock file: catch up with what other
+//! processes appended, check the journal still reaches its recorded head,
+//! let the caller decide on the fresh state, seal the drafts onto the chain,
+//! write them with one `write_all`, `fsync`, record the new head, unlock).
+//! Several processes (a `watch`, a `ui`, shell commands) can therefore
+//! append at once and never fork the chain.
 //!
 //! Must not decide what to record (the caller's closure does) nor format
 //! anything for people.
@@ -22,11 +24,18 @@
 //!   fails with the file and line number.
 //! - Lines are never rewritten; `seq` and `prev_hash` come from the last line
 //!   on disk, read under the lock.
+//! - The head is written after the events it names are durable (journal
+//!   `fsync`, then the head's slot overwritten in place and `fsync`'d): the
+//!   journal is never behind its head unless events were removed, and a
+//!   crash leaves it ahead of its head by the append it interrupted. A journal that does not reach its
+//!   head (cut, or rewritten) gets no new event: appending would record a
+//!   new head and erase the evidence.
 
 use std::{
     fs::{self, File, OpenOptions},
     hash::{BuildHasher, Hasher, RandomState},
     io::{self, Read, Seek, SeekFrom, Write},
+    os::unix::fs::FileExt,
     path::{Path, PathBuf},
 };
 
@@ -34,14 +43,18 @@ use jiff::Timestamp;
 use serde_json::Value;
 
 use super::{
-    event::{Draft, Event, FORMAT_VERSION, GENESIS},
+    event::{Draft, Event, FORMAT_VERSION, GENESIS, HEAD_SLOT, Head},
     state::Timeline,
+    verify::{HeadCheck, check_head},
 };
 
 /// The journal's file name in the data directory.
 pub const JOURNAL_FILE: &str = "journal.jsonl";
 /// The lock file's name in the data directory.
 pub const LOCK_FILE: &str = "journal.lock";
+/// The head file's name in the data directory: the last event's seq and
+/// hash, recorded after every append.
+pub const HEAD_FILE: &str = "journal.head";
 
 /// Why the journal could not be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -94,6 +107,32 @@ pub enum JournalError {
         /// How much had been read.
         read: u64,
     },
+    /// The head file does not read.
+    #[error(
+        "{}: not a journal head ({reason}); nothing more is written to the journal: \
+         `triage incident verify` checks it, and moving the head aside lets the next \
+         append record a new one",
+        path.display()
+    )]
+    BadHead {
+        /// The head file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The journal does not reach its recorded head: nothing more is
+    /// appended to it.
+    #[error(
+        "{}: {check}; nothing more is written to it: keep it as evidence, and move it \
+         and {HEAD_FILE} aside to start a new journal",
+        path.display()
+    )]
+    Cut {
+        /// The journal.
+        path: PathBuf,
+        /// How it falls short of its head.
+        check: HeadCheck,
+    },
 }
 
 /// Reads one journal line as an event.
@@ -132,6 +171,7 @@ pub struct Journal {
     dir: PathBuf,
     path: PathBuf,
     lock_path: PathBuf,
+    head_path: PathBuf,
     timeline: Timeline,
     /// Bytes of whole lines read so far.
     offset: u64,
@@ -177,6 +217,7 @@ impl Journal {
             dir: data_dir.to_path_buf(),
             path: data_dir.join(JOURNAL_FILE),
             lock_path: data_dir.join(LOCK_FILE),
+            head_path: data_dir.join(HEAD_FILE),
             timeline: Timeline::new(),
             offset: 0,
             lines: 0,
@@ -191,6 +232,68 @@ impl Journal {
     /// Everything read so far, folded.
     pub fn timeline(&self) -> &Timeline {
         &self.timeline
+    }
+
+    /// The head recorded beside the journal, if any (read now; take the
+    /// [`lock`](Journal::lock) to read it together with the journal).
+    pub fn recorded_head(&self) -> Result<Option<Head>, JournalError> {
+        let bytes = match fs::read(&self.head_path) {
+            Ok(bytes) => bytes,
+            Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(err) => return Err(io_error(&self.head_path)(err)),
+        };
+        Head::from_slots(&bytes).map_err(|reason| JournalError::BadHead {
+            path: self.head_path.clone(),
+            reason,
+        })
+    }
+
+    /// What the recorded head says of the events read so far.
+    pub fn check_head(&self) -> Result<HeadCheck, JournalError> {
+        Ok(check_head(
+            self.timeline.events(),
+            self.recorded_head()?.as_ref(),
+        ))
+    }
+
+    /// Fails when the events read so far do not reach the recorded head.
+    pub fn ensure_reaches_head(&self) -> Result<HeadCheck, JournalError> {
+        let check = self.check_head()?;
+        if check.is_ok() {
+            Ok(check)
+        } else {
+            Err(JournalError::Cut {
+                path: self.path.clone(),
+                check,
+            })
+        }
+    }
+
+    /// Records `head` in the head file's slot not holding the newest head,
+    /// in place, `fsync`'d (see [`Head`]: a write torn by a crash leaves
+    /// the previous head in the other slot, one append behind the journal,
+    /// which is intact). A new or short file is written whole.
+    fn record_head(&self, head: &Head) -> Result<(), JournalError> {
+        let path = &self.head_path;
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(io_error(path))?;
+        let mut bytes = Vec::with_capacity(2 * HEAD_SLOT);
+        file.read_to_end(&mut bytes).map_err(io_error(path))?;
+        let written = if bytes.len() == 2 * HEAD_SLOT {
+            let at = Head::next_slot(&bytes) * HEAD_SLOT;
+            file.write_all_at(&head.to_slot(), at as u64)
+        } else {
+            let whole = [head.to_slot(), Head::empty_slot()].concat();
+            file.set_len(0).and_then(|()| file.write_all_at(&whole, 0))
+        };
+        written
+            .and_then(|()| file.sync_data())
+            .map_err(io_error(path))
     }
 
     /// Reads the events appended since the last read; returns how many.
@@ -308,6 +411,19 @@ impl Journal {
             );
             file.set_len(self.offset).map_err(io_error(&self.path))?;
         }
+        if let HeadCheck::Behind {
+            head,
+            last,
+            one_append: false,
+        } = self.ensure_reaches_head()?
+        {
+            tracing::warn!(
+                path = %self.path.display(),
+                head,
+                last,
+                "events were appended without recording the journal's head; recording it now"
+            );
+        }
         let drafts = plan(&self.timeline)?;
         if drafts.is_empty() {
             return Ok(Vec::new());
@@ -333,6 +449,14 @@ impl Journal {
         self.lines += events.len() as u64;
         for event in &events {
             self.timeline.apply(event.clone());
+        }
+        // The events are durable: a head that fails to be written now only
+        // leaves the journal one append ahead of it (as a crash here
+        // would), which the next append mends. Not an error of this append.
+        if let Some(last) = events.last()
+            && let Err(err) = self.record_head(&Head::of(last))
+        {
+            tracing::warn!("the journal's head could not be recorded: {err}");
         }
         Ok(events)
     }
@@ -479,5 +603,126 @@ mod tests {
             assert!(event.hash_is_valid());
             prev.clone_from(&event.hash);
         }
+    }
+
+    #[test]
+    fn every_append_records_the_head() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut journal = Journal::open(dir.path()).expect("opens");
+        assert_eq!(journal.recorded_head().expect("reads"), None);
+        append_notes(&mut journal, &["one", "two"]);
+        let written = append_notes(&mut journal, &["three"]);
+        assert_eq!(
+            journal.recorded_head().expect("reads"),
+            Some(Head::of(&written[0]))
+        );
+        assert_eq!(journal.check_head().expect("reads"), HeadCheck::Matches);
+    }
+
+    #[test]
+    fn a_journal_cut_at_its_end_gets_no_new_event() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut journal = Journal::open(dir.path()).expect("opens");
+        append_notes(&mut journal, &["one", "two"]);
+        append_notes(&mut journal, &["three"]);
+        let path = journal.path().to_path_buf();
+        let text = fs::read_to_string(&path).expect("reads");
+        let cut: String = text.lines().take(2).map(|l| format!("{l}\n")).collect();
+        fs::write(&path, cut).expect("writes");
+        let mut reader = Journal::open(dir.path()).expect("a cut journal still reads");
+        let err = reader
+            .append::<JournalError>(ts("2026-11-21T03:00:02Z"), |_| Ok(vec![note("four")]))
+            .expect_err("refused");
+        assert!(
+            err.to_string()
+                .contains("journal ends at seq 2 but its head says seq 3 (hash "),
+            "{err}"
+        );
+        assert_eq!(fs::read_to_string(&path).expect("reads").lines().count(), 2);
+        // Moved aside with its head, a new journal starts.
+        fs::rename(&path, dir.path().join("cut.jsonl")).expect("moves");
+        fs::rename(dir.path().join(HEAD_FILE), dir.path().join("cut.head")).expect("moves");
+        let mut fresh = Journal::open(dir.path()).expect("opens");
+        assert_eq!(append_notes(&mut fresh, &["one"])[0].seq, 1);
+    }
+
+    #[test]
+    fn a_journal_without_a_head_gets_one_on_its_next_append() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut journal = Journal::open(dir.path()).expect("opens");
+        append_notes(&mut journal, &["one", "two"]);
+        fs::remove_file(dir.path().join(HEAD_FILE)).expect("removes");
+        let mut old = Journal::open(dir.path()).expect("opens");
+        assert_eq!(old.check_head().expect("reads"), HeadCheck::NotRecorded);
+        let written = append_notes(&mut old, &["three"]);
+        assert_eq!(
+            old.recorded_head().expect("reads"),
+            Some(Head::of(&written[0]))
+        );
+    }
+
+    #[test]
+    fn a_crash_between_the_events_and_their_head_is_mended_by_the_next_append() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut journal = Journal::open(dir.path()).expect("opens");
+        append_notes(&mut journal, &["one"]);
+        let head = fs::read(dir.path().join(HEAD_FILE)).expect("reads");
+        append_notes(&mut journal, &["two", "three"]);
+        // As if the crash hit before the second append's head was written.
+        fs::write(dir.path().join(HEAD_FILE), head).expect("writes");
+        let mut after = Journal::open(dir.path()).expect("opens");
+        assert!(matches!(
+            after.check_head().expect("reads"),
+            HeadCheck::Behind {
+                head: 1,
+                last: 3,
+                one_append: true
+            }
+        ));
+        let written = append_notes(&mut after, &["four"]);
+        assert_eq!(after.check_head().expect("reads"), HeadCheck::Matches);
+        assert_eq!(written[0].seq, 4);
+    }
+
+    #[test]
+    fn a_head_write_torn_by_a_crash_leaves_the_previous_head() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut journal = Journal::open(dir.path()).expect("opens");
+        for text in ["one", "two", "three"] {
+            append_notes(&mut journal, &[text]);
+        }
+        append_notes(&mut journal, &["four", "five"]);
+        let path = dir.path().join(HEAD_FILE);
+        let mut bytes = fs::read(&path).expect("reads");
+        assert_eq!(bytes.len(), 2 * HEAD_SLOT);
+        // The slot just written (the newest) torn after its first bytes.
+        let newest = 1 - Head::next_slot(&bytes);
+        bytes[newest * HEAD_SLOT + 20..(newest + 1) * HEAD_SLOT - 1].fill(b' ');
+        fs::write(&path, bytes).expect("writes");
+        let after = Journal::open(dir.path()).expect("opens");
+        assert_eq!(
+            after.check_head().expect("reads"),
+            HeadCheck::Behind {
+                head: 3,
+                last: 5,
+                one_append: true
+            }
+        );
+    }
+
+    #[test]
+    fn a_damaged_head_is_named() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut journal = Journal::open(dir.path()).expect("opens");
+        append_notes(&mut journal, &["one"]);
+        fs::write(dir.path().join(HEAD_FILE), "{\"seq\":").expect("writes");
+        let err = journal
+            .append::<JournalError>(ts("2026-11-21T03:00:02Z"), |_| Ok(vec![note("two")]))
+            .expect_err("refused");
+        assert!(
+            err.to_string()
+                .contains("journal.head: not a journal head ("),
+            "{err}"
+        );
     }
 }

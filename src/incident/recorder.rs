@@ -48,13 +48,8 @@ use super::{
 };
 use crate::{
     library::Library,
-    model::{self, Severity},
-    scan::Found,
-    signature::{
-        Signature,
-        detector::{Cleared, Decision, Detector},
-        matcher::Hit,
-    },
+    model::{self, Alert, Cleared, Severity, SignatureId},
+    signature::Signature,
 };
 
 /// Matches of one signature further apart than this start a new run.
@@ -134,7 +129,6 @@ enum Effect {
 pub struct Tracker {
     infos: Vec<SigInfo>,
     by_id: HashMap<String, usize>,
-    base: usize,
     runs: Vec<Run>,
     pending: Vec<Pending>,
     /// Per signature: it fired in the latest open incident.
@@ -150,7 +144,7 @@ pub fn key_text(key: &[(String, String)]) -> String {
         .join(", ")
 }
 
-fn evidence_of(found: &Found<'_>) -> Evidence {
+fn evidence_of(found: &Alert) -> Evidence {
     Evidence {
         source: found.event.source.to_string(),
         offset: found.event.offset,
@@ -159,7 +153,7 @@ fn evidence_of(found: &Found<'_>) -> Evidence {
     }
 }
 
-fn time_source(found: &Found<'_>) -> TimeSource {
+fn time_source(found: &Alert) -> TimeSource {
     if found.event.ts.is_some() {
         TimeSource::Log
     } else {
@@ -202,7 +196,6 @@ impl Tracker {
                 .map(|(i, s)| (s.id.clone(), i))
                 .collect(),
             infos,
-            base: library.signatures.as_ptr().addr(),
             runs: (0..n).map(|_| Run::default()).collect(),
             pending: (0..n).map(|_| Pending::default()).collect(),
             joined: vec![false; n],
@@ -212,12 +205,6 @@ impl Tracker {
 
     /// The index of a signature of the library this tracker was made for.
     pub fn index_of(&self, signature: &Signature) -> Option<usize> {
-        let size = size_of::<Signature>();
-        let offset = std::ptr::from_ref(signature).addr().wrapping_sub(self.base);
-        let i = offset / size;
-        if offset.is_multiple_of(size) && i < self.infos.len() && self.infos[i].id == signature.id {
-            return Some(i);
-        }
         self.by_id.get(&signature.id).copied()
     }
 
@@ -267,9 +254,9 @@ impl Tracker {
         (a.runbook.is_some() && a.runbook == b.runbook) || a.tags.iter().any(|t| b.tags.contains(t))
     }
 
-    fn fired_draft(found: &Found<'_>, library: &Library, precursor: bool) -> Draft {
-        let signature = found.signature;
-        let key = key_text(&found.alert.key);
+    fn fired_draft(found: &Alert, library: &Library, precursor: bool) -> Draft {
+        let signature = library.signature(found.signature);
+        let key = key_text(&found.key);
         let mut summary = if precursor {
             format!("Early warning: {}", signature.title)
         } else {
@@ -304,8 +291,8 @@ impl Tracker {
             runbook.map_or(Value::Null, |r| Value::String(r.title.clone())),
         )
         .detail("key", key)
-        .detail("hits", found.alert.hits)
-        .detail("suppressed", found.alert.suppressed)
+        .detail("hits", found.hits)
+        .detail("suppressed", found.suppressed)
         .detail("captures", captures)
         .detail("precursor", precursor)
         .evidence(Some(evidence_of(found)))
@@ -313,7 +300,7 @@ impl Tracker {
 
     /// The `started` proposal and the early warnings to add, for an incident
     /// first detected by signature `i` at `at`.
-    fn started(&self, incident: &str, i: usize, found: &Found<'_>) -> (Draft, Vec<(usize, Draft)>) {
+    fn started(&self, incident: &str, i: usize, found: &Alert) -> (Draft, Vec<(usize, Draft)>) {
         let at = found.at;
         let floor = at.checked_sub(LOOKBACK).unwrap_or(Timestamp::MIN);
         let own = self.runs[i].first.filter(|f| *f >= floor && *f <= at);
@@ -413,11 +400,11 @@ impl Tracker {
         &self,
         timeline: &Timeline,
         i: usize,
-        found: &Found<'_>,
+        found: &Alert,
         library: &Library,
     ) -> (Vec<Draft>, Effect) {
-        let signature = found.signature;
-        let key = key_text(&found.alert.key);
+        let signature = library.signature(found.signature);
+        let key = key_text(&found.key);
         let Some(open) = timeline.latest_open() else {
             if signature.severity < Severity::High {
                 return (
@@ -472,10 +459,10 @@ impl Tracker {
         &self,
         timeline: &Timeline,
         i: usize,
-        found: &Found<'_>,
+        found: &Alert,
         library: &Library,
     ) -> (Vec<Draft>, Effect) {
-        let signature = found.signature;
+        let signature = library.signature(found.signature);
         let id = timeline.next_incident_id();
         let source = time_source(found);
         let mut drafts = vec![
@@ -651,7 +638,7 @@ fn plural(n: u64, one: &str, many: &str) -> String {
     }
 }
 
-fn severity_raised(open: &Incident, signature: &Signature, found: &Found<'_>) -> Draft {
+fn severity_raised(open: &Incident, signature: &Signature, found: &Alert) -> Draft {
     Draft::new(
         &open.id,
         Kind::SeverityChanged,
@@ -699,10 +686,10 @@ impl Recorder {
         &self.journal
     }
 
-    /// A line matched `signature` at `at`. Counting only: no I/O.
-    pub fn on_match(&mut self, signature: &Signature, at: Timestamp) {
-        if let Some(i) = self.tracker.index_of(signature) {
-            self.tracker.on_match(i, at);
+    /// A line matched signature `id` at `at`. Counting only: no I/O.
+    pub fn on_match(&mut self, id: SignatureId, at: Timestamp) {
+        if id.0 < self.tracker.infos.len() {
+            self.tracker.on_match(id.0, at);
         }
     }
 
@@ -710,18 +697,19 @@ impl Recorder {
     /// rest when that is news; otherwise only counts. Returns what it wrote.
     pub fn on_alert(
         &mut self,
-        found: &Found<'_>,
+        found: &Alert,
         library: &Library,
     ) -> Result<Vec<Event>, JournalError> {
-        let Some(i) = self.tracker.index_of(found.signature) else {
+        let i = found.signature.0;
+        if i >= self.tracker.infos.len() {
             return Ok(Vec::new());
-        };
+        }
         self.tracker.touch(i, found.at);
         self.journal.refresh()?;
         self.tracker.sync(self.journal.timeline());
         // The common case, decided without the lock: it already fired here.
         if let Some(open) = self.journal.timeline().latest_open()
-            && open.is_active(&found.signature.id, &key_text(&found.alert.key))
+            && open.is_active(&self.tracker.infos[i].id, &key_text(&found.key))
         {
             let incident = open.id.clone();
             self.tracker
@@ -745,13 +733,15 @@ impl Recorder {
     /// incident.
     pub fn on_cleared(
         &mut self,
-        signature: &Signature,
         cleared: &Cleared,
+        library: &Library,
     ) -> Result<Vec<Event>, JournalError> {
-        let Some(i) = self.tracker.index_of(signature) else {
+        let i = cleared.signature.0;
+        if i >= self.tracker.infos.len() {
             return Ok(Vec::new());
-        };
-        let clear_after = signature
+        }
+        let clear_after = library
+            .signature(cleared.signature)
             .clear_after
             .and_then(|d| SignedDuration::try_from(d).ok())
             .unwrap_or(SignedDuration::ZERO);
@@ -810,42 +800,28 @@ pub fn record_events(
     library: &Library,
     events: impl IntoIterator<Item = (model::Event, Timestamp)>,
 ) -> Result<Option<Timestamp>, JournalError> {
-    let mut detector = Detector::new();
-    let mut hits: Vec<Hit> = Vec::new();
+    let mut engine = library.engine();
     let mut last_tick: Option<Timestamp> = None;
     let mut end = None;
+    let mut alerts = Vec::new();
     for (event, at) in events {
         end = Some(end.map_or(at, |e: Timestamp| e.max(at)));
         if last_tick.is_none_or(|t| at.duration_since(t) >= SignedDuration::from_secs(1)) {
-            for cleared in detector.clear_due(&library.signatures, at.as_millisecond()) {
-                recorder.on_cleared(&library.signatures[cleared.signature], &cleared)?;
+            for cleared in engine.clear_due(at) {
+                recorder.on_cleared(&cleared, library)?;
             }
             recorder.tick(at)?;
             last_tick = Some(at);
         }
-        hits.clear();
-        library
-            .matcher()
-            .matches(&library.signatures, &event, &mut hits);
-        for Hit {
-            signature: index,
-            captures,
-        } in hits.drain(..)
-        {
-            let signature = &library.signatures[index];
-            recorder.on_match(signature, at);
-            if let Decision::Alert(alert) =
-                detector.observe(index, signature, &captures, at.as_millisecond())
-            {
-                let found = Found {
-                    signature,
-                    event: event.clone(),
-                    captures,
-                    alert,
-                    at,
-                };
-                recorder.on_alert(&found, library)?;
-            }
+        let _ = engine.process(&event, at, &mut |alert| {
+            alerts.push(alert);
+            Ok(())
+        });
+        for &id in engine.matched() {
+            recorder.on_match(id, at);
+        }
+        for alert in alerts.drain(..) {
+            recorder.on_alert(&alert, library)?;
         }
     }
     if let Some(end) = end {
@@ -904,14 +880,14 @@ pub(crate) mod tests {
         library
     }
 
-    fn found<'l>(library: &'l Library, id: &str, at: &str, line_no: u64) -> Found<'l> {
+    fn found(library: &Library, id: &str, at: &str, line_no: u64) -> Alert {
         let signature = library
             .signatures
             .iter()
-            .find(|s| s.id == id)
+            .position(|s| s.id == id)
             .expect("shipped signature");
-        Found {
-            signature,
+        Alert {
+            signature: SignatureId(signature),
             event: model::Event {
                 source: "db.log".into(),
                 offset: line_no * 100,
@@ -927,11 +903,9 @@ pub(crate) mod tests {
                 lines: 1,
             },
             captures: Vec::new(),
-            alert: crate::signature::detector::Alert {
-                hits: 1,
-                suppressed: 0,
-                key: Vec::new(),
-            },
+            hits: 1,
+            suppressed: 0,
+            key: Vec::new(),
             at: ts(at),
         }
     }

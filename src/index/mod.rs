@@ -12,6 +12,8 @@
 //! An index written by another version of triage, or damaged, is refused
 //! with an error naming it and saying to run `triage reindex`.
 
+pub mod files;
+pub mod guard;
 pub mod query;
 pub mod schema;
 pub mod search;

@@ -122,6 +122,96 @@ pub fn is_everything(query: &str) -> bool {
     matches!(query.trim(), "" | "*")
 }
 
+/// Deepest nesting a query may have (groups in parentheses and `NOT`s
+/// inside one another). tantivy's query parser, the query it builds and
+/// the search over it each recurse once per level: 10,000 levels overflow
+/// the stack (an abort, not an error); a debug build still searches 400
+/// levels on a search thread's stack. No query a person writes comes near.
+pub const MAX_QUERY_DEPTH: usize = 100;
+
+/// How deep `query` nests, counted on its text before any parser sees it:
+/// each open group `(` (also `field:(`) is a level until its `)`, and each
+/// `NOT` a level until the word, phrase or group it negates ends. Only what
+/// the parser surely reads as text does not nest: an escaped character
+/// (`\(`) and a quoted phrase (`"..."`, `'...'`) that starts a term and is
+/// closed. Anything else counts, so the count is never below the parser's
+/// own depth. Flat queries of any length count 1.
+pub fn nesting(query: &str) -> usize {
+    // Per open group: the NOTs in it still waiting for their operand.
+    let mut frames: Vec<usize> = vec![0];
+    let mut level = 0usize;
+    let mut deepest = 0usize;
+    let chars: Vec<char> = query.chars().collect();
+    // A term ended: the NOTs waiting in the current group are complete.
+    let operand = |frames: &mut Vec<usize>, level: &mut usize| {
+        if let Some(pending) = frames.last_mut() {
+            *level -= *pending;
+            *pending = 0;
+        }
+    };
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let term_start =
+            i == 0 || matches!(chars[i - 1], '(' | ':' | '+' | '-') || chars[i - 1].is_whitespace();
+        if c == '(' {
+            frames.push(0);
+            level += 1;
+            deepest = deepest.max(level);
+            i += 1;
+        } else if c == ')' {
+            if frames.len() > 1 {
+                let pending = frames.pop().unwrap_or(0);
+                level -= 1 + pending;
+                operand(&mut frames, &mut level);
+            }
+            i += 1;
+        } else if c.is_whitespace() {
+            i += 1;
+        } else if let Some(end) = (term_start && matches!(c, '"' | '\''))
+            .then(|| closing(&chars, i))
+            .flatten()
+        {
+            operand(&mut frames, &mut level);
+            i = end + 1;
+        } else {
+            // A word (with its `+`/`-`, `field:` and `^boost`) up to
+            // whitespace or a parenthesis not escaped.
+            let start = i;
+            while i < chars.len() && !(chars[i].is_whitespace() || matches!(chars[i], '(' | ')')) {
+                i += if chars[i] == '\\' { 2 } else { 1 };
+            }
+            let word: String = chars[start..i.min(chars.len())].iter().collect();
+            let followed_by_space = chars.get(i).is_some_and(|c| c.is_whitespace());
+            if word.trim_start_matches(['+', '-']) == "NOT" && followed_by_space {
+                if let Some(pending) = frames.last_mut() {
+                    *pending += 1;
+                }
+                level += 1;
+                deepest = deepest.max(level);
+            } else if chars.get(i) != Some(&'(') {
+                // Else `field:(` opens a group, which is the operand.
+                operand(&mut frames, &mut level);
+            }
+        }
+    }
+    deepest.max(usize::from(!query.trim().is_empty()))
+}
+
+/// Where the quote opened at `open` closes (escapes skipped), if it does.
+fn closing(chars: &[char], open: usize) -> Option<usize> {
+    let quote = chars[open];
+    let mut i = open + 1;
+    while i < chars.len() {
+        match chars[i] {
+            '\\' => i += 2,
+            c if c == quote => return Some(i),
+            _ => i += 1,
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,5 +261,90 @@ mod tests {
         assert!(is_everything("*"));
         assert!(is_everything("  "));
         assert!(!is_everything("error"));
+    }
+
+    #[test]
+    fn nesting_counts_groups_and_nots_inside_one_another() {
+        for (query, depth) in [
+            ("", 0),
+            ("error", 1),
+            ("a b c AND d OR e", 1),
+            ("(a)", 1),
+            ("((a))", 2),
+            ("a AND (b OR (c AND NOT d))", 3),
+            ("NOT a", 1),
+            ("NOT NOT NOT a", 3),
+            ("NOT a AND NOT b AND NOT c", 1),
+            ("NOT (NOT (a))", 4),
+            ("-(a) +(b)", 1),
+            ("line:(a OR line:(b))", 2),
+            // Inside phrases and escapes, nothing nests.
+            ("\"((((\" '((' \\(\\( ts:[a TO z] b", 1),
+            ("\"a \\\" (\" (b)", 1),
+            // Anything else counts: never below the parser's depth.
+            ("ts:[a TO ((] b", 2),
+            ("a\"((\" b", 2),
+            ("\"(( b", 2),
+            // Unbalanced: the parser says what is wrong.
+            ("a)) ((b", 2),
+        ] {
+            assert_eq!(nesting(query), depth, "{query}");
+        }
+        let deep = format!("{}a{}", "(".repeat(10_000), ")".repeat(10_000));
+        assert_eq!(nesting(&deep), 10_000);
+        assert_eq!(nesting(&format!("{}a", "NOT ".repeat(10_000))), 10_000);
+        assert_eq!(nesting(&"a AND ".repeat(10_000)), 1);
+    }
+
+    /// A query as a tree, as text, with its height (groups and NOTs on
+    /// the deepest path) and whether it is one term (a NOT takes one).
+    fn query_tree() -> impl proptest::strategy::Strategy<Value = (String, usize, bool)> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            "[a-z0-9]{1,6}".prop_map(|w| (w, 0, true)),
+            // Parentheses in phrases and escapes do not nest.
+            "[a-z()]{0,6}".prop_map(|w| (format!("\"{w}\""), 0, true)),
+            "[a-z()]{0,6}".prop_map(|w| (format!("'{w}'"), 0, true)),
+            "[a-z]{0,6}".prop_map(|w| (format!("ts:[{w} TO z]"), 0, true)),
+            "[a-z]{1,3}".prop_map(|w| (format!("{w}\\(\\)"), 0, true)),
+        ];
+        leaf.prop_recursive(8, 64, 4, |inner| {
+            prop_oneof![
+                inner
+                    .clone()
+                    .prop_map(|(q, h, _)| (format!("({q})"), h + 1, true)),
+                inner
+                    .clone()
+                    .prop_map(|(q, h, _)| (format!("line:({q})"), h + 1, true)),
+                inner.clone().prop_map(|(q, h, one)| match one {
+                    true => (format!("NOT {q}"), h + 1, true),
+                    false => (format!("NOT ({q})"), h + 2, true),
+                }),
+                inner
+                    .clone()
+                    .prop_map(|(q, h, _)| (format!("-({q})"), h + 1, true)),
+                (
+                    proptest::collection::vec(inner, 2..4),
+                    prop_oneof![Just(" "), Just(" AND "), Just(" OR ")]
+                )
+                    .prop_map(|(children, op)| {
+                        let height = children.iter().map(|c| c.1).max().unwrap_or(0);
+                        let text: Vec<String> = children.into_iter().map(|c| c.0).collect();
+                        (text.join(op), height, false)
+                    }),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn nesting_is_the_height_of_the_query_tree((query, height, _) in query_tree()) {
+            proptest::prop_assert_eq!(nesting(&query), height.max(1), "{}", query);
+        }
+
+        #[test]
+        fn nesting_never_panics(text in ".{0,200}") {
+            let _ = nesting(&text);
+        }
     }
 }

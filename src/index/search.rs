@@ -6,34 +6,45 @@
 //! sees what was committed when it was opened (or last [`Searcher::reload`]ed).
 //! A regex on the line is checked on the stored line of each candidate, so
 //! it costs a read of every document the rest of the query leaves.
+//!
+//! A damaged index is an error naming it (and the segment, and the file
+//! when its checksum says so) and `triage reindex`, never a panic: every
+//! call into tantivy that reads segment data goes through [`guard::catch`]
+//! (tantivy panics on some damage, with no error path), per segment where
+//! the segment is known ([`Guarded`] for the collectors). An error of the
+//! system (permissions, too many open files) is reported as it is.
 
 use std::{
     cmp::Reverse,
     collections::{BTreeMap, BTreeSet, BinaryHeap, HashSet},
+    fs,
     ops::{Bound, Range},
     path::Path,
+    sync::{Mutex, PoisonError},
 };
 
 use jiff::Timestamp;
 use regex::Regex;
 use tantivy::{
     COLLECT_BLOCK_BUFFER_LEN, DocAddress, DocId, IndexReader, ReloadPolicy, Score, SegmentOrdinal,
-    SegmentReader, TantivyDocument, Term,
+    SegmentReader, TantivyDocument, TantivyError, Term,
     collector::{Collector, Count, DocSetCollector, SegmentCollector},
     columnar::{Cardinality, Column, ColumnType, ColumnValues},
+    directory::error::OpenReadError,
+    index::SegmentId,
     query::{
         AllQuery, BooleanQuery, EmptyQuery, Occur, Query, QueryParser, QueryParserError,
-        RangeQuery, TermQuery, TermSetQuery,
+        RangeQuery, TermQuery, TermSetQuery, Weight,
     },
-    schema::{IndexRecordOption, Value},
+    schema::{IndexRecordOption, Schema, Value},
     store::StoreReader,
 };
 
 use tantivy::query_grammar::{Occur as GrammarOccur, UserInputAst, UserInputLeaf};
 
 use super::{
-    Fields, IndexError, Origin, Store,
-    query::{Request, is_everything},
+    Fields, IndexError, Origin, Store, guard,
+    query::{self, Request, is_everything},
     schema::{self, flag},
 };
 use crate::model::Level;
@@ -119,18 +130,92 @@ impl Searcher {
             .index
             .set_default_multithread_executor()
             .map_err(|e| store.error(e))?;
-        let reader = store
-            .index()
-            .reader_builder()
-            .reload_policy(ReloadPolicy::Manual)
-            .try_into()
-            .map_err(|e| store.error(e))?;
-        Ok(Searcher { store, reader })
+        // Opening the reader opens every segment's files.
+        let opened = guard::catch(|| {
+            store
+                .index()
+                .reader_builder()
+                .reload_policy(ReloadPolicy::Manual)
+                .try_into()
+        });
+        let reader = match opened {
+            Ok(Ok(reader)) => reader,
+            Ok(Err(err)) => return Err(read_error(&store, None, Failure::Error(err))),
+            Err(panic) => return Err(read_error(&store, None, Failure::Panic(panic))),
+        };
+        let searcher = Searcher { store, reader };
+        searcher.check_segments()?;
+        Ok(searcher)
     }
 
     /// Sees the latest commit.
     pub fn reload(&self) -> Result<(), IndexError> {
-        self.reader.reload().map_err(|e| self.store.error(e))
+        match guard::catch(|| self.reader.reload()) {
+            Ok(Ok(())) => self.check_segments(),
+            Ok(Err(err)) => Err(read_error(&self.store, None, Failure::Error(err))),
+            Err(panic) => Err(read_error(&self.store, None, Failure::Panic(panic))),
+        }
+    }
+
+    /// What can be checked of each segment for the price of opening it:
+    /// its fast columns hold one row per document (a `.fast` file of
+    /// another segment does not; tantivy would read past its columns).
+    fn check_segments(&self) -> Result<(), IndexError> {
+        let searcher = self.reader.searcher();
+        for segment in searcher.segment_readers() {
+            let rows =
+                self.in_segment(segment, || Ok(segment.fast_fields().u64("lvl")?.num_docs()))?;
+            if rows != segment.max_doc() {
+                let id = segment.segment_id().uuid_string();
+                return Err(IndexError::Corrupt {
+                    path: self.store.path().to_path_buf(),
+                    why: format!(
+                        "segment {id}: {id}.fast holds {rows} documents, the segment {}",
+                        segment.max_doc()
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs `query` through `collector` over every segment; a segment that
+    /// fails (a tantivy error or panic while reading it) is named.
+    fn search<C: Collector>(
+        &self,
+        query: &dyn Query,
+        collector: &C,
+    ) -> Result<C::Fruit, IndexError> {
+        let searcher = self.reader.searcher();
+        let guarded = Guarded {
+            inner: collector,
+            failed: Mutex::new(None),
+        };
+        let result = guard::catch(|| searcher.search(query, &guarded));
+        let failed = guarded
+            .failed
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner);
+        match (result, failed) {
+            (Ok(Ok(fruit)), _) => Ok(fruit),
+            (_, Some((segment, failure))) => Err(read_error(&self.store, Some(segment), failure)),
+            (Ok(Err(err)), None) => Err(read_error(&self.store, None, Failure::Error(err))),
+            (Err(panic), None) => Err(read_error(&self.store, None, Failure::Panic(panic))),
+        }
+    }
+
+    /// Runs `read`, which reads `segment`'s data; its failure names it.
+    fn in_segment<T>(
+        &self,
+        segment: &SegmentReader,
+        read: impl FnOnce() -> tantivy::Result<T>,
+    ) -> Result<T, IndexError> {
+        let failure = match guard::catch(read) {
+            Ok(Ok(value)) => return Ok(value),
+            Ok(Err(err)) => Failure::Error(err),
+            Err(panic) => Failure::Panic(panic),
+        };
+        Err(read_error(&self.store, Some(segment.segment_id()), failure))
     }
 
     /// Events in the index.
@@ -215,6 +300,16 @@ impl Searcher {
     }
 
     fn parse(&self, text: &str) -> Result<Box<dyn Query>, IndexError> {
+        // Before tantivy's parser, which recurses once per level (as do the
+        // query it builds and the search): too deep is a stack overflow.
+        let depth = query::nesting(text);
+        if depth > query::MAX_QUERY_DEPTH {
+            return Err(IndexError::Query(format!(
+                "the query nests {depth} levels deep (groups in parentheses and NOTs inside \
+                 one another); at most {} are allowed",
+                query::MAX_QUERY_DEPTH
+            )));
+        }
         let ast = tantivy::query_grammar::parse_query(text)
             .map_err(|_| query_error(text, &QueryParserError::SyntaxError(text.to_owned())))?;
         self.parser()
@@ -237,24 +332,23 @@ impl Searcher {
         let mut found = BTreeSet::new();
         let searcher = self.reader.searcher();
         for segment in searcher.segment_readers() {
-            let inverted = segment
-                .inverted_index(f.source)
-                .map_err(|e| self.store.error(e))?;
-            let mut stream = inverted.terms().stream().map_err(|e| IndexError::Other {
-                path: self.store.path().to_path_buf(),
-                why: e.to_string(),
-            })?;
-            while stream.advance() {
-                let Ok(path) = std::str::from_utf8(stream.key()) else {
-                    continue;
-                };
-                let name = Path::new(path).file_name().map(Path::new);
-                if matchers.iter().zip(globs).any(|(m, g)| {
-                    m.is_match(path) || (!g.contains('/') && name.is_some_and(|n| m.is_match(n)))
-                }) {
-                    found.insert(path.to_owned());
+            self.in_segment(segment, || {
+                let inverted = segment.inverted_index(f.source)?;
+                let mut stream = inverted.terms().stream()?;
+                while stream.advance() {
+                    let Ok(path) = std::str::from_utf8(stream.key()) else {
+                        continue;
+                    };
+                    let name = Path::new(path).file_name().map(Path::new);
+                    if matchers.iter().zip(globs).any(|(m, g)| {
+                        m.is_match(path)
+                            || (!g.contains('/') && name.is_some_and(|n| m.is_match(n)))
+                    }) {
+                        found.insert(path.to_owned());
+                    }
                 }
-            }
+                Ok(())
+            })?;
         }
         Ok(found)
     }
@@ -287,11 +381,8 @@ impl Searcher {
             });
         }
         let query = self.query(request)?;
-        let searcher = self.reader.searcher();
         if limit == 0 && interval.is_none() && request.regex.is_none() {
-            let total = searcher
-                .search(&query, &Count)
-                .map_err(|e| self.store.error(e))?;
+            let total = self.search(&query, &Count)?;
             return Ok(Found {
                 total: total as u64,
                 ..Found::default()
@@ -303,9 +394,11 @@ impl Searcher {
             regex: request.regex.clone(),
             line: self.fields().line,
         };
-        let fruit = searcher
-            .search(&query, &gather)
-            .map_err(|e| self.store.error(e))?;
+        let fruit = self.search(&query, &gather)?;
+        if let Some((segment, err)) = fruit.unreadable {
+            let segment = self.reader.searcher().segment_reader(segment).segment_id();
+            return Err(read_error(&self.store, Some(segment), Failure::Error(err)));
+        }
         let mut hits = Vec::with_capacity(fruit.top.len());
         for (_, address) in fruit.top.iter().rev() {
             hits.push(self.hit(address)?);
@@ -358,48 +451,48 @@ impl Searcher {
         let until = request.until.map(|t| term(t.as_millisecond()));
         let mut histogram: BTreeMap<i64, [u64; 9]> = BTreeMap::new();
         for segment in searcher.segment_readers() {
-            let inverted = segment
-                .inverted_index(self.fields().bucket)
-                .map_err(|e| self.store.error(e))?;
-            let mut range = inverted.terms().range();
-            if let Some(since) = &since {
-                range = range.ge(since);
-            }
-            if let Some(until) = &until {
-                range = range.lt(until);
-            }
-            let mut stream = range.into_stream().map_err(|e| IndexError::Other {
-                path: self.store.path().to_path_buf(),
-                why: e.to_string(),
+            self.in_segment(segment, || {
+                let inverted = segment.inverted_index(self.fields().bucket)?;
+                let mut range = inverted.terms().range();
+                if let Some(since) = &since {
+                    range = range.ge(since);
+                }
+                if let Some(until) = &until {
+                    range = range.lt(until);
+                }
+                let mut stream = range.into_stream()?;
+                // Terms come in order: one map entry per interval, not per
+                // term.
+                let mut current: Option<(i64, [u64; 9])> = None;
+                while stream.advance() {
+                    let Ok(bytes) = <[u8; 8]>::try_from(stream.key()) else {
+                        continue;
+                    };
+                    let (minute, level) =
+                        schema::unbucket(tantivy::u64_to_i64(u64::from_be_bytes(bytes)));
+                    if level < min_level {
+                        continue;
+                    }
+                    let start = minute.div_euclid(interval) * interval;
+                    if current.is_none_or(|(at, _)| at != start) {
+                        flush(&mut histogram, current.take());
+                        current = Some((start, [0; 9]));
+                    }
+                    if let Some((_, counts)) = &mut current {
+                        counts[level.min(8) as usize] += u64::from(stream.value().doc_freq);
+                    }
+                }
+                flush(&mut histogram, current);
+                Ok(())
             })?;
-            // Terms come in order: one map entry per interval, not per term.
-            let mut current: Option<(i64, [u64; 9])> = None;
-            while stream.advance() {
-                let Ok(bytes) = <[u8; 8]>::try_from(stream.key()) else {
-                    continue;
-                };
-                let (minute, level) =
-                    schema::unbucket(tantivy::u64_to_i64(u64::from_be_bytes(bytes)));
-                if level < min_level {
-                    continue;
-                }
-                let start = minute.div_euclid(interval) * interval;
-                if current.is_none_or(|(at, _)| at != start) {
-                    flush(&mut histogram, current.take());
-                    current = Some((start, [0; 9]));
-                }
-                if let Some((_, counts)) = &mut current {
-                    counts[level.min(8) as usize] += u64::from(stream.value().doc_freq);
-                }
-            }
-            flush(&mut histogram, current);
         }
         Ok(Some(histogram))
     }
 
     fn hit(&self, address: &DocAddress) -> Result<Hit, IndexError> {
         let searcher = self.reader.searcher();
-        let doc: TantivyDocument = searcher.doc(*address).map_err(|e| self.store.error(e))?;
+        let segment = searcher.segment_reader(address.segment_ord);
+        let doc: TantivyDocument = self.in_segment(segment, || searcher.doc(*address))?;
         Ok(hit_of(self.fields(), &doc))
     }
 
@@ -436,10 +529,7 @@ impl Searcher {
                 )),
             ),
         ]);
-        let searcher = self.reader.searcher();
-        let docs = searcher
-            .search(&query, &DocSetCollector)
-            .map_err(|e| self.store.error(e))?;
+        let docs = self.search(&query, &DocSetCollector)?;
         let mut lines = Vec::with_capacity(docs.len());
         for address in &docs {
             lines.push(self.hit(address)?);
@@ -658,6 +748,9 @@ struct Gathered {
     /// Smallest key first once sorted: kept as a min-heap of the largest.
     top: Vec<(Key, DocAddress)>,
     histogram: BTreeMap<i64, [u64; 9]>,
+    /// A stored document the regex could not be checked on (the first):
+    /// the answer would be short of it, so the search fails.
+    unreadable: Option<(SegmentOrdinal, TantivyError)>,
 }
 
 const NANOS_PER_MS: i64 = 1_000_000;
@@ -725,6 +818,8 @@ struct SegmentGather {
     histogram: BTreeMap<i64, [u64; 9]>,
     /// The interval being counted, not yet in `histogram`.
     current: (i64, [u64; 9]),
+    /// See [`Gathered::unreadable`].
+    unreadable: Option<TantivyError>,
 }
 
 impl SegmentGather {
@@ -800,6 +895,7 @@ impl Collector for Gather {
             heap: BinaryHeap::new(),
             histogram: BTreeMap::new(),
             current: (i64::MIN, [0; 9]),
+            unreadable: None,
         })
     }
 
@@ -812,8 +908,10 @@ impl Collector for Gather {
             count: 0,
             top: Vec::new(),
             histogram: BTreeMap::new(),
+            unreadable: None,
         };
         for fruit in fruits {
+            all.unreadable = all.unreadable.or(fruit.unreadable);
             all.count += fruit.count;
             all.top.extend(fruit.top);
             for interval in fruit.histogram {
@@ -874,8 +972,12 @@ impl SegmentCollector for SegmentGather {
 
     fn collect(&mut self, doc: DocId, _score: Score) {
         if let Some((regex, store, line)) = &self.regex {
-            let Ok(stored) = store.get::<TantivyDocument>(doc) else {
-                return;
+            let stored = match store.get::<TantivyDocument>(doc) {
+                Ok(stored) => stored,
+                Err(err) => {
+                    self.unreadable.get_or_insert(err);
+                    return;
+                }
             };
             let matched = stored
                 .get_first(*line)
@@ -977,8 +1079,166 @@ impl SegmentCollector for SegmentGather {
                 .map(|Reverse((key, doc))| (key, DocAddress::new(segment, doc)))
                 .collect(),
             histogram: self.histogram,
+            unreadable: self.unreadable.map(|err| (segment, err)),
         }
     }
+}
+
+/// A failure while reading a segment.
+enum Failure {
+    /// tantivy said what.
+    Error(TantivyError),
+    /// tantivy panicked (see `guard`), with this message.
+    Panic(String),
+}
+
+/// A collector that knows which segment failed: each segment is collected
+/// inside [`guard::catch`], and the first failure is kept with its segment.
+struct Guarded<'c, C> {
+    inner: &'c C,
+    failed: Mutex<Option<(SegmentId, Failure)>>,
+}
+
+impl<C: Collector> Collector for Guarded<'_, C> {
+    type Fruit = C::Fruit;
+    type Child = C::Child;
+
+    fn check_schema(&self, schema: &Schema) -> tantivy::Result<()> {
+        self.inner.check_schema(schema)
+    }
+
+    fn for_segment(
+        &self,
+        segment: SegmentOrdinal,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<C::Child> {
+        self.inner.for_segment(segment, reader)
+    }
+
+    fn requires_scoring(&self) -> bool {
+        self.inner.requires_scoring()
+    }
+
+    fn merge_fruits(
+        &self,
+        fruits: Vec<<C::Child as SegmentCollector>::Fruit>,
+    ) -> tantivy::Result<C::Fruit> {
+        self.inner.merge_fruits(fruits)
+    }
+
+    fn collect_segment(
+        &self,
+        weight: &dyn Weight,
+        segment: SegmentOrdinal,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<<C::Child as SegmentCollector>::Fruit> {
+        let (failure, returned) =
+            match guard::catch(|| self.inner.collect_segment(weight, segment, reader)) {
+                Ok(Ok(fruit)) => return Ok(fruit),
+                Ok(Err(err)) => (Failure::Error(err.clone()), err),
+                Err(panic) => (
+                    Failure::Panic(panic.clone()),
+                    TantivyError::InternalError(panic),
+                ),
+            };
+        let mut failed = self.failed.lock().unwrap_or_else(PoisonError::into_inner);
+        failed.get_or_insert((reader.segment_id(), failure));
+        Err(returned)
+    }
+}
+
+/// A failure reading the index at `store`, as an error. Damage (bytes that
+/// do not decode, a file cut or missing, a panic) names the segment, the
+/// files of it whose checksum fails, and `triage reindex`; the system
+/// refusing (an OS error: permissions, too many open files) is said as it
+/// is, since rebuilding would not help.
+fn read_error(store: &Store, segment: Option<SegmentId>, failure: Failure) -> IndexError {
+    let path = store.path().to_path_buf();
+    let what = match failure {
+        Failure::Panic(message) => format!("tantivy failed reading it: {message}"),
+        Failure::Error(err) => {
+            if let Some(os) = os_error(&err) {
+                return IndexError::Other { path, why: os };
+            }
+            describe(&err)
+        }
+    };
+    let why = match segment {
+        None => what,
+        Some(segment) => {
+            let id = segment.uuid_string();
+            let damaged = damaged_files(store, &id);
+            let files = match damaged.as_slice() {
+                [] => "its files pass their checksums but do not fit together (one may have \
+                       been overwritten by another segment's)"
+                    .to_owned(),
+                [one] => format!("{one} fails its checksum (cut or overwritten)"),
+                many => format!(
+                    "{} fail their checksums (cut or overwritten)",
+                    many.join(", ")
+                ),
+            };
+            format!("segment {id}: {files}; {what}")
+        }
+    };
+    IndexError::Corrupt { path, why }
+}
+
+/// The message of an OS error in `err`, file included, if it is one.
+fn os_error(err: &TantivyError) -> Option<String> {
+    match err {
+        TantivyError::IoError(io) if io.raw_os_error().is_some() => Some(io.to_string()),
+        TantivyError::OpenReadError(OpenReadError::IoError { io_error, filepath })
+            if io_error.raw_os_error().is_some() =>
+        {
+            Some(format!("{}: {io_error}", filepath.display()))
+        }
+        _ => None,
+    }
+}
+
+/// What tantivy says of damage, the file first when it names one.
+fn describe(err: &TantivyError) -> String {
+    match err {
+        TantivyError::OpenReadError(OpenReadError::FileDoesNotExist(file)) => {
+            format!("{} is missing", file.display())
+        }
+        TantivyError::OpenReadError(OpenReadError::IoError { io_error, filepath }) => {
+            // Its first sentence: the rest is advice about tantivy versions.
+            let text = io_error.to_string();
+            let first = text
+                .split_inclusive(". ")
+                .next()
+                .unwrap_or(&text)
+                .trim_end();
+            format!("{} is cut or overwritten: {first}", filepath.display())
+        }
+        other => format!("tantivy: {other}"),
+    }
+}
+
+/// The files of segment `id` whose checksum fails (or that cannot be read
+/// whole), by name. Reads them whole: only ever on the way to an error.
+fn damaged_files(store: &Store, id: &str) -> Vec<String> {
+    let Ok(entries) = fs::read_dir(store.path()) else {
+        return Vec::new();
+    };
+    let directory = store.index().directory();
+    let mut damaged: Vec<String> = entries
+        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+        .filter(|name| {
+            name.strip_prefix(id)
+                .is_some_and(|rest| rest.starts_with('.'))
+        })
+        .filter(|name| {
+            !matches!(
+                guard::catch(|| directory.validate_checksum(Path::new(name))),
+                Ok(Ok(true))
+            )
+        })
+        .collect();
+    damaged.sort();
+    damaged
 }
 
 #[cfg(test)]

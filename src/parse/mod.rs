@@ -29,6 +29,7 @@ pub mod multiline;
 #[cfg(test)]
 mod real_data;
 pub mod source;
+pub mod template;
 pub mod time_format;
 pub mod timestamp;
 

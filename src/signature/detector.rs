@@ -5,25 +5,30 @@
 //! back to arrival time), so `scan` of an old file and `watch` of a live one
 //! decide the same way, and tests run on an injected clock. Times are
 //! milliseconds since the Unix epoch.
+//!
+//! Keyed by where: a threshold counts, and a suppression window holds, per
+//! signature and source (the file and host a hit came from) and the
+//! signature's key captures; `across_sources` collapses the sources.
 
 use std::collections::{HashMap, VecDeque};
 
 use super::{Captures, Signature};
+use crate::model::{Cleared, SignatureId};
 
 /// What the detector made of one hit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
     /// The signature fires.
-    Alert(Alert),
+    Alert(Fired),
     /// Counted towards a threshold not yet reached.
     Pending,
     /// Within a suppression window: counted, not alerted.
     Suppressed,
 }
 
-/// A signature firing.
+/// A signature firing: the counts an alert carries.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Alert {
+pub struct Fired {
     /// Hits that made this alert (the threshold's count, or 1).
     pub hits: u64,
     /// Hits suppressed for this key since its previous alert.
@@ -32,18 +37,8 @@ pub struct Alert {
     pub key: Vec<(String, String)>,
 }
 
-/// A signature that has been quiet for its `clear_after`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Cleared {
-    /// Index of the signature.
-    pub signature: usize,
-    /// The key that went quiet.
-    pub key: Vec<(String, String)>,
-    /// When it was last seen.
-    pub last_hit_ms: i64,
-}
-
-type Key = (usize, Vec<String>);
+/// Signature, source (empty across sources) and the key's values.
+type Key = (usize, String, Vec<String>);
 
 /// The detector's state across hits.
 #[derive(Debug, Default)]
@@ -73,28 +68,56 @@ fn alert_key(signature: &Signature) -> &[String] {
     }
 }
 
+/// The source part of a key: `source` unless the rule counts across
+/// sources.
+fn source_part(across: bool, source: &str) -> String {
+    match across {
+        true => String::new(),
+        false => source.to_owned(),
+    }
+}
+
 impl Detector {
     /// A detector with no history.
     pub fn new() -> Detector {
         Detector::default()
     }
 
-    /// Decides what a hit of signature `index` at `at_ms` is.
+    /// Decides what a hit of signature `index` from `source` (the file
+    /// and host it came from) at `at_ms` is.
     pub fn observe(
         &mut self,
         index: usize,
         signature: &Signature,
         captures: &Captures,
+        source: &str,
         at_ms: i64,
     ) -> Decision {
         let names = alert_key(signature);
-        let key = (index, key_values(names, captures));
+        let across = signature.suppress.as_ref().map_or_else(
+            || {
+                signature
+                    .threshold
+                    .as_ref()
+                    .is_some_and(|t| t.across_sources)
+            },
+            |s| s.across_sources,
+        );
+        let key = (
+            index,
+            source_part(across, source),
+            key_values(names, captures),
+        );
         if let Some(last) = self.active.get_mut(&key) {
             *last = (*last).max(at_ms);
         }
         let mut hits = 1;
         if let Some(threshold) = &signature.threshold {
-            let group = (index, key_values(&threshold.group_by, captures));
+            let group = (
+                index,
+                source_part(threshold.across_sources, source),
+                key_values(&threshold.group_by, captures),
+            );
             let window_ms = threshold.window.as_millis() as i64;
             let times = self.windows.entry(group).or_default();
             times.retain(|&t| t > at_ms - window_ms);
@@ -124,11 +147,11 @@ impl Detector {
                 }
             }
         }
-        let pairs = names.iter().cloned().zip(key.1.iter().cloned()).collect();
+        let pairs = names.iter().cloned().zip(key.2.iter().cloned()).collect();
         if signature.clear_after.is_some() {
             self.active.insert(key, at_ms);
         }
-        Decision::Alert(Alert {
+        Decision::Alert(Fired {
             hits,
             suppressed,
             key: pairs,
@@ -136,25 +159,40 @@ impl Detector {
     }
 
     /// Keys of signatures with `clear_after` that have been quiet that long at
-    /// `now_ms`; each is reported once, until it fires again.
+    /// `now_ms` in every source: each is reported once, until it fires again.
     pub fn clear_due(&mut self, signatures: &[Signature], now_ms: i64) -> Vec<Cleared> {
-        let mut cleared = Vec::new();
-        self.active.retain(|(index, values), last_hit| {
+        // (signature, key values) → (quiet long enough everywhere, last hit).
+        let mut groups: HashMap<(usize, &[String]), (bool, i64)> = HashMap::new();
+        for ((index, _, values), &last_hit) in &self.active {
             let Some(after) = signatures[*index].clear_after else {
-                return true;
+                continue;
             };
-            if now_ms - *last_hit < after.as_millis() as i64 {
-                return true;
-            }
-            let names = alert_key(&signatures[*index]);
-            cleared.push(Cleared {
-                signature: *index,
-                key: names.iter().cloned().zip(values.iter().cloned()).collect(),
-                last_hit_ms: *last_hit,
-            });
-            false
+            let quiet = now_ms - last_hit >= after.as_millis() as i64;
+            let group = groups.entry((*index, values)).or_insert((true, last_hit));
+            group.0 &= quiet;
+            group.1 = group.1.max(last_hit);
+        }
+        let mut cleared: Vec<Cleared> = groups
+            .into_iter()
+            .filter(|(_, (quiet, _))| *quiet)
+            .map(|((index, values), (_, last_hit))| Cleared {
+                signature: SignatureId(index),
+                key: alert_key(&signatures[index])
+                    .iter()
+                    .cloned()
+                    .zip(values.iter().cloned())
+                    .collect(),
+                last_hit_ms: last_hit,
+            })
+            .collect();
+        self.active.retain(|(index, _, values), _| {
+            !cleared
+                .iter()
+                .any(|c| c.signature.0 == *index && c.key.iter().map(|(_, v)| v).eq(values.iter()))
         });
-        cleared.sort_by_key(|c| (c.last_hit_ms, c.signature));
+        cleared.sort_by(|a, b| {
+            (a.last_hit_ms, a.signature, &a.key).cmp(&(b.last_hit_ms, b.signature, &b.key))
+        });
         cleared
     }
 
@@ -162,7 +200,7 @@ impl Detector {
     pub fn pending_suppressed(&self) -> impl Iterator<Item = (usize, u64)> + '_ {
         self.suppressed
             .iter()
-            .map(|((index, _), (_, count))| (*index, *count))
+            .map(|((index, ..), (_, count))| (*index, *count))
     }
 }
 
@@ -186,7 +224,7 @@ mod tests {
     }
 
     fn alert(hits: u64, suppressed: u64, key: &[(&str, &str)]) -> Decision {
-        Decision::Alert(Alert {
+        Decision::Alert(Fired {
             hits,
             suppressed,
             key: key
@@ -200,29 +238,44 @@ mod tests {
     fn without_rules_every_hit_alerts() {
         let s = sig("");
         let mut d = Detector::new();
-        assert_eq!(d.observe(0, &s, &caps("h1", "x"), 0), alert(1, 0, &[]));
-        assert_eq!(d.observe(0, &s, &caps("h1", "x"), 0), alert(1, 0, &[]));
+        assert_eq!(
+            d.observe(0, &s, &caps("h1", "x"), "a.log", 0),
+            alert(1, 0, &[])
+        );
+        assert_eq!(
+            d.observe(0, &s, &caps("h1", "x"), "a.log", 0),
+            alert(1, 0, &[])
+        );
     }
 
     #[test]
     fn threshold_fires_on_n_hits_within_the_window_per_group() {
         let s = sig("threshold = { count = 3, window = '1m', group_by = ['host'] }");
         let mut d = Detector::new();
-        assert_eq!(d.observe(0, &s, &caps("h1", "x"), 0), Decision::Pending);
-        assert_eq!(d.observe(0, &s, &caps("h2", "x"), 1_000), Decision::Pending);
-        assert_eq!(d.observe(0, &s, &caps("h1", "x"), 2_000), Decision::Pending);
-        // The first h1 hit has left the window by now.
         assert_eq!(
-            d.observe(0, &s, &caps("h1", "x"), MIN + 1),
+            d.observe(0, &s, &caps("h1", "x"), "a.log", 0),
             Decision::Pending
         );
         assert_eq!(
-            d.observe(0, &s, &caps("h1", "x"), MIN + 2),
+            d.observe(0, &s, &caps("h2", "x"), "a.log", 1_000),
+            Decision::Pending
+        );
+        assert_eq!(
+            d.observe(0, &s, &caps("h1", "x"), "a.log", 2_000),
+            Decision::Pending
+        );
+        // The first h1 hit has left the window by now.
+        assert_eq!(
+            d.observe(0, &s, &caps("h1", "x"), "a.log", MIN + 1),
+            Decision::Pending
+        );
+        assert_eq!(
+            d.observe(0, &s, &caps("h1", "x"), "a.log", MIN + 2),
             alert(3, 0, &[("host", "h1")])
         );
         // After firing, counting starts again.
         assert_eq!(
-            d.observe(0, &s, &caps("h1", "x"), MIN + 3),
+            d.observe(0, &s, &caps("h1", "x"), "a.log", MIN + 3),
             Decision::Pending
         );
     }
@@ -232,23 +285,23 @@ mod tests {
         let s = sig("suppress = { window = '5m', key = ['kind'] }");
         let mut d = Detector::new();
         assert_eq!(
-            d.observe(0, &s, &caps("h1", "a"), 0),
+            d.observe(0, &s, &caps("h1", "a"), "a.log", 0),
             alert(1, 0, &[("kind", "a")])
         );
         assert_eq!(
-            d.observe(0, &s, &caps("h2", "a"), MIN),
+            d.observe(0, &s, &caps("h2", "a"), "a.log", MIN),
             Decision::Suppressed
         );
         assert_eq!(
-            d.observe(0, &s, &caps("h1", "b"), MIN),
+            d.observe(0, &s, &caps("h1", "b"), "a.log", MIN),
             alert(1, 0, &[("kind", "b")])
         );
         assert_eq!(
-            d.observe(0, &s, &caps("h1", "a"), 4 * MIN),
+            d.observe(0, &s, &caps("h1", "a"), "a.log", 4 * MIN),
             Decision::Suppressed
         );
         assert_eq!(
-            d.observe(0, &s, &caps("h1", "a"), 5 * MIN),
+            d.observe(0, &s, &caps("h1", "a"), "a.log", 5 * MIN),
             alert(1, 2, &[("kind", "a")])
         );
         assert_eq!(d.pending_suppressed().map(|(_, n)| n).sum::<u64>(), 0);
@@ -260,10 +313,22 @@ mod tests {
             "threshold = { count = 2, window = '1m' }\nsuppress = { window = '10m', key = [] }",
         );
         let mut d = Detector::new();
-        assert_eq!(d.observe(0, &s, &caps("h1", "a"), 0), Decision::Pending);
-        assert_eq!(d.observe(0, &s, &caps("h1", "a"), 1), alert(2, 0, &[]));
-        assert_eq!(d.observe(0, &s, &caps("h1", "a"), 2), Decision::Pending);
-        assert_eq!(d.observe(0, &s, &caps("h1", "a"), 3), Decision::Suppressed);
+        assert_eq!(
+            d.observe(0, &s, &caps("h1", "a"), "a.log", 0),
+            Decision::Pending
+        );
+        assert_eq!(
+            d.observe(0, &s, &caps("h1", "a"), "a.log", 1),
+            alert(2, 0, &[])
+        );
+        assert_eq!(
+            d.observe(0, &s, &caps("h1", "a"), "a.log", 2),
+            Decision::Pending
+        );
+        assert_eq!(
+            d.observe(0, &s, &caps("h1", "a"), "a.log", 3),
+            Decision::Suppressed
+        );
     }
 
     #[test]
@@ -272,11 +337,11 @@ mod tests {
         let sigs = [s];
         let mut d = Detector::new();
         assert!(matches!(
-            d.observe(0, &sigs[0], &caps("h1", "a"), 0),
+            d.observe(0, &sigs[0], &caps("h1", "a"), "a.log", 0),
             Decision::Alert(_)
         ));
         assert_eq!(
-            d.observe(0, &sigs[0], &caps("h1", "a"), 2 * MIN),
+            d.observe(0, &sigs[0], &caps("h1", "a"), "a.log", 2 * MIN),
             alert(1, 0, &[("host", "h1")])
         );
         assert!(d.clear_due(&sigs, 6 * MIN).is_empty(), "last hit was at 2m");
@@ -284,7 +349,7 @@ mod tests {
         assert_eq!(
             cleared,
             [Cleared {
-                signature: 0,
+                signature: SignatureId(0),
                 key: vec![("host".into(), "h1".into())],
                 last_hit_ms: 2 * MIN
             }]
@@ -298,13 +363,60 @@ mod tests {
             sig("suppress = { window = '5m', key = [] }\nthreshold = { count = 2, window = '1m' }");
         let mut d = Detector::new();
         assert_eq!(
-            d.observe(0, &s, &caps("h", "a"), 10 * MIN),
+            d.observe(0, &s, &caps("h", "a"), "a.log", 10 * MIN),
             Decision::Pending
         );
         assert!(matches!(
-            d.observe(0, &s, &caps("h", "a"), 10 * MIN - 1),
+            d.observe(0, &s, &caps("h", "a"), "a.log", 10 * MIN - 1),
             Decision::Alert(_)
         ));
-        assert_eq!(d.observe(0, &s, &caps("h", "a"), 0), Decision::Pending);
+        assert_eq!(
+            d.observe(0, &s, &caps("h", "a"), "a.log", 0),
+            Decision::Pending
+        );
+    }
+
+    #[test]
+    fn suppression_holds_per_source_unless_across_sources() {
+        let s = sig("suppress = { window = '5m' }");
+        let mut d = Detector::new();
+        assert_eq!(
+            d.observe(0, &s, &caps("h1", "x"), "db1.log", 0),
+            alert(1, 0, &[])
+        );
+        // Another file (or host) failing the same way is its own alert.
+        assert_eq!(
+            d.observe(0, &s, &caps("h1", "x"), "web3.log", 1_000),
+            alert(1, 0, &[])
+        );
+        assert_eq!(
+            d.observe(0, &s, &caps("h1", "x"), "db1.log", 2_000),
+            Decision::Suppressed
+        );
+        let s = sig("suppress = { window = '5m', across_sources = true }");
+        let mut d = Detector::new();
+        assert_eq!(
+            d.observe(0, &s, &caps("h1", "x"), "db1.log", 0),
+            alert(1, 0, &[])
+        );
+        assert_eq!(
+            d.observe(0, &s, &caps("h1", "x"), "web3.log", 1_000),
+            Decision::Suppressed
+        );
+    }
+
+    #[test]
+    fn a_key_clears_when_quiet_in_every_source() {
+        let s = sig("suppress = { window = '1m' }\nclear_after = '5m'");
+        let sigs = vec![s];
+        let mut d = Detector::new();
+        d.observe(0, &sigs[0], &caps("h1", "x"), "db1.log", 0);
+        d.observe(0, &sigs[0], &caps("h1", "x"), "app.log", 2 * MIN);
+        // db1.log is quiet for 5m, app.log is not: not cleared yet.
+        assert!(d.clear_due(&sigs, 6 * MIN).is_empty());
+        let cleared = d.clear_due(&sigs, 7 * MIN);
+        assert_eq!(cleared.len(), 1, "{cleared:?}");
+        assert_eq!(cleared[0].last_hit_ms, 2 * MIN);
+        assert!(d.clear_due(&sigs, 8 * MIN).is_empty(), "cleared once");
     }
 }

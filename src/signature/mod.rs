@@ -7,6 +7,7 @@
 //! matching slow on hostile input or blow up memory.
 
 pub mod detector;
+pub mod engine;
 pub mod literals;
 pub mod matcher;
 pub mod prefilter;
@@ -26,7 +27,7 @@ use crate::{
 pub const REGEX_SIZE_LIMIT: usize = 2 << 20;
 
 /// Values captured by a match: `(name, value)` in the order of the pattern.
-pub type Captures = Vec<(String, String)>;
+pub use crate::model::Captures;
 
 /// One failure signature.
 #[derive(Debug)]
@@ -106,24 +107,30 @@ pub struct FieldRule {
     pub pattern: Pattern,
 }
 
-/// `threshold = { count, window, group_by }`.
+/// `threshold = { count, window, group_by, across_sources }`.
 #[derive(Debug, Clone)]
 pub struct Threshold {
     /// Hits needed.
     pub count: u64,
     /// Within this long.
     pub window: Duration,
-    /// Counted separately per value of these captures.
+    /// Counted separately per value of these captures (and per source: the
+    /// file and host the hit came from, unless `across_sources`).
     pub group_by: Vec<String>,
+    /// Hits of every file and host count together.
+    pub across_sources: bool,
 }
 
-/// `suppress = { window, key }`.
+/// `suppress = { window, key, across_sources }`.
 #[derive(Debug, Clone)]
 pub struct Suppress {
     /// At most one alert per key this long.
     pub window: Duration,
-    /// Captures that make the key.
+    /// Captures that make the key (with the source: the file and host the
+    /// hit came from, unless `across_sources`).
     pub key: Vec<String>,
+    /// One alert per window for every file and host together.
+    pub across_sources: bool,
 }
 
 /// `[[signature.example]]`: a line and what the signature must make of it.
@@ -160,6 +167,14 @@ const SIGNATURE_KEYS: &[&str] = &[
     "clear_after",
     "example",
 ];
+
+/// An optional boolean key of a table (false when absent).
+fn flag(table: &Table<'_, '_>, key: &str, diags: &mut Vec<Diagnostic>) -> bool {
+    table
+        .field(key)
+        .and_then(|f| f.bool(diags))
+        .unwrap_or(false)
+}
 
 /// Whether `id` is kebab-case: lower-case words of letters and digits joined
 /// by single dashes.
@@ -283,7 +298,11 @@ impl Signature {
         let threshold = table.field("threshold").and_then(|f| {
             let t = f.table(diags)?;
             let what = format!("the threshold of {what}");
-            t.check_keys(&["count", "window", "group_by"], &what, diags);
+            t.check_keys(
+                &["count", "window", "group_by", "across_sources"],
+                &what,
+                diags,
+            );
             let count = t.required("count", &what, diags).and_then(|f| {
                 let count = f.u64(diags)?;
                 if count == 0 {
@@ -297,16 +316,18 @@ impl Signature {
                 count: count?,
                 window: window?,
                 group_by,
+                across_sources: flag(&t, "across_sources", diags),
             })
         });
         let suppress = table.field("suppress").and_then(|f| {
             let t = f.table(diags)?;
             let what = format!("the suppress rule of {what}");
-            t.check_keys(&["window", "key"], &what, diags);
+            t.check_keys(&["window", "key", "across_sources"], &what, diags);
             let window = duration(&t, "window", &what, diags);
             Some(Suppress {
                 window: window?,
                 key: names(&t, "key", diags),
+                across_sources: flag(&t, "across_sources", diags),
             })
         });
         let clear_after = table

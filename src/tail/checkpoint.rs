@@ -11,6 +11,7 @@ use std::{
     fs::{self, File},
     io::{self, Write},
     path::{Path, PathBuf},
+    time::{Duration, SystemTime},
 };
 
 use serde::{Deserialize, Serialize};
@@ -60,6 +61,27 @@ pub struct FileCheckpoint {
     pub line_no: u64,
     /// Where the file was last seen (to find it again if it was renamed).
     pub path: PathBuf,
+    /// Where following this content began (its start, or its end when it
+    /// was first seen at start-up, as `tail -F`): where indexing resumes
+    /// when no index commit covers it yet.
+    #[serde(default)]
+    pub from_offset: u64,
+    /// Line number of the line starting at `from_offset`.
+    #[serde(default = "first_line")]
+    pub from_line: u64,
+    /// Where the symlink it was followed through pointed (to find it there
+    /// after the symlink was switched).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<PathBuf>,
+    /// The first bytes of a content that is gone (truncated or replaced),
+    /// kept so that a copy of it still being written, or shorter than its
+    /// fingerprint, is recognised after a restart. Empty for files.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub head: Vec<u8>,
+}
+
+fn first_line() -> u64 {
+    1
 }
 
 impl FileCheckpoint {
@@ -70,6 +92,11 @@ impl FileCheckpoint {
             ino: self.ino,
         }
     }
+
+    /// Where following this content began: offset and line number.
+    pub fn from(&self) -> (u64, u64) {
+        (self.from_offset, self.from_line)
+    }
 }
 
 /// Positions of every followed file.
@@ -79,9 +106,19 @@ pub struct Checkpoint {
     pub version: u32,
     /// One entry per file.
     pub files: Vec<FileCheckpoint>,
+    /// When it was taken (nanoseconds since the Unix epoch): a file last
+    /// written before it and not in it was never a followed file's content.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub taken_ns: Option<u64>,
 }
 
 impl Checkpoint {
+    /// When it was taken, if it says.
+    pub fn taken(&self) -> Option<SystemTime> {
+        self.taken_ns
+            .map(|ns| SystemTime::UNIX_EPOCH + Duration::from_nanos(ns))
+    }
+
     /// Reads a checkpoint file; a missing file is an empty checkpoint.
     pub fn load(path: &Path) -> io::Result<Checkpoint> {
         let text = match fs::read_to_string(path) {
@@ -117,6 +154,7 @@ impl Checkpoint {
         let mut body = serde_json::to_vec(&Checkpoint {
             version: VERSION,
             files: self.files.clone(),
+            taken_ns: self.taken_ns,
         })
         .map_err(io::Error::other)?;
         body.push(b'\n');
@@ -149,7 +187,12 @@ mod tests {
                 offset: 10,
                 line_no: 3,
                 path: PathBuf::from("/var/log/a.log"),
+                from_offset: 0,
+                from_line: 1,
+                link: None,
+                head: Vec::new(),
             }],
+            taken_ns: Some(1_796_000_000_000_000_000),
         };
         checkpoint.save(&path).expect("save");
         assert_eq!(Checkpoint::load(&path).expect("load"), checkpoint);

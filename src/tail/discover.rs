@@ -11,24 +11,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
-/// Device and inode: where a file lives, whatever its name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct FileKey {
-    /// Device number.
-    pub dev: u64,
-    /// Inode number.
-    pub ino: u64,
-}
-
-impl FileKey {
-    /// The key of a file from its metadata.
-    pub fn of(meta: &fs::Metadata) -> FileKey {
-        FileKey {
-            dev: meta.dev(),
-            ino: meta.ino(),
-        }
-    }
-}
+pub use crate::model::FileKey;
 
 /// One thing the user asked to follow.
 #[derive(Debug, Clone)]
@@ -46,6 +29,26 @@ impl Target {
             Target::Glob(arg.to_owned())
         } else {
             Target::Path(PathBuf::from(arg))
+        }
+    }
+
+    /// Whether this target names `path` (in [`normal`] form).
+    pub fn names(&self, path: &Path) -> bool {
+        match self {
+            Target::Path(target) => normal(target) == path,
+            Target::Glob(pattern) => {
+                let pattern = pattern.strip_prefix("./").unwrap_or(pattern);
+                glob::Pattern::new(pattern).is_ok_and(|p| {
+                    p.matches_path_with(
+                        path,
+                        glob::MatchOptions {
+                            case_sensitive: true,
+                            require_literal_separator: true,
+                            require_literal_leading_dot: false,
+                        },
+                    )
+                })
+            }
         }
     }
 
@@ -88,27 +91,94 @@ pub struct Found {
     pub key: FileKey,
     /// Its size.
     pub len: u64,
+    /// Its size and change times when it was listed: a file whose stamp
+    /// has not changed since it was read has nothing new.
+    pub stamp: Stamp,
 }
 
-/// Expands every target; a path that does not exist is skipped (it may
-/// appear later). Errors other than "not found" are returned per path.
-pub fn expand(targets: &[Target], errors: &mut Vec<(PathBuf, io::Error)>) -> Vec<Found> {
-    let mut found: Vec<Found> = Vec::new();
-    let mut add = |path: PathBuf, errors: &mut Vec<(PathBuf, io::Error)>| match fs::metadata(&path)
-    {
+/// Size, mtime and ctime (nanoseconds): what changes when a file is
+/// written, truncated or replaced in place.
+pub type Stamp = (u64, i64, i64);
+
+/// The [`Stamp`] of a file's metadata.
+pub fn stamp(meta: &fs::Metadata) -> Stamp {
+    (
+        meta.len(),
+        meta.mtime()
+            .wrapping_mul(1_000_000_000)
+            .wrapping_add(meta.mtime_nsec()),
+        meta.ctime()
+            .wrapping_mul(1_000_000_000)
+            .wrapping_add(meta.ctime_nsec()),
+    )
+}
+
+/// Files found so far, and their identities (each file once, whatever
+/// names it has).
+#[derive(Default)]
+struct Listing {
+    found: Vec<Found>,
+    keys: std::collections::HashSet<FileKey>,
+}
+
+/// Adds `path` to `found` when it is a regular file not found already
+/// (by identity); errors other than "not found" go to `errors`.
+fn add(listing: &mut Listing, path: PathBuf, errors: &mut Vec<(PathBuf, io::Error)>) {
+    match fs::metadata(&path) {
         Ok(meta) if meta.is_file() => {
             let key = FileKey::of(&meta);
-            if !found.iter().any(|f| f.key == key) {
-                found.push(Found {
+            if listing.keys.insert(key) {
+                listing.found.push(Found {
                     path,
                     key,
                     len: meta.len(),
+                    stamp: stamp(&meta),
                 });
             }
         }
         Ok(_) => {}
         Err(err) if err.kind() == io::ErrorKind::NotFound => {}
         Err(err) => errors.push((path, err)),
+    }
+}
+
+/// The files among `paths` (named by change events) that a target names:
+/// what [`expand`] would find of them, without listing any directory.
+pub fn expand_some<'p>(
+    targets: &[Target],
+    paths: impl IntoIterator<Item = &'p PathBuf>,
+    errors: &mut Vec<(PathBuf, io::Error)>,
+) -> Vec<Found> {
+    let mut listing = Listing::default();
+    for path in paths {
+        if targets.iter().any(|t| t.names(path)) {
+            add(&mut listing, path.clone(), errors);
+        }
+    }
+    listing.found
+}
+
+/// `path` without leading `./` components: the form listings and change
+/// events are compared in.
+pub fn normal(path: &Path) -> PathBuf {
+    let mut components = path.components().peekable();
+    while components.peek() == Some(&std::path::Component::CurDir) {
+        components.next();
+    }
+    let normal: PathBuf = components.collect();
+    if normal.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        normal
+    }
+}
+
+/// Expands every target; a path that does not exist is skipped (it may
+/// appear later). Errors other than "not found" are returned per path.
+pub fn expand(targets: &[Target], errors: &mut Vec<(PathBuf, io::Error)>) -> Vec<Found> {
+    let mut listing = Listing::default();
+    let mut add = |path: PathBuf, errors: &mut Vec<(PathBuf, io::Error)>| {
+        add(&mut listing, normal(&path), errors);
     };
     for target in targets {
         match target {
@@ -128,7 +198,7 @@ pub fn expand(targets: &[Target], errors: &mut Vec<(PathBuf, io::Error)>) -> Vec
             },
         }
     }
-    found
+    listing.found
 }
 
 /// Looks in `dir` for a regular file with identity `key` (a file renamed

@@ -31,7 +31,8 @@
 
 use std::{
     collections::{HashMap, HashSet},
-    fs::File,
+    ffi::OsStr,
+    fs::{self, File},
     io,
     os::unix::fs::{FileExt, MetadataExt},
     path::{Path, PathBuf},
@@ -41,20 +42,28 @@ use std::{
         mpsc,
     },
     thread,
-    time::{Duration, Instant},
+    time::{Duration, Instant, SystemTime},
 };
 
 use memchr::{memchr_iter, memrchr2};
 
+pub use self::known::Seen;
+use self::known::{Before, Known};
 use super::{
     checkpoint::{Checkpoint, FileCheckpoint, Fingerprint, VERSION},
-    discover::{self, FileKey, Target},
+    discover::{self, FileKey, Stamp, Target, stamp},
+    read,
     split::{DEFAULT_MAX_LINE, LineSplitter},
+    wake::{Changes, Wake},
 };
 use crate::model::RawLine;
 
 /// Leading bytes covered by a fingerprint.
 pub const FINGERPRINT_BYTES: usize = 256;
+/// Asked to stop, how long the follower goes on reading what is left (the
+/// rest of files deleted or rotated away while still open, which a restart
+/// could not find again).
+const STOP_DRAIN: Duration = Duration::from_secs(5);
 /// A copy is recognised only by a fingerprint this long at least, so that two
 /// files that merely start alike are not confused.
 const MIN_COPY_FINGERPRINT: u32 = 16;
@@ -63,6 +72,10 @@ const CHUNK: usize = 64 * 1024;
 /// How long the content of a truncated file is remembered, for a copy of it
 /// to appear.
 const GHOST_LIFETIME: Duration = Duration::from_secs(60);
+/// A new file that may yet become a copy (empty, or starting like a followed
+/// file) is started as a file of its own once unchanged this long (or the
+/// rotation grace, if longer).
+const MIN_SETTLE: Duration = Duration::from_millis(500);
 
 /// How files are followed.
 #[derive(Debug, Clone)]
@@ -105,6 +118,35 @@ impl Default for FollowOptions {
     }
 }
 
+/// Descriptors kept for everything but log files (the index, the journal,
+/// checkpoints, the terminal, change events).
+const RESERVED_DESCRIPTORS: u64 = 128;
+
+impl FollowOptions {
+    /// These options with `max_open` within the process's open-file limit
+    /// (`RLIMIT_NOFILE`): the soft limit is raised towards the hard one as
+    /// far as `max_open` needs, and at most half of what it allows beyond
+    /// [`RESERVED_DESCRIPTORS`] goes to log files. Says so (a warning) when
+    /// that is fewer than asked.
+    pub fn within_descriptor_limit(mut self) -> FollowOptions {
+        let wanted = (self.max_open as u64).saturating_mul(2) + RESERVED_DESCRIPTORS;
+        let soft = rlimit::increase_nofile_limit(wanted)
+            .or_else(|_| rlimit::getrlimit(rlimit::Resource::NOFILE).map(|(soft, _)| soft))
+            .unwrap_or(1024);
+        let allowed = usize::try_from(soft.saturating_sub(RESERVED_DESCRIPTORS) / 2)
+            .unwrap_or(usize::MAX)
+            .max(1);
+        if allowed < self.max_open {
+            tracing::warn!(
+                "the open-file limit (ulimit -n) is {soft}: at most {allowed} log files are kept open at once (asked: {}); quiet ones are closed and opened again when they change",
+                self.max_open
+            );
+            self.max_open = allowed;
+        }
+        self
+    }
+}
+
 /// Where reading starts in a file with no checkpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StartAt {
@@ -128,6 +170,9 @@ pub struct TailLine {
     pub path: Arc<str>,
     /// The line with its offset and number in that file.
     pub raw: RawLine,
+    /// What happened to it before a restart (read again because the index
+    /// resumes behind what was alerted on, or `ingest` indexed it).
+    pub seen: Seen,
 }
 
 /// A file that cannot be read right now (reported once until it recovers).
@@ -148,6 +193,30 @@ pub struct Batch {
     pub problems: Vec<Problem>,
     /// Files started, rotated or truncated, for the log.
     pub notices: Vec<String>,
+    /// Some file has more to read than this poll read (its read budget or
+    /// the batch's line limit stopped it): poll again at once.
+    pub more: bool,
+    /// Files read to an end at a page boundary: a write may be only partly
+    /// visible yet (the kernel makes a write visible a page at a time), so
+    /// an event that seems complete there may go on (a stack trace written
+    /// at once): whoever assembles events waits for the next poll.
+    pub unsettled: Vec<FileKey>,
+}
+
+/// The granularity at which a write becomes visible to readers: a file's
+/// size seen during a write is a multiple of it.
+const PAGE: u64 = 4096;
+
+/// Which files a poll looks at.
+#[derive(Debug, Clone, Copy)]
+pub enum Scope<'a> {
+    /// Every target listed again and every file checked: the first poll,
+    /// and the periodic safety net.
+    All,
+    /// The files change events named (paths in [`discover::normal`] form),
+    /// and those looked at whatever happens: renamed away and draining,
+    /// behind, holding a partial line, followed through a symlink.
+    Changed(&'a HashSet<PathBuf>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -170,9 +239,32 @@ struct Tracked {
     read_pos: u64,
     handle: Option<File>,
     state: State,
-    /// Size and mtime at the last check, to skip unchanged files cheaply.
-    seen: (u64, i64, i64),
+    /// Size and change times at the last check: an unchanged stamp means
+    /// nothing new, so a quiet file is neither opened nor read.
+    seen: Stamp,
+    /// May hold bytes not read yet: its stamp changed, or the last read
+    /// stopped before its end.
+    dirty: bool,
+    /// Where the symlink it is named through points: writes to it raise
+    /// events in another directory, so it is looked at in every poll, and
+    /// it is looked for there when gone.
+    link: Option<PathBuf>,
+    /// Where following this content began.
+    from: (u64, u64),
+    /// What was done with its lines before a restart.
+    before: Before,
     last_growth: Instant,
+}
+
+impl Tracked {
+    fn line(&self, raw: RawLine) -> TailLine {
+        TailLine {
+            key: self.key,
+            path: Arc::clone(&self.display),
+            seen: self.before.seen(raw.offset),
+            raw,
+        }
+    }
 }
 
 /// The content a truncated or replaced file had, as far as it was read: a
@@ -189,15 +281,39 @@ struct Ghost {
     /// The partial line the file held when it was truncated. copytruncate
     /// copies before it truncates, so a copy is there in the same poll: it
     /// reads the line whole. Without one, the part is emitted at the end of
-    /// that poll, marked partial.
-    held: Option<RawLine>,
+    /// that poll, marked partial (and the ghost goes on after it: its
+    /// offset and line number after the part).
+    held: Option<(RawLine, u64, u64)>,
+    /// Its first bytes, when known (not for a ghost from a checkpoint).
+    head: Vec<u8>,
+    /// How sure its position is (see `Known::rank`): a content truncated
+    /// while followed is as sure as reading itself.
+    rank: u8,
+    /// Where following the content began.
+    from: (u64, u64),
+    before: Before,
+    link: Option<PathBuf>,
     since: Instant,
+}
+
+/// A new file that may yet become a copy.
+#[derive(Debug)]
+struct Waiting {
+    key: FileKey,
+    /// Open, so that it is read even if renamed away before it is told
+    /// apart.
+    file: File,
+    stamp: Stamp,
+    /// When its stamp last changed.
+    changed: Instant,
+    /// When it was first seen.
+    first: Instant,
 }
 
 /// What a new file turns out to be a copy of.
 enum CopyOf {
     /// The content of a truncated file.
-    Ghost(Ghost),
+    Ghost(Box<Ghost>),
     /// A file still followed (copied, not yet truncated).
     Live,
 }
@@ -208,7 +324,8 @@ pub struct Tailer {
     targets: Vec<Target>,
     options: FollowOptions,
     files: Vec<Tracked>,
-    resume: Vec<FileCheckpoint>,
+    /// Contents known from before a restart, not found yet.
+    known: Vec<Known>,
     ghosts: Vec<Ghost>,
     first_poll: bool,
     had_checkpoint: bool,
@@ -222,6 +339,19 @@ pub struct Tailer {
     /// that a quick rotation cannot take them away unread; started at the
     /// next poll.
     early: Vec<(FileKey, PathBuf, File)>,
+    /// New files not started yet (a copy of a followed file, waiting for
+    /// the original's truncation, or still being written): looked at in
+    /// every poll, and drained if renamed away meanwhile.
+    waiting: HashMap<PathBuf, Waiting>,
+    /// Compressed files the targets name: not followed.
+    archives: HashSet<FileKey>,
+    /// Said that there are more files than may be open at once.
+    told_budget: bool,
+    /// The last checkpoint built, with the hash of the positions it holds.
+    last_checkpoint: Option<(u64, Arc<Checkpoint>)>,
+    /// When the newest checkpoint resumed from was taken: files last
+    /// written before it were known to the previous run, or not followed.
+    previous_until: Option<SystemTime>,
     buf: Vec<u8>,
 }
 
@@ -233,15 +363,46 @@ impl Tailer {
             options,
             files: Vec::new(),
             had_checkpoint: !checkpoint.files.is_empty(),
-            resume: checkpoint.files,
+            known: checkpoint.files.iter().map(Known::resume).collect(),
             ghosts: Vec::new(),
             first_poll: true,
             reported: HashMap::new(),
             failing: HashSet::new(),
             next_read: 0,
             early: Vec::new(),
+            waiting: HashMap::new(),
+            archives: HashSet::new(),
+            told_budget: false,
+            last_checkpoint: None,
+            previous_until: checkpoint.taken(),
             buf: vec![0; CHUNK],
         }
+    }
+
+    /// Also knows what was handed over before a restart, ahead of the
+    /// checkpoint reading resumes from (the data directory's checkpoint when
+    /// the index's commit is behind it): lines of those contents before
+    /// its offsets come out as [`Seen::alerted`], and a content the resume
+    /// checkpoint does not have is read from where following it began.
+    pub fn handed_over(mut self, handed: &Checkpoint) -> Tailer {
+        self.had_checkpoint |= !handed.files.is_empty();
+        self.previous_until = self.previous_until.max(handed.taken());
+        self.known.extend(handed.files.iter().map(Known::handed));
+        self
+    }
+
+    /// Also knows what `ingest` indexed: `(identity, first bytes, next)`,
+    /// lines of those contents before `next` come out as [`Seen::indexed`].
+    pub fn ingested(
+        mut self,
+        files: impl IntoIterator<Item = (FileKey, Fingerprint, u64, PathBuf)>,
+    ) -> Tailer {
+        self.known.extend(
+            files.into_iter().map(|(key, fingerprint, next, path)| {
+                Known::ingested(key, fingerprint, next, path)
+            }),
+        );
+        self
     }
 
     /// Files being followed now.
@@ -269,6 +430,10 @@ impl Tailer {
                 offset: t.splitter.line_start(),
                 line_no: t.splitter.next_line_no(),
                 path: t.path.clone(),
+                from_offset: t.from.0,
+                from_line: t.from.1,
+                link: t.link.clone(),
+                head: Vec::new(),
             })
             .collect();
         files.extend(self.ghosts.iter().map(|g| FileCheckpoint {
@@ -278,24 +443,120 @@ impl Tailer {
             offset: g.offset,
             line_no: g.line_no,
             path: g.path.clone(),
+            from_offset: g.from.0,
+            from_line: g.from.1,
+            link: g.link.clone(),
+            head: g.head.clone(),
         }));
-        files.extend(self.resume.iter().cloned());
+        // Contents of the previous run not found yet (before the first
+        // poll) where reading would resume.
+        files.extend(self.known.iter().filter_map(|k| {
+            let (offset, line_no) = k.at?;
+            Some(FileCheckpoint {
+                dev: k.key.dev,
+                ino: k.key.ino,
+                fingerprint: k.fingerprint,
+                offset,
+                line_no,
+                path: k.path.clone(),
+                from_offset: k.from.0,
+                from_line: k.from.1,
+                link: k.link.clone(),
+                head: k.head.clone(),
+            })
+        }));
+        let taken_ns = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
         Checkpoint {
             version: VERSION,
             files,
+            taken_ns: Some(taken_ns),
         }
     }
 
-    /// One round: find files, notice rotations, read what is new.
+    /// [`Tailer::checkpoint`], built again only when something in it moved
+    /// (a cheap hash of the positions tells): an idle follower of thousands
+    /// of files neither copies nor compares them at every poll.
+    pub fn shared_checkpoint(&mut self) -> Arc<Checkpoint> {
+        let hash = self.position_hash();
+        match &self.last_checkpoint {
+            Some((h, checkpoint)) if *h == hash => Arc::clone(checkpoint),
+            _ => {
+                let checkpoint = Arc::new(self.checkpoint());
+                self.last_checkpoint = Some((hash, Arc::clone(&checkpoint)));
+                checkpoint
+            }
+        }
+    }
+
+    /// A hash of everything [`Tailer::checkpoint`] holds.
+    fn position_hash(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        for t in &self.files {
+            (
+                t.key,
+                t.splitter.line_start(),
+                t.splitter.next_line_no(),
+                &t.path,
+                t.from,
+            )
+                .hash(&mut h);
+            (t.head.len(), &t.link).hash(&mut h);
+        }
+        for g in &self.ghosts {
+            (g.key, g.offset, g.line_no, &g.path, g.fingerprint.hash).hash(&mut h);
+        }
+        (self.files.len(), self.ghosts.len(), self.known.len()).hash(&mut h);
+        h.finish()
+    }
+
+    /// One round over everything: find files, notice rotations, read what
+    /// is new.
     pub fn poll(&mut self, now: Instant, out: &mut Batch) {
+        self.poll_in(Scope::All, now, out);
+    }
+
+    /// One round over `scope`: find files, notice rotations, read what is
+    /// new. A file whose stamp has not changed is not opened.
+    pub fn poll_in(&mut self, scope: Scope<'_>, now: Instant, out: &mut Batch) {
         let mut errors = Vec::new();
-        let found = discover::expand(&self.targets, &mut errors);
+        // Files waiting to be told apart (a copy in progress) are looked at
+        // in every poll.
+        let found = match scope {
+            Scope::All => discover::expand(&self.targets, &mut errors),
+            Scope::Changed(paths) => discover::expand_some(
+                &self.targets,
+                paths.iter().chain(self.waiting.keys()),
+                &mut errors,
+            ),
+        };
         for (path, err) in errors {
             self.problem(out, &path, err.to_string());
         }
+        let names: HashSet<&OsStr> = match scope {
+            Scope::All => HashSet::new(),
+            Scope::Changed(paths) => paths.iter().filter_map(|p| p.file_name()).collect(),
+        };
+        let by_key: HashMap<FileKey, &discover::Found> = found.iter().map(|f| (f.key, f)).collect();
         // Known files: same content still? Renamed within the targets?
         for index in 0..self.files.len() {
-            let at = found.iter().find(|f| f.key == self.files[index].key);
+            let t = &self.files[index];
+            let at = by_key.get(&t.key).copied();
+            // Only a listing of its name can tell a file is gone from it.
+            let listed = match scope {
+                Scope::All => true,
+                Scope::Changed(paths) => paths.contains(&t.path),
+            };
+            let named = listed
+                || at.is_some()
+                || t.link.is_some()
+                || t.path.file_name().is_some_and(|n| names.contains(n));
+            if !named {
+                continue;
+            }
+            let stamp = at.map(|f| f.stamp);
             match at {
                 Some(f) => {
                     let t = &mut self.files[index];
@@ -307,42 +568,38 @@ impl Tailer {
                     }
                     t.state = State::Live;
                 }
-                None if self.files[index].state == State::Live => {
+                None if listed && self.files[index].state == State::Live => {
                     self.files[index].state = State::Gone;
                     self.files[index].last_growth = now;
                 }
                 None => {}
             }
-            self.check_content(index, now, out);
+            self.check_content(index, stamp, now, out);
         }
         // New files. First, files of the previous run truncated or replaced
         // while triage was down leave a ghost, so that a copy of their old
         // content is recognised whatever order the names sort in.
-        let new: Vec<&discover::Found> = found
+        // Longest first: of a file and its copy (never longer than the
+        // original), the original is started first and the copy waits.
+        if matches!(scope, Scope::All) {
+            self.archives
+                .retain(|key| found.iter().any(|f| f.key == *key));
+        }
+        let tracked: HashSet<FileKey> = self.files.iter().map(|t| t.key).collect();
+        let mut new: Vec<&discover::Found> = found
             .iter()
-            .filter(|f| !self.files.iter().any(|t| t.key == f.key))
+            .filter(|f| !tracked.contains(&f.key) && !self.archives.contains(&f.key))
             .collect();
+        new.sort_by(|a, b| b.len.cmp(&a.len).then_with(|| a.path.cmp(&b.path)));
         for f in &new {
+            if !self.known.iter().any(|k| k.key == f.key) {
+                continue;
+            }
             let Ok(file) = File::open(&f.path) else {
                 continue;
             };
-            let mut i = 0;
-            while i < self.resume.len() {
-                if self.resume[i].key() == f.key && !record_matches(&file, &self.resume[i], f.len) {
-                    let r = self.resume.swap_remove(i);
-                    self.ghosts.push(Ghost {
-                        key: r.key(),
-                        path: r.path,
-                        fingerprint: r.fingerprint,
-                        offset: r.offset,
-                        line_no: r.line_no,
-                        held: None,
-                        since: now,
-                    });
-                } else {
-                    i += 1;
-                }
-            }
+            let same = self.claim(&file, f.key, f.len, now);
+            self.known.extend(same);
         }
         for f in new {
             if let Err(err) = self.start(&f.path, f.key, None, State::Live, now, out) {
@@ -352,7 +609,12 @@ impl Tailer {
         // Files opened early and renamed away since: drained as gone files.
         // (Those still under a target were handled above, started or, for a
         // copy of a followed file, left waiting.)
-        for (key, path, file) in std::mem::take(&mut self.early) {
+        let waiting: Vec<(FileKey, PathBuf, File)> = self
+            .waiting
+            .extract_if(|path, w| !found.iter().any(|f| f.key == w.key && f.path == *path))
+            .map(|(path, w)| (w.key, path, w.file))
+            .collect();
+        for (key, path, file) in std::mem::take(&mut self.early).into_iter().chain(waiting) {
             if !found.iter().any(|f| f.key == key)
                 && !self.files.iter().any(|t| t.key == key)
                 && let Err(err) = self.start(&path, key, Some(file), State::Gone, now, out)
@@ -360,27 +622,63 @@ impl Tailer {
                 self.problem(out, &path, err.to_string());
             }
         }
-        // A partial line of a truncated file that no copy took over.
+        // A partial line of a truncated file that no copy took over: out,
+        // and a copy found later goes on after it.
         for ghost in &mut self.ghosts {
-            if let Some(raw) = ghost.held.take() {
+            if let Some((raw, offset, line_no)) = ghost.held.take() {
+                (ghost.offset, ghost.line_no) = (offset, line_no);
                 out.lines.push(TailLine {
                     key: ghost.key,
                     path: Arc::from(ghost.path.display().to_string()),
+                    seen: ghost.before.seen(raw.offset),
                     raw,
                 });
             }
         }
         // Files of the previous run not found under any target: renamed away
-        // while triage was down? Look for them in their directory.
+        // (or their symlink switched) while triage was down or between two
+        // commits? Look for them by identity in their directory and where
+        // their symlink pointed; what is not found there is gone.
         if self.first_poll {
-            for record in std::mem::take(&mut self.resume) {
-                if self.files.iter().any(|t| t.key == record.key()) {
+            let mut rotated = Vec::new();
+            let mut keys: Vec<FileKey> = self.known.iter().map(|k| k.key).collect();
+            keys.sort_unstable();
+            keys.dedup();
+            for key in keys {
+                if self.files.iter().any(|t| t.key == key) {
                     continue;
                 }
-                if let Some(path) =
-                    discover::find_in_dir(&discover::parent(&record.path), record.key())
+                let dirs: Vec<PathBuf> = self
+                    .known
+                    .iter()
+                    .filter(|k| k.key == key)
+                    .flat_map(|k| [Some(&k.path), k.link.as_ref()])
+                    .flatten()
+                    .map(|p| discover::parent(p))
+                    .collect();
+                if let Some(path) = dirs.iter().find_map(|dir| discover::find_in_dir(dir, key))
+                    && self.start_from_record(&path, key, now, out).is_ok()
                 {
-                    let _ = self.start_from_record(&path, &record, now, out);
+                    rotated.push(path);
+                }
+            }
+            self.known.clear();
+            // Files rotated the same way after those, while triage was
+            // down, were never seen: they are their successors.
+            for path in rotated {
+                for later in later_rotations(&path, self.previous_until) {
+                    let Ok(meta) = fs::metadata(&later) else {
+                        continue;
+                    };
+                    let key = FileKey::of(&meta);
+                    let known = self.files.iter().any(|t| t.key == key)
+                        || self.archives.contains(&key)
+                        || found.iter().any(|f| f.key == key)
+                        || self.copies_a_followed_file(&later);
+                    if !known && let Err(err) = self.start(&later, key, None, State::Gone, now, out)
+                    {
+                        self.problem(out, &later, err.to_string());
+                    }
                 }
             }
         }
@@ -390,6 +688,10 @@ impl Tailer {
         self.next_read = self.next_read.wrapping_add(1);
         for k in 0..count {
             let index = (self.next_read + k) % count;
+            let t = &self.files[index];
+            if !t.dirty && t.state == State::Live {
+                continue;
+            }
             if let Err(err) = self.read(index, now, out) {
                 let path = self.files[index].path.clone();
                 self.problem(out, &path, err.to_string());
@@ -398,6 +700,14 @@ impl Tailer {
         self.finish_gone(now, out);
         self.flush_idle_partials(now, out);
         self.close_idle(now);
+        if self.files.len() > self.options.max_open && !self.told_budget {
+            self.told_budget = true;
+            tracing::warn!(
+                "following {} files with at most {} open at once (--max-open): quiet ones are closed and opened again when they change",
+                self.files.len(),
+                self.options.max_open
+            );
+        }
         let lifetime = self.options.rotated_grace.max(GHOST_LIFETIME);
         self.ghosts
             .retain(|g| now.duration_since(g.since) < lifetime);
@@ -409,7 +719,7 @@ impl Tailer {
 
     /// Opens files that appeared since the last poll without reading them:
     /// called while the consumer is behind, so a file created and rotated
-    /// away between two polls is still read.
+    /// away between two polls is still read (within the descriptor budget).
     pub fn open_new_files(&mut self) {
         let found = discover::expand(&self.targets, &mut Vec::new());
         for f in found {
@@ -417,6 +727,9 @@ impl Tailer {
                 || self.early.iter().any(|(k, _, _)| *k == f.key)
             {
                 continue;
+            }
+            if self.open_count() + self.early.len() >= self.options.max_open {
+                break;
             }
             if let Ok(file) = File::open(&f.path)
                 && file.metadata().is_ok_and(|m| FileKey::of(&m) == f.key)
@@ -456,7 +769,10 @@ impl Tailer {
     ) -> io::Result<()> {
         let file = match opened {
             Some(file) => file,
-            None => File::open(path)?,
+            None => {
+                self.make_room(None);
+                File::open(path)?
+            }
         };
         let meta = file.metadata()?;
         if FileKey::of(&meta) != key {
@@ -464,33 +780,99 @@ impl Tailer {
         }
         let len = meta.len();
         let head = read_head(&file, len)?;
-        let record = self
-            .resume
-            .iter()
-            .position(|r| r.key() == key)
-            .map(|i| self.resume.swap_remove(i))
-            .filter(|r| record_matches(&file, r, len));
-        let (offset, line_no, how) = if let Some(r) = record {
-            (r.offset, r.line_no, "resumed")
-        } else if let Some(copy) = self.copy_of(&file, &head, len) {
-            match copy {
-                CopyOf::Ghost(ghost) => (
-                    ghost.offset,
-                    ghost.line_no,
-                    "a copy of a truncated file; reading what was not read of it",
-                ),
-                // A copy of a file still followed holds nothing the original
-                // will not give: it waits until the original is truncated
-                // (copytruncate), then reads on from where the original
-                // stopped. Until then it is looked at again each poll.
-                CopyOf::Live => return Ok(()),
+        // A rotated archive (`app.log.2.gz`, which a glob such as `app.log*`
+        // matches) is not text to follow: `ingest` reads archives.
+        if read::is_compressed(&head) {
+            self.archives.insert(key);
+            out.notices.push(format!(
+                "{}: a compressed archive, not followed (`triage ingest` reads archives)",
+                path.display()
+            ));
+            return Ok(());
+        }
+        let same = self.claim(&file, key, len, now);
+        let before = same.as_ref().map(|k| k.before).unwrap_or_default();
+        // Where reading resumed under this identity, and how sure that is
+        // (see `Known::rank`): only the index's own position is certain; a
+        // copy's content may be known better under its original's identity.
+        let resumed = same
+            .as_ref()
+            .and_then(|k| Some((k.at?, k.from, k.before, k.rank())));
+        let copy = match resumed {
+            Some((.., rank)) if rank >= known::RESUME_RANK => None,
+            _ => {
+                let settled = state == State::Gone || self.settled(path, key, &meta, now);
+                self.copy_of(&file, &head, len, settled)
             }
-        } else if self.starts_at_end() {
-            let (offset, line_no) = last_line_boundary(&file, len)?;
-            (offset, line_no, "following from its end")
-        } else {
-            (0, 1, "reading from its start")
         };
+        let copy = match (copy, resumed) {
+            (Some(CopyOf::Ghost(ghost)), Some(((offset, _), _, _, rank)))
+                if rank > ghost.rank || (rank == ghost.rank && offset >= ghost.offset) =>
+            {
+                None
+            }
+            (Some(CopyOf::Live), Some(_)) => None,
+            (copy, _) => copy,
+        };
+        let (offset, line_no, from, before, how) =
+            if let (None, Some(((offset, line_no), from, before, _))) = (&copy, resumed) {
+                (offset, line_no, from, before, "resumed")
+            } else if let Some(copy) = copy {
+                match copy {
+                    CopyOf::Ghost(ghost) if ghost.offset <= len => (
+                        ghost.offset,
+                        ghost.line_no,
+                        ghost.from,
+                        ghost.before.merge(before),
+                        "a copy of a truncated file; reading what was not read of it",
+                    ),
+                    // Lines were written between the copy and the truncation,
+                    // and read: the copy holds nothing unread.
+                    CopyOf::Ghost(ghost) => {
+                        let (boundary, line_no) = last_line_boundary(&file, len)?;
+                        let line_no = line_no + u64::from(boundary < len);
+                        (
+                            len,
+                            line_no,
+                            ghost.from,
+                            ghost.before.merge(before),
+                            "a copy of a truncated file, all read",
+                        )
+                    }
+                    // A copy of a file still followed holds nothing the
+                    // original will not give: it waits until the original is
+                    // truncated (copytruncate), then reads on from where the
+                    // original stopped; a file still being written may yet
+                    // become a copy. Until then it is looked at each poll.
+                    CopyOf::Live => {
+                        self.known.extend(same);
+                        let stamp = stamp(&meta);
+                        let waiting = self.waiting.entry(path.to_path_buf()).or_insert(Waiting {
+                            key,
+                            file,
+                            stamp,
+                            changed: now,
+                            first: now,
+                        });
+                        if waiting.stamp != stamp {
+                            (waiting.stamp, waiting.changed) = (stamp, now);
+                        }
+                        return Ok(());
+                    }
+                }
+            } else if self.starts_at_end() {
+                let (offset, line_no) = last_line_boundary(&file, len)?;
+                (
+                    offset,
+                    line_no,
+                    (offset, line_no),
+                    before,
+                    "following from its end",
+                )
+            } else {
+                (0, 1, (0, 1), before, "reading from its start")
+            };
+        self.waiting.remove(path);
         out.notices.push(format!(
             "{}: {how} (line {line_no}, byte {offset})",
             path.display()
@@ -505,39 +887,98 @@ impl Tailer {
             handle: Some(file),
             state,
             seen: stamp(&meta),
+            dirty: true,
+            link: link_target(path),
+            from,
+            before,
             last_growth: now,
         });
         Ok(())
+    }
+
+    /// Whether a new file at `path` (identity `key`) that may yet become a
+    /// copy has waited long enough: unchanged for the rotation grace, or
+    /// waiting for [`GHOST_LIFETIME`]. Not at first sight.
+    fn settled(&self, path: &Path, key: FileKey, meta: &fs::Metadata, now: Instant) -> bool {
+        let Some(w) = self.waiting.get(path).filter(|w| w.key == key) else {
+            return false;
+        };
+        let changed = if w.stamp == stamp(meta) {
+            w.changed
+        } else {
+            now
+        };
+        now.duration_since(changed) >= self.options.rotated_grace.max(MIN_SETTLE)
+            || now.duration_since(w.first) >= GHOST_LIFETIME
+    }
+
+    /// The merged record of what was known before of the content `file`
+    /// (identity `key`, length `len`) holds now; records of its earlier
+    /// contents (truncated or replaced since) become ghosts, so a copy of
+    /// them is recognised whatever order names sort in.
+    fn claim(&mut self, file: &File, key: FileKey, len: u64, now: Instant) -> Option<Known> {
+        if !self.known.iter().any(|k| k.key == key) {
+            return None;
+        }
+        let (same, earlier) = known::claim(&mut self.known, key, file, len);
+        for k in earlier {
+            let (offset, line_no) = k.at.unwrap_or(k.from);
+            let rank = k.rank();
+            self.ghosts.push(Ghost {
+                key: k.key,
+                path: k.path,
+                fingerprint: k.fingerprint,
+                offset,
+                line_no,
+                held: None,
+                rank,
+                head: k.head,
+                from: k.from,
+                before: k.before,
+                link: k.link,
+                since: now,
+            });
+        }
+        same
     }
 
     /// Follows, as gone, a file of the previous run found renamed away.
     fn start_from_record(
         &mut self,
         path: &Path,
-        record: &FileCheckpoint,
+        key: FileKey,
         now: Instant,
         out: &mut Batch,
     ) -> io::Result<()> {
+        self.make_room(None);
         let file = File::open(path)?;
         let meta = file.metadata()?;
         let len = meta.len();
-        if FileKey::of(&meta) != record.key() || !record_matches(&file, record, len) {
+        if FileKey::of(&meta) != key {
             return Ok(());
         }
+        let Some(k) = self.claim(&file, key, len, now) else {
+            return Ok(());
+        };
+        let (offset, line_no) = k.at.unwrap_or(k.from);
         out.notices.push(format!(
             "{}: renamed while triage was stopped; draining it",
             path.display()
         ));
         self.files.push(Tracked {
-            key: record.key(),
+            key,
             path: path.to_path_buf(),
             display: Arc::from(path.display().to_string()),
             head: read_head(&file, len)?,
-            splitter: LineSplitter::resume(record.offset, record.line_no, self.options.max_line),
-            read_pos: record.offset,
+            splitter: LineSplitter::resume(offset, line_no, self.options.max_line),
+            read_pos: offset,
             handle: Some(file),
             state: State::Gone,
             seen: stamp(&meta),
+            dirty: true,
+            link: link_target(path),
+            from: k.from,
+            before: k.before,
             last_growth: now,
         });
         Ok(())
@@ -551,32 +992,59 @@ impl Tailer {
         }
     }
 
-    /// Where a file that starts like a truncated or followed file was read up
-    /// to: it is a copy of it (copytruncate, with the copy's name matching a
-    /// target). The fingerprint compared covers the first
-    /// [`FINGERPRINT_BYTES`] of the original, or all of it when shorter, and
-    /// at least [`MIN_COPY_FINGERPRINT`] bytes.
-    fn copy_of(&mut self, file: &File, head: &[u8], len: u64) -> Option<CopyOf> {
-        if head.len() < MIN_COPY_FINGERPRINT as usize {
+    /// What a new file that starts like a truncated or followed file is a
+    /// copy of (copytruncate, with the copy's name matching a target).
+    ///
+    /// Of a truncated file's content (its fingerprint, the first
+    /// [`FINGERPRINT_BYTES`] of the original or all of it when shorter, at
+    /// least [`MIN_COPY_FINGERPRINT`] bytes): it goes on where that stopped.
+    /// Unless `settled`, a file whose bytes so far are the start of a
+    /// followed file's or a truncated file's content — empty, or a copy
+    /// still being written — may yet become a copy: it waits.
+    fn copy_of(&mut self, file: &File, head: &[u8], len: u64, settled: bool) -> Option<CopyOf> {
+        // Lines written between the copy and the truncation make the copy
+        // shorter than the content's fingerprint: then it is the start of
+        // the content (as far as it is known).
+        let copies = |g: &Ghost| {
+            g.fingerprint.len >= MIN_COPY_FINGERPRINT
+                && match u64::from(g.fingerprint.len) <= len {
+                    true => prefix_matches(file, g.fingerprint, len),
+                    false => {
+                        head.len() >= MIN_COPY_FINGERPRINT as usize && g.head.starts_with(head)
+                    }
+                }
+        };
+        if let Some(i) = self.ghosts.iter().rposition(copies) {
+            return Some(CopyOf::Ghost(Box::new(self.ghosts.remove(i))));
+        }
+        if settled {
             return None;
         }
-        let matches = |fp: Fingerprint, offset: u64| {
-            fp.len >= MIN_COPY_FINGERPRINT && offset <= len && prefix_matches(file, fp, len)
+        // (Heads are at most `FINGERPRINT_BYTES` long: a complete copy of a
+        // longer file has the same head.)
+        let starts =
+            |known: &[u8]| known.len() >= MIN_COPY_FINGERPRINT as usize && known.starts_with(head);
+        let may_be = self.files.iter().any(|t| starts(&t.head))
+            || self.ghosts.iter().any(|g| starts(&g.head));
+        may_be.then_some(CopyOf::Live)
+    }
+
+    /// Whether the file at `path` holds the start of a file followed now
+    /// (a copy made since the last checkpoint, as copytruncate makes): the
+    /// original gives its lines.
+    fn copies_a_followed_file(&self, path: &Path) -> bool {
+        let Ok(head) = File::open(path).and_then(|f| {
+            let len = f.metadata()?.len();
+            read_head(&f, len)
+        }) else {
+            return false;
         };
-        if let Some(i) = self
-            .ghosts
-            .iter()
-            .rposition(|g| matches(g.fingerprint, g.offset))
-        {
-            return Some(CopyOf::Ghost(self.ghosts.remove(i)));
-        }
-        // A copy may still be being written: what it has so far is the start
-        // of a followed file's content (or the other way round).
-        let live = self.files.iter().any(|t| {
-            t.head.len() >= MIN_COPY_FINGERPRINT as usize
-                && (t.head.starts_with(head) || head.starts_with(&t.head))
-        });
-        live.then_some(CopyOf::Live)
+        let min = MIN_COPY_FINGERPRINT as usize;
+        self.files.iter().any(|t| {
+            t.state == State::Live
+                && t.head.len().min(head.len()) >= min
+                && (t.head.starts_with(&head) || head.starts_with(&t.head))
+        })
     }
 
     /// Opens the file again if it was closed; `false` when it cannot be
@@ -588,21 +1056,60 @@ impl Tailer {
         }
         let path = match t.state {
             State::Live => Some(t.path.clone()),
-            State::Gone => discover::find_in_dir(&discover::parent(&t.path), t.key),
+            State::Gone => [Some(&t.path), t.link.as_ref()]
+                .into_iter()
+                .flatten()
+                .find_map(|p| discover::find_in_dir(&discover::parent(p), t.key)),
         };
         let Some(path) = path else { return Ok(false) };
+        self.make_room(Some(index));
         let file = File::open(&path)?;
-        if FileKey::of(&file.metadata()?) != t.key {
+        if FileKey::of(&file.metadata()?) != self.files[index].key {
             return Ok(false);
         }
-        t.handle = Some(file);
+        self.files[index].handle = Some(file);
         Ok(true)
     }
 
-    /// Notices truncation or replacement of a known file (same inode, other
-    /// content) and starts it over.
-    fn check_content(&mut self, index: usize, now: Instant, out: &mut Batch) {
-        if self.files[index].state == State::Gone || !matches!(self.ensure_open(index), Ok(true)) {
+    /// Closes the least recently grown open file (followed under its name,
+    /// so it can be opened again; not `keep`) when the descriptor budget is
+    /// spent.
+    fn make_room(&mut self, keep: Option<usize>) {
+        if self.open_count() + self.early.len() + self.waiting.len() < self.options.max_open {
+            return;
+        }
+        let lru = (0..self.files.len())
+            .filter(|&i| Some(i) != keep)
+            .filter(|&i| self.files[i].handle.is_some() && self.files[i].state == State::Live)
+            .min_by_key(|&i| self.files[i].last_growth);
+        if let Some(i) = lru {
+            self.files[i].handle = None;
+        }
+    }
+
+    /// Notices growth, truncation or replacement of a known file (same
+    /// inode, other content; it starts over). `listed`: its stamp as the
+    /// listing found it. A closed file whose stamp has not changed is not
+    /// opened.
+    fn check_content(
+        &mut self,
+        index: usize,
+        listed: Option<Stamp>,
+        now: Instant,
+        out: &mut Batch,
+    ) {
+        let t = &self.files[index];
+        if t.state == State::Gone {
+            return;
+        }
+        let unchanged = match (listed, &t.handle) {
+            (Some(stamp), _) => stamp == t.seen,
+            (None, Some(handle)) => handle.metadata().is_ok_and(|m| stamp(&m) == t.seen),
+            (None, None) => {
+                fs::metadata(&t.path).is_ok_and(|m| FileKey::of(&m) == t.key && stamp(&m) == t.seen)
+            }
+        };
+        if unchanged || !matches!(self.ensure_open(index), Ok(true)) {
             return;
         }
         let t = &mut self.files[index];
@@ -613,6 +1120,7 @@ impl Tailer {
             return;
         }
         t.seen = stamp;
+        t.dirty = true;
         let len = meta.len();
         let Ok(now_head) = read_head(handle, len) else {
             return;
@@ -628,6 +1136,7 @@ impl Tailer {
         let (offset, line_no) = (t.splitter.line_start(), t.splitter.next_line_no());
         let mut held = None;
         t.splitter.finish(&mut |raw| held = Some(raw));
+        let held = held.map(|raw| (raw, t.splitter.line_start(), t.splitter.next_line_no()));
         self.ghosts.push(Ghost {
             key: t.key,
             path: t.path.clone(),
@@ -635,6 +1144,11 @@ impl Tailer {
             offset,
             line_no,
             held,
+            head: t.head.clone(),
+            rank: known::RESUME_RANK,
+            from: t.from,
+            before: t.before,
+            link: t.link.clone(),
             since: now,
         });
         out.notices.push(format!(
@@ -644,6 +1158,8 @@ impl Tailer {
         t.head = now_head;
         t.splitter = LineSplitter::new(self.options.max_line);
         t.read_pos = 0;
+        t.from = (0, 1);
+        t.before = Before::default();
         t.last_growth = now;
     }
 
@@ -657,6 +1173,7 @@ impl Tailer {
         let len = handle.metadata()?.len();
         let end = len.min(t.read_pos + self.options.read_budget);
         if t.read_pos >= end {
+            t.dirty = false;
             return Ok(());
         }
         let before = (t.splitter.clone(), t.read_pos);
@@ -667,12 +1184,12 @@ impl Tailer {
             if n == 0 {
                 break;
             }
-            let display = &t.display;
-            let key = t.key;
+            let (display, key, before) = (&t.display, t.key, t.before);
             t.splitter.push(&self.buf[..n], &mut |raw| {
                 lines.push(TailLine {
                     key,
                     path: Arc::clone(display),
+                    seen: before.seen(raw.offset),
                     raw,
                 });
             });
@@ -693,6 +1210,12 @@ impl Tailer {
         if t.read_pos > before.1 {
             t.last_growth = now;
         }
+        // Stopped by the budget or the batch limit: more to read at once.
+        t.dirty = t.read_pos < len;
+        out.more |= t.dirty;
+        if t.read_pos == len && len % PAGE == 0 && t.read_pos > before.1 {
+            out.unsettled.push(t.key);
+        }
         out.lines.append(&mut lines);
         Ok(())
     }
@@ -703,6 +1226,10 @@ impl Tailer {
         let mut index = 0;
         while index < self.files.len() {
             let t = &mut self.files[index];
+            if t.state != State::Gone {
+                index += 1;
+                continue;
+            }
             let drained = match &t.handle {
                 Some(handle) => handle.metadata().map_or(true, |m| m.len() <= t.read_pos),
                 None => true,
@@ -711,10 +1238,7 @@ impl Tailer {
                 .handle
                 .as_ref()
                 .is_some_and(|h| h.metadata().is_ok_and(|m| m.nlink() == 0));
-            if t.state == State::Gone
-                && drained
-                && (deleted || now.duration_since(t.last_growth) >= grace)
-            {
+            if drained && (deleted || now.duration_since(t.last_growth) >= grace) {
                 emit_partial(t, out);
                 out.notices.push(format!(
                     "{}: rotated away or deleted; done with it",
@@ -734,11 +1258,8 @@ impl Tailer {
         for t in &mut self.files {
             // A file this poll did not read to its end (the batch was full)
             // has not gone quiet: it was not looked at.
-            let unread = t
-                .handle
-                .as_ref()
-                .is_some_and(|h| h.metadata().is_ok_and(|m| m.len() > t.read_pos));
-            if !unread && now.duration_since(t.last_growth) >= idle {
+            let holds_part = t.splitter.line_start() < t.read_pos;
+            if holds_part && !t.dirty && now.duration_since(t.last_growth) >= idle {
                 emit_partial(t, out);
             }
         }
@@ -768,28 +1289,57 @@ impl Tailer {
 }
 
 fn emit_partial(t: &mut Tracked, out: &mut Batch) {
-    let key = t.key;
-    let display = &t.display;
-    t.splitter.finish(&mut |raw| {
-        out.lines.push(TailLine {
-            key,
-            path: Arc::clone(display),
-            raw,
-        });
-    });
+    let mut held = None;
+    t.splitter.finish(&mut |raw| held = Some(raw));
+    if let Some(raw) = held {
+        out.lines.push(t.line(raw));
+    }
 }
 
-/// Size, mtime and ctime (seconds and nanoseconds folded).
-fn stamp(meta: &std::fs::Metadata) -> (u64, i64, i64) {
-    (
-        meta.len(),
-        meta.mtime()
-            .wrapping_mul(1_000_000_000)
-            .wrapping_add(meta.mtime_nsec()),
-        meta.ctime()
-            .wrapping_mul(1_000_000_000)
-            .wrapping_add(meta.ctime_nsec()),
-    )
+/// The files rotated the same way as `rotated` (a file of the previous run
+/// found renamed away, or where its symlink pointed) after it: in its
+/// directory, named as it is but for digits (`app.log.2` → `app.log.3`,
+/// `log-20261205` → `log-20261206`; compressed archives are not followed),
+/// and last written after it and after the previous run's last checkpoint
+/// (`previous_until`: what was written before, that run saw or did not
+/// follow). Oldest first.
+fn later_rotations(rotated: &Path, previous_until: Option<SystemTime>) -> Vec<PathBuf> {
+    let shape = |name: &OsStr| -> String {
+        name.to_string_lossy()
+            .chars()
+            .filter(|c| !c.is_ascii_digit())
+            .collect()
+    };
+    let (Some(name), Ok(since)) = (
+        rotated.file_name(),
+        fs::metadata(rotated).and_then(|m| m.modified()),
+    ) else {
+        return Vec::new();
+    };
+    let since = since.max(previous_until.unwrap_or(SystemTime::UNIX_EPOCH));
+    let shape_of = shape(name);
+    let Ok(entries) = fs::read_dir(discover::parent(rotated)) else {
+        return Vec::new();
+    };
+    let mut later: Vec<(SystemTime, PathBuf)> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name() != name && shape(&e.file_name()) == shape_of)
+        .filter_map(|e| {
+            let meta = e.metadata().ok().filter(fs::Metadata::is_file)?;
+            let modified = meta.modified().ok().filter(|m| *m > since)?;
+            Some((modified, e.path()))
+        })
+        .collect();
+    later.sort();
+    later.into_iter().map(|(_, path)| path).collect()
+}
+
+/// Where `path` points when it is a symlink.
+fn link_target(path: &Path) -> Option<PathBuf> {
+    fs::symlink_metadata(path)
+        .is_ok_and(|m| m.file_type().is_symlink())
+        .then(|| fs::canonicalize(path).ok())
+        .flatten()
 }
 
 fn read_prefix(file: &File, len: usize) -> io::Result<Vec<u8>> {
@@ -809,12 +1359,6 @@ fn read_prefix(file: &File, len: usize) -> io::Result<Vec<u8>> {
 /// A file's first bytes, up to [`FINGERPRINT_BYTES`].
 fn read_head(file: &File, len: u64) -> io::Result<Vec<u8>> {
     read_prefix(file, (len as usize).min(FINGERPRINT_BYTES))
-}
-
-/// Whether a checkpoint record still describes the file: it is long enough
-/// and starts with the same bytes.
-fn record_matches(file: &File, record: &FileCheckpoint, len: u64) -> bool {
-    record.offset <= len && prefix_matches(file, record.fingerprint, len)
 }
 
 /// Whether the file starts with the bytes `fingerprint` was taken of.
@@ -888,8 +1432,9 @@ pub struct RunOptions {
 pub struct Delivery {
     /// What the poll produced.
     pub batch: Batch,
-    /// Where every file is read up to after this batch.
-    pub checkpoint: Checkpoint,
+    /// Where every file is read up to after this batch (the same `Arc` as
+    /// the previous delivery's when nothing moved).
+    pub checkpoint: Arc<Checkpoint>,
     /// Files followed, for status displays.
     pub files: usize,
     /// The follower stopped after this batch.
@@ -900,32 +1445,58 @@ pub struct Delivery {
 /// blocks the follower (back-pressure), it never loses lines.
 const CHANNEL_BATCHES: usize = 4;
 
+/// With change events covering every target, everything is still listed
+/// and checked this often (at least every poll interval): the safety net
+/// for events a file system does not deliver.
+const SAFETY_LISTING: Duration = Duration::from_secs(5);
+
 /// Runs a tailer on its own thread until `stop` is set; the last delivery
 /// carries the partial lines flushed at shutdown.
+///
+/// Each poll looks at what change events named (and at files that need a
+/// look whatever happens); everything is listed and checked at the first
+/// poll, every [`SAFETY_LISTING`], when events may have been lost, and at
+/// every poll when events are off or do not cover every target.
 pub fn spawn(
     mut tailer: Tailer,
     options: RunOptions,
     stop: Arc<AtomicBool>,
 ) -> io::Result<(mpsc::Receiver<Delivery>, thread::JoinHandle<()>)> {
     let (tx, rx) = mpsc::sync_channel::<Delivery>(CHANNEL_BATCHES);
-    let (wake_tx, wake_rx) = mpsc::channel::<()>();
-    let watcher = if options.use_notify {
-        watcher(&tailer.targets, wake_tx)
-    } else {
-        None
-    };
+    let mut wake = Wake::new(&tailer.targets, options.use_notify);
+    let listing_every = SAFETY_LISTING.max(options.poll_interval);
     let handle = thread::Builder::new().name("tail".into()).spawn(move || {
-        let _watcher = watcher;
+        let mut listed: Option<Instant> = None;
+        let mut stop_seen: Option<Instant> = None;
         loop {
-            let stopping = stop.load(Ordering::SeqCst);
+            if stop_seen.is_none() && stop.load(Ordering::SeqCst) {
+                stop_seen = Some(Instant::now());
+            }
             let mut batch = Batch::default();
-            tailer.poll(Instant::now(), &mut batch);
+            let now = Instant::now();
+            let changes: Changes = wake.take();
+            // (Stopping, everything is looked at: what an event has not
+            // named yet may be read now or never.)
+            if changes.all
+                || stop_seen.is_some()
+                || !wake.watching()
+                || listed.is_none_or(|at| now.duration_since(at) >= listing_every)
+            {
+                tailer.poll(now, &mut batch);
+                listed = Some(now);
+            } else {
+                tailer.poll_in(Scope::Changed(&changes.paths), now, &mut batch);
+            }
+            // Asked to stop, what is left to read is read first (for
+            // a while): a deleted file still open cannot be read again
+            // after a restart.
+            let stopping = stop_seen.is_some_and(|at| !batch.more || at.elapsed() >= STOP_DRAIN);
             if stopping {
                 tailer.shutdown(&mut batch);
             }
-            let busy = !batch.lines.is_empty();
+            let busy = !batch.lines.is_empty() || batch.more;
             let delivery = Delivery {
-                checkpoint: tailer.checkpoint(),
+                checkpoint: tailer.shared_checkpoint(),
                 files: tailer.file_count(),
                 batch,
                 last: stopping,
@@ -940,7 +1511,7 @@ pub fn spawn(
                     Err(mpsc::TrySendError::Full(back)) => {
                         delivery = back;
                         tailer.open_new_files();
-                        let _ = wake_rx.recv_timeout(options.poll_interval);
+                        wake.wait(options.poll_interval);
                     }
                 }
             }
@@ -951,37 +1522,12 @@ pub fn spawn(
                 // More may be waiting beyond the read budget.
                 continue;
             }
-            match wake_rx.recv_timeout(options.poll_interval) {
-                Ok(()) => while wake_rx.try_recv().is_ok() {},
-                Err(mpsc::RecvTimeoutError::Timeout) => {}
-                Err(mpsc::RecvTimeoutError::Disconnected) => thread::sleep(options.poll_interval),
-            }
+            wake.wait(options.poll_interval);
         }
     })?;
     Ok((rx, handle))
 }
 
-/// A `notify` watcher on the directories of the targets that sends a wake-up
-/// per event; `None` when none can be set up (polling still works).
-fn watcher(targets: &[Target], wake: mpsc::Sender<()>) -> Option<notify::RecommendedWatcher> {
-    use notify::{RecursiveMode, Watcher};
-    let mut watcher = notify::recommended_watcher(move |_event: notify::Result<notify::Event>| {
-        let _ = wake.send(());
-    })
-    .ok()?;
-    for target in targets {
-        let (dir, recursive) = target.watch_dir();
-        let mode = if recursive {
-            RecursiveMode::Recursive
-        } else {
-            RecursiveMode::NonRecursive
-        };
-        if let Err(err) = watcher.watch(&dir, mode) {
-            tracing::info!(dir = %dir.display(), %err, "no change events for this directory; polling it");
-        }
-    }
-    Some(watcher)
-}
-
+mod known;
 #[cfg(test)]
 mod tests;

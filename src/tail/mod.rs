@@ -12,3 +12,4 @@ pub mod discover;
 pub mod follow;
 pub mod read;
 pub mod split;
+pub mod wake;

@@ -163,7 +163,9 @@ const ZSTD_MAGIC: &[u8] = &[0x28, 0xb5, 0x2f, 0xfd];
 /// of gzip, bzip2 or zstd.
 fn decompress(mut reader: Box<dyn BufRead + Send>) -> io::Result<Box<dyn Read + Send>> {
     let head = reader.fill_buf()?;
-    if head.starts_with(GZIP_MAGIC) {
+    if !is_compressed(head) {
+        Ok(reader)
+    } else if head.starts_with(GZIP_MAGIC) {
         Ok(Box::new(MultiGzDecoder::new(reader)))
     } else if head.starts_with(BZIP2_MAGIC)
         && head.get(3).is_some_and(|b| (b'1'..=b'9').contains(b))
@@ -228,14 +230,20 @@ pub struct Identity {
     pub key: FileKey,
     /// Size in bytes (compressed, for an archive).
     pub len: u64,
-    /// Its first bytes (up to [`FINGERPRINT_BYTES`]), hashed: tells this file
-    /// from another that got the same inode later.
+    /// Its content's first bytes (up to [`FINGERPRINT_BYTES`], decompressed
+    /// for an archive), hashed: tells this file from another that got the
+    /// same inode later, and an archive from the file it was compressed
+    /// from.
     pub fingerprint: Fingerprint,
+    /// It is gzip, bzip2 or zstd.
+    pub compressed: bool,
+    /// When it was last written.
+    pub modified: Option<std::time::SystemTime>,
 }
 
 /// The identity of the file at `path` (a symlink's target).
 pub fn identify(path: &Path) -> io::Result<Identity> {
-    let mut file = File::open(path)?;
+    let file = File::open(path)?;
     let meta = file.metadata()?;
     if meta.is_dir() {
         return Err(io::Error::new(
@@ -243,22 +251,46 @@ pub fn identify(path: &Path) -> io::Result<Identity> {
             "is a directory",
         ));
     }
-    let mut head = vec![0; (meta.len() as usize).min(FINGERPRINT_BYTES)];
-    let mut got = 0;
-    while got < head.len() {
-        match file.read(&mut head[got..]) {
-            Ok(0) => break,
-            Ok(n) => got += n,
-            Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
-            Err(err) => return Err(err),
-        }
-    }
-    head.truncate(got);
+    let mut reader = BufReader::new(file);
+    let compressed = is_compressed(reader.fill_buf()?);
+    let head = content_prefix(decompress(Box::new(reader))?, FINGERPRINT_BYTES)?;
     Ok(Identity {
         key: FileKey::of(&meta),
         len: meta.len(),
         fingerprint: Fingerprint::of(&head),
+        compressed,
+        modified: meta.modified().ok(),
     })
+}
+
+/// Whether the content of the file at `path` (decompressed) starts with
+/// the bytes `fingerprint` was taken of: the same content as when it was
+/// taken, however much was added since.
+pub fn content_starts_with(path: &Path, fingerprint: Fingerprint) -> io::Result<bool> {
+    let head = content_prefix(
+        open(&Input::Path(path.to_path_buf()))?,
+        fingerprint.len as usize,
+    )?;
+    Ok(head.len() == fingerprint.len as usize && Fingerprint::of(&head) == fingerprint)
+}
+
+/// Up to `len` first bytes of `reader`.
+fn content_prefix(reader: impl Read, len: usize) -> io::Result<Vec<u8>> {
+    let mut head = Vec::with_capacity(len);
+    match reader.take(len as u64).read_to_end(&mut head) {
+        Ok(_) => Ok(head),
+        // A damaged archive: what could be read of it.
+        Err(err) if err.kind() == io::ErrorKind::InvalidData => Ok(head),
+        Err(err) => Err(err),
+    }
+}
+
+/// Whether `head`, a file's first bytes, starts like a gzip, bzip2 or zstd
+/// stream.
+pub fn is_compressed(head: &[u8]) -> bool {
+    head.starts_with(GZIP_MAGIC)
+        || (head.starts_with(BZIP2_MAGIC) && head.get(3).is_some_and(|b| (b'1'..=b'9').contains(b)))
+        || head.starts_with(ZSTD_MAGIC)
 }
 
 /// The end of a plain file, as [`read_tail`] reads it.

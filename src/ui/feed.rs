@@ -41,10 +41,11 @@ use crate::{
     incident::recorder::key_text,
     library::Library,
     model::Event,
+    model::{Alert, Cleared},
     parse::SourceReader,
     pipeline::Clock,
-    scan::{Found, Scanner},
-    signature::{Signature, detector::Cleared},
+    scan::Scanner,
+    signature::Signature,
     tail::{
         checkpoint::Checkpoint,
         discover::{self, Target},
@@ -177,7 +178,7 @@ impl<'l> crate::pipeline::Sink<'l> for UiSink {
         Ok(())
     }
 
-    fn alert(&mut self, found: &Found<'l>) -> io::Result<()> {
+    fn alert(&mut self, found: &Alert) -> io::Result<()> {
         if !self.alerts {
             return Ok(());
         }
@@ -192,11 +193,12 @@ impl<'l> crate::pipeline::Sink<'l> for UiSink {
         Ok(())
     }
 
-    fn cleared(&mut self, signature: &'l Signature, cleared: &Cleared) -> io::Result<()> {
+    fn cleared(&mut self, cleared: &Cleared) -> io::Result<()> {
         if !self.alerts {
             return Ok(());
         }
         let at = self.present.unwrap_or_else(Timestamp::now);
+        let signature = self.library.signature(cleared.signature);
         self.pending.push(Msg::Cleared {
             signature: Arc::from(signature.id.as_str()),
             key: clean(&key_text(&cleared.key)),
@@ -240,21 +242,21 @@ impl<'l> crate::pipeline::Sink<'l> for UiSink {
 
 /// An alert as the console shows it.
 pub fn alert_info(
-    found: &Found<'_>,
+    found: &Alert,
     library: &Library,
     evidence: LogLine,
     backfill: bool,
 ) -> AlertInfo {
-    let signature = found.signature;
+    let signature = library.signature(found.signature);
     AlertInfo {
         signature: Arc::from(signature.id.as_str()),
         title: clean(&signature.title),
         severity: signature.severity,
-        key: clean(&key_text(&found.alert.key)),
+        key: clean(&key_text(&found.key)),
         at: found.at,
         runbook: library.runbook_of(signature).map(|r| r.id.clone()),
         captures: found.captures.clone(),
-        hits: found.alert.hits,
+        hits: found.hits,
         evidence,
         backfill,
     }
@@ -395,7 +397,7 @@ fn backfill(
         }
         let input = Input::Path(file.path.clone());
         let relative = options.relative_to.clone();
-        let result = scanner.scan(&input, &mut |found: Found<'_>| {
+        let result = scanner.scan(&input, &mut |found: Alert| {
             if stop.load(Ordering::SeqCst) {
                 return Err(io::Error::other("stopped"));
             }
@@ -470,6 +472,7 @@ fn live(
         // The console never moves a `watch`'s position.
         checkpoint: false,
         resume: None,
+        ingested: Vec::new(),
         clock,
     };
     let mut sink = UiSink::new(
@@ -481,7 +484,7 @@ fn live(
     .on_log_clock(matches!(clock, Clock::Log { .. }));
     let result = crate::pipeline::run(pipeline, &library, &config, Arc::clone(&stop), &mut sink)
         .map_err(|err| err.to_string())
-        .and_then(|()| match stop.load(Ordering::SeqCst) {
+        .and_then(|_| match stop.load(Ordering::SeqCst) {
             true => Ok(()),
             false => Err("the follower stopped".to_owned()),
         });

@@ -6,6 +6,11 @@
 //! calls [`start`] before taking the screen and [`stop`] after giving it
 //! back. When the file cannot be opened, log lines are dropped while the
 //! console runs (never written to the screen).
+//!
+//! Log lines carry outside text (file names, messages quoting logs), and
+//! `tracing` escapes only some of it (not the values of fields), so every
+//! line written goes through `sanitize::for_terminal` here, line by line;
+//! `main` turns the subscriber's own colours off, so nothing else is lost.
 
 use std::{
     fs::File,
@@ -15,6 +20,8 @@ use std::{
 };
 
 use tracing_subscriber::fmt::MakeWriter;
+
+use crate::sanitize::for_terminal;
 
 /// The console's state as the writer sees it.
 enum Target {
@@ -45,14 +52,32 @@ pub struct LogWriter;
 #[derive(Debug)]
 pub struct LineWriter;
 
+/// `bytes` (whole log lines: the subscriber writes each event at once) with
+/// every line sanitised, newlines kept.
+fn sanitised(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes)
+        .split_inclusive('\n')
+        .map(|line| {
+            let body = line.strip_suffix('\n');
+            let mut safe = for_terminal(body.unwrap_or(line)).into_owned();
+            if body.is_some() {
+                safe.push('\n');
+            }
+            safe
+        })
+        .collect()
+}
+
 impl Write for LineWriter {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let safe = sanitised(buf);
         let mut target = TARGET.lock().unwrap_or_else(|e| e.into_inner());
         match &mut *target {
-            Target::Stderr => io::stderr().write(buf),
-            Target::File(Some(file)) => file.write(buf),
-            Target::File(None) => Ok(buf.len()),
+            Target::Stderr => io::stderr().write_all(safe.as_bytes())?,
+            Target::File(Some(file)) => file.write_all(safe.as_bytes())?,
+            Target::File(None) => {}
         }
+        Ok(buf.len())
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -70,5 +95,19 @@ impl<'a> MakeWriter<'a> for LogWriter {
 
     fn make_writer(&'a self) -> LineWriter {
         LineWriter
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_lines_are_sanitised_line_by_line() {
+        assert_eq!(
+            sanitised(b" WARN triage: path=\x1b]52;c;SGk=\x07.log cannot read\nnext\n"),
+            " WARN triage: path=\\x1b]52;c;SGk=\\x07.log cannot read\nnext\n"
+        );
+        assert_eq!(sanitised(b"no newline \xc2\x9b"), "no newline \\x9b");
     }
 }

@@ -160,7 +160,8 @@ pub fn run(
     let mut app = App::new(
         None,
         options.zone.clone(),
-        options.title.clone(),
+        // The paths or globs it was given: outside text too.
+        msg::clean(&options.title),
         Timestamp::now(),
     );
     app.attached = attached;
@@ -325,7 +326,10 @@ impl Screen {
             let previous = std::panic::take_hook();
             let ui_thread = thread::current().id();
             std::panic::set_hook(Box::new(move |info| {
-                if thread::current().id() == ui_thread {
+                if crate::index::guard::catching() {
+                    // A damaged index met by a search: an error, the
+                    // console goes on.
+                } else if thread::current().id() == ui_thread {
                     restore();
                     previous(info);
                 } else {

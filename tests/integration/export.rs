@@ -234,7 +234,7 @@ fn the_demo_postmortem_has_everything_in_every_format() {
         "| bob | `note` orders restarted by systemd after the OOM kill |",
         "| 1 | See which clients hold the slots `who-holds-slots` | diagnose | done | alice | 2026-11-21 03:10:05 | 62 sessions idle in transaction, role reporting |",
         "| 4 | Stop the client that took the slots, at its source `stop-offender` | mitigate | done | bob | 2026-11-21 03:12:40 |  |",
-        "| `postgres-connection-slots-exhausted` | critical | 2026-11-21 03:06:06.071 | 2026-11-21 03:13:57.737 | 2026-11-21 03:18:57.737 | 1 | 68 |",
+        "| `postgres-connection-slots-exhausted` | critical | 2026-11-21 03:06:06.071 | 2026-11-21 03:13:57.737 | 2026-11-21 03:18:57.737 | 2 | 68 |",
         "```text\n2026-11-21 03:06:06.071 UTC [56608] FATAL:  remaining connection slots are reserved for non-replication superuser connections\n```",
     ] {
         assert!(md.contains(expected), "missing {expected:?} in\n{md}");
@@ -306,8 +306,21 @@ fn the_demo_postmortem_has_everything_in_every_format() {
     let rows = parse_csv(&csv);
     assert_eq!(rows[0][0], "time (UTC)");
     assert!(
-        rows.iter().all(|r| r.len() == 16),
-        "16 fields in every record"
+        rows.iter().all(|r| r.len() == 18),
+        "18 fields in every record"
+    );
+    // The journal's head at export, on every record.
+    assert_eq!(rows[0][16..], ["journal_head_seq", "journal_head_sha256"]);
+    let last_seq = rows[1..]
+        .iter()
+        .filter_map(|r| r[2].parse::<u64>().ok())
+        .max()
+        .expect("events");
+    assert!(
+        rows[1..]
+            .iter()
+            .all(|r| r[16] == last_seq.to_string() && r[17].len() == 64 && r[17] == rows[1][17]),
+        "{rows:?}"
     );
     assert_eq!(rows.len() - 1, pm.events.len() + 1);
     assert!(rows.iter().any(|r| r[5] == "note" && r[4] == "bob"));
@@ -484,7 +497,7 @@ fn hostile_log_lines_and_notes_cannot_change_any_export() {
     // CSV: the right number of fields, and no cell a spreadsheet would run.
     let csv = run(d, &["export", "--format", "csv"]).code(0).stdout;
     let rows = parse_csv(&csv);
-    assert!(rows.iter().all(|r| r.len() == 16));
+    assert!(rows.iter().all(|r| r.len() == 18));
     for row in &rows {
         for cell in row {
             assert!(

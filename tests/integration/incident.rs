@@ -476,7 +476,7 @@ fn the_demo_opens_an_incident_that_the_shell_can_work() {
         "detected      2026-11-21 03:06:06.071",
         "TTD 1m 35s",
         "Early warning: JDBC connection pool saturated",
-        "critical postgres-connection-slots-exhausted  fired 1  alerts 1  lines 68",
+        "critical postgres-connection-slots-exhausted  fired 1  alerts 2  lines 68",
         "postgresql/postgresql.log:139  │ 2026-11-21 03:06:06.071 UTC [56608] FATAL:",
         "signature.cleared",
     ] {

@@ -5,6 +5,7 @@
 //! once.
 
 use std::{
+    collections::HashSet,
     fs::{self, OpenOptions},
     io::Write,
     path::{Path, PathBuf},
@@ -24,10 +25,21 @@ enum Op {
     AppendLong,
     AppendPartial,
     Poll,
+    /// A poll of what change events would name: the paths written,
+    /// created, renamed or deleted since the last poll.
+    PollChanged,
     Rotate,
     CopyTruncate,
     /// copytruncate with a poll between the copy and the truncation.
     CopyPollTruncate,
+    /// copytruncate whose copy is seen while still empty, then half
+    /// written.
+    CopySlowlyTruncate,
+    /// copytruncate with lines written between the copy and the truncation
+    /// (read before it when `poll`; lost with it otherwise).
+    CopyWriteTruncate {
+        poll: bool,
+    },
     Truncate,
     Delete,
     Restart {
@@ -40,10 +52,13 @@ fn op() -> impl Strategy<Value = Op> {
         6 => (1u8..6).prop_map(Op::Append),
         1 => Just(Op::AppendLong),
         2 => Just(Op::AppendPartial),
-        4 => Just(Op::Poll),
+        2 => Just(Op::Poll),
+        2 => Just(Op::PollChanged),
         2 => Just(Op::Rotate),
         1 => Just(Op::CopyTruncate),
         1 => Just(Op::CopyPollTruncate),
+        1 => Just(Op::CopySlowlyTruncate),
+        1 => any::<bool>().prop_map(|poll| Op::CopyWriteTruncate { poll }),
         1 => Just(Op::Truncate),
         1 => Just(Op::Delete),
         2 => any::<bool>().prop_map(|crash| Op::Restart { crash }),
@@ -66,6 +81,12 @@ struct World {
     /// Pieces that must come out: (text, partial).
     expected: Vec<(String, bool)>,
     got: Vec<TailLine>,
+    /// Paths changed since the last poll (what events would name).
+    touched: HashSet<PathBuf>,
+    /// No poll since the tailer was made (its first poll lists everything).
+    fresh: bool,
+    /// Every poll but a tailer's first looks at what events would name.
+    scoped: bool,
 }
 
 fn options() -> FollowOptions {
@@ -94,6 +115,9 @@ impl World {
             pending: None,
             expected: Vec::new(),
             got: Vec::new(),
+            touched: HashSet::new(),
+            fresh: true,
+            scoped: false,
         };
         world.tailer = world.new_tailer(Checkpoint::default());
         world
@@ -112,7 +136,8 @@ impl World {
         Tailer::new(vec![target], options(), checkpoint)
     }
 
-    fn write(&self, bytes: &str) {
+    fn write(&mut self, bytes: &str) {
+        self.touched.insert(self.log());
         let mut file = OpenOptions::new()
             .create(true)
             .append(true)
@@ -151,9 +176,21 @@ impl World {
     }
 
     fn poll(&mut self) {
+        self.poll_in(self.scoped);
+    }
+
+    /// Polls everything, or (`changed`) what events would name.
+    fn poll_in(&mut self, changed: bool) {
         self.now += Duration::from_millis(250);
         let mut batch = Batch::default();
-        self.tailer.poll(self.now, &mut batch);
+        let touched = std::mem::take(&mut self.touched);
+        match changed && !self.fresh {
+            true => self
+                .tailer
+                .poll_in(Scope::Changed(&touched), self.now, &mut batch),
+            false => self.tailer.poll(self.now, &mut batch),
+        }
+        self.fresh = false;
         assert!(batch.problems.is_empty(), "{:?}", batch.problems);
         self.got.extend(batch.lines);
         self.checkpoint = self.tailer.checkpoint();
@@ -186,6 +223,7 @@ impl World {
                 self.pending = Some((first.to_owned(), rest.to_owned()));
             }
             Op::Poll => self.poll(),
+            Op::PollChanged => self.poll_in(true),
             Op::Rotate => {
                 if !self.glob {
                     self.poll();
@@ -193,10 +231,12 @@ impl World {
                 if self.log().exists() {
                     self.rotations += 1;
                     let to = self.dir.join(format!("app.log.{}", self.rotations));
-                    fs::rename(self.log(), to).expect("rename");
+                    fs::rename(self.log(), &to).expect("rename");
+                    self.touched.insert(to);
                 }
                 self.abandon_pending();
                 fs::write(self.log(), "").expect("create");
+                self.touched.insert(self.log());
             }
             Op::CopyTruncate => {
                 // When no target matches the copy's name, copytruncate is a
@@ -207,7 +247,8 @@ impl World {
                 if self.log().exists() {
                     self.rotations += 1;
                     let to = self.dir.join(format!("app.log.{}", self.rotations));
-                    fs::copy(self.log(), to).expect("copy");
+                    fs::copy(self.log(), &to).expect("copy");
+                    self.touched.extend([to, self.log()]);
                     OpenOptions::new()
                         .write(true)
                         .truncate(true)
@@ -221,13 +262,85 @@ impl World {
                 if self.log().exists() {
                     self.rotations += 1;
                     let to = self.dir.join(format!("app.log.{}", self.rotations));
-                    fs::copy(self.log(), to).expect("copy");
-                    self.poll();
+                    fs::copy(self.log(), &to).expect("copy");
+                    self.touched.insert(to);
+                    self.poll_in(true);
+                    self.touched.insert(self.log());
                     OpenOptions::new()
                         .write(true)
                         .truncate(true)
                         .open(self.log())
                         .expect("truncate");
+                }
+                self.split_pending();
+                self.poll();
+            }
+            Op::CopySlowlyTruncate => {
+                // (As for copytruncate: with no target on the copy's name,
+                // only what was read before the truncation comes out.)
+                if !self.glob {
+                    self.poll();
+                }
+                if self.log().exists() {
+                    self.rotations += 1;
+                    let to = self.dir.join(format!("app.log.{}", self.rotations));
+                    let content = fs::read(self.log()).expect("read");
+                    fs::write(&to, "").expect("create copy");
+                    self.touched.insert(to.clone());
+                    self.poll();
+                    fs::write(&to, &content[..content.len() / 2]).expect("half");
+                    self.touched.insert(to.clone());
+                    self.poll();
+                    fs::write(&to, &content).expect("copy");
+                    self.touched.insert(to);
+                    OpenOptions::new()
+                        .write(true)
+                        .truncate(true)
+                        .open(self.log())
+                        .expect("truncate");
+                    self.touched.insert(self.log());
+                }
+                self.split_pending();
+                self.poll();
+            }
+            Op::CopyWriteTruncate { poll } => {
+                if !self.glob {
+                    self.poll();
+                }
+                if self.log().exists() {
+                    self.rotations += 1;
+                    let to = self.dir.join(format!("app.log.{}", self.rotations));
+                    fs::copy(self.log(), &to).expect("copy");
+                    self.touched.insert(to);
+                    // The rest of a pending line and two lines: read before
+                    // the truncation, or lost with it (the copy holds the
+                    // pending line's first part only).
+                    let mut text = String::new();
+                    let mut written = Vec::new();
+                    if let Some((first, rest)) = self.pending.take() {
+                        text.push_str(&format!("{rest}\n"));
+                        match poll {
+                            true => written.push((format!("{first}{rest}"), false)),
+                            false => self.expected.push((first, true)),
+                        }
+                    }
+                    for _ in 0..2 {
+                        let line = self.next_line(8);
+                        text.push_str(&line);
+                        text.push('\n');
+                        written.push((line, false));
+                    }
+                    self.write(&text);
+                    if *poll {
+                        self.poll();
+                        self.expected.extend(written);
+                    }
+                    OpenOptions::new()
+                        .write(true)
+                        .truncate(true)
+                        .open(self.log())
+                        .expect("truncate");
+                    self.touched.insert(self.log());
                 }
                 self.split_pending();
                 self.poll();
@@ -243,6 +356,7 @@ impl World {
                         .truncate(true)
                         .open(self.log())
                         .expect("truncate");
+                    self.touched.insert(self.log());
                 }
                 self.split_pending();
                 self.poll();
@@ -252,6 +366,7 @@ impl World {
                 // between loses a held partial line with the file).
                 self.poll();
                 let _ = fs::remove_file(self.log());
+                self.touched.insert(self.log());
                 self.abandon_pending();
                 self.poll();
             }
@@ -260,6 +375,7 @@ impl World {
                     // Whatever was emitted after the last checkpoint would
                     // be emitted again; here every poll is checkpointed.
                     self.tailer = self.new_tailer(self.checkpoint.clone());
+                    self.fresh = true;
                 } else {
                     self.poll();
                     let mut batch = Batch::default();
@@ -268,13 +384,18 @@ impl World {
                     self.split_pending();
                     self.checkpoint = self.tailer.checkpoint();
                     self.tailer = self.new_tailer(self.checkpoint.clone());
+                    self.fresh = true;
                 }
             }
         }
     }
 
     fn finish(&mut self) {
-        self.poll();
+        // Long enough for a new file that might have been a copy in
+        // progress to be read as a file of its own.
+        for _ in 0..3 {
+            self.poll();
+        }
         let mut batch = Batch::default();
         self.tailer.shutdown(&mut batch);
         self.got.extend(batch.lines);
@@ -296,9 +417,12 @@ fn pieces(lines: &[TailLine]) -> Vec<(String, bool)> {
     out
 }
 
-fn run(ops: &[Op], glob: bool) {
+/// Runs `ops`, every poll after a tailer's first one of what change events
+/// would name when `scoped`, and checks every line came out once.
+fn run_scoped(ops: &[Op], glob: bool, scoped: bool) {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut world = World::new(dir.path(), glob);
+    world.scoped = scoped;
     for op in ops {
         world.apply(op);
     }
@@ -307,7 +431,12 @@ fn run(ops: &[Op], glob: bool) {
     expected.retain(|(text, partial)| !(text.is_empty() && *partial));
     expected.sort();
     let got = pieces(&world.got);
-    assert_eq!(got, expected, "ops: {ops:?}");
+    assert_eq!(got, expected, "scoped: {scoped}, ops: {ops:?}");
+}
+
+fn run(ops: &[Op], glob: bool) {
+    run_scoped(ops, glob, false);
+    run_scoped(ops, glob, true);
 }
 
 proptest! {
@@ -536,4 +665,82 @@ fn an_unreadable_file_is_reported_once_and_retried() {
     tailer.poll(now, &mut batch);
     assert_eq!(batch.lines.len(), 2);
     assert_eq!(batch.lines[1].raw.bytes, b"readable again");
+}
+
+#[test]
+fn a_file_deleted_and_created_again_empty_is_read_once_it_has_lines() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("app.log");
+    fs::write(&log, "gen 1 line 1\n").expect("write");
+    let glob = Target::Glob(format!("{}/*.log", dir.path().display()));
+    let mut tailer = Tailer::new(vec![glob], options(), Checkpoint::default());
+    let mut now = Instant::now();
+    let mut got = Vec::new();
+    let mut poll = |tailer: &mut Tailer, now: &mut Instant, scoped: bool| {
+        *now += Duration::from_millis(250);
+        let mut batch = Batch::default();
+        let paths: HashSet<PathBuf> = [log.clone()].into();
+        match scoped {
+            true => tailer.poll_in(Scope::Changed(&paths), *now, &mut batch),
+            false => tailer.poll(*now, &mut batch),
+        }
+        got.extend(
+            batch
+                .lines
+                .into_iter()
+                .map(|l| String::from_utf8_lossy(&l.raw.bytes).into_owned()),
+        );
+    };
+    poll(&mut tailer, &mut now, false);
+    for scoped in [true, true, true] {
+        fs::remove_file(&log).expect("rm");
+        fs::write(&log, "").expect("create");
+        poll(&mut tailer, &mut now, scoped);
+        fs::write(&log, "gen 2 line 1\n").expect("write");
+        poll(&mut tailer, &mut now, scoped);
+        poll(&mut tailer, &mut now, scoped);
+    }
+    assert_eq!(
+        got,
+        vec![
+            "gen 1 line 1",
+            "gen 2 line 1",
+            "gen 2 line 1",
+            "gen 2 line 1"
+        ]
+    );
+}
+
+#[test]
+fn a_copy_made_after_a_restart_is_not_read_as_a_later_rotation() {
+    run(
+        &[
+            Op::Append(1),
+            Op::CopyTruncate,
+            Op::Rotate,
+            Op::Restart { crash: false },
+            Op::Append(1),
+            Op::CopyPollTruncate,
+        ],
+        false,
+    );
+}
+
+#[test]
+fn a_copy_made_before_the_last_checkpoint_is_not_read_as_a_later_rotation() {
+    run(
+        &[
+            Op::Append(4),
+            Op::Rotate,
+            Op::Delete,
+            Op::Append(4),
+            Op::CopyPollTruncate,
+            Op::Restart { crash: false },
+            Op::Append(3),
+            Op::Delete,
+            Op::Append(2),
+            Op::Restart { crash: false },
+        ],
+        false,
+    );
 }

@@ -1,0 +1,694 @@
+//! Splitting a message into tokens and masking their variable parts: the
+//! miner's hot loop.
+//!
+//! Owns: what a token is (a run of bytes between ASCII whitespace) and which
+//! parts of it are variable. Must not: allocate per line (the caller's
+//! [`Tokens`] is reused), keep state between messages, or know any system.
+//! Invariants: the same token text always gives the same masked form and
+//! hash; a message gives at most [`MAX_TOKENS`] tokens (the rest of a longer
+//! message is one variable token); a token longer than [`MAX_TOKEN_LEN`]
+//! bytes is variable as a whole, so what a template stores per token is
+//! bounded.
+//!
+//! The masking rules, applied inside each token (`=`, `(`, `[`, `/`, `,`
+//! and other punctuation stay as written, so `uid=0` is `uid=<*>`):
+//! - a run of letters and digits is variable when it starts with a digit
+//!   (`8080`, `0x1f`, `12ms`), or holds a digit and is hex (`a692162415ae`,
+//!   `e182`), at least half digits (`dn228`, `R02`), or at least 12 long
+//!   with three digits (tokens, keys); words with a digit in them stay (`SOCKS5`, `ssh2`,
+//!   `IPv4`); a sign right before a number, where it cannot be a hyphen
+//!   between two words, belongs to it (`blk_-42` is `blk_<*>`);
+//! - a run of at least eight hex letters is variable (hashes that happen to
+//!   hold no digit); month and weekday names (`Jul`, `Friday`) are
+//!   variable, as parts of a date;
+//! - a DNS name of three labels or more ending in a common top-level domain,
+//!   and a UUID, are variable;
+//! - variable runs joined by `.`, `:` or `-` are one variable (an IPv4
+//!   address with its port, a time, a date, a decimal number, a UUID), so
+//!   `1.16` and `1190` have the same shape;
+//! - a token longer than [`MAX_TOKEN_LEN`] bytes, or that starts with
+//!   `/` and names a path of at least two parts, is variable as a whole;
+//! - a unit after a token with a variable part is part of that variable
+//!   (`1.16 KB)`, `<1 sec`, `0 bytes`), and variable tokens in a row are one
+//!   (`Fri Jul  1 07:57:30 2005`), so quantities and dates written in
+//!   different numbers of words have one shape.
+
+/// The most tokens a message is split into; the rest of a longer message is
+/// one variable token.
+pub const MAX_TOKENS: usize = 96;
+
+/// A token longer than this (in bytes) is variable as a whole.
+pub const MAX_TOKEN_LEN: usize = 256;
+
+/// Marks a variable part in a masked token. Never a byte of UTF-8 text.
+pub const VAR: u8 = 0xFF;
+
+/// One token of a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Token {
+    /// Byte range of the token in the message.
+    pub start: u32,
+    /// End of the byte range (exclusive).
+    pub end: u32,
+    /// Hash of the masked form.
+    pub hash: u64,
+    /// The token is variable as a whole.
+    pub wild: bool,
+    /// The token has a variable part (or is variable as a whole).
+    pub has_var: bool,
+}
+
+/// The tokens of one message, reused from message to message.
+#[derive(Debug, Default)]
+pub struct Tokens {
+    /// The tokens in order.
+    pub list: Vec<Token>,
+    /// The masked form of every token, one after another (`VAR` for each
+    /// variable part).
+    masked: Vec<u8>,
+    /// Where each token's masked form ends in `masked`.
+    masked_end: Vec<u32>,
+}
+
+/// The hash of a token that is variable as a whole.
+pub const WILD_HASH: u64 = 0x9E37_79B9_7F4A_7C15;
+
+impl Tokens {
+    /// An empty token list.
+    pub fn new() -> Tokens {
+        Tokens::default()
+    }
+
+    /// Splits `message` into tokens, masking their variable parts.
+    pub fn split(&mut self, message: &str) {
+        self.list.clear();
+        self.masked.clear();
+        self.masked_end.clear();
+        let bytes = message.as_bytes();
+        self.masked.reserve(bytes.len() + 1);
+        let mut at = 0;
+        while at < bytes.len() {
+            while at < bytes.len() && is_space(bytes[at]) {
+                at += 1;
+            }
+            if at == bytes.len() {
+                break;
+            }
+            let start = at;
+            if self.list.len() == MAX_TOKENS - 1 {
+                // The rest of the message is one variable token.
+                let mut end = bytes.len();
+                while end > start && is_space(bytes[end - 1]) {
+                    end -= 1;
+                }
+                self.push_wild(start, end);
+                break;
+            }
+            let from = self.masked.len();
+            let (len, has_var) = mask(&bytes[start..], &mut self.masked);
+            at = start + len;
+            self.push(&bytes[start..at], start, from, has_var);
+        }
+    }
+
+    /// How many tokens there are.
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    /// There is no token.
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// The masked form of token `i` (`VAR` for each variable part).
+    pub fn masked(&self, i: usize) -> &[u8] {
+        let start = if i == 0 {
+            0
+        } else {
+            self.masked_end[i - 1] as usize
+        };
+        &self.masked[start..self.masked_end[i] as usize]
+    }
+
+    /// Hash of token `i`'s masked form without its variable parts: `()`
+    /// and `(<*>)` have the same skeleton, `kernel[<*>]:` and `QQ[<*>]:` do
+    /// not.
+    pub fn skeleton(&self, i: usize) -> u64 {
+        if self.list[i].wild {
+            WILD_HASH
+        } else {
+            skeleton(self.masked(i))
+        }
+    }
+
+    fn push_wild(&mut self, start: usize, end: usize) {
+        self.masked.push(VAR);
+        self.masked_end.push(self.masked.len() as u32);
+        self.list.push(Token {
+            start: start as u32,
+            end: end as u32,
+            hash: WILD_HASH,
+            wild: true,
+            has_var: true,
+        });
+    }
+
+    /// Turns the last token into a variable one reaching to `end`, and
+    /// joins it with a variable token before it.
+    fn widen_last(&mut self, end: usize) {
+        let Some(mut last) = self.list.pop() else {
+            return;
+        };
+        self.masked_end.pop();
+        self.masked
+            .truncate(self.masked_end.last().map_or(0, |&e| e as usize));
+        if let Some(before) = self.list.last_mut()
+            && before.wild
+        {
+            before.end = end as u32;
+            return;
+        }
+        last.end = end as u32;
+        self.masked.push(VAR);
+        self.masked_end.push(self.masked.len() as u32);
+        self.list.push(Token {
+            hash: WILD_HASH,
+            wild: true,
+            has_var: true,
+            ..last
+        });
+    }
+
+    /// Adds the token `token` at `start`, whose masked form is
+    /// `masked[from..]`.
+    fn push(&mut self, token: &[u8], start: usize, from: usize, has_var: bool) {
+        let end = start + token.len();
+        let last = self.list.last().copied();
+        if last.is_some_and(|l| l.has_var) && is_unit(token) {
+            self.masked.truncate(from);
+            self.widen_last(end);
+            return;
+        }
+        let wild = token.len() > MAX_TOKEN_LEN
+            || is_path(token)
+            || self.masked.len() == from + 1 && self.masked[from] == VAR;
+        if wild {
+            self.masked.truncate(from);
+            if last.is_some_and(|l| l.wild) {
+                self.widen_last(end);
+            } else {
+                self.push_wild(start, end);
+            }
+            return;
+        }
+        let hash = hash(&self.masked[from..]);
+        self.masked_end.push(self.masked.len() as u32);
+        self.list.push(Token {
+            start: start as u32,
+            end: end as u32,
+            hash,
+            wild: false,
+            has_var,
+        });
+    }
+}
+
+/// Byte classes, looked up rather than computed in the hot loop.
+const WORD: u8 = 1;
+const DIGIT: u8 = 2;
+const HEX: u8 = 4;
+const SPACE: u8 = 8;
+
+static CLASS: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        let mut class = 0;
+        if c.is_ascii_alphanumeric() || c >= 0x80 {
+            class |= WORD;
+        }
+        if c.is_ascii_digit() {
+            class |= DIGIT;
+        }
+        if c.is_ascii_hexdigit() {
+            class |= HEX;
+        }
+        if matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0B | 0x0C) {
+            class |= SPACE;
+        }
+        table[b] = class;
+        b += 1;
+    }
+    table
+};
+
+fn is_space(b: u8) -> bool {
+    CLASS[b as usize] & SPACE != 0
+}
+
+/// `/usr/lib/x.so`, `/api/orders/42`, `'/udev/vcs2'`: starts with `/`
+/// (after quotes or brackets) and has another `/` after a name.
+fn is_path(token: &[u8]) -> bool {
+    if !matches!(
+        token.first(),
+        Some(b'/' | b'\'' | b'"' | b'(' | b'[' | b'<')
+    ) {
+        return false;
+    }
+    let skip = token
+        .iter()
+        .position(|b| !matches!(b, b'\'' | b'"' | b'(' | b'[' | b'<'))
+        .unwrap_or(token.len());
+    let token = &token[skip..];
+    token.len() > 2
+        && token[0] == b'/'
+        && token[1] != b'/'
+        && token[1..].contains(&b'/')
+        && token.iter().all(|&b| b.is_ascii_graphic() || b >= 0x80)
+}
+
+/// Appends the masked form of the token that starts `token` (it ends at
+/// the first whitespace) to `out`; returns the token's length and whether
+/// it has a variable part.
+fn mask(token: &[u8], out: &mut Vec<u8>) -> (usize, bool) {
+    let start = out.len();
+    let mut has_var = false;
+    let mut i = 0;
+    while i < token.len() {
+        let c = token[i];
+        let class = CLASS[c as usize];
+        if class & SPACE != 0 {
+            break;
+        }
+        if class & WORD == 0 {
+            out.push(c);
+            i += 1;
+            continue;
+        }
+        let run_start = i;
+        let (mut digits, mut hex) = (0usize, HEX);
+        while i < token.len() {
+            let class = CLASS[token[i] as usize];
+            if class & WORD == 0 {
+                break;
+            }
+            digits += usize::from(class & DIGIT != 0);
+            hex &= class;
+            i += 1;
+        }
+        let hex = hex != 0;
+        // A host name or a UUID, as a whole.
+        if i < token.len()
+            && matches!(token[i], b'.' | b'-')
+            && (run_start == 0
+                || !is_word(token[run_start - 1]) && !matches!(token[run_start - 1], b'-' | b'.'))
+        {
+            let span = name_span(&token[run_start..]);
+            let name = &token[run_start..run_start + span];
+            if is_host(name) || is_uuid(name) {
+                push_var(token, run_start, start, out);
+                has_var = true;
+                i = run_start + span;
+                continue;
+            }
+        }
+        let run = &token[run_start..i];
+        let variable = if digits > 0 {
+            run[0].is_ascii_digit()
+                || hex
+                || digits * 2 >= run.len()
+                || (run.len() >= 12 && digits >= 3)
+        } else {
+            (hex && run.len() >= 8) || is_date_word(run)
+        };
+        if !variable {
+            out.extend_from_slice(run);
+            continue;
+        }
+        push_var(token, run_start, start, out);
+        has_var = true;
+    }
+    (i, has_var)
+}
+
+/// Appends a variable that starts at `token[at]` to `out` (whose part for
+/// this token starts at `start`): a sign right before a number, where it is
+/// no hyphen between words, belongs to it; variables joined by `.`, `:` or
+/// `-` are one.
+fn push_var(token: &[u8], at: usize, start: usize, out: &mut Vec<u8>) {
+    if token[at].is_ascii_digit()
+        && at > 0
+        && matches!(token[at - 1], b'-' | b'+')
+        && (at == 1 || !token[at - 2].is_ascii_alphanumeric())
+        && out.len() > start
+    {
+        out.pop();
+    }
+    let n = out.len() - start;
+    if n >= 2 && out[out.len() - 2] == VAR && matches!(out[out.len() - 1], b'.' | b':' | b'-') {
+        out.pop();
+    } else if !(n >= 1 && out[out.len() - 1] == VAR) {
+        out.push(VAR);
+    }
+}
+
+/// How many bytes from the start are letters, digits, `-` and `.`, not
+/// counting a `.` at the end.
+fn name_span(bytes: &[u8]) -> usize {
+    let mut n = bytes
+        .iter()
+        .position(|&b| !(b.is_ascii_alphanumeric() || b == b'-' || b == b'.'))
+        .unwrap_or(bytes.len());
+    while n > 0 && bytes[n - 1] == b'.' {
+        n -= 1;
+    }
+    n
+}
+
+/// A DNS name: at least three labels, the last one a common top-level
+/// domain or two lower-case letters, a country's (`proxy.cse.cuhk.edu.hk`,
+/// `ec2-52-80-34-196.compute.amazonaws.com`).
+/// Java class names (`org.apache.Foo`) end in a class, not a domain.
+fn is_host(name: &[u8]) -> bool {
+    if name.len() < 5 || !name.contains(&b'.') {
+        return false;
+    }
+    let mut count = 0;
+    let mut last: &[u8] = &[];
+    for label in name.split(|&b| b == b'.') {
+        if label.is_empty() || label[0] == b'-' || label[label.len() - 1] == b'-' {
+            return false;
+        }
+        count += 1;
+        last = label;
+    }
+    count >= 3
+        && (last.len() == 2 && last.iter().all(u8::is_ascii_lowercase)
+            || matches!(
+                last,
+                b"com"
+                    | b"net"
+                    | b"org"
+                    | b"edu"
+                    | b"gov"
+                    | b"mil"
+                    | b"int"
+                    | b"io"
+                    | b"info"
+                    | b"biz"
+                    | b"local"
+                    | b"internal"
+                    | b"lan"
+                    | b"arpa"
+            ))
+}
+
+/// `8-4-4-4-12` hex digits.
+fn is_uuid(name: &[u8]) -> bool {
+    name.len() == 36
+        && name.iter().enumerate().all(|(i, &b)| match i {
+            8 | 13 | 18 | 23 => b == b'-',
+            _ => b.is_ascii_hexdigit(),
+        })
+}
+
+/// Month and weekday names, abbreviated or not, capitalised or in
+/// capitals.
+fn is_date_word(run: &[u8]) -> bool {
+    if !(3..=9).contains(&run.len())
+        || !matches!(
+            run[0],
+            b'J' | b'F' | b'M' | b'A' | b'S' | b'O' | b'N' | b'D' | b'T' | b'W'
+        )
+    {
+        return false;
+    }
+    let mut lower = [0u8; 9];
+    for (l, b) in lower.iter_mut().zip(run) {
+        *l = b.to_ascii_lowercase();
+    }
+    matches!(
+        &lower[..run.len()],
+        b"jan"
+            | b"feb"
+            | b"mar"
+            | b"apr"
+            | b"may"
+            | b"jun"
+            | b"jul"
+            | b"aug"
+            | b"sep"
+            | b"sept"
+            | b"oct"
+            | b"nov"
+            | b"dec"
+            | b"mon"
+            | b"tue"
+            | b"tues"
+            | b"wed"
+            | b"thu"
+            | b"fri"
+            | b"sat"
+            | b"sun"
+            | b"january"
+            | b"february"
+            | b"march"
+            | b"april"
+            | b"june"
+            | b"july"
+            | b"august"
+            | b"september"
+            | b"october"
+            | b"november"
+            | b"december"
+            | b"monday"
+            | b"tuesday"
+            | b"wednesday"
+            | b"thursday"
+            | b"friday"
+            | b"saturday"
+            | b"sunday"
+    )
+}
+
+/// A unit of measure, alone in its token (punctuation around it allowed):
+/// `KB)`, `sec`, `bytes,`, `ms`.
+fn is_unit(token: &[u8]) -> bool {
+    if token.len() > 9 {
+        return false;
+    }
+    let start = token
+        .iter()
+        .position(|b| b.is_ascii_alphabetic() || *b == b'%');
+    let end = token
+        .iter()
+        .rposition(|b| b.is_ascii_alphabetic() || *b == b'%');
+    let (Some(start), Some(end)) = (start, end) else {
+        return false;
+    };
+    if token[..start]
+        .iter()
+        .chain(&token[end + 1..])
+        .any(|b| b.is_ascii_alphanumeric())
+    {
+        return false;
+    }
+    matches!(
+        &token[start..=end],
+        b"B" | b"KB"
+            | b"MB"
+            | b"GB"
+            | b"TB"
+            | b"PB"
+            | b"kB"
+            | b"KiB"
+            | b"MiB"
+            | b"GiB"
+            | b"TiB"
+            | b"K"
+            | b"M"
+            | b"G"
+            | b"bytes"
+            | b"byte"
+            | b"bits"
+            | b"ms"
+            | b"us"
+            | b"ns"
+            | b"s"
+            | b"sec"
+            | b"secs"
+            | b"second"
+            | b"seconds"
+            | b"min"
+            | b"mins"
+            | b"minute"
+            | b"minutes"
+            | b"h"
+            | b"hr"
+            | b"hrs"
+            | b"hour"
+            | b"hours"
+            | b"day"
+            | b"days"
+            | b"%"
+            | b"msec"
+            | b"usec"
+            | b"nsec"
+    )
+}
+
+/// Letters, digits, and any byte of a non-ASCII character.
+fn is_word(b: u8) -> bool {
+    CLASS[b as usize] & WORD != 0
+}
+
+/// Eight bytes at a time, multiplied and rotated, then a final mix: fast
+/// on tokens, and the same in every run (no random seed), so template ids
+/// are stable.
+pub fn hash(bytes: &[u8]) -> u64 {
+    const K: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ (bytes.len() as u64).wrapping_mul(K);
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        h = (h ^ u64::from_le_bytes(word))
+            .wrapping_mul(K)
+            .rotate_left(29);
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let mut word = [0u8; 8];
+        word[..rest.len()].copy_from_slice(rest);
+        h = (h ^ u64::from_le_bytes(word))
+            .wrapping_mul(K)
+            .rotate_left(29);
+    }
+    mix(h)
+}
+
+/// [`hash`] of the bytes that are not [`VAR`].
+pub fn skeleton(masked: &[u8]) -> u64 {
+    let kept: Vec<u8> = masked.iter().copied().filter(|&b| b != VAR).collect();
+    hash(&kept)
+}
+
+/// A 64-bit finaliser (from MurmurHash3).
+pub fn mix(mut h: u64) -> u64 {
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^= h >> 33;
+    h
+}
+
+/// The display form of a masked token: `<*>` for each variable part.
+pub fn display(masked: &[u8]) -> String {
+    let mut out = Vec::with_capacity(masked.len() + 4);
+    for &b in masked {
+        if b == VAR {
+            out.extend_from_slice(b"<*>");
+        } else {
+            out.push(b);
+        }
+    }
+    // Masking only replaces whole runs of ASCII letters and digits or
+    // whole non-ASCII runs, so what is left is still UTF-8.
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shapes(message: &str) -> Vec<String> {
+        let mut tokens = Tokens::new();
+        tokens.split(message);
+        (0..tokens.len())
+            .map(|i| display(tokens.masked(i)))
+            .collect()
+    }
+
+    #[test]
+    fn variable_parts_are_masked_inside_tokens() {
+        assert_eq!(
+            shapes("PacketResponder 1 for block blk_-6952295868487656571 terminating"),
+            [
+                "PacketResponder",
+                "<*>",
+                "for",
+                "block",
+                "blk_<*>",
+                "terminating"
+            ]
+        );
+        assert_eq!(shapes("blk_38865049064139660"), ["blk_<*>"]);
+        assert_eq!(
+            shapes("uid=0 euid=0 tty=NODEVssh rhost=218.188.2.4"),
+            ["uid=<*>", "euid=<*>", "tty=NODEVssh", "rhost=<*>"]
+        );
+        assert_eq!(
+            shapes("from 10.251.73.220:50010 (1.16 KB) 00:01 2017-05-16 done"),
+            ["from", "<*>", "done"]
+        );
+        assert_eq!(
+            shapes("close, 1190 bytes (1.16 KB) sent, 0 bytes received, lifetime <1 sec"),
+            [
+                "close,",
+                "<*>",
+                "sent,",
+                "<*>",
+                "received,",
+                "lifetime",
+                "<*>"
+            ]
+        );
+        assert_eq!(
+            shapes("at Fri Jul  1 07:57:30 2005 via SOCKS5 ssh2 IPv4"),
+            ["at", "<*>", "via", "SOCKS5", "ssh2", "IPv4"]
+        );
+        assert_eq!(
+            shapes("[req-38101a0b-2096-447d-96ea-a692162415ae 113d3a99c3da]"),
+            ["[req-<*>", "<*>]"]
+        );
+        assert_eq!(
+            shapes("http-nio-8080-exec-29 R02-M1-N0 on deadbeefcafe01"),
+            ["http-nio-<*>-exec-<*>", "<*>", "on", "<*>"]
+        );
+        assert_eq!(shapes("/var/log/x.log /tmp"), ["<*>", "/tmp"]);
+        assert_eq!(
+            shapes(
+                "[instance: b9000564-fecd-409b-b8cc-1e88b294cd1d] rhost=ec2-52-80-34-196.cn-north-1.compute.amazonaws.com"
+            ),
+            ["[instance:", "<*>]", "rhost=<*>"]
+        );
+        assert_eq!(
+            shapes("www.google.com:443 org.apache.hadoop.Foo"),
+            ["<*>", "org.apache.hadoop.Foo"]
+        );
+    }
+
+    #[test]
+    fn long_messages_and_tokens_are_bounded() {
+        let long = "x".repeat(MAX_TOKEN_LEN + 1);
+        let mut tokens = Tokens::new();
+        tokens.split(&long);
+        assert!(tokens.list[0].wild);
+        let many = "a ".repeat(MAX_TOKENS * 3);
+        tokens.split(&many);
+        assert_eq!(tokens.len(), MAX_TOKENS);
+        assert!(tokens.list[MAX_TOKENS - 1].wild);
+        assert_eq!(
+            tokens.list[MAX_TOKENS - 1].end as usize,
+            many.trim_end().len()
+        );
+    }
+
+    #[test]
+    fn masking_keeps_utf8() {
+        assert_eq!(shapes("größe=12 ünïcode"), ["größe=<*>", "ünïcode"]);
+    }
+}

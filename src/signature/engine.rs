@@ -1,0 +1,144 @@
+//! The one detection engine: an event in, the signatures it matched and the
+//! alerts they fire out, with per-signature tallies. Every driver uses it:
+//! `scan` (block and line paths), the live pipeline (`watch`, the console),
+//! `ingest`, the demo and tests.
+//!
+//! Pure: no I/O, no clock (each event comes with the time detection uses
+//! for it). Alerts and clears name their signature by [`SignatureId`], its
+//! place in the library's list.
+
+use std::{collections::BTreeSet, io, sync::Arc};
+
+use jiff::Timestamp;
+
+use super::{
+    Signature,
+    detector::{Decision, Detector},
+    matcher::{Hit, Matcher},
+};
+use crate::model::{Alert, Cleared, Event, SignatureId};
+
+/// Counts for one signature over what the engine saw.
+#[derive(Debug, Default, Clone)]
+pub struct Tally {
+    /// Events that matched.
+    pub matches: u64,
+    /// Alerts fired (after thresholds and suppression).
+    pub alerts: u64,
+    /// Earliest time of a matching event.
+    pub first: Option<Timestamp>,
+    /// Latest time of a matching event.
+    pub last: Option<Timestamp>,
+    /// The sources (files) its matches came from.
+    pub sources: BTreeSet<Arc<str>>,
+    /// The hosts its matches named (`host` field), when they did.
+    pub hosts: BTreeSet<String>,
+}
+
+/// Matching, detection and tallies over a library's signatures.
+pub struct Engine<'l> {
+    signatures: &'l [Signature],
+    matcher: &'l Matcher,
+    detector: Detector,
+    tallies: Vec<Tally>,
+    hits: Vec<Hit>,
+    /// Signatures the last event matched (alerting or not).
+    matched: Vec<SignatureId>,
+}
+
+impl<'l> Engine<'l> {
+    /// An engine over `signatures`, matched by `matcher` (built from them).
+    pub fn new(signatures: &'l [Signature], matcher: &'l Matcher) -> Engine<'l> {
+        Engine {
+            signatures,
+            matcher,
+            detector: Detector::new(),
+            tallies: vec![Tally::default(); signatures.len()],
+            hits: Vec::new(),
+            matched: Vec::new(),
+        }
+    }
+
+    /// The signature an alert or clear names.
+    pub fn signature(&self, id: SignatureId) -> &'l Signature {
+        &self.signatures[id.0]
+    }
+
+    /// Matches `event`, runs detection on its hits at `at` (thresholds and
+    /// suppression keyed by its source and host), and hands each alert to
+    /// `on_alert`; an error from it stops and is returned.
+    pub fn process(
+        &mut self,
+        event: &Event,
+        at: Timestamp,
+        on_alert: &mut dyn FnMut(Alert) -> io::Result<()>,
+    ) -> io::Result<()> {
+        self.hits.clear();
+        self.matched.clear();
+        self.matcher.matches(self.signatures, event, &mut self.hits);
+        if self.hits.is_empty() {
+            return Ok(());
+        }
+        let host = event.fields.get("host");
+        let source = match host {
+            Some(host) => format!("{}\u{0}{host}", event.source),
+            None => event.source.to_string(),
+        };
+        for Hit {
+            signature: index,
+            captures,
+        } in self.hits.drain(..)
+        {
+            let signature = &self.signatures[index];
+            self.matched.push(SignatureId(index));
+            let tally = &mut self.tallies[index];
+            tally.matches += 1;
+            tally.first = Some(tally.first.map_or(at, |t| t.min(at)));
+            tally.last = Some(tally.last.map_or(at, |t| t.max(at)));
+            if !tally.sources.contains(&event.source) {
+                tally.sources.insert(Arc::clone(&event.source));
+            }
+            if let Some(host) = host.filter(|h| !tally.hosts.contains(*h)) {
+                tally.hosts.insert(host.to_owned());
+            }
+            if let Decision::Alert(fired) =
+                self.detector
+                    .observe(index, signature, &captures, &source, at.as_millisecond())
+            {
+                tally.alerts += 1;
+                on_alert(Alert {
+                    signature: SignatureId(index),
+                    event: event.clone(),
+                    captures,
+                    hits: fired.hits,
+                    suppressed: fired.suppressed,
+                    key: fired.key,
+                    at,
+                })?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The signatures the last processed event matched (alerting or not).
+    pub fn matched(&self) -> &[SignatureId] {
+        &self.matched
+    }
+
+    /// [`Engine::matched`] as signatures.
+    pub fn matched_signatures(&self) -> impl Iterator<Item = &'l Signature> + '_ {
+        let signatures = self.signatures;
+        self.matched.iter().map(move |id| &signatures[id.0])
+    }
+
+    /// Per-signature counts so far, in library order.
+    pub fn tallies(&self) -> impl Iterator<Item = (&'l Signature, &Tally)> {
+        self.signatures.iter().zip(&self.tallies)
+    }
+
+    /// Signatures (keys of them) quiet for their `clear_after` at `now`.
+    pub fn clear_due(&mut self, now: Timestamp) -> Vec<Cleared> {
+        self.detector
+            .clear_due(self.signatures, now.as_millisecond())
+    }
+}
