@@ -180,39 +180,6 @@ struct Learned {
 /// The most tokens a learned prefix has.
 const LEARNED_TOKENS: usize = 16;
 
-/// The class of a prefix token, told cheaply: a number, a bracket, a
-/// separator, a word with a dot or colon (a logger name), another word,
-/// anything else.
-fn class(token: &[u8]) -> u8 {
-    let Some(&first) = token.first() else {
-        return 0;
-    };
-    match first {
-        b'0'..=b'9' => 1,
-        b'[' | b'(' | b'{' | b'<' => 2,
-        b'-' | b'|' | b':' => 4,
-        b'a'..=b'z' | b'A'..=b'Z' => {
-            if token.iter().any(|&b| b == b'.' || b == b':') {
-                3
-            } else {
-                7
-            }
-        }
-        _ => 5,
-    }
-}
-
-/// The class a token's first byte allows (a word with or without a dot is
-/// one).
-fn class_of_first(byte: u8) -> u8 {
-    class_of_first_class(class(&[byte]))
-}
-
-/// Word classes merged.
-fn class_of_first_class(class: u8) -> u8 {
-    if class == 7 { 3 } else { class }
-}
-
 /// The shape of the last prefix token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Shape {

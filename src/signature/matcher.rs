@@ -55,6 +55,9 @@ pub struct Matcher {
     first_pattern: Vec<usize>,
     /// Finds the lines of a buffer that may match.
     prefilter: Prefilter,
+    /// Some pattern has a start anchor: the starts of a line's prefix words
+    /// are tried too.
+    anchored: bool,
 }
 
 impl Matcher {
@@ -72,11 +75,14 @@ impl Matcher {
                 patterns.push(pattern.regex.as_str());
                 owners.push((s, p));
                 if p == 0 || signature.rule.combine != Combine::All {
-                    wanted.push(pattern.regex.clone());
+                    // The prefilter sees whole lines; `^` also matches
+                    // where a word of the line's prefix starts.
+                    wanted.push(prefilter::without_start_anchors(&pattern.regex)?);
                 }
             }
         }
         let prefilter = Prefilter::new(&wanted)?;
+        let anchored = patterns.iter().any(|p| super::may_anchor_start(p));
         let set = RegexSetBuilder::new(&patterns)
             .size_limit(REGEX_SIZE_LIMIT.max(SET_SIZE_LIMIT_PER_PATTERN * patterns.len()))
             .dfa_size_limit(SET_DFA_CACHE)
@@ -86,6 +92,7 @@ impl Matcher {
             owners,
             first_pattern,
             prefilter,
+            anchored,
         })
     }
 
@@ -94,21 +101,25 @@ impl Matcher {
         &self.prefilter
     }
 
-    /// The signatures that match `event`, in signature order.
+    /// The signatures that match `event`, in signature order. Regexes match
+    /// each line of the event on its own; in its first line, `^` matches at
+    /// the start of the line and of each word of the prefix before the
+    /// message ([`super::starts`]), the message's start included.
     pub fn matches(&self, signatures: &[Signature], event: &Event, out: &mut Vec<Hit>) {
+        let text = event.text.as_str();
         // Most events match nothing: the literal search says so for a
         // fraction of what the combined set costs.
-        if !self.prefilter.may_match(event.text.as_bytes()) {
+        if !self.prefilter.may_match(text.as_bytes()) {
             return;
         }
         // The combined set's lazy DFA gives up on Unicode word boundaries in
         // non-ASCII text and falls back to a slow overlapping NFA over every
         // pattern (binary garbage: ~100x slower). Such lines are rare in
         // logs: each signature checks them on its own instead.
-        if !event.text.is_ascii() {
+        if !text.is_ascii() {
             for (s, signature) in signatures.iter().enumerate() {
                 if signature.admits(Some(&event.source), event.level)
-                    && let Some(mut captures) = signature.check_text(&event.text, |_| true)
+                    && let Some(mut captures) = signature.check_text(text, event.message, |_| true)
                     && signature.fields_match(&event.fields, &mut captures)
                 {
                     out.push(Hit {
@@ -120,12 +131,18 @@ impl Matcher {
             return;
         }
         // Regexes match within one line of the event.
-        let mut candidates: Vec<usize> = match memchr::memchr(b'\n', event.text.as_bytes()) {
-            None => self.set.matches(&event.text).into_iter().collect(),
-            Some(_) => super::lines(&event.text)
+        let mut candidates: Vec<usize> = match memchr::memchr(b'\n', text.as_bytes()) {
+            None => self.set.matches(text).into_iter().collect(),
+            Some(_) => super::lines(text)
                 .flat_map(|line| self.set.matches(line).into_iter())
                 .collect(),
         };
+        if event.message > 0 && self.anchored {
+            let first = super::lines(text).next().unwrap_or("");
+            for at in super::starts(first, event.message).skip(1) {
+                candidates.extend(self.set.matches(&first[at..]).into_iter());
+            }
+        }
         if candidates.is_empty() {
             return;
         }
@@ -143,7 +160,7 @@ impl Matcher {
                 continue;
             }
             let first = self.first_pattern[s];
-            if let Some(mut captures) = signature.check_text(&event.text, |p| {
+            if let Some(mut captures) = signature.check_text(text, event.message, |p| {
                 candidates.binary_search(&(first + p)).is_ok()
             }) && signature.fields_match(&event.fields, &mut captures)
             {
@@ -212,6 +229,44 @@ mod tests {
                 .collect();
             assert_eq!(hits, alone, "{text:?}");
         }
+    }
+
+    #[test]
+    fn start_anchors_match_at_the_message_and_at_prefix_words_only() {
+        let (sigs, diags) = load(
+            "[[signature]]\nid='a'\ntitle='t'\nseverity='low'\ndescription='d'\nregex='^\\[INFO\\] BUILD (?P<how>[A-Z]+)$'\n\
+             [[signature]]\nid='b'\ntitle='t'\nseverity='low'\ndescription='d'\nregex='^BUILD FAILURE$'\n",
+        );
+        assert!(diags.is_empty(), "{diags:?}");
+        let matcher = Matcher::new(&sigs).expect("builds");
+        let line = "2024-05-14T09:21:19.5539512Z [INFO] BUILD FAILURE";
+        let hits = |message: usize| {
+            let mut e = event(line);
+            e.message = message;
+            let mut hits = Vec::new();
+            matcher.matches(&sigs, &e, &mut hits);
+            let alone: Vec<usize> = (0..sigs.len())
+                .filter(|&s| sigs[s].check(&e).is_some())
+                .collect();
+            let ids: Vec<usize> = hits.iter().map(|h| h.signature).collect();
+            assert_eq!(ids, alone, "matcher and check agree at {message}");
+            hits
+        };
+        // No prefix known: the line's start only.
+        assert!(hits(0).is_empty());
+        // The message starts after `[INFO] `: both, from where each fits.
+        let found = hits(36);
+        assert_eq!(found.len(), 2);
+        assert_eq!(
+            found[0].captures,
+            vec![("how".to_owned(), "FAILURE".to_owned())]
+        );
+        // Not in the middle of a message.
+        let mut e = event("2024-05-14T09:21:19Z note: [INFO] BUILD FAILURE");
+        e.message = 21;
+        let mut out = Vec::new();
+        matcher.matches(&sigs, &e, &mut out);
+        assert!(out.is_empty(), "{out:?}");
     }
 
     #[test]

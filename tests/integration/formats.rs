@@ -181,3 +181,30 @@ fn coloured_maven_output_is_shown_without_its_colour_codes() {
         out.stdout
     );
 }
+
+#[test]
+fn anchored_signatures_fire_after_a_ci_runners_prefix_and_colour_codes() {
+    // `^\[INFO\] BUILD FAILURE$` and `^FAILURE: Build failed with an
+    // exception\.$`: each line starts with the runner's time (and, in `gh
+    // run view`'s form, the job and step), Maven's with colour codes inside.
+    let out = Triage::new()
+        .args(["scan", "--timezone", "UTC"])
+        .arg(fixture("ci/maven-colour.log"))
+        .arg(fixture("ci/gradle-run-view.log"))
+        .run()
+        .code(0);
+    for id in [
+        "ci-maven-build-failure",
+        "ci-test-failures",
+        "ci-gradle-build-failed",
+    ] {
+        assert!(out.stdout.contains(id), "{id}: {}", out.stdout);
+    }
+    assert!(
+        out.stdout
+            .contains("2024-05-14T09:21:19.5539512Z [INFO] BUILD FAILURE\n"),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains('\u{1b}'), "{}", out.stdout);
+}
