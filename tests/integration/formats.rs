@@ -175,8 +175,9 @@ fn coloured_maven_output_is_shown_without_its_colour_codes() {
         out.stdout
     );
     assert!(
-        out.stdout
-            .contains("2024-05-14T09:21:19.5539512Z [INFO] BUILD FAILURE\n"),
+        out.stdout.contains(
+            "2024-05-14T09:21:19.5539512Z [INFO] BUILD FAILURE  [ci-maven-build-failure]\n"
+        ),
         "{}",
         out.stdout
     );
