@@ -140,7 +140,7 @@ impl Matcher {
         if event.message > 0 && self.anchored {
             let first = super::lines(text).next().unwrap_or("");
             for at in super::starts(first, event.message).skip(1) {
-                candidates.extend(self.set.matches(&first[at..]).into_iter());
+                candidates.extend(self.set.matches(&first[at..]));
             }
         }
         if candidates.is_empty() {
