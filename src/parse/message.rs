@@ -609,14 +609,27 @@ fn syslog5424(text: &str, time: Option<Found>) -> usize {
 /// CRI: `TIME stream tag ` then the container's own line, whose prefix is
 /// taken too.
 fn cri(text: &str, ctx: &TimeContext) -> usize {
+    let at = cri_inner(text);
+    let inner = &text[at..];
+    at + after_prefix(inner, cri_inner_time(inner, ctx), ctx)
+}
+
+/// Where a CRI line's container line starts: after `TIME stream tag `.
+pub(super) fn cri_inner(text: &str) -> usize {
     let bytes = text.as_bytes();
     let mut at = 0;
     for _ in 0..3 {
         at = skip_blanks(bytes, token_end(bytes, at));
     }
-    let at = floor_boundary(text, at);
-    let inner = &text[at..];
-    at + after_prefix(inner, timestamp::at_start(inner, ctx), ctx)
+    floor_boundary(text, at)
+}
+
+/// The time at the start of a CRI line's container line (`inner`), tried
+/// only where one may start.
+pub(super) fn cri_inner_time(inner: &str, ctx: &TimeContext) -> Option<Found> {
+    may_start_time(inner.as_bytes())
+        .then(|| timestamp::at_start(inner, ctx))
+        .flatten()
 }
 
 /// PostgreSQL: after `SEVERITY:  `.

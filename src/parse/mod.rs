@@ -305,9 +305,17 @@ impl Parser {
                     fields.push("stream", stream);
                     fields.push("tag", tag);
                 }
-                let level =
-                    message.and_then(|inner| line_level(inner, timestamp::at_start(inner, ctx)));
-                reading(self.time(text), level, fields)
+                let at = message::cri_inner(text);
+                let inner = &text[at..];
+                let inner_time = message::cri_inner_time(inner, ctx);
+                let level = message.and(line_level(inner, inner_time));
+                let time = self.time(text);
+                Reading {
+                    ts: time.map(|f| f.ts),
+                    level,
+                    fields,
+                    message: at + message::after_prefix(inner, inner_time, ctx),
+                }
             }
             Format::PostgresCsv => {
                 let fields = fields::postgres_csv(text);
