@@ -689,7 +689,21 @@ fn line_around(region: &[u8], at: usize) -> (usize, usize) {
 /// message that starts after a line's prefix), and more. The regex itself
 /// when it has none.
 pub fn without_start_anchors(regex: &Regex) -> Result<Regex, BuildError> {
-    let hir = regex_syntax::parse(regex.as_str()).map_err(Box::new)?;
+    // The common case, a leading `^` or `\A` and no other start anchor:
+    // the rest as written (the syntax tree printed back would spell out
+    // every class, slower to compile).
+    let pattern = regex.as_str();
+    let rest = pattern
+        .strip_prefix('^')
+        .or_else(|| pattern.strip_prefix("\\A"));
+    if let Some(rest) = rest
+        && !super::may_anchor_start(rest)
+    {
+        return Ok(regex::RegexBuilder::new(rest)
+            .size_limit(super::REGEX_SIZE_LIMIT)
+            .build()?);
+    }
+    let hir = regex_syntax::parse(pattern).map_err(Box::new)?;
     let starts = hir.properties().look_set();
     if !(starts.contains(Look::Start)
         || starts.contains(Look::StartLF)
@@ -762,6 +776,9 @@ mod tests {
         }
         assert!(!loose.is_match("a x b"));
         assert_eq!(loose.capture_names().flatten().collect::<Vec<_>>(), ["x"]);
+        let leading = without_start_anchors(&Regex::new(r"^\[INFO\] (?P<w>B)$").expect("valid"))
+            .expect("builds");
+        assert_eq!(leading.as_str(), r"\[INFO\] (?P<w>B)$");
         let plain = Regex::new("[^a]b$").expect("valid");
         assert_eq!(
             without_start_anchors(&plain).expect("builds").as_str(),
