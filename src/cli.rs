@@ -66,6 +66,10 @@ pub enum Command {
     Ui(UiArgs),
     /// One pass over log files: print every signature that fires.
     Scan(ScanArgs),
+    /// Say which format and time layout (and where in the line) triage
+    /// finds in each file, and how many of its events get a time and a
+    /// level: to see why one is missing.
+    Formats(FormatsArgs),
     /// Follow files (through rotation, truncation and restarts) and print
     /// each alert as it happens.
     Watch(WatchArgs),
@@ -258,6 +262,24 @@ pub struct ScanArgs {
     /// 1 searches on the main thread).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub threads: Option<u16>,
+}
+
+/// `triage formats`.
+#[derive(Debug, Args)]
+pub struct FormatsArgs {
+    /// Files to read, as `scan` reads them (plain or compressed); `-` reads
+    /// stdin.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// One JSON object per file.
+    #[arg(long)]
+    pub json: bool,
+    /// Zone of timestamps written without one (as for `scan`).
+    #[arg(long, value_name = "ZONE")]
+    pub timezone: Option<String>,
+    /// Lines longer than this many bytes are cut.
+    #[arg(long, default_value_t = DEFAULT_MAX_LINE, value_name = "BYTES")]
+    pub max_line_bytes: usize,
 }
 
 /// `triage watch`.

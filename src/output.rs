@@ -11,6 +11,7 @@ use jiff::Timestamp;
 use serde_json::{Map, Value, json};
 
 use crate::{
+    formats::FileReport,
     library::{Coverage, Library},
     model::Alert,
     model::{Event, Severity},
@@ -181,6 +182,79 @@ pub fn write_event_text(
         writeln!(out, "    {}", for_terminal(line))?;
     }
     Ok(())
+}
+
+/// `triage formats` for people: the format, the time layout with an
+/// example as written, and how many events have a time and a level.
+pub fn write_formats_text(out: &mut dyn Write, report: &FileReport) -> io::Result<()> {
+    let configured = |yes: bool| if yes { " (triage.toml)" } else { "" };
+    writeln!(
+        out,
+        "{}: {}{}",
+        for_terminal(&report.source),
+        report.format,
+        configured(report.format_configured)
+    )?;
+    match &report.layout {
+        Some(layout) => {
+            write!(
+                out,
+                "  time: {layout}{}",
+                configured(report.time_format_configured)
+            )?;
+            if let Some(example) = &report.sample.example {
+                write!(out, ", e.g. {:?}", for_terminal(example))?;
+            }
+            writeln!(out)?;
+        }
+        None => writeln!(
+            out,
+            "  time: no place the first lines agree on (a time at the start of a line is still read in the forms that need no learning)"
+        )?,
+    }
+    writeln!(
+        out,
+        "  sample: {} of {} lines that start an event have a time",
+        report.sample.with_time, report.sample.lines
+    )?;
+    writeln!(
+        out,
+        "  file: {} events ({} lines), {} with a time, {} with a level",
+        report.events, report.lines, report.with_time, report.with_level
+    )?;
+    if let Some((line_no, text)) = &report.first_without_time {
+        let shown: String = text.chars().take(120).collect();
+        writeln!(
+            out,
+            "  first event without a time: line {line_no}: {}",
+            for_terminal(&shown)
+        )?;
+    }
+    Ok(())
+}
+
+/// `triage formats --json`: one object per file.
+pub fn formats_json(report: &FileReport) -> Value {
+    json!({
+        "source": report.source,
+        "format": report.format.as_str(),
+        "format_configured": report.format_configured,
+        "time": report.layout.as_ref().map(|layout| json!({
+            "layout": layout,
+            "example": report.sample.example,
+            "configured": report.time_format_configured,
+        })),
+        "sample_lines": report.sample.lines,
+        "sample_lines_with_time": report.sample.with_time,
+        "events": report.events,
+        "lines": report.lines,
+        "events_with_time": report.with_time,
+        "events_with_level": report.with_level,
+        "first_without_time": report.first_without_time.as_ref().map(|(line, text)| json!({
+            "line": line,
+            "text": text,
+        })),
+    })
 }
 
 /// Writes one alert as a JSON line.

@@ -239,7 +239,7 @@ pub fn source_reader(
         .unwrap_or_else(|| zone.clone());
     let settings = configured.map(|s| s.read.clone()).unwrap_or_default();
     let time = TimeContext::new(zone, now);
-    let profile = Profile::of(sample, true, settings.format, &time);
+    let profile = Profile::configured(sample, true, &settings, &time);
     SourceReader::new(Arc::clone(path), time, profile, &settings).learning()
 }
 

@@ -20,8 +20,8 @@ use jiff::{Timestamp, tz::TimeZone};
 
 use crate::{
     cli::{
-        Cli, Command, DemoArgs, ExportArgs, IncidentArgs, IndexOptions, PruneArgs, ReindexArgs,
-        ScanArgs, SearchArgs, UiArgs, WatchArgs,
+        Cli, Command, DemoArgs, ExportArgs, FormatsArgs, IncidentArgs, IndexOptions, PruneArgs,
+        ReindexArgs, ScanArgs, SearchArgs, UiArgs, WatchArgs,
     },
     config::Config,
     demo,
@@ -63,6 +63,7 @@ pub fn run(cli: Cli) -> Exit {
             global.verbose > 0,
         ),
         Command::Scan(args) => scan(&cli, args),
+        Command::Formats(args) => formats(&cli, args),
         Command::Watch(args) => watch(&cli, args),
         Command::Demo(args) => demo(&cli, args),
         Command::Ui(args) => ui(&cli, args),
@@ -314,6 +315,43 @@ fn nothing_matched(scanner: &Scanner<'_>, paths: &[std::path::PathBuf]) {
          what the library knows)",
         if files == 1 { "" } else { "s" }
     ));
+}
+
+/// `triage formats`: 0 when every file was read, 2 when one could not be.
+fn formats(cli: &Cli, args: &FormatsArgs) -> io::Result<Exit> {
+    let zone = zone(args.timezone.as_deref())?;
+    let config = match Config::load(cli.global.config.as_deref()) {
+        Ok(config) => config,
+        Err(diags) => {
+            report(&diags);
+            return Ok(Exit::Error);
+        }
+    };
+    let mut stdout = io::BufWriter::new(io::stdout().lock());
+    let mut failed = false;
+    for path in &args.paths {
+        let input = Input::from_arg(path);
+        match crate::formats::inspect(
+            &input,
+            &config,
+            &zone,
+            args.max_line_bytes,
+            Timestamp::now(),
+        ) {
+            Ok(found) if args.json => {
+                serde_json::to_writer(&mut stdout, &output::formats_json(&found))?;
+                stdout.write_all(b"\n")?;
+            }
+            Ok(found) => output::write_formats_text(&mut stdout, &found)?,
+            Err(err) => {
+                stdout.flush()?;
+                eprintln!("triage: {input}: {err}");
+                failed = true;
+            }
+        }
+    }
+    stdout.flush()?;
+    Ok(if failed { Exit::Error } else { Exit::Found })
 }
 
 fn zone(name: Option<&str>) -> io::Result<TimeZone> {

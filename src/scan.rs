@@ -94,7 +94,7 @@ impl Stream {
     /// bytes.
     fn open<R: io::Read>(self, reader: R) -> io::Result<(SourceReader, Sampled<R>, Vec<u8>)> {
         let (head, whole, reader) = sample(reader, SAMPLE_BYTES, self.fill)?;
-        let profile = Profile::of(&head, whole, self.settings.format, &self.time);
+        let profile = Profile::configured(&head, whole, &self.settings, &self.time);
         let source = SourceReader::new(self.source, self.time, profile, &self.settings);
         Ok((source, reader, head))
     }

@@ -894,6 +894,7 @@ pub(crate) mod tests {
                 line_no,
                 ts: Some(ts(at)),
                 level: None,
+                message: 0,
                 text: format!("line {line_no} of {id}"),
                 lossy: false,
                 truncated: false,

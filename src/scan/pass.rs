@@ -25,8 +25,8 @@ use crate::{
 
 /// The lines of one block a scan must look at, as `(start, end)` in the
 /// block (`end` is where the terminator is), sorted, each once: those some
-/// regex of `prefilter` matches, and those that are not valid UTF-8 or are
-/// longer than `max_line`. `out` is cleared first.
+/// regex of `prefilter` matches, and those that are not valid UTF-8, are
+/// longer than `max_line` or hold colour codes. `out` is cleared first.
 pub(super) fn take_lines(
     prefilter: &Prefilter,
     scratch: &mut Scratch,
@@ -451,8 +451,16 @@ fn line_around(bytes: &[u8], at: usize) -> (usize, usize) {
 }
 
 /// Appends the lines of `bytes` that must be taken whatever the prefilter
-/// says: those that are not valid UTF-8 and those longer than `max_line`.
+/// says: those that are not valid UTF-8, those longer than `max_line`, and
+/// those with an ESC byte (colour codes, taken off before matching, may
+/// sit inside what a regex matches).
 fn forced_lines(bytes: &[u8], max_line: usize, out: &mut Vec<(usize, usize)>) {
+    let mut from = 0;
+    while let Some(i) = memchr::memchr(0x1b, &bytes[from..]) {
+        let line = line_around(bytes, from + i);
+        out.push(line);
+        from = line.1;
+    }
     let mut from = 0;
     while from < bytes.len() {
         match std::str::from_utf8(&bytes[from..]) {

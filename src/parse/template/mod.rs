@@ -383,13 +383,19 @@ impl Miner {
     }
 
     /// Mines an event: the first line of its text, from where its message
-    /// starts ([`message_start`]).
+    /// starts (the parser's [`Event::message`] when it found a prefix, else
+    /// [`message_start`]).
     pub fn add_event(&mut self, event: &Event) -> Assigned {
         let first = event.text.split('\n').next().unwrap_or("");
         let first = first.strip_suffix('\r').unwrap_or(first);
+        let start = match event.message {
+            0 => message_start(first),
+            at if at <= first.len() && first.is_char_boundary(at) => at,
+            _ => message_start(first),
+        };
         let occurrence = Occurrence {
             line: first,
-            message: &first[message_start(first)..],
+            message: &first[start..],
             source: &event.source,
             line_no: event.line_no,
             offset: event.offset,
