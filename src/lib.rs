@@ -18,6 +18,7 @@ pub mod live_index;
 pub mod model;
 pub mod output;
 pub mod parse;
+pub mod patterns;
 pub mod pipeline;
 pub mod reindex;
 pub mod run;

@@ -28,7 +28,8 @@ pub struct Style {
 }
 
 impl Style {
-    fn paint(self, code: &str, text: &str) -> String {
+    /// `text` in the ANSI style `code` (on a terminal).
+    pub fn paint(self, code: &str, text: &str) -> String {
         if self.color {
             format!("\x1b[{code}m{text}\x1b[0m")
         } else {
@@ -36,7 +37,8 @@ impl Style {
         }
     }
 
-    fn severity(self, severity: Severity) -> String {
+    /// A severity, padded and coloured.
+    pub fn severity(self, severity: Severity) -> String {
         let code = match severity {
             Severity::Critical => "1;31",
             Severity::High => "31",
@@ -61,7 +63,8 @@ pub fn message(message: impl std::fmt::Display) {
     let _ = writeln!(io::stderr().lock(), "triage: {}", for_terminal(&text));
 }
 
-fn ts_text(ts: Option<Timestamp>) -> String {
+/// A time as written in output, `-` when there is none.
+pub fn ts_text(ts: Option<Timestamp>) -> String {
     ts.map_or_else(|| "-".to_owned(), |t| t.to_string())
 }
 
@@ -78,6 +81,7 @@ fn captures_json(captures: &Captures) -> Value {
 pub fn alert_json(found: &Alert, library: &Library) -> Value {
     let signature = library.signature(found.signature);
     json!({
+        "kind": "alert",
         "signature": signature.id,
         "severity": signature.severity,
         "title": signature.title,

@@ -196,11 +196,23 @@ fn scan(cli: &Cli, args: &ScanArgs) -> io::Result<Exit> {
             }
         }
     }
+    let problems = match args.all {
+        true => Vec::new(),
+        false => scanner.problems(),
+    };
     if args.summary {
         output::write_summary(&mut stdout, scanner.tallies().collect(), args.json, style)?;
+        crate::patterns::write_problems_summary(&mut stdout, &problems, args.json, style)?;
+    } else if args.json {
+        crate::patterns::write_problems_json(&mut stdout, &problems, &library)?;
+    } else {
+        if alerts > 0 && !problems.is_empty() {
+            writeln!(stdout)?;
+        }
+        crate::patterns::write_problems_text(&mut stdout, &problems, &library, style)?;
     }
     stdout.flush()?;
-    Ok(match (failed, alerts + events) {
+    Ok(match (failed, alerts + events + problems.len() as u64) {
         (true, _) => Exit::Error,
         (false, 0) => Exit::NotFound,
         (false, _) => Exit::Found,

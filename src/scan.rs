@@ -26,11 +26,14 @@ use crate::{
     config::Config,
     library::Library,
     model::{Alert, Cleared, Event, RawLine},
-    parse::{Profile, Settings, SourceReader, TimeContext, source::SAMPLE_BYTES},
+    parse::{
+        Profile, Settings, SourceReader, TimeContext, source::SAMPLE_BYTES, template::TemplateId,
+    },
     signature::{
         Signature,
         engine::Engine,
         prefilter::{Prefilter, Scratch},
+        problem::{Problem, Problems},
     },
     tail::read::{
         BLOCK, Block, Input, Piece, Sampled, open, read_blocks_from, read_lines_from, sample,
@@ -257,6 +260,29 @@ impl<'l> Scanner<'l> {
                 now,
             },
         }
+    }
+
+    /// The problems so far: problem-like events no signature matched, one
+    /// per template, ranked.
+    pub fn problems(&mut self) -> Vec<Problem> {
+        self.engine.problems_mut().report()
+    }
+
+    /// Mines the template of every event (`scan --all`), not only of
+    /// problem-like ones.
+    pub fn mine_all(mut self) -> Scanner<'l> {
+        self.engine.problems_mut().mine_all(true);
+        self
+    }
+
+    /// The template of the last event processed, when it was mined.
+    pub fn last_template(&self) -> Option<TemplateId> {
+        self.engine.problems().last_template()
+    }
+
+    /// The engine's problem groups and miner.
+    pub fn engine_problems(&mut self) -> &mut Problems {
+        self.engine.problems_mut()
     }
 
     /// Per-signature counts so far, in library order.
@@ -628,7 +654,15 @@ regex = '\bé\w+ ok'
                 })
                 .expect("no output error");
         }
+        seen.extend(scanner.problems().iter().map(describe_problem));
         seen
+    }
+
+    fn describe_problem(p: &Problem) -> String {
+        format!(
+            "problem {} {:?} {} {} {:?} {:?} {:?} {:?}",
+            p.template, p.template_text, p.severity, p.count, p.first, p.last, p.levels, p.sample
+        )
     }
 
     /// How much of a live pipe read in chunks of `sizes` decides its
@@ -705,12 +739,24 @@ regex = '\bé\w+ ok'
                 Ok(())
             })
             .expect("scans");
+        seen.extend(scanner.problems().iter().map(describe_problem));
         seen
     }
 
     /// Bodies of lines real logs are made of, the shipped signatures' bait,
     /// and the probes' edges.
-    const BODIES: [&str; 23] = [
+    const BODIES: [&str; 34] = [
+        "ERROR [ReplicaFetcher replicaId=1] Error for partition t-0 at offset 12",
+        "FATAL data TLB error interrupt",
+        "E1121 03:12:09.123456 1 reflector.go:138] failed to list",
+        "<11>Nov 21 03:14:02 h app: x",
+        "{\"level\":50,\"msg\":\"write blocked\"}",
+        "{\"level\":\"error\",\"msg\":\"x\"}",
+        "level=error msg=\"oops\"",
+        "Tests run: 3, Failures: 0, Errors: 0",
+        "Connection refused to 10.0.0.7:9092",
+        "connection refused",
+        "10.1.2.3 - - [21/Nov/2026:03:06:42 +0000] \"GET /x HTTP/1.1\" 503 1 \"-\" \"c\"",
         "Caused by: java.io.IOException: Connection reset by peer",
         "DETAIL:  Process 4242 waits for ShareLock on transaction 1; blocked by process 4243.",
         "... 12 more",

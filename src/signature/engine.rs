@@ -15,6 +15,7 @@ use super::{
     Signature,
     detector::{Decision, Detector},
     matcher::{Hit, Matcher},
+    problem::{Observed, Problems},
 };
 use crate::model::{Alert, Cleared, Event, SignatureId};
 
@@ -44,6 +45,10 @@ pub struct Engine<'l> {
     hits: Vec<Hit>,
     /// Signatures the last event matched (alerting or not).
     matched: Vec<SignatureId>,
+    /// Problem-like events no signature matched, by template.
+    problems: Problems,
+    /// What the problems made of the last event.
+    observed: Option<Observed>,
 }
 
 impl<'l> Engine<'l> {
@@ -56,6 +61,8 @@ impl<'l> Engine<'l> {
             tallies: vec![Tally::default(); signatures.len()],
             hits: Vec::new(),
             matched: Vec::new(),
+            problems: Problems::default(),
+            observed: None,
         }
     }
 
@@ -66,7 +73,9 @@ impl<'l> Engine<'l> {
 
     /// Matches `event`, runs detection on its hits at `at` (thresholds and
     /// suppression keyed by its source and host), and hands each alert to
-    /// `on_alert`; an error from it stops and is returned.
+    /// `on_alert`; an error from it stops and is returned. An event no
+    /// signature matched that is problem-like joins its template's problem
+    /// group ([`Engine::observed`]).
     pub fn process(
         &mut self,
         event: &Event,
@@ -76,6 +85,7 @@ impl<'l> Engine<'l> {
         self.hits.clear();
         self.matched.clear();
         self.matcher.matches(self.signatures, event, &mut self.hits);
+        self.observed = self.problems.event(event, !self.hits.is_empty());
         if self.hits.is_empty() {
             return Ok(());
         }
@@ -129,6 +139,23 @@ impl<'l> Engine<'l> {
     pub fn matched_signatures(&self) -> impl Iterator<Item = &'l Signature> + '_ {
         let signatures = self.signatures;
         self.matched.iter().map(move |id| &signatures[id.0])
+    }
+
+    /// What the problem groups made of the last event: its template, and
+    /// whether it was the first problem-like event of it. `None` when it
+    /// was not problem-like (or a signature matched it).
+    pub fn observed(&self) -> Option<Observed> {
+        self.observed
+    }
+
+    /// The problem groups.
+    pub fn problems(&self) -> &Problems {
+        &self.problems
+    }
+
+    /// The problem groups, to report them or to mine every event.
+    pub fn problems_mut(&mut self) -> &mut Problems {
+        &mut self.problems
     }
 
     /// Per-signature counts so far, in library order.

@@ -11,6 +11,7 @@ pub mod engine;
 pub mod literals;
 pub mod matcher;
 pub mod prefilter;
+pub mod problem;
 
 use std::{sync::Arc, time::Duration};
 
