@@ -14,6 +14,7 @@ use crate::{
     library::{Coverage, Library},
     model::Alert,
     model::{Event, Severity},
+    parse::template::TemplateId,
     runbook::{CommandLine, Runbook},
     sanitize::for_terminal,
     scan::Tally,
@@ -104,7 +105,7 @@ pub fn alert_json(found: &Alert, library: &Library) -> Value {
 
 /// One event as a JSON object (`scan --all --json`): where it is, its
 /// time, level, fields and text, and the signatures it matched.
-pub fn event_json(event: &Event, matched: &[&Signature]) -> Value {
+pub fn event_json(event: &Event, matched: &[&Signature], template: Option<TemplateId>) -> Value {
     let fields: Map<String, Value> = event
         .fields
         .iter()
@@ -120,6 +121,7 @@ pub fn event_json(event: &Event, matched: &[&Signature]) -> Value {
         "fields": fields,
         "line": event.text,
         "signatures": matched.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(),
+        "template": template.map(|t| t.to_string()),
         "truncated": event.truncated,
         "partial": event.partial,
         "invalid_utf8": event.lossy,
@@ -131,8 +133,9 @@ pub fn write_event_json(
     out: &mut dyn Write,
     event: &Event,
     matched: &[&Signature],
+    template: Option<TemplateId>,
 ) -> io::Result<()> {
-    serde_json::to_writer(&mut *out, &event_json(event, matched))?;
+    serde_json::to_writer(&mut *out, &event_json(event, matched, template))?;
     out.write_all(b"\n")
 }
 

@@ -67,6 +67,8 @@ pub fn run(cli: Cli) -> Exit {
         Command::Search(args) => search(&cli, args),
         Command::Reindex(args) => reindex(&cli, args),
         Command::Prune(args) => prune(&cli, args),
+        Command::Patterns(args) => patterns(&cli, Templates::List(args)),
+        Command::Diff(args) => patterns(&cli, Templates::Diff(args)),
     };
     match result {
         Ok(exit) => exit,
@@ -162,13 +164,18 @@ fn scan(cli: &Cli, args: &ScanArgs) -> io::Result<Exit> {
     let mut stdout = io::BufWriter::new(io::stdout().lock());
     let mut alerts = 0u64;
     let mut events = 0u64;
+    if args.all && args.json {
+        // Templates learned from every file first: each event is then named
+        // by its template's final id, as `triage patterns` lists it.
+        crate::patterns::list::learn(&mut scanner, &args.paths);
+    }
     for path in &args.paths {
         let input = Input::from_arg(path);
         let scanned = if args.all {
-            let mut on_event = |event: &Event, matched: &[&Signature]| {
+            let mut on_event = |event: &Event, matched: &[&Signature], template| {
                 events += 1;
                 match args.json {
-                    true => output::write_event_json(&mut stdout, event, matched),
+                    true => output::write_event_json(&mut stdout, event, matched, template),
                     false => output::write_event_text(&mut stdout, event, matched, style),
                 }
             };
@@ -216,6 +223,41 @@ fn scan(cli: &Cli, args: &ScanArgs) -> io::Result<Exit> {
         (true, _) => Exit::Error,
         (false, 0) => Exit::NotFound,
         (false, _) => Exit::Found,
+    })
+}
+
+/// The commands about templates.
+#[derive(Clone, Copy)]
+enum Templates<'a> {
+    List(&'a crate::cli::PatternsArgs),
+    Diff(&'a crate::cli::DiffArgs),
+}
+
+/// `triage patterns` or `triage diff`: a scanner for their reading, the
+/// work in `patterns`, the exit code here.
+fn patterns(cli: &Cli, command: Templates<'_>) -> io::Result<Exit> {
+    let (timezone, max_line) = match command {
+        Templates::List(a) => (a.timezone.as_deref(), a.max_line_bytes),
+        Templates::Diff(a) => (a.timezone.as_deref(), a.max_line_bytes),
+    };
+    let zone = zone(timezone)?;
+    let config = match Config::load(cli.global.config.as_deref()) {
+        Ok(config) => config,
+        Err(diags) => {
+            report(&diags);
+            return Ok(Exit::Error);
+        }
+    };
+    let (library, failed) = load_library(cli);
+    let mut scanner = Scanner::new(&library, &config, zone, max_line, Timestamp::now());
+    let outcome = match command {
+        Templates::List(args) => crate::patterns::list::run(&mut scanner, args, style())?,
+        Templates::Diff(args) => crate::patterns::diff::run(&scanner, args, style())?,
+    };
+    Ok(match (failed || outcome.failed, outcome.found) {
+        (true, _) => Exit::Error,
+        (false, true) => Exit::Found,
+        (false, false) => Exit::NotFound,
     })
 }
 

@@ -40,6 +40,11 @@ use crate::{
     },
 };
 
+/// What `scan --all` is handed per event: the event, the signatures it
+/// matched, its template.
+pub type OnEvent<'a, 'l> =
+    dyn FnMut(&Event, &[&'l Signature], Option<TemplateId>) -> io::Result<()> + 'a;
+
 /// Why reading an input stopped.
 #[derive(Debug)]
 pub enum ScanError {
@@ -268,13 +273,6 @@ impl<'l> Scanner<'l> {
         self.engine.problems_mut().report()
     }
 
-    /// Mines the template of every event (`scan --all`), not only of
-    /// problem-like ones.
-    pub fn mine_all(mut self) -> Scanner<'l> {
-        self.engine.problems_mut().mine_all(true);
-        self
-    }
-
     /// The template of the last event processed, when it was mined.
     pub fn last_template(&self) -> Option<TemplateId> {
         self.engine.problems().last_template()
@@ -433,16 +431,35 @@ impl<'l> Scanner<'l> {
         self.reader.events(input, on_event)
     }
 
+    /// Reads `input` line by line and mines the template of every event (no
+    /// matching): afterwards [`Scanner::scan_all`] names each event's
+    /// template by its final id, and the miner holds the templates of all
+    /// that was read (`triage patterns`).
+    pub fn learn_templates(&mut self, input: &Input) -> io::Result<()> {
+        let problems = self.engine.problems_mut();
+        self.reader.events(input, &mut |event, _| {
+            problems.miner_mut().add_event(&event);
+        })
+    }
+
     /// Reads `input` line by line and hands every event to `on_event`, with
-    /// the signatures it matched, after its alerts went to `on_alert`
-    /// (`scan --all`).
+    /// the signatures it matched and its template, after its alerts went to
+    /// `on_alert` (`scan --all`). The template is the one
+    /// [`Scanner::learn_templates`] found for the event when templates were
+    /// learned first (its final id), else the one it joins as it is mined
+    /// (its id at that moment).
     pub fn scan_all(
         &mut self,
         input: &Input,
-        on_event: &mut dyn FnMut(&Event, &[&'l Signature]) -> io::Result<()>,
+        on_event: &mut OnEvent<'_, 'l>,
         on_alert: &mut dyn FnMut(Alert) -> io::Result<()>,
     ) -> Result<(), ScanError> {
         let engine = &mut self.engine;
+        let learned = !engine.problems().miner().is_empty() && !engine.problems().mines_all();
+        match learned {
+            true => engine.problems_mut().pause(true),
+            false => engine.problems_mut().mine_all(true),
+        }
         let mut output_error = None;
         let mut matched = Vec::new();
         let read = self.reader.events(input, &mut |event, at| {
@@ -452,7 +469,15 @@ impl<'l> Scanner<'l> {
             let done = engine.process(&event, at, on_alert).and_then(|()| {
                 matched.clear();
                 matched.extend(engine.matched_signatures());
-                on_event(&event, &matched)
+                let template = match learned {
+                    true => engine
+                        .problems_mut()
+                        .miner_mut()
+                        .lookup_event(&event)
+                        .map(|t| t.id()),
+                    false => engine.problems().last_template(),
+                };
+                on_event(&event, &matched, template)
             });
             if let Err(err) = done {
                 output_error = Some(err);

@@ -9,6 +9,10 @@
 //! or decide exit codes (`run` does). Log text is sanitised before it is
 //! written for people.
 
+pub mod diff;
+pub mod list;
+pub mod suggest;
+
 use std::io::{self, Write};
 
 use jiff::Timestamp;
@@ -22,6 +26,15 @@ use crate::{
     sanitize::for_terminal,
     signature::problem::Problem,
 };
+
+/// What a command of this module found, for `run` to choose the exit code.
+#[derive(Debug, Clone, Copy)]
+pub struct Outcome {
+    /// Something was listed.
+    pub found: bool,
+    /// An input could not be read.
+    pub failed: bool,
+}
 
 /// The runbook every problem links to.
 pub const PROBLEM_RUNBOOK: &str = "unknown-problem";

@@ -322,6 +322,9 @@ pub struct Problems {
     mine_all: bool,
     /// The template of the last event mined.
     last: Option<TemplateRef>,
+    /// Nothing is mined or counted (templates were learned beforehand and
+    /// are only looked up).
+    paused: bool,
 }
 
 impl Default for Problems {
@@ -338,6 +341,7 @@ impl Problems {
             groups: HashMap::new(),
             mine_all: false,
             last: None,
+            paused: false,
         }
     }
 
@@ -345,6 +349,12 @@ impl Problems {
     /// problem-like ones.
     pub fn mine_all(&mut self, on: bool) {
         self.mine_all = on;
+    }
+
+    /// Stops (or resumes) mining and counting: events are then only
+    /// matched.
+    pub fn pause(&mut self, paused: bool) {
+        self.paused = paused;
     }
 
     /// Whether every event is mined.
@@ -372,6 +382,9 @@ impl Problems {
     /// template's group when problem-like.
     pub fn event(&mut self, event: &Event, matched: bool) -> Option<Observed> {
         self.last = None;
+        if self.paused {
+            return None;
+        }
         let why = if matched { None } else { problem_like(event) };
         if why.is_none() && !self.mine_all {
             return None;

@@ -492,6 +492,14 @@ impl Miner {
             .or_else(|| self.templates().find(|t| t.former.contains(&id)))
     }
 
+    /// [`Miner::lookup`] of an event's message (the first line of its text,
+    /// from where its message starts, as [`Miner::add_event`] mines it).
+    pub fn lookup_event(&mut self, event: &Event) -> Option<&Template> {
+        let first = event.text.split('\n').next().unwrap_or("");
+        let first = first.strip_suffix('\r').unwrap_or(first);
+        self.lookup(&first[message_start(first)..])
+    }
+
     /// The template a message belongs to now, without counting it: the
     /// template its shape went to, else the most specific template with as
     /// many tokens and the same first token that it fits as it is. `None`
