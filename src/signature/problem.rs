@@ -594,6 +594,34 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(8))]
+
+        /// Every line unique (words no template shares), failure-like:
+        /// templates, groups and bytes held stay within the bounds.
+        #[test]
+        fn memory_stays_bounded_on_all_unique_input(seed in 0u64..1_000_000, lines in 2_000usize..4_000) {
+            let config = Config { max_templates: 50, max_bytes: 64 << 10, ..Config::default() };
+            let mut problems = Problems::new(config);
+            let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+            for i in 0..lines {
+                let mut text = String::from("ERROR");
+                for _ in 0..(i % 7 + 2) {
+                    x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    let word: String = (0..6).map(|k| char::from(b'a' + ((x >> (k * 5)) % 26) as u8)).collect();
+                    text.push(' ');
+                    text.push_str(&word);
+                }
+                problems.event(&event(&text, Some(Level::Error)), false);
+                proptest::prop_assert!(problems.miner().len() <= 50);
+                proptest::prop_assert!(problems.groups.len() <= 2 * 64 + 1);
+                proptest::prop_assert!(problems.miner().held_bytes() <= 64 << 10);
+            }
+            let report = problems.report();
+            proptest::prop_assert!(report.len() <= 50);
+        }
+    }
+
     #[test]
     fn problems_are_grouped_by_template_and_ranked() {
         let mut problems = Problems::default();

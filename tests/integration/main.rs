@@ -10,6 +10,7 @@ mod ingest;
 mod integrity;
 mod issue14;
 mod library;
+mod patterns;
 mod scan;
 mod search;
 mod stress;
