@@ -277,10 +277,10 @@ fn diff_finds_what_is_new_in_the_failing_period() {
     for c in &changes {
         match c["kind"].as_str() {
             Some("new") => {
-                assert!(c["count_baseline"] == 0 && c["count_target"].as_u64() > Some(0))
+                assert!(c["count_baseline"] == 0 && c["count_target"].as_u64() > Some(0));
             }
             Some("gone") => {
-                assert!(c["count_target"] == 0 && c["lines"].as_array().is_some_and(Vec::is_empty))
+                assert!(c["count_target"] == 0 && c["lines"].as_array().is_some_and(Vec::is_empty));
             }
             Some("changed") => assert!(c["g"].as_f64() >= Some(10.83), "{c}"),
             other => panic!("kind {other:?}"),
