@@ -178,13 +178,13 @@ impl Library {
                     diags.push(example.loc.error(problem));
                 }
             }
-            if positives == 0 || negatives == 0 {
+            if (positives == 0 && !signature.raised) || negatives == 0 {
                 diags.push(signature.loc.error(format!(
                     "signature `{}` needs at least one matching and one non-matching example (has {positives} and {negatives})",
                     signature.id
                 )));
             } else {
-                if signature.rule.combine == Combine::Any {
+                if signature.rule.combine == Combine::Any && !signature.raised {
                     for (pattern, hit) in signature.rule.patterns.iter().zip(&matched) {
                         if !hit {
                             diags.push(pattern.loc.error(format!(

@@ -10,12 +10,12 @@
 //! written for people.
 
 pub mod diff;
+pub mod known;
 pub mod list;
 pub mod suggest;
 
 use std::io::{self, Write};
 
-use jiff::Timestamp;
 use serde_json::{Value, json};
 
 use crate::{
@@ -49,38 +49,10 @@ pub fn seen_json(seen: &Seen) -> Value {
     })
 }
 
-/// A time as the runbook's commands take it: `YYYY-MM-DD HH:MM:SS`, UTC.
-fn utc(ts: Timestamp) -> String {
-    ts.strftime("%Y-%m-%d %H:%M:%S").to_string()
-}
-
-/// The values the problem runbook's parameters are taken from: the first
-/// occurrence's `source` and `line`, `range` (from 50 lines before it to
-/// it, as `sed -n` takes it),
-/// `template`, and `before`/`first` (ten minutes before the first
-/// occurrence, and its time).
+/// The values the problem runbook's parameters are taken from
+/// ([`crate::signature::problem::captures`]).
 pub fn problem_captures(problem: &Problem) -> Captures {
-    let mut captures = vec![
-        ("source".to_owned(), problem.first.source.to_string()),
-        ("line".to_owned(), problem.first.line_no.to_string()),
-        (
-            "range".to_owned(),
-            format!(
-                "{},{}p",
-                problem.first.line_no.saturating_sub(50).max(1),
-                problem.first.line_no
-            ),
-        ),
-        ("template".to_owned(), problem.template.to_string()),
-    ];
-    if let Some(ts) = problem.first.ts {
-        let before = ts
-            .checked_sub(jiff::SignedDuration::from_mins(10))
-            .unwrap_or(ts);
-        captures.push(("before".to_owned(), utc(before)));
-        captures.push(("first".to_owned(), utc(ts)));
-    }
-    captures
+    crate::signature::problem::captures(&problem.first, problem.template, &problem.template_text)
 }
 
 /// One problem as a JSON object (`scan --json`).

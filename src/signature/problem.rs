@@ -47,7 +47,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::Regex;
 
 use crate::{
-    model::{Event, Level, Severity},
+    model::{Captures, Event, Level, Severity},
     parse::template::{
         Config, Levels, Miner, Seen, TemplateId, TemplateRef, stats::floor_boundary,
     },
@@ -261,6 +261,41 @@ pub fn candidate_lines(bytes: &[u8], out: &mut Vec<(usize, usize)>) {
 
 fn line_end(bytes: &[u8], from: usize) -> usize {
     memchr::memchr2(b'\n', b'\r', &bytes[from..]).map_or(bytes.len(), |i| from + i)
+}
+
+/// A time as the runbook's commands take it: `YYYY-MM-DD HH:MM:SS`, UTC.
+fn utc(ts: jiff::Timestamp) -> String {
+    ts.strftime("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+/// The captures of a problem (its alert's, and the values the
+/// `unknown-problem` runbook's parameters are taken from): `template`,
+/// `template_text`, the first occurrence's `source` and `line`, `range`
+/// (from 50 lines before it to it, as `sed -n` takes it), and `before` and
+/// `first` (ten minutes before it and its time, in UTC) when it has a time.
+pub fn captures(first: &Seen, template: TemplateId, text: &str) -> Captures {
+    let mut captures = vec![
+        ("template".to_owned(), template.to_string()),
+        ("template_text".to_owned(), text.to_owned()),
+        ("source".to_owned(), first.source.to_string()),
+        ("line".to_owned(), first.line_no.to_string()),
+        (
+            "range".to_owned(),
+            format!(
+                "{},{}p",
+                first.line_no.saturating_sub(50).max(1),
+                first.line_no
+            ),
+        ),
+    ];
+    if let Some(ts) = first.ts {
+        let before = ts
+            .checked_sub(jiff::SignedDuration::from_mins(10))
+            .unwrap_or(ts);
+        captures.push(("before".to_owned(), utc(before)));
+        captures.push(("first".to_owned(), utc(ts)));
+    }
+    captures
 }
 
 /// One group of problem-like events: the events of one template.

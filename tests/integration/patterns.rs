@@ -399,3 +399,156 @@ fn a_suggested_signature_passes_check_and_replaces_the_problem() {
         unknown.stderr
     );
 }
+
+/// Reads `watch --json` lines from `child` on a thread.
+fn collect_json(child: &mut std::process::Child) -> std::sync::mpsc::Receiver<Value> {
+    use std::io::BufRead;
+    let stdout = child.stdout.take().expect("piped");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            let Ok(value) = serde_json::from_str::<Value>(&line) else {
+                break;
+            };
+            if tx.send(value).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+fn start_watch(data: &std::path::Path, log: &std::path::Path) -> std::process::Child {
+    std::process::Command::new(env!("CARGO_BIN_EXE_triage"))
+        .arg("--data-dir")
+        .arg(data)
+        .args(["watch", "--json", "--from-start", "--poll-interval", "20ms"])
+        .arg(log)
+        .env("TZ", "UTC")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .expect("watch starts")
+}
+
+/// Alerts until one whose line contains `probe` (written last) came out.
+fn alerts_until(rx: &std::sync::mpsc::Receiver<Value>, probe: &str) -> Vec<Value> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(180);
+    let mut alerts = Vec::new();
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let alert = rx
+            .recv_timeout(left)
+            .unwrap_or_else(|_| panic!("no alert for {probe}: {alerts:?}"));
+        let done = alert["line"].as_str().is_some_and(|l| l.contains(probe));
+        alerts.push(alert);
+        if done {
+            return alerts;
+        }
+    }
+}
+
+fn stop(mut child: std::process::Child) {
+    let _ = std::process::Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
+    let status = child.wait().expect("wait");
+    assert!(status.success(), "watch exited with {status}");
+}
+
+#[test]
+fn watch_raises_new_problem_once_per_template_and_journals_it() {
+    let _one = crate::watch::one_at_a_time();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("app.log");
+    let data = dir.path().join("data");
+    let mut text = fs::read_to_string(loghub("Hadoop_bad.log")).expect("fixture");
+    text.push_str("2015-10-18 18:07:00,000 FATAL [main] org.example.Probe: probe one failed\n");
+    fs::write(&log, &text).expect("write");
+    let mut child = start_watch(&data, &log);
+    let rx = collect_json(&mut child);
+    let alerts = alerts_until(&rx, "probe one failed");
+    let new: Vec<&Value> = alerts
+        .iter()
+        .filter(|a| {
+            matches!(
+                a["signature"].as_str(),
+                Some("new-problem" | "new-fatal-problem")
+            )
+        })
+        .collect();
+    // Once per template: the task exits (two FATAL lines of one template)
+    // raise one alert, high, at the first of them.
+    let exits: Vec<&&Value> = new
+        .iter()
+        .filter(|a| {
+            a["line"]
+                .as_str()
+                .is_some_and(|l| l.contains("- exited : java.net.NoRouteToHostException"))
+        })
+        .collect();
+    assert_eq!(exits.len(), 1, "{new:?}");
+    assert_eq!(exits[0]["signature"], "new-fatal-problem");
+    assert_eq!(exits[0]["severity"], "high");
+    assert_eq!(exits[0]["line_no"], 173);
+    assert_eq!(exits[0]["runbook"], "unknown-problem");
+    let mut templates: Vec<&str> = new
+        .iter()
+        .map(|a| a["captures"]["template"].as_str().expect("template"))
+        .collect();
+    let all = templates.len();
+    templates.sort_unstable();
+    templates.dedup();
+    assert_eq!(templates.len(), all, "one alert per template");
+    // Lines a signature knows are alerts of that signature, not problems.
+    assert!(!new.iter().any(|a| {
+        a["line"]
+            .as_str()
+            .is_some_and(|l| l.contains("ERROR IN CONTACTING RM"))
+    }));
+    stop(child);
+    // On the incident timeline, like any signature.
+    let journal = fs::read_to_string(data.join("journal.jsonl")).expect("journal");
+    assert!(
+        journal.contains("\"signature\":\"new-fatal-problem\""),
+        "{journal}"
+    );
+    assert!(journal.contains(&format!(
+        "template={}",
+        exits[0]["captures"]["template"].as_str().expect("id")
+    )));
+    // After a restart, the same templates are known: only a new one alerts.
+    let mut more = String::new();
+    more.push_str(
+        &text
+            .lines()
+            .nth(172)
+            .expect("line 173")
+            .replace("m_000002_0", "m_000009_0"),
+    );
+    more.push('\n');
+    more.push_str("2015-10-18 18:08:00,000 ERROR [main] org.example.Probe: probe two was refused by the broker\n");
+    fs::OpenOptions::new()
+        .append(true)
+        .open(&log)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, more.as_bytes()))
+        .expect("append");
+    let mut child = start_watch(&data, &log);
+    let rx = collect_json(&mut child);
+    let alerts = alerts_until(&rx, "probe two was refused");
+    let new: Vec<&Value> = alerts
+        .iter()
+        .filter(|a| {
+            matches!(
+                a["signature"].as_str(),
+                Some("new-problem" | "new-fatal-problem")
+            )
+        })
+        .collect();
+    assert_eq!(new.len(), 1, "{new:?}");
+    assert_eq!(new[0]["signature"], "new-problem");
+    stop(child);
+}
