@@ -98,6 +98,11 @@ impl Library {
         Engine::new(&self.signatures, &self.matcher)
     }
 
+    /// The signatures triage raises itself (`raised = true`).
+    pub fn raised_signatures(&self) -> impl Iterator<Item = &Signature> {
+        self.signatures.iter().filter(|s| s.raised)
+    }
+
     /// The signature an alert or clear names.
     pub fn signature(&self, id: SignatureId) -> &Signature {
         &self.signatures[id.0]
