@@ -42,7 +42,7 @@ fn severity(level: Option<Level>) -> Severity {
 /// A capture name from the text before a variable: the last identifier of
 /// it, lower-cased, when there is one.
 fn name_from(text: &str) -> Option<String> {
-    let trimmed = text.trim_end_matches(['=', ':', '[', '(', '#', '"', '\'']);
+    let trimmed = text.trim_end_matches(['=', ':', '[', '(', '#', '"', '\'', '_', '-', '.', '/']);
     let word: String = trimmed
         .chars()
         .rev()
