@@ -33,7 +33,7 @@ use crate::{
         Signature,
         engine::Engine,
         prefilter::{Prefilter, Scratch},
-        problem::{Problem, Problems},
+        problem::{self, Problem, Problems},
     },
     tail::read::{
         BLOCK, Block, Input, Piece, Sampled, open, read_blocks_from, read_lines_from, sample,
@@ -91,6 +91,8 @@ struct Stream {
 /// How to search a stream's blocks.
 struct Search {
     max_line: usize,
+    /// Levels may be written as numbers in this stream's format.
+    numeric_levels: bool,
     block: usize,
     fill: bool,
     workers: usize,
@@ -110,6 +112,7 @@ impl Stream {
     fn search(&self, max_line: usize, workers: usize) -> Search {
         Search {
             max_line,
+            numeric_levels: true,
             block: self.block,
             fill: self.fill,
             workers,
@@ -126,11 +129,23 @@ enum Searched {
 }
 
 /// Searches one piece.
-fn search(prefilter: &Prefilter, scratch: &mut Scratch, max_line: usize, piece: Piece) -> Searched {
+fn search(
+    prefilter: &Prefilter,
+    scratch: &mut Scratch,
+    (max_line, numeric_levels): (usize, bool),
+    piece: Piece,
+) -> Searched {
     match piece {
         Piece::Lines(block) => {
             let mut lines = Vec::new();
-            pass::take_lines(prefilter, scratch, block.bytes(), max_line, &mut lines);
+            pass::take_lines(
+                prefilter,
+                scratch,
+                block.bytes(),
+                max_line,
+                numeric_levels,
+                &mut lines,
+            );
             Searched::Lines(block, lines)
         }
         Piece::Long(raw) => Searched::Long(raw),
@@ -168,6 +183,7 @@ fn parallel_search(
             to_workers.push(work);
             from_workers.push(dones);
             let max_line = search_.max_line;
+            let numeric_levels = search_.numeric_levels;
             std::thread::Builder::new()
                 .name(format!("triage-search-{i}"))
                 .spawn_scoped(scope, move || {
@@ -175,7 +191,12 @@ fn parallel_search(
                     let mut scratch = Scratch::default();
                     for piece in works {
                         if done
-                            .send(search(prefilter, &mut scratch, max_line, piece))
+                            .send(search(
+                                prefilter,
+                                &mut scratch,
+                                (max_line, numeric_levels),
+                                piece,
+                            ))
                             .is_err()
                         {
                             break;
@@ -322,8 +343,9 @@ impl<'l> Scanner<'l> {
         let max_line = self.reader.max_line;
         let library = self.library;
         let engine = &mut self.engine;
-        let search_ = stream.search(max_line, self.workers);
+        let mut search_ = stream.search(max_line, self.workers);
         let (mut source, reader, head) = stream.open(reader).map_err(ScanError::Read)?;
+        search_.numeric_levels = problem::numeric_levels(source.parser().format());
         let now = self.reader.now;
         if !source.is_local() {
             // Where its events start cannot be told line by line: every
@@ -388,7 +410,12 @@ impl<'l> Scanner<'l> {
                 search_.fill,
                 &mut || spares.borrow_mut().pop().unwrap_or_default(),
                 &mut |piece| {
-                    let spare = handle(search(prefilter, &mut scratch, max_line, piece))?;
+                    let spare = handle(search(
+                        prefilter,
+                        &mut scratch,
+                        (max_line, search_.numeric_levels),
+                        piece,
+                    ))?;
                     spares.borrow_mut().extend(spare);
                     Ok(())
                 },

@@ -31,19 +31,21 @@ use crate::{
 /// The lines of one block a scan must look at, as `(start, end)` in the
 /// block (`end` is where the terminator is), sorted, each once: those some
 /// regex of `prefilter` matches, those a problem-like event may hold
-/// ([`problem::candidate_lines`]), and those that are not valid UTF-8 or
+/// ([`problem::candidate_lines`], numeric levels when the stream's format
+/// may write them), and those that are not valid UTF-8 or
 /// are longer than `max_line`. `out` is cleared first.
 pub(super) fn take_lines(
     prefilter: &Prefilter,
     scratch: &mut Scratch,
     bytes: &[u8],
     max_line: usize,
+    numeric_levels: bool,
     out: &mut Vec<(usize, usize)>,
 ) {
     out.clear();
     prefilter.matching_lines(bytes, scratch, out);
     let matched = out.len();
-    problem::candidate_lines(bytes, out);
+    problem::candidate_lines(bytes, numeric_levels, out);
     forced_lines(bytes, max_line.max(1), out);
     if out.len() > matched {
         out.sort_unstable();

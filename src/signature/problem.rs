@@ -48,6 +48,7 @@ use regex::Regex;
 
 use crate::{
     model::{Captures, Event, Level, Severity},
+    parse::format::Format,
     parse::template::{
         Config, Levels, Miner, Seen, TemplateId, TemplateRef, stats::floor_boundary,
     },
@@ -141,7 +142,7 @@ pub fn severity_of(levels: Levels) -> Severity {
 
 /// Literals at least one of which every line a problem-like event may start
 /// or hold contains (matched ignoring ASCII case): the markers' stems, the
-/// level words of error or worse, JSON and logfmt numeric levels (50, 60),
+/// level words of error or worse,
 /// an access log's 5xx status, a syslog priority of severity 0 to 3, and
 /// klog's `E`/`F` letters.
 fn literals() -> Vec<String> {
@@ -192,15 +193,6 @@ fn literals() -> Vec<String> {
         "alert",
         "emerg",
         "severe",
-        // pino/bunyan levels 50 and 60 as a field's value.
-        ":50",
-        ": 50",
-        "\"50\"",
-        "=50",
-        ":60",
-        ": 60",
-        "\"60\"",
-        "=60",
         // An access log's 5xx status after the quoted request.
         "\" 5",
         // klog's letter before the date, at a line start or after a quote
@@ -230,25 +222,62 @@ fn literals() -> Vec<String> {
     words
 }
 
-static CANDIDATES: LazyLock<AhoCorasick> = LazyLock::new(|| {
+/// pino/bunyan levels 50 and 60 as a field's value, in formats where a
+/// level may be written as a number ([`numeric_levels`]).
+const NUMERIC: [&str; 8] = [
+    ":50", ": 50", "\"50\"", "=50", ":60", ": 60", "\"60\"", "=60",
+];
+
+fn automaton(literals: Vec<String>) -> AhoCorasick {
     AhoCorasickBuilder::new()
         .ascii_case_insensitive(true)
         .match_kind(MatchKind::Standard)
-        .build(literals())
+        .build(literals)
         .expect("valid literals")
+}
+
+static CANDIDATES: LazyLock<AhoCorasick> = LazyLock::new(|| automaton(literals()));
+
+static CANDIDATES_NUMERIC: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    let mut all = literals();
+    all.extend(NUMERIC.iter().map(|s| (*s).to_owned()));
+    automaton(all)
 });
+
+/// Whether a level may be read from a number (pino's 50, 60) in lines of
+/// this format: its fields' values or its level column go through
+/// `parse::level_value`. Not in syslog, access and nginx error logs,
+/// log4j, PostgreSQL's text log and plain text, whose levels are words
+/// (or an access log's status).
+pub fn numeric_levels(format: Format) -> bool {
+    !matches!(
+        format,
+        Format::Syslog
+            | Format::Syslog5424
+            | Format::Access
+            | Format::NginxError
+            | Format::Log4j
+            | Format::Postgres
+            | Format::Plain
+    )
+}
 
 /// Appends the lines of `bytes` (as `(start, end)`, `end` at the
 /// terminator) a problem-like event may hold: those with one of the
-/// literals, and the first line when it starts with klog's `E` or `F`
-/// letter. Unsorted; each line at most once.
-pub fn candidate_lines(bytes: &[u8], out: &mut Vec<(usize, usize)>) {
+/// literals (with `numeric`, the numeric levels too), and the first line
+/// when it starts with klog's `E` or `F` letter. Unsorted; each line at
+/// most once.
+pub fn candidate_lines(bytes: &[u8], numeric: bool, out: &mut Vec<(usize, usize)>) {
+    let candidates: &AhoCorasick = match numeric {
+        true => &CANDIDATES_NUMERIC,
+        false => &CANDIDATES,
+    };
     if matches!(bytes.first(), Some(b'E' | b'F' | b'e' | b'f')) {
         out.push((0, line_end(bytes, 0)));
     }
     let mut at = 0;
     while at < bytes.len() {
-        let Some(m) = CANDIDATES.find(&bytes[at..]) else {
+        let Some(m) = candidates.find(&bytes[at..]) else {
             break;
         };
         // A literal starting with a terminator names the line after it.
@@ -621,7 +650,7 @@ mod tests {
         let text = "ok line\nINFO fine\n2026 ERROR boom\nE1121 03:12:09.1 x\n<11>Nov 1 h p: x\n\
                     \"GET / HTTP/1.1\" 503 1\nall good\n{\"level\":50,\"msg\":\"x\"}\nDisk Failed\n";
         let mut out = Vec::new();
-        candidate_lines(text.as_bytes(), &mut out);
+        candidate_lines(text.as_bytes(), true, &mut out);
         let lines: Vec<&str> = out.iter().map(|&(s, e)| &text[s..e]).collect();
         assert_eq!(
             lines,
