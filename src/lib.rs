@@ -22,6 +22,7 @@ pub mod model;
 pub mod notify;
 pub mod output;
 pub mod parse;
+pub mod patterns;
 pub mod pipeline;
 pub mod reindex;
 pub mod run;

@@ -15,6 +15,7 @@ use crate::{
     library::{Coverage, Library},
     model::Alert,
     model::{Event, Severity},
+    parse::template::TemplateId,
     runbook::{CommandLine, Runbook},
     sanitize::for_terminal,
     scan::Tally,
@@ -29,7 +30,8 @@ pub struct Style {
 }
 
 impl Style {
-    fn paint(self, code: &str, text: &str) -> String {
+    /// `text` in the ANSI style `code` (on a terminal).
+    pub fn paint(self, code: &str, text: &str) -> String {
         if self.color {
             format!("\x1b[{code}m{text}\x1b[0m")
         } else {
@@ -37,7 +39,8 @@ impl Style {
         }
     }
 
-    fn severity(self, severity: Severity) -> String {
+    /// A severity, padded and coloured.
+    pub fn severity(self, severity: Severity) -> String {
         let code = match severity {
             Severity::Critical => "1;31",
             Severity::High => "31",
@@ -78,7 +81,8 @@ fn seen_text(ts: Option<Timestamp>) -> String {
     ts.map_or_else(|| "no time".to_owned(), |t| t.to_string())
 }
 
-fn ts_text(ts: Option<Timestamp>) -> String {
+/// A time as written in output, `-` when there is none.
+pub fn ts_text(ts: Option<Timestamp>) -> String {
     ts.map_or_else(|| "-".to_owned(), |t| t.to_string())
 }
 
@@ -95,6 +99,7 @@ fn captures_json(captures: &Captures) -> Value {
 pub fn alert_json(found: &Alert, library: &Library) -> Value {
     let signature = library.signature(found.signature);
     json!({
+        "kind": "alert",
         "signature": signature.id,
         "severity": signature.severity,
         "title": signature.title,
@@ -117,7 +122,7 @@ pub fn alert_json(found: &Alert, library: &Library) -> Value {
 
 /// One event as a JSON object (`scan --all --json`): where it is, its
 /// time, level, fields and text, and the signatures it matched.
-pub fn event_json(event: &Event, matched: &[&Signature]) -> Value {
+pub fn event_json(event: &Event, matched: &[&Signature], template: Option<TemplateId>) -> Value {
     let fields: Map<String, Value> = event
         .fields
         .iter()
@@ -133,6 +138,7 @@ pub fn event_json(event: &Event, matched: &[&Signature]) -> Value {
         "fields": fields,
         "line": event.text,
         "signatures": matched.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(),
+        "template": template.map(|t| t.to_string()),
         "truncated": event.truncated,
         "partial": event.partial,
         "invalid_utf8": event.lossy,
@@ -144,8 +150,9 @@ pub fn write_event_json(
     out: &mut dyn Write,
     event: &Event,
     matched: &[&Signature],
+    template: Option<TemplateId>,
 ) -> io::Result<()> {
-    serde_json::to_writer(&mut *out, &event_json(event, matched))?;
+    serde_json::to_writer(&mut *out, &event_json(event, matched, template))?;
     out.write_all(b"\n")
 }
 

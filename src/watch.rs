@@ -251,7 +251,7 @@ pub fn watch(
         }
         let sink = printed;
         let ended =
-            pipeline::run(pipeline, library, config, Arc::clone(&stop), sink).map_err(|err| {
+            pipeline::run_raising(pipeline, library, config, Arc::clone(&stop), sink, true).map_err(|err| {
                 match err {
                     PipelineError::Io(what, err) => WatchError::Io(what, err),
                     PipelineError::Journal(message) => WatchError::Journal(message),

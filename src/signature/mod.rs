@@ -11,6 +11,7 @@ pub mod engine;
 pub mod literals;
 pub mod matcher;
 pub mod prefilter;
+pub mod problem;
 
 use std::{sync::Arc, time::Duration};
 
@@ -64,6 +65,10 @@ pub struct Signature {
     pub loc: Loc,
     /// Shipped or user.
     pub origin: Origin,
+    /// Raised by triage itself (`raised = true`: `new-problem`), not by
+    /// matching: its regex is written to match nothing (`[^\s\S]`), so it
+    /// needs no matching example.
+    pub raised: bool,
 }
 
 /// How the regexes of a signature combine.
@@ -166,6 +171,7 @@ const SIGNATURE_KEYS: &[&str] = &[
     "suppress",
     "clear_after",
     "example",
+    "raised",
 ];
 
 /// An optional boolean key of a table (false when absent).
@@ -257,6 +263,10 @@ impl Signature {
             .field("runbook")
             .and_then(|f| Some((f.str(diags)?.to_owned(), f.loc.clone())));
         let rule = Self::rule(table, &what, diags);
+        let raised = table
+            .field("raised")
+            .and_then(|f| f.bool(diags))
+            .unwrap_or(false);
         let level = table.field("level").and_then(|f| {
             let word = f.str(diags)?;
             let level = Level::ALL.into_iter().find(|l| l.as_str() == word);
@@ -358,6 +368,7 @@ impl Signature {
             examples,
             loc: table.loc(),
             origin,
+            raised,
         };
         signature.check_capture_names(diags);
         (diags.len() == before).then_some(signature)
@@ -771,7 +782,7 @@ mod tests {
         assert_eq!(
             diags,
             [
-                "s.toml:6:1: unknown key `colour` in a [[signature]]; expected one of: id, title, severity, description, tags, runbook, regex, any, all, not, level, sources, field, threshold, suppress, clear_after, example",
+                "s.toml:6:1: unknown key `colour` in a [[signature]]; expected one of: id, title, severity, description, tags, runbook, regex, any, all, not, level, sources, field, threshold, suppress, clear_after, example, raised",
                 "s.toml:2:4: signature id `Bad_Id` must be kebab-case (like `jvm-heap-oom`)",
                 "s.toml:1:1: missing key `title` in signature `Bad_Id`",
                 "s.toml:3:10: unknown severity `urgent`; expected one of: info, low, medium, high, critical",

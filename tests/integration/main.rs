@@ -13,6 +13,7 @@ mod integrity;
 mod issue14;
 mod library;
 mod outputs;
+mod patterns;
 mod scan;
 mod search;
 mod stress;

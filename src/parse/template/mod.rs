@@ -498,6 +498,44 @@ impl Miner {
             .or_else(|| self.templates().find(|t| t.former.contains(&id)))
     }
 
+    /// [`Miner::lookup`] of an event's message (the first line of its text,
+    /// from where its message starts, as [`Miner::add_event`] mines it).
+    pub fn lookup_event(&mut self, event: &Event) -> Option<&Template> {
+        let first = event.text.split('\n').next().unwrap_or("");
+        let first = first.strip_suffix('\r').unwrap_or(first);
+        self.lookup(&first[message_start(first)..])
+    }
+
+    /// The template a message belongs to now, without counting it: the
+    /// template its shape went to, else the most specific template with as
+    /// many tokens and the same first token that it fits as it is. `None`
+    /// when no kept template takes it.
+    pub fn lookup(&mut self, message: &str) -> Option<&Template> {
+        let mut tokens = std::mem::take(&mut self.tokens);
+        tokens.split(message);
+        let shape = shape_hash(&tokens.list);
+        let mut found = self
+            .shapes
+            .get(&shape)
+            .copied()
+            .filter(|r| self.fits(*r, &tokens.list))
+            .map(|r| r.slot);
+        if found.is_none()
+            && let Some(candidates) = self.buckets.get(&bucket_key(&tokens.list))
+        {
+            found = candidates
+                .iter()
+                .filter_map(|&slot| {
+                    let t = self.slots[slot as usize].template.as_ref()?;
+                    fits(t, &tokens.list).then(|| (slot, t.parts.iter().filter(|p| p.wild).count()))
+                })
+                .min_by_key(|&(_, wilds)| wilds)
+                .map(|(slot, _)| slot);
+        }
+        self.tokens = tokens;
+        found.and_then(|slot| self.slots[slot as usize].template.as_ref())
+    }
+
     fn fits(&self, r: TemplateRef, tokens: &[Token]) -> bool {
         let Some(slot) = self.slots.get(r.slot as usize) else {
             return false;
@@ -1052,7 +1090,7 @@ fn similarity(parts: &[Part], tokens: &[Token]) -> f64 {
 /// first token (any token with a variable part counts as `<*>`).
 fn bucket_key(tokens: &[Token]) -> u64 {
     let first = match tokens.first() {
-        Some(t) if !t.has_var && std::env::var_os("TRIAGE_LEN_ONLY").is_none() => t.hash,
+        Some(t) if !t.has_var => t.hash,
         _ => WILD_HASH,
     };
     token::mix(first ^ (tokens.len() as u64).wrapping_mul(0x100_0000_01B3))
