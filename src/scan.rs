@@ -512,19 +512,21 @@ impl<'l> Scanner<'l> {
             if output_error.is_some() {
                 return;
             }
-            let done = engine.process_at(&event, at, &mut Timestamp::now, on_alert).and_then(|()| {
-                matched.clear();
-                matched.extend(engine.matched_signatures());
-                let template = match learned {
-                    true => engine
-                        .problems_mut()
-                        .miner_mut()
-                        .lookup_event(&event)
-                        .map(|t| t.id()),
-                    false => engine.problems().last_template(),
-                };
-                on_event(&event, &matched, template)
-            });
+            let done = engine
+                .process_at(&event, at, &mut Timestamp::now, on_alert)
+                .and_then(|()| {
+                    matched.clear();
+                    matched.extend(engine.matched_signatures());
+                    let template = match learned {
+                        true => engine
+                            .problems_mut()
+                            .miner_mut()
+                            .lookup_event(&event)
+                            .map(|t| t.id()),
+                        false => engine.problems().last_template(),
+                    };
+                    on_event(&event, &matched, template)
+                });
             if let Err(err) = done {
                 output_error = Some(err);
             }

@@ -386,13 +386,7 @@ impl Miner {
     /// starts (the parser's [`Event::message`] when it found a prefix, else
     /// [`message_start`]).
     pub fn add_event(&mut self, event: &Event) -> Assigned {
-        let first = event.text.split('\n').next().unwrap_or("");
-        let first = first.strip_suffix('\r').unwrap_or(first);
-        let start = match event.message {
-            0 => message_start(first),
-            at if at <= first.len() && first.is_char_boundary(at) => at,
-            _ => message_start(first),
-        };
+        let (first, start) = event_message(event);
         let occurrence = Occurrence {
             line: first,
             message: &first[start..],
@@ -501,9 +495,8 @@ impl Miner {
     /// [`Miner::lookup`] of an event's message (the first line of its text,
     /// from where its message starts, as [`Miner::add_event`] mines it).
     pub fn lookup_event(&mut self, event: &Event) -> Option<&Template> {
-        let first = event.text.split('\n').next().unwrap_or("");
-        let first = first.strip_suffix('\r').unwrap_or(first);
-        self.lookup(&first[message_start(first)..])
+        let (first, start) = event_message(event);
+        self.lookup(&first[start..])
     }
 
     /// The template a message belongs to now, without counting it: the
@@ -1153,6 +1146,18 @@ fn part(tokens: &Tokens, i: usize, message: &str) -> Part {
         before: before.min(usize::from(u16::MAX)) as u16,
         after: after.min(usize::from(u16::MAX)) as u16,
     }
+}
+
+/// An event's first line and where its message starts in it: the parser's
+/// [`Event::message`] when it found a prefix, else [`message_start`].
+fn event_message(event: &Event) -> (&str, usize) {
+    let first = event.text.split('\n').next().unwrap_or("");
+    let first = first.strip_suffix('\r').unwrap_or(first);
+    let start = match event.message {
+        at if at > 0 && at <= first.len() && first.is_char_boundary(at) => at,
+        _ => message_start(first),
+    };
+    (first, start)
 }
 
 #[cfg(test)]
