@@ -735,6 +735,27 @@ pub enum IncidentCommand {
         /// When.
         time: String,
     },
+    /// Merge this incident into another: one failure recorded twice. Its
+    /// timeline, signatures and steps become the other's; it is closed, and
+    /// what is later written for it goes there.
+    Merge {
+        /// The incident to merge (it closes).
+        #[arg(value_name = "ID")]
+        id: String,
+        /// The incident it goes into.
+        #[arg(long, value_name = "ID")]
+        into: String,
+    },
+    /// Split signatures off an incident (--incident, else the latest open
+    /// one) into a new incident of their own: two failures recorded as one.
+    Split {
+        /// The signatures to move (as `incident show` lists them).
+        #[arg(required = true, value_name = "SIGNATURE")]
+        signatures: Vec<String>,
+        /// The new incident's title (default: the first signature's).
+        #[arg(long)]
+        title: Option<String>,
+    },
     /// Check the journal's hash chain: exit 0 when intact, 1 naming the first
     /// event altered, removed or reordered.
     Verify,

@@ -468,6 +468,16 @@ fn check_links(signatures: &[Signature], runbooks: &[Runbook], diags: &mut Vec<D
         }
     }
     for runbook in runbooks {
+        for (id, loc) in &runbook.related {
+            if !runbooks.iter().any(|r| &r.id == id) {
+                diags.push(loc.error(format!(
+                    "runbook `{}` names related runbook `{id}`, which does not exist",
+                    runbook.id
+                )));
+            }
+        }
+    }
+    for runbook in runbooks {
         let linked: Vec<&Signature> = signatures
             .iter()
             .filter(|s| s.runbook.as_ref().is_some_and(|(id, _)| *id == runbook.id))
