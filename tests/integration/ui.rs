@@ -144,6 +144,82 @@ fn journal_has(path: &Path, kind: &str) -> bool {
     std::fs::read_to_string(path).is_ok_and(|text| text.contains(&format!("\"kind\":\"{kind}\"")))
 }
 
+/// The demo's log time runs faster than the wall clock; what a person does
+/// in its console is stamped on the same clock as its alerts, so the TTA of
+/// an ack given as the incident opens is minutes, not the days between the
+/// demo's dates and today.
+#[test]
+fn demo_console_acks_on_the_demos_clock() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        println!(
+            "SKIPPED: tmux is not installed and could not be (.ci/run installs it with apt-get)"
+        );
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let demo = tmp.path().join("demo");
+    let tmux = Tmux {
+        socket: format!("triage-test-tta-{}", std::process::id()),
+    };
+    let command = format!(
+        "env -u TRIAGE_DATA_DIR '{}' demo --speed 1 --dir '{}'; echo \"EXITED $?\"; sleep 60",
+        env!("CARGO_BIN_EXE_triage"),
+        demo.display()
+    );
+    tmux.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        "ui",
+        "-x",
+        "100",
+        "-y",
+        "30",
+        &command,
+    ]);
+    tmux.wait("an incident", Duration::from_secs(60), |s| {
+        s.contains("Timeline INC-1")
+    });
+    tmux.keys("a");
+    tmux.wait("the question", Duration::from_secs(5), |s| {
+        s.contains("y: write")
+    });
+    tmux.keys("y");
+    let journal = demo.join(".triage").join("journal.jsonl");
+    let start = Instant::now();
+    while !journal_has(&journal, "ack") {
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "no ack in the journal; the screen:\n{}",
+            tmux.screen()
+        );
+        thread::sleep(Duration::from_millis(100));
+    }
+    tmux.keys("q");
+    tmux.wait("the console to exit", Duration::from_secs(15), |s| {
+        s.contains("EXITED")
+    });
+    let out = Command::new(env!("CARGO_BIN_EXE_triage"))
+        .arg("--data-dir")
+        .arg(demo.join(".triage"))
+        .args(["export", "--format", "json"])
+        .output()
+        .expect("export runs");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("a JSON export");
+    let tta = json["metrics"]
+        .as_array()
+        .expect("metrics")
+        .iter()
+        .find(|m| m["name"] == "TTA")
+        .and_then(|m| m["millis"].as_i64())
+        .unwrap_or_else(|| panic!("no TTA: {json}"));
+    assert!(
+        (0..10 * 60 * 1000).contains(&tta),
+        "TTA {tta} ms: {}",
+        json["metrics"]
+    );
+}
+
 #[test]
 fn demo_console_marks_a_step_done_and_restores_the_terminal() {
     if Command::new("tmux").arg("-V").output().is_err() {
