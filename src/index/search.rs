@@ -117,6 +117,15 @@ type Key = (i64, u64, u64, u64);
 /// Most empty buckets filled in between the first and last interval.
 const MAX_FILLED_BUCKETS: i64 = 100_000;
 
+/// `--source` globs that match no indexed file.
+#[derive(Debug)]
+pub struct Unmatched {
+    /// The globs, as given.
+    pub globs: Vec<String>,
+    /// Every indexed file.
+    pub indexed: BTreeSet<String>,
+}
+
 impl Searcher {
     /// Opens the index at `path` for reading.
     pub fn open(path: &Path) -> Result<Searcher, IndexError> {
@@ -556,6 +565,28 @@ impl Searcher {
         paths.retain(|p| !names.contains(p));
         names.extend(paths);
         Ok(names)
+    }
+
+    /// The `--source` globs of `globs` that match no indexed file, with
+    /// every indexed file (for saying which exist), when some glob matches
+    /// none.
+    pub fn sources_unmatched(&self, globs: &[String]) -> Result<Option<Unmatched>, IndexError> {
+        let mut unmatched = Vec::new();
+        for glob in globs {
+            if self
+                .sources_matching(std::slice::from_ref(glob))?
+                .is_empty()
+            {
+                unmatched.push(glob.clone());
+            }
+        }
+        if unmatched.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(Unmatched {
+            globs: unmatched,
+            indexed: self.sources_matching(&["**".to_owned()])?,
+        }))
     }
 
     /// Every indexed source path some glob matches (a glob without `/`

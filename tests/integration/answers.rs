@@ -148,6 +148,18 @@ fn search_means_what_it_says() {
         .args(["search", "--count", "--since", "03:00"])
         .run();
     assert!(out.code == 0 || out.code == 1, "{}", out.stderr);
+    // A --source that names no indexed file says so, and which exist.
+    let out = triage(&data)
+        .args(["search", "--source", "auht.log", "root"])
+        .run()
+        .code(1);
+    assert!(
+        out.stderr
+            .contains("--source `auht.log` matches no indexed file (indexed: ")
+            && out.stderr.contains("auth.log)"),
+        "{}",
+        out.stderr
+    );
 }
 
 /// The library is readable from the shell: runbook and signature lists,
