@@ -43,13 +43,13 @@ use tantivy::{
 use tantivy::query_grammar::{Delimiter, UserInputAst, UserInputLeaf, UserInputLiteral};
 
 use super::{
-    Fields, IndexError, Origin, Store,
+    Fields, IndexError, Store,
     expr::{self, Expr, Kind, Leaf, ParseError},
     guard,
     query::{self, Request, is_everything},
     schema::{self, flag},
 };
-use crate::model::Level;
+use crate::model::{FileKey, Level};
 
 /// One event found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,7 +70,7 @@ pub struct Hit {
     /// The text.
     pub line: String,
     /// The file's identity.
-    pub origin: Origin,
+    pub origin: FileKey,
     /// Signatures it matched.
     pub signatures: Vec<String>,
     /// Cut at the line cap.
@@ -989,7 +989,7 @@ fn hit_of(f: &Fields, doc: &TantivyDocument) -> Hit {
         offset: number(f.offset),
         level: schema::level_of(number(f.lvl)),
         line: text(f.line).unwrap_or_default(),
-        origin: Origin {
+        origin: FileKey {
             dev: number(f.dev),
             ino: number(f.ino),
         },
@@ -1585,7 +1585,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = Store::open(&dir.path().join("index"), true).expect("create");
         let mut writer = store.writer(1).expect("writer");
-        let origin = Origin { dev: 1, ino: 2 };
+        let origin = FileKey { dev: 1, ino: 2 };
         for e in &events {
             let at = e.ts.expect("time");
             writer
