@@ -81,6 +81,10 @@ impl Drop for Tmux {
 
 fn no_tmux() -> bool {
     if Command::new("tmux").arg("-V").output().is_err() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "tmux is missing in CI (.ci/run installs it)"
+        );
         println!(
             "SKIPPED: tmux is not installed and could not be (.ci/run installs it with apt-get)"
         );
