@@ -327,6 +327,27 @@ impl Ghost {
     }
 }
 
+impl Ghost {
+    /// A content known from before a restart and not found as it was.
+    fn known(k: Known, now: Instant) -> Ghost {
+        let (offset, line_no) = k.at.unwrap_or(k.from);
+        Ghost {
+            key: k.key,
+            fingerprint: k.fingerprint,
+            offset,
+            line_no,
+            held: None,
+            rank: k.rank(),
+            from: k.from,
+            before: k.before,
+            since: now,
+            path: k.path,
+            head: k.head,
+            link: k.link,
+        }
+    }
+}
+
 /// A new file that may yet become a copy.
 #[derive(Debug)]
 struct Waiting {
@@ -472,6 +493,7 @@ impl Tailer {
                 from_line: t.from.1,
                 link: t.link.clone(),
                 head: Vec::new(),
+                alerted: t.before.alerted,
             })
             .collect();
         files.extend(self.ghosts.iter().map(|g| FileCheckpoint {
@@ -485,6 +507,7 @@ impl Tailer {
             from_line: g.from.1,
             link: g.link.clone(),
             head: g.head.clone(),
+            alerted: g.before.alerted,
         }));
         files.extend(self.archived.iter().map(archive::Archive::record));
         // Contents of the previous run not found yet (before the first
@@ -502,6 +525,7 @@ impl Tailer {
                 from_line: k.from.1,
                 link: k.link.clone(),
                 head: k.head.clone(),
+                alerted: k.before.alerted,
             })
         }));
         let taken_ns = SystemTime::now()
@@ -690,6 +714,10 @@ impl Tailer {
         // their symlink pointed; what is not found there is gone.
         if self.first_poll {
             let mut rotated = Vec::new();
+            // Names of contents of the previous run found nowhere (deleted,
+            // or compressed and deleted): files rotated after them while
+            // triage was down are found by those names.
+            let mut lost: Vec<PathBuf> = Vec::new();
             let mut keys: Vec<FileKey> = self.known.iter().map(|k| k.key).collect();
             keys.sort_unstable();
             keys.dedup();
@@ -714,7 +742,16 @@ impl Tailer {
                         .unwrap_or(false)
                 {
                     rotated.push(path);
-                } else if self.options.read_compressed {
+                    continue;
+                }
+                lost.extend(
+                    self.known
+                        .iter()
+                        .filter(|k| k.key == key)
+                        .flat_map(|k| [Some(k.path.clone()), k.link.clone()])
+                        .flatten(),
+                );
+                if self.options.read_compressed {
                     // Compressed and deleted meanwhile (logrotate's
                     // `compress`): its archive, told by its content.
                     let prints: Vec<Fingerprint> = self
@@ -727,24 +764,36 @@ impl Tailer {
                         self.find_archive_of(&dirs, fingerprint, now, out);
                     }
                 }
+                // Remembered a while, so that a copy of it (compressed or
+                // not) appearing later is read from where it stopped.
+                let records: Vec<Known> = self.known.extract_if(.., |k| k.key == key).collect();
+                self.ghosts
+                    .extend(records.into_iter().map(|k| Ghost::known(k, now)));
             }
             // Files rotated the same way after those, while triage was
             // down, were never seen: they are their successors.
-            for path in rotated {
-                for later in later_rotations(&path, self.previous_until) {
-                    let Ok(meta) = fs::metadata(&later) else {
-                        continue;
-                    };
-                    let key = FileKey::of(&meta);
-                    let known = self.files.iter().any(|t| t.key == key)
-                        || self.archives.contains(&key)
-                        || self.archived.iter().any(|a| a.key == key)
-                        || found.iter().any(|f| f.key == key)
-                        || self.copies_a_followed_file(&later);
-                    if !known && let Err(err) = self.start(&later, key, None, State::Gone, now, out)
-                    {
-                        self.problem(out, &later, err.to_string());
-                    }
+            lost.sort();
+            lost.dedup();
+            let later: Vec<PathBuf> = rotated
+                .iter()
+                .flat_map(|path| later_rotations(path, self.previous_until))
+                .chain(
+                    lost.iter()
+                        .flat_map(|path| rotations_of_lost(path, self.previous_until)),
+                )
+                .collect();
+            for later in later {
+                let Ok(meta) = fs::metadata(&later) else {
+                    continue;
+                };
+                let key = FileKey::of(&meta);
+                let known = self.files.iter().any(|t| t.key == key)
+                    || self.archives.contains(&key)
+                    || self.archived.iter().any(|a| a.key == key)
+                    || found.iter().any(|f| f.key == key)
+                    || self.copies_a_followed_file(&later);
+                if !known && let Err(err) = self.start(&later, key, None, State::Gone, now, out) {
+                    self.problem(out, &later, err.to_string());
                 }
             }
         }
@@ -1007,24 +1056,8 @@ impl Tailer {
             return None;
         }
         let (same, earlier) = known::claim(&mut self.known, key, file, len);
-        for k in earlier {
-            let (offset, line_no) = k.at.unwrap_or(k.from);
-            let rank = k.rank();
-            self.ghosts.push(Ghost {
-                key: k.key,
-                path: k.path,
-                fingerprint: k.fingerprint,
-                offset,
-                line_no,
-                held: None,
-                rank,
-                head: k.head,
-                from: k.from,
-                before: k.before,
-                link: k.link,
-                since: now,
-            });
-        }
+        self.ghosts
+            .extend(earlier.into_iter().map(|k| Ghost::known(k, now)));
         same
     }
 
@@ -1435,6 +1468,54 @@ fn later_rotations(rotated: &Path, previous_until: Option<SystemTime>) -> Vec<Pa
         .collect();
     later.sort();
     later.into_iter().map(|(_, path)| path).collect()
+}
+
+/// The files rotated from the name `lost` (a content of the previous run
+/// found nowhere: deleted, or compressed and deleted, while triage was
+/// down) while triage was down: in its directory, named as it is but for
+/// digits, or its name with a suffix (`app.log` → `app.log.3`,
+/// `app.log-20261205`), a compression extension aside, and last written
+/// after the previous run's last checkpoint (`previous_until`; without one,
+/// none). Oldest first.
+fn rotations_of_lost(lost: &Path, previous_until: Option<SystemTime>) -> Vec<PathBuf> {
+    let (Some(name), Some(since)) = (lost.file_name(), previous_until) else {
+        return Vec::new();
+    };
+    let name = name.to_string_lossy().into_owned();
+    let shape_of = rotation_shape(&name);
+    let Ok(entries) = fs::read_dir(discover::parent(lost)) else {
+        return Vec::new();
+    };
+    let mut later: Vec<(SystemTime, PathBuf)> = entries
+        .filter_map(Result::ok)
+        .filter(|e| {
+            let other = e.file_name().to_string_lossy().into_owned();
+            other != name
+                && (rotation_shape(&other) == shape_of
+                    || other
+                        .strip_prefix(&name)
+                        .is_some_and(|rest| rest.starts_with(['.', '-', '_'])))
+        })
+        .filter_map(|e| {
+            // (An empty one holds nothing yet: it may be a copy being
+            // made, of a file followed now.)
+            let meta = e.metadata().ok().filter(|m| m.is_file() && m.len() > 0)?;
+            let modified = meta.modified().ok().filter(|m| *m > since)?;
+            Some((modified, e.path()))
+        })
+        .collect();
+    later.sort();
+    later.into_iter().map(|(_, path)| path).collect()
+}
+
+/// A file name without its digits and its compression extension: the
+/// names one rotation scheme gives have one shape (`log.3.gz`, `log.4`).
+fn rotation_shape(name: &str) -> String {
+    let plain = [".gz", ".bz2", ".zst"]
+        .iter()
+        .find_map(|ext| name.strip_suffix(ext))
+        .unwrap_or(name);
+    plain.chars().filter(|c| !c.is_ascii_digit()).collect()
 }
 
 /// Where `path` points when it is a symlink.

@@ -79,6 +79,7 @@ impl Archive {
             from_line: self.from.1,
             link: None,
             head: Vec::new(),
+            alerted: self.before.alerted,
         }
     }
 

@@ -95,7 +95,7 @@ impl Known {
             rank: RESUME_RANK,
             at: Some((r.offset, r.line_no)),
             before: Before {
-                alerted: r.offset,
+                alerted: r.alerted_below(),
                 indexed: r.offset,
             },
             ..Known::of(r)
@@ -110,7 +110,7 @@ impl Known {
             rank: 1,
             at: Some(r.from()),
             before: Before {
-                alerted: r.offset,
+                alerted: r.alerted_below(),
                 indexed: 0,
             },
             ..Known::of(r)
