@@ -67,6 +67,12 @@ const STOP_DRAIN: Duration = Duration::from_secs(5);
 /// A copy is recognised only by a fingerprint this long at least, so that two
 /// files that merely start alike are not confused.
 const MIN_COPY_FINGERPRINT: u32 = 16;
+/// How much earlier than the clock a file's times may be (the kernel
+/// stamps files with a coarse clock).
+const COARSE_FILE_TIME: Duration = Duration::from_millis(20);
+/// Files done with remembered, so that one is not started again as a
+/// symlink's skipped target.
+const DONE_WITH_KEPT: usize = 256;
 /// Read buffer size.
 const CHUNK: usize = 64 * 1024;
 /// How long the content of a truncated file is remembered, for a copy of it
@@ -259,6 +265,10 @@ struct Tracked {
     /// What was done with its lines before a restart.
     before: Before,
     last_growth: Instant,
+    /// Followed through a symlink: when a poll last found the symlink
+    /// pointing at it. Targets the symlink was switched to after that and
+    /// away from before the next poll are found by their names.
+    linked_at: Option<SystemTime>,
 }
 
 impl Tracked {
@@ -404,6 +414,9 @@ pub struct Tailer {
     new_archives: Vec<(PathBuf, FileKey, File, bool)>,
     /// Said that there are more files than may be open at once.
     told_budget: bool,
+    /// Files recently done with (drained and dropped): not started again
+    /// as a symlink's skipped target.
+    done_with: std::collections::VecDeque<FileKey>,
     /// The last checkpoint built, with the hash of the positions it holds.
     last_checkpoint: Option<(u64, Arc<Checkpoint>)>,
     /// When the newest checkpoint resumed from was taken: files last
@@ -432,6 +445,7 @@ impl Tailer {
             archived: Vec::new(),
             new_archives: Vec::new(),
             told_budget: false,
+            done_with: std::collections::VecDeque::new(),
             last_checkpoint: None,
             previous_until: checkpoint.taken(),
             buf: vec![0; CHUNK],
@@ -606,6 +620,9 @@ impl Tailer {
             Scope::Changed(paths) => paths.iter().filter_map(|p| p.file_name()).collect(),
         };
         let by_key: HashMap<FileKey, &discover::Found> = found.iter().map(|f| (f.key, f)).collect();
+        let wall = SystemTime::now();
+        // Symlink targets switched away from: (target, when last found).
+        let mut switched: Vec<(PathBuf, SystemTime)> = Vec::new();
         // Known files: same content still? Renamed within the targets?
         for index in 0..self.files.len() {
             let t = &self.files[index];
@@ -633,10 +650,17 @@ impl Tailer {
                         t.display = Arc::from(f.path.display().to_string());
                     }
                     t.state = State::Live;
+                    if t.link.is_some() {
+                        t.linked_at = Some(wall);
+                    }
                 }
                 None if listed && self.files[index].state == State::Live => {
-                    self.files[index].state = State::Gone;
-                    self.files[index].last_growth = now;
+                    let t = &mut self.files[index];
+                    t.state = State::Gone;
+                    t.last_growth = now;
+                    if let (Some(target), Some(at)) = (&t.link, t.linked_at) {
+                        switched.push((target.clone(), at));
+                    }
                 }
                 None => {}
             }
@@ -678,6 +702,12 @@ impl Tailer {
             if let Err(err) = self.start(&f.path, f.key, None, State::Live, now, out) {
                 self.problem(out, &f.path, err.to_string());
             }
+        }
+        // A symlink switched more than once since the last poll: the
+        // targets in between were never seen. They are named as its targets
+        // are (but for digits), and written since it was last seen.
+        for (target, at) in switched {
+            self.start_skipped_targets(&target, at, &found, now, out);
         }
         // Files opened early and renamed away since: drained as gone files.
         // (Those still under a target were handled above, started or, for a
@@ -839,6 +869,45 @@ impl Tailer {
         let failing = std::mem::take(&mut self.failing);
         self.reported.retain(|path, _| failing.contains(path));
         self.first_poll = false;
+    }
+
+    /// Starts, as gone files, the targets a symlink pointed at between
+    /// `target` (last found at `since`) and the one it points at now: in
+    /// `target`'s directory, named as it is but for digits, not empty,
+    /// written after `since`, and neither followed nor done with.
+    fn start_skipped_targets(
+        &mut self,
+        target: &Path,
+        since: SystemTime,
+        found: &[discover::Found],
+        now: Instant,
+        out: &mut Batch,
+    ) {
+        // (File times are coarser than the clock: a little earlier.)
+        let since = since.checked_sub(COARSE_FILE_TIME).unwrap_or(since);
+        for path in rotations_since(target, since) {
+            let Ok(meta) = fs::metadata(&path) else {
+                continue;
+            };
+            let key = FileKey::of(&meta);
+            let known = self.files.iter().any(|t| t.key == key)
+                || self.done_with.contains(&key)
+                || self.archives.contains(&key)
+                || self.archived.iter().any(|a| a.key == key)
+                || self.waiting.values().any(|w| w.key == key)
+                || found.iter().any(|f| f.key == key);
+            if known || meta.len() == 0 {
+                continue;
+            }
+            out.notices.push(format!(
+                "{}: a target of {} skipped between two looks; reading it",
+                path.display(),
+                target.display()
+            ));
+            if let Err(err) = self.start(&path, key, None, State::Gone, now, out) {
+                self.problem(out, &path, err.to_string());
+            }
+        }
     }
 
     /// Opens files that appeared since the last poll without reading them:
@@ -1023,6 +1092,7 @@ impl Tailer {
             state,
             seen: stamp(&meta),
             dirty: true,
+            linked_at: state_linked(path, state),
             link: link_target(path),
             from,
             before,
@@ -1115,6 +1185,7 @@ impl Tailer {
             from: k.from,
             before: k.before,
             last_growth: now,
+            linked_at: None,
         });
         Ok(true)
     }
@@ -1380,7 +1451,12 @@ impl Tailer {
                     "{}: rotated away or deleted; done with it",
                     t.display
                 ));
+                let key = t.key;
                 self.files.remove(index);
+                if self.done_with.len() >= DONE_WITH_KEPT {
+                    self.done_with.pop_front();
+                }
+                self.done_with.push_back(key);
             } else {
                 index += 1;
             }
@@ -1516,6 +1592,41 @@ fn rotation_shape(name: &str) -> String {
         .find_map(|ext| name.strip_suffix(ext))
         .unwrap_or(name);
     plain.chars().filter(|c| !c.is_ascii_digit()).collect()
+}
+
+/// The files in `path`'s directory named as it is but for digits (a
+/// compression extension aside) and last written after `since`, oldest
+/// first.
+fn rotations_since(path: &Path, since: SystemTime) -> Vec<PathBuf> {
+    let Some(name) = path.file_name() else {
+        return Vec::new();
+    };
+    let name = name.to_string_lossy().into_owned();
+    let shape_of = rotation_shape(&name);
+    let Ok(entries) = fs::read_dir(discover::parent(path)) else {
+        return Vec::new();
+    };
+    let mut later: Vec<(SystemTime, PathBuf)> = entries
+        .filter_map(Result::ok)
+        .filter(|e| {
+            let other = e.file_name().to_string_lossy().into_owned();
+            other != name && rotation_shape(&other) == shape_of
+        })
+        .filter_map(|e| {
+            let meta = e.metadata().ok().filter(fs::Metadata::is_file)?;
+            let modified = meta.modified().ok().filter(|m| *m > since)?;
+            Some((modified, e.path()))
+        })
+        .collect();
+    later.sort();
+    later.into_iter().map(|(_, path)| path).collect()
+}
+
+/// When a file followed under `path` was last found through its symlink:
+/// now, if `path` is one it is followed under.
+fn state_linked(path: &Path, state: State) -> Option<SystemTime> {
+    (state == State::Live && fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()))
+        .then(SystemTime::now)
 }
 
 /// Where `path` points when it is a symlink.
