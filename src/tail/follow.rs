@@ -335,9 +335,7 @@ impl Ghost {
             since: now,
         }
     }
-}
 
-impl Ghost {
     /// A content known from before a restart and not found as it was.
     fn known(k: Known, now: Instant) -> Ghost {
         let (offset, line_no) = k.at.unwrap_or(k.from);
@@ -752,9 +750,12 @@ impl Tailer {
             keys.sort_unstable();
             keys.dedup();
             for key in keys {
+                // (An archive started already may have taken the identity of
+                // a file deleted since: records of another content it had
+                // are still looked for.)
                 if self.files.iter().any(|t| t.key == key)
-                    || self.archived.iter().any(|a| a.key == key)
                     || self.waiting.values().any(|w| w.key == key)
+                    || !self.known.iter().any(|k| k.key == key)
                 {
                     continue;
                 }

@@ -1033,3 +1033,38 @@ fn a_symlink_switched_twice_between_two_polls_loses_no_target() {
     }
     assert_eq!(pieces(&batch.lines), whole(&["seq 3a"]));
 }
+
+/// Found by the model test: two rotated files of the previous run, read to
+/// their ends, compressed and deleted while triage was down, the second
+/// archive written in the inode the first deleted file had. The archive
+/// started for one content hid the other content's record (same identity),
+/// so its archive was read again from its start.
+#[test]
+fn an_archive_in_the_inode_of_another_deleted_file_hides_no_content() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut world = World::new(dir.path(), false);
+    for op in [
+        Op::Append(4),
+        Op::Rotate,
+        Op::Append(4),
+        Op::Rotate,
+        Op::Restart { crash: true },
+    ] {
+        world.apply(&op);
+    }
+    // (Written after the checkpoint, as file times tell.)
+    thread::sleep(Duration::from_millis(30));
+    // app.log.2 compressed and deleted, then app.log.1: its archive is
+    // likely to take app.log.2's inode.
+    for op in [
+        Op::Compress { slowly: false },
+        Op::Compress { slowly: false },
+        Op::Append(1),
+    ] {
+        world.apply(&op);
+    }
+    world.finish();
+    let mut expected = world.expected.clone();
+    expected.sort();
+    assert_eq!(pieces(&world.got), expected);
+}
