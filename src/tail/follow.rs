@@ -693,6 +693,11 @@ impl Tailer {
             let Ok(file) = File::open(&f.path) else {
                 continue;
             };
+            // (The records of an archive are of its decompressed content:
+            // its start takes them.)
+            if read_head(&file, f.len).is_ok_and(|head| read::is_compressed(&head)) {
+                continue;
+            }
             let same = self.claim(&file, f.key, f.len, now);
             self.known.extend(same);
         }

@@ -191,14 +191,23 @@ impl Tailer {
             let position = k.at.unwrap_or(k.from);
             (k.rank(), (position, k.from, k.before))
         });
-        let ghost = |g: &super::Ghost| starts_with(&head, g.fingerprint) || same_content(&g.head);
+        let of_it = |g: &super::Ghost| starts_with(&head, g.fingerprint) || same_content(&g.head);
         let live = self.files.iter().any(|t| same_content(&t.head));
+        // (Of several ghosts of it, the surest and furthest, knowing what
+        // all of them knew was alerted on.)
         let ghost = match (&record, live) {
             (None, true) => None,
-            _ => self.ghosts.iter().rposition(ghost).map(|i| {
-                let g = self.ghosts.remove(i);
-                (g.rank, ((g.offset, g.line_no), g.from, g.before))
-            }),
+            _ => self
+                .ghosts
+                .extract_if(.., |g| of_it(g))
+                .map(|g| (g.rank, ((g.offset, g.line_no), g.from, g.before)))
+                .reduce(|a, b| {
+                    let (best, other) = match (b.0, b.1.0.0) > (a.0, a.1.0.0) {
+                        true => (b, a),
+                        false => (a, b),
+                    };
+                    (best.0, (best.1.0, best.1.1, best.1.2.merge(other.1.2)))
+                }),
         };
         let further = |(rank, (position, ..)): &(u8, Resume)| (*rank, position.0);
         if let Some(r) = record.or(ghost) {

@@ -1068,3 +1068,84 @@ fn an_archive_in_the_inode_of_another_deleted_file_hides_no_content() {
     expected.sort();
     assert_eq!(pieces(&world.got), expected);
 }
+
+/// Found by the stress harness (`--read-compressed`, copytruncate with the
+/// copy compressed at once, `kill -9`): the index's commit knew the content
+/// under the original's identity (since truncated), the data directory's
+/// checkpoint under the archive's; the archive was read again from the
+/// start.
+#[test]
+fn a_compressed_copy_of_a_truncated_file_is_read_once_across_crashes() {
+    // (The truncated file written again shorter, then longer, than the
+    // archive: the order in which they are looked at differs.)
+    for again in [1, 40] {
+        compressed_copy_across_crashes(again);
+    }
+}
+
+fn compressed_copy_across_crashes(again: u32) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("app.log");
+    let text: String = (1..=10).map(|n| format!("seq {n:02} first\n")).collect();
+    fs::write(&log, text).expect("write");
+    let targets = vec![Target::Glob(format!("{}/app.log*", dir.path().display()))];
+    let now = Instant::now();
+    let mut first = Tailer::new(targets.clone(), options(), Checkpoint::default());
+    let mut batch = Batch::default();
+    first.poll(now, &mut batch);
+    assert_eq!(batch.lines.len(), 10);
+    let committed = first.checkpoint();
+    // Meanwhile: copied, truncated, written again; the copy compressed.
+    let more: String = (11..=12).map(|n| format!("seq {n:02} first\n")).collect();
+    OpenOptions::new()
+        .append(true)
+        .open(&log)
+        .expect("open")
+        .write_all(more.as_bytes())
+        .expect("append");
+    fs::copy(&log, dir.path().join("app.log.6")).expect("copy");
+    let later: Vec<String> = (1..=again).map(|n| format!("seq {n:02} second")).collect();
+    fs::write(
+        &log,
+        later.iter().map(|l| format!("{l}\n")).collect::<String>(),
+    )
+    .expect("truncate and write");
+    gzip_and_delete(&dir.path().join("app.log.6"));
+    let run = |resume: &Checkpoint, handed: &Checkpoint| {
+        let mut tailer =
+            Tailer::new(targets.clone(), options(), resume.clone()).handed_over(handed);
+        let mut batch = Batch::default();
+        let mut now = now;
+        for _ in 0..3 {
+            now += Duration::from_millis(250);
+            tailer.poll(now, &mut batch);
+        }
+        let mut got: Vec<(String, bool)> = batch
+            .lines
+            .iter()
+            .map(|l| {
+                (
+                    String::from_utf8_lossy(&l.raw.bytes).into_owned(),
+                    l.seen.alerted,
+                )
+            })
+            .collect();
+        got.sort();
+        (got, tailer.checkpoint())
+    };
+    let expected = |alerted| {
+        let mut all: Vec<(String, bool)> = ["seq 11 first", "seq 12 first"]
+            .iter()
+            .map(|l| ((*l).to_owned(), alerted))
+            .chain(later.iter().map(|l| (l.clone(), alerted)))
+            .collect();
+        all.sort();
+        all
+    };
+    let (got, handed) = run(&committed, &committed);
+    assert_eq!(got, expected(false), "again: {again}");
+    // Killed before its index commit: the next run replays what it handed
+    // over, and nothing of what the index holds.
+    let (got, _) = run(&committed, &handed);
+    assert_eq!(got, expected(true), "again: {again}");
+}
