@@ -801,10 +801,16 @@ impl Tailer {
                     }
                 }
                 // Remembered a while, so that a copy of it (compressed or
-                // not) appearing later is read from where it stopped.
+                // not) appearing later is read from where it stopped. (Not
+                // a content too short to be told by its first bytes: its
+                // record would match whatever file takes its inode.)
                 let records: Vec<Known> = self.known.extract_if(.., |k| k.key == key).collect();
-                self.ghosts
-                    .extend(records.into_iter().map(|k| Ghost::known(k, now)));
+                self.ghosts.extend(
+                    records
+                        .into_iter()
+                        .filter(|k| k.fingerprint.len >= MIN_COPY_FINGERPRINT)
+                        .map(|k| Ghost::known(k, now)),
+                );
             }
             // Files rotated the same way after those, while triage was
             // down, were never seen: they are their successors.
