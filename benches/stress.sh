@@ -10,7 +10,7 @@
 #   TRIAGE_STRESS_MODES=truncate,symlink TRIAGE_STRESS_COMPRESS=none bash benches/stress.sh
 #   TRIAGE_STRESS_SEED=1234 ...             # replay a run (each prints its seed)
 #   TRIAGE_STRESS_KILL_MS=0 ...             # no kills; see tests/integration/stress/mod.rs
-#   TRIAGE_STRESS_READ_COMPRESSED=1 ...     # watch --read-compressed in the compressed modes (experimental)
+#   TRIAGE_STRESS_READ_COMPRESSED=1 ...     # watch --read-compressed in the compressed modes
 #
 # A run's row says PASS when the acceptance line of
 # tests/integration/stress/account.rs holds; failures are detailed above the

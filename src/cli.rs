@@ -395,10 +395,9 @@ pub struct WatchArgs {
     pub max_open: usize,
     /// Also read compressed files (gzip, bzip2, zstd) the targets name,
     /// such as rotations a glob like `app.log*` matches: a compressed copy
-    /// of a file already read goes on where that was read up to (by
-    /// default they are skipped; `triage ingest` reads archives exactly
-    /// once). Experimental: after a kill -9, an archive's lines can be
-    /// read twice.
+    /// of a file already read goes on where that was read up to, exactly
+    /// once through restarts and crashes (by default they are skipped;
+    /// `triage ingest` reads archives exactly once too).
     #[arg(long)]
     pub read_compressed: bool,
     /// Lines longer than this many bytes are cut (and marked truncated).

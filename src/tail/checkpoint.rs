@@ -78,10 +78,21 @@ pub struct FileCheckpoint {
     /// fingerprint, is recognised after a restart. Empty for files.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub head: Vec<u8>,
+    /// Lines of this content before this offset were alerted on (handed
+    /// over) by an earlier run, when that is beyond `offset`: reading
+    /// resumed behind what was alerted on (the index's commit was behind
+    /// the data directory's checkpoint) and has not caught up yet. Kept so
+    /// that a crash before it catches up does not alert on them again.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub alerted: u64,
 }
 
 fn first_line() -> u64 {
     1
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl FileCheckpoint {
@@ -96,6 +107,11 @@ impl FileCheckpoint {
     /// Where following this content began: offset and line number.
     pub fn from(&self) -> (u64, u64) {
         (self.from_offset, self.from_line)
+    }
+
+    /// Below which offset its lines were alerted on.
+    pub fn alerted_below(&self) -> u64 {
+        self.offset.max(self.alerted)
     }
 }
 
@@ -191,6 +207,7 @@ mod tests {
                 from_line: 1,
                 link: None,
                 head: Vec::new(),
+                alerted: 25,
             }],
             taken_ns: Some(1_796_000_000_000_000_000),
         };

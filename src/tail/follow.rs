@@ -67,6 +67,12 @@ const STOP_DRAIN: Duration = Duration::from_secs(5);
 /// A copy is recognised only by a fingerprint this long at least, so that two
 /// files that merely start alike are not confused.
 const MIN_COPY_FINGERPRINT: u32 = 16;
+/// How much earlier than the clock a file's times may be (the kernel
+/// stamps files with a coarse clock).
+const COARSE_FILE_TIME: Duration = Duration::from_millis(20);
+/// Files done with remembered, so that one is not started again as a
+/// symlink's skipped target.
+const DONE_WITH_KEPT: usize = 256;
 /// Read buffer size.
 const CHUNK: usize = 64 * 1024;
 /// How long the content of a truncated file is remembered, for a copy of it
@@ -259,6 +265,10 @@ struct Tracked {
     /// What was done with its lines before a restart.
     before: Before,
     last_growth: Instant,
+    /// Followed through a symlink: when a poll last found the symlink
+    /// pointing at it. Targets the symlink was switched to after that and
+    /// away from before the next poll are found by their names.
+    linked_at: Option<SystemTime>,
 }
 
 impl Tracked {
@@ -325,6 +335,25 @@ impl Ghost {
             since: now,
         }
     }
+
+    /// A content known from before a restart and not found as it was.
+    fn known(k: Known, now: Instant) -> Ghost {
+        let (offset, line_no) = k.at.unwrap_or(k.from);
+        Ghost {
+            key: k.key,
+            fingerprint: k.fingerprint,
+            offset,
+            line_no,
+            held: None,
+            rank: k.rank(),
+            from: k.from,
+            before: k.before,
+            since: now,
+            path: k.path,
+            head: k.head,
+            link: k.link,
+        }
+    }
 }
 
 /// A new file that may yet become a copy.
@@ -383,6 +412,9 @@ pub struct Tailer {
     new_archives: Vec<(PathBuf, FileKey, File, bool)>,
     /// Said that there are more files than may be open at once.
     told_budget: bool,
+    /// Files recently done with (drained and dropped): not started again
+    /// as a symlink's skipped target.
+    done_with: std::collections::VecDeque<FileKey>,
     /// The last checkpoint built, with the hash of the positions it holds.
     last_checkpoint: Option<(u64, Arc<Checkpoint>)>,
     /// When the newest checkpoint resumed from was taken: files last
@@ -411,6 +443,7 @@ impl Tailer {
             archived: Vec::new(),
             new_archives: Vec::new(),
             told_budget: false,
+            done_with: std::collections::VecDeque::new(),
             last_checkpoint: None,
             previous_until: checkpoint.taken(),
             buf: vec![0; CHUNK],
@@ -472,6 +505,7 @@ impl Tailer {
                 from_line: t.from.1,
                 link: t.link.clone(),
                 head: Vec::new(),
+                alerted: t.before.alerted,
             })
             .collect();
         files.extend(self.ghosts.iter().map(|g| FileCheckpoint {
@@ -485,6 +519,7 @@ impl Tailer {
             from_line: g.from.1,
             link: g.link.clone(),
             head: g.head.clone(),
+            alerted: g.before.alerted,
         }));
         files.extend(self.archived.iter().map(archive::Archive::record));
         // Contents of the previous run not found yet (before the first
@@ -502,6 +537,7 @@ impl Tailer {
                 from_line: k.from.1,
                 link: k.link.clone(),
                 head: k.head.clone(),
+                alerted: k.before.alerted,
             })
         }));
         let taken_ns = SystemTime::now()
@@ -582,6 +618,9 @@ impl Tailer {
             Scope::Changed(paths) => paths.iter().filter_map(|p| p.file_name()).collect(),
         };
         let by_key: HashMap<FileKey, &discover::Found> = found.iter().map(|f| (f.key, f)).collect();
+        let wall = SystemTime::now();
+        // Symlink targets switched away from: (target, when last found).
+        let mut switched: Vec<(PathBuf, SystemTime)> = Vec::new();
         // Known files: same content still? Renamed within the targets?
         for index in 0..self.files.len() {
             let t = &self.files[index];
@@ -609,10 +648,17 @@ impl Tailer {
                         t.display = Arc::from(f.path.display().to_string());
                     }
                     t.state = State::Live;
+                    if t.link.is_some() {
+                        t.linked_at = Some(wall);
+                    }
                 }
                 None if listed && self.files[index].state == State::Live => {
-                    self.files[index].state = State::Gone;
-                    self.files[index].last_growth = now;
+                    let t = &mut self.files[index];
+                    t.state = State::Gone;
+                    t.last_growth = now;
+                    if let (Some(target), Some(at)) = (&t.link, t.linked_at) {
+                        switched.push((target.clone(), at));
+                    }
                 }
                 None => {}
             }
@@ -647,6 +693,11 @@ impl Tailer {
             let Ok(file) = File::open(&f.path) else {
                 continue;
             };
+            // (The records of an archive are of its decompressed content:
+            // its start takes them.)
+            if read_head(&file, f.len).is_ok_and(|head| read::is_compressed(&head)) {
+                continue;
+            }
             let same = self.claim(&file, f.key, f.len, now);
             self.known.extend(same);
         }
@@ -654,6 +705,12 @@ impl Tailer {
             if let Err(err) = self.start(&f.path, f.key, None, State::Live, now, out) {
                 self.problem(out, &f.path, err.to_string());
             }
+        }
+        // A symlink switched more than once since the last poll: the
+        // targets in between were never seen. They are named as its targets
+        // are (but for digits), and written since it was last seen.
+        for (target, at) in switched {
+            self.start_skipped_targets(&target, at, &found, now, out);
         }
         // Files opened early and renamed away since: drained as gone files.
         // (Those still under a target were handled above, started or, for a
@@ -690,13 +747,20 @@ impl Tailer {
         // their symlink pointed; what is not found there is gone.
         if self.first_poll {
             let mut rotated = Vec::new();
+            // Names of contents of the previous run found nowhere (deleted,
+            // or compressed and deleted): files rotated after them while
+            // triage was down are found by those names.
+            let mut lost: Vec<PathBuf> = Vec::new();
             let mut keys: Vec<FileKey> = self.known.iter().map(|k| k.key).collect();
             keys.sort_unstable();
             keys.dedup();
             for key in keys {
+                // (An archive started already may have taken the identity of
+                // a file deleted since: records of another content it had
+                // are still looked for.)
                 if self.files.iter().any(|t| t.key == key)
-                    || self.archived.iter().any(|a| a.key == key)
                     || self.waiting.values().any(|w| w.key == key)
+                    || !self.known.iter().any(|k| k.key == key)
                 {
                     continue;
                 }
@@ -714,7 +778,16 @@ impl Tailer {
                         .unwrap_or(false)
                 {
                     rotated.push(path);
-                } else if self.options.read_compressed {
+                    continue;
+                }
+                lost.extend(
+                    self.known
+                        .iter()
+                        .filter(|k| k.key == key)
+                        .flat_map(|k| [Some(k.path.clone()), k.link.clone()])
+                        .flatten(),
+                );
+                if self.options.read_compressed {
                     // Compressed and deleted meanwhile (logrotate's
                     // `compress`): its archive, told by its content.
                     let prints: Vec<Fingerprint> = self
@@ -727,24 +800,42 @@ impl Tailer {
                         self.find_archive_of(&dirs, fingerprint, now, out);
                     }
                 }
+                // Remembered a while, so that a copy of it (compressed or
+                // not) appearing later is read from where it stopped. (Not
+                // a content too short to be told by its first bytes: its
+                // record would match whatever file takes its inode.)
+                let records: Vec<Known> = self.known.extract_if(.., |k| k.key == key).collect();
+                self.ghosts.extend(
+                    records
+                        .into_iter()
+                        .filter(|k| k.fingerprint.len >= MIN_COPY_FINGERPRINT)
+                        .map(|k| Ghost::known(k, now)),
+                );
             }
             // Files rotated the same way after those, while triage was
             // down, were never seen: they are their successors.
-            for path in rotated {
-                for later in later_rotations(&path, self.previous_until) {
-                    let Ok(meta) = fs::metadata(&later) else {
-                        continue;
-                    };
-                    let key = FileKey::of(&meta);
-                    let known = self.files.iter().any(|t| t.key == key)
-                        || self.archives.contains(&key)
-                        || self.archived.iter().any(|a| a.key == key)
-                        || found.iter().any(|f| f.key == key)
-                        || self.copies_a_followed_file(&later);
-                    if !known && let Err(err) = self.start(&later, key, None, State::Gone, now, out)
-                    {
-                        self.problem(out, &later, err.to_string());
-                    }
+            lost.sort();
+            lost.dedup();
+            let later: Vec<PathBuf> = rotated
+                .iter()
+                .flat_map(|path| later_rotations(path, self.previous_until))
+                .chain(
+                    lost.iter()
+                        .flat_map(|path| rotations_of_lost(path, self.previous_until)),
+                )
+                .collect();
+            for later in later {
+                let Ok(meta) = fs::metadata(&later) else {
+                    continue;
+                };
+                let key = FileKey::of(&meta);
+                let known = self.files.iter().any(|t| t.key == key)
+                    || self.archives.contains(&key)
+                    || self.archived.iter().any(|a| a.key == key)
+                    || found.iter().any(|f| f.key == key)
+                    || self.copies_a_followed_file(&later);
+                if !known && let Err(err) = self.start(&later, key, None, State::Gone, now, out) {
+                    self.problem(out, &later, err.to_string());
                 }
             }
         }
@@ -790,6 +881,45 @@ impl Tailer {
         let failing = std::mem::take(&mut self.failing);
         self.reported.retain(|path, _| failing.contains(path));
         self.first_poll = false;
+    }
+
+    /// Starts, as gone files, the targets a symlink pointed at between
+    /// `target` (last found at `since`) and the one it points at now: in
+    /// `target`'s directory, named as it is but for digits, not empty,
+    /// written after `since`, and neither followed nor done with.
+    fn start_skipped_targets(
+        &mut self,
+        target: &Path,
+        since: SystemTime,
+        found: &[discover::Found],
+        now: Instant,
+        out: &mut Batch,
+    ) {
+        // (File times are coarser than the clock: a little earlier.)
+        let since = since.checked_sub(COARSE_FILE_TIME).unwrap_or(since);
+        for path in rotations_since(target, since) {
+            let Ok(meta) = fs::metadata(&path) else {
+                continue;
+            };
+            let key = FileKey::of(&meta);
+            let known = self.files.iter().any(|t| t.key == key)
+                || self.done_with.contains(&key)
+                || self.archives.contains(&key)
+                || self.archived.iter().any(|a| a.key == key)
+                || self.waiting.values().any(|w| w.key == key)
+                || found.iter().any(|f| f.key == key);
+            if known || meta.len() == 0 {
+                continue;
+            }
+            out.notices.push(format!(
+                "{}: a target of {} skipped between two looks; reading it",
+                path.display(),
+                target.display()
+            ));
+            if let Err(err) = self.start(&path, key, None, State::Gone, now, out) {
+                self.problem(out, &path, err.to_string());
+            }
+        }
     }
 
     /// Opens files that appeared since the last poll without reading them:
@@ -974,6 +1104,7 @@ impl Tailer {
             state,
             seen: stamp(&meta),
             dirty: true,
+            linked_at: state_linked(path, state),
             link: link_target(path),
             from,
             before,
@@ -1007,24 +1138,8 @@ impl Tailer {
             return None;
         }
         let (same, earlier) = known::claim(&mut self.known, key, file, len);
-        for k in earlier {
-            let (offset, line_no) = k.at.unwrap_or(k.from);
-            let rank = k.rank();
-            self.ghosts.push(Ghost {
-                key: k.key,
-                path: k.path,
-                fingerprint: k.fingerprint,
-                offset,
-                line_no,
-                held: None,
-                rank,
-                head: k.head,
-                from: k.from,
-                before: k.before,
-                link: k.link,
-                since: now,
-            });
-        }
+        self.ghosts
+            .extend(earlier.into_iter().map(|k| Ghost::known(k, now)));
         same
     }
 
@@ -1082,6 +1197,7 @@ impl Tailer {
             from: k.from,
             before: k.before,
             last_growth: now,
+            linked_at: None,
         });
         Ok(true)
     }
@@ -1347,7 +1463,12 @@ impl Tailer {
                     "{}: rotated away or deleted; done with it",
                     t.display
                 ));
+                let key = t.key;
                 self.files.remove(index);
+                if self.done_with.len() >= DONE_WITH_KEPT {
+                    self.done_with.pop_front();
+                }
+                self.done_with.push_back(key);
             } else {
                 index += 1;
             }
@@ -1435,6 +1556,89 @@ fn later_rotations(rotated: &Path, previous_until: Option<SystemTime>) -> Vec<Pa
         .collect();
     later.sort();
     later.into_iter().map(|(_, path)| path).collect()
+}
+
+/// The files rotated from the name `lost` (a content of the previous run
+/// found nowhere: deleted, or compressed and deleted, while triage was
+/// down) while triage was down: in its directory, named as it is but for
+/// digits, or its name with a suffix (`app.log` → `app.log.3`,
+/// `app.log-20261205`), a compression extension aside, and last written
+/// after the previous run's last checkpoint (`previous_until`; without one,
+/// none). Oldest first.
+fn rotations_of_lost(lost: &Path, previous_until: Option<SystemTime>) -> Vec<PathBuf> {
+    let (Some(name), Some(since)) = (lost.file_name(), previous_until) else {
+        return Vec::new();
+    };
+    let name = name.to_string_lossy().into_owned();
+    let shape_of = rotation_shape(&name);
+    let Ok(entries) = fs::read_dir(discover::parent(lost)) else {
+        return Vec::new();
+    };
+    let mut later: Vec<(SystemTime, PathBuf)> = entries
+        .filter_map(Result::ok)
+        .filter(|e| {
+            let other = e.file_name().to_string_lossy().into_owned();
+            other != name
+                && (rotation_shape(&other) == shape_of
+                    || other
+                        .strip_prefix(&name)
+                        .is_some_and(|rest| rest.starts_with(['.', '-', '_'])))
+        })
+        .filter_map(|e| {
+            // (An empty one holds nothing yet: it may be a copy being
+            // made, of a file followed now.)
+            let meta = e.metadata().ok().filter(|m| m.is_file() && m.len() > 0)?;
+            let modified = meta.modified().ok().filter(|m| *m > since)?;
+            Some((modified, e.path()))
+        })
+        .collect();
+    later.sort();
+    later.into_iter().map(|(_, path)| path).collect()
+}
+
+/// A file name without its digits and its compression extension: the
+/// names one rotation scheme gives have one shape (`log.3.gz`, `log.4`).
+fn rotation_shape(name: &str) -> String {
+    let plain = [".gz", ".bz2", ".zst"]
+        .iter()
+        .find_map(|ext| name.strip_suffix(ext))
+        .unwrap_or(name);
+    plain.chars().filter(|c| !c.is_ascii_digit()).collect()
+}
+
+/// The files in `path`'s directory named as it is but for digits (a
+/// compression extension aside) and last written after `since`, oldest
+/// first.
+fn rotations_since(path: &Path, since: SystemTime) -> Vec<PathBuf> {
+    let Some(name) = path.file_name() else {
+        return Vec::new();
+    };
+    let name = name.to_string_lossy().into_owned();
+    let shape_of = rotation_shape(&name);
+    let Ok(entries) = fs::read_dir(discover::parent(path)) else {
+        return Vec::new();
+    };
+    let mut later: Vec<(SystemTime, PathBuf)> = entries
+        .filter_map(Result::ok)
+        .filter(|e| {
+            let other = e.file_name().to_string_lossy().into_owned();
+            other != name && rotation_shape(&other) == shape_of
+        })
+        .filter_map(|e| {
+            let meta = e.metadata().ok().filter(fs::Metadata::is_file)?;
+            let modified = meta.modified().ok().filter(|m| *m > since)?;
+            Some((modified, e.path()))
+        })
+        .collect();
+    later.sort();
+    later.into_iter().map(|(_, path)| path).collect()
+}
+
+/// When a file followed under `path` was last found through its symlink:
+/// now, if `path` is one it is followed under.
+fn state_linked(path: &Path, state: State) -> Option<SystemTime> {
+    (state == State::Live && fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()))
+        .then(SystemTime::now)
 }
 
 /// Where `path` points when it is a symlink.

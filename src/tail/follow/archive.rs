@@ -34,6 +34,10 @@ use crate::{
     },
 };
 
+/// Where reading a content resumes: its position (offset and line number),
+/// where following it began, and what was done with its lines before.
+type Resume = ((u64, u64), (u64, u64), Before);
+
 /// One archive being read, or read to its end.
 pub(super) struct Archive {
     pub key: FileKey,
@@ -79,6 +83,7 @@ impl Archive {
             from_line: self.from.1,
             link: None,
             head: Vec::new(),
+            alerted: self.before.alerted,
         }
     }
 
@@ -169,39 +174,69 @@ impl Tailer {
         // Where its content was read up to: its own record (a restart), a
         // file followed now (which gives the lines itself), a truncated or
         // deleted content (a ghost), or a record of the previous run.
+        //
+        // Every record of its content counts, whatever identity it was
+        // taken under: after a crash the index's commit may know the
+        // content under its original's identity (read up to there) and the
+        // data directory's checkpoint under the archive's (alerted up to
+        // there); reading resumes at the index's position.
+        // A ghost of the content (truncated or gone while followed, or
+        // a record of it found nowhere) counts likewise.
         let mut end = false;
         let mut at = None;
-        if let Some(k) = known::take_merged(&mut self.known, |k| {
-            k.key == key && starts_with(&head, k.fingerprint)
-        }) {
-            at = Some((k.at.unwrap_or(k.from), k.from, k.before));
-        } else if self.files.iter().any(|t| same_content(&t.head)) {
-            end = true;
-        } else if let Some(i) = self
-            .ghosts
-            .iter()
-            .rposition(|g| starts_with(&head, g.fingerprint) || same_content(&g.head))
-        {
-            let g = self.ghosts.remove(i);
-            at = Some(((g.offset, g.line_no), g.from, g.before));
-        } else if let Some(k) = known::take_merged(&mut self.known, |k| {
+        let record = known::take_merged(&mut self.known, |k| {
             starts_with(&head, k.fingerprint) || same_content(&k.head)
-        }) {
-            at = Some((k.at.unwrap_or(k.from), k.from, k.before));
+        })
+        .map(|k| {
+            let position = k.at.unwrap_or(k.from);
+            (k.rank(), (position, k.from, k.before))
+        });
+        let of_it = |g: &super::Ghost| starts_with(&head, g.fingerprint) || same_content(&g.head);
+        let live = self.files.iter().any(|t| same_content(&t.head));
+        // (Of several ghosts of it, the surest and furthest, knowing what
+        // all of them knew was alerted on.)
+        let ghost = match (&record, live) {
+            (None, true) => None,
+            _ => self
+                .ghosts
+                .extract_if(.., |g| of_it(g))
+                .map(|g| (g.rank, ((g.offset, g.line_no), g.from, g.before)))
+                .reduce(|a, b| {
+                    let (best, other) = match (b.0, b.1.0.0) > (a.0, a.1.0.0) {
+                        true => (b, a),
+                        false => (a, b),
+                    };
+                    (best.0, (best.1.0, best.1.1, best.1.2.merge(other.1.2)))
+                }),
+        };
+        let further = |(rank, (position, ..)): &(u8, Resume)| (*rank, position.0);
+        if let Some(r) = record.or(ghost) {
+            let best = match ghost.filter(|_| record.is_some()) {
+                Some(g) if further(&g) > further(&r) => (g.1.0, g.1.1, g.1.2.merge(r.1.2)),
+                Some(g) => (r.1.0, r.1.1, r.1.2.merge(g.1.2)),
+                None => r.1,
+            };
+            at = Some(best);
+        } else if live {
+            end = true;
         } else if known_only {
             return Ok(false);
         } else if self.starts_at_end() {
             end = true;
         }
-        // (Started at its end, its length unknown: a position past any.)
+        // (Started at its end, its length unknown: a position past any.
+        // Following it begins there too: nothing of it is ever read, even
+        // when the index's commit does not know it.)
         let ((offset, line_no), from, before) = match (end, at) {
-            (true, _) => ((u64::MAX, 1), (0, 1), Before::default()),
+            (true, _) => ((u64::MAX, 1), (u64::MAX, 1), Before::default()),
             (false, Some(at)) => at,
             (false, None) => ((0, 1), (0, 1), Before::default()),
         };
         let how = match (end, at.is_some()) {
             (true, _) => "a compressed copy of what is read already".to_owned(),
-            (false, true) => format!("a compressed copy; reading on from line {line_no}"),
+            (false, true) => {
+                format!("a compressed copy; reading on from line {line_no} (byte {offset})")
+            }
             (false, false) => "compressed; reading it from its start".to_owned(),
         };
         out.notices.push(format!("{}: {how}", path.display()));

@@ -95,7 +95,7 @@ impl Known {
             rank: RESUME_RANK,
             at: Some((r.offset, r.line_no)),
             before: Before {
-                alerted: r.offset,
+                alerted: r.alerted_below(),
                 indexed: r.offset,
             },
             ..Known::of(r)
@@ -110,7 +110,7 @@ impl Known {
             rank: 1,
             at: Some(r.from()),
             before: Before {
-                alerted: r.offset,
+                alerted: r.alerted_below(),
                 indexed: 0,
             },
             ..Known::of(r)
@@ -156,12 +156,20 @@ impl Known {
     }
 
     /// One record of two of the same content: reading resumes at the
-    /// position of the higher-ranked one.
+    /// position of the higher-ranked one (of two of one rank, the further:
+    /// one checkpoint can know a content under two identities, its
+    /// original's and its copy's, read further).
     fn merge(self, other: Known) -> Known {
-        let (first, second) = match other.rank > self.rank {
-            true => (other, self),
-            false => (self, other),
+        let further = |a: &Known, b: &Known| match (a.at, b.at) {
+            (Some((x, _)), Some((y, _))) => x > y,
+            (Some(_), None) => true,
+            _ => false,
         };
+        let (first, second) =
+            match other.rank > self.rank || (other.rank == self.rank && further(&other, &self)) {
+                true => (other, self),
+                false => (self, other),
+            };
         let fingerprint = match second.fingerprint.len > first.fingerprint.len {
             true => second.fingerprint,
             false => first.fingerprint,

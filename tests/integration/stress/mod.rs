@@ -14,7 +14,9 @@
 //! N is a SIGTERM; 0: none), `TRIAGE_STRESS_BIN` (another build of
 //! `triage`), `TRIAGE_STRESS_KEEP` (keep the directory),
 //! `TRIAGE_STRESS_LOG` (`watch`'s log filter, e.g. `info`, into its
-//! `watch-N.stderr` beside the logs), and for
+//! `watch-N.stderr` beside the logs), `TRIAGE_STRESS_READ_COMPRESSED`
+//! (`watch --read-compressed` in the compressed modes; CI runs three of
+//! them so), and for
 //! `stress_from_env` `TRIAGE_STRESS_MODES` / `TRIAGE_STRESS_COMPRESS`
 //! (comma-separated names, default all).
 
@@ -72,6 +74,7 @@ fn config(mode: Mode, compress: Compress) -> Config {
         ),
         patience: Duration::from_secs(120),
         quiet: Duration::from_secs(env_u64("TRIAGE_STRESS_QUIET_SECS").unwrap_or(8)),
+        read_compressed: std::env::var_os("TRIAGE_STRESS_READ_COMPRESSED").is_some(),
     }
 }
 
@@ -88,7 +91,10 @@ fn row(cfg: &Config, r: &Record, v: &Verdict) -> String {
     format!(
         "STRESS| {} | {} | {} | {} | {} | {} | {} | {}+{} | {} | {} | {} | {} | {} | {} | {} | {}/{} | {}/{} | {:.1} | {}",
         cfg.mode.name(),
-        cfg.compress.name(),
+        match cfg.read_compressed && cfg.compress != Compress::None {
+            true => format!("{}, read", cfg.compress.name()),
+            false => cfg.compress.name().to_owned(),
+        },
         cfg.seed,
         cfg.secs,
         r.written.kinds.len(),
@@ -195,7 +201,11 @@ fn details(r: &Record, v: &Verdict) -> String {
 
 /// Runs `mode` once; the verdict, the table row and the details.
 fn stress(mode: Mode, compress: Compress) -> (bool, String) {
-    let cfg = config(mode, compress);
+    stress_with(config(mode, compress))
+}
+
+fn stress_with(cfg: Config) -> (bool, String) {
+    let (mode, compress) = (cfg.mode, cfg.compress);
     eprintln!(
         "stress {} {}: seed {} (replay with TRIAGE_STRESS_SEED={}), {} s at {} lines/s",
         mode.name(),
@@ -226,6 +236,17 @@ fn stress(mode: Mode, compress: Compress) -> (bool, String) {
 fn check(mode: Mode, compress: Compress) {
     let _serial = crate::watch::one_at_a_time();
     let (ok, text) = stress(mode, compress);
+    assert!(ok, "the acceptance line does not hold:\n{text}");
+}
+
+/// [`check`] with `watch --read-compressed`.
+#[track_caller]
+fn check_read_compressed(mode: Mode, compress: Compress) {
+    let _serial = crate::watch::one_at_a_time();
+    let (ok, text) = stress_with(Config {
+        read_compressed: true,
+        ..config(mode, compress)
+    });
     assert!(ok, "the acceptance line does not hold:\n{text}");
 }
 
@@ -363,6 +384,21 @@ fn stress_symlink() {
 #[test]
 fn stress_symlink_gzip() {
     check(Mode::Symlink, Compress::Now);
+}
+
+#[test]
+fn stress_symlink_gzip_read_compressed() {
+    check_read_compressed(Mode::Symlink, Compress::Now);
+}
+
+#[test]
+fn stress_copytruncate_concurrent_delaygzip_read_compressed() {
+    check_read_compressed(Mode::CopytruncateConcurrent, Compress::Delayed);
+}
+
+#[test]
+fn stress_rename_unmatched_delaygzip_read_compressed() {
+    check_read_compressed(Mode::RenameUnmatched, Compress::Delayed);
 }
 
 #[test]

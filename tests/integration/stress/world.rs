@@ -152,6 +152,8 @@ pub struct Config {
     pub patience: Duration,
     /// Stop waiting when nothing new came out for this long.
     pub quiet: Duration,
+    /// `watch --read-compressed` in the compressed modes.
+    pub read_compressed: bool,
 }
 
 /// What a run did, for the report.
@@ -448,12 +450,10 @@ impl World {
         let mut child = self
             .command()
             .args(["watch", "--json", "--from-start"])
-            // With `TRIAGE_STRESS_READ_COMPRESSED`, compressed rotations are
-            // read too (experimental: duplicates after a kill -9 remain).
+            // Compressed rotations read too: exactly once, like the rest.
             .args(
-                (self.cfg.compress != Compress::None
-                    && std::env::var_os("TRIAGE_STRESS_READ_COMPRESSED").is_some())
-                .then_some("--read-compressed"),
+                (self.cfg.compress != Compress::None && self.cfg.read_compressed)
+                    .then_some("--read-compressed"),
             )
             .arg(target)
             .stdout(Stdio::piped())
