@@ -11,7 +11,9 @@
 //! `kill -9` could lose. One sender thread per output sends its outbox
 //! entries in order (`send`), retrying with capped exponential backoff and
 //! jitter, parking what a receiver refuses. Nothing here blocks on the
-//! network on the detection thread.
+//! network on the detection thread. What each output was told is firing,
+//! and which incident events it had, outlive the process (`firing`): the
+//! next `watch` re-sends, resolves and catches up from there.
 //!
 //! Must not: print to stdout, put a secret in a message or a file, open
 //! log files.
