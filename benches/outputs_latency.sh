@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Detection latency with and without an output configured (issue 21): the
+# time from a line appended to its alert printed by `triage watch`, measured
+# by the latency bench (benches/latency.rs) once without any `[[output]]`
+# (the reference) and once with every alert also going to a webhook whose
+# receiver accepts connections and never answers (`-- --with-output`).
+#
+#   bash benches/outputs_latency.sh            # 2 rounds of each, quick probes
+#   ROUNDS=3 FULL=1 bash benches/outputs_latency.sh
+#
+# The two runs alternate (reference, output, reference, output, ...) so
+# that load from elsewhere on the machine falls on both alike. Prints each
+# run's table, then, per load (idle, 50,000 lines/s appended), the median
+# over rounds of p50 and p99 with the output as a ratio to without.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ROUNDS=${ROUNDS:-2}
+QUICK=--quick
+[ "${FULL:-0}" = 1 ] && QUICK=
+OUT=$(mktemp -d)
+trap 'rm -rf "$OUT"' EXIT
+
+cargo bench --bench latency --no-run --quiet 2>/dev/null
+for round in $(seq 1 "$ROUNDS"); do
+    for mode in none output; do
+        extra=
+        [ "$mode" = output ] && extra=--with-output
+        # shellcheck disable=SC2086
+        cargo bench --quiet --bench latency -- $QUICK $extra >"$OUT/$mode.$round" 2>/dev/null
+        echo "== round $round, $mode"
+        cat "$OUT/$mode.$round"
+    done
+done
+
+python3 - "$OUT" "$ROUNDS" <<'EOF'
+import re, statistics, sys
+out, rounds = sys.argv[1], int(sys.argv[2])
+
+def rows(path):
+    # | load | p50 | p99 | max |  ->  {"idle": (p50, p99), "loaded": ...}
+    found = {}
+    for line in open(path):
+        m = re.match(r"\| (.+?) \| ([\d.]+) ms \| ([\d.]+) ms \| ([\d.]+) ms \|", line)
+        if m:
+            name = "idle" if m.group(1) == "idle" else "loaded"
+            found[name] = (float(m.group(2)), float(m.group(3)))
+    return found
+
+runs = {mode: [rows(f"{out}/{mode}.{r}") for r in range(1, rounds + 1)] for mode in ("none", "output")}
+print()
+print("| load | p50 without | p50 with output | ratio | p99 without | p99 with output | ratio |")
+print("|---|---|---|---|---|---|---|")
+for load in ("idle", "loaded"):
+    med = {
+        mode: [statistics.median(run[load][i] for run in runs[mode]) for i in (0, 1)]
+        for mode in runs
+    }
+    (a50, a99), (b50, b99) = med["none"], med["output"]
+    print(f"| {load} | {a50:.1f} ms | {b50:.1f} ms | {b50 / a50:.2f} | {a99:.1f} ms | {b99:.1f} ms | {b99 / a99:.2f} |")
+EOF
