@@ -69,9 +69,12 @@ const JOURNAL_EVERY: Duration = Duration::from_millis(500);
 /// How often a sender looks at its outbox even when not woken (entries
 /// retried or dropped from the command line).
 const LOOK_EVERY: Duration = Duration::from_millis(500);
-/// Last hits and re-send times are saved at most this often (what fires
-/// and clears is saved before the checkpoint moves).
+/// Last hits and re-send times are saved at most this often; so is what
+/// fires and clears when more than [`SAVE_NOW_MAX`] alerts fire (below
+/// that, before the checkpoint moves).
 const SAVE_EVERY: Duration = Duration::from_secs(1);
+/// Up to this many firing alerts, a change is saved at once.
+const SAVE_NOW_MAX: usize = 256;
 
 /// Counters shared by the notifier's threads (read by `/metrics`).
 #[derive(Debug, Default)]
@@ -727,7 +730,14 @@ impl<'l> Sink<'l> for Notifier<'l> {
                 self.shared.advance(&self.shared.outputs[i].name, *seq);
             }
         }
-        if self.changed || (self.touched && self.saved_at.elapsed() >= SAVE_EVERY) {
+        // An alert storm is not written out whole at every delivery: a
+        // crash then forgets at most a second of it (Alertmanager resolves
+        // those by their `endsAt`; a resolve forgotten is sent again).
+        let due = self.saved_at.elapsed() >= SAVE_EVERY;
+        if (self.changed
+            && (due || self.records.iter().map(BTreeMap::len).sum::<usize>() <= SAVE_NOW_MAX))
+            || (self.touched && due)
+        {
             self.save();
         }
         Ok(())
