@@ -7,6 +7,8 @@
 #
 #   bash benches/outputs_latency.sh            # 2 rounds of each, quick probes
 #   ROUNDS=3 FULL=1 bash benches/outputs_latency.sh
+#   BASE_BIN=path/to/older/triage bash benches/outputs_latency.sh
+#                                              # the same two for another build too
 #
 # The two runs alternate (reference, output, reference, output, ...) so
 # that load from elsewhere on the machine falls on both alike. Prints each
@@ -22,20 +24,24 @@ OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 
 cargo bench --bench latency --no-run --quiet 2>/dev/null
+MODES="none output"
+[ -n "${BASE_BIN:-}" ] && MODES="$MODES base-none base-output"
 for round in $(seq 1 "$ROUNDS"); do
-    for mode in none output; do
+    for mode in $MODES; do
         extra=
-        [ "$mode" = output ] && extra=--with-output
+        case $mode in *output) extra=--with-output ;; esac
+        bin=
+        case $mode in base-*) bin=$(realpath "$BASE_BIN") ;; esac
         # shellcheck disable=SC2086
-        cargo bench --quiet --bench latency -- $QUICK $extra >"$OUT/$mode.$round" 2>/dev/null
+        TRIAGE_BIN=$bin cargo bench --quiet --bench latency -- $QUICK $extra >"$OUT/$mode.$round" 2>/dev/null
         echo "== round $round, $mode"
         cat "$OUT/$mode.$round"
     done
 done
 
-python3 - "$OUT" "$ROUNDS" <<'EOF'
+python3 - "$OUT" "$ROUNDS" $MODES <<'EOF'
 import re, statistics, sys
-out, rounds = sys.argv[1], int(sys.argv[2])
+out, rounds, modes = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
 
 def rows(path):
     # | load | p50 | p99 | max |  ->  {"idle": (p50, p99), "loaded": ...}
@@ -47,15 +53,18 @@ def rows(path):
             found[name] = (float(m.group(2)), float(m.group(3)))
     return found
 
-runs = {mode: [rows(f"{out}/{mode}.{r}") for r in range(1, rounds + 1)] for mode in ("none", "output")}
+runs = {mode: [rows(f"{out}/{mode}.{r}") for r in range(1, rounds + 1)] for mode in modes}
 print()
-print("| load | p50 without | p50 with output | ratio | p99 without | p99 with output | ratio |")
-print("|---|---|---|---|---|---|---|")
-for load in ("idle", "loaded"):
-    med = {
-        mode: [statistics.median(run[load][i] for run in runs[mode]) for i in (0, 1)]
-        for mode in runs
-    }
-    (a50, a99), (b50, b99) = med["none"], med["output"]
-    print(f"| {load} | {a50:.1f} ms | {b50:.1f} ms | {b50 / a50:.2f} | {a99:.1f} ms | {b99:.1f} ms | {b99 / a99:.2f} |")
+print("| build | load | p50 without | p50 with output | ratio | p99 without | p99 with output | ratio |")
+print("|---|---|---|---|---|---|---|---|")
+for build, prefix in (("this", ""), ("base", "base-")):
+    if prefix + "none" not in runs:
+        continue
+    for load in ("idle", "loaded"):
+        med = {
+            mode: [statistics.median(run[load][i] for run in runs[prefix + mode]) for i in (0, 1)]
+            for mode in ("none", "output")
+        }
+        (a50, a99), (b50, b99) = med["none"], med["output"]
+        print(f"| {build} | {load} | {a50:.1f} ms | {b50:.1f} ms | {b50 / a50:.2f} | {a99:.1f} ms | {b99:.1f} ms | {b99 / a99:.2f} |")
 EOF

@@ -28,7 +28,7 @@ pub mod render;
 pub mod send;
 
 use std::{
-    collections::{BTreeMap, HashMap, HashSet},
+    collections::{BTreeMap, HashMap, HashSet, btree_map},
     io,
     path::Path,
     sync::{
@@ -628,22 +628,30 @@ impl<'l> Sink<'l> for Notifier<'l> {
             if records.len() > FIRING_MAX {
                 records.clear();
             }
-            let record = records
-                .entry(facts.dedup_key.clone())
-                .or_insert_with(|| Record {
-                    signature: signature.id.clone(),
-                    key: found.key.clone(),
-                    last_hit_ms: found.at.as_millisecond(),
-                    resent: Vec::new(),
-                    restored: false,
-                });
+            // A new key (or one the engine did not know) is saved before
+            // the checkpoint moves; a repeat of one only refreshes it.
+            let record = match records.entry(facts.dedup_key.clone()) {
+                btree_map::Entry::Occupied(entry) => entry.into_mut(),
+                btree_map::Entry::Vacant(entry) => {
+                    self.changed = true;
+                    entry.insert(Record {
+                        signature: signature.id.clone(),
+                        key: found.key.clone(),
+                        last_hit_ms: found.at.as_millisecond(),
+                        resent: Vec::new(),
+                        restored: false,
+                    })
+                }
+            };
+            self.changed |= record.restored;
             record.restored = false;
             record.last_hit_ms = record.last_hit_ms.max(found.at.as_millisecond());
             if let Some(resent) = resent {
+                self.changed |= !record.resent.iter().any(|r| r.source == resent.source);
                 record.resent.retain(|r| r.source != resent.source);
                 record.resent.push(resent);
             }
-            self.changed = true;
+            self.touched = true;
             self.enqueue(
                 i,
                 "firing",
