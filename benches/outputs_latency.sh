@@ -23,7 +23,9 @@ QUICK=--quick
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 
-cargo bench --bench latency --no-run --quiet 2>/dev/null
+# Built once; each run starts the bench's executable itself.
+EXE=$(cargo bench --bench latency --no-run 2>&1 | grep -o 'target/[^)]*/latency-[0-9a-f]*' | tail -1)
+[ -x "$EXE" ] || { echo "the latency bench did not build" >&2; exit 1; }
 MODES="none output"
 [ -n "${BASE_BIN:-}" ] && MODES="$MODES base-none base-output"
 for round in $(seq 1 "$ROUNDS"); do
@@ -33,7 +35,7 @@ for round in $(seq 1 "$ROUNDS"); do
         bin=
         case $mode in base-*) bin=$(realpath "$BASE_BIN") ;; esac
         # shellcheck disable=SC2086
-        TRIAGE_BIN=$bin cargo bench --quiet --bench latency -- $QUICK $extra >"$OUT/$mode.$round" 2>/dev/null
+        TRIAGE_BIN=$bin "$EXE" --bench $QUICK $extra >"$OUT/$mode.$round"
         echo "== round $round, $mode"
         cat "$OUT/$mode.$round"
     done
