@@ -7,7 +7,8 @@
 //! this process and timed until their alert is read from `watch`'s stdout.
 //! With `-- --with-output`, every alert also goes to a webhook output whose
 //! receiver (on 127.0.0.1) accepts connections and never answers: the
-//! latency must not change.
+//! latency must not change. `TRIAGE_BIN=path` measures that binary instead
+//! of this build's.
 
 use std::{
     fs::{self, OpenOptions},
@@ -96,7 +97,10 @@ fn main() {
     } else {
         fs::write(&config, "").expect("config");
     }
-    let mut child = Command::new(env!("CARGO_BIN_EXE_triage"))
+    // TRIAGE_BIN: another build to measure (e.g. an earlier commit's).
+    let bin = std::env::var_os("TRIAGE_BIN")
+        .unwrap_or_else(|| std::ffi::OsString::from(env!("CARGO_BIN_EXE_triage")));
+    let mut child = Command::new(bin)
         .arg("--config")
         .arg(&config)
         .arg("--data-dir")

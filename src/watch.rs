@@ -198,8 +198,11 @@ pub fn watch(
     let mut metrics = match options.metrics {
         Some(addr) => {
             let shared = notifier.as_ref().map(crate::notify::Notifier::shared);
+            let index = options
+                .index
+                .map(|_| crate::index::path_in(&options.data_dir));
             let (metrics, bound) =
-                crate::notify::metrics::MetricsSink::serve(addr, shared, library)?;
+                crate::notify::metrics::MetricsSink::serve(addr, shared, index, library)?;
             tracing::info!("serving metrics at http://{bound}/metrics");
             Some(metrics)
         }

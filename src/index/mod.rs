@@ -155,6 +155,10 @@ pub struct State {
     pub tail: Checkpoint,
     /// Files read by `ingest`.
     pub ingested: Vec<Ingested>,
+    /// When this state was committed (milliseconds since the Unix epoch;
+    /// absent in commits of earlier versions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub committed_ms: Option<i64>,
 }
 
 impl State {
@@ -199,6 +203,35 @@ pub struct Store {
     index: Index,
     fields: Fields,
     path: PathBuf,
+}
+
+/// What an index's last commit holds (for `/metrics`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LastCommit {
+    /// Documents visible (deleted ones not counted).
+    pub docs: u64,
+    /// When it was made (`None`: by a version that did not say).
+    pub at: Option<jiff::Timestamp>,
+}
+
+/// The last commit of the index at `path` (`None`: no index there yet).
+/// Reads its metadata only; works beside the writer.
+pub fn last_commit(path: &Path) -> Result<Option<LastCommit>, IndexError> {
+    if !path.join("meta.json").exists() {
+        return Ok(None);
+    }
+    let err = |e| IndexError::from_tantivy(path, e);
+    let metas = Index::open_in_dir(path)
+        .map_err(err)?
+        .load_metas()
+        .map_err(err)?;
+    let docs = metas.segments.iter().map(|s| u64::from(s.num_docs())).sum();
+    let at = metas
+        .payload
+        .and_then(|p| serde_json::from_str::<State>(&p).ok())
+        .and_then(|s| s.committed_ms)
+        .and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok());
+    Ok(Some(LastCommit { docs, at }))
 }
 
 /// The index folder of a data directory.
@@ -407,6 +440,7 @@ impl Writer {
     /// Commits the documents added so far with the current state as payload:
     /// both become visible at once, or (after a crash) neither.
     pub fn commit(&mut self) -> Result<(), IndexError> {
+        self.state.committed_ms = Some(jiff::Timestamp::now().as_millisecond());
         let payload = serde_json::to_string(&self.state).map_err(|e| IndexError::Other {
             path: self.store.path.clone(),
             why: e.to_string(),

@@ -1597,6 +1597,37 @@ mod tests {
         (dir, searcher)
     }
 
+    #[test]
+    fn the_last_commit_says_its_documents_and_when() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("index");
+        assert_eq!(crate::index::last_commit(&path).expect("none yet"), None);
+        let before = Timestamp::now();
+        let store = Store::open(&path, true).expect("create");
+        let mut writer = store.writer(1).expect("writer");
+        let origin = Origin { dev: 1, ino: 2 };
+        for i in 0..3 {
+            let e = event(i * 10, i + 1, "2026-11-21T03:00:00Z", None, "line");
+            writer
+                .add(document(store.fields(), &e, None, origin, &[]))
+                .expect("add");
+        }
+        writer.commit().expect("commit");
+        let commit = crate::index::last_commit(&path)
+            .expect("reads")
+            .expect("a commit");
+        assert_eq!(commit.docs, 3);
+        let at = commit.at.expect("its time");
+        assert!(at >= before && at <= Timestamp::now(), "{at}");
+        // Added but not committed: not counted.
+        let e = event(40, 5, "2026-11-21T03:00:00Z", None, "line");
+        writer
+            .add(document(store.fields(), &e, None, origin, &[]))
+            .expect("add");
+        let again = crate::index::last_commit(&path).expect("reads");
+        assert_eq!(again.map(|c| c.docs), Some(3));
+    }
+
     fn count(searcher: &Searcher, query: &str) -> u64 {
         let mut request = Request::all();
         request.query = query.to_owned();

@@ -4,8 +4,9 @@
 //! notes, status and severity changes.
 //!
 //! Reads the journal incrementally (`incident::Journal::refresh`); never
-//! writes it. Events already in the journal when `watch` starts are not
-//! sent again.
+//! writes it. Where it starts is the notifier's (its incident cursor:
+//! events written while no `watch` ran go out when one starts, events
+//! already sent never again).
 
 use std::path::Path;
 
@@ -38,12 +39,36 @@ impl Feed {
         }
     }
 
-    /// The events appended since the last call that outputs care about,
-    /// with the signatures of their incident.
-    pub fn poll(&mut self) -> Vec<(Event, Vec<String>)> {
+    /// The sequence number of the journal's last event (0: empty).
+    pub fn end(&self) -> u64 {
+        self.journal.timeline().last().map_or(0, |e| e.seq)
+    }
+
+    /// The next [`Feed::poll`] returns the events after `seq`.
+    pub fn start_after(&mut self, seq: u64) {
+        self.seen = seq;
+    }
+
+    /// The open incident an alert of `signature` joined (the latest open
+    /// one, when it lists the signature).
+    pub fn incident_of(&mut self, signature: &str) -> Option<String> {
         if let Err(err) = self.journal.refresh() {
             tracing::warn!("reading the incident journal: {err}");
-            return Vec::new();
+        }
+        self.journal
+            .timeline()
+            .latest_open()
+            .filter(|i| i.signatures.iter().any(|s| s.id == signature))
+            .map(|i| i.id.clone())
+    }
+
+    /// The events appended since the last call that outputs care about,
+    /// with the signatures of their incident, and the sequence number of
+    /// the last event looked at.
+    pub fn poll(&mut self) -> (Vec<(Event, Vec<String>)>, u64) {
+        if let Err(err) = self.journal.refresh() {
+            tracing::warn!("reading the incident journal: {err}");
+            return (Vec::new(), self.seen);
         }
         let timeline = self.journal.timeline();
         let mut found = Vec::new();
@@ -64,7 +89,7 @@ impl Feed {
             }
         }
         self.seen = timeline.last().map_or(self.seen, |e| e.seq);
-        found
+        (found, self.seen)
     }
 }
 

@@ -5,7 +5,8 @@
 //! checkpoints' progress, events, matches and alerts per signature and
 //! severity, detection latency, files followed) and the HTTP server thread
 //! (`tiny_http`) that answers scrapes. Gauges that describe the present
-//! (follower lag, outbox depth) are computed at scrape time. The body is
+//! (follower lag, outbox depth, the index's documents and commit age, from
+//! `index::last_commit`) are computed at scrape time. The body is
 //! the Prometheus text format 0.0.4 (OpenMetrics when the scraper asks
 //! for it in `Accept`). Must not open log files: a file's size comes from
 //! its metadata.
@@ -16,7 +17,10 @@ use std::{
     io,
     net::SocketAddr,
     path::PathBuf,
-    sync::{Arc, Mutex, atomic::Ordering},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
     thread,
 };
 
@@ -61,6 +65,8 @@ struct Families {
     failures: Family<Labels, Gauge>,
     parked: Family<Labels, Gauge>,
     rate_limited: Family<Labels, Gauge>,
+    index_docs: Gauge,
+    index_age: Gauge<f64, AtomicU64>,
 }
 
 /// The files followed as of the last checkpoint: path and offset.
@@ -103,10 +109,13 @@ fn label(key: &str, value: &str) -> Labels {
 
 impl<'l> MetricsSink<'l> {
     /// Starts serving `/metrics` on `addr` (the bound address is returned:
-    /// port 0 picks one) with the notifier's counters when there is one.
+    /// port 0 picks one) with the notifier's counters when there is one,
+    /// and the index's documents and commit age when `index` (its folder)
+    /// is written.
     pub fn serve(
         addr: SocketAddr,
         notify: Option<Arc<Shared>>,
+        index: Option<PathBuf>,
         library: &'l Library,
     ) -> Result<(MetricsSink<'l>, SocketAddr), MetricsError> {
         let mut registry = Registry::default();
@@ -124,6 +133,8 @@ impl<'l> MetricsSink<'l> {
             failures: Family::default(),
             parked: Family::default(),
             rate_limited: Family::default(),
+            index_docs: Gauge::default(),
+            index_age: Gauge::default(),
         };
         let f = &families;
         registry.register(
@@ -187,6 +198,18 @@ impl<'l> MetricsSink<'l> {
             "Alerts not sent because of an output's rate limit since start",
             f.rate_limited.clone(),
         );
+        if index.is_some() {
+            registry.register(
+                "triage_index_documents",
+                "Documents in the index as of its last commit",
+                f.index_docs.clone(),
+            );
+            registry.register(
+                "triage_index_commit_age_seconds",
+                "Seconds since the index's last commit",
+                f.index_age.clone(),
+            );
+        }
         registry.register(
             "triage_build",
             "triage's version",
@@ -206,6 +229,7 @@ impl<'l> MetricsSink<'l> {
             families: families.clone(),
             positions: Arc::clone(&positions),
             notify,
+            index,
         };
         thread::Builder::new()
             .name("metrics".to_owned())
@@ -320,6 +344,7 @@ struct Scrape {
     families: Families,
     positions: Positions,
     notify: Option<Arc<Shared>>,
+    index: Option<PathBuf>,
 }
 
 impl Scrape {
@@ -372,9 +397,8 @@ impl Scrape {
         if let Some(shared) = &self.notify {
             for (output, counters) in shared.outputs.iter().zip(&shared.counters) {
                 let name = label("output", &output.name);
-                let get = |c: &std::sync::atomic::AtomicU64| {
-                    i64::try_from(c.load(Ordering::Relaxed)).unwrap_or(i64::MAX)
-                };
+                let get =
+                    |c: &AtomicU64| i64::try_from(c.load(Ordering::Relaxed)).unwrap_or(i64::MAX);
                 f.outbox_depth
                     .get_or_create(&name)
                     .set(get(&counters.depth));
@@ -384,6 +408,20 @@ impl Scrape {
                 f.rate_limited
                     .get_or_create(&name)
                     .set(get(&counters.rate_limited));
+            }
+        }
+        if let Some(path) = &self.index {
+            match crate::index::last_commit(path) {
+                Ok(Some(commit)) => {
+                    f.index_docs
+                        .set(i64::try_from(commit.docs).unwrap_or(i64::MAX));
+                    if let Some(at) = commit.at {
+                        let age = Timestamp::now().duration_since(at).as_secs_f64();
+                        f.index_age.set(age.max(0.0));
+                    }
+                }
+                Ok(None) => {}
+                Err(err) => tracing::debug!("/metrics: {err}"),
             }
         }
         let mut text = String::new();

@@ -11,13 +11,16 @@
 //! `kill -9` could lose. One sender thread per output sends its outbox
 //! entries in order (`send`), retrying with capped exponential backoff and
 //! jitter, parking what a receiver refuses. Nothing here blocks on the
-//! network on the detection thread.
+//! network on the detection thread. What each output was told is firing,
+//! and which incident events it had, outlive the process (`firing`): the
+//! next `watch` re-sends, resolves and catches up from there.
 //!
 //! Must not: print to stdout, put a secret in a message or a file, open
 //! log files.
 
 pub mod command;
 pub mod config;
+pub mod firing;
 pub mod incidents;
 pub mod metrics;
 pub mod outbox;
@@ -25,11 +28,11 @@ pub mod render;
 pub mod send;
 
 use std::{
-    collections::{HashMap, HashSet},
+    collections::{BTreeMap, HashMap, HashSet, btree_map},
     io,
     path::Path,
     sync::{
-        Arc,
+        Arc, Mutex,
         atomic::{AtomicBool, AtomicU64, Ordering},
         mpsc::{self, RecvTimeoutError, SyncSender, TrySendError},
     },
@@ -42,13 +45,15 @@ use serde_json::Value;
 
 use crate::{
     library::Library,
-    model::{Alert, Cleared},
+    model::{Alert, Cleared, Event, SignatureId},
     pipeline::Sink,
+    signature::Signature,
     tail::checkpoint::Checkpoint,
 };
 
 use self::{
     config::{Kind, Output},
+    firing::{Record, Resent},
     outbox::{Entry, Outbox, OutboxError, State},
     render::Facts,
     send::Outcome,
@@ -64,6 +69,12 @@ const JOURNAL_EVERY: Duration = Duration::from_millis(500);
 /// How often a sender looks at its outbox even when not woken (entries
 /// retried or dropped from the command line).
 const LOOK_EVERY: Duration = Duration::from_millis(500);
+/// Last hits and re-send times are saved at most this often; so is what
+/// fires and clears when more than [`SAVE_NOW_MAX`] alerts fire (below
+/// that, before the checkpoint moves).
+const SAVE_EVERY: Duration = Duration::from_secs(1);
+/// Up to this many firing alerts, a change is saved at once.
+const SAVE_NOW_MAX: usize = 256;
 
 /// Counters shared by the notifier's threads (read by `/metrics`).
 #[derive(Debug, Default)]
@@ -89,6 +100,10 @@ pub struct Shared {
     pub counters: Vec<Counters>,
     /// The outputs.
     pub outputs: Arc<Vec<Output>>,
+    /// Per output name: the last incident journal event handed to its
+    /// outbox or delivered (kept in `store`).
+    cursor: Mutex<BTreeMap<String, u64>>,
+    store: firing::Store,
 }
 
 impl Shared {
@@ -97,18 +112,27 @@ impl Shared {
             let _ = wake.try_send(());
         }
     }
+
+    /// Records, durably, that `output` has had the journal's events up to
+    /// `seq` (never moving back).
+    fn advance(&self, output: &str, seq: u64) {
+        let Ok(mut cursor) = self.cursor.lock() else {
+            return;
+        };
+        let at = cursor.entry(output.to_owned()).or_insert(0);
+        if seq <= *at {
+            return;
+        }
+        *at = seq;
+        if let Err(err) = self.store.save_cursor(&cursor) {
+            tracing::error!("cannot record which incident events were sent: {err}");
+        }
+    }
 }
 
 enum Msg {
     Entry(usize, Box<Entry>),
     Barrier(SyncSender<()>),
-}
-
-/// An Alertmanager alert being re-sent until it clears.
-struct Firing {
-    body: Value,
-    source: String,
-    last_sent: Instant,
 }
 
 /// A token bucket: `per_minute` alerts a minute, bursts of as many.
@@ -142,13 +166,26 @@ pub struct Notifier<'l> {
     writer: Option<thread::JoinHandle<()>>,
     /// Something was handed over since the last flush.
     unsynced: bool,
-    firing: Vec<HashMap<String, Vec<Firing>>>,
-    /// Dedup keys an alert went out for, per output (what a clear resolves).
-    alerted: Vec<HashSet<String>>,
+    /// Per output, by dedup key: the alerts it was sent and not yet told
+    /// are over (what a clear resolves, what Alertmanager gets again),
+    /// kept in `<data-dir>/notify/firing.json`.
+    records: Vec<BTreeMap<String, Record>>,
+    /// Records loaded from a previous run that the engine does not know.
+    restored: usize,
+    /// The records changed: saved before the checkpoint moves.
+    changed: bool,
+    /// Only last hits or re-send times changed: saved at most every
+    /// [`SAVE_EVERY`].
+    touched: bool,
+    saved_at: Instant,
+    /// Signatures by id.
+    ids: HashMap<String, SignatureId>,
     buckets: Vec<Option<Bucket>>,
-    /// The incident journal's new events (when an output wants them, or
-    /// a PagerDuty output acknowledges and resolves with incidents).
+    /// The incident journal (its new events, the incident of an alert).
     feed: Option<(incidents::Feed, Instant)>,
+    /// Per output that gets incident events: the last journal event
+    /// looked at for it, and whether that is newer than its cursor on disk.
+    cursor: Vec<Option<(u64, bool)>>,
 }
 
 /// Why the notifier could not start.
@@ -162,15 +199,67 @@ pub enum NotifyError {
     Thread(io::Error),
 }
 
+/// Whether an output gets the incident journal's events (its own or, for
+/// PagerDuty, acknowledgements and resolutions).
+fn wants_events(output: &Output) -> bool {
+    output.incidents || output.kind == Kind::Pagerduty
+}
+
 impl<'l> Notifier<'l> {
-    /// Opens the outbox in `data_dir` and starts the writer and one sender
-    /// per output (which first send what a previous run left).
+    /// Opens the outbox in `data_dir`, loads what was firing and which
+    /// incident events were sent, and starts the writer and one sender per
+    /// output (which first send what a previous run left).
     pub fn start(
         outputs: Vec<Output>,
         data_dir: &Path,
         library: &'l Library,
     ) -> Result<Notifier<'l>, NotifyError> {
         let outbox = Arc::new(Outbox::open(data_dir, true)?);
+        let store = firing::Store::new(data_dir);
+        let mut loaded = store.load_firing().unwrap_or_else(|err| {
+            tracing::error!("{err}; what was firing before this start is not re-sent or resolved");
+            firing::Firing::new()
+        });
+        let records: Vec<BTreeMap<String, Record>> = outputs
+            .iter()
+            .map(|o| loaded.remove(&o.name).unwrap_or_default())
+            .collect();
+        let mut feed = outputs
+            .iter()
+            .any(|o| wants_events(o) || o.kind == Kind::Webhook)
+            .then(|| incidents::Feed::open(data_dir))
+            .flatten();
+        // Where each output's incident events resume: past what its cursor
+        // or its outbox (written before a crash let the cursor move) says
+        // it had; an output new here starts at the journal's end.
+        let saved = store.load_cursor().unwrap_or_else(|err| {
+            tracing::error!("{err}; incident events start from the journal's end");
+            BTreeMap::new()
+        });
+        let mut cursor_map = saved.clone();
+        let end = feed.as_ref().map_or(0, incidents::Feed::end);
+        let cursor: Vec<Option<(u64, bool)>> = outputs
+            .iter()
+            .map(|o| {
+                if !wants_events(o) || feed.is_none() {
+                    return None;
+                }
+                let seq = match (saved.get(&o.name), outbox.journal_high(&o.name)) {
+                    (None, None) => end,
+                    (a, b) => a.copied().unwrap_or(0).max(b.unwrap_or(0)).min(end),
+                };
+                cursor_map.insert(o.name.clone(), seq);
+                Some((seq, false))
+            })
+            .collect();
+        if cursor_map != saved
+            && let Err(err) = store.save_cursor(&cursor_map)
+        {
+            tracing::error!("cannot record which incident events were sent: {err}");
+        }
+        if let Some(feed) = &mut feed {
+            feed.start_after(cursor.iter().flatten().map(|c| c.0).min().unwrap_or(end));
+        }
         let outputs = Arc::new(outputs);
         let mut wakes = Vec::new();
         let mut wakers = Vec::new();
@@ -184,6 +273,8 @@ impl<'l> Notifier<'l> {
             wake: wakes,
             counters: outputs.iter().map(|_| Counters::default()).collect(),
             outputs: Arc::clone(&outputs),
+            cursor: Mutex::new(cursor_map),
+            store,
         });
         for (index, woken) in wakers.into_iter().enumerate() {
             let shared = Arc::clone(&shared);
@@ -202,11 +293,24 @@ impl<'l> Notifier<'l> {
                 .spawn(move || write_entries(&received, &shared, &outbox))
                 .map_err(NotifyError::Thread)?
         };
+        let restored = records.iter().map(BTreeMap::len).sum();
+        if restored > 0 {
+            tracing::info!("{restored} alerts sent before this start still firing");
+        }
         Ok(Notifier {
             library,
             outbox,
-            firing: outputs.iter().map(|_| HashMap::new()).collect(),
-            alerted: outputs.iter().map(|_| HashSet::new()).collect(),
+            records,
+            restored,
+            changed: false,
+            touched: false,
+            saved_at: Instant::now(),
+            ids: library
+                .signatures
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (s.id.clone(), SignatureId(i)))
+                .collect(),
             buckets: outputs
                 .iter()
                 .map(|o| {
@@ -217,12 +321,8 @@ impl<'l> Notifier<'l> {
                     })
                 })
                 .collect(),
-            feed: outputs
-                .iter()
-                .any(|o| o.incidents || o.kind == Kind::Pagerduty)
-                .then(|| incidents::Feed::open(data_dir))
-                .flatten()
-                .map(|feed| (feed, Instant::now())),
+            feed: feed.map(|feed| (feed, Instant::now())),
+            cursor,
             shared,
             queue: Some(queue),
             writer: Some(writer),
@@ -242,6 +342,7 @@ impl<'l> Notifier<'l> {
         dedup_key: &str,
         signature: Option<&str>,
         body: Value,
+        journal_seq: Option<u64>,
     ) {
         let entry = Entry {
             seq: self.outbox.take_seq(),
@@ -249,6 +350,7 @@ impl<'l> Notifier<'l> {
             what: what.to_owned(),
             dedup_key: dedup_key.to_owned(),
             signature: signature.map(str::to_owned),
+            journal_seq,
             created_ms: Timestamp::now().as_millisecond(),
             attempts: 0,
             next_ms: 0,
@@ -272,12 +374,116 @@ impl<'l> Notifier<'l> {
             Err(_) => tracing::error!("the outbox's writer stopped: a notification is lost"),
         }
     }
-}
 
-impl Notifier<'_> {
+    /// The open incident an alert of this signature joined, if any.
+    fn incident_of(&mut self, signature: &str) -> Option<String> {
+        self.feed.as_mut()?.0.incident_of(signature)
+    }
+
+    /// Tells output `i` that the alert of `dedup_key` is over.
+    fn resolve(&mut self, i: usize, dedup_key: &str, record: &Record) {
+        let outputs = Arc::clone(&self.shared.outputs);
+        let now = Timestamp::now();
+        let title = self
+            .ids
+            .get(&record.signature)
+            .map(|&id| self.library.signature(id).title.clone())
+            .unwrap_or_else(|| record.signature.clone());
+        let body = match outputs[i].kind {
+            Kind::Alertmanager => {
+                if record.resent.is_empty() {
+                    return;
+                }
+                Value::Array(
+                    record
+                        .resent
+                        .iter()
+                        .map(|r| render::alertmanager_resolved(&r.body, now))
+                        .collect(),
+                )
+            }
+            Kind::Pagerduty => render::pagerduty_action("resolve", dedup_key),
+            Kind::Slack => render::slack_cleared(&record.signature, &title, &record.key, now),
+            Kind::Webhook => {
+                let incident = self.incident_of(&record.signature);
+                render::webhook_cleared(
+                    &record.signature,
+                    &title,
+                    &record.key,
+                    record.last_hit_ms,
+                    incident.as_deref(),
+                )
+            }
+        };
+        self.enqueue(
+            i,
+            "resolved",
+            dedup_key,
+            Some(&record.signature),
+            body,
+            None,
+        );
+    }
+
+    /// Records from a previous run quiet for their signature's
+    /// `clear_after` at `now` (or whose signature is gone) are resolved.
+    fn resolve_restored(&mut self, now: Timestamp) {
+        if self.restored == 0 {
+            return;
+        }
+        let now_ms = now.as_millisecond();
+        for i in 0..self.records.len() {
+            let due: Vec<String> = self.records[i]
+                .iter()
+                .filter(|(_, r)| {
+                    r.restored
+                        && match self.ids.get(&r.signature) {
+                            None => true,
+                            Some(&id) => self.library.signature(id).clear_after.is_some_and(|d| {
+                                now_ms.saturating_sub(r.last_hit_ms)
+                                    >= i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+                            }),
+                        }
+                })
+                .map(|(k, _)| k.clone())
+                .collect();
+            for key in due {
+                if let Some(record) = self.records[i].remove(&key) {
+                    self.changed = true;
+                    self.resolve(i, &key, &record);
+                }
+            }
+        }
+    }
+
+    /// Writes the records (see [`firing`]).
+    fn save(&mut self) {
+        let state: firing::Firing = self
+            .shared
+            .outputs
+            .iter()
+            .zip(&self.records)
+            .filter(|(_, records)| !records.is_empty())
+            .map(|(o, records)| (o.name.clone(), records.clone()))
+            .collect();
+        if let Err(err) = self.shared.store.save_firing(&state) {
+            tracing::error!("cannot save what is firing: {err}");
+        }
+        self.restored = self
+            .records
+            .iter()
+            .flat_map(BTreeMap::values)
+            .filter(|r| r.restored)
+            .count();
+        self.changed = false;
+        self.touched = false;
+        self.saved_at = Instant::now();
+    }
+
     /// New incident events: to the outputs that want them; an
     /// acknowledgement or resolution to PagerDuty for the incident's
-    /// alerts triage triggered.
+    /// alerts triage triggered. Each output gets each event once, across
+    /// restarts (its cursor).
     fn incident_events(&mut self) {
         let Some((feed, last)) = &mut self.feed else {
             return;
@@ -286,17 +492,23 @@ impl Notifier<'_> {
             return;
         }
         *last = Instant::now();
-        let events = feed.poll();
+        let (events, upto) = feed.poll();
         let outputs = Arc::clone(&self.shared.outputs);
         for (event, signatures) in events {
             let key = format!("triage/incident/{}/{}", event.incident, event.seq);
+            let journal_seq = Some(event.seq);
             for (i, output) in outputs.iter().enumerate() {
+                if self.cursor[i].is_none_or(|(seq, _)| event.seq <= seq) {
+                    continue;
+                }
                 match output.kind {
                     Kind::Slack if output.incidents => {
-                        self.enqueue(i, "incident", &key, None, incidents::slack(&event));
+                        let body = incidents::slack(&event);
+                        self.enqueue(i, "incident", &key, None, body, journal_seq);
                     }
                     Kind::Webhook if output.incidents => {
-                        self.enqueue(i, "incident", &key, None, incidents::webhook(&event));
+                        let body = incidents::webhook(&event);
+                        self.enqueue(i, "incident", &key, None, body, journal_seq);
                     }
                     Kind::Pagerduty => {
                         let action = match event.kind {
@@ -308,36 +520,56 @@ impl Notifier<'_> {
                             }
                             _ => continue,
                         };
-                        let mut keys: Vec<String> = self.alerted[i]
+                        let keys: Vec<String> = self.records[i]
                             .iter()
-                            .filter(|k| {
-                                signatures.iter().any(|s| {
-                                    k.strip_prefix("triage/")
-                                        .and_then(|k| k.strip_prefix(s.as_str()))
-                                        .is_some_and(|rest| {
-                                            rest.is_empty() || rest.starts_with('/')
-                                        })
-                                })
-                            })
-                            .cloned()
+                            .filter(|(_, r)| signatures.contains(&r.signature))
+                            .map(|(k, _)| k.clone())
                             .collect();
-                        keys.sort();
                         for dedup_key in keys {
                             if action == "resolve" {
-                                self.alerted[i].remove(&dedup_key);
+                                self.records[i].remove(&dedup_key);
+                                self.changed = true;
                             }
                             let body = render::pagerduty_action(action, &dedup_key);
-                            self.enqueue(i, action, &dedup_key, None, body);
+                            self.enqueue(i, action, &dedup_key, None, body, journal_seq);
                         }
                     }
                     _ => {}
                 }
             }
         }
+        for cursor in self.cursor.iter_mut().flatten() {
+            if upto > cursor.0 {
+                *cursor = (upto, true);
+            }
+        }
     }
 }
 
 impl<'l> Sink<'l> for Notifier<'l> {
+    /// A match of a signature with alerts from a previous run keeps them
+    /// firing (the engine, started afresh, does not know their keys).
+    fn event(&mut self, _: &Event, at: Timestamp, matched: &[&'l Signature]) -> io::Result<()> {
+        if self.restored == 0 || matched.is_empty() {
+            return Ok(());
+        }
+        let at = at.as_millisecond();
+        for signature in matched {
+            for record in self
+                .records
+                .iter_mut()
+                .flat_map(BTreeMap::values_mut)
+                .filter(|r| r.restored && r.signature == signature.id)
+            {
+                if at > record.last_hit_ms {
+                    record.last_hit_ms = at;
+                    self.touched = true;
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn alert(&mut self, found: &Alert) -> io::Result<()> {
         let signature = self.library.signature(found.signature);
         let outputs = Arc::clone(&self.shared.outputs);
@@ -348,6 +580,10 @@ impl<'l> Sink<'l> for Notifier<'l> {
             return Ok(());
         }
         let facts = Facts::of(found, self.library);
+        let incident = match wanted.iter().any(|&i| outputs[i].kind == Kind::Webhook) {
+            true => self.incident_of(&signature.id),
+            false => None,
+        };
         for i in wanted {
             let output = &outputs[i];
             if let Some(bucket) = &mut self.buckets[i]
@@ -366,6 +602,7 @@ impl<'l> Sink<'l> for Notifier<'l> {
                 }
                 continue;
             }
+            let mut resent = None;
             let body = match output.kind {
                 Kind::Alertmanager => {
                     let now = Timestamp::now();
@@ -375,30 +612,54 @@ impl<'l> Sink<'l> for Notifier<'l> {
                     };
                     let alert = render::alertmanager(&facts, ends);
                     if resend {
-                        let firing = &mut self.firing[i];
-                        let same = firing.entry(facts.dedup_key.clone()).or_default();
-                        same.retain(|f| f.source != facts.source);
-                        same.push(Firing {
+                        resent = Some(Resent {
                             body: alert.clone(),
                             source: facts.source.clone(),
-                            last_sent: Instant::now(),
+                            last_sent_ms: now.as_millisecond(),
                         });
-                        if firing.len() > FIRING_MAX {
-                            firing.clear();
-                        }
                     }
                     Value::Array(vec![alert])
                 }
                 Kind::Pagerduty => render::pagerduty_trigger(&facts),
                 Kind::Slack => render::slack_alert(&facts),
-                Kind::Webhook => render::webhook_alert(&facts),
+                Kind::Webhook => render::webhook_alert(&facts, incident.as_deref()),
             };
-            let alerted = &mut self.alerted[i];
-            if alerted.len() > FIRING_MAX {
-                alerted.clear();
+            let records = &mut self.records[i];
+            if records.len() > FIRING_MAX {
+                records.clear();
             }
-            alerted.insert(facts.dedup_key.clone());
-            self.enqueue(i, "firing", &facts.dedup_key, Some(&facts.signature), body);
+            // A new key (or one the engine did not know) is saved before
+            // the checkpoint moves; a repeat of one only refreshes it.
+            let record = match records.entry(facts.dedup_key.clone()) {
+                btree_map::Entry::Occupied(entry) => entry.into_mut(),
+                btree_map::Entry::Vacant(entry) => {
+                    self.changed = true;
+                    entry.insert(Record {
+                        signature: signature.id.clone(),
+                        key: found.key.clone(),
+                        last_hit_ms: found.at.as_millisecond(),
+                        resent: Vec::new(),
+                        restored: false,
+                    })
+                }
+            };
+            self.changed |= record.restored;
+            record.restored = false;
+            record.last_hit_ms = record.last_hit_ms.max(found.at.as_millisecond());
+            if let Some(resent) = resent {
+                self.changed |= !record.resent.iter().any(|r| r.source == resent.source);
+                record.resent.retain(|r| r.source != resent.source);
+                record.resent.push(resent);
+            }
+            self.touched = true;
+            self.enqueue(
+                i,
+                "firing",
+                &facts.dedup_key,
+                Some(&facts.signature),
+                body,
+                None,
+            );
         }
         Ok(())
     }
@@ -406,84 +667,86 @@ impl<'l> Sink<'l> for Notifier<'l> {
     fn cleared(&mut self, cleared: &Cleared) -> io::Result<()> {
         let signature = self.library.signature(cleared.signature);
         let dedup_key = render::dedup_key(&signature.id, &cleared.key);
-        let outputs = Arc::clone(&self.shared.outputs);
-        let now = Timestamp::now();
-        for (i, output) in outputs.iter().enumerate() {
-            if !self.alerted[i].remove(&dedup_key) {
+        for i in 0..self.records.len() {
+            let Some(mut record) = self.records[i].remove(&dedup_key) else {
                 continue;
-            }
-            let body = match output.kind {
-                Kind::Alertmanager => {
-                    let Some(firing) = self.firing[i].remove(&dedup_key) else {
-                        continue;
-                    };
-                    Value::Array(
-                        firing
-                            .iter()
-                            .map(|f| render::alertmanager_resolved(&f.body, now))
-                            .collect(),
-                    )
-                }
-                Kind::Pagerduty => render::pagerduty_action("resolve", &dedup_key),
-                Kind::Slack => {
-                    render::slack_cleared(&signature.id, &signature.title, &cleared.key, now)
-                }
-                Kind::Webhook => render::webhook_cleared(cleared, self.library),
             };
-            self.enqueue(i, "resolved", &dedup_key, Some(&signature.id), body);
+            self.changed = true;
+            record.last_hit_ms = record.last_hit_ms.max(cleared.last_hit_ms);
+            self.resolve(i, &dedup_key, &record);
         }
         Ok(())
     }
 
-    fn present(&mut self, _now: Timestamp) {
+    fn present(&mut self, now: Timestamp) {
         self.incident_events();
+        self.resolve_restored(now);
         let outputs = Arc::clone(&self.shared.outputs);
         for (i, output) in outputs.iter().enumerate() {
             if output.kind != Kind::Alertmanager
-                || self.firing[i].is_empty()
+                || self.records[i].is_empty()
                 // A backlog holds this alert already: no repeats behind it.
                 || self.shared.counters[i].depth.load(Ordering::Relaxed) > 0
             {
                 continue;
             }
             let now = Timestamp::now();
-            let mut due: Vec<(String, Value)> = Vec::new();
-            for (key, firing) in &mut self.firing[i] {
+            let now_ms = now.as_millisecond();
+            let every = i64::try_from(output.resend_every.as_millis()).unwrap_or(i64::MAX);
+            let ends = now
+                .checked_add(signed(output.resend_every * 4))
+                .unwrap_or(now)
+                .strftime("%Y-%m-%dT%H:%M:%S%.3fZ")
+                .to_string();
+            let mut due: Vec<(String, String, Value)> = Vec::new();
+            for (key, record) in &mut self.records[i] {
                 let mut alerts = Vec::new();
-                for f in firing.iter_mut() {
-                    if f.last_sent.elapsed() >= output.resend_every {
-                        f.last_sent = Instant::now();
-                        f.body["endsAt"] = now
-                            .checked_add(signed(output.resend_every * 4))
-                            .unwrap_or(now)
-                            .strftime("%Y-%m-%dT%H:%M:%S%.3fZ")
-                            .to_string()
-                            .into();
-                        alerts.push(f.body.clone());
+                for r in &mut record.resent {
+                    if now_ms.saturating_sub(r.last_sent_ms) >= every {
+                        r.last_sent_ms = now_ms;
+                        r.body["endsAt"] = ends.clone().into();
+                        alerts.push(r.body.clone());
                     }
                 }
                 if !alerts.is_empty() {
-                    due.push((key.clone(), Value::Array(alerts)));
+                    due.push((key.clone(), record.signature.clone(), Value::Array(alerts)));
                 }
             }
-            for (key, body) in due {
-                let signature = key.split('/').nth(1).map(str::to_owned);
-                self.enqueue(i, "resend", &key, signature.as_deref(), body);
+            if !due.is_empty() {
+                self.touched = true;
+            }
+            for (key, signature, body) in due {
+                self.enqueue(i, "resend", &key, Some(&signature), body, None);
             }
         }
     }
 
     fn flush(&mut self, _: &Checkpoint, _: bool) -> io::Result<()> {
-        if !self.unsynced {
-            return Ok(());
+        if self.unsynced {
+            self.unsynced = false;
+            if let Some(queue) = &self.queue {
+                let (done, wait) = mpsc::sync_channel(1);
+                if queue.send(Msg::Barrier(done)).is_ok() {
+                    let _ = wait.recv();
+                }
+            }
         }
-        self.unsynced = false;
-        let Some(queue) = &self.queue else {
-            return Ok(());
-        };
-        let (done, wait) = mpsc::sync_channel(1);
-        if queue.send(Msg::Barrier(done)).is_ok() {
-            let _ = wait.recv();
+        // The entries are on disk: the cursors may move past their events.
+        for (i, cursor) in self.cursor.iter_mut().enumerate() {
+            if let Some((seq, moved @ true)) = cursor {
+                *moved = false;
+                self.shared.advance(&self.shared.outputs[i].name, *seq);
+            }
+        }
+        // An alert storm is not written out whole at every delivery: a
+        // crash then forgets at most a second of it (Alertmanager resolves
+        // those by their `endsAt`; a resolve forgotten is sent again).
+        let due = self.saved_at.elapsed() >= SAVE_EVERY;
+        if (self.changed
+            && (due || self.records.iter().map(BTreeMap::len).sum::<usize>() <= SAVE_NOW_MAX))
+            || (self.touched && due)
+        {
+            self.save();
         }
         Ok(())
     }
@@ -494,6 +757,9 @@ impl Drop for Notifier<'_> {
     /// stop (one in the middle of a request is not waited for: its entry
     /// stays in the outbox and goes at the next start).
     fn drop(&mut self) {
+        if self.touched || self.changed {
+            self.save();
+        }
         self.queue = None;
         if let Some(writer) = self.writer.take() {
             let _ = writer.join();
@@ -615,6 +881,11 @@ fn sender(index: usize, shared: &Shared, outbox: &Outbox, woken: &mpsc::Receiver
         entry.attempts += 1;
         match outcome {
             Outcome::Delivered(..) => {
+                // Recorded before the entry goes, so a crash in between
+                // cannot make its incident event go out again.
+                if let Some(journal_seq) = entry.journal_seq {
+                    shared.advance(&output.name, journal_seq);
+                }
                 if let Err(err) = outbox.remove(&output.name, seq, State::Pending) {
                     tracing::error!("output `{}`: {err}", output.name);
                 }

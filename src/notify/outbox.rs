@@ -38,6 +38,10 @@ pub struct Entry {
     /// The signature, when it is about one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signature: Option<String>,
+    /// The incident journal's event it tells of, when it does (what the
+    /// incident cursor counts as sent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub journal_seq: Option<u64>,
     /// When it was decided (milliseconds since the Unix epoch).
     pub created_ms: i64,
     /// Attempts so far.
@@ -261,6 +265,20 @@ impl Outbox {
         Ok(())
     }
 
+    /// The newest incident journal event in an output's entries, waiting
+    /// or parked.
+    pub fn journal_high(&self, output: &str) -> Option<u64> {
+        let mut high = None;
+        for state in [State::Pending, State::Parked] {
+            for (_, path) in self.list(output, state).unwrap_or_default() {
+                if let Some(seq) = self.read(&path).ok().and_then(|e| e.journal_seq) {
+                    high = high.max(Some(seq));
+                }
+            }
+        }
+        high
+    }
+
     /// How many entries an output has waiting.
     pub fn depth(&self, output: &str) -> usize {
         self.list(output, State::Pending).map_or(0, |l| l.len())
@@ -278,6 +296,7 @@ mod tests {
             what: "firing".to_owned(),
             dedup_key: format!("k{seq}"),
             signature: None,
+            journal_seq: None,
             created_ms: 1,
             attempts: 0,
             next_ms: 0,

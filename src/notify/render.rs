@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 
 use crate::{
     library::Library,
-    model::{Alert, Captures, Cleared, Severity},
+    model::{Alert, Captures, Severity},
     output::alert_json,
 };
 
@@ -344,27 +344,36 @@ pub fn slack_cleared(signature: &str, title: &str, key: &Captures, at: Timestamp
     })
 }
 
-/// Triage's webhook body for an alert.
-pub fn webhook_alert(facts: &Facts) -> Value {
+/// Triage's webhook body for an alert: the `--json` alert object, the
+/// open incident it joined (`null` when none), the runbook.
+pub fn webhook_alert(facts: &Facts, incident: Option<&str>) -> Value {
     json!({
         "type": "alert",
         "dedup_key": facts.dedup_key,
         "alert": facts.json,
+        "incident": incident,
         "runbook": facts.runbook.as_ref().map(|(id, title, steps)| json!({"id": id, "title": title, "steps": steps})),
         "command": facts.pointer(),
     })
 }
 
-/// Triage's webhook body for a clear.
-pub fn webhook_cleared(cleared: &Cleared, library: &Library) -> Value {
-    let signature = library.signature(cleared.signature);
+/// Triage's webhook body for a clear: the signature, its key, its last
+/// hit, the open incident it is in (`null` when none).
+pub fn webhook_cleared(
+    signature: &str,
+    title: &str,
+    key: &Captures,
+    last_hit_ms: i64,
+    incident: Option<&str>,
+) -> Value {
     json!({
         "type": "cleared",
-        "dedup_key": dedup_key(&signature.id, &cleared.key),
-        "signature": signature.id,
-        "title": signature.title,
-        "key": pairs(&cleared.key),
-        "last_hit": Timestamp::from_millisecond(cleared.last_hit_ms).ok().map(rfc3339),
+        "dedup_key": dedup_key(signature, key),
+        "signature": signature,
+        "title": title,
+        "key": pairs(key),
+        "incident": incident,
+        "last_hit": Timestamp::from_millisecond(last_hit_ms).ok().map(rfc3339),
     })
 }
 

@@ -96,6 +96,8 @@ struct Got {
     raw: Vec<u8>,
     /// The status it was answered with.
     status: u16,
+    /// When it came.
+    received: jiff::Timestamp,
 }
 
 impl Got {
@@ -156,6 +158,7 @@ impl Receiver {
                     422
                 };
                 g.lock().expect("lock").push(Got {
+                    received: jiff::Timestamp::now(),
                     path: request.url().to_owned(),
                     headers,
                     body,
@@ -329,19 +332,22 @@ struct Watch {
 
 impl Watch {
     fn start(dir: &Path, extra: &[&str]) -> Watch {
+        Watch::spawn(dir, extra, false)
+    }
+
+    /// [`Watch::start`] with every event indexed.
+    fn start_indexed(dir: &Path, extra: &[&str]) -> Watch {
+        Watch::spawn(dir, extra, true)
+    }
+
+    fn spawn(dir: &Path, extra: &[&str], index: bool) -> Watch {
         let mut child = Command::new(env!("CARGO_BIN_EXE_triage"))
             .current_dir(dir)
             .arg("--data-dir")
             .arg(dir.join("state"))
             .args(["--patterns", "patterns.toml", "--runbooks", "runbooks"])
-            .args([
-                "watch",
-                "--json",
-                "--no-index",
-                "--poll-interval",
-                "20ms",
-                "--from-start",
-            ])
+            .args(["watch", "--json", "--poll-interval", "20ms", "--from-start"])
+            .args(if index { &[][..] } else { &["--no-index"][..] })
             .args(extra)
             .arg(dir.join("app.log"))
             .env("TZ", "UTC")
@@ -550,6 +556,8 @@ fn every_kind_gets_the_alert_with_its_fields_and_the_clear_resolves_it() {
         .expect("disk-full");
     assert_eq!(disk.body["type"], "alert");
     assert_eq!(disk.body["alert"]["captures"]["mount"], "/var");
+    // A critical alert opened an incident: the body names it.
+    assert_eq!(disk.body["incident"], "INC-1");
     assert_eq!(disk.body["runbook"]["id"], "free-disk");
     assert_eq!(
         disk.header("X-Triage-Dedup-Key"),
@@ -587,9 +595,22 @@ fn every_kind_gets_the_alert_with_its_fields_and_the_clear_resolves_it() {
                 .is_some_and(|t| t.starts_with("[RESOLVED]"))
         })
     });
-    hook.wait_until("webhook cleared", |g| {
+    let got = hook.wait_until("webhook cleared", |g| {
         g.iter().any(|g| g.body["type"] == "cleared")
     });
+    let cleared = got
+        .iter()
+        .find(|g| g.body["type"] == "cleared")
+        .expect("cleared");
+    assert_eq!(cleared.body["signature"], "disk-full");
+    assert_eq!(cleared.body["key"]["mount"], "/var");
+    assert_eq!(cleared.body["incident"], "INC-1");
+    // `chatter` (info) fired while the incident was open: it joined it.
+    let chatter = got
+        .iter()
+        .find(|g| g.body["alert"]["signature"] == "chatter")
+        .expect("chatter");
+    assert_eq!(chatter.body["incident"], "INC-1", "{:?}", chatter.body);
     let stderr = watch.stop();
     assert!(
         !stderr.contains("S3CR3TT0K3N") && !stderr.contains("R0UT1NGKEY"),
@@ -860,7 +881,8 @@ fn metrics_are_served_and_parse() {
         .expect("a free port")
         .port();
     let addr = format!("127.0.0.1:{port}");
-    let watch = Watch::start(&root, &["--metrics", &addr]);
+    let started = Instant::now();
+    let watch = Watch::start_indexed(&root, &["--metrics", &addr, "--commit-every", "100ms"]);
     append(&root, "job 1 failed\nchatter\njob 2 failed\nnothing here\n");
     watch.wait_stdout(3);
     hook.wait_until("two alerts", |g| g.len() >= 2);
@@ -883,7 +905,11 @@ fn metrics_are_served_and_parse() {
         };
         if value("triage_notifications_sent", Some(("output", "hook"))) == Some(2.0)
             && value("triage_lines_read_total", None) == Some(4.0)
+            && value("triage_index_documents", None) == Some(4.0)
         {
+            // Its last commit was made while this test ran.
+            let age = value("triage_index_commit_age_seconds", None).expect("commit age");
+            assert!(age >= 0.0 && age < started.elapsed().as_secs_f64(), "{age}");
             assert_eq!(
                 value("triage_alerts_total", Some(("signature", "job-failed"))),
                 Some(2.0)
@@ -920,6 +946,198 @@ fn metrics_are_served_and_parse() {
         "{scrape}"
     );
     watch.stop();
+}
+
+/// An Alertmanager body that resolves (ends when, or before, it came).
+fn resolves(g: &Got) -> bool {
+    g.body[0]["endsAt"]
+        .as_str()
+        .and_then(|e| e.parse::<jiff::Timestamp>().ok())
+        .is_some_and(|e| e <= g.received)
+}
+
+#[test]
+fn a_firing_alert_outlives_a_kill_9_it_is_re_sent_then_resolved_on_clear_after() {
+    let _one = crate::watch::one_at_a_time();
+    let am = Receiver::start(Shape::Alertmanager, &[]);
+    let (_dir, root) = setup(&output(
+        "oncall",
+        "alertmanager",
+        &am.url,
+        "resend_every = \"300ms\"",
+    ));
+    fs::write(
+        root.join("patterns.toml"),
+        PATTERNS.replace("clear_after = \"1s\"", "clear_after = \"6s\""),
+    )
+    .expect("write");
+    let watch = Watch::start(&root, &[]);
+    let before_hit = jiff::Timestamp::now();
+    // No time of its own: stamped when read.
+    append(&root, "write failed: No space left on device: /var\n");
+    watch.wait_stdout(1);
+    am.wait_until("firing, then re-sent", |g| g.len() >= 2);
+    watch.kill();
+    let before = am.got().len();
+    let firing = root.join("state/notify/firing.json");
+    assert!(firing.exists(), "{} kept", firing.display());
+
+    // A new `watch` knows it is firing: re-sends it, then resolves it six
+    // seconds after its last hit (no line read again, nothing printed).
+    let watch = Watch::start(&root, &[]);
+    let got = am.wait_until("resolved", |g| g[before..].iter().any(resolves));
+    let printed = watch.stdout.lock().expect("lock").clone();
+    watch.stop();
+    assert!(printed.is_empty(), "alerted again: {printed:?}");
+    let first = &got[0].body[0];
+    let after = &got[before..];
+    let resolved = after.iter().position(resolves).expect("resolved");
+    assert!(
+        resolved >= 1,
+        "the restarted watch re-sent before resolving: {after:#?}"
+    );
+    for g in after {
+        assert_eq!(g.status, 202);
+        assert_eq!(g.body[0]["labels"], first["labels"]);
+        assert_eq!(g.body[0]["startsAt"], first["startsAt"]);
+    }
+    let ends: jiff::Timestamp = after[resolved].body[0]["endsAt"]
+        .as_str()
+        .and_then(|e| e.parse().ok())
+        .expect("endsAt");
+    assert!(
+        ends >= before_hit + jiff::SignedDuration::from_secs(6),
+        "resolved at {ends}, hit after {before_hit}"
+    );
+    assert_eq!(after.iter().filter(|g| resolves(g)).count(), 1);
+    // Resolved is forgotten: a third start sends only the next alert
+    // (anything left over would have gone before it).
+    let before = am.got().len();
+    let watch = Watch::start(&root, &[]);
+    append(&root, "job 9 failed\n");
+    let got = am.wait_until("the next alert", |g| g.len() > before);
+    watch.stop();
+    let names: Vec<&Value> = got[before..]
+        .iter()
+        .map(|g| &g.body[0]["labels"]["alertname"])
+        .collect();
+    assert_eq!(names, ["job-failed"]);
+}
+
+#[test]
+fn incident_events_written_while_watch_is_stopped_go_out_once_when_it_starts() {
+    let _one = crate::watch::one_at_a_time();
+    let pd = Receiver::start(Shape::Pagerduty, &[]);
+    let hook = Receiver::start(Shape::Webhook, &[]);
+    let config = [
+        format!(
+            "[[output]]\nname = \"pd\"\nkind = \"pagerduty\"\nurl = \"{}\"\nrouting_key = \"R0UT1NGKEY\"\n",
+            pd.url
+        ),
+        output("hook", "webhook", &hook.url, "incidents = true"),
+    ]
+    .concat();
+    let (_dir, root) = setup(&config);
+    let incident = |args: &[&str]| {
+        Triage::new()
+            .current_dir(&root)
+            .args(["--data-dir", "state", "incident", "--actor", "bob"])
+            .args(args)
+            .run()
+            .code(0)
+    };
+    let watch = Watch::start(&root, &[]);
+    append(&root, "job 5 failed\n");
+    watch.wait_stdout(1);
+    pd.wait_until("trigger", |g| !g.is_empty());
+    let got = hook.wait_until("the alert and the incident opened", |g| {
+        g.iter().any(|g| g.body["event"] == "opened") && g.iter().any(|g| g.body["type"] == "alert")
+    });
+    let alert = got
+        .iter()
+        .find(|g| g.body["type"] == "alert")
+        .expect("alert");
+    assert_eq!(alert.body["incident"], "INC-1");
+    watch.stop();
+
+    // Nobody watching.
+    incident(&["note", "disk checked while nobody watched"]);
+    incident(&["ack"]);
+    let watch = Watch::start(&root, &[]);
+    hook.wait_until("the note and the ack", |g| {
+        g.iter().any(|g| g.body["event"] == "acknowledged")
+    });
+    // PagerDuty acknowledges the key triggered before the restart.
+    let got = pd.wait_until("acknowledge", |g| g.len() >= 2);
+    assert_eq!(got[1].body["event_action"], "acknowledge");
+    assert_eq!(got[1].body["dedup_key"], "triage/job-failed");
+    // (Once the answers are in: a kill -9 between a receiver's 2xx and
+    // its entry's removal repeats that entry, with its dedup key.)
+    wait_outbox_empty(&root);
+    watch.kill();
+
+    // After a kill -9: what was sent is not sent again; what comes is.
+    let watch = Watch::start(&root, &[]);
+    incident(&["status", "resolved"]);
+    hook.wait_until("resolved", |g| {
+        g.iter().any(|g| g.body["event"] == "resolved")
+    });
+    pd.wait_until("resolve", |g| g.len() >= 3);
+    watch.stop();
+    // Started once more: only what is new (anything sent twice would
+    // have gone before it).
+    let watch = Watch::start(&root, &[]);
+    incident(&["note", "--incident", "INC-1", "post-mortem on Monday"]);
+    hook.wait_until("the last note", |g| {
+        g.iter()
+            .any(|g| g.body["actor"] == "bob" && g.body["summary"] == "post-mortem on Monday")
+    });
+    watch.stop();
+    let events: Vec<String> = hook
+        .got()
+        .iter()
+        .filter(|g| g.body["type"] == "incident")
+        .map(|g| format!("{} {}", g.body["event"], g.body["actor"]))
+        .inspect(|e| eprintln!("{e}"))
+        .collect();
+    assert_eq!(
+        events,
+        [
+            "\"opened\" \"triage\"",
+            "\"note\" \"bob\"",
+            "\"acknowledged\" \"bob\"",
+            "\"resolved\" \"bob\"",
+            "\"note\" \"bob\""
+        ]
+    );
+    let got = pd.got();
+    let actions: Vec<&str> = got
+        .iter()
+        .map(|g| g.body["event_action"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(actions, ["trigger", "acknowledge", "resolve"]);
+}
+
+/// Waits until no output has a notification waiting.
+#[track_caller]
+fn wait_outbox_empty(root: &Path) {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let waiting: Vec<PathBuf> = fs::read_dir(root.join("state/outbox"))
+            .into_iter()
+            .flatten()
+            .filter_map(Result::ok)
+            .flat_map(|output| fs::read_dir(output.path()).into_iter().flatten())
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect();
+        if waiting.is_empty() {
+            return;
+        }
+        assert!(Instant::now() < deadline, "still waiting: {waiting:?}");
+        thread::sleep(Duration::from_millis(20));
+    }
 }
 
 /// GET /metrics over a plain TCP connection.
