@@ -55,10 +55,15 @@ use jiff::{
 /// What a timestamp that omits something is read against.
 #[derive(Debug, Clone)]
 pub struct TimeContext {
-    /// The zone of timestamps written without one.
+    /// The zone of timestamps written without one (set by
+    /// [`TimeContext::new`]: what it keeps of the zone is not updated when
+    /// this field is written).
     pub zone: TimeZone,
     /// The present, to choose the year of syslog timestamps.
     pub now: Timestamp,
+    /// `zone`'s offset when it has only one (UTC, a fixed offset): no
+    /// rules to look up.
+    fixed: Option<Offset>,
     /// The civil second last read in `zone` and its offset there.
     last: LastSecond,
 }
@@ -67,6 +72,7 @@ impl TimeContext {
     /// Timestamps without a zone are in `zone`; `now` is the present.
     pub fn new(zone: TimeZone, now: Timestamp) -> TimeContext {
         TimeContext {
+            fixed: zone.to_fixed_offset().ok(),
             zone,
             now,
             last: LastSecond::default(),
@@ -79,6 +85,9 @@ impl TimeContext {
     /// same answer: an offset changes only at a whole second), sparing the
     /// zone's rules.
     fn local_timestamp(&self, dt: DateTime) -> Option<Timestamp> {
+        if let Some(offset) = self.fixed {
+            return offset.to_timestamp(dt).ok();
+        }
         let naive = naive_second(dt);
         let nanos = dt.subsec_nanosecond();
         if let Some(naive) = naive
