@@ -110,3 +110,45 @@ fn lnav_format_samples_give_lnavs_time_and_level() {
     );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Excerpts of the logs in lnav's own tests (`tests/fixtures/lnav/logs/`,
+/// from tstack/lnav `test/`), read as whole sources: each first event's
+/// time and level, as lnav reads them (a level lnav's format does not name
+/// from a JSON key triage does not know, MongoDB's `"s":"I"`, is none).
+#[test]
+fn lnav_test_logs_give_lnavs_time_and_level() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lnav/logs");
+    let cases = [
+        // The level glued to the time and the message by colons.
+        (
+            "logfile_generic.0",
+            Some("2012-07-02T10:22:40.672Z"),
+            Some(Level::Debug),
+        ),
+        (
+            "logfile_vami.0",
+            Some("2015-03-12T23:16:52.071Z"),
+            Some(Level::Info),
+        ),
+        // MongoDB's `{"t":{"$date":...}}`.
+        ("logfile_mongodb.0", Some("2026-03-10T20:58:09.401Z"), None),
+        // `journalctl -o json`: microseconds since the epoch, `PRIORITY`.
+        (
+            "logfile_journald.json",
+            Some("2018-08-21T14:04:21.221373Z"),
+            Some(Level::Critical),
+        ),
+        // Cloudflare's logs: nanoseconds since the epoch.
+        ("logfile_cloudflare.1", Some("2024-04-10T23:00:00.1Z"), None),
+    ];
+    let mut failures = Vec::new();
+    for (file, time, level) in cases {
+        let text = std::fs::read_to_string(dir.join(file)).expect("fixture reads");
+        let event = first_event(&text).expect("an event");
+        let got = (event.ts.map(|t| t.to_string()), event.level);
+        if got != (time.map(str::to_owned), level) {
+            failures.push(format!("{file}: got {got:?}, want {:?}", (time, level)));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -128,7 +128,7 @@ fn expected_level(text: &str) -> Level {
             _ => Level::Info,
         },
         "W" | "WARN" | "WARNING" => Level::Warn,
-        "E" | "error" => Level::Error,
+        "E" | "error" | "ERROR" | "SEVERE" => Level::Error,
         "FATAL" => Level::Fatal,
         other => panic!("level {other:?} not in the test's table"),
     }

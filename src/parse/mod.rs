@@ -51,8 +51,10 @@ use crate::model::{Event, Fields, Level, RawLine};
 /// How many leading words may hold the level (after the timestamp).
 const LEVEL_WORDS: usize = 6;
 
-/// JSON keys that may hold an event's time, most specific first.
-const TIME_KEYS: [&str; 13] = [
+/// JSON keys that may hold an event's time, most specific first (then
+/// MongoDB's `{"t":{"$date":...}}`, journald's `journalctl -o json`
+/// microseconds, Cloudflare's nanoseconds).
+const TIME_KEYS: [&str; 16] = [
     "timestamp",
     "@timestamp",
     "time",
@@ -66,6 +68,9 @@ const TIME_KEYS: [&str; 13] = [
     "eventTime",
     "receiveTimestamp",
     "timestamp_ns",
+    "t.$date",
+    "__REALTIME_TIMESTAMP",
+    "EdgeStartTimestamp",
 ];
 
 /// Keys that may hold an event's level, JSON and logfmt.
@@ -584,7 +589,10 @@ fn after_time_level(text: &str, end: usize) -> Option<Level> {
     }
     let word =
         token.trim_matches(|c: char| matches!(c, '[' | ']' | '(' | ')' | '<' | '>' | ':' | ','));
-    level_word(word).or_else(|| facility_level(word))
+    level_word(word)
+        .or_else(|| facility_level(word))
+        // Glued to what follows by a colon: `...,672:DEBUG:foo bar`.
+        .or_else(|| level_word(word.split(':').next()?))
 }
 
 /// ESXi's `In(14)`, `Db(167)`, `Wa(180)`, ...: the level's two letters and

@@ -373,14 +373,29 @@ fn same_process(first: &Event, line: &Event) -> bool {
     }
 }
 
-/// A PostgreSQL line that belongs to the message before it.
+/// A PostgreSQL line that belongs to the message before it. Asked of
+/// every line of PostgreSQL, syslog and plain sources: the severity pattern
+/// runs only where one of the words is written before a colon (which it
+/// needs to find one of them first).
 fn postgres_continuation(text: &str) -> bool {
-    postgres_severity(text).is_some_and(|word| {
-        matches!(
-            word,
-            "DETAIL" | "HINT" | "STATEMENT" | "CONTEXT" | "QUERY" | "LOCATION"
-        )
-    })
+    const WORDS: [&[u8]; 6] = [
+        b"DETAIL",
+        b"HINT",
+        b"STATEMENT",
+        b"CONTEXT",
+        b"QUERY",
+        b"LOCATION",
+    ];
+    let head = &text.as_bytes()[..super::floor_boundary(text, 300)];
+    let written = memchr::memchr_iter(b':', head)
+        .any(|colon| WORDS.iter().any(|word| head[..colon].ends_with(word)));
+    written
+        && postgres_severity(text).is_some_and(|word| {
+            matches!(
+                word,
+                "DETAIL" | "HINT" | "STATEMENT" | "CONTEXT" | "QUERY" | "LOCATION"
+            )
+        })
 }
 
 /// Lines that continue whatever came before in any text format.
@@ -626,6 +641,18 @@ mod tests {
         assert_eq!((event.line_no, event.lines), (1, 1));
         assert!(!asm.is_pending());
         assert!(asm.flush(now() + SignedDuration::from_secs(60)).is_none());
+    }
+
+    proptest! {
+        #[test]
+        fn continuation_words_found_as_the_pattern_finds_them(
+            text in "(?:[A-Z]{2,9}|LOG|DETAIL|HINT|STATEMENT|QUERY|[a-z ]{1,5}|: |:\u{a0}|\\[[0-9]{1,3}\\]|[ \t]){0,12}"
+        ) {
+            let by_pattern = crate::parse::postgres_severity(&text).is_some_and(|word| {
+                matches!(word, "DETAIL" | "HINT" | "STATEMENT" | "CONTEXT" | "QUERY" | "LOCATION")
+            });
+            prop_assert_eq!(postgres_continuation(&text), by_pattern);
+        }
     }
 
     proptest! {

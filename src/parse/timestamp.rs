@@ -44,6 +44,8 @@
 //! ahead. Two-digit years are 1969–2068. A leap second (`:60`) is read as
 //! the last nanosecond of `:59`.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use jiff::{
     SignedDuration, Timestamp,
     civil::DateTime,
@@ -53,17 +55,112 @@ use jiff::{
 /// What a timestamp that omits something is read against.
 #[derive(Debug, Clone)]
 pub struct TimeContext {
-    /// The zone of timestamps written without one.
+    /// The zone of timestamps written without one (set by
+    /// [`TimeContext::new`]: what it keeps of the zone is not updated when
+    /// this field is written).
     pub zone: TimeZone,
     /// The present, to choose the year of syslog timestamps.
     pub now: Timestamp,
+    /// `zone`'s offset when it has only one (UTC, a fixed offset): no
+    /// rules to look up.
+    fixed: Option<Offset>,
+    /// The civil second last read in `zone` and its offset there.
+    last: LastSecond,
 }
 
 impl TimeContext {
     /// Timestamps without a zone are in `zone`; `now` is the present.
     pub fn new(zone: TimeZone, now: Timestamp) -> TimeContext {
-        TimeContext { zone, now }
+        TimeContext {
+            fixed: zone.to_fixed_offset().ok(),
+            zone,
+            now,
+            last: LastSecond::default(),
+        }
     }
+
+    /// The instant of a civil time in the context's zone. Most lines of a
+    /// source share their second with the line before: the offset found for
+    /// the last second read is used again for the same civil second (the
+    /// same answer: an offset changes only at a whole second), sparing the
+    /// zone's rules.
+    fn local_timestamp(&self, dt: DateTime) -> Option<Timestamp> {
+        if let Some(offset) = self.fixed {
+            return offset.to_timestamp(dt).ok();
+        }
+        let naive = naive_second(dt);
+        let nanos = dt.subsec_nanosecond();
+        if let Some(naive) = naive
+            && let Some(offset) = self.last.offset_of(naive)
+        {
+            return Timestamp::new(naive - offset, nanos).ok();
+        }
+        let ts = self.zone.to_timestamp(dt).ok()?;
+        if let Some(naive) = naive
+            && ts.as_second() >= 0
+        {
+            self.last.keep(naive, naive - ts.as_second());
+        }
+        Some(ts)
+    }
+}
+
+/// The last civil second converted in a zone, packed in one word (so a
+/// context shared between threads never mixes two): the civil second since
+/// 1970 as if in UTC, shifted past 18 bits holding the offset in seconds
+/// plus 2^17. 0 is empty.
+#[derive(Debug, Default)]
+struct LastSecond(AtomicU64);
+
+/// The bias added to an offset (at most a day and a half either way).
+const OFFSET_BIAS: i64 = 1 << 17;
+
+impl Clone for LastSecond {
+    fn clone(&self) -> LastSecond {
+        LastSecond(AtomicU64::new(self.0.load(Ordering::Relaxed)))
+    }
+}
+
+impl LastSecond {
+    fn offset_of(&self, naive: i64) -> Option<i64> {
+        let packed = self.0.load(Ordering::Relaxed);
+        (packed != 0 && (packed >> 18) as i64 == naive)
+            .then(|| (packed & ((1 << 18) - 1)) as i64 - OFFSET_BIAS)
+    }
+
+    fn keep(&self, naive: i64, offset: i64) {
+        if (-OFFSET_BIAS..OFFSET_BIAS).contains(&offset) {
+            let packed = ((naive as u64) << 18) | (offset + OFFSET_BIAS) as u64;
+            self.0.store(packed, Ordering::Relaxed);
+        }
+    }
+}
+
+/// The seconds from 1970-01-01 00:00:00 to `dt`'s whole second, as if both
+/// were in UTC; `None` outside 1970–9999 (not cached).
+fn naive_second(dt: DateTime) -> Option<i64> {
+    let (y, m, d) = (
+        i64::from(dt.year()),
+        i64::from(dt.month()),
+        i64::from(dt.day()),
+    );
+    if y < 1970 {
+        return None;
+    }
+    // Days from civil (Howard Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y / 400;
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(
+        days * 86_400
+            + i64::from(dt.hour()) * 3_600
+            + i64::from(dt.minute()) * 60
+            + i64::from(dt.second()),
+    )
 }
 
 /// A time read from a line, and where its text is.
@@ -289,7 +386,74 @@ pub fn at_start(line: &str, ctx: &TimeContext) -> Option<Found> {
             });
         }
     }
-    common_log_format(line, ctx)
+    date_then_clock(bytes, opened, ctx).or_else(|| common_log_format(line, ctx))
+}
+
+/// The most words of a log prefix between a date written alone and its
+/// time of day ([`date_then_clock`]).
+const WORDS_BEFORE_CLOCK: usize = 4;
+
+/// `yyyy-MM-dd` alone, then a few words of a log prefix, then the time of
+/// day as a word of its own (`HH:mm:ss`, a fraction, a zone): the date at
+/// that time, as lnav reads a format whose `time-field` holds the time
+/// (ESXi's `2022-06-02 In(14) hostprofile[1001430319]: 05:34:23.666 ...`).
+/// A prefix word holds a digit or a bracket, or is an upper-case word; the
+/// first other word (prose: `2026-11-21 backup ran at 03:00:00`) ends the
+/// search, so a time in a message is not taken, nor is a date alone read as
+/// midnight.
+fn date_then_clock(bytes: &[u8], pos: usize, ctx: &TimeContext) -> Option<Found> {
+    let date = bytes.get(pos..pos + 11)?;
+    let digit = |i: usize| date[i].is_ascii_digit();
+    if !(date[4] == b'-'
+        && date[7] == b'-'
+        && matches!(date[10], b' ' | b'\t')
+        && [0, 1, 2, 3, 5, 6, 8, 9].into_iter().all(digit))
+    {
+        return None;
+    }
+    let mut cur = Cursor { bytes, pos };
+    let year = cur.exact_digits(4)?;
+    cur.pos += 1;
+    let month = cur.exact_digits(2)?;
+    cur.pos += 1;
+    let day = cur.exact_digits(2)?;
+    let limit = bytes.len().min(200);
+    let mut at = pos + 10;
+    for _ in 0..=WORDS_BEFORE_CLOCK {
+        while at < limit && matches!(bytes[at], b' ' | b'\t') {
+            at += 1;
+        }
+        let end = bytes[at..limit]
+            .iter()
+            .position(|&b| b == b' ' || b == b'\t')
+            .map_or(limit, |i| at + i);
+        let word = &bytes[at..end];
+        let clock = word.len() >= 8
+            && word[2] == b':'
+            && word[5] == b':'
+            && [0, 1, 3, 4, 6, 7].iter().all(|&i| word[i].is_ascii_digit());
+        if clock {
+            let mut cur = Cursor { bytes, pos: at };
+            let (hour, minute, second, nanos) = cur.clock()?;
+            let dt = civil(year, month, day, hour, minute, second, nanos)?;
+            let ts = cur.zoned(dt, ctx)?;
+            return Some(Found {
+                ts,
+                start: pos,
+                end: cur.pos,
+                form: Some(Form::Iso),
+            });
+        }
+        let prefix_word = word
+            .iter()
+            .any(|b| b.is_ascii_digit() || matches!(b, b'[' | b'(' | b'<' | b'{'))
+            || (word.len() >= 2 && word.iter().all(u8::is_ascii_uppercase));
+        if !prefix_word {
+            return None;
+        }
+        at = end;
+    }
+    None
 }
 
 /// The timestamp at the start of `line` ([`at_start`]), without where.
@@ -620,7 +784,7 @@ impl Cursor<'_> {
         }
         match offset {
             Some(offset) => offset.to_timestamp(dt).ok(),
-            None => ctx.zone.to_timestamp(dt).ok(),
+            None => ctx.local_timestamp(dt),
         }
     }
 
@@ -944,7 +1108,7 @@ impl Cursor<'_> {
         let dt = civil(year, month, day, hour, minute, second, nanos)?;
         match offset {
             Some(offset) => offset.to_timestamp(dt).ok(),
-            None => ctx.zone.to_timestamp(dt).ok(),
+            None => ctx.local_timestamp(dt),
         }
     }
 
@@ -1029,7 +1193,7 @@ impl Cursor<'_> {
                 second,
                 nanos,
             )?;
-            return ctx.zone.to_timestamp(dt).ok();
+            return ctx.local_timestamp(dt);
         }
         without_year(date / 100, date % 100, clock, None, ctx)
     }
@@ -1104,7 +1268,7 @@ impl Cursor<'_> {
                 second,
                 nanos,
             )?;
-            let ts = ctx.zone.to_timestamp(dt).ok()?;
+            let ts = ctx.local_timestamp(dt)?;
             if ts <= latest {
                 return Some(ts);
             }
@@ -1153,7 +1317,7 @@ pub(super) fn resolve(parts: Parts, ctx: &TimeContext) -> Option<Timestamp> {
             let dt = civil(year, month, day, clock.0, clock.1, clock.2, clock.3)?;
             match parts.offset {
                 Some(offset) => offset.to_timestamp(dt).ok(),
-                None => ctx.zone.to_timestamp(dt).ok(),
+                None => ctx.local_timestamp(dt),
             }
         }
         (None, Some(month), Some(day)) => without_year(month, day, clock, parts.offset, ctx),
@@ -1231,7 +1395,7 @@ fn without_year(
         };
         let ts = match offset {
             Some(offset) => offset.to_timestamp(dt).ok()?,
-            None => ctx.zone.to_timestamp(dt).ok()?,
+            None => ctx.local_timestamp(dt)?,
         };
         if ts <= latest {
             return Some(ts);
@@ -1372,6 +1536,55 @@ mod tests {
             ts("2026-07-01 10:00:00 LOG x").as_deref(),
             Some("2026-07-01T10:00:00Z")
         );
+    }
+
+    #[test]
+    fn a_date_alone_takes_the_time_of_day_after_a_log_prefix() {
+        // ESXi writes the date, the level, the program, then the time.
+        assert_eq!(
+            ts("2022-06-02 In(14) hostprofile[1001430319]: 05:34:23.666 {'mode': 'Disabled'}")
+                .as_deref(),
+            Some("2022-06-02T05:34:23.666Z")
+        );
+        assert_eq!(
+            ts("2026-11-21 ERROR [job-7] 03:00:01 +0100 nightly export failed").as_deref(),
+            Some("2026-11-21T02:00:01Z")
+        );
+        // A word of prose before it: the time is the message's; a date
+        // alone is no time (midnight would be a wrong one).
+        for line in [
+            "2026-11-21 backup ran at 03:00:00",
+            "2026-11-21 [job-7] finished, next run 03:00:00",
+            "2026-11-21",
+            "2026-11-21 [a] [b] [c] [d] [e] 03:00:00",
+        ] {
+            assert_eq!(ts(line), None, "{line}");
+        }
+    }
+
+    #[test]
+    fn the_last_second_kept_gives_what_the_zone_gives() {
+        // Read in turn with one context (each second read twice, the second
+        // time from what the first kept) and each with a fresh one: the
+        // same instants, across both of Paris's changes of offset.
+        let paris = TimeZone::get("Europe/Paris").expect("tzdb");
+        let shared = TimeContext::new(paris.clone(), ctx().now);
+        for line in [
+            "2026-03-29 01:59:59.5 x",
+            "2026-03-29 01:59:59.9 x",
+            "2026-03-29 02:30:00 x",
+            "2026-03-29 03:00:00 x",
+            "2026-10-25 02:30:00.25 x",
+            "2026-10-25 02:30:00.75 x",
+            "2026-10-25 03:00:00 x",
+            "1970-01-01 00:30:00 x",
+            "1970-01-01 00:30:00.5 x",
+            "2026-11-21 03:00:00,001 x",
+            "2026-11-21 03:00:00,999 x",
+        ] {
+            let fresh = TimeContext::new(paris.clone(), ctx().now);
+            assert_eq!(leading(line, &shared), leading(line, &fresh), "{line}");
+        }
     }
 
     #[test]
