@@ -417,6 +417,11 @@ pub struct WatchArgs {
     /// port alone on 127.0.0.1).
     #[arg(long, value_name = "ADDR", value_parser = crate::notify::metrics::parse_addr)]
     pub metrics: Option<std::net::SocketAddr>,
+    /// Files or globs of a known-good period or run (repeatable): a problem
+    /// whose template they have is not new (no `new-problem` alert), as
+    /// one the data directory has seen is not.
+    #[arg(long, value_name = "PATH|GLOB")]
+    pub baseline: Vec<String>,
 }
 
 /// `triage ingest`.

@@ -253,19 +253,21 @@ pub fn run<'l>(
     stop: Arc<AtomicBool>,
     sink: &mut dyn Sink<'l>,
 ) -> Result<Ended, PipelineError> {
-    run_raising(options, library, config, stop, sink, false)
+    run_raising(options, library, config, stop, sink, None)
 }
 
-/// [`run`], raising `new-problem` alerts when `new_problems`: for problem
-/// templates the data directory does not know yet (`patterns::known`),
-/// recorded there when [`Options::record`].
+/// [`run`], raising `new-problem` alerts when `new_problems` is given: for
+/// problem templates the data directory does not know yet
+/// (`patterns::known`, recorded there when [`Options::record`]), nor the
+/// baseline's miner it holds (`patterns::baseline`), which the engine then
+/// starts from.
 pub fn run_raising<'l>(
     options: Options,
     library: &'l Library,
     config: &'l Config,
     stop: Arc<AtomicBool>,
     sink: &mut dyn Sink<'l>,
-    new_problems: bool,
+    new_problems: Option<Option<&crate::parse::template::Miner>>,
 ) -> Result<Ended, PipelineError> {
     let checkpoint_path = options.data_dir.join(CHECKPOINT_FILE);
     let handed = match options.checkpoint {
@@ -288,10 +290,14 @@ pub fn run_raising<'l>(
         .map_err(|err| PipelineError::Io("follower thread".into(), err))?;
     let clock = options.clock;
     let mut engine = library.engine();
-    if new_problems {
+    if let Some(baseline) = new_problems {
         let path = options.data_dir.join(crate::patterns::known::KNOWN_FILE);
-        let known = crate::patterns::known::load(&options.data_dir)
+        let mut known = crate::patterns::known::load(&options.data_dir)
             .map_err(|err| PipelineError::Io(path.display().to_string(), err))?;
+        if let Some(miner) = baseline {
+            known.extend(crate::patterns::baseline::known_ids(miner));
+            *engine.problems_mut().miner_mut() = miner.clone();
+        }
         engine.raise_new_problems(known);
     }
     let mut recorder = match options.record {

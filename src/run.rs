@@ -456,6 +456,7 @@ fn watch(cli: &Cli, args: &WatchArgs) -> io::Result<Exit> {
         data_dir: cli.global.data_dir.clone(),
         index: (!args.no_index).then_some(args.commit_every),
         metrics: args.metrics,
+        baseline: None,
     };
     if let Some(dir) = crate::watch::directories(&options.targets).first() {
         return Err(io::Error::other(format!(
@@ -467,6 +468,17 @@ fn watch(cli: &Cli, args: &WatchArgs) -> io::Result<Exit> {
     // Said before the library loads, so it comes at once.
     crate::watch::announce(&options.targets, &options.data_dir, options.index.is_some());
     let (library, _) = load_library(cli);
+    let mut options = options;
+    if !args.baseline.is_empty() {
+        let scanner = Scanner::new(
+            &library,
+            &config,
+            options.zone.clone(),
+            args.max_line_bytes,
+            Timestamp::now(),
+        );
+        options.baseline = Some(crate::patterns::baseline::mine(&scanner, &args.baseline)?);
+    }
     let mut stdout = io::BufWriter::new(io::stdout().lock());
     match crate::watch::watch(options, &library, &config, style(), stop, &mut stdout) {
         Ok(()) => Ok(Exit::Found),

@@ -53,6 +53,8 @@ pub struct WatchOptions {
     pub index: Option<std::time::Duration>,
     /// Serve Prometheus metrics here.
     pub metrics: Option<std::net::SocketAddr>,
+    /// The problem templates of `--baseline` (`patterns::baseline`).
+    pub baseline: Option<crate::parse::template::Miner>,
 }
 
 /// Why `watch` could not run.
@@ -253,13 +255,20 @@ pub fn watch(
             printed = &mut with_metrics;
         }
         let sink = printed;
-        let ended = pipeline::run_raising(pipeline, library, config, Arc::clone(&stop), sink, true)
-            .map_err(|err| match err {
-                PipelineError::Io(what, err) => WatchError::Io(what, err),
-                PipelineError::Journal(message) => WatchError::Journal(message),
-                PipelineError::Sink(err) => WatchError::Output(err),
-                PipelineError::Follower => WatchError::Follower,
-            })?;
+        let ended = pipeline::run_raising(
+            pipeline,
+            library,
+            config,
+            Arc::clone(&stop),
+            sink,
+            Some(options.baseline.as_ref()),
+        )
+        .map_err(|err| match err {
+            PipelineError::Io(what, err) => WatchError::Io(what, err),
+            PipelineError::Journal(message) => WatchError::Journal(message),
+            PipelineError::Sink(err) => WatchError::Output(err),
+            PipelineError::Follower => WatchError::Follower,
+        })?;
         match ended {
             Ended::Stopped => return Ok(()),
             Ended::Restart => tracing::warn!(

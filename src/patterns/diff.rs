@@ -163,7 +163,7 @@ pub fn significant(target: u64, n_target: u64, baseline: u64, n_baseline: u64) -
 }
 
 /// The files of arguments: paths as they are, globs expanded (sorted).
-fn files(args: &[String]) -> Vec<PathBuf> {
+pub(crate) fn files(args: &[String]) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for arg in args {
         match Target::parse(arg) {

@@ -9,6 +9,7 @@
 //! or decide exit codes (`run` does). Log text is sanitised before it is
 //! written for people.
 
+pub mod baseline;
 pub mod diff;
 pub mod known;
 pub mod list;

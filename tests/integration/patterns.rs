@@ -553,3 +553,64 @@ fn watch_raises_new_problem_once_per_template_and_journals_it() {
     assert_eq!(new[0]["signature"], "new-problem");
     stop(child);
 }
+
+#[test]
+fn watch_with_a_baseline_raises_new_problem_only_for_templates_it_lacks() {
+    let _one = crate::watch::one_at_a_time();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let baseline = dir.path().join("good.log");
+    let log = dir.path().join("app.log");
+    let data = dir.path().join("data");
+    let text = fs::read_to_string(loghub("Hadoop_bad.log")).expect("fixture");
+    fs::write(&baseline, &text).expect("write");
+    // The baseline's problems again, with other values, then one it lacks.
+    let mut watched: String = text
+        .lines()
+        .map(|l| {
+            l.replace("m_000002_0", "m_000009_0")
+                .replace("_0001", "_0007")
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    watched
+        .push_str("\n2015-10-18 18:07:00,000 FATAL [main] org.example.Probe: probe one failed\n");
+    fs::write(&log, &watched).expect("write");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_triage"))
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["watch", "--json", "--from-start", "--poll-interval", "20ms"])
+        .arg("--baseline")
+        .arg(&baseline)
+        .arg(&log)
+        .env("TZ", "UTC")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .expect("watch starts");
+    let rx = collect_json(&mut child);
+    let alerts = alerts_until(&rx, "probe one failed");
+    let new: Vec<&Value> = alerts
+        .iter()
+        .filter(|a| {
+            matches!(
+                a["signature"].as_str(),
+                Some("new-problem" | "new-fatal-problem")
+            )
+        })
+        .collect();
+    assert_eq!(new.len(), 1, "{new:?}");
+    assert!(
+        new[0]["line"]
+            .as_str()
+            .is_some_and(|l| l.contains("probe one failed")),
+        "{new:?}"
+    );
+    // Signatures still alert as without a baseline.
+    assert!(
+        alerts
+            .iter()
+            .any(|a| a["signature"] != "new-problem" && a["signature"] != "new-fatal-problem")
+    );
+    stop(child);
+}

@@ -312,7 +312,7 @@ impl Hasher for IdHasher {
 /// No slot: the end of the recency list.
 const NIL: u32 = u32::MAX;
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Slot {
     template: Option<Template>,
     generation: u32,
@@ -324,7 +324,7 @@ struct Slot {
 }
 
 /// The template miner.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Miner {
     config: Config,
     slots: Vec<Slot>,

@@ -59,7 +59,7 @@ pub struct Token {
 }
 
 /// The tokens of one message, reused from message to message.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Tokens {
     /// The tokens in order.
     pub list: Vec<Token>,
