@@ -118,11 +118,14 @@ impl<'l> Publisher<'l> {
         let rt = super::runtime()?;
         let name = format!("triage agent {}", agent.host);
         let client = rt.block_on(super::connect(&agent.settings, &name))?;
-        let js = jetstream::ContextBuilder::new()
+        let js = {
+            let _entered = rt.enter();
+            jetstream::ContextBuilder::new()
             .timeout(DIRECT_WAIT)
             .max_ack_inflight(2 * CHUNK)
-            .backpressure_on_inflight(true)
-            .build(client.clone());
+                .backpressure_on_inflight(true)
+                .build(client.clone())
+        };
         tracing::info!(
             "publishing to {} as host {} (subjects {}, {})",
             agent.settings.servers_for_display(),

@@ -89,6 +89,7 @@ pub fn run(
     stop: Arc<AtomicBool>,
 ) -> Result<Collected, FleetError> {
     let rt = super::runtime()?;
+    let _entered = rt.enter();
     let client = rt.block_on(super::connect(settings, "triage collect"))?;
     let js = jetstream::new(client);
     let name = settings.stream_name();

@@ -253,7 +253,7 @@ mod tests {
         let json = serde_json::to_vec(&msg).expect("json");
         let back: EventMsg = serde_json::from_slice(&json).expect("parse");
         assert_eq!(back, msg);
-        assert_eq!(back.event(), event());
+        assert_eq!(format!("{:?}", back.event()), format!("{:?}", event()));
         assert_eq!(back.id(), "web-1/3:99/120");
     }
 
