@@ -163,7 +163,7 @@ pub fn run(
     let mut recorder = Recorder::new(journal, library);
     let seq_path = options.data_dir.join(JOURNAL_SEQ_FILE);
     let mut journal_seq = read_seq(&seq_path);
-    let consumer = rt.block_on(consumer_from(&js, &name, committed + 1))?;
+    let mut messages = Some(rt.block_on(pull_from(&js, &name, committed + 1))?);
     tracing::info!("collecting from {name} after sequence {committed}");
     let mut collected = Collected {
         seq: committed,
@@ -173,29 +173,48 @@ pub fn run(
     let mut acker: Option<jetstream::message::Acker> = None;
     let mut last_commit = Instant::now();
     let mut last_tick = Instant::now();
-    let mut failing = false;
+    let mut failing = 0u32;
     let mut unknown = std::collections::HashSet::new();
     loop {
         let stopping = stop.load(Ordering::SeqCst);
         let messages = match stopping {
             true => Vec::new(),
-            false => match rt.block_on(fetch(&consumer)) {
-                Ok(messages) => {
-                    if failing {
-                        tracing::warn!("NATS answers again: collecting");
-                        failing = false;
+            false => {
+                let got = match &mut messages {
+                    Some(stream) => rt.block_on(next_batch(stream, Duration::from_millis(200))),
+                    // The consumer made again after what this run has
+                    // already taken (its commit is due).
+                    None => match rt.block_on(pull_from(&js, &name, last + 1)) {
+                        Ok(stream) => {
+                            messages = Some(stream);
+                            Ok(Vec::new())
+                        }
+                        Err(err) => Err(err.to_string()),
+                    },
+                };
+                match got {
+                    Ok(got) => {
+                        if failing > 0 {
+                            tracing::warn!("NATS answers again: collecting");
+                            failing = 0;
+                        }
+                        got
                     }
-                    messages
-                }
-                Err(why) => {
-                    if !failing {
-                        tracing::warn!("NATS: {why}; trying again");
-                        failing = true;
+                    Err(why) => {
+                        if failing == 0 {
+                            tracing::warn!("NATS: {why}; trying again");
+                        }
+                        failing += 1;
+                        // A consumer that keeps failing (its server's
+                        // store lost, a stream ended) is made again.
+                        if failing % 20 == 0 {
+                            messages = None;
+                        }
+                        std::thread::sleep(Duration::from_millis(500));
+                        Vec::new()
                     }
-                    std::thread::sleep(Duration::from_millis(500));
-                    Vec::new()
                 }
-            },
+            }
         };
         for message in messages {
             let seq = match message.info() {
@@ -205,6 +224,13 @@ pub fn run(
             let (message, ack) = message.split();
             if seq <= last {
                 continue;
+            }
+            if seq > last + 1 && last > 0 {
+                tracing::warn!(
+                    "stream {name}: messages {} to {} are gone (removed by the stream's age or size limit before they were indexed)",
+                    last + 1,
+                    seq - 1
+                );
             }
             let subject = message.subject.as_str();
             if subject.ends_with(".events") {
@@ -315,27 +341,45 @@ async fn consumer_from(
         .map_err(|e| nats(&e))
 }
 
-/// One batch of messages (fewer, or none, when no more come within half a
-/// second).
-async fn fetch(
-    consumer: &jetstream::consumer::Consumer<pull::Config>,
-) -> Result<Vec<jetstream::Message>, String> {
-    let mut batch = consumer
-        .fetch()
-        .max_messages(BATCH)
-        .expires(Duration::from_millis(500))
+/// The consumer, made again to deliver from `start`, and its pull stream.
+async fn pull_from(
+    js: &jetstream::Context,
+    stream: &str,
+    start: u64,
+) -> Result<pull::Stream, FleetError> {
+    let consumer = consumer_from(js, stream, start).await?;
+    consumer
+        .stream()
+        .max_messages_per_batch(BATCH)
+        .heartbeat(Duration::from_secs(5))
         .messages()
         .await
-        .map_err(|err| err.to_string())?;
+        .map_err(|err| FleetError::Nats(format!("consumer {CONSUMER}: {err}")))
+}
+
+/// The messages that come within `wait` (at most [`BATCH`]) from the
+/// consumer's one long-lived pull stream (it keeps its pull requests and
+/// heartbeats itself, and goes on across reconnections).
+async fn next_batch(messages: &mut pull::Stream, wait: Duration) -> Result<Vec<jetstream::Message>, String> {
     let mut out = Vec::new();
-    while let Some(message) = batch.next().await {
-        match message {
-            Ok(message) => out.push(message),
-            Err(err) if out.is_empty() => return Err(err.to_string()),
-            Err(_) => break,
+    let deadline = tokio::time::sleep(wait);
+    tokio::pin!(deadline);
+    loop {
+        tokio::select! {
+            message = messages.next() => match message {
+                Some(Ok(message)) => {
+                    out.push(message);
+                    if out.len() >= BATCH {
+                        return Ok(out);
+                    }
+                }
+                Some(Err(err)) if out.is_empty() => return Err(err.to_string()),
+                Some(Err(_)) => return Ok(out),
+                None => return Err("the consumer's stream ended".to_owned()),
+            },
+            () = &mut deadline => return Ok(out),
         }
     }
-    Ok(out)
 }
 
 /// Hands an alert or a clear to the recorder.
