@@ -121,8 +121,8 @@ impl<'l> Publisher<'l> {
         let js = {
             let _entered = rt.enter();
             jetstream::ContextBuilder::new()
-            .timeout(DIRECT_WAIT)
-            .max_ack_inflight(2 * CHUNK)
+                .timeout(DIRECT_WAIT)
+                .max_ack_inflight(2 * CHUNK)
                 .backpressure_on_inflight(true)
                 .build(client.clone())
         };
@@ -335,12 +335,11 @@ impl<'l> Sink<'l> for Publisher<'l> {
         }
         let batch = std::mem::take(&mut self.pending);
         let spooling = spool.lock().map_or(true, |s| !s.is_empty());
-        let connected =
-            self.client.connection_state() == async_nats::connection::State::Connected;
+        let connected = self.client.connection_state() == async_nats::connection::State::Connected;
         if !spooling && connected {
-            let sent = self
-                .rt
-                .block_on(async { tokio::time::timeout(DIRECT_WAIT, publish(&self.js, &batch)).await });
+            let sent = self.rt.block_on(async {
+                tokio::time::timeout(DIRECT_WAIT, publish(&self.js, &batch)).await
+            });
             match sent {
                 Ok(Ok(())) => return Ok(()),
                 Ok(Err(why)) => tracing::warn!(

@@ -99,7 +99,7 @@ pub fn run(
         let attempt = rt.block_on(async {
             tokio::time::timeout(
                 Duration::from_secs(5),
-                stream::ensure(&js, settings, &options.wanted),
+                stream::ensure(&js, settings, &options.wanted, options.init_only),
             )
             .await
         });
@@ -150,7 +150,8 @@ pub fn run(
         }
     };
     let local = |err: &dyn std::fmt::Display| FleetError::Local(err.to_string());
-    let store = index::Store::open(&index::path_in(&options.data_dir), true).map_err(|e| local(&e))?;
+    let store =
+        index::Store::open(&index::path_in(&options.data_dir), true).map_err(|e| local(&e))?;
     let mut writer = store.writer(1).map_err(|e| local(&e))?;
     let fields = *store.fields();
     let committed = writer
@@ -207,7 +208,7 @@ pub fn run(
                         failing += 1;
                         // A consumer that keeps failing (its server's
                         // store lost, a stream ended) is made again.
-                        if failing % 20 == 0 {
+                        if failing.is_multiple_of(20) {
                             messages = None;
                         }
                         std::thread::sleep(Duration::from_millis(500));
@@ -319,7 +320,8 @@ async fn consumer_from(
     stream: &str,
     start: u64,
 ) -> Result<jetstream::consumer::Consumer<pull::Config>, FleetError> {
-    let nats = |err: &dyn std::fmt::Display| FleetError::Nats(format!("consumer {CONSUMER}: {err}"));
+    let nats =
+        |err: &dyn std::fmt::Display| FleetError::Nats(format!("consumer {CONSUMER}: {err}"));
     let stream = js.get_stream(stream).await.map_err(|e| nats(&e))?;
     let _ = stream.delete_consumer(CONSUMER).await;
     stream
@@ -360,7 +362,10 @@ async fn pull_from(
 /// The messages that come within `wait` (at most [`BATCH`]) from the
 /// consumer's one long-lived pull stream (it keeps its pull requests and
 /// heartbeats itself, and goes on across reconnections).
-async fn next_batch(messages: &mut pull::Stream, wait: Duration) -> Result<Vec<jetstream::Message>, String> {
+async fn next_batch(
+    messages: &mut pull::Stream,
+    wait: Duration,
+) -> Result<Vec<jetstream::Message>, String> {
     let mut out = Vec::new();
     let deadline = tokio::time::sleep(wait);
     tokio::pin!(deadline);

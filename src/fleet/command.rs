@@ -11,12 +11,7 @@ use std::{
     },
 };
 
-use super::{
-    Settings,
-    agent::AgentOptions,
-    collect::CollectOptions,
-    stream::Wanted,
-};
+use super::{Settings, agent::AgentOptions, collect::CollectOptions, stream::Wanted};
 use crate::{
     cli::{AgentArgs, Cli, CollectArgs},
     config::Config,
@@ -45,15 +40,16 @@ fn size(name: &str, text: &str) -> io::Result<u64> {
 pub fn agent(cli: &Cli, args: &AgentArgs) -> io::Result<()> {
     let stop = stop_on_signal()?;
     let config = config(cli)?;
-    let settings = Settings::resolve(config.nats.as_ref(), args.nats.nats.as_deref(), args.host.as_deref())
-        .map_err(|err| io::Error::other(err.to_string()))?;
-    let host = match settings.host.clone().or_else(super::local_host_name) {
-        Some(host) => host,
-        None => {
-            return Err(io::Error::other(
-                "this machine's host name is unknown: pass --host NAME",
-            ));
-        }
+    let settings = Settings::resolve(
+        config.nats.as_ref(),
+        args.nats.nats.as_deref(),
+        args.host.as_deref(),
+    )
+    .map_err(|err| io::Error::other(err.to_string()))?;
+    let Some(host) = settings.host.clone().or_else(super::local_host_name) else {
+        return Err(io::Error::other(
+            "this machine's host name is unknown: pass --host NAME",
+        ));
     };
     let options = crate::run::watch_options(cli, &args.watch)?;
     crate::watch::announce(&options.targets, &options.data_dir, options.index.is_some());

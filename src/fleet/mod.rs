@@ -32,7 +32,9 @@ pub const DEFAULT_PREFIX: &str = "triage";
 #[derive(Debug, thiserror::Error)]
 pub enum FleetError {
     /// No server given.
-    #[error("no NATS server: pass --nats URL (or a comma-separated list), or set `url` in [nats] of triage.toml")]
+    #[error(
+        "no NATS server: pass --nats URL (or a comma-separated list), or set `url` in [nats] of triage.toml"
+    )]
     NoServer,
     /// A setting is not usable.
     #[error("{0}")]
@@ -153,10 +155,12 @@ fn valid_token(token: &str) -> bool {
 pub fn subject_token(host: &str) -> String {
     let token: String = host
         .chars()
-        .map(|c| match c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-            true => c,
-            false => '_',
-        })
+        .map(
+            |c| match c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                true => c,
+                false => '_',
+            },
+        )
         .collect();
     match token.is_empty() {
         true => "_".to_owned(),
@@ -214,7 +218,9 @@ pub(crate) async fn connect(
         })?;
     }
     if let Some(path) = &settings.tls_ca {
-        options = options.add_root_certificates(path.clone()).require_tls(true);
+        options = options
+            .add_root_certificates(path.clone())
+            .require_tls(true);
     }
     options
         .connect(settings.urls.clone())

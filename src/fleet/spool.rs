@@ -63,7 +63,10 @@ impl Spool {
                 fs::remove_file(entry.path())?;
                 continue;
             }
-            if let Some(seq) = name.strip_suffix(".seg").and_then(|s| s.parse::<u64>().ok()) {
+            if let Some(seq) = name
+                .strip_suffix(".seg")
+                .and_then(|s| s.parse::<u64>().ok())
+            {
                 segments.push((seq, entry.metadata()?.len()));
             }
         }
@@ -161,7 +164,11 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
 pub fn encode(records: &[Record]) -> Vec<u8> {
     let mut out = Vec::with_capacity(records.iter().map(|r| r.size() as usize).sum::<usize>() + 4);
     for record in records {
-        for part in [record.subject.as_bytes(), record.id.as_bytes(), &record.payload] {
+        for part in [
+            record.subject.as_bytes(),
+            record.id.as_bytes(),
+            &record.payload,
+        ] {
             out.extend_from_slice(&(part.len() as u32).to_le_bytes());
             out.extend_from_slice(part);
         }
@@ -193,7 +200,6 @@ pub fn decode(bytes: &[u8]) -> Option<Vec<Record>> {
             payload,
         });
     }
-    drop(part);
     rest.is_empty().then_some(records)
 }
 
@@ -248,7 +254,10 @@ mod tests {
         assert_eq!(second, vec![record(3)]);
         spool.append(&[record(4)]).expect("append");
         spool.pop(seq).expect("pop");
-        assert_eq!(spool.head().expect("head").expect("read").1, vec![record(4)]);
+        assert_eq!(
+            spool.head().expect("head").expect("read").1,
+            vec![record(4)]
+        );
         assert!(!dir.path().join("00000000000000000009.tmp").exists());
     }
 }

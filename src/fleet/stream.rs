@@ -66,8 +66,10 @@ fn subjects(settings: &Settings) -> Vec<String> {
 }
 
 /// What differs between the stream as it is and as it should be (empty:
-/// fine). Pure.
-pub fn differences(have: &Config, want: &Config) -> Vec<String> {
+/// fine). With `all` false only what triage depends on (subjects, storage,
+/// retention, a long enough duplicate window); replicas and limits are the
+/// operator's to choose once the stream exists. Pure.
+pub fn differences(have: &Config, want: &Config, all: bool) -> Vec<String> {
     let mut out = Vec::new();
     let mut have_subjects = have.subjects.clone();
     let mut want_subjects = want.subjects.clone();
@@ -91,7 +93,7 @@ pub fn differences(have: &Config, want: &Config) -> Vec<String> {
             have.retention
         ));
     }
-    if have.num_replicas.max(1) != want.num_replicas.max(1) {
+    if all && have.num_replicas.max(1) != want.num_replicas.max(1) {
         out.push(format!(
             "{} replica(s), asked for {}",
             have.num_replicas.max(1),
@@ -105,14 +107,14 @@ pub fn differences(have: &Config, want: &Config) -> Vec<String> {
             human(want.duplicate_window)
         ));
     }
-    if have.max_age != want.max_age {
+    if all && have.max_age != want.max_age {
         out.push(format!(
             "max age {}, asked for {}",
             human(have.max_age),
             human(want.max_age)
         ));
     }
-    if have.max_bytes != want.max_bytes {
+    if all && have.max_bytes != want.max_bytes {
         out.push(format!(
             "max bytes {}, asked for {}",
             have.max_bytes, want.max_bytes
@@ -140,12 +142,13 @@ pub enum Ensured {
     Created,
 }
 
-/// Creates the stream, or checks the one there; an error names every
-/// setting that differs.
+/// Creates the stream, or checks the one there (every setting with `all`,
+/// else what triage depends on); an error names every setting that differs.
 pub async fn ensure(
     js: &jetstream::Context,
     settings: &Settings,
     wanted: &Wanted,
+    all: bool,
 ) -> Result<Ensured, FleetError> {
     let want = config(settings, wanted);
     match js.get_stream(&want.name).await {
@@ -154,7 +157,7 @@ pub async fn ensure(
                 .info()
                 .await
                 .map_err(|err| FleetError::Nats(format!("stream {}: {err}", want.name)))?;
-            let diffs = differences(&info.config, &want);
+            let diffs = differences(&info.config, &want, all);
             if diffs.is_empty() {
                 Ok(Ensured::Checked)
             } else {
@@ -166,9 +169,9 @@ pub async fn ensure(
             }
         }
         Err(err) if is_not_found(&err) => {
-            js.create_stream(want.clone())
-                .await
-                .map_err(|err| FleetError::Nats(format!("cannot create the stream {}: {err}", want.name)))?;
+            js.create_stream(want.clone()).await.map_err(|err| {
+                FleetError::Nats(format!("cannot create the stream {}: {err}", want.name))
+            })?;
             Ok(Ensured::Created)
         }
         Err(err) => Err(FleetError::Nats(format!("stream {}: {err}", want.name))),
@@ -191,17 +194,19 @@ mod tests {
     fn every_difference_is_named() {
         let settings = Settings::resolve(None, Some("127.0.0.1:1"), None).expect("settings");
         let want = config(&settings, &Wanted::default());
-        assert!(differences(&want, &want).is_empty());
+        assert!(differences(&want, &want, true).is_empty());
         let mut have = want.clone();
         have.subjects = vec!["triage.>".into()];
         have.storage = StorageType::Memory;
         have.num_replicas = 3;
         have.duplicate_window = Duration::from_secs(120);
-        let diffs = differences(&have, &want);
+        let diffs = differences(&have, &want, true);
         assert_eq!(diffs.len(), 4, "{diffs:?}");
         assert!(diffs[3].contains("duplicate window 2m, shorter than the 2h"));
+        // Replicas are the operator's once the stream exists.
+        assert_eq!(differences(&have, &want, false).len(), 3);
         let mut longer = want.clone();
         longer.duplicate_window = Duration::from_secs(86_400);
-        assert!(differences(&longer, &want).is_empty());
+        assert!(differences(&longer, &want, true).is_empty());
     }
 }

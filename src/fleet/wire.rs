@@ -62,7 +62,13 @@ pub struct EventMsg {
 
 impl EventMsg {
     /// The message of `event`, read from the file `key` on `host`.
-    pub fn of(host: &str, key: FileKey, event: &Event, at: Timestamp, signatures: Vec<String>) -> EventMsg {
+    pub fn of(
+        host: &str,
+        key: FileKey,
+        event: &Event,
+        at: Timestamp,
+        signatures: Vec<String>,
+    ) -> EventMsg {
         let mut text = event.text.clone();
         let mut truncated = event.truncated;
         if text.len() > MAX_TEXT {
@@ -120,7 +126,14 @@ impl EventMsg {
 
     /// Its `Nats-Msg-Id`.
     pub fn id(&self) -> String {
-        event_id(&self.host, FileKey { dev: self.dev, ino: self.ino }, self.offset)
+        event_id(
+            &self.host,
+            FileKey {
+                dev: self.dev,
+                ino: self.ino,
+            },
+            self.offset,
+        )
     }
 }
 
@@ -140,7 +153,7 @@ pub enum AlertMsg {
         /// The signature's id.
         signature: String,
         /// The event that made it fire.
-        event: EventMsg,
+        event: Box<EventMsg>,
         /// What its regexes captured.
         captures: Captures,
         /// Hits that made it.
@@ -171,7 +184,13 @@ impl AlertMsg {
         AlertMsg::Alert {
             host: host.to_owned(),
             signature: signature.to_owned(),
-            event: EventMsg::of(host, key, &found.event, found.at, vec![signature.to_owned()]),
+            event: Box::new(EventMsg::of(
+                host,
+                key,
+                &found.event,
+                found.at,
+                vec![signature.to_owned()],
+            )),
             captures: found.captures.clone(),
             hits: found.hits,
             suppressed: found.suppressed,

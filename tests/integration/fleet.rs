@@ -23,7 +23,7 @@ use std::{
 use serde_json::Value;
 
 /// How long a test waits for the index to hold every line before it fails.
-const PATIENCE: Duration = Duration::from_secs(60);
+const PATIENCE: Duration = Duration::from_secs(240);
 
 /// An alert line every this many lines.
 const ALERT_EVERY: u64 = 250;
@@ -97,7 +97,12 @@ impl Server {
                 .map(|p| format!("nats://127.0.0.1:{p}"))
                 .collect();
             command
-                .args(["--name", &format!("n{route}"), "--cluster_name", "triage-test"])
+                .args([
+                    "--name",
+                    &format!("n{route}"),
+                    "--cluster_name",
+                    "triage-test",
+                ])
                 .arg("--cluster")
                 .arg(format!("nats://127.0.0.1:{route}"))
                 .arg("--routes")
@@ -165,7 +170,10 @@ impl Triage {
             .env_remove("TRIAGE_NATS")
             .env("NO_COLOR", "1")
             .env("TZ", "UTC")
-            .env("TRIAGE_LOG", std::env::var("TRIAGE_TEST_LOG").unwrap_or_else(|_| "warn".into()))
+            .env(
+                "TRIAGE_LOG",
+                std::env::var("TRIAGE_TEST_LOG").unwrap_or_else(|_| "warn".into()),
+            )
             .stdin(Stdio::null())
             .stdout(out)
             .stderr(err)
@@ -201,7 +209,11 @@ impl Triage {
                 );
                 return;
             }
-            assert!(Instant::now() < deadline, "triage {:?} did not stop", self.args);
+            assert!(
+                Instant::now() < deadline,
+                "triage {:?} did not stop",
+                self.args
+            );
             thread::sleep(Duration::from_millis(50));
         }
     }
@@ -265,7 +277,7 @@ impl Host {
         for _ in 0..n {
             self.written += 1;
             let seq = self.written;
-            if seq % ALERT_EVERY == 0 {
+            if seq.is_multiple_of(ALERT_EVERY) {
                 text.push_str(&format!(
                     "[42] FATAL:  sorry, too many clients already host={} seq={seq:08}\n",
                     self.name
@@ -276,7 +288,7 @@ impl Host {
                     self.name
                 ));
             }
-            if seq % rotate_every == 0 {
+            if seq.is_multiple_of(rotate_every) {
                 file.write_all(text.as_bytes()).expect("append");
                 text.clear();
                 self.rotations += 1;
@@ -416,7 +428,11 @@ fn assert_exactly_once(root: &Path, hosts: &[Host]) {
             }
         }
         let twice: Vec<_> = seen.iter().filter(|(_, n)| **n > 1).take(10).collect();
-        assert!(twice.is_empty(), "{}: indexed more than once: {twice:?}", host.name);
+        assert!(
+            twice.is_empty(),
+            "{}: indexed more than once: {twice:?}",
+            host.name
+        );
         let missing: Vec<u64> = (1..=host.written)
             .filter(|s| !seen.contains_key(s))
             .take(10)
@@ -462,7 +478,11 @@ fn three_agents_through_rotations_every_line_exactly_once() {
         }
         thread::sleep(Duration::from_millis(300));
     }
-    wait_for_all(root, &hosts, &[&collect, &agents[0], &agents[1], &agents[2]]);
+    wait_for_all(
+        root,
+        &hosts,
+        &[&collect, &agents[0], &agents[1], &agents[2]],
+    );
     for agent in &mut agents {
         agent.stop();
     }
@@ -471,7 +491,10 @@ fn three_agents_through_rotations_every_line_exactly_once() {
     assert_exactly_once(root, &hosts);
     // The alerts printed on each agent as with `watch`.
     for (host, agent) in hosts.iter().zip(&agents) {
-        let printed = agent.stdout().matches("postgres-connection-slots-exhausted").count();
+        let printed = agent
+            .stdout()
+            .matches("postgres-connection-slots-exhausted")
+            .count();
         assert!(printed >= 1, "{}: {}", host.name, agent.stdout());
     }
     // A second `collect --init` finds the stream as it should be; one asked
@@ -480,7 +503,14 @@ fn three_agents_through_rotations_every_line_exactly_once() {
     let checked = triage(&["--data-dir", &central, "collect", "--nats", &url, "--init"]);
     assert_eq!(checked.code, 0, "{}", checked.stderr);
     let wrong = triage(&[
-        "--data-dir", &central, "collect", "--nats", &url, "--init", "--max-age", "1d",
+        "--data-dir",
+        &central,
+        "collect",
+        "--nats",
+        &url,
+        "--init",
+        "--max-age",
+        "1d",
     ]);
     assert_eq!(wrong.code, 2);
     assert!(
@@ -500,7 +530,10 @@ fn kill_9_of_agents_collector_and_server_loses_and_repeats_nothing() {
     server.start();
     let url = server.url();
     init(root, &url, "1");
-    let mut hosts: Vec<Host> = ["app-1", "app-2"].iter().map(|h| Host::new(root, h)).collect();
+    let mut hosts: Vec<Host> = ["app-1", "app-2"]
+        .iter()
+        .map(|h| Host::new(root, h))
+        .collect();
     let mut collect = collector(root, &url);
     let mut agents: Vec<Triage> = hosts.iter().map(|h| agent(root, &url, h, &[])).collect();
     for round in 0..9 {
@@ -538,15 +571,19 @@ fn agents_spool_while_the_server_is_down_and_drain_in_order() {
     server.start();
     let url = server.url();
     init(root, &url, "1");
-    let mut hosts: Vec<Host> = ["edge-1", "edge-2"].iter().map(|h| Host::new(root, h)).collect();
+    let mut hosts: Vec<Host> = ["edge-1", "edge-2"]
+        .iter()
+        .map(|h| Host::new(root, h))
+        .collect();
     let mut collect = collector(root, &url);
     // edge-2's spool is small: it fills, and reading waits.
     let mut agents = vec![
         agent(root, &url, &hosts[0], &[]),
         agent(root, &url, &hosts[1], &["--spool-max", "64KiB"]),
     ];
-    hosts[0].write(300, 10_000);
-    hosts[1].write(300, 10_000);
+    // No alert line yet (the first is line ALERT_EVERY).
+    hosts[0].write(200, 10_000);
+    hosts[1].write(200, 10_000);
     wait_for_all(root, &hosts, &[&collect]);
     server.kill_9();
     for _ in 0..5 {
@@ -554,15 +591,12 @@ fn agents_spool_while_the_server_is_down_and_drain_in_order() {
         hosts[1].write(400, 10_000);
         thread::sleep(Duration::from_millis(400));
     }
-    // Detection went on locally: the alerts written during the outage
-    // printed on the agent.
+    // Detection went on locally: the first alert, written during the
+    // outage, printed on the agent.
     let deadline = Instant::now() + PATIENCE;
-    let expected = hosts[0].written / ALERT_EVERY;
-    while agents[0]
+    while !agents[0]
         .stdout()
-        .matches("postgres-connection-slots-exhausted")
-        .count()
-        < expected as usize
+        .contains("postgres-connection-slots-exhausted")
     {
         assert!(Instant::now() < deadline, "{}", agents[0].stdout());
         thread::sleep(Duration::from_millis(100));
@@ -578,8 +612,18 @@ fn agents_spool_while_the_server_is_down_and_drain_in_order() {
             .unwrap_or(0)
     };
     assert!(spooled(&hosts[0]) > 0, "nothing spooled");
-    // The bounded spool holds at most its bound and one batch.
-    assert!(spooled(&hosts[1]) < 64 * 1024 + 256 * 1024, "{}", spooled(&hosts[1]));
+    // The bounded spool holds at most its bound and one batch, and reading
+    // waited for room (nothing was dropped: every line arrives below).
+    assert!(
+        spooled(&hosts[1]) < 64 * 1024 + 256 * 1024,
+        "{}",
+        spooled(&hosts[1])
+    );
+    assert!(
+        agents[1].stderr().contains("the spool is full"),
+        "{}",
+        agents[1].stderr()
+    );
     server.start();
     wait_for_all(root, &hosts, &[&collect, &agents[0], &agents[1]]);
     for agent in &mut agents {
@@ -592,13 +636,26 @@ fn agents_spool_while_the_server_is_down_and_drain_in_order() {
     // so the collector indexed them in that order: the index's document
     // order per file is by offset.
     let central = root.join("central").display().to_string();
-    let out = triage(&["--data-dir", &central, "search", "--json", "-n", "100000000", "--host", "edge-1", "*"]);
+    let out = triage(&[
+        "--data-dir",
+        &central,
+        "search",
+        "--json",
+        "-n",
+        "100000000",
+        "--host",
+        "edge-1",
+        "*",
+    ]);
     let mut last: BTreeMap<String, u64> = BTreeMap::new();
     for hit in out.json_lines() {
         let source = hit["source"].as_str().unwrap_or_default().to_owned();
         let line_no = hit["line_no"].as_u64().unwrap_or_default();
         let before = last.insert(source.clone(), line_no);
-        assert!(before.is_none_or(|b| b < line_no), "{source}: {before:?} then {line_no}");
+        assert!(
+            before.is_none_or(|b| b < line_no),
+            "{source}: {before:?} then {line_no}"
+        );
     }
 }
 
@@ -622,19 +679,27 @@ fn a_three_node_cluster_loses_a_node_and_nothing_is_lost_or_repeated() {
     let urls: Vec<String> = nodes.iter().map(Server::url).collect();
     let url = urls.join(",");
     init(root, &url, "3");
-    let mut hosts: Vec<Host> = ["api-1", "api-2"].iter().map(|h| Host::new(root, h)).collect();
+    let mut hosts: Vec<Host> = ["api-1", "api-2"]
+        .iter()
+        .map(|h| Host::new(root, h))
+        .collect();
     let mut collect = collector(root, &url);
     let mut agents: Vec<Triage> = hosts.iter().map(|h| agent(root, &url, h, &[])).collect();
-    for round in 0..6 {
+    // Each node in turn is killed and brought back (one down at a time:
+    // the R3 stream keeps its quorum), so whichever node an agent or the
+    // collector is connected to, it loses it once and fails over.
+    for round in 0..8 {
         for host in &mut hosts {
             host.write(600, 1_500);
         }
-        thread::sleep(Duration::from_millis(300));
-        match round {
-            1 => nodes[0].kill_9(),
-            3 => nodes[0].start(),
-            4 => nodes[1].kill_9(),
-            _ => {}
+        thread::sleep(Duration::from_millis(400));
+        let node = (round / 2) % 3;
+        match round % 2 {
+            0 => nodes[node].kill_9(),
+            _ => {
+                nodes[node].start();
+                thread::sleep(Duration::from_secs(1));
+            }
         }
     }
     wait_for_all(root, &hosts, &[&collect, &agents[0], &agents[1]]);
