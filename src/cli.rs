@@ -66,6 +66,10 @@ pub enum Command {
     Ui(UiArgs),
     /// One pass over log files: print every signature that fires.
     Scan(ScanArgs),
+    /// Say which format and time layout (and where in the line) triage
+    /// finds in each file, and how many of its events get a time and a
+    /// level: to see why one is missing.
+    Formats(FormatsArgs),
     /// Follow files (through rotation, truncation and restarts) and print
     /// each alert as it happens.
     Watch(WatchArgs),
@@ -119,6 +123,13 @@ pub enum Command {
     },
     /// Print the man page (roff); e.g. `triage man > ~/.local/share/man/man1/triage.1`.
     Man,
+    /// The templates of files' messages (variable parts as <*>): count,
+    /// first and last seen, level, a sparkline over time, a sample line;
+    /// --suggest ID prints a signature for one of them.
+    Patterns(PatternsArgs),
+    /// What changed between a baseline and a target, by template: new,
+    /// gone, and changed in rate (significance stated in the output).
+    Diff(DiffArgs),
 }
 
 /// `triage outbox`.
@@ -221,6 +232,75 @@ pub enum LibraryAction {
     },
 }
 
+/// How `triage patterns` sorts templates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PatternSort {
+    /// Most lines first.
+    Count,
+    /// Earliest first seen first.
+    First,
+    /// Fewest lines first.
+    Rarity,
+}
+
+/// `triage patterns`.
+#[derive(Debug, Args)]
+pub struct PatternsArgs {
+    /// Files to read: plain or compressed (recognised by content); `-` reads
+    /// stdin.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// One JSON object per template.
+    #[arg(long)]
+    pub json: bool,
+    /// Only templates with a line of this level or worse (trace, debug,
+    /// info, notice, warn, error, critical, fatal).
+    #[arg(long, value_name = "LEVEL")]
+    pub level: Option<String>,
+    /// Only templates with at least this many lines.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub min_count: u64,
+    /// Order of the list.
+    #[arg(long, value_enum, default_value_t = PatternSort::Count)]
+    pub sort: PatternSort,
+    /// At most this many templates (0: all).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub limit: usize,
+    /// Print a `[[signature]]` for the template with this id (or a former
+    /// id of it), with examples from the files, that `triage check` accepts.
+    #[arg(long, value_name = "ID")]
+    pub suggest: Option<String>,
+    /// Lines longer than this many bytes are cut (and marked truncated).
+    #[arg(long, default_value_t = DEFAULT_MAX_LINE, value_name = "BYTES")]
+    pub max_line_bytes: usize,
+    /// Zone of timestamps written without one (default: this machine's).
+    #[arg(long, value_name = "ZONE")]
+    pub timezone: Option<String>,
+}
+
+/// `triage diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The good period or run: files or globs.
+    #[arg(required = true, value_name = "BASELINE")]
+    pub baseline: Vec<String>,
+    /// The bad period or run, after `--`: files or globs.
+    #[arg(last = true, required = true, value_name = "TARGET")]
+    pub target: Vec<String>,
+    /// One JSON object per template that changed.
+    #[arg(long)]
+    pub json: bool,
+    /// At most this many templates of each kind (0: all).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub limit: usize,
+    /// Lines longer than this many bytes are cut (and marked truncated).
+    #[arg(long, default_value_t = DEFAULT_MAX_LINE, value_name = "BYTES")]
+    pub max_line_bytes: usize,
+    /// Zone of timestamps written without one (default: this machine's).
+    #[arg(long, value_name = "ZONE")]
+    pub timezone: Option<String>,
+}
+
 /// `triage check`.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
@@ -266,6 +346,24 @@ pub struct ScanArgs {
     /// 1 searches on the main thread).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub threads: Option<u16>,
+}
+
+/// `triage formats`.
+#[derive(Debug, Args)]
+pub struct FormatsArgs {
+    /// Files to read, as `scan` reads them (plain or compressed); `-` reads
+    /// stdin.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// One JSON object per file.
+    #[arg(long)]
+    pub json: bool,
+    /// Zone of timestamps written without one (as for `scan`).
+    #[arg(long, value_name = "ZONE")]
+    pub timezone: Option<String>,
+    /// Lines longer than this many bytes are cut.
+    #[arg(long, default_value_t = DEFAULT_MAX_LINE, value_name = "BYTES")]
+    pub max_line_bytes: usize,
 }
 
 /// `triage watch`.
@@ -707,6 +805,27 @@ pub enum IncidentCommand {
         milestone: MilestoneArg,
         /// When.
         time: String,
+    },
+    /// Merge this incident into another: one failure recorded twice. Its
+    /// timeline, signatures and steps become the other's; it is closed, and
+    /// what is later written for it goes there.
+    Merge {
+        /// The incident to merge (it closes).
+        #[arg(value_name = "ID")]
+        id: String,
+        /// The incident it goes into.
+        #[arg(long, value_name = "ID")]
+        into: String,
+    },
+    /// Split signatures off an incident (--incident, else the latest open
+    /// one) into a new incident of their own: two failures recorded as one.
+    Split {
+        /// The signatures to move (as `incident show` lists them).
+        #[arg(required = true, value_name = "SIGNATURE")]
+        signatures: Vec<String>,
+        /// The new incident's title (default: the first signature's).
+        #[arg(long)]
+        title: Option<String>,
     },
     /// Check the journal's hash chain: exit 0 when intact, 1 naming the first
     /// event altered, removed or reordered.

@@ -98,6 +98,11 @@ impl Library {
         Engine::new(&self.signatures, &self.matcher)
     }
 
+    /// The signatures triage raises itself (`raised = true`).
+    pub fn raised_signatures(&self) -> impl Iterator<Item = &Signature> {
+        self.signatures.iter().filter(|s| s.raised)
+    }
+
     /// The signature an alert or clear names.
     pub fn signature(&self, id: SignatureId) -> &Signature {
         &self.signatures[id.0]
@@ -129,7 +134,7 @@ impl Library {
                 let event = example_event(&example.line, source, time);
                 let got = signature
                     .admits(example.source.as_deref(), event.level)
-                    .then(|| signature.check_text(&event.text, |_| true))
+                    .then(|| signature.check_text(&event.text, event.message, |_| true))
                     .flatten()
                     .and_then(|mut captures| {
                         signature
@@ -139,16 +144,26 @@ impl Library {
                 if example.expect_match {
                     positives += 1;
                     for (i, pattern) in signature.rule.patterns.iter().enumerate() {
-                        matched[i] |= pattern.regex.is_match(&event.text);
+                        matched[i] |= crate::signature::is_match_at(
+                            &pattern.regex,
+                            &event.text,
+                            event.message,
+                        );
                     }
                 }
                 if !example.expect_match {
                     negatives += 1;
-                    if positive_rule_matches(signature, &event.text) {
+                    if positive_rule_matches(signature, &event.text, event.message) {
                         for (i, pattern) in signature.rule.not.iter().enumerate() {
-                            excluded[i] |= pattern.regex.is_match(&event.text);
+                            excluded[i] |= crate::signature::is_match_at(
+                                &pattern.regex,
+                                &event.text,
+                                event.message,
+                            );
                         }
-                        if let Some(mut captures) = signature.check_text(&event.text, |_| true) {
+                        if let Some(mut captures) =
+                            signature.check_text(&event.text, event.message, |_| true)
+                        {
                             fields_used |= !signature.fields_match(&event.fields, &mut captures);
                             level_used |= signature
                                 .level
@@ -187,13 +202,13 @@ impl Library {
                     diags.push(example.loc.error(problem));
                 }
             }
-            if positives == 0 || negatives == 0 {
+            if (positives == 0 && !signature.raised) || negatives == 0 {
                 diags.push(signature.loc.error(format!(
                     "signature `{}` needs at least one matching and one non-matching example (has {positives} and {negatives})",
                     signature.id
                 )));
             } else {
-                if signature.rule.combine == Combine::Any {
+                if signature.rule.combine == Combine::Any && !signature.raised {
                     for (pattern, hit) in signature.rule.patterns.iter().zip(&matched) {
                         if !hit {
                             diags.push(pattern.loc.error(format!(
@@ -367,23 +382,25 @@ impl Library {
 
 /// Whether the signature's positive regexes match `text` (one, any or all of
 /// them), before `not` and the filters.
-fn positive_rule_matches(signature: &Signature, text: &str) -> bool {
+fn positive_rule_matches(signature: &Signature, text: &str, message: usize) -> bool {
     let mut hits = signature
         .rule
         .patterns
         .iter()
-        .map(|p| p.regex.is_match(text));
+        .map(|p| crate::signature::is_match_at(&p.regex, text, message));
     match signature.rule.combine {
         Combine::All => hits.all(|hit| hit),
         Combine::One | Combine::Any => hits.any(|hit| hit),
     }
 }
 
-/// The event an example line makes, read in the format the line itself is
-/// written in (so `field.NAME` rules see its fields).
+/// The event an example line makes, read in the format and layout the line
+/// itself is written in (so `field.NAME` rules see its fields, and its time
+/// and message start are where a log of such lines has them).
 fn example_event(line: &str, source: Arc<str>, time: &parse::TimeContext) -> Event {
-    let format = parse::Profile::of(line.as_bytes(), true, None, time).format;
-    let parser = parse::Parser::with_format(source, time.clone(), format);
+    let profile = parse::Profile::of(line.as_bytes(), true, None, time);
+    let parser = parse::Parser::with_format(source, time.clone(), profile.format)
+        .with_layout(profile.layout);
     parser.event(crate::model::RawLine {
         offset: 0,
         line_no: 1,
@@ -457,6 +474,16 @@ fn check_links(signatures: &[Signature], runbooks: &[Runbook], diags: &mut Vec<D
                 "signature `{}` links to runbook `{id}`, which does not exist",
                 signature.id
             )));
+        }
+    }
+    for runbook in runbooks {
+        for (id, loc) in &runbook.related {
+            if !runbooks.iter().any(|r| &r.id == id) {
+                diags.push(loc.error(format!(
+                    "runbook `{}` names related runbook `{id}`, which does not exist",
+                    runbook.id
+                )));
+            }
         }
     }
     for runbook in runbooks {
@@ -600,7 +627,7 @@ mod tests {
             let positives = signature.examples.iter().filter(|e| e.expect_match).count();
             let negatives = signature.examples.len() - positives;
             assert!(
-                positives >= 2 && negatives >= 2,
+                (positives >= 2 || signature.raised) && negatives >= 2,
                 "{}: {positives} matching and {negatives} non-matching examples",
                 signature.id
             );

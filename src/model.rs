@@ -96,7 +96,20 @@ pub struct Event {
     pub ts: Option<Timestamp>,
     /// The level written near the start of the line.
     pub level: Option<Level>,
-    /// The text, converted to UTF-8 (invalid bytes replaced by U+FFFD).
+    /// Byte offset in `text` where the message starts: after the prefix
+    /// the logger, the CI runner or the container runtime wrote before it
+    /// (time, level, host, program and pid, thread, logger name; GitHub
+    /// Actions' `2021-12-01T13:01:04.3807878Z ` and its downloaded
+    /// `job<TAB>step<TAB>` form; a Kubernetes CRI `time stream tag `, then
+    /// the container's own prefix). `text[message..]` is the message, then
+    /// the event's other lines. `0` when the line has no prefix the parser
+    /// knows, and for formats whose message is a field (JSON, logfmt, access
+    /// and PostgreSQL CSV lines). Always a char boundary, at most
+    /// `text.len()`.
+    pub message: usize,
+    /// The text, converted to UTF-8 (invalid bytes replaced by U+FFFD),
+    /// without ANSI colour (SGR) sequences and without a leading byte order
+    /// mark.
     pub text: String,
     /// The bytes were not valid UTF-8.
     pub lossy: bool,
@@ -117,6 +130,13 @@ pub struct Event {
 /// vector, looked up by a linear scan; the first of repeated keys wins.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Fields(Vec<(String, String)>);
+
+impl Event {
+    /// The message: the text from [`Event::message`] on.
+    pub fn message_text(&self) -> &str {
+        self.text.get(self.message..).unwrap_or(&self.text)
+    }
+}
 
 impl Fields {
     /// No fields.

@@ -11,9 +11,11 @@ use jiff::Timestamp;
 use serde_json::{Map, Value, json};
 
 use crate::{
+    formats::FileReport,
     library::{Coverage, Library},
     model::Alert,
     model::{Event, Severity},
+    parse::template::TemplateId,
     runbook::{CommandLine, Runbook},
     sanitize::for_terminal,
     scan::Tally,
@@ -28,7 +30,8 @@ pub struct Style {
 }
 
 impl Style {
-    fn paint(self, code: &str, text: &str) -> String {
+    /// `text` in the ANSI style `code` (on a terminal).
+    pub fn paint(self, code: &str, text: &str) -> String {
         if self.color {
             format!("\x1b[{code}m{text}\x1b[0m")
         } else {
@@ -36,7 +39,8 @@ impl Style {
         }
     }
 
-    fn severity(self, severity: Severity) -> String {
+    /// A severity, padded and coloured.
+    pub fn severity(self, severity: Severity) -> String {
         let code = match severity {
             Severity::Critical => "1;31",
             Severity::High => "31",
@@ -77,7 +81,8 @@ fn seen_text(ts: Option<Timestamp>) -> String {
     ts.map_or_else(|| "no time".to_owned(), |t| t.to_string())
 }
 
-fn ts_text(ts: Option<Timestamp>) -> String {
+/// A time as written in output, `-` when there is none.
+pub fn ts_text(ts: Option<Timestamp>) -> String {
     ts.map_or_else(|| "-".to_owned(), |t| t.to_string())
 }
 
@@ -94,6 +99,7 @@ fn captures_json(captures: &Captures) -> Value {
 pub fn alert_json(found: &Alert, library: &Library) -> Value {
     let signature = library.signature(found.signature);
     json!({
+        "kind": "alert",
         "signature": signature.id,
         "severity": signature.severity,
         "title": signature.title,
@@ -116,7 +122,7 @@ pub fn alert_json(found: &Alert, library: &Library) -> Value {
 
 /// One event as a JSON object (`scan --all --json`): where it is, its
 /// time, level, fields and text, and the signatures it matched.
-pub fn event_json(event: &Event, matched: &[&Signature]) -> Value {
+pub fn event_json(event: &Event, matched: &[&Signature], template: Option<TemplateId>) -> Value {
     let fields: Map<String, Value> = event
         .fields
         .iter()
@@ -132,6 +138,7 @@ pub fn event_json(event: &Event, matched: &[&Signature]) -> Value {
         "fields": fields,
         "line": event.text,
         "signatures": matched.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(),
+        "template": template.map(|t| t.to_string()),
         "truncated": event.truncated,
         "partial": event.partial,
         "invalid_utf8": event.lossy,
@@ -143,8 +150,9 @@ pub fn write_event_json(
     out: &mut dyn Write,
     event: &Event,
     matched: &[&Signature],
+    template: Option<TemplateId>,
 ) -> io::Result<()> {
-    serde_json::to_writer(&mut *out, &event_json(event, matched))?;
+    serde_json::to_writer(&mut *out, &event_json(event, matched, template))?;
     out.write_all(b"\n")
 }
 
@@ -181,6 +189,79 @@ pub fn write_event_text(
         writeln!(out, "    {}", for_terminal(line))?;
     }
     Ok(())
+}
+
+/// `triage formats` for people: the format, the time layout with an
+/// example as written, and how many events have a time and a level.
+pub fn write_formats_text(out: &mut dyn Write, report: &FileReport) -> io::Result<()> {
+    let configured = |yes: bool| if yes { " (triage.toml)" } else { "" };
+    writeln!(
+        out,
+        "{}: {}{}",
+        for_terminal(&report.source),
+        report.format,
+        configured(report.format_configured)
+    )?;
+    match &report.layout {
+        Some(layout) => {
+            write!(
+                out,
+                "  time: {layout}{}",
+                configured(report.time_format_configured)
+            )?;
+            if let Some(example) = &report.sample.example {
+                write!(out, ", e.g. {:?}", for_terminal(example))?;
+            }
+            writeln!(out)?;
+        }
+        None => writeln!(
+            out,
+            "  time: no place the first lines agree on (a time at the start of a line is still read in the forms that need no learning)"
+        )?,
+    }
+    writeln!(
+        out,
+        "  sample: {} of {} lines that start an event have a time",
+        report.sample.with_time, report.sample.lines
+    )?;
+    writeln!(
+        out,
+        "  file: {} events ({} lines), {} with a time, {} with a level",
+        report.events, report.lines, report.with_time, report.with_level
+    )?;
+    if let Some((line_no, text)) = &report.first_without_time {
+        let shown: String = text.chars().take(120).collect();
+        writeln!(
+            out,
+            "  first event without a time: line {line_no}: {}",
+            for_terminal(&shown)
+        )?;
+    }
+    Ok(())
+}
+
+/// `triage formats --json`: one object per file.
+pub fn formats_json(report: &FileReport) -> Value {
+    json!({
+        "source": report.source,
+        "format": report.format.as_str(),
+        "format_configured": report.format_configured,
+        "time": report.layout.as_ref().map(|layout| json!({
+            "layout": layout,
+            "example": report.sample.example,
+            "configured": report.time_format_configured,
+        })),
+        "sample_lines": report.sample.lines,
+        "sample_lines_with_time": report.sample.with_time,
+        "events": report.events,
+        "lines": report.lines,
+        "events_with_time": report.with_time,
+        "events_with_level": report.with_level,
+        "first_without_time": report.first_without_time.as_ref().map(|(line, text)| json!({
+            "line": line,
+            "text": text,
+        })),
+    })
 }
 
 /// Writes one alert as a JSON line.

@@ -239,7 +239,7 @@ pub fn source_reader(
         .unwrap_or_else(|| zone.clone());
     let settings = configured.map(|s| s.read.clone()).unwrap_or_default();
     let time = TimeContext::new(zone, now);
-    let profile = Profile::of(sample, true, settings.format, &time);
+    let profile = Profile::configured(sample, true, &settings, &time);
     SourceReader::new(Arc::clone(path), time, profile, &settings).learning()
 }
 
@@ -252,6 +252,20 @@ pub fn run<'l>(
     config: &'l Config,
     stop: Arc<AtomicBool>,
     sink: &mut dyn Sink<'l>,
+) -> Result<Ended, PipelineError> {
+    run_raising(options, library, config, stop, sink, false)
+}
+
+/// [`run`], raising `new-problem` alerts when `new_problems`: for problem
+/// templates the data directory does not know yet (`patterns::known`),
+/// recorded there when [`Options::record`].
+pub fn run_raising<'l>(
+    options: Options,
+    library: &'l Library,
+    config: &'l Config,
+    stop: Arc<AtomicBool>,
+    sink: &mut dyn Sink<'l>,
+    new_problems: bool,
 ) -> Result<Ended, PipelineError> {
     let checkpoint_path = options.data_dir.join(CHECKPOINT_FILE);
     let handed = match options.checkpoint {
@@ -274,6 +288,12 @@ pub fn run<'l>(
         .map_err(|err| PipelineError::Io("follower thread".into(), err))?;
     let clock = options.clock;
     let mut engine = library.engine();
+    if new_problems {
+        let path = options.data_dir.join(crate::patterns::known::KNOWN_FILE);
+        let known = crate::patterns::known::load(&options.data_dir)
+            .map_err(|err| PipelineError::Io(path.display().to_string(), err))?;
+        engine.raise_new_problems(known);
+    }
     let mut recorder = match options.record {
         true => {
             let journal = Journal::open(&options.data_dir)
@@ -409,6 +429,13 @@ pub fn run<'l>(
             for found in alerts.drain(..) {
                 if let Some(recorder) = &mut recorder {
                     journal_error.note(recorder.on_alert(&found, library));
+                }
+                if options.record
+                    && library.signature(found.signature).raised
+                    && let Some((_, id)) = found.key.first()
+                    && let Err(err) = crate::patterns::known::append(&options.data_dir, id)
+                {
+                    tracing::warn!("{}: {err}", crate::patterns::known::KNOWN_FILE);
                 }
                 if let Err(err) = sink.alert(&found) {
                     result = Err(PipelineError::Sink(err));

@@ -20,8 +20,8 @@ use jiff::{Timestamp, tz::TimeZone};
 
 use crate::{
     cli::{
-        Cli, Command, DemoArgs, ExportArgs, IncidentArgs, IndexOptions, PruneArgs, ReindexArgs,
-        ScanArgs, SearchArgs, UiArgs, WatchArgs,
+        Cli, Command, DemoArgs, ExportArgs, FormatsArgs, IncidentArgs, IndexOptions, PruneArgs,
+        ReindexArgs, ScanArgs, SearchArgs, UiArgs, WatchArgs,
     },
     config::Config,
     demo,
@@ -63,6 +63,7 @@ pub fn run(cli: Cli) -> Exit {
             global.verbose > 0,
         ),
         Command::Scan(args) => scan(&cli, args),
+        Command::Formats(args) => formats(&cli, args),
         Command::Watch(args) => watch(&cli, args),
         Command::Agent(args) => crate::fleet::command::agent(&cli, args).map(|()| Exit::Found),
         Command::Collect(args) => crate::fleet::command::collect(&cli, args).map(|()| Exit::Found),
@@ -95,6 +96,8 @@ pub fn run(cli: Cli) -> Exit {
             crate::manual::completions(*shell, &mut io::stdout().lock()).map(|()| Exit::Found)
         }
         Command::Man => crate::manual::man(&mut io::stdout().lock()).map(|()| Exit::Found),
+        Command::Patterns(args) => patterns(&cli, Templates::List(args)),
+        Command::Diff(args) => patterns(&cli, Templates::Diff(args)),
     };
     match result {
         Ok(exit) => exit,
@@ -242,13 +245,18 @@ fn scan(cli: &Cli, args: &ScanArgs) -> io::Result<Exit> {
     let mut stdout = io::BufWriter::new(io::stdout().lock());
     let mut alerts = 0u64;
     let mut events = 0u64;
+    if args.all && args.json {
+        // Templates learned from every file first: each event is then named
+        // by its template's final id, as `triage patterns` lists it.
+        crate::patterns::list::learn(&mut scanner, &args.paths);
+    }
     for path in &args.paths {
         let input = Input::from_arg(path);
         let scanned = if args.all {
-            let mut on_event = |event: &Event, matched: &[&Signature]| {
+            let mut on_event = |event: &Event, matched: &[&Signature], template| {
                 events += 1;
                 match args.json {
-                    true => output::write_event_json(&mut stdout, event, matched),
+                    true => output::write_event_json(&mut stdout, event, matched, template),
                     false => output::write_event_text(&mut stdout, event, matched, style),
                 }
             };
@@ -276,10 +284,24 @@ fn scan(cli: &Cli, args: &ScanArgs) -> io::Result<Exit> {
             }
         }
     }
+    let problems = match args.all {
+        true => Vec::new(),
+        false => scanner.problems(),
+    };
     if args.summary {
         output::write_summary(&mut stdout, scanner.tallies().collect(), args.json, style)?;
+        crate::patterns::write_problems_summary(&mut stdout, &problems, args.json, style)?;
+    } else if args.json {
+        crate::patterns::write_problems_json(&mut stdout, &problems, &library)?;
+    } else {
+        if alerts > 0 && !problems.is_empty() {
+            writeln!(stdout)?;
+        }
+        crate::patterns::write_problems_text(&mut stdout, &problems, &library, style)?;
     }
     stdout.flush()?;
+    // Problems are told, but the exit status says whether a signature
+    // fired (or, with --all, any event was printed), as before.
     if !args.all && !failed && scanner.tallies().all(|(_, t)| t.matches == 0) {
         nothing_matched(&scanner, &args.paths);
     }
@@ -316,6 +338,78 @@ fn nothing_matched(scanner: &Scanner<'_>, paths: &[std::path::PathBuf]) {
          what the library knows)",
         if files == 1 { "" } else { "s" }
     ));
+}
+
+/// The commands about templates.
+#[derive(Clone, Copy)]
+enum Templates<'a> {
+    List(&'a crate::cli::PatternsArgs),
+    Diff(&'a crate::cli::DiffArgs),
+}
+
+/// `triage patterns` or `triage diff`: a scanner for their reading, the
+/// work in `patterns`, the exit code here.
+fn patterns(cli: &Cli, command: Templates<'_>) -> io::Result<Exit> {
+    let (timezone, max_line) = match command {
+        Templates::List(a) => (a.timezone.as_deref(), a.max_line_bytes),
+        Templates::Diff(a) => (a.timezone.as_deref(), a.max_line_bytes),
+    };
+    let zone = zone(timezone)?;
+    let config = match Config::load(cli.global.config.as_deref()) {
+        Ok(config) => config,
+        Err(diags) => {
+            report(&diags);
+            return Ok(Exit::Error);
+        }
+    };
+    let (library, failed) = load_library(cli);
+    let mut scanner = Scanner::new(&library, &config, zone, max_line, Timestamp::now());
+    let outcome = match command {
+        Templates::List(args) => crate::patterns::list::run(&mut scanner, args, style())?,
+        Templates::Diff(args) => crate::patterns::diff::run(&scanner, args, style())?,
+    };
+    Ok(match (failed || outcome.failed, outcome.found) {
+        (true, _) => Exit::Error,
+        (false, true) => Exit::Found,
+        (false, false) => Exit::NotFound,
+    })
+}
+
+/// `triage formats`: 0 when every file was read, 2 when one could not be.
+fn formats(cli: &Cli, args: &FormatsArgs) -> io::Result<Exit> {
+    let zone = zone(args.timezone.as_deref())?;
+    let config = match Config::load(cli.global.config.as_deref()) {
+        Ok(config) => config,
+        Err(diags) => {
+            report(&diags);
+            return Ok(Exit::Error);
+        }
+    };
+    let mut stdout = io::BufWriter::new(io::stdout().lock());
+    let mut failed = false;
+    for path in &args.paths {
+        let input = Input::from_arg(path);
+        match crate::formats::inspect(
+            &input,
+            &config,
+            &zone,
+            args.max_line_bytes,
+            Timestamp::now(),
+        ) {
+            Ok(found) if args.json => {
+                serde_json::to_writer(&mut stdout, &output::formats_json(&found))?;
+                stdout.write_all(b"\n")?;
+            }
+            Ok(found) => output::write_formats_text(&mut stdout, &found)?,
+            Err(err) => {
+                stdout.flush()?;
+                eprintln!("triage: {input}: {err}");
+                failed = true;
+            }
+        }
+    }
+    stdout.flush()?;
+    Ok(if failed { Exit::Error } else { Exit::Found })
 }
 
 fn zone(name: Option<&str>) -> io::Result<TimeZone> {

@@ -26,6 +26,10 @@ pub struct Runbook {
     pub title: String,
     /// Team or person who owns it.
     pub owner: Option<String>,
+    /// Runbooks of failures this one is often a cause or a symptom of (an
+    /// upstream error and its backend's): their alerts join one incident.
+    /// Each with where it is written.
+    pub related: Vec<(String, Loc)>,
     /// What is failing, what users see, when to escalate.
     pub summary: String,
     /// Values a step may use.
@@ -126,7 +130,9 @@ pub enum Rendered {
     Missing(String),
 }
 
-const RUNBOOK_KEYS: &[&str] = &["id", "title", "owner", "summary", "params", "step"];
+const RUNBOOK_KEYS: &[&str] = &[
+    "id", "title", "owner", "summary", "related", "params", "step",
+];
 const STEP_KEYS: &[&str] = &[
     "id",
     "title",
@@ -170,6 +176,10 @@ impl Runbook {
             .field("owner")
             .and_then(|f| f.str(diags))
             .map(str::to_owned);
+        let related = root
+            .field("related")
+            .and_then(|f| f.strings(diags))
+            .unwrap_or_default();
         let mut params = Vec::new();
         if let Some(table) = root.field("params").and_then(|f| f.table(diags)) {
             for (_, field) in table.entries() {
@@ -233,6 +243,7 @@ impl Runbook {
             id: id?,
             title: title?,
             owner,
+            related,
             summary: summary?,
             params,
             steps,
@@ -471,7 +482,7 @@ mod tests {
         assert_eq!(
             diags,
             [
-                "r.toml:4:1: unknown key `extra` in a runbook; expected one of: id, title, owner, summary, params, step",
+                "r.toml:4:1: unknown key `extra` in a runbook; expected one of: id, title, owner, summary, related, params, step",
                 "r.toml:6:8: `from` must be \"capture.NAME\", not \"pid\"",
                 "r.toml:7:11: regex does not compile: unclosed group",
                 "r.toml:11:8: unknown step kind `pray`; expected one of: diagnose, mitigate, verify, communicate, rollback",

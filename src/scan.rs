@@ -26,16 +26,24 @@ use crate::{
     config::Config,
     library::Library,
     model::{Alert, Cleared, Event, RawLine},
-    parse::{Profile, Settings, SourceReader, TimeContext, source::SAMPLE_BYTES},
+    parse::{
+        Profile, Settings, SourceReader, TimeContext, source::SAMPLE_BYTES, template::TemplateId,
+    },
     signature::{
         Signature,
         engine::Engine,
         prefilter::{Prefilter, Scratch},
+        problem::{self, Problem, Problems},
     },
     tail::read::{
         BLOCK, Block, Input, Piece, Sampled, open, read_blocks_from, read_lines_from, sample,
     },
 };
+
+/// What `scan --all` is handed per event: the event, the signatures it
+/// matched, its template.
+pub type OnEvent<'a, 'l> =
+    dyn FnMut(&Event, &[&'l Signature], Option<TemplateId>) -> io::Result<()> + 'a;
 
 /// Why reading an input stopped.
 #[derive(Debug)]
@@ -83,6 +91,8 @@ struct Stream {
 /// How to search a stream's blocks.
 struct Search {
     max_line: usize,
+    /// Levels may be written as numbers in this stream's format.
+    numeric_levels: bool,
     block: usize,
     fill: bool,
     workers: usize,
@@ -94,7 +104,7 @@ impl Stream {
     /// bytes.
     fn open<R: io::Read>(self, reader: R) -> io::Result<(SourceReader, Sampled<R>, Vec<u8>)> {
         let (head, whole, reader) = sample(reader, SAMPLE_BYTES, self.fill)?;
-        let profile = Profile::of(&head, whole, self.settings.format, &self.time);
+        let profile = Profile::configured(&head, whole, &self.settings, &self.time);
         let source = SourceReader::new(self.source, self.time, profile, &self.settings);
         Ok((source, reader, head))
     }
@@ -102,6 +112,7 @@ impl Stream {
     fn search(&self, max_line: usize, workers: usize) -> Search {
         Search {
             max_line,
+            numeric_levels: true,
             block: self.block,
             fill: self.fill,
             workers,
@@ -118,11 +129,23 @@ enum Searched {
 }
 
 /// Searches one piece.
-fn search(prefilter: &Prefilter, scratch: &mut Scratch, max_line: usize, piece: Piece) -> Searched {
+fn search(
+    prefilter: &Prefilter,
+    scratch: &mut Scratch,
+    (max_line, numeric_levels): (usize, bool),
+    piece: Piece,
+) -> Searched {
     match piece {
         Piece::Lines(block) => {
             let mut lines = Vec::new();
-            pass::take_lines(prefilter, scratch, block.bytes(), max_line, &mut lines);
+            pass::take_lines(
+                prefilter,
+                scratch,
+                block.bytes(),
+                max_line,
+                numeric_levels,
+                &mut lines,
+            );
             Searched::Lines(block, lines)
         }
         Piece::Long(raw) => Searched::Long(raw),
@@ -166,6 +189,7 @@ fn parallel_search(
             to_workers.push(work);
             from_workers.push(dones);
             let max_line = search_.max_line;
+            let numeric_levels = search_.numeric_levels;
             std::thread::Builder::new()
                 .name(format!("triage-search-{i}"))
                 .spawn_scoped(scope, move || {
@@ -177,7 +201,12 @@ fn parallel_search(
                             switched = true;
                         }
                         if done
-                            .send(search(prefilter, &mut scratch, max_line, piece))
+                            .send(search(
+                                prefilter,
+                                &mut scratch,
+                                (max_line, numeric_levels),
+                                piece,
+                            ))
                             .is_err()
                         {
                             break;
@@ -274,6 +303,22 @@ impl<'l> Scanner<'l> {
         }
     }
 
+    /// The problems so far: problem-like events no signature matched, one
+    /// per template, ranked.
+    pub fn problems(&mut self) -> Vec<Problem> {
+        self.engine.problems_mut().report()
+    }
+
+    /// The template of the last event processed, when it was mined.
+    pub fn last_template(&self) -> Option<TemplateId> {
+        self.engine.problems().last_template()
+    }
+
+    /// The engine's problem groups and miner.
+    pub fn engine_problems(&mut self) -> &mut Problems {
+        self.engine.problems_mut()
+    }
+
     /// Per-signature counts so far, in library order.
     pub fn tallies(&self) -> impl Iterator<Item = (&'l Signature, &Tally)> {
         self.engine.tallies()
@@ -313,8 +358,9 @@ impl<'l> Scanner<'l> {
         let max_line = self.reader.max_line;
         let library = self.library;
         let engine = &mut self.engine;
-        let search_ = stream.search(max_line, self.workers);
+        let mut search_ = stream.search(max_line, self.workers);
         let (mut source, reader, head) = stream.open(reader).map_err(ScanError::Read)?;
+        search_.numeric_levels = problem::numeric_levels(source.parser().format());
         let now = self.reader.now;
         if !source.is_local() {
             // Where its events start cannot be told line by line: every
@@ -382,7 +428,12 @@ impl<'l> Scanner<'l> {
                     }
                     pieces += 1;
                     let prefilter = tuned.as_ref().unwrap_or(shared);
-                    let spare = handle(search(prefilter, &mut scratch, max_line, piece))?;
+                    let spare = handle(search(
+                        prefilter,
+                        &mut scratch,
+                        (max_line, search_.numeric_levels),
+                        piece,
+                    ))?;
                     spares.borrow_mut().extend(spare);
                     Ok(())
                 },
@@ -426,16 +477,35 @@ impl<'l> Scanner<'l> {
         self.reader.events(input, on_event)
     }
 
+    /// Reads `input` line by line and mines the template of every event (no
+    /// matching): afterwards [`Scanner::scan_all`] names each event's
+    /// template by its final id, and the miner holds the templates of all
+    /// that was read (`triage patterns`).
+    pub fn learn_templates(&mut self, input: &Input) -> io::Result<()> {
+        let problems = self.engine.problems_mut();
+        self.reader.events(input, &mut |event, _| {
+            problems.miner_mut().add_event(&event);
+        })
+    }
+
     /// Reads `input` line by line and hands every event to `on_event`, with
-    /// the signatures it matched, after its alerts went to `on_alert`
-    /// (`scan --all`).
+    /// the signatures it matched and its template, after its alerts went to
+    /// `on_alert` (`scan --all`). The template is the one
+    /// [`Scanner::learn_templates`] found for the event when templates were
+    /// learned first (its final id), else the one it joins as it is mined
+    /// (its id at that moment).
     pub fn scan_all(
         &mut self,
         input: &Input,
-        on_event: &mut dyn FnMut(&Event, &[&'l Signature]) -> io::Result<()>,
+        on_event: &mut OnEvent<'_, 'l>,
         on_alert: &mut dyn FnMut(Alert) -> io::Result<()>,
     ) -> Result<(), ScanError> {
         let engine = &mut self.engine;
+        let learned = !engine.problems().miner().is_empty() && !engine.problems().mines_all();
+        match learned {
+            true => engine.problems_mut().pause(true),
+            false => engine.problems_mut().mine_all(true),
+        }
         let mut output_error = None;
         let mut matched = Vec::new();
         let read = self.reader.events(input, &mut |event, at| {
@@ -447,7 +517,15 @@ impl<'l> Scanner<'l> {
                 .and_then(|()| {
                     matched.clear();
                     matched.extend(engine.matched_signatures());
-                    on_event(&event, &matched)
+                    let template = match learned {
+                        true => engine
+                            .problems_mut()
+                            .miner_mut()
+                            .lookup_event(&event)
+                            .map(|t| t.id()),
+                        false => engine.problems().last_template(),
+                    };
+                    on_event(&event, &matched, template)
                 });
             if let Err(err) = done {
                 output_error = Some(err);
@@ -664,7 +742,15 @@ regex = '\bé\w+ ok'
                 })
                 .expect("no output error");
         }
+        seen.extend(scanner.problems().iter().map(describe_problem));
         seen
+    }
+
+    fn describe_problem(p: &Problem) -> String {
+        format!(
+            "problem {} {:?} {} {} {:?} {:?} {:?} {:?}",
+            p.template, p.template_text, p.severity, p.count, p.first, p.last, p.levels, p.sample
+        )
     }
 
     /// How much of a live pipe read in chunks of `sizes` decides its
@@ -741,12 +827,24 @@ regex = '\bé\w+ ok'
                 Ok(())
             })
             .expect("scans");
+        seen.extend(scanner.problems().iter().map(describe_problem));
         seen
     }
 
     /// Bodies of lines real logs are made of, the shipped signatures' bait,
     /// and the probes' edges.
-    const BODIES: [&str; 23] = [
+    const BODIES: [&str; 34] = [
+        "ERROR [ReplicaFetcher replicaId=1] Error for partition t-0 at offset 12",
+        "FATAL data TLB error interrupt",
+        "E1121 03:12:09.123456 1 reflector.go:138] failed to list",
+        "<11>Nov 21 03:14:02 h app: x",
+        "{\"level\":50,\"msg\":\"write blocked\"}",
+        "{\"level\":\"error\",\"msg\":\"x\"}",
+        "level=error msg=\"oops\"",
+        "Tests run: 3, Failures: 0, Errors: 0",
+        "Connection refused to 10.0.0.7:9092",
+        "connection refused",
+        "10.1.2.3 - - [21/Nov/2026:03:06:42 +0000] \"GET /x HTTP/1.1\" 503 1 \"-\" \"c\"",
         "Caused by: java.io.IOException: Connection reset by peer",
         "DETAIL:  Process 4242 waits for ShareLock on transaction 1; blocked by process 4243.",
         "... 12 more",

@@ -273,14 +273,12 @@ pub fn watch_with<'l>(
             printed = &mut with_metrics;
         }
         let sink = printed;
-        let ended =
-            pipeline::run(pipeline, library, config, Arc::clone(&stop), sink).map_err(|err| {
-                match err {
-                    PipelineError::Io(what, err) => WatchError::Io(what, err),
-                    PipelineError::Journal(message) => WatchError::Journal(message),
-                    PipelineError::Sink(err) => WatchError::Output(err),
-                    PipelineError::Follower => WatchError::Follower,
-                }
+        let ended = pipeline::run_raising(pipeline, library, config, Arc::clone(&stop), sink, true)
+            .map_err(|err| match err {
+                PipelineError::Io(what, err) => WatchError::Io(what, err),
+                PipelineError::Journal(message) => WatchError::Journal(message),
+                PipelineError::Sink(err) => WatchError::Output(err),
+                PipelineError::Follower => WatchError::Follower,
             })?;
         match ended {
             Ended::Stopped => return Ok(()),

@@ -17,8 +17,8 @@ use globset::{Glob, GlobMatcher};
 use jiff::tz::TimeZone;
 
 use crate::{
-    diag::{Diagnostic, SourceText},
-    parse::{Format, Multiline, Settings},
+    diag::{Diagnostic, Loc, SourceText},
+    parse::{Format, Multiline, Settings, TimeFormat},
 };
 
 mod embedded {
@@ -190,7 +190,14 @@ impl Config {
             .unwrap_or_default();
         for table in tables {
             table.check_keys(
-                &["name", "paths", "timezone", "format", "multiline"],
+                &[
+                    "name",
+                    "paths",
+                    "timezone",
+                    "format",
+                    "time_format",
+                    "multiline",
+                ],
                 "a [[source]]",
                 diags,
             );
@@ -231,6 +238,17 @@ impl Config {
                     Err(err) => diags.push(field.loc.error(err.to_string())),
                 }
             }
+            if let Some(field) = table.field("time_format")
+                && let Some(text) = field.str(diags)
+            {
+                match TimeFormat::parse(text) {
+                    Ok(format) => read.time_format = Some(Arc::new(format)),
+                    Err(err) => diags.push(
+                        in_string(&field.loc, text, err.offset)
+                            .error(format!("time_format: {}", err.message)),
+                    ),
+                }
+            }
             if let Some(field) = table.field("multiline") {
                 let rule = match field.is_table() {
                     true => field.table(diags).and_then(|rule| {
@@ -268,6 +286,22 @@ impl Config {
             .iter()
             .find(|source| source.matchers.iter().any(|m| m.is_match(path)))
     }
+}
+
+/// The place of byte `offset` of a string value at `loc` (two bytes: a
+/// directive), when the value is written as a plain quoted string; else the
+/// value's place.
+fn in_string(loc: &Loc, value: &str, offset: usize) -> Loc {
+    let written = loc.source.text.get(loc.span.clone()).unwrap_or("");
+    let plain = written.len() == value.len() + 2
+        && (written.starts_with('"') || written.starts_with('\''))
+        && &written[1..written.len() - 1] == value;
+    if !plain {
+        return loc.clone();
+    }
+    let start = loc.span.start + 1 + offset.min(value.len());
+    let end = (start + 2).min(loc.span.end - 1).max(start);
+    Loc::new(&loc.source, start..end)
 }
 
 #[cfg(test)]
@@ -329,5 +363,26 @@ mod tests {
         );
         // What did read is kept: the second source with its defaults.
         assert_eq!(config.sources[1].read.format, None);
+    }
+
+    #[test]
+    fn config_reads_time_format_and_points_into_a_bad_one() {
+        let source = SourceText::new(
+            "triage.toml",
+            "[[source]]\nname = 'spark'\npaths = ['/spark/*.log']\ntime_format = \"%y/%m/%d %H:%M:%S\"\n\n\
+             [[source]]\nname = 'odd'\npaths = ['/odd/*.log']\ntime_format = \"%d.%m.%Y %H:%Q\"\n",
+        );
+        let mut diags = Vec::new();
+        let config = Config::parse(&source, &mut diags);
+        let format = config.sources[0].read.time_format.as_ref().expect("read");
+        assert_eq!(format.source(), "%y/%m/%d %H:%M:%S");
+        assert_eq!(config.sources[1].read.time_format, None);
+        let messages: Vec<String> = diags.iter().map(ToString::to_string).collect();
+        assert_eq!(messages.len(), 1, "{messages:?}");
+        // Line 9: `time_format = "%d.%m.%Y %H:%Q"`; `%Q` is at column 28.
+        assert!(
+            messages[0].starts_with("triage.toml:9:28: time_format: unknown directive `%Q`"),
+            "{messages:?}"
+        );
     }
 }

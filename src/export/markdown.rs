@@ -394,6 +394,29 @@ fn write_all(out: &mut String, pm: &Postmortem, zone: &TimeZone) -> std::fmt::Re
         "what went well; what went wrong; where we got lucky.",
     ));
 
+    writeln!(out, "## What was new in the logs\n")?;
+    if pm.new_in_logs.is_empty() {
+        writeln!(
+            out,
+            "No problem that no signature knows appeared for the first time during the incident.\n"
+        )?;
+    }
+    for n in &pm.new_in_logs {
+        writeln!(
+            out,
+            "**{}** ({}, template {}) — first seen {}\n",
+            md_text(&n.template_text),
+            md_text(&n.severity),
+            md_code(&n.template, false),
+            t(n.first_seen)
+        )?;
+        if let Some(evidence) = &n.evidence {
+            writeln!(out, "{}\n", md_code(&evidence.cite(), false))?;
+            let lines: Vec<&str> = evidence.line.split('\n').collect();
+            writeln!(out, "{}", md_fence(&lines, "text"))?;
+        }
+    }
+
     writeln!(out, "## Supporting log excerpts\n")?;
     if pm.excerpts.is_empty() {
         writeln!(

@@ -54,6 +54,10 @@ pub struct Postmortem {
     pub signatures: Vec<SignatureRow>,
     /// The log lines behind pinned events.
     pub excerpts: Vec<Excerpt>,
+    /// Problem templates first seen during the incident (`new-problem`
+    /// alerts), in the order they appeared.
+    #[serde(default)]
+    pub new_in_logs: Vec<NewInLogs>,
     /// Where the events come from, and the journal's head when exported.
     pub journal: JournalInfo,
     /// The incident's journal events, verbatim.
@@ -260,6 +264,26 @@ pub struct SignatureRow {
     pub points: Vec<Timestamp>,
 }
 
+/// A problem template no signature knew, first seen during the incident.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewInLogs {
+    /// The `signature.fired` event.
+    pub seq: u64,
+    /// When its first line was written.
+    pub first_seen: Timestamp,
+    /// `new-problem` or `new-fatal-problem`.
+    pub signature: String,
+    /// Its severity.
+    pub severity: String,
+    /// The template's id.
+    pub template: String,
+    /// The template's text.
+    pub template_text: String,
+    /// Its first line.
+    pub evidence: Option<Evidence>,
+}
+
 /// A pinned event's log line.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -411,6 +435,37 @@ pub fn build(
         })
         .collect();
 
+    // Signatures triage raises itself from what it mined (`new-problem`).
+    let raised: Vec<&str> = library.raised_signatures().map(|s| s.id.as_str()).collect();
+    let new_in_logs = rows
+        .iter()
+        .filter(|r| r.kind == Kind::SignatureFired)
+        .filter_map(|r| {
+            let e = timeline.event(r.seq)?;
+            let signature = event_signature(e);
+            if !raised.contains(&signature) {
+                return None;
+            }
+            let captures = e.details.get("captures");
+            let capture = |key: &str| {
+                captures
+                    .and_then(|c| c.get(key))
+                    .and_then(serde_json::Value::as_str)
+                    .unwrap_or("")
+                    .to_owned()
+            };
+            Some(NewInLogs {
+                seq: r.seq,
+                first_seen: r.occurred_at,
+                signature: signature.to_owned(),
+                severity: e.detail_str("severity").unwrap_or("").to_owned(),
+                template: capture("template"),
+                template_text: capture("template_text"),
+                evidence: r.evidence.clone(),
+            })
+        })
+        .collect();
+
     let signatures = inc
         .signatures
         .iter()
@@ -466,6 +521,7 @@ pub fn build(
         runbooks: runbooks(timeline, inc, library),
         signatures,
         excerpts,
+        new_in_logs,
         journal: JournalInfo {
             path: journal_path.to_owned(),
             events: events.len(),

@@ -1,6 +1,6 @@
 //! Operator commands from the shell: `triage incident list | show | declare |
 //! ack | note | step | severity | status | pin | set-time | milestone |
-//! verify`.
+//! merge | split | verify`.
 //!
 //! Each write is planned inside [`Journal::append`], on the journal as read
 //! under its lock, so "the latest open incident" and "already acknowledged"
@@ -22,7 +22,7 @@ use jiff::{Timestamp, tz::TimeZone};
 use super::{
     event::{AUTOMATIC_ACTOR, Draft, Event, Kind, TimeSource, time_value},
     journal::{Journal, JournalError},
-    state::{Incident, Milestone, Status, StepState, Timeline},
+    state::{Incident, Milestone, SignatureStats, Status, StepState, Timeline},
     text,
     verify::{Verification, verify},
 };
@@ -113,6 +113,9 @@ pub enum CommandError {
         /// The zone it would be read in.
         zone: String,
     },
+    /// A merge or split that cannot be done.
+    #[error("{0}")]
+    Regroup(String),
     /// An unusable actor name.
     #[error("--actor: {0}")]
     BadActor(String),
@@ -713,6 +716,104 @@ pub fn write(
                 )])
             })
         }
+        IncidentCommand::Merge { id, into } => journal.append(now, |tl| {
+            let from = target(tl, Some(id))?;
+            let to = target(tl, Some(into))?;
+            if from.id == to.id {
+                return Err(CommandError::Regroup(format!(
+                    "cannot merge {} into itself",
+                    from.id
+                )));
+            }
+            if let Some(already) = from.merged_into.as_ref().or(to.merged_into.as_ref()) {
+                let merged = if from.merged_into.is_some() { from } else { to };
+                return Err(CommandError::Regroup(format!(
+                    "{} was already merged into {already}",
+                    merged.id
+                )));
+            }
+            Ok(vec![
+                Draft::new(
+                    &from.id,
+                    Kind::IncidentMerged,
+                    now,
+                    TimeSource::Clock,
+                    actor,
+                    format!("{} merged into {} by {actor}", from.id, to.id),
+                )
+                .detail("into", to.id.as_str()),
+            ])
+        }),
+        IncidentCommand::Split { signatures, title } => journal.append(now, |tl| {
+            let from = target(tl, named)?;
+            let moved: Vec<&SignatureStats> = signatures
+                .iter()
+                .map(|id| {
+                    from.signature(id).ok_or_else(|| {
+                        CommandError::Regroup(format!(
+                            "{} has no signature `{id}` (it has: {})",
+                            from.id,
+                            from.signatures
+                                .iter()
+                                .map(|s| s.id.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ))
+                    })
+                })
+                .collect::<Result<_, _>>()?;
+            if moved.len() >= from.signatures.len() {
+                return Err(CommandError::Regroup(format!(
+                    "that would leave {} with no signature: split off fewer, or declare a new incident",
+                    from.id
+                )));
+            }
+            let id = tl.next_incident_id();
+            let first = moved
+                .iter()
+                .min_by_key(|s| s.first_fired)
+                .expect("at least one signature");
+            let severity = moved.iter().map(|s| s.severity).max().unwrap_or(first.severity);
+            let title = match title.as_deref().map(str::trim) {
+                Some("") => return Err(CommandError::Empty("--title")),
+                Some(title) => title.to_owned(),
+                None => first.title.clone(),
+            };
+            let names: Vec<&str> = moved.iter().map(|s| s.id.as_str()).collect();
+            Ok(vec![
+                Draft::new(
+                    &id,
+                    Kind::IncidentOpened,
+                    first.first_fired,
+                    TimeSource::Log,
+                    actor,
+                    format!("Incident split off {}: {title}", from.id),
+                )
+                .detail("title", title.as_str())
+                .detail("severity", severity.as_str())
+                .detail("signature", first.id.as_str())
+                .detail("declared", false)
+                .detail("split_from", from.id.as_str()),
+                Draft::new(
+                    &id,
+                    Kind::IncidentSplit,
+                    now,
+                    TimeSource::Clock,
+                    actor,
+                    format!("{} split off {} by {actor}", names.join(", "), from.id),
+                )
+                .detail("from", from.id.as_str())
+                .detail("signatures", names.clone()),
+                milestone_draft(
+                    &id,
+                    Milestone::Detected,
+                    first.first_fired,
+                    TimeSource::Log,
+                    actor,
+                    &format!("{} first fired", first.id),
+                ),
+            ])
+        }),
         IncidentCommand::List | IncidentCommand::Show { .. } | IncidentCommand::Verify => {
             Ok(Vec::new())
         }

@@ -82,11 +82,19 @@ pub enum Kind {
     /// The time of an earlier event was corrected.
     #[serde(rename = "event.time_set")]
     EventTimeSet,
+    /// A person merged this incident into another (`into`): its timeline,
+    /// signatures and steps are the other's from here on.
+    #[serde(rename = "incident.merged")]
+    IncidentMerged,
+    /// A person split signatures (`signatures`) off incident `from` into
+    /// this one, which an `incident.opened` just before opened.
+    #[serde(rename = "incident.split")]
+    IncidentSplit,
 }
 
 impl Kind {
     /// Every kind.
-    pub const ALL: [Kind; 16] = [
+    pub const ALL: [Kind; 18] = [
         Kind::IncidentOpened,
         Kind::SignatureFired,
         Kind::SignatureRepeated,
@@ -103,6 +111,8 @@ impl Kind {
         Kind::EventPinned,
         Kind::EventUnpinned,
         Kind::EventTimeSet,
+        Kind::IncidentMerged,
+        Kind::IncidentSplit,
     ];
 
     /// The name written in the journal.
@@ -124,6 +134,8 @@ impl Kind {
             Kind::EventPinned => "event.pinned",
             Kind::EventUnpinned => "event.unpinned",
             Kind::EventTimeSet => "event.time_set",
+            Kind::IncidentMerged => "incident.merged",
+            Kind::IncidentSplit => "incident.split",
         }
     }
 }

@@ -9,10 +9,12 @@
 //! clearings. Must not write one event per log line.
 //!
 //! Rules:
-//! - An incident opens when a signature of severity ≥ high fires and no
-//!   incident is open; any later firing joins the latest open incident (also
-//!   one declared by a person). The decision is taken under the journal lock
-//!   on the freshly read journal, so two recorders never open two incidents.
+//! - A firing joins the open incident it belongs to ([`Tracker::incident_for`]:
+//!   same signature, same or `related` runbook, same host or file lately, or
+//!   a person's fresh declaration); else a signature of severity ≥ high
+//!   opens an incident of its own. The decision is taken under the journal
+//!   lock on the freshly read journal, so two recorders never open two
+//!   incidents for one failure.
 //! - `signature.fired` is written once per signature and key (`pool=orders`)
 //!   in an incident, and again only after that key cleared. Further alerts and
 //!   matching lines are counted and written as one `signature.repeated` per
@@ -58,6 +60,9 @@ pub const RUN_GAP: SignedDuration = SignedDuration::from_mins(5);
 pub const LOOKBACK: SignedDuration = SignedDuration::from_mins(30);
 /// At most one `signature.repeated` per signature this often.
 pub const REPEAT_EVERY: SignedDuration = SignedDuration::from_secs(60);
+/// An alert from a file or host where an open incident's signature was seen
+/// this recently joins that incident.
+pub const JOIN_WINDOW: SignedDuration = SignedDuration::from_mins(30);
 
 /// The tag a pattern uses to say it is an early warning; not a relation.
 const EARLY_WARNING_TAG: &str = "early-warning";
@@ -67,6 +72,8 @@ struct SigInfo {
     id: String,
     tags: Vec<String>,
     runbook: Option<String>,
+    /// The runbooks its runbook names as related.
+    related: Vec<String>,
 }
 
 /// A run of matches of one signature, and its first alert while no incident
@@ -131,9 +138,9 @@ pub struct Tracker {
     by_id: HashMap<String, usize>,
     runs: Vec<Run>,
     pending: Vec<Pending>,
-    /// Per signature: it fired in the latest open incident.
-    joined: Vec<bool>,
-    joined_incident: Option<String>,
+    /// Per signature: the latest open incident it fired in, which its
+    /// matching lines count towards.
+    joined: Vec<Option<String>>,
 }
 
 /// `pool=orders, host=db-1`; empty for a signature without key.
@@ -186,6 +193,10 @@ impl Tracker {
                     .cloned()
                     .collect(),
                 runbook: s.runbook.as_ref().map(|(id, _)| id.clone()),
+                related: library
+                    .runbook_of(s)
+                    .map(|r| r.related.iter().map(|(id, _)| id.clone()).collect())
+                    .unwrap_or_default(),
             })
             .collect();
         let n = infos.len();
@@ -198,8 +209,7 @@ impl Tracker {
             infos,
             runs: (0..n).map(|_| Run::default()).collect(),
             pending: (0..n).map(|_| Pending::default()).collect(),
-            joined: vec![false; n],
-            joined_incident: None,
+            joined: vec![None; n],
         }
     }
 
@@ -231,27 +241,77 @@ impl Tracker {
         if self.runs[i].early.is_some() {
             self.runs[i].since_early.0 += 1;
         }
-        if self.joined[i] {
+        if let Some(incident) = &self.joined[i] {
             let pending = &mut self.pending[i];
             if pending.incident.is_none() {
-                pending.incident.clone_from(&self.joined_incident);
+                pending.incident = Some(incident.clone());
             }
             pending.count(at, 1, 0);
         }
     }
 
-    /// Recomputes which signatures count towards the latest open incident.
+    /// Recomputes which open incident each signature counts towards.
     pub fn sync(&mut self, timeline: &Timeline) {
-        let open = timeline.latest_open();
-        self.joined_incident = open.map(|inc| inc.id.clone());
         for (i, info) in self.infos.iter().enumerate() {
-            self.joined[i] = open.is_some_and(|inc| inc.signature(&info.id).is_some());
+            self.joined[i] = timeline
+                .incidents()
+                .iter()
+                .rev()
+                .find(|inc| inc.is_open() && inc.signature(&info.id).is_some())
+                .map(|inc| inc.id.clone());
         }
     }
 
+    /// The open incident an alert of signature `i` joins: the most recently
+    /// opened one it belongs to — it already has the signature; a person
+    /// declared it and nothing fired in it yet; one of its signatures has the
+    /// same runbook, or a runbook that names this one's as related (or is
+    /// named by it); or one of its signatures was seen on the same host (in
+    /// the same file, when a line names no host) within [`JOIN_WINDOW`].
+    /// Tags alone do not join: `linux` or `kubernetes` name a platform, not
+    /// a failure. `None`: the alert is about something else.
+    pub fn incident_for<'t>(
+        &self,
+        timeline: &'t Timeline,
+        i: usize,
+        found: &Alert,
+    ) -> Option<&'t Incident> {
+        let id = &self.infos[i].id;
+        let host = found.event.fields.get("host");
+        timeline.incidents().iter().rev().find(|inc| {
+            inc.is_open()
+                && (inc.signature(id).is_some()
+                    || (inc.declared && inc.signatures.is_empty())
+                    || inc.signatures.iter().any(|s| {
+                        self.by_id
+                            .get(&s.id)
+                            .is_some_and(|&j| j != i && self.linked(i, j))
+                    })
+                    || inc.seen_near(&found.event.source, host, found.at, JOIN_WINDOW))
+        })
+    }
+
+    /// Whether signature `b` may be an early warning of `a`: they share a
+    /// tag or are [`Tracker::linked`].
     fn related(&self, a: usize, b: usize) -> bool {
+        self.linked(a, b)
+            || self.infos[a]
+                .tags
+                .iter()
+                .any(|t| self.infos[b].tags.contains(t))
+    }
+
+    /// Whether signatures `a` and `b` are about one failure wherever they
+    /// fire: the same runbook, or one's runbook names the other's as
+    /// related.
+    fn linked(&self, a: usize, b: usize) -> bool {
         let (a, b) = (&self.infos[a], &self.infos[b]);
-        (a.runbook.is_some() && a.runbook == b.runbook) || a.tags.iter().any(|t| b.tags.contains(t))
+        let names = |x: &SigInfo, y: &SigInfo| {
+            y.runbook
+                .as_ref()
+                .is_some_and(|r| x.related.iter().any(|n| n == r))
+        };
+        (a.runbook.is_some() && a.runbook == b.runbook) || names(a, b) || names(b, a)
     }
 
     fn fired_draft(found: &Alert, library: &Library, precursor: bool) -> Draft {
@@ -271,7 +331,7 @@ impl Tracker {
             .iter()
             .map(|(k, v)| (k.clone(), Value::String(v.clone())))
             .collect();
-        Draft::new(
+        let draft = Draft::new(
             "",
             Kind::SignatureFired,
             found.at,
@@ -295,7 +355,11 @@ impl Tracker {
         .detail("suppressed", found.suppressed)
         .detail("captures", captures)
         .detail("precursor", precursor)
-        .evidence(Some(evidence_of(found)))
+        .evidence(Some(evidence_of(found)));
+        match found.event.fields.get("host") {
+            Some(host) => draft.detail("host", host),
+            None => draft,
+        }
     }
 
     /// The `started` proposal and the early warnings to add, for an incident
@@ -405,7 +469,7 @@ impl Tracker {
     ) -> (Vec<Draft>, Effect) {
         let signature = library.signature(found.signature);
         let key = key_text(&found.key);
-        let Some(open) = timeline.latest_open() else {
+        let Some(open) = self.incident_for(timeline, i, found) else {
             if signature.severity < Severity::High {
                 return (
                     Vec::new(),
@@ -708,7 +772,7 @@ impl Recorder {
         self.journal.refresh()?;
         self.tracker.sync(self.journal.timeline());
         // The common case, decided without the lock: it already fired here.
-        if let Some(open) = self.journal.timeline().latest_open()
+        if let Some(open) = self.tracker.incident_for(self.journal.timeline(), i, found)
             && open.is_active(&self.tracker.infos[i].id, &key_text(&found.key))
         {
             let incident = open.id.clone();
@@ -894,6 +958,7 @@ pub(crate) mod tests {
                 line_no,
                 ts: Some(ts(at)),
                 level: None,
+                message: 0,
                 text: format!("line {line_no} of {id}"),
                 lossy: false,
                 truncated: false,

@@ -246,6 +246,39 @@ pub struct SignatureStats {
     pub precursor: bool,
     /// `seq` of its first `signature.fired`.
     pub first_seq: u64,
+    /// The files its evidence lines came from, in order of first firing.
+    pub sources: Vec<String>,
+    /// The hosts its evidence lines named (`host` detail), if any.
+    pub hosts: Vec<String>,
+}
+
+impl SignatureStats {
+    /// Folds `other` (the same signature in another incident) into this.
+    fn absorb(&mut self, other: SignatureStats) {
+        self.first_fired = self.first_fired.min(other.first_fired);
+        self.last_seen = self.last_seen.max(other.last_seen);
+        self.fired += other.fired;
+        self.alerts += other.alerts;
+        self.matches += other.matches;
+        self.precursor &= other.precursor;
+        self.first_seq = self.first_seq.min(other.first_seq);
+        self.cleared_at = match (self.active.is_empty(), other.active.is_empty()) {
+            (true, true) => self.cleared_at.max(other.cleared_at),
+            _ => None,
+        };
+        for (mine, theirs) in [
+            (&mut self.active, other.active),
+            (&mut self.keys, other.keys),
+            (&mut self.sources, other.sources),
+            (&mut self.hosts, other.hosts),
+        ] {
+            for item in theirs {
+                if !mine.contains(&item) {
+                    mine.push(item);
+                }
+            }
+        }
+    }
 }
 
 /// Where a runbook step stands.
@@ -300,6 +333,11 @@ pub struct Incident {
     pub steps: Vec<StepProgress>,
     /// People who acted, in order of first action.
     pub responders: Vec<String>,
+    /// A person merged it into this incident: it is closed, and events
+    /// written for it later go there.
+    pub merged_into: Option<String>,
+    /// It was split off this incident.
+    pub split_from: Option<String>,
 }
 
 impl Incident {
@@ -321,12 +359,49 @@ impl Incident {
             signatures: Vec::new(),
             steps: Vec::new(),
             responders: Vec::new(),
+            merged_into: None,
+            split_from: None,
         }
     }
 
-    /// Whether it is not resolved.
+    /// Whether it is neither resolved nor merged into another.
     pub fn is_open(&self) -> bool {
-        self.status != Status::Resolved
+        self.status != Status::Resolved && self.merged_into.is_none()
+    }
+
+    /// When one of its signatures was last seen (fired or repeated).
+    pub fn last_alert(&self) -> Option<Timestamp> {
+        self.signatures.iter().map(|s| s.last_seen).max()
+    }
+
+    /// Whether an alert from `source` (and `host`, when the line named one)
+    /// at `at` comes from where one of its signatures was seen within
+    /// `window` before: the same host when both lines named one (one
+    /// syslog file holds many hosts), else the same file.
+    pub fn seen_near(
+        &self,
+        source: &str,
+        host: Option<&str>,
+        at: Timestamp,
+        window: SignedDuration,
+    ) -> bool {
+        self.signatures.iter().any(|s| {
+            at.duration_since(s.last_seen) <= window
+                && match host {
+                    Some(host) if !s.hosts.is_empty() => s.hosts.iter().any(|h| h == host),
+                    _ => s.sources.iter().any(|x| x == source),
+                }
+        })
+    }
+
+    fn rebuild_entry_index(&mut self) {
+        self.entries.sort_by_key(|e| e.seq);
+        self.entry_by_seq = self
+            .entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.seq, i))
+            .collect();
     }
 
     /// The entry of event `seq`, when it belongs to this incident.
@@ -498,9 +573,30 @@ impl Timeline {
         &self.events[entry.index]
     }
 
+    /// Where events of incident `i` go: the incident it was merged into
+    /// (that one's, in turn), else itself.
+    fn merged_target(&self, mut i: usize) -> usize {
+        // A merge never names an incident merged already, so a chain is
+        // short; the bound only guards against a hand-edited journal.
+        for _ in 0..self.incidents.len() {
+            match self.incidents[i]
+                .merged_into
+                .as_ref()
+                .and_then(|id| self.incident_by_id.get(id))
+            {
+                Some(&next) if next != i => i = next,
+                _ => break,
+            }
+        }
+        i
+    }
+
     fn incident_index(&mut self, event: &Event) -> usize {
         if let Some(&i) = self.incident_by_id.get(&event.incident) {
-            return i;
+            return match event.kind {
+                Kind::IncidentMerged => i,
+                _ => self.merged_target(i),
+            };
         }
         self.incidents.push(Incident::new(
             &event.incident,
@@ -522,7 +618,19 @@ impl Timeline {
             && let Some(&target_index) = self.event_by_seq.get(&target)
         {
             let owner = self.events[target_index].incident.clone();
-            if let Some(&i) = self.incident_by_id.get(&owner) {
+            let owner = self.incident_by_id.get(&owner).copied();
+            // A merged incident's entries live on in the one it went into
+            // (a split moved them to the new one: look there too).
+            let holder = owner.map(|i| self.merged_target(i)).and_then(|i| {
+                match self.incidents[i].entry_by_seq.contains_key(&target) {
+                    true => Some(i),
+                    false => self
+                        .incidents
+                        .iter()
+                        .position(|inc| inc.entry_by_seq.contains_key(&target)),
+                }
+            });
+            if let Some(i) = holder {
                 let inc = &mut self.incidents[i];
                 if let Some(&e) = inc.entry_by_seq.get(&target) {
                     let entry = &mut inc.entries[e];
@@ -668,10 +776,121 @@ impl Timeline {
             | Kind::ExportGenerated
             | Kind::EventPinned
             | Kind::EventUnpinned
-            | Kind::EventTimeSet => {}
+            | Kind::EventTimeSet
+            | Kind::IncidentMerged
+            | Kind::IncidentSplit => {}
+        }
+        match event.kind {
+            Kind::IncidentMerged => {
+                if let Some(&into) = event
+                    .detail_str("into")
+                    .and_then(|id| self.incident_by_id.get(id))
+                {
+                    let into = self.merged_target(into);
+                    if into != i {
+                        self.merge(i, into);
+                    }
+                }
+            }
+            Kind::IncidentSplit => {
+                let moved: Vec<String> = event
+                    .details
+                    .get("signatures")
+                    .and_then(serde_json::Value::as_array)
+                    .map(|list| {
+                        list.iter()
+                            .filter_map(|v| v.as_str().map(str::to_owned))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                if let Some(&from) = event
+                    .detail_str("from")
+                    .and_then(|id| self.incident_by_id.get(id))
+                    && from != i
+                {
+                    self.split(from, i, &moved);
+                }
+            }
+            _ => {}
         }
         self.event_by_seq.insert(event.seq, index);
         self.events.push(event);
+    }
+
+    /// Incident `from` merged into `into`: `into` gets a copy of its
+    /// entries, its signatures, steps, responders and the milestones it
+    /// lacks; `from` keeps its own history, closed.
+    fn merge(&mut self, from: usize, into: usize) {
+        let source = self.incidents[from].clone();
+        self.incidents[from].merged_into = Some(self.incidents[into].id.clone());
+        let target = &mut self.incidents[into];
+        for entry in source.entries {
+            if !target.entry_by_seq.contains_key(&entry.seq) {
+                target.entries.push(entry);
+            }
+        }
+        target.rebuild_entry_index();
+        for stats in source.signatures {
+            match target.signatures.iter_mut().find(|s| s.id == stats.id) {
+                Some(mine) => mine.absorb(stats),
+                None => target.signatures.push(stats),
+            }
+        }
+        for step in source.steps {
+            match target
+                .steps
+                .iter_mut()
+                .find(|s| s.runbook == step.runbook && s.step == step.step)
+            {
+                Some(mine) if mine.seq < step.seq => *mine = step,
+                Some(_) => {}
+                None => target.steps.push(step),
+            }
+        }
+        for person in source.responders {
+            if !target.responders.contains(&person) {
+                target.responders.push(person);
+            }
+        }
+        for (mine, theirs) in target.marks.iter_mut().zip(source.marks) {
+            if mine.is_none() {
+                *mine = theirs;
+            }
+        }
+        if source.severity > target.severity && !target.severity_by_operator {
+            target.severity = source.severity;
+        }
+    }
+
+    /// Signatures `moved` split off incident `from` into `to`: their
+    /// entries (fired, repeated, cleared) and statistics move.
+    fn split(&mut self, from: usize, to: usize, moved: &[String]) {
+        let events = &self.events;
+        let source = &mut self.incidents[from];
+        let (taken, kept): (Vec<Entry>, Vec<Entry>) = std::mem::take(&mut source.entries)
+            .into_iter()
+            .partition(|e| {
+                let event = &events[e.index];
+                matches!(
+                    event.kind,
+                    Kind::SignatureFired | Kind::SignatureRepeated | Kind::SignatureCleared
+                ) && event
+                    .detail_str("signature")
+                    .is_some_and(|id| moved.iter().any(|m| m == id))
+            });
+        source.entries = kept;
+        source.rebuild_entry_index();
+        let (stats, rest): (Vec<SignatureStats>, Vec<SignatureStats>) =
+            std::mem::take(&mut source.signatures)
+                .into_iter()
+                .partition(|s| moved.contains(&s.id));
+        source.signatures = rest;
+        let from_id = source.id.clone();
+        let target = &mut self.incidents[to];
+        target.split_from = Some(from_id);
+        target.entries.extend(taken);
+        target.rebuild_entry_index();
+        target.signatures.extend(stats);
     }
 }
 
@@ -706,6 +925,8 @@ fn fired(inc: &mut Incident, event: &Event) {
                 cleared_at: None,
                 precursor,
                 first_seq: event.seq,
+                sources: Vec::new(),
+                hosts: Vec::new(),
             });
             inc.signatures.last_mut().expect("just pushed")
         }
@@ -721,6 +942,16 @@ fn fired(inc: &mut Incident, event: &Event) {
     }
     if !stats.keys.contains(&key) {
         stats.keys.push(key);
+    }
+    if let Some(evidence) = &event.evidence
+        && !stats.sources.contains(&evidence.source)
+    {
+        stats.sources.push(evidence.source.clone());
+    }
+    if let Some(host) = event.detail_str("host")
+        && !stats.hosts.iter().any(|h| h == host)
+    {
+        stats.hosts.push(host.to_owned());
     }
 }
 
@@ -889,5 +1120,91 @@ pub(crate) mod tests {
             seqs.windows(2)
                 .all(|w| { inc.time_of(w[0]) <= inc.time_of(w[1]) })
         );
+    }
+
+    #[test]
+    fn a_merged_incident_lives_on_in_the_other_and_a_split_moves_signatures_out() {
+        let fired = |inc: &str, sig: &str, at: &str| {
+            Draft::new(
+                inc,
+                Kind::SignatureFired,
+                ts(at),
+                TimeSource::Log,
+                "triage",
+                sig,
+            )
+            .detail("signature", sig)
+            .detail("severity", "high")
+        };
+        let opened = |inc: &str, at: &str| {
+            Draft::new(
+                inc,
+                Kind::IncidentOpened,
+                ts(at),
+                TimeSource::Log,
+                "triage",
+                "opened",
+            )
+            .detail("severity", "high")
+        };
+        let tl = Timeline::from_events(chain(vec![
+            opened("INC-1", "2026-11-21T03:00:00Z"),
+            fired("INC-1", "a", "2026-11-21T03:00:00Z"),
+            opened("INC-2", "2026-11-21T03:01:00Z"),
+            fired("INC-2", "b", "2026-11-21T03:01:00Z"),
+            Draft::new(
+                "INC-2",
+                Kind::IncidentMerged,
+                ts("2026-11-21T03:05:00Z"),
+                TimeSource::Clock,
+                "alice",
+                "merged",
+            )
+            .detail("into", "INC-1"),
+            // Written for the merged incident afterwards: it goes on in INC-1.
+            Draft::new(
+                "INC-2",
+                Kind::Note,
+                ts("2026-11-21T03:06:00Z"),
+                TimeSource::Clock,
+                "bob",
+                "note",
+            ),
+        ]));
+        let one = tl.incident("INC-1").expect("INC-1");
+        let two = tl.incident("INC-2").expect("INC-2");
+        assert_eq!(two.merged_into.as_deref(), Some("INC-1"));
+        assert!(!two.is_open() && one.is_open());
+        assert_eq!(tl.latest_open().map(|i| i.id.as_str()), Some("INC-1"));
+        let ids: Vec<&str> = one.signatures.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(ids, ["a", "b"]);
+        assert!(one.entry(6).is_some(), "the later note is INC-1's");
+        assert_eq!(one.responders, ["alice", "bob"]);
+        let seqs: Vec<u64> = one.entries.iter().map(|e| e.seq).collect();
+        assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
+
+        let mut events = chain(vec![
+            opened("INC-1", "2026-11-21T03:00:00Z"),
+            fired("INC-1", "a", "2026-11-21T03:00:00Z"),
+            fired("INC-1", "b", "2026-11-21T03:01:00Z"),
+            opened("INC-2", "2026-11-21T03:01:00Z"),
+            Draft::new(
+                "INC-2",
+                Kind::IncidentSplit,
+                ts("2026-11-21T03:05:00Z"),
+                TimeSource::Clock,
+                "alice",
+                "split",
+            )
+            .detail("from", "INC-1")
+            .detail("signatures", vec!["b"]),
+        ]);
+        let tl = Timeline::from_events(events.drain(..));
+        let one = tl.incident("INC-1").expect("INC-1");
+        let two = tl.incident("INC-2").expect("INC-2");
+        assert!(one.signature("b").is_none() && one.signature("a").is_some());
+        assert!(two.signature("b").is_some());
+        assert!(two.entry(3).is_some() && one.entry(3).is_none());
+        assert_eq!(two.split_from.as_deref(), Some("INC-1"));
     }
 }

@@ -78,7 +78,10 @@ pub fn write_list(out: &mut dyn Write, timeline: &Timeline, now: Timestamp) -> i
         .map(|inc| {
             [
                 inc.id.clone(),
-                inc.status.as_str().to_owned(),
+                match &inc.merged_into {
+                    Some(into) => format!("merged into {into}"),
+                    None => inc.status.as_str().to_owned(),
+                },
                 inc.severity.as_str().to_owned(),
                 time(inc.opened_at, &utc),
                 duration(inc.metrics(now).elapsed),
@@ -150,7 +153,13 @@ pub fn write_show(
     let utc = TimeZone::UTC;
     writeln!(out, "{}  {}", inc.id, for_terminal(&inc.title))?;
     writeln!(out, "  severity    {}", inc.severity)?;
-    writeln!(out, "  status      {}", inc.status)?;
+    match &inc.merged_into {
+        Some(into) => writeln!(out, "  status      merged into {into}")?,
+        None => writeln!(out, "  status      {}", inc.status)?,
+    }
+    if let Some(from) = &inc.split_from {
+        writeln!(out, "  split from  {from}")?;
+    }
     let cause = inc
         .cause
         .as_deref()

@@ -1547,6 +1547,7 @@ mod tests {
             line_no,
             ts: Some(ts.parse().expect("time")),
             level,
+            message: 0,
             text: text.to_owned(),
             lossy: false,
             truncated: false,

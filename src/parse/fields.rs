@@ -130,6 +130,17 @@ static ACCESS: LazyLock<Regex> = LazyLock::new(|| {
         r#"^(\S+) (\S+) (\S+) \[([^\]]+)\] "((?:[^"\\]|\\.)*)" (\d{3}) (\d+|-)(?: "((?:[^"\\]|\\.)*)" "((?:[^"\\]|\\.)*)")?"#,
     )
 });
+/// Apache's `vhost_combined`: the virtual host first.
+static ACCESS_VHOST: LazyLock<Regex> = LazyLock::new(|| {
+    regex(
+        r#"^(\S+) (\S+) (\S+) (\S+) \[([^\]]+)\] "((?:[^"\\]|\\.)*)" (\d{3}) (\d+|-)(?: "((?:[^"\\]|\\.)*)" "((?:[^"\\]|\\.)*)")?"#,
+    )
+});
+/// The time first: `2013-02-11T06:43:36 10.1.2.3 - GET "/client/" -1 200
+/// 5778` (client, user, method, path, status, bytes).
+static ACCESS_TIME_FIRST: LazyLock<Regex> = LazyLock::new(|| {
+    regex(r#"^\d{4}-\d\d-\d\dT\S+ (\S+) (\S+) ([A-Z]+) "?([^ "]+)"? -?\d+ (\d{3}) (\d+|-)"#)
+});
 /// The pid in a PostgreSQL prefix: `[4242]` (`%p`), RDS `:[12760]:`, or
 /// pgBouncer's bare number after the time.
 static POSTGRES_PID: LazyLock<Regex> =
@@ -144,22 +155,182 @@ fn regex(pattern: &str) -> Regex {
 /// absent).
 pub fn syslog(line: &str) -> Fields {
     let mut fields = Fields::new();
-    if let Some(caps) = SYSLOG_5424.captures(line) {
-        priority(caps.get(1).map(|m| m.as_str()), &mut fields);
-        for (index, name) in [(2, "host"), (3, "program"), (4, "pid"), (5, "msgid")] {
-            if let Some(value) = caps.get(index).map(|m| m.as_str()).filter(|v| *v != "-") {
-                fields.push(name, value);
-            }
-        }
-    } else if let Some(caps) = SYSLOG_3164.captures(line) {
-        priority(caps.get(1).map(|m| m.as_str()), &mut fields);
-        for (index, name) in [(2, "host"), (3, "program"), (4, "pid")] {
-            if let Some(value) = caps.get(index) {
-                fields.push(name, value.as_str());
-            }
+    let Some(parts) = syslog_parts(line) else {
+        return fields;
+    };
+    priority(parts.pri, &mut fields);
+    for (value, name) in [
+        (parts.host, "host"),
+        (parts.program, "program"),
+        (parts.pid, "pid"),
+        (parts.msgid, "msgid"),
+    ] {
+        if let Some(value) = value {
+            fields.push(name, value);
         }
     }
     fields
+}
+
+/// What the syslog patterns capture (`-` values of RFC 5424 left out).
+#[derive(Debug, PartialEq, Eq)]
+struct SyslogParts<'a> {
+    pri: Option<&'a str>,
+    host: Option<&'a str>,
+    program: Option<&'a str>,
+    pid: Option<&'a str>,
+    msgid: Option<&'a str>,
+}
+
+/// [`SyslogParts`] read by hand for an ASCII prefix, else by the patterns.
+fn syslog_parts(line: &str) -> Option<SyslogParts<'_>> {
+    match syslog_by_hand(line) {
+        Some(parts) => parts,
+        None => syslog_by_pattern(line),
+    }
+}
+
+/// A run of non-blank ASCII at `at`: where it ends; `Err` for a byte
+/// outside ASCII (the patterns decide).
+fn ascii_run(bytes: &[u8], mut at: usize, stop: &[u8]) -> Result<usize, ()> {
+    while at < bytes.len() && !bytes[at].is_ascii_whitespace() && !stop.contains(&bytes[at]) {
+        if bytes[at] >= 0x80 {
+            return Err(());
+        }
+        at += 1;
+    }
+    Ok(at)
+}
+
+/// `Some(None)` when the line is surely no syslog line, `None` when the
+/// patterns must decide.
+fn syslog_by_hand(line: &str) -> Option<Option<SyslogParts<'_>>> {
+    let bytes = line.as_bytes();
+    let digits = |from: usize, max: usize| {
+        bytes[from.min(bytes.len())..]
+            .iter()
+            .take(max + 1)
+            .take_while(|b| b.is_ascii_digit())
+            .count()
+    };
+    // `<PRI>`.
+    let mut at = 0;
+    let mut pri = None;
+    if bytes.first() == Some(&b'<') {
+        let n = digits(1, 3);
+        if !(1..=3).contains(&n) || bytes.get(1 + n) != Some(&b'>') {
+            return Some(None);
+        }
+        pri = Some(&line[1..1 + n]);
+        at = 2 + n;
+        // RFC 5424: `<PRI>VERSION TIME HOST APP PROCID MSGID `.
+        let version = digits(at, 2);
+        if (1..=2).contains(&version) && bytes.get(at + version) == Some(&b' ') {
+            let mut ends = [0_usize; 5];
+            let mut from = at + version + 1;
+            for end in &mut ends {
+                let stop = ascii_run(bytes, from, &[]).ok()?;
+                if stop == from || bytes.get(stop) != Some(&b' ') {
+                    return Some(None);
+                }
+                *end = stop;
+                from = stop + 1;
+            }
+            let field = |i: usize| {
+                let start = ends[i - 1] + 1;
+                Some(&line[start..ends[i]]).filter(|v| *v != "-")
+            };
+            return Some(Some(SyslogParts {
+                pri,
+                host: field(1),
+                program: field(2),
+                pid: field(3),
+                msgid: field(4),
+            }));
+        }
+    }
+    // RFC 3164: `Mmm dd HH:MM:SS[.f] HOST PROGRAM[PID]: `.
+    let shape = |i: usize, ok: fn(&u8) -> bool| bytes.get(at + i).is_some_and(ok);
+    let clock = shape(0, u8::is_ascii_uppercase)
+        && shape(1, u8::is_ascii_lowercase)
+        && shape(2, u8::is_ascii_lowercase)
+        && shape(3, |b| *b == b' ')
+        && shape(4, |b| *b == b' ' || b.is_ascii_digit())
+        && shape(5, u8::is_ascii_digit)
+        && shape(6, |b| *b == b' ')
+        && [7, 8, 10, 11, 13, 14]
+            .iter()
+            .all(|&i| shape(i, u8::is_ascii_digit))
+        && shape(9, |b| *b == b':')
+        && shape(12, |b| *b == b':');
+    if !clock {
+        return Some(None);
+    }
+    at += 15;
+    if bytes.get(at) == Some(&b'.') {
+        let n = digits(at + 1, usize::MAX - 1);
+        if n == 0 {
+            return Some(None);
+        }
+        at += 1 + n;
+    }
+    if bytes.get(at) != Some(&b' ') {
+        return Some(None);
+    }
+    let host_start = at + 1;
+    let host_end = ascii_run(bytes, host_start, &[]).ok()?;
+    if host_end == host_start || bytes.get(host_end) != Some(&b' ') {
+        return Some(None);
+    }
+    let program_start = host_end + 1;
+    let program_end = ascii_run(bytes, program_start, b":[").ok()?;
+    if program_end == program_start {
+        return Some(None);
+    }
+    let mut end = program_end;
+    let mut pid = None;
+    if bytes.get(end) == Some(&b'[') {
+        let n = digits(end + 1, usize::MAX - 1);
+        if n > 0 && bytes.get(end + 1 + n) == Some(&b']') {
+            pid = Some(&line[end + 1..end + 1 + n]);
+            end += n + 2;
+        }
+    }
+    if !bytes[end..].starts_with(b": ") {
+        return Some(None);
+    }
+    Some(Some(SyslogParts {
+        pri,
+        host: Some(&line[host_start..host_end]),
+        program: Some(&line[program_start..program_end]),
+        pid,
+        msgid: None,
+    }))
+}
+
+/// [`SyslogParts`] by the `SYSLOG_5424` and `SYSLOG_3164` patterns.
+fn syslog_by_pattern(line: &str) -> Option<SyslogParts<'_>> {
+    fn text(m: Option<regex::Match<'_>>) -> Option<&str> {
+        m.map(|m| m.as_str())
+    }
+    if let Some(caps) = SYSLOG_5424.captures(line) {
+        let field = |i| text(caps.get(i)).filter(|v| *v != "-");
+        return Some(SyslogParts {
+            pri: text(caps.get(1)),
+            host: field(2),
+            program: field(3),
+            pid: field(4),
+            msgid: field(5),
+        });
+    }
+    let caps = SYSLOG_3164.captures(line)?;
+    Some(SyslogParts {
+        pri: text(caps.get(1)),
+        host: text(caps.get(2)),
+        program: text(caps.get(3)),
+        pid: text(caps.get(4)),
+        msgid: None,
+    })
 }
 
 fn priority(pri: Option<&str>, fields: &mut Fields) {
@@ -174,37 +345,223 @@ fn priority(pri: Option<&str>, fields: &mut Fields) {
 /// request that is not `METHOD PATH PROTOCOL` is kept whole as `request`.
 pub fn access(line: &str) -> Fields {
     let mut fields = Fields::new();
-    let Some(caps) = ACCESS.captures(line) else {
+    let time_first = line.as_bytes().get(4) == Some(&b'-')
+        && line.as_bytes()[..4].iter().all(u8::is_ascii_digit);
+    if time_first && let Some(caps) = ACCESS_TIME_FIRST.captures(line) {
+        let get = |index| caps.get(index).map_or("", |m| m.as_str());
+        fields.push("client", get(1));
+        if get(2) != "-" {
+            fields.push("user", get(2));
+        }
+        fields.push("method", get(3));
+        fields.push("path", get(4));
+        fields.push("status", get(5));
+        fields.push("bytes", get(6));
+        return fields;
+    }
+    let Some(parts) = access_parts(line) else {
         return fields;
     };
-    let get = |index| caps.get(index).map_or("", |m| m.as_str());
-    fields.push("client", get(1));
-    for (index, name) in [(2, "ident"), (3, "user")] {
-        if get(index) != "-" {
-            fields.push(name, get(index));
+    if let Some(vhost) = parts.vhost {
+        fields.push("vhost", vhost);
+    }
+    fields.push("client", parts.client);
+    for (value, name) in [(parts.ident, "ident"), (parts.user, "user")] {
+        if value != "-" {
+            fields.push(name, value);
         }
     }
-    let request = get(5);
-    let parts: Vec<&str> = request.split(' ').collect();
-    match parts.as_slice() {
-        [method, path, protocol] => {
-            fields.push("method", *method);
-            fields.push("path", *path);
-            fields.push("protocol", *protocol);
+    let request = parts.request;
+    let mut words = request.split(' ');
+    match (words.next(), words.next(), words.next(), words.next()) {
+        (Some(method), Some(path), Some(protocol), None) => {
+            fields.push("method", method);
+            fields.push("path", path);
+            fields.push("protocol", protocol);
         }
-        [method, path] => {
-            fields.push("method", *method);
-            fields.push("path", *path);
+        (Some(method), Some(path), None, None) => {
+            fields.push("method", method);
+            fields.push("path", path);
         }
         _ => fields.push("request", request),
     }
-    fields.push("status", get(6));
-    fields.push("bytes", get(7));
-    if caps.get(8).is_some() {
-        fields.push("referer", get(8));
-        fields.push("agent", get(9));
+    fields.push("status", parts.status);
+    fields.push("bytes", parts.bytes);
+    if let Some((referer, agent)) = parts.referer_agent {
+        fields.push("referer", referer);
+        fields.push("agent", agent);
     }
     fields
+}
+
+/// The parts of a common or combined access line (a virtual host first or
+/// not), as the `ACCESS` and `ACCESS_VHOST` patterns capture them.
+#[derive(Debug, PartialEq, Eq)]
+struct AccessParts<'a> {
+    vhost: Option<&'a str>,
+    client: &'a str,
+    ident: &'a str,
+    user: &'a str,
+    request: &'a str,
+    status: &'a str,
+    bytes: &'a str,
+    referer_agent: Option<(&'a str, &'a str)>,
+}
+
+/// [`AccessParts`] read by hand for an ASCII prefix (the common case, a
+/// tenth of the cost of the patterns), else by the patterns.
+fn access_parts(line: &str) -> Option<AccessParts<'_>> {
+    match access_by_hand(line) {
+        Some(Some(parts)) => Some(parts),
+        Some(None) => None,
+        None => access_by_pattern(line),
+    }
+}
+
+/// `Some(None)` when the line is surely no access line, `None` when the
+/// patterns must decide (a byte outside ASCII where a field is read).
+fn access_by_hand(line: &str) -> Option<Option<AccessParts<'_>>> {
+    let bytes = line.as_bytes();
+    // The fields before the `[`: runs of non-blank ASCII, one space after
+    // each; three, or four with a virtual host first.
+    let mut fields: [&str; 4] = [""; 4];
+    let mut count = 0;
+    let mut at = 0;
+    while bytes.get(at) != Some(&b'[') {
+        if count == 4 {
+            return Some(None);
+        }
+        let start = at;
+        while at < bytes.len() && !bytes[at].is_ascii_whitespace() {
+            if bytes[at] >= 0x80 {
+                return None;
+            }
+            at += 1;
+        }
+        if at == start || bytes.get(at) != Some(&b' ') {
+            return Some(None);
+        }
+        fields[count] = &line[start..at];
+        count += 1;
+        at += 1;
+    }
+    if count < 3 {
+        return Some(None);
+    }
+    // `[time] "request" status bytes`.
+    let close = match memchr::memchr(b']', &bytes[at..]) {
+        Some(i) if i > 1 => at + i,
+        _ => return Some(None),
+    };
+    at = close + 1;
+    if !bytes[at..].starts_with(b" \"") {
+        return Some(None);
+    }
+    let Some((request, end)) = quoted(line, at + 1) else {
+        return Some(None);
+    };
+    at = end;
+    if bytes.get(at) != Some(&b' ') {
+        return Some(None);
+    }
+    at += 1;
+    let status_start = at;
+    while at < bytes.len() && at - status_start < 3 && bytes[at].is_ascii_digit() {
+        at += 1;
+    }
+    if at - status_start != 3 || bytes.get(at) != Some(&b' ') {
+        return match bytes.get(at) {
+            Some(b) if *b >= 0x80 => None,
+            _ => Some(None),
+        };
+    }
+    let status = &line[status_start..at];
+    at += 1;
+    let bytes_start = at;
+    if bytes.get(at) == Some(&b'-') {
+        at += 1;
+    } else {
+        while at < bytes.len() && bytes[at].is_ascii_digit() {
+            at += 1;
+        }
+        if at == bytes_start {
+            return match bytes.get(at) {
+                Some(b) if *b >= 0x80 => None,
+                _ => Some(None),
+            };
+        }
+        if bytes.get(at).is_some_and(|b| *b >= 0x80) {
+            return None;
+        }
+    }
+    let size = &line[bytes_start..at];
+    let referer_agent = (|| {
+        if !bytes[at..].starts_with(b" \"") {
+            return None;
+        }
+        let (referer, end) = quoted(line, at + 1)?;
+        if !bytes[end..].starts_with(b" \"") {
+            return None;
+        }
+        let (agent, _) = quoted(line, end + 1)?;
+        Some((referer, agent))
+    })();
+    let (vhost, rest) = match count {
+        4 => (Some(fields[0]), &fields[1..]),
+        _ => (None, &fields[..3]),
+    };
+    Some(Some(AccessParts {
+        vhost,
+        client: rest[0],
+        ident: rest[1],
+        user: rest[2],
+        request,
+        status,
+        bytes: size,
+        referer_agent,
+    }))
+}
+
+/// The text of a `"..."` starting at `open` (backslash escapes kept as
+/// written), and where it ends (after the closing quote).
+fn quoted(line: &str, open: usize) -> Option<(&str, usize)> {
+    let bytes = line.as_bytes();
+    if bytes.get(open) != Some(&b'"') {
+        return None;
+    }
+    let mut at = open + 1;
+    while at < bytes.len() {
+        match bytes[at] {
+            b'"' => return Some((&line[open + 1..at], at + 1)),
+            b'\\' if at + 1 < bytes.len() => {
+                at += 1;
+                // An escaped character may be longer than a byte.
+                at += line[at..].chars().next().map_or(1, char::len_utf8);
+            }
+            b'\\' => return None,
+            _ => at += 1,
+        }
+    }
+    None
+}
+
+/// [`AccessParts`] by the `ACCESS` and `ACCESS_VHOST` patterns.
+fn access_by_pattern(line: &str) -> Option<AccessParts<'_>> {
+    let (caps, shift) = match ACCESS.captures(line) {
+        Some(caps) => (caps, 0),
+        None => (ACCESS_VHOST.captures(line)?, 1),
+    };
+    let get = |index: usize| caps.get(index + shift).map_or("", |m| m.as_str());
+    Some(AccessParts {
+        vhost: (shift == 1).then(|| caps.get(1).map_or("", |m| m.as_str())),
+        client: get(1),
+        ident: get(2),
+        user: get(3),
+        request: get(5),
+        status: get(6),
+        bytes: get(7),
+        referer_agent: caps.get(8 + shift).map(|_| (get(8), get(9))),
+    })
 }
 
 /// The columns of PostgreSQL's `csvlog`, in order (PostgreSQL 9.0 to 17).
@@ -451,5 +808,48 @@ mod tests {
             assert_eq!(postgres(line).get("pid"), Some(pid), "{line}");
         }
         assert!(postgres("pg_ctl: could not start server").is_empty());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn access_lines_read_by_hand_as_by_the_patterns(
+            vhost in proptest::option::of("[a-z.]{1,8}"),
+            client in "[0-9a-f.:]{1,12}|-",
+            user in "[a-z]{1,5}|-|b\u{e9}b",
+            time in "[0-9A-Za-z/: +-]{0,26}|[^]]{1,5}",
+            request in "([A-Z]{3,6} /[a-z0-9/?=&%]{0,12}( HTTP/1\\.[01])?|-|[a-z \\\\\"]{0,10})",
+            status in "[0-9]{3}|[0-9]{2}|xyz",
+            size in "[0-9]{1,6}|-|",
+            tail in "( \"[a-z:/.\\\\\"-]{0,10}\" \"[A-Za-z/. ()\\\\\"]{0,12}\")?[ a-z\u{e9}]{0,4}",
+        ) {
+            let line = format!(
+                "{}{client} - {user} [{time}] \"{request}\" {status} {size}{tail}",
+                vhost.map(|v| format!("{v} ")).unwrap_or_default()
+            );
+            proptest::prop_assert_eq!(access_parts(&line), access_by_pattern(&line), "{}", line);
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn syslog_lines_read_by_hand_as_by_the_patterns(
+            pri in proptest::option::of("[0-9]{1,4}|x"),
+            version in proptest::option::of("[0-9]{1,3}"),
+            month in "[A-Z][a-z]{2}|[a-z]{3}|Ma",
+            day in " [0-9]|[0-9]{2}|[0-9]",
+            clock in "[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{0,3})?|[0-9:]{5,9}",
+            host in "[a-z0-9.-]{0,6}|h\u{e9}",
+            program in "[a-zA-Z/._-]{0,8}|p\u{e9}|[a-z]{2}:[a-z]",
+            pid in "(\\[[0-9]{0,4}\\]|\\[x\\])?",
+            rest in "(: |:|  )[a-z \u{e9}]{0,6}",
+        ) {
+            let head = match (&pri, &version) {
+                (Some(pri), Some(version)) => format!("<{pri}>{version} 2026-11-21T03:00:00Z {host} {program} {pid} - "),
+                (Some(pri), None) => format!("<{pri}>{month} {day} {clock} {host} {program}{pid}"),
+                (None, _) => format!("{month} {day} {clock} {host} {program}{pid}"),
+            };
+            let line = format!("{head}{rest}");
+            proptest::prop_assert_eq!(syslog_parts(&line), syslog_by_pattern(&line), "{}", line);
+        }
     }
 }

@@ -5,7 +5,8 @@
 //! lines. Must not: read files or keep state between calls; detection is a
 //! pure function of the sample. Invariants: never panics on any input;
 //! detection on an empty or unrecognised sample is [`Format::Plain`], which
-//! parses every line with the generic rules (leading timestamp, level word).
+//! parses every line with the generic rules (a time where the source's
+//! first lines put it, a level word).
 
 use std::{fmt, str::FromStr, sync::LazyLock};
 
@@ -38,6 +39,9 @@ pub enum Format {
     Tracing,
     /// Kubernetes CRI container log: `<RFC 3339> stdout F message`.
     Cri,
+    /// Android logcat (`threadtime`, `brief`, `time`): `03-17 16:13:38.811
+    /// 1702  2395 D Tag: message`, the level a letter.
+    Logcat,
     /// Docker `json-file`: `{"log":"...","stream":"stdout","time":"..."}`.
     DockerJson,
     /// PostgreSQL `stderr` log (any `log_line_prefix`), RDS, Cloud SQL text.
@@ -53,11 +57,12 @@ pub enum Format {
 impl Format {
     /// Every format, in the order detection prefers them on a tie (the most
     /// specific first).
-    pub const ALL: [Format; 16] = [
+    pub const ALL: [Format; 17] = [
         Format::PostgresJson,
         Format::DockerJson,
         Format::Json,
         Format::Cri,
+        Format::Logcat,
         Format::Syslog5424,
         Format::Syslog,
         Format::Access,
@@ -86,6 +91,7 @@ impl Format {
             Format::Python => "python",
             Format::Tracing => "tracing",
             Format::Cri => "cri",
+            Format::Logcat => "logcat",
             Format::DockerJson => "docker-json",
             Format::Postgres => "postgres",
             Format::PostgresCsv => "postgres-csv",
@@ -111,8 +117,9 @@ impl Format {
         if line.starts_with('{') {
             return json_kind(line);
         }
-        let checks: [(Format, &LazyLock<Regex>); 12] = [
+        let checks: [(Format, &LazyLock<Regex>); 13] = [
             (Format::Cri, &CRI),
+            (Format::Logcat, &LOGCAT),
             (Format::Syslog5424, &SYSLOG_5424),
             (Format::Syslog, &SYSLOG_3164),
             (Format::Access, &ACCESS),
@@ -201,6 +208,7 @@ impl FromStr for Format {
             "go" | "klog" | "zap" | "rust" => Format::Tracing,
             "slog" | "logrus" => Format::Logfmt,
             "kubernetes" | "containerd" => Format::Cri,
+            "android" | "adb" => Format::Logcat,
             "docker" => Format::DockerJson,
             "postgresql" | "pg" | "stderr" => Format::Postgres,
             "csvlog" | "postgresql-csv" => Format::PostgresCsv,
@@ -245,13 +253,22 @@ const ISO: &str = r"\d{4}[-/]\d{1,2}[-/]\d{1,2}[T ]\d{1,2}:\d{2}(?::\d{2}(?:[.,]
 static CRI: LazyLock<Regex> = LazyLock::new(|| {
     regex(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d) (?:stdout|stderr) [FP] ")
 });
+/// `threadtime` (an optional uid, pid, tid, the letter), or `brief`/`time`
+/// (the letter, `/`, the tag).
+static LOGCAT: LazyLock<Regex> = LazyLock::new(|| {
+    regex(r"^\d\d-\d\d \d\d:\d\d:\d\d\.\d{3,}\s+(?:(?:\S+\s+)?\d+\s+\d+\s+[VDIWEFA]\s|[VDIWEFA]/)")
+});
 static SYSLOG_5424: LazyLock<Regex> =
     LazyLock::new(|| regex(r"^<\d{1,3}>\d{1,2} (?:-|\d{4}-\d\d-\d\dT\S+) \S+ \S+ \S+ \S+ "));
 static SYSLOG_3164: LazyLock<Regex> = LazyLock::new(|| {
     regex(r"^(?:<\d{1,3}>)?[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \S+ [^\s:\[]+(?:\[\d+\])?: ")
 });
-static ACCESS: LazyLock<Regex> =
-    LazyLock::new(|| regex(r#"^\S+ \S+ \S+ \[[^\]]+\] "[^"]*" \d{3} (?:\d+|-)"#));
+/// Common and combined (a virtual host first too), or the time first.
+static ACCESS: LazyLock<Regex> = LazyLock::new(|| {
+    regex(
+        r#"^(?:(?:\S+ )?\S+ \S+ \S+ \[[^\]]+\] "[^"]*" \d{3} (?:\d+|-)|\d{4}-\d\d-\d\dT\S+ \S+ \S+ [A-Z]+ "?[^ "]+"? -?\d+ \d{3} (?:\d+|-))"#,
+    )
+});
 static APACHE_ERROR: LazyLock<Regex> = LazyLock::new(|| {
     regex(r"^\[[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d(?:\.\d+)? \d{4}\] \[[\w:]+\] ")
 });
@@ -317,6 +334,14 @@ mod tests {
                 Format::Json,
             ),
             ("2026-11-21T03:00:00.123456789Z stdout F hello", Format::Cri),
+            (
+                "03-17 16:13:38.811  1702  2395 D WindowManager: printFreezing",
+                Format::Logcat,
+            ),
+            (
+                "05-26 14:57:03.870 V/Configuration( 1766): Updating",
+                Format::Logcat,
+            ),
             (
                 "<34>1 2026-11-21T03:12:09.5Z host app 1 ID47 - msg",
                 Format::Syslog5424,

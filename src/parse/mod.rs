@@ -1,32 +1,50 @@
-//! Turns raw lines into events: timestamp, level, fields, text; and joins
-//! the lines of one multi-line event ([`Assembler`]).
+//! Turns raw lines into events: time, level, fields, where the message
+//! starts, text; and joins the lines of one multi-line event
+//! ([`Assembler`]).
 //!
 //! Owns: everything between a [`RawLine`] and an [`Event`]: the format of a
-//! file ([`Format`], detected or named), timestamps ([`timestamp`]), levels,
-//! fields ([`fields`]) and multi-line events ([`multiline`]). Must not: open
-//! files, spawn threads or read a clock (the present is passed in through
-//! [`TimeContext`] and to the assembler's calls). Invariants: never panics on
-//! any input; an event keeps the offset and line number of its first line;
-//! times are in UTC.
+//! file ([`Format`], detected or named), where and how it writes its time
+//! ([`layout`], learned per source; [`timestamp`], the written forms;
+//! [`time_format`], a configured one), levels, fields ([`fields`]), the
+//! message's start ([`message`]), colour codes ([`ansi`]) and multi-line
+//! events ([`multiline`]). Must not: open files, spawn threads or read a
+//! clock (the present is passed in through [`TimeContext`] and to the
+//! assembler's calls). Invariants: never panics on any input; an event keeps
+//! the offset and line number of its first line (offsets count the raw
+//! bytes, colour codes included); times are in UTC; an event's text has no
+//! SGR colour sequence and no leading byte order mark.
 
+pub mod ansi;
+#[cfg(test)]
+mod ci_logs;
 pub mod fields;
 pub mod format;
+pub mod layout;
+#[cfg(test)]
+mod lnav_samples;
+#[cfg(test)]
+mod loghub;
+pub mod message;
 pub mod multiline;
 #[cfg(test)]
 mod real_data;
 pub mod source;
 pub mod template;
+pub mod time_format;
 pub mod timestamp;
 
 use std::sync::{Arc, LazyLock};
 
 pub use format::{Format, UnknownFormat};
+pub use layout::Layout;
 pub use multiline::{Assembler, Limits, Multiline};
 pub use source::{Profile, Settings, SourceReader};
+pub use time_format::{TimeFormat, TimeFormatError};
 pub use timestamp::TimeContext;
 
 use jiff::Timestamp;
 use regex::Regex;
+use timestamp::Found;
 
 use crate::model::{Event, Fields, Level, RawLine};
 
@@ -34,7 +52,7 @@ use crate::model::{Event, Fields, Level, RawLine};
 const LEVEL_WORDS: usize = 6;
 
 /// JSON keys that may hold an event's time, most specific first.
-const TIME_KEYS: [&str; 12] = [
+const TIME_KEYS: [&str; 13] = [
     "timestamp",
     "@timestamp",
     "time",
@@ -47,21 +65,39 @@ const TIME_KEYS: [&str; 12] = [
     "asctime",
     "eventTime",
     "receiveTimestamp",
+    "timestamp_ns",
 ];
 
 /// Keys that may hold an event's level, JSON and logfmt.
-const LEVEL_KEYS: [&str; 10] = [
+const LEVEL_KEYS: [&str; 14] = [
     "level",
     "severity",
     "lvl",
     "loglevel",
+    "log_level",
     "log.level",
     "levelname",
+    "level_name",
     "error_severity",
     "record.error_severity",
     "@l",
-    "level_name",
+    "Level",
+    "LEVEL",
+    "severity_text",
 ];
+
+/// What reading one line (or a record's text) found.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Reading {
+    /// Its time, in UTC.
+    pub ts: Option<Timestamp>,
+    /// Its level.
+    pub level: Option<Level>,
+    /// The key/values its format carries.
+    pub fields: Fields,
+    /// The byte offset where its message starts (see [`Event::message`]).
+    pub message: usize,
+}
 
 /// Reads events from one source's raw lines.
 #[derive(Debug, Clone)]
@@ -69,6 +105,8 @@ pub struct Parser {
     source: Arc<str>,
     time: TimeContext,
     format: Format,
+    layout: Option<Layout>,
+    prefix: Option<message::Prefix>,
 }
 
 impl Parser {
@@ -79,13 +117,35 @@ impl Parser {
     }
 
     /// A parser for lines from `source` written in `format` (detected with
-    /// [`Format::detect`] or named in the configuration).
+    /// [`Format::detect`] or named in the configuration), reading times at
+    /// the start of lines in the forms that need no learning.
     pub fn with_format(source: Arc<str>, time: TimeContext, format: Format) -> Parser {
         Parser {
             source,
             time,
             format,
+            layout: None,
+            prefix: None,
         }
+    }
+
+    /// The same parser reading times where and as `layout` says (learned
+    /// from the source's first lines: [`Profile`]).
+    pub fn with_layout(mut self, layout: Option<Layout>) -> Parser {
+        self.layout = layout;
+        self
+    }
+
+    /// The same parser finding message starts by `prefix` first (learned
+    /// from the source's first lines: [`Profile`]).
+    pub fn with_prefix(mut self, prefix: Option<message::Prefix>) -> Parser {
+        self.prefix = prefix;
+        self
+    }
+
+    /// Reads times as `layout` says from now on.
+    pub fn set_layout(&mut self, layout: Option<Layout>) {
+        self.layout = layout;
     }
 
     /// Reads syslog timestamps (no year) as not later than `now` from now
@@ -99,24 +159,42 @@ impl Parser {
         self.format
     }
 
+    /// What times without a zone or a year are read against.
+    pub fn time_context(&self) -> &TimeContext {
+        &self.time
+    }
+
+    /// Where and how it reads times, when learned.
+    pub fn layout(&self) -> Option<&Layout> {
+        self.layout.as_ref()
+    }
+
     /// The source lines come from.
     pub fn source(&self) -> &Arc<str> {
         &self.source
     }
 
-    /// The event a raw line holds (one physical line: `lines` is 1).
+    /// The event a raw line holds (one physical line: `lines` is 1), its
+    /// text without colour codes or a leading byte order mark.
     pub fn event(&self, raw: RawLine) -> Event {
         let (text, lossy) = match String::from_utf8(raw.bytes) {
             Ok(text) => (text, false),
             Err(err) => (String::from_utf8_lossy(err.as_bytes()).into_owned(), true),
         };
-        let (ts, level, fields) = self.read(&text);
+        let text = clean(text);
+        let Reading {
+            ts,
+            level,
+            fields,
+            message,
+        } = self.read(&text);
         Event {
             source: Arc::clone(&self.source),
             offset: raw.offset,
             line_no: raw.line_no,
             ts,
             level,
+            message,
             text,
             lossy,
             truncated: raw.truncated,
@@ -126,14 +204,46 @@ impl Parser {
         }
     }
 
-    /// Time, level and fields of a line (or of a whole record, for formats
-    /// whose records span lines).
-    pub fn read(&self, text: &str) -> (Option<Timestamp>, Option<Level>, Fields) {
+    /// The time in a text line: where the learned layout puts it, else at
+    /// the start of the line in a form that needs no learning, else in the
+    /// layout's form in the line's prefix (see [`Layout::search`]).
+    pub fn time(&self, text: &str) -> Option<Found> {
         let ctx = &self.time;
+        match &self.layout {
+            Some(layout) => layout
+                .at_anchor(text, ctx)
+                .or_else(|| timestamp::at_start(text, ctx))
+                .or_else(|| layout.search(text, ctx)),
+            None => timestamp::at_start(text, ctx),
+        }
+    }
+
+    /// Where the message of `text` starts: by the learned prefix when the
+    /// line fits it, else token by token.
+    fn message_start(&self, text: &str, time: Option<Found>) -> usize {
+        if let (Some(prefix), Some(found)) = (self.prefix, time)
+            && let Some(at) = message::start_by(prefix, text, found)
+        {
+            return at;
+        }
+        message::start(text, self.format, time, &self.time)
+    }
+
+    /// Time, level, fields and message start of a line (or of a whole
+    /// record, for formats whose records span lines).
+    pub fn read(&self, text: &str) -> Reading {
+        let ctx = &self.time;
+        let reading = |time: Option<Found>, level: Option<Level>, fields: Fields| Reading {
+            ts: time.map(|f| f.ts),
+            level,
+            message: self.message_start(text, time),
+            fields,
+        };
         match self.format {
             Format::Json | Format::DockerJson | Format::PostgresJson => {
                 let Some(fields) = fields::json(text) else {
-                    return (timestamp::leading(text, ctx), level(text), Fields::new());
+                    let time = self.time(text);
+                    return reading(time, line_level(text, time), Fields::new());
                 };
                 let ts = TIME_KEYS.iter().find_map(|key| {
                     let value = fields.get(key)?;
@@ -147,31 +257,44 @@ impl Parser {
                 let level = LEVEL_KEYS
                     .iter()
                     .find_map(|key| level_value(fields.get(key)?))
+                    .or_else(|| fields.get("PRIORITY").and_then(syslog_severity))
+                    .or_else(|| fields.get("severity_number").and_then(otel_severity))
                     .or_else(|| fields.get("log").and_then(level))
                     .or_else(|| fields.get("textPayload").and_then(postgres_level));
-                (ts, level, fields)
+                Reading {
+                    ts,
+                    level,
+                    fields,
+                    message: 0,
+                }
             }
             Format::Logfmt => {
                 let fields = fields::logfmt(text);
                 let ts = ["ts", "time", "timestamp", "t", "date"]
                     .iter()
                     .find_map(|key| timestamp::from_value(fields.get(key)?, ctx))
-                    .or_else(|| timestamp::leading(text, ctx));
+                    .or_else(|| self.time(text).map(|f| f.ts));
                 let level = LEVEL_KEYS
                     .iter()
                     .find_map(|key| level_value(fields.get(key)?))
                     .or_else(|| level(text));
-                (ts, level, fields)
+                Reading {
+                    ts,
+                    level,
+                    fields,
+                    message: 0,
+                }
             }
             Format::Syslog | Format::Syslog5424 => {
                 let fields = fields::syslog(text);
-                let level = level(text).or_else(|| postgres_level(text));
-                (timestamp::leading(text, ctx), level, fields)
+                let time = self.time(text);
+                let level = line_level(text, time).or_else(|| postgres_level(text));
+                reading(time, level, fields)
             }
             Format::Access => {
                 let fields = fields::access(text);
                 let level = fields.get("status").and_then(status_level);
-                (timestamp::leading(text, ctx), level, fields)
+                reading(self.time(text), level, fields)
             }
             Format::Cri => {
                 let mut fields = Fields::new();
@@ -182,44 +305,92 @@ impl Parser {
                     fields.push("stream", stream);
                     fields.push("tag", tag);
                 }
-                let level = message.and_then(level);
-                (timestamp::leading(text, ctx), level, fields)
+                let at = message::cri_inner(text);
+                let inner = &text[at..];
+                let inner_time = message::cri_inner_time(inner, ctx);
+                let level = message.and(line_level(inner, inner_time));
+                let time = self.time(text);
+                Reading {
+                    ts: time.map(|f| f.ts),
+                    level,
+                    fields,
+                    message: at + message::after_prefix(inner, inner_time, ctx),
+                }
             }
             Format::PostgresCsv => {
                 let fields = fields::postgres_csv(text);
                 let level = fields.get("error_severity").and_then(level_value);
-                (timestamp::leading(text, ctx), level, fields)
+                reading(self.time(text), level, fields)
             }
             Format::Postgres => {
                 let fields = fields::postgres(text);
-                let level = postgres_level(text).or_else(|| level(text));
-                (timestamp::leading(text, ctx), level, fields)
+                let time = self.time(text);
+                let span = postgres_severity_span(text);
+                let level = span
+                    .and_then(|(start, end)| Level::from_word(&text[start..end - 1]))
+                    .or_else(|| line_level(text, time));
+                let message = match span {
+                    Some((_, end)) => message::skip_blanks_at(text, end),
+                    None => self.message_start(text, time),
+                };
+                Reading {
+                    ts: time.map(|f| f.ts),
+                    level,
+                    fields,
+                    message,
+                }
             }
             Format::Python => {
                 // `basicConfig`'s `LEVEL:logger:message` has no space.
-                let level = level(text).or_else(|| level_value(text.split(':').next()?));
-                (timestamp::leading(text, ctx), level, Fields::new())
+                let time = self.time(text);
+                let level = line_level(text, time).or_else(|| level_value(text.split(':').next()?));
+                reading(time, level, Fields::new())
             }
             Format::Tracing => {
                 // zap's console encoder writes the level in lower case
                 // between tabs.
-                let level = level(text).or_else(|| level_value(text.split('\t').nth(1)?));
-                (timestamp::leading(text, ctx), level, Fields::new())
+                let time = self.time(text);
+                let level =
+                    line_level(text, time).or_else(|| level_value(text.split('\t').nth(1)?));
+                reading(time, level, Fields::new())
             }
             Format::ApacheError => {
                 // `[Sat Nov 21 ...] [core:error] ...`: the level after the module.
+                let time = self.time(text);
                 let level = text
                     .split('[')
                     .nth(2)
                     .and_then(|tag| tag.split(']').next())
                     .and_then(|tag| level_value(tag.rsplit(':').next()?))
-                    .or_else(|| level(text));
-                (timestamp::leading(text, ctx), level, Fields::new())
+                    .or_else(|| line_level(text, time));
+                reading(time, level, Fields::new())
+            }
+            Format::Logcat => {
+                let time = self.time(text);
+                let level = time
+                    .and_then(|found| logcat_level(text, found.end))
+                    .or_else(|| line_level(text, time));
+                reading(time, level, Fields::new())
             }
             Format::NginxError | Format::Log4j | Format::Plain => {
-                (timestamp::leading(text, ctx), level(text), Fields::new())
+                let time = self.time(text);
+                reading(time, line_level(text, time), Fields::new())
             }
         }
+    }
+}
+
+/// A line's text as events carry it: without SGR colour sequences (found
+/// with one `memchr`: a line without an ESC byte is not copied) and without
+/// a leading byte order mark (GitHub Actions' logs start with one).
+fn clean(text: String) -> String {
+    let text = match text.as_bytes().starts_with(b"\xef\xbb\xbf") {
+        true => text[3..].to_owned(),
+        false => text,
+    };
+    match ansi::strip_sgr(&text) {
+        std::borrow::Cow::Borrowed(_) => text,
+        std::borrow::Cow::Owned(stripped) => stripped,
     }
 }
 
@@ -251,14 +422,72 @@ pub fn level_value(value: &str) -> Option<Level> {
             _ => None,
         };
     }
-    match value.to_ascii_uppercase().as_str() {
-        "DEFAULT" => None,
-        "DPANIC" | "EMERGENCY" => Some(Level::Fatal),
-        "INFORMATION" | "INFORMATIONAL" => Some(Level::Info),
-        "VERBOSE" | "FINE" | "FINER" | "FINEST" => Some(Level::Debug),
-        "SEVERE" => Some(Level::Error),
-        _ => Level::from_word(value),
+    level_word(value)
+}
+
+/// A level word in any case, as loggers spell it: `WARN`, `Warning`, `err`,
+/// `crit`, `SEVERE`, `FATAL`, `notice`, `emerg`, `verbose`,
+/// `Information`, `DPANIC`, ... (`LOG`, PostgreSQL's, in upper case only).
+/// Compared without allocating: it runs on the first words of every line.
+pub fn level_word(word: &str) -> Option<Level> {
+    level_bytes(word.as_bytes())
+}
+
+/// [`level_word`] on bytes (a word cut from a line without a UTF-8
+/// check: only ASCII letters and digits can match).
+pub(crate) fn level_bytes(bytes: &[u8]) -> Option<Level> {
+    if !(2..=13).contains(&bytes.len()) || !bytes[0].is_ascii_alphabetic() {
+        return None;
     }
+    let mut lower = [0_u8; 13];
+    for (to, from) in lower.iter_mut().zip(bytes) {
+        *to = from.to_ascii_lowercase();
+    }
+    let level = match &lower[..bytes.len()] {
+        b"trace" | b"trc" | b"verbose" | b"finer" | b"finest" => Level::Trace,
+        b"debug" | b"dbg" | b"debug1" | b"debug2" | b"debug3" | b"debug4" | b"debug5" | b"fine" => {
+            Level::Debug
+        }
+        b"info" | b"inf" | b"information" | b"informational" => Level::Info,
+        b"log" if bytes == b"LOG" => Level::Info,
+        b"notice" => Level::Notice,
+        b"warn" | b"warning" | b"wrn" => Level::Warn,
+        b"error" | b"err" | b"severe" => Level::Error,
+        b"critical" | b"crit" | b"alert" => Level::Critical,
+        b"fatal" | b"panic" | b"emerg" | b"emergency" | b"dpanic" => Level::Fatal,
+        _ => return None,
+    };
+    Some(level)
+}
+
+/// A syslog severity number (journald's `PRIORITY`): 0 emerg ... 7 debug.
+fn syslog_severity(value: &str) -> Option<Level> {
+    let severity: u8 = value.trim().parse().ok()?;
+    Some(match severity {
+        0 => Level::Fatal,
+        1 | 2 => Level::Critical,
+        3 => Level::Error,
+        4 => Level::Warn,
+        5 => Level::Notice,
+        6 => Level::Info,
+        7 => Level::Debug,
+        _ => return None,
+    })
+}
+
+/// An OpenTelemetry severity number: 1-4 trace, 5-8 debug, 9-12 info,
+/// 13-16 warn, 17-20 error, 21-24 fatal.
+fn otel_severity(value: &str) -> Option<Level> {
+    let number: u8 = value.trim().parse().ok()?;
+    Some(match number {
+        1..=4 => Level::Trace,
+        5..=8 => Level::Debug,
+        9..=12 => Level::Info,
+        13..=16 => Level::Warn,
+        17..=20 => Level::Error,
+        21..=24 => Level::Fatal,
+        _ => return None,
+    })
 }
 
 /// The level of an access log line from its status: 5xx error, 4xx warn,
@@ -283,20 +512,178 @@ static POSTGRES_SEVERITY: LazyLock<Regex> = LazyLock::new(|| {
 /// The severity word of a PostgreSQL line (`LOG:`, `ERROR:`, `DETAIL:`),
 /// as written, within the first 300 bytes.
 pub fn postgres_severity(text: &str) -> Option<&str> {
+    postgres_severity_span(text).map(|(start, end)| &text[start..end - 1])
+}
+
+/// Where the severity word of a PostgreSQL line starts, and where its
+/// colon ends.
+pub(crate) fn postgres_severity_span(text: &str) -> Option<(usize, usize)> {
     let head = &text[..floor_boundary(text, 300)];
     POSTGRES_SEVERITY
         .captures(head)
         .and_then(|caps| caps.get(1))
-        .map(|m| m.as_str())
+        .map(|m| (m.start(), m.end() + 1))
 }
 
 fn postgres_level(text: &str) -> Option<Level> {
     postgres_severity(text).and_then(Level::from_word)
 }
 
+/// The level of a text line, knowing where its time is: the level a syslog
+/// `<PRI>`, a klog letter or a leading `E [` gives; the word right after the
+/// time in any case (`info`, `Warning`, ESXi's `Wa(180)`, syslog's
+/// `user.warn`, GitHub's `##[error]`); else [`level`]'s words; else SSSD's
+/// `(0x0040)`.
+pub fn line_level(text: &str, time: Option<Found>) -> Option<Level> {
+    if let Some(level) = priority_level(text)
+        .or_else(|| klog_level(text))
+        .or_else(|| letter_level(text))
+    {
+        return Some(level);
+    }
+    if let Some(found) = time
+        && let Some(level) = after_time_level(text, found.end)
+    {
+        return Some(level);
+    }
+    let level = level(text);
+    match (level, time) {
+        (None, Some(_)) => sssd_level(text),
+        _ => level,
+    }
+}
+
+/// The level in the token right after a time.
+fn after_time_level(text: &str, end: usize) -> Option<Level> {
+    let bytes = text.as_bytes();
+    let start = end
+        + bytes
+            .get(end..)?
+            .iter()
+            .position(|b| !matches!(b, b']' | b')' | b'"' | b',' | b':' | b' ' | b'\t' | b'|'))?;
+    let len = bytes[start..]
+        .iter()
+        .take(24)
+        .position(|&b| b == b' ' || b == b'\t')
+        .unwrap_or(bytes.len().min(start + 24) - start);
+    // Delimited by ASCII bytes: a char boundary either side.
+    let token = text.get(start..start + len)?;
+    if let Some(annotation) = token.strip_prefix("##[") {
+        return match annotation.split(']').next()? {
+            "error" => Some(Level::Error),
+            "warning" => Some(Level::Warn),
+            "notice" => Some(Level::Notice),
+            "debug" => Some(Level::Debug),
+            _ => None,
+        };
+    }
+    if token.as_bytes().get(2) == Some(&b'(')
+        && let Some(level) = esxi_level(token)
+    {
+        return Some(level);
+    }
+    let word =
+        token.trim_matches(|c: char| matches!(c, '[' | ']' | '(' | ')' | '<' | '>' | ':' | ','));
+    level_word(word).or_else(|| facility_level(word))
+}
+
+/// ESXi's `In(14)`, `Db(167)`, `Wa(180)`, ...: the level's two letters and
+/// the syslog priority.
+fn esxi_level(token: &str) -> Option<Level> {
+    let (word, rest) = token.split_once('(')?;
+    let digits = rest.split(')').next()?;
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(match word {
+        "Db" => Level::Debug,
+        "In" => Level::Info,
+        "No" => Level::Notice,
+        "Wa" => Level::Warn,
+        "Er" => Level::Error,
+        "Cr" => Level::Critical,
+        "Al" | "Em" => Level::Fatal,
+        _ => return None,
+    })
+}
+
+/// Syslog's `facility.severity` (`user.warn`, `daemon.err`, `local0.info`)
+/// and an environment before an upper-case level (`production.ERROR`).
+fn facility_level(token: &str) -> Option<Level> {
+    const FACILITIES: [&str; 21] = [
+        "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron",
+        "authpriv", "ftp", "local0", "local1", "local2", "local3", "local4", "local5", "local6",
+        "local7", "security",
+    ];
+    let (prefix, word) = token.rsplit_once('.')?;
+    let upper = word.bytes().all(|b| b.is_ascii_uppercase());
+    if !(upper || FACILITIES.contains(&prefix)) {
+        return None;
+    }
+    level_word(word)
+}
+
+/// A single level letter at the start of a line before a bracketed time:
+/// CUPS's `E [04/Nov/2010:...]`, Ruby's `E, [2024-06-26T...`.
+fn letter_level(text: &str) -> Option<Level> {
+    let bytes = text.as_bytes();
+    let rest = bytes.get(1..)?;
+    if !(rest.starts_with(b" [") || rest.starts_with(b", [")) {
+        return None;
+    }
+    letter(bytes[0])
+}
+
+fn letter(byte: u8) -> Option<Level> {
+    Some(match byte {
+        b'V' => Level::Trace,
+        b'D' => Level::Debug,
+        b'I' => Level::Info,
+        b'W' => Level::Warn,
+        b'E' => Level::Error,
+        b'C' => Level::Critical,
+        b'F' | b'A' => Level::Fatal,
+        _ => return None,
+    })
+}
+
+/// logcat's level letter: after the time, the pid and tid (and a uid), a
+/// letter alone; or the letter before `/tag` (`brief`, `time` formats).
+fn logcat_level(text: &str, end: usize) -> Option<Level> {
+    let rest = text.get(end..)?;
+    for token in rest.split([' ', '\t']).filter(|t| !t.is_empty()).take(4) {
+        let bytes = token.as_bytes();
+        if bytes.len() == 1 || bytes.get(1) == Some(&b'/') {
+            return letter(bytes[0]);
+        }
+    }
+    None
+}
+
+/// SSSD's debug level in `(0x0040):` after the prefix.
+fn sssd_level(text: &str) -> Option<Level> {
+    let head = &text.as_bytes()[..floor_boundary(text, 200)];
+    let at = memchr::memchr_iter(b'(', head).find(|&at| {
+        head.get(at + 1..at + 3) == Some(b"0x") && head.get(at + 7..at + 9) == Some(b"):")
+    })?;
+    // Four hex digits between ASCII bytes: valid UTF-8 if they are digits.
+    let hex = std::str::from_utf8(&head[at + 3..at + 7]).ok()?;
+    let value = u16::from_str_radix(hex, 16).ok()?;
+    Some(match value {
+        0x0010 => Level::Fatal,
+        0x0020 => Level::Critical,
+        0x0040 => Level::Error,
+        0x0080 => Level::Warn,
+        0x0100 => Level::Info,
+        0x0200..=0x1000 => Level::Debug,
+        0x2000..=0xffff => Level::Trace,
+        _ => return None,
+    })
+}
+
 /// The level a line declares near its start: an upper-case level word
-/// (`ERROR`, `FATAL:`) or one in brackets in any case (`[error]`), within the
-/// first few words.
+/// (`ERROR`, `FATAL:`, `local.ERROR:`) or one in brackets in any case
+/// (`[error]`), within the first few words.
 ///
 /// A syslog `<PRI>` at the start gives the level by its severity
 /// (`<11>`: err), and klog's letter (`E1121 03:12:09...`) likewise.
@@ -304,21 +691,34 @@ pub fn level(text: &str) -> Option<Level> {
     if let Some(level) = priority_level(text).or_else(|| klog_level(text)) {
         return Some(level);
     }
-    let head = &text[..floor_boundary(text, 160)];
-    head.split([' ', '\t'])
+    let head = &text.as_bytes()[..floor_boundary(text, 160)];
+    head.split(|&b| b == b' ' || b == b'\t')
         .filter(|word| !word.is_empty())
         .take(LEVEL_WORDS + 4)
         .find_map(|word| {
-            let bracketed = word.starts_with(['[', '<', '(']);
-            let word = word.trim_matches(|c: char| !c.is_ascii_alphanumeric());
-            let upper = word
-                .bytes()
-                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
-            if bracketed || upper {
-                Level::from_word(word)
-            } else {
-                None
+            let bracketed = matches!(word[0], b'[' | b'<' | b'(');
+            // Most words are turned away by their first two bytes: a
+            // level is bracketed or upper-case.
+            let upper_start =
+                word[0].is_ascii_uppercase() && !word.get(1).is_some_and(u8::is_ascii_lowercase);
+            if !(bracketed || upper_start) {
+                return None;
             }
+            let start = word.iter().position(u8::is_ascii_alphanumeric)?;
+            let end = word.iter().rposition(u8::is_ascii_alphanumeric)? + 1;
+            let word = &word[start..end];
+            let word = match memchr::memrchr(b'.', word) {
+                Some(dot) if word[dot + 1..].iter().all(u8::is_ascii_uppercase) => &word[dot + 1..],
+                _ => word,
+            };
+            let upper = word
+                .iter()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+            if !(bracketed || upper) || !(2..=13).contains(&word.len()) {
+                return None;
+            }
+            // ASCII letters and digits only: valid UTF-8.
+            level_word(std::str::from_utf8(word).ok()?)
         })
 }
 
@@ -327,25 +727,28 @@ fn priority_level(text: &str) -> Option<Level> {
     let rest = text.strip_prefix('<')?;
     let close = rest.find('>').filter(|&i| (1..=3).contains(&i))?;
     let pri: u16 = rest[..close].parse().ok()?;
-    Some(match pri % 8 {
-        0 => Level::Fatal,
-        1 | 2 => Level::Critical,
-        3 => Level::Error,
-        4 => Level::Warn,
-        5 => Level::Notice,
-        6 => Level::Info,
-        _ => Level::Debug,
-    })
+    syslog_severity(&(pri % 8).to_string())
 }
 
-/// klog's level letter: `I1121 03:12:09.114567`.
+/// klog's and glog's level letter: `I1121 03:12:09.114567`, `I20200308
+/// 23:47:32.089828`.
 fn klog_level(text: &str) -> Option<Level> {
     let bytes = text.as_bytes();
-    let shape = bytes.len() > 8
-        && bytes[1..5].iter().all(u8::is_ascii_digit)
-        && bytes[5] == b' '
-        && bytes[6..8].iter().all(u8::is_ascii_digit)
-        && bytes[8] == b':';
+    if !matches!(bytes.first(), Some(b'I' | b'W' | b'E' | b'F')) {
+        return None;
+    }
+    let digits = bytes
+        .iter()
+        .skip(1)
+        .take_while(|b| b.is_ascii_digit())
+        .count();
+    let at = 1 + digits;
+    let shape = (digits == 4 || digits == 8)
+        && bytes.get(at) == Some(&b' ')
+        && bytes
+            .get(at + 1..at + 3)
+            .is_some_and(|d| d.iter().all(u8::is_ascii_digit))
+        && bytes.get(at + 3) == Some(&b':');
     if !shape {
         return None;
     }
@@ -422,7 +825,9 @@ mod tests {
     fn read(format: Format, line: &str) -> (Option<String>, Option<Level>, Fields) {
         let ctx = TimeContext::new(TimeZone::UTC, "2026-11-21T12:00:00Z".parse().expect("ts"));
         let parser = Parser::with_format(Arc::from("t"), ctx, format);
-        let (ts, level, fields) = parser.read(line);
+        let Reading {
+            ts, level, fields, ..
+        } = parser.read(line);
         (ts.map(|t| t.to_string()), level, fields)
     }
 

@@ -205,6 +205,29 @@ impl Assembler {
         self.pending.take().map(|p| self.finish_event(p))
     }
 
+    /// Reads the held-back event's first line again if it has no time (its
+    /// parser learned where times are since): time, level, fields and
+    /// message start.
+    pub fn reread_pending(&mut self) {
+        let Some(pending) = &mut self.pending else {
+            return;
+        };
+        if pending.event.ts.is_some() {
+            return;
+        }
+        let first = pending.event.text.split('\n').next().unwrap_or("");
+        let reading = self.parser.read(first);
+        if reading.ts.is_some() {
+            let event = &mut pending.event;
+            event.ts = reading.ts;
+            event.level = event.level.or(reading.level);
+            event.message = reading.message;
+            if event.fields.is_empty() {
+                event.fields = reading.fields;
+            }
+        }
+    }
+
     /// Whether an event is being held back.
     pub fn is_pending(&self) -> bool {
         self.pending.is_some()
@@ -237,7 +260,10 @@ impl Assembler {
             Format::Json | Format::DockerJson | Format::PostgresJson | Format::Access => {
                 return true;
             }
-            Format::Cri => return prev.is_none_or(|p| !cri_tag_is_partial(p)),
+            // The line before as the line path saw it: without colours.
+            Format::Cri => {
+                return prev.is_none_or(|p| !cri_tag_is_partial(&super::ansi::strip_sgr(p)));
+            }
             Format::PostgresCsv => return false,
             _ => {}
         }
@@ -252,9 +278,9 @@ impl Assembler {
         let mut event = pending.event;
         if event.lines > 1 && self.parser.format() == Format::PostgresCsv {
             // The record's columns are only whole now.
-            let (_, level, fields) = self.parser.read(&event.text);
-            event.fields = fields;
-            event.level = level.or(event.level);
+            let reading = self.parser.read(&event.text);
+            event.fields = reading.fields;
+            event.level = reading.level.or(event.level);
         }
         event
     }

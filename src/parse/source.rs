@@ -1,7 +1,7 @@
-//! One source's events, in order: its profile (format, whether its events
-//! start with a timestamp) decided from its first lines, then every line
-//! through the multi-line [`Assembler`], each event with the time detection
-//! uses for it.
+//! One source's events, in order: its profile (format, where and how its
+//! lines write their time, whether its events start with one) decided from
+//! its first lines, then every line through the multi-line [`Assembler`],
+//! each event with the time detection uses for it.
 //!
 //! Owns: [`Settings`] (what `triage.toml` says about a source), [`Profile`]
 //! (what its first lines say) and [`SourceReader`], the line-by-line path
@@ -17,7 +17,10 @@ use std::sync::Arc;
 use jiff::Timestamp;
 use memchr::memchr2;
 
-use super::{Assembler, Format, Limits, Multiline, Parser, TimeContext};
+use super::{
+    Assembler, Format, Layout, Limits, Multiline, Parser, TimeContext, TimeFormat, clean, layout,
+    message, multiline::looks_like_continuation, timestamp::Found,
+};
 use crate::model::{Event, RawLine};
 
 /// At most this many lines of a source's start decide its profile.
@@ -30,6 +33,9 @@ pub const SAMPLE_BYTES: usize = 64 * 1024;
 pub struct Settings {
     /// The format; `None` detects it from the first lines.
     pub format: Option<Format>,
+    /// How its lines write their time (`time_format`); `None` learns it
+    /// from the first lines.
+    pub time_format: Option<Arc<TimeFormat>>,
     /// Where events start.
     pub multiline: Multiline,
     /// Bounds on one event.
@@ -37,7 +43,7 @@ pub struct Settings {
 }
 
 /// What a source's first lines say about it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Profile {
     /// The format its lines are written in.
     pub format: Format,
@@ -45,6 +51,26 @@ pub struct Profile {
     /// do not look like continuations have one), so a line without one
     /// continues the event before it.
     pub stamped: bool,
+    /// Where and how its lines write their time, when at least half of the
+    /// sample's lines that may start an event agree (or `time_format` says).
+    pub layout: Option<Layout>,
+    /// How its messages start after the time, when at most two prefixes
+    /// cover half of the sample's lines with a time (a shortcut, not a
+    /// rule: a line it does not fit is read token by token).
+    pub prefix: Option<message::Prefix>,
+    /// What the sample showed of times, for `triage formats`.
+    pub times: SampleTimes,
+}
+
+/// What a profile's sample showed of times.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SampleTimes {
+    /// Sample lines that may start an event.
+    pub lines: usize,
+    /// Of those, the ones a time was read in.
+    pub with_time: usize,
+    /// The time as written in the first line the layout reads.
+    pub example: Option<String>,
 }
 
 impl Profile {
@@ -53,6 +79,21 @@ impl Profile {
     /// in the configured `format` or the one detected. Only the first
     /// [`SAMPLE_LINES`] complete lines count.
     pub fn of(sample: &[u8], whole: bool, format: Option<Format>, time: &TimeContext) -> Profile {
+        let settings = Settings {
+            format,
+            ..Settings::default()
+        };
+        Profile::configured(sample, whole, &settings, time)
+    }
+
+    /// [`Profile::of`] with everything `settings` say: the format and the
+    /// `time_format`.
+    pub fn configured(
+        sample: &[u8],
+        whole: bool,
+        settings: &Settings,
+        time: &TimeContext,
+    ) -> Profile {
         let sample = &sample[..sample.len().min(SAMPLE_BYTES)];
         let whole = whole && sample.len() <= SAMPLE_BYTES;
         let mut lines = Vec::new();
@@ -63,26 +104,51 @@ impl Profile {
                 None if whole => sample.len(),
                 None => break,
             };
-            lines.push(String::from_utf8_lossy(&sample[at..end]));
+            lines.push(clean(
+                String::from_utf8_lossy(&sample[at..end]).into_owned(),
+            ));
             at = end + 1;
             if sample.get(end) == Some(&b'\r') && sample.get(at) == Some(&b'\n') {
                 at += 1;
             }
         }
-        let texts: Vec<&str> = lines.iter().map(|l| l.as_ref()).collect();
-        let format = format.unwrap_or_else(|| Format::detect(&texts));
-        let parser = Parser::with_format(Arc::from(""), time.clone(), format);
-        let (mut starts, mut stamped) = (0, 0);
-        for text in texts
+        let texts: Vec<&str> = lines.iter().map(String::as_str).collect();
+        let format = settings.format.unwrap_or_else(|| Format::detect(&texts));
+        let starts: Vec<&str> = texts
             .iter()
-            .filter(|t| !super::multiline::looks_like_continuation(t))
-        {
-            starts += 1;
-            stamped += usize::from(parser.read(text).0.is_some());
-        }
+            .copied()
+            .filter(|t| !looks_like_continuation(t))
+            .collect();
+        let learned = match format.is_json() && settings.time_format.is_none() {
+            true => None,
+            false => layout::learn(&starts, settings.time_format.as_ref(), time),
+        };
+        let layout = learned.as_ref().map(|l| l.layout.clone());
+        let parser =
+            Parser::with_format(Arc::from(""), time.clone(), format).with_layout(layout.clone());
+        let keyed = format.is_json() || format == Format::Logfmt;
+        let timed: Vec<(&str, Option<Found>)> = starts
+            .iter()
+            .map(|text| (*text, if keyed { None } else { parser.time(text) }))
+            .collect();
+        let stamped = match keyed {
+            true => starts
+                .iter()
+                .filter(|t| parser.read(t).ts.is_some())
+                .count(),
+            false => timed.iter().filter(|(_, t)| t.is_some()).count(),
+        };
+        let prefix = message::learn(&timed, format, time);
         Profile {
             format,
-            stamped: stamped > 0 && stamped * 2 >= starts,
+            stamped: stamped > 0 && stamped * 2 >= starts.len(),
+            layout,
+            prefix,
+            times: SampleTimes {
+                lines: starts.len(),
+                with_time: stamped,
+                example: learned.map(|l| l.example).filter(|e| !e.is_empty()),
+            },
         }
     }
 }
@@ -96,7 +162,7 @@ struct Stamps {
 
 impl Stamps {
     fn add(&mut self, text: &str, has_ts: bool) {
-        if !super::multiline::looks_like_continuation(text) {
+        if !looks_like_continuation(text) {
             self.starts += 1;
             self.stamped += usize::from(has_ts);
         }
@@ -116,6 +182,9 @@ pub struct SourceReader {
     /// Still learning whether events start with a timestamp, from the
     /// lines as they come (a followed file first seen at its end).
     learning: Option<Stamps>,
+    /// Still learning where lines write their time (the profile's sample
+    /// agreed on none): the lines that may start an event so far.
+    learning_layout: Option<Vec<String>>,
     /// The latest timestamp of any line pushed so far.
     last_ts: Option<Timestamp>,
     /// The latest timestamp before the held-back event's first line.
@@ -133,6 +202,7 @@ impl SourceReader {
         SourceReader {
             assembler: assembler(source, time, profile, settings),
             learning: None,
+            learning_layout: None,
             last_ts: None,
             pending_before: None,
         }
@@ -153,9 +223,14 @@ impl SourceReader {
 
     /// Keeps deciding whether events start with a timestamp from the
     /// first [`SAMPLE_LINES`] lines pushed, not only from the profile's
-    /// sample: for a file followed from wherever it was when first seen.
+    /// sample, and, when the profile found no layout of times, learns one
+    /// from those lines (after 1, 2, 4, ... 64 of them): for a file
+    /// followed from wherever it was when first seen, or empty then.
     pub fn learning(mut self) -> SourceReader {
         self.learning = Some(Stamps::default());
+        if self.assembler.parser().layout().is_none() {
+            self.learning_layout = Some(Vec::new());
+        }
         self
     }
 
@@ -166,6 +241,10 @@ impl SourceReader {
         now: Timestamp,
         emit: &mut dyn FnMut(Event, Option<Timestamp>),
     ) {
+        let mut line = line;
+        if self.learning_layout.is_some() {
+            self.relearn(&mut line);
+        }
         if let Some(stamps) = &mut self.learning {
             stamps.add(&line.text, line.ts.is_some());
             self.assembler.set_stamped(stamps.stamped());
@@ -181,6 +260,41 @@ impl SourceReader {
         }
         if self.assembler.pending_start().map(|(_, n)| n) == Some(line_no) {
             self.pending_before = before;
+        }
+    }
+
+    /// While learning a layout: keeps `line`'s text and learns from the
+    /// lines kept after 1, 2, 4, ... [`SAMPLE_LINES`] of them, until one is
+    /// found; this line and the held-back event are read again with it.
+    fn relearn(&mut self, line: &mut Event) {
+        let Some(kept) = &mut self.learning_layout else {
+            return;
+        };
+        if looks_like_continuation(&line.text) {
+            return;
+        }
+        kept.push(line.text.clone());
+        let n = kept.len();
+        if !n.is_power_of_two() && n < SAMPLE_LINES {
+            return;
+        }
+        let texts: Vec<&str> = kept.iter().map(String::as_str).collect();
+        let parser = self.assembler.parser();
+        let learned = layout::learn(&texts, None, parser.time_context());
+        let done = learned.is_some() || n >= SAMPLE_LINES;
+        if let Some(learned) = learned {
+            self.assembler.parser_mut().set_layout(Some(learned.layout));
+            self.assembler.reread_pending();
+        }
+        if done {
+            self.learning_layout = None;
+        }
+        if line.ts.is_none() {
+            let reading = self.assembler.parser().read(&line.text);
+            line.ts = reading.ts;
+            line.level = line.level.or(reading.level);
+            line.message = reading.message;
+            line.fields = reading.fields;
         }
     }
 
@@ -252,7 +366,9 @@ pub fn assembler(
     profile: Profile,
     settings: &Settings,
 ) -> Assembler {
-    let parser = Parser::with_format(source, time, profile.format);
+    let parser = Parser::with_format(source, time, profile.format)
+        .with_layout(profile.layout)
+        .with_prefix(profile.prefix);
     Assembler::new(parser, settings.multiline.clone(), settings.limits)
         .with_stamped(profile.stamped)
 }
@@ -264,4 +380,109 @@ fn emit_event(
 ) {
     let at = event.ts.or(before);
     emit(event, at);
+}
+
+#[cfg(test)]
+mod tests {
+    use jiff::tz::TimeZone;
+
+    use super::*;
+    use crate::model::Level;
+
+    fn now() -> Timestamp {
+        "2026-11-21T12:00:00Z".parse().expect("valid")
+    }
+
+    fn raw(line_no: u64, text: &str) -> RawLine {
+        RawLine {
+            offset: 0,
+            line_no,
+            bytes: text.as_bytes().to_vec(),
+            truncated: false,
+            partial: false,
+        }
+    }
+
+    fn read_all(reader: &mut SourceReader, lines: &[&str]) -> Vec<Event> {
+        let mut events = Vec::new();
+        let mut keep = |event: Event, _: Option<Timestamp>| events.push(event);
+        for (i, line) in lines.iter().enumerate() {
+            reader.push(raw(i as u64 + 1, line), now(), &mut keep);
+        }
+        reader.finish(&mut keep);
+        events
+    }
+
+    #[test]
+    fn a_followed_file_empty_at_first_learns_where_its_times_are() {
+        let time = TimeContext::new(TimeZone::UTC, now());
+        let profile = Profile::of(b"", true, None, &time);
+        assert_eq!(profile.layout, None);
+        let mut reader =
+            SourceReader::new(Arc::from("spark.log"), time, profile, &Settings::default())
+                .learning();
+        let events = read_all(
+            &mut reader,
+            &[
+                "17/06/09 20:10:40 INFO executor.CoarseGrainedExecutorBackend: Registered",
+                "17/06/09 20:10:41 WARN spark.SecurityManager: Changing view acls",
+                "17/06/09 20:10:42 ERROR executor.Executor: Exception in task 0.0",
+            ],
+        );
+        let times: Vec<String> = events
+            .iter()
+            .map(|e| e.ts.map(|t| t.to_string()).unwrap_or_default())
+            .collect();
+        assert_eq!(
+            times,
+            [
+                "2017-06-09T20:10:40Z",
+                "2017-06-09T20:10:41Z",
+                "2017-06-09T20:10:42Z"
+            ]
+        );
+        assert_eq!(events[2].level, Some(Level::Error));
+        assert_eq!(events[2].message_text(), "Exception in task 0.0");
+    }
+
+    #[test]
+    fn numbers_and_times_in_messages_are_not_the_lines_time() {
+        let time = TimeContext::new(TimeZone::UTC, now());
+        let lines = [
+            "2026-11-21 03:00:00,001 INFO [main] c.e.Jobs - job 1669575482 scheduled for 2026-11-22 04:00:00",
+            "java.lang.IllegalStateException: lease 1669575482 expired at 2026-11-20 23:00:00",
+            "\tat com.example.Lease.renew(Lease.java:42)",
+            "2026-11-21 03:00:02,500 WARN [main] c.e.Jobs - slow",
+            "worker 3 processed 12:30:00 worth of 20260101 files",
+        ];
+        let profile = Profile::of(lines.join("\n").as_bytes(), true, None, &time);
+        let mut reader =
+            SourceReader::new(Arc::from("app.log"), time, profile, &Settings::default());
+        let events = read_all(&mut reader, &lines);
+        // The exception, its stack line and the last line have no time of
+        // their own: they continue the events before them.
+        let got: Vec<(u64, u32, Option<String>)> = events
+            .iter()
+            .map(|e| (e.line_no, e.lines, e.ts.map(|t| t.to_string())))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (1, 3, Some("2026-11-21T03:00:00.001Z".to_owned())),
+                (4, 2, Some("2026-11-21T03:00:02.5Z".to_owned()))
+            ]
+        );
+        // Without a layout (no line starts with a time), nothing is read.
+        let time = TimeContext::new(TimeZone::UTC, now());
+        let lines = [
+            "job 1669575482 scheduled for 2026-11-22 04:00:00",
+            "worker 3 processed 12:30:00 worth of files",
+            "retry in 10.30 16:49:06",
+        ];
+        let profile = Profile::of(lines.join("\n").as_bytes(), true, None, &time);
+        let mut reader =
+            SourceReader::new(Arc::from("app.log"), time, profile, &Settings::default());
+        let events = read_all(&mut reader, &lines);
+        assert!(events.iter().all(|e| e.ts.is_none()), "{events:#?}");
+    }
 }

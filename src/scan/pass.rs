@@ -1,17 +1,19 @@
 //! The fast path of a scan: one stream read in blocks of whole lines, where
-//! only the lines some signature may match are turned into events.
+//! only the lines some signature may match, or a problem-like event may
+//! hold, are turned into events.
 //!
 //! Two halves. [`take_lines`] is pure and may run on any thread: for one
 //! block, the lines some regex matches (the prefilter's literal search over
 //! the whole block, confirmed per line by the regexes that own the literals
-//! found) plus the lines that read differently once decoded and cut (not
+//! found), the lines a problem-like event may hold (a literal search of
+//! its own), plus the lines that read differently once decoded and cut (not
 //! valid UTF-8, or longer than the cap), which are always taken. [`Pass`]
 //! runs in stream order: each taken line becomes exactly the event the
 //! line-by-line path makes of it (same offset, line number, text, flags),
 //! with the same detection time: its own timestamp, else the latest one
 //! written on an earlier line of the same stream, else the clock. Lines not
-//! taken cannot match, so the alerts are those of the line-by-line path (a
-//! property test checks it).
+//! taken cannot match, so the alerts and problems are those of the
+//! line-by-line path (a property test checks it).
 
 use jiff::Timestamp;
 use memchr::{memchr2, memrchr2};
@@ -19,24 +21,31 @@ use memchr::{memchr2, memrchr2};
 use crate::{
     model::{Event, RawLine},
     parse::SourceReader,
-    signature::prefilter::{Prefilter, Scratch},
+    signature::{
+        prefilter::{Prefilter, Scratch},
+        problem,
+    },
     tail::read::{Block, count_line_ends},
 };
 
 /// The lines of one block a scan must look at, as `(start, end)` in the
 /// block (`end` is where the terminator is), sorted, each once: those some
-/// regex of `prefilter` matches, and those that are not valid UTF-8 or are
-/// longer than `max_line`. `out` is cleared first.
+/// regex of `prefilter` matches, those a problem-like event may hold
+/// ([`problem::candidate_lines`], numeric levels when the stream's format
+/// may write them), and those that are not valid UTF-8, are longer than
+/// `max_line` or hold colour codes. `out` is cleared first.
 pub(super) fn take_lines(
     prefilter: &Prefilter,
     scratch: &mut Scratch,
     bytes: &[u8],
     max_line: usize,
+    numeric_levels: bool,
     out: &mut Vec<(usize, usize)>,
 ) {
     out.clear();
     prefilter.matching_lines(bytes, scratch, out);
     let matched = out.len();
+    problem::candidate_lines(bytes, numeric_levels, out);
     forced_lines(bytes, max_line.max(1), out);
     if out.len() > matched {
         out.sort_unstable();
@@ -451,8 +460,16 @@ fn line_around(bytes: &[u8], at: usize) -> (usize, usize) {
 }
 
 /// Appends the lines of `bytes` that must be taken whatever the prefilter
-/// says: those that are not valid UTF-8 and those longer than `max_line`.
+/// says: those that are not valid UTF-8, those longer than `max_line`, and
+/// those with an ESC byte (colour codes, taken off before matching, may
+/// sit inside what a regex matches).
 fn forced_lines(bytes: &[u8], max_line: usize, out: &mut Vec<(usize, usize)>) {
+    let mut from = 0;
+    while let Some(i) = memchr::memchr(0x1b, &bytes[from..]) {
+        let line = line_around(bytes, from + i);
+        out.push(line);
+        from = line.1;
+    }
     let mut from = 0;
     while from < bytes.len() {
         match std::str::from_utf8(&bytes[from..]) {

@@ -7,7 +7,11 @@
 //! for it). Alerts and clears name their signature by [`SignatureId`], its
 //! place in the library's list.
 
-use std::{collections::BTreeSet, io, sync::Arc};
+use std::{
+    collections::{BTreeSet, HashSet},
+    io,
+    sync::Arc,
+};
 
 use jiff::Timestamp;
 
@@ -15,8 +19,24 @@ use super::{
     Signature,
     detector::{Decision, Detector},
     matcher::{Hit, Matcher},
+    problem::{self, Observed, Problems},
 };
-use crate::model::{Alert, Cleared, Event, SignatureId};
+use crate::{
+    model::{Alert, Cleared, Event, Level, SignatureId},
+    parse::template::{Seen, TemplateId},
+};
+
+/// Raising `new-problem` alerts: the library's two raised signatures and
+/// the problem templates already known.
+struct NewProblems {
+    medium: SignatureId,
+    high: SignatureId,
+    known: HashSet<TemplateId>,
+}
+
+/// At most this many known problem templates are remembered (then the
+/// oldest knowledge is dropped all at once: a template may be raised again).
+const MAX_KNOWN: usize = 100_000;
 
 /// Counts for one signature over what the engine saw.
 #[derive(Debug, Default, Clone)]
@@ -47,6 +67,12 @@ pub struct Engine<'l> {
     hits: Vec<Hit>,
     /// Signatures the last event matched (alerting or not).
     matched: Vec<SignatureId>,
+    /// Problem-like events no signature matched, by template.
+    problems: Problems,
+    /// What the problems made of the last event.
+    observed: Option<Observed>,
+    /// Set when the engine raises `new-problem` alerts.
+    new_problems: Option<NewProblems>,
 }
 
 impl<'l> Engine<'l> {
@@ -59,6 +85,9 @@ impl<'l> Engine<'l> {
             tallies: vec![Tally::default(); signatures.len()],
             hits: Vec::new(),
             matched: Vec::new(),
+            problems: Problems::default(),
+            observed: None,
+            new_problems: None,
         }
     }
 
@@ -69,7 +98,9 @@ impl<'l> Engine<'l> {
 
     /// Matches `event`, runs detection on its hits at `at` (thresholds and
     /// suppression keyed by its source and host), and hands each alert to
-    /// `on_alert`; an error from it stops and is returned.
+    /// `on_alert`; an error from it stops and is returned. An event no
+    /// signature matched that is problem-like joins its template's problem
+    /// group ([`Engine::observed`]).
     pub fn process(
         &mut self,
         event: &Event,
@@ -104,6 +135,8 @@ impl<'l> Engine<'l> {
         self.hits.clear();
         self.matched.clear();
         self.matcher.matches(self.signatures, event, &mut self.hits);
+        self.observed = self.problems.event(event, !self.hits.is_empty());
+        self.raise_new_problem(event, at, on_alert)?;
         if self.hits.is_empty() {
             return Ok(());
         }
@@ -153,6 +186,85 @@ impl<'l> Engine<'l> {
         Ok(())
     }
 
+    /// Raises a `new-problem` alert (`new-fatal-problem` for a line of
+    /// level critical or fatal) for the first problem-like event of each
+    /// template not in `known` (nor raised since), when the library has
+    /// those signatures (`patterns/triage.toml`). Whether it has.
+    pub fn raise_new_problems(&mut self, known: impl IntoIterator<Item = TemplateId>) -> bool {
+        let find = |id: &str| {
+            self.signatures
+                .iter()
+                .position(|s| s.raised && s.id == id)
+                .map(SignatureId)
+        };
+        match (find("new-problem"), find("new-fatal-problem")) {
+            (Some(medium), Some(high)) => {
+                self.new_problems = Some(NewProblems {
+                    medium,
+                    high,
+                    known: known.into_iter().collect(),
+                });
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn raise_new_problem(
+        &mut self,
+        event: &Event,
+        at: Timestamp,
+        on_alert: &mut dyn FnMut(Alert) -> io::Result<()>,
+    ) -> io::Result<()> {
+        let (Some(observed), Some(raise)) = (self.observed, &mut self.new_problems) else {
+            return Ok(());
+        };
+        if !observed.new_group {
+            return Ok(());
+        }
+        let Some(template) = self.problems.miner().get(observed.template) else {
+            return Ok(());
+        };
+        let known = std::iter::once(&template.id())
+            .chain(template.former_ids())
+            .any(|id| raise.known.contains(id));
+        if known {
+            return Ok(());
+        }
+        if raise.known.len() >= MAX_KNOWN {
+            raise.known.clear();
+        }
+        raise.known.insert(template.id());
+        let signature = match event.level {
+            Some(Level::Critical | Level::Fatal) => raise.high,
+            _ => raise.medium,
+        };
+        let first = Seen {
+            source: Arc::clone(&event.source),
+            line_no: event.line_no,
+            offset: event.offset,
+            ts: event.ts,
+        };
+        let captures = problem::captures(&first, template.id(), template.text());
+        let tally = &mut self.tallies[signature.0];
+        tally.matches += 1;
+        tally.alerts += 1;
+        tally.first = Some(tally.first.map_or(at, |t| t.min(at)));
+        tally.last = Some(tally.last.map_or(at, |t| t.max(at)));
+        if !tally.sources.contains(&event.source) {
+            tally.sources.insert(Arc::clone(&event.source));
+        }
+        on_alert(Alert {
+            signature,
+            event: event.clone(),
+            key: vec![("template".to_owned(), template.id().to_string())],
+            captures,
+            hits: 1,
+            suppressed: 0,
+            at,
+        })
+    }
+
     /// The signatures the last processed event matched (alerting or not).
     pub fn matched(&self) -> &[SignatureId] {
         &self.matched
@@ -162,6 +274,23 @@ impl<'l> Engine<'l> {
     pub fn matched_signatures(&self) -> impl Iterator<Item = &'l Signature> + '_ {
         let signatures = self.signatures;
         self.matched.iter().map(move |id| &signatures[id.0])
+    }
+
+    /// What the problem groups made of the last event: its template, and
+    /// whether it was the first problem-like event of it. `None` when it
+    /// was not problem-like (or a signature matched it).
+    pub fn observed(&self) -> Option<Observed> {
+        self.observed
+    }
+
+    /// The problem groups.
+    pub fn problems(&self) -> &Problems {
+        &self.problems
+    }
+
+    /// The problem groups, to report them or to mine every event.
+    pub fn problems_mut(&mut self) -> &mut Problems {
+        &mut self.problems
     }
 
     /// Per-signature counts so far, in library order.

@@ -60,7 +60,9 @@ impl Matcher {
             first_regex.push(wanted.len());
             for (p, pattern) in signature.rule.patterns.iter().enumerate() {
                 if p == 0 || signature.rule.combine != Combine::All {
-                    wanted.push(pattern.regex.clone());
+                    // The prefilter sees whole lines; `^` also matches
+                    // where a word of the line's prefix starts.
+                    wanted.push(prefilter::without_start_anchors(&pattern.regex)?);
                     owners.push(s);
                 }
             }
@@ -78,7 +80,10 @@ impl Matcher {
         &self.prefilter
     }
 
-    /// The signatures that match `event`, in signature order.
+    /// The signatures that match `event`, in signature order. Regexes match
+    /// each line of the event on its own; in its first line, `^` matches at
+    /// the start of the line and of each word of the prefix before the
+    /// message ([`super::starts`]), the message's start included.
     pub fn matches(&self, signatures: &[Signature], event: &Event, out: &mut Vec<Hit>) {
         CANDIDATES.with_borrow_mut(|candidates| {
             self.matches_with(signatures, event, candidates, out);
@@ -113,7 +118,7 @@ impl Matcher {
             let hit = |p: usize| {
                 (all && p > 0) || candidates.binary_search(&((first + p) as u32)).is_ok()
             };
-            if let Some(mut captures) = signature.check_text(&event.text, hit)
+            if let Some(mut captures) = signature.check_text(&event.text, event.message, hit)
                 && signature.fields_match(&event.fields, &mut captures)
             {
                 out.push(Hit {
@@ -146,12 +151,51 @@ mod tests {
             ts: None,
             level: crate::parse::level(text),
             text: text.to_owned(),
+            message: 0,
             lossy: false,
             truncated: false,
             partial: false,
             fields: Default::default(),
             lines: 1,
         }
+    }
+
+    #[test]
+    fn start_anchors_match_at_the_message_and_at_prefix_words_only() {
+        let (sigs, diags) = load(
+            "[[signature]]\nid='a'\ntitle='t'\nseverity='low'\ndescription='d'\nregex='^\\[INFO\\] BUILD (?P<how>[A-Z]+)$'\n\
+             [[signature]]\nid='b'\ntitle='t'\nseverity='low'\ndescription='d'\nregex='^BUILD FAILURE$'\n",
+        );
+        assert!(diags.is_empty(), "{diags:?}");
+        let matcher = Matcher::new(&sigs).expect("builds");
+        let line = "2024-05-14T09:21:19.5539512Z [INFO] BUILD FAILURE";
+        let hits = |message: usize| {
+            let mut e = event(line);
+            e.message = message;
+            let mut hits = Vec::new();
+            matcher.matches(&sigs, &e, &mut hits);
+            let alone: Vec<usize> = (0..sigs.len())
+                .filter(|&s| sigs[s].check(&e).is_some())
+                .collect();
+            let ids: Vec<usize> = hits.iter().map(|h| h.signature).collect();
+            assert_eq!(ids, alone, "matcher and check agree at {message}");
+            hits
+        };
+        // No prefix known: the line's start only.
+        assert!(hits(0).is_empty());
+        // The message starts after `[INFO] `: both, from where each fits.
+        let found = hits(36);
+        assert_eq!(found.len(), 2);
+        assert_eq!(
+            found[0].captures,
+            vec![("how".to_owned(), "FAILURE".to_owned())]
+        );
+        // Not in the middle of a message.
+        let mut e = event("2024-05-14T09:21:19Z note: [INFO] BUILD FAILURE");
+        e.message = 21;
+        let mut out = Vec::new();
+        matcher.matches(&sigs, &e, &mut out);
+        assert!(out.is_empty(), "{out:?}");
     }
 
     #[test]

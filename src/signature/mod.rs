@@ -11,6 +11,7 @@ pub mod engine;
 pub mod literals;
 pub mod matcher;
 pub mod prefilter;
+pub mod problem;
 
 use std::{sync::Arc, time::Duration};
 
@@ -64,6 +65,10 @@ pub struct Signature {
     pub loc: Loc,
     /// Shipped or user.
     pub origin: Origin,
+    /// Raised by triage itself (`raised = true`: `new-problem`), not by
+    /// matching: its regex is written to match nothing (`[^\s\S]`), so it
+    /// needs no matching example.
+    pub raised: bool,
 }
 
 /// How the regexes of a signature combine.
@@ -166,6 +171,7 @@ const SIGNATURE_KEYS: &[&str] = &[
     "suppress",
     "clear_after",
     "example",
+    "raised",
 ];
 
 /// An optional boolean key of a table (false when absent).
@@ -257,6 +263,10 @@ impl Signature {
             .field("runbook")
             .and_then(|f| Some((f.str(diags)?.to_owned(), f.loc.clone())));
         let rule = Self::rule(table, &what, diags);
+        let raised = table
+            .field("raised")
+            .and_then(|f| f.bool(diags))
+            .unwrap_or(false);
         let level = table.field("level").and_then(|f| {
             let word = f.str(diags)?;
             let level = Level::ALL.into_iter().find(|l| l.as_str() == word);
@@ -358,6 +368,7 @@ impl Signature {
             examples,
             loc: table.loc(),
             origin,
+            raised,
         };
         signature.check_capture_names(diags);
         (diags.len() == before).then_some(signature)
@@ -493,16 +504,22 @@ impl Signature {
         }
     }
 
-    /// Checks `text` against the rule; the captures when it matches. `hit(i)`
-    /// says whether positive pattern `i` may match (a prefilter's answer);
-    /// patterns it rules out are not run.
-    pub fn check_text(&self, text: &str, hit: impl Fn(usize) -> bool) -> Option<Captures> {
+    /// Checks `text` (an event's, its message starting at byte `message`)
+    /// against the rule; the captures when it matches. `hit(i)` says whether
+    /// positive pattern `i` may match (a prefilter's answer); patterns it
+    /// rules out are not run.
+    pub fn check_text(
+        &self,
+        text: &str,
+        message: usize,
+        hit: impl Fn(usize) -> bool,
+    ) -> Option<Captures> {
         let rule = &self.rule;
         let mut captures = Captures::new();
         let mut matched_any = false;
         for (i, pattern) in rule.patterns.iter().enumerate() {
             let found = hit(i)
-                .then(|| line_captures(&pattern.regex, text))
+                .then(|| line_captures(&pattern.regex, text, message))
                 .flatten();
             match (rule.combine, found) {
                 (Combine::All, None) => return None,
@@ -533,12 +550,13 @@ impl Signature {
         Some(captures)
     }
 
-    /// Checks an event: filters, then the rule.
+    /// Checks an event: filters, then the rule (on its text, `^` matching at
+    /// the start of the line and of each word of its prefix: [`starts`]).
     pub fn check(&self, event: &Event) -> Option<Captures> {
         if !self.admits(Some(&event.source), event.level) {
             return None;
         }
-        let mut captures = self.check_text(&event.text, |_| true)?;
+        let mut captures = self.check_text(&event.text, event.message, |_| true)?;
         self.fields_match(&event.fields, &mut captures)
             .then_some(captures)
     }
@@ -551,12 +569,66 @@ pub fn lines(text: &str) -> impl Iterator<Item = &str> {
     text.split('\n')
 }
 
-/// The captures of the first line of `text` that `regex` matches.
-fn line_captures<'t>(regex: &Regex, text: &'t str) -> Option<regex::Captures<'t>> {
-    match memchr::memchr(b'\n', text.as_bytes()) {
-        None => regex.captures(text),
-        Some(_) => lines(text).find_map(|line| regex.captures(line)),
+/// Where a regex is tried in the first line of an event (`^` matches
+/// there): the start of the line, and the start of each word of the prefix
+/// before its message (`message`, the message start, included), so that a
+/// regex anchored with `^` matches a message, or what follows a CI runner's
+/// time (`2021-12-01T13:01:04.3807878Z [INFO] BUILD FAILURE`), whatever
+/// prefix the line has, and one written for the whole line still matches.
+/// At most [`MAX_STARTS`] of them.
+pub fn starts(first_line: &str, message: usize) -> impl Iterator<Item = usize> + '_ {
+    let bytes = first_line.as_bytes();
+    let message = message.min(bytes.len());
+    let blank = |b: u8| b == b' ' || b == b'\t';
+    (0..=message)
+        .filter(move |&p| p == 0 || p == message || (blank(bytes[p - 1]) && !blank(bytes[p])))
+        .filter(move |&p| first_line.is_char_boundary(p))
+        .take(MAX_STARTS)
+}
+
+/// The most places a regex is tried at in an event's first line.
+pub const MAX_STARTS: usize = 24;
+
+/// Whether `regex` matches `text` (an event's, its message at `message`):
+/// its first line from one of its [`starts`], or another line.
+pub fn is_match_at(regex: &Regex, text: &str, message: usize) -> bool {
+    line_captures(regex, text, message).is_some()
+}
+
+/// The captures of the first line of `text` that `regex` matches (the
+/// first line from each of its [`starts`] in turn).
+fn line_captures<'t>(regex: &Regex, text: &'t str, message: usize) -> Option<regex::Captures<'t>> {
+    let mut lines = lines(text);
+    let first = lines.next()?;
+    if let Some(caps) = regex.captures(first) {
+        return Some(caps);
     }
+    if message > 0 {
+        let anchored = regex_anchored_at_start(regex);
+        if anchored
+            && let Some(caps) = starts(first, message)
+                .skip(1)
+                .find_map(|at| regex.captures(&first[at..]))
+        {
+            return Some(caps);
+        }
+    }
+    lines.find_map(|line| regex.captures(line))
+}
+
+/// Whether `regex` may have a start anchor (else a match in a part of a
+/// line is one in the whole line: no need to try the parts). Cheap, and
+/// never wrong when it says no: the pattern's text has a `^` that does not
+/// open a negated class, or `\A`.
+fn regex_anchored_at_start(regex: &Regex) -> bool {
+    may_anchor_start(regex.as_str())
+}
+
+/// [`regex_anchored_at_start`] on a pattern's text.
+pub fn may_anchor_start(pattern: &str) -> bool {
+    let bytes = pattern.as_bytes();
+    pattern.contains("\\A")
+        || memchr::memchr_iter(b'^', bytes).any(|i| i == 0 || bytes[i - 1] != b'[')
 }
 
 fn compile_all(texts: Vec<(String, Loc)>, diags: &mut Vec<Diagnostic>) -> Vec<Pattern> {
@@ -674,20 +746,20 @@ mod tests {
             "[[signature]]\nid='a'\ntitle='t'\nseverity='low'\ndescription='d'\nany=['foo (?P<x>\\d+)', 'bar']\nnot=['ignore']\n",
         );
         assert_eq!(
-            any.check_text("foo 12", |_| true),
+            any.check_text("foo 12", 0, |_| true),
             Some(vec![("x".into(), "12".into())])
         );
-        assert_eq!(any.check_text("bar", |_| true), Some(vec![]));
-        assert_eq!(any.check_text("bar ignore", |_| true), None);
-        assert_eq!(any.check_text("baz", |_| true), None);
+        assert_eq!(any.check_text("bar", 0, |_| true), Some(vec![]));
+        assert_eq!(any.check_text("bar ignore", 0, |_| true), None);
+        assert_eq!(any.check_text("baz", 0, |_| true), None);
         let all = one(
             "[[signature]]\nid='a'\ntitle='t'\nseverity='low'\ndescription='d'\nall=['foo', 'bar (?P<y>\\w+)']\n",
         );
         assert_eq!(
-            all.check_text("foo bar z", |_| true),
+            all.check_text("foo bar z", 0, |_| true),
             Some(vec![("y".into(), "z".into())])
         );
-        assert_eq!(all.check_text("foo", |_| true), None);
+        assert_eq!(all.check_text("foo", 0, |_| true), None);
     }
 
     #[test]
@@ -710,7 +782,7 @@ mod tests {
         assert_eq!(
             diags,
             [
-                "s.toml:6:1: unknown key `colour` in a [[signature]]; expected one of: id, title, severity, description, tags, runbook, regex, any, all, not, level, sources, field, threshold, suppress, clear_after, example",
+                "s.toml:6:1: unknown key `colour` in a [[signature]]; expected one of: id, title, severity, description, tags, runbook, regex, any, all, not, level, sources, field, threshold, suppress, clear_after, example, raised",
                 "s.toml:2:4: signature id `Bad_Id` must be kebab-case (like `jvm-heap-oom`)",
                 "s.toml:1:1: missing key `title` in signature `Bad_Id`",
                 "s.toml:3:10: unknown severity `urgent`; expected one of: info, low, medium, high, critical",

@@ -66,6 +66,9 @@ pub enum BuildError {
     /// The literal searcher could not be built.
     #[error(transparent)]
     Literals(#[from] aho_corasick::BuildError),
+    /// A regex without its start anchors does not build.
+    #[error(transparent)]
+    Regex(#[from] regex::Error),
 }
 
 /// A multi-needle searcher over the whole buffer.
@@ -593,6 +596,61 @@ fn line_around(region: &[u8], at: usize) -> (usize, usize) {
     (start, end)
 }
 
+/// `regex` with its start anchors (`^`, `\A`, `(?m)^`) dropped: it matches
+/// wherever `regex` matches a part of the text starting anywhere (a
+/// message that starts after a line's prefix), and more. The regex itself
+/// when it has none.
+pub fn without_start_anchors(regex: &Regex) -> Result<Regex, BuildError> {
+    // The common case, a leading `^` or `\A` and no other start anchor:
+    // the rest as written (the syntax tree printed back would spell out
+    // every class, slower to compile).
+    let pattern = regex.as_str();
+    let rest = pattern
+        .strip_prefix('^')
+        .or_else(|| pattern.strip_prefix("\\A"));
+    if let Some(rest) = rest
+        && !super::may_anchor_start(rest)
+    {
+        return Ok(regex::RegexBuilder::new(rest)
+            .size_limit(super::REGEX_SIZE_LIMIT)
+            .build()?);
+    }
+    let hir = regex_syntax::parse(pattern).map_err(Box::new)?;
+    let starts = hir.properties().look_set();
+    if !(starts.contains(Look::Start)
+        || starts.contains(Look::StartLF)
+        || starts.contains(Look::StartCRLF))
+    {
+        return Ok(regex.clone());
+    }
+    let unanchored = unanchor_start(&hir);
+    Ok(regex::RegexBuilder::new(&unanchored.to_string())
+        .size_limit(super::REGEX_SIZE_LIMIT)
+        .build()?)
+}
+
+/// [`without_start_anchors`] on a syntax tree: each start anchor made the
+/// empty match (a superset of what it matched).
+fn unanchor_start(hir: &Hir) -> Hir {
+    match hir.kind() {
+        HirKind::Look(Look::Start | Look::StartLF | Look::StartCRLF) => Hir::empty(),
+        HirKind::Repetition(rep) => Hir::repetition(Repetition {
+            min: rep.min,
+            max: rep.max,
+            greedy: rep.greedy,
+            sub: Box::new(unanchor_start(&rep.sub)),
+        }),
+        HirKind::Capture(capture) => Hir::capture(Capture {
+            index: capture.index,
+            name: capture.name.clone(),
+            sub: Box::new(unanchor_start(&capture.sub)),
+        }),
+        HirKind::Concat(subs) => Hir::concat(subs.iter().map(unanchor_start).collect()),
+        HirKind::Alternation(subs) => Hir::alternation(subs.iter().map(unanchor_start).collect()),
+        _ => hir.clone(),
+    }
+}
+
 /// The same regex with text anchors (`\A`, `\z`) made line anchors, so that
 /// run over many lines it still finds what it finds in one line.
 fn per_line(hir: &Hir) -> Hir {
@@ -620,6 +678,25 @@ fn per_line(hir: &Hir) -> Hir {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn without_start_anchors_matches_where_the_anchored_regex_matches_a_part() {
+        let regex = Regex::new(r"^a(?P<x>b)|(?m:^c)|\Ad|e^").expect("valid");
+        let loose = without_start_anchors(&regex).expect("builds");
+        for text in ["ab", "x ab", "zc", "yd", "e"] {
+            assert!(loose.is_match(text), "{text}");
+        }
+        assert!(!loose.is_match("a x b"));
+        assert_eq!(loose.capture_names().flatten().collect::<Vec<_>>(), ["x"]);
+        let leading = without_start_anchors(&Regex::new(r"^\[INFO\] (?P<w>B)$").expect("valid"))
+            .expect("builds");
+        assert_eq!(leading.as_str(), r"\[INFO\] (?P<w>B)$");
+        let plain = Regex::new("[^a]b$").expect("valid");
+        assert_eq!(
+            without_start_anchors(&plain).expect("builds").as_str(),
+            "[^a]b$"
+        );
+    }
 
     fn compiled(patterns: &[&str]) -> Vec<Regex> {
         patterns

@@ -329,8 +329,8 @@ fn watch_says_what_it_follows() {
     );
 }
 
-/// `scan` that finds nothing says how much it read, and how much of it was
-/// at error level, instead of printing nothing.
+/// `scan` where no signature matches says how much it read, and how much of
+/// it was at error level, instead of printing nothing.
 #[test]
 fn scan_with_no_match_says_what_it_read() {
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -343,7 +343,13 @@ fn scan_with_no_match_says_what_it_read() {
     )
     .expect("write");
     let out = Triage::new().arg("scan").arg(&log).run().code(1);
-    assert!(out.stdout.is_empty());
+    // The error line is told as a problem no signature knows; the exit
+    // status is still the signatures'.
+    assert!(
+        out.stdout.contains("1 problem no signature knows") && out.stdout.contains("something odd"),
+        "{}",
+        out.stdout
+    );
     assert!(
         out.stderr.contains(
             "triage: no signature matched in 3 events read from 1 file (1 at error level or worse"
@@ -506,4 +512,156 @@ fn ingest_a_directory_takes_logs_only() {
         .run()
         .code(0);
     assert_eq!(count(&data, &["space"]), 2, "app.log and hosts.csv");
+}
+
+/// Runs `triage watch --from-start --no-index` in `dir` on `glob` until
+/// `alerts` alerts were printed (then a second of quiet), and stops it with
+/// SIGTERM.
+fn watch_until(dir: &Path, glob: &str, alerts: usize) {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_triage"))
+        .current_dir(dir)
+        .args(["watch", "--from-start", "--no-index", "--json", glob])
+        .env("TZ", "UTC")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("watch starts");
+    let stdout = child.stdout.take().expect("piped");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut seen = Vec::new();
+    while seen.len() < alerts {
+        match rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(line) => seen.push(line),
+            Err(_) => panic!("{} of {alerts} alerts: {seen:#?}", seen.len()),
+        }
+    }
+    while rx.recv_timeout(Duration::from_secs(1)).is_ok() {}
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(child.wait().expect("wait").success());
+}
+
+/// A Kafka broker's disk filling and an OOM kill on another host are two
+/// incidents; what fires on the OOM-killed host joins its incident; a
+/// person can merge two incidents and split a signature off again, each a
+/// new journal event (the chain stays intact).
+#[test]
+fn unrelated_failures_open_their_own_incidents() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let d = tmp.path();
+    fs::write(
+        d.join("kafka-1.log"),
+        "Nov 21 03:30:12 kafka-1 kafka-server-start.sh[2211]: [2026-11-21 03:30:12,100] ERROR Error while appending records to orders-3 in dir /var/lib/kafka (kafka.server.LogDirFailureChannel) java.io.IOException: No space left on device\n",
+    )
+    .expect("write");
+    fs::write(
+        d.join("web-2.log"),
+        "Nov 21 03:31:40 web-2 kernel: [812345.678901] Out of memory: Killed process 4321 (java) total-vm:8123456kB, anon-rss:6234567kB, file-rss:0kB, shmem-rss:0kB, UID:1000 pgtables:14000kB oom_score_adj:0\n\
+         Nov 21 03:31:41 web-2 systemd[1]: orders.service: Main process exited, code=killed, status=9/KILL\n\
+         Nov 21 03:31:41 web-2 systemd[1]: orders.service: Failed with result 'signal'.\n",
+    )
+    .expect("write");
+    watch_until(d, "*.log", 3);
+    let data = d.join(".triage");
+    let list = triage(&data).args(["incident", "list"]).run().code(0);
+    let rows: Vec<&str> = list.stdout.lines().skip(1).collect();
+    assert_eq!(rows.len(), 2, "{}", list.stdout);
+    let incident_of = |signature: &str| {
+        let out = triage(&data).args(["incident", "list"]).run().code(0);
+        out.stdout
+            .lines()
+            .skip(1)
+            .filter_map(|row| row.split_whitespace().next())
+            .find(|id| {
+                triage(&data)
+                    .args(["incident", "show", id])
+                    .run()
+                    .code(0)
+                    .stdout
+                    .lines()
+                    .any(|l| l.split_whitespace().nth(1) == Some(signature))
+            })
+            .map(str::to_owned)
+    };
+    let disk = incident_of("disk-full").expect("disk-full has an incident");
+    let oom = incident_of("linux-oom-killer").expect("the OOM kill has an incident");
+    assert_ne!(disk, oom);
+    assert_eq!(
+        incident_of("systemd-unit-failed").as_deref(),
+        Some(oom.as_str())
+    );
+
+    // One failure after all: merge; the merged one closes.
+    triage(&data)
+        .args(["incident", "merge", &disk, "--into", &oom])
+        .run()
+        .code(0);
+    let list = triage(&data).args(["incident", "list"]).run().code(0);
+    assert!(
+        list.stdout.contains(&format!("merged into {oom}")),
+        "{}",
+        list.stdout
+    );
+    let show = triage(&data).args(["incident", "show", &oom]).run().code(0);
+    assert!(show.stdout.contains("disk-full"), "{}", show.stdout);
+    // Two after all: split the disk off into a new incident.
+    let split = triage(&data)
+        .args(["incident", "split", "disk-full", "--incident", &oom])
+        .run()
+        .code(0);
+    assert!(split.stdout.contains("incident.split"), "{}", split.stdout);
+    let list = triage(&data).args(["incident", "list"]).run().code(0);
+    assert_eq!(list.stdout.lines().skip(1).count(), 3, "{}", list.stdout);
+    let newest = list
+        .stdout
+        .lines()
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next());
+    let newest = newest.expect("a row").to_owned();
+    let show = triage(&data)
+        .args(["incident", "show", &newest])
+        .run()
+        .code(0);
+    assert!(
+        show.stdout.contains(&format!("split from  {oom}")),
+        "{}",
+        show.stdout
+    );
+    let show = triage(&data).args(["incident", "show", &oom]).run().code(0);
+    assert!(
+        !show
+            .stdout
+            .lines()
+            .any(|l| l.contains("high     disk-full")),
+        "{}",
+        show.stdout
+    );
+    // Refused, with the reason.
+    let bad = triage(&data)
+        .args(["incident", "merge", &oom, "--into", &oom])
+        .run()
+        .code(2);
+    assert!(bad.stderr.contains("into itself"), "{}", bad.stderr);
+    let bad = triage(&data)
+        .args(["incident", "split", "nosuch", "--incident", &oom])
+        .run()
+        .code(2);
+    assert!(
+        bad.stderr.contains("has no signature `nosuch`"),
+        "{}",
+        bad.stderr
+    );
+    triage(&data).args(["incident", "verify"]).run().code(0);
 }

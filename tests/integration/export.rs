@@ -192,7 +192,7 @@ fn parse_markdown(text: &str) -> Parsed {
     parsed
 }
 
-const SECTIONS: [&str; 11] = [
+const SECTIONS: [&str; 12] = [
     "Summary",
     "Impact",
     "Key timestamps",
@@ -203,6 +203,7 @@ const SECTIONS: [&str; 11] = [
     "Trigger and root causes",
     "Action items",
     "Lessons learned",
+    "What was new in the logs",
     "Supporting log excerpts",
 ];
 

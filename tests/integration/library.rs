@@ -17,6 +17,7 @@ fn fired(name: &str) -> BTreeSet<String> {
     assert!(out.code == 0 || out.code == 1, "{}", out.stderr);
     out.json_lines()
         .iter()
+        .filter(|object| object["kind"] == "alert")
         .map(|alert| alert["signature"].as_str().expect("signature").to_owned())
         .collect()
 }

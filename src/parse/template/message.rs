@@ -1,9 +1,9 @@
 //! Where the message starts in a line: after its leading timestamp and
 //! level, so a template is about what was said, not when.
 //!
-//! Owns: [`message_start`], a stand-in until events carry the start of
-//! their message from the format's own prefix (timestamp, level, host, pid):
-//! then the miner takes that instead. The rules are lexical and the same
+//! Owns: [`message_start`], for lines whose event carries no message start
+//! of its own (`Event::message` is 0: no prefix the parser knows, or a
+//! format whose message is a field); the miner takes the event's otherwise. The rules are lexical and the same
 //! for every line: no format or system is named. Must not: know any system or format
 //! by name, or read a clock. Invariants: the start is a char boundary of
 //! the line, never past its end; a line that is all prefix keeps its last

@@ -383,13 +383,13 @@ impl Miner {
     }
 
     /// Mines an event: the first line of its text, from where its message
-    /// starts ([`message_start`]).
+    /// starts (the parser's [`Event::message`] when it found a prefix, else
+    /// [`message_start`]).
     pub fn add_event(&mut self, event: &Event) -> Assigned {
-        let first = event.text.split('\n').next().unwrap_or("");
-        let first = first.strip_suffix('\r').unwrap_or(first);
+        let (first, start) = event_message(event);
         let occurrence = Occurrence {
             line: first,
-            message: &first[message_start(first)..],
+            message: &first[start..],
             source: &event.source,
             line_no: event.line_no,
             offset: event.offset,
@@ -490,6 +490,43 @@ impl Miner {
         self.templates()
             .find(|t| t.id == id)
             .or_else(|| self.templates().find(|t| t.former.contains(&id)))
+    }
+
+    /// [`Miner::lookup`] of an event's message (the first line of its text,
+    /// from where its message starts, as [`Miner::add_event`] mines it).
+    pub fn lookup_event(&mut self, event: &Event) -> Option<&Template> {
+        let (first, start) = event_message(event);
+        self.lookup(&first[start..])
+    }
+
+    /// The template a message belongs to now, without counting it: the
+    /// template its shape went to, else the most specific template with as
+    /// many tokens and the same first token that it fits as it is. `None`
+    /// when no kept template takes it.
+    pub fn lookup(&mut self, message: &str) -> Option<&Template> {
+        let mut tokens = std::mem::take(&mut self.tokens);
+        tokens.split(message);
+        let shape = shape_hash(&tokens.list);
+        let mut found = self
+            .shapes
+            .get(&shape)
+            .copied()
+            .filter(|r| self.fits(*r, &tokens.list))
+            .map(|r| r.slot);
+        if found.is_none()
+            && let Some(candidates) = self.buckets.get(&bucket_key(&tokens.list))
+        {
+            found = candidates
+                .iter()
+                .filter_map(|&slot| {
+                    let t = self.slots[slot as usize].template.as_ref()?;
+                    fits(t, &tokens.list).then(|| (slot, t.parts.iter().filter(|p| p.wild).count()))
+                })
+                .min_by_key(|&(_, wilds)| wilds)
+                .map(|(slot, _)| slot);
+        }
+        self.tokens = tokens;
+        found.and_then(|slot| self.slots[slot as usize].template.as_ref())
     }
 
     fn fits(&self, r: TemplateRef, tokens: &[Token]) -> bool {
@@ -1046,7 +1083,7 @@ fn similarity(parts: &[Part], tokens: &[Token]) -> f64 {
 /// first token (any token with a variable part counts as `<*>`).
 fn bucket_key(tokens: &[Token]) -> u64 {
     let first = match tokens.first() {
-        Some(t) if !t.has_var && std::env::var_os("TRIAGE_LEN_ONLY").is_none() => t.hash,
+        Some(t) if !t.has_var => t.hash,
         _ => WILD_HASH,
     };
     token::mix(first ^ (tokens.len() as u64).wrapping_mul(0x100_0000_01B3))
@@ -1109,6 +1146,18 @@ fn part(tokens: &Tokens, i: usize, message: &str) -> Part {
         before: before.min(usize::from(u16::MAX)) as u16,
         after: after.min(usize::from(u16::MAX)) as u16,
     }
+}
+
+/// An event's first line and where its message starts in it: the parser's
+/// [`Event::message`] when it found a prefix, else [`message_start`].
+fn event_message(event: &Event) -> (&str, usize) {
+    let first = event.text.split('\n').next().unwrap_or("");
+    let first = first.strip_suffix('\r').unwrap_or(first);
+    let start = match event.message {
+        at if at > 0 && at <= first.len() && first.is_char_boundary(at) => at,
+        _ => message_start(first),
+    };
+    (first, start)
 }
 
 #[cfg(test)]

@@ -1,0 +1,716 @@
+//! Problems no signature knows: events that look like a failure (level
+//! error or worse, or a failure marker in their text) that no signature
+//! matched, grouped by the template of their message.
+//!
+//! Owns: the problem-like test ([`problem_like`]), the literal search that
+//! finds every line a problem-like event may hold in a block of bytes
+//! ([`candidate_lines`], used by `scan`'s fast path), and [`Problems`], the
+//! groups (a template miner of their own, or the engine's miner of every
+//! event, plus per-template counts of problem-like events). Must not: do
+//! I/O or read a clock (times come with the events).
+//!
+//! Invariants: a problem-like event holds at least one line
+//! [`candidate_lines`] names (so the fast path, which only looks at those
+//! lines, finds the same problems as the line-by-line path; property-tested
+//! in `scan`); memory is bounded by the miner's [`Config`] (groups of
+//! templates evicted by the miner are dropped).
+//!
+//! The failure markers, and why each is there (what real failing logs say
+//! when their level does not: Loghub's BlueGene/L, Hadoop, OpenSSH, Linux
+//! samples, Kafka brokers, CI builds):
+//! - an exception or error class or word: `IOException`, `ValueError`,
+//!   `error:`, `errors` (Java, Python, compilers, CI steps);
+//! - a stack trace's head or cause: `Traceback (most recent call last)`,
+//!   `Caused by:`;
+//! - `panic`, `fatal`, `abort`, `segfault`, `segmentation fault`, `core
+//!   dumped`, `killed`, `crash`, `out of memory`: a process died;
+//! - `fail`, `failed`, `failure`, `failing`: an operation said it failed;
+//! - `refused`, `denied`, `unreachable`, `timed out`, `deadline exceeded`,
+//!   `connection reset`, `broken pipe`, `no space left`: the errno texts of
+//!   the usual outages;
+//! - `cannot`, `can't`, `could not`, `couldn't`, `unable to`: an operation
+//!   that did not happen;
+//! - `corrupt`, `corrupted`, `corruption`: data damage;
+//! - a non-zero exit: `exit code 2`, `exit status 1`, `exited with code
+//!   137`, `non-zero exit`.
+//!
+//!   A marker counted as zero is not one: `0 errors`, `errors: 0`,
+//!   `failed=0`, `no errors`, `without error` (test and build summaries say
+//!   so when all went well).
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, LazyLock},
+};
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use regex::Regex;
+
+use crate::{
+    model::{Captures, Event, Level, Severity},
+    parse::format::Format,
+    parse::template::{
+        Config, Levels, Miner, Seen, TemplateId, TemplateRef, stats::floor_boundary,
+    },
+};
+
+/// Why an event is problem-like.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Why {
+    /// Its level is error or worse.
+    Level(Level),
+    /// Its text carries a failure marker.
+    Marker,
+}
+
+/// The failure markers (see the module's documentation), matched
+/// case-insensitively at word starts.
+static MARKERS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?xi)
+        \b(?:
+            (?-i:[A-Za-z0-9_.$]*(?:Exception|Error))\b
+          | (?:exception|errors?)\b
+          | traceback\ \(most\ recent\ call\ last\)
+          | caused\ by:
+          | panic(?:ked|s)?\b
+          | fatal\b
+          | abort(?:ed|ing|s)?\b
+          | segfault | segmentation\ fault | core\ dumped
+          | killed\b
+          | crash(?:ed|es|ing)?\b
+          | out\ of\ memory\b
+          | fail(?:ed|ure|ures|ing|s)?\b
+          | refused\b
+          | denied\b
+          | unreachable\b
+          | timed\ out\b
+          | deadline\ exceeded\b
+          | connection\ reset\b
+          | broken\ pipe\b
+          | no\ space\ left\b
+          | cannot\b | can't\b | could\ not\b | couldn't\b | unable\ to\b
+          | corrupt(?:ed|ion)?\b
+          | exit(?:ed)?(?:\ with)?\ (?:code|status)[\ :=]*[1-9]
+          | non-?zero\ exit
+        )",
+    )
+    .expect("valid regex")
+});
+
+/// A marker counted as zero or negated: `0 errors`, `no failures`,
+/// `without error` before it.
+static ZERO_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)(?:^|[^0-9.])(?:0|no|zero|without)\s*$").expect("valid regex")
+});
+
+/// A marker counted as zero after it: `errors: 0`, `failed=0`, `Failures 0`.
+static ZERO_AFTER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^\s*[:=]?\s*0(?:[^0-9.]|$)").expect("valid regex"));
+
+/// Whether `text` carries a failure marker not counted as zero.
+pub fn has_marker(text: &str) -> bool {
+    MARKERS.find_iter(text).any(|m| {
+        let mut from = m.start().saturating_sub(12);
+        while !text.is_char_boundary(from) {
+            from -= 1;
+        }
+        let before = &text[from..m.start()];
+        let after = &text[m.end()..];
+        let after = &after[..floor_boundary(after, 12)];
+        !(ZERO_BEFORE.is_match(before) || ZERO_AFTER.is_match(after))
+    })
+}
+
+/// Whether `event` is problem-like, and why (its level first).
+pub fn problem_like(event: &Event) -> Option<Why> {
+    match event.level {
+        Some(level) if level >= Level::Error => Some(Why::Level(level)),
+        _ => has_marker(&event.text).then_some(Why::Marker),
+    }
+}
+
+/// The severity a problem gets from the worst level its lines had: high
+/// for fatal or critical, medium for error, low when only a marker said so.
+pub fn severity_of(levels: Levels) -> Severity {
+    match levels.max() {
+        Some(Level::Fatal | Level::Critical) => Severity::High,
+        Some(Level::Error) => Severity::Medium,
+        _ => Severity::Low,
+    }
+}
+
+/// Literals at least one of which every line a problem-like event may start
+/// or hold contains (matched ignoring ASCII case): the markers' stems, the
+/// level words of error or worse,
+/// an access log's 5xx status, a syslog priority of severity 0 to 3, and
+/// klog's `E`/`F` letters.
+fn literals() -> Vec<String> {
+    let mut words: Vec<String> = [
+        // Marker stems (an exception class ends with one of the first two).
+        "exception",
+        "error",
+        "traceback",
+        "caused by",
+        "panic",
+        "fatal",
+        "abort",
+        "segfault",
+        "segmentation fault",
+        "core dumped",
+        "killed",
+        "crash",
+        "out of memory",
+        "fail",
+        "refused",
+        "denied",
+        "unreachable",
+        "timed out",
+        "deadline exceeded",
+        "connection reset",
+        "broken pipe",
+        "no space left",
+        "cannot",
+        "can't",
+        "could not",
+        "couldn't",
+        "unable to",
+        "corrupt",
+        "exit code",
+        "exit status",
+        "exited code",
+        "exited status",
+        "exit with code",
+        "exit with status",
+        "exited with code",
+        "exited with status",
+        "non-zero exit",
+        "nonzero exit",
+        // Level words of error or worse (ERROR, ERR, CRITICAL, CRIT, ALERT,
+        // FATAL, PANIC, EMERG, EMERGENCY, DPANIC, SEVERE).
+        "err",
+        "crit",
+        "alert",
+        "emerg",
+        "severe",
+        // An access log's 5xx status after the quoted request.
+        "\" 5",
+        // klog's letter before the date, at a line start or after a quote
+        // or a space (CRI, Docker JSON wrap the line).
+        "\ne0",
+        "\ne1",
+        "\nf0",
+        "\nf1",
+        "\re0",
+        "\re1",
+        "\rf0",
+        "\rf1",
+        "\"e0",
+        "\"e1",
+        "\"f0",
+        "\"f1",
+        " e0",
+        " e1",
+        " f0",
+        " f1",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    // Syslog priorities whose severity (PRI % 8) is 0 to 3.
+    words.extend((0u16..192).filter(|p| p % 8 <= 3).map(|p| format!("<{p}>")));
+    words
+}
+
+/// pino/bunyan levels 50 and 60 as a field's value, in formats where a
+/// level may be written as a number ([`numeric_levels`]).
+const NUMERIC: [&str; 8] = [
+    ":50", ": 50", "\"50\"", "=50", ":60", ": 60", "\"60\"", "=60",
+];
+
+fn automaton(literals: Vec<String>) -> AhoCorasick {
+    AhoCorasickBuilder::new()
+        .ascii_case_insensitive(true)
+        .match_kind(MatchKind::Standard)
+        .build(literals)
+        .expect("valid literals")
+}
+
+static CANDIDATES: LazyLock<AhoCorasick> = LazyLock::new(|| automaton(literals()));
+
+static CANDIDATES_NUMERIC: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    let mut all = literals();
+    all.extend(NUMERIC.iter().map(|s| (*s).to_owned()));
+    automaton(all)
+});
+
+/// Whether a level may be read from a number (pino's 50, 60) in lines of
+/// this format: its fields' values or its level column go through
+/// `parse::level_value`. Not in syslog, access and nginx error logs,
+/// log4j, PostgreSQL's text log and plain text, whose levels are words
+/// (or an access log's status).
+pub fn numeric_levels(format: Format) -> bool {
+    !matches!(
+        format,
+        Format::Syslog
+            | Format::Syslog5424
+            | Format::Access
+            | Format::NginxError
+            | Format::Log4j
+            | Format::Postgres
+            | Format::Plain
+    )
+}
+
+/// Appends the lines of `bytes` (as `(start, end)`, `end` at the
+/// terminator) a problem-like event may hold: those with one of the
+/// literals (with `numeric`, the numeric levels too), and the first line
+/// when it starts with klog's `E` or `F` letter. Unsorted; each line at
+/// most once.
+pub fn candidate_lines(bytes: &[u8], numeric: bool, out: &mut Vec<(usize, usize)>) {
+    let candidates: &AhoCorasick = match numeric {
+        true => &CANDIDATES_NUMERIC,
+        false => &CANDIDATES,
+    };
+    if matches!(bytes.first(), Some(b'E' | b'F' | b'e' | b'f')) {
+        out.push((0, line_end(bytes, 0)));
+    }
+    let mut at = 0;
+    while at < bytes.len() {
+        let Some(m) = candidates.find(&bytes[at..]) else {
+            break;
+        };
+        // A literal starting with a terminator names the line after it.
+        let hit = at + m.start();
+        let hit = match bytes[hit] {
+            b'\n' | b'\r' => hit + 1,
+            _ => hit,
+        };
+        let start = memchr::memrchr2(b'\n', b'\r', &bytes[..hit]).map_or(0, |i| i + 1);
+        let end = line_end(bytes, hit);
+        if out.last().is_none_or(|&(s, _)| s != start) {
+            out.push((start, end));
+        }
+        at = end.max(at + 1);
+    }
+}
+
+fn line_end(bytes: &[u8], from: usize) -> usize {
+    memchr::memchr2(b'\n', b'\r', &bytes[from..]).map_or(bytes.len(), |i| from + i)
+}
+
+/// A time as the runbook's commands take it: `YYYY-MM-DD HH:MM:SS`, UTC.
+fn utc(ts: jiff::Timestamp) -> String {
+    ts.strftime("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+/// The captures of a problem (its alert's, and the values the
+/// `unknown-problem` runbook's parameters are taken from): `template`,
+/// `template_text`, the first occurrence's `source` and `line`, `range`
+/// (from 50 lines before it to it, as `sed -n` takes it), and `before` and
+/// `first` (ten minutes before it and its time, in UTC) when it has a time.
+pub fn captures(first: &Seen, template: TemplateId, text: &str) -> Captures {
+    let mut captures = vec![
+        ("template".to_owned(), template.to_string()),
+        ("template_text".to_owned(), text.to_owned()),
+        ("source".to_owned(), first.source.to_string()),
+        ("line".to_owned(), first.line_no.to_string()),
+        (
+            "range".to_owned(),
+            format!(
+                "{},{}p",
+                first.line_no.saturating_sub(50).max(1),
+                first.line_no
+            ),
+        ),
+    ];
+    if let Some(ts) = first.ts {
+        let before = ts
+            .checked_sub(jiff::SignedDuration::from_mins(10))
+            .unwrap_or(ts);
+        captures.push(("before".to_owned(), utc(before)));
+        captures.push(("first".to_owned(), utc(ts)));
+    }
+    captures
+}
+
+/// One group of problem-like events: the events of one template.
+#[derive(Debug, Clone)]
+struct Group {
+    count: u64,
+    first: Seen,
+    last: Seen,
+    levels: Levels,
+    /// The first line of the first event.
+    sample: String,
+}
+
+/// A problem as reported: one template's problem-like events.
+#[derive(Debug, Clone)]
+pub struct Problem {
+    /// The template's id.
+    pub template: TemplateId,
+    /// Its text, variable parts as `<*>`.
+    pub template_text: String,
+    /// From the worst level seen ([`severity_of`]).
+    pub severity: Severity,
+    /// Problem-like events of the template.
+    pub count: u64,
+    /// The first and last of them.
+    pub first: Seen,
+    /// The last of them.
+    pub last: Seen,
+    /// Levels seen on them.
+    pub levels: Levels,
+    /// The first line of the first of them (at `first`).
+    pub sample: String,
+    /// Its place in the ranking, from 1.
+    pub rank: usize,
+}
+
+/// What [`Problems::observe`] did with an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Observed {
+    /// The template of the event.
+    pub template: TemplateRef,
+    /// Its id now.
+    pub id: TemplateId,
+    /// The event was the first problem-like one of its template.
+    pub new_group: bool,
+}
+
+/// At most this many bytes of a sample line are kept.
+const MAX_SAMPLE: usize = 512;
+
+/// Problem groups: problem-like events that no signature matched, by
+/// template.
+#[derive(Debug)]
+pub struct Problems {
+    miner: Miner,
+    groups: HashMap<TemplateRef, Group>,
+    /// Every event is mined (not only problem-like ones): templates for
+    /// `scan --all` and `patterns`.
+    mine_all: bool,
+    /// The template of the last event mined.
+    last: Option<TemplateRef>,
+    /// Nothing is mined or counted (templates were learned beforehand and
+    /// are only looked up).
+    paused: bool,
+}
+
+impl Default for Problems {
+    fn default() -> Problems {
+        Problems::new(Config::default())
+    }
+}
+
+impl Problems {
+    /// Groups mined with these bounds.
+    pub fn new(config: Config) -> Problems {
+        Problems {
+            miner: Miner::new(config),
+            groups: HashMap::new(),
+            mine_all: false,
+            last: None,
+            paused: false,
+        }
+    }
+
+    /// Mines every event given to [`Problems::event`], not only the
+    /// problem-like ones.
+    pub fn mine_all(&mut self, on: bool) {
+        self.mine_all = on;
+    }
+
+    /// Stops (or resumes) mining and counting: events are then only
+    /// matched.
+    pub fn pause(&mut self, paused: bool) {
+        self.paused = paused;
+    }
+
+    /// Whether every event is mined.
+    pub fn mines_all(&self) -> bool {
+        self.mine_all
+    }
+
+    /// The miner (every template, with its counts).
+    pub fn miner(&self) -> &Miner {
+        &self.miner
+    }
+
+    /// The miner, to look templates up.
+    pub fn miner_mut(&mut self) -> &mut Miner {
+        &mut self.miner
+    }
+
+    /// The template of the last event mined, when it is still kept.
+    pub fn last_template(&self) -> Option<TemplateId> {
+        self.miner.get(self.last?).map(|t| t.id())
+    }
+
+    /// Takes one event no signature matched: mined when it is
+    /// problem-like (or every event is mined), and counted in its
+    /// template's group when problem-like.
+    pub fn event(&mut self, event: &Event, matched: bool) -> Option<Observed> {
+        self.last = None;
+        if self.paused {
+            return None;
+        }
+        let why = if matched { None } else { problem_like(event) };
+        if why.is_none() && !self.mine_all {
+            return None;
+        }
+        let assigned = self.miner.add_event(event);
+        self.last = Some(assigned.template);
+        why?;
+        let seen = Seen {
+            source: Arc::clone(&event.source),
+            line_no: event.line_no,
+            offset: event.offset,
+            ts: event.ts,
+        };
+        let mut new_group = false;
+        let group = self.groups.entry(assigned.template).or_insert_with(|| {
+            new_group = true;
+            let first = event.text.split('\n').next().unwrap_or("");
+            let cut = floor_boundary(first, MAX_SAMPLE);
+            Group {
+                count: 0,
+                first: seen.clone(),
+                last: seen.clone(),
+                levels: Levels::default(),
+                sample: first[..cut].to_owned(),
+            }
+        });
+        group.count += 1;
+        group.last = seen;
+        if let Some(level) = event.level {
+            group.levels.add(level);
+        }
+        if new_group && self.groups.len() > 2 * self.miner.config().max_templates.max(64) {
+            self.prune();
+        }
+        Some(Observed {
+            template: assigned.template,
+            id: assigned.id,
+            new_group,
+        })
+    }
+
+    /// Drops the groups of templates the miner no longer keeps, and joins
+    /// groups whose templates became one.
+    fn prune(&mut self) {
+        let groups = std::mem::take(&mut self.groups);
+        for (r, group) in groups {
+            let Some(now) = self.miner.current(r) else {
+                continue;
+            };
+            match self.groups.get_mut(&now) {
+                Some(into) => join(into, group),
+                None => {
+                    self.groups.insert(now, group);
+                }
+            }
+        }
+    }
+
+    /// The problems so far, ranked: most severe first, then the rarest
+    /// (fewest events), then the earliest.
+    pub fn report(&mut self) -> Vec<Problem> {
+        self.prune();
+        let mut problems: Vec<Problem> = self
+            .groups
+            .iter()
+            .filter_map(|(r, g)| {
+                let t = self.miner.get(*r)?;
+                Some(Problem {
+                    template: t.id(),
+                    template_text: t.text().to_owned(),
+                    severity: severity_of(g.levels),
+                    count: g.count,
+                    first: g.first.clone(),
+                    last: g.last.clone(),
+                    levels: g.levels,
+                    sample: g.sample.clone(),
+                    rank: 0,
+                })
+            })
+            .collect();
+        problems.sort_by(|a, b| {
+            b.severity
+                .cmp(&a.severity)
+                .then(a.count.cmp(&b.count))
+                .then(seen_order(&a.first, &b.first))
+                .then(a.template.cmp(&b.template))
+        });
+        for (i, p) in problems.iter_mut().enumerate() {
+            p.rank = i + 1;
+        }
+        problems
+    }
+}
+
+/// Earlier first: timed before untimed, by time, then by source and line
+/// (a total order, so the ranking does not depend on hashing).
+fn seen_order(a: &Seen, b: &Seen) -> std::cmp::Ordering {
+    (a.ts.is_none(), a.ts, &*a.source, a.line_no).cmp(&(
+        b.ts.is_none(),
+        b.ts,
+        &*b.source,
+        b.line_no,
+    ))
+}
+
+fn earlier(a: &Seen, b: &Seen) -> bool {
+    seen_order(a, b).is_lt()
+}
+
+fn join(into: &mut Group, from: Group) {
+    into.count += from.count;
+    into.levels = into.levels.union(from.levels);
+    if earlier(&from.first, &into.first) {
+        into.first = from.first;
+        into.sample = from.sample;
+    }
+    if earlier(&into.last, &from.last) {
+        into.last = from.last;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(text: &str, level: Option<Level>) -> Event {
+        Event {
+            source: Arc::from("t.log"),
+            offset: 0,
+            line_no: 1,
+            ts: None,
+            level,
+            text: text.to_owned(),
+            message: 0,
+            lossy: false,
+            truncated: false,
+            partial: false,
+            fields: Default::default(),
+            lines: 1,
+        }
+    }
+
+    #[test]
+    fn markers_are_failures_not_counted_as_zero() {
+        for yes in [
+            "java.io.IOException: Connection reset by peer",
+            "ValueError: invalid literal",
+            "error: could not compile `triage`",
+            "Traceback (most recent call last):",
+            "thread 'main' panicked at src/main.rs:2:5",
+            "Connection refused",
+            "Permission denied (publickey)",
+            "upstream timed out (110: Connection timed out)",
+            "Process completed with exit code 1.",
+            "Command exited with status 2",
+            "returned non-zero exit status 1",
+            "Failed password for root from 10.0.0.1 port 22",
+            "instruction cache parity error corrected",
+            "Tests run: 12, Failures: 1, Errors: 0",
+        ] {
+            assert!(has_marker(yes), "{yes}");
+        }
+        for no in [
+            "Tests run: 12, Failures: 0, Errors: 0, Skipped: 0",
+            "build finished with 0 errors",
+            "completed without error",
+            "failed=0 ok=12",
+            "no errors found",
+            "exit code 0",
+            "Connected to 10.0.0.1",
+            "the terror of stderr",
+            "receiving block blk_-1608999687919862906 src: /10.250.19.102:54106",
+        ] {
+            assert!(!has_marker(no), "{no}");
+        }
+    }
+
+    #[test]
+    fn a_level_of_error_or_worse_is_enough() {
+        assert_eq!(
+            problem_like(&event("x", Some(Level::Fatal))),
+            Some(Why::Level(Level::Fatal))
+        );
+        assert_eq!(problem_like(&event("x", Some(Level::Warn))), None);
+        assert_eq!(
+            problem_like(&event("disk failed", Some(Level::Info))),
+            Some(Why::Marker)
+        );
+    }
+
+    #[test]
+    fn candidate_lines_hold_every_marker_and_level() {
+        let text = "ok line\nINFO fine\n2026 ERROR boom\nE1121 03:12:09.1 x\n<11>Nov 1 h p: x\n\
+                    \"GET / HTTP/1.1\" 503 1\nall good\n{\"level\":50,\"msg\":\"x\"}\nDisk Failed\n";
+        let mut out = Vec::new();
+        candidate_lines(text.as_bytes(), true, &mut out);
+        let lines: Vec<&str> = out.iter().map(|&(s, e)| &text[s..e]).collect();
+        assert_eq!(
+            lines,
+            [
+                "2026 ERROR boom",
+                "E1121 03:12:09.1 x",
+                "<11>Nov 1 h p: x",
+                "\"GET / HTTP/1.1\" 503 1",
+                "{\"level\":50,\"msg\":\"x\"}",
+                "Disk Failed"
+            ]
+        );
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(8))]
+
+        /// Every line unique (words no template shares), failure-like:
+        /// templates, groups and bytes held stay within the bounds.
+        #[test]
+        fn memory_stays_bounded_on_all_unique_input(seed in 0u64..1_000_000, lines in 2_000usize..4_000) {
+            let config = Config { max_templates: 50, max_bytes: 64 << 10, ..Config::default() };
+            let mut problems = Problems::new(config);
+            let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+            for i in 0..lines {
+                let mut text = String::from("ERROR");
+                for _ in 0..(i % 7 + 2) {
+                    x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    let word: String = (0..6).map(|k| char::from(b'a' + ((x >> (k * 5)) % 26) as u8)).collect();
+                    text.push(' ');
+                    text.push_str(&word);
+                }
+                problems.event(&event(&text, Some(Level::Error)), false);
+                proptest::prop_assert!(problems.miner().len() <= 50);
+                proptest::prop_assert!(problems.groups.len() <= 2 * 64 + 1);
+                proptest::prop_assert!(problems.miner().held_bytes() <= 64 << 10);
+            }
+            let report = problems.report();
+            proptest::prop_assert!(report.len() <= 50);
+        }
+    }
+
+    #[test]
+    fn problems_are_grouped_by_template_and_ranked() {
+        let mut problems = Problems::default();
+        for i in 0..5 {
+            let e = event(
+                &format!("ERROR connection to 10.0.0.{i} refused"),
+                Some(Level::Error),
+            );
+            problems.event(&e, false);
+        }
+        problems.event(&event("FATAL kernel panic", Some(Level::Fatal)), false);
+        problems.event(&event("INFO all good", Some(Level::Info)), false);
+        problems.event(&event("ERROR known one", Some(Level::Error)), true);
+        let report = problems.report();
+        assert_eq!(report.len(), 2, "{report:?}");
+        assert_eq!(report[0].severity, Severity::High);
+        assert_eq!(report[1].count, 5);
+        assert!(report[1].template_text.contains("<*>"), "{report:?}");
+    }
+}
