@@ -43,6 +43,9 @@ pub struct EventMsg {
     pub level: Option<String>,
     /// The text.
     pub text: String,
+    /// Where the message starts in the text (after the line's prefix).
+    #[serde(default)]
+    pub message: usize,
     /// Bytes were not UTF-8.
     #[serde(default)]
     pub lossy: bool,
@@ -90,6 +93,7 @@ impl EventMsg {
             ts: event.ts,
             at,
             level: event.level.map(|l| l.as_str().to_owned()),
+            message: event.message.min(text.len()),
             text,
             lossy: event.lossy,
             truncated,
@@ -116,6 +120,7 @@ impl EventMsg {
             ts: self.ts,
             level: self.level.as_deref().and_then(Level::from_word),
             text: self.text.clone(),
+            message: self.message.min(self.text.len()),
             lossy: self.lossy,
             truncated: self.truncated,
             partial: self.partial,
@@ -256,6 +261,7 @@ mod tests {
             ts: Some("2026-12-05T06:00:00Z".parse().expect("time")),
             level: Some(Level::Error),
             text: "upstream timed out".into(),
+            message: 0,
             lossy: false,
             truncated: false,
             partial: false,
