@@ -317,6 +317,36 @@ mod tests {
     }
 
     #[test]
+    fn nats_table_of_triage_toml() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("triage.toml");
+        std::fs::write(
+            &path,
+            "[nats]\nurl = 'nats://a:4222,nats://b:4222'\ncredentials = 'fleet.creds'\nprefix = 'ops'\nhost = 'db-1'\n",
+        )
+        .expect("write");
+        let config = crate::config::Config::load(Some(&path)).expect("loads");
+        let nats = config.nats.expect("[nats]");
+        assert_eq!(nats.urls, vec!["nats://a:4222", "nats://b:4222"]);
+        assert_eq!(nats.credentials, Some(dir.path().join("fleet.creds")));
+        assert_eq!(nats.events_subject("db-1"), "ops.db-1.events");
+        // --nats and --host win over the file.
+        let settings = Settings::resolve(Some(&nats), Some("nats://c:1"), Some("web")).expect("ok");
+        assert_eq!(
+            (settings.urls.len(), settings.host.as_deref()),
+            (1, Some("web"))
+        );
+        std::fs::write(&path, "[nats]\nprefix = 'a.b'\nport = 1\n").expect("write");
+        let diags = crate::config::Config::load(Some(&path)).expect_err("bad");
+        let text: Vec<String> = diags.iter().map(|d| d.to_string()).collect();
+        assert_eq!(text.len(), 2, "{text:?}");
+        assert!(
+            text.iter().any(|t| t.contains("triage.toml:2:10")),
+            "{text:?}"
+        );
+    }
+
+    #[test]
     fn subjects_and_stream() {
         let settings = Settings::resolve(None, Some("127.0.0.1:4222"), None).expect("settings");
         assert_eq!(settings.events_subject("db.1"), "triage.db_1.events");
