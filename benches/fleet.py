@@ -172,7 +172,7 @@ def throughput(triage, nats, work, corpus, lines, agents):
     while count(triage, central) < want:
         if time.time() - t0 > 1800:
             sys.exit(f"{agents} agents: the index did not reach {want} events")
-        time.sleep(0.1)
+        time.sleep(0.25)
     elapsed = time.time() - t0
     for p in procs:
         stop(p)
@@ -252,7 +252,7 @@ def latency(triage, nats, work, seconds, rate):
                     pass
             if seen_index is None and count(triage, central, f"bm{n}q") > 0:
                 seen_index = time.time() - t0
-            time.sleep(0.005)
+            time.sleep(0.02)
         if seen_journal is not None:
             to_journal.append(seen_journal * 1000)
         if seen_index is not None:
