@@ -27,8 +27,9 @@ use jiff::{Timestamp, tz::TimeZone};
 
 use crate::{
     config::Config,
-    index::{self, Document, IndexError, Ingested, Origin, Store, Writer},
+    index::{self, Document, IndexError, Ingested, Store, Writer},
     library::Library,
+    model::FileKey,
     scan::Scanner,
     tail::{
         discover::{self, Target},
@@ -237,7 +238,7 @@ fn ingest_file(
             .modified
             .and_then(|m| m.elapsed().ok())
             .is_some_and(|quiet| quiet >= PARTIAL_IDLE);
-    let origin = Origin {
+    let origin = FileKey {
         dev: id.key.dev,
         ino: id.key.ino,
     };
@@ -402,7 +403,7 @@ fn expand(
                     Err(e) => failed.push((p.display().to_string(), e.to_string())),
                 },
                 Ok(meta) if meta.is_file() => {
-                    add(p.clone(), meta.len(), discover::FileKey::of(&meta));
+                    add(p.clone(), meta.len(), FileKey::of(&meta));
                 }
                 Ok(_) => {}
                 Err(e) => failed.push((p.display().to_string(), e.to_string())),

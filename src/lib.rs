@@ -17,6 +17,7 @@ pub mod index;
 pub mod ingest;
 pub mod library;
 pub mod library_cmd;
+pub mod lines;
 pub mod live_index;
 pub mod manual;
 pub mod model;

@@ -27,14 +27,12 @@ use std::{
 use jiff::Timestamp;
 
 use crate::{
-    index::{self, Document, IndexError, Origin, Store, Writer},
-    model::Event,
-    model::{Alert, Cleared},
+    index::{self, Document, IndexError, Store, Writer},
+    model::{Alert, Cleared, Event, FileKey},
     pipeline::Sink,
     signature::Signature,
     tail::{
         checkpoint::{Checkpoint, Fingerprint},
-        discover::FileKey,
         follow::Seen,
     },
 };
@@ -215,7 +213,7 @@ impl<'l> Sink<'l> for IndexSink {
         self.ids.clear();
         self.ids.extend(matched.iter().map(|s| s.id.clone()));
         let ids: Vec<&str> = self.ids.iter().map(String::as_str).collect();
-        let origin = Origin {
+        let origin = FileKey {
             dev: key.dev,
             ino: key.ino,
         };

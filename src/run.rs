@@ -1130,6 +1130,35 @@ fn search(cli: &Cli, args: &SearchArgs) -> io::Result<Exit> {
             return Ok(Exit::Error);
         }
     };
+    if outcome.total == 0 {
+        match searcher.sources_unmatched(&request.sources) {
+            Ok(None) => {}
+            Ok(Some(crate::index::search::Unmatched { globs, indexed })) => {
+                let mut names: Vec<String> = indexed
+                    .iter()
+                    .take(10)
+                    .map(|p| crate::sanitize::for_terminal(p).into_owned())
+                    .collect();
+                if indexed.len() > names.len() {
+                    names.push(format!("and {} more", indexed.len() - names.len()));
+                }
+                output::message(format_args!(
+                    "--source {} matches no indexed file (indexed: {})",
+                    globs
+                        .iter()
+                        .map(|g| format!("`{}`", crate::sanitize::for_terminal(g)))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    if names.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        names.join(", ")
+                    }
+                ));
+            }
+            Err(err) => output::message(err),
+        }
+    }
     match searcher.untimed(&request) {
         Ok(0) => {}
         Ok(1) => output::message("1 event without a time was left out by --since/--until"),

@@ -41,7 +41,7 @@ use super::{
 };
 use crate::{
     incident::{Journal, Recorder},
-    index::{self, Origin, StreamPosition},
+    index::{self, StreamPosition},
     library::Library,
     model::{Alert, Cleared},
 };
@@ -244,7 +244,7 @@ pub fn run(
                                 recorder.on_match(id, msg.at);
                             }
                         }
-                        let origin = Origin {
+                        let origin = crate::model::FileKey {
                             dev: msg.dev,
                             ino: msg.ino,
                         };

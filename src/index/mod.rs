@@ -33,7 +33,7 @@ use tantivy::{
 };
 
 use crate::tail::{checkpoint::Checkpoint, checkpoint::Fingerprint, discover::FileKey};
-pub use schema::{Fields, Origin};
+pub use schema::Fields;
 
 /// One document of the index, as [`schema::document`] makes it.
 pub type Document = TantivyDocument;

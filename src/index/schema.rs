@@ -19,7 +19,7 @@ use tantivy::{
     },
 };
 
-use crate::model::{Event, Level};
+use crate::model::{Event, FileKey, Level};
 
 /// Bumped whenever the schema or the tokenizers change: an index written
 /// with another version must be rebuilt (`triage reindex`).
@@ -238,15 +238,6 @@ pub fn date(ts: Timestamp) -> DateTime {
     DateTime::from_timestamp_millis(ts.as_millisecond())
 }
 
-/// Where an event was read from: the file's identity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Origin {
-    /// Device.
-    pub dev: u64,
-    /// Inode.
-    pub ino: u64,
-}
-
 /// The document of one event. `at` is its time when it has none of its own
 /// (the last one seen before it in its file, or when `watch` read it);
 /// `None`: it has no time, and the document none either (no `ts`, no
@@ -255,7 +246,7 @@ pub fn document(
     f: &Fields,
     event: &Event,
     at: Option<Timestamp>,
-    origin: Origin,
+    origin: FileKey,
     signatures: &[&str],
 ) -> TantivyDocument {
     document_on(f, event, at, origin, signatures, None)
@@ -267,7 +258,7 @@ pub fn document_on(
     f: &Fields,
     event: &Event,
     at: Option<Timestamp>,
-    origin: Origin,
+    origin: FileKey,
     signatures: &[&str],
     host: Option<&str>,
 ) -> TantivyDocument {

@@ -43,13 +43,13 @@ use tantivy::{
 use tantivy::query_grammar::{Delimiter, UserInputAst, UserInputLeaf, UserInputLiteral};
 
 use super::{
-    Fields, IndexError, Origin, Store,
+    Fields, IndexError, Store,
     expr::{self, Expr, Kind, Leaf, ParseError},
     guard,
     query::{self, Request, is_everything},
     schema::{self, flag},
 };
-use crate::model::Level;
+use crate::model::{FileKey, Level};
 
 /// One event found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,7 +70,7 @@ pub struct Hit {
     /// The text.
     pub line: String,
     /// The file's identity.
-    pub origin: Origin,
+    pub origin: FileKey,
     /// Signatures it matched.
     pub signatures: Vec<String>,
     /// Cut at the line cap.
@@ -116,6 +116,15 @@ type Key = (i64, u64, u64, u64);
 
 /// Most empty buckets filled in between the first and last interval.
 const MAX_FILLED_BUCKETS: i64 = 100_000;
+
+/// `--source` globs that match no indexed file.
+#[derive(Debug)]
+pub struct Unmatched {
+    /// The globs, as given.
+    pub globs: Vec<String>,
+    /// Every indexed file.
+    pub indexed: BTreeSet<String>,
+}
 
 impl Searcher {
     /// Opens the index at `path` for reading.
@@ -565,6 +574,28 @@ impl Searcher {
         Ok(names)
     }
 
+    /// The `--source` globs of `globs` that match no indexed file, with
+    /// every indexed file (for saying which exist), when some glob matches
+    /// none.
+    pub fn sources_unmatched(&self, globs: &[String]) -> Result<Option<Unmatched>, IndexError> {
+        let mut unmatched = Vec::new();
+        for glob in globs {
+            if self
+                .sources_matching(std::slice::from_ref(glob))?
+                .is_empty()
+            {
+                unmatched.push(glob.clone());
+            }
+        }
+        if unmatched.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(Unmatched {
+            globs: unmatched,
+            indexed: self.sources_matching(&["**".to_owned()])?,
+        }))
+    }
+
     /// Every indexed source path some glob matches (a glob without `/`
     /// also matches the file name alone).
     fn sources_matching(&self, globs: &[String]) -> Result<BTreeSet<String>, IndexError> {
@@ -966,7 +997,7 @@ fn hit_of(f: &Fields, doc: &TantivyDocument) -> Hit {
         offset: number(f.offset),
         level: schema::level_of(number(f.lvl)),
         line: text(f.line).unwrap_or_default(),
-        origin: Origin {
+        origin: FileKey {
             dev: number(f.dev),
             ino: number(f.ino),
         },
@@ -1562,7 +1593,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = Store::open(&dir.path().join("index"), true).expect("create");
         let mut writer = store.writer(1).expect("writer");
-        let origin = Origin { dev: 1, ino: 2 };
+        let origin = FileKey { dev: 1, ino: 2 };
         for e in &events {
             let at = e.ts.expect("time");
             writer

@@ -16,9 +16,10 @@
 //! line-by-line path (a property test checks it).
 
 use jiff::Timestamp;
-use memchr::{memchr2, memrchr2};
+use memchr::memchr2;
 
 use crate::{
+    lines,
     model::{Event, RawLine},
     parse::SourceReader,
     signature::{
@@ -242,8 +243,8 @@ impl Pass {
                     continue;
                 }
                 At::View(pos) if pos < bytes.len() => {
-                    let end = line_end(bytes, pos);
-                    fed.at = At::View(next_line(bytes, end));
+                    let end = lines::end(bytes, pos);
+                    fed.at = At::View(lines::next(bytes, end));
                     self.line(view, pos, end, fed.line_no)
                 }
                 At::View(pos) => {
@@ -288,8 +289,8 @@ impl Pass {
         let bytes = view.bytes;
         let (mut pos, mut line_no) = (start, line_no);
         loop {
-            let end = line_end(bytes, pos);
-            let prev = prev_line(bytes, pos);
+            let end = lines::end(bytes, pos);
+            let prev = lines::prev(bytes, pos);
             let starts = line_no <= 1 || {
                 let line = self.line(view, pos, end, line_no);
                 let prev_text = match prev {
@@ -331,7 +332,7 @@ impl Pass {
         if bytes.is_empty() {
             return;
         }
-        let last = prev_line(bytes, bytes.len()).map_or(0, |(s, _)| s);
+        let last = lines::prev(bytes, bytes.len()).map_or(0, |(s, _)| s);
         let last_no = view.line_no + count_line_ends(&bytes[..last]);
         let begin = self.event_start(view, last, last_no);
         let mut kept = Vec::new();
@@ -347,9 +348,9 @@ impl Pass {
         }
         let mut line_no = begin.line_no.max(view.line_no);
         while pos < bytes.len() {
-            let end = line_end(bytes, pos);
+            let end = lines::end(bytes, pos);
             kept.push(self.line(view, pos, end, line_no));
-            pos = next_line(bytes, end);
+            pos = lines::next(bytes, end);
             line_no += 1;
         }
         if kept.len() > MAX_CARRY {
@@ -407,7 +408,7 @@ impl Pass {
         let bytes = view.bytes;
         let mut next = to;
         while next > from {
-            let (start, end) = prev_line(&bytes[from..], next - from)
+            let (start, end) = lines::prev(&bytes[from..], next - from)
                 .map(|(s, e)| (from + s, from + e))
                 .expect("a line before a position past `from`");
             if let Some(ts) = self.line(view, start, end, 0).ts {
@@ -419,46 +420,6 @@ impl Pass {
     }
 }
 
-/// Where the line starting at `start` ends (its terminator, or the end).
-fn line_end(bytes: &[u8], start: usize) -> usize {
-    memchr2(b'\n', b'\r', &bytes[start..]).map_or(bytes.len(), |i| start + i)
-}
-
-/// The line before the one starting at `start`, as `(start, end)`; `None`
-/// at the start of `bytes`.
-fn prev_line(bytes: &[u8], start: usize) -> Option<(usize, usize)> {
-    if start == 0 {
-        return None;
-    }
-    // The line before ends with the terminator just before `start`.
-    let mut end = start - 1;
-    if bytes[end] == b'\n' && end > 0 && bytes[end - 1] == b'\r' {
-        end -= 1;
-    }
-    if end == start - 1 && !matches!(bytes[end], b'\n' | b'\r') {
-        // `start` is the end of unterminated bytes: the last line ends there.
-        end = start;
-    }
-    let line_start = memrchr2(b'\n', b'\r', &bytes[..end]).map_or(0, |i| i + 1);
-    Some((line_start, end))
-}
-
-/// Where the line after the one ending at `end` starts.
-fn next_line(bytes: &[u8], end: usize) -> usize {
-    match bytes.get(end) {
-        None => end,
-        Some(b'\r') if bytes.get(end + 1) == Some(&b'\n') => end + 2,
-        Some(_) => end + 1,
-    }
-}
-
-/// The line around byte `at`: from after the previous terminator to the next.
-fn line_around(bytes: &[u8], at: usize) -> (usize, usize) {
-    let start = memrchr2(b'\n', b'\r', &bytes[..at]).map_or(0, |i| i + 1);
-    let end = memchr2(b'\n', b'\r', &bytes[at..]).map_or(bytes.len(), |i| at + i);
-    (start, end)
-}
-
 /// Appends the lines of `bytes` that must be taken whatever the prefilter
 /// says: those that are not valid UTF-8, those longer than `max_line`, and
 /// those with an ESC byte (colour codes, taken off before matching, may
@@ -466,7 +427,7 @@ fn line_around(bytes: &[u8], at: usize) -> (usize, usize) {
 fn forced_lines(bytes: &[u8], max_line: usize, out: &mut Vec<(usize, usize)>) {
     let mut from = 0;
     while let Some(i) = memchr::memchr(0x1b, &bytes[from..]) {
-        let line = line_around(bytes, from + i);
+        let line = lines::around(bytes, from + i);
         out.push(line);
         from = line.1;
     }
@@ -475,7 +436,7 @@ fn forced_lines(bytes: &[u8], max_line: usize, out: &mut Vec<(usize, usize)>) {
         match std::str::from_utf8(&bytes[from..]) {
             Ok(_) => break,
             Err(err) => {
-                let line = line_around(bytes, from + err.valid_up_to());
+                let line = lines::around(bytes, from + err.valid_up_to());
                 out.push(line);
                 from = line.1 + 1;
             }
@@ -489,7 +450,7 @@ fn forced_lines(bytes: &[u8], max_line: usize, out: &mut Vec<(usize, usize)>) {
         let mut at = 0;
         while at + half <= bytes.len() {
             if memchr2(b'\n', b'\r', &bytes[at..at + half]).is_none() {
-                let line = line_around(bytes, at);
+                let line = lines::around(bytes, at);
                 if line.1 - line.0 > max_line {
                     out.push(line);
                 }

@@ -28,7 +28,6 @@ mod needles;
 use std::{collections::HashMap, sync::Arc};
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind, packed};
-use memchr::{memchr2, memrchr2};
 use regex::Regex;
 use regex_automata::{Input, PatternSet, meta, util::syntax};
 use regex_syntax::hir::{Capture, Hir, HirKind, Look, Repetition};
@@ -355,7 +354,7 @@ impl Prefilter {
                     continue;
                 }
                 if line.0 == usize::MAX || at > line.1 {
-                    line = line_around(region, at);
+                    line = crate::lines::around(region, at);
                     text = std::str::from_utf8(&region[line.0..line.1]).ok();
                     scratch.next_line(self.checks.len());
                 }
@@ -387,7 +386,7 @@ impl Prefilter {
                 if at >= region.len() {
                     break;
                 }
-                let line = line_around(region, at);
+                let line = crate::lines::around(region, at);
                 let text = std::str::from_utf8(&region[line.0..line.1]).ok();
                 if automaton
                     .owners
@@ -586,14 +585,6 @@ fn related(needles: &[Needle], passes: &[Pass]) -> Vec<Vec<u32>> {
         }
     }
     related
-}
-
-/// The line of `region` around byte `at`: from after the previous
-/// terminator to the next one.
-fn line_around(region: &[u8], at: usize) -> (usize, usize) {
-    let start = memrchr2(b'\n', b'\r', &region[..at]).map_or(0, |i| i + 1);
-    let end = memchr2(b'\n', b'\r', &region[at..]).map_or(region.len(), |i| at + i);
-    (start, end)
 }
 
 /// `regex` with its start anchors (`^`, `\A`, `(?m)^`) dropped: it matches

@@ -38,16 +38,7 @@ impl Target {
             Target::Path(target) => normal(target) == path,
             Target::Glob(pattern) => {
                 let pattern = pattern.strip_prefix("./").unwrap_or(pattern);
-                glob::Pattern::new(pattern).is_ok_and(|p| {
-                    p.matches_path_with(
-                        path,
-                        glob::MatchOptions {
-                            case_sensitive: true,
-                            require_literal_separator: true,
-                            require_literal_leading_dot: false,
-                        },
-                    )
-                })
+                glob::Pattern::new(pattern).is_ok_and(|p| p.matches_path_with(path, MATCH))
             }
         }
     }
@@ -173,6 +164,15 @@ pub fn normal(path: &Path) -> PathBuf {
     }
 }
 
+/// How a glob matches, as a shell's does: `*` stays within one directory
+/// and does not match a leading dot (`logs/*/*.log` is not
+/// `logs/.triage/ui.log`, triage's own log).
+const MATCH: glob::MatchOptions = glob::MatchOptions {
+    case_sensitive: true,
+    require_literal_separator: true,
+    require_literal_leading_dot: true,
+};
+
 /// Expands every target; a path that does not exist is skipped (it may
 /// appear later). Errors other than "not found" are returned per path.
 pub fn expand(targets: &[Target], errors: &mut Vec<(PathBuf, io::Error)>) -> Vec<Found> {
@@ -183,7 +183,7 @@ pub fn expand(targets: &[Target], errors: &mut Vec<(PathBuf, io::Error)>) -> Vec
     for target in targets {
         match target {
             Target::Path(path) => add(path.clone(), errors),
-            Target::Glob(pattern) => match glob::glob(pattern) {
+            Target::Glob(pattern) => match glob::glob_with(pattern, MATCH) {
                 Ok(paths) => {
                     let mut paths: Vec<PathBuf> = paths.filter_map(Result::ok).collect();
                     paths.sort();
@@ -241,6 +241,30 @@ mod tests {
             Target::parse("logs/*/x.log").watch_dir(),
             (PathBuf::from("logs"), true)
         );
+    }
+
+    #[test]
+    fn a_star_matches_no_hidden_file_or_directory() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let logs = dir.path().join("logs");
+        for file in ["app/a.log", ".triage/ui.log", "app/.b.log"] {
+            let path = logs.join(file);
+            fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+            fs::write(&path, "x\n").expect("write");
+        }
+        let target = Target::parse(&format!("{}/*/*.log", logs.display()));
+        let mut errors = Vec::new();
+        let found: Vec<PathBuf> = expand(std::slice::from_ref(&target), &mut errors)
+            .into_iter()
+            .map(|f| f.path)
+            .collect();
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(found, [normal(&logs.join("app/a.log"))]);
+        assert!(!target.names(&normal(&logs.join(".triage/ui.log"))));
+        assert!(target.names(&normal(&logs.join("app/a.log"))));
+        // Named with its dot, it is matched.
+        let hidden = Target::parse(&format!("{}/.triage/*.log", logs.display()));
+        assert_eq!(expand(&[hidden], &mut errors).len(), 1);
     }
 
     #[test]

@@ -46,6 +46,11 @@ pub struct Request {
     pub write: Write,
     /// The library the console uses.
     pub library: Option<Arc<Library>>,
+    /// The console's present when it was asked for: the log clock of a
+    /// replay (the demo's log time runs faster than the wall clock, and its
+    /// operator events must be on the same clock as its alerts), else
+    /// `None`: the wall clock.
+    pub at: Option<Timestamp>,
 }
 
 /// How often the journal is read for what others appended.
@@ -164,7 +169,7 @@ pub fn execute(
     journal: &mut Journal,
     request: Request,
 ) -> Result<String, String> {
-    let Request { write, library } = request;
+    let Request { write, library, at } = request;
     let command = match write.op {
         Op::Declare { title, severity } => IncidentCommand::Declare {
             title: Some(title),
@@ -197,7 +202,7 @@ pub fn execute(
         &options.data_dir,
         &options.pattern_dirs,
         &options.runbook_dirs,
-        Timestamp::now(),
+        at.unwrap_or_else(Timestamp::now),
         options.zone.clone(),
     );
     if let Some(library) = library.as_deref() {

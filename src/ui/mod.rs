@@ -457,6 +457,7 @@ fn handle(
                         let request = journal::Request {
                             write,
                             library: app.library_arc(),
+                            at: app.clock,
                         };
                         if ops.send(request).is_err() {
                             app.on_msg(

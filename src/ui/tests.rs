@@ -761,6 +761,7 @@ fn operator_commands_go_through_the_journal() {
     let request = |op: Op| super::journal::Request {
         write: Write { op, incident: None },
         library: Some(library()),
+        at: None,
     };
     let mut journal = crate::incident::Journal::open(dir.path()).expect("journal");
     let refused = super::journal::execute(&options, &mut journal, request(Op::Ack));
@@ -812,6 +813,7 @@ fn operator_commands_go_through_the_journal() {
                 incident: Some("INC-1".into()),
             },
             library: None,
+            at: None,
         },
     )
     .expect("note");

@@ -148,6 +148,18 @@ fn search_means_what_it_says() {
         .args(["search", "--count", "--since", "03:00"])
         .run();
     assert!(out.code == 0 || out.code == 1, "{}", out.stderr);
+    // A --source that names no indexed file says so, and which exist.
+    let out = triage(&data)
+        .args(["search", "--source", "auht.log", "root"])
+        .run()
+        .code(1);
+    assert!(
+        out.stderr
+            .contains("--source `auht.log` matches no indexed file (indexed: ")
+            && out.stderr.contains("auth.log)"),
+        "{}",
+        out.stderr
+    );
 }
 
 /// The library is readable from the shell: runbook and signature lists,
@@ -514,45 +526,6 @@ fn ingest_a_directory_takes_logs_only() {
     assert_eq!(count(&data, &["space"]), 2, "app.log and hosts.csv");
 }
 
-/// Runs `triage watch --from-start --no-index` in `dir` on `glob` until
-/// `alerts` alerts were printed (then a second of quiet), and stops it with
-/// SIGTERM.
-fn watch_until(dir: &Path, glob: &str, alerts: usize) {
-    use std::io::{BufRead, BufReader};
-    use std::process::{Command, Stdio};
-    use std::sync::mpsc;
-    use std::time::Duration;
-
-    let mut child = Command::new(env!("CARGO_BIN_EXE_triage"))
-        .current_dir(dir)
-        .args(["watch", "--from-start", "--no-index", "--json", glob])
-        .env("TZ", "UTC")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("watch starts");
-    let stdout = child.stdout.take().expect("piped");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let mut seen = Vec::new();
-    while seen.len() < alerts {
-        match rx.recv_timeout(Duration::from_secs(60)) {
-            Ok(line) => seen.push(line),
-            Err(_) => panic!("{} of {alerts} alerts: {seen:#?}", seen.len()),
-        }
-    }
-    while rx.recv_timeout(Duration::from_secs(1)).is_ok() {}
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(child.wait().expect("wait").success());
-}
-
 /// A Kafka broker's disk filling and an OOM kill on another host are two
 /// incidents; what fires on the OOM-killed host joins its incident; a
 /// person can merge two incidents and split a signature off again, each a
@@ -573,7 +546,12 @@ fn unrelated_failures_open_their_own_incidents() {
          Nov 21 03:31:41 web-2 systemd[1]: orders.service: Failed with result 'signal'.\n",
     )
     .expect("write");
-    watch_until(d, "*.log", 3);
+    crate::harness::watch_until_quiet(
+        d,
+        &["--from-start", "--no-index", "--json", "*.log"],
+        3,
+        std::time::Duration::from_secs(1),
+    );
     let data = d.join(".triage");
     let list = triage(&data).args(["incident", "list"]).run().code(0);
     let rows: Vec<&str> = list.stdout.lines().skip(1).collect();

@@ -535,37 +535,16 @@ fn hostile_log_lines_and_notes_cannot_change_any_export() {
 /// Runs `triage watch` over the demo's logs (in `d/logs`, data in
 /// `d/.triage`) until its alerts stop coming, then stops it with SIGTERM.
 fn watch_the_demo(d: &Path) {
-    use std::io::{BufRead, BufReader};
-    use std::process::{Command, Stdio};
-    use std::sync::mpsc;
-    use std::time::Duration;
-
     let start = triage::demo::default_start();
     triage::demo::write_all(&d.join("logs"), 1, start).expect("demo written");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_triage"))
-        .current_dir(d)
-        .args(["watch", "--from-start", "--json", "logs/*/*.log"])
-        .env("TZ", "UTC")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("watch starts");
-    let stdout = child.stdout.take().expect("piped");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let first = rx.recv_timeout(Duration::from_secs(60)).expect("an alert");
-    assert!(first.starts_with('{'));
     // The whole demo is on disk already: once alerts stop, it is read.
-    while rx.recv_timeout(Duration::from_millis(1500)).is_ok() {}
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(child.wait().expect("wait").success());
+    let alerts = crate::harness::watch_until_quiet(
+        d,
+        &["--from-start", "--json", "logs/*/*.log"],
+        1,
+        std::time::Duration::from_millis(1500),
+    );
+    assert!(alerts[0].starts_with('{'));
 }
 
 #[test]

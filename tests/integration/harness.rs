@@ -144,3 +144,52 @@ impl Output {
             .collect()
     }
 }
+
+/// Runs `triage watch ARGS` in `dir` (with `TZ=UTC`) until it printed at
+/// least `lines` lines and then nothing for `quiet`, stops it with SIGTERM,
+/// checks it exited 0, and returns what it printed. A wait of a minute for a
+/// line panics with the lines seen.
+pub fn watch_until_quiet(
+    dir: &Path,
+    args: &[&str],
+    lines: usize,
+    quiet: std::time::Duration,
+) -> Vec<String> {
+    use std::{
+        io::{BufRead, BufReader},
+        sync::mpsc,
+        time::Duration,
+    };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_triage"))
+        .current_dir(dir)
+        .arg("watch")
+        .args(args)
+        .env("TZ", "UTC")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("watch starts");
+    let stdout = child.stdout.take().expect("piped");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut seen = Vec::new();
+    while seen.len() < lines {
+        match rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(line) => seen.push(line),
+            Err(_) => panic!("{} of {lines} lines from watch: {seen:#?}", seen.len()),
+        }
+    }
+    while let Ok(line) = rx.recv_timeout(quiet) {
+        seen.push(line);
+    }
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(child.wait().expect("wait").success());
+    seen
+}
