@@ -73,6 +73,14 @@ pub enum Command {
     /// Follow files (through rotation, truncation and restarts) and print
     /// each alert as it happens.
     Watch(WatchArgs),
+    /// `watch` on one host of a fleet, publishing every event, alert and
+    /// clear to NATS JetStream for `triage collect` (spooled on disk while
+    /// the servers are unreachable).
+    Agent(AgentArgs),
+    /// The fleet's central side: index the events the agents publish and
+    /// keep their alerts in the incident journal of --data-dir (`search`,
+    /// `incident`, `export` and `ui` work on it).
+    Collect(CollectArgs),
     /// Validate pattern and runbook files (built-in and --patterns/--runbooks)
     /// and run every inline example.
     Check(CheckArgs),
@@ -424,6 +432,65 @@ pub struct WatchArgs {
     pub baseline: Vec<String>,
 }
 
+/// The NATS servers (`--nats`), for `agent` and `collect`.
+#[derive(Debug, Args)]
+pub struct NatsArgs {
+    /// NATS server URL, or a comma-separated list of a cluster's (failing
+    /// over between them); default: `url` in [nats] of triage.toml.
+    #[arg(long, env = "TRIAGE_NATS", value_name = "URL[,URL...]")]
+    pub nats: Option<String>,
+}
+
+/// `triage agent`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Events go to <prefix>.<host>.events, alerts and clears to <prefix>.<host>.alerts \
+(prefix `triage` unless [nats] says). Alerts print here as with `watch`. Use --no-index unless this \
+host should keep its own index too."
+)]
+pub struct AgentArgs {
+    /// Servers.
+    #[command(flatten)]
+    pub nats: NatsArgs,
+    /// The host name published (default: [nats] host, else this machine's).
+    #[arg(long, value_name = "NAME")]
+    pub host: Option<String>,
+    /// Most bytes spooled on disk while NATS is unreachable; when full,
+    /// reading pauses (nothing is dropped).
+    #[arg(long, default_value = "256MiB", value_name = "SIZE")]
+    pub spool_max: String,
+    /// What is followed, and how (as for `watch`).
+    #[command(flatten)]
+    pub watch: WatchArgs,
+}
+
+/// `triage collect`.
+#[derive(Debug, Args)]
+pub struct CollectArgs {
+    /// Servers.
+    #[command(flatten)]
+    pub nats: NatsArgs,
+    /// Create the stream (or check the one there), then stop.
+    #[arg(long)]
+    pub init: bool,
+    /// Replicas of the stream it creates (3 on a three-node cluster).
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub replicas: usize,
+    /// The stream keeps messages this long.
+    #[arg(long, default_value = "7d", value_parser = duration, value_name = "DURATION")]
+    pub max_age: Duration,
+    /// The stream keeps at most this much (oldest dropped first).
+    #[arg(long, default_value = "8GiB", value_name = "SIZE")]
+    pub max_bytes: String,
+    /// A message id seen again within this long is a duplicate; longer than
+    /// an agent may resend after an outage.
+    #[arg(long, default_value = "2h", value_parser = duration, value_name = "DURATION")]
+    pub duplicate_window: Duration,
+    /// Commit the index (make new events searchable) at most this often.
+    #[arg(long, default_value = "1s", value_parser = duration, value_name = "DURATION")]
+    pub commit_every: Duration,
+}
+
 /// `triage ingest`.
 #[derive(Debug, Args)]
 #[command(
@@ -539,6 +606,10 @@ pub struct SearchArgs {
     /// Only events that matched this signature; repeatable.
     #[arg(long, value_name = "ID")]
     pub signature: Vec<String>,
+    /// Only events from this host (a fleet's agent, or a line's own host
+    /// field); repeatable.
+    #[arg(long, value_name = "NAME")]
+    pub host: Vec<String>,
     /// Show the latest this many events (in time order).
     #[arg(short = 'n', long, default_value_t = 100, value_name = "N")]
     pub limit: usize,

@@ -10,6 +10,7 @@ pub mod config;
 pub mod demo;
 pub mod diag;
 pub mod export;
+pub mod fleet;
 pub mod formats;
 pub mod incident;
 pub mod index;

@@ -108,6 +108,15 @@ impl Library {
         &self.signatures[id.0]
     }
 
+    /// The place of the signature with this id (an alert read from another
+    /// process names its signature by id).
+    pub fn signature_id(&self, id: &str) -> Option<SignatureId> {
+        self.signatures
+            .iter()
+            .position(|s| s.id == id)
+            .map(SignatureId)
+    }
+
     /// Runs every inline example; one diagnostic per failure, and one per
     /// part of a signature its examples do not exercise: no line that
     /// matches, no line that does not, an `any` alternative no matching

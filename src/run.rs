@@ -65,6 +65,8 @@ pub fn run(cli: Cli) -> Exit {
         Command::Scan(args) => scan(&cli, args),
         Command::Formats(args) => formats(&cli, args),
         Command::Watch(args) => watch(&cli, args),
+        Command::Agent(args) => crate::fleet::command::agent(&cli, args).map(|()| Exit::Found),
+        Command::Collect(args) => crate::fleet::command::collect(&cli, args).map(|()| Exit::Found),
         Command::Demo(args) => demo(&cli, args),
         Command::Ui(args) => ui(&cli, args),
         Command::Incident(args) => incident(&cli, Some(args), None),
@@ -155,13 +157,13 @@ fn skipped_notice(skipped: &[std::path::PathBuf]) {
     ));
 }
 
-fn style() -> Style {
+pub(crate) fn style() -> Style {
     Style {
         color: io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
     }
 }
 
-fn report(diags: &[Diagnostic]) {
+pub(crate) fn report(diags: &[Diagnostic]) {
     let mut stderr = io::stderr().lock();
     for diag in diags {
         let _ = writeln!(stderr, "{diag}\n");
@@ -169,7 +171,7 @@ fn report(diags: &[Diagnostic]) {
 }
 
 /// Loads the library, reporting problems; `true` when there were any.
-fn load_library(cli: &Cli) -> (Library, bool) {
+pub(crate) fn load_library(cli: &Cli) -> (Library, bool) {
     let (library, diags) = Library::load(&cli.global.patterns, &cli.global.runbooks);
     report(&diags);
     (library, !diags.is_empty())
@@ -431,6 +433,34 @@ fn watch(cli: &Cli, args: &WatchArgs) -> io::Result<Exit> {
             return Ok(Exit::Error);
         }
     };
+    let options = watch_options(cli, args)?;
+    // Said before the library loads, so it comes at once.
+    crate::watch::announce(&options.targets, &options.data_dir, options.index.is_some());
+    let (library, _) = load_library(cli);
+    let mut options = options;
+    if !args.baseline.is_empty() {
+        let scanner = Scanner::new(
+            &library,
+            &config,
+            options.zone.clone(),
+            args.max_line_bytes,
+            Timestamp::now(),
+        );
+        options.baseline = Some(crate::patterns::baseline::mine(&scanner, &args.baseline)?);
+    }
+    let mut stdout = io::BufWriter::new(io::stdout().lock());
+    match crate::watch::watch(options, &library, &config, style(), stop, &mut stdout) {
+        Ok(()) => Ok(Exit::Found),
+        Err(WatchError::Output(err)) if err.kind() == io::ErrorKind::BrokenPipe => {
+            tracing::debug!("output closed");
+            Ok(Exit::Found)
+        }
+        Err(err) => Err(io::Error::other(err.to_string())),
+    }
+}
+
+/// What `watch` (and `agent`) follow and how, from their arguments.
+pub(crate) fn watch_options(cli: &Cli, args: &WatchArgs) -> io::Result<WatchOptions> {
     let start = match (args.from_start, args.from_end) {
         (true, _) => StartAt::Beginning,
         (_, true) => StartAt::End,
@@ -465,29 +495,7 @@ fn watch(cli: &Cli, args: &WatchArgs) -> io::Result<Exit> {
             crate::sanitize::path(dir)
         )));
     }
-    // Said before the library loads, so it comes at once.
-    crate::watch::announce(&options.targets, &options.data_dir, options.index.is_some());
-    let (library, _) = load_library(cli);
-    let mut options = options;
-    if !args.baseline.is_empty() {
-        let scanner = Scanner::new(
-            &library,
-            &config,
-            options.zone.clone(),
-            args.max_line_bytes,
-            Timestamp::now(),
-        );
-        options.baseline = Some(crate::patterns::baseline::mine(&scanner, &args.baseline)?);
-    }
-    let mut stdout = io::BufWriter::new(io::stdout().lock());
-    match crate::watch::watch(options, &library, &config, style(), stop, &mut stdout) {
-        Ok(()) => Ok(Exit::Found),
-        Err(WatchError::Output(err)) if err.kind() == io::ErrorKind::BrokenPipe => {
-            tracing::debug!("output closed");
-            Ok(Exit::Found)
-        }
-        Err(err) => Err(io::Error::other(err.to_string())),
-    }
+    Ok(options)
 }
 
 /// `triage outbox ...`: the notifications waiting for outputs.
@@ -865,7 +873,7 @@ fn stop_flag() -> io::Result<Arc<AtomicBool>> {
     Ok(stop)
 }
 
-fn size_arg(name: &str, text: Option<&str>) -> io::Result<Option<u64>> {
+pub(crate) fn size_arg(name: &str, text: Option<&str>) -> io::Result<Option<u64>> {
     text.map(|t| {
         crate::index::query::parse_size(t).map_err(|e| io::Error::other(format!("{name}: {e}")))
     })
@@ -1091,6 +1099,7 @@ fn search(cli: &Cli, args: &SearchArgs) -> io::Result<Exit> {
             .map(|l| query::parse_level(l).map_err(|e| bad("--level", e)))
             .transpose()?,
         signatures: args.signature.clone(),
+        hosts: args.host.clone(),
     };
     if let (Some(since), Some(until)) = (request.since, request.until)
         && since >= until

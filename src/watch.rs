@@ -181,6 +181,21 @@ pub fn watch(
     stop: Arc<AtomicBool>,
     out: &mut dyn Write,
 ) -> Result<(), WatchError> {
+    watch_with(options, library, config, style, stop, out, None)
+}
+
+/// [`watch`] with one more sink, handed everything right after the alert
+/// printer (`triage agent`'s publisher): the checkpoint moves only once it
+/// flushed too.
+pub fn watch_with<'l>(
+    options: WatchOptions,
+    library: &'l Library,
+    config: &'l Config,
+    style: Style,
+    stop: Arc<AtomicBool>,
+    out: &mut dyn Write,
+    mut extra: Option<&mut dyn Sink<'l>>,
+) -> Result<(), WatchError> {
     let _lock = lock(&options.data_dir)?;
     let mut printer = Printer {
         out,
@@ -230,6 +245,14 @@ pub fn watch(
             clock: pipeline::Clock::Wall,
         };
         let mut printed: &mut dyn Sink<'_> = &mut printer;
+        let mut with_extra;
+        if let Some(extra) = extra.as_deref_mut() {
+            with_extra = crate::live_index::Both {
+                first: printed,
+                second: extra,
+            };
+            printed = &mut with_extra;
+        }
         let mut with_index;
         if let Some(index) = &mut index {
             with_index = crate::live_index::Both {

@@ -119,6 +119,8 @@ pub struct Config {
     pub sources: Vec<SourceConfig>,
     /// `[[output]]` tables: where notifications go (`notify`).
     pub outputs: Vec<crate::notify::config::Output>,
+    /// `[nats]`: the fleet's servers (`fleet`).
+    pub nats: Option<crate::fleet::Settings>,
 }
 
 /// One `[[source]]` of `triage.toml`.
@@ -173,7 +175,10 @@ impl Config {
             return config;
         };
         let root = table::Table::root(source, &doc);
-        root.check_keys(&["source", "output"], "triage.toml", diags);
+        root.check_keys(&["source", "output", "nats"], "triage.toml", diags);
+        if let Some(nats) = root.field("nats").and_then(|f| f.table(diags)) {
+            config.nats = Some(crate::fleet::parse_config(&nats, base, diags));
+        }
         let outputs = root
             .field("output")
             .map(|f| f.tables(diags))

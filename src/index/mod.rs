@@ -159,6 +159,20 @@ pub struct State {
     /// absent in commits of earlier versions).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub committed_ms: Option<i64>,
+    /// The stream `collect` indexes from, and the last of its messages in
+    /// this commit (`fleet`): it resumes after it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream: Option<StreamPosition>,
+}
+
+/// How far a collector has indexed a message stream: every message up to
+/// `seq` is in the commit that carries this.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StreamPosition {
+    /// The stream's name.
+    pub name: String,
+    /// The stream sequence of the last message in.
+    pub seq: u64,
 }
 
 impl State {

@@ -29,6 +29,8 @@ pub struct Request {
     pub min_level: Option<Level>,
     /// Only events that matched one of these signatures.
     pub signatures: Vec<String>,
+    /// Only events from one of these hosts (any case).
+    pub hosts: Vec<String>,
 }
 
 impl Request {
@@ -42,6 +44,7 @@ impl Request {
             sources: Vec::new(),
             min_level: None,
             signatures: Vec::new(),
+            hosts: Vec::new(),
         }
     }
 }

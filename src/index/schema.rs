@@ -249,6 +249,19 @@ pub fn document(
     origin: FileKey,
     signatures: &[&str],
 ) -> TantivyDocument {
+    document_on(f, event, at, origin, signatures, None)
+}
+
+/// [`document`] of an event read on another host (a fleet's agent): `host`
+/// is that host, whatever the line's own fields say.
+pub fn document_on(
+    f: &Fields,
+    event: &Event,
+    at: Option<Timestamp>,
+    origin: FileKey,
+    signatures: &[&str],
+    host: Option<&str>,
+) -> TantivyDocument {
     let mut doc = TantivyDocument::new();
     let ts = event.ts.or(at).map(date);
     if let Some(ts) = ts {
@@ -274,11 +287,12 @@ pub fn document(
         );
     }
     doc.add_text(f.source, &*event.source);
-    if let Some(host) = event
-        .fields
-        .get("host")
-        .or_else(|| event.fields.get("hostname"))
-    {
+    if let Some(host) = host.or_else(|| {
+        event
+            .fields
+            .get("host")
+            .or_else(|| event.fields.get("hostname"))
+    }) {
         doc.add_text(f.host, host);
     }
     doc.add_u64(f.dev, origin.dev);

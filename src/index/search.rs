@@ -285,6 +285,13 @@ impl Searcher {
                 .map(|id| Term::from_field_text(f.signature, &id.to_lowercase()));
             clauses.push((Occur::Must, Box::new(TermSetQuery::new(terms))));
         }
+        if !request.hosts.is_empty() {
+            let terms = request
+                .hosts
+                .iter()
+                .map(|host| Term::from_field_text(f.host, &host.to_lowercase()));
+            clauses.push((Occur::Must, Box::new(TermSetQuery::new(terms))));
+        }
         if !request.sources.is_empty() {
             let sources = self.sources_matching(&request.sources)?;
             let query: Box<dyn Query> = if sources.is_empty() {
@@ -728,6 +735,7 @@ impl Searcher {
             || request.regex.is_some()
             || !request.sources.is_empty()
             || !request.signatures.is_empty()
+            || !request.hosts.is_empty()
             || interval % 60_000 != 0
             || !aligned(request.since)
             || !aligned(request.until)

@@ -5,6 +5,7 @@ mod answers;
 mod check;
 mod demo;
 mod export;
+mod fleet;
 mod formats;
 mod harness;
 mod incident;
