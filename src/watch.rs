@@ -318,8 +318,10 @@ fn open_index(
     }
 }
 
-/// Prints each alert as it happens; flushes at the end of each delivery,
-/// before the checkpoint moves.
+/// Prints each alert as it happens, whole: formatted first, then written
+/// and flushed at once, so that a reader of a pipe never gets half an alert
+/// (a write of up to `PIPE_BUF`, 4 KiB, to a pipe is atomic; a `kill -9`
+/// between two writes of one buffered batch used to cut a JSON line).
 struct Printer<'o, 'l> {
     out: &'o mut dyn Write,
     library: &'l Library,
@@ -329,11 +331,14 @@ struct Printer<'o, 'l> {
 
 impl<'l> Sink<'l> for Printer<'_, 'l> {
     fn alert(&mut self, found: &Alert) -> io::Result<()> {
+        let mut whole = Vec::with_capacity(1024);
         if self.json {
-            output::write_alert_json(self.out, found, self.library)
+            output::write_alert_json(&mut whole, found, self.library)?;
         } else {
-            output::write_alert_text(self.out, found, self.library, self.style)
+            output::write_alert_text(&mut whole, found, self.library, self.style)?;
         }
+        self.out.write_all(&whole)?;
+        self.out.flush()
     }
 
     fn problem(&mut self, path: &Path, message: &str) {

@@ -323,6 +323,8 @@ pub struct App {
     marks: HashSet<(Arc<str>, u64)>,
     /// Long lines wrap in the log pane.
     pub wrap: bool,
+    /// The log pane shows its histogram strip (when it has room).
+    pub histogram: bool,
     /// Characters of the log lines' text scrolled off to the left.
     pub hscroll: usize,
     /// The selected event in the current log view.
@@ -409,6 +411,7 @@ impl App {
             visible: None,
             marks: HashSet::new(),
             wrap: false,
+            histogram: true,
             hscroll: 0,
             log_cursor: 0,
             follow: true,
@@ -1344,6 +1347,13 @@ impl App {
                     false,
                 ));
             }
+            Action::Histogram => {
+                self.histogram = !self.histogram;
+                self.message = Some((
+                    format!("histogram {}", if self.histogram { "on" } else { "off" }),
+                    false,
+                ));
+            }
             Action::Left => self.hscroll = self.hscroll.saturating_sub(HSCROLL),
             Action::Right => {
                 if !self.wrap {
@@ -1363,6 +1373,10 @@ impl App {
                     };
                     f.off = false;
                 });
+            }
+            Action::ExactLevel => {
+                let level = self.log_rows().get(self.log_cursor).and_then(|l| l.level);
+                self.set_filters(|f| f.toggle_exact(level));
             }
             Action::ShowFilter => self.open_prompt(PromptKind::ShowFilter),
             Action::HideFilter => self.open_prompt(PromptKind::HideFilter),

@@ -1,5 +1,5 @@
-//! The log pane's filters, as lnav has them: a level floor (at least), one
-//! source, show-only and hide regexes stacked; all of them switched off and
+//! The log pane's filters, as lnav has them: a level (at least one, or
+//! exactly one), one source, show-only and hide regexes stacked; all of them switched off and
 //! on again with one key. Which events pass is decided here; the log pane
 //! keeps the indices of those that do.
 //!
@@ -13,6 +13,15 @@ use regex::{Regex, RegexBuilder};
 use super::msg::LogLine;
 use crate::model::Level;
 
+/// Which levels pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LevelRule {
+    /// This level or a more severe one.
+    AtLeast(Level),
+    /// This level only.
+    Exactly(Level),
+}
+
 /// The level floors `L` cycles through, in order (`None`: every level).
 pub const LEVEL_STEPS: [Option<Level>; 5] = [
     None,
@@ -25,9 +34,9 @@ pub const LEVEL_STEPS: [Option<Level>; 5] = [
 /// The log pane's filters.
 #[derive(Debug, Clone, Default)]
 pub struct Filters {
-    /// Events at least this severe (events without a level pass only when
-    /// there is no floor).
-    pub min_level: Option<Level>,
+    /// Events of these levels (events without a level pass only when no
+    /// level is asked for).
+    pub level: Option<LevelRule>,
     /// Events of this source only.
     pub source: Option<Arc<str>>,
     /// Events matching every one of these (first line or continuation).
@@ -46,7 +55,7 @@ impl Filters {
 
     /// No filter is set.
     pub fn is_empty(&self) -> bool {
-        self.min_level.is_none()
+        self.level.is_none()
             && self.source.is_none()
             && self.show.is_empty()
             && self.hide.is_empty()
@@ -57,9 +66,12 @@ impl Filters {
         if !self.active() {
             return true;
         }
-        if let Some(floor) = self.min_level
-            && line.level.is_none_or(|l| l < floor)
-        {
+        let level_passes = match self.level {
+            None => true,
+            Some(LevelRule::AtLeast(floor)) => line.level.is_some_and(|l| l >= floor),
+            Some(LevelRule::Exactly(level)) => line.level == Some(level),
+        };
+        if !level_passes {
             return false;
         }
         if let Some(source) = &self.source
@@ -72,13 +84,28 @@ impl Filters {
         self.show.iter().all(matches) && !self.hide.iter().any(matches)
     }
 
-    /// The next level floor after the current one.
+    /// The next level floor after the current one (after an exact level:
+    /// every level).
     pub fn cycle_level(&mut self) {
-        let i = LEVEL_STEPS
-            .iter()
-            .position(|l| *l == self.min_level)
-            .unwrap_or(0);
-        self.min_level = LEVEL_STEPS[(i + 1) % LEVEL_STEPS.len()];
+        let floor = match self.level {
+            Some(LevelRule::AtLeast(floor)) => Some(floor),
+            Some(LevelRule::Exactly(_)) => Some(Level::Error),
+            None => None,
+        };
+        let i = LEVEL_STEPS.iter().position(|l| *l == floor).unwrap_or(0);
+        self.level = LEVEL_STEPS[(i + 1) % LEVEL_STEPS.len()].map(LevelRule::AtLeast);
+        self.off = false;
+    }
+
+    /// Exactly `level` (`None`: an event without a level, which sets no
+    /// filter); again on the same level: every level.
+    pub fn toggle_exact(&mut self, level: Option<Level>) {
+        self.level = match (self.level, level) {
+            (Some(LevelRule::Exactly(now)), Some(l)) if now == l => None,
+            (_, Some(l)) => Some(LevelRule::Exactly(l)),
+            (_, None) => None,
+        };
+        self.off = false;
     }
 
     /// Adds a show-only (`show`) or hide regex; the error says why it is
@@ -102,8 +129,10 @@ impl Filters {
     /// -health source=api.log` (`(off)` when switched off).
     pub fn describe(&self) -> String {
         let mut parts = Vec::new();
-        if let Some(level) = self.min_level {
-            parts.push(format!("level≥{}", level_name(level)));
+        match self.level {
+            Some(LevelRule::AtLeast(level)) => parts.push(format!("level≥{}", level_name(level))),
+            Some(LevelRule::Exactly(level)) => parts.push(format!("level={}", level_name(level))),
+            None => {}
         }
         if let Some(source) = &self.source {
             parts.push(format!("source={source}"));
@@ -152,7 +181,7 @@ mod tests {
         f.cycle_level();
         f.cycle_level();
         f.cycle_level();
-        assert_eq!(f.min_level, Some(Level::Warn));
+        assert_eq!(f.level, Some(LevelRule::AtLeast(Level::Warn)));
         assert!(f.passes(&warn) && f.passes(&error) && !f.passes(&plain));
         f.add("health", false).expect("regex");
         assert!(!f.passes(&warn) && f.passes(&error));
@@ -169,5 +198,31 @@ mod tests {
         f.source = Some(Arc::from("api.log"));
         assert!(!f.passes(&error));
         assert!(f.add("(", true).is_err());
+    }
+
+    #[test]
+    fn exactly_one_level_and_back() {
+        let mut f = Filters::default();
+        let warn = line("api.log", Some(Level::Warn), "slow request");
+        let error = line("db.log", Some(Level::Error), "connection refused");
+        let fatal = line("db.log", Some(Level::Fatal), "shutting down");
+        let plain = line("api.log", None, "GET /orders 200");
+        f.toggle_exact(Some(Level::Error));
+        assert!(f.passes(&error));
+        assert!(!f.passes(&warn) && !f.passes(&fatal) && !f.passes(&plain));
+        assert_eq!(f.describe(), "level=error");
+        // Again on the same level: every level.
+        f.toggle_exact(Some(Level::Error));
+        assert!(f.is_empty());
+        // From an exact level, L goes back to the floors.
+        f.toggle_exact(Some(Level::Warn));
+        f.cycle_level();
+        assert_eq!(f.level, None);
+        f.cycle_level();
+        assert_eq!(f.level, Some(LevelRule::AtLeast(Level::Debug)));
+        assert!(f.passes(&fatal) && !f.passes(&plain));
+        // An event without a level asks for no level filter.
+        f.toggle_exact(None);
+        assert!(f.is_empty());
     }
 }

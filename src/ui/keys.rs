@@ -116,6 +116,8 @@ pub enum Action {
     Live,
     /// Wrap long lines on/off.
     Wrap,
+    /// The log pane's histogram strip on/off.
+    Histogram,
     /// Scroll the log pane left.
     Left,
     /// Scroll the log pane right.
@@ -124,6 +126,8 @@ pub enum Action {
     Level,
     /// Only the selected event's source, or every source again.
     OnlySource,
+    /// Only the selected event's level / every level.
+    ExactLevel,
     /// A show-only regex filter.
     ShowFilter,
     /// A hide regex filter.
@@ -417,6 +421,12 @@ pub const BINDINGS: &[Binding] = &[
     ),
     bind(
         In(Pane::Log),
+        &[ch('H')],
+        Action::Histogram,
+        "histogram strip (events over time, worst level) on/off",
+    ),
+    bind(
+        In(Pane::Log),
         &[code(KeyCode::Left), ch('h')],
         Action::Left,
         "scroll left",
@@ -462,6 +472,12 @@ pub const BINDINGS: &[Binding] = &[
         &[ch('o')],
         Action::OnlySource,
         "only the selected event's source / every source",
+    ),
+    bind(
+        In(Pane::Log),
+        &[ch('O')],
+        Action::ExactLevel,
+        "only the selected event's level, exactly / every level",
     ),
     bind(
         In(Pane::Log),

@@ -3,7 +3,8 @@
 //!
 //! - [`app`]: the state and its update (keys, messages → effects); pure.
 //! - [`keys`]: the one key table (dispatch, help, README); [`prompt`]: the
-//!   prompts' line editor; [`filter`]: the log pane's filters.
+//!   prompts' line editor; [`filter`]: the log pane's filters; [`histogram`]:
+//!   its strip of events over time.
 //! - [`view`]: drawing the state with ratatui; reads it only.
 //! - [`msg`]: the messages the pipeline threads send and the operator
 //!   commands the console makes.
@@ -31,6 +32,7 @@
 pub mod app;
 pub mod feed;
 pub mod filter;
+pub mod histogram;
 pub mod journal;
 pub mod keys;
 pub mod logfile;

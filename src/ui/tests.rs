@@ -1181,7 +1181,10 @@ fn filters_errors_and_bookmarks_in_the_log_pane() {
     for _ in 0..4 {
         press(&mut app, KeyCode::Char('L'));
     }
-    assert_eq!(app.filters.min_level, Some(Level::Error));
+    assert_eq!(
+        app.filters.level,
+        Some(super::filter::LevelRule::AtLeast(Level::Error))
+    );
     let screen = text_of(&render(&app, 80, 24));
     assert!(screen.contains("No event passes the filters"), "{screen}");
 }
@@ -1345,4 +1348,75 @@ fn chords_outside_the_table_do_nothing() {
             }
         }
     }
+}
+
+#[test]
+fn exactly_one_level_then_every_level() {
+    let mut app = app();
+    mixed_log(&mut app);
+    press(&mut app, KeyCode::Char('2'));
+    press(&mut app, KeyCode::Char('g'));
+    press(&mut app, KeyCode::Char('e'));
+    let level = app.log_rows().get(app.log_cursor).and_then(|l| l.level);
+    assert!(level.is_some_and(|l| l >= Level::Error), "{level:?}");
+    press(&mut app, KeyCode::Char('O'));
+    let rows = app.log_rows();
+    assert!(!rows.is_empty());
+    assert!(
+        (0..rows.len()).all(|i| rows.get(i).and_then(|l| l.level) == level),
+        "{:?}",
+        shown_texts(&app)
+    );
+    let screen = text_of(&render(&app, 100, 24));
+    assert!(screen.contains("filters: level=error"), "{screen}");
+    press(&mut app, KeyCode::Char('O'));
+    assert!(app.filters.is_empty());
+    assert_eq!(shown_texts(&app).len(), 6);
+}
+
+#[test]
+fn the_histogram_strip_counts_what_the_log_pane_shows() {
+    let mut app = app();
+    // Two hours of events, one every minute, errors in the last ten.
+    let lines: Vec<LogLine> = (0..120u64)
+        .map(|m| {
+            let at = format!("2026-11-21T{:02}:{:02}:30Z", 1 + m / 60, m % 60);
+            let level = if m >= 110 { Level::Error } else { Level::Info };
+            leveled(m * 100, &at, level, "api.log", &format!("event {m}"))
+        })
+        .collect();
+    app.on_msg(Msg::Lines(lines), now());
+    // 200×50: the log pane has room for the strip; 120 minutes in the bars'
+    // width (about 170 columns) give one bar a minute.
+    let buffer = render(&app, 200, 50);
+    let screen = text_of(&buffer);
+    let strip = screen
+        .lines()
+        .find(|l| l.contains("/bar, peak"))
+        .unwrap_or_else(|| panic!("no strip:\n{screen}"));
+    assert!(
+        strip.contains("01:00") && strip.contains("1m/bar, peak 1"),
+        "{strip}"
+    );
+    assert_eq!(strip.matches('█').count(), 120, "{strip}");
+    // Off with H; at 80×24 the pane is too small for it anyway.
+    press(&mut app, KeyCode::Char('2'));
+    press(&mut app, KeyCode::Char('H'));
+    assert!(!text_of(&render(&app, 200, 50)).contains("/bar"));
+    press(&mut app, KeyCode::Char('H'));
+    assert!(!text_of(&render(&app, 80, 24)).contains("/bar"));
+    // The last bars are red (errors), the first cyan.
+    let y = screen
+        .lines()
+        .position(|l| l.contains("/bar, peak"))
+        .expect("strip row") as u16;
+    let bars: Vec<_> = (0..200u16)
+        .map(|x| &buffer[(x, y)])
+        .filter(|c| c.symbol() == "█")
+        .collect();
+    assert_eq!(
+        bars.first().map(|c| c.fg),
+        Some(ratatui::style::Color::Cyan)
+    );
+    assert_eq!(bars.last().map(|c| c.fg), Some(ratatui::style::Color::Red));
 }

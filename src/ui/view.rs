@@ -18,7 +18,8 @@ use ratatui::{
 };
 
 use super::{
-    app::{App, LogMode, Pane, SPARK_MINUTES},
+    app::{App, LogMode, LogRows, Pane, SPARK_MINUTES},
+    histogram::{self, Strip},
     keys::{self, BINDINGS},
     msg::LogLine,
 };
@@ -436,6 +437,14 @@ fn draw_log(frame: &mut Frame<'_>, app: &App, area: Rect) {
         );
         return;
     }
+    // The histogram strip takes the pane's first row when there is room.
+    let (strip_area, inner) = if app.histogram && inner.height >= 10 {
+        let [strip, rest] =
+            Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(inner);
+        (Some(strip), rest)
+    } else {
+        (None, inner)
+    };
     let height = inner.height as usize;
     let width = (inner.width as usize).max(1);
     let cursor = app.log_cursor.min(rows.len() - 1);
@@ -541,6 +550,80 @@ fn draw_log(frame: &mut Frame<'_>, app: &App, area: Rect) {
         paragraph = paragraph.wrap(Wrap { trim: false });
     }
     frame.render_widget(paragraph, inner);
+    if let Some(area) = strip_area {
+        draw_histogram(frame, app, &rows, start..end, area);
+    }
+}
+
+/// The histogram strip: events per bucket of the rows shown, coloured by
+/// each bucket's worst level, the buckets of the lines on screen
+/// highlighted; the first bucket's time on the left, the bucket length and
+/// the busiest bucket's count on the right.
+fn draw_histogram(
+    frame: &mut Frame<'_>,
+    app: &App,
+    rows: &LogRows<'_>,
+    on_screen: std::ops::Range<usize>,
+    area: Rect,
+) {
+    let events: Vec<(Timestamp, Option<Level>)> = (0..rows.len())
+        .filter_map(|i| rows.get(i))
+        .filter_map(|l| Some((l.ts?, l.level)))
+        .collect();
+    let width = area.width as usize;
+    let days = match (
+        events.iter().map(|e| e.0).min(),
+        events.iter().map(|e| e.0).max(),
+    ) {
+        (Some(lo), Some(hi)) => hi.duration_since(lo) > jiff::SignedDuration::from_hours(24),
+        _ => false,
+    };
+    // Room for the labels only when the bars keep most of the width.
+    let (left, right) = (if days { 17 } else { 6 }, 22);
+    let labelled = width >= left + right + 20;
+    let bars = if labelled {
+        width - left - right
+    } else {
+        width
+    };
+    let Some(strip) = Strip::of(&events, bars) else {
+        return;
+    };
+    let peak = strip.peak();
+    let seen = (on_screen.start..on_screen.end)
+        .filter_map(|i| rows.get(i).and_then(|l| l.ts))
+        .fold(None::<(usize, usize)>, |acc, t| {
+            let b = strip.bucket_of(t);
+            Some(acc.map_or((b, b), |(lo, hi)| (lo.min(b), hi.max(b))))
+        });
+    let dim = Style::new().fg(Color::DarkGray);
+    let mut spans = Vec::with_capacity(strip.buckets.len() + 2);
+    if labelled {
+        let format = if days { "%Y-%m-%d %H:%M " } else { "%H:%M " };
+        let start = strip.start.to_zoned(app.zone.clone()).strftime(format);
+        spans.push(Span::styled(format!("{start:<left$}"), dim));
+    }
+    for (i, bucket) in strip.buckets.iter().enumerate() {
+        let color = match bucket.worst {
+            Some(l) if l >= Level::Error => Color::Red,
+            Some(Level::Warn) => Color::Yellow,
+            Some(_) => Color::Cyan,
+            None => Color::Gray,
+        };
+        let mut style = Style::new().fg(color);
+        if seen.is_some_and(|(lo, hi)| (lo..=hi).contains(&i)) {
+            style = style.bg(Color::DarkGray);
+        }
+        spans.push(Span::styled(
+            histogram::bar(bucket.count, peak).to_string(),
+            style,
+        ));
+    }
+    if labelled {
+        let label = format!(" {}/bar, peak {}", strip.step_name(), short_count(peak));
+        spans.push(Span::styled(format!("{label:>right$}"), dim));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
 /// The log pane's columns.
