@@ -620,8 +620,10 @@ fn draw_histogram(
         ));
     }
     if labelled {
+        // At the pane's right edge, however few the bars.
         let label = format!(" {}/bar, peak {}", strip.step_name(), short_count(peak));
-        spans.push(Span::styled(format!("{label:>right$}"), dim));
+        let room = width - left - strip.buckets.len();
+        spans.push(Span::styled(format!("{label:>room$}"), dim));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
