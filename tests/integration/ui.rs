@@ -627,10 +627,17 @@ fn console_keys_at(width: u16, height: u16) {
         s.contains("Event — Esc closes") && s.contains("error")
     });
     tmux.escape();
+    // Exactly the selected event's level (an error or worse), and back.
+    tmux.keys("O");
+    tmux.wait("the exact level", Duration::from_secs(5), |s| {
+        s.contains("filters: level=") && s.contains("shown by the filters")
+    });
     tmux.keys("=");
-    tmux.wait("the filters removed", Duration::from_secs(5), |s| {
+    let screen = tmux.wait("the filters removed", Duration::from_secs(5), |s| {
         !s.contains("shown by the filters")
     });
+    // The histogram strip when the log pane has room (not at 80×24).
+    assert_eq!(screen.contains("/bar, peak"), height >= 50, "{screen}");
     // Search: the prompt opens empty; Up recalls.
     tmux.keys("/");
     tmux.literal("OutOfMemoryError");
