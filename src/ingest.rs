@@ -384,29 +384,33 @@ fn expand(
             }
             continue;
         }
-        let mut stack = vec![path.clone()];
-        while let Some(p) = stack.pop() {
-            if let Some(skip) = skip
-                && fs::canonicalize(&p).is_ok_and(|c| c.starts_with(skip))
-            {
-                continue;
-            }
-            match fs::metadata(&p) {
-                Ok(meta) if meta.is_dir() => match fs::read_dir(&p) {
-                    Ok(entries) => {
-                        let mut children: Vec<PathBuf> =
-                            entries.filter_map(Result::ok).map(|e| e.path()).collect();
-                        children.sort();
-                        // Popped in order: push in reverse.
-                        stack.extend(children.into_iter().rev());
-                    }
-                    Err(e) => failed.push((p.display().to_string(), e.to_string())),
-                },
-                Ok(meta) if meta.is_file() => {
-                    add(p.clone(), meta.len(), FileKey::of(&meta));
+        // Depth first, in sorted order; a symbolic link's target is walked
+        // (a loop is reported, not followed forever).
+        let walk = walkdir::WalkDir::new(path)
+            .follow_links(true)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| {
+                skip.is_none_or(|skip| {
+                    !fs::canonicalize(e.path()).is_ok_and(|c| c.starts_with(skip))
+                })
+            });
+        for entry in walk {
+            let failure = |err: walkdir::Error| {
+                let at = err.path().unwrap_or(path).display().to_string();
+                // The I/O error alone ("Permission denied"): the path is said
+                // beside it.
+                let why = err
+                    .io_error()
+                    .map_or_else(|| err.to_string(), ToString::to_string);
+                (at, why)
+            };
+            match entry.and_then(|e| Ok((e.metadata()?, e))) {
+                Ok((meta, e)) if meta.is_file() => {
+                    add(e.into_path(), meta.len(), FileKey::of(&meta));
                 }
                 Ok(_) => {}
-                Err(e) => failed.push((p.display().to_string(), e.to_string())),
+                Err(err) => failed.push(failure(err)),
             }
         }
     }

@@ -880,37 +880,37 @@ pub(crate) fn size_arg(name: &str, text: Option<&str>) -> io::Result<Option<u64>
     .transpose()
 }
 
-/// Draws the ingest progress bar on stderr (a terminal).
-fn draw_progress(p: &crate::ingest::Progress, started: std::time::Instant) {
-    let done = p.bytes_done.min(p.bytes);
-    let fraction = if p.bytes == 0 {
-        0.0
-    } else {
-        done as f64 / p.bytes as f64
-    };
-    let width = 24;
-    let filled = (fraction * width as f64).round() as usize;
-    let secs = started.elapsed().as_secs_f64().max(0.001);
+/// The ingest progress bar on stderr (drawn only on a terminal, at most 20
+/// times a second, by indicatif): bytes, rate, events, which file.
+fn progress_bar(show: bool) -> indicatif::ProgressBar {
+    use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+    if !show {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template(
+        "[{bar:24}] {percent:>3}%  {decimal_bytes}/{decimal_total_bytes}  {decimal_bytes_per_sec}  {msg}",
+    ) {
+        bar.set_style(style.progress_chars("#> "));
+    }
+    bar
+}
+
+/// What the bar says of `p` beside the bytes: events, and which file.
+fn progress_message(p: &crate::ingest::Progress) -> String {
     let name = Path::new(&p.current)
         .file_name()
         .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-    let name = crate::sanitize::for_terminal(&name)
+    let name: String = crate::sanitize::for_terminal(&name)
         .chars()
         .take(40)
-        .collect::<String>();
-    eprint!(
-        "\r\x1b[K[{}{}] {:>3.0}%  {:.1}/{:.1} MB  {:.1} MB/s  {} events  file {}/{} {}",
-        "#".repeat(filled),
-        " ".repeat(width - filled.min(width)),
-        fraction * 100.0,
-        done as f64 / 1e6,
-        p.bytes as f64 / 1e6,
-        done as f64 / 1e6 / secs,
+        .collect();
+    format!(
+        "{} events  file {}/{} {name}",
         p.events,
         (p.files_done + 1).min(p.files.max(1)),
-        p.files,
-        name
-    );
+        p.files
+    )
 }
 
 fn ingest(cli: &Cli, paths: &[std::path::PathBuf], opts: &IndexOptions) -> io::Result<Exit> {
@@ -941,17 +941,14 @@ fn ingest(cli: &Cli, paths: &[std::path::PathBuf], opts: &IndexOptions) -> io::R
     let stop = stop_flag()?;
     let show = !opts.quiet && io::stderr().is_terminal();
     let started = std::time::Instant::now();
-    let mut last = started;
+    let bar = progress_bar(show);
     let mut on_progress = |p: &crate::ingest::Progress| {
-        if show && last.elapsed() >= std::time::Duration::from_millis(100) {
-            last = std::time::Instant::now();
-            draw_progress(p, started);
-        }
+        bar.set_length(p.bytes);
+        bar.set_position(p.bytes_done.min(p.bytes));
+        bar.set_message(progress_message(p));
     };
     let result = crate::ingest::ingest(&options, &library, &config, &stop, &mut on_progress);
-    if show {
-        eprint!("\r\x1b[K");
-    }
+    bar.finish_and_clear();
     let report = result.map_err(|e| io::Error::other(e.to_string()))?;
     for (path, why) in &report.failed {
         output::message(format_args!("{path}: {why}"));

@@ -13,6 +13,7 @@ use std::{
 };
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
+use walkdir::WalkDir;
 
 /// Extensions of files that are not logs.
 const NOT_LOGS: &[&str] = &[
@@ -189,31 +190,29 @@ pub fn select(
             out.paths.push(path.clone());
             continue;
         }
-        // Depth first, in sorted order, as the ingest itself walks.
-        let mut stack = vec![path.clone()];
-        let mut top = true;
-        while let Some(p) = stack.pop() {
-            let walk = std::mem::take(&mut top) || p.is_dir();
-            if walk {
-                if own
-                    .as_ref()
-                    .is_some_and(|own| fs::canonicalize(&p).ok().as_ref() == Some(own))
-                    || STATE_FILES.iter().any(|f| p.join(f).exists())
-                {
+        // Depth first, in sorted order, as the ingest itself walks; triage's
+        // own data directories are not entered.
+        let walk = WalkDir::new(path)
+            .follow_links(true)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| {
+                !e.file_type().is_dir()
+                    || !(own
+                        .as_ref()
+                        .is_some_and(|own| fs::canonicalize(e.path()).ok().as_ref() == Some(own))
+                        || STATE_FILES.iter().any(|f| e.path().join(f).exists()))
+            });
+        for entry in walk {
+            let p = match entry {
+                Ok(e) if e.file_type().is_dir() => continue,
+                Ok(e) => e.into_path(),
+                Err(err) => {
+                    // The ingest reports what it cannot read.
+                    out.paths.push(err.path().unwrap_or(path).to_path_buf());
                     continue;
                 }
-                let Ok(entries) = fs::read_dir(&p) else {
-                    // The ingest reports what it cannot read.
-                    out.paths.push(p);
-                    continue;
-                };
-                let mut children: Vec<PathBuf> =
-                    entries.filter_map(Result::ok).map(|e| e.path()).collect();
-                children.sort();
-                // Popped in order: pushed in reverse.
-                stack.extend(children.into_iter().rev());
-                continue;
-            }
+            };
             let name = p
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())

@@ -526,6 +526,25 @@ fn ingest_a_directory_takes_logs_only() {
     assert_eq!(count(&data, &["space"]), 2, "app.log and hosts.csv");
 }
 
+/// A symbolic link in a directory given to `ingest` is followed, and a link
+/// back to a directory above it is reported, not walked forever; each file
+/// is indexed once.
+#[test]
+fn ingest_a_directory_with_a_link_loop() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("logs");
+    fs::create_dir_all(dir.join("old")).expect("mkdir");
+    let line = "2026-11-21T03:00:00Z ERROR write failed: No space left on device\n";
+    fs::write(dir.join("app.log"), line).expect("write");
+    fs::write(dir.join("old/app.log.1"), line).expect("write");
+    std::os::unix::fs::symlink(&dir, dir.join("old/again")).expect("symlink");
+    let data = tmp.path().join("data");
+    let out = triage(&data).arg("ingest").arg(&dir).run();
+    assert!(out.stderr.contains("again"), "{}", out.stderr);
+    assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+    assert_eq!(count(&data, &["space"]), 2, "{}", out.stderr);
+}
+
 /// A Kafka broker's disk filling and an OOM kill on another host are two
 /// incidents; what fires on the OOM-killed host joins its incident; a
 /// person can merge two incidents and split a signature off again, each a
