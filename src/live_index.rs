@@ -28,7 +28,7 @@ use jiff::Timestamp;
 
 use crate::{
     index::{self, Document, IndexError, Store, Writer},
-    model::{Alert, Cleared, Event, FileKey},
+    model::{Alert, Cleared, Event, FileKey, Timing},
     pipeline::Sink,
     signature::Signature,
     tail::{
@@ -204,7 +204,7 @@ impl<'l> Sink<'l> for IndexSink {
         key: FileKey,
         seen: Seen,
         event: &Event,
-        at: Timestamp,
+        when: Timing,
         matched: &[&'l Signature],
     ) -> io::Result<()> {
         if seen.indexed {
@@ -217,7 +217,7 @@ impl<'l> Sink<'l> for IndexSink {
             dev: key.dev,
             ino: key.ino,
         };
-        let doc = index::schema::document(&self.fields, event, Some(at), origin, &ids);
+        let doc = index::schema::document(&self.fields, event, when.time, origin, &ids);
         self.send(Work::Add(doc));
         Ok(())
     }
@@ -276,11 +276,11 @@ impl<'l> Sink<'l> for Both<'_, 'l> {
         key: FileKey,
         seen: Seen,
         event: &Event,
-        at: Timestamp,
+        when: Timing,
         matched: &[&'l Signature],
     ) -> io::Result<()> {
-        self.first.event_of(key, seen, event, at, matched)?;
-        self.second.event_of(key, seen, event, at, matched)
+        self.first.event_of(key, seen, event, when, matched)?;
+        self.second.event_of(key, seen, event, when, matched)
     }
 
     fn alert(&mut self, found: &Alert) -> io::Result<()> {

@@ -42,7 +42,7 @@ use crate::{
     incident::{Journal, JournalError, Recorder},
     library::Library,
     model::Event,
-    model::{Alert, Cleared},
+    model::{Alert, Cleared, Timing},
     parse::{Profile, SourceReader, TimeContext, source::SAMPLE_LINES},
     signature::Signature,
     tail::{
@@ -129,11 +129,12 @@ pub struct Options {
 /// pipeline (after the follower thread is joined and the last good
 /// checkpoint saved).
 pub trait Sink<'l> {
-    /// Every event, in file order per file, after matching: `at` is the
-    /// time detection used, `matched` the signatures it matched (alerting
-    /// or not).
-    fn event(&mut self, event: &Event, at: Timestamp, matched: &[&'l Signature]) -> io::Result<()> {
-        let _ = (event, at, matched);
+    /// Every event, in file order per file, after matching: `when` is its
+    /// time (own or its source's nearest earlier one, or none) and the time
+    /// detection used, `matched` the signatures it matched (alerting or
+    /// not).
+    fn event(&mut self, event: &Event, when: Timing, matched: &[&'l Signature]) -> io::Result<()> {
+        let _ = (event, when, matched);
         Ok(())
     }
 
@@ -147,14 +148,14 @@ pub trait Sink<'l> {
         key: FileKey,
         seen: Seen,
         event: &Event,
-        at: Timestamp,
+        when: Timing,
         matched: &[&'l Signature],
     ) -> io::Result<()> {
         let _ = key;
         if seen.alerted {
             return Ok(());
         }
-        self.event(event, at, matched)
+        self.event(event, when, matched)
     }
 
     /// An alert (after thresholds and suppression), right after its event.
@@ -318,7 +319,9 @@ pub fn run_raising<'l>(
     };
     let mut sources: HashMap<FileKey, SourceReader> = HashMap::new();
     let mut seens = Seens::default();
-    let mut events: Vec<(FileKey, Event, Timestamp)> = Vec::new();
+    // Each event with its time (own or its source's nearest earlier one;
+    // `None`: none) and the time detection counts it at.
+    let mut events: Vec<(FileKey, Event, Timing)> = Vec::new();
     let mut last_tick: Option<Instant> = None;
     let mut newest: Option<Timestamp> = None;
     let mut alerts: Vec<Alert> = Vec::new();
@@ -393,8 +396,9 @@ pub fn run_raising<'l>(
             source.set_now(read_as_of);
             let key = line.key;
             seens.note(key, line.raw.offset, line.seen);
-            source.push(line.raw, now, &mut |event, at| {
-                events.push((key, event, at.unwrap_or(now)));
+            source.push(line.raw, now, &mut |event, time| {
+                let at = time.unwrap_or(now);
+                events.push((key, event, Timing { time, at }));
             });
         }
         // The events still being assembled are complete: the next line
@@ -403,15 +407,18 @@ pub fn run_raising<'l>(
         if !full {
             for (&key, source) in &mut sources {
                 if delivery.last || !unsettled.contains(&key) {
-                    source.finish(&mut |event, at| events.push((key, event, at.unwrap_or(now))));
+                    source.finish(&mut |event, time| {
+                        let at = time.unwrap_or(now);
+                        events.push((key, event, Timing { time, at }));
+                    });
                 }
             }
         }
-        for (key, event, at) in events.drain(..) {
+        for (key, event, when) in events.drain(..) {
             if let Some(ts) = event.ts {
                 newest = Some(newest.map_or(ts, |n| n.max(ts)));
             }
-            let _ = engine.process(&event, at, &mut |alert| {
+            let _ = engine.process_at(&event, when.time, &mut || when.at, &mut |alert| {
                 alerts.push(alert);
                 Ok(())
             });
@@ -425,10 +432,10 @@ pub fn run_raising<'l>(
                 && !seen.alerted
             {
                 for &id in engine.matched() {
-                    recorder.on_match(id, at);
+                    recorder.on_match(id, when.at);
                 }
             }
-            if let Err(err) = sink.event_of(key, seen, &event, at, &matched) {
+            if let Err(err) = sink.event_of(key, seen, &event, when, &matched) {
                 result = Err(PipelineError::Sink(err));
                 break 'deliveries;
             }
@@ -690,7 +697,7 @@ mod tests {
     }
 
     impl<'l> Sink<'l> for Collect {
-        fn event(&mut self, _: &Event, _: Timestamp, _: &[&'l Signature]) -> io::Result<()> {
+        fn event(&mut self, _: &Event, _: Timing, _: &[&'l Signature]) -> io::Result<()> {
             self.events += 1;
             Ok(())
         }

@@ -39,7 +39,7 @@ use prometheus_client::{
 
 use crate::{
     library::Library,
-    model::{Alert, Event, FileKey},
+    model::{Alert, Event, FileKey, Timing},
     pipeline::Sink,
     signature::Signature,
     tail::{checkpoint::Checkpoint, follow::Seen},
@@ -256,7 +256,7 @@ impl<'l> Sink<'l> for MetricsSink<'l> {
         _key: FileKey,
         seen: Seen,
         event: &Event,
-        _at: Timestamp,
+        _when: Timing,
         matched: &[&'l Signature],
     ) -> io::Result<()> {
         if seen.alerted {

@@ -463,6 +463,54 @@ fn untimed_events_are_not_in_a_time_range() {
     );
 }
 
+/// Lines with no time followed live are not "now" either: `watch` prints
+/// the alert with "no time", indexes the events with none (so `--since 20m`
+/// leaves them out and says so, and search shows "no time"), and the
+/// journal records the alert at the clock's time marked as the clock's.
+#[test]
+fn watched_untimed_events_have_no_time() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let d = tmp.path();
+    fs::write(
+        d.join("build.log"),
+        "compiling orders\n\
+         Out of memory: Killed process 4321 (java) total-vm:8123456kB, anon-rss:6234567kB\n\
+         linking orders\n",
+    )
+    .expect("write");
+    let printed = crate::harness::watch_until_quiet(
+        d,
+        &["--from-start", "build.log"],
+        2,
+        std::time::Duration::from_secs(2),
+    );
+    assert!(
+        printed.iter().any(|l| l.trim() == "build.log:2  no time"),
+        "{printed:#?}"
+    );
+    let data = d.join(".triage");
+    let out = triage(&data)
+        .args(["search", "--count", "--since", "20m", "*"])
+        .run();
+    assert_eq!(out.stdout.trim(), "0", "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("triage: 3 events without a time were left out by --since/--until"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(count(&data, &["*"]), 3);
+    let out = triage(&data).args(["search", "Killed"]).run().code(0);
+    assert!(out.stdout.starts_with("no time "), "{}", out.stdout);
+    let journal = fs::read_to_string(data.join("journal.jsonl")).expect("journal");
+    let fired = journal
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json"))
+        .find(|e| e["kind"] == "signature.fired")
+        .unwrap_or_else(|| panic!("no signature.fired in {journal}"));
+    assert_eq!(fired["occurred_at_source"], "clock", "{fired}");
+}
+
 /// Completions and the man page come from the command line's definitions:
 /// every subcommand is in them, and `scan --help` says what `scan` reads.
 #[test]
