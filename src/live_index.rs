@@ -30,7 +30,7 @@ use crate::{
     index::{self, Document, IndexError, Store, Writer},
     model::{Alert, Cleared, Event, FileKey, Timing},
     pipeline::Sink,
-    signature::Signature,
+    signature::{Signature, problem::Observed},
     tail::{
         checkpoint::{Checkpoint, Fingerprint},
         follow::Seen,
@@ -281,6 +281,11 @@ impl<'l> Sink<'l> for Both<'_, 'l> {
     ) -> io::Result<()> {
         self.first.event_of(key, seen, event, when, matched)?;
         self.second.event_of(key, seen, event, when, matched)
+    }
+
+    fn unknown_problem(&mut self, event: &Event, observed: &Observed) {
+        self.first.unknown_problem(event, observed);
+        self.second.unknown_problem(event, observed);
     }
 
     fn alert(&mut self, found: &Alert) -> io::Result<()> {

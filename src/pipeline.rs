@@ -44,7 +44,7 @@ use crate::{
     model::Event,
     model::{Alert, Cleared, Timing},
     parse::{Profile, SourceReader, TimeContext, source::SAMPLE_LINES},
-    signature::Signature,
+    signature::{Signature, problem::Observed},
     tail::{
         checkpoint::{Checkpoint, FileCheckpoint, Fingerprint},
         discover::{FileKey, Target},
@@ -156,6 +156,14 @@ pub trait Sink<'l> {
             return Ok(());
         }
         self.event(event, when, matched)
+    }
+
+    /// A problem-like event no signature matched (an unknown failure:
+    /// error level or worse, or a failure marker), as the engine grouped it
+    /// by template (`observed.new_group`: the first of its template), right
+    /// after [`Sink::event_of`]; not for events replayed after a restart.
+    fn unknown_problem(&mut self, event: &Event, observed: &Observed) {
+        let _ = (event, observed);
     }
 
     /// An alert (after thresholds and suppression), right after its event.
@@ -394,6 +402,7 @@ pub fn run_raising<'l>(
                 )
             });
             source.set_now(read_as_of);
+            source.renamed(&line.path);
             let key = line.key;
             seens.note(key, line.raw.offset, line.seen);
             source.push(line.raw, now, &mut |event, time| {
@@ -438,6 +447,11 @@ pub fn run_raising<'l>(
             if let Err(err) = sink.event_of(key, seen, &event, when, &matched) {
                 result = Err(PipelineError::Sink(err));
                 break 'deliveries;
+            }
+            if !seen.alerted
+                && let Some(observed) = engine.observed()
+            {
+                sink.unknown_problem(&event, &observed);
             }
             for found in alerts.drain(..) {
                 if let Some(recorder) = &mut recorder {
