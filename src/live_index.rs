@@ -298,6 +298,11 @@ impl<'l> Sink<'l> for Both<'_, 'l> {
         self.second.cleared(cleared)
     }
 
+    fn incident(&mut self, event: &crate::incident::Event) {
+        self.first.incident(event);
+        self.second.incident(event);
+    }
+
     fn problem(&mut self, path: &Path, message: &str) {
         self.first.problem(path, message);
     }

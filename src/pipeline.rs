@@ -172,6 +172,14 @@ pub trait Sink<'l> {
         Ok(())
     }
 
+    /// An incident opened, was acknowledged, changed status or was merged,
+    /// as the journal records it (written here or by a person's command
+    /// meanwhile; seen when the recorder next reads the journal, within
+    /// about a second). Only with the incident recorder.
+    fn incident(&mut self, event: &crate::incident::Event) {
+        let _ = event;
+    }
+
     /// A signature gone quiet for its `clear_after`.
     fn cleared(&mut self, cleared: &Cleared) -> io::Result<()> {
         let _ = cleared;
@@ -321,6 +329,11 @@ pub fn run_raising<'l>(
         .data_dir
         .join(crate::incident::journal::JOURNAL_FILE);
     let mut journal_error = JournalFailure::default();
+    // The journal's events up to here were there before: not told again.
+    let mut told = recorder
+        .as_ref()
+        .and_then(|r| r.journal().timeline().events().last())
+        .map_or(0, |e| e.seq);
     let saver = match options.checkpoint {
         true => Some(Saver::spawn(checkpoint_path.clone())?),
         false => None,
@@ -514,6 +527,9 @@ pub fn run_raising<'l>(
         if let Some(message) = journal_error.report() {
             sink.problem(&journal_path, &message);
         }
+        if let Some(recorder) = &recorder {
+            told = tell_incidents(recorder.journal().timeline().events(), told, sink);
+        }
         if let Err(err) = sink.flush(&checkpoint, delivery.last) {
             result = Err(PipelineError::Sink(err));
             break;
@@ -606,6 +622,23 @@ impl JournalFailure {
     fn report(&mut self) -> Option<String> {
         self.pending.take()
     }
+}
+
+/// Hands `sink` the incident events after `told` that change what an
+/// incident is (opened, acknowledged, its status, merged); returns the last
+/// sequence number seen.
+fn tell_incidents(events: &[crate::incident::Event], told: u64, sink: &mut dyn Sink<'_>) -> u64 {
+    use crate::incident::Kind;
+    let new = events.partition_point(|e| e.seq <= told);
+    for event in &events[new..] {
+        if matches!(
+            event.kind,
+            Kind::IncidentOpened | Kind::Ack | Kind::StatusChanged | Kind::IncidentMerged
+        ) {
+            sink.incident(event);
+        }
+    }
+    events.last().map_or(told, |e| e.seq.max(told))
 }
 
 /// Writes checkpoints on its own thread, so that an fsync never delays the

@@ -341,6 +341,77 @@ fn watch_says_what_it_follows() {
     );
 }
 
+/// `watch` says on stderr when an incident opens, and when a person
+/// acknowledges it or changes its status from another shell.
+#[test]
+fn watch_says_when_an_incident_opens_or_changes_status() {
+    use std::{
+        io::{BufRead, BufReader},
+        process::{Command, Stdio},
+        sync::mpsc,
+        time::{Duration, Instant},
+    };
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let data = tmp.path().join("data");
+    let log = tmp.path().join("kafka-1.log");
+    fs::write(&log, "").expect("write");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_triage"))
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["watch", "--no-index", "--json", "--from-start"])
+        .arg(&log)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("triage runs");
+    let stderr = child.stderr.take().expect("stderr");
+    let (send, lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = send.send(line);
+        }
+    });
+    let mut seen = Vec::new();
+    let wait_for = |what: &str, seen: &mut Vec<String>| {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !seen.iter().any(|l| l.contains(what)) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match lines.recv_timeout(left) {
+                Ok(line) => seen.push(line),
+                Err(_) => panic!("no {what:?} from watch: {seen:#?}"),
+            }
+        }
+    };
+    wait_for("following", &mut seen);
+    fs::write(
+        &log,
+        "Nov 21 03:30:12 kafka-1 kafka-server-start.sh[2211]: [2026-11-21 03:30:12,100] ERROR Error while appending records to orders-3 in dir /var/lib/kafka (kafka.server.LogDirFailureChannel) java.io.IOException: No space left on device\n",
+    )
+    .expect("append");
+    wait_for("triage: INC-1: Incident opened: ", &mut seen);
+    triage(&data)
+        .args(["incident", "ack", "--actor", "alice"])
+        .run()
+        .code(0);
+    wait_for("triage: INC-1: Acknowledged by alice", &mut seen);
+    triage(&data)
+        .args(["incident", "status", "mitigated", "--actor", "alice"])
+        .run()
+        .code(0);
+    wait_for("→ mitigated", &mut seen);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(
+        seen.iter()
+            .filter(|l| l.contains("Incident opened"))
+            .count(),
+        1,
+        "{seen:#?}"
+    );
+}
+
 /// `scan` where no signature matches says how much it read, and how much of
 /// it was at error level, instead of printing nothing.
 #[test]
