@@ -482,6 +482,68 @@ fn context_is_events_and_multi_line_events_print_as_lines() {
     assert!(!out.stdout.contains("\\x0a"));
 }
 
+/// A stack trace that fired a signature is its lines, indented, in
+/// `incident show` and in every export (no literal `\x0a`; in CSV one
+/// quoted cell holding the lines).
+#[test]
+fn a_stack_trace_is_its_lines_in_incident_show_and_exports() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let d = tmp.path();
+    fs::write(
+        d.join("app.log"),
+        "2026-11-21 03:11:30,000 INFO [main] app - serving\n\
+         2026-11-21 03:11:31,208 ERROR [exec-1] app - request failed\n\
+         java.lang.OutOfMemoryError: Java heap space\n\
+         \tat com.example.Cache.fill(Cache.java:42)\n\
+         \tat com.example.Api.handle(Api.java:7)\n\
+         2026-11-21 03:11:32,000 INFO [main] app - still serving\n",
+    )
+    .expect("write");
+    crate::harness::watch_until_quiet(
+        d,
+        &["--from-start", "--no-index", "--json", "app.log"],
+        1,
+        std::time::Duration::from_secs(2),
+    );
+    let data = d.join(".triage");
+    let show = triage(&data).args(["incident", "show"]).run().code(0);
+    let at = |text: &str, line: &str| text.lines().position(|l| l.ends_with(line));
+    let first = at(&show.stdout, "java.lang.OutOfMemoryError: Java heap space")
+        .unwrap_or_else(|| panic!("the trace in incident show:\n{}", show.stdout));
+    assert!(
+        show.stdout
+            .lines()
+            .nth(first + 1)
+            .is_some_and(|l| l.contains("\tat com.example.Cache.fill(Cache.java:42)")),
+        "{}",
+        show.stdout
+    );
+    for format in ["md", "html", "csv"] {
+        let out = triage(&data)
+            .args(["export", "--format", format])
+            .run()
+            .code(0);
+        assert!(!out.stdout.contains("\\x0a"), "{format}: {}", out.stdout);
+        assert!(
+            out.stdout.contains("com.example.Cache.fill(Cache.java:42)"),
+            "{format}: {}",
+            out.stdout
+        );
+        if format == "md" {
+            let trace = at(&out.stdout, "java.lang.OutOfMemoryError: Java heap space")
+                .unwrap_or_else(|| panic!("md: the trace's lines:\n{}", out.stdout));
+            assert!(
+                out.stdout
+                    .lines()
+                    .nth(trace + 1)
+                    .is_some_and(|l| l.contains("com.example.Cache.fill")),
+                "{}",
+                out.stdout
+            );
+        }
+    }
+}
+
 /// A file whose lines carry no time, ingested, is not "now": `--since 20m`
 /// leaves it out and says how many events it left out for having no time;
 /// without a time range it is there, shown with "no time".
