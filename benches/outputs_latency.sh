@@ -34,8 +34,9 @@ for round in $(seq 1 "$ROUNDS"); do
         case $mode in *output) extra=--with-output ;; esac
         bin=
         case $mode in base-*) bin=$(realpath "$BASE_BIN") ;; esac
+        # (TRIAGE_BIN only for the base build: set empty, it names no binary.)
         # shellcheck disable=SC2086
-        TRIAGE_BIN=$bin "$EXE" --bench $QUICK $extra >"$OUT/$mode.$round"
+        env ${bin:+TRIAGE_BIN="$bin"} "$EXE" --bench $QUICK $extra >"$OUT/$mode.$round"
         echo "== round $round, $mode"
         cat "$OUT/$mode.$round"
     done

@@ -28,9 +28,9 @@ use jiff::Timestamp;
 
 use crate::{
     index::{self, Document, IndexError, Store, Writer},
-    model::{Alert, Cleared, Event, FileKey},
+    model::{Alert, Cleared, Event, FileKey, Timing},
     pipeline::Sink,
-    signature::Signature,
+    signature::{Signature, problem::Observed},
     tail::{
         checkpoint::{Checkpoint, Fingerprint},
         follow::Seen,
@@ -204,7 +204,7 @@ impl<'l> Sink<'l> for IndexSink {
         key: FileKey,
         seen: Seen,
         event: &Event,
-        at: Timestamp,
+        when: Timing,
         matched: &[&'l Signature],
     ) -> io::Result<()> {
         if seen.indexed {
@@ -217,7 +217,7 @@ impl<'l> Sink<'l> for IndexSink {
             dev: key.dev,
             ino: key.ino,
         };
-        let doc = index::schema::document(&self.fields, event, Some(at), origin, &ids);
+        let doc = index::schema::document(&self.fields, event, when.time, origin, &ids);
         self.send(Work::Add(doc));
         Ok(())
     }
@@ -276,11 +276,16 @@ impl<'l> Sink<'l> for Both<'_, 'l> {
         key: FileKey,
         seen: Seen,
         event: &Event,
-        at: Timestamp,
+        when: Timing,
         matched: &[&'l Signature],
     ) -> io::Result<()> {
-        self.first.event_of(key, seen, event, at, matched)?;
-        self.second.event_of(key, seen, event, at, matched)
+        self.first.event_of(key, seen, event, when, matched)?;
+        self.second.event_of(key, seen, event, when, matched)
+    }
+
+    fn unknown_problem(&mut self, event: &Event, observed: &Observed) {
+        self.first.unknown_problem(event, observed);
+        self.second.unknown_problem(event, observed);
     }
 
     fn alert(&mut self, found: &Alert) -> io::Result<()> {
@@ -291,6 +296,11 @@ impl<'l> Sink<'l> for Both<'_, 'l> {
     fn cleared(&mut self, cleared: &Cleared) -> io::Result<()> {
         self.first.cleared(cleared)?;
         self.second.cleared(cleared)
+    }
+
+    fn incident(&mut self, event: &crate::incident::Event) {
+        self.first.incident(event);
+        self.second.incident(event);
     }
 
     fn problem(&mut self, path: &Path, message: &str) {

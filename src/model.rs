@@ -52,8 +52,26 @@ pub struct Alert {
     pub suppressed: u64,
     /// The key's `(capture, value)` pairs (suppression key, else group).
     pub key: Captures,
-    /// The time the alert was decided at: the event's timestamp, else the
-    /// last one seen in its file, else when it was read.
+    /// The event's time: its own, else the nearest earlier timed line's of
+    /// its source; `None`: it has no time (never shown as one).
+    pub time: Option<Timestamp>,
+    /// The time the alert was decided at: [`Alert::time`], else the
+    /// pipeline's clock when the event was read (what windows and
+    /// thresholds count on; the time the alert fired, not the event's).
+    pub at: Timestamp,
+}
+
+/// When an event happened, as far as its source says, and the time
+/// detection counted it at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timing {
+    /// The event's time: its own, else the nearest earlier timed line's of
+    /// its source; `None`: it has no time, and is indexed, searched and
+    /// shown as having none.
+    pub time: Option<Timestamp>,
+    /// The time detection used: `time`, else the pipeline's clock when the
+    /// event was read. Suppression windows, thresholds and clearing need a
+    /// clock; this is never the event's time where people read it.
     pub at: Timestamp,
 }
 

@@ -86,6 +86,17 @@ pub fn ts_text(ts: Option<Timestamp>) -> String {
     ts.map_or_else(|| "-".to_owned(), |t| t.to_string())
 }
 
+/// An alert's event's time as `search` writes it: its own, `~` and its
+/// source's nearest earlier time when it has none of its own, else "no
+/// time" (never when it was read).
+fn alert_time_text(found: &Alert) -> String {
+    match (found.event.ts, found.time) {
+        (Some(ts), _) => ts.to_string(),
+        (None, Some(time)) => format!("~{time}"),
+        (None, None) => "no time".to_owned(),
+    }
+}
+
 fn captures_json(captures: &Captures) -> Value {
     Value::Object(
         captures
@@ -316,7 +327,7 @@ pub fn write_alert_text(
         "  {}:{}  {}",
         for_terminal(&event.source),
         event.line_no,
-        ts_text(event.ts)
+        alert_time_text(found)
     )?;
     for line in event.text.split('\n') {
         writeln!(out, "  │ {}", for_terminal(line))?;

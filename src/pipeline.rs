@@ -42,9 +42,9 @@ use crate::{
     incident::{Journal, JournalError, Recorder},
     library::Library,
     model::Event,
-    model::{Alert, Cleared},
+    model::{Alert, Cleared, Timing},
     parse::{Profile, SourceReader, TimeContext, source::SAMPLE_LINES},
-    signature::Signature,
+    signature::{Signature, problem::Observed},
     tail::{
         checkpoint::{Checkpoint, FileCheckpoint, Fingerprint},
         discover::{FileKey, Target},
@@ -129,11 +129,12 @@ pub struct Options {
 /// pipeline (after the follower thread is joined and the last good
 /// checkpoint saved).
 pub trait Sink<'l> {
-    /// Every event, in file order per file, after matching: `at` is the
-    /// time detection used, `matched` the signatures it matched (alerting
-    /// or not).
-    fn event(&mut self, event: &Event, at: Timestamp, matched: &[&'l Signature]) -> io::Result<()> {
-        let _ = (event, at, matched);
+    /// Every event, in file order per file, after matching: `when` is its
+    /// time (own or its source's nearest earlier one, or none) and the time
+    /// detection used, `matched` the signatures it matched (alerting or
+    /// not).
+    fn event(&mut self, event: &Event, when: Timing, matched: &[&'l Signature]) -> io::Result<()> {
+        let _ = (event, when, matched);
         Ok(())
     }
 
@@ -147,20 +148,36 @@ pub trait Sink<'l> {
         key: FileKey,
         seen: Seen,
         event: &Event,
-        at: Timestamp,
+        when: Timing,
         matched: &[&'l Signature],
     ) -> io::Result<()> {
         let _ = key;
         if seen.alerted {
             return Ok(());
         }
-        self.event(event, at, matched)
+        self.event(event, when, matched)
+    }
+
+    /// A problem-like event no signature matched (an unknown failure:
+    /// error level or worse, or a failure marker), as the engine grouped it
+    /// by template (`observed.new_group`: the first of its template), right
+    /// after [`Sink::event_of`]; not for events replayed after a restart.
+    fn unknown_problem(&mut self, event: &Event, observed: &Observed) {
+        let _ = (event, observed);
     }
 
     /// An alert (after thresholds and suppression), right after its event.
     fn alert(&mut self, found: &Alert) -> io::Result<()> {
         let _ = found;
         Ok(())
+    }
+
+    /// An incident opened, was acknowledged, changed status or was merged,
+    /// as the journal records it (written here or by a person's command
+    /// meanwhile; seen when the recorder next reads the journal, within
+    /// about a second). Only with the incident recorder.
+    fn incident(&mut self, event: &crate::incident::Event) {
+        let _ = event;
     }
 
     /// A signature gone quiet for its `clear_after`.
@@ -312,13 +329,20 @@ pub fn run_raising<'l>(
         .data_dir
         .join(crate::incident::journal::JOURNAL_FILE);
     let mut journal_error = JournalFailure::default();
+    // The journal's events up to here were there before: not told again.
+    let mut told = recorder
+        .as_ref()
+        .and_then(|r| r.journal().timeline().events().last())
+        .map_or(0, |e| e.seq);
     let saver = match options.checkpoint {
         true => Some(Saver::spawn(checkpoint_path.clone())?),
         false => None,
     };
     let mut sources: HashMap<FileKey, SourceReader> = HashMap::new();
     let mut seens = Seens::default();
-    let mut events: Vec<(FileKey, Event, Timestamp)> = Vec::new();
+    // Each event with its time (own or its source's nearest earlier one;
+    // `None`: none) and the time detection counts it at.
+    let mut events: Vec<(FileKey, Event, Timing)> = Vec::new();
     let mut last_tick: Option<Instant> = None;
     let mut newest: Option<Timestamp> = None;
     let mut alerts: Vec<Alert> = Vec::new();
@@ -391,10 +415,12 @@ pub fn run_raising<'l>(
                 )
             });
             source.set_now(read_as_of);
+            source.renamed(&line.path);
             let key = line.key;
             seens.note(key, line.raw.offset, line.seen);
-            source.push(line.raw, now, &mut |event, at| {
-                events.push((key, event, at.unwrap_or(now)));
+            source.push(line.raw, now, &mut |event, time| {
+                let at = time.unwrap_or(now);
+                events.push((key, event, Timing { time, at }));
             });
         }
         // The events still being assembled are complete: the next line
@@ -403,15 +429,18 @@ pub fn run_raising<'l>(
         if !full {
             for (&key, source) in &mut sources {
                 if delivery.last || !unsettled.contains(&key) {
-                    source.finish(&mut |event, at| events.push((key, event, at.unwrap_or(now))));
+                    source.finish(&mut |event, time| {
+                        let at = time.unwrap_or(now);
+                        events.push((key, event, Timing { time, at }));
+                    });
                 }
             }
         }
-        for (key, event, at) in events.drain(..) {
+        for (key, event, when) in events.drain(..) {
             if let Some(ts) = event.ts {
                 newest = Some(newest.map_or(ts, |n| n.max(ts)));
             }
-            let _ = engine.process(&event, at, &mut |alert| {
+            let _ = engine.process_at(&event, when.time, &mut || when.at, &mut |alert| {
                 alerts.push(alert);
                 Ok(())
             });
@@ -425,12 +454,17 @@ pub fn run_raising<'l>(
                 && !seen.alerted
             {
                 for &id in engine.matched() {
-                    recorder.on_match(id, at);
+                    recorder.on_match(id, when.at);
                 }
             }
-            if let Err(err) = sink.event_of(key, seen, &event, at, &matched) {
+            if let Err(err) = sink.event_of(key, seen, &event, when, &matched) {
                 result = Err(PipelineError::Sink(err));
                 break 'deliveries;
+            }
+            if !seen.alerted
+                && let Some(observed) = engine.observed()
+            {
+                sink.unknown_problem(&event, &observed);
             }
             for found in alerts.drain(..) {
                 if let Some(recorder) = &mut recorder {
@@ -492,6 +526,9 @@ pub fn run_raising<'l>(
         }
         if let Some(message) = journal_error.report() {
             sink.problem(&journal_path, &message);
+        }
+        if let Some(recorder) = &recorder {
+            told = tell_incidents(recorder.journal().timeline().events(), told, sink);
         }
         if let Err(err) = sink.flush(&checkpoint, delivery.last) {
             result = Err(PipelineError::Sink(err));
@@ -585,6 +622,23 @@ impl JournalFailure {
     fn report(&mut self) -> Option<String> {
         self.pending.take()
     }
+}
+
+/// Hands `sink` the incident events after `told` that change what an
+/// incident is (opened, acknowledged, its status, merged); returns the last
+/// sequence number seen.
+fn tell_incidents(events: &[crate::incident::Event], told: u64, sink: &mut dyn Sink<'_>) -> u64 {
+    use crate::incident::Kind;
+    let new = events.partition_point(|e| e.seq <= told);
+    for event in &events[new..] {
+        if matches!(
+            event.kind,
+            Kind::IncidentOpened | Kind::Ack | Kind::StatusChanged | Kind::IncidentMerged
+        ) {
+            sink.incident(event);
+        }
+    }
+    events.last().map_or(told, |e| e.seq.max(told))
 }
 
 /// Writes checkpoints on its own thread, so that an fsync never delays the
@@ -690,7 +744,7 @@ mod tests {
     }
 
     impl<'l> Sink<'l> for Collect {
-        fn event(&mut self, _: &Event, _: Timestamp, _: &[&'l Signature]) -> io::Result<()> {
+        fn event(&mut self, _: &Event, _: Timing, _: &[&'l Signature]) -> io::Result<()> {
             self.events += 1;
             Ok(())
         }

@@ -345,6 +345,12 @@ impl<'l> Sink<'l> for Printer<'_, 'l> {
         output::message(format_args!("{}: {message}", path.display()));
     }
 
+    /// On stderr (stdout is the alerts', maybe JSON lines): `INC-2: Incident
+    /// opened: Filesystem full`, `INC-2: Status investigating → mitigated`.
+    fn incident(&mut self, event: &crate::incident::Event) {
+        output::message(format_args!("{}: {}", event.incident, event.summary));
+    }
+
     fn flush(&mut self, _: &Checkpoint, _: bool) -> io::Result<()> {
         self.out.flush()
     }

@@ -46,6 +46,12 @@ pub fn html_lines(text: &str) -> String {
         .join("\n")
 }
 
+/// An HTML attribute value of several lines (a tooltip): as
+/// [`html_lines`], the line breaks written `&#10;`.
+pub fn html_attr_lines(text: &str) -> String {
+    html_lines(text).replace('\n', "&#10;")
+}
+
 /// Markdown prose (a table cell, a list item, a heading).
 pub fn md_text(text: &str) -> String {
     let text = one_line(text);
@@ -232,6 +238,14 @@ pub(crate) mod tests {
             fence.lines().count(),
             3,
             "a newline stays inside its line: {fence}"
+        );
+    }
+
+    #[test]
+    fn an_attribute_of_several_lines_keeps_them_as_character_references() {
+        assert_eq!(
+            html_attr_lines("a <b>\n\tat \"c\"\u{1b}"),
+            "a &lt;b&gt;&#10;\tat &quot;c&quot;\\x1b"
         );
     }
 

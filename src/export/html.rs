@@ -11,7 +11,7 @@ use std::fmt::Write;
 use jiff::{SignedDuration, Timestamp, tz::TimeZone};
 
 use super::{
-    escape::{html, html_lines},
+    escape::{html, html_attr_lines, html_lines},
     markdown::{left_out, runbook_order, shown_in_timeline},
     report::{Postmortem, SignatureRow},
 };
@@ -270,7 +270,7 @@ fn write_all(out: &mut String, pm: &Postmortem, zone: &TimeZone) -> std::fmt::Re
             .map(|e| {
                 format!(
                     "<code title=\"{}\">{}</code>",
-                    html(&e.line),
+                    html_attr_lines(&e.line),
                     html(&e.cite())
                 )
             })

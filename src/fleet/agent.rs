@@ -31,7 +31,6 @@ use std::{
 };
 
 use async_nats::jetstream::{self, message::PublishMessage};
-use jiff::Timestamp;
 
 use super::{
     FleetError, Settings,
@@ -41,7 +40,7 @@ use super::{
 use crate::{
     config::Config,
     library::Library,
-    model::{Alert, Cleared, Event, FileKey},
+    model::{Alert, Cleared, Event, FileKey, Timing},
     output::Style,
     pipeline::Sink,
     signature::Signature,
@@ -297,7 +296,7 @@ impl<'l> Sink<'l> for Publisher<'l> {
         key: FileKey,
         seen: Seen,
         event: &Event,
-        at: Timestamp,
+        when: Timing,
         matched: &[&'l Signature],
     ) -> io::Result<()> {
         self.last_key = key;
@@ -306,7 +305,7 @@ impl<'l> Sink<'l> for Publisher<'l> {
             return Ok(());
         }
         let ids = matched.iter().map(|s| s.id.clone()).collect();
-        let msg = EventMsg::of(&self.host, key, event, at, ids);
+        let msg = EventMsg::of(&self.host, key, event, when, ids);
         let payload = serde_json::to_vec(&msg).map_err(io::Error::other)?;
         self.push(self.events.clone(), msg.id(), payload);
         Ok(())

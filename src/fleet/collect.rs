@@ -251,7 +251,7 @@ pub fn run(
                         let doc = index::schema::document_on(
                             &fields,
                             &event,
-                            Some(msg.at),
+                            msg.ts.or(msg.time),
                             origin,
                             &ids,
                             Some(&msg.host),
@@ -418,6 +418,7 @@ fn record(
             at,
             ..
         } => {
+            let time = event.ts.or(event.time);
             let mut event = event.event();
             event.source = format!("{host}:{}", event.source).into();
             let alert = Alert {
@@ -427,6 +428,7 @@ fn record(
                 hits,
                 suppressed,
                 key,
+                time,
                 at,
             };
             recorder.on_alert(&alert, library)

@@ -10,7 +10,7 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Alert, Captures, Cleared, Event, FileKey, Level};
+use crate::model::{Alert, Captures, Cleared, Event, FileKey, Level, Timing};
 
 /// Event text longer than this is cut in a message (and marked truncated):
 /// a message stays under the server's default 1 MiB payload limit.
@@ -36,7 +36,12 @@ pub struct EventMsg {
     /// Its own timestamp.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ts: Option<Timestamp>,
-    /// The time detection used for it.
+    /// Its time: its own, else the nearest earlier timed line's of its
+    /// file (none: it has no time, and is indexed without one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time: Option<Timestamp>,
+    /// The time detection used for it (`time`, else the agent's clock when
+    /// it was read).
     pub at: Timestamp,
     /// Its level.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -69,7 +74,7 @@ impl EventMsg {
         host: &str,
         key: FileKey,
         event: &Event,
-        at: Timestamp,
+        when: Timing,
         signatures: Vec<String>,
     ) -> EventMsg {
         let mut text = event.text.clone();
@@ -91,7 +96,8 @@ impl EventMsg {
             line_no: event.line_no,
             lines: event.lines,
             ts: event.ts,
-            at,
+            time: when.time,
+            at: when.at,
             level: event.level.map(|l| l.as_str().to_owned()),
             message: event.message.min(text.len()),
             text,
@@ -193,7 +199,10 @@ impl AlertMsg {
                 host,
                 key,
                 &found.event,
-                found.at,
+                Timing {
+                    time: found.time,
+                    at: found.at,
+                },
                 vec![signature.to_owned()],
             )),
             captures: found.captures.clone(),
@@ -274,7 +283,11 @@ mod tests {
     fn an_event_goes_through_a_message_unchanged() {
         let key = FileKey { dev: 3, ino: 99 };
         let at = "2026-12-05T06:00:01Z".parse().expect("time");
-        let msg = EventMsg::of("web-1", key, &event(), at, vec!["nginx-504".into()]);
+        let when = Timing {
+            time: event().ts,
+            at,
+        };
+        let msg = EventMsg::of("web-1", key, &event(), when, vec!["nginx-504".into()]);
         let json = serde_json::to_vec(&msg).expect("json");
         let back: EventMsg = serde_json::from_slice(&json).expect("parse");
         assert_eq!(back, msg);
@@ -286,8 +299,11 @@ mod tests {
     fn a_long_text_is_cut_at_a_character() {
         let mut long = event();
         long.text = "é".repeat(MAX_TEXT);
-        let at = Timestamp::UNIX_EPOCH;
-        let msg = EventMsg::of("h", FileKey { dev: 1, ino: 1 }, &long, at, Vec::new());
+        let when = Timing {
+            time: None,
+            at: Timestamp::UNIX_EPOCH,
+        };
+        let msg = EventMsg::of("h", FileKey { dev: 1, ino: 1 }, &long, when, Vec::new());
         assert!(msg.text.len() <= MAX_TEXT && msg.truncated);
     }
 

@@ -160,8 +160,10 @@ fn evidence_of(found: &Alert) -> Evidence {
     }
 }
 
+/// A log's time when the event has one (its own or its source's nearest
+/// earlier one), else the clock's: the alert's time is when it fired.
 fn time_source(found: &Alert) -> TimeSource {
-    if found.event.ts.is_some() {
+    if found.time.is_some() {
         TimeSource::Log
     } else {
         TimeSource::Clock
@@ -970,6 +972,7 @@ pub(crate) mod tests {
             hits: 1,
             suppressed: 0,
             key: Vec::new(),
+            time: Some(ts(at)),
             at: ts(at),
         }
     }

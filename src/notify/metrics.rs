@@ -3,7 +3,8 @@
 //! Owns the registry (`prometheus-client` encodes it), the pipeline sink
 //! that counts ([`MetricsSink`]: lines and bytes read per source from the
 //! checkpoints' progress, events, matches and alerts per signature and
-//! severity, detection latency, files followed) and the HTTP server thread
+//! severity, problems no signature knows and their templates per level,
+//! detection latency, files followed) and the HTTP server thread
 //! (`tiny_http`) that answers scrapes. Gauges that describe the present
 //! (follower lag, outbox depth, the index's documents and commit age, from
 //! `index::last_commit`) are computed at scrape time. The body is
@@ -39,9 +40,9 @@ use prometheus_client::{
 
 use crate::{
     library::Library,
-    model::{Alert, Event, FileKey},
+    model::{Alert, Event, FileKey, Timing},
     pipeline::Sink,
-    signature::Signature,
+    signature::{Signature, problem::Observed},
     tail::{checkpoint::Checkpoint, follow::Seen},
 };
 
@@ -57,6 +58,8 @@ struct Families {
     events: Family<Labels, Counter>,
     matches: Family<Labels, Counter>,
     alerts: Family<Labels, Counter>,
+    problems: Family<Labels, Counter>,
+    problem_templates: Family<Labels, Counter>,
     latency: Histogram,
     files: Gauge,
     lag: Family<Labels, Gauge>,
@@ -125,6 +128,8 @@ impl<'l> MetricsSink<'l> {
             events: Family::default(),
             matches: Family::default(),
             alerts: Family::default(),
+            problems: Family::default(),
+            problem_templates: Family::default(),
             latency: Histogram::new(exponential_buckets(0.005, 2.0, 18)),
             files: Gauge::default(),
             lag: Family::default(),
@@ -161,6 +166,16 @@ impl<'l> MetricsSink<'l> {
             "triage_alerts",
             "Alerts, per signature and severity",
             f.alerts.clone(),
+        );
+        registry.register(
+            "triage_problems",
+            "Problem-like events no signature matched (the unknown failures `triage patterns` groups by template), per level (`none`: a failure marker without a level)",
+            f.problems.clone(),
+        );
+        registry.register(
+            "triage_problem_templates",
+            "Problem templates given their first event since start (or since the miner last evicted them), per level of that event",
+            f.problem_templates.clone(),
         );
         registry.register(
             "triage_detection_latency_seconds",
@@ -256,7 +271,7 @@ impl<'l> Sink<'l> for MetricsSink<'l> {
         _key: FileKey,
         seen: Seen,
         event: &Event,
-        _at: Timestamp,
+        _when: Timing,
         matched: &[&'l Signature],
     ) -> io::Result<()> {
         if seen.alerted {
@@ -279,6 +294,14 @@ impl<'l> Sink<'l> for MetricsSink<'l> {
                 .inc();
         }
         Ok(())
+    }
+
+    fn unknown_problem(&mut self, event: &Event, observed: &Observed) {
+        let level = label("level", event.level.map_or("none", |l| l.as_str()));
+        self.families.problems.get_or_create(&level).inc();
+        if observed.new_group {
+            self.families.problem_templates.get_or_create(&level).inc();
+        }
     }
 
     fn alert(&mut self, found: &Alert) -> io::Result<()> {

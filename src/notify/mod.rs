@@ -45,7 +45,7 @@ use serde_json::Value;
 
 use crate::{
     library::Library,
-    model::{Alert, Cleared, Event, SignatureId},
+    model::{Alert, Cleared, Event, SignatureId, Timing},
     pipeline::Sink,
     signature::Signature,
     tail::checkpoint::Checkpoint,
@@ -549,11 +549,11 @@ impl<'l> Notifier<'l> {
 impl<'l> Sink<'l> for Notifier<'l> {
     /// A match of a signature with alerts from a previous run keeps them
     /// firing (the engine, started afresh, does not know their keys).
-    fn event(&mut self, _: &Event, at: Timestamp, matched: &[&'l Signature]) -> io::Result<()> {
+    fn event(&mut self, _: &Event, when: Timing, matched: &[&'l Signature]) -> io::Result<()> {
         if self.restored == 0 || matched.is_empty() {
             return Ok(());
         }
-        let at = at.as_millisecond();
+        let at = when.at.as_millisecond();
         for signature in matched {
             for record in self
                 .records

@@ -159,6 +159,11 @@ impl Parser {
         self.time.now = now;
     }
 
+    /// Lines read from now on come from `source` (the file was renamed).
+    pub fn set_source(&mut self, source: Arc<str>) {
+        self.source = source;
+    }
+
     /// The format this parser reads.
     pub fn format(&self) -> Format {
         self.format

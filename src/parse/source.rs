@@ -322,6 +322,17 @@ impl SourceReader {
         self.assembler.parser_mut().set_now(now);
     }
 
+    /// The file goes by `name` now (renamed while followed): events that
+    /// start from here on are from `name`; one being assembled keeps the
+    /// name its first line was read under.
+    pub fn renamed(&mut self, name: &Arc<str>) {
+        if !Arc::ptr_eq(self.assembler.parser().source(), name)
+            && **self.assembler.parser().source() != **name
+        {
+            self.assembler.parser_mut().set_source(Arc::clone(name));
+        }
+    }
+
     /// Whether `line` starts an event whatever came before it (see
     /// [`Assembler::starts_event`]); `None` when that cannot be told from
     /// one line (PostgreSQL CSV's quotes): only the line-by-line path reads

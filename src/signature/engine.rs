@@ -136,7 +136,7 @@ impl<'l> Engine<'l> {
         self.matched.clear();
         self.matcher.matches(self.signatures, event, &mut self.hits);
         self.observed = self.problems.event(event, !self.hits.is_empty());
-        self.raise_new_problem(event, at, on_alert)?;
+        self.raise_new_problem(event, time, at, on_alert)?;
         if self.hits.is_empty() {
             return Ok(());
         }
@@ -179,6 +179,7 @@ impl<'l> Engine<'l> {
                     hits: fired.hits,
                     suppressed: fired.suppressed,
                     key: fired.key,
+                    time,
                     at,
                 })?;
             }
@@ -213,6 +214,7 @@ impl<'l> Engine<'l> {
     fn raise_new_problem(
         &mut self,
         event: &Event,
+        time: Option<Timestamp>,
         at: Timestamp,
         on_alert: &mut dyn FnMut(Alert) -> io::Result<()>,
     ) -> io::Result<()> {
@@ -249,8 +251,13 @@ impl<'l> Engine<'l> {
         let tally = &mut self.tallies[signature.0];
         tally.matches += 1;
         tally.alerts += 1;
-        tally.first = Some(tally.first.map_or(at, |t| t.min(at)));
-        tally.last = Some(tally.last.map_or(at, |t| t.max(at)));
+        match time {
+            Some(time) => {
+                tally.first = Some(tally.first.map_or(time, |t| t.min(time)));
+                tally.last = Some(tally.last.map_or(time, |t| t.max(time)));
+            }
+            None => tally.untimed += 1,
+        }
         if !tally.sources.contains(&event.source) {
             tally.sources.insert(Arc::clone(&event.source));
         }
@@ -261,6 +268,7 @@ impl<'l> Engine<'l> {
             captures,
             hits: 1,
             suppressed: 0,
+            time,
             at,
         })
     }

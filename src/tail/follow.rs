@@ -656,6 +656,22 @@ impl Tailer {
                     let t = &mut self.files[index];
                     t.state = State::Gone;
                     t.last_growth = now;
+                    // Renamed to a name no target matches (rotated): what
+                    // is still read from it is in the file of that name
+                    // now. (A file followed through a symlink keeps its
+                    // name: the symlink moved, not the file.)
+                    if t.link.is_none()
+                        && let Some(name) = discover::find_in_dir(&discover::parent(&t.path), t.key)
+                            .and_then(|p| p.file_name().map(OsStr::to_owned))
+                    {
+                        let renamed = t.path.with_file_name(name);
+                        out.notices.push(format!(
+                            "{} is now {}, no longer followed: reading what is left in it",
+                            t.display,
+                            renamed.display()
+                        ));
+                        t.display = Arc::from(renamed.display().to_string());
+                    }
                     if let (Some(target), Some(at)) = (&t.link, t.linked_at) {
                         switched.push((target.clone(), at));
                     }

@@ -41,7 +41,7 @@ use crate::{
     incident::recorder::key_text,
     library::Library,
     model::Event,
-    model::{Alert, Cleared},
+    model::{Alert, Cleared, Timing},
     parse::SourceReader,
     pipeline::Clock,
     scan::Scanner,
@@ -165,12 +165,7 @@ pub fn display_name(source: &str, dir: Option<&Path>) -> Arc<str> {
 }
 
 impl<'l> crate::pipeline::Sink<'l> for UiSink {
-    fn event(
-        &mut self,
-        event: &Event,
-        _at: Timestamp,
-        matched: &[&'l Signature],
-    ) -> io::Result<()> {
+    fn event(&mut self, event: &Event, _when: Timing, matched: &[&'l Signature]) -> io::Result<()> {
         let mut line = LogLine::of_event(self.name(&event.source), event);
         line.signatures = matched.iter().map(|s| Arc::from(s.id.as_str())).collect();
         self.total += 1;

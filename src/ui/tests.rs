@@ -961,7 +961,8 @@ fn the_pipeline_sink_sends_events_as_units_and_the_log_clock_only_on_it() {
             super::feed::UiSink::new(tx, library(), Some(std::path::PathBuf::from("/logs")), true)
                 .on_log_clock(log_clock);
         let at = ts("2026-11-21T03:00:02Z");
-        sink.event(&event, at, &[]).expect("event");
+        let when = crate::model::Timing { time: Some(at), at };
+        sink.event(&event, when, &[]).expect("event");
         sink.present(at);
         sink.flush(&crate::tail::checkpoint::Checkpoint::default(), false)
             .expect("flush");

@@ -341,6 +341,77 @@ fn watch_says_what_it_follows() {
     );
 }
 
+/// `watch` says on stderr when an incident opens, and when a person
+/// acknowledges it or changes its status from another shell.
+#[test]
+fn watch_says_when_an_incident_opens_or_changes_status() {
+    use std::{
+        io::{BufRead, BufReader},
+        process::{Command, Stdio},
+        sync::mpsc,
+        time::{Duration, Instant},
+    };
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let data = tmp.path().join("data");
+    let log = tmp.path().join("kafka-1.log");
+    fs::write(&log, "").expect("write");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_triage"))
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["watch", "--no-index", "--json", "--from-start"])
+        .arg(&log)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("triage runs");
+    let stderr = child.stderr.take().expect("stderr");
+    let (send, lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = send.send(line);
+        }
+    });
+    let mut seen = Vec::new();
+    let wait_for = |what: &str, seen: &mut Vec<String>| {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !seen.iter().any(|l| l.contains(what)) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match lines.recv_timeout(left) {
+                Ok(line) => seen.push(line),
+                Err(_) => panic!("no {what:?} from watch: {seen:#?}"),
+            }
+        }
+    };
+    wait_for("following", &mut seen);
+    fs::write(
+        &log,
+        "Nov 21 03:30:12 kafka-1 kafka-server-start.sh[2211]: [2026-11-21 03:30:12,100] ERROR Error while appending records to orders-3 in dir /var/lib/kafka (kafka.server.LogDirFailureChannel) java.io.IOException: No space left on device\n",
+    )
+    .expect("append");
+    wait_for("triage: INC-1: Incident opened: ", &mut seen);
+    triage(&data)
+        .args(["incident", "ack", "--actor", "alice"])
+        .run()
+        .code(0);
+    wait_for("triage: INC-1: Acknowledged by alice", &mut seen);
+    triage(&data)
+        .args(["incident", "status", "mitigated", "--actor", "alice"])
+        .run()
+        .code(0);
+    wait_for("→ mitigated", &mut seen);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(
+        seen.iter()
+            .filter(|l| l.contains("Incident opened"))
+            .count(),
+        1,
+        "{seen:#?}"
+    );
+}
+
 /// `scan` where no signature matches says how much it read, and how much of
 /// it was at error level, instead of printing nothing.
 #[test]
@@ -411,6 +482,68 @@ fn context_is_events_and_multi_line_events_print_as_lines() {
     assert!(!out.stdout.contains("\\x0a"));
 }
 
+/// A stack trace that fired a signature is its lines, indented, in
+/// `incident show` and in every export (no literal `\x0a`; in CSV one
+/// quoted cell holding the lines).
+#[test]
+fn a_stack_trace_is_its_lines_in_incident_show_and_exports() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let d = tmp.path();
+    fs::write(
+        d.join("app.log"),
+        "2026-11-21 03:11:30,000 INFO [main] app - serving\n\
+         2026-11-21 03:11:31,208 ERROR [exec-1] app - request failed\n\
+         java.lang.OutOfMemoryError: Java heap space\n\
+         \tat com.example.Cache.fill(Cache.java:42)\n\
+         \tat com.example.Api.handle(Api.java:7)\n\
+         2026-11-21 03:11:32,000 INFO [main] app - still serving\n",
+    )
+    .expect("write");
+    crate::harness::watch_until_quiet(
+        d,
+        &["--from-start", "--no-index", "--json", "app.log"],
+        1,
+        std::time::Duration::from_secs(2),
+    );
+    let data = d.join(".triage");
+    let show = triage(&data).args(["incident", "show"]).run().code(0);
+    let at = |text: &str, line: &str| text.lines().position(|l| l.ends_with(line));
+    let first = at(&show.stdout, "java.lang.OutOfMemoryError: Java heap space")
+        .unwrap_or_else(|| panic!("the trace in incident show:\n{}", show.stdout));
+    assert!(
+        show.stdout
+            .lines()
+            .nth(first + 1)
+            .is_some_and(|l| l.contains("\tat com.example.Cache.fill(Cache.java:42)")),
+        "{}",
+        show.stdout
+    );
+    for format in ["md", "html", "csv"] {
+        let out = triage(&data)
+            .args(["export", "--format", format])
+            .run()
+            .code(0);
+        assert!(!out.stdout.contains("\\x0a"), "{format}: {}", out.stdout);
+        assert!(
+            out.stdout.contains("com.example.Cache.fill(Cache.java:42)"),
+            "{format}: {}",
+            out.stdout
+        );
+        if format == "md" {
+            let trace = at(&out.stdout, "java.lang.OutOfMemoryError: Java heap space")
+                .unwrap_or_else(|| panic!("md: the trace's lines:\n{}", out.stdout));
+            assert!(
+                out.stdout
+                    .lines()
+                    .nth(trace + 1)
+                    .is_some_and(|l| l.contains("com.example.Cache.fill")),
+                "{}",
+                out.stdout
+            );
+        }
+    }
+}
+
 /// A file whose lines carry no time, ingested, is not "now": `--since 20m`
 /// leaves it out and says how many events it left out for having no time;
 /// without a time range it is there, shown with "no time".
@@ -461,6 +594,54 @@ fn untimed_events_are_not_in_a_time_range() {
         "untimed last: {}",
         out.stdout
     );
+}
+
+/// Lines with no time followed live are not "now" either: `watch` prints
+/// the alert with "no time", indexes the events with none (so `--since 20m`
+/// leaves them out and says so, and search shows "no time"), and the
+/// journal records the alert at the clock's time marked as the clock's.
+#[test]
+fn watched_untimed_events_have_no_time() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let d = tmp.path();
+    fs::write(
+        d.join("build.log"),
+        "compiling orders\n\
+         Out of memory: Killed process 4321 (java) total-vm:8123456kB, anon-rss:6234567kB\n\
+         linking orders\n",
+    )
+    .expect("write");
+    let printed = crate::harness::watch_until_quiet(
+        d,
+        &["--from-start", "build.log"],
+        2,
+        std::time::Duration::from_secs(2),
+    );
+    assert!(
+        printed.iter().any(|l| l.trim() == "build.log:2  no time"),
+        "{printed:#?}"
+    );
+    let data = d.join(".triage");
+    let out = triage(&data)
+        .args(["search", "--count", "--since", "20m", "*"])
+        .run();
+    assert_eq!(out.stdout.trim(), "0", "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("triage: 3 events without a time were left out by --since/--until"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(count(&data, &["*"]), 3);
+    let out = triage(&data).args(["search", "Killed"]).run().code(0);
+    assert!(out.stdout.starts_with("no time "), "{}", out.stdout);
+    let journal = fs::read_to_string(data.join("journal.jsonl")).expect("journal");
+    let fired = journal
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json"))
+        .find(|e| e["kind"] == "signature.fired")
+        .unwrap_or_else(|| panic!("no signature.fired in {journal}"));
+    assert_eq!(fired["occurred_at_source"], "clock", "{fired}");
 }
 
 /// Completions and the man page come from the command line's definitions:

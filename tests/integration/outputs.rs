@@ -948,6 +948,65 @@ fn metrics_are_served_and_parse() {
     watch.stop();
 }
 
+/// Problems no signature knows are counted per level on `/metrics`: every
+/// problem-like event, and the templates they make; a line a signature
+/// matched is not a problem, nor is a line below error level.
+#[test]
+fn metrics_count_problems_per_level() {
+    let _one = crate::watch::one_at_a_time();
+    let (_dir, root) = setup("");
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let watch = Watch::start(&root, &["--metrics", &addr]);
+    append(
+        &root,
+        "2026-11-21T03:00:00Z ERROR cache shard 7 unreachable from node-3\n\
+         2026-11-21T03:00:01Z ERROR cache shard 9 unreachable from node-4\n\
+         2026-11-21T03:00:02Z FATAL ledger replica lost, refusing writes\n\
+         2026-11-21T03:00:03Z INFO cache shard 7 reachable again\n\
+         2026-11-21T03:00:04Z ERROR job 5 failed\n",
+    );
+    // new-problem, new-fatal-problem and job-failed.
+    watch.wait_stdout(3);
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let text = scrape(&addr);
+        let metrics = prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_owned())))
+            .expect("the exposition format parses");
+        let value = |name: &str, level: &str| -> Option<f64> {
+            metrics
+                .samples
+                .iter()
+                .find(|s| s.metric == name && s.labels.get("level") == Some(level))
+                .and_then(|s| match s.value {
+                    prometheus_parse::Value::Counter(v) => Some(v),
+                    _ => None,
+                })
+        };
+        if value("triage_problems_total", "error") == Some(2.0)
+            && value("triage_problems_total", "fatal") == Some(1.0)
+        {
+            assert_eq!(value("triage_problem_templates_total", "error"), Some(1.0));
+            assert_eq!(value("triage_problem_templates_total", "fatal"), Some(1.0));
+            assert_eq!(value("triage_problems_total", "info"), None, "{text}");
+            assert!(
+                text.contains("# TYPE triage_problems_total counter"),
+                "{text}"
+            );
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "metrics never counted the problems:\n{text}"
+        );
+        thread::sleep(Duration::from_millis(50));
+    }
+    watch.stop();
+}
+
 /// An Alertmanager body that resolves (ends when, or before, it came).
 fn resolves(g: &Got) -> bool {
     g.body[0]["endsAt"]

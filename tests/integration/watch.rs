@@ -594,3 +594,64 @@ fn a_stack_trace_written_at_once_is_one_event() {
     assert_eq!(alerts[1]["lines"], 1);
     assert_eq!(alerts[1]["captures"]["n"], "2");
 }
+
+/// `mv app.log app.log.1` while `watch app.log` follows it, the writer not
+/// yet reopened: the lines it still writes to the renamed file are printed
+/// and indexed as app.log.1's (the file they are in), the new app.log's as
+/// app.log's.
+#[test]
+fn a_renamed_files_new_lines_are_under_its_new_name() {
+    let _serial = one_at_a_time();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    let log = dir.join("app.log");
+    let rotated = dir.join("app.log.1");
+    fs::write(&log, "").expect("create");
+    let watch = Watch::start_following(dir, &[log.display().to_string()], &[], &log);
+    append(&log, 0, 3);
+    watch.wait_for(3);
+    fs::rename(&log, &rotated).expect("rotate");
+    append(&rotated, 3, 5);
+    watch.wait_for(5);
+    fs::write(&log, "").expect("create");
+    append(&log, 5, 8);
+    watch.wait_for(8);
+    let alerts = watch.stop();
+    assert_exactly_once(&alerts, 8);
+    let source_of = |alert: &Value| {
+        let n: u64 = alert["captures"]["n"]
+            .as_str()
+            .and_then(|n| n.parse().ok())
+            .expect("seq capture");
+        let want = if (3..5).contains(&n) { &rotated } else { &log };
+        (n, alert["source"].clone(), want.display().to_string())
+    };
+    for alert in &alerts {
+        let (n, source, want) = source_of(alert);
+        assert_eq!(source, want.as_str(), "seq {n}");
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_triage"))
+        .arg("--data-dir")
+        .arg(dir.join("state"))
+        .args(["search", "--json", "seq"])
+        .output()
+        .expect("search runs");
+    let hits: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    assert_eq!(hits.len(), 8, "{}", String::from_utf8_lossy(&out.stderr));
+    for hit in &hits {
+        let n: u64 = hit["line"]
+            .as_str()
+            .and_then(|l| l.split_whitespace().nth(2))
+            .and_then(|n| n.parse().ok())
+            .expect("seq number");
+        let want = if (3..5).contains(&n) { &rotated } else { &log };
+        assert_eq!(
+            hit["source"],
+            want.display().to_string().as_str(),
+            "seq {n}"
+        );
+    }
+}

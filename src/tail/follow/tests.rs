@@ -1170,3 +1170,66 @@ fn a_record_of_an_empty_file_found_nowhere_is_not_remembered() {
         false,
     );
 }
+
+/// `mv app.log app.log.1` with only app.log followed, the writer not yet
+/// reopened: what is still read from the renamed file is from app.log.1
+/// (the name it has now), and the new app.log's lines are app.log's.
+#[test]
+fn lines_read_after_a_rename_away_carry_the_new_name() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("app.log");
+    let rotated = dir.path().join("app.log.1");
+    fs::write(&log, "one\n").expect("write");
+    let options = FollowOptions {
+        rotated_grace: Duration::from_secs(60),
+        ..options()
+    };
+    let mut tailer = Tailer::new(
+        vec![Target::Path(log.clone())],
+        options,
+        Checkpoint::default(),
+    );
+    let now = Instant::now();
+    let named = |batch: &Batch| -> Vec<(String, String)> {
+        batch
+            .lines
+            .iter()
+            .map(|l| {
+                (
+                    String::from_utf8_lossy(&l.raw.bytes).into_owned(),
+                    l.path.to_string(),
+                )
+            })
+            .collect()
+    };
+    let mut batch = Batch::default();
+    tailer.poll(now, &mut batch);
+    let at = |p: &Path| p.display().to_string();
+    assert_eq!(named(&batch), [("one".to_owned(), at(&log))]);
+    fs::rename(&log, &rotated).expect("rename");
+    OpenOptions::new()
+        .append(true)
+        .open(&rotated)
+        .and_then(|mut f| Write::write_all(&mut f, b"two\n"))
+        .expect("append");
+    fs::write(&log, "three\n").expect("create");
+    let mut batch = Batch::default();
+    tailer.poll(now, &mut batch);
+    let mut got = named(&batch);
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("three".to_owned(), at(&log)),
+            ("two".to_owned(), at(&rotated))
+        ]
+    );
+    assert!(
+        batch
+            .notices
+            .iter()
+            .any(|n| n.contains("app.log is now") && n.contains("app.log.1")),
+        "{:?}",
+        batch.notices
+    );
+}
