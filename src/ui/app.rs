@@ -1226,10 +1226,8 @@ impl App {
             return Vec::new();
         }
         let chord = Key::of(key);
-        if chord
-            .mods
-            .contains(ratatui::crossterm::event::KeyModifiers::CONTROL)
-            && chord.code == ratatui::crossterm::event::KeyCode::Char('c')
+        if chord.mods.contains(crossterm::event::KeyModifiers::CONTROL)
+            && chord.code == crossterm::event::KeyCode::Char('c')
         {
             return vec![Effect::Quit];
         }
@@ -1249,11 +1247,7 @@ impl App {
             return Vec::new();
         }
         if let Some(pending) = self.pending.take() {
-            if chord
-                == Key::of(KeyEvent::from(ratatui::crossterm::event::KeyCode::Char(
-                    'y',
-                )))
-            {
+            if chord == Key::of(KeyEvent::from(crossterm::event::KeyCode::Char('y'))) {
                 self.message = Some((format!("writing {}…", pending.what), false));
                 return vec![Effect::Op(pending.write)];
             }
@@ -1483,13 +1477,13 @@ impl App {
             return Vec::new();
         };
         let chord = Key::of(key);
-        if chord.code == ratatui::crossterm::event::KeyCode::Esc {
+        if chord.code == crossterm::event::KeyCode::Esc {
             self.prompt = None;
             self.declaring = None;
             return Vec::new();
         }
         if prompt.kind.is_choice() {
-            let ratatui::crossterm::event::KeyCode::Char(c) = chord.code else {
+            let crossterm::event::KeyCode::Char(c) = chord.code else {
                 return Vec::new();
             };
             if !chord.mods.is_empty() {

@@ -511,7 +511,7 @@ fn heartbeat() -> io::Result<()> {
 /// parameter's pattern, and it travels base64-encoded.
 fn copy(app: &mut App, text: &str, path: &std::path::Path) {
     let mut out = io::stdout();
-    let _ = write!(out, "\x1b]52;c;{}\x07", base64(text.as_bytes()));
+    let _ = out.write_all(&osc52(text));
     let _ = out.flush();
     let written = fs::write(path, format!("{text}\n"));
     let msg = match written {
@@ -524,25 +524,13 @@ fn copy(app: &mut App, text: &str, path: &std::path::Path) {
     app.on_msg(Msg::Done(msg), Timestamp::now());
 }
 
-/// Standard base64 with padding.
-pub fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
+/// The OSC 52 sequence that puts `text` on the terminal's clipboard
+/// (crossterm's `CopyToClipboard`: base64, `c` destination).
+pub fn osc52(text: &str) -> Vec<u8> {
+    use ratatui::crossterm::{clipboard::CopyToClipboard, queue};
+    let mut out = Vec::new();
+    // Writing to a Vec cannot fail.
+    let _ = queue!(out, CopyToClipboard::to_clipboard_from(text));
     out
 }
 

@@ -218,7 +218,7 @@ pub enum Msg {
     /// A pipeline thread ended; the text says why.
     Stopped(String),
     /// A key pressed (from the input thread).
-    Key(ratatui::crossterm::event::KeyEvent),
+    Key(crossterm::event::KeyEvent),
     /// The terminal was resized (from the input thread).
     Resize,
     /// Reading the terminal failed: it has gone away.

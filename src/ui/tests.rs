@@ -865,12 +865,15 @@ fn operator_commands_go_through_the_journal() {
 }
 
 #[test]
-fn base64_for_the_clipboard() {
-    assert_eq!(super::base64(b""), "");
-    assert_eq!(super::base64(b"f"), "Zg==");
-    assert_eq!(super::base64(b"fo"), "Zm8=");
-    assert_eq!(super::base64(b"foo"), "Zm9v");
-    assert_eq!(super::base64(b"psql -c 'x'"), "cHNxbCAtYyAneCc=");
+fn a_command_goes_to_the_clipboard_base64_encoded() {
+    assert_eq!(
+        super::osc52("psql -c 'x'"),
+        b"\x1b]52;c;cHNxbCAtYyAneCc=\x1b\\"
+    );
+    // Nothing of the text reaches the terminal as it is.
+    let sequence = super::osc52("\x1b]0;pwned\x07");
+    assert_eq!(sequence.iter().filter(|&&b| b == 0x1b).count(), 2);
+    assert!(!sequence.contains(&0x07));
 }
 
 #[test]
