@@ -420,6 +420,11 @@ fn record(
         } => {
             let mut event = event.event();
             event.source = format!("{host}:{}", event.source).into();
+            // The journal's `host` (and the incident's "same host" joining):
+            // the agent's, unless the line names its own.
+            if event.fields.get("host").is_none() {
+                event.fields.push("host", host.clone());
+            }
             let alert = Alert {
                 signature,
                 event,
