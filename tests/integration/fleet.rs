@@ -724,13 +724,14 @@ fn a_three_node_cluster_loses_a_node_and_nothing_is_lost_or_repeated() {
     assert_exactly_once(root, &hosts);
 }
 
-/// `search -c QUERY` on the collector's index, with `args` before it.
+/// `search -c ARGS` on the collector's index: the count.
 fn search_count(root: &Path, args: &[&str]) -> u64 {
     let central = root.join("central").display().to_string();
     let mut all = vec!["--data-dir", &central, "search", "-c"];
     all.extend(args);
     let out = triage(&all);
-    assert_eq!(out.code, 0, "{args:?}: {}", out.stderr);
+    // 1: nothing found (as grep says it).
+    assert!(out.code <= 1, "{args:?}: {}", out.stderr);
     out.stdout.trim().parse().expect("a count")
 }
 
