@@ -12,7 +12,9 @@
 //! the last one recorded is kept beside the journal (`fleet-journal.seq`,
 //! written after each), so one replayed after a crash is not recorded
 //! twice. The journal's evidence names the host: an alert's source is
-//! `host:path`.
+//! `host:path`, and its event's `host` field is the agent's unless the line
+//! names its own (the journal's `host` detail, the console's hosts, the
+//! recorder's "same host" joining).
 //!
 //! Must not: import tantivy (writes through `index`), open log files,
 //! decide exit codes.
