@@ -344,4 +344,77 @@ mod tests {
             ("their-own", Severity::Medium, true)
         );
     }
+
+    /// The console at 100×30 after `msgs`, as text.
+    fn screen(msgs: Vec<Msg>) -> String {
+        use ratatui::{Terminal, backend::TestBackend};
+        let now: Timestamp = "2026-12-05T09:00:30Z".parse().expect("time");
+        let library = Arc::new(Library::load(&[], &[]).0);
+        let mut app = super::super::app::App::new(
+            Some(library),
+            jiff::tz::TimeZone::UTC,
+            "fleet".into(),
+            now,
+        );
+        for msg in msgs {
+            app.on_msg(msg, now);
+        }
+        let mut terminal = Terminal::new(TestBackend::new(100, 30)).expect("terminal");
+        terminal
+            .draw(|frame| super::super::view::draw(frame, &app))
+            .expect("draw");
+        let buffer = terminal.backend().buffer().clone();
+        let width = buffer.area.width as usize;
+        buffer
+            .content
+            .chunks(width)
+            .map(|row| row.iter().map(|c| c.symbol()).collect::<String>())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    #[test]
+    fn an_alert_row_names_its_hosts_and_a_line_its_host() {
+        let library = Library::load(&[], &[]).0;
+        let id = library
+            .signature_id("postgres-connection-slots-exhausted")
+            .expect("shipped");
+        let started = "2026-12-05T09:00:00Z".parse().expect("time");
+        let alert_on = |host: &str| {
+            let found = Alert {
+                signature: id,
+                event: event("FATAL:  sorry, too many clients already"),
+                captures: Vec::new(),
+                hits: 1,
+                suppressed: 0,
+                key: Vec::new(),
+                at: "2026-12-05T09:00:10Z".parse().expect("time"),
+            };
+            let key = FileKey { dev: 1, ino: 2 };
+            let msg = AlertMsg::alert(host, "postgres-connection-slots-exhausted", key, &found);
+            alert_msg(msg, &library, started)
+        };
+        let one = screen(vec![alert_on("web-1")]);
+        assert!(one.contains("web-1 postgres-conn"), "{one}");
+        let two = screen(vec![alert_on("web-1"), alert_on("db-1")]);
+        assert!(two.contains("db-1,web-1 postgres-conn"), "{two}");
+        let many = screen(["a-1", "b-1", "c-1"].map(alert_on).to_vec());
+        assert!(many.contains("3 hosts postgres-conn"), "{many}");
+        // A line of the log: its host, then as much of the path's end as
+        // fits.
+        let at = "2026-12-05T09:00:20Z".parse().expect("time");
+        let msg = EventMsg::of(
+            "db-1",
+            FileKey { dev: 1, ino: 2 },
+            &event("FATAL:  the database system is starting up"),
+            at,
+            Vec::new(),
+        );
+        let lines = screen(vec![Msg::Lines(vec![log_line(&msg)])]);
+        assert!(
+            lines.contains("db-1:…tgresql/main.log FATAL:  the database system is starting up")
+                || lines.contains("db-1:…") && lines.contains("main.log FATAL:"),
+            "{lines}"
+        );
+    }
 }
