@@ -90,6 +90,13 @@ fn run(settings: &Settings, load: LoadLibrary, stop: &AtomicBool, tx: &SyncSende
         return;
     }
     let started = Timestamp::now();
+    let connecting = Msg::Info(format!(
+        "connecting to {} (why it cannot, if it cannot: in the log file)",
+        settings.servers_for_display()
+    ));
+    if tx.send(connecting).is_err() {
+        return;
+    }
     let mut seen = Seen::default();
     let mut last_problem: Option<String> = None;
     // A problem is said once while it lasts; false: the console has gone.
