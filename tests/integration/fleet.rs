@@ -981,8 +981,9 @@ fn unusable_credentials_and_tls_ca_are_named_and_no_secret_is_printed() {
 /// terminal (tmux), with a collector running on the data directory it is
 /// given: lines and alerts of both hosts, the alert row naming the hosts,
 /// a line written after it started shown within seconds, the collector's
-/// incident in the timeline; it takes no lock (the collector keeps its
-/// own) and records nothing.
+/// incident in the timeline, a line written after the server was killed
+/// and restarted; it takes no lock (the collector keeps its own) and
+/// records nothing.
 #[test]
 fn the_console_shows_the_fleet_live_from_nats() {
     let Some(bin) = nats_server() else { return };
@@ -1043,6 +1044,21 @@ fn the_console_shows_the_fleet_live_from_nats() {
                     && l.contains(&format!("ERROR live from {h} after the console"))
             })
         })
+    });
+    // The server killed and brought back on its store: the console goes on
+    // (a restarted server has forgotten its consumers).
+    server.kill_9();
+    thread::sleep(Duration::from_millis(500));
+    server.start();
+    {
+        let mut file = OpenOptions::new()
+            .append(true)
+            .open(hosts[0].live())
+            .expect("open");
+        writeln!(file, "ERROR after the server came back").expect("append");
+    }
+    tmux.wait("the line written after the restart", PATIENCE, |s| {
+        s.contains("ERROR after the server came back")
     });
     tmux.keys("q");
     let screen = tmux.wait("the console to exit", Duration::from_secs(15), |s| {
