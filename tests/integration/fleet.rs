@@ -983,7 +983,8 @@ fn unusable_credentials_and_tls_ca_are_named_and_no_secret_is_printed() {
 /// a line written after it started shown within seconds, the collector's
 /// incident in the timeline, a line written after the server was killed
 /// and restarted; it takes no lock (the collector keeps its own) and
-/// records nothing.
+/// records nothing. A console attached to the collector's data directory
+/// names the host of the journal's alert.
 #[test]
 fn the_console_shows_the_fleet_live_from_nats() {
     let Some(bin) = nats_server() else { return };
@@ -1065,7 +1066,26 @@ fn the_console_shows_the_fleet_live_from_nats() {
         s.contains("EXITED")
     });
     assert!(screen.contains("EXITED 0"), "{screen}");
-    // The collector ran beside it all along, and the console wrote nothing.
+    drop(tmux);
+    // The console attached to the collector's data directory (it holds the
+    // lock) names the host of the journal's alert too.
+    let command = format!(
+        "env -u TRIAGE_DATA_DIR -u TRIAGE_NATS TZ=UTC '{}' --data-dir '{}' ui '{}'; echo \"EXITED $?\"; sleep 60",
+        env!("CARGO_BIN_EXE_triage"),
+        root.join("central").display(),
+        hosts[0].live().display(),
+    );
+    let tmux = crate::ui::tmux_with("fleet-attached", &command);
+    tmux.wait("the journal's alert with its host", PATIENCE, |s| {
+        s.contains("attached to triage watch")
+            && (s.contains("web-1 postgres-conn") || s.contains("db-1 postgres-conn"))
+    });
+    tmux.keys("q");
+    let screen = tmux.wait("the console to exit", Duration::from_secs(15), |s| {
+        s.contains("EXITED")
+    });
+    assert!(screen.contains("EXITED 0"), "{screen}");
+    // The collector ran beside it all along, and the consoles wrote nothing.
     for agent in &mut agents {
         agent.stop();
     }
