@@ -19,9 +19,23 @@ own on a free port (its store in a temporary directory; stopped by its pid).
    (signature.fired names it) and until it is searchable in the index:
    p50 and p99 over --latency-s seconds.
 
+4. Server down for a while: 2 agents under load (--rate lines/s each) with
+   an alert line every 0.25 s; the time until each alert is printed on its
+   agent's stdout, first for --outage-s seconds with the server up, then
+   for as long with it killed (the agents spool), same run, same load: p50
+   and p99 of each, and their ratio (down / up: 1.0 means the outage does
+   not slow local detection). Then the server comes back on its store: the
+   time until the collector's index holds every line written (the spool
+   drained), and how much was spooled.
+
 Prints one line per measure, then one machine-readable line:
     fleet ingest_eps=<n> agents1_eps=<n> agents2_eps=<n> agents3_eps=<n>
           journal_p50_ms=<n> journal_p99_ms=<n> index_p50_ms=<n> index_p99_ms=<n>
+          agent_up_p50_ms=<n> agent_down_p50_ms=<n> agent_down_up_p50=<r>
+          agent_up_p99_ms=<n> agent_down_p99_ms=<n> agent_down_up_p99=<r>
+          spooled_bytes=<n> drain_s=<n>
+
+`--only-outage` runs the reference (1.) and 4. only.
 """
 
 import argparse
@@ -267,6 +281,118 @@ def latency(triage, nats, work, seconds, rate):
     return to_journal, to_index, n
 
 
+def spool_bytes(agent_dir):
+    spool = os.path.join(agent_dir, "spool")
+    try:
+        return sum(e.stat().st_size for e in os.scandir(spool) if e.is_file())
+    except OSError:
+        return 0
+
+
+def outage(triage, nats, work, seconds, rate):
+    """Agent alert latency with the server up, then down (same run, same
+    load); then the drain once it is back. Returns (up_ms, down_ms,
+    spooled_bytes, drain_s)."""
+    base = os.path.join(work, "outage")
+    os.makedirs(base)
+    nats.stop()
+    store = os.path.join(base, "store")
+    nats.start(store)
+    patterns = os.path.join(base, "bench.toml")
+    with open(patterns, "w") as f:
+        f.write(PATTERNS)
+    central = os.path.join(base, "central")
+    common = ["--patterns", patterns]
+    run(triage, *common, "--data-dir", central, "collect", "--nats", nats.url, "--init", check=True)
+    collector = start(
+        triage,
+        [*common, "--data-dir", central, "collect", "--nats", nats.url, "--commit-every", "200ms"],
+        os.path.join(base, "collect.log"),
+    )
+    hosts = [f"edge-{a}" for a in range(2)]
+    procs, outs = [], {}
+    env = dict(os.environ, TRIAGE_LOG="warn")
+    for host in hosts:
+        os.makedirs(os.path.join(base, host))
+        open(os.path.join(base, host, "app.log"), "w").close()
+        outs[host] = os.path.join(base, host + ".out")
+        procs.append(
+            subprocess.Popen(
+                [
+                    triage, *common, "--data-dir", os.path.join(base, host + ".agent"), "agent",
+                    "--nats", nats.url, "--host", host, "--no-index", "--poll-interval", "100ms",
+                    os.path.join(base, host, "app.log"),
+                ],
+                stdout=open(outs[host], "w"),
+                stderr=open(os.path.join(base, host + ".log"), "a"),
+                env=env,
+            )
+        )
+    time.sleep(3)
+    stop_load = threading.Event()
+    written = {h: 0 for h in hosts}
+    lock = threading.Lock()
+
+    def append(host, text, lines):
+        with lock:
+            with open(os.path.join(base, host, "app.log"), "a") as f:
+                f.write(text)
+            written[host] += lines
+
+    def load(host):
+        i = 0
+        while not stop_load.is_set():
+            tick = time.time()
+            append(host, "".join(line(i + k, host) for k in range(rate // 10)), rate // 10)
+            i += rate // 10
+            time.sleep(max(0.0, 0.1 - (time.time() - tick)))
+
+    writers = [threading.Thread(target=load, args=(h,)) for h in hosts]
+    for w in writers:
+        w.start()
+    n = [0]
+
+    def alerts_for(duration):
+        """Alert lines written every 0.25 s for `duration`; the time until
+        each is on its agent's stdout, in ms."""
+        out = []
+        end = time.time() + duration
+        while time.time() < end:
+            n[0] += 1
+            host = hosts[n[0] % len(hosts)]
+            marker = f"om{n[0]}q"
+            t0 = time.time()
+            append(host, f"2026-12-05T07:00:00Z ERROR BENCH-ALERT id={n[0]} mark={marker} host={host}\n", 1)
+            while time.time() - t0 < 30:
+                with open(outs[host]) as f:
+                    if marker in f.read():
+                        out.append((time.time() - t0) * 1000)
+                        break
+                time.sleep(0.005)
+            time.sleep(max(0.0, 0.25 - (time.time() - t0)))
+        return out
+
+    up = alerts_for(seconds)
+    nats.stop()
+    down = alerts_for(seconds)
+    spooled = sum(spool_bytes(os.path.join(base, h + ".agent")) for h in hosts)
+    stop_load.set()
+    for w in writers:
+        w.join()
+    total = sum(written.values())
+    t0 = time.time()
+    nats.start(store)
+    while count(triage, central) < total:
+        if time.time() - t0 > 600:
+            sys.exit(f"after the outage the index did not reach {total} events")
+        time.sleep(0.1)
+    drain = time.time() - t0
+    for p in procs:
+        stop(p)
+    stop(collector)
+    return up, down, spooled, drain
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--lines", type=int, default=200_000)
@@ -274,6 +400,8 @@ def main():
     ap.add_argument("--nats-server", default=shutil.which("nats-server") or "/usr/sbin/nats-server")
     ap.add_argument("--latency-s", type=int, default=20)
     ap.add_argument("--rate", type=int, default=2000, help="lines/s per agent under load")
+    ap.add_argument("--outage-s", type=int, default=15, help="seconds up, then as many down")
+    ap.add_argument("--only-outage", action="store_true")
     args = ap.parse_args()
     if not os.path.exists(args.triage):
         subprocess.run(["cargo", "build", "--release"], cwd=ROOT, check=True)
@@ -288,6 +416,24 @@ def main():
         run(args.triage, "--data-dir", os.path.join(work, "ingest"), "ingest", corpus, check=True)
         ingest = args.lines / (time.time() - t0)
         print(f"ingest (one host, no network): {ingest:,.0f} events/s")
+        up, down, spooled, drain = outage(args.triage, nats, work, args.outage_s, args.rate)
+        p = {q: (percentile(up, q), percentile(down, q)) for q in (50, 99)}
+        print(
+            f"server down (2 agents x {args.rate} lines/s): alert on the agent's stdout "
+            f"p50 {p[50][1]:.0f} ms / p99 {p[99][1]:.0f} ms ({len(down)} alerts) against "
+            f"p50 {p[50][0]:.0f} ms / p99 {p[99][0]:.0f} ms with it up ({len(up)} alerts): "
+            f"{p[50][1] / p[50][0]:.2f}x / {p[99][1] / p[99][0]:.2f}x; "
+            f"{spooled / 1e6:.1f} MB spooled, drained into the index {drain:.1f} s after it came back"
+        )
+        outage_line = (
+            f"agent_up_p50_ms={p[50][0]:.0f} agent_down_p50_ms={p[50][1]:.0f} "
+            f"agent_down_up_p50={p[50][1] / p[50][0]:.2f} agent_up_p99_ms={p[99][0]:.0f} "
+            f"agent_down_p99_ms={p[99][1]:.0f} agent_down_up_p99={p[99][1] / p[99][0]:.2f} "
+            f"spooled_bytes={spooled} drain_s={drain:.1f}"
+        )
+        if args.only_outage:
+            print(f"fleet ingest_eps={ingest:.0f} {outage_line}")
+            return
         eps = {}
         for agents in (1, 2, 3):
             eps[agents] = throughput(args.triage, nats, work, corpus, args.lines, agents)
@@ -306,7 +452,7 @@ def main():
             f"fleet ingest_eps={ingest:.0f} agents1_eps={eps[1]:.0f} agents2_eps={eps[2]:.0f} "
             f"agents3_eps={eps[3]:.0f} journal_p50_ms={percentile(journal, 50):.0f} "
             f"journal_p99_ms={percentile(journal, 99):.0f} index_p50_ms={percentile(index, 50):.0f} "
-            f"index_p99_ms={percentile(index, 99):.0f}"
+            f"index_p99_ms={percentile(index, 99):.0f} {outage_line}"
         )
     finally:
         nats.stop()

@@ -670,8 +670,14 @@ fn speed(text: &str) -> Result<f64, String> {
 pub struct UiArgs {
     /// Files or globs to follow (quote globs so triage expands them: files
     /// that start to match later are picked up).
-    #[arg(required = true, value_name = "PATH|GLOB")]
+    #[arg(required_unless_present = "nats", value_name = "PATH|GLOB")]
     pub targets: Vec<String>,
+    /// Show a fleet instead of local files: the events, alerts and clears
+    /// its agents publish to this NATS server (or comma-separated list of a
+    /// cluster's), read only; credentials and TLS CA from [nats] of
+    /// triage.toml.
+    #[arg(long, conflicts_with = "targets", value_name = "URL[,URL...]")]
+    pub nats: Option<String>,
     /// Do not run detection over what the files already hold (only lines
     /// written from now on raise alerts).
     #[arg(long)]

@@ -780,6 +780,7 @@ fn demo_console(
             speed: args.speed,
         }),
         search: None,
+        fleet: None,
     };
     let stop = stop_flag()?;
     let result = crate::ui::run(options, library_loader(cli), Config::default(), stop);
@@ -813,6 +814,17 @@ fn ui(cli: &Cli, args: &UiArgs) -> io::Result<Exit> {
         }
     };
     let zone = zone(args.timezone.as_deref())?;
+    let fleet = match &args.nats {
+        Some(urls) => Some(
+            crate::fleet::Settings::resolve(config.nats.as_ref(), Some(urls), None)
+                .map_err(|err| io::Error::other(err.to_string()))?,
+        ),
+        None => None,
+    };
+    let title = match &fleet {
+        Some(settings) => format!("fleet · {}", settings.servers_for_display()),
+        None => args.targets.join(" "),
+    };
     let options = UiOptions {
         feed: FeedOptions {
             targets: args.targets.iter().map(|t| Target::parse(t)).collect(),
@@ -840,10 +852,11 @@ fn ui(cli: &Cli, args: &UiArgs) -> io::Result<Exit> {
         },
         pattern_dirs: cli.global.patterns.clone(),
         runbook_dirs: cli.global.runbooks.clone(),
-        title: args.targets.join(" "),
+        title,
         zone,
         replay: None,
         search: index_search(&cli.global.data_dir),
+        fleet,
     };
     let stop = stop_flag()?;
     console_result(crate::ui::run(options, library_loader(cli), config, stop))

@@ -52,6 +52,11 @@ use crate::{
 const CHUNK: usize = 1024;
 /// How long a delivery waits for its acks before it is spooled instead.
 const DIRECT_WAIT: Duration = Duration::from_secs(3);
+/// How often a delivery waiting for its acks looks whether the connection
+/// is still up: a server that went away fails no ack, so without this a
+/// delivery in flight would wait [`DIRECT_WAIT`] and hold up the alerts of
+/// the lines behind it.
+const LOST_POLL: Duration = Duration::from_millis(10);
 /// How long the drainer waits for one segment's acks.
 const DRAIN_WAIT: Duration = Duration::from_secs(30);
 /// Where the spool lives in the data directory.
@@ -236,6 +241,13 @@ async fn publish(js: &jetstream::Context, records: &[Record]) -> Result<(), Stri
     Ok(())
 }
 
+/// Returns once `client` is not connected.
+async fn lost(client: &async_nats::Client) {
+    while client.connection_state() == async_nats::connection::State::Connected {
+        tokio::time::sleep(LOST_POLL).await;
+    }
+}
+
 /// Drains the spool, oldest segment first, for as long as the runtime runs.
 async fn drain(js: jetstream::Context, spool: Arc<Mutex<Spool>>, wake: Arc<tokio::sync::Notify>) {
     let mut failing = false;
@@ -336,17 +348,28 @@ impl<'l> Sink<'l> for Publisher<'l> {
         let spooling = spool.lock().map_or(true, |s| !s.is_empty());
         let connected = self.client.connection_state() == async_nats::connection::State::Connected;
         if !spooling && connected {
+            // The batch is spooled when the acks do not come in time or the
+            // connection is lost meanwhile; what the server did store of it
+            // is dropped as a duplicate when the spool sends it again.
+            let client = self.client.clone();
             let sent = self.rt.block_on(async {
-                tokio::time::timeout(DIRECT_WAIT, publish(&self.js, &batch)).await
+                tokio::select! {
+                    sent = tokio::time::timeout(DIRECT_WAIT, publish(&self.js, &batch)) => Some(sent),
+                    () = lost(&client) => None,
+                }
             });
             match sent {
-                Ok(Ok(())) => return Ok(()),
-                Ok(Err(why)) => tracing::warn!(
+                Some(Ok(Ok(()))) => return Ok(()),
+                Some(Ok(Err(why))) => tracing::warn!(
                     "NATS: {why}; spooling in {} until it takes messages again",
                     self.spool_dir.display()
                 ),
-                Err(_) => tracing::warn!(
+                Some(Err(_)) => tracing::warn!(
                     "NATS did not acknowledge within {DIRECT_WAIT:?}; spooling in {} until it does",
+                    self.spool_dir.display()
+                ),
+                None => tracing::warn!(
+                    "NATS: the connection was lost with a batch in flight; spooling in {} until it is back",
                     self.spool_dir.display()
                 ),
             }

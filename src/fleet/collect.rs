@@ -12,7 +12,9 @@
 //! the last one recorded is kept beside the journal (`fleet-journal.seq`,
 //! written after each), so one replayed after a crash is not recorded
 //! twice. The journal's evidence names the host: an alert's source is
-//! `host:path`.
+//! `host:path`, and its event's `host` field is the agent's unless the line
+//! names its own (the journal's `host` detail, the console's hosts, the
+//! recorder's "same host" joining).
 //!
 //! Must not: import tantivy (writes through `index`), open log files,
 //! decide exit codes.
@@ -421,6 +423,11 @@ fn record(
             let time = event.ts.or(event.time);
             let mut event = event.event();
             event.source = format!("{host}:{}", event.source).into();
+            // The journal's `host` (and the incident's "same host" joining):
+            // the agent's, unless the line names its own.
+            if event.fields.get("host").is_none() {
+                event.fields.push("host", host.clone());
+            }
             let alert = Alert {
                 signature,
                 event,

@@ -18,6 +18,7 @@ pub mod collect;
 pub mod command;
 pub mod spool;
 pub mod stream;
+pub mod tap;
 pub mod wire;
 
 use std::{path::PathBuf, time::Duration};
@@ -194,6 +195,7 @@ pub(crate) async fn connect(
     settings: &Settings,
     name: &str,
 ) -> Result<async_nats::Client, FleetError> {
+    let said: std::sync::Arc<std::sync::Mutex<Option<String>>> = std::sync::Arc::default();
     let mut options = async_nats::ConnectOptions::new()
         .name(name)
         .retry_on_initial_connect()
@@ -201,23 +203,54 @@ pub(crate) async fn connect(
         .reconnect_delay_callback(|attempts| {
             Duration::from_millis((100 * attempts as u64).min(2_000))
         })
-        .event_callback(|event| async move {
-            match event {
-                async_nats::Event::Disconnected => tracing::warn!("NATS: disconnected"),
-                async_nats::Event::Connected => tracing::info!("NATS: connected"),
-                other => tracing::debug!("NATS: {other}"),
+        .event_callback(move |event| {
+            let said = std::sync::Arc::clone(&said);
+            async move {
+                match event {
+                    async_nats::Event::Disconnected => tracing::warn!("NATS: disconnected"),
+                    async_nats::Event::Connected => {
+                        *said.lock().unwrap_or_else(|e| e.into_inner()) = None;
+                        tracing::info!("NATS: connected");
+                    }
+                    // Why connecting fails (refused, TLS, authorization): an
+                    // error kind, never a credential; said once while it
+                    // lasts, as the client retries.
+                    async_nats::Event::ClientError(err) => {
+                        let text = err.to_string();
+                        let mut said = said.lock().unwrap_or_else(|e| e.into_inner());
+                        if said.as_deref() != Some(text.as_str()) {
+                            tracing::warn!("NATS: cannot connect: {text}; trying again");
+                            *said = Some(text);
+                        }
+                    }
+                    other => tracing::debug!("NATS: {other}"),
+                }
             }
         });
     if let Some(path) = &settings.credentials {
+        let shown = crate::sanitize::path(path);
+        // Read here first so that a missing file is said as such; the
+        // contents are never part of a message.
+        std::fs::read(path).map(drop).map_err(|err| {
+            FleetError::Settings(format!("{shown}: cannot read the credentials: {err}"))
+        })?;
         options = options.credentials_file(path).await.map_err(|err| {
             FleetError::Settings(format!(
-                "{}: cannot read the credentials: {}",
-                crate::sanitize::path(path),
+                "{shown}: not a NATS credentials file (a user JWT and an NKey seed, as `nsc` writes them): {}",
                 err.kind()
             ))
         })?;
     }
     if let Some(path) = &settings.tls_ca {
+        let shown = crate::sanitize::path(path);
+        let pem = std::fs::read(path).map_err(|err| {
+            FleetError::Settings(format!("{shown}: cannot read the TLS CA: {err}"))
+        })?;
+        if memchr::memmem::find(&pem, b"-----BEGIN CERTIFICATE-----").is_none() {
+            return Err(FleetError::Settings(format!(
+                "{shown}: no PEM certificate in it (the TLS CA of [nats] tls_ca)"
+            )));
+        }
         options = options
             .add_root_certificates(path.clone())
             .require_tls(true);

@@ -208,6 +208,8 @@ pub struct AlertRow {
     pub lines: u64,
     /// Sources its evidence came from.
     pub sources: HashSet<Arc<str>>,
+    /// Hosts its evidence came from (a fleet's), in name order.
+    pub hosts: std::collections::BTreeSet<Arc<str>>,
     /// Firing times, for the sparkline.
     pub times: VecDeque<Timestamp>,
     /// When it went quiet (cleared), unless it fired again since.
@@ -903,6 +905,7 @@ impl App {
                 fired: 0,
                 lines: 0,
                 sources: HashSet::new(),
+                hosts: std::collections::BTreeSet::new(),
                 times: VecDeque::new(),
                 cleared: None,
                 evidence: VecDeque::new(),
@@ -911,6 +914,7 @@ impl App {
         row.fired += 1;
         row.lines += info.hits.max(1);
         row.sources.insert(Arc::clone(&info.evidence.source));
+        row.hosts.extend(info.evidence.host.clone());
         row.first = row.first.min(info.at);
         row.last = row.last.max(info.at);
         row.cleared = None;

@@ -316,6 +316,9 @@ fn alert_of(event: &Event, relative_to: Option<&std::path::Path>) -> Option<Msg>
             };
             let mut evidence = evidence;
             evidence.ts = Some(event.occurred_at);
+            // The host the line came from (a collector's alerts: the agent's;
+            // a line that names its host: that one).
+            evidence.host = text("host").map(|h| Arc::from(clean(h)));
             Some(Msg::Alert(Box::new(AlertInfo {
                 signature: Arc::from(signature),
                 title: clean(text("title").unwrap_or(signature)),

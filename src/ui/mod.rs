@@ -10,6 +10,8 @@
 //!   commands the console makes.
 //! - [`feed`]: first screen, background detection and the live pipeline, on
 //!   their own threads.
+//! - [`fleet`]: the feed of `triage ui --nats`: the fleet's stream, read
+//!   only, in place of local files.
 //! - [`journal`]: operator commands (through `incident::command`) and
 //!   incremental reads of the journal, on its own thread.
 //! - [`replay`]: the demo's writer thread (lines appended at their time).
@@ -32,6 +34,7 @@
 pub mod app;
 pub mod feed;
 pub mod filter;
+pub mod fleet;
 pub mod histogram;
 pub mod journal;
 pub mod keys;
@@ -118,6 +121,10 @@ pub struct UiOptions {
     pub replay: Option<replay::Replay>,
     /// The index, when there is one.
     pub search: Option<Box<dyn Search>>,
+    /// The fleet's stream to show instead of local files (`--nats`): read
+    /// only; the console then takes no lock and records nothing (the
+    /// collector keeps the journal).
+    pub fleet: Option<crate::fleet::Settings>,
 }
 
 /// Why the console could not run.
@@ -157,9 +164,16 @@ pub fn run(
     logfile::start(&data_dir.join(LOG_FILE));
     // One recorder per data directory: when a `watch` holds the lock, attach
     // to it (its journal), else hold the lock for as long as we record.
-    let lock = crate::watch::try_lock(&data_dir)
-        .map_err(|(path, e)| UiError::Io(path.display().to_string(), e))?;
-    let attached = lock.is_none();
+    let fleet = options.fleet.take();
+    let (lock, attached) = match fleet {
+        Some(_) => (None, false),
+        None => {
+            let lock = crate::watch::try_lock(&data_dir)
+                .map_err(|(path, e)| UiError::Io(path.display().to_string(), e))?;
+            let attached = lock.is_none();
+            (lock, attached)
+        }
+    };
     options.feed.record = !attached;
     options.feed.alerts = !attached;
     options.feed.backfill &= !attached;
@@ -222,16 +236,22 @@ pub fn run(
         )
         .map_err(io_err("journal thread"))?,
     );
-    threads.extend(
-        feed::spawn(
-            options.feed,
-            load,
-            Arc::clone(&config),
-            Arc::clone(&stop),
-            tx.clone(),
-        )
-        .map_err(io_err("pipeline threads"))?,
-    );
+    match fleet {
+        Some(settings) => threads.push(
+            fleet::spawn(settings, load, Arc::clone(&stop), tx.clone())
+                .map_err(io_err("fleet feed"))?,
+        ),
+        None => threads.extend(
+            feed::spawn(
+                options.feed,
+                load,
+                Arc::clone(&config),
+                Arc::clone(&stop),
+                tx.clone(),
+            )
+            .map_err(io_err("pipeline threads"))?,
+        ),
+    }
     // Not joined: on a terminal that hung up it may never return.
     spawn_input(tx.clone()).map_err(io_err("input thread"))?;
     let search_tx = match options.search.take() {

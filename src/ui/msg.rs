@@ -49,6 +49,9 @@ pub struct LogLine {
     pub more: Vec<String>,
     /// Ids of the signatures the line matched.
     pub signatures: Vec<Arc<str>>,
+    /// The host it was read on, when it came from a fleet (`--nats`, or a
+    /// collector's journal), sanitised; `None`: this machine.
+    pub host: Option<Arc<str>>,
 }
 
 impl LogLine {
@@ -63,6 +66,7 @@ impl LogLine {
             text: clean(text),
             more: Vec::new(),
             signatures: Vec::new(),
+            host: None,
         }
     }
 

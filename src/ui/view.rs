@@ -8,6 +8,8 @@
 //! adds only its own fixed labels. Works from 80×24 up: at small sizes panes
 //! shrink and lines are cut, nothing wraps into another pane.
 
+use std::{collections::BTreeSet, sync::Arc};
+
 use jiff::{Timestamp, tz::TimeZone};
 use ratatui::{
     Frame,
@@ -196,11 +198,15 @@ fn draw_alerts(frame: &mut Frame<'_>, app: &App, area: Rect) {
                     },
                     base,
                 ),
-                Span::styled(
-                    info.signature.to_string(),
-                    base.add_modifier(Modifier::BOLD),
-                ),
             ];
+            // A fleet's: the hosts first, the signature's id may be cut.
+            if let Some(hosts) = hosts_text(&row.hosts) {
+                spans.push(Span::styled(hosts, base.fg(Color::Cyan)));
+            }
+            spans.push(Span::styled(
+                info.signature.to_string(),
+                base.add_modifier(Modifier::BOLD),
+            ));
             if wide {
                 spans.push(Span::styled(
                     format!(" (first {})", clock(row.first, &app.zone)),
@@ -668,7 +674,10 @@ fn log_line<'a>(
         None => Span::raw(" "),
     };
     let source_width = columns.source_width;
-    let source = short_source(&line.source, source_width);
+    let source = match &line.host {
+        Some(host) => short_hosted(host, &line.source, source_width),
+        None => short_source(&line.source, source_width),
+    };
     let mark = if app.is_marked(line) {
         Span::styled("◆", Style::new().fg(Color::Cyan))
     } else {
@@ -723,6 +732,33 @@ fn short_source(source: &str, width: usize) -> String {
     }
     let tail: String = source.chars().skip(count - (width - 1)).collect();
     format!("…{tail}")
+}
+
+/// `host:path` in at most `width` characters: the host (at most half of
+/// them) and the end of the path.
+fn short_hosted(host: &str, source: &str, width: usize) -> String {
+    if source.chars().count() <= width {
+        return source.to_owned();
+    }
+    let path = source
+        .strip_prefix(host)
+        .and_then(|s| s.strip_prefix(':'))
+        .unwrap_or(source);
+    let host: String = host.chars().take(width / 2).collect();
+    let room = width.saturating_sub(host.chars().count() + 1).max(2);
+    format!("{host}:{}", short_source(path, room))
+}
+
+/// The hosts of an alert row: one or two by name, else how many.
+fn hosts_text(hosts: &BTreeSet<Arc<str>>) -> Option<String> {
+    match hosts.len() {
+        0 => None,
+        1 | 2 => Some(format!(
+            "{} ",
+            hosts.iter().map(|h| &**h).collect::<Vec<_>>().join(",")
+        )),
+        n => Some(format!("{n} hosts ")),
+    }
 }
 
 /// `text` with every case-insensitive occurrence of a word of `find`

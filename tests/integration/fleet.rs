@@ -59,6 +59,8 @@ struct Server {
     dir: PathBuf,
     /// Cluster name, this node's route port, every node's route port.
     cluster: Option<(u16, Vec<u16>)>,
+    /// TLS: the server's certificate and key.
+    tls: Option<(PathBuf, PathBuf)>,
     child: Option<Child>,
 }
 
@@ -69,6 +71,7 @@ impl Server {
             port: free_port(),
             dir: dir.to_path_buf(),
             cluster: None,
+            tls: None,
             child: None,
         }
     }
@@ -90,6 +93,14 @@ impl Server {
             .arg(self.port.to_string())
             .arg("-sd")
             .arg(self.dir.join("store"));
+        if let Some((cert, key)) = &self.tls {
+            command
+                .arg("--tls")
+                .arg("--tlscert")
+                .arg(cert)
+                .arg("--tlskey")
+                .arg(key);
+        }
         if let Some((route, all)) = &self.cluster {
             let routes: Vec<String> = all
                 .iter()
@@ -489,6 +500,9 @@ fn three_agents_through_rotations_every_line_exactly_once() {
     collect.stop();
     assert!(hosts.iter().all(|h| h.rotations >= 4));
     assert_exactly_once(root, &hosts);
+    assert_host_filters(root, &hosts);
+    // A host's name is matched whole: `web` is no host of the fleet.
+    assert_eq!(search_count(root, &["host:web"]), 0);
     // The alerts printed on each agent as with `watch`.
     for (host, agent) in hosts.iter().zip(&agents) {
         let printed = agent
@@ -708,4 +722,377 @@ fn a_three_node_cluster_loses_a_node_and_nothing_is_lost_or_repeated() {
     }
     collect.stop();
     assert_exactly_once(root, &hosts);
+}
+
+/// `search -c ARGS` on the collector's index: the count.
+fn search_count(root: &Path, args: &[&str]) -> u64 {
+    let central = root.join("central").display().to_string();
+    let mut all = vec!["--data-dir", &central, "search", "-c"];
+    all.extend(args);
+    let out = triage(&all);
+    // 1: nothing found (as grep says it).
+    assert!(out.code <= 1, "{args:?}: {}", out.stderr);
+    out.stdout.trim().parse().expect("a count")
+}
+
+/// `host` is a filter of `search` as an option and as a query field, on
+/// the collector's index: each host's lines, and only them.
+fn assert_host_filters(root: &Path, hosts: &[Host]) {
+    for host in hosts {
+        let field = format!("host:{}", host.name);
+        assert_eq!(search_count(root, &[&field]), host.written, "{}", host.name);
+        assert_eq!(
+            search_count(root, &["--host", &host.name, "*"]),
+            host.written,
+            "{}",
+            host.name
+        );
+        // The field combines with words: the host's alert lines only.
+        let alerts = format!("{field} AND clients");
+        assert_eq!(
+            search_count(root, &[&alerts]),
+            host.written / ALERT_EVERY,
+            "{}",
+            host.name
+        );
+    }
+}
+
+/// A CA and a certificate for 127.0.0.1 signed by it, made by `openssl`
+/// in `dir`: (CA, certificate, key); `None` (skipped outside CI) without
+/// `openssl`.
+fn tls_files(dir: &Path) -> Option<(PathBuf, PathBuf, PathBuf)> {
+    if Command::new("openssl").arg("version").output().is_err() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "openssl is missing in CI (the TLS test makes its certificates with it)"
+        );
+        eprintln!("skipped: openssl is not installed");
+        return None;
+    }
+    fs::create_dir_all(dir).expect("dir");
+    let run = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("openssl runs");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=triage test CA",
+    ]);
+    run(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+    ]);
+    fs::write(dir.join("ext.cnf"), "subjectAltName=IP:127.0.0.1\n").expect("ext");
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "ext.cnf",
+    ]);
+    Some((
+        dir.join("ca.pem"),
+        dir.join("server.pem"),
+        dir.join("server.key"),
+    ))
+}
+
+/// `[nats] tls_ca` of triage.toml: an agent and the collector reach a
+/// server that speaks only TLS, with a certificate of the test's own CA.
+#[test]
+fn the_tls_ca_of_triage_toml_reaches_a_tls_only_server() {
+    let Some(bin) = nats_server() else { return };
+    let _one = crate::watch::one_at_a_time();
+    let root = tempfile::tempdir().expect("tmp");
+    let root = root.path();
+    let Some((ca, cert, key)) = tls_files(&root.join("tls")) else {
+        return;
+    };
+    let mut server = Server::new(&bin, &root.join("nats"));
+    server.tls = Some((cert, key));
+    server.start();
+    let url = server.url();
+    let config = root.join("triage.toml");
+    fs::write(&config, "[nats]\ntls_ca = 'tls/ca.pem'\n").expect("config");
+    assert!(ca.is_file());
+    let config = config.display().to_string();
+    let central = root.join("central").display().to_string();
+    let out = triage(&[
+        "--config",
+        &config,
+        "--data-dir",
+        &central,
+        "collect",
+        "--nats",
+        &url,
+        "--init",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stderr.contains("created the stream"), "{}", out.stderr);
+    let mut host = Host::new(root, "tls-1");
+    host.write(ALERT_EVERY + 10, 10_000);
+    let mut args = vec!["--config".to_owned(), config.clone()];
+    args.extend(agent_args(root, &url, &host, &[]));
+    let mut agent = Triage::start(args, root.join("tls-1.agent.log"));
+    let mut collect = Triage::start(
+        vec![
+            "--config".into(),
+            config.clone(),
+            "--data-dir".into(),
+            central.clone(),
+            "collect".into(),
+            "--nats".into(),
+            url.clone(),
+            "--commit-every".into(),
+            "200ms".into(),
+        ],
+        root.join("collect.log"),
+    );
+    wait_for_all(root, std::slice::from_ref(&host), &[&collect, &agent]);
+    agent.stop();
+    collect.stop();
+    assert_exactly_once(root, std::slice::from_ref(&host));
+    // Without the CA, the server's certificate is not trusted: nothing
+    // connects, and the agent says why while it keeps trying.
+    let plain = root.join("plain.toml");
+    fs::write(&plain, "").expect("config");
+    let mut args = vec!["--config".to_owned(), plain.display().to_string()];
+    args.extend(agent_args(root, &url, &host, &[]));
+    let mut untrusting = Triage::start(args, root.join("untrusting.log"));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !untrusting.stderr().contains("cannot connect") {
+        assert!(Instant::now() < deadline, "{}", untrusting.stderr());
+        thread::sleep(Duration::from_millis(100));
+    }
+    untrusting.kill_9();
+}
+
+/// A credentials file or a TLS CA that cannot be used is an error naming
+/// the file and what is wrong with it — and nothing of a credential's
+/// contents reaches the output, whatever the command.
+#[test]
+fn unusable_credentials_and_tls_ca_are_named_and_no_secret_is_printed() {
+    let root = tempfile::tempdir().expect("tmp");
+    let root = root.path();
+    const SEED: &str = "SUAIBDPBAUTWCWBKIO6XHQNINK5FWJW4OHLXC3HQ2KFE4PEJUA44CNHTC4";
+    const JWT: &str = "eyJ0eXAiOiJKV1QiLCJhbGciOiJlZDI1NTE5LW5rZXkifQ.secret-claims";
+    // A credentials file as `nsc` writes them, but damaged: the JWT's
+    // armour is cut.
+    fs::write(
+        root.join("damaged.creds"),
+        format!(
+            "-----BEGIN NATS USER JWT-----\n{JWT}\n\n************************* IMPORTANT *************************\n\n-----BEGIN USER NKEY SEED-----\n{SEED}\n------END USER NKEY SEED------\n"
+        ),
+    )
+    .expect("creds");
+    fs::create_dir_all(root.join("logs")).expect("logs");
+    fs::write(root.join("logs/app.log"), "INFO started\n").expect("log");
+    let cases = [
+        (
+            "credentials = 'damaged.creds'",
+            "damaged.creds: not a NATS credentials file",
+        ),
+        (
+            "credentials = 'missing.creds'",
+            "missing.creds: cannot read the credentials: No such file",
+        ),
+        (
+            "tls_ca = 'missing.pem'",
+            "missing.pem: cannot read the TLS CA",
+        ),
+        (
+            "tls_ca = 'damaged.creds'",
+            "damaged.creds: no PEM certificate in it",
+        ),
+    ];
+    let config = root.join("triage.toml");
+    let config_arg = config.display().to_string();
+    let data = root.join("data").display().to_string();
+    let logs = root.join("logs/app.log").display().to_string();
+    // Nothing listens there: the settings are refused before connecting.
+    let url = format!("nats://127.0.0.1:{}", free_port());
+    for (setting, expected) in cases {
+        fs::write(&config, format!("[nats]\n{setting}\n")).expect("config");
+        for command in [
+            vec!["collect", "--nats", &url, "--init"],
+            vec!["collect", "--nats", &url],
+            vec!["agent", "--nats", &url, "--host", "h", "--no-index", &logs],
+        ] {
+            let mut args = vec!["--config", &config_arg, "--data-dir", &data];
+            args.extend(&command);
+            let out = triage(&args);
+            assert_eq!(out.code, 2, "{setting} {command:?}: {}", out.stderr);
+            assert!(
+                out.stderr.contains(expected),
+                "{setting} {command:?}: {}",
+                out.stderr
+            );
+            for secret in [SEED, JWT, "secret-claims"] {
+                assert!(
+                    !out.stderr.contains(secret) && !out.stdout.contains(secret),
+                    "{setting} {command:?} printed a credential: {}{}",
+                    out.stdout,
+                    out.stderr
+                );
+            }
+        }
+    }
+}
+
+/// `triage ui --nats`: the console live on the fleet's stream, in a real
+/// terminal (tmux), with a collector running on the data directory it is
+/// given: lines and alerts of both hosts, the alert row naming the hosts,
+/// a line written after it started shown within seconds, the collector's
+/// incident in the timeline, a line written after the server was killed
+/// and restarted; it takes no lock (the collector keeps its own) and
+/// records nothing. A console attached to the collector's data directory
+/// names the host of the journal's alert.
+#[test]
+fn the_console_shows_the_fleet_live_from_nats() {
+    let Some(bin) = nats_server() else { return };
+    if crate::ui::no_tmux() {
+        return;
+    }
+    let _one = crate::watch::one_at_a_time();
+    let root = tempfile::tempdir().expect("tmp");
+    let root = root.path();
+    let mut server = Server::new(&bin, &root.join("nats"));
+    server.start();
+    let url = server.url();
+    init(root, &url, "1");
+    let mut hosts: Vec<Host> = ["web-1", "db-1"]
+        .iter()
+        .map(|h| Host::new(root, h))
+        .collect();
+    let mut collect = collector(root, &url);
+    let mut agents: Vec<Triage> = hosts.iter().map(|h| agent(root, &url, h, &[])).collect();
+    // One alert line on each host before the console starts.
+    for host in &mut hosts {
+        host.write(ALERT_EVERY + 5, 10_000);
+    }
+    wait_for_all(root, &hosts, &[&collect, &agents[0], &agents[1]]);
+    let journal = root.join("central/journal.jsonl");
+    let before = fs::read_to_string(&journal).expect("the collector's journal");
+    let command = format!(
+        "env -u TRIAGE_DATA_DIR -u TRIAGE_NATS TZ=UTC '{}' --data-dir '{}' ui --nats '{url}'; echo \"EXITED $?\"; sleep 60",
+        env!("CARGO_BIN_EXE_triage"),
+        root.join("central").display(),
+    );
+    let tmux = crate::ui::tmux_with("fleet", &command);
+    let screen = tmux.wait("the fleet's lines and alert", PATIENCE, |s| {
+        // The alert row names both hosts; the log's sources are
+        // `host:path` (the lines of whichever host came last show).
+        s.contains("live on the fleet")
+            && s.contains("db-1,web-1 postgres")
+            && (s.contains("web-1:…") || s.contains("db-1:…"))
+    });
+    assert!(screen.contains("fleet · nats://127.0.0.1"), "{screen}");
+    // The collector's incident, read from its journal.
+    tmux.wait("the collector's incident", PATIENCE, |s| {
+        s.contains("Timeline INC-1")
+    });
+    // Live: a line written on a host now is on the screen within seconds,
+    // with its host.
+    for host in &hosts {
+        let mut file = OpenOptions::new()
+            .append(true)
+            .open(host.live())
+            .expect("open");
+        writeln!(file, "ERROR live from {} after the console", host.name).expect("append");
+    }
+    tmux.wait("the lines written live", PATIENCE, |s| {
+        ["web-1", "db-1"].iter().all(|h| {
+            s.lines().any(|l| {
+                l.contains(&format!("{h}:…"))
+                    && l.contains(&format!("ERROR live from {h} after the console"))
+            })
+        })
+    });
+    // The server killed and brought back on its store: the console goes on
+    // (a restarted server has forgotten its consumers).
+    server.kill_9();
+    thread::sleep(Duration::from_millis(500));
+    server.start();
+    {
+        let mut file = OpenOptions::new()
+            .append(true)
+            .open(hosts[0].live())
+            .expect("open");
+        writeln!(file, "ERROR after the server came back").expect("append");
+    }
+    tmux.wait("the line written after the restart", PATIENCE, |s| {
+        s.contains("ERROR after the server came back")
+    });
+    tmux.keys("q");
+    let screen = tmux.wait("the console to exit", Duration::from_secs(15), |s| {
+        s.contains("EXITED")
+    });
+    assert!(screen.contains("EXITED 0"), "{screen}");
+    drop(tmux);
+    // The console attached to the collector's data directory (it holds the
+    // lock) names the host of the journal's alert too.
+    let command = format!(
+        "env -u TRIAGE_DATA_DIR -u TRIAGE_NATS TZ=UTC '{}' --data-dir '{}' ui '{}'; echo \"EXITED $?\"; sleep 60",
+        env!("CARGO_BIN_EXE_triage"),
+        root.join("central").display(),
+        hosts[0].live().display(),
+    );
+    let tmux = crate::ui::tmux_with("fleet-attached", &command);
+    tmux.wait("the journal's alert with its host", PATIENCE, |s| {
+        s.contains("attached to triage watch")
+            && (s.contains("web-1 postgres-conn") || s.contains("db-1 postgres-conn"))
+    });
+    tmux.keys("q");
+    let screen = tmux.wait("the console to exit", Duration::from_secs(15), |s| {
+        s.contains("EXITED")
+    });
+    assert!(screen.contains("EXITED 0"), "{screen}");
+    // The collector ran beside it all along, and the consoles wrote nothing.
+    for agent in &mut agents {
+        agent.stop();
+    }
+    collect.stop();
+    let after = fs::read_to_string(&journal).expect("journal");
+    assert!(after.starts_with(&before));
+    for line in after.lines() {
+        assert!(line.contains("\"actor\":\"triage\""), "{line}");
+    }
 }

@@ -20,12 +20,12 @@ use std::{
 };
 
 /// A tmux server of its own (its own socket), killed when dropped.
-struct Tmux {
+pub(crate) struct Tmux {
     socket: String,
 }
 
 impl Tmux {
-    fn run(&self, args: &[&str]) -> String {
+    pub(crate) fn run(&self, args: &[&str]) -> String {
         let out = Command::new("tmux")
             .args(["-L", &self.socket, "-f", "/dev/null"])
             .args(args)
@@ -34,11 +34,11 @@ impl Tmux {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
-    fn screen(&self) -> String {
+    pub(crate) fn screen(&self) -> String {
         self.run(&["capture-pane", "-p", "-t", "ui"])
     }
 
-    fn keys(&self, keys: &str) {
+    pub(crate) fn keys(&self, keys: &str) {
         self.run(&["send-keys", "-t", "ui", keys]);
     }
 
@@ -55,7 +55,12 @@ impl Tmux {
     }
 
     /// Waits until `done` holds for the screen, or panics with the screen.
-    fn wait(&self, what: &str, timeout: Duration, done: impl Fn(&str) -> bool) -> String {
+    pub(crate) fn wait(
+        &self,
+        what: &str,
+        timeout: Duration,
+        done: impl Fn(&str) -> bool,
+    ) -> String {
         let start = Instant::now();
         loop {
             let screen = self.screen();
@@ -79,7 +84,7 @@ impl Drop for Tmux {
     }
 }
 
-fn no_tmux() -> bool {
+pub(crate) fn no_tmux() -> bool {
     if Command::new("tmux").arg("-V").output().is_err() {
         assert!(
             std::env::var_os("CI").is_none(),
@@ -95,7 +100,7 @@ fn no_tmux() -> bool {
 
 /// A tmux server of its own, with one session `ui` of 100x30 running
 /// `command` (through `sh -c`).
-fn tmux_with(name: &str, command: &str) -> Tmux {
+pub(crate) fn tmux_with(name: &str, command: &str) -> Tmux {
     let tmux = Tmux {
         socket: format!("triage-test-{name}-{}", std::process::id()),
     };
