@@ -227,6 +227,9 @@ template_table=$(template_section)
 # The grouping-accuracy block (benches/template_ga.sh, needs a Loghub
 # checkout) is kept from the previous RESULTS.md as it was.
 ga_block=$(sed -n '/^<!-- template-ga -->$/,/^<!-- \/template-ga -->$/p' "$out" 2>/dev/null || true)
+# So is the parse-throughput block (benches/parse_compare.sh, against an
+# older commit).
+parse_block=$(sed -n '/^<!-- parse-compare -->$/,/^<!-- \/parse-compare -->$/p' "$out" 2>/dev/null || true)
 
 mbps() { awk -v b="$bytes" -v s="${median_s[$1]}" 'BEGIN { printf "%.0f", b / 1e6 / s }'; }
 ms() { awk -v s="${median_s[$1]}" 'BEGIN { printf "%.1f ms", s * 1000 }'; }
@@ -403,6 +406,8 @@ setting) on the same lines:
 ${template_table}
 
 ${ga_block}
+
+${parse_block}
 EOF
 )
 printf '%s\n' "$report" >"$out"

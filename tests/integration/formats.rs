@@ -161,6 +161,50 @@ fn time_format_in_triage_toml_decides_a_layout_and_errors_point_at_the_column() 
 }
 
 #[test]
+fn a_day_over_twelve_later_in_the_sample_settles_day_and_month_for_every_line() {
+    // `05/11/2026` alone reads month first; the fourth line's `21/11`
+    // cannot, so the whole file is day first, its first line included.
+    let tmp = tempfile::tempdir().expect("tempdir");
+    fs::write(
+        tmp.path().join("billing.log"),
+        "05/11/2026 10:00:00 ERROR payment failed\n\
+         06/11/2026 10:00:01 INFO retried\n\
+         12/11/2026 08:30:00 INFO batch started\n\
+         21/11/2026 09:15:00 WARN batch slow\n",
+    )
+    .expect("write");
+    let events = Triage::new()
+        .current_dir(tmp.path())
+        .args([
+            "scan",
+            "--all",
+            "--json",
+            "--timezone",
+            "UTC",
+            "billing.log",
+        ])
+        .run()
+        .code(0)
+        .json_lines();
+    let times: Vec<&str> = events.iter().filter_map(|e| e["ts"].as_str()).collect();
+    assert_eq!(
+        times,
+        [
+            "2026-11-05T10:00:00Z",
+            "2026-11-06T10:00:01Z",
+            "2026-11-12T08:30:00Z",
+            "2026-11-21T09:15:00Z"
+        ]
+    );
+    let out = Triage::new()
+        .current_dir(tmp.path())
+        .args(["formats", "billing.log"])
+        .run()
+        .code(0);
+    assert!(out.stdout.contains("time: dd/MM/yy"), "{}", out.stdout);
+}
+
+#[test]
 fn coloured_maven_output_is_shown_without_its_colour_codes() {
     let out = Triage::new()
         .args(["scan", "--all", "--timezone", "UTC"])
