@@ -259,8 +259,12 @@ fn rename_rotation_following_only_the_live_name() {
         // inode in its directory and drained.
         fs::rename(&log, dir.join(format!("app.{round}.old"))).expect("rotate");
         fs::write(&log, "").expect("create");
-        // logrotate runs every few minutes, not every millisecond: give the
-        // follower a poll to notice the new file before the next rotation.
+        // logrotate runs every few minutes, not every millisecond: a file
+        // renamed to a name not followed before the follower ever saw it
+        // cannot be told from any other file. So the next rotation waits
+        // until this one was noticed (the old file drained) and a poll
+        // more, however loaded the machine.
+        watch.wait_for(((round + 1) * 5_000) as usize);
         thread::sleep(Duration::from_millis(60));
     }
     watch.wait_for(50_000);
