@@ -1613,7 +1613,7 @@ mod tests {
         let before = Timestamp::now();
         let store = Store::open(&path, true).expect("create");
         let mut writer = store.writer(1).expect("writer");
-        let origin = Origin { dev: 1, ino: 2 };
+        let origin = FileKey { dev: 1, ino: 2 };
         for i in 0..3 {
             let e = event(i * 10, i + 1, "2026-11-21T03:00:00Z", None, "line");
             writer
