@@ -648,7 +648,7 @@ mod tests {
         fn continuation_words_found_as_the_pattern_finds_them(
             text in "(?:[A-Z]{2,9}|LOG|DETAIL|HINT|STATEMENT|QUERY|[a-z ]{1,5}|: |:\u{a0}|\\[[0-9]{1,3}\\]|[ \t]){0,12}"
         ) {
-            let by_pattern = crate::parse::postgres_severity(&text).is_some_and(|word| {
+            let by_pattern = postgres_severity(&text).is_some_and(|word| {
                 matches!(word, "DETAIL" | "HINT" | "STATEMENT" | "CONTEXT" | "QUERY" | "LOCATION")
             });
             prop_assert_eq!(postgres_continuation(&text), by_pattern);
