@@ -8,7 +8,7 @@ use std::{collections::HashMap, fs};
 
 use serde_json::Value;
 
-use crate::harness::{Triage, fixture};
+use crate::harness::{Triage, fixture, shared_data};
 
 fn loghub(name: &str) -> std::path::PathBuf {
     fixture(&format!("loghub/{name}"))
@@ -718,5 +718,50 @@ fn diff_of_time_windows_of_files_and_of_the_index_is_the_files_diff() {
             .contains("BASELINE... -- TARGET..., or compare time windows with --since"),
         "{}",
         none.stderr
+    );
+}
+
+/// A real pgbouncer log (gzip, 127,910 lines, `../shared/data/`), its
+/// groups checked by hand with `zgrep -c`: every line is in one of seven
+/// templates, each with exactly the lines of its kind.
+#[test]
+fn pgbouncer_log_mines_into_its_seven_hand_checked_templates() {
+    let Some(log) = shared_data("postgresql/pgbouncer.log.gz") else {
+        return;
+    };
+    let out = Triage::new()
+        .args(["patterns", "--json", "--timezone", "UTC"])
+        .arg(&log)
+        .run()
+        .code(0);
+    let mut got: Vec<(u64, String)> = out
+        .json_lines()
+        .iter()
+        .map(|t| {
+            (
+                t["count"].as_u64().expect("count"),
+                t["template_text"].as_str().expect("text").to_owned(),
+            )
+        })
+        .collect();
+    got.sort();
+    let mut expected: Vec<(u64, String)> = [
+        (63_943, "C-<*>: pgbench/gilles@<*> login attempt: db=pgbench user=gilles tls=no"),
+        (63_943, "C-<*>: pgbench/gilles@<*> closing because: client close request (age=<*>)"),
+        (15, "S-<*>: pgbench/gilles@<*> new connection to server (from <*>)"),
+        (5, "stats: <*> xacts/s, <*> queries/s, in <*> B/s, out <*> B/s, xact <*> query <*> wait time <*>"),
+        (2, "listening on <*>"),
+        (1, "file descriptor limit: <*> (H:<*>), max_client_conn: <*>, max fds possible: <*>"),
+        (1, "process up: pgbouncer <*>, libevent <*>-stable (epoll), adns: c-ares <*>, tls: OpenSSL <*>"),
+    ]
+    .into_iter()
+    .map(|(n, t)| (n, t.to_owned()))
+    .collect();
+    expected.sort();
+    assert_eq!(got, expected);
+    assert_eq!(
+        got.iter().map(|(n, _)| n).sum::<u64>(),
+        127_910,
+        "every line"
     );
 }
