@@ -129,10 +129,12 @@ impl Patterns {
         }
     }
 
-    /// Mines the first line of each event, from where its message starts.
+    /// Mines the first line of each event, from where its message starts
+    /// (the parser's start when it found a prefix, as `triage patterns`
+    /// mines, else the miner's own).
     pub fn add(&mut self, lines: &[LogLine]) {
         for line in lines {
-            let start = message_start(&line.text);
+            let start = start_of(line);
             self.miner.add(&Occurrence {
                 line: &line.text,
                 message: &line.text[start..],
@@ -151,7 +153,7 @@ impl Patterns {
 
     /// The template `line` belongs to now, if the miner still keeps it.
     pub fn template_of(&mut self, line: &LogLine) -> Option<TemplateId> {
-        let start = message_start(&line.text);
+        let start = start_of(line);
         self.miner.lookup(&line.text[start..]).map(|t| t.id())
     }
 
@@ -274,6 +276,14 @@ impl Patterns {
         self.cursor = selected
             .and_then(|id| self.rows.iter().position(|r| r.id == id))
             .unwrap_or(0);
+    }
+}
+
+/// Where a line's message starts.
+fn start_of(line: &LogLine) -> usize {
+    match line.message {
+        at if at > 0 && line.text.is_char_boundary(at) => at,
+        _ => message_start(&line.text),
     }
 }
 
@@ -555,5 +565,53 @@ mod tests {
         assert!(app.patterns.open, "s leaves the view open");
         press(&mut app, KeyCode::Char('x'));
         assert!(!app.patterns.open, "any other key closes it");
+    }
+
+    /// Lines parsed as the console's feed parses them are mined from the
+    /// parser's message start, so a Java logger's thread and class are not
+    /// part of the template (as `triage patterns` mines them), also when
+    /// sanitising changed the prefix's length.
+    #[test]
+    fn templates_start_where_the_parser_found_the_message() {
+        use crate::{model::RawLine, parse::Parser, parse::TimeContext};
+        let parser = Parser::new(
+            Arc::from("app.log"),
+            TimeContext::new(jiff::tz::TimeZone::UTC, at(0)),
+        );
+        let source: Arc<str> = Arc::from("app.log");
+        let lines: Vec<LogLine> = [
+            "2026-12-05 03:10:00,001 ERROR [http-nio-8080-exec-1] o.h.e.j.s.SqlExceptionHelper - Connection is not available, request timed out after 30000ms.",
+            "2026-12-05 03:10:01,002 ERROR [http-nio-8080-exec-27] o.h.e.j.s.SqlExceptionHelper - Connection is not available, request timed out after 30004ms.",
+            "2026-12-05 03:10:02,003 ERROR [worker\u{7}-3] o.h.e.j.s.SqlExceptionHelper - Connection is not available, request timed out after 30001ms.",
+        ]
+        .iter()
+        .enumerate()
+        .map(|(i, text)| {
+            let event = parser.event(RawLine {
+                offset: i as u64 * 200,
+                line_no: i as u64 + 1,
+                bytes: text.as_bytes().to_vec(),
+                truncated: false,
+                partial: false,
+            });
+            LogLine::of_event(Arc::clone(&source), &event)
+        })
+        .collect();
+        assert!(lines[2].text.contains("\\x07"), "{}", lines[2].text);
+        for line in &lines {
+            assert!(
+                line.text[line.message..].starts_with("Connection is not"),
+                "{line:?}"
+            );
+        }
+        let mut p = Patterns::new();
+        p.add(&lines);
+        p.refresh(None, at(1));
+        let texts: Vec<&str> = p.rows.iter().map(|r| r.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            ["Connection is not available, request timed out after <*>."],
+            "{texts:?}"
+        );
     }
 }
