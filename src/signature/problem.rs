@@ -193,16 +193,20 @@ const LITERALS: &[&str] = &[
     "severe",
     // An access log's 5xx status after the quoted request.
     "\" 5",
-];
-
-/// klog's letter before the date (`E1121`, `F0102`), after a line start, a
-/// quote or a space (CRI, Docker JSON wrap the line): searched for only in
-/// formats that wrap a line or read levels from fields
-/// ([`numeric_levels`]); in the others a klog letter gives a level only at
-/// the start of a line, which [`klog_lines`] finds without a search (twelve
-/// three-byte literals more made the literal search 2.5 times slower).
-const KLOG: &[&str] = &[
-    "\ne0", "\ne1", "\nf0", "\nf1", "\"e0", "\"e1", "\"f0", "\"f1", " e0", " e1", " f0", " f1",
+    // klog's letter before the date (`E1121`, `F0102`), after a line
+    // start, a quote or a space (CRI, Docker JSON wrap the line).
+    "\ne0",
+    "\ne1",
+    "\nf0",
+    "\nf1",
+    "\"e0",
+    "\"e1",
+    "\"f0",
+    "\"f1",
+    " e0",
+    " e1",
+    " f0",
+    " f1",
 ];
 
 /// pino/bunyan levels 50 and 60 as a field's value, in formats where a
@@ -229,11 +233,9 @@ enum Search {
 impl Search {
     fn new(numeric: bool) -> Search {
         let numeric: &[&str] = if numeric { &NUMERIC } else { &[] };
-        let klog: &[&str] = if numeric.is_empty() { &[] } else { KLOG };
         let mut all: Vec<Vec<u8>> = LITERALS
             .iter()
             .chain(numeric)
-            .chain(klog)
             .map(|l| l.bytes().map(fold).collect())
             .collect();
         all.sort();
@@ -294,11 +296,9 @@ pub fn numeric_levels(format: Format) -> bool {
 
 /// Appends the lines of `bytes` (as `(start, end)`, `end` at the
 /// terminator) a problem-like event may hold: those with one of the
-/// literals (with `numeric`, the numeric levels and klog's wrapped letters
-/// too) or a syslog priority of severity 0 to 3, the first line when it
-/// starts with klog's `E` or `F` letter, and (without `numeric`) every line
-/// that starts with one before a `0` or `1`. The lines appended are sorted,
-/// each once.
+/// literals (with `numeric`, the numeric levels too) or a syslog priority
+/// of severity 0 to 3, and the first line when it starts with klog's `E` or
+/// `F` letter. The lines appended are sorted, each once.
 pub fn candidate_lines(bytes: &[u8], numeric: bool, out: &mut Vec<(usize, usize)>) {
     let search: &Search = match numeric {
         true => &CANDIDATES_NUMERIC,
@@ -331,9 +331,6 @@ pub fn candidate_lines(bytes: &[u8], numeric: bool, out: &mut Vec<(usize, usize)
     });
     let found = out.len();
     priority_lines(bytes, out);
-    if !numeric {
-        klog_lines(bytes, out);
-    }
     if out.len() > found {
         out[from..].sort_unstable();
         let mut kept = from;
@@ -344,18 +341,6 @@ pub fn candidate_lines(bytes: &[u8], numeric: bool, out: &mut Vec<(usize, usize)
             }
         }
         out.truncate(kept);
-    }
-}
-
-/// Appends the lines of `bytes` after a terminator that start with klog's
-/// `E` or `F` letter (any case) and a `0` or `1` (the month of its date).
-fn klog_lines(bytes: &[u8], out: &mut Vec<(usize, usize)>) {
-    for at in memchr::memchr2_iter(b'\n', b'\r', bytes) {
-        if matches!(bytes.get(at + 1), Some(b'E' | b'F' | b'e' | b'f'))
-            && matches!(bytes.get(at + 2), Some(b'0' | b'1'))
-        {
-            out.push((at + 1, line_end(bytes, at + 1)));
-        }
     }
 }
 
@@ -756,29 +741,6 @@ mod tests {
                 "Disk Failed"
             ]
         );
-    }
-
-    /// A klog letter gives a level at a line's start in every format; in
-    /// formats that wrap a line (CRI, Docker JSON), after a space or a
-    /// quote too. Every line a level word or marker does not already name.
-    #[test]
-    fn klog_letters_are_candidates_where_they_give_a_level() {
-        let text = "W1121 03:12:09.1 slow\nE1121 03:12:09.1 x\rF0102 03:12:09.1 y\r\n\
-                    e1121 lower\nE2121 not a month\n2026 stdout F E1121 03:12 wrapped\n\
-                    {\"log\":\"F0102 03:12 wrapped\"}\nI1121 03:12 fine\n";
-        let lines = |numeric: bool| {
-            let mut out = Vec::new();
-            candidate_lines(text.as_bytes(), numeric, &mut out);
-            out.iter()
-                .map(|&(s, e)| text[s..e].to_owned())
-                .collect::<Vec<_>>()
-        };
-        let at_start = ["E1121 03:12:09.1 x", "F0102 03:12:09.1 y", "e1121 lower"];
-        assert_eq!(lines(false), at_start);
-        let mut wrapped: Vec<String> = at_start.iter().map(|s| (*s).to_owned()).collect();
-        wrapped.push("2026 stdout F E1121 03:12 wrapped".into());
-        wrapped.push("{\"log\":\"F0102 03:12 wrapped\"}".into());
-        assert_eq!(lines(true), wrapped);
     }
 
     #[test]
