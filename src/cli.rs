@@ -127,8 +127,9 @@ pub enum Command {
     /// first and last seen, level, a sparkline over time, a sample line;
     /// --suggest ID prints a signature for one of them.
     Patterns(PatternsArgs),
-    /// What changed between a baseline and a target, by template: new,
-    /// gone, and changed in rate (significance stated in the output).
+    /// What changed between a baseline and a target (files, or two time
+    /// windows of files or of the index: --since), by template: new, gone,
+    /// and changed in rate (significance stated in the output).
     Diff(DiffArgs),
 }
 
@@ -281,12 +282,27 @@ pub struct PatternsArgs {
 /// `triage diff`.
 #[derive(Debug, Args)]
 pub struct DiffArgs {
-    /// The good period or run: files or globs.
-    #[arg(required = true, value_name = "BASELINE")]
+    /// The good period or run: files or globs. With --since: the files
+    /// whose time windows are compared (none: the index in the data
+    /// directory).
+    #[arg(value_name = "BASELINE")]
     pub baseline: Vec<String>,
     /// The bad period or run, after `--`: files or globs.
-    #[arg(last = true, required = true, value_name = "TARGET")]
+    #[arg(last = true, value_name = "TARGET")]
     pub target: Vec<String>,
+    /// Compare time windows instead: the target window starts here (a
+    /// time, or a duration before now: 1h).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// The target window ends here (default: the end of the data).
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+    /// The baseline window starts here (default: the start of the data).
+    #[arg(long, value_name = "TIME")]
+    pub baseline_since: Option<String>,
+    /// The baseline window ends here (default: where the target starts).
+    #[arg(long, value_name = "TIME")]
+    pub baseline_until: Option<String>,
     /// One JSON object per template that changed.
     #[arg(long)]
     pub json: bool,

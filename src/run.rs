@@ -355,6 +355,7 @@ fn patterns(cli: &Cli, command: Templates<'_>) -> io::Result<Exit> {
         Templates::Diff(a) => (a.timezone.as_deref(), a.max_line_bytes),
     };
     let zone = zone(timezone)?;
+    let zone_of_diff = zone.clone();
     let config = match Config::load(cli.global.config.as_deref()) {
         Ok(config) => config,
         Err(diags) => {
@@ -366,7 +367,13 @@ fn patterns(cli: &Cli, command: Templates<'_>) -> io::Result<Exit> {
     let mut scanner = Scanner::new(&library, &config, zone, max_line, Timestamp::now());
     let outcome = match command {
         Templates::List(args) => crate::patterns::list::run(&mut scanner, args, style())?,
-        Templates::Diff(args) => crate::patterns::diff::run(&scanner, args, style())?,
+        Templates::Diff(args) => crate::patterns::diff::run(
+            &scanner,
+            args,
+            style(),
+            &cli.global.data_dir,
+            &zone_of_diff,
+        )?,
     };
     Ok(match (failed || outcome.failed, outcome.found) {
         (true, _) => Exit::Error,

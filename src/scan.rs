@@ -833,10 +833,13 @@ regex = '\bé\w+ ok'
 
     /// Bodies of lines real logs are made of, the shipped signatures' bait,
     /// and the probes' edges.
-    const BODIES: [&str; 34] = [
+    const BODIES: [&str; 36] = [
         "ERROR [ReplicaFetcher replicaId=1] Error for partition t-0 at offset 12",
         "FATAL data TLB error interrupt",
         "E1121 03:12:09.123456 1 reflector.go:138] failed to list",
+        // klog letters with no marker word: candidates by their letter only.
+        "E1121 03:12:09.123456 1 reflector.go:138] watch of *v1.Pod ended",
+        "F0102 03:12:09.1 1 main.go:1] shutting down",
         "<11>Nov 21 03:14:02 h app: x",
         "{\"level\":50,\"msg\":\"write blocked\"}",
         "{\"level\":\"error\",\"msg\":\"x\"}",

@@ -14,26 +14,43 @@
 //! `signature::problem` decides), then new, changed, gone, then the most
 //! target events.
 //!
-//! Must not: open files (the scanner's line path reads them), decide exit
-//! codes.
+//! Two time windows can be compared instead (`--since`, with
+//! `--until`, `--baseline-since`, `--baseline-until`): of the same files
+//! (each event on the side its time falls in; an event without a time takes
+//! the last time before it in its file), or, with no file named, of the
+//! events the index in the data directory holds (at most [`MAX_INDEXED`] per
+//! side, the latest; the output says when a side was cut).
+//!
+//! Must not: open files (the scanner's line path reads them; the index is
+//! read through `index::search`), decide exit codes.
 
 use std::{
     collections::HashMap,
     io::{self, Write},
-    path::PathBuf,
+    path::{Path, PathBuf},
     sync::Arc,
 };
 
+use jiff::{Timestamp, tz::TimeZone};
 use serde_json::json;
 
 use super::{Outcome, cut};
 use crate::{
     cli::DiffArgs,
+    index::{
+        query::Request,
+        search::{Hit, Searcher},
+    },
+    model::{Event, Level},
     output::Style,
-    parse::template::{Miner, TemplateRef},
+    parse::{
+        Parser, TimeContext,
+        source::Profile,
+        template::{Miner, Occurrence, TemplateRef, message_start},
+    },
     sanitize::for_terminal,
     scan::Scanner,
-    signature::problem::problem_like,
+    signature::problem::{has_marker, problem_like},
     tail::{
         discover::{Target, expand},
         read::Input,
@@ -51,6 +68,10 @@ pub const MAX_LINES: usize = 1_000;
 
 /// Target lines shown per template in text.
 const SHOWN: usize = 3;
+
+/// Events read from the index per side (the latest of its window): bounds
+/// the memory of a diff over a long window.
+pub const MAX_INDEXED: usize = 200_000;
 
 /// What a template did between the two sides.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -195,96 +216,356 @@ pub struct Diff {
     pub changes: Vec<Change>,
     /// A file could not be read.
     pub failed: bool,
+    /// Sides read from the index only in part: target side or not, events
+    /// read, events in its window.
+    pub cut: Vec<(bool, u64, u64)>,
+}
+
+/// Both sides, mined by one miner, counted per template.
+#[derive(Default)]
+struct Sides {
+    miner: Miner,
+    counts: HashMap<TemplateRef, Counts>,
+    result: Diff,
+}
+
+impl Sides {
+    /// Counts a parsed event on one side.
+    fn event(&mut self, event: &Event, target: bool) {
+        let assigned = self.miner.add_event(event);
+        let problem = problem_like(event).is_some();
+        let first = event.text.split('\n').next().unwrap_or("");
+        self.count(
+            assigned.template,
+            problem,
+            target,
+            &event.source,
+            event.line_no,
+            first,
+        );
+    }
+
+    /// Counts an event read from the index on one side; its message
+    /// starts where `parser` (its source's) finds it.
+    fn indexed(&mut self, hit: &Hit, source: &Arc<str>, parser: &Parser, target: bool) {
+        let first = hit.line.split('\n').next().unwrap_or("");
+        let start = parser.read(first).message.min(first.len());
+        let start = match first.is_char_boundary(start) {
+            true => start,
+            false => message_start(first),
+        };
+        let assigned = self.miner.add(&Occurrence {
+            line: first,
+            message: &first[start..],
+            source,
+            line_no: hit.line_no,
+            offset: hit.offset,
+            ts: hit.ts,
+            level: hit.level,
+        });
+        let problem = hit.level.is_some_and(|l| l >= Level::Error) || has_marker(&hit.line);
+        self.count(
+            assigned.template,
+            problem,
+            target,
+            source,
+            hit.line_no,
+            first,
+        );
+    }
+
+    fn count(
+        &mut self,
+        template: TemplateRef,
+        problem: bool,
+        target: bool,
+        source: &Arc<str>,
+        line_no: u64,
+        first: &str,
+    ) {
+        let c = self.counts.entry(template).or_default();
+        c.problem |= problem;
+        if target {
+            self.result.events_target += 1;
+            c.target += 1;
+            if c.lines.len() < MAX_LINES {
+                c.lines.push((Arc::clone(source), line_no));
+            }
+            if c.shown.len() < SHOWN {
+                c.shown.push((Arc::clone(source), line_no, cut(first, 300)));
+            }
+        } else {
+            self.result.events_baseline += 1;
+            c.baseline += 1;
+        }
+    }
+
+    /// The templates new, gone or changed, ranked.
+    fn finish(self) -> Diff {
+        let Sides {
+            miner,
+            counts,
+            mut result,
+        } = self;
+        // Templates that became one are counted together.
+        let mut merged: HashMap<TemplateRef, Counts> = HashMap::new();
+        for (r, c) in counts {
+            let Some(now) = miner.current(r) else {
+                continue;
+            };
+            match merged.get_mut(&now) {
+                Some(into) => into.join(c),
+                None => {
+                    merged.insert(now, c);
+                }
+            }
+        }
+        result.templates = merged.len();
+        for (r, c) in merged {
+            let Some(t) = miner.get(r) else { continue };
+            let (kind, g) = match (c.baseline, c.target) {
+                (0, 0) => continue,
+                (0, _) => (Kind::New, 0.0),
+                (_, 0) => (Kind::Gone, 0.0),
+                (b, a) => match significant(a, result.events_target, b, result.events_baseline) {
+                    (true, g) => (Kind::Changed, g),
+                    (false, _) => continue,
+                },
+            };
+            result.changes.push(Change {
+                kind,
+                template: t.id().to_string(),
+                template_text: t.text().to_owned(),
+                count_baseline: c.baseline,
+                count_target: c.target,
+                g,
+                problem: c.problem,
+                lines: c.lines,
+                shown: c.shown,
+            });
+        }
+        result.changes.sort_by(|a, b| {
+            b.problem
+                .cmp(&a.problem)
+                .then(a.kind.cmp(&b.kind))
+                .then(b.count_target.cmp(&a.count_target))
+                .then(b.count_baseline.cmp(&a.count_baseline))
+                .then(a.lines.first().cmp(&b.lines.first()))
+                .then(a.template.cmp(&b.template))
+        });
+        result
+    }
 }
 
 /// Mines both sides and compares them.
 pub fn diff(scanner: &Scanner<'_>, baseline: &[PathBuf], target: &[PathBuf]) -> Diff {
-    let mut miner = Miner::default();
-    let mut counts: HashMap<TemplateRef, Counts> = HashMap::new();
-    let mut result = Diff::default();
+    let mut sides = Sides::default();
+    let mut failed = false;
     for (side_target, paths) in [(false, baseline), (true, target)] {
         for path in paths {
             let input = Input::from_arg(path);
-            let read = scanner.events(&input, &mut |event, _| {
-                let assigned = miner.add_event(&event);
-                let c = counts.entry(assigned.template).or_default();
-                c.problem |= problem_like(&event).is_some();
-                if side_target {
-                    result.events_target += 1;
-                    c.target += 1;
-                    if c.lines.len() < MAX_LINES {
-                        c.lines.push((Arc::clone(&event.source), event.line_no));
-                    }
-                    if c.shown.len() < SHOWN {
-                        let first = event.text.split('\n').next().unwrap_or("");
-                        c.shown
-                            .push((Arc::clone(&event.source), event.line_no, cut(first, 300)));
-                    }
-                } else {
-                    result.events_baseline += 1;
-                    c.baseline += 1;
-                }
-            });
+            let read = scanner.events(&input, &mut |event, _| sides.event(&event, side_target));
             if let Err(err) = read {
                 crate::output::message(format_args!("{input}: {err}"));
-                result.failed = true;
+                failed = true;
             }
         }
     }
-    // Templates that became one are counted together.
-    let mut merged: HashMap<TemplateRef, Counts> = HashMap::new();
-    for (r, c) in counts {
-        let Some(now) = miner.current(r) else {
-            continue;
-        };
-        match merged.get_mut(&now) {
-            Some(into) => into.join(c),
-            None => {
-                merged.insert(now, c);
-            }
-        }
-    }
-    result.templates = merged.len();
-    for (r, c) in merged {
-        let Some(t) = miner.get(r) else { continue };
-        let (kind, g) = match (c.baseline, c.target) {
-            (0, 0) => continue,
-            (0, _) => (Kind::New, 0.0),
-            (_, 0) => (Kind::Gone, 0.0),
-            (b, a) => match significant(a, result.events_target, b, result.events_baseline) {
-                (true, g) => (Kind::Changed, g),
-                (false, _) => continue,
-            },
-        };
-        result.changes.push(Change {
-            kind,
-            template: t.id().to_string(),
-            template_text: t.text().to_owned(),
-            count_baseline: c.baseline,
-            count_target: c.target,
-            g,
-            problem: c.problem,
-            lines: c.lines,
-            shown: c.shown,
-        });
-    }
-    result.changes.sort_by(|a, b| {
-        b.problem
-            .cmp(&a.problem)
-            .then(a.kind.cmp(&b.kind))
-            .then(b.count_target.cmp(&a.count_target))
-            .then(b.count_baseline.cmp(&a.count_baseline))
-            .then(a.lines.first().cmp(&b.lines.first()))
-            .then(a.template.cmp(&b.template))
-    });
+    let mut result = sides.finish();
+    result.failed = failed;
     result
 }
 
-/// `triage diff`.
-pub fn run(scanner: &Scanner<'_>, args: &DiffArgs, style: Style) -> io::Result<Outcome> {
-    let baseline = files(&args.baseline);
-    let target = files(&args.target);
-    let mut result = diff(scanner, &baseline, &target);
+/// Two time windows: `[start, end)`, either end open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Windows {
+    /// The baseline's window.
+    pub baseline: (Option<Timestamp>, Option<Timestamp>),
+    /// The target's window.
+    pub target: (Option<Timestamp>, Option<Timestamp>),
+}
+
+impl Windows {
+    /// The windows the options name (`--since` is required; the baseline
+    /// ends where the target starts unless `--baseline-until` says).
+    pub fn of(args: &DiffArgs, zone: &TimeZone, now: Timestamp) -> io::Result<Option<Windows>> {
+        let time = |text: &Option<String>, what: &str| {
+            text.as_deref()
+                .map(|t| {
+                    crate::timearg::parse(t, zone, now).map_err(|e| {
+                        io::Error::new(io::ErrorKind::InvalidInput, format!("{what}: {e}"))
+                    })
+                })
+                .transpose()
+        };
+        let Some(since) = time(&args.since, "--since")? else {
+            if args.until.is_some()
+                || args.baseline_since.is_some()
+                || args.baseline_until.is_some()
+            {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "--until, --baseline-since and --baseline-until need --since (where the target window starts)",
+                ));
+            }
+            return Ok(None);
+        };
+        let windows = Windows {
+            baseline: (
+                time(&args.baseline_since, "--baseline-since")?,
+                Some(time(&args.baseline_until, "--baseline-until")?.unwrap_or(since)),
+            ),
+            target: (Some(since), time(&args.until, "--until")?),
+        };
+        for (name, (from, to)) in [("baseline", windows.baseline), ("target", windows.target)] {
+            if let (Some(from), Some(to)) = (from, to)
+                && from >= to
+            {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("the {name} window is empty: {from} is not before {to}"),
+                ));
+            }
+        }
+        Ok(Some(windows))
+    }
+
+    /// The side a time falls on: `Some(true)` the target, `Some(false)` the
+    /// baseline, `None` neither.
+    pub fn side(&self, at: Timestamp) -> Option<bool> {
+        let inside = |(from, to): (Option<Timestamp>, Option<Timestamp>)| {
+            from.is_none_or(|f| at >= f) && to.is_none_or(|t| at < t)
+        };
+        if inside(self.target) {
+            Some(true)
+        } else if inside(self.baseline) {
+            Some(false)
+        } else {
+            None
+        }
+    }
+}
+
+/// Compares two time windows of the same files; an event without a time
+/// takes the last time before it in its file (none yet: left out).
+pub fn diff_windows(scanner: &Scanner<'_>, paths: &[PathBuf], windows: Windows) -> Diff {
+    let mut sides = Sides::default();
+    let mut failed = false;
+    for path in paths {
+        let input = Input::from_arg(path);
+        let mut last: Option<Timestamp> = None;
+        let read = scanner.events(&input, &mut |event, _| {
+            last = event.ts.or(last);
+            if let Some(side) = last.and_then(|at| windows.side(at)) {
+                sides.event(&event, side);
+            }
+        });
+        if let Err(err) = read {
+            crate::output::message(format_args!("{input}: {err}"));
+            failed = true;
+        }
+    }
+    let mut result = sides.finish();
+    result.failed = failed;
+    result
+}
+
+/// Lines of a source's first events its parser is learned from (as a file's
+/// first lines teach `scan` its format, time layout and message prefix).
+const PROFILE_LINES: usize = 200;
+
+/// Compares two time windows of what the index in `data_dir` holds: at
+/// most [`MAX_INDEXED`] events of each (the latest), said in `cut`. Each
+/// source's events are parsed as a file of them would be (format, time
+/// layout and message prefix learned from its first events), so templates
+/// are those of the files.
+pub fn diff_indexed(data_dir: &Path, windows: Windows, zone: &TimeZone) -> io::Result<Diff> {
+    let searcher = Searcher::open(&crate::index::path_in(data_dir)).map_err(|e| {
+        io::Error::other(format!("{e}; or name files to compare their time windows"))
+    })?;
+    let mut sides = Sides::default();
+    let mut cut_sides = Vec::new();
+    let mut read: Vec<(bool, Vec<Hit>)> = Vec::new();
+    for (target, (since, until)) in [(false, windows.baseline), (true, windows.target)] {
+        let request = Request {
+            since,
+            until,
+            ..Request::all()
+        };
+        let found = searcher
+            .run(&request, MAX_INDEXED, None)
+            .map_err(|e| io::Error::other(e.to_string()))?;
+        if found.total > found.hits.len() as u64 {
+            cut_sides.push((target, found.hits.len() as u64, found.total));
+        }
+        read.push((target, found.hits));
+    }
+    // Each source's parser, from its first events in file order.
+    let mut firsts: HashMap<&str, Vec<(u64, &str)>> = HashMap::new();
+    for hit in read.iter().flat_map(|(_, hits)| hits) {
+        firsts
+            .entry(hit.source.as_str())
+            .or_default()
+            .push((hit.line_no, hit.line.as_str()));
+    }
+    let time = TimeContext::new(zone.clone(), Timestamp::now());
+    let parsers: HashMap<&str, (Arc<str>, Parser)> = firsts
+        .into_iter()
+        .map(|(name, mut lines)| {
+            lines.sort_unstable_by_key(|(n, _)| *n);
+            let sample: Vec<&str> = lines.iter().take(PROFILE_LINES).map(|(_, l)| *l).collect();
+            let profile = Profile::of(sample.join("\n").as_bytes(), true, None, &time);
+            let source: Arc<str> = Arc::from(name);
+            let parser = Parser::with_format(Arc::clone(&source), time.clone(), profile.format)
+                .with_layout(profile.layout)
+                .with_prefix(profile.prefix);
+            (name, (source, parser))
+        })
+        .collect();
+    for (target, hits) in &read {
+        for hit in hits {
+            // Every hit's source has a parser (built from the same hits).
+            if let Some((source, parser)) = parsers.get(hit.source.as_str()) {
+                sides.indexed(hit, source, parser, *target);
+            }
+        }
+    }
+    let mut result = sides.finish();
+    result.cut = cut_sides;
+    Ok(result)
+}
+
+/// `triage diff`: files against files, or two time windows of files or
+/// of the index in `data_dir`.
+pub fn run(
+    scanner: &Scanner<'_>,
+    args: &DiffArgs,
+    style: Style,
+    data_dir: &Path,
+    zone: &TimeZone,
+) -> io::Result<Outcome> {
+    let invalid = |text: &str| io::Error::new(io::ErrorKind::InvalidInput, text.to_owned());
+    let mut result = match Windows::of(args, zone, Timestamp::now())? {
+        None if args.baseline.is_empty() || args.target.is_empty() => {
+            return Err(invalid(
+                "give the baseline and the target: BASELINE... -- TARGET..., or compare time windows with --since",
+            ));
+        }
+        None => diff(scanner, &files(&args.baseline), &files(&args.target)),
+        Some(_) if !args.target.is_empty() => {
+            return Err(invalid(
+                "with --since, name the files once (no `--`): their time windows are compared",
+            ));
+        }
+        Some(windows) if args.baseline.is_empty() => diff_indexed(data_dir, windows, zone)?,
+        Some(windows) => diff_windows(scanner, &files(&args.baseline), windows),
+    };
+    for (target, read, total) in &result.cut {
+        crate::output::message(format_args!(
+            "the {} window has {total} events in the index: the latest {read} were compared",
+            if *target { "target" } else { "baseline" }
+        ));
+    }
     if args.limit > 0 {
         let mut per_kind: HashMap<Kind, usize> = HashMap::new();
         result.changes.retain(|c| {
@@ -359,6 +640,27 @@ fn write_text(out: &mut dyn Write, result: &Diff, style: Style) -> io::Result<()
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_time_falls_in_the_target_window_first_then_the_baseline() {
+        let t = |s: i64| Timestamp::from_second(s).expect("a time");
+        let w = Windows {
+            baseline: (Some(t(100)), Some(t(200))),
+            target: (Some(t(200)), None),
+        };
+        assert_eq!(w.side(t(99)), None);
+        assert_eq!(w.side(t(100)), Some(false));
+        assert_eq!(w.side(t(199)), Some(false));
+        assert_eq!(w.side(t(200)), Some(true));
+        assert_eq!(w.side(t(10_000)), Some(true));
+        // Overlapping windows: the target wins.
+        let w = Windows {
+            baseline: (None, Some(t(300))),
+            target: (Some(t(200)), Some(t(250))),
+        };
+        assert_eq!(w.side(t(220)), Some(true));
+        assert_eq!(w.side(t(260)), Some(false));
+    }
 
     #[test]
     fn the_g_test_needs_a_real_difference() {

@@ -30,6 +30,7 @@ use super::{
     filter::Filters,
     keys::{self, Action, Key},
     msg::{AlertInfo, IncidentView, LogLine, Msg, Op, Stats, TimelineRow, Write, clean},
+    patterns::Patterns,
     prompt::{Edit, LineEditor, remember},
 };
 use crate::{
@@ -180,6 +181,14 @@ pub enum Effect {
     Copy(String),
     /// Run a query against the index.
     Search(String),
+    /// Write a suggested `[[signature]]` (from the Patterns view) to a
+    /// file of its own under the data directory.
+    Suggest {
+        /// The file's name.
+        name: String,
+        /// The TOML block.
+        toml: String,
+    },
 }
 
 /// What the log pane shows.
@@ -191,6 +200,9 @@ pub enum LogMode {
     Evidence(String),
     /// The results of a search.
     Search(String),
+    /// The events of a template chosen in the Patterns view (its id and
+    /// text).
+    Pattern(String),
 }
 
 /// One row of the alerts pane: a signature and key that fired.
@@ -381,6 +393,8 @@ pub struct App {
     pub now: Timestamp,
     /// A pipeline thread stopped.
     pub stopped: Option<String>,
+    /// The Patterns view and the template miner behind it.
+    pub patterns: Patterns,
 }
 
 impl App {
@@ -440,6 +454,7 @@ impl App {
             clock: None,
             now,
             stopped: None,
+            patterns: Patterns::new(),
         }
     }
 
@@ -885,6 +900,77 @@ impl App {
         self.message = Some((text, false));
     }
 
+    // ----------------------------------------------------------- patterns
+
+    /// What the Patterns view measures "new" against: the shown incident's
+    /// opening.
+    fn pattern_reference(&self) -> Option<(String, Timestamp)> {
+        self.incident.as_ref().map(|i| (i.id.clone(), i.opened_at))
+    }
+
+    fn open_patterns(&mut self) {
+        let since = self.pattern_reference();
+        self.patterns.open = true;
+        self.patterns.refresh(since, self.present());
+    }
+
+    /// Keys of the Patterns view: the list keys move, Enter shows the
+    /// selected template's events in the log pane, `s` suggests a
+    /// signature, any other key closes.
+    fn on_patterns_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        if Key::of(key) == Key::of(KeyEvent::from(crossterm::event::KeyCode::Char('s'))) {
+            return match self.patterns.suggestion() {
+                Some((id, suggestion)) => vec![Effect::Suggest {
+                    name: format!("suggested-{id}.toml"),
+                    toml: suggestion.toml,
+                }],
+                None => {
+                    self.message = Some((
+                        "this template has no literal text to anchor a signature on".into(),
+                        true,
+                    ));
+                    Vec::new()
+                }
+            };
+        }
+        match keys::lookup(Pane::Log, key) {
+            Some(Action::Down) => self.patterns.move_cursor(1),
+            Some(Action::Up) => self.patterns.move_cursor(-1),
+            Some(Action::PageDown) => self.patterns.move_cursor(10),
+            Some(Action::PageUp) => self.patterns.move_cursor(-10),
+            Some(Action::First) => self.patterns.move_cursor(isize::MIN / 2),
+            Some(Action::Last) => self.patterns.move_cursor(isize::MAX / 2),
+            Some(Action::Detail) => self.show_pattern(),
+            _ => self.patterns.open = false,
+        }
+        Vec::new()
+    }
+
+    /// The selected template's events still in the log buffer, in the log
+    /// pane.
+    fn show_pattern(&mut self) {
+        self.patterns.open = false;
+        let Some(row) = self.patterns.selected() else {
+            return;
+        };
+        let (id, count) = (row.id, row.count);
+        let title = format!("{id} `{}`", crate::patterns::cut(&row.text, 60));
+        let rows = self.patterns.lines_of(id, self.log.iter());
+        let n = rows.len();
+        self.message = Some((
+            if (n as u64) < count {
+                format!(
+                    "{n} of its {count} events are still in the console's buffer (the last {MAX_EVENTS})"
+                )
+            } else {
+                format!("{n} events of pattern {id}")
+            },
+            false,
+        ));
+        self.find = None;
+        self.set_view(LogMode::Pattern(title), rows, n.saturating_sub(1));
+    }
+
     // ------------------------------------------------------------- alerts
 
     fn on_alert(&mut self, info: AlertInfo) {
@@ -1155,7 +1241,12 @@ impl App {
     pub fn on_msg(&mut self, msg: Msg, now: Timestamp) {
         self.now = now;
         match msg {
-            Msg::Lines(lines) | Msg::Tail(lines) => self.push_lines(lines),
+            Msg::Lines(lines) | Msg::Tail(lines) => {
+                self.patterns.add(&lines);
+                self.push_lines(lines);
+                let since = self.pattern_reference();
+                self.patterns.refresh_if_due(since, self.present());
+            }
             Msg::Library(loaded) => {
                 self.library = Some(loaded.library);
                 if !loaded.diagnostics.is_empty() {
@@ -1264,6 +1355,9 @@ impl App {
         if self.detail.is_some() {
             self.on_detail_key(key);
             return Vec::new();
+        }
+        if self.patterns.open {
+            return self.on_patterns_key(key);
         }
         let Some(action) = keys::lookup(self.focus, key) else {
             if !chord.mods.is_empty() {
@@ -1424,6 +1518,7 @@ impl App {
                     self.ask(Some(pending));
                 }
             }
+            Action::Patterns => self.open_patterns(),
             Action::AllRows => {
                 self.timeline_all = !self.timeline_all;
                 self.timeline_follow = true;

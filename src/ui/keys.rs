@@ -160,6 +160,9 @@ pub enum Action {
     Pin,
     /// Every timeline row, or the grouped view.
     AllRows,
+    /// The Patterns view: templates of the events read, new and surging
+    /// since the incident opened first.
+    Patterns,
 }
 
 /// One key: a code and the modifiers that must be held.
@@ -373,6 +376,12 @@ pub const BINDINGS: &[Binding] = &[
         &[ch('I')],
         Action::NextIncident,
         "show the next incident (keys write to the one shown)",
+    ),
+    bind(
+        Anywhere,
+        &[ch('P')],
+        Action::Patterns,
+        "patterns: templates of the events read, new or surging since the incident opened first (j/k select, Enter: its events in the log pane, s: a suggested signature into the data directory, any other key closes)",
     ),
     bind(Lists, &[ch('j'), code(KeyCode::Down)], Action::Down, "down"),
     bind(Lists, &[ch('k'), code(KeyCode::Up)], Action::Up, "up"),

@@ -40,6 +40,8 @@ pub mod journal;
 pub mod keys;
 pub mod logfile;
 pub mod msg;
+pub mod patterns;
+pub mod patterns_view;
 pub mod prompt;
 pub mod replay;
 pub mod search;
@@ -489,6 +491,7 @@ fn handle(
                         }
                     }
                     Effect::Copy(text) => copy(app, &text, copy_path),
+                    Effect::Suggest { name, toml } => suggest(app, &name, &toml, copy_path),
                     Effect::Search(query) => {
                         if let Some(search) = search {
                             let _ = search.send(query);
@@ -552,6 +555,26 @@ pub fn osc52(text: &str) -> Vec<u8> {
     // Writing to a Vec cannot fail.
     let _ = queue!(out, CopyToClipboard::to_clipboard_from(text));
     out
+}
+
+/// Writes a suggested signature to `<data-dir>/suggested/NAME` (the data
+/// directory is where `copy_path` is) and says where.
+fn suggest(app: &mut App, name: &str, toml: &str, copy_path: &std::path::Path) {
+    let dir = copy_path
+        .parent()
+        .unwrap_or(std::path::Path::new("."))
+        .join("suggested");
+    let path = dir.join(name);
+    let written = fs::create_dir_all(&dir).and_then(|()| fs::write(&path, toml));
+    let msg = match written {
+        Ok(()) => Ok(format!(
+            "suggested signature written to {} (check: triage --patterns {} check)",
+            path.display(),
+            dir.display()
+        )),
+        Err(err) => Err(format!("{}: {err}", path.display())),
+    };
+    app.on_msg(Msg::Done(msg), Timestamp::now());
 }
 
 #[cfg(test)]

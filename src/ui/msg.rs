@@ -45,6 +45,9 @@ pub struct LogLine {
     pub level: Option<Level>,
     /// The first line, sanitised.
     pub text: String,
+    /// Where the message starts in `text`, after the prefix the parser
+    /// found (time, level, thread, logger…); 0 when it found none.
+    pub message: usize,
     /// The lines that continue the event, sanitised.
     pub more: Vec<String>,
     /// Ids of the signatures the line matched.
@@ -64,6 +67,7 @@ impl LogLine {
             ts: None,
             level: None,
             text: clean(text),
+            message: 0,
             more: Vec::new(),
             signatures: Vec::new(),
             host: None,
@@ -76,6 +80,15 @@ impl LogLine {
         let mut lines = event.text.split('\n');
         let first = lines.next().unwrap_or_default();
         let mut line = LogLine::new(source, event.line_no, event.offset, first);
+        // The prefix sanitised on its own: sanitising is per character, so
+        // its length is where the message starts in the sanitised text.
+        if event.message > 0 && event.message < first.len() && first.is_char_boundary(event.message)
+        {
+            let at = clean(&first[..event.message]).len();
+            if at < line.text.len() && line.text.is_char_boundary(at) {
+                line.message = at;
+            }
+        }
         line.ts = event.ts;
         line.level = event.level;
         line.more = lines.take(MAX_CONTINUATION).map(clean).collect();

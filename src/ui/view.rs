@@ -54,6 +54,9 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) {
     draw_log(frame, app, log);
     draw_timeline(frame, app, timeline);
     draw_status(frame, app, status);
+    if app.patterns.open {
+        super::patterns_view::draw(frame, app, area);
+    }
     if app.help {
         draw_help(frame, area, app.help_scroll);
     }
@@ -415,6 +418,10 @@ fn draw_log(frame: &mut Frame<'_>, app: &App, area: Rect) {
             rows.len()
         ),
         LogMode::Evidence(title) => format!(" 2 Log · evidence of {title} · Esc: live "),
+        LogMode::Pattern(title) => format!(
+            " 2 Log · {} events of pattern {title} · Enter: detail · Esc: live ",
+            rows.len()
+        ),
         LogMode::Search(query) => format!(
             " 2 Log · {} hits for `{}` · Enter: detail · Esc: live ",
             rows.len(),

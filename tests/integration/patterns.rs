@@ -8,7 +8,7 @@ use std::{collections::HashMap, fs};
 
 use serde_json::Value;
 
-use crate::harness::{Triage, fixture};
+use crate::harness::{Triage, fixture, shared_data};
 
 fn loghub(name: &str) -> std::path::PathBuf {
     fixture(&format!("loghub/{name}"))
@@ -613,4 +613,155 @@ fn watch_with_a_baseline_raises_new_problem_only_for_templates_it_lacks() {
             .any(|a| a["signature"] != "new-problem" && a["signature"] != "new-fatal-problem")
     );
     stop(child);
+}
+
+/// `diff --since`: two time windows of the same files, and of the index
+/// those files were ingested into, give exactly what the files' diff gives
+/// (the good run's lines end before the bad run's start).
+#[test]
+fn diff_of_time_windows_of_files_and_of_the_index_is_the_files_diff() {
+    let good = loghub("Hadoop_good.log");
+    let bad = loghub("Hadoop_bad.log");
+    let key = |c: &Value| {
+        (
+            c["kind"].to_string(),
+            c["template_text"].to_string(),
+            c["count_baseline"].to_string(),
+            c["count_target"].to_string(),
+            c["lines"].to_string(),
+        )
+    };
+    let files = Triage::new()
+        .args(["diff", "--json", "--timezone", "UTC"])
+        .arg(&good)
+        .arg("--")
+        .arg(&bad)
+        .run()
+        .code(0);
+    let expected: Vec<_> = files.json_lines().iter().map(key).collect();
+    assert!(expected.len() > 10, "{}", files.stdout);
+    // The bad run's first line is at 18:05:27,570; the good run's last
+    // before it.
+    let since = ["--since", "2015-10-18 18:05:27", "--timezone", "UTC"];
+    let windows = Triage::new()
+        .args(["diff", "--json"])
+        .args(since)
+        .arg(&good)
+        .arg(&bad)
+        .run()
+        .code(0);
+    assert_eq!(
+        windows.json_lines().iter().map(key).collect::<Vec<_>>(),
+        expected
+    );
+
+    let data = tempfile::tempdir().expect("tempdir");
+    Triage::new()
+        .arg("--data-dir")
+        .arg(data.path())
+        .args(["ingest", "--timezone", "UTC"])
+        .arg(&good)
+        .arg(&bad)
+        .run()
+        .code(0);
+    let indexed = Triage::new()
+        .arg("--data-dir")
+        .arg(data.path())
+        .args(["diff", "--json"])
+        .args(since)
+        .run()
+        .code(0);
+    assert_eq!(
+        indexed.json_lines().iter().map(key).collect::<Vec<_>>(),
+        expected
+    );
+
+    // A window that ends before the data: everything is gone.
+    let early = Triage::new()
+        .arg("--data-dir")
+        .arg(data.path())
+        .args(["diff", "--json", "--timezone", "UTC"])
+        .args([
+            "--since",
+            "2015-10-18 18:05:00",
+            "--until",
+            "2015-10-18 18:05:01",
+        ])
+        .args(["--baseline-since", "2015-10-18 18:04:00"])
+        .run();
+    let kinds: Vec<Value> = early
+        .json_lines()
+        .iter()
+        .map(|c| c["kind"].clone())
+        .collect();
+    assert!(
+        !kinds.is_empty() && kinds.iter().all(|k| k == "gone" || k == "new"),
+        "{kinds:?}"
+    );
+
+    // Misuse is named.
+    let both = Triage::new()
+        .args(["diff", "--since", "1h"])
+        .arg(&good)
+        .arg("--")
+        .arg(&bad)
+        .run()
+        .code(2);
+    assert!(
+        both.stderr.contains("with --since, name the files once"),
+        "{}",
+        both.stderr
+    );
+    let none = Triage::new().arg("diff").run().code(2);
+    assert!(
+        none.stderr
+            .contains("BASELINE... -- TARGET..., or compare time windows with --since"),
+        "{}",
+        none.stderr
+    );
+}
+
+/// A real pgbouncer log (gzip, 127,910 lines, `../shared/data/`), its
+/// groups checked by hand with `zgrep -c`: every line is in one of seven
+/// templates, each with exactly the lines of its kind.
+#[test]
+fn pgbouncer_log_mines_into_its_seven_hand_checked_templates() {
+    let Some(log) = shared_data("postgresql/pgbouncer.log.gz") else {
+        return;
+    };
+    let out = Triage::new()
+        .args(["patterns", "--json", "--timezone", "UTC"])
+        .arg(&log)
+        .run()
+        .code(0);
+    let mut got: Vec<(u64, String)> = out
+        .json_lines()
+        .iter()
+        .map(|t| {
+            (
+                t["count"].as_u64().expect("count"),
+                t["template_text"].as_str().expect("text").to_owned(),
+            )
+        })
+        .collect();
+    got.sort();
+    let mut expected: Vec<(u64, String)> = [
+        (63_943, "C-<*>: pgbench/gilles@<*> login attempt: db=pgbench user=gilles tls=no"),
+        (63_943, "C-<*>: pgbench/gilles@<*> closing because: client close request (age=<*>)"),
+        (15, "S-<*>: pgbench/gilles@<*> new connection to server (from <*>)"),
+        (5, "stats: <*> xacts/s, <*> queries/s, in <*> B/s, out <*> B/s, xact <*> query <*> wait time <*>"),
+        (2, "listening on <*>"),
+        (1, "file descriptor limit: <*> (H:<*>), max_client_conn: <*>, max fds possible: <*>"),
+        (1, "process up: pgbouncer <*>, libevent <*>-stable (epoll), adns: c-ares <*>, tls: OpenSSL <*>"),
+    ]
+    .into_iter()
+    .map(|(n, t)| (n, t.to_owned()))
+    .collect();
+    expected.sort();
+    assert_eq!(got, expected);
+    assert_eq!(
+        got.iter().map(|(n, _)| n).sum::<u64>(),
+        127_910,
+        "every line"
+    );
 }

@@ -681,3 +681,66 @@ fn console_keys_at_80_by_24() {
 fn console_keys_at_200_by_50() {
     console_keys_at(200, 50);
 }
+
+/// The Patterns view on the demo: `P` lists the templates of what the
+/// console read with those new since the incident opened marked `new`;
+/// `s` writes a signature for it that `check` accepts; Enter shows the
+/// selected template's events in the log pane.
+#[test]
+fn demo_console_patterns_view_shows_new_templates_and_their_events() {
+    let Some((_tmp, demo, tmux)) = demo_in_tmux("patterns", 20, (100, 30), "") else {
+        return;
+    };
+    tmux.wait("an incident", Duration::from_secs(60), |s| {
+        s.contains("Timeline INC-1")
+    });
+    tmux.keys("P");
+    let new_row = |s: &str| {
+        s.lines()
+            .any(|l| l.trim_start_matches(['│', ' ']).starts_with("new "))
+    };
+    let screen = tmux.wait(
+        "the Patterns view with a new template",
+        Duration::from_secs(30),
+        |s| s.contains("Patterns ·") && s.contains("since INC-1 opened") && new_row(s),
+    );
+    assert!(screen.contains("template "), "{screen}");
+    // `s`: a signature for the selected template, under the data directory,
+    // which `triage check` accepts as it is.
+    tmux.keys("s");
+    let suggested = demo.join(".triage").join("suggested");
+    tmux.wait("the suggestion written", Duration::from_secs(10), |s| {
+        s.contains("suggested signature written")
+    });
+    let files: Vec<PathBuf> = std::fs::read_dir(&suggested)
+        .expect("suggested/")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let toml = std::fs::read_to_string(&files[0]).expect("read");
+    assert!(toml.starts_with("[[signature]]\n"), "{toml}");
+    let check = Command::new(env!("CARGO_BIN_EXE_triage"))
+        .arg("--patterns")
+        .arg(&suggested)
+        .arg("check")
+        .env_remove("TRIAGE_DATA_DIR")
+        .output()
+        .expect("check runs");
+    assert!(
+        check.status.success(),
+        "{toml}\n{}{}",
+        String::from_utf8_lossy(&check.stdout),
+        String::from_utf8_lossy(&check.stderr)
+    );
+    // The first row is selected: a new template; its events in the log pane.
+    tmux.keys("Enter");
+    let screen = tmux.wait("its events in the log pane", Duration::from_secs(10), |s| {
+        s.contains("events of pattern")
+    });
+    assert!(!screen.contains("Patterns ·"), "the view closed:\n{screen}");
+    tmux.keys("q");
+    let screen = tmux.wait("the console to exit", Duration::from_secs(15), |s| {
+        s.contains("EXITED")
+    });
+    assert!(screen.contains("EXITED 0"), "{screen}");
+}
