@@ -280,6 +280,8 @@ pub struct TimelineEntry<'a> {
 pub struct Detail {
     /// The event.
     pub line: LogLine,
+    /// Its template (`ID text`), as the Patterns view mined it.
+    pub template: Option<String>,
     /// First row shown.
     pub scroll: usize,
 }
@@ -850,9 +852,10 @@ impl App {
     }
 
     fn open_detail(&mut self) {
-        if let Some(line) = self.log_rows().get(self.log_cursor) {
+        if let Some(line) = self.log_rows().get(self.log_cursor).cloned() {
             self.detail = Some(Detail {
-                line: line.clone(),
+                template: self.patterns.template_text_of(&line),
+                line,
                 scroll: 0,
             });
         }

@@ -157,6 +157,14 @@ impl Patterns {
         self.miner.lookup(&line.text[start..]).map(|t| t.id())
     }
 
+    /// The template `line` belongs to now, as `ID text` (the detail view).
+    pub fn template_text_of(&mut self, line: &LogLine) -> Option<String> {
+        let start = start_of(line);
+        self.miner
+            .lookup(&line.text[start..])
+            .map(|t| format!("{} {}", t.id(), crate::patterns::cut(t.text(), MAX_TEXT)))
+    }
+
     /// The events of `lines` whose template is `id`, in order.
     pub fn lines_of<'a>(
         &mut self,

@@ -1424,3 +1424,23 @@ fn the_histogram_strip_counts_what_the_log_pane_shows() {
     );
     assert_eq!(bars.last().map(|c| c.fg), Some(ratatui::style::Color::Red));
 }
+
+#[test]
+fn the_detail_view_names_the_events_template() {
+    let mut app = app();
+    mixed_log(&mut app);
+    press(&mut app, KeyCode::Char('2'));
+    press(&mut app, KeyCode::Char('g'));
+    press(&mut app, KeyCode::Enter);
+    let template = app
+        .detail
+        .as_ref()
+        .and_then(|d| d.template.clone())
+        .expect("a template");
+    let screen = text_of(&render(&app, 120, 40));
+    assert!(screen.contains("template"), "{screen}");
+    assert!(
+        screen.contains(&template[..template.len().min(40)]),
+        "{template}\n{screen}"
+    );
+}

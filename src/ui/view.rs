@@ -1146,6 +1146,13 @@ fn draw_detail(frame: &mut Frame<'_>, app: &App, detail: &super::app::Detail, ar
         }
         lines.push(Line::from(spans));
     }
+    lines.push(Line::from(vec![
+        label("template"),
+        match &detail.template {
+            Some(template) => Span::raw(template.clone()),
+            None => Span::styled("none (not mined)", dim),
+        },
+    ]));
     if app.is_marked(line) {
         lines.push(Line::from(vec![label("bookmark"), Span::raw("yes")]));
     }
