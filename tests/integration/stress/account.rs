@@ -22,7 +22,11 @@
 //!   lines read (even alerted) but not yet committed are also gone when their
 //!   bytes are destroyed and a `kill -9` lands after that and within
 //!   [`COMMIT_WINDOW_MS`] of the line's writing: the next `watch` cannot
-//!   read them again.
+//!   read them again. So are, from the alerts, lines of a file removed while
+//!   `watch` was up (a copy compressed right after a copytruncate) that it
+//!   had not alerted yet, read or only opened, when such a `kill -9` landed
+//!   (alerting precedes the commit: the same window bounds it), unless the
+//!   index holds them: a `watch` that indexed a line had alerted on it.
 
 use std::{collections::BTreeMap, fmt::Write as _};
 
@@ -195,6 +199,9 @@ pub const COMMIT_WINDOW_MS: u64 = 2000;
 enum When {
     Always,
     KilledAfter(u64),
+    /// [`When::KilledAfter`], for a line not in the index: a line indexed
+    /// was read whole by a `watch` that alerted before it committed.
+    KilledAfterUnindexed(u64),
 }
 
 /// Per generation, the sequence numbers excused if missing from a stream
@@ -224,6 +231,10 @@ fn excused(
                 continue;
             }
             if alerted.is_none() {
+                // Alerts: read (or only opened) but not yet alerted when a
+                // `kill -9` lands after the destruction, as for the index;
+                // not a line in the index (alerted before committed).
+                ranges.push((from, risk.to, When::KilledAfterUnindexed(risk.at_ms)));
                 continue;
             }
             if risk.truncation {
@@ -240,13 +251,15 @@ fn is_excused(
     ranges: &[(u64, u64, When)],
     written: &Written,
     incarnations: &[Incarnation],
+    indexed: &dyn Fn(u64) -> bool,
     n: u64,
 ) -> bool {
     ranges.iter().any(|&(a, b, when)| {
         (a..b).contains(&n)
             && match when {
                 When::Always => true,
-                When::KilledAfter(t) => {
+                When::KilledAfterUnindexed(_) if indexed(n) => false,
+                When::KilledAfter(t) | When::KilledAfterUnindexed(t) => {
                     // (Read no earlier than the incarnation was up: a slow
                     // start on a busy machine delays the first commit.)
                     let written_at = written.at_ms[n as usize];
@@ -306,7 +319,9 @@ pub fn judge(written: &Written, incarnations: &[Incarnation], docs: &[Doc]) -> V
     };
     for n in 0..total {
         match counts.get(&n) {
-            None if is_excused(&ranges, written, incarnations, n) => verdict.index.gone += 1,
+            None if is_excused(&ranges, written, incarnations, &|_| false, n) => {
+                verdict.index.gone += 1;
+            }
             None => verdict.index.missing.push(n),
             Some(&c) if c > 1 => verdict.index.duplicated.push((n, c)),
             Some(_) => {}
@@ -383,7 +398,13 @@ pub fn judge(written: &Written, incarnations: &[Incarnation], docs: &[Doc]) -> V
             continue;
         }
         if !times.contains_key(&n) {
-            if is_excused(&ranges, written, incarnations, n) {
+            if is_excused(
+                &ranges,
+                written,
+                incarnations,
+                &|n| counts.contains_key(&n),
+                n,
+            ) {
                 verdict.alerts.gone += 1;
             } else {
                 verdict.alerts.missing.push(n);
@@ -577,6 +598,39 @@ mod tests {
         assert_eq!(v.index.missing, vec![4, 5]);
         let v = judge(&w, &killed(99), &docs(0..4));
         assert_eq!(v.index.missing, (4..=8).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_copy_compressed_while_up_then_killed_is_gone_from_the_alerts() {
+        // A copytruncate's copy, compressed (the plain copy removed) at
+        // 100 ms while `watch` was up, holding n4..n9 it had not alerted
+        // yet: gone only if a kill -9 came after the removal and before
+        // those lines could have been alerted; a SIGTERM drains what is
+        // open, so after one they are missing.
+        let w = written(
+            10,
+            vec![Risk {
+                from: 0,
+                to: 10,
+                at_ms: 100,
+                truncation: false,
+            }],
+        );
+        let stopped = |at, how| [inc(vec![0, 2], Some((at, how))), inc(Vec::new(), None)];
+        let v = judge(&w, &stopped(150, End::Kill), &docs(0..4));
+        assert!(v.alerts.missing.is_empty(), "{v:?}");
+        assert_eq!(v.alerts.gone, 3);
+        // In the index but never alerted: a `watch` had the line and did not
+        // alert on it; no kill excuses that.
+        let v = judge(&w, &stopped(150, End::Kill), &docs(0..7));
+        assert_eq!(v.alerts.missing, vec![4, 6]);
+        let v = judge(&w, &stopped(150, End::Term), &docs(0..4));
+        assert_eq!(v.alerts.missing, vec![4, 6, 8]);
+        let v = judge(&w, &stopped(99, End::Kill), &docs(0..4));
+        assert_eq!(v.alerts.missing, vec![4, 6, 8]);
+        // (Line n is written at n ms: n8 could not have been alerted yet.)
+        let v = judge(&w, &stopped(7 + COMMIT_WINDOW_MS, End::Kill), &docs(0..4));
+        assert_eq!(v.alerts.missing, vec![4, 6]);
     }
 
     #[test]

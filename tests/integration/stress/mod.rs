@@ -12,7 +12,8 @@
 //! `TRIAGE_STRESS_ROTATE_MS`, `TRIAGE_STRESS_KILL_MS` (mean time between
 //! rotations, kills; 0: no kills), `TRIAGE_STRESS_TERM_ONE_IN` (one stop in
 //! N is a SIGTERM; 0: none), `TRIAGE_STRESS_BIN` (another build of
-//! `triage`), `TRIAGE_STRESS_KEEP` (keep the directory),
+//! `triage`), `TRIAGE_STRESS_KEEP` (keep the directory, with each
+//! incarnation's stdout and the checkpoint and index commit it resumed from),
 //! `TRIAGE_STRESS_LOG` (`watch`'s log filter, e.g. `info`, into its
 //! `watch-N.stderr` beside the logs), `TRIAGE_STRESS_READ_COMPRESSED`
 //! (`watch --read-compressed` in the compressed modes; CI runs three of

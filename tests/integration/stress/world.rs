@@ -446,6 +446,22 @@ impl World {
             incs.len() - 1
         };
         let stderr = self.logs.with_file_name(format!("watch-{index}.stderr"));
+        // Kept with `TRIAGE_STRESS_KEEP`: the state this incarnation resumes
+        // from (the data directory's checkpoint, what was handed over; the
+        // index's commit, whose payload is where reading resumes), to tell
+        // afterwards which record said a line was alerted already.
+        if std::env::var_os("TRIAGE_STRESS_KEEP").is_some() {
+            let state = [
+                (self.data.join("tail-checkpoint.json"), "checkpoint.json"),
+                (self.data.join("index").join("meta.json"), "index-meta.json"),
+            ];
+            for (from, name) in state {
+                let to = self
+                    .logs
+                    .with_file_name(format!("watch-{index}.resumes-{name}"));
+                let _ = fs::copy(from, to);
+            }
+        }
         let target = self.logs.join(self.cfg.mode.target());
         let mut child = self
             .command()
