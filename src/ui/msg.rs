@@ -55,7 +55,17 @@ pub struct LogLine {
     /// The host it was read on, when it came from a fleet (`--nats`, or a
     /// collector's journal), sanitised; `None`: this machine.
     pub host: Option<Arc<str>>,
+    /// The fields the parser read (`status`, `pid`, JSON keys…), sanitised,
+    /// at most [`MAX_FIELDS`], each value cut at [`MAX_FIELD_CHARS`]: for the
+    /// detail view.
+    pub fields: Vec<(String, String)>,
 }
+
+/// Parsed fields an event keeps in the console.
+pub const MAX_FIELDS: usize = 16;
+
+/// Characters of a field's value the console keeps.
+pub const MAX_FIELD_CHARS: usize = 160;
 
 impl LogLine {
     /// A line of `text` (sanitised and cut here).
@@ -71,6 +81,7 @@ impl LogLine {
             more: Vec::new(),
             signatures: Vec::new(),
             host: None,
+            fields: Vec::new(),
         }
     }
 
@@ -92,6 +103,13 @@ impl LogLine {
         line.ts = event.ts;
         line.level = event.level;
         line.more = lines.take(MAX_CONTINUATION).map(clean).collect();
+        let cut = |text: &str| clean(&text.chars().take(MAX_FIELD_CHARS).collect::<String>());
+        line.fields = event
+            .fields
+            .iter()
+            .take(MAX_FIELDS)
+            .map(|(k, v)| (cut(k), cut(v)))
+            .collect();
         line
     }
 }

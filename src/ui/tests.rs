@@ -939,6 +939,19 @@ fn a_multi_line_event_is_one_unit_with_its_lines() {
         line.more
     );
     assert_eq!((line.offset, line.line_no), (10, 3));
+    // Its parsed fields, sanitised, for the detail view.
+    let mut event = event;
+    event.fields.push("status", "504");
+    event.fields.push("path", "/api/\u{1b}]0;x\u{7}orders");
+    let line = LogLine::of_event(Arc::from("app.log"), &event);
+    assert_eq!(line.fields[0], ("status".to_owned(), "504".to_owned()));
+    assert!(!line.fields[1].1.contains('\u{1b}'), "{:?}", line.fields);
+    let mut app = app();
+    app.on_msg(Msg::Lines(vec![line]), now());
+    press(&mut app, KeyCode::Char('2'));
+    press(&mut app, KeyCode::Enter);
+    let screen = text_of(&render(&app, 120, 40));
+    assert!(screen.contains("status 504"), "{screen}");
 }
 
 #[test]

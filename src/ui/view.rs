@@ -1146,6 +1146,13 @@ fn draw_detail(frame: &mut Frame<'_>, app: &App, detail: &super::app::Detail, ar
         }
         lines.push(Line::from(spans));
     }
+    for (key, value) in &line.fields {
+        lines.push(Line::from(vec![
+            label("field"),
+            Span::styled(format!("{key} "), dim),
+            Span::raw(value.clone()),
+        ]));
+    }
     lines.push(Line::from(vec![
         label("template"),
         match &detail.template {
