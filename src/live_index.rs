@@ -317,6 +317,11 @@ impl<'l> Sink<'l> for Both<'_, 'l> {
         self.second.flush(checkpoint, last)
     }
 
+    fn durable(&mut self, gates: &mut Vec<crate::pipeline::Durable>) {
+        self.first.durable(gates);
+        self.second.durable(gates);
+    }
+
     fn wants_restart(&self) -> bool {
         self.first.wants_restart() || self.second.wants_restart()
     }

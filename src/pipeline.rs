@@ -9,7 +9,10 @@
 //! detects (`signature::Engine`), feeds the incident recorder when asked to, and
 //! hands everything to a [`Sink`]. Only after the sink's
 //! [`flush`](Sink::flush) returns does the checkpoint move (saved by a
-//! thread of its own, so an fsync never delays the next alert). A crash
+//! thread of its own, so an fsync never delays the next alert). What a
+//! sink makes durable on a thread of its own (the notifier's outbox) it
+//! says with [`Sink::durable`]: the saving thread, not the detection
+//! thread, waits for that before writing the checkpoint. A crash
 //! therefore never loses a line, and repeats at most the lines whose
 //! checkpoint was not yet on disk. A multi-line event still being
 //! assembled keeps its file's checkpoint at its first line.
@@ -205,11 +208,37 @@ pub trait Sink<'l> {
         Ok(())
     }
 
+    /// Asked after each [`flush`](Sink::flush): what must be on disk before
+    /// the checkpoint moves past this delivery, when the sink writes it on
+    /// a thread of its own (the notifier's outbox). The checkpoint's saving
+    /// thread waits for it, so the next lines are handled meanwhile.
+    fn durable(&mut self, gates: &mut Vec<Durable>) {
+        let _ = gates;
+    }
+
     /// Asked after each [`flush`](Sink::flush): the pipeline should stop
     /// here and be started again from the checkpoints (an index that failed
     /// can be written again and must catch up from its last commit).
     fn wants_restart(&self) -> bool {
         false
+    }
+}
+
+/// Answered, or dropped, once what a sink handed over is on disk (see
+/// [`Sink::durable`]).
+#[derive(Debug)]
+pub struct Durable(pub mpsc::Receiver<()>);
+
+impl Durable {
+    /// Not yet answered.
+    fn pending(&self) -> bool {
+        matches!(self.0.try_recv(), Err(mpsc::TryRecvError::Empty))
+    }
+
+    /// Waits for the answer (a dropped sender ends the wait: the sink's
+    /// thread said what failed).
+    fn wait(self) {
+        let _ = self.0.recv();
     }
 }
 
@@ -348,6 +377,8 @@ pub fn run_raising<'l>(
     let mut alerts: Vec<Alert> = Vec::new();
     let mut matched: Vec<&'l Signature> = Vec::new();
     let mut saved = Arc::new(checkpoint);
+    // What the sinks make durable and the next checkpoint saved waits for.
+    let mut gates: Vec<Durable> = Vec::new();
     // The checkpoint of the last delivery whose files' readers were kept.
     let mut followed = Arc::clone(&saved);
     let mut result = Ok(Ended::Stopped);
@@ -534,14 +565,16 @@ pub fn run_raising<'l>(
             result = Err(PipelineError::Sink(err));
             break;
         }
+        sink.durable(&mut gates);
         // Only now that the lines are handed over does the checkpoint move
-        // past them.
+        // past them (once what the sinks still write is on disk).
         if !Arc::ptr_eq(&checkpoint, &saved) && checkpoint != saved {
             saved = checkpoint;
             if let Some(saver) = &saver {
-                saver.save(Checkpoint::clone(&saved));
+                saver.save(Checkpoint::clone(&saved), std::mem::take(&mut gates));
             }
         }
+        gates.retain(Durable::pending);
         if delivery.last {
             break;
         }
@@ -642,17 +675,25 @@ fn tell_incidents(events: &[crate::incident::Event], told: u64, sink: &mut dyn S
 }
 
 /// Writes checkpoints on its own thread, so that an fsync never delays the
-/// next alert; when several wait, only the newest is written. A crash can
-/// therefore repeat the lines of the batches whose checkpoint was still
-/// being written (typically one).
+/// next alert; when several wait, only the newest is written, after what
+/// the sinks said must be durable first ([`Sink::durable`]) for it and
+/// those it replaces. A crash can therefore repeat the lines of the
+/// batches whose checkpoint was still being written (typically one).
 struct Saver {
-    tx: mpsc::Sender<(Checkpoint, Option<mpsc::SyncSender<io::Result<()>>>)>,
+    tx: mpsc::Sender<ToSave>,
     thread: thread::JoinHandle<io::Result<()>>,
 }
 
+/// A checkpoint, what must be durable before it, and who waits for it.
+type ToSave = (
+    Checkpoint,
+    Vec<Durable>,
+    Option<mpsc::SyncSender<io::Result<()>>>,
+);
+
 impl Saver {
     fn spawn(path: PathBuf) -> Result<Saver, PipelineError> {
-        let (tx, rx) = mpsc::channel::<(Checkpoint, Option<mpsc::SyncSender<io::Result<()>>>)>();
+        let (tx, rx) = mpsc::channel::<ToSave>();
         let thread = thread::Builder::new()
             .name("checkpoint".into())
             .spawn(move || {
@@ -662,12 +703,16 @@ impl Saver {
                 // tried again at the end.
                 let mut last = Ok(());
                 let mut newest = None;
-                while let Ok((mut checkpoint, mut done)) = rx.recv() {
+                while let Ok((mut checkpoint, mut gates, mut done)) = rx.recv() {
                     // A save someone waits for is never skipped.
                     while done.is_none()
-                        && let Ok((newer, wait)) = rx.try_recv()
+                        && let Ok((newer, more, wait)) = rx.try_recv()
                     {
                         (checkpoint, done) = (newer, wait);
+                        gates.extend(more);
+                    }
+                    for gate in gates {
+                        gate.wait();
                     }
                     let failing = last.is_err();
                     last = checkpoint.save(&path);
@@ -698,8 +743,8 @@ impl Saver {
         Ok(Saver { tx, thread })
     }
 
-    fn save(&self, checkpoint: Checkpoint) {
-        let _ = self.tx.send((checkpoint, None));
+    fn save(&self, checkpoint: Checkpoint, gates: Vec<Durable>) {
+        let _ = self.tx.send((checkpoint, gates, None));
     }
 
     /// Saves `checkpoint` (after any save asked before it) and waits until
@@ -707,7 +752,7 @@ impl Saver {
     fn save_now(&self, checkpoint: Checkpoint) -> io::Result<()> {
         let (done, wait) = mpsc::sync_channel(1);
         self.tx
-            .send((checkpoint, Some(done)))
+            .send((checkpoint, Vec::new(), Some(done)))
             .map_err(|_| io::Error::other("the checkpoint thread stopped"))?;
         wait.recv()
             .unwrap_or_else(|_| Err(io::Error::other("the checkpoint thread stopped")))
@@ -728,6 +773,34 @@ mod tests {
 
     use super::*;
     use crate::tail::follow::StartAt;
+
+    /// The promise behind [`Sink::durable`]: a checkpoint (and one saved
+    /// in its place) is not written before what a sink still makes durable
+    /// for it is on disk; the detection thread does not wait for it.
+    #[test]
+    fn a_checkpoint_waits_for_what_a_sink_makes_durable() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join(CHECKPOINT_FILE);
+        let saver = Saver::spawn(path.clone()).expect("checkpoint thread");
+        let (durable, gate) = mpsc::sync_channel(1);
+        let at = |ns| Checkpoint {
+            version: crate::tail::checkpoint::VERSION,
+            taken_ns: Some(ns),
+            ..Checkpoint::default()
+        };
+        saver.save(at(1), vec![Durable(gate)]);
+        saver.save(at(2), Vec::new());
+        thread::sleep(Duration::from_millis(200));
+        assert!(
+            !path.exists(),
+            "a checkpoint was saved before the sink's entries were on disk"
+        );
+        durable
+            .send(())
+            .expect("the checkpoint thread waits for it");
+        saver.finish().expect("saved");
+        assert_eq!(Checkpoint::load(&path).expect("load"), at(2));
+    }
 
     const PATTERNS: &str = "[[signature]]\nid = 'boom'\ntitle = 'Boom'\nseverity = 'info'\n\
         description = 'Test.'\nregex = 'boom'\nclear_after = '1m'\n\

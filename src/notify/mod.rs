@@ -6,9 +6,12 @@
 //! bodies (`render`) and hands entries to the outbox's writer thread over a
 //! bounded queue; when the queue is full it writes the entry to the outbox
 //! itself (a local file, never the network). At the end of a delivery
-//! that produced notifications, [`Sink::flush`] waits until they are on
-//! disk, so the checkpoint never moves past an alert whose notification a
-//! `kill -9` could lose. One sender thread per output sends its outbox
+//! that produced notifications, [`Sink::flush`] hands the writer a barrier
+//! (with what fires and the incident-event cursors to record after the
+//! entries): the checkpoint's saving thread waits for it
+//! ([`Sink::durable`]), not the detection thread, so the checkpoint never
+//! moves past an alert whose notification a `kill -9` could lose and the
+//! next alert is not delayed by an fsync. One sender thread per output sends its outbox
 //! entries in order (`send`), retrying with capped exponential backoff and
 //! jitter, parking what a receiver refuses. Nothing here blocks on the
 //! network on the detection thread. What each output was told is firing,
@@ -46,7 +49,7 @@ use serde_json::Value;
 use crate::{
     library::Library,
     model::{Alert, Cleared, Event, SignatureId, Timing},
-    pipeline::Sink,
+    pipeline::{Durable, Sink},
     signature::Signature,
     tail::checkpoint::Checkpoint,
 };
@@ -132,7 +135,14 @@ impl Shared {
 
 enum Msg {
     Entry(usize, Box<Entry>),
-    Barrier(SyncSender<()>),
+    /// Once the outputs' entries before it are on disk: what fires saved,
+    /// the outputs' incident-event cursors moved, then answered.
+    Barrier {
+        outputs: HashSet<usize>,
+        firing: Option<firing::Firing>,
+        cursors: Vec<(usize, u64)>,
+        done: SyncSender<()>,
+    },
 }
 
 /// A token bucket: `per_minute` alerts a minute, bursts of as many.
@@ -164,8 +174,10 @@ pub struct Notifier<'l> {
     shared: Arc<Shared>,
     queue: Option<SyncSender<Msg>>,
     writer: Option<thread::JoinHandle<()>>,
-    /// Something was handed over since the last flush.
-    unsynced: bool,
+    /// Outputs something was handed over for since the last flush.
+    unsynced: HashSet<usize>,
+    /// Barriers handed to the writer, for the checkpoint to wait on.
+    gates: Vec<Durable>,
     /// Per output, by dedup key: the alerts it was sent and not yet told
     /// are over (what a clear resolves, what Alertmanager gets again),
     /// kept in `<data-dir>/notify/firing.json`.
@@ -326,7 +338,8 @@ impl<'l> Notifier<'l> {
             shared,
             queue: Some(queue),
             writer: Some(writer),
-            unsynced: false,
+            unsynced: HashSet::new(),
+            gates: Vec::new(),
         })
     }
 
@@ -360,7 +373,7 @@ impl<'l> Notifier<'l> {
         self.shared.counters[output]
             .depth
             .fetch_add(1, Ordering::Relaxed);
-        self.unsynced = true;
+        self.unsynced.insert(output);
         let Some(queue) = &self.queue else { return };
         match queue.try_send(Msg::Entry(output, Box::new(entry))) {
             Ok(()) => {}
@@ -456,8 +469,8 @@ impl<'l> Notifier<'l> {
         }
     }
 
-    /// Writes the records (see [`firing`]).
-    fn save(&mut self) {
+    /// The records to write (see [`firing`]), counted as saved.
+    fn snapshot(&mut self) -> firing::Firing {
         let state: firing::Firing = self
             .shared
             .outputs
@@ -466,9 +479,6 @@ impl<'l> Notifier<'l> {
             .filter(|(_, records)| !records.is_empty())
             .map(|(o, records)| (o.name.clone(), records.clone()))
             .collect();
-        if let Err(err) = self.shared.store.save_firing(&state) {
-            tracing::error!("cannot save what is firing: {err}");
-        }
         self.restored = self
             .records
             .iter()
@@ -478,6 +488,7 @@ impl<'l> Notifier<'l> {
         self.changed = false;
         self.touched = false;
         self.saved_at = Instant::now();
+        state
     }
 
     /// New incident events: to the outputs that want them; an
@@ -722,33 +733,46 @@ impl<'l> Sink<'l> for Notifier<'l> {
     }
 
     fn flush(&mut self, _: &Checkpoint, _: bool) -> io::Result<()> {
-        if self.unsynced {
-            self.unsynced = false;
-            if let Some(queue) = &self.queue {
-                let (done, wait) = mpsc::sync_channel(1);
-                if queue.send(Msg::Barrier(done)).is_ok() {
-                    let _ = wait.recv();
-                }
-            }
-        }
-        // The entries are on disk: the cursors may move past their events.
+        // Once the entries are on disk, the cursors may move past their
+        // events.
+        let mut cursors = Vec::new();
         for (i, cursor) in self.cursor.iter_mut().enumerate() {
             if let Some((seq, moved @ true)) = cursor {
                 *moved = false;
-                self.shared.advance(&self.shared.outputs[i].name, *seq);
+                cursors.push((i, *seq));
             }
         }
         // An alert storm is not written out whole at every delivery: a
         // crash then forgets at most a second of it (Alertmanager resolves
         // those by their `endsAt`; a resolve forgotten is sent again).
         let due = self.saved_at.elapsed() >= SAVE_EVERY;
-        if (self.changed
+        let firing = ((self.changed
             && (due || self.records.iter().map(BTreeMap::len).sum::<usize>() <= SAVE_NOW_MAX))
-            || (self.touched && due)
+            || (self.touched && due))
+            .then(|| self.snapshot());
+        if self.unsynced.is_empty() && cursors.is_empty() && firing.is_none() {
+            return Ok(());
+        }
+        let (done, answered) = mpsc::sync_channel(1);
+        let barrier = Msg::Barrier {
+            outputs: std::mem::take(&mut self.unsynced),
+            firing,
+            cursors,
+            done,
+        };
+        // (Blocks only when the queue is full, like writing entries here.)
+        if let Some(queue) = &self.queue
+            && queue.send(barrier).is_ok()
         {
-            self.save();
+            self.gates.push(Durable(answered));
+        } else {
+            tracing::error!("the outbox's writer stopped: what fires is not saved");
         }
         Ok(())
+    }
+
+    fn durable(&mut self, gates: &mut Vec<Durable>) {
+        gates.append(&mut self.gates);
     }
 }
 
@@ -758,7 +782,16 @@ impl Drop for Notifier<'_> {
     /// stays in the outbox and goes at the next start).
     fn drop(&mut self) {
         if self.touched || self.changed {
-            self.save();
+            let firing = Some(self.snapshot());
+            let (done, _) = mpsc::sync_channel(1);
+            if let Some(queue) = &self.queue {
+                let _ = queue.send(Msg::Barrier {
+                    outputs: std::mem::take(&mut self.unsynced),
+                    firing,
+                    cursors: Vec::new(),
+                    done,
+                });
+            }
         }
         self.queue = None;
         if let Some(writer) = self.writer.take() {
@@ -788,13 +821,26 @@ fn write_entries(received: &mpsc::Receiver<Msg>, shared: &Shared, outbox: &Outbo
                 touched.insert(output);
                 shared.wake(output);
             }
-            Msg::Barrier(done) => {
-                for &output in &touched {
+            Msg::Barrier {
+                outputs,
+                firing,
+                cursors,
+                done,
+            } => {
+                for &output in touched.union(&outputs) {
                     if let Err(err) = outbox.sync(&shared.outputs[output].name) {
                         tracing::error!("cannot sync the outbox: {err}");
                     }
                 }
                 touched.clear();
+                if let Some(firing) = firing
+                    && let Err(err) = shared.store.save_firing(&firing)
+                {
+                    tracing::error!("cannot save what is firing: {err}");
+                }
+                for (output, seq) in cursors {
+                    shared.advance(&shared.outputs[output].name, seq);
+                }
                 let _ = done.send(());
             }
         }

@@ -117,8 +117,8 @@ impl Outbox {
     }
 
     /// Removes temporary files a crash left behind (their entry was
-    /// never renamed into place: the detection thread had not been told it
-    /// was written, so its checkpoint did not move past it).
+    /// never renamed into place: the checkpoint's saver had not been told
+    /// it was written, so the checkpoint did not move past it).
     fn remove_leftovers(&self, output: &str) {
         for state in [State::Pending, State::Parked] {
             let Ok(entries) = fs::read_dir(self.dir(output, state)) else {
