@@ -333,8 +333,8 @@ fn start_by_one(learned: &Learned, text: &str, from: usize) -> Option<usize> {
 }
 
 /// The class of a token by its first byte: a digit, an opening bracket, a
-/// letter, a separator, anything else. A table, not a `match`: read for
-/// every prefix token of every line, its branches mispredicted often.
+/// letter, a separator, anything else. A table, not a `match`: it is read
+/// for every prefix token of every line (fewer instructions, no branches).
 fn first_class(byte: u8) -> u8 {
     FIRST_CLASS[usize::from(byte)]
 }
