@@ -332,15 +332,28 @@ fn start_by_one(learned: &Learned, text: &str, from: usize) -> Option<usize> {
     Some(floor_boundary(text, message))
 }
 
+/// The class of a token by its first byte: a digit, an opening bracket, a
+/// letter, a separator, anything else. A table, not a `match`: it is read
+/// for every prefix token of every line (fewer instructions, no branches).
 fn first_class(byte: u8) -> u8 {
-    match byte {
-        b'0'..=b'9' => 1,
-        b'[' | b'(' | b'{' | b'<' => 2,
-        b'-' | b'|' | b':' => 4,
-        b'a'..=b'z' | b'A'..=b'Z' => 3,
-        _ => 5,
-    }
+    FIRST_CLASS[usize::from(byte)]
 }
+
+const FIRST_CLASS: [u8; 256] = {
+    let mut table = [5_u8; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        table[byte] = match byte as u8 {
+            b'0'..=b'9' => 1,
+            b'[' | b'(' | b'{' | b'<' => 2,
+            b'-' | b'|' | b':' => 4,
+            b'a'..=b'z' | b'A'..=b'Z' => 3,
+            _ => 5,
+        };
+        byte += 1;
+    }
+    table
+};
 
 impl Shape {
     /// Whether `token` (the last prefix token; empty for none) has this
@@ -869,6 +882,24 @@ mod tests {
         fn blanks_found_eight_at_a_time_as_one_at_a_time(bytes in proptest::collection::vec(proptest::prop_oneof![Just(b' '), Just(b'\t'), Just(b'a'), Just(0x80u8), Just(0u8), Just(0x20u8 ^ 0x80)], 0..40)) {
             let want = bytes.iter().position(|&b| b == b' ' || b == b'\t');
             proptest::prop_assert_eq!(find_blank(&bytes), want);
+        }
+    }
+
+    #[test]
+    fn every_byte_has_the_class_of_its_kind() {
+        for byte in 0..=u8::MAX {
+            let want = if byte.is_ascii_digit() {
+                1
+            } else if b"[({<".contains(&byte) {
+                2
+            } else if byte.is_ascii_alphabetic() {
+                3
+            } else if b"-|:".contains(&byte) {
+                4
+            } else {
+                5
+            };
+            assert_eq!(first_class(byte), want, "byte {byte:#04x}");
         }
     }
 
