@@ -340,6 +340,11 @@ fn symlink_swapped_to_new_files() {
         let tmp_link = dir.join("next.link");
         std::os::unix::fs::symlink(&target, &tmp_link).expect("symlink");
         fs::rename(&tmp_link, &link).expect("swap");
+        // A switch every few minutes in real life: the next one waits until
+        // this one was noticed (the old target drained) and a poll more.
+        // Switches faster than the follower looks are the stress harness's
+        // symlink mode, with exact accounting.
+        watch.wait_for(((round + 1) * 3_000) as usize);
         thread::sleep(Duration::from_millis(60));
     }
     watch.wait_for(30_000);
