@@ -79,18 +79,7 @@ triage=target/release/triage
 gen=target/release/examples/gen_corpus
 
 # -- corpus --------------------------------------------------------------------
-work="target/bench-corpus/${size}-seed${seed}"
-if [ ! -f "$work/.done" ]; then
-    say "generating a ${size} corpus (seed ${seed}) in ${work}"
-    rm -rf "$work"
-    mkdir -p "$work"
-    "$gen" corpus --size "$size" --seed "$seed" --out "$work/files" >"$work/files.txt"
-    cat $(cut -f2 "$work/files.txt") >"$work/mixed.log"
-    touch "$work/.done"
-fi
-mapfile -t files < <(cut -f2 "$work/files.txt")
-bytes=$(cat "${files[@]}" | wc -c)
-lines=$(cat "${files[@]}" | wc -l)
+source benches/support/corpus.sh
 mb=$(awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 1e6 }')
 
 "$gen" regexes --rg "$work/rg.pats" --grep "$work/grep.pats" >"$work/regexes.txt"

@@ -42,18 +42,7 @@ triage=target/release/triage
 gen=target/release/examples/gen_corpus
 mine=target/release/examples/template_mine
 
-work="target/bench-corpus/${size}-seed${seed}"
-if [ ! -f "$work/.done" ]; then
-    say "generating a ${size} corpus (seed ${seed}) in ${work}"
-    rm -rf "$work"
-    mkdir -p "$work"
-    "$gen" corpus --size "$size" --seed "$seed" --out "$work/files" >"$work/files.txt"
-    cat $(cut -f2 "$work/files.txt") >"$work/mixed.log"
-    touch "$work/.done"
-fi
-mapfile -t files < <(cut -f2 "$work/files.txt")
-bytes=$(cat "${files[@]}" | wc -c)
-lines=$(cat "${files[@]}" | wc -l)
+source benches/support/corpus.sh
 "$gen" regexes --rg "$work/rg.pats" --grep "$work/grep.pats" >/dev/null
 cat "${files[@]}" "$work/mixed.log" >/dev/null
 
