@@ -151,17 +151,19 @@ impl Patterns {
         }
     }
 
+    fn lookup(&mut self, line: &LogLine) -> Option<&crate::parse::template::Template> {
+        let start = start_of(line);
+        self.miner.lookup(&line.text[start..])
+    }
+
     /// The template `line` belongs to now, if the miner still keeps it.
     pub fn template_of(&mut self, line: &LogLine) -> Option<TemplateId> {
-        let start = start_of(line);
-        self.miner.lookup(&line.text[start..]).map(|t| t.id())
+        self.lookup(line).map(|t| t.id())
     }
 
     /// The template `line` belongs to now, as `ID text` (the detail view).
     pub fn template_text_of(&mut self, line: &LogLine) -> Option<String> {
-        let start = start_of(line);
-        self.miner
-            .lookup(&line.text[start..])
+        self.lookup(line)
             .map(|t| format!("{} {}", t.id(), crate::patterns::cut(t.text(), MAX_TEXT)))
     }
 
