@@ -612,3 +612,178 @@ fn watch_opens_the_incident_that_the_shell_works_and_every_format_exports() {
     fs::write(&journal, bytes).expect("tamper");
     run(d, &["incident", "verify"]).code(1);
 }
+
+/// The journal `tests/fixtures/journal/v1/` was written by the binary before
+/// journal payloads became typed (`triage watch --from-start` over the
+/// demo's logs, then every operator command and every export format: all
+/// eighteen event kinds). What it renders to was captured then, in
+/// `expected/`, with the generation time (the only part that depends on
+/// when the export runs) written as `<GENERATED>`. Set
+/// `TRIAGE_BLESS_JOURNAL_FIXTURE=1` to capture it again (only when a
+/// rendering is meant to change).
+const JOURNAL_V1: &str = "journal/v1";
+
+/// One `triage` run on a fresh copy of the v1 journal (an export appends
+/// its `export.generated` event, which must not reach the next run).
+fn on_journal_v1(args: &[&str]) -> crate::harness::Output {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join(".triage");
+    fs::create_dir(&data).expect("data dir");
+    for file in ["journal.jsonl", "journal.head"] {
+        fs::copy(
+            crate::harness::fixture(JOURNAL_V1).join(file),
+            data.join(file),
+        )
+        .expect("fixture copied");
+    }
+    run(dir.path(), args)
+}
+
+/// `text` with the generation time of an export replaced by `<GENERATED>`.
+fn without_generation_time(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let marker = ["from the incident journal on ", "\"generated_at\": \""]
+            .into_iter()
+            .find_map(|m| line.find(m).map(|at| at + m.len()));
+        match marker {
+            Some(start) => {
+                let rest = &line[start..];
+                let end = rest.find([' ', '"', '<']).map_or(rest.len(), |first| {
+                    // A rendered time is `YYYY-MM-DD HH:MM:SS[.fff]`: its
+                    // second space ends it.
+                    if rest.as_bytes()[first] == b' ' {
+                        rest[first + 1..]
+                            .find([' ', '<'])
+                            .map_or(rest.len(), |second| first + 1 + second)
+                    } else {
+                        first
+                    }
+                });
+                out.push_str(&line[..start]);
+                out.push_str("<GENERATED>");
+                out.push_str(&rest[end..]);
+            }
+            None => out.push_str(line),
+        }
+    }
+    out
+}
+
+#[test]
+fn a_journal_written_before_typed_payloads_reads_verifies_and_renders_the_same() {
+    let verified = on_journal_v1(&["incident", "verify"]).code(0).stdout;
+    assert!(
+        verified.contains("79 events, hash chain intact"),
+        "{verified}"
+    );
+    let bless = std::env::var_os("TRIAGE_BLESS_JOURNAL_FIXTURE").is_some();
+    let expected_dir = crate::harness::fixture(JOURNAL_V1).join("expected");
+    let cases: [(&str, &[&str]); 10] = [
+        ("verify.txt", &["incident", "verify"]),
+        ("show-INC-1.txt", &["incident", "show", "INC-1"]),
+        ("show-INC-3.txt", &["incident", "show", "INC-3"]),
+        (
+            "INC-1.md",
+            &["export", "--incident", "INC-1", "--actor", "carol"],
+        ),
+        (
+            "INC-1.json",
+            &[
+                "export",
+                "--incident",
+                "INC-1",
+                "--format",
+                "json",
+                "--actor",
+                "carol",
+            ],
+        ),
+        (
+            "INC-1.csv",
+            &[
+                "export",
+                "--incident",
+                "INC-1",
+                "--format",
+                "csv",
+                "--actor",
+                "carol",
+            ],
+        ),
+        (
+            "INC-1.html",
+            &[
+                "export",
+                "--incident",
+                "INC-1",
+                "--format",
+                "html",
+                "--actor",
+                "carol",
+            ],
+        ),
+        (
+            "INC-3.md",
+            &[
+                "export",
+                "--incident",
+                "INC-3",
+                "--tz",
+                "Europe/Paris",
+                "--actor",
+                "carol",
+            ],
+        ),
+        (
+            "INC-3.html",
+            &[
+                "export",
+                "--incident",
+                "INC-3",
+                "--format",
+                "html",
+                "--tz",
+                "Asia/Kolkata",
+                "--actor",
+                "carol",
+            ],
+        ),
+        (
+            "INC-2.csv",
+            &[
+                "export",
+                "--incident",
+                "INC-2",
+                "--format",
+                "csv",
+                "--actor",
+                "carol",
+            ],
+        ),
+    ];
+    for (name, args) in cases {
+        let got = without_generation_time(&on_journal_v1(args).code(0).stdout);
+        let path = expected_dir.join(name);
+        if bless {
+            fs::create_dir_all(&expected_dir).expect("expected dir");
+            fs::write(&path, &got).expect("blessed");
+            continue;
+        }
+        let want = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        if got != want {
+            let line = got
+                .lines()
+                .zip(want.lines())
+                .position(|(g, w)| g != w)
+                .unwrap_or(got.lines().count().min(want.lines().count()));
+            panic!(
+                "triage {args:?} differs from {} at line {}:\n got: {:?}\nwant: {:?}",
+                path.display(),
+                line + 1,
+                got.lines().nth(line),
+                want.lines().nth(line)
+            );
+        }
+    }
+}
