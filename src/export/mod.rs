@@ -26,9 +26,10 @@ use jiff::tz::TimeZone;
 use crate::{
     cli::{ExportArgs, ExportFormatArg},
     incident::{
-        Draft, Journal, JournalError, Kind, TimeSource,
+        Draft, Journal, JournalError, Payload, TimeSource,
         command::{CommandError, Context, Outcome, actor, shown},
         event::sha256_hex,
+        payload::Exported,
     },
     sanitize::for_terminal,
 };
@@ -117,21 +118,20 @@ pub fn execute(
     let head = postmortem.journal.head_seq;
     let digest = sha256_hex(document.as_bytes());
     let written = journal.append(ctx.now, |_| {
-        Ok::<_, CommandError>(vec![
-            Draft::new(
-                &id,
-                Kind::ExportGenerated,
-                ctx.now,
-                TimeSource::Clock,
-                &actor,
-                format!("Postmortem exported ({format}, {} bytes)", document.len()),
-            )
-            .detail("format", format)
-            .detail("output", target.as_str())
-            .detail("bytes", document.len())
-            .detail("sha256", digest.as_str())
-            .detail("journal_head_seq", head),
-        ])
+        Ok::<_, CommandError>(vec![Draft::new(
+            &id,
+            Payload::ExportGenerated(Exported {
+                format: format.to_owned(),
+                output: target.clone(),
+                bytes: document.len() as u64,
+                sha256: digest.clone(),
+                journal_head_seq: head,
+            }),
+            ctx.now,
+            TimeSource::Clock,
+            &actor,
+            format!("Postmortem exported ({format}, {} bytes)", document.len()),
+        )])
     })?;
     if let (Some(path), Some(event)) = (&args.output, written.first()) {
         writeln!(

@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     incident::{
-        Event, Evidence, Incident, Kind, Milestone, StepState, TimeSource, Timeline,
-        text::metric_rows,
+        Event, Evidence, Incident, Kind, Milestone, Payload, StepState, TimeSource, Timeline,
+        payload::Fired, text::metric_rows,
     },
     library::Library,
 };
@@ -321,8 +321,12 @@ fn basis(milestone: Milestone, summary: &str) -> String {
     }
 }
 
-fn event_signature(event: &Event) -> &str {
-    event.detail_str("signature").unwrap_or("")
+/// The firing an event records, if it is one.
+fn firing(event: &Event) -> Option<&Fired> {
+    match &event.payload {
+        Payload::SignatureFired(fired) => Some(fired),
+        _ => None,
+    }
 }
 
 /// Builds the postmortem of `inc`.
@@ -370,30 +374,32 @@ pub fn build(
         })
         .collect();
 
-    let fired: Vec<(&Event, Timestamp)> = chronological
+    let fired: Vec<(&Event, &Fired, Timestamp)> = chronological
         .iter()
-        .map(|e| (timeline.event_of(e), e.occurred_at))
-        .filter(|(e, _)| e.kind == Kind::SignatureFired)
+        .filter_map(|e| {
+            let event = timeline.event_of(e);
+            Some((event, firing(event)?, e.occurred_at))
+        })
         .collect();
     let detection = fired
         .iter()
-        .find(|(e, _)| !e.detail_bool("precursor"))
-        .map(|(first, at)| {
+        .find(|(_, f, _)| !f.precursor)
+        .map(|(first, f, at)| {
             let first_line_at = inc.milestone(Milestone::Started).map(|m| m.at);
             Detection {
-                signature: event_signature(first).to_owned(),
-                title: first.detail_str("title").unwrap_or("").to_owned(),
-                severity: first.detail_str("severity").unwrap_or("").to_owned(),
+                signature: f.signature.clone(),
+                title: f.title.clone(),
+                severity: f.severity.as_str().to_owned(),
                 at: *at,
                 evidence: first.evidence.clone(),
                 first_line_at,
                 after_first_line_ms: first_line_at.map(|s| at.duration_since(s).as_millis() as i64),
                 early_warnings: fired
                     .iter()
-                    .filter(|(e, _)| e.detail_bool("precursor"))
-                    .map(|(e, at)| EarlyWarning {
-                        signature: event_signature(e).to_owned(),
-                        severity: e.detail_str("severity").unwrap_or("").to_owned(),
+                    .filter(|(_, f, _)| f.precursor)
+                    .map(|(e, f, at)| EarlyWarning {
+                        signature: f.signature.clone(),
+                        severity: f.severity.as_str().to_owned(),
                         summary: e.summary.clone(),
                         at: *at,
                         evidence: e.evidence.clone(),
@@ -441,24 +447,22 @@ pub fn build(
         .iter()
         .filter(|r| r.kind == Kind::SignatureFired)
         .filter_map(|r| {
-            let e = timeline.event(r.seq)?;
-            let signature = event_signature(e);
-            if !raised.contains(&signature) {
+            let f = firing(timeline.event(r.seq)?)?;
+            if !raised.contains(&f.signature.as_str()) {
                 return None;
             }
-            let captures = e.details.get("captures");
             let capture = |key: &str| {
-                captures
-                    .and_then(|c| c.get(key))
-                    .and_then(serde_json::Value::as_str)
-                    .unwrap_or("")
-                    .to_owned()
+                f.captures
+                    .iter()
+                    .find(|(name, _)| name == key)
+                    .map(|(_, value)| value.clone())
+                    .unwrap_or_default()
             };
             Some(NewInLogs {
                 seq: r.seq,
                 first_seen: r.occurred_at,
-                signature: signature.to_owned(),
-                severity: e.detail_str("severity").unwrap_or("").to_owned(),
+                signature: f.signature.clone(),
+                severity: f.severity.as_str().to_owned(),
                 template: capture("template"),
                 template_text: capture("template_text"),
                 evidence: r.evidence.clone(),
@@ -488,7 +492,8 @@ pub fn build(
                     matches!(r.kind, Kind::SignatureFired | Kind::SignatureRepeated)
                         && timeline
                             .event(r.seq)
-                            .is_some_and(|e| event_signature(e) == s.id)
+                            .and_then(|e| e.payload.signature_event())
+                            .is_some_and(|id| id == s.id)
                 })
                 .map(|r| r.occurred_at)
                 .collect(),
@@ -608,14 +613,13 @@ fn runbooks(timeline: &Timeline, inc: &Incident, library: &Library) -> Vec<Runbo
                         .iter()
                         .filter(|p| p.runbook == id)
                         .map(|p| {
-                            let event = timeline.event(p.seq);
-                            let title = event
-                                .and_then(|e| e.detail_str("step_title"))
+                            let step = timeline.event(p.seq).and_then(|e| e.payload.step());
+                            let title = step
+                                .map(|s| s.step_title.as_str())
+                                .filter(|t| !t.is_empty())
                                 .unwrap_or(&p.step)
                                 .to_owned();
-                            let kind = event
-                                .and_then(|e| e.detail_str("step_kind"))
-                                .map(str::to_owned);
+                            let kind = step.map(|s| s.step_kind.clone()).filter(|k| !k.is_empty());
                             row(0, &p.step, title, kind)
                         })
                         .collect();
@@ -623,7 +627,10 @@ fn runbooks(timeline: &Timeline, inc: &Incident, library: &Library) -> Vec<Runbo
                         .steps
                         .iter()
                         .filter(|p| p.runbook == id)
-                        .find_map(|p| timeline.event(p.seq)?.detail_str("runbook_title"))
+                        .find_map(|p| {
+                            let step = timeline.event(p.seq)?.payload.step()?;
+                            Some(step.runbook_title.as_str()).filter(|t| !t.is_empty())
+                        })
                         .unwrap_or(&id)
                         .to_owned();
                     RunbookRow {

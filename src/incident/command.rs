@@ -2,10 +2,10 @@
 //! ack | note | step | severity | status | pin | set-time | milestone |
 //! merge | split | verify`.
 //!
-//! Each write is planned inside [`Journal::append`], on the journal as read
-//! under its lock, so "the latest open incident" and "already acknowledged"
-//! are decided on what is really there, whoever else is appending. Returns an
-//! [`Outcome`]; the exit code is decided by `run`.
+//! The command line's side of the journal: reads (`list`, `show`, `verify`)
+//! and the mapping of each write's arguments to one [`Op`] (times read in
+//! the one grammar of [`crate::timearg`]), carried out by [`op::apply`].
+//! Returns an [`Outcome`]; the exit code is decided by `run`.
 //!
 //! Must not print log text without sanitising it (see `text`), nor run
 //! anything: a runbook step is recorded, never executed.
@@ -20,9 +20,10 @@ use std::{
 use jiff::{Timestamp, tz::TimeZone};
 
 use super::{
-    event::{AUTOMATIC_ACTOR, Draft, Event, Kind, TimeSource, time_value},
+    event::{AUTOMATIC_ACTOR, Event},
     journal::{Journal, JournalError},
-    state::{Incident, Milestone, SignatureStats, Status, StepState, Timeline},
+    op::{self, Op, OpContext},
+    state::{Incident, Milestone, Status, StepState, Timeline},
     text,
     verify::{Verification, verify},
 };
@@ -144,7 +145,6 @@ pub struct Context<'a> {
     /// The zone of times written without an offset.
     pub zone: TimeZone,
     library: OnceCell<Library>,
-    loaded: Option<&'a Library>,
 }
 
 impl<'a> Context<'a> {
@@ -163,23 +163,24 @@ impl<'a> Context<'a> {
             now,
             zone,
             library: OnceCell::new(),
-            loaded: None,
         }
     }
 
-    /// The same context using an already loaded library (the console's),
-    /// instead of loading one.
-    pub fn with_library(mut self, library: &'a Library) -> Context<'a> {
-        self.loaded = Some(library);
-        self
+    /// The context of an operation by `actor`: this library, loaded when
+    /// the operation first needs it.
+    pub fn op_context<'c>(&'c self, actor: &'c str) -> OpContext<'c> {
+        OpContext::loading(
+            &self.library,
+            self.pattern_dirs,
+            self.runbook_dirs,
+            actor,
+            self.now,
+        )
     }
 
     /// Signatures and runbooks, shipped and the user's (problems in the
     /// user's files are `triage check`'s to report).
     pub fn library(&self) -> &Library {
-        if let Some(library) = self.loaded {
-            return library;
-        }
         self.library
             .get_or_init(|| Library::load(self.pattern_dirs, self.runbook_dirs).0)
     }
@@ -244,43 +245,18 @@ pub fn parse_time(text: &str, zone: &TimeZone, now: Timestamp) -> Option<Timesta
     crate::timearg::parse(text, zone, now).ok()
 }
 
-fn when(
-    what: &'static str,
-    at: Option<&str>,
-    ctx: &Context<'_>,
-) -> Result<(Timestamp, TimeSource), CommandError> {
-    match at {
-        None => Ok((ctx.now, TimeSource::Clock)),
-        Some(text) => parse_time(text, &ctx.zone, ctx.now)
-            .map(|t| (t, TimeSource::Operator))
-            .ok_or_else(|| CommandError::BadTime {
-                what,
-                text: text.to_owned(),
-                zone: text::zone_name(&ctx.zone),
-            }),
-    }
+/// `text` read as a time for argument `what`.
+fn time_arg(what: &'static str, text: &str, ctx: &Context<'_>) -> Result<Timestamp, CommandError> {
+    parse_time(text, &ctx.zone, ctx.now).ok_or_else(|| CommandError::BadTime {
+        what,
+        text: text.to_owned(),
+        zone: text::zone_name(&ctx.zone),
+    })
 }
 
-fn known_incidents(timeline: &Timeline) -> String {
-    let ids: Vec<&str> = timeline.incidents().iter().map(|i| i.id.as_str()).collect();
-    if ids.is_empty() {
-        "none".to_owned()
-    } else {
-        ids.join(", ")
-    }
-}
-
-/// The incident a write goes to: the one named, else the latest open one.
-fn target<'t>(timeline: &'t Timeline, named: Option<&str>) -> Result<&'t Incident, CommandError> {
-    match named {
-        Some(id) => timeline
-            .incident(id)
-            .ok_or_else(|| CommandError::UnknownIncident {
-                id: id.to_owned(),
-                known: known_incidents(timeline),
-            }),
-        None => timeline.latest_open().ok_or(CommandError::NoOpenIncident),
-    }
+/// `--at`, when given.
+fn at_arg(at: Option<&str>, ctx: &Context<'_>) -> Result<Option<Timestamp>, CommandError> {
+    at.map(|text| time_arg("--at", text, ctx)).transpose()
 }
 
 /// The incident a read shows: the one named, else the latest open one, else
@@ -291,7 +267,7 @@ pub fn shown<'t>(
     path: &Path,
 ) -> Result<&'t Incident, CommandError> {
     match named {
-        Some(_) => target(timeline, named),
+        Some(_) => op::target(timeline, named),
         None => timeline
             .latest_open()
             .or_else(|| timeline.latest())
@@ -337,50 +313,6 @@ fn step_state_of(arg: StepOutcomeArg) -> StepState {
     }
 }
 
-fn capitalized(word: &str) -> String {
-    let mut chars = word.chars();
-    chars.next().map_or_else(String::new, |c| {
-        c.to_uppercase().chain(chars).collect::<String>()
-    })
-}
-
-fn milestone_draft(
-    inc: &str,
-    milestone: Milestone,
-    at: Timestamp,
-    source: TimeSource,
-    actor: &str,
-    basis: &str,
-) -> Draft {
-    Draft::new(
-        inc,
-        Kind::MilestoneSet,
-        at,
-        source,
-        actor,
-        format!("{}: {basis}", capitalized(milestone.as_str())),
-    )
-    .detail("milestone", milestone.as_str())
-    .detail("proposed", false)
-}
-
-fn cleared_milestone(inc: &str, milestone: Milestone, at: Timestamp, actor: &str) -> Draft {
-    Draft::new(
-        inc,
-        Kind::MilestoneSet,
-        at,
-        TimeSource::Clock,
-        actor,
-        format!(
-            "{} cleared: the incident is open again",
-            capitalized(milestone.as_str())
-        ),
-    )
-    .detail("milestone", milestone.as_str())
-    .detail("proposed", false)
-    .detail("cleared", true)
-}
-
 /// Carries out `triage incident ...`, writing what it has to say to `out`.
 pub fn execute(
     args: &IncidentArgs,
@@ -409,103 +341,41 @@ pub fn execute(
         }
         IncidentCommand::Verify => verify_command(&journal, out),
         command => {
+            let Some(op) = op_of(command, ctx)? else {
+                return Ok(Outcome::Done);
+            };
             let actor = actor(args.actor.as_deref())?;
-            let written = write(&mut journal, command, named, &actor, ctx)?;
+            let op_ctx = ctx.op_context(&actor);
+            let written = op::apply(&mut journal, &op, named, &op_ctx)?;
             confirm(out, journal.timeline(), &written)?;
             Ok(Outcome::Done)
         }
     }
 }
 
-/// Carries out a write (every command but `list`, `show` and `verify`) on
-/// an open journal, for `incident` (`None`: the latest open one), and
-/// returns the events written (none: nothing to change). What `execute`
-/// and the console both call.
-pub fn write(
-    journal: &mut Journal,
-    command: &IncidentCommand,
-    named: Option<&str>,
-    actor: &str,
-    ctx: &Context<'_>,
-) -> Result<Vec<Event>, CommandError> {
-    let now = ctx.now;
-    match command {
+/// The operation a write's arguments ask for (`None` for the reads).
+fn op_of(command: &IncidentCommand, ctx: &Context<'_>) -> Result<Option<Op>, CommandError> {
+    Ok(Some(match command {
         IncidentCommand::Declare {
             title,
             severity,
             at,
-        } => {
-            let (at, source) = when("--at", at.as_deref(), ctx)?;
-            let title = match title.as_deref().map(str::trim) {
-                Some("") => return Err(CommandError::Empty("--title")),
-                Some(title) => title.to_owned(),
-                None => format!("Incident declared by {actor}"),
-            };
-            let severity_given = severity.is_some();
-            let severity = severity.map_or(Severity::High, severity_of);
-            journal.append(now, |tl| {
-                let id = tl.next_incident_id();
-                Ok(vec![
-                    Draft::new(
-                        &id,
-                        Kind::IncidentOpened,
-                        at,
-                        source,
-                        actor,
-                        format!("Incident declared: {title}"),
-                    )
-                    .detail("title", title.as_str())
-                    .detail("severity", severity.as_str())
-                    .detail("declared", true)
-                    .detail("severity_given", severity_given),
-                    milestone_draft(
-                        &id,
-                        Milestone::Detected,
-                        at,
-                        source,
-                        actor,
-                        &format!("declared by {actor}"),
-                    ),
-                ])
-            })
-        }
-        IncidentCommand::Ack { at } => {
-            let (at, source) = when("--at", at.as_deref(), ctx)?;
-            journal.append(now, |tl| {
-                let inc = target(tl, named)?;
-                let mut drafts = vec![Draft::new(
-                    &inc.id,
-                    Kind::Ack,
-                    at,
-                    source,
-                    actor,
-                    format!("Acknowledged by {actor}"),
-                )];
-                if inc.milestone(Milestone::Acknowledged).is_none() {
-                    drafts.push(milestone_draft(
-                        &inc.id,
-                        Milestone::Acknowledged,
-                        at,
-                        source,
-                        actor,
-                        &format!("{actor} acknowledged"),
-                    ));
-                }
-                Ok(drafts)
-            })
-        }
+        } => Op::Declare {
+            title: title.clone(),
+            severity: severity.map(severity_of),
+            at: at_arg(at.as_deref(), ctx)?,
+        },
+        IncidentCommand::Ack { at } => Op::Ack {
+            at: at_arg(at.as_deref(), ctx)?,
+        },
         IncidentCommand::Note { text, at } => {
             if text.trim().is_empty() {
                 return Err(CommandError::Empty("the note"));
             }
-            let (at, source) = when("--at", at.as_deref(), ctx)?;
-            journal.append(now, |tl| {
-                let inc = target(tl, named)?;
-                Ok(vec![
-                    Draft::new(&inc.id, Kind::Note, at, source, actor, text.as_str())
-                        .detail("text", text.as_str()),
-                ])
-            })
+            Op::Note {
+                text: text.clone(),
+                at: at_arg(at.as_deref(), ctx)?,
+            }
         }
         IncidentCommand::Step {
             runbook,
@@ -513,334 +383,46 @@ pub fn write(
             outcome,
             note,
             at,
-        } => {
-            let library = ctx.library();
-            let book = library
-                .runbook(runbook)
-                .ok_or_else(|| CommandError::UnknownRunbook {
-                    id: runbook.clone(),
-                    known: library
-                        .runbooks
-                        .iter()
-                        .map(|r| r.id.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                })?;
-            let found = book.steps.iter().find(|s| s.id == *step).ok_or_else(|| {
-                CommandError::UnknownStep {
-                    runbook: runbook.clone(),
-                    step: step.clone(),
-                    steps: book
-                        .steps
-                        .iter()
-                        .map(|s| s.id.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                }
-            })?;
-            let state = step_state_of(*outcome);
-            let (at, source) = when("--at", at.as_deref(), ctx)?;
-            journal.append(now, |tl| {
-                let inc = target(tl, named)?;
-                let mut draft = Draft::new(
-                    &inc.id,
-                    state.kind(),
-                    at,
-                    source,
-                    actor,
-                    format!(
-                        "Step {}: {} — {} ({}/{})",
-                        state.as_str(),
-                        book.title,
-                        found.title,
-                        book.id,
-                        found.id
-                    ),
-                )
-                .detail("runbook", book.id.as_str())
-                .detail("step", found.id.as_str())
-                .detail("runbook_title", book.title.as_str())
-                .detail("step_title", found.title.as_str())
-                .detail("step_kind", found.kind.as_str());
-                if let Some(note) = note {
-                    draft = draft.detail("note", note.as_str());
-                }
-                Ok(vec![draft])
-            })
-        }
-        IncidentCommand::Severity { severity, at } => {
-            let (at, source) = when("--at", at.as_deref(), ctx)?;
-            let to = severity_of(*severity);
-            journal.append(now, |tl| {
-                let inc = target(tl, named)?;
-                if inc.severity == to {
-                    return Ok(Vec::new());
-                }
-                Ok(vec![
-                    Draft::new(
-                        &inc.id,
-                        Kind::SeverityChanged,
-                        at,
-                        source,
-                        actor,
-                        format!("Severity {} → {to}", inc.severity),
-                    )
-                    .detail("from", inc.severity.as_str())
-                    .detail("to", to.as_str()),
-                ])
-            })
-        }
-        IncidentCommand::Status { status, note, at } => {
-            let (at, source) = when("--at", at.as_deref(), ctx)?;
-            let to = status_of(*status);
-            journal.append(now, |tl| {
-                let inc = target(tl, named)?;
-                if inc.status == to {
-                    return Ok(Vec::new());
-                }
-                let mut change = Draft::new(
-                    &inc.id,
-                    Kind::StatusChanged,
-                    at,
-                    source,
-                    actor,
-                    format!("Status {} → {to}", inc.status),
-                )
-                .detail("from", inc.status.as_str())
-                .detail("to", to.as_str());
-                if let Some(note) = note {
-                    change = change.detail("note", note.as_str());
-                }
-                let mut drafts = vec![change];
-                let set = |m: Milestone| inc.milestone(m).is_some();
-                match to {
-                    Status::Investigating => {
-                        for m in [Milestone::Mitigated, Milestone::Resolved] {
-                            if set(m) {
-                                drafts.push(cleared_milestone(&inc.id, m, at, actor));
-                            }
-                        }
-                    }
-                    Status::Mitigated => {
-                        if !set(Milestone::Mitigated) {
-                            drafts.push(milestone_draft(
-                                &inc.id,
-                                Milestone::Mitigated,
-                                at,
-                                source,
-                                actor,
-                                &format!("{actor} marked it mitigated"),
-                            ));
-                        }
-                    }
-                    Status::Resolved => {
-                        if !set(Milestone::Mitigated) {
-                            drafts.push(
-                                milestone_draft(
-                                    &inc.id,
-                                    Milestone::Mitigated,
-                                    at,
-                                    source,
-                                    actor,
-                                    "resolved without a separate mitigation",
-                                )
-                                .detail("implied", true),
-                            );
-                        }
-                        drafts.push(milestone_draft(
-                            &inc.id,
-                            Milestone::Resolved,
-                            at,
-                            source,
-                            actor,
-                            &format!("{actor} marked it resolved"),
-                        ));
-                    }
-                }
-                Ok(drafts)
-            })
-        }
-        IncidentCommand::Pin { seq, unpin } => journal.append(now, |tl| {
-            let (event, inc) = edit_target(tl, *seq, named)?;
-            let (kind, verb) = if *unpin {
-                (Kind::EventUnpinned, "Unpinned")
-            } else {
-                (Kind::EventPinned, "Pinned")
-            };
-            Ok(vec![
-                Draft::new(
-                    &inc.id,
-                    kind,
-                    now,
-                    TimeSource::Clock,
-                    actor,
-                    format!("{verb} #{seq}: {}", event.summary),
-                )
-                .detail("target_seq", *seq)
-                .detail("target_id", event.id.as_str()),
-            ])
-        }),
-        IncidentCommand::SetTime { seq, time } => {
-            let (to, _) = when("TIME", Some(time), ctx)?;
-            journal.append(now, |tl| {
-                let (event, inc) = edit_target(tl, *seq, named)?;
-                let from = inc.time_of(*seq).unwrap_or(event.occurred_at);
-                Ok(vec![
-                    Draft::new(
-                        &inc.id,
-                        Kind::EventTimeSet,
-                        now,
-                        TimeSource::Clock,
-                        actor,
-                        format!("Time of #{seq} set to {to} (was {from})"),
-                    )
-                    .detail("target_seq", *seq)
-                    .detail("target_id", event.id.as_str())
-                    .detail("from", time_value(from))
-                    .detail("to", time_value(to)),
-                ])
-            })
-        }
-        IncidentCommand::Milestone { milestone, time } => {
-            let (at, source) = when("TIME", Some(time), ctx)?;
-            let milestone = milestone_of(*milestone);
-            journal.append(now, |tl| {
-                let inc = target(tl, named)?;
-                Ok(vec![milestone_draft(
-                    &inc.id,
-                    milestone,
-                    at,
-                    source,
-                    actor,
-                    &format!("set by {actor}"),
-                )])
-            })
-        }
-        IncidentCommand::Merge { id, into } => journal.append(now, |tl| {
-            let from = target(tl, Some(id))?;
-            let to = target(tl, Some(into))?;
-            if from.id == to.id {
-                return Err(CommandError::Regroup(format!(
-                    "cannot merge {} into itself",
-                    from.id
-                )));
-            }
-            if let Some(already) = from.merged_into.as_ref().or(to.merged_into.as_ref()) {
-                let merged = if from.merged_into.is_some() { from } else { to };
-                return Err(CommandError::Regroup(format!(
-                    "{} was already merged into {already}",
-                    merged.id
-                )));
-            }
-            Ok(vec![
-                Draft::new(
-                    &from.id,
-                    Kind::IncidentMerged,
-                    now,
-                    TimeSource::Clock,
-                    actor,
-                    format!("{} merged into {} by {actor}", from.id, to.id),
-                )
-                .detail("into", to.id.as_str()),
-            ])
-        }),
-        IncidentCommand::Split { signatures, title } => journal.append(now, |tl| {
-            let from = target(tl, named)?;
-            let moved: Vec<&SignatureStats> = signatures
-                .iter()
-                .map(|id| {
-                    from.signature(id).ok_or_else(|| {
-                        CommandError::Regroup(format!(
-                            "{} has no signature `{id}` (it has: {})",
-                            from.id,
-                            from.signatures
-                                .iter()
-                                .map(|s| s.id.as_str())
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        ))
-                    })
-                })
-                .collect::<Result<_, _>>()?;
-            if moved.len() >= from.signatures.len() {
-                return Err(CommandError::Regroup(format!(
-                    "that would leave {} with no signature: split off fewer, or declare a new incident",
-                    from.id
-                )));
-            }
-            let id = tl.next_incident_id();
-            let first = moved
-                .iter()
-                .min_by_key(|s| s.first_fired)
-                .expect("at least one signature");
-            let severity = moved.iter().map(|s| s.severity).max().unwrap_or(first.severity);
-            let title = match title.as_deref().map(str::trim) {
-                Some("") => return Err(CommandError::Empty("--title")),
-                Some(title) => title.to_owned(),
-                None => first.title.clone(),
-            };
-            let names: Vec<&str> = moved.iter().map(|s| s.id.as_str()).collect();
-            Ok(vec![
-                Draft::new(
-                    &id,
-                    Kind::IncidentOpened,
-                    first.first_fired,
-                    TimeSource::Log,
-                    actor,
-                    format!("Incident split off {}: {title}", from.id),
-                )
-                .detail("title", title.as_str())
-                .detail("severity", severity.as_str())
-                .detail("signature", first.id.as_str())
-                .detail("declared", false)
-                .detail("split_from", from.id.as_str()),
-                Draft::new(
-                    &id,
-                    Kind::IncidentSplit,
-                    now,
-                    TimeSource::Clock,
-                    actor,
-                    format!("{} split off {} by {actor}", names.join(", "), from.id),
-                )
-                .detail("from", from.id.as_str())
-                .detail("signatures", names.clone()),
-                milestone_draft(
-                    &id,
-                    Milestone::Detected,
-                    first.first_fired,
-                    TimeSource::Log,
-                    actor,
-                    &format!("{} first fired", first.id),
-                ),
-            ])
-        }),
+        } => Op::Step {
+            runbook: runbook.clone(),
+            step: step.clone(),
+            outcome: step_state_of(*outcome),
+            note: note.clone(),
+            at: at_arg(at.as_deref(), ctx)?,
+        },
+        IncidentCommand::Severity { severity, at } => Op::Severity {
+            to: severity_of(*severity),
+            at: at_arg(at.as_deref(), ctx)?,
+        },
+        IncidentCommand::Status { status, note, at } => Op::Status {
+            to: status_of(*status),
+            note: note.clone(),
+            at: at_arg(at.as_deref(), ctx)?,
+        },
+        IncidentCommand::Pin { seq, unpin } => Op::Pin {
+            seq: *seq,
+            unpin: *unpin,
+        },
+        IncidentCommand::SetTime { seq, time } => Op::SetTime {
+            seq: *seq,
+            to: time_arg("TIME", time, ctx)?,
+        },
+        IncidentCommand::Milestone { milestone, time } => Op::Milestone {
+            milestone: milestone_of(*milestone),
+            at: time_arg("TIME", time, ctx)?,
+        },
+        IncidentCommand::Merge { id, into } => Op::Merge {
+            id: id.clone(),
+            into: into.clone(),
+        },
+        IncidentCommand::Split { signatures, title } => Op::Split {
+            signatures: signatures.clone(),
+            title: title.clone(),
+        },
         IncidentCommand::List | IncidentCommand::Show { .. } | IncidentCommand::Verify => {
-            Ok(Vec::new())
+            return Ok(None);
         }
-    }
-}
-
-/// The event an edit targets, and its incident (which must be the named one
-/// when one is named).
-fn edit_target<'t>(
-    timeline: &'t Timeline,
-    seq: u64,
-    named: Option<&str>,
-) -> Result<(&'t Event, &'t Incident), CommandError> {
-    let event = timeline.event(seq).ok_or(CommandError::UnknownEvent(seq))?;
-    let inc = timeline
-        .incident(&event.incident)
-        .ok_or(CommandError::UnknownEvent(seq))?;
-    if let Some(given) = named
-        && timeline.incident(given).map(|i| &i.id) != Some(&inc.id)
-    {
-        return Err(CommandError::WrongIncident {
-            seq,
-            actual: inc.id.clone(),
-            given: given.to_owned(),
-        });
-    }
-    Ok((event, inc))
+    }))
 }
 
 /// One line per event written; or that nothing changed.

@@ -21,6 +21,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
+use super::payload::{Payload, PayloadError};
+
 /// Version of the journal line format; written in every event.
 pub const FORMAT_VERSION: u32 = 1;
 
@@ -191,8 +193,12 @@ impl Evidence {
 }
 
 /// One line of the journal.
+///
+/// Its `details` are kept as read (the hash covers them, so an old line
+/// verifies whatever this triage makes of it) and read once into
+/// [`Payload`], the typed form every reader uses.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "Line")]
 pub struct Event {
     /// [`FORMAT_VERSION`] of the writer.
     pub version: u32,
@@ -214,9 +220,9 @@ pub struct Event {
     pub actor: String,
     /// One line for people.
     pub summary: String,
-    /// Kind-specific fields (integers and strings only: no floats, so the
-    /// canonical form is stable).
-    pub details: Map<String, Value>,
+    /// Kind-specific fields as written (integers and strings only: no
+    /// floats, so the canonical form is stable); read them as `payload`.
+    details: Map<String, Value>,
     /// The log line behind the event.
     pub evidence: Option<Evidence>,
     /// Pinned for the postmortem when written (pins added later are
@@ -226,6 +232,56 @@ pub struct Event {
     pub prev_hash: String,
     /// SHA-256 of the canonical form, lower-case hex.
     pub hash: String,
+    /// What `details` say, typed by `kind`.
+    #[serde(skip_serializing)]
+    pub payload: Payload,
+}
+
+/// A journal line as written: an [`Event`] before its details are read.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Line {
+    version: u32,
+    seq: u64,
+    id: String,
+    incident: String,
+    kind: Kind,
+    occurred_at: Timestamp,
+    occurred_at_source: TimeSource,
+    recorded_at: Timestamp,
+    actor: String,
+    summary: String,
+    details: Map<String, Value>,
+    evidence: Option<Evidence>,
+    pinned: bool,
+    prev_hash: String,
+    hash: String,
+}
+
+impl TryFrom<Line> for Event {
+    type Error = PayloadError;
+
+    fn try_from(line: Line) -> Result<Event, PayloadError> {
+        let payload = Payload::from_details(line.kind, &line.details)?;
+        Ok(Event {
+            version: line.version,
+            seq: line.seq,
+            id: line.id,
+            incident: line.incident,
+            kind: line.kind,
+            occurred_at: line.occurred_at,
+            occurred_at_source: line.occurred_at_source,
+            recorded_at: line.recorded_at,
+            actor: line.actor,
+            summary: line.summary,
+            details: line.details,
+            evidence: line.evidence,
+            pinned: line.pinned,
+            prev_hash: line.prev_hash,
+            hash: line.hash,
+            payload,
+        })
+    }
 }
 
 /// The hashed part of an event: every field but `hash`, in line order.
@@ -300,27 +356,10 @@ impl Event {
         serde_json::to_string(self).expect("an event is plain data and always serializes")
     }
 
-    /// A string field of `details`.
-    pub fn detail_str(&self, key: &str) -> Option<&str> {
-        self.details.get(key).and_then(Value::as_str)
-    }
-
-    /// An integer field of `details`.
-    pub fn detail_u64(&self, key: &str) -> Option<u64> {
-        self.details.get(key).and_then(Value::as_u64)
-    }
-
-    /// A boolean field of `details` (absent is false).
-    pub fn detail_bool(&self, key: &str) -> bool {
-        self.details
-            .get(key)
-            .and_then(Value::as_bool)
-            .unwrap_or(false)
-    }
-
-    /// A timestamp field of `details` (RFC 3339).
-    pub fn detail_time(&self, key: &str) -> Option<Timestamp> {
-        self.detail_str(key).and_then(|s| s.parse().ok())
+    /// The details as written (for bodies that pass them on verbatim, such
+    /// as a webhook's).
+    pub fn details(&self) -> &Map<String, Value> {
+        &self.details
     }
 }
 
@@ -329,8 +368,6 @@ impl Event {
 pub struct Draft {
     /// The incident it belongs to.
     pub incident: String,
-    /// What happened.
-    pub kind: Kind,
     /// When it happened.
     pub occurred_at: Timestamp,
     /// Where that time comes from.
@@ -339,8 +376,8 @@ pub struct Draft {
     pub actor: String,
     /// One line for people.
     pub summary: String,
-    /// Kind-specific fields.
-    pub details: Map<String, Value>,
+    /// What it says (its kind is the payload's).
+    pub payload: Payload,
     /// The log line behind it.
     pub evidence: Option<Evidence>,
     /// Pinned for the postmortem.
@@ -348,10 +385,10 @@ pub struct Draft {
 }
 
 impl Draft {
-    /// A draft with empty details, no evidence, not pinned.
+    /// A draft with no evidence, not pinned.
     pub fn new(
         incident: &str,
-        kind: Kind,
+        payload: Payload,
         occurred_at: Timestamp,
         occurred_at_source: TimeSource,
         actor: &str,
@@ -359,21 +396,19 @@ impl Draft {
     ) -> Draft {
         Draft {
             incident: incident.to_owned(),
-            kind,
             occurred_at,
             occurred_at_source,
             actor: actor.to_owned(),
             summary: summary.into(),
-            details: Map::new(),
+            payload,
             evidence: None,
             pinned: false,
         }
     }
 
-    /// Adds a detail.
-    pub fn detail(mut self, key: &str, value: impl Into<Value>) -> Draft {
-        self.details.insert(key.to_owned(), value.into());
-        self
+    /// What it records.
+    pub fn kind(&self) -> Kind {
+        self.payload.kind()
     }
 
     /// Adds the evidence.
@@ -395,26 +430,22 @@ impl Draft {
             seq,
             id,
             incident: self.incident,
-            kind: self.kind,
+            kind: self.payload.kind(),
             occurred_at: self.occurred_at,
             occurred_at_source: self.occurred_at_source,
             recorded_at,
             actor: self.actor,
             summary: self.summary,
-            details: self.details,
+            details: self.payload.to_details(),
             evidence: self.evidence,
             pinned: self.pinned,
             prev_hash: prev_hash.to_owned(),
             hash: String::new(),
+            payload: self.payload,
         };
         event.hash = event.compute_hash();
         event
     }
-}
-
-/// A timestamp as written in details: RFC 3339 in UTC.
-pub fn time_value(ts: Timestamp) -> Value {
-    Value::String(ts.to_string())
 }
 
 /// Version of the head file's format; written in it.
@@ -561,13 +592,14 @@ pub(crate) mod tests {
     pub(crate) fn sample(seq: u64, prev: &str) -> Event {
         Draft::new(
             "INC-1",
-            Kind::Note,
+            Payload::Note(crate::incident::payload::Note {
+                text: "restarted orders".into(),
+            }),
             ts("2026-11-21T03:10:00Z"),
             TimeSource::Clock,
             "alice",
             "restarted <b>orders</b> | \"quoted\"",
         )
-        .detail("text", "restarted orders")
         .evidence(Some(Evidence {
             source: "app/orders.log".into(),
             offset: 10,

@@ -465,12 +465,12 @@ impl Journal {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::incident::event::{Kind, TimeSource, tests::ts};
+    use crate::incident::event::{TimeSource, tests::ts};
 
     fn note(text: &str) -> Draft {
         Draft::new(
             "INC-1",
-            Kind::Note,
+            crate::incident::payload::tests::note("x"),
             ts("2026-11-21T03:00:00Z"),
             TimeSource::Clock,
             "alice",

@@ -40,12 +40,10 @@
 
 use std::collections::HashMap;
 
-use jiff::{SignedDuration, Timestamp};
-use serde_json::{Map, Value};
-
 use super::{
-    event::{AUTOMATIC_ACTOR, Draft, Event, Evidence, Kind, TimeSource, time_value},
+    event::{AUTOMATIC_ACTOR, Draft, Event, Evidence, TimeSource},
     journal::{Journal, JournalError},
+    payload::{self, Payload},
     state::{Incident, Milestone, Timeline},
 };
 use crate::{
@@ -53,6 +51,7 @@ use crate::{
     model::{self, Alert, Cleared, Severity, SignatureId},
     signature::Signature,
 };
+use jiff::{SignedDuration, Timestamp};
 
 /// Matches of one signature further apart than this start a new run.
 pub const RUN_GAP: SignedDuration = SignedDuration::from_mins(5);
@@ -328,40 +327,27 @@ impl Tracker {
             summary.push_str(&format!(" ({key})"));
         }
         let runbook = library.runbook_of(signature);
-        let captures: Map<String, Value> = found
-            .captures
-            .iter()
-            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-            .collect();
-        let draft = Draft::new(
+        Draft::new(
             "",
-            Kind::SignatureFired,
+            Payload::SignatureFired(payload::Fired {
+                signature: signature.id.clone(),
+                title: signature.title.clone(),
+                severity: signature.severity,
+                runbook: runbook.map(|r| r.id.clone()),
+                runbook_title: runbook.map(|r| r.title.clone()),
+                key,
+                hits: found.hits,
+                suppressed: found.suppressed,
+                captures: found.captures.clone(),
+                precursor,
+                host: found.event.fields.get("host").map(|h| h.to_string()),
+            }),
             found.at,
             time_source(found),
             AUTOMATIC_ACTOR,
             summary,
         )
-        .detail("signature", signature.id.as_str())
-        .detail("title", signature.title.as_str())
-        .detail("severity", signature.severity.as_str())
-        .detail(
-            "runbook",
-            runbook.map_or(Value::Null, |r| Value::String(r.id.clone())),
-        )
-        .detail(
-            "runbook_title",
-            runbook.map_or(Value::Null, |r| Value::String(r.title.clone())),
-        )
-        .detail("key", key)
-        .detail("hits", found.hits)
-        .detail("suppressed", found.suppressed)
-        .detail("captures", captures)
-        .detail("precursor", precursor)
-        .evidence(Some(evidence_of(found)));
-        match found.event.fields.get("host") {
-            Some(host) => draft.detail("host", host),
-            None => draft,
-        }
+        .evidence(Some(evidence_of(found)))
     }
 
     /// The `started` proposal and the early warnings to add, for an incident
@@ -408,18 +394,21 @@ impl Tracker {
         let id = &self.infos[j].id;
         let draft = Draft::new(
             incident,
-            Kind::MilestoneSet,
+            Payload::MilestoneSet(payload::MilestoneSet {
+                milestone: Milestone::Started,
+                proposed: true,
+                signature: Some(id.clone()),
+                rule: Some(
+                    "earliest first matching line, within 30m before detection, of the detecting signature or a related one still matching"
+                        .to_owned(),
+                ),
+                cleared: false,
+                implied: false,
+            }),
             time,
             TimeSource::Log,
             AUTOMATIC_ACTOR,
             format!("Started (proposed): first matching line of {id}"),
-        )
-        .detail("milestone", Milestone::Started.as_str())
-        .detail("proposed", true)
-        .detail("signature", id.as_str())
-        .detail(
-            "rule",
-            "earliest first matching line, within 30m before detection, of the detecting signature or a related one still matching",
         )
         .evidence(evidence);
         (draft, early)
@@ -444,21 +433,20 @@ impl Tracker {
         if pending.alerts > 0 {
             parts.push(plural(pending.alerts, "more alert", "more alerts"));
         }
-        Some(
-            Draft::new(
-                incident,
-                Kind::SignatureRepeated,
-                last,
-                TimeSource::Log,
-                AUTOMATIC_ACTOR,
-                format!("{id}: {}", parts.join(", ")),
-            )
-            .detail("signature", id.as_str())
-            .detail("matches", pending.matches)
-            .detail("alerts", pending.alerts)
-            .detail("from", time_value(first))
-            .detail("to", time_value(last)),
-        )
+        Some(Draft::new(
+            incident,
+            Payload::SignatureRepeated(payload::Repeated {
+                signature: id.clone(),
+                matches: pending.matches,
+                alerts: pending.alerts,
+                from: first,
+                to: last,
+            }),
+            last,
+            TimeSource::Log,
+            AUTOMATIC_ACTOR,
+            format!("{id}: {}", parts.join(", ")),
+        ))
     }
 
     /// Decides what an alert writes, on the fresh state `timeline`.
@@ -531,35 +519,38 @@ impl Tracker {
         let signature = library.signature(found.signature);
         let id = timeline.next_incident_id();
         let source = time_source(found);
-        let mut drafts = vec![
-            Draft::new(
-                &id,
-                Kind::IncidentOpened,
-                found.at,
-                source,
-                AUTOMATIC_ACTOR,
-                format!("Incident opened: {}", signature.title),
-            )
-            .detail("title", signature.title.as_str())
-            .detail("severity", signature.severity.as_str())
-            .detail("signature", signature.id.as_str())
-            .detail("declared", false),
-        ];
+        let mut drafts = vec![Draft::new(
+            &id,
+            Payload::IncidentOpened(payload::Opened {
+                title: signature.title.clone(),
+                severity: signature.severity,
+                signature: Some(signature.id.clone()),
+                declared: false,
+                severity_given: None,
+                split_from: None,
+            }),
+            found.at,
+            source,
+            AUTOMATIC_ACTOR,
+            format!("Incident opened: {}", signature.title),
+        )];
         let (started, early) = self.started(&id, i, found);
         drafts.push(started);
-        drafts.push(
-            Draft::new(
-                &id,
-                Kind::MilestoneSet,
-                found.at,
-                source,
-                AUTOMATIC_ACTOR,
-                format!("Detected: {} fired", signature.id),
-            )
-            .detail("milestone", Milestone::Detected.as_str())
-            .detail("proposed", false)
-            .detail("signature", signature.id.as_str()),
-        );
+        drafts.push(Draft::new(
+            &id,
+            Payload::MilestoneSet(payload::MilestoneSet {
+                milestone: Milestone::Detected,
+                proposed: false,
+                signature: Some(signature.id.clone()),
+                rule: None,
+                cleared: false,
+                implied: false,
+            }),
+            found.at,
+            source,
+            AUTOMATIC_ACTOR,
+            format!("Detected: {} fired", signature.id),
+        ));
         let mut used = Vec::new();
         for (j, draft) in early {
             used.push(j);
@@ -671,20 +662,19 @@ impl Tracker {
         } else {
             format!("{id} ({key})")
         };
-        drafts.push(
-            Draft::new(
-                &incident.id,
-                Kind::SignatureCleared,
-                last_seen.checked_add(clear_after).unwrap_or(Timestamp::MAX),
-                TimeSource::Log,
-                AUTOMATIC_ACTOR,
-                format!("{label} cleared: quiet for {}", short_duration(clear_after)),
-            )
-            .detail("signature", id.as_str())
-            .detail("key", key)
-            .detail("last_seen", time_value(last_seen))
-            .detail("clear_after", short_duration(clear_after)),
-        );
+        drafts.push(Draft::new(
+            &incident.id,
+            Payload::SignatureCleared(payload::Cleared {
+                signature: id.clone(),
+                key,
+                last_seen,
+                clear_after: short_duration(clear_after),
+            }),
+            last_seen.checked_add(clear_after).unwrap_or(Timestamp::MAX),
+            TimeSource::Log,
+            AUTOMATIC_ACTOR,
+            format!("{label} cleared: quiet for {}", short_duration(clear_after)),
+        ));
         (
             drafts,
             Effect::Written {
@@ -707,7 +697,11 @@ fn plural(n: u64, one: &str, many: &str) -> String {
 fn severity_raised(open: &Incident, signature: &Signature, found: &Alert) -> Draft {
     Draft::new(
         &open.id,
-        Kind::SeverityChanged,
+        Payload::SeverityChanged(payload::SeverityChange {
+            from: open.severity,
+            to: signature.severity,
+            signature: Some(signature.id.clone()),
+        }),
         found.at,
         time_source(found),
         AUTOMATIC_ACTOR,
@@ -716,9 +710,6 @@ fn severity_raised(open: &Incident, signature: &Signature, found: &Alert) -> Dra
             open.severity, signature.severity, signature.id
         ),
     )
-    .detail("from", open.severity.as_str())
-    .detail("to", signature.severity.as_str())
-    .detail("signature", signature.id.as_str())
 }
 
 /// Records automatic events in a journal, as the pipeline reports them.
@@ -1027,7 +1018,7 @@ pub(crate) mod tests {
                 "signature.fired"
             ]
         );
-        assert!(written[3].detail_bool("precursor"));
+        assert!(matches!(&written[3].payload, Payload::SignatureFired(f) if f.precursor));
         assert_eq!(written[3].occurred_at, ts("2026-11-21T03:00:00Z"));
         assert!(written[4].pinned, "the opening alert is pinned");
         let inc = rec.journal().timeline().latest_open().expect("open");
@@ -1115,19 +1106,21 @@ pub(crate) mod tests {
         let mut journal = Journal::open(dir.path()).expect("opens");
         journal
             .append::<JournalError>(recorded_at(), |_| {
-                Ok(vec![
-                    Draft::new(
-                        "INC-1",
-                        Kind::IncidentOpened,
-                        ts("2026-11-21T03:00:00Z"),
-                        TimeSource::Clock,
-                        "alice",
-                        "declared",
-                    )
-                    .detail("severity", "medium")
-                    .detail("declared", true)
-                    .detail("severity_given", false),
-                ])
+                Ok(vec![Draft::new(
+                    "INC-1",
+                    Payload::IncidentOpened(payload::Opened {
+                        title: "declared".into(),
+                        severity: Severity::Medium,
+                        signature: None,
+                        declared: true,
+                        severity_given: Some(false),
+                        split_from: None,
+                    }),
+                    ts("2026-11-21T03:00:00Z"),
+                    TimeSource::Clock,
+                    "alice",
+                    "declared",
+                )])
             })
             .expect("declared");
         let mut rec = Recorder::new(journal, &lib).with_clock(recorded_at);
@@ -1150,19 +1143,21 @@ pub(crate) mod tests {
         let mut journal = Journal::open(dir.path()).expect("opens");
         journal
             .append::<JournalError>(recorded_at(), |_| {
-                Ok(vec![
-                    Draft::new(
-                        "INC-1",
-                        Kind::IncidentOpened,
-                        ts("2026-11-21T03:00:00Z"),
-                        TimeSource::Clock,
-                        "alice",
-                        "declared",
-                    )
-                    .detail("severity", "medium")
-                    .detail("declared", true)
-                    .detail("severity_given", true),
-                ])
+                Ok(vec![Draft::new(
+                    "INC-1",
+                    Payload::IncidentOpened(payload::Opened {
+                        title: "declared".into(),
+                        severity: Severity::Medium,
+                        signature: None,
+                        declared: true,
+                        severity_given: Some(true),
+                        split_from: None,
+                    }),
+                    ts("2026-11-21T03:00:00Z"),
+                    TimeSource::Clock,
+                    "alice",
+                    "declared",
+                )])
             })
             .expect("declared");
         let mut rec = Recorder::new(journal, &lib).with_clock(recorded_at);
@@ -1256,8 +1251,7 @@ pub(crate) mod tests {
                 .events()
                 .iter()
                 .filter(|e| {
-                    e.kind == Kind::SignatureRepeated
-                        && e.detail_str("signature") == Some(stats.id.as_str())
+                    matches!(&e.payload, Payload::SignatureRepeated(r) if r.signature == stats.id)
                 })
                 .collect();
             let span = stats.last_seen.duration_since(stats.first_fired).as_secs() / 60;

@@ -21,7 +21,10 @@ use std::{collections::HashMap, fmt, str::FromStr};
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
-use super::event::{AUTOMATIC_ACTOR, Event, Kind, TimeSource};
+use super::{
+    event::{AUTOMATIC_ACTOR, Event, Kind, TimeSource},
+    payload::{self, Payload},
+};
 use crate::model::Severity;
 
 /// Where an incident stands.
@@ -497,10 +500,6 @@ fn incident_number(id: &str) -> Option<u64> {
     digits.parse().ok()
 }
 
-fn key_of(event: &Event) -> String {
-    event.detail_str("key").unwrap_or("").to_owned()
-}
-
 impl Timeline {
     /// No events yet.
     pub fn new() -> Timeline {
@@ -614,7 +613,7 @@ impl Timeline {
         let index = self.events.len();
         let at = event.occurred_at;
         // Edits act on their target, wherever it is.
-        if let Some(target) = event.detail_u64("target_seq")
+        if let Some(target) = event.payload.target_seq()
             && let Some(&target_index) = self.event_by_seq.get(&target)
         {
             let owner = self.events[target_index].incident.clone();
@@ -634,15 +633,13 @@ impl Timeline {
                 let inc = &mut self.incidents[i];
                 if let Some(&e) = inc.entry_by_seq.get(&target) {
                     let entry = &mut inc.entries[e];
-                    match event.kind {
-                        Kind::EventPinned => entry.pinned = true,
-                        Kind::EventUnpinned => entry.pinned = false,
-                        Kind::EventTimeSet => {
-                            if let Some(to) = event.detail_time("to") {
-                                entry.occurred_at = to;
-                                entry.source = TimeSource::Operator;
-                                entry.retimed = true;
-                            }
+                    match &event.payload {
+                        Payload::EventPinned(_) => entry.pinned = true,
+                        Payload::EventUnpinned(_) => entry.pinned = false,
+                        Payload::EventTimeSet(set) => {
+                            entry.occurred_at = set.to;
+                            entry.source = TimeSource::Operator;
+                            entry.retimed = true;
                         }
                         _ => {}
                     }
@@ -667,148 +664,113 @@ impl Timeline {
         {
             inc.responders.push(event.actor.clone());
         }
-        match event.kind {
-            Kind::IncidentOpened => {
+        match &event.payload {
+            Payload::IncidentOpened(opened) => {
                 inc.opened_seq = event.seq;
                 inc.opened_at = at;
                 inc.opened_by = event.actor.clone();
-                inc.declared = event.detail_bool("declared");
-                inc.cause = event.detail_str("signature").map(str::to_owned);
-                if let Some(title) = event.detail_str("title") {
-                    inc.title = title.to_owned();
-                }
-                if let Some(severity) = event.detail_str("severity").and_then(|s| s.parse().ok()) {
-                    inc.severity = severity;
-                }
-                inc.severity_by_operator = event.detail_bool("severity_given");
+                inc.declared = opened.declared;
+                inc.cause.clone_from(&opened.signature);
+                inc.title.clone_from(&opened.title);
+                inc.severity = opened.severity;
+                inc.severity_by_operator = opened.severity_given.unwrap_or(false);
             }
-            Kind::SignatureFired => fired(inc, &event),
-            Kind::SignatureRepeated => {
+            Payload::SignatureFired(fired_) => fired(inc, &event, fired_),
+            Payload::SignatureRepeated(repeated) => {
                 if let Some(stats) = inc
                     .signatures
                     .iter_mut()
-                    .find(|s| Some(s.id.as_str()) == event.detail_str("signature"))
+                    .find(|s| s.id == repeated.signature)
                 {
-                    stats.matches += event.detail_u64("matches").unwrap_or(0);
-                    stats.alerts += event.detail_u64("alerts").unwrap_or(0);
-                    stats.last_seen = stats.last_seen.max(event.detail_time("to").unwrap_or(at));
+                    stats.matches += repeated.matches;
+                    stats.alerts += repeated.alerts;
+                    stats.last_seen = stats.last_seen.max(repeated.to);
                 }
             }
-            Kind::SignatureCleared => {
-                let key = key_of(&event);
+            Payload::SignatureCleared(cleared) => {
                 if let Some(stats) = inc
                     .signatures
                     .iter_mut()
-                    .find(|s| Some(s.id.as_str()) == event.detail_str("signature"))
+                    .find(|s| s.id == cleared.signature)
                 {
-                    stats.active.retain(|k| *k != key);
+                    stats.active.retain(|k| *k != cleared.key);
                     if stats.active.is_empty() {
                         stats.cleared_at = Some(at);
                     }
                 }
             }
-            Kind::SeverityChanged => {
-                if let Some(severity) = event.detail_str("to").and_then(|s| s.parse().ok()) {
-                    inc.severity = severity;
-                }
+            Payload::SeverityChanged(change) => {
+                inc.severity = change.to;
                 if event.actor != AUTOMATIC_ACTOR {
                     inc.severity_by_operator = true;
                 }
             }
-            Kind::StatusChanged => {
-                if let Some(status) = event.detail_str("to").and_then(|s| s.parse().ok()) {
-                    inc.status = status;
+            Payload::StatusChanged(change) => inc.status = change.to,
+            Payload::MilestoneSet(set) => {
+                let slot = &mut inc.marks[set.milestone.index()];
+                if set.cleared {
+                    *slot = None;
+                } else if !(set.proposed && slot.as_ref().is_some_and(|m| !m.proposed)) {
+                    *slot = Some(Mark {
+                        seq: event.seq,
+                        proposed: set.proposed,
+                        actor: event.actor.clone(),
+                        basis: event.summary.clone(),
+                    });
                 }
             }
-            Kind::MilestoneSet => {
-                if let Some(milestone) = event
-                    .detail_str("milestone")
-                    .and_then(|m| m.parse::<Milestone>().ok())
-                {
-                    let slot = &mut inc.marks[milestone.index()];
-                    let proposed = event.detail_bool("proposed");
-                    if event.detail_bool("cleared") {
-                        *slot = None;
-                    } else if !(proposed && slot.as_ref().is_some_and(|m| !m.proposed)) {
-                        *slot = Some(Mark {
-                            seq: event.seq,
-                            proposed,
-                            actor: event.actor.clone(),
-                            basis: event.summary.clone(),
-                        });
-                    }
-                }
-            }
-            Kind::StepStarted | Kind::StepDone | Kind::StepSkipped => {
+            Payload::StepStarted(step) | Payload::StepDone(step) | Payload::StepSkipped(step) => {
                 let state = match event.kind {
                     Kind::StepStarted => StepState::Started,
                     Kind::StepDone => StepState::Done,
                     _ => StepState::Skipped,
                 };
-                let runbook = event.detail_str("runbook").unwrap_or("").to_owned();
-                let step = event.detail_str("step").unwrap_or("").to_owned();
-                let note = event.detail_str("note").map(str::to_owned);
                 match inc
                     .steps
                     .iter_mut()
-                    .find(|s| s.runbook == runbook && s.step == step)
+                    .find(|s| s.runbook == step.runbook && s.step == step.step)
                 {
                     Some(progress) => {
                         progress.state = state;
                         progress.actor = event.actor.clone();
                         progress.seq = event.seq;
-                        progress.note = note.or(progress.note.take());
+                        progress.note = step.note.clone().or(progress.note.take());
                         progress.updates += 1;
                     }
                     None => inc.steps.push(StepProgress {
-                        runbook,
-                        step,
+                        runbook: step.runbook.clone(),
+                        step: step.step.clone(),
                         state,
                         actor: event.actor.clone(),
                         seq: event.seq,
-                        note,
+                        note: step.note.clone(),
                         updates: 1,
                     }),
                 }
             }
-            Kind::Ack
-            | Kind::Note
-            | Kind::ExportGenerated
-            | Kind::EventPinned
-            | Kind::EventUnpinned
-            | Kind::EventTimeSet
-            | Kind::IncidentMerged
-            | Kind::IncidentSplit => {}
+            Payload::Ack(_)
+            | Payload::Note(_)
+            | Payload::ExportGenerated(_)
+            | Payload::EventPinned(_)
+            | Payload::EventUnpinned(_)
+            | Payload::EventTimeSet(_)
+            | Payload::IncidentMerged(_)
+            | Payload::IncidentSplit(_) => {}
         }
-        match event.kind {
-            Kind::IncidentMerged => {
-                if let Some(&into) = event
-                    .detail_str("into")
-                    .and_then(|id| self.incident_by_id.get(id))
-                {
+        match &event.payload {
+            Payload::IncidentMerged(merged) => {
+                if let Some(&into) = self.incident_by_id.get(&merged.into) {
                     let into = self.merged_target(into);
                     if into != i {
                         self.merge(i, into);
                     }
                 }
             }
-            Kind::IncidentSplit => {
-                let moved: Vec<String> = event
-                    .details
-                    .get("signatures")
-                    .and_then(serde_json::Value::as_array)
-                    .map(|list| {
-                        list.iter()
-                            .filter_map(|v| v.as_str().map(str::to_owned))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                if let Some(&from) = event
-                    .detail_str("from")
-                    .and_then(|id| self.incident_by_id.get(id))
+            Payload::IncidentSplit(split) => {
+                if let Some(&from) = self.incident_by_id.get(&split.from)
                     && from != i
                 {
-                    self.split(from, i, &moved);
+                    self.split(from, i, &split.signatures);
                 }
             }
             _ => {}
@@ -870,12 +832,9 @@ impl Timeline {
         let (taken, kept): (Vec<Entry>, Vec<Entry>) = std::mem::take(&mut source.entries)
             .into_iter()
             .partition(|e| {
-                let event = &events[e.index];
-                matches!(
-                    event.kind,
-                    Kind::SignatureFired | Kind::SignatureRepeated | Kind::SignatureCleared
-                ) && event
-                    .detail_str("signature")
+                events[e.index]
+                    .payload
+                    .signature_event()
                     .is_some_and(|id| moved.iter().any(|m| m == id))
             });
         source.entries = kept;
@@ -894,14 +853,12 @@ impl Timeline {
     }
 }
 
-fn fired(inc: &mut Incident, event: &Event) {
-    let Some(id) = event.detail_str("signature") else {
-        return;
-    };
+fn fired(inc: &mut Incident, event: &Event, fired: &payload::Fired) {
+    let id = fired.signature.as_str();
     let at = event.occurred_at;
-    let key = key_of(event);
-    let hits = event.detail_u64("hits").unwrap_or(1);
-    let precursor = event.detail_bool("precursor");
+    let key = fired.key.clone();
+    let hits = fired.hits;
+    let precursor = fired.precursor;
     // The hits of a signature already in the incident were counted line by
     // line (`signature.repeated`); only a first firing brings its own.
     let stats = match inc.signatures.iter_mut().position(|s| s.id == id) {
@@ -909,12 +866,9 @@ fn fired(inc: &mut Incident, event: &Event) {
         None => {
             inc.signatures.push(SignatureStats {
                 id: id.to_owned(),
-                title: event.detail_str("title").unwrap_or(id).to_owned(),
-                severity: event
-                    .detail_str("severity")
-                    .and_then(|s| s.parse().ok())
-                    .unwrap_or(Severity::Info),
-                runbook: event.detail_str("runbook").map(str::to_owned),
+                title: fired.title.clone(),
+                severity: fired.severity,
+                runbook: fired.runbook.clone(),
                 first_fired: at,
                 last_seen: at,
                 fired: 0,
@@ -948,17 +902,20 @@ fn fired(inc: &mut Incident, event: &Event) {
     {
         stats.sources.push(evidence.source.clone());
     }
-    if let Some(host) = event.detail_str("host")
-        && !stats.hosts.iter().any(|h| h == host)
+    if let Some(host) = &fired.host
+        && !stats.hosts.contains(host)
     {
-        stats.hosts.push(host.to_owned());
+        stats.hosts.push(host.clone());
     }
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::incident::event::{Draft, GENESIS, tests::ts};
+    use crate::incident::{
+        event::{Draft, GENESIS, tests::ts},
+        payload::tests as p,
+    };
 
     /// Seals drafts into a chain, one second of recording apart.
     pub(crate) fn chain(drafts: Vec<Draft>) -> Vec<Event> {
@@ -978,54 +935,83 @@ pub(crate) mod tests {
         out
     }
 
-    fn d(kind: Kind, at: &str, actor: &str) -> Draft {
+    fn d(payload: Payload, at: &str, actor: &str) -> Draft {
         let source = if actor == AUTOMATIC_ACTOR {
             TimeSource::Log
         } else {
             TimeSource::Clock
         };
-        Draft::new("INC-1", kind, ts(at), source, actor, kind.as_str())
+        let summary = payload.kind().as_str();
+        Draft::new("INC-1", payload, ts(at), source, actor, summary)
     }
 
     fn milestone(name: &str, at: &str, actor: &str, proposed: bool) -> Draft {
-        d(Kind::MilestoneSet, at, actor)
-            .detail("milestone", name)
-            .detail("proposed", proposed)
+        let milestone = name.parse().expect("a milestone");
+        d(p::milestone(milestone, proposed, false), at, actor)
     }
 
     fn story() -> Vec<Draft> {
         vec![
-            d(Kind::IncidentOpened, "2026-11-21T03:06:06Z", "triage")
-                .detail("title", "PostgreSQL out of connection slots")
-                .detail("severity", "critical")
-                .detail("signature", "postgres-connection-slots-exhausted"),
+            d(
+                p::opened(
+                    "PostgreSQL out of connection slots",
+                    Severity::Critical,
+                    Some("postgres-connection-slots-exhausted"),
+                ),
+                "2026-11-21T03:06:06Z",
+                "triage",
+            ),
             milestone("started", "2026-11-21T03:04:31Z", "triage", true),
             milestone("detected", "2026-11-21T03:06:06Z", "triage", false),
-            d(Kind::SignatureFired, "2026-11-21T03:06:06Z", "triage")
-                .detail("signature", "postgres-connection-slots-exhausted")
-                .detail("severity", "critical")
-                .detail("hits", 1),
-            d(Kind::SignatureRepeated, "2026-11-21T03:07:06Z", "triage")
-                .detail("signature", "postgres-connection-slots-exhausted")
-                .detail("matches", 20)
-                .detail("alerts", 0)
-                .detail("to", "2026-11-21T03:07:06Z"),
-            d(Kind::Ack, "2026-11-21T03:08:00Z", "alice"),
+            d(
+                p::fired("postgres-connection-slots-exhausted", Severity::Critical),
+                "2026-11-21T03:06:06Z",
+                "triage",
+            ),
+            d(
+                p::repeated(
+                    "postgres-connection-slots-exhausted",
+                    20,
+                    0,
+                    "2026-11-21T03:07:06Z",
+                ),
+                "2026-11-21T03:07:06Z",
+                "triage",
+            ),
+            d(
+                Payload::Ack(payload::Ack {}),
+                "2026-11-21T03:08:00Z",
+                "alice",
+            ),
             milestone("acknowledged", "2026-11-21T03:08:00Z", "alice", false),
-            d(Kind::StepDone, "2026-11-21T03:09:00Z", "bob")
-                .detail("runbook", "postgres-connections")
-                .detail("step", "count")
-                .detail("note", "92 of 100 used"),
-            d(Kind::StatusChanged, "2026-11-21T03:20:00Z", "alice")
-                .detail("from", "investigating")
-                .detail("to", "mitigated"),
+            d(
+                Payload::StepDone(p::step(
+                    "postgres-connections",
+                    "count",
+                    Some("92 of 100 used"),
+                )),
+                "2026-11-21T03:09:00Z",
+                "bob",
+            ),
+            d(
+                p::status(Status::Investigating, Status::Mitigated),
+                "2026-11-21T03:20:00Z",
+                "alice",
+            ),
             milestone("mitigated", "2026-11-21T03:20:00Z", "alice", false),
-            d(Kind::SignatureCleared, "2026-11-21T03:25:00Z", "triage")
-                .detail("signature", "postgres-connection-slots-exhausted")
-                .detail("key", ""),
-            d(Kind::StatusChanged, "2026-11-21T03:40:00Z", "alice")
-                .detail("from", "mitigated")
-                .detail("to", "resolved"),
+            d(
+                p::cleared(
+                    "postgres-connection-slots-exhausted",
+                    "2026-11-21T03:20:00Z",
+                ),
+                "2026-11-21T03:25:00Z",
+                "triage",
+            ),
+            d(
+                p::status(Status::Mitigated, Status::Resolved),
+                "2026-11-21T03:40:00Z",
+                "alice",
+            ),
             milestone("resolved", "2026-11-21T03:40:00Z", "alice", false),
         ]
     }
@@ -1072,12 +1058,24 @@ pub(crate) mod tests {
         drafts.push(milestone("started", "2026-11-21T03:00:00Z", "alice", false));
         drafts.push(milestone("started", "2026-11-21T03:05:00Z", "triage", true));
         // Correct the ack's milestone (seq 7) to 03:07:00.
-        drafts.push(
-            d(Kind::EventTimeSet, "2026-11-21T05:00:00Z", "alice")
-                .detail("target_seq", 7)
-                .detail("to", "2026-11-21T03:07:00Z"),
-        );
-        drafts.push(d(Kind::EventPinned, "2026-11-21T05:00:00Z", "alice").detail("target_seq", 4));
+        drafts.push(d(
+            Payload::EventTimeSet(payload::TimeSet {
+                target_seq: 7,
+                target_id: format!("{:016x}", 7),
+                from: ts("2026-11-21T03:08:00Z"),
+                to: ts("2026-11-21T03:07:00Z"),
+            }),
+            "2026-11-21T05:00:00Z",
+            "alice",
+        ));
+        drafts.push(d(
+            Payload::EventPinned(payload::Target {
+                target_seq: 4,
+                target_id: format!("{:016x}", 4),
+            }),
+            "2026-11-21T05:00:00Z",
+            "alice",
+        ));
         let tl = Timeline::from_events(chain(drafts));
         let inc = tl.latest().expect("incident");
         let started = inc.milestone(Milestone::Started).expect("started");
@@ -1096,14 +1094,16 @@ pub(crate) mod tests {
     #[test]
     fn reopening_clears_resolved() {
         let mut drafts = story();
-        drafts.push(
-            d(Kind::StatusChanged, "2026-11-21T03:50:00Z", "alice")
-                .detail("from", "resolved")
-                .detail("to", "investigating"),
-        );
-        drafts.push(
-            milestone("resolved", "2026-11-21T03:50:00Z", "alice", false).detail("cleared", true),
-        );
+        drafts.push(d(
+            p::status(Status::Resolved, Status::Investigating),
+            "2026-11-21T03:50:00Z",
+            "alice",
+        ));
+        drafts.push(d(
+            p::milestone(Milestone::Resolved, false, true),
+            "2026-11-21T03:50:00Z",
+            "alice",
+        ));
         let tl = Timeline::from_events(chain(drafts));
         let inc = tl.latest_open().expect("open again");
         assert!(inc.milestone(Milestone::Resolved).is_none());
@@ -1127,25 +1127,22 @@ pub(crate) mod tests {
         let fired = |inc: &str, sig: &str, at: &str| {
             Draft::new(
                 inc,
-                Kind::SignatureFired,
+                p::fired(sig, Severity::High),
                 ts(at),
                 TimeSource::Log,
                 "triage",
                 sig,
             )
-            .detail("signature", sig)
-            .detail("severity", "high")
         };
         let opened = |inc: &str, at: &str| {
             Draft::new(
                 inc,
-                Kind::IncidentOpened,
+                p::opened("opened", Severity::High, None),
                 ts(at),
                 TimeSource::Log,
                 "triage",
                 "opened",
             )
-            .detail("severity", "high")
         };
         let tl = Timeline::from_events(chain(vec![
             opened("INC-1", "2026-11-21T03:00:00Z"),
@@ -1154,17 +1151,20 @@ pub(crate) mod tests {
             fired("INC-2", "b", "2026-11-21T03:01:00Z"),
             Draft::new(
                 "INC-2",
-                Kind::IncidentMerged,
+                Payload::IncidentMerged(payload::Merged {
+                    into: "INC-1".into(),
+                }),
                 ts("2026-11-21T03:05:00Z"),
                 TimeSource::Clock,
                 "alice",
                 "merged",
-            )
-            .detail("into", "INC-1"),
+            ),
             // Written for the merged incident afterwards: it goes on in INC-1.
             Draft::new(
                 "INC-2",
-                Kind::Note,
+                Payload::Note(payload::Note {
+                    text: "note".into(),
+                }),
                 ts("2026-11-21T03:06:00Z"),
                 TimeSource::Clock,
                 "bob",
@@ -1190,14 +1190,15 @@ pub(crate) mod tests {
             opened("INC-2", "2026-11-21T03:01:00Z"),
             Draft::new(
                 "INC-2",
-                Kind::IncidentSplit,
+                Payload::IncidentSplit(payload::Split {
+                    from: "INC-1".into(),
+                    signatures: vec!["b".into()],
+                }),
                 ts("2026-11-21T03:05:00Z"),
                 TimeSource::Clock,
                 "alice",
                 "split",
-            )
-            .detail("from", "INC-1")
-            .detail("signatures", vec!["b"]),
+            ),
         ]);
         let tl = Timeline::from_events(events.drain(..));
         let one = tl.incident("INC-1").expect("INC-1");

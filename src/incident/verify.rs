@@ -466,7 +466,7 @@ mod tests {
         // A journal that starts at seq 1 but links to something else.
         let event = Draft::new(
             "INC-1",
-            Kind::Note,
+            crate::incident::payload::tests::note("x"),
             crate::incident::event::tests::ts("2026-11-21T03:00:00Z"),
             crate::incident::event::TimeSource::Clock,
             "a",
@@ -495,7 +495,7 @@ mod tests {
                     .expect("in range");
                 let event = Draft::new(
                     "INC-1",
-                    Kind::Note,
+                    crate::incident::payload::tests::note("x"),
                     at,
                     crate::incident::event::TimeSource::Clock,
                     "alice",

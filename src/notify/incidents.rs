@@ -13,7 +13,7 @@ use std::path::Path;
 use serde_json::{Value, json};
 
 use crate::incident::{
-    Journal,
+    Journal, Payload,
     event::{Event, Kind},
 };
 
@@ -95,17 +95,15 @@ impl Feed {
 
 /// What a journal event is called in notifications.
 pub fn name(event: &Event) -> String {
-    match event.kind {
-        Kind::IncidentOpened => "opened".to_owned(),
-        Kind::Ack => "acknowledged".to_owned(),
-        Kind::Note => "note".to_owned(),
-        Kind::StatusChanged => event
-            .detail_str("to")
-            .unwrap_or("status changed")
-            .to_owned(),
-        Kind::SeverityChanged => "severity changed".to_owned(),
-        _ => event.kind.as_str().to_owned(),
+    match &event.payload {
+        Payload::IncidentOpened(_) => "opened",
+        Payload::Ack(_) => "acknowledged",
+        Payload::Note(_) => "note",
+        Payload::StatusChanged(change) => change.to.as_str(),
+        Payload::SeverityChanged(_) => "severity changed",
+        _ => event.kind.as_str(),
     }
+    .to_owned()
 }
 
 /// Triage's webhook body for an incident event.
@@ -119,7 +117,7 @@ pub fn webhook(event: &Event) -> Value {
         "summary": event.summary,
         "actor": event.actor,
         "occurred_at": event.occurred_at.to_string(),
-        "details": event.details,
+        "details": event.details(),
         "command": format!("triage incident show {}", event.incident),
     })
 }

@@ -525,7 +525,11 @@ impl<'l> Notifier<'l> {
                         let action = match event.kind {
                             crate::incident::Kind::Ack => "acknowledge",
                             crate::incident::Kind::StatusChanged
-                                if event.detail_str("to") == Some("resolved") =>
+                                if matches!(
+                                    &event.payload,
+                                    crate::incident::Payload::StatusChanged(change)
+                                        if change.to == crate::incident::Status::Resolved
+                                ) =>
                             {
                                 "resolve"
                             }

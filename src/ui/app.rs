@@ -29,12 +29,12 @@ use ratatui::crossterm::event::{KeyEvent, KeyEventKind};
 use super::{
     filter::Filters,
     keys::{self, Action, Key},
-    msg::{AlertInfo, IncidentView, LogLine, Msg, Op, Stats, TimelineRow, Write, clean},
+    msg::{AlertInfo, IncidentView, LogLine, Msg, Stats, TimelineRow, Write, clean},
     patterns::Patterns,
     prompt::{Edit, LineEditor, remember},
 };
 use crate::{
-    cli::{SeverityArg, StatusArg, StepOutcomeArg},
+    incident::{Op, Status, StepState},
     library::Library,
     model::{Level, Severity},
     runbook::{CommandLine, Runbook},
@@ -93,7 +93,7 @@ pub enum PromptKind {
     /// A note for the timeline (`i`).
     Note,
     /// A note for a step outcome (`S`, `D`, `X`).
-    StepNote(StepOutcomeArg),
+    StepNote(StepState),
     /// One key: the new severity (`v`).
     Severity,
     /// One key: the new status (`u`).
@@ -115,9 +115,9 @@ impl PromptKind {
             PromptKind::Search => "search: ",
             PromptKind::JumpTime => "jump to time (03:10, 2026-11-21 03:10:00): ",
             PromptKind::Note => "note: ",
-            PromptKind::StepNote(StepOutcomeArg::Started) => "step started, note: ",
-            PromptKind::StepNote(StepOutcomeArg::Done) => "step done, note: ",
-            PromptKind::StepNote(StepOutcomeArg::Skipped) => "step skipped, why: ",
+            PromptKind::StepNote(StepState::Started) => "step started, note: ",
+            PromptKind::StepNote(StepState::Done) => "step done, note: ",
+            PromptKind::StepNote(StepState::Skipped) => "step skipped, why: ",
             PromptKind::Severity => {
                 "severity: [i]nfo [l]ow [m]edium [h]igh [c]ritical  (Esc cancels)"
             }
@@ -1090,23 +1090,24 @@ impl App {
     }
 
     /// The write of a step outcome, and what it says.
-    fn step_write(&mut self, outcome: StepOutcomeArg, note: Option<String>) -> Option<Pending> {
+    fn step_write(&mut self, outcome: StepState, note: Option<String>) -> Option<Pending> {
         let Some(book) = self.selected_runbook() else {
             self.message = Some(("no runbook: select an alert that has one".into(), true));
             return None;
         };
         let step = book.steps.get(self.step_cursor)?;
-        let verb = match outcome {
-            StepOutcomeArg::Started => "started",
-            StepOutcomeArg::Done => "done",
-            StepOutcomeArg::Skipped => "skipped",
-        };
-        let what = format!("step {verb}: {}. {}", self.step_cursor + 1, step.title);
+        let what = format!(
+            "step {}: {}. {}",
+            outcome.as_str(),
+            self.step_cursor + 1,
+            step.title
+        );
         let op = Op::Step {
             runbook: book.id.clone(),
             step: step.id.clone(),
             outcome,
             note,
+            at: None,
         };
         Some(self.pending_of(op, what))
     }
@@ -1399,7 +1400,7 @@ impl App {
             Action::Declare => self.open_prompt(PromptKind::DeclareTitle),
             Action::NextIncident => self.next_incident(),
             Action::Ack => {
-                let pending = self.pending_of(Op::Ack, "acknowledge".into());
+                let pending = self.pending_of(Op::Ack { at: None }, "acknowledge".into());
                 self.ask(Some(pending));
             }
             Action::Follow => {
@@ -1485,15 +1486,15 @@ impl App {
                 });
             }
             Action::StepStarted => {
-                let p = self.step_write(StepOutcomeArg::Started, None);
+                let p = self.step_write(StepState::Started, None);
                 self.ask(p);
             }
             Action::StepDone => {
-                let p = self.step_write(StepOutcomeArg::Done, None);
+                let p = self.step_write(StepState::Done, None);
                 self.ask(p);
             }
             Action::StepSkipped => {
-                let p = self.step_write(StepOutcomeArg::Skipped, None);
+                let p = self.step_write(StepState::Skipped, None);
                 self.ask(p);
             }
             Action::StepStartedNote | Action::StepDoneNote | Action::StepSkippedNote => {
@@ -1501,9 +1502,9 @@ impl App {
                     self.message = Some(("no runbook: select an alert that has one".into(), true));
                 } else {
                     let outcome = match action {
-                        Action::StepStartedNote => StepOutcomeArg::Started,
-                        Action::StepDoneNote => StepOutcomeArg::Done,
-                        _ => StepOutcomeArg::Skipped,
+                        Action::StepStartedNote => StepState::Started,
+                        Action::StepDoneNote => StepState::Done,
+                        _ => StepState::Skipped,
                     };
                     self.open_prompt(PromptKind::StepNote(outcome));
                 }
@@ -1592,38 +1593,43 @@ impl App {
                 return Vec::new();
             }
             let severity = match c {
-                'i' => Some(SeverityArg::Info),
-                'l' => Some(SeverityArg::Low),
-                'm' => Some(SeverityArg::Medium),
-                'h' => Some(SeverityArg::High),
-                'c' => Some(SeverityArg::Critical),
+                'i' => Some(Severity::Info),
+                'l' => Some(Severity::Low),
+                'm' => Some(Severity::Medium),
+                'h' => Some(Severity::High),
+                'c' => Some(Severity::Critical),
                 _ => None,
             };
             let status = match c {
-                'i' => Some(StatusArg::Investigating),
-                'm' => Some(StatusArg::Mitigated),
-                'r' => Some(StatusArg::Resolved),
+                'i' => Some(Status::Investigating),
+                'm' => Some(Status::Mitigated),
+                'r' => Some(Status::Resolved),
                 _ => None,
             };
             let pending = match (prompt.kind, severity, status) {
-                (PromptKind::Severity, Some(s), _) => {
-                    self.pending_of(Op::Severity(s), format!("severity → {}", arg_name(s)))
-                }
+                (PromptKind::Severity, Some(s), _) => self.pending_of(
+                    Op::Severity { to: s, at: None },
+                    format!("severity → {}", s.as_str()),
+                ),
                 (PromptKind::Status, _, Some(s)) => self.pending_of(
-                    Op::Status(s),
-                    format!(
-                        "status → {}",
-                        match s {
-                            StatusArg::Investigating => "investigating",
-                            StatusArg::Mitigated => "mitigated",
-                            StatusArg::Resolved => "resolved",
-                        }
-                    ),
+                    Op::Status {
+                        to: s,
+                        note: None,
+                        at: None,
+                    },
+                    format!("status → {}", s.as_str()),
                 ),
                 (PromptKind::DeclareSeverity, Some(s), _) => {
                     let title = self.declaring.take().unwrap_or_default();
-                    let what = format!("declare a new incident “{title}” ({})", arg_name(s));
-                    self.pending_of(Op::Declare { title, severity: s }, what)
+                    let what = format!("declare a new incident “{title}” ({})", s.as_str());
+                    self.pending_of(
+                        Op::Declare {
+                            title: Some(title),
+                            severity: Some(s),
+                            at: None,
+                        },
+                        what,
+                    )
                 }
                 _ => return Vec::new(),
             };
@@ -1667,7 +1673,7 @@ impl App {
                     return Vec::new();
                 }
                 // Typed and sent with Enter: that is the confirmation.
-                let pending = self.pending_of(Op::Note(text), String::new());
+                let pending = self.pending_of(Op::Note { text, at: None }, String::new());
                 vec![Effect::Op(pending.write)]
             }
             PromptKind::StepNote(outcome) => self
@@ -1713,16 +1719,6 @@ impl App {
     /// The severity colour class of the incident, if one is shown.
     pub fn incident_severity(&self) -> Option<Severity> {
         self.incident.as_ref().map(|i| i.severity)
-    }
-}
-
-fn arg_name(severity: SeverityArg) -> &'static str {
-    match severity {
-        SeverityArg::Info => "info",
-        SeverityArg::Low => "low",
-        SeverityArg::Medium => "medium",
-        SeverityArg::High => "high",
-        SeverityArg::Critical => "critical",
     }
 }
 

@@ -1,15 +1,17 @@
-//! The console's journal side, on its own thread: carries out operator
-//! commands by calling `incident::command::write` on the journal it keeps
-//! open (so the console writes exactly what `triage incident ...` would,
-//! with the library the console already loaded, and reports the events
-//! written, not printed text), and reads the journal incrementally to keep
-//! the timeline (and, when attached to a `watch`, the alerts) up to date.
+//! The console's journal side, on its own thread: carries out the
+//! operations the console builds (`incident::Op`) with `incident::apply`
+//! on the journal it keeps open (so the console writes exactly what
+//! `triage incident ...` would, with the library the console already
+//! loaded, and reports the events written), and reads the journal
+//! incrementally to keep the timeline (and, when attached to a `watch`, the
+//! alerts) up to date.
 //!
 //! Must not: touch the terminal, or write the journal except through
-//! `incident::command`. Journal appends take a lock and fsync: that is why
+//! `incident::apply`. Journal appends take a lock and fsync: that is why
 //! they happen here and never on the UI thread.
 
 use std::{
+    cell::OnceCell,
     path::PathBuf,
     sync::{
         Arc,
@@ -21,15 +23,13 @@ use std::{
 };
 
 use jiff::{Timestamp, tz::TimeZone};
-use serde_json::Value;
 
-use super::msg::{AlertInfo, IncidentView, LogLine, Msg, Op, TimelineRow, Write, clean};
+use super::msg::{AlertInfo, IncidentView, LogLine, Msg, TimelineRow, Write, clean};
 use crate::{
-    cli::IncidentCommand,
     incident::{
-        Journal,
-        command::{self, CommandError, Context},
-        event::{Event, Kind},
+        Journal, OpContext, Payload,
+        command::{self, CommandError},
+        event::Event,
         state::{Incident, Timeline},
     },
     library::Library,
@@ -99,6 +99,9 @@ pub fn spawn(
 }
 
 fn run(options: &JournalOptions, ops: &Receiver<Request>, tx: &SyncSender<Msg>, stop: &AtomicBool) {
+    // The library when a write needs one before the console has loaded its
+    // own: loaded once, kept.
+    let fallback = OnceCell::new();
     let mut journal: Option<Journal> = None;
     let mut seen = 0usize;
     let mut last_error: Option<String> = None;
@@ -108,11 +111,11 @@ fn run(options: &JournalOptions, ops: &Receiver<Request>, tx: &SyncSender<Msg>, 
         match ops.recv_timeout(if first { Duration::ZERO } else { REFRESH }) {
             Ok(request) => {
                 let result = match journal.as_mut() {
-                    Some(journal) => execute(options, journal, request),
+                    Some(journal) => execute(options, journal, &fallback, request),
                     None => Journal::open(&options.data_dir)
                         .map_err(|e| format!("journal: {e}"))
                         .and_then(|mut opened| {
-                            let result = execute(options, &mut opened, request);
+                            let result = execute(options, &mut opened, &fallback, request);
                             journal = Some(opened);
                             result
                         }),
@@ -162,54 +165,30 @@ fn run(options: &JournalOptions, ops: &Receiver<Request>, tx: &SyncSender<Msg>, 
     }
 }
 
-/// Carries out one operator command as `triage incident ...` would, on
-/// the open `journal`; says what was written (`INC-1 #53 Step done: …`).
+/// Carries out one operation as `triage incident ...` would, on the open
+/// `journal`, with the console's library (else the one loaded into
+/// `fallback` the first time a write needs it); says what was written
+/// (`INC-1 #53 Step done: …`).
 pub fn execute(
     options: &JournalOptions,
     journal: &mut Journal,
+    fallback: &OnceCell<Library>,
     request: Request,
 ) -> Result<String, String> {
     let Request { write, library, at } = request;
-    let command = match write.op {
-        Op::Declare { title, severity } => IncidentCommand::Declare {
-            title: Some(title),
-            severity: Some(severity),
-            at: None,
-        },
-        Op::Ack => IncidentCommand::Ack { at: None },
-        Op::Note(text) => IncidentCommand::Note { text, at: None },
-        Op::Step {
-            runbook,
-            step,
-            outcome,
-            note,
-        } => IncidentCommand::Step {
-            runbook,
-            step,
-            outcome,
-            note,
-            at: None,
-        },
-        Op::Severity(severity) => IncidentCommand::Severity { severity, at: None },
-        Op::Status(status) => IncidentCommand::Status {
-            status,
-            note: None,
-            at: None,
-        },
-        Op::Pin { seq, unpin } => IncidentCommand::Pin { seq, unpin },
-    };
-    let mut ctx = Context::new(
-        &options.data_dir,
-        &options.pattern_dirs,
-        &options.runbook_dirs,
-        at.unwrap_or_else(Timestamp::now),
-        options.zone.clone(),
-    );
-    if let Some(library) = library.as_deref() {
-        ctx = ctx.with_library(library);
-    }
     let actor = command::actor(options.actor.as_deref()).map_err(|e| e.to_string())?;
-    match command::write(journal, &command, write.incident.as_deref(), &actor, &ctx) {
+    let now = at.unwrap_or_else(Timestamp::now);
+    let ctx = match library.as_deref() {
+        Some(library) => OpContext::new(library, &actor, now),
+        None => OpContext::loading(
+            fallback,
+            &options.pattern_dirs,
+            &options.runbook_dirs,
+            &actor,
+            now,
+        ),
+    };
+    match crate::incident::apply(journal, &write.op, write.incident.as_deref(), &ctx) {
         Ok(events) => Ok(written(&events)),
         Err(CommandError::NoOpenIncident) => {
             Err("no open incident: press ! to declare one".to_owned())
@@ -288,59 +267,48 @@ fn view_of(timeline: &Timeline, inc: &Incident) -> IncidentView {
     }
 }
 
-/// The alert a `watch` recorded, for a console attached to it.
+/// The alert a `watch` recorded, for a console attached to it: a firing,
+/// or a repetition (which says only its signature: shown as a medium alert
+/// of that signature, its summary as the line).
 fn alert_of(event: &Event, relative_to: Option<&std::path::Path>) -> Option<Msg> {
-    let text = |key: &str| event.details.get(key).and_then(Value::as_str);
-    match event.kind {
-        Kind::SignatureFired | Kind::SignatureRepeated => {
-            let signature = text("signature")?;
-            let severity = Severity::ALL
-                .into_iter()
-                .find(|s| Some(s.as_str()) == text("severity"))
-                .unwrap_or(Severity::Medium);
-            let captures = match event.details.get("captures") {
-                Some(Value::Object(map)) => map
-                    .iter()
-                    .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
-                    .collect(),
-                _ => Vec::new(),
-            };
-            let evidence = match &event.evidence {
-                Some(ev) => LogLine::new(
-                    super::feed::display_name(&ev.source, relative_to),
-                    ev.line_no,
-                    ev.offset,
-                    &ev.line,
-                ),
-                None => LogLine::new(Arc::from("journal"), 0, 0, &event.summary),
-            };
-            let mut evidence = evidence;
-            evidence.ts = Some(event.occurred_at);
-            // The host the line came from (a collector's alerts: the agent's;
-            // a line that names its host: that one).
-            evidence.host = text("host").map(|h| Arc::from(clean(h)));
-            Some(Msg::Alert(Box::new(AlertInfo {
-                signature: Arc::from(signature),
-                title: clean(text("title").unwrap_or(signature)),
-                severity,
-                key: clean(text("key").unwrap_or("")),
+    let fired = match &event.payload {
+        Payload::SignatureFired(fired) => Some(fired),
+        Payload::SignatureRepeated(_) => None,
+        Payload::SignatureCleared(cleared) => {
+            return Some(Msg::Cleared {
+                signature: Arc::from(cleared.signature.as_str()),
+                key: clean(&cleared.key),
                 at: event.occurred_at,
-                runbook: text("runbook").map(str::to_owned),
-                captures,
-                hits: event
-                    .details
-                    .get("hits")
-                    .and_then(Value::as_u64)
-                    .unwrap_or(1),
-                evidence,
-                backfill: false,
-            })))
+            });
         }
-        Kind::SignatureCleared => Some(Msg::Cleared {
-            signature: Arc::from(text("signature")?),
-            key: clean(text("key").unwrap_or("")),
-            at: event.occurred_at,
-        }),
-        _ => None,
-    }
+        _ => return None,
+    };
+    let signature = event.payload.signature_event()?;
+    let mut evidence = match &event.evidence {
+        Some(ev) => LogLine::new(
+            super::feed::display_name(&ev.source, relative_to),
+            ev.line_no,
+            ev.offset,
+            &ev.line,
+        ),
+        None => LogLine::new(Arc::from("journal"), 0, 0, &event.summary),
+    };
+    evidence.ts = Some(event.occurred_at);
+    // The host the line came from (a collector's alerts: the agent's; a line
+    // that names its host: that one).
+    evidence.host = fired
+        .and_then(|f| f.host.as_deref())
+        .map(|h| Arc::from(clean(h)));
+    Some(Msg::Alert(Box::new(AlertInfo {
+        signature: Arc::from(signature),
+        title: clean(fired.map_or(signature, |f| &f.title)),
+        severity: fired.map_or(Severity::Medium, |f| f.severity),
+        key: fired.map(|f| clean(&f.key)).unwrap_or_default(),
+        at: event.occurred_at,
+        runbook: fired.and_then(|f| f.runbook.clone()),
+        captures: fired.map(|f| f.captures.clone()).unwrap_or_default(),
+        hits: fired.map_or(1, |f| f.hits),
+        evidence,
+        backfill: false,
+    })))
 }

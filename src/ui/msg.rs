@@ -13,9 +13,11 @@ use std::sync::Arc;
 use jiff::Timestamp;
 
 use crate::{
-    cli::{SeverityArg, StatusArg, StepOutcomeArg},
     diag::Diagnostic,
-    incident::state::{Status, StepProgress},
+    incident::{
+        Op,
+        state::{Status, StepProgress},
+    },
     library::Library,
     model::{Event, Level, Severity},
 };
@@ -260,53 +262,15 @@ pub enum Msg {
     TerminalGone(String),
 }
 
-/// A write to the journal: an operator command and the incident it goes
-/// to (`None`: the latest open one).
+/// A write to the journal: an operation and the incident it goes to
+/// (`None`: the latest open one).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Write {
-    /// What to write.
+    /// What to write (carried out by `incident::apply` on the journal
+    /// thread).
     pub op: Op,
     /// The incident shown when it was asked for.
     pub incident: Option<String>,
-}
-
-/// An operator command for the incident journal (carried out by
-/// `incident::command` on the journal thread).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Op {
-    /// Open an incident by hand.
-    Declare {
-        /// Its title.
-        title: String,
-        /// How bad.
-        severity: SeverityArg,
-    },
-    /// Someone is on it.
-    Ack,
-    /// A note on the timeline.
-    Note(String),
-    /// A runbook step started, done or skipped.
-    Step {
-        /// Runbook id.
-        runbook: String,
-        /// Step id.
-        step: String,
-        /// What became of it.
-        outcome: StepOutcomeArg,
-        /// What was seen, or why it was skipped.
-        note: Option<String>,
-    },
-    /// A new severity.
-    Severity(SeverityArg),
-    /// A new status.
-    Status(StatusArg),
-    /// Pin (or unpin) an event for the postmortem.
-    Pin {
-        /// The event's number.
-        seq: u64,
-        /// Unpin instead.
-        unpin: bool,
-    },
 }
 
 /// The library, loaded on the feed's thread, and what was wrong in the

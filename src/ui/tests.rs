@@ -14,10 +14,10 @@ use ratatui::{
 
 use super::{
     app::{App, Effect, LogMode, MAX_EVENTS, Pane},
-    msg::{AlertInfo, IncidentView, LogLine, Msg, Op, TimelineRow, Write},
+    msg::{AlertInfo, IncidentView, LogLine, Msg, TimelineRow, Write},
 };
 use crate::{
-    cli::StepOutcomeArg,
+    incident::Op,
     incident::state::{Status, StepProgress, StepState},
     library::Library,
     model::{Level, Severity},
@@ -487,8 +487,9 @@ fn runbook_keys_record_steps_and_copy_commands() {
         wrote(Op::Step {
             runbook: book.clone(),
             step: steps[0].clone(),
-            outcome: StepOutcomeArg::Done,
+            outcome: StepState::Done,
             note: None,
+            at: None,
         })
     );
     press(&mut app, KeyCode::Char('j'));
@@ -499,8 +500,9 @@ fn runbook_keys_record_steps_and_copy_commands() {
         wrote(Op::Step {
             runbook: book.clone(),
             step: steps[1].clone(),
-            outcome: StepOutcomeArg::Skipped,
+            outcome: StepState::Skipped,
             note: Some("not our cluster".into()),
+            at: None,
         }),
         "typed and sent with Enter: no second question"
     );
@@ -522,11 +524,17 @@ fn runbook_keys_record_steps_and_copy_commands() {
         "Ctrl-A is not ack"
     );
     assert!(app.pending.is_none());
-    assert_eq!(confirmed(&mut app, KeyCode::Char('a')), wrote(Op::Ack));
+    assert_eq!(
+        confirmed(&mut app, KeyCode::Char('a')),
+        wrote(Op::Ack { at: None })
+    );
     press(&mut app, KeyCode::Char('v'));
     assert_eq!(
         confirmed(&mut app, KeyCode::Char('h')),
-        wrote(Op::Severity(crate::cli::SeverityArg::High))
+        wrote(Op::Severity {
+            to: Severity::High,
+            at: None
+        })
     );
     press(&mut app, KeyCode::Char('u'));
     assert!(
@@ -535,13 +543,20 @@ fn runbook_keys_record_steps_and_copy_commands() {
     );
     assert_eq!(
         confirmed(&mut app, KeyCode::Char('m')),
-        wrote(Op::Status(crate::cli::StatusArg::Mitigated))
+        wrote(Op::Status {
+            to: Status::Mitigated,
+            note: None,
+            at: None
+        })
     );
     press(&mut app, KeyCode::Char('i'));
     typed(&mut app, "failing over");
     assert_eq!(
         press(&mut app, KeyCode::Enter),
-        wrote(Op::Note("failing over".into()))
+        wrote(Op::Note {
+            text: "failing over".into(),
+            at: None
+        })
     );
     // `!` asks for a title, then a severity, then y.
     press(&mut app, KeyCode::Char('!'));
@@ -551,8 +566,9 @@ fn runbook_keys_record_steps_and_copy_commands() {
     assert_eq!(
         confirmed(&mut app, KeyCode::Char('c')),
         wrote(Op::Declare {
-            title: "checkout down".into(),
-            severity: crate::cli::SeverityArg::Critical,
+            title: Some("checkout down".into()),
+            severity: Some(Severity::Critical),
+            at: None,
         })
     );
 }
@@ -763,8 +779,14 @@ fn operator_commands_go_through_the_journal() {
         library: Some(library()),
         at: None,
     };
+    let fallback = std::cell::OnceCell::new();
     let mut journal = crate::incident::Journal::open(dir.path()).expect("journal");
-    let refused = super::journal::execute(&options, &mut journal, request(Op::Ack));
+    let refused = super::journal::execute(
+        &options,
+        &mut journal,
+        &fallback,
+        request(Op::Ack { at: None }),
+    );
     assert_eq!(
         refused,
         Err("no open incident: press ! to declare one".into())
@@ -772,9 +794,11 @@ fn operator_commands_go_through_the_journal() {
     let declared = super::journal::execute(
         &options,
         &mut journal,
+        &fallback,
         request(Op::Declare {
-            title: "checkout down".into(),
-            severity: crate::cli::SeverityArg::Critical,
+            title: Some("checkout down".into()),
+            severity: Some(Severity::Critical),
+            at: None,
         }),
     )
     .expect("declare");
@@ -785,11 +809,13 @@ fn operator_commands_go_through_the_journal() {
     let done = super::journal::execute(
         &options,
         &mut journal,
+        &fallback,
         request(Op::Step {
             runbook: "postgres-connections".into(),
             step: "who-holds-slots".into(),
-            outcome: StepOutcomeArg::Done,
+            outcome: StepState::Done,
             note: Some("reporting job".into()),
+            at: None,
         }),
     )
     .expect("step");
@@ -798,18 +824,24 @@ fn operator_commands_go_through_the_journal() {
     super::journal::execute(
         &options,
         &mut journal,
+        &fallback,
         request(Op::Declare {
-            title: "search slow".into(),
-            severity: crate::cli::SeverityArg::Low,
+            title: Some("search slow".into()),
+            severity: Some(Severity::Low),
+            at: None,
         }),
     )
     .expect("declare");
     let noted = super::journal::execute(
         &options,
         &mut journal,
+        &fallback,
         super::journal::Request {
             write: Write {
-                op: Op::Note("still on checkout".into()),
+                op: Op::Note {
+                    text: "still on checkout".into(),
+                    at: None,
+                },
                 incident: Some("INC-1".into()),
             },
             library: None,
@@ -836,11 +868,13 @@ fn operator_commands_go_through_the_journal() {
     let unknown = super::journal::execute(
         &options,
         &mut journal,
+        &fallback,
         request(Op::Step {
             runbook: "postgres-connections".into(),
             step: "nope".into(),
-            outcome: StepOutcomeArg::Started,
+            outcome: StepState::Started,
             note: None,
+            at: None,
         }),
     );
     assert!(unknown.is_err_and(|e| e.contains("has no step `nope`")));
@@ -856,7 +890,7 @@ fn operator_commands_go_through_the_journal() {
     assert_eq!(
         confirmed(&mut app, KeyCode::Char('a')),
         vec![Effect::Op(Write {
-            op: Op::Ack,
+            op: Op::Ack { at: None },
             incident: Some("INC-1".into()),
         })]
     );
