@@ -523,3 +523,238 @@ fn log_text_is_made_harmless_in_incident_show() {
     );
     assert!(show.contains("\\x1b[31mred\\x1b[0m\\x0dover"), "{show}");
 }
+
+/// The operator commands that wrote events 48 to 79 of the v1 fixture
+/// journal (`tests/fixtures/journal/v1/`), in order; events 1 to 47 are
+/// what `watch --from-start` recorded over the demo's logs.
+const V1_COMMANDS: &[&[&str]] = &[
+    &[
+        "incident",
+        "declare",
+        "--title",
+        "Checkout page slow",
+        "--severity",
+        "medium",
+        "--at",
+        "2026-11-21T03:08:00Z",
+    ],
+    &[
+        "incident",
+        "ack",
+        "--incident",
+        "INC-1",
+        "--at",
+        "2026-11-21T03:09:12Z",
+    ],
+    &[
+        "incident",
+        "note",
+        "--incident",
+        "INC-1",
+        "pool at 20/20, threads waiting",
+        "--at",
+        "2026-11-21T03:09:40Z",
+        "--actor",
+        "bob",
+    ],
+    &[
+        "incident",
+        "step",
+        "--incident",
+        "INC-1",
+        "postgres-connections",
+        "who-holds-slots",
+        "started",
+        "--at",
+        "2026-11-21T03:09:50Z",
+    ],
+    &[
+        "incident",
+        "step",
+        "--incident",
+        "INC-1",
+        "postgres-connections",
+        "who-holds-slots",
+        "done",
+        "--note",
+        "62 sessions idle in transaction",
+        "--at",
+        "2026-11-21T03:10:05Z",
+    ],
+    &[
+        "incident",
+        "step",
+        "--incident",
+        "INC-1",
+        "postgres-connections",
+        "stop-offender",
+        "skipped",
+        "--note",
+        "reporting job already gone",
+        "--at",
+        "2026-11-21T03:12:40Z",
+        "--actor",
+        "bob",
+    ],
+    &[
+        "incident",
+        "severity",
+        "--incident",
+        "INC-1",
+        "high",
+        "--at",
+        "2026-11-21T03:13:00Z",
+    ],
+    &[
+        "incident",
+        "status",
+        "--incident",
+        "INC-1",
+        "mitigated",
+        "--note",
+        "failed over to replica",
+        "--at",
+        "2026-11-21T03:15:10Z",
+    ],
+    &["incident", "pin", "--incident", "INC-1", "12"],
+    &["incident", "pin", "--incident", "INC-1", "12", "--unpin"],
+    &["incident", "pin", "--incident", "INC-1", "7"],
+    &[
+        "incident",
+        "set-time",
+        "--incident",
+        "INC-1",
+        "1",
+        "2026-11-21 03:06:30",
+    ],
+    &[
+        "incident",
+        "milestone",
+        "--incident",
+        "INC-1",
+        "started",
+        "2026-11-21T03:04:00Z",
+    ],
+    &[
+        "incident",
+        "status",
+        "--incident",
+        "INC-1",
+        "investigating",
+        "--note",
+        "errors back",
+        "--at",
+        "2026-11-21T03:16:00Z",
+    ],
+    &[
+        "incident",
+        "split",
+        "--incident",
+        "INC-1",
+        "linux-oom-killer",
+        "systemd-unit-failed",
+        "--title",
+        "orders killed by the OOM killer",
+    ],
+    &["incident", "merge", "INC-2", "--into", "INC-1"],
+    &[
+        "incident",
+        "status",
+        "--incident",
+        "INC-1",
+        "resolved",
+        "--at",
+        "2026-11-21T03:21:00Z",
+    ],
+    &[
+        "incident",
+        "status",
+        "--incident",
+        "INC-3",
+        "resolved",
+        "--at",
+        "2026-11-21T03:22:00Z",
+    ],
+    &["export", "--incident", "INC-1", "--format", "md"],
+    &["export", "--incident", "INC-1", "--format", "json"],
+    &["export", "--incident", "INC-3", "--format", "csv"],
+    &[
+        "export",
+        "--incident",
+        "INC-3",
+        "--format",
+        "html",
+        "-o",
+        "out.html",
+    ],
+];
+
+#[test]
+fn operator_commands_write_the_same_events_as_the_build_before_typed_payloads() {
+    let fixture =
+        fs::read_to_string(crate::harness::fixture("journal/v1/journal.jsonl")).expect("fixture");
+    let lines: Vec<serde_json::Value> = fixture
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    let automatic = lines
+        .iter()
+        .position(|l| l["actor"] != "triage")
+        .expect("operator events follow");
+    // The automatic part, without its head (a journal with no head file is
+    // one from before heads were recorded: it takes new events).
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    fs::create_dir(d.join(".triage")).expect("data dir");
+    let prefix: String = fixture
+        .lines()
+        .take(automatic)
+        .map(|l| format!("{l}\n"))
+        .collect();
+    fs::write(d.join(".triage/journal.jsonl"), prefix).expect("prefix");
+    for args in V1_COMMANDS {
+        let mut args = args.to_vec();
+        if !args.contains(&"--actor") {
+            args.extend(["--actor", "alice"]);
+        }
+        run(d, &args).code(0);
+    }
+    run(d, &["incident", "verify"]).code(0);
+    let written: Vec<serde_json::Value> = journal_lines(d)
+        .iter()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    assert_eq!(written.len(), lines.len());
+    for (now, before) in written.iter().zip(&lines).skip(automatic) {
+        let seq = &before["seq"];
+        for field in [
+            "seq",
+            "incident",
+            "kind",
+            "actor",
+            "occurred_at_source",
+            "evidence",
+            "pinned",
+        ] {
+            assert_eq!(now[field], before[field], "event {seq}: {field}");
+        }
+        // What the clock decides (the time of clock-timed events, an
+        // export's bytes, which hold their generation time) differs; the
+        // rest is the same, keys in the same order.
+        if before["occurred_at_source"] != "clock" {
+            assert_eq!(now["occurred_at"], before["occurred_at"], "event {seq}");
+        }
+        let details = |event: &serde_json::Value| {
+            let mut details = event["details"].as_object().expect("details").clone();
+            if event["kind"] == "export.generated" {
+                details.remove("bytes");
+                details.remove("sha256");
+            }
+            serde_json::to_string(&details).expect("json")
+        };
+        assert_eq!(details(now), details(before), "event {seq}: details");
+        if before["kind"] != "export.generated" {
+            assert_eq!(now["summary"], before["summary"], "event {seq}: summary");
+        }
+    }
+}
