@@ -3,17 +3,21 @@
 //! that fired with the milestones. No script, no external asset (a Content
 //! Security Policy in the page forbids both, as a second line of defence).
 //!
-//! Pure. Every piece of text from the journal goes through `escape::html`;
-//! markup is written only here.
+//! Pure: lays out the sections `sections::walk` hands it. Every piece of
+//! text from the journal goes through `escape::html`; markup is written
+//! only here.
 
-use std::fmt::Write;
+use std::fmt::{self, Write};
 
 use jiff::{SignedDuration, Timestamp, tz::TimeZone};
 
 use super::{
     escape::{html, html_attr_lines, html_lines},
-    markdown::{left_out, runbook_order, shown_in_timeline},
-    report::{Postmortem, SignatureRow},
+    report::{
+        Detection, EarlyWarning, Excerpt, Header, JournalInfo, MetricRow, MilestoneRow, NewInLogs,
+        Postmortem, RunbookRow, SignatureRow, StepRow, TimelineRow,
+    },
+    sections::{Renderer, walk},
 };
 use crate::incident::text::{clock_time, duration, time, zone_name};
 
@@ -45,116 +49,144 @@ fn ms(millis: Option<i64>) -> String {
     )
 }
 
-fn todo(out: &mut String, what: &str) {
-    let _ = writeln!(
-        out,
-        "<p class=\"todo\"><strong>To be written:</strong> {}</p>",
-        html(what)
-    );
-}
-
 /// Renders the page, times in `zone`.
 pub fn render(pm: &Postmortem, zone: &TimeZone) -> String {
-    let mut out = String::new();
-    let _ = write_all(&mut out, pm, zone);
-    out
+    let mut page = Html {
+        out: String::new(),
+        zone,
+        tz: html(&zone_name(zone)),
+    };
+    // Writing to a String cannot fail.
+    let _ = walk(pm, &mut page);
+    page.out
 }
 
-fn write_all(out: &mut String, pm: &Postmortem, zone: &TimeZone) -> std::fmt::Result {
-    let inc = &pm.incident;
-    let tz = html(&zone_name(zone));
-    let t = |ts: Timestamp| html(&time(ts, zone));
-    writeln!(
-        out,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">"
-    )?;
-    writeln!(
-        out,
-        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">"
-    )?;
-    writeln!(
-        out,
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-    )?;
-    writeln!(
-        out,
-        "<title>Postmortem: {} ({})</title>",
-        html(&inc.title),
-        html(&inc.id)
-    )?;
-    writeln!(out, "<style>{STYLE}</style>\n</head>\n<body>")?;
-    writeln!(
-        out,
-        "<h1>Postmortem: {} ({})</h1>",
-        html(&inc.title),
-        html(&inc.id)
-    )?;
-    writeln!(
-        out,
-        "<p class=\"muted\">First draft, written by {} from the incident journal on {} {tz}. \
-         Sections marked <strong>To be written</strong> are for people; the rest comes from the \
-         journal and the log lines it cites. Times are in {tz}.</p>",
-        html(&pm.generator),
-        t(pm.generated_at)
-    )?;
-    writeln!(out, "<table>")?;
-    writeln!(out, "<tr><th>Incident</th><td>{}</td></tr>", html(&inc.id))?;
-    writeln!(
-        out,
-        "<tr><th>Status</th><td>{}</td></tr>",
-        html(&inc.status)
-    )?;
-    writeln!(
-        out,
-        "<tr><th>Severity</th><td class=\"sev-{0}\">{0}</td></tr>",
-        html(&inc.severity)
-    )?;
-    let how = match (&inc.cause, inc.declared) {
-        (Some(cause), _) => format!(" (signature <code>{}</code>)", html(cause)),
-        (None, true) => " (declared)".to_owned(),
-        (None, false) => String::new(),
-    };
-    writeln!(
-        out,
-        "<tr><th>Opened</th><td>{} by {}{how}</td></tr>",
-        t(inc.opened_at),
-        html(&inc.opened_by)
-    )?;
-    let lasted = duration(SignedDuration::from_millis(inc.duration_ms));
-    let lasted = if inc.open {
-        format!("{lasted} so far (still {})", html(&inc.status))
-    } else {
-        lasted
-    };
-    writeln!(out, "<tr><th>Duration</th><td>{lasted}</td></tr>")?;
-    let responders: Vec<String> = inc.responders.iter().map(|r| html(r)).collect();
-    writeln!(
-        out,
-        "<tr><th>Responders</th><td>{}</td></tr>\n</table>",
-        if responders.is_empty() {
-            "—".to_owned()
+/// The page being written.
+struct Html<'z> {
+    out: String,
+    zone: &'z TimeZone,
+    /// The zone's name, escaped, as the headings say it.
+    tz: String,
+}
+
+impl Html<'_> {
+    fn t(&self, ts: Timestamp) -> String {
+        html(&time(ts, self.zone))
+    }
+}
+
+impl Renderer for Html<'_> {
+    /// The page has no "What was new in the logs" section (as built).
+    const NEW_IN_LOGS: bool = false;
+
+    fn begin(&mut self, pm: &Postmortem) -> fmt::Result {
+        let inc = &pm.incident;
+        let generated = self.t(pm.generated_at);
+        let tz = &self.tz;
+        let out = &mut self.out;
+        writeln!(
+            out,
+            "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">"
+        )?;
+        writeln!(
+            out,
+            "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">"
+        )?;
+        writeln!(
+            out,
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        )?;
+        writeln!(
+            out,
+            "<title>Postmortem: {} ({})</title>",
+            html(&inc.title),
+            html(&inc.id)
+        )?;
+        writeln!(out, "<style>{STYLE}</style>\n</head>\n<body>")?;
+        writeln!(
+            out,
+            "<h1>Postmortem: {} ({})</h1>",
+            html(&inc.title),
+            html(&inc.id)
+        )?;
+        writeln!(
+            out,
+            "<p class=\"muted\">First draft, written by {} from the incident journal on {generated} {tz}. \
+             Sections marked <strong>To be written</strong> are for people; the rest comes from the \
+             journal and the log lines it cites. Times are in {tz}.</p>",
+            html(&pm.generator),
+        )
+    }
+
+    fn facts(&mut self, inc: &Header) -> fmt::Result {
+        let opened = self.t(inc.opened_at);
+        let out = &mut self.out;
+        writeln!(out, "<table>")?;
+        writeln!(out, "<tr><th>Incident</th><td>{}</td></tr>", html(&inc.id))?;
+        writeln!(
+            out,
+            "<tr><th>Status</th><td>{}</td></tr>",
+            html(&inc.status)
+        )?;
+        writeln!(
+            out,
+            "<tr><th>Severity</th><td class=\"sev-{0}\">{0}</td></tr>",
+            html(&inc.severity)
+        )?;
+        let how = match (&inc.cause, inc.declared) {
+            (Some(cause), _) => format!(" (signature <code>{}</code>)", html(cause)),
+            (None, true) => " (declared)".to_owned(),
+            (None, false) => String::new(),
+        };
+        writeln!(
+            out,
+            "<tr><th>Opened</th><td>{opened} by {}{how}</td></tr>",
+            html(&inc.opened_by)
+        )?;
+        let lasted = duration(SignedDuration::from_millis(inc.duration_ms));
+        let lasted = if inc.open {
+            format!("{lasted} so far (still {})", html(&inc.status))
         } else {
-            responders.join(", ")
-        }
-    )?;
+            lasted
+        };
+        writeln!(out, "<tr><th>Duration</th><td>{lasted}</td></tr>")?;
+        let responders: Vec<String> = inc.responders.iter().map(|r| html(r)).collect();
+        writeln!(
+            out,
+            "<tr><th>Responders</th><td>{}</td></tr>\n</table>",
+            if responders.is_empty() {
+                "—".to_owned()
+            } else {
+                responders.join(", ")
+            }
+        )
+    }
 
-    writeln!(out, "<h2>Summary</h2>")?;
-    todo(
-        out,
-        "two or three sentences: what happened, who was affected, for how long, and how it ended.",
-    );
-    writeln!(out, "<h2>Impact</h2>")?;
-    todo(
-        out,
-        "who and what was affected (users, requests, data, money), how badly, and for how long.",
-    );
+    fn section(&mut self, title: &str) -> fmt::Result {
+        writeln!(self.out, "<h2>{title}</h2>")
+    }
 
-    writeln!(out, "<h2>Key timestamps</h2>\n<table>")?;
-    writeln!(
-        out,
-        "<tr><th>Milestone</th><th>Time ({tz})</th><th>Set by</th><th>Basis</th></tr>"
-    )?;
-    for m in &pm.milestones {
+    fn to_be_written(&mut self, what: &str) -> fmt::Result {
+        writeln!(
+            self.out,
+            "<p class=\"todo\"><strong>To be written:</strong> {}</p>",
+            html(what)
+        )
+    }
+
+    fn paragraph(&mut self, text: &str) -> fmt::Result {
+        writeln!(self.out, "<p>{text}</p>")
+    }
+
+    fn milestones_begin(&mut self) -> fmt::Result {
+        writeln!(
+            self.out,
+            "<table>\n<tr><th>Milestone</th><th>Time ({})</th><th>Set by</th><th>Basis</th></tr>",
+            self.tz
+        )
+    }
+
+    fn milestone(&mut self, m: &MilestoneRow) -> fmt::Result {
         match m.at {
             Some(at) => {
                 let by = html(m.actor.as_deref().unwrap_or(""));
@@ -168,95 +200,117 @@ fn write_all(out: &mut String, pm: &Postmortem, zone: &TimeZone) -> std::fmt::Re
                     .as_ref()
                     .map(|e| format!(" — <code>{}</code>", html(&e.cite())))
                     .unwrap_or_default();
+                let at = self.t(at);
                 writeln!(
-                    out,
-                    "<tr><td>{}</td><td class=\"time\">{}</td><td>{by}</td><td>{}{evidence}</td></tr>",
+                    self.out,
+                    "<tr><td>{}</td><td class=\"time\">{at}</td><td>{by}</td><td>{}{evidence}</td></tr>",
                     m.milestone.as_str(),
-                    t(at),
                     html(m.basis.as_deref().unwrap_or(""))
-                )?;
+                )
             }
             None => writeln!(
-                out,
+                self.out,
                 "<tr><td>{}</td><td>—</td><td></td><td class=\"muted\">not set</td></tr>",
                 m.milestone.as_str()
-            )?,
+            ),
         }
     }
-    writeln!(
-        out,
-        "</table>\n<table>\n<tr><th>Metric</th><th>Value</th><th>Measured as</th></tr>"
-    )?;
-    for metric in &pm.metrics {
+
+    fn milestones_end(&mut self) -> fmt::Result {
+        writeln!(self.out, "</table>")
+    }
+
+    fn metrics_begin(&mut self) -> fmt::Result {
         writeln!(
-            out,
+            self.out,
+            "<table>\n<tr><th>Metric</th><th>Value</th><th>Measured as</th></tr>"
+        )
+    }
+
+    fn metric(&mut self, metric: &MetricRow) -> fmt::Result {
+        writeln!(
+            self.out,
             "<tr><td>{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
             html(&metric.name),
             ms(metric.millis),
             html(&metric.description)
+        )
+    }
+
+    fn metrics_end(&mut self) -> fmt::Result {
+        writeln!(self.out, "</table>")
+    }
+
+    fn detected(&mut self, d: &Detection) -> fmt::Result {
+        let at = self.t(d.at);
+        write!(
+            self.out,
+            "<p><code>{}</code> (<span class=\"sev-{1}\">{1}</span>) fired at {at}",
+            html(&d.signature),
+            html(&d.severity),
         )?;
-    }
-    writeln!(out, "</table>")?;
-
-    writeln!(out, "<h2>Detection</h2>")?;
-    match &pm.detection {
-        Some(d) => {
-            write!(
-                out,
-                "<p><code>{}</code> (<span class=\"sev-{1}\">{1}</span>) fired at {2}",
-                html(&d.signature),
-                html(&d.severity),
-                t(d.at)
-            )?;
-            if let Some(e) = &d.evidence {
-                write!(out, " on <code>{}</code>", html(&e.cite()))?;
-            }
-            match (d.after_first_line_ms, d.first_line_at) {
-                (Some(after), Some(first)) if after > 0 => writeln!(
-                    out,
-                    ", <strong>{}</strong> after the first matching line ({}).</p>",
-                    ms(Some(after)),
-                    t(first)
-                )?,
-                _ => writeln!(out, ".</p>")?,
-            }
-            if !d.early_warnings.is_empty() {
-                writeln!(out, "<p>Early warnings before detection:</p>\n<ul>")?;
-                for w in &d.early_warnings {
-                    let cite = w
-                        .evidence
-                        .as_ref()
-                        .map(|e| format!(" — <code>{}</code>", html(&e.cite())))
-                        .unwrap_or_default();
-                    writeln!(
-                        out,
-                        "<li>{} <code>{}</code> ({}): {}{cite}</li>",
-                        t(w.at),
-                        html(&w.signature),
-                        html(&w.severity),
-                        html(&w.summary)
-                    )?;
-                }
-                writeln!(out, "</ul>")?;
-            }
+        if let Some(e) = &d.evidence {
+            write!(self.out, " on <code>{}</code>", html(&e.cite()))?;
         }
-        None => writeln!(
-            out,
-            "<p>Declared by {} at {}; no signature fired.</p>",
-            html(&inc.opened_by),
-            t(inc.opened_at)
-        )?,
-    }
-    if !pm.signatures.is_empty() {
-        writeln!(out, "{}", chart(pm, zone))?;
+        match (d.after_first_line_ms, d.first_line_at) {
+            (Some(after), Some(first)) if after > 0 => {
+                let first = self.t(first);
+                writeln!(
+                    self.out,
+                    ", <strong>{}</strong> after the first matching line ({first}).</p>",
+                    ms(Some(after)),
+                )
+            }
+            _ => writeln!(self.out, ".</p>"),
+        }
     }
 
-    writeln!(out, "<h2>Timeline</h2>\n<table>")?;
-    writeln!(
-        out,
-        "<tr><th>Time ({tz})</th><th>#</th><th>Actor</th><th>Event</th><th>Evidence</th></tr>"
-    )?;
-    for row in pm.timeline.iter().filter(|r| shown_in_timeline(r)) {
+    fn early_warnings_begin(&mut self) -> fmt::Result {
+        writeln!(self.out, "<p>Early warnings before detection:</p>\n<ul>")
+    }
+
+    fn early_warning(&mut self, w: &EarlyWarning) -> fmt::Result {
+        let cite = w
+            .evidence
+            .as_ref()
+            .map(|e| format!(" — <code>{}</code>", html(&e.cite())))
+            .unwrap_or_default();
+        let at = self.t(w.at);
+        writeln!(
+            self.out,
+            "<li>{at} <code>{}</code> ({}): {}{cite}</li>",
+            html(&w.signature),
+            html(&w.severity),
+            html(&w.summary)
+        )
+    }
+
+    fn early_warnings_end(&mut self) -> fmt::Result {
+        writeln!(self.out, "</ul>")
+    }
+
+    fn declared(&mut self, inc: &Header) -> fmt::Result {
+        let at = self.t(inc.opened_at);
+        writeln!(
+            self.out,
+            "<p>Declared by {} at {at}; no signature fired.</p>",
+            html(&inc.opened_by),
+        )
+    }
+
+    fn chart(&mut self, pm: &Postmortem) -> fmt::Result {
+        writeln!(self.out, "{}", chart(pm, self.zone))
+    }
+
+    fn timeline_begin(&mut self) -> fmt::Result {
+        writeln!(
+            self.out,
+            "<table>\n<tr><th>Time ({})</th><th>#</th><th>Actor</th><th>Event</th><th>Evidence</th></tr>",
+            self.tz
+        )
+    }
+
+    fn timeline_row(&mut self, row: &TimelineRow) -> fmt::Result {
         let mut marks = String::new();
         if row.retimed {
             marks.push_str(" <span class=\"muted\">(time corrected)</span>");
@@ -275,30 +329,27 @@ fn write_all(out: &mut String, pm: &Postmortem, zone: &TimeZone) -> std::fmt::Re
                 )
             })
             .unwrap_or_default();
+        let at = self.t(row.occurred_at);
         writeln!(
-            out,
-            "<tr><td class=\"time\">{}{marks}</td><td class=\"num\">{}</td><td>{}</td><td><code>{}</code> {}</td><td>{evidence}</td></tr>",
-            t(row.occurred_at),
+            self.out,
+            "<tr><td class=\"time\">{at}{marks}</td><td class=\"num\">{}</td><td>{}</td><td><code>{}</code> {}</td><td>{evidence}</td></tr>",
             row.seq,
             html(&row.actor),
             html(row.kind.as_str()),
             html(&row.summary)
-        )?;
-    }
-    writeln!(out, "</table>")?;
-    let note = left_out(pm);
-    if !note.is_empty() {
-        writeln!(out, "<p class=\"muted\">{}</p>", html(&note))?;
+        )
     }
 
-    writeln!(out, "<h2>Response</h2>")?;
-    let (used, unused) = runbook_order(pm);
-    if pm.runbooks.is_empty() {
-        writeln!(out, "<p>No runbook was linked or used.</p>")?;
-    } else if used.is_empty() {
-        writeln!(out, "<p>No runbook step was recorded.</p>")?;
+    fn timeline_end(&mut self) -> fmt::Result {
+        writeln!(self.out, "</table>")
     }
-    for book in used {
+
+    fn left_out(&mut self, note: &str) -> fmt::Result {
+        writeln!(self.out, "<p class=\"muted\">{}</p>", html(note))
+    }
+
+    fn runbook_begin(&mut self, book: &RunbookRow) -> fmt::Result {
+        let out = &mut self.out;
         write!(
             out,
             "<h3>{} — <code>{}</code>",
@@ -324,57 +375,68 @@ fn write_all(out: &mut String, pm: &Postmortem, zone: &TimeZone) -> std::fmt::Re
         writeln!(
             out,
             "<table>\n<tr><th>#</th><th>Step</th><th>Kind</th><th>Outcome</th><th>By</th><th>When</th><th>Note</th></tr>"
-        )?;
-        for step in &book.steps {
-            writeln!(
-                out,
-                "<tr><td class=\"num\">{}</td><td>{} <code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                if step.number == 0 {
-                    "—".to_owned()
-                } else {
-                    step.number.to_string()
-                },
-                html(&step.title),
-                html(&step.id),
-                html(step.kind.as_deref().unwrap_or("")),
-                step.state
-                    .map_or("<span class=\"muted\">not recorded</span>", |s| s.as_str()),
-                html(step.actor.as_deref().unwrap_or("")),
-                step.at.map_or_else(String::new, t),
-                html(step.note.as_deref().unwrap_or(""))
-            )?;
-        }
-        writeln!(out, "</table>")?;
-    }
-    if !unused.is_empty() {
-        writeln!(
-            out,
-            "<p>Runbooks of signatures that fired, with no step recorded:</p>\n<ul>"
-        )?;
-        for book in unused {
-            let sigs: Vec<String> = book
-                .signatures
-                .iter()
-                .map(|s| format!("<code>{}</code>", html(s)))
-                .collect();
-            writeln!(
-                out,
-                "<li><code>{}</code> — {} ({} steps; for {})</li>",
-                html(&book.id),
-                html(&book.title),
-                book.steps.len(),
-                sigs.join(", ")
-            )?;
-        }
-        writeln!(out, "</ul>")?;
+        )
     }
 
-    writeln!(out, "<h2>Signatures fired</h2>\n<table>")?;
-    writeln!(
-        out,
-        "<tr><th>Signature</th><th>Severity</th><th>First fired</th><th>Last seen</th><th>Cleared</th><th>Alerts</th><th>Matching lines</th></tr>"
-    )?;
-    for s in &pm.signatures {
+    fn step(&mut self, step: &StepRow) -> fmt::Result {
+        let when = step.at.map_or_else(String::new, |at| self.t(at));
+        writeln!(
+            self.out,
+            "<tr><td class=\"num\">{}</td><td>{} <code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{when}</td><td>{}</td></tr>",
+            if step.number == 0 {
+                "—".to_owned()
+            } else {
+                step.number.to_string()
+            },
+            html(&step.title),
+            html(&step.id),
+            html(step.kind.as_deref().unwrap_or("")),
+            step.state
+                .map_or("<span class=\"muted\">not recorded</span>", |s| s.as_str()),
+            html(step.actor.as_deref().unwrap_or("")),
+            html(step.note.as_deref().unwrap_or(""))
+        )
+    }
+
+    fn runbook_end(&mut self) -> fmt::Result {
+        writeln!(self.out, "</table>")
+    }
+
+    fn unused_begin(&mut self) -> fmt::Result {
+        writeln!(
+            self.out,
+            "<p>Runbooks of signatures that fired, with no step recorded:</p>\n<ul>"
+        )
+    }
+
+    fn unused(&mut self, book: &RunbookRow) -> fmt::Result {
+        let sigs: Vec<String> = book
+            .signatures
+            .iter()
+            .map(|s| format!("<code>{}</code>", html(s)))
+            .collect();
+        writeln!(
+            self.out,
+            "<li><code>{}</code> — {} ({} steps; for {})</li>",
+            html(&book.id),
+            html(&book.title),
+            book.steps.len(),
+            sigs.join(", ")
+        )
+    }
+
+    fn unused_end(&mut self) -> fmt::Result {
+        writeln!(self.out, "</ul>")
+    }
+
+    fn signatures_begin(&mut self) -> fmt::Result {
+        writeln!(
+            self.out,
+            "<table>\n<tr><th>Signature</th><th>Severity</th><th>First fired</th><th>Last seen</th><th>Cleared</th><th>Alerts</th><th>Matching lines</th></tr>"
+        )
+    }
+
+    fn signature(&mut self, s: &SignatureRow) -> fmt::Result {
         let keys = if s.keys.is_empty() {
             String::new()
         } else {
@@ -388,66 +450,65 @@ fn write_all(out: &mut String, pm: &Postmortem, zone: &TimeZone) -> std::fmt::Re
         } else {
             ""
         };
+        let (first, last) = (self.t(s.first_fired), self.t(s.last_seen));
+        let cleared = s.cleared_at.map_or_else(|| "—".to_owned(), |c| self.t(c));
         writeln!(
-            out,
-            "<tr><td><code>{}</code>{keys}{early}</td><td class=\"sev-{1}\">{1}</td><td>{2}</td><td>{3}</td><td>{4}</td><td class=\"num\">{5}</td><td class=\"num\">{6}</td></tr>",
+            self.out,
+            "<tr><td><code>{}</code>{keys}{early}</td><td class=\"sev-{1}\">{1}</td><td>{first}</td><td>{last}</td><td>{cleared}</td><td class=\"num\">{2}</td><td class=\"num\">{3}</td></tr>",
             html(&s.id),
             html(&s.severity),
-            t(s.first_fired),
-            t(s.last_seen),
-            s.cleared_at.map_or_else(|| "—".to_owned(), t),
             s.alerts,
             s.matches
-        )?;
+        )
     }
-    writeln!(out, "</table>")?;
 
-    writeln!(out, "<h2>Trigger and root causes</h2>")?;
-    todo(
-        out,
-        "what set it off, and why the system let it become an outage (ask why until the answers are about the system, not a person).",
-    );
-    writeln!(out, "<h2>Action items</h2>")?;
-    todo(
-        out,
-        "one row per action: what, of which type (mitigate, prevent, detect, process), who owns it, where it is tracked.",
-    );
-    writeln!(
-        out,
-        "<table>\n<tr><th>Action</th><th>Type</th><th>Owner</th><th>Tracking</th></tr>\n<tr><td>&nbsp;</td><td></td><td></td><td></td></tr>\n</table>"
-    )?;
-    writeln!(out, "<h2>Lessons learned</h2>")?;
-    todo(out, "what went well; what went wrong; where we got lucky.");
+    fn signatures_end(&mut self) -> fmt::Result {
+        writeln!(self.out, "</table>")
+    }
 
-    writeln!(out, "<h2>Supporting log excerpts</h2>")?;
-    if pm.excerpts.is_empty() {
+    fn action_items(&mut self) -> fmt::Result {
         writeln!(
-            out,
+            self.out,
+            "<table>\n<tr><th>Action</th><th>Type</th><th>Owner</th><th>Tracking</th></tr>\n<tr><td>&nbsp;</td><td></td><td></td><td></td></tr>\n</table>"
+        )
+    }
+
+    /// Not drawn (see [`Renderer::NEW_IN_LOGS`]).
+    fn new_in_logs(&mut self, _item: &NewInLogs) -> fmt::Result {
+        Ok(())
+    }
+
+    fn no_excerpts(&mut self) -> fmt::Result {
+        writeln!(
+            self.out,
             "<p class=\"muted\">No event is pinned: pin the ones that matter with <code>triage incident pin SEQ</code>.</p>"
-        )?;
+        )
     }
-    for x in &pm.excerpts {
+
+    fn excerpt(&mut self, x: &Excerpt) -> fmt::Result {
+        let at = self.t(x.occurred_at);
         writeln!(
-            out,
-            "<p><strong>#{} — {}</strong> — {}<br><code>{}</code> <span class=\"muted\">(byte offset {})</span></p>\n<pre>{}</pre>",
+            self.out,
+            "<p><strong>#{} — {at}</strong> — {}<br><code>{}</code> <span class=\"muted\">(byte offset {})</span></p>\n<pre>{}</pre>",
             x.seq,
-            t(x.occurred_at),
             html(&x.summary),
             html(&x.evidence.cite()),
             x.evidence.offset,
             html_lines(&x.evidence.line)
-        )?;
+        )
     }
-    writeln!(
-        out,
-        "<hr>\n<p class=\"muted\">Journal <code>{}</code>: {} events of this incident; journal head at export: event {}, sha256 <code>{}</code>. <code>triage incident verify</code> checks the chain.</p>",
-        html(&pm.journal.path),
-        pm.journal.events,
-        pm.journal.head_seq,
-        html(&pm.journal.head_hash)
-    )?;
-    writeln!(out, "</body>\n</html>")?;
-    Ok(())
+
+    fn end(&mut self, journal: &JournalInfo) -> fmt::Result {
+        writeln!(
+            self.out,
+            "<hr>\n<p class=\"muted\">Journal <code>{}</code>: {} events of this incident; journal head at export: event {}, sha256 <code>{}</code>. <code>triage incident verify</code> checks the chain.</p>",
+            html(&journal.path),
+            journal.events,
+            journal.head_seq,
+            html(&journal.head_hash)
+        )?;
+        writeln!(self.out, "</body>\n</html>")
+    }
 }
 
 /// The SVG chart: one row per signature (a bar from first fired to cleared or

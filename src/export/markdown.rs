@@ -2,76 +2,24 @@
 //! with the facts filled in from the journal and clearly marked sections for
 //! people to write.
 //!
-//! Pure: renders a [`Postmortem`] into a `String`. Every piece of text that
-//! comes from a log, a person or a pattern file goes through `escape`
-//! (`md_text`, `md_code`, `md_fence`); the structure (headings, tables,
-//! fences) is written only here.
+//! Pure: lays out the sections `sections::walk` hands it into a `String`.
+//! Every piece of text that comes from a log, a person or a pattern file
+//! goes through `escape` (`md_text`, `md_code`, `md_fence`); the structure
+//! (headings, tables, fences) is written only here.
 
-use std::fmt::Write;
+use std::fmt::{self, Write};
 
-use jiff::{SignedDuration, tz::TimeZone};
+use jiff::{SignedDuration, Timestamp, tz::TimeZone};
 
 use super::{
     escape::{md_code, md_fence, md_text},
-    report::{Postmortem, RunbookRow, TimelineRow},
+    report::{
+        Detection, EarlyWarning, Excerpt, Header, JournalInfo, MetricRow, MilestoneRow, NewInLogs,
+        Postmortem, RunbookRow, SignatureRow, StepRow, TimelineRow,
+    },
+    sections::{Renderer, walk},
 };
-use crate::incident::{
-    Kind,
-    text::{duration, time, zone_name},
-};
-
-/// Rows of the timeline table in Markdown and HTML: everything but exports
-/// and the periodic counts (those are summed up under "Signatures fired"
-/// and drawn on the chart), unless pinned. JSON and CSV have every event.
-pub fn shown_in_timeline(row: &TimelineRow) -> bool {
-    match row.kind {
-        Kind::ExportGenerated | Kind::EventPinned | Kind::EventUnpinned | Kind::EventTimeSet => {
-            false
-        }
-        Kind::SignatureRepeated => row.pinned,
-        _ => true,
-    }
-}
-
-/// What the timeline table leaves out, in words (empty when nothing).
-pub fn left_out(pm: &Postmortem) -> String {
-    let hidden: Vec<&TimelineRow> = pm
-        .timeline
-        .iter()
-        .filter(|r| !shown_in_timeline(r))
-        .collect();
-    if hidden.is_empty() {
-        return String::new();
-    }
-    let counts = hidden
-        .iter()
-        .filter(|r| r.kind == Kind::SignatureRepeated)
-        .count();
-    let mut parts = Vec::new();
-    if counts > 0 {
-        parts.push(format!(
-            "{counts} periodic counts of matching lines (summed up under Signatures fired)"
-        ));
-    }
-    if hidden.len() > counts {
-        parts.push(format!(
-            "{} pins, time corrections and exports (shown as marks)",
-            hidden.len() - counts
-        ));
-    }
-    format!(
-        "{} more events are in the JSON and CSV exports: {}.",
-        hidden.len(),
-        parts.join("; ")
-    )
-}
-
-/// The runbooks with a recorded step first (in order), then the others.
-pub fn runbook_order(pm: &Postmortem) -> (Vec<&RunbookRow>, Vec<&RunbookRow>) {
-    pm.runbooks
-        .iter()
-        .partition(|b| b.steps.iter().any(|s| s.state.is_some()))
-}
+use crate::incident::text::{duration, time, zone_name};
 
 fn ms(millis: Option<i64>) -> String {
     millis.map_or_else(
@@ -80,87 +28,114 @@ fn ms(millis: Option<i64>) -> String {
     )
 }
 
-fn to_write(section: &str) -> String {
-    format!("> **To be written:** {section}\n\n")
-}
-
 /// Renders the Markdown postmortem, times in `zone`.
 pub fn render(pm: &Postmortem, zone: &TimeZone) -> String {
-    let mut out = String::new();
+    let mut markdown = Markdown {
+        out: String::new(),
+        zone,
+        tz: zone_name(zone),
+    };
     // Writing to a String cannot fail.
-    let _ = write_all(&mut out, pm, zone);
-    out
+    let _ = walk(pm, &mut markdown);
+    markdown.out
 }
 
-fn write_all(out: &mut String, pm: &Postmortem, zone: &TimeZone) -> std::fmt::Result {
-    let inc = &pm.incident;
-    let tz = zone_name(zone);
-    let t = |ts| time(ts, zone);
-    writeln!(
-        out,
-        "# Postmortem: {} ({})\n",
-        md_text(&inc.title),
-        md_text(&inc.id)
-    )?;
-    writeln!(
-        out,
-        "*First draft, written by {} from the incident journal on {} {tz}. \
-         Sections marked **To be written** are for people; the rest comes from the \
-         journal and the log lines it cites. Times are in {tz}.*\n",
-        md_text(&pm.generator),
-        t(pm.generated_at)
-    )?;
-    writeln!(out, "| | |\n|---|---|")?;
-    writeln!(out, "| Incident | {} |", md_text(&inc.id))?;
-    writeln!(out, "| Status | {} |", md_text(&inc.status))?;
-    writeln!(out, "| Severity | {} |", md_text(&inc.severity))?;
-    let how = match (&inc.cause, inc.declared) {
-        (Some(cause), _) => format!(" (signature {})", md_code(cause, true)),
-        (None, true) => " (declared)".to_owned(),
-        (None, false) => String::new(),
-    };
-    writeln!(
-        out,
-        "| Opened | {} by {}{how} |",
-        t(inc.opened_at),
-        md_text(&inc.opened_by)
-    )?;
-    let lasted = if inc.open {
-        format!(
-            "{} so far (still {})",
-            duration(SignedDuration::from_millis(inc.duration_ms)),
-            md_text(&inc.status)
+/// The Markdown document being written.
+struct Markdown<'z> {
+    out: String,
+    zone: &'z TimeZone,
+    /// The zone's name, as the headings say it.
+    tz: String,
+}
+
+impl Markdown<'_> {
+    fn t(&self, ts: Timestamp) -> String {
+        time(ts, self.zone)
+    }
+}
+
+impl Renderer for Markdown<'_> {
+    const NEW_IN_LOGS: bool = true;
+
+    fn begin(&mut self, pm: &Postmortem) -> fmt::Result {
+        let inc = &pm.incident;
+        let generated = self.t(pm.generated_at);
+        let tz = &self.tz;
+        writeln!(
+            self.out,
+            "# Postmortem: {} ({})\n",
+            md_text(&inc.title),
+            md_text(&inc.id)
+        )?;
+        writeln!(
+            self.out,
+            "*First draft, written by {} from the incident journal on {generated} {tz}. \
+             Sections marked **To be written** are for people; the rest comes from the \
+             journal and the log lines it cites. Times are in {tz}.*\n",
+            md_text(&pm.generator),
         )
-    } else {
-        duration(SignedDuration::from_millis(inc.duration_ms))
-    };
-    writeln!(out, "| Duration | {lasted} |")?;
-    let responders = if inc.responders.is_empty() {
-        "—".to_owned()
-    } else {
-        inc.responders
-            .iter()
-            .map(|r| md_text(r))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    writeln!(out, "| Responders | {responders} |\n")?;
+    }
 
-    writeln!(out, "## Summary\n")?;
-    out.push_str(&to_write(
-        "two or three sentences: what happened, who was affected, for how long, and how it ended.",
-    ));
-    writeln!(out, "## Impact\n")?;
-    out.push_str(&to_write(
-        "who and what was affected (users, requests, data, money), how badly, and for how long.",
-    ));
+    fn facts(&mut self, inc: &Header) -> fmt::Result {
+        let opened = self.t(inc.opened_at);
+        let out = &mut self.out;
+        writeln!(out, "| | |\n|---|---|")?;
+        writeln!(out, "| Incident | {} |", md_text(&inc.id))?;
+        writeln!(out, "| Status | {} |", md_text(&inc.status))?;
+        writeln!(out, "| Severity | {} |", md_text(&inc.severity))?;
+        let how = match (&inc.cause, inc.declared) {
+            (Some(cause), _) => format!(" (signature {})", md_code(cause, true)),
+            (None, true) => " (declared)".to_owned(),
+            (None, false) => String::new(),
+        };
+        writeln!(
+            out,
+            "| Opened | {opened} by {}{how} |",
+            md_text(&inc.opened_by)
+        )?;
+        let lasted = if inc.open {
+            format!(
+                "{} so far (still {})",
+                duration(SignedDuration::from_millis(inc.duration_ms)),
+                md_text(&inc.status)
+            )
+        } else {
+            duration(SignedDuration::from_millis(inc.duration_ms))
+        };
+        writeln!(out, "| Duration | {lasted} |")?;
+        let responders = if inc.responders.is_empty() {
+            "—".to_owned()
+        } else {
+            inc.responders
+                .iter()
+                .map(|r| md_text(r))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        writeln!(out, "| Responders | {responders} |\n")
+    }
 
-    writeln!(out, "## Key timestamps\n")?;
-    writeln!(
-        out,
-        "| Milestone | Time ({tz}) | Set by | Basis |\n|---|---|---|---|"
-    )?;
-    for m in &pm.milestones {
+    fn section(&mut self, title: &str) -> fmt::Result {
+        writeln!(self.out, "## {title}\n")
+    }
+
+    fn to_be_written(&mut self, what: &str) -> fmt::Result {
+        write!(self.out, "> **To be written:** {what}\n\n")
+    }
+
+    fn paragraph(&mut self, text: &str) -> fmt::Result {
+        writeln!(self.out, "{text}\n")
+    }
+
+    fn milestones_begin(&mut self) -> fmt::Result {
+        writeln!(
+            self.out,
+            "| Milestone | Time ({}) | Set by | Basis |\n|---|---|---|---|",
+            self.tz
+        )
+    }
+
+    fn milestone(&mut self, m: &MilestoneRow) -> fmt::Result {
         let name = {
             let s = m.milestone.as_str();
             let mut c = s.chars();
@@ -180,84 +155,113 @@ fn write_all(out: &mut String, pm: &Postmortem, zone: &TimeZone) -> std::fmt::Re
                     .as_ref()
                     .map(|e| format!(" — {}", md_code(&e.cite(), true)))
                     .unwrap_or_default();
+                let at = self.t(at);
                 writeln!(
-                    out,
-                    "| {name} | {} | {by} | {}{evidence} |",
-                    t(at),
+                    self.out,
+                    "| {name} | {at} | {by} | {}{evidence} |",
                     md_text(m.basis.as_deref().unwrap_or(""))
-                )?;
+                )
             }
-            None => writeln!(out, "| {name} | — | | not set |")?,
+            None => writeln!(self.out, "| {name} | — | | not set |"),
         }
     }
-    writeln!(out, "\n| Metric | Value | Measured as |\n|---|---|---|")?;
-    for metric in &pm.metrics {
+
+    fn milestones_end(&mut self) -> fmt::Result {
+        Ok(())
+    }
+
+    fn metrics_begin(&mut self) -> fmt::Result {
         writeln!(
-            out,
+            self.out,
+            "\n| Metric | Value | Measured as |\n|---|---|---|"
+        )
+    }
+
+    fn metric(&mut self, metric: &MetricRow) -> fmt::Result {
+        writeln!(
+            self.out,
             "| {} | {} | {} |",
             metric.name,
             ms(metric.millis),
             md_text(&metric.description)
+        )
+    }
+
+    fn metrics_end(&mut self) -> fmt::Result {
+        writeln!(self.out)
+    }
+
+    fn detected(&mut self, d: &Detection) -> fmt::Result {
+        let at = self.t(d.at);
+        write!(
+            self.out,
+            "{} ({}) fired at {at}",
+            md_code(&d.signature, false),
+            md_text(&d.severity),
         )?;
-    }
-    writeln!(out)?;
-
-    writeln!(out, "## Detection\n")?;
-    match &pm.detection {
-        Some(d) => {
-            write!(
-                out,
-                "{} ({}) fired at {}",
-                md_code(&d.signature, false),
-                md_text(&d.severity),
-                t(d.at)
-            )?;
-            if let Some(e) = &d.evidence {
-                write!(out, " on {}", md_code(&e.cite(), false))?;
-            }
-            match (d.after_first_line_ms, d.first_line_at) {
-                (Some(after), Some(first)) if after > 0 => writeln!(
-                    out,
-                    ", **{}** after the first matching line ({}).\n",
-                    ms(Some(after)),
-                    t(first)
-                )?,
-                _ => writeln!(out, ".\n")?,
-            }
-            if !d.early_warnings.is_empty() {
-                writeln!(out, "Early warnings before detection:\n")?;
-                for w in &d.early_warnings {
-                    let cite = w
-                        .evidence
-                        .as_ref()
-                        .map(|e| format!(" — {}", md_code(&e.cite(), false)))
-                        .unwrap_or_default();
-                    writeln!(
-                        out,
-                        "- {} {} ({}): {}{cite}",
-                        t(w.at),
-                        md_code(&w.signature, false),
-                        md_text(&w.severity),
-                        md_text(&w.summary)
-                    )?;
-                }
-                writeln!(out)?;
-            }
+        if let Some(e) = &d.evidence {
+            write!(self.out, " on {}", md_code(&e.cite(), false))?;
         }
-        None => writeln!(
-            out,
-            "Declared by {} at {}; no signature fired.\n",
-            md_text(&inc.opened_by),
-            t(inc.opened_at)
-        )?,
+        match (d.after_first_line_ms, d.first_line_at) {
+            (Some(after), Some(first)) if after > 0 => {
+                let first = self.t(first);
+                writeln!(
+                    self.out,
+                    ", **{}** after the first matching line ({first}).\n",
+                    ms(Some(after)),
+                )
+            }
+            _ => writeln!(self.out, ".\n"),
+        }
     }
 
-    writeln!(out, "## Timeline\n")?;
-    writeln!(
-        out,
-        "| Time ({tz}) | # | Actor | Event | Evidence |\n|---|---|---|---|---|"
-    )?;
-    for row in pm.timeline.iter().filter(|r| shown_in_timeline(r)) {
+    fn early_warnings_begin(&mut self) -> fmt::Result {
+        writeln!(self.out, "Early warnings before detection:\n")
+    }
+
+    fn early_warning(&mut self, w: &EarlyWarning) -> fmt::Result {
+        let cite = w
+            .evidence
+            .as_ref()
+            .map(|e| format!(" — {}", md_code(&e.cite(), false)))
+            .unwrap_or_default();
+        let at = self.t(w.at);
+        writeln!(
+            self.out,
+            "- {at} {} ({}): {}{cite}",
+            md_code(&w.signature, false),
+            md_text(&w.severity),
+            md_text(&w.summary)
+        )
+    }
+
+    fn early_warnings_end(&mut self) -> fmt::Result {
+        writeln!(self.out)
+    }
+
+    fn declared(&mut self, inc: &Header) -> fmt::Result {
+        let at = self.t(inc.opened_at);
+        writeln!(
+            self.out,
+            "Declared by {} at {at}; no signature fired.\n",
+            md_text(&inc.opened_by),
+        )
+    }
+
+    /// Markdown draws no chart: the signatures table has its figures.
+    fn chart(&mut self, _pm: &Postmortem) -> fmt::Result {
+        Ok(())
+    }
+
+    fn timeline_begin(&mut self) -> fmt::Result {
+        writeln!(
+            self.out,
+            "| Time ({}) | # | Actor | Event | Evidence |\n|---|---|---|---|---|",
+            self.tz
+        )
+    }
+
+    fn timeline_row(&mut self, row: &TimelineRow) -> fmt::Result {
         let mut marks = String::new();
         if row.retimed {
             marks.push_str(" (time corrected)");
@@ -270,30 +274,27 @@ fn write_all(out: &mut String, pm: &Postmortem, zone: &TimeZone) -> std::fmt::Re
             .as_ref()
             .map(|e| md_code(&e.cite(), true))
             .unwrap_or_default();
+        let at = self.t(row.occurred_at);
         writeln!(
-            out,
-            "| {}{marks} | {} | {} | {} {} | {evidence} |",
-            t(row.occurred_at),
+            self.out,
+            "| {at}{marks} | {} | {} | {} {} | {evidence} |",
             row.seq,
             md_text(&row.actor),
             md_code(row.kind.as_str(), true),
             md_text(&row.summary)
-        )?;
-    }
-    writeln!(out)?;
-    let note = left_out(pm);
-    if !note.is_empty() {
-        writeln!(out, "*{note}*\n")?;
+        )
     }
 
-    writeln!(out, "## Response\n")?;
-    let (used, unused) = runbook_order(pm);
-    if pm.runbooks.is_empty() {
-        writeln!(out, "No runbook was linked or used.\n")?;
-    } else if used.is_empty() {
-        writeln!(out, "No runbook step was recorded.\n")?;
+    fn timeline_end(&mut self) -> fmt::Result {
+        writeln!(self.out)
     }
-    for book in used {
+
+    fn left_out(&mut self, note: &str) -> fmt::Result {
+        writeln!(self.out, "*{note}*\n")
+    }
+
+    fn runbook_begin(&mut self, book: &RunbookRow) -> fmt::Result {
+        let out = &mut self.out;
         write!(
             out,
             "### {} — {}",
@@ -311,146 +312,144 @@ fn write_all(out: &mut String, pm: &Postmortem, zone: &TimeZone) -> std::fmt::Re
         writeln!(
             out,
             "| # | Step | Kind | Outcome | By | When | Note |\n|---|---|---|---|---|---|---|"
-        )?;
-        for step in &book.steps {
-            let number = if step.number == 0 {
-                "—".to_owned()
-            } else {
-                step.number.to_string()
-            };
-            writeln!(
-                out,
-                "| {number} | {} {} | {} | {} | {} | {} | {} |",
-                md_text(&step.title),
-                md_code(&step.id, true),
-                md_text(step.kind.as_deref().unwrap_or("")),
-                step.state.map_or("not recorded", |s| s.as_str()),
-                step.actor.as_deref().map_or_else(String::new, md_text),
-                step.at.map_or_else(String::new, t),
-                step.note.as_deref().map_or_else(String::new, md_text)
-            )?;
-        }
-        writeln!(out)?;
-    }
-    if !unused.is_empty() {
-        writeln!(
-            out,
-            "Runbooks of signatures that fired, with no step recorded:\n"
-        )?;
-        for book in unused {
-            let sigs: Vec<String> = book.signatures.iter().map(|s| md_code(s, false)).collect();
-            writeln!(
-                out,
-                "- {} — {} ({} steps; for {})",
-                md_code(&book.id, false),
-                md_text(&book.title),
-                book.steps.len(),
-                sigs.join(", ")
-            )?;
-        }
-        writeln!(out)?;
+        )
     }
 
-    writeln!(out, "## Signatures fired\n")?;
-    writeln!(
-        out,
-        "| Signature | Severity | First fired | Last seen | Cleared | Alerts | Matching lines |\n|---|---|---|---|---|---|---|"
-    )?;
-    for s in &pm.signatures {
+    fn step(&mut self, step: &StepRow) -> fmt::Result {
+        let number = if step.number == 0 {
+            "—".to_owned()
+        } else {
+            step.number.to_string()
+        };
+        let when = step.at.map_or_else(String::new, |at| self.t(at));
+        writeln!(
+            self.out,
+            "| {number} | {} {} | {} | {} | {} | {when} | {} |",
+            md_text(&step.title),
+            md_code(&step.id, true),
+            md_text(step.kind.as_deref().unwrap_or("")),
+            step.state.map_or("not recorded", |s| s.as_str()),
+            step.actor.as_deref().map_or_else(String::new, md_text),
+            step.note.as_deref().map_or_else(String::new, md_text)
+        )
+    }
+
+    fn runbook_end(&mut self) -> fmt::Result {
+        writeln!(self.out)
+    }
+
+    fn unused_begin(&mut self) -> fmt::Result {
+        writeln!(
+            self.out,
+            "Runbooks of signatures that fired, with no step recorded:\n"
+        )
+    }
+
+    fn unused(&mut self, book: &RunbookRow) -> fmt::Result {
+        let sigs: Vec<String> = book.signatures.iter().map(|s| md_code(s, false)).collect();
+        writeln!(
+            self.out,
+            "- {} — {} ({} steps; for {})",
+            md_code(&book.id, false),
+            md_text(&book.title),
+            book.steps.len(),
+            sigs.join(", ")
+        )
+    }
+
+    fn unused_end(&mut self) -> fmt::Result {
+        writeln!(self.out)
+    }
+
+    fn signatures_begin(&mut self) -> fmt::Result {
+        writeln!(
+            self.out,
+            "| Signature | Severity | First fired | Last seen | Cleared | Alerts | Matching lines |\n|---|---|---|---|---|---|---|"
+        )
+    }
+
+    fn signature(&mut self, s: &SignatureRow) -> fmt::Result {
         let keys = if s.keys.is_empty() {
             String::new()
         } else {
             format!(" ({})", md_text(&s.keys.join("; ")))
         };
         let early = if s.precursor { " (early warning)" } else { "" };
+        let (first, last) = (self.t(s.first_fired), self.t(s.last_seen));
+        let cleared = s.cleared_at.map_or_else(|| "—".to_owned(), |c| self.t(c));
         writeln!(
-            out,
-            "| {}{keys}{early} | {} | {} | {} | {} | {} | {} |",
+            self.out,
+            "| {}{keys}{early} | {} | {first} | {last} | {cleared} | {} | {} |",
             md_code(&s.id, true),
             md_text(&s.severity),
-            t(s.first_fired),
-            t(s.last_seen),
-            s.cleared_at.map_or_else(|| "—".to_owned(), t),
             s.alerts,
             s.matches
-        )?;
+        )
     }
-    writeln!(out)?;
 
-    writeln!(out, "## Trigger and root causes\n")?;
-    out.push_str(&to_write(
-        "what set it off, and why the system let it become an outage (ask why until the answers are about the system, not a person).",
-    ));
-    writeln!(out, "## Action items\n")?;
-    out.push_str(&to_write(
-        "one row per action: what, of which type (mitigate, prevent, detect, process), who owns it, where it is tracked.",
-    ));
-    writeln!(
-        out,
-        "| Action | Type | Owner | Tracking |\n|---|---|---|---|\n| | | | |\n"
-    )?;
-    writeln!(out, "## Lessons learned\n")?;
-    out.push_str(&to_write(
-        "what went well; what went wrong; where we got lucky.",
-    ));
-
-    writeln!(out, "## What was new in the logs\n")?;
-    if pm.new_in_logs.is_empty() {
-        writeln!(
-            out,
-            "No problem that no signature knows appeared for the first time during the incident.\n"
-        )?;
+    fn signatures_end(&mut self) -> fmt::Result {
+        writeln!(self.out)
     }
-    for n in &pm.new_in_logs {
+
+    fn action_items(&mut self) -> fmt::Result {
         writeln!(
-            out,
-            "**{}** ({}, template {}) — first seen {}\n",
+            self.out,
+            "| Action | Type | Owner | Tracking |\n|---|---|---|---|\n| | | | |\n"
+        )
+    }
+
+    fn new_in_logs(&mut self, n: &NewInLogs) -> fmt::Result {
+        let first = self.t(n.first_seen);
+        writeln!(
+            self.out,
+            "**{}** ({}, template {}) — first seen {first}\n",
             md_text(&n.template_text),
             md_text(&n.severity),
             md_code(&n.template, false),
-            t(n.first_seen)
         )?;
         if let Some(evidence) = &n.evidence {
-            writeln!(out, "{}\n", md_code(&evidence.cite(), false))?;
+            writeln!(self.out, "{}\n", md_code(&evidence.cite(), false))?;
             let lines: Vec<&str> = evidence.line.split('\n').collect();
-            writeln!(out, "{}", md_fence(&lines, "text"))?;
+            writeln!(self.out, "{}", md_fence(&lines, "text"))?;
         }
+        Ok(())
     }
 
-    writeln!(out, "## Supporting log excerpts\n")?;
-    if pm.excerpts.is_empty() {
+    fn no_excerpts(&mut self) -> fmt::Result {
         writeln!(
-            out,
+            self.out,
             "No event is pinned: pin the ones that matter with `triage incident pin SEQ`.\n"
-        )?;
+        )
     }
-    for x in &pm.excerpts {
+
+    fn excerpt(&mut self, x: &Excerpt) -> fmt::Result {
+        let at = self.t(x.occurred_at);
         writeln!(
-            out,
-            "**#{} — {}** — {}\n",
+            self.out,
+            "**#{} — {at}** — {}\n",
             x.seq,
-            t(x.occurred_at),
             md_text(&x.summary)
         )?;
         writeln!(
-            out,
+            self.out,
             "{} (byte offset {})\n",
             md_code(&x.evidence.cite(), false),
             x.evidence.offset
         )?;
         // A multi-line event (a stack trace) keeps its lines.
         let lines: Vec<&str> = x.evidence.line.split('\n').collect();
-        writeln!(out, "{}", md_fence(&lines, "text"))?;
+        writeln!(self.out, "{}", md_fence(&lines, "text"))
     }
 
-    writeln!(
-        out,
-        "---\n\n*Journal {}: {} events of this incident; journal head at export: event {}, sha256 {}. \
-         `triage incident verify` checks the chain.*",
-        md_code(&pm.journal.path, false),
-        pm.journal.events,
-        pm.journal.head_seq,
-        md_code(&pm.journal.head_hash, false)
-    )?;
-    Ok(())
+    fn end(&mut self, journal: &JournalInfo) -> fmt::Result {
+        writeln!(
+            self.out,
+            "---\n\n*Journal {}: {} events of this incident; journal head at export: event {}, sha256 {}. \
+             `triage incident verify` checks the chain.*",
+            md_code(&journal.path, false),
+            journal.events,
+            journal.head_seq,
+            md_code(&journal.head_hash, false)
+        )
+    }
 }

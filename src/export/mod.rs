@@ -2,9 +2,11 @@
 //! after the Google SRE template), JSON (everything, and it reads back),
 //! CSV (the timeline) or one self-contained HTML page with a time chart.
 //!
-//! [`report`] builds the postmortem as data from the folded journal; the
-//! renderers ([`markdown`], [`csv`], [`html`]) only lay it out, and every piece
-//! of text from logs or people goes through [`escape`]. This file does the
+//! [`report`] builds the postmortem as data from the folded journal;
+//! [`sections`] walks its sections once, in order, for the two document
+//! formats, whose renderers ([`markdown`], [`html`]) only lay out what the
+//! walk hands them; [`csv`] is the timeline alone. Every piece of text from
+//! logs or people goes through [`escape`]. This file does the
 //! I/O: reads the journal, writes the document (to stdout, or atomically to
 //! `-o FILE`) and records `export.generated` on the timeline.
 //!
@@ -15,6 +17,7 @@ pub mod escape;
 pub mod html;
 pub mod markdown;
 pub mod report;
+pub mod sections;
 
 use std::{
     io::{self, Write},
