@@ -276,7 +276,6 @@ pub fn walk<R: Renderer>(pm: &Postmortem, r: &mut R) -> fmt::Result {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::{
         export::{html, markdown, report},
         incident::{Timeline, journal::parse_line},
