@@ -323,7 +323,7 @@ fn basis(milestone: Milestone, summary: &str) -> String {
 
 /// The firing an event records, if it is one.
 fn firing(event: &Event) -> Option<&Fired> {
-    match &event.payload {
+    match event.payload() {
         Payload::SignatureFired(fired) => Some(fired),
         _ => None,
     }
@@ -492,7 +492,7 @@ pub fn build(
                     matches!(r.kind, Kind::SignatureFired | Kind::SignatureRepeated)
                         && timeline
                             .event(r.seq)
-                            .and_then(|e| e.payload.signature_event())
+                            .and_then(|e| e.payload().signature_event())
                             .is_some_and(|id| id == s.id)
                 })
                 .map(|r| r.occurred_at)
@@ -613,7 +613,7 @@ fn runbooks(timeline: &Timeline, inc: &Incident, library: &Library) -> Vec<Runbo
                         .iter()
                         .filter(|p| p.runbook == id)
                         .map(|p| {
-                            let step = timeline.event(p.seq).and_then(|e| e.payload.step());
+                            let step = timeline.event(p.seq).and_then(|e| e.payload().step());
                             let title = step
                                 .map(|s| s.step_title.as_str())
                                 .filter(|t| !t.is_empty())
@@ -628,7 +628,7 @@ fn runbooks(timeline: &Timeline, inc: &Incident, library: &Library) -> Vec<Runbo
                         .iter()
                         .filter(|p| p.runbook == id)
                         .find_map(|p| {
-                            let step = timeline.event(p.seq)?.payload.step()?;
+                            let step = timeline.event(p.seq)?.payload().step()?;
                             Some(step.runbook_title.as_str()).filter(|t| !t.is_empty())
                         })
                         .unwrap_or(&id)

@@ -232,9 +232,10 @@ pub struct Event {
     pub prev_hash: String,
     /// SHA-256 of the canonical form, lower-case hex.
     pub hash: String,
-    /// What `details` say, typed by `kind`.
+    /// What `details` say, typed by `kind` (read once, when the line is;
+    /// made with `details` when a draft is sealed).
     #[serde(skip_serializing)]
-    pub payload: Payload,
+    payload: Payload,
 }
 
 /// A journal line as written: an [`Event`] before its details are read.
@@ -354,6 +355,11 @@ impl Event {
     /// The journal line (without its newline).
     pub fn to_line(&self) -> String {
         serde_json::to_string(self).expect("an event is plain data and always serializes")
+    }
+
+    /// What the event says, typed by its kind.
+    pub fn payload(&self) -> &Payload {
+        &self.payload
     }
 
     /// The details as written (for bodies that pass them on verbatim, such

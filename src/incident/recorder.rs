@@ -1018,7 +1018,7 @@ pub(crate) mod tests {
                 "signature.fired"
             ]
         );
-        assert!(matches!(&written[3].payload, Payload::SignatureFired(f) if f.precursor));
+        assert!(matches!(written[3].payload(), Payload::SignatureFired(f) if f.precursor));
         assert_eq!(written[3].occurred_at, ts("2026-11-21T03:00:00Z"));
         assert!(written[4].pinned, "the opening alert is pinned");
         let inc = rec.journal().timeline().latest_open().expect("open");
@@ -1251,7 +1251,7 @@ pub(crate) mod tests {
                 .events()
                 .iter()
                 .filter(|e| {
-                    matches!(&e.payload, Payload::SignatureRepeated(r) if r.signature == stats.id)
+                    matches!(e.payload(), Payload::SignatureRepeated(r) if r.signature == stats.id)
                 })
                 .collect();
             let span = stats.last_seen.duration_since(stats.first_fired).as_secs() / 60;

@@ -613,7 +613,7 @@ impl Timeline {
         let index = self.events.len();
         let at = event.occurred_at;
         // Edits act on their target, wherever it is.
-        if let Some(target) = event.payload.target_seq()
+        if let Some(target) = event.payload().target_seq()
             && let Some(&target_index) = self.event_by_seq.get(&target)
         {
             let owner = self.events[target_index].incident.clone();
@@ -633,7 +633,7 @@ impl Timeline {
                 let inc = &mut self.incidents[i];
                 if let Some(&e) = inc.entry_by_seq.get(&target) {
                     let entry = &mut inc.entries[e];
-                    match &event.payload {
+                    match event.payload() {
                         Payload::EventPinned(_) => entry.pinned = true,
                         Payload::EventUnpinned(_) => entry.pinned = false,
                         Payload::EventTimeSet(set) => {
@@ -664,7 +664,7 @@ impl Timeline {
         {
             inc.responders.push(event.actor.clone());
         }
-        match &event.payload {
+        match event.payload() {
             Payload::IncidentOpened(opened) => {
                 inc.opened_seq = event.seq;
                 inc.opened_at = at;
@@ -757,7 +757,7 @@ impl Timeline {
             | Payload::IncidentMerged(_)
             | Payload::IncidentSplit(_) => {}
         }
-        match &event.payload {
+        match event.payload() {
             Payload::IncidentMerged(merged) => {
                 if let Some(&into) = self.incident_by_id.get(&merged.into) {
                     let into = self.merged_target(into);
@@ -833,7 +833,7 @@ impl Timeline {
             .into_iter()
             .partition(|e| {
                 events[e.index]
-                    .payload
+                    .payload()
                     .signature_event()
                     .is_some_and(|id| moved.iter().any(|m| m == id))
             });

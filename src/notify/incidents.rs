@@ -95,7 +95,7 @@ impl Feed {
 
 /// What a journal event is called in notifications.
 pub fn name(event: &Event) -> String {
-    match &event.payload {
+    match event.payload() {
         Payload::IncidentOpened(_) => "opened",
         Payload::Ack(_) => "acknowledged",
         Payload::Note(_) => "note",

@@ -526,7 +526,7 @@ impl<'l> Notifier<'l> {
                             crate::incident::Kind::Ack => "acknowledge",
                             crate::incident::Kind::StatusChanged
                                 if matches!(
-                                    &event.payload,
+                                    event.payload(),
                                     crate::incident::Payload::StatusChanged(change)
                                         if change.to == crate::incident::Status::Resolved
                                 ) =>

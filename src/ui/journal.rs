@@ -271,7 +271,7 @@ fn view_of(timeline: &Timeline, inc: &Incident) -> IncidentView {
 /// or a repetition (which says only its signature: shown as a medium alert
 /// of that signature, its summary as the line).
 fn alert_of(event: &Event, relative_to: Option<&std::path::Path>) -> Option<Msg> {
-    let fired = match &event.payload {
+    let fired = match event.payload() {
         Payload::SignatureFired(fired) => Some(fired),
         Payload::SignatureRepeated(_) => None,
         Payload::SignatureCleared(cleared) => {
@@ -283,7 +283,7 @@ fn alert_of(event: &Event, relative_to: Option<&std::path::Path>) -> Option<Msg>
         }
         _ => return None,
     };
-    let signature = event.payload.signature_event()?;
+    let signature = event.payload().signature_event()?;
     let mut evidence = match &event.evidence {
         Some(ev) => LogLine::new(
             super::feed::display_name(&ev.source, relative_to),
