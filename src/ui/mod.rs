@@ -12,7 +12,7 @@
 //!   their own threads.
 //! - [`fleet`]: the feed of `triage ui --nats`: the fleet's stream, read
 //!   only, in place of local files.
-//! - [`journal`]: operator commands (through `incident::command`) and
+//! - [`journal`]: journal writes (`incident::Op`s through `incident::apply`) and
 //!   incremental reads of the journal, on its own thread.
 //! - [`replay`]: the demo's writer thread (lines appended at their time).
 //! - [`logfile`]: where `tracing` writes while the console owns the screen.
