@@ -754,8 +754,7 @@ impl App {
     }
 
     fn jump_to_time(&mut self, text: &str) {
-        let Some(at) = crate::incident::command::parse_time(text, &self.zone, self.present())
-        else {
+        let Some(at) = crate::timearg::parse(text, &self.zone, self.present()).ok() else {
             self.message = Some((
                 format!(
                     "`{}` is not a time: write 03:10, 03:10:30 or 2026-11-21 03:10",
