@@ -144,10 +144,13 @@ pub struct Event {
     pub lines: u32,
 }
 
-/// Key/value fields of an event, in the order they were read. Small: a
-/// vector, looked up by a linear scan; the first of repeated keys wins.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Fields(Vec<(String, String)>);
+/// Key/value fields of an event, in the order they were read; the first
+/// of repeated keys wins. One word in an event (most lines have none);
+/// every key and value in one string, each field's key end and value end
+/// kept beside it: a few allocations an event however many fields it has
+/// (parsing pushes some on every line), looked up by a linear scan.
+#[derive(Debug, Clone, Default)]
+pub struct Fields(Option<Box<FieldText>>);
 
 impl Event {
     /// The message: the text from [`Event::message`] on.
@@ -156,46 +159,98 @@ impl Event {
     }
 }
 
+/// The fields of [`Fields`] that has any.
+#[derive(Debug, Clone)]
+struct FieldText {
+    /// The keys and values, one after the other.
+    text: String,
+    /// Per field, where its key ends and where its value ends in `text`
+    /// (its key starts where the field before it ends).
+    ends: Vec<(u32, u32)>,
+}
+
 impl Fields {
     /// No fields.
     pub fn new() -> Fields {
-        Fields(Vec::new())
+        Fields(None)
     }
 
-    /// Adds a field at the end.
-    pub fn push(&mut self, key: impl Into<String>, value: impl Into<String>) {
-        self.0.push((key.into(), value.into()));
+    /// No fields yet, room for `bytes` of keys and values (at most the
+    /// length of the line they are cut from: one allocation for all).
+    pub fn with_capacity(bytes: usize) -> Fields {
+        Fields(Some(Box::new(FieldText {
+            text: String::with_capacity(bytes),
+            ends: Vec::with_capacity(4),
+        })))
+    }
+
+    /// Adds a field at the end. A field that would take the fields' text
+    /// past 4 GiB is not kept (no line is that long).
+    pub fn push(&mut self, key: impl AsRef<str>, value: impl AsRef<str>) {
+        let (key, value) = (key.as_ref(), value.as_ref());
+        let fields = self.0.get_or_insert_with(|| {
+            Box::new(FieldText {
+                text: String::with_capacity(64.max(key.len() + value.len())),
+                ends: Vec::with_capacity(4),
+            })
+        });
+        let key_end = fields.text.len() + key.len();
+        let (Ok(key_end), Ok(value_end)) =
+            (u32::try_from(key_end), u32::try_from(key_end + value.len()))
+        else {
+            return;
+        };
+        fields.text.push_str(key);
+        fields.text.push_str(value);
+        fields.ends.push((key_end, value_end));
     }
 
     /// The value of the first field named `key`.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
+        self.iter().find(|&(k, _)| k == key).map(|(_, v)| v)
     }
 
     /// The fields in order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+        let (text, ends) = match &self.0 {
+            Some(fields) => (fields.text.as_str(), fields.ends.as_slice()),
+            None => ("", &[][..]),
+        };
+        let mut start = 0;
+        ends.iter().map(move |&(key_end, value_end)| {
+            let (key_end, value_end) = (key_end as usize, value_end as usize);
+            let field = (&text[start..key_end], &text[key_end..value_end]);
+            start = value_end;
+            field
+        })
     }
 
     /// How many fields there are.
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.0.as_ref().map_or(0, |fields| fields.ends.len())
     }
 
     /// There are no fields.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.len() == 0
     }
 }
+
+/// Equal when the same fields are in the same order (room reserved is not
+/// compared).
+impl PartialEq for Fields {
+    fn eq(&self, other: &Fields) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Fields {}
 
 impl Serialize for Fields {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(Some(self.0.len()))?;
-        for (key, value) in &self.0 {
+        let mut map = serializer.serialize_map(Some(self.len()))?;
+        for (key, value) in self.iter() {
             map.serialize_entry(key, value)?;
         }
         map.end()

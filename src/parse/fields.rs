@@ -9,7 +9,7 @@
 //! levels of JSON nesting, so a hostile line cannot blow memory up; keys keep
 //! the order they were written in.
 
-use std::sync::LazyLock;
+use std::{borrow::Cow, sync::LazyLock};
 
 use regex::Regex;
 use serde_json::Value;
@@ -30,7 +30,7 @@ pub fn json(line: &str) -> Option<Fields> {
     let Ok(Value::Object(object)) = serde_json::from_str::<Value>(line) else {
         return None;
     };
-    let mut fields = Fields::new();
+    let mut fields = Fields::with_capacity(line.len());
     for (key, value) in &object {
         flatten(key, value, 1, &mut fields);
     }
@@ -60,7 +60,7 @@ fn flatten(path: &str, value: &Value, depth: usize, fields: &mut Fields) {
 /// The `key=value` pairs of a logfmt line. Values may be double-quoted with
 /// backslash escapes; a bare word without `=` is skipped.
 pub fn logfmt(line: &str) -> Fields {
-    let mut fields = Fields::new();
+    let mut fields = Fields::with_capacity(line.len());
     let bytes = line.as_bytes();
     let mut pos = 0;
     while pos < bytes.len() && fields.len() < MAX_FIELDS {
@@ -76,7 +76,7 @@ pub fn logfmt(line: &str) -> Fields {
             continue; // A bare word.
         }
         pos += 1;
-        let value = if bytes.get(pos) == Some(&b'"') {
+        let value: Cow<str> = if bytes.get(pos) == Some(&b'"') {
             pos += 1;
             let mut value = String::new();
             let mut chunk_start = pos;
@@ -101,15 +101,20 @@ pub fn logfmt(line: &str) -> Fields {
                     pos += 1;
                 }
             }
-            value.push_str(&line[chunk_start..pos.min(bytes.len())]);
+            let end = pos.min(bytes.len());
             pos += 1; // The closing quote, if there is one.
-            value
+            if value.is_empty() {
+                Cow::Borrowed(&line[chunk_start..end])
+            } else {
+                value.push_str(&line[chunk_start..end]);
+                Cow::Owned(value)
+            }
         } else {
             let value_start = pos;
             while pos < bytes.len() && !bytes[pos].is_ascii_whitespace() {
                 pos += 1;
             }
-            line[value_start..pos].to_owned()
+            Cow::Borrowed(&line[value_start..pos])
         };
         if !key.is_empty() {
             fields.push(key, value);
@@ -154,7 +159,7 @@ fn regex(pattern: &str) -> Regex {
 /// BSD (RFC 3164) or RFC 5424 syslog line (`msgid` for 5424; `-` means
 /// absent).
 pub fn syslog(line: &str) -> Fields {
-    let mut fields = Fields::new();
+    let mut fields = Fields::with_capacity(64);
     let Some(parts) = syslog_parts(line) else {
         return fields;
     };
@@ -344,7 +349,7 @@ fn priority(pri: Option<&str>, fields: &mut Fields) {
 /// `bytes`, `referer`, `agent` of a common/combined access log line. A
 /// request that is not `METHOD PATH PROTOCOL` is kept whole as `request`.
 pub fn access(line: &str) -> Fields {
-    let mut fields = Fields::new();
+    let mut fields = Fields::with_capacity(line.len());
     let time_first = line.as_bytes().get(4) == Some(&b'-')
         && line.as_bytes()[..4].iter().all(u8::is_ascii_digit);
     if time_first && let Some(caps) = ACCESS_TIME_FIRST.captures(line) {
@@ -597,7 +602,7 @@ const POSTGRES_CSV_COLUMNS: [&str; 26] = [
 /// The named, non-empty columns of a PostgreSQL CSV record (which may span
 /// lines: quoted values keep their newlines).
 pub fn postgres_csv(record: &str) -> Fields {
-    let mut fields = Fields::new();
+    let mut fields = Fields::with_capacity(record.len());
     for (name, value) in POSTGRES_CSV_COLUMNS.iter().zip(csv(record)) {
         if !value.is_empty() {
             fields.push(*name, value);
@@ -635,7 +640,7 @@ pub fn csv(record: &str) -> Vec<String> {
 
 /// The `pid` of a PostgreSQL (or pgBouncer) stderr prefix.
 pub fn postgres(line: &str) -> Fields {
-    let mut fields = Fields::new();
+    let mut fields = Fields::with_capacity(16);
     let head = &line[..super::floor_boundary(line, 240)];
     if let Some(caps) = POSTGRES_PID.captures(head)
         && let Some(pid) = caps.get(1).or(caps.get(2))

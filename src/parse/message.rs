@@ -422,7 +422,7 @@ fn token_end(bytes: &[u8], at: usize) -> usize {
 
 /// The first space or tab in `bytes`, eight bytes at a time: prefix tokens
 /// are short, shorter than `memchr`'s set-up pays for.
-fn find_blank(bytes: &[u8]) -> Option<usize> {
+pub(super) fn find_blank(bytes: &[u8]) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
     let mut at = 0;
@@ -533,9 +533,11 @@ fn group_end(bytes: &[u8], at: usize) -> Option<usize> {
 
 /// `main.go:12]`, `Foo.java:42)`: a file and line closing a group.
 fn is_source_location(token: &str) -> bool {
-    let Some(body) = token.strip_suffix([']', ')']) else {
+    // By byte, not `strip_suffix([']', ')'])`: this runs on most tokens.
+    if !matches!(token.as_bytes().last(), Some(b']' | b')')) {
         return false;
-    };
+    }
+    let body = &token[..token.len() - 1];
     let Some((file, line)) = body.rsplit_once(':') else {
         return false;
     };

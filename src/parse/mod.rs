@@ -307,7 +307,7 @@ impl Parser {
                 reading(self.time(text), level, fields)
             }
             Format::Cri => {
-                let mut fields = Fields::new();
+                let mut fields = Fields::with_capacity(16);
                 let mut parts = text.splitn(4, ' ');
                 let (_, stream, tag, message) =
                     (parts.next(), parts.next(), parts.next(), parts.next());
@@ -705,34 +705,49 @@ pub fn level(text: &str) -> Option<Level> {
         return Some(level);
     }
     let head = &text.as_bytes()[..floor_boundary(text, 160)];
-    head.split(|&b| b == b' ' || b == b'\t')
-        .filter(|word| !word.is_empty())
-        .take(LEVEL_WORDS + 4)
-        .find_map(|word| {
-            let bracketed = matches!(word[0], b'[' | b'<' | b'(');
-            // Most words are turned away by their first two bytes: a
-            // level is bracketed or upper-case.
-            let upper_start =
-                word[0].is_ascii_uppercase() && !word.get(1).is_some_and(u8::is_ascii_lowercase);
-            if !(bracketed || upper_start) {
-                return None;
-            }
-            let start = word.iter().position(u8::is_ascii_alphanumeric)?;
-            let end = word.iter().rposition(u8::is_ascii_alphanumeric)? + 1;
-            let word = &word[start..end];
-            let word = match memchr::memrchr(b'.', word) {
-                Some(dot) if word[dot + 1..].iter().all(u8::is_ascii_uppercase) => &word[dot + 1..],
-                _ => word,
-            };
-            let upper = word
-                .iter()
-                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
-            if !(bracketed || upper) || !(2..=13).contains(&word.len()) {
-                return None;
-            }
-            // ASCII letters and digits only: valid UTF-8.
-            level_word(std::str::from_utf8(word).ok()?)
-        })
+    words(head).take(LEVEL_WORDS + 4).find_map(|word| {
+        let bracketed = matches!(word[0], b'[' | b'<' | b'(');
+        // Most words are turned away by their first two bytes: a
+        // level is bracketed or upper-case.
+        let upper_start =
+            word[0].is_ascii_uppercase() && !word.get(1).is_some_and(u8::is_ascii_lowercase);
+        if !(bracketed || upper_start) {
+            return None;
+        }
+        let start = word.iter().position(u8::is_ascii_alphanumeric)?;
+        let end = word.iter().rposition(u8::is_ascii_alphanumeric)? + 1;
+        let word = &word[start..end];
+        let word = match memchr::memrchr(b'.', word) {
+            Some(dot) if word[dot + 1..].iter().all(u8::is_ascii_uppercase) => &word[dot + 1..],
+            _ => word,
+        };
+        let upper = word
+            .iter()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+        if !(bracketed || upper) || !(2..=13).contains(&word.len()) {
+            return None;
+        }
+        // ASCII letters and digits only: valid UTF-8.
+        level_word(std::str::from_utf8(word).ok()?)
+    })
+}
+
+/// The blank-separated words of `bytes` (spaces and tabs; none empty),
+/// each found with [`message::find_blank`]: this runs on the first words
+/// of every line.
+fn words(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        while at < bytes.len() && matches!(bytes[at], b' ' | b'\t') {
+            at += 1;
+        }
+        if at >= bytes.len() {
+            return None;
+        }
+        let start = at;
+        at = message::find_blank(&bytes[start..]).map_or(bytes.len(), |i| start + i);
+        Some(&bytes[start..at])
+    })
 }
 
 /// The level of a syslog `<PRI>`: its severity is `PRI % 8`.

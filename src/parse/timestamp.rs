@@ -755,10 +755,11 @@ impl Cursor<'_> {
         // letters: a level word after the time is turned away at once.
         let shaped =
             (1..=4).contains(&word.len()) && matches!(word.last(), Some(b'T' | b'C' | b'K' | b'Z'));
-        let word = match shaped {
-            true => std::str::from_utf8(word).unwrap_or(""),
-            false => "",
-        };
+        if !shaped {
+            self.pos = start;
+            return None;
+        }
+        let word = std::str::from_utf8(word).unwrap_or("");
         let next_is_word = matches!(self.peek(), Some(b) if b.is_ascii_alphanumeric());
         match abbreviation_offset(word) {
             Some(seconds) if !next_is_word => Offset::from_seconds(seconds).ok(),
