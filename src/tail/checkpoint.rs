@@ -44,6 +44,13 @@ impl Fingerprint {
             hash,
         }
     }
+
+    /// Whether `head`, a content's first bytes, starts with the bytes this
+    /// fingerprint was taken of.
+    pub fn is_prefix_of(self, head: &[u8]) -> bool {
+        head.get(..self.len as usize)
+            .is_some_and(|prefix| Fingerprint::of(prefix) == self)
+    }
 }
 
 /// One file's position.

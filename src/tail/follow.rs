@@ -600,6 +600,11 @@ impl Tailer {
     /// new. A file whose stamp has not changed is not opened.
     pub fn poll_in(&mut self, scope: Scope<'_>, now: Instant, out: &mut Batch) {
         let mut errors = Vec::new();
+        // When the listing began: a symlink found pointing at a file then
+        // pointed there at least until this moment; a target it was
+        // switched to after, and written, is younger (taken after the
+        // listing, a slow listing would hide it).
+        let wall = SystemTime::now();
         // Files waiting to be told apart (a copy in progress) are looked at
         // in every poll.
         let found = match scope {
@@ -618,7 +623,6 @@ impl Tailer {
             Scope::Changed(paths) => paths.iter().filter_map(|p| p.file_name()).collect(),
         };
         let by_key: HashMap<FileKey, &discover::Found> = found.iter().map(|f| (f.key, f)).collect();
-        let wall = SystemTime::now();
         // Symlink targets switched away from: (target, when last found).
         let mut switched: Vec<(PathBuf, SystemTime)> = Vec::new();
         // Known files: same content still? Renamed within the targets?
@@ -988,6 +992,9 @@ impl Tailer {
         now: Instant,
         out: &mut Batch,
     ) -> io::Result<()> {
+        // (Before opening: a symlink opened now pointed there at least
+        // from this moment.)
+        let opened_at = SystemTime::now();
         let file = match opened {
             Some(file) => file,
             None => {
@@ -997,7 +1004,17 @@ impl Tailer {
         };
         let meta = file.metadata()?;
         if FileKey::of(&meta) != key {
-            return Ok(()); // Replaced between listing and opening: next poll.
+            // Replaced between listing and opening: the next poll starts
+            // what is there now. A symlink switched meanwhile pointed at
+            // the listed file in between: it is read, as a gone file, found
+            // by its inode beside the symlink's target now.
+            if state == State::Live
+                && let Some(target) = link_target(path)
+                && let Some(listed) = discover::find_in_dir(&discover::parent(&target), key)
+            {
+                return self.start(&listed, key, None, State::Gone, now, out);
+            }
+            return Ok(());
         }
         let len = meta.len();
         let head = read_head(&file, len)?;
@@ -1120,7 +1137,7 @@ impl Tailer {
             state,
             seen: stamp(&meta),
             dirty: true,
-            linked_at: state_linked(path, state),
+            linked_at: state_linked(path, state, opened_at),
             link: link_target(path),
             from,
             before,
@@ -1651,10 +1668,11 @@ fn rotations_since(path: &Path, since: SystemTime) -> Vec<PathBuf> {
 }
 
 /// When a file followed under `path` was last found through its symlink:
-/// now, if `path` is one it is followed under.
-fn state_linked(path: &Path, state: State) -> Option<SystemTime> {
+/// `at` (when it was opened through it), if `path` is one it is followed
+/// under.
+fn state_linked(path: &Path, state: State, at: SystemTime) -> Option<SystemTime> {
     (state == State::Live && fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()))
-        .then(SystemTime::now)
+        .then_some(at)
 }
 
 /// Where `path` points when it is a symlink.
