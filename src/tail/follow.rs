@@ -204,6 +204,13 @@ pub struct Batch {
     pub problems: Vec<Problem>,
     /// Files started, rotated or truncated, for the log.
     pub notices: Vec<String>,
+    /// Contents that ended in this poll (a followed file truncated or
+    /// replaced: its lines from now on are of a new content), with the
+    /// file a copy of that content goes on in (copytruncate's copy, read on
+    /// from where the truncated file stopped), when one took it over in
+    /// this same poll. An event still being assembled from the old content
+    /// is complete, or goes on in the copy.
+    pub restarted: Vec<(FileKey, Option<FileKey>)>,
     /// Some file has more to read than this poll read (its read budget or
     /// the batch's line limit stopped it): poll again at once.
     pub more: bool,
@@ -1068,13 +1075,23 @@ impl Tailer {
                 (offset, line_no, from, before, "resumed")
             } else if let Some(copy) = copy {
                 match copy {
-                    CopyOf::Ghost(ghost) if ghost.offset <= len => (
-                        ghost.offset,
-                        ghost.line_no,
-                        ghost.from,
-                        ghost.before.merge(before),
-                        "a copy of a truncated file; reading what was not read of it",
-                    ),
+                    CopyOf::Ghost(ghost) if ghost.offset <= len => {
+                        // Truncated in this poll: its content goes on here.
+                        if let Some(ended) = out
+                            .restarted
+                            .iter_mut()
+                            .find(|(from, to)| *from == ghost.key && to.is_none())
+                        {
+                            ended.1 = Some(key);
+                        }
+                        (
+                            ghost.offset,
+                            ghost.line_no,
+                            ghost.from,
+                            ghost.before.merge(before),
+                            "a copy of a truncated file; reading what was not read of it",
+                        )
+                    }
                     // Lines were written between the copy and the truncation,
                     // and read: the copy holds nothing unread.
                     CopyOf::Ghost(ghost) => {
@@ -1394,6 +1411,7 @@ impl Tailer {
         t.splitter.finish(&mut |raw| held = Some(raw));
         let held = held.map(|raw| (raw, t.splitter.line_start(), t.splitter.next_line_no()));
         self.ghosts.push(Ghost::of(t, (offset, line_no), held, now));
+        out.restarted.push((t.key, None));
         out.notices.push(format!(
             "{}: truncated or replaced; reading from its start",
             t.display
