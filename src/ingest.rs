@@ -496,3 +496,51 @@ fn expand(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mark(ino: u64, content: &[u8], next: u64) -> Ingested {
+        Ingested {
+            dev: 1,
+            ino,
+            fingerprint: Fingerprint::of(content),
+            next,
+            complete: None,
+            path: PathBuf::from("app.log"),
+        }
+    }
+
+    #[test]
+    fn a_record_per_content_a_few_per_identity() {
+        let mut records = Vec::new();
+        record(&mut records, mark(7, b"first content", 10), None);
+        // The same content read further, its fingerprint taken of more
+        // bytes: the record it continues is moved on, not doubled.
+        let longer = mark(7, b"first content, more of it", 20);
+        record(
+            &mut records,
+            longer.clone(),
+            Some(Fingerprint::of(b"first content")),
+        );
+        assert_eq!(records, [longer.clone()]);
+        // A new content on the same inode: beside it, not over it.
+        record(&mut records, mark(7, b"second", 5), None);
+        assert_eq!(records.len(), 2);
+        assert_eq!(records[0], longer);
+        // Another identity is untouched by the limit of this one.
+        record(&mut records, mark(8, b"elsewhere", 1), None);
+        for n in 3..=6u8 {
+            record(&mut records, mark(7, &[n; 20], u64::from(n)), None);
+        }
+        let on_7: Vec<u64> = records
+            .iter()
+            .filter(|r| r.ino == 7)
+            .map(|r| r.next)
+            .collect();
+        // The oldest forgotten first.
+        assert_eq!(on_7, [3, 4, 5, 6]);
+        assert!(records.iter().any(|r| r.ino == 8));
+    }
+}
