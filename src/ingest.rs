@@ -10,7 +10,11 @@
 //! (per file identity: events starting before `next` are in). A restart
 //! after `kill -9` resumes each file there: nothing lost, nothing twice.
 //! A file read to its end is remembered with its size: ingesting it again
-//! adds nothing.
+//! adds nothing. Records are of contents (identity *and* first bytes): a
+//! new file on a reused inode, or a truncated one, gets its own record
+//! beside the old content's, which still tells that content by its first
+//! bytes wherever it turns up again (an archive compressed from it after
+//! the plain file was deleted).
 
 use std::{
     fs,
@@ -32,8 +36,10 @@ use crate::{
     model::FileKey,
     scan::Scanner,
     tail::{
+        checkpoint::Fingerprint,
         discover::{self, Target},
-        read::{Input, content_starts_with, identify},
+        follow::FINGERPRINT_BYTES,
+        read::{Input, content_head, identify_with_head},
     },
 };
 
@@ -43,6 +49,12 @@ const PARTIAL_IDLE: Duration = Duration::from_secs(5);
 /// Files with other identities are taken for the same content only when at
 /// least this many first bytes are known and equal.
 const MIN_SAME_CONTENT: u32 = 64;
+/// Records kept per identity (device and inode) of contents another
+/// content took it over from (a file deleted, its inode reused): the old
+/// content may live on under another name, compressed, and must be known
+/// there. Beyond this many, the oldest is forgotten (it bounds the state a
+/// long life of rotations leaves in every commit).
+const RECORDS_PER_IDENTITY: usize = 4;
 
 /// Events per batch handed to the indexing thread: large enough that the
 /// channel costs nothing per event, small enough that a batch is a few
@@ -106,6 +118,10 @@ pub struct Report {
 struct Batch {
     docs: Vec<Document>,
     mark: Ingested,
+    /// The fingerprint of the record of this content under this identity
+    /// that `mark` moves on (its fingerprint may have been taken of fewer
+    /// bytes); `None` when there is none yet.
+    continues: Option<Fingerprint>,
 }
 
 /// Ingests `options.paths` into the index; per-file problems are in the
@@ -211,18 +227,27 @@ fn ingest_file(
     on_progress: &mut dyn FnMut(&Progress),
     stop: &AtomicBool,
 ) -> Result<FileOutcome, String> {
-    let id = identify(path).map_err(|e| e.to_string())?;
+    let (id, head) = identify_with_head(path).map_err(|e| e.to_string())?;
     // What the index has of this content: under this identity (the file
     // may have grown since), or under another with the same first bytes
-    // (an archive compressed from a file ingested before, a copy).
-    let same = |i: &&Ingested| content_starts_with(path, i.fingerprint).unwrap_or(false);
-    let previous = state.ingested(id.key).filter(same).or_else(|| {
-        state
-            .ingested
-            .iter()
-            .filter(|i| i.key() != id.key && i.fingerprint.len >= MIN_SAME_CONTENT)
-            .find(same)
-    });
+    // (an archive compressed from a file ingested before, a copy; the
+    // record of a file deleted since is kept even when a new file got its
+    // inode). Several records of one content: the one read furthest.
+    let same = |i: &&Ingested| i.fingerprint.is_prefix_of(&head);
+    let previous = state
+        .ingested
+        .iter()
+        .filter(|i| i.key() == id.key)
+        .filter(same)
+        .max_by_key(|i| i.next)
+        .or_else(|| {
+            state
+                .ingested
+                .iter()
+                .filter(|i| i.key() != id.key && i.fingerprint.len >= MIN_SAME_CONTENT)
+                .filter(same)
+                .max_by_key(|i| i.next)
+        });
     if let Some(previous) = previous
         && previous.key() == id.key
         && previous.complete == Some(id.len)
@@ -242,13 +267,31 @@ fn ingest_file(
         dev: id.key.dev,
         ino: id.key.ino,
     };
-    let mark = |next: u64, complete: Option<u64>| Ingested {
-        dev: id.key.dev,
-        ino: id.key.ino,
-        fingerprint: id.fingerprint,
-        next,
-        complete,
-        path: path.to_path_buf(),
+    // The record this run moves on, and the fingerprint its records are
+    // written with: taken again, of more bytes, while the file had fewer
+    // than `FINGERPRINT_BYTES` when it was opened (so that a compressed
+    // copy, found once this file is gone, is told by enough of them).
+    let mut continues = previous
+        .filter(|p| p.key() == id.key)
+        .map(|p| p.fingerprint);
+    let mut fingerprint = id.fingerprint;
+    let mut mark = |next: u64, complete: Option<u64>| {
+        if (fingerprint.len as usize) < FINGERPRINT_BYTES
+            && let Ok(now) = content_head(path)
+            && now.len() > head.len()
+            && now.starts_with(&head)
+        {
+            fingerprint = Fingerprint::of(&now);
+        }
+        let mark = Ingested {
+            dev: id.key.dev,
+            ino: id.key.ino,
+            fingerprint,
+            next,
+            complete,
+            path: path.to_path_buf(),
+        };
+        (mark, continues.replace(fingerprint))
     };
     let mut batch: Vec<Document> = Vec::with_capacity(BATCH);
     let mut last_offset: Option<u64> = None;
@@ -270,10 +313,12 @@ fn ingest_file(
         if batch.len() >= BATCH {
             // The batch ends just before this event.
             let docs = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+            let (mark, continues) = mark(event.offset, None);
             sent_ok = send
                 .send(Batch {
                     docs,
-                    mark: mark(event.offset, None),
+                    mark,
+                    continues,
                 })
                 .is_ok()
                 && !failed.load(Ordering::Relaxed)
@@ -317,9 +362,11 @@ fn ingest_file(
             read.is_ok().then_some(id.len),
         ),
     };
+    let (mark, continues) = mark(next, complete);
     send.send(Batch {
         docs: batch,
-        mark: mark(next, complete),
+        mark,
+        continues,
     })
     .map_err(|_| "the index stopped".to_owned())?;
     read.map_err(|e| e.to_string())?;
@@ -341,7 +388,11 @@ fn index_batches(
         match batches.recv_timeout(commit_every) {
             Ok(batch) => {
                 writer.add_all(batch.docs)?;
-                writer.state_mut().set_ingested(batch.mark);
+                record(
+                    &mut writer.state_mut().ingested,
+                    batch.mark,
+                    batch.continues,
+                );
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {}
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
@@ -352,6 +403,35 @@ fn index_batches(
         }
     }
     writer.finish()
+}
+
+/// Writes `mark` over the record of the same content under the same
+/// identity (the one it `continues`, or one with its fingerprint); a new
+/// content on an identity (a file deleted, its inode given to a new one)
+/// gets a record of its own beside the old one's, which still tells the old
+/// content wherever it lives on (`app.log.2.gz` compressed from a deleted
+/// `app.log.2`): at most [`RECORDS_PER_IDENTITY`] per identity, the oldest
+/// forgotten first.
+fn record(records: &mut Vec<Ingested>, mark: Ingested, continues: Option<Fingerprint>) {
+    let key = mark.key();
+    let slot = records.iter().position(|r| {
+        r.key() == key && (r.fingerprint == mark.fingerprint || Some(r.fingerprint) == continues)
+    });
+    if let Some(at) = slot {
+        records[at] = mark;
+        return;
+    }
+    records.push(mark);
+    let mut same: Vec<usize> = (0..records.len())
+        .filter(|&i| records[i].key() == key)
+        .collect();
+    while same.len() > RECORDS_PER_IDENTITY {
+        records.remove(same.remove(0));
+        // Later positions moved down by one.
+        for i in &mut same {
+            *i -= 1;
+        }
+    }
 }
 
 /// Files, directories (recursively, sorted) and globs to regular files with
@@ -415,4 +495,53 @@ fn expand(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mark(ino: u64, content: &[u8], next: u64) -> Ingested {
+        Ingested {
+            dev: 1,
+            ino,
+            fingerprint: Fingerprint::of(content),
+            next,
+            complete: None,
+            path: PathBuf::from("app.log"),
+        }
+    }
+
+    #[test]
+    fn a_record_per_content_a_few_per_identity() {
+        let mut records = Vec::new();
+        record(&mut records, mark(7, b"first content", 10), None);
+        // The same content read further, its fingerprint taken of more
+        // bytes: the record it continues is moved on, not doubled.
+        let longer = mark(7, b"first content, more of it", 20);
+        record(
+            &mut records,
+            longer.clone(),
+            Some(Fingerprint::of(b"first content")),
+        );
+        assert_eq!(records.len(), 1);
+        assert_eq!(records[0], longer);
+        // A new content on the same inode: beside it, not over it.
+        record(&mut records, mark(7, b"second", 5), None);
+        assert_eq!(records.len(), 2);
+        assert_eq!(records[0], longer);
+        // Another identity is untouched by the limit of this one.
+        record(&mut records, mark(8, b"elsewhere", 1), None);
+        for n in 3..=6u8 {
+            record(&mut records, mark(7, &[n; 20], u64::from(n)), None);
+        }
+        let on_7: Vec<u64> = records
+            .iter()
+            .filter(|r| r.ino == 7)
+            .map(|r| r.next)
+            .collect();
+        // The oldest forgotten first.
+        assert_eq!(on_7, [3, 4, 5, 6]);
+        assert!(records.iter().any(|r| r.ino == 8));
+    }
 }

@@ -391,6 +391,23 @@ pub fn run_raising<'l>(
         }
         let now = clock.now(newest);
         let read_as_of = clock.read_as_of();
+        // A content that ended (a file truncated or replaced): the event
+        // its reader was assembling is complete, or goes on in the copy
+        // that took the content over; new lines under that identity are a
+        // new content's.
+        for &(from, to) in &delivery.batch.restarted {
+            if let Some(mut source) = sources.remove(&from) {
+                match to {
+                    Some(to) => {
+                        sources.insert(to, source);
+                    }
+                    None => source.finish(&mut |event, time| {
+                        let at = time.unwrap_or(now);
+                        events.push((from, event, Timing { time, at }));
+                    }),
+                }
+            }
+        }
         let full = delivery.batch.lines.len() >= options.follow.max_batch_lines;
         let unsettled = delivery.batch.unsettled;
         let lines = delivery.batch.lines;
@@ -517,18 +534,9 @@ pub fn run_raising<'l>(
         // An event still being assembled keeps its file's checkpoint at its
         // first line; readers of files no longer followed go.
         let mut checkpoint = delivery.checkpoint;
-        let held: HashMap<FileKey, (u64, u64)> = sources
-            .iter()
-            .filter_map(|(key, source)| Some((*key, source.held()?)))
-            .collect();
-        if !held.is_empty() {
-            for file in &mut Arc::make_mut(&mut checkpoint).files {
-                if let Some(&(offset, line_no)) = held.get(&file.key())
-                    && offset < file.offset
-                {
-                    file.offset = offset;
-                    file.line_no = line_no;
-                }
+        for (key, source) in &sources {
+            if let Some((offset, line_no)) = source.held() {
+                Arc::make_mut(&mut checkpoint).hold_back(*key, offset, line_no);
             }
         }
         if !Arc::ptr_eq(&checkpoint, &followed) {

@@ -44,6 +44,13 @@ impl Fingerprint {
             hash,
         }
     }
+
+    /// Whether `head`, a content's first bytes, starts with the bytes this
+    /// fingerprint was taken of.
+    pub fn is_prefix_of(self, head: &[u8]) -> bool {
+        head.get(..self.len as usize)
+            .is_some_and(|prefix| Fingerprint::of(prefix) == self)
+    }
 }
 
 /// One file's position.
@@ -129,6 +136,27 @@ pub struct Checkpoint {
 }
 
 impl Checkpoint {
+    /// Moves the position of the content followed under `key` back to
+    /// `offset` (line `line_no`) when it is beyond: an event still being
+    /// assembled from its lines starts there, and must be read again after
+    /// a restart. Only that content's record moves: the first with this
+    /// identity that is not a gone content's ([`crate::tail::follow::Tailer::checkpoint`]
+    /// lists the files followed first), never the records after it of
+    /// earlier contents of the same inode (a truncated file's old content,
+    /// a deleted file whose inode was reused), whose positions are in other
+    /// bytes.
+    pub fn hold_back(&mut self, key: FileKey, offset: u64, line_no: u64) {
+        if let Some(file) = self
+            .files
+            .iter_mut()
+            .find(|f| f.key() == key && f.head.is_empty())
+            && offset < file.offset
+        {
+            file.offset = offset;
+            file.line_no = line_no;
+        }
+    }
+
     /// When it was taken, if it says.
     pub fn taken(&self) -> Option<SystemTime> {
         self.taken_ns

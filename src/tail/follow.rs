@@ -204,6 +204,13 @@ pub struct Batch {
     pub problems: Vec<Problem>,
     /// Files started, rotated or truncated, for the log.
     pub notices: Vec<String>,
+    /// Contents that ended in this poll (a followed file truncated or
+    /// replaced: its lines from now on are of a new content), with the
+    /// file a copy of that content goes on in (copytruncate's copy, read on
+    /// from where the truncated file stopped), when one took it over in
+    /// this same poll. An event still being assembled from the old content
+    /// is complete, or goes on in the copy.
+    pub restarted: Vec<(FileKey, Option<FileKey>)>,
     /// Some file has more to read than this poll read (its read budget or
     /// the batch's line limit stopped it): poll again at once.
     pub more: bool,
@@ -600,6 +607,11 @@ impl Tailer {
     /// new. A file whose stamp has not changed is not opened.
     pub fn poll_in(&mut self, scope: Scope<'_>, now: Instant, out: &mut Batch) {
         let mut errors = Vec::new();
+        // When the listing began: a symlink found pointing at a file then
+        // pointed there at least until this moment; a target it was
+        // switched to after, and written, is younger (taken after the
+        // listing, a slow listing would hide it).
+        let wall = SystemTime::now();
         // Files waiting to be told apart (a copy in progress) are looked at
         // in every poll.
         let found = match scope {
@@ -618,7 +630,6 @@ impl Tailer {
             Scope::Changed(paths) => paths.iter().filter_map(|p| p.file_name()).collect(),
         };
         let by_key: HashMap<FileKey, &discover::Found> = found.iter().map(|f| (f.key, f)).collect();
-        let wall = SystemTime::now();
         // Symlink targets switched away from: (target, when last found).
         let mut switched: Vec<(PathBuf, SystemTime)> = Vec::new();
         // Known files: same content still? Renamed within the targets?
@@ -988,6 +999,9 @@ impl Tailer {
         now: Instant,
         out: &mut Batch,
     ) -> io::Result<()> {
+        // (Before opening: a symlink opened now pointed there at least
+        // from this moment.)
+        let opened_at = SystemTime::now();
         let file = match opened {
             Some(file) => file,
             None => {
@@ -997,7 +1011,17 @@ impl Tailer {
         };
         let meta = file.metadata()?;
         if FileKey::of(&meta) != key {
-            return Ok(()); // Replaced between listing and opening: next poll.
+            // Replaced between listing and opening: the next poll starts
+            // what is there now. A symlink switched meanwhile pointed at
+            // the listed file in between: it is read, as a gone file, found
+            // by its inode beside the symlink's target now.
+            if state == State::Live
+                && let Some(target) = link_target(path)
+                && let Some(listed) = discover::find_in_dir(&discover::parent(&target), key)
+            {
+                return self.start(&listed, key, None, State::Gone, now, out);
+            }
+            return Ok(());
         }
         let len = meta.len();
         let head = read_head(&file, len)?;
@@ -1051,13 +1075,23 @@ impl Tailer {
                 (offset, line_no, from, before, "resumed")
             } else if let Some(copy) = copy {
                 match copy {
-                    CopyOf::Ghost(ghost) if ghost.offset <= len => (
-                        ghost.offset,
-                        ghost.line_no,
-                        ghost.from,
-                        ghost.before.merge(before),
-                        "a copy of a truncated file; reading what was not read of it",
-                    ),
+                    CopyOf::Ghost(ghost) if ghost.offset <= len => {
+                        // Truncated in this poll: its content goes on here.
+                        if let Some(ended) = out
+                            .restarted
+                            .iter_mut()
+                            .find(|(from, to)| *from == ghost.key && to.is_none())
+                        {
+                            ended.1 = Some(key);
+                        }
+                        (
+                            ghost.offset,
+                            ghost.line_no,
+                            ghost.from,
+                            ghost.before.merge(before),
+                            "a copy of a truncated file; reading what was not read of it",
+                        )
+                    }
                     // Lines were written between the copy and the truncation,
                     // and read: the copy holds nothing unread.
                     CopyOf::Ghost(ghost) => {
@@ -1120,7 +1154,7 @@ impl Tailer {
             state,
             seen: stamp(&meta),
             dirty: true,
-            linked_at: state_linked(path, state),
+            linked_at: state_linked(path, state, opened_at),
             link: link_target(path),
             from,
             before,
@@ -1377,6 +1411,7 @@ impl Tailer {
         t.splitter.finish(&mut |raw| held = Some(raw));
         let held = held.map(|raw| (raw, t.splitter.line_start(), t.splitter.next_line_no()));
         self.ghosts.push(Ghost::of(t, (offset, line_no), held, now));
+        out.restarted.push((t.key, None));
         out.notices.push(format!(
             "{}: truncated or replaced; reading from its start",
             t.display
@@ -1651,10 +1686,11 @@ fn rotations_since(path: &Path, since: SystemTime) -> Vec<PathBuf> {
 }
 
 /// When a file followed under `path` was last found through its symlink:
-/// now, if `path` is one it is followed under.
-fn state_linked(path: &Path, state: State) -> Option<SystemTime> {
+/// `at` (when it was opened through it), if `path` is one it is followed
+/// under.
+fn state_linked(path: &Path, state: State, at: SystemTime) -> Option<SystemTime> {
     (state == State::Live && fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()))
-        .then(SystemTime::now)
+        .then_some(at)
 }
 
 /// Where `path` points when it is a symlink.

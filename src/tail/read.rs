@@ -243,6 +243,14 @@ pub struct Identity {
 
 /// The identity of the file at `path` (a symlink's target).
 pub fn identify(path: &Path) -> io::Result<Identity> {
+    identify_with_head(path).map(|(id, _)| id)
+}
+
+/// The identity of the file at `path` and the first bytes of its content
+/// (up to [`FINGERPRINT_BYTES`], decompressed) its fingerprint was taken
+/// of: [`Fingerprint::is_prefix_of`] them tells which records are of this
+/// content without opening the file again for each.
+pub fn identify_with_head(path: &Path) -> io::Result<(Identity, Vec<u8>)> {
     let file = File::open(path)?;
     let meta = file.metadata()?;
     if meta.is_dir() {
@@ -254,13 +262,20 @@ pub fn identify(path: &Path) -> io::Result<Identity> {
     let mut reader = BufReader::new(file);
     let compressed = is_compressed(reader.fill_buf()?);
     let head = content_prefix(decompress(Box::new(reader))?, FINGERPRINT_BYTES)?;
-    Ok(Identity {
+    let id = Identity {
         key: FileKey::of(&meta),
         len: meta.len(),
         fingerprint: Fingerprint::of(&head),
         compressed,
         modified: meta.modified().ok(),
-    })
+    };
+    Ok((id, head))
+}
+
+/// The first bytes of the content of the file at `path` (up to
+/// [`FINGERPRINT_BYTES`], decompressed).
+pub fn content_head(path: &Path) -> io::Result<Vec<u8>> {
+    content_prefix(open(&Input::Path(path.to_path_buf()))?, FINGERPRINT_BYTES)
 }
 
 /// Whether the content of the file at `path` (decompressed) starts with

@@ -460,6 +460,78 @@ fn ingest_of_a_gzipped_rotation_adds_nothing_twice() {
     assert_eq!(count(&data, "*"), Some(110));
 }
 
+/// gzip `from` into `to` and remove `from`, as logrotate's `compress`.
+fn compress_away(from: &Path, to: &Path) {
+    let mut gz = flate2::write::GzEncoder::new(
+        File::create(to).expect("create"),
+        flate2::Compression::fast(),
+    );
+    gz.write_all(&fs::read(from).expect("read"))
+        .expect("compress");
+    gz.finish().expect("compress");
+    fs::remove_file(from).expect("remove");
+}
+
+/// `ingest` stopped partway through a file (its last line still being
+/// written), the file then renamed, compressed and its plain copy removed
+/// before the next `ingest`: the archive is recognised as the content
+/// already indexed and only the rest of it is added.
+#[test]
+fn ingest_of_an_archive_whose_plain_file_is_gone_adds_only_the_rest() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let logs = tmp.path().join("logs");
+    fs::create_dir(&logs).expect("mkdir");
+    let data = tmp.path().join("data");
+    let live = logs.join("app.log");
+    let partial = "2026-11-21T03:00:00.000Z INFO worker n60 hal";
+    fs::write(&live, lines(0, 60) + partial).expect("write");
+    triage(&data).arg("ingest").arg(&logs).run().code(0);
+    assert_eq!(count(&data, "*"), Some(60), "the partial line held back");
+    append(&live, &("f done\n".to_owned() + &lines(61, 100)));
+    fs::rename(&live, logs.join("app.log.1")).expect("rename");
+    append(&live, &lines(100, 110));
+    compress_away(&logs.join("app.log.1"), &logs.join("app.log.1.gz"));
+    triage(&data).arg("ingest").arg(&logs).run().code(0);
+    assert_eq!(count(&data, "*"), Some(110));
+    for n in [0, 59, 60, 61, 99, 100, 109] {
+        assert_eq!(count(&data, &format!("n{n}")), Some(1), "n{n}");
+    }
+}
+
+/// The record of a content outlives the file's identity: after logrotate's
+/// `copytruncate` + `compress`, the truncated file (same device and inode,
+/// new content) is ingested first, then the archive of the old content,
+/// whose plain copy is gone: the archive is still known for what was
+/// indexed of it and adds only the rest. (Also what happens when a deleted
+/// file's inode is given to a new file before the archive is ingested.)
+#[test]
+fn ingest_of_an_archive_after_its_files_identity_took_new_content_adds_nothing_twice() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let logs = tmp.path().join("logs");
+    fs::create_dir(&logs).expect("mkdir");
+    let data = tmp.path().join("data");
+    let live = logs.join("app.log");
+    fs::write(&live, lines(0, 60)).expect("write");
+    triage(&data).arg("ingest").arg(&live).run().code(0);
+    append(&live, &lines(60, 100));
+    fs::copy(&live, logs.join("app.log.1")).expect("copy");
+    truncate(&live);
+    append(&live, &lines(100, 130));
+    compress_away(&logs.join("app.log.1"), &logs.join("app.log.1.gz"));
+    // The file alone first (a periodic `ingest` of it, or a run killed
+    // after it), then the directory.
+    triage(&data).arg("ingest").arg(&live).run().code(0);
+    assert_eq!(count(&data, "*"), Some(90));
+    triage(&data).arg("ingest").arg(&logs).run().code(0);
+    assert_eq!(count(&data, "*"), Some(130));
+    for n in [0, 59, 60, 99, 100, 129] {
+        assert_eq!(count(&data, &format!("n{n}")), Some(1), "n{n}");
+    }
+    // And again: nothing more.
+    triage(&data).arg("ingest").arg(&logs).run().code(0);
+    assert_eq!(count(&data, "*"), Some(130));
+}
+
 // ---- ingest exactly once --------------------------------------------------------
 
 /// A last line without its newline is not indexed cut: once complete (the

@@ -342,13 +342,60 @@ fn symlink_swapped_to_new_files() {
         fs::rename(&tmp_link, &link).expect("swap");
         // A switch every few minutes in real life: the next one waits until
         // this one was noticed (the old target drained) and a poll more.
-        // Switches faster than the follower looks are the stress harness's
+        // Switches faster than the follower looks are
+        // `symlink_switched_twice_within_one_poll` and the stress harness's
         // symlink mode, with exact accounting.
         watch.wait_for(((round + 1) * 3_000) as usize);
         thread::sleep(Duration::from_millis(60));
     }
     watch.wait_for(30_000);
     assert_exactly_once(&watch.stop(), 30_000);
+}
+
+/// Sends `signal` (`STOP`, `CONT`) to `watch`.
+fn signal(watch: &Watch, signal: &str) {
+    let status = Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(watch.child.id().to_string())
+        .status();
+    assert!(status.is_ok_and(|s| s.success()), "kill -{signal}");
+}
+
+/// A symlink switched twice between two of the follower's looks (`watch`
+/// stopped with SIGSTOP meanwhile, so no poll can fall between): the target
+/// in between, written through the symlink while it pointed there, is found
+/// by its name (`log.N`, as the targets are named but for digits) and read.
+#[test]
+fn symlink_switched_twice_within_one_poll() {
+    let _serial = one_at_a_time();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    let link = dir.join("current.log");
+    fs::write(dir.join("log.0"), "").expect("create");
+    std::os::unix::fs::symlink("log.0", &link).expect("symlink");
+    let watch = Watch::start_following(dir, &[link.display().to_string()], &[], &link);
+    let switch = |to: u64| {
+        fs::write(dir.join(format!("log.{to}")), "").expect("create");
+        let tmp_link = dir.join("next.link");
+        std::os::unix::fs::symlink(format!("log.{to}"), &tmp_link).expect("symlink");
+        fs::rename(&tmp_link, &link).expect("swap");
+    };
+    let mut seq = 0;
+    for round in 0..5u64 {
+        signal(&watch, "STOP");
+        // The writer writes through the symlink: the current target, then
+        // the one in between, then the newest.
+        for step in 1..=2 {
+            append(&link, seq, seq + 1_000);
+            seq += 1_000;
+            switch(round * 2 + step);
+        }
+        append(&link, seq, seq + 1_000);
+        seq += 1_000;
+        signal(&watch, "CONT");
+        watch.wait_for(seq as usize);
+    }
+    assert_exactly_once(&watch.stop(), seq);
 }
 
 #[test]

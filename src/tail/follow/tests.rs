@@ -1233,3 +1233,70 @@ fn lines_read_after_a_rename_away_carry_the_new_name() {
         batch.notices
     );
 }
+
+/// A followed file truncated: the poll says its content ended and, when
+/// copytruncate's copy took it over in that same poll, in which file it
+/// goes on (where an event still being assembled from its last lines, a
+/// stack trace, continues). Holding the followed content's position back
+/// (for such an event) moves only its record, never the record kept of the
+/// truncated content on the same inode (for a copy found later).
+#[test]
+fn a_truncation_says_where_its_content_goes_on() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let live = dir.path().join("app.log");
+    let copy = dir.path().join("app.log.1");
+    let glob = Target::Glob(format!("{}/app.log*", dir.path().display()));
+    let key_of = |path: &Path| FileKey::of(&fs::metadata(path).expect("metadata"));
+    let append = |text: &str| {
+        OpenOptions::new()
+            .append(true)
+            .open(&live)
+            .expect("open")
+            .write_all(text.as_bytes())
+            .expect("append");
+    };
+    fs::write(&live, "ERROR a trace whose first line is long\n\tat one\n").expect("write");
+    let mut tailer = Tailer::new(vec![glob], options(), Checkpoint::default());
+    let mut now = Instant::now();
+    let mut batch = Batch::default();
+    tailer.poll(now, &mut batch);
+    assert!(batch.restarted.is_empty());
+    // copytruncate, the trace's last line written just before the copy.
+    append("\tat two\n");
+    fs::copy(&live, &copy).expect("copy");
+    fs::write(&live, "").expect("truncate");
+    append("a new content's first line\n");
+    let mut batch = Batch::default();
+    now += Duration::from_millis(250);
+    tailer.poll(now, &mut batch);
+    let key = key_of(&live);
+    assert_eq!(batch.restarted, [(key, Some(key_of(&copy)))]);
+    assert_eq!(
+        pieces(&batch.lines),
+        whole(&["\tat two", "a new content's first line"])
+    );
+    // Truncated again, no copy: the content just ends.
+    fs::write(&live, "").expect("truncate");
+    append("third\n");
+    let mut batch = Batch::default();
+    now += Duration::from_millis(250);
+    tailer.poll(now, &mut batch);
+    assert_eq!(batch.restarted, [(key, None)]);
+    let mut checkpoint = tailer.checkpoint();
+    let old = |c: &Checkpoint| {
+        c.files
+            .iter()
+            .find(|f| f.key() == key && !f.head.is_empty())
+            .map(|f| (f.offset, f.line_no))
+    };
+    let before = old(&checkpoint);
+    assert_eq!(before.map(|b| b.0), Some(27), "the old content's record");
+    checkpoint.hold_back(key, 0, 1);
+    assert_eq!(old(&checkpoint), before, "the old content's record moved");
+    let followed = checkpoint
+        .files
+        .iter()
+        .find(|f| f.key() == key && f.head.is_empty())
+        .expect("the followed content's record");
+    assert_eq!((followed.offset, followed.line_no), (0, 1));
+}
