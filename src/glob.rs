@@ -70,7 +70,7 @@ impl Pattern {
             text = rest.trim_start_matches('/');
         }
         let matcher = compile(text, pattern)?;
-        let parts: Vec<&str> = text.split('/').collect();
+        let parts = components(text);
         let literal = parts
             .iter()
             .take_while(|p| !is_glob(p))
@@ -90,7 +90,8 @@ impl Pattern {
         let mut rest = Vec::new();
         let mut recursive = false;
         for part in &parts[literal..] {
-            if *part == "**" || part.contains("**") {
+            // `**`, or braces whose choices cross directories.
+            if part.contains("**") || part.contains('/') {
                 recursive = true;
             }
             rest.push(compile(part, pattern)?);
@@ -202,6 +203,28 @@ impl Pattern {
     }
 }
 
+/// The components of a glob: split at each `/` outside braces (a choice
+/// of braces may hold a `/`: `logs/{api/app,db}.log`).
+fn components(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let (mut depth, mut start, mut escaped) = (0usize, 0, false);
+    for (i, c) in text.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            '{' => depth += 1,
+            '}' => depth = depth.saturating_sub(1),
+            '/' if depth == 0 => {
+                out.push(&text[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(&text[start..]);
+    out
+}
+
 /// Command-line arguments to paths: a path as it is, a glob expanded to the
 /// paths it matches now (sorted), a glob matching nothing kept as given (the
 /// reader then says it is not found), a glob that does not compile likewise.
@@ -278,6 +301,18 @@ mod tests {
             found(dir.path(), "logs/app.log{,.1}"),
             ["logs/app.log", "logs/app.log.1"]
         );
+    }
+
+    #[test]
+    fn braces_may_choose_among_directories() {
+        let dir = tree(&["logs/api/app.log", "logs/db.log", "logs/web/app.log"]);
+        assert_eq!(
+            found(dir.path(), "logs/{api/app,db}.log"),
+            ["logs/api/app.log", "logs/db.log"]
+        );
+        let p = Pattern::new("logs/{api/app,db}.log").expect("compiles");
+        assert!(p.recursive());
+        assert_eq!(p.base(), Path::new("logs"));
     }
 
     #[test]
