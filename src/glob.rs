@@ -169,8 +169,8 @@ impl Pattern {
     }
 
     /// The paths that match now, sorted: every entry under the base
-    /// (symbolic links followed; unreadable directories passed over), so
-    /// directories too when the pattern names them.
+    /// (symbolic links followed, and named even when they lead nowhere or
+    /// round in a loop), so directories too when the pattern names them.
     pub fn paths(&self) -> Vec<PathBuf> {
         let mut walk = WalkDir::new(&self.base).follow_links(true).min_depth(1);
         if !self.recursive {
@@ -185,16 +185,19 @@ impl Pattern {
                 let name = e.file_name().to_string_lossy();
                 !name.starts_with('.') || e.depth() == 0 || self.writes_dot(&name)
             })
-            .filter_map(Result::ok)
-            .map(|e| {
-                let path = e.into_path();
-                match base_is_dot {
-                    true => path
-                        .strip_prefix(".")
-                        .map(Path::to_path_buf)
-                        .unwrap_or(path),
-                    false => path,
-                }
+            // An entry that cannot be followed (a symlink loop, a link to
+            // nowhere) is still named when it matches: whoever reads it
+            // says what is wrong with it.
+            .filter_map(|entry| match entry {
+                Ok(e) => Some(e.into_path()),
+                Err(err) => err.path().map(Path::to_path_buf),
+            })
+            .map(|path| match base_is_dot {
+                true => path
+                    .strip_prefix(".")
+                    .map(Path::to_path_buf)
+                    .unwrap_or(path),
+                false => path,
             })
             .filter(|path| self.matches(path))
             .collect();
@@ -340,6 +343,21 @@ mod tests {
             found(dir.path(), "logs/{.triage,app}/u*"),
             ["logs/.triage/ui.log"]
         );
+    }
+
+    #[test]
+    fn a_link_that_cannot_be_followed_is_still_named() {
+        let dir = tree(&["logs/a.log"]);
+        let logs = dir.path().join("logs");
+        std::os::unix::fs::symlink("loop.log", logs.join("loop.log")).expect("symlink");
+        std::os::unix::fs::symlink("gone", logs.join("dangling.log")).expect("symlink");
+        let pattern = Pattern::new(&format!("{}/*.log", logs.display())).expect("compiles");
+        let names: Vec<String> = pattern
+            .paths()
+            .iter()
+            .filter_map(|p| Some(p.file_name()?.to_string_lossy().into_owned()))
+            .collect();
+        assert_eq!(names, ["a.log", "dangling.log", "loop.log"]);
     }
 
     #[test]
