@@ -450,7 +450,7 @@ fn expand(
     };
     for path in paths {
         let text = path.to_string_lossy();
-        if !path.exists() && text.contains(['*', '?', '[']) {
+        if !path.exists() && crate::glob::is_glob(&text) {
             let mut errors = Vec::new();
             let found = discover::expand(&[Target::Glob(text.into_owned())], &mut errors);
             for (p, e) in errors {

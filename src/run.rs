@@ -218,6 +218,7 @@ fn check(
 }
 
 fn scan(cli: &Cli, args: &ScanArgs) -> io::Result<Exit> {
+    let paths = crate::glob::expand_args(&args.paths);
     let zone = match &args.timezone {
         Some(name) => TimeZone::get(name)
             .map_err(|_| io::Error::other(format!("--timezone: unknown time zone `{name}`")))?,
@@ -248,9 +249,9 @@ fn scan(cli: &Cli, args: &ScanArgs) -> io::Result<Exit> {
     if args.all && args.json {
         // Templates learned from every file first: each event is then named
         // by its template's final id, as `triage patterns` lists it.
-        crate::patterns::list::learn(&mut scanner, &args.paths);
+        crate::patterns::list::learn(&mut scanner, &paths);
     }
-    for path in &args.paths {
+    for path in &paths {
         let input = Input::from_arg(path);
         let scanned = if args.all {
             let mut on_event = |event: &Event, matched: &[&Signature], template| {
@@ -303,7 +304,7 @@ fn scan(cli: &Cli, args: &ScanArgs) -> io::Result<Exit> {
     // Problems are told, but the exit status says whether a signature
     // fired (or, with --all, any event was printed), as before.
     if !args.all && !failed && scanner.tallies().all(|(_, t)| t.matches == 0) {
-        nothing_matched(&scanner, &args.paths);
+        nothing_matched(&scanner, &paths);
     }
     Ok(match (failed, alerts + events) {
         (true, _) => Exit::Error,
@@ -394,7 +395,7 @@ fn formats(cli: &Cli, args: &FormatsArgs) -> io::Result<Exit> {
     };
     let mut stdout = io::BufWriter::new(io::stdout().lock());
     let mut failed = false;
-    for path in &args.paths {
+    for path in &crate::glob::expand_args(&args.paths) {
         let input = Input::from_arg(path);
         match crate::formats::inspect(
             &input,
@@ -746,7 +747,10 @@ fn demo_console(
     dir: std::path::PathBuf,
     start: Timestamp,
 ) -> io::Result<Exit> {
-    use crate::ui::{UiOptions, feed::FeedOptions, replay::Replay};
+    use crate::{
+        demo::replay::Replay,
+        ui::{UiOptions, feed::FeedOptions},
+    };
     let data_dir = chosen_data_dir(cli, &dir.join(".triage"));
     let options = UiOptions {
         feed: FeedOptions {
@@ -877,7 +881,9 @@ fn index_search(data_dir: &Path) -> Option<Box<dyn crate::ui::Search>> {
         return None;
     }
     match crate::index::search::Searcher::open(&path) {
-        Ok(searcher) => Some(Box::new(crate::ui::search::IndexSearch::new(searcher))),
+        Ok(searcher) => Some(Box::new(crate::ui::index_search::IndexSearch::new(
+            searcher,
+        ))),
         Err(err) => {
             tracing::warn!("the index cannot be searched from the console: {err}");
             None
@@ -1127,13 +1133,13 @@ fn search(cli: &Cli, args: &SearchArgs) -> io::Result<Exit> {
         )));
     }
     let mode = if args.count {
-        crate::search::Mode::Count
+        crate::search_cmd::Mode::Count
     } else if let Some(interval) = &args.histogram {
-        crate::search::Mode::Histogram(
+        crate::search_cmd::Mode::Histogram(
             query::parse_interval(interval).map_err(|e| bad("--histogram", e))?,
         )
     } else {
-        crate::search::Mode::Hits {
+        crate::search_cmd::Mode::Hits {
             limit: args.limit,
             context: args.context,
         }
@@ -1142,7 +1148,7 @@ fn search(cli: &Cli, args: &SearchArgs) -> io::Result<Exit> {
         crate::index::search::Searcher::open(&crate::index::path_in(&cli.global.data_dir))
             .map_err(|e| io::Error::other(e.to_string()))?;
     let mut stdout = io::BufWriter::new(io::stdout().lock());
-    let outcome = crate::search::search(
+    let outcome = crate::search_cmd::search(
         &searcher,
         &request,
         mode,
@@ -1153,8 +1159,8 @@ fn search(cli: &Cli, args: &SearchArgs) -> io::Result<Exit> {
     stdout.flush()?;
     let outcome = match outcome {
         Ok(outcome) => outcome,
-        Err(crate::search::SearchError::Output(err)) => return Err(err),
-        Err(crate::search::SearchError::Index(err)) => {
+        Err(crate::search_cmd::SearchError::Output(err)) => return Err(err),
+        Err(crate::search_cmd::SearchError::Index(err)) => {
             output::message_lines(&err.to_string());
             return Ok(Exit::Error);
         }

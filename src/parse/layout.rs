@@ -19,7 +19,7 @@ use jiff::{SignedDuration, Timestamp};
 
 use super::{
     time_format::TimeFormat,
-    timestamp::{self, Form, Found, NumericDate, Order, TimeContext, numeric_date_at},
+    timestamp::{self, Form, LineTime, NumericDate, Order, TimeContext, numeric_date_at},
 };
 
 /// Only this many bytes at the start of a line are searched for its time.
@@ -134,7 +134,7 @@ impl Layout {
 
     /// The time at the layout's anchor: at the usual place in its field,
     /// else after an opening bracket or other punctuation in that field.
-    pub fn at_anchor(&self, line: &str, ctx: &TimeContext) -> Option<Found> {
+    pub fn at_anchor(&self, line: &str, ctx: &TimeContext) -> Option<LineTime> {
         let bytes = line.as_bytes();
         let field = self.anchor.field_start(bytes)?;
         let usual = field + usize::from(self.skip);
@@ -142,7 +142,7 @@ impl Layout {
             && is_boundary(bytes, usual)
             && let Some((ts, end)) = self.written.read(bytes, usual, ctx)
         {
-            return Some(Found {
+            return Some(LineTime {
                 ts,
                 start: usual,
                 end,
@@ -156,7 +156,7 @@ impl Layout {
                 && is_boundary(bytes, pos)
                 && let Some((ts, end)) = self.written.read(bytes, pos, ctx)
             {
-                return Some(Found {
+                return Some(LineTime {
                     ts,
                     start: pos,
                     end,
@@ -171,7 +171,7 @@ impl Layout {
     /// The time in the layout's form anywhere in the first [`PREFIX`]
     /// bytes, where every word before it looks like a log prefix (see
     /// [`prose`]).
-    pub fn search(&self, line: &str, ctx: &TimeContext) -> Option<Found> {
+    pub fn search(&self, line: &str, ctx: &TimeContext) -> Option<LineTime> {
         let bytes = line.as_bytes();
         let limit = bytes.len().min(PREFIX);
         let mut word_start = 0;
@@ -188,7 +188,7 @@ impl Layout {
                 && (!clock || clock_may_follow(&bytes[..pos]))
                 && let Some((ts, end)) = self.written.read(bytes, pos, ctx)
             {
-                return Some(Found {
+                return Some(LineTime {
                     ts,
                     start: pos,
                     end,

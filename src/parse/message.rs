@@ -19,7 +19,7 @@
 
 use super::{
     Format, TimeContext, level_bytes, level_word, postgres_severity_span,
-    timestamp::{self, Found},
+    timestamp::{self, LineTime},
 };
 
 /// The most prefix tokens taken after a time.
@@ -27,7 +27,7 @@ const MAX_TOKENS: usize = 12;
 
 /// The byte offset where the message of `text` (one line, or a record's
 /// first line) starts, given the time found in it.
-pub fn start(text: &str, format: Format, time: Option<Found>, ctx: &TimeContext) -> usize {
+pub fn start(text: &str, format: Format, time: Option<LineTime>, ctx: &TimeContext) -> usize {
     let at = match format {
         Format::Json
         | Format::DockerJson
@@ -52,7 +52,7 @@ pub fn start(text: &str, format: Format, time: Option<Found>, ctx: &TimeContext)
 /// list); with no time, after a leading level and what follows it. A line
 /// written inside another (a CI runner's time, then the step's own line
 /// with its time) has both prefixes taken.
-pub fn after_prefix(text: &str, time: Option<Found>, ctx: &TimeContext) -> usize {
+pub fn after_prefix(text: &str, time: Option<LineTime>, ctx: &TimeContext) -> usize {
     walk_prefix(text, time, ctx).0
 }
 
@@ -66,7 +66,7 @@ enum Ended {
 }
 
 /// [`after_prefix`], and how the prefix ended.
-fn walk_prefix(text: &str, time: Option<Found>, ctx: &TimeContext) -> (usize, Ended) {
+fn walk_prefix(text: &str, time: Option<LineTime>, ctx: &TimeContext) -> (usize, Ended) {
     let bytes = text.as_bytes();
     let mut at = match time {
         Some(found) => close_time(bytes, found),
@@ -219,7 +219,11 @@ impl Shape {
 /// the formats whose message starts are found token by token: the two
 /// commonest, each of at least a tenth of the lines with a time, together of
 /// at least half.
-pub fn learn(lines: &[(&str, Option<Found>)], format: Format, ctx: &TimeContext) -> Option<Prefix> {
+pub fn learn(
+    lines: &[(&str, Option<LineTime>)],
+    format: Format,
+    ctx: &TimeContext,
+) -> Option<Prefix> {
     if !matches!(format, Format::Log4j | Format::Tracing | Format::Plain) {
         return None;
     }
@@ -295,7 +299,7 @@ fn prefix_of(
 /// The message start of `text` by a learned prefix, if the line fits one:
 /// its tokens skipped, the last of the learned shape, and the token after
 /// them no prefix (so the start is the one [`after_prefix`] gives).
-pub fn start_by(prefix: Prefix, text: &str, time: Found) -> Option<usize> {
+pub fn start_by(prefix: Prefix, text: &str, time: LineTime) -> Option<usize> {
     let bytes = text.as_bytes();
     let from = close_time(bytes, time);
     prefix
@@ -392,7 +396,7 @@ fn may_start_time(bytes: &[u8]) -> bool {
 }
 
 /// Past the time's text and whatever closes it (`]`, `)`, `"`, `:`, `,`).
-fn close_time(bytes: &[u8], found: Found) -> usize {
+fn close_time(bytes: &[u8], found: LineTime) -> usize {
     let mut at = found.end;
     while at < bytes.len() && matches!(bytes[at], b']' | b')' | b'"' | b':' | b',' | b'>') {
         at += 1;
@@ -579,7 +583,7 @@ fn is_logger<'t>(token: &str, next: impl FnOnce() -> Option<&'t str>) -> bool {
 
 /// Syslog: after `host program[pid]: ` (a program with no pid, `kernel:`,
 /// too), then a level.
-fn syslog(text: &str, time: Option<Found>, ctx: &TimeContext) -> usize {
+fn syslog(text: &str, time: Option<LineTime>, ctx: &TimeContext) -> usize {
     let Some(found) = time else {
         return 0;
     };
@@ -593,7 +597,7 @@ fn syslog(text: &str, time: Option<Found>, ctx: &TimeContext) -> usize {
 }
 
 /// RFC 5424: `<PRI>1 TIME HOST APP PROCID MSGID SD MSG`.
-fn syslog5424(text: &str, time: Option<Found>) -> usize {
+fn syslog5424(text: &str, time: Option<LineTime>) -> usize {
     let Some(found) = time else {
         return 0;
     };
@@ -642,14 +646,14 @@ pub(super) fn cri_inner(text: &str) -> usize {
 
 /// The time at the start of a CRI line's container line (`inner`), tried
 /// only where one may start.
-pub(super) fn cri_inner_time(inner: &str, ctx: &TimeContext) -> Option<Found> {
+pub(super) fn cri_inner_time(inner: &str, ctx: &TimeContext) -> Option<LineTime> {
     may_start_time(inner.as_bytes())
         .then(|| timestamp::at_start(inner, ctx))
         .flatten()
 }
 
 /// PostgreSQL: after `SEVERITY:  `.
-fn postgres(text: &str, time: Option<Found>, ctx: &TimeContext) -> usize {
+fn postgres(text: &str, time: Option<LineTime>, ctx: &TimeContext) -> usize {
     match postgres_severity_span(text) {
         Some((_, end)) => skip_blanks(text.as_bytes(), end),
         None => after_prefix(text, time, ctx),
@@ -657,7 +661,7 @@ fn postgres(text: &str, time: Option<Found>, ctx: &TimeContext) -> usize {
 }
 
 /// nginx: `TIME [level] pid#tid: *cid message`.
-fn nginx_error(text: &str, time: Option<Found>, ctx: &TimeContext) -> usize {
+fn nginx_error(text: &str, time: Option<LineTime>, ctx: &TimeContext) -> usize {
     let bytes = text.as_bytes();
     let from = time.map_or(0, |f| f.end);
     let head_end = bytes.len().min(from + 80);
@@ -686,7 +690,7 @@ fn apache_error(text: &str) -> usize {
 }
 
 /// Python: `LEVEL:logger:message`, or `TIME - logger - LEVEL - message`.
-fn python(text: &str, time: Option<Found>, ctx: &TimeContext) -> usize {
+fn python(text: &str, time: Option<LineTime>, ctx: &TimeContext) -> usize {
     if time.is_none()
         && let Some((level, rest)) = text.split_once(':')
         && level_word(level).is_some()
@@ -698,7 +702,7 @@ fn python(text: &str, time: Option<Found>, ctx: &TimeContext) -> usize {
 }
 
 /// logcat: `TIME  pid  tid L tag: message` or `TIME L/tag( pid): message`.
-fn logcat(text: &str, time: Option<Found>, ctx: &TimeContext) -> usize {
+fn logcat(text: &str, time: Option<LineTime>, ctx: &TimeContext) -> usize {
     let Some(found) = time else {
         return 0;
     };

@@ -44,7 +44,7 @@ pub use timestamp::TimeContext;
 
 use jiff::Timestamp;
 use regex::Regex;
-use timestamp::Found;
+use timestamp::LineTime;
 
 use crate::model::{Event, Fields, Level, RawLine};
 
@@ -217,7 +217,7 @@ impl Parser {
     /// The time in a text line: where the learned layout puts it, else at
     /// the start of the line in a form that needs no learning, else in the
     /// layout's form in the line's prefix (see [`Layout::search`]).
-    pub fn time(&self, text: &str) -> Option<Found> {
+    pub fn time(&self, text: &str) -> Option<LineTime> {
         let ctx = &self.time;
         match &self.layout {
             Some(layout) => layout
@@ -230,7 +230,7 @@ impl Parser {
 
     /// Where the message of `text` starts: by the learned prefix when the
     /// line fits it, else token by token.
-    fn message_start(&self, text: &str, time: Option<Found>) -> usize {
+    fn message_start(&self, text: &str, time: Option<LineTime>) -> usize {
         if let (Some(prefix), Some(found)) = (self.prefix, time)
             && let Some(at) = message::start_by(prefix, text, found)
         {
@@ -243,7 +243,7 @@ impl Parser {
     /// record, for formats whose records span lines).
     pub fn read(&self, text: &str) -> Reading {
         let ctx = &self.time;
-        let reading = |time: Option<Found>, level: Option<Level>, fields: Fields| Reading {
+        let reading = |time: Option<LineTime>, level: Option<Level>, fields: Fields| Reading {
             ts: time.map(|f| f.ts),
             level,
             message: self.message_start(text, time),
@@ -544,7 +544,7 @@ fn postgres_level(text: &str) -> Option<Level> {
 /// time in any case (`info`, `Warning`, ESXi's `Wa(180)`, syslog's
 /// `user.warn`, GitHub's `##[error]`); else [`level`]'s words; else SSSD's
 /// `(0x0040)`.
-pub fn line_level(text: &str, time: Option<Found>) -> Option<Level> {
+pub fn line_level(text: &str, time: Option<LineTime>) -> Option<Level> {
     if let Some(level) = priority_level(text)
         .or_else(|| klog_level(text))
         .or_else(|| letter_level(text))

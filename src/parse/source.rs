@@ -19,7 +19,7 @@ use memchr::memchr2;
 
 use super::{
     Assembler, Format, Layout, Limits, Multiline, Parser, TimeContext, TimeFormat, clean, layout,
-    message, multiline::looks_like_continuation, timestamp::Found,
+    message, multiline::looks_like_continuation, timestamp::LineTime,
 };
 use crate::model::{Event, RawLine};
 
@@ -127,7 +127,7 @@ impl Profile {
         let parser =
             Parser::with_format(Arc::from(""), time.clone(), format).with_layout(layout.clone());
         let keyed = format.is_json() || format == Format::Logfmt;
-        let timed: Vec<(&str, Option<Found>)> = starts
+        let timed: Vec<(&str, Option<LineTime>)> = starts
             .iter()
             .map(|text| (*text, if keyed { None } else { parser.time(text) }))
             .collect();

@@ -165,7 +165,7 @@ fn naive_second(dt: DateTime) -> Option<i64> {
 
 /// A time read from a line, and where its text is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Found {
+pub struct LineTime {
     /// The time, in UTC.
     pub ts: Timestamp,
     /// Byte offset of its first byte.
@@ -346,7 +346,7 @@ pub fn numeric_date_at(line: &[u8], pos: usize) -> Option<NumericDate> {
 /// and RFC 5424 version, and an optional `[`, `(` or `"`; and the common
 /// log format's `[dd/Mon/yyyy:HH:MM:SS +zzzz]` after at most three client
 /// fields.
-pub fn at_start(line: &str, ctx: &TimeContext) -> Option<Found> {
+pub fn at_start(line: &str, ctx: &TimeContext) -> Option<LineTime> {
     let bytes = line.as_bytes();
     // No form starts with a blank: a stack trace's lines are none.
     if matches!(bytes.first(), None | Some(b' ' | b'\t')) {
@@ -368,7 +368,7 @@ pub fn at_start(line: &str, ctx: &TimeContext) -> Option<Found> {
         Form::MonthDay,
     ] {
         if let Some((ts, end)) = form.read(bytes, opened, ctx) {
-            return Some(Found {
+            return Some(LineTime {
                 ts,
                 start: opened,
                 end,
@@ -378,7 +378,7 @@ pub fn at_start(line: &str, ctx: &TimeContext) -> Option<Found> {
     }
     for form in [Form::MonthDay, Form::Klog, Form::Epoch] {
         if let Some((ts, end)) = form.read(bytes, start, ctx) {
-            return Some(Found {
+            return Some(LineTime {
                 ts,
                 start,
                 end,
@@ -401,7 +401,7 @@ const WORDS_BEFORE_CLOCK: usize = 4;
 /// first other word (prose: `2026-11-21 backup ran at 03:00:00`) ends the
 /// search, so a time in a message is not taken, nor is a date alone read as
 /// midnight.
-fn date_then_clock(bytes: &[u8], pos: usize, ctx: &TimeContext) -> Option<Found> {
+fn date_then_clock(bytes: &[u8], pos: usize, ctx: &TimeContext) -> Option<LineTime> {
     let date = bytes.get(pos..pos + 11)?;
     let digit = |i: usize| date[i].is_ascii_digit();
     if !(date[4] == b'-'
@@ -437,7 +437,7 @@ fn date_then_clock(bytes: &[u8], pos: usize, ctx: &TimeContext) -> Option<Found>
             let (hour, minute, second, nanos) = cur.clock()?;
             let dt = civil(year, month, day, hour, minute, second, nanos)?;
             let ts = cur.zoned(dt, ctx)?;
-            return Some(Found {
+            return Some(LineTime {
                 ts,
                 start: pos,
                 end: cur.pos,
@@ -507,14 +507,14 @@ fn epoch_number(value: &str) -> Option<Timestamp> {
 
 /// `host ident user [dd/Mon/yyyy:HH:MM:SS +zzzz]`: the bracket is looked for
 /// after at most three space-separated fields.
-fn common_log_format(line: &str, ctx: &TimeContext) -> Option<Found> {
+fn common_log_format(line: &str, ctx: &TimeContext) -> Option<LineTime> {
     let head = &line.as_bytes()[..line.len().min(200)];
     let open = head.iter().position(|&b| b == b'[')?;
     if head[..open].iter().filter(|&&b| b == b' ').count() > 3 {
         return None;
     }
     let (ts, end) = Form::DayMonthName.read(head, open + 1, ctx)?;
-    Some(Found {
+    Some(LineTime {
         ts,
         start: open + 1,
         end,

@@ -82,7 +82,8 @@ pub fn parse_level(text: &str) -> io::Result<Level> {
 pub fn run(scanner: &mut Scanner<'_>, args: &PatternsArgs, style: Style) -> io::Result<Outcome> {
     let min_level = args.level.as_deref().map(parse_level).transpose()?;
     let mut failed = false;
-    for path in &args.paths {
+    let paths = crate::glob::expand_args(&args.paths);
+    for path in &paths {
         let input = Input::from_arg(path);
         if let Err(err) = scanner.learn_templates(&input) {
             crate::output::message(format_args!("{input}: {err}"));
@@ -92,7 +93,7 @@ pub fn run(scanner: &mut Scanner<'_>, args: &PatternsArgs, style: Style) -> io::
     scanner.engine_problems().pause(true);
     let mut stdout = io::BufWriter::new(io::stdout().lock());
     if let Some(id) = &args.suggest {
-        let found = super::suggest::run(scanner, id, &args.paths, &mut stdout)?;
+        let found = super::suggest::run(scanner, id, &paths, &mut stdout)?;
         stdout.flush()?;
         return Ok(Outcome { found, failed });
     }

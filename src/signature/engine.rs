@@ -18,7 +18,7 @@ use jiff::Timestamp;
 use super::{
     Signature,
     detector::{Decision, Detector},
-    matcher::{Hit, Matcher},
+    matcher::{Matcher, SignatureMatch},
     problem::{self, Observed, Problems},
 };
 use crate::{
@@ -64,7 +64,7 @@ pub struct Engine<'l> {
     matcher: &'l Matcher,
     detector: Detector,
     tallies: Vec<Tally>,
-    hits: Vec<Hit>,
+    hits: Vec<SignatureMatch>,
     /// Signatures the last event matched (alerting or not).
     matched: Vec<SignatureId>,
     /// Problem-like events no signature matched, by template.
@@ -145,7 +145,7 @@ impl<'l> Engine<'l> {
             Some(host) => format!("{}\u{0}{host}", event.source),
             None => event.source.to_string(),
         };
-        for Hit {
+        for SignatureMatch {
             signature: index,
             captures,
         } in self.hits.drain(..)

@@ -29,7 +29,7 @@ pub enum BuildError {
 
 /// A match of one signature on one event.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Hit {
+pub struct SignatureMatch {
     /// Index of the signature in the matcher's list.
     pub signature: usize,
     /// Named captures of the regex(es) that matched.
@@ -84,7 +84,7 @@ impl Matcher {
     /// each line of the event on its own; in its first line, `^` matches at
     /// the start of the line and of each word of the prefix before the
     /// message ([`super::starts`]), the message's start included.
-    pub fn matches(&self, signatures: &[Signature], event: &Event, out: &mut Vec<Hit>) {
+    pub fn matches(&self, signatures: &[Signature], event: &Event, out: &mut Vec<SignatureMatch>) {
         CANDIDATES.with_borrow_mut(|candidates| {
             self.matches_with(signatures, event, candidates, out);
         });
@@ -95,7 +95,7 @@ impl Matcher {
         signatures: &[Signature],
         event: &Event,
         candidates: &mut Vec<u32>,
-        out: &mut Vec<Hit>,
+        out: &mut Vec<SignatureMatch>,
     ) {
         // Most events match nothing: the literal search says so, and
         // otherwise names the few regexes worth running.
@@ -121,7 +121,7 @@ impl Matcher {
             if let Some(mut captures) = signature.check_text(&event.text, event.message, hit)
                 && signature.fields_match(&event.fields, &mut captures)
             {
-                out.push(Hit {
+                out.push(SignatureMatch {
                     signature: s,
                     captures,
                 });
@@ -218,11 +218,11 @@ mod tests {
         ] {
             let mut hits = Vec::new();
             matcher.matches(&sigs, &event(text), &mut hits);
-            let alone: Vec<Hit> = sigs
+            let alone: Vec<SignatureMatch> = sigs
                 .iter()
                 .enumerate()
                 .filter_map(|(s, sig)| {
-                    sig.check(&event(text)).map(|captures| Hit {
+                    sig.check(&event(text)).map(|captures| SignatureMatch {
                         signature: s,
                         captures,
                     })
@@ -254,11 +254,11 @@ mod tests {
     }
 
     /// Every signature checked alone on `event`.
-    fn alone(sigs: &[Signature], event: &Event) -> Vec<Hit> {
+    fn alone(sigs: &[Signature], event: &Event) -> Vec<SignatureMatch> {
         sigs.iter()
             .enumerate()
             .filter_map(|(s, sig)| {
-                sig.check(event).map(|captures| Hit {
+                sig.check(event).map(|captures| SignatureMatch {
                     signature: s,
                     captures,
                 })

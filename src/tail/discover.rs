@@ -11,6 +11,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
+use crate::glob::Pattern;
 pub use crate::model::FileKey;
 
 /// One thing the user asked to follow.
@@ -18,14 +19,14 @@ pub use crate::model::FileKey;
 pub enum Target {
     /// A path, followed whether or not it exists yet.
     Path(PathBuf),
-    /// A glob pattern (`*`, `?`, `[...]`, `**`).
+    /// A glob pattern (`*`, `?`, `[...]`, `**`, `{a,b}`: [`crate::glob`]).
     Glob(String),
 }
 
 impl Target {
     /// A path with glob characters is a glob; anything else a path.
     pub fn parse(arg: &str) -> Target {
-        if arg.contains(['*', '?', '[']) {
+        if crate::glob::is_glob(arg) {
             Target::Glob(arg.to_owned())
         } else {
             Target::Path(PathBuf::from(arg))
@@ -36,10 +37,7 @@ impl Target {
     pub fn names(&self, path: &Path) -> bool {
         match self {
             Target::Path(target) => normal(target) == path,
-            Target::Glob(pattern) => {
-                let pattern = pattern.strip_prefix("./").unwrap_or(pattern);
-                glob::Pattern::new(pattern).is_ok_and(|p| p.matches_path_with(path, MATCH))
-            }
+            Target::Glob(pattern) => Pattern::cached(pattern).is_ok_and(|p| p.matches(path)),
         }
     }
 
@@ -47,20 +45,11 @@ impl Target {
     pub fn watch_dir(&self) -> (PathBuf, bool) {
         match self {
             Target::Path(path) => (parent(path), false),
-            Target::Glob(pattern) => {
-                let literal: PathBuf = Path::new(pattern)
-                    .components()
-                    .take_while(|c| !c.as_os_str().to_string_lossy().contains(['*', '?', '[']))
-                    .collect();
-                let rest = &pattern[literal.as_os_str().len().min(pattern.len())..];
-                let recursive = rest.trim_start_matches('/').contains('/');
-                let dir = if literal.as_os_str().is_empty() {
-                    PathBuf::from(".")
-                } else {
-                    literal
-                };
-                (dir, recursive)
-            }
+            Target::Glob(pattern) => match Pattern::cached(pattern) {
+                Ok(pattern) => (pattern.base().to_path_buf(), pattern.recursive()),
+                // Nothing matches it (`expand` says why).
+                Err(_) => (PathBuf::from("."), false),
+            },
         }
     }
 }
@@ -164,15 +153,6 @@ pub fn normal(path: &Path) -> PathBuf {
     }
 }
 
-/// How a glob matches, as a shell's does: `*` stays within one directory
-/// and does not match a leading dot (`logs/*/*.log` is not
-/// `logs/.triage/ui.log`, triage's own log).
-const MATCH: glob::MatchOptions = glob::MatchOptions {
-    case_sensitive: true,
-    require_literal_separator: true,
-    require_literal_leading_dot: true,
-};
-
 /// Expands every target; a path that does not exist is skipped (it may
 /// appear later). Errors other than "not found" are returned per path.
 pub fn expand(targets: &[Target], errors: &mut Vec<(PathBuf, io::Error)>) -> Vec<Found> {
@@ -183,17 +163,18 @@ pub fn expand(targets: &[Target], errors: &mut Vec<(PathBuf, io::Error)>) -> Vec
     for target in targets {
         match target {
             Target::Path(path) => add(path.clone(), errors),
-            Target::Glob(pattern) => match glob::glob_with(pattern, MATCH) {
-                Ok(paths) => {
-                    let mut paths: Vec<PathBuf> = paths.filter_map(Result::ok).collect();
-                    paths.sort();
-                    for path in paths {
+            // A glob matches as a shell's does: `*` stays within one
+            // directory and does not match a leading dot (`logs/*/*.log` is
+            // not `logs/.triage/ui.log`, triage's own log).
+            Target::Glob(pattern) => match Pattern::cached(pattern) {
+                Ok(pattern) => {
+                    for path in pattern.paths() {
                         add(path, errors);
                     }
                 }
                 Err(err) => errors.push((
                     PathBuf::from(pattern),
-                    io::Error::new(io::ErrorKind::InvalidInput, err.to_string()),
+                    io::Error::new(io::ErrorKind::InvalidInput, err.why),
                 )),
             },
         }

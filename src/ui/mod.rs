@@ -14,8 +14,11 @@
 //!   only, in place of local files.
 //! - [`journal`]: journal writes (`incident::Op`s through `incident::apply`) and
 //!   incremental reads of the journal, on its own thread.
-//! - [`replay`]: the demo's writer thread (lines appended at their time).
+//! - [`index_search`]: the search prompt over the index, when there is one.
 //! - [`logfile`]: where `tracing` writes while the console owns the screen.
+//!
+//! The demo's writer thread is `demo::replay`'s: the console only turns how
+//! it ended into a message.
 //!
 //! The runtime here is one loop on the UI thread over one channel: the
 //! pipeline threads' messages and the terminal's input (read on a thread
@@ -36,6 +39,7 @@ pub mod feed;
 pub mod filter;
 pub mod fleet;
 pub mod histogram;
+pub mod index_search;
 pub mod journal;
 pub mod keys;
 pub mod logfile;
@@ -43,8 +47,6 @@ pub mod msg;
 pub mod patterns;
 pub mod patterns_view;
 pub mod prompt;
-pub mod replay;
-pub mod search;
 pub mod view;
 
 use std::{
@@ -78,7 +80,11 @@ use self::{
     journal::JournalOptions,
     msg::{LogLine, Msg},
 };
-use crate::{config::Config, diag::Diagnostic};
+use crate::{
+    config::Config,
+    demo::replay::{Ended, Replay},
+    diag::Diagnostic,
+};
 
 /// Messages in flight from the pipeline threads to the UI: enough for a few
 /// deliveries ahead, small enough that a UI behind slows the follower down
@@ -120,7 +126,7 @@ pub struct UiOptions {
     /// Zone of the times shown.
     pub zone: TimeZone,
     /// The demo's writer, when the console shows the demo.
-    pub replay: Option<replay::Replay>,
+    pub replay: Option<Replay>,
     /// The index, when there is one.
     pub search: Option<Box<dyn Search>>,
     /// The fleet's stream to show instead of local files (`--nats`): read
@@ -191,9 +197,9 @@ pub fn run(
     if options.search.is_none() && attached {
         // The watch we attach to builds the index: searched once it has
         // committed (it may not have yet).
-        options.search = Some(Box::new(search::IndexSearch::lazy(crate::index::path_in(
-            &data_dir,
-        ))));
+        options.search = Some(Box::new(index_search::IndexSearch::lazy(
+            crate::index::path_in(&data_dir),
+        )));
     }
     if options.search.is_some() {
         app.search_backend = SearchBackend::Index;
@@ -215,9 +221,20 @@ pub fn run(
         move |e| UiError::Io(what, e)
     };
     if let Some(replay) = options.replay.take() {
+        let tx = tx.clone();
+        let ended = move |ended| {
+            let _ = tx.send(match ended {
+                Ended::Written => Msg::Info(
+                    "the demo's logs are all written; mark steps, ack, then q to quit".into(),
+                ),
+                Ended::Failed { file, error } => {
+                    Msg::Problem(msg::clean(&format!("demo writer: {file}: {error}")))
+                }
+            });
+        };
         threads.push(
             replay
-                .spawn(Arc::clone(&stop), tx.clone())
+                .spawn(Arc::clone(&stop), ended)
                 .map_err(io_err("demo writer"))?,
         );
     }

@@ -554,7 +554,7 @@ mod tests {
         );
         press(&mut app, KeyCode::Enter);
         assert!(!app.patterns.open);
-        assert!(matches!(&app.log_mode, LogMode::Pattern(t) if t.contains("retrying")));
+        assert!(matches!(&app.log.mode, LogMode::Pattern(t) if t.contains("retrying")));
         let rows = app.log_rows();
         assert_eq!(rows.len(), 420);
         assert!((0..rows.len()).all(|i| {

@@ -205,7 +205,7 @@ fn lines_merge_by_time_and_stack_traces_are_one_event() {
     );
     assert!(!app.is_expanded(first));
     app.focus = Pane::Log;
-    app.log_cursor = 1;
+    app.log.cursor = 1;
     press(&mut app, KeyCode::Char(' '));
     let first = app.log_rows().get(1).expect("event").clone();
     assert!(app.is_expanded(&first));
@@ -233,8 +233,8 @@ fn the_buffer_stays_bounded() {
         app.on_msg(Msg::Lines(lines), now());
     }
     assert_eq!(app.log_rows().len(), MAX_EVENTS);
-    assert!(app.follow);
-    assert_eq!(app.log_cursor, MAX_EVENTS - 1, "following: the newest");
+    assert!(app.log.follow);
+    assert_eq!(app.log.cursor, MAX_EVENTS - 1, "following: the newest");
 }
 
 #[test]
@@ -262,7 +262,7 @@ fn search_filters_loaded_lines_and_n_walks_the_hits() {
     press(&mut app, KeyCode::Char('/'));
     typed(&mut app, "ORDERS");
     assert_eq!(press(&mut app, KeyCode::Enter), Vec::new());
-    assert_eq!(app.log_mode, LogMode::Search("ORDERS".into()));
+    assert_eq!(app.log.mode, LogMode::Search("ORDERS".into()));
     assert_eq!(app.focus, Pane::Log);
     assert_eq!(app.log_rows().len(), 2);
     let screen = text_of(&render(&app, 80, 24));
@@ -283,21 +283,21 @@ fn search_filters_loaded_lines_and_n_walks_the_hits() {
     );
     press(&mut app, KeyCode::Enter);
     assert!(app.detail.is_none());
-    assert_eq!(app.log_mode, LogMode::Live);
-    assert_eq!(app.log_cursor, 0);
-    assert!(!app.follow);
+    assert_eq!(app.log.mode, LogMode::Live);
+    assert_eq!(app.log.cursor, 0);
+    assert!(!app.log.follow);
     press(&mut app, KeyCode::Char('n'));
-    assert_eq!(app.log_cursor, 2);
+    assert_eq!(app.log.cursor, 2);
     press(&mut app, KeyCode::Char('n'));
-    assert_eq!(app.log_cursor, 2, "no later hit");
+    assert_eq!(app.log.cursor, 2, "no later hit");
     press(&mut app, KeyCode::Char('N'));
-    assert_eq!(app.log_cursor, 0);
+    assert_eq!(app.log.cursor, 0);
     // Follow goes back to the newest line.
     press(&mut app, KeyCode::Char('f'));
-    assert!(app.follow);
-    assert_eq!(app.log_cursor, 3);
+    assert!(app.log.follow);
+    assert_eq!(app.log.cursor, 3);
     press(&mut app, KeyCode::Char('f'));
-    assert!(!app.follow);
+    assert!(!app.log.follow);
     // The prompt opens empty, the last query one Up away; a new line
     // arriving while searching is a hit when it matches.
     press(&mut app, KeyCode::Char('/'));
@@ -344,8 +344,8 @@ fn jump_to_time_goes_to_the_first_line_at_or_after_it() {
     press(&mut app, KeyCode::Char('t'));
     typed(&mut app, "03:04:30");
     press(&mut app, KeyCode::Enter);
-    assert_eq!(app.log_cursor, 5);
-    assert!(!app.follow);
+    assert_eq!(app.log.cursor, 5);
+    assert!(!app.log.follow);
     press(&mut app, KeyCode::Char('t'));
     typed(&mut app, "soon");
     press(&mut app, KeyCode::Enter);
@@ -383,11 +383,11 @@ fn alerts_most_severe_firing_first_with_evidence_in_context() {
     other.evidence.source = Arc::from("nginx.log");
     app.on_msg(Msg::Alert(Box::new(other.clone())), now());
     assert_eq!(
-        &*app.alerts[0].info.signature, "postgres-connection-slots-exhausted",
+        &*app.alerts.rows[0].info.signature, "postgres-connection-slots-exhausted",
         "the critical alert first, though older"
     );
     assert_eq!(
-        app.alert_cursor, 0,
+        app.alerts.cursor, 0,
         "the selection is the most severe firing"
     );
     press(&mut app, KeyCode::Char('j'));
@@ -398,9 +398,12 @@ fn alerts_most_severe_firing_first_with_evidence_in_context() {
     other.evidence.source = Arc::from("api.log");
     other.hits = 1;
     app.on_msg(Msg::Alert(Box::new(other)), now());
-    assert_eq!(app.alerts[1].fired, 2, "same signature and key: one row");
-    assert_eq!(app.alerts[1].lines, 335, "lines counted, not alerts");
-    assert_eq!(app.alerts[1].sources.len(), 2);
+    assert_eq!(
+        app.alerts.rows[1].fired, 2,
+        "same signature and key: one row"
+    );
+    assert_eq!(app.alerts.rows[1].lines, 335, "lines counted, not alerts");
+    assert_eq!(app.alerts.rows[1].sources.len(), 2);
     assert_eq!(
         &*app.selected_alert().expect("alert").info.signature,
         "http-5xx",
@@ -417,14 +420,14 @@ fn alerts_most_severe_firing_first_with_evidence_in_context() {
         now(),
     );
     assert_eq!(
-        &*app.alerts[0].info.signature, "http-5xx",
+        &*app.alerts.rows[0].info.signature, "http-5xx",
         "firing before cleared"
     );
-    assert!(app.alerts[1].cleared.is_some());
-    app.alert_cursor = 1;
+    assert!(app.alerts.rows[1].cleared.is_some());
+    app.alerts.cursor = 1;
     // Evidence: the line that fired with three lines of context each side.
     press(&mut app, KeyCode::Enter);
-    assert!(matches!(app.log_mode, LogMode::Evidence(_)));
+    assert!(matches!(app.log.mode, LogMode::Evidence(_)));
     let rows = app.log_rows();
     let texts: Vec<&str> = (0..rows.len())
         .filter_map(|i| rows.get(i))
@@ -436,9 +439,9 @@ fn alerts_most_severe_firing_first_with_evidence_in_context() {
             "line 2", "line 3", "line 4", "line 5", "line 6", "line 7", "line 8"
         ]
     );
-    assert_eq!(rows.get(app.log_cursor).map(|l| l.offset), Some(500));
+    assert_eq!(rows.get(app.log.cursor).map(|l| l.offset), Some(500));
     press(&mut app, KeyCode::Esc);
-    assert_eq!(app.log_mode, LogMode::Live);
+    assert_eq!(app.log.mode, LogMode::Live);
 }
 
 #[test]
@@ -469,7 +472,7 @@ fn runbook_keys_record_steps_and_copy_commands() {
         "Ctrl-D is not d"
     );
     assert!(app.pending.is_none());
-    assert!(app.step_cursor > 0, "Ctrl-D paged down");
+    assert!(app.runbook.cursor > 0, "Ctrl-D paged down");
     press(&mut app, KeyCode::Char('g'));
     press(&mut app, KeyCode::Char('d'));
     assert!(
@@ -882,9 +885,15 @@ fn operator_commands_go_through_the_journal() {
     // write to the one shown.
     let mut app = app();
     app.on_msg(Msg::Incidents(views), now());
-    assert_eq!(app.incident.as_ref().map(|i| i.id.as_str()), Some("INC-2"));
+    assert_eq!(
+        app.timeline.incident.as_ref().map(|i| i.id.as_str()),
+        Some("INC-2")
+    );
     press(&mut app, KeyCode::Char('I'));
-    assert_eq!(app.incident.as_ref().map(|i| i.id.as_str()), Some("INC-1"));
+    assert_eq!(
+        app.timeline.incident.as_ref().map(|i| i.id.as_str()),
+        Some("INC-1")
+    );
     let screen = text_of(&render(&app, 80, 24));
     assert!(screen.contains("INC-1"), "{screen}");
     assert_eq!(
@@ -895,7 +904,10 @@ fn operator_commands_go_through_the_journal() {
         })]
     );
     press(&mut app, KeyCode::Char('I'));
-    assert_eq!(app.incident.as_ref().map(|i| i.id.as_str()), Some("INC-2"));
+    assert_eq!(
+        app.timeline.incident.as_ref().map(|i| i.id.as_str()),
+        Some("INC-2")
+    );
 }
 
 #[test]
@@ -1145,24 +1157,24 @@ fn filters_errors_and_bookmarks_in_the_log_pane() {
     // e / E: errors or worse.
     press(&mut app, KeyCode::Char('g'));
     press(&mut app, KeyCode::Char('e'));
-    assert_eq!(app.log_cursor, 1);
+    assert_eq!(app.log.cursor, 1);
     press(&mut app, KeyCode::Char('e'));
-    assert_eq!(app.log_cursor, 4);
+    assert_eq!(app.log.cursor, 4);
     press(&mut app, KeyCode::Char('e'));
-    assert_eq!(app.log_cursor, 4, "no later error");
+    assert_eq!(app.log.cursor, 4, "no later error");
     press(&mut app, KeyCode::Char('E'));
-    assert_eq!(app.log_cursor, 1);
+    assert_eq!(app.log.cursor, 1);
     // Bookmarks.
     press(&mut app, KeyCode::Char('m'));
     press(&mut app, KeyCode::Char('G'));
     press(&mut app, KeyCode::Char('m'));
     press(&mut app, KeyCode::Char('g'));
     press(&mut app, KeyCode::Char('b'));
-    assert_eq!(app.log_cursor, 1);
+    assert_eq!(app.log.cursor, 1);
     press(&mut app, KeyCode::Char('b'));
-    assert_eq!(app.log_cursor, 5);
+    assert_eq!(app.log.cursor, 5);
     press(&mut app, KeyCode::Char('B'));
-    assert_eq!(app.log_cursor, 1);
+    assert_eq!(app.log.cursor, 1);
     let screen = text_of(&render(&app, 80, 24));
     assert!(screen.contains("◆"), "{screen}");
     // Level at least warn.
@@ -1174,7 +1186,7 @@ fn filters_errors_and_bookmarks_in_the_log_pane() {
         ["connection refused", "slow /orders", "out of slots"]
     );
     assert_eq!(
-        app.log_rows().get(app.log_cursor).map(|l| l.text.as_str()),
+        app.log_rows().get(app.log.cursor).map(|l| l.text.as_str()),
         Some("connection refused"),
         "the cursor stays on its event"
     );
@@ -1233,7 +1245,7 @@ fn filters_errors_and_bookmarks_in_the_log_pane() {
         press(&mut app, KeyCode::Char('L'));
     }
     assert_eq!(
-        app.filters.level,
+        app.log.filters.level,
         Some(super::filter::LevelRule::AtLeast(Level::Error))
     );
     let screen = text_of(&render(&app, 80, 24));
@@ -1365,7 +1377,7 @@ fn automatic_repeats_group_and_people_stay_visible() {
     press(&mut app, KeyCode::Char('4'));
     press(&mut app, KeyCode::Char('A'));
     assert_eq!(app.timeline_rows().len(), 32);
-    assert_eq!(app.timeline_cursor, 31, "follows the newest");
+    assert_eq!(app.timeline.cursor, 31, "follows the newest");
     // Pinning asks first and names the event.
     press(&mut app, KeyCode::Char('p'));
     assert!(
@@ -1408,7 +1420,7 @@ fn exactly_one_level_then_every_level() {
     press(&mut app, KeyCode::Char('2'));
     press(&mut app, KeyCode::Char('g'));
     press(&mut app, KeyCode::Char('e'));
-    let level = app.log_rows().get(app.log_cursor).and_then(|l| l.level);
+    let level = app.log_rows().get(app.log.cursor).and_then(|l| l.level);
     assert!(level.is_some_and(|l| l >= Level::Error), "{level:?}");
     press(&mut app, KeyCode::Char('O'));
     let rows = app.log_rows();
@@ -1421,7 +1433,7 @@ fn exactly_one_level_then_every_level() {
     let screen = text_of(&render(&app, 100, 24));
     assert!(screen.contains("filters: level=error"), "{screen}");
     press(&mut app, KeyCode::Char('O'));
-    assert!(app.filters.is_empty());
+    assert!(app.log.filters.is_empty());
     assert_eq!(shown_texts(&app).len(), 6);
 }
 

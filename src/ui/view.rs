@@ -143,12 +143,12 @@ fn spark(counts: &[u64; SPARK_MINUTES]) -> String {
 
 fn draw_alerts(frame: &mut Frame<'_>, app: &App, area: Rect) {
     let block = pane_block(
-        format!(" 1 Alerts ({}) · lines/sources ", app.alerts.len()),
+        format!(" 1 Alerts ({}) · lines/sources ", app.alerts.rows.len()),
         app.focus == Pane::Alerts,
     );
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    if app.alerts.is_empty() {
+    if app.alerts.rows.is_empty() {
         let text = vec![
             Line::from("No alert yet."),
             Line::styled(
@@ -160,12 +160,13 @@ fn draw_alerts(frame: &mut Frame<'_>, app: &App, area: Rect) {
         return;
     }
     let height = inner.height as usize;
-    let start = window_start(app.alert_cursor, app.alerts.len(), height);
+    let start = window_start(app.alerts.cursor, app.alerts.rows.len(), height);
     let now = app.present();
     let wide = inner.width >= 60;
     let narrow = inner.width < 50;
     let lines: Vec<Line<'_>> = app
         .alerts
+        .rows
         .iter()
         .enumerate()
         .skip(start)
@@ -226,7 +227,7 @@ fn draw_alerts(frame: &mut Frame<'_>, app: &App, area: Rect) {
                 spans.push(Span::styled(format!(" {}", info.key), base.fg(Color::Blue)));
             }
             let line = Line::from(spans);
-            if i == app.alert_cursor {
+            if i == app.alerts.cursor {
                 line.style(selected_style(app.focus == Pane::Alerts))
             } else {
                 line
@@ -329,7 +330,7 @@ fn draw_runbook(frame: &mut Frame<'_>, app: &App, area: Rect) {
             Some(StepState::Skipped) => ("[-]", Style::new().fg(Color::DarkGray)),
             None => ("[ ]", Style::new()),
         };
-        let selected = n == app.step_cursor;
+        let selected = n == app.runbook.cursor;
         if selected {
             selected_line = lines.len();
         }
@@ -406,15 +407,23 @@ fn one_line(text: &str) -> String {
 fn draw_log(frame: &mut Frame<'_>, app: &App, area: Rect) {
     let focused = app.focus == Pane::Log;
     let rows = app.log_rows();
-    let mut what = match &app.log_mode {
-        LogMode::Live if app.filters.active() => format!(
+    let mut what = match &app.log.mode {
+        LogMode::Live if app.log.filters.active() => format!(
             " 2 Log · live, {} · {} events shown by the filters (F: off) ",
-            if app.follow { "following" } else { "paused" },
+            if app.log.follow {
+                "following"
+            } else {
+                "paused"
+            },
             rows.len()
         ),
         LogMode::Live => format!(
             " 2 Log · live, {} · {} events ",
-            if app.follow { "following" } else { "paused" },
+            if app.log.follow {
+                "following"
+            } else {
+                "paused"
+            },
             rows.len()
         ),
         LogMode::Evidence(title) => format!(" 2 Log · evidence of {title} · Esc: live "),
@@ -428,17 +437,17 @@ fn draw_log(frame: &mut Frame<'_>, app: &App, area: Rect) {
             super::msg::clean(query)
         ),
     };
-    if app.wrap {
+    if app.log.wrap {
         what.push_str("· wrap ");
-    } else if app.hscroll > 0 {
-        what.push_str(&format!("· ←{} ", app.hscroll));
+    } else if app.log.hscroll > 0 {
+        what.push_str(&format!("· ←{} ", app.log.hscroll));
     }
     let block = pane_block(what, focused);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     if rows.is_empty() {
-        let text = match app.log_mode {
-            LogMode::Live if app.filters.active() => {
+        let text = match app.log.mode {
+            LogMode::Live if app.log.filters.active() => {
                 "No event passes the filters (F switches them off, = removes them)."
             }
             LogMode::Live => "Waiting for log lines…",
@@ -451,7 +460,7 @@ fn draw_log(frame: &mut Frame<'_>, app: &App, area: Rect) {
         return;
     }
     // The histogram strip takes the pane's first row when there is room.
-    let (strip_area, inner) = if app.histogram && inner.height >= 10 {
+    let (strip_area, inner) = if app.log.histogram && inner.height >= 10 {
         let [strip, rest] =
             Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(inner);
         (Some(strip), rest)
@@ -460,7 +469,7 @@ fn draw_log(frame: &mut Frame<'_>, app: &App, area: Rect) {
     };
     let height = inner.height as usize;
     let width = (inner.width as usize).max(1);
-    let cursor = app.log_cursor.min(rows.len() - 1);
+    let cursor = app.log.cursor.min(rows.len() - 1);
     // Dates when the lines around span more than a day.
     let dated = {
         let from = cursor.saturating_sub(height);
@@ -486,7 +495,7 @@ fn draw_log(frame: &mut Frame<'_>, app: &App, area: Rect) {
     };
     let prefix = 2 + time_width + source_width + 1;
     let wrapped = |chars: usize| -> usize {
-        if app.wrap {
+        if app.log.wrap {
             chars.div_ceil(width).max(1)
         } else {
             1
@@ -509,7 +518,7 @@ fn draw_log(frame: &mut Frame<'_>, app: &App, area: Rect) {
             h
         })
     };
-    let target_above = if app.follow { height } else { height / 2 };
+    let target_above = if app.log.follow { height } else { height / 2 };
     let mut start = cursor;
     let mut used = heights(cursor);
     while start > 0 && used + heights(start - 1) <= target_above.max(1) {
@@ -527,11 +536,11 @@ fn draw_log(frame: &mut Frame<'_>, app: &App, area: Rect) {
         used += heights(start);
     }
     let mut lines: Vec<Line<'_>> = Vec::with_capacity(height);
-    let find = app.find.as_deref();
+    let find = app.log.find.as_deref();
     let columns = Columns {
         source_width,
         time_width,
-        hscroll: if app.wrap { 0 } else { app.hscroll },
+        hscroll: if app.log.wrap { 0 } else { app.log.hscroll },
     };
     for i in start..end {
         let Some(line) = rows.get(i) else { break };
@@ -559,7 +568,7 @@ fn draw_log(frame: &mut Frame<'_>, app: &App, area: Rect) {
         }
     }
     let mut paragraph = Paragraph::new(lines);
-    if app.wrap {
+    if app.log.wrap {
         paragraph = paragraph.wrap(Wrap { trim: false });
     }
     frame.render_widget(paragraph, inner);
@@ -831,7 +840,7 @@ fn split_marked<'a>(text: &'a str, marks: &[bool], style: Style, hl: Style) -> V
 
 fn draw_timeline(frame: &mut Frame<'_>, app: &App, area: Rect) {
     let focused = app.focus == Pane::Timeline;
-    let Some(inc) = &app.incident else {
+    let Some(inc) = &app.timeline.incident else {
         let block = pane_block(" 4 Timeline ".into(), focused);
         let inner = block.inner(area);
         frame.render_widget(block, area);
@@ -847,7 +856,7 @@ fn draw_timeline(frame: &mut Frame<'_>, app: &App, area: Rect) {
         );
         return;
     };
-    let others = app.incidents.len().saturating_sub(1);
+    let others = app.timeline.incidents.len().saturating_sub(1);
     let title = format!(
         " 4 Timeline {} · {} · {} · {}{} ",
         inc.id,
@@ -865,7 +874,7 @@ fn draw_timeline(frame: &mut Frame<'_>, app: &App, area: Rect) {
     frame.render_widget(block, area);
     let height = inner.height as usize;
     let entries = app.timeline_rows();
-    let start = window_start(app.timeline_cursor, entries.len(), height);
+    let start = window_start(app.timeline.cursor, entries.len(), height);
     let lines: Vec<Line<'_>> = entries
         .iter()
         .enumerate()
@@ -896,7 +905,7 @@ fn draw_timeline(frame: &mut Frame<'_>, app: &App, area: Rect) {
             }
             spans.push(Span::raw(row.summary.as_str()));
             let line = Line::from(spans);
-            if i == app.timeline_cursor {
+            if i == app.timeline.cursor {
                 line.style(selected_style(focused))
             } else {
                 line
@@ -961,13 +970,13 @@ fn draw_status(frame: &mut Frame<'_>, app: &App, area: Rect) {
             stats.files,
             human_rate(app.rate),
             index,
-            if app.follow { "follow" } else { "paused" }
+            if app.log.follow { "follow" } else { "paused" }
         ),
         Style::new().fg(Color::Black).bg(Color::Gray),
     )];
-    if !app.filters.is_empty() {
+    if !app.log.filters.is_empty() {
         spans.push(Span::styled(
-            format!(" filters: {} ", app.filters.describe()),
+            format!(" filters: {} ", app.log.filters.describe()),
             Style::new().fg(Color::Black).bg(Color::Cyan),
         ));
     }
@@ -1171,7 +1180,7 @@ fn draw_detail(frame: &mut Frame<'_>, app: &App, detail: &super::app::Detail, ar
     let block = Block::new()
         .borders(Borders::ALL)
         .border_style(Style::new().fg(Color::Cyan))
-        .title(if app.log_mode == LogMode::Live {
+        .title(if app.log.mode == LogMode::Live {
             " Event — Esc closes, j/k scroll "
         } else {
             " Event — Esc closes, j/k scroll, Enter: go to it in the live log "

@@ -393,14 +393,62 @@ fn wait_for_all(root: &Path, hosts: &[Host], logs: &[&Triage]) {
         }
         if Instant::now() > deadline {
             let logs: Vec<String> = logs.iter().map(|t| t.stderr()).collect();
+            let seen: Vec<String> = hosts
+                .iter()
+                .map(|h| {
+                    let (seqs, _) = indexed(root, h);
+                    format!(
+                        "{}: {}",
+                        h.name,
+                        crate::wait::seq_seen(seqs, 1..h.written + 1)
+                    )
+                })
+                .collect();
             panic!(
-                "the index holds {counts:?} events, {:?} were written; logs:\n{}",
+                "the index holds {counts:?} events, {:?} were written ({}); logs:\n{}",
                 hosts.iter().map(|h| h.written).collect::<Vec<_>>(),
+                seen.join("; "),
                 logs.join("\n---\n")
             );
         }
         thread::sleep(Duration::from_millis(300));
     }
+}
+
+/// The sequence numbers of `host`'s lines in the collector's index (each
+/// as often as it is there), and how many matched the alert's signature.
+fn indexed(root: &Path, host: &Host) -> (Vec<u64>, u64) {
+    let central = root.join("central").display().to_string();
+    let out = triage(&[
+        "--data-dir",
+        &central,
+        "search",
+        "--json",
+        "-n",
+        "100000000",
+        "--host",
+        &host.name,
+        "*",
+    ]);
+    let mut seqs = Vec::new();
+    let mut alerted = 0;
+    for hit in out.json_lines() {
+        let line = hit["line"].as_str().expect("line");
+        let seq: u64 = line
+            .rsplit("seq=")
+            .next()
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or_else(|| panic!("not a test line: {line}"));
+        assert!(line.contains(&format!("host={} ", host.name)), "{line}");
+        seqs.push(seq);
+        if hit["signatures"]
+            .as_array()
+            .is_some_and(|s| s.iter().any(|s| s == "postgres-connection-slots-exhausted"))
+        {
+            alerted += 1;
+        }
+    }
+    (seqs, alerted)
 }
 
 /// Every line of every host is in the index exactly once (count and set),
@@ -409,34 +457,10 @@ fn wait_for_all(root: &Path, hosts: &[Host], logs: &[&Triage]) {
 fn assert_exactly_once(root: &Path, hosts: &[Host]) {
     let central = root.join("central").display().to_string();
     for host in hosts {
-        let out = triage(&[
-            "--data-dir",
-            &central,
-            "search",
-            "--json",
-            "-n",
-            "100000000",
-            "--host",
-            &host.name,
-            "*",
-        ]);
+        let (seqs, alerted) = indexed(root, host);
         let mut seen: BTreeMap<u64, usize> = BTreeMap::new();
-        let mut alerted = 0;
-        for hit in out.json_lines() {
-            let line = hit["line"].as_str().expect("line");
-            let seq: u64 = line
-                .rsplit("seq=")
-                .next()
-                .and_then(|s| s.trim().parse().ok())
-                .unwrap_or_else(|| panic!("not a test line: {line}"));
-            assert!(line.contains(&format!("host={} ", host.name)), "{line}");
+        for seq in seqs {
             *seen.entry(seq).or_default() += 1;
-            if hit["signatures"]
-                .as_array()
-                .is_some_and(|s| s.iter().any(|s| s == "postgres-connection-slots-exhausted"))
-            {
-                alerted += 1;
-            }
         }
         let twice: Vec<_> = seen.iter().filter(|(_, n)| **n > 1).take(10).collect();
         assert!(
@@ -470,7 +494,7 @@ fn assert_exactly_once(root: &Path, hosts: &[Host]) {
 #[test]
 fn three_agents_through_rotations_every_line_exactly_once() {
     let Some(bin) = nats_server() else { return };
-    let _one = crate::watch::one_at_a_time();
+    let _heavy = crate::serial::heavy();
     let root = tempfile::tempdir().expect("tmp");
     let root = root.path();
     let mut server = Server::new(&bin, &root.join("nats"));
@@ -537,7 +561,7 @@ fn three_agents_through_rotations_every_line_exactly_once() {
 #[test]
 fn kill_9_of_agents_collector_and_server_loses_and_repeats_nothing() {
     let Some(bin) = nats_server() else { return };
-    let _one = crate::watch::one_at_a_time();
+    let _heavy = crate::serial::heavy();
     let root = tempfile::tempdir().expect("tmp");
     let root = root.path();
     let mut server = Server::new(&bin, &root.join("nats"));
@@ -578,7 +602,7 @@ fn kill_9_of_agents_collector_and_server_loses_and_repeats_nothing() {
 #[test]
 fn agents_spool_while_the_server_is_down_and_drain_in_order() {
     let Some(bin) = nats_server() else { return };
-    let _one = crate::watch::one_at_a_time();
+    let _heavy = crate::serial::heavy();
     let root = tempfile::tempdir().expect("tmp");
     let root = root.path();
     let mut server = Server::new(&bin, &root.join("nats"));
@@ -676,7 +700,7 @@ fn agents_spool_while_the_server_is_down_and_drain_in_order() {
 #[test]
 fn a_three_node_cluster_loses_a_node_and_nothing_is_lost_or_repeated() {
     let Some(bin) = nats_server() else { return };
-    let _one = crate::watch::one_at_a_time();
+    let _heavy = crate::serial::heavy();
     let root = tempfile::tempdir().expect("tmp");
     let root = root.path();
     let routes: Vec<u16> = (0..3).map(|_| free_port()).collect();
@@ -840,7 +864,6 @@ fn tls_files(dir: &Path) -> Option<(PathBuf, PathBuf, PathBuf)> {
 #[test]
 fn the_tls_ca_of_triage_toml_reaches_a_tls_only_server() {
     let Some(bin) = nats_server() else { return };
-    let _one = crate::watch::one_at_a_time();
     let root = tempfile::tempdir().expect("tmp");
     let root = root.path();
     let Some((ca, cert, key)) = tls_files(&root.join("tls")) else {
@@ -991,7 +1014,6 @@ fn the_console_shows_the_fleet_live_from_nats() {
     if crate::ui::no_tmux() {
         return;
     }
-    let _one = crate::watch::one_at_a_time();
     let root = tempfile::tempdir().expect("tmp");
     let root = root.path();
     let mut server = Server::new(&bin, &root.join("nats"));

@@ -126,7 +126,7 @@ impl Rng {
 /// index exactly once.
 #[test]
 fn ingest_killed_at_random_points_indexes_every_line_exactly_once() {
-    let _serial = crate::watch::one_at_a_time();
+    let _heavy = crate::serial::heavy();
     let tmp = tempfile::tempdir().expect("tempdir");
     let logs = tmp.path().join("logs");
     fs::create_dir(&logs).expect("mkdir");
@@ -280,7 +280,6 @@ fn real_rotated_archives_are_read_like_scan_reads_them() {
 /// message and searching works alongside.
 #[test]
 fn a_second_writer_is_refused_and_readers_work_alongside() {
-    let _serial = crate::watch::one_at_a_time();
     let tmp = tempfile::tempdir().expect("tempdir");
     let log = tmp.path().join("app.log");
     fs::write(&log, lines(0, 50)).expect("write");
@@ -316,7 +315,6 @@ fn a_second_writer_is_refused_and_readers_work_alongside() {
 /// in the index once: `watch` adds only what `ingest` had not.
 #[test]
 fn watch_after_ingest_indexes_nothing_twice() {
-    let _serial = crate::watch::one_at_a_time();
     let tmp = tempfile::tempdir().expect("tempdir");
     let log = tmp.path().join("app.log");
     fs::write(&log, lines(0, 50)).expect("write");
@@ -375,7 +373,7 @@ fn wait_until(mut done: impl FnMut() -> bool, what: &str) {
 /// every line is indexed exactly once.
 #[test]
 fn watch_indexes_every_line_exactly_once_across_kill_9() {
-    let _serial = crate::watch::one_at_a_time();
+    let _heavy = crate::serial::heavy();
     let tmp = tempfile::tempdir().expect("tempdir");
     let log = tmp.path().join("app.log");
     File::create(&log).expect("create");

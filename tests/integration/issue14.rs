@@ -164,7 +164,6 @@ impl Drop for Watch {
 /// a new OOM line at an offset below the one reached before is alerted.
 #[test]
 fn copytruncate_after_restart_still_alerts() {
-    let _serial = crate::watch::one_at_a_time();
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path();
     let log = dir.join("app.log");
@@ -187,7 +186,6 @@ fn copytruncate_after_restart_still_alerts() {
 /// The same with a plain truncation.
 #[test]
 fn truncation_after_restart_still_alerts() {
-    let _serial = crate::watch::one_at_a_time();
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path();
     let log = dir.join("app.log");
@@ -212,7 +210,6 @@ fn truncation_after_restart_still_alerts() {
 /// position, not from the data directory's checkpoint).
 #[test]
 fn watch_killed_before_first_commit_resumes_from_index() {
-    let _serial = crate::watch::one_at_a_time();
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path();
     let data = dir.join("data");
@@ -233,7 +230,6 @@ fn watch_killed_before_first_commit_resumes_from_index() {
 /// ones alerted.
 #[test]
 fn rename_to_unmatched_name_between_commits_loses_no_index_line() {
-    let _serial = crate::watch::one_at_a_time();
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path();
     let data = dir.join("data");
@@ -267,7 +263,6 @@ fn rename_to_unmatched_name_between_commits_loses_no_index_line() {
 /// The same with a symlink switched twice.
 #[test]
 fn symlink_switched_between_commits_loses_no_index_line() {
-    let _serial = crate::watch::one_at_a_time();
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path();
     let data = dir.join("data");
@@ -309,7 +304,6 @@ fn symlink_switched_between_commits_loses_no_index_line() {
 /// below the offset `ingest` had reached.
 #[test]
 fn ingest_then_watch_then_copytruncate_indexes_new_content() {
-    let _serial = crate::watch::one_at_a_time();
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path();
     let data = dir.join("data");
@@ -358,7 +352,6 @@ fn reindex_after_rename_rotation_keeps_every_event() {
 /// original truncated): nothing is read twice.
 #[test]
 fn copytruncate_copy_seen_empty_reads_nothing_twice() {
-    let _serial = crate::watch::one_at_a_time();
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path();
     let data = dir.join("data");
@@ -384,7 +377,6 @@ fn copytruncate_copy_seen_empty_reads_nothing_twice() {
 /// those lines are read once, the copy's prefix never again.
 #[test]
 fn copytruncate_with_a_write_between_copy_and_truncate_reads_nothing_twice() {
-    let _serial = crate::watch::one_at_a_time();
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path();
     let data = dir.join("data");
@@ -412,7 +404,6 @@ fn copytruncate_with_a_write_between_copy_and_truncate_reads_nothing_twice() {
 /// twice.
 #[test]
 fn gz_rotation_is_not_indexed_as_text() {
-    let _serial = crate::watch::one_at_a_time();
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path();
     let data = dir.join("data");
@@ -661,7 +652,7 @@ fn damaged_fast_file_is_an_error_not_a_panic() {
 /// closed, descriptors kept under the limit).
 #[test]
 fn two_thousand_files_under_ulimit_1024_deliver_every_line() {
-    let _serial = crate::watch::one_at_a_time();
+    let _heavy = crate::serial::heavy();
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path();
     let logs = dir.join("logs");
@@ -759,7 +750,7 @@ impl Drop for SmallDisk {
 /// its last commit (nothing lost, nothing twice).
 #[test]
 fn full_disk_under_the_index_alerting_goes_on_and_the_index_catches_up() {
-    let _serial = crate::watch::one_at_a_time();
+    let _heavy = crate::serial::heavy();
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path();
     let data = dir.join("data");
@@ -862,7 +853,6 @@ fn cpu_time(pid: u32) -> Duration {
 /// `benches/idle.sh`.)
 #[test]
 fn idle_watch_on_a_glob_does_not_burn_a_core() {
-    let _serial = crate::watch::one_at_a_time();
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path();
     let logs = dir.join("logs");

@@ -464,7 +464,6 @@ fn output(name: &str, kind: &str, url: &str, extra: &str) -> String {
 
 #[test]
 fn every_kind_gets_the_alert_with_its_fields_and_the_clear_resolves_it() {
-    let _one = crate::watch::one_at_a_time();
     let am = Receiver::start(Shape::Alertmanager, &[]);
     let pd = Receiver::start(Shape::Pagerduty, &[]);
     let slack = Receiver::start(Shape::Slack, &[]);
@@ -620,7 +619,6 @@ fn every_kind_gets_the_alert_with_its_fields_and_the_clear_resolves_it() {
 
 #[test]
 fn incident_events_reach_the_channel_and_ack_and_resolve_reach_pagerduty() {
-    let _one = crate::watch::one_at_a_time();
     let pd = Receiver::start(Shape::Pagerduty, &[]);
     let hook = Receiver::start(Shape::Webhook, &[]);
     let slack = Receiver::start(Shape::Slack, &[]);
@@ -680,7 +678,6 @@ fn incident_events_reach_the_channel_and_ack_and_resolve_reach_pagerduty() {
 
 #[test]
 fn a_receiver_down_across_kill_9_gets_the_backlog_in_order() {
-    let _one = crate::watch::one_at_a_time();
     // Down (500) until told otherwise.
     let hook = Receiver::start(Shape::Webhook, &[500; 10_000]);
     let (_dir, root) = setup(&output("hook", "webhook", &hook.url, ""));
@@ -741,7 +738,6 @@ fn a_receiver_down_across_kill_9_gets_the_backlog_in_order() {
 
 #[test]
 fn a_429_backs_off_a_400_is_parked_reported_and_retried_by_hand() {
-    let _one = crate::watch::one_at_a_time();
     let slow = Receiver::start(Shape::Slack, &[429]);
     let strict = Receiver::start(Shape::Alertmanager, &[400]);
     let config = [
@@ -795,7 +791,6 @@ fn a_429_backs_off_a_400_is_parked_reported_and_retried_by_hand() {
 
 #[test]
 fn a_receiver_that_never_answers_does_not_delay_the_next_alert() {
-    let _one = crate::watch::one_at_a_time();
     // Accepts connections (the kernel's backlog) and never answers.
     let silent = TcpListener::bind("127.0.0.1:0").expect("bind");
     let url = format!("http://{}", silent.local_addr().expect("addr"));
@@ -873,7 +868,6 @@ fn outputs_test_prints_the_answer_and_never_a_secret() {
 
 #[test]
 fn metrics_are_served_and_parse() {
-    let _one = crate::watch::one_at_a_time();
     let hook = Receiver::start(Shape::Webhook, &[]);
     let (_dir, root) = setup(&output("hook", "webhook", &hook.url, ""));
     let port = TcpListener::bind("127.0.0.1:0")
@@ -953,7 +947,6 @@ fn metrics_are_served_and_parse() {
 /// matched is not a problem, nor is a line below error level.
 #[test]
 fn metrics_count_problems_per_level() {
-    let _one = crate::watch::one_at_a_time();
     let (_dir, root) = setup("");
     let port = TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -1017,7 +1010,6 @@ fn resolves(g: &Got) -> bool {
 
 #[test]
 fn a_firing_alert_outlives_a_kill_9_it_is_re_sent_then_resolved_on_clear_after() {
-    let _one = crate::watch::one_at_a_time();
     let am = Receiver::start(Shape::Alertmanager, &[]);
     let (_dir, root) = setup(&output(
         "oncall",
@@ -1085,7 +1077,6 @@ fn a_firing_alert_outlives_a_kill_9_it_is_re_sent_then_resolved_on_clear_after()
 
 #[test]
 fn incident_events_written_while_watch_is_stopped_go_out_once_when_it_starts() {
-    let _one = crate::watch::one_at_a_time();
     let pd = Receiver::start(Shape::Pagerduty, &[]);
     let hook = Receiver::start(Shape::Webhook, &[]);
     let config = [

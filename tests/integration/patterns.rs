@@ -462,7 +462,6 @@ fn stop(mut child: std::process::Child) {
 
 #[test]
 fn watch_raises_new_problem_once_per_template_and_journals_it() {
-    let _one = crate::watch::one_at_a_time();
     let dir = tempfile::tempdir().expect("tempdir");
     let log = dir.path().join("app.log");
     let data = dir.path().join("data");
@@ -556,7 +555,6 @@ fn watch_raises_new_problem_once_per_template_and_journals_it() {
 
 #[test]
 fn watch_with_a_baseline_raises_new_problem_only_for_templates_it_lacks() {
-    let _one = crate::watch::one_at_a_time();
     let dir = tempfile::tempdir().expect("tempdir");
     let baseline = dir.path().join("good.log");
     let log = dir.path().join("app.log");

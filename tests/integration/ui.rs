@@ -398,23 +398,26 @@ fn the_console_attaches_to_a_running_watch() {
         }
     });
     let journal = data.join("journal.jsonl");
-    let start = Instant::now();
-    while !journal_has(&journal, "signature.fired") {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "watch recorded no alert"
-        );
-        thread::sleep(Duration::from_millis(50));
-    }
+    crate::wait::until(
+        "watch to record an alert",
+        Duration::from_secs(20),
+        || match journal_has(&journal, "signature.fired") {
+            true => Ok(()),
+            false => Err(format!(
+                "the journal: {:?}",
+                std::fs::read_to_string(&journal).unwrap_or_default()
+            )),
+        },
+    );
     // Its stdout comes right after the journal.
-    let start = Instant::now();
-    while watch.alerts.lock().expect("lock").is_empty() {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "watch printed no alert"
-        );
-        thread::sleep(Duration::from_millis(50));
-    }
+    crate::wait::until(
+        "watch to print an alert",
+        Duration::from_secs(20),
+        || match watch.alerts.lock().expect("lock").is_empty() {
+            false => Ok(()),
+            true => Err("nothing on its stdout".to_owned()),
+        },
+    );
     let command = format!(
         "env -u TRIAGE_DATA_DIR '{}' --data-dir '{}' ui '{}'; echo \"EXITED $?\"; sleep 60",
         env!("CARGO_BIN_EXE_triage"),
@@ -462,15 +465,13 @@ fn the_console_attaches_to_a_running_watch() {
     )
     .expect("append");
     drop(file);
-    let start = Instant::now();
-    while watch.alerts.lock().expect("lock").len() < 2 {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "watch printed no second alert: {:?}",
-            watch.alerts.lock().expect("lock")
-        );
-        thread::sleep(Duration::from_millis(50));
-    }
+    crate::wait::until("watch's second alert", Duration::from_secs(20), || {
+        let alerts = watch.alerts.lock().expect("lock");
+        match alerts.len() >= 2 {
+            true => Ok(()),
+            false => Err(format!("{alerts:?}")),
+        }
+    });
     tmux.keys("q");
     let screen = tmux.wait("the console to exit", Duration::from_secs(15), |s| {
         s.contains("EXITED")
@@ -552,15 +553,16 @@ fn console_keys_at(width: u16, height: u16) {
     tmux.wait("cancelled", Duration::from_secs(5), |s| {
         !s.contains("y: write")
     });
-    thread::sleep(Duration::from_millis(500));
-    assert_eq!(journal_count(&journal, "step.done"), 0, "{}", tmux.screen());
-    assert_eq!(journal_count(&journal, "ack"), 0, "Ctrl-A acknowledged");
     tmux.keys("d");
     tmux.wait("the question", Duration::from_secs(5), |s| {
         s.contains("y: write")
     });
     tmux.keys("y");
     wait_journal(&tmux, &journal, "step.done", 1);
+    // Keys become journal writes in order, on one thread: once this step
+    // is in, a write of the cancelled question or of a chord would be too.
+    assert_eq!(journal_count(&journal, "step.done"), 1, "{}", tmux.screen());
+    assert_eq!(journal_count(&journal, "ack"), 0, "Ctrl-A acknowledged");
     tmux.wait("the step ticked", Duration::from_secs(10), |s| {
         s.contains("[✓]")
     });

@@ -27,16 +27,6 @@ regex = 'seq (?P<n>\\d+)'\n[[signature.example]]\nline = 'seq 1'\n[[signature.ex
 /// and busy; a debug build prints about 10,000 alerts a second).
 const PATIENCE: Duration = Duration::from_secs(180);
 
-/// These tests each run a writer and `watch` flat out: one at a time, so
-/// that two cores are not shared four ways and timing is what is tested.
-static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
-
-pub fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
-    ONE_AT_A_TIME
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
 /// A running `triage watch --json`, its alerts collected as they come.
 struct Watch {
     child: Child,
@@ -230,7 +220,7 @@ fn glob(dir: &Path, pattern: &str) -> String {
 
 #[test]
 fn rename_rotation_100k_lines_10_rotations_following_a_glob() {
-    let _serial = one_at_a_time();
+    let _heavy = crate::serial::heavy();
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path();
     let log = dir.join("app.log");
@@ -247,7 +237,7 @@ fn rename_rotation_100k_lines_10_rotations_following_a_glob() {
 
 #[test]
 fn rename_rotation_following_only_the_live_name() {
-    let _serial = one_at_a_time();
+    let _heavy = crate::serial::heavy();
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path();
     let log = dir.join("app.log");
@@ -273,7 +263,7 @@ fn rename_rotation_following_only_the_live_name() {
 
 #[test]
 fn copytruncate_with_the_copies_matching_the_glob() {
-    let _serial = one_at_a_time();
+    let _heavy = crate::serial::heavy();
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path();
     let log = dir.join("app.log");
@@ -294,7 +284,7 @@ fn copytruncate_with_the_copies_matching_the_glob() {
 
 #[test]
 fn truncation_and_delete_recreate() {
-    let _serial = one_at_a_time();
+    let _heavy = crate::serial::heavy();
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path();
     let log = dir.join("app.log");
@@ -324,7 +314,7 @@ fn truncation_and_delete_recreate() {
 
 #[test]
 fn symlink_swapped_to_new_files() {
-    let _serial = one_at_a_time();
+    let _heavy = crate::serial::heavy();
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path();
     let link = dir.join("current.log");
@@ -367,7 +357,6 @@ fn signal(watch: &Watch, signal: &str) {
 /// by its name (`log.N`, as the targets are named but for digits) and read.
 #[test]
 fn symlink_switched_twice_within_one_poll() {
-    let _serial = one_at_a_time();
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path();
     let link = dir.join("current.log");
@@ -400,7 +389,6 @@ fn symlink_switched_twice_within_one_poll() {
 
 #[test]
 fn partial_lines_huge_lines_bad_bytes_and_line_ends() {
-    let _serial = one_at_a_time();
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path();
     let log = dir.join("app.log");
@@ -464,7 +452,7 @@ fn partial_lines_huge_lines_bad_bytes_and_line_ends() {
 
 #[test]
 fn a_thousand_files_with_a_small_open_file_budget() {
-    let _serial = one_at_a_time();
+    let _heavy = crate::serial::heavy();
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path().join("logs");
     fs::create_dir(&dir).expect("mkdir");
@@ -489,7 +477,6 @@ fn a_thousand_files_with_a_small_open_file_budget() {
 
 #[test]
 fn restart_resumes_exactly_where_it_stopped() {
-    let _serial = one_at_a_time();
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path();
     let log = dir.join("app.log");
@@ -509,7 +496,6 @@ fn restart_resumes_exactly_where_it_stopped() {
 
 #[test]
 fn a_second_watch_on_the_same_data_dir_is_refused() {
-    let _serial = one_at_a_time();
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path();
     let log = dir.join("app.log");
@@ -536,7 +522,7 @@ fn a_second_watch_on_the_same_data_dir_is_refused() {
 /// being printed when it landed.
 #[test]
 fn kill_9_at_random_points_loses_nothing() {
-    let _serial = one_at_a_time();
+    let _heavy = crate::serial::heavy();
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path().to_path_buf();
     let log = dir.join("app.log");
@@ -618,7 +604,6 @@ fn kill_9_at_random_points_loses_nothing() {
 
 #[test]
 fn a_stack_trace_written_at_once_is_one_event() {
-    let _serial = one_at_a_time();
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path();
     let log = dir.join("app.log");
@@ -657,7 +642,6 @@ fn a_stack_trace_written_at_once_is_one_event() {
 /// app.log's.
 #[test]
 fn a_renamed_files_new_lines_are_under_its_new_name() {
-    let _serial = one_at_a_time();
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path();
     let log = dir.join("app.log");

@@ -235,7 +235,7 @@ fn stress_with(cfg: Config) -> (bool, String) {
 
 #[track_caller]
 fn check(mode: Mode, compress: Compress) {
-    let _serial = crate::watch::one_at_a_time();
+    let _heavy = crate::serial::heavy();
     let (ok, text) = stress(mode, compress);
     assert!(ok, "the acceptance line does not hold:\n{text}");
 }
@@ -243,7 +243,7 @@ fn check(mode: Mode, compress: Compress) {
 /// [`check`] with `watch --read-compressed`.
 #[track_caller]
 fn check_read_compressed(mode: Mode, compress: Compress) {
-    let _serial = crate::watch::one_at_a_time();
+    let _heavy = crate::serial::heavy();
     let (ok, text) = stress_with(Config {
         read_compressed: true,
         ..config(mode, compress)
@@ -270,7 +270,7 @@ fn names<T: Copy>(var: &str, all: &[T], name: fn(T) -> &'static str) -> Vec<T> {
 #[test]
 #[ignore = "on demand: benches/stress.sh"]
 fn stress_from_env() {
-    let _serial = crate::watch::one_at_a_time();
+    let _heavy = crate::serial::heavy();
     let modes = names("TRIAGE_STRESS_MODES", &Mode::ALL, Mode::name);
     let compressions = names(
         "TRIAGE_STRESS_COMPRESS",

@@ -5,6 +5,9 @@
 //! Writes only the demo's own files in the demo directory; the lines come
 //! from `demo::script` (pure). All files are created empty first, so the
 //! follower knows them from its start and reads every line.
+//!
+//! Knows nothing of the console: how it ended is handed to a callback
+//! ([`Ended`]), which the console turns into its own messages.
 
 use std::{
     fs::{self, File},
@@ -13,14 +16,26 @@ use std::{
     sync::{
         Arc,
         atomic::{AtomicBool, Ordering},
-        mpsc::SyncSender,
     },
     thread,
     time::{Duration, Instant},
 };
 
-use super::msg::Msg;
-use crate::demo::DemoLine;
+use super::DemoLine;
+
+/// How the writer thread ended (when it was not told to stop).
+#[derive(Debug)]
+pub enum Ended {
+    /// Every line is written.
+    Written,
+    /// Writing a file failed; nothing more is written.
+    Failed {
+        /// The file, relative to the demo directory.
+        file: &'static str,
+        /// Why.
+        error: io::Error,
+    },
+}
 
 /// The demo's writer.
 #[derive(Debug, Clone)]
@@ -35,11 +50,11 @@ pub struct Replay {
 
 impl Replay {
     /// Creates the (empty) files now, then appends on a thread until the
-    /// script ends or `stop` is set.
+    /// script ends (`ended` is told how) or `stop` is set.
     pub fn spawn(
         self,
         stop: Arc<AtomicBool>,
-        tx: SyncSender<Msg>,
+        ended: impl FnOnce(Ended) + Send + 'static,
     ) -> io::Result<thread::JoinHandle<()>> {
         let mut files: Vec<(&'static str, File)> = Vec::new();
         for line in &self.script {
@@ -94,16 +109,14 @@ impl Replay {
                     }
                     for (name, text) in batch {
                         if let Some((_, file)) = files.iter_mut().find(|(f, _)| *f == name)
-                            && let Err(err) = file.write_all(text.as_bytes())
+                            && let Err(error) = file.write_all(text.as_bytes())
                         {
-                            let _ = tx.send(Msg::Problem(format!("demo writer: {name}: {err}")));
+                            ended(Ended::Failed { file: name, error });
                             return;
                         }
                     }
                 }
-                let _ = tx.send(Msg::Info(
-                    "the demo's logs are all written; mark steps, ack, then q to quit".into(),
-                ));
+                ended(Ended::Written);
             })
     }
 }

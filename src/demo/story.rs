@@ -1,150 +1,44 @@
-//! The demo incident: a deterministic generator of the logs of an unfolding
-//! outage on a small web shop, for `triage demo` and for tests.
+//! The story of the demo: who does what when — healthy traffic, the
+//! reporting job, the pool filling, PostgreSQL's refusals, the upstream
+//! timeouts, the heap filling, the OOM kill and the restart — as a
+//! [`Demo`] that collects lines in log time.
 //!
-//! This module owns the script of the demo and nothing else: it is pure
-//! (no clock, no threads, no I/O) except for [`write_all`], which writes a
-//! script out as files. Five logs are produced, each in the real format of its
-//! system: a Java service (logback, with multi-line stack traces), PostgreSQL
-//! (stderr log with `%m [%p] ` prefix), nginx access (combined) and error
-//! logs, and the kernel / systemd syslog of the application host.
-//!
-//! The story, in log time (the demo starts at 03:00:00 by default): four
-//! minutes of healthy traffic; then a reporting job opens dozens of database
-//! connections and runs heavy queries, the orders service's connection pool
-//! fills (early warnings: slow statements, pool stats with waiting threads);
-//! PostgreSQL runs out of connection slots; the pool times out requests with
-//! stack traces; nginx times out on the upstream and a burst of 502/504
-//! follows; the retry backlog fills the JVM heap (`OutOfMemoryError`); the
-//! kernel OOM killer kills java; systemd restarts the service; traffic
-//! recovers.
-//!
-//! Invariants:
-//! - [`script`] is a pure function of `(seed, start)`: same inputs, same lines.
-//! - The seed varies the ordinary traffic (clients, paths, latencies, exact
-//!   timings); the cascade always happens in the same order, in the same
-//!   phases.
-//! - Lines are sorted by `at_ms` (stable), and every `at_ms` is below
-//!   [`SPAN_MS`], so a replay at real speed takes a minute.
-//! - The time printed in a line is `start + at_ms * TIME_SCALE` plus less
-//!   than `TIME_SCALE` milliseconds: the ~60 s of the demo show ~20 minutes
-//!   of log time, and printed times never go backwards within a file.
-//! - No line contains a line terminator; stack trace continuation lines start
-//!   with a tab (or `Caused by:` / `... N common frames omitted`) like the JVM
-//!   prints them.
+//! Which words each system prints is said here; how a line is laid out
+//! (its time stamp, prefix and fields) is `formats`'. Pure: the only input
+//! is the seed (through [`SplitMix64`]) and the start.
 
-use std::{
-    collections::{BTreeMap, BTreeSet},
-    fs, io,
-    path::{Path, PathBuf},
-};
+use std::collections::BTreeSet;
 
-use jiff::{SignedDuration, Timestamp, Zoned, tz::TimeZone};
+use jiff::Timestamp;
 
-/// The demo lasts this many milliseconds of `at_ms`.
-pub const SPAN_MS: u64 = 60_000;
-
-/// One millisecond of `at_ms` shows this many milliseconds of log time.
-pub const TIME_SCALE: u64 = 20;
-
-/// The Java service's log.
-pub const APP_LOG: &str = "app/orders.log";
-/// PostgreSQL's server log.
-pub const POSTGRES_LOG: &str = "postgresql/postgresql.log";
-/// nginx's access log (combined format).
-pub const ACCESS_LOG: &str = "nginx/access.log";
-/// nginx's error log.
-pub const NGINX_ERROR_LOG: &str = "nginx/error.log";
-/// The application host's kernel and systemd messages.
-pub const KERN_LOG: &str = "syslog/kern.log";
-
-/// Every file of the demo.
-pub const FILES: [&str; 5] = [APP_LOG, POSTGRES_LOG, ACCESS_LOG, NGINX_ERROR_LOG, KERN_LOG];
-
-/// One line of the demo, in the order it is written.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DemoLine {
-    /// File name relative to the demo directory, e.g. "app/orders.log".
-    pub file: &'static str,
-    /// Milliseconds after the demo's start at which the line is written.
-    pub at_ms: u64,
-    /// The line, without its newline.
-    pub text: String,
-}
-
-/// The default start of the demo's clock: 2026-11-21T03:00:00Z.
-pub fn default_start() -> Timestamp {
-    Timestamp::from_second(1_795_230_000).expect("2026-11-21T03:00:00Z is a valid timestamp")
-}
-
-/// Every line of the demo, sorted by `at_ms` (stable), deterministic for (seed, start).
-pub fn script(seed: u64, start: Timestamp) -> Vec<DemoLine> {
-    let mut demo = Demo::new(seed, start);
-    demo.healthy_background();
-    demo.traffic();
-    demo.app_periodic();
-    demo.postgres();
-    demo.oom_kill();
-    demo.restart();
-    let mut entries = demo.out;
-    entries.sort_by_key(|entry| entry.log_ms);
-    entries
-        .into_iter()
-        .map(|entry| DemoLine {
-            file: entry.file,
-            at_ms: entry.log_ms / TIME_SCALE,
-            text: entry.text,
-        })
-        .collect()
-}
-
-/// Writes the whole script into `dir` (creating subdirectories), one file per `DemoLine::file`,
-/// LF line ends; returns the paths written, sorted.
-pub fn write_all(dir: &Path, seed: u64, start: Timestamp) -> io::Result<Vec<PathBuf>> {
-    let mut files: BTreeMap<&'static str, String> = BTreeMap::new();
-    for line in script(seed, start) {
-        let content = files.entry(line.file).or_default();
-        content.push_str(&line.text);
-        content.push('\n');
-    }
-    let mut written = Vec::with_capacity(files.len());
-    for (file, content) in files {
-        let path = dir.join(file);
-        if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent)?;
-        }
-        fs::write(&path, content)?;
-        written.push(path);
-    }
-    written.sort();
-    Ok(written)
-}
+use super::{POSTGRES_LOG, SPAN_MS, TIME_SCALE, rng::SplitMix64};
 
 // ---------------------------------------------------------------------------
 // The phases of the cascade, in milliseconds of log time after the start.
 
 /// Last moment of log time a line may carry.
-const LOG_END_MS: u64 = SPAN_MS * TIME_SCALE - TIME_SCALE;
+pub(super) const LOG_END_MS: u64 = SPAN_MS * TIME_SCALE - TIME_SCALE;
 /// The reporting job starts and opens its connections (03:04:00).
-const T_REPORT_START: u64 = 240_000;
+pub(super) const T_REPORT_START: u64 = 240_000;
 /// The orders pool has no idle connection left and threads wait (03:05:30).
-const T_POOL_SATURATED: u64 = 330_000;
+pub(super) const T_POOL_SATURATED: u64 = 330_000;
 /// PostgreSQL refuses new connections (03:06:06).
-const T_PG_FULL: u64 = 366_000;
+pub(super) const T_PG_FULL: u64 = 366_000;
 /// The first pool timeout in the orders service (03:06:38).
-const T_POOL_TIMEOUTS: u64 = 398_000;
+pub(super) const T_POOL_TIMEOUTS: u64 = 398_000;
 /// The first `OutOfMemoryError` in the orders service (03:11:30).
-const T_HEAP_OOM: u64 = 690_000;
+pub(super) const T_HEAP_OOM: u64 = 690_000;
 /// The kernel OOM killer kills java (03:14:02).
-const T_KILL: u64 = 842_500;
+pub(super) const T_KILL: u64 = 842_500;
 /// systemd restarts orders.service (03:14:07).
-const T_RESTART: u64 = 847_400;
+pub(super) const T_RESTART: u64 = 847_400;
 /// The restarted service accepts requests again (03:14:27).
-const T_READY: u64 = 867_000;
+pub(super) const T_READY: u64 = 867_000;
 /// The reporting job finishes and disconnects (03:15:15).
-const T_REPORT_END: u64 = 915_000;
+pub(super) const T_REPORT_END: u64 = 915_000;
 
 /// The host the orders service runs on.
-const APP_HOST: &str = "web-1";
+pub(super) const APP_HOST: &str = "web-1";
 /// Its address, as nginx sees the upstream.
 const APP_ADDR: &str = "10.0.3.7";
 /// The reporting job's host.
@@ -157,13 +51,6 @@ const JAVA_PID_RESTARTED: u32 = 4502;
 const REPORT_CONNECTIONS: usize = 40;
 /// The orders pool's `maximumPoolSize`.
 const POOL_MAX: u32 = 20;
-/// nginx worker processes.
-const NGINX_WORKERS: [u32; 4] = [31, 32, 33, 34];
-
-const MONTHS: [&str; 12] = [
-    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-];
-
 const USER_AGENTS: [(&str, bool); 7] = [
     (
         "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0.0.0 Safari/537.36",
@@ -184,12 +71,6 @@ const USER_AGENTS: [(&str, bool); 7] = [
     ("ShopApp/4.12.0 (Android 15; Pixel 9)", false),
     ("ShopApp/4.12.0 (iOS 26.1; iPhone17,3)", false),
     ("okhttp/4.12.0", false),
-];
-
-const REFERERS: [&str; 3] = [
-    "https://shop.example.com/account/orders",
-    "https://shop.example.com/checkout",
-    "https://shop.example.com/",
 ];
 
 const STATIC_FILES: [(&str, u32); 4] = [
@@ -267,70 +148,20 @@ const OOM_FRAMES: [&str; 12] = [
 ];
 
 // ---------------------------------------------------------------------------
-// Randomness.
-
-/// SplitMix64 (Steele, Lea, Flood 2014): tiny, fast, and good enough to vary
-/// the ordinary traffic; the same seed always gives the same stream. Also
-/// the random source of the benchmark corpus (`benches/support/corpus.rs`).
-#[derive(Debug, Clone)]
-pub struct SplitMix64(u64);
-
-impl SplitMix64 {
-    /// The stream of `seed`.
-    pub fn new(seed: u64) -> SplitMix64 {
-        SplitMix64(seed)
-    }
-
-    /// The next number.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A number in `0..n`; `n` must be positive.
-    pub fn below(&mut self, n: u64) -> u64 {
-        ((u128::from(self.next_u64()) * u128::from(n)) >> 64) as u64
-    }
-
-    /// A number in `lo..=hi`.
-    pub fn range(&mut self, lo: u64, hi: u64) -> u64 {
-        lo + self.below(hi - lo + 1)
-    }
-
-    /// True `percent` times in a hundred.
-    pub fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-
-    /// True once in `per` times.
-    pub fn one_in(&mut self, per: u64) -> bool {
-        self.below(per) == 0
-    }
-
-    /// One element of a non-empty slice.
-    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len() as u64) as usize]
-    }
-}
-
-// ---------------------------------------------------------------------------
 // The generator.
 
 /// A line before sorting: its log time decides its place.
-struct Entry {
-    log_ms: u64,
-    file: &'static str,
-    text: String,
+pub(super) struct Entry {
+    pub(super) log_ms: u64,
+    pub(super) file: &'static str,
+    pub(super) text: String,
 }
 
 /// A client of the shop, as nginx sees it.
-struct Client {
-    ip: String,
-    agent: &'static str,
-    browser: bool,
+pub(super) struct Client {
+    pub(super) ip: String,
+    pub(super) agent: &'static str,
+    pub(super) browser: bool,
 }
 
 /// What a request is for.
@@ -372,11 +203,11 @@ fn phase(ms: u64) -> Phase {
     }
 }
 
-struct Demo {
-    start: Timestamp,
-    rng: SplitMix64,
-    out: Vec<Entry>,
-    clients: Vec<Client>,
+pub(super) struct Demo {
+    pub(super) start: Timestamp,
+    pub(super) rng: SplitMix64,
+    pub(super) out: Vec<Entry>,
+    pub(super) clients: Vec<Client>,
     /// nginx's connection counter (`*N` in the error log).
     nginx_conn: u64,
     /// PostgreSQL backend pids given out so far.
@@ -384,7 +215,7 @@ struct Demo {
     /// Backend pids of the orders pool's connections.
     pool_pids: Vec<u32>,
     /// Kernel uptime at the start, in microseconds.
-    uptime_us: u64,
+    pub(super) uptime_us: u64,
     /// Hikari timeouts printed so far (every few get a full stack trace).
     pool_failures: u32,
     /// Heap exhaustion errors printed so far (the first gets a stack trace).
@@ -393,9 +224,23 @@ struct Demo {
     order_id: u64,
 }
 
+/// Every line of the story, in log time order (stable).
+pub(super) fn entries(seed: u64, start: Timestamp) -> Vec<Entry> {
+    let mut demo = Demo::new(seed, start);
+    demo.healthy_background();
+    demo.traffic();
+    demo.app_periodic();
+    demo.postgres();
+    demo.oom_kill();
+    demo.restart();
+    let mut entries = demo.out;
+    entries.sort_by_key(|entry| entry.log_ms);
+    entries
+}
+
 impl Demo {
     fn new(seed: u64, start: Timestamp) -> Demo {
-        let mut rng = SplitMix64(seed);
+        let mut rng = SplitMix64::new(seed);
         let mut clients = Vec::new();
         for i in 0..16 {
             let ip = match i % 4 {
@@ -429,161 +274,6 @@ impl Demo {
             oom_failures: 0,
             order_id,
         }
-    }
-
-    fn push(&mut self, file: &'static str, log_ms: u64, text: String) {
-        self.out.push(Entry {
-            log_ms: log_ms.min(LOG_END_MS),
-            file,
-            text,
-        });
-    }
-
-    /// The printed time of a moment of log time, in UTC.
-    fn time(&self, log_ms: u64) -> Zoned {
-        let ms = i64::try_from(log_ms.min(LOG_END_MS)).expect("log times stay below 20 minutes");
-        self.start
-            .saturating_add(SignedDuration::from_millis(ms))
-            .expect("adding a SignedDuration has no calendar units to fail on")
-            .to_zoned(TimeZone::UTC)
-    }
-
-    // -- formats ------------------------------------------------------------
-
-    /// logback: `2026-11-21 03:00:01,234 INFO  [thread] logger - message`.
-    fn app(&mut self, ms: u64, level: &str, thread: &str, logger: &str, message: &str) {
-        let t = self.time(ms);
-        let text = format!(
-            "{:04}-{:02}-{:02} {:02}:{:02}:{:02},{:03} {level:<5} [{thread}] {logger} - {message}",
-            t.year(),
-            t.month(),
-            t.day(),
-            t.hour(),
-            t.minute(),
-            t.second(),
-            t.millisecond()
-        );
-        self.push(APP_LOG, ms, text);
-    }
-
-    /// A continuation line of a stack trace, exactly as given.
-    fn app_raw(&mut self, ms: u64, text: String) {
-        self.push(APP_LOG, ms, text);
-    }
-
-    /// PostgreSQL with `log_line_prefix = '%m [%p] '`.
-    fn pg(&mut self, ms: u64, pid: u32, severity: &str, message: &str) {
-        let t = self.time(ms);
-        let text = format!(
-            "{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:03} UTC [{pid}] {severity}:  {message}",
-            t.year(),
-            t.month(),
-            t.day(),
-            t.hour(),
-            t.minute(),
-            t.second(),
-            t.millisecond()
-        );
-        self.push(POSTGRES_LOG, ms, text);
-    }
-
-    /// The HTTP version a client speaks: browsers use HTTP/2.
-    fn protocol(&self, client: usize) -> &'static str {
-        if self.clients[client].browser {
-            "HTTP/2.0"
-        } else {
-            "HTTP/1.1"
-        }
-    }
-
-    /// The page a client's request comes from (`-` for apps).
-    fn referer(&mut self, client: usize) -> &'static str {
-        if self.clients[client].browser {
-            REFERERS[self.rng.below(REFERERS.len() as u64) as usize]
-        } else {
-            "-"
-        }
-    }
-
-    /// nginx combined format.
-    fn access(
-        &mut self,
-        ms: u64,
-        client: usize,
-        method: &str,
-        path: &str,
-        status: u16,
-        bytes: u64,
-    ) {
-        let referer = self.referer(client);
-        self.access_from(ms, client, method, path, status, bytes, referer);
-    }
-
-    /// nginx combined format, with a given referer.
-    #[allow(clippy::too_many_arguments)]
-    fn access_from(
-        &mut self,
-        ms: u64,
-        client: usize,
-        method: &str,
-        path: &str,
-        status: u16,
-        bytes: u64,
-        referer: &str,
-    ) {
-        let t = self.time(ms);
-        let protocol = self.protocol(client);
-        let c = &self.clients[client];
-        let text = format!(
-            "{} - - [{:02}/{}/{:04}:{:02}:{:02}:{:02} +0000] \"{method} {path} {protocol}\" {status} {bytes} \"{referer}\" \"{}\"",
-            c.ip,
-            t.day(),
-            month_name(&t),
-            t.year(),
-            t.hour(),
-            t.minute(),
-            t.second(),
-            c.agent
-        );
-        self.push(ACCESS_LOG, ms, text);
-    }
-
-    /// nginx error log: `2026/11/21 03:05:12 [error] 31#31: *8812 message`.
-    fn nginx_error(&mut self, ms: u64, level: &str, conn: u64, message: &str) {
-        let t = self.time(ms);
-        let worker = *self.rng.pick(&NGINX_WORKERS);
-        let text = format!(
-            "{:04}/{:02}/{:02} {:02}:{:02}:{:02} [{level}] {worker}#{worker}: *{conn} {message}",
-            t.year(),
-            t.month(),
-            t.day(),
-            t.hour(),
-            t.minute(),
-            t.second()
-        );
-        self.push(NGINX_ERROR_LOG, ms, text);
-    }
-
-    /// RFC 3164 syslog line from the application host.
-    fn syslog(&mut self, ms: u64, tag: &str, message: &str) {
-        let t = self.time(ms);
-        let text = format!(
-            "{} {:>2} {:02}:{:02}:{:02} {APP_HOST} {tag}: {message}",
-            month_name(&t),
-            t.day(),
-            t.hour(),
-            t.minute(),
-            t.second()
-        );
-        self.push(KERN_LOG, ms, text);
-    }
-
-    /// A kernel message, with the uptime stamp the kernel prints. `micros`
-    /// orders messages written within the same millisecond.
-    fn kernel(&mut self, ms: u64, micros: u64, message: &str) {
-        let up = self.uptime_us + ms * 1_000 + micros;
-        let text = format!("[{}.{:06}] {message}", up / 1_000_000, up % 1_000_000);
-        self.syslog(ms, "kernel", &text);
     }
 
     // -- nginx and the requests it passes on --------------------------------
@@ -1477,161 +1167,6 @@ impl Demo {
             (2, "Started orders.service - Orders API."),
         ] {
             self.syslog(T_RESTART + offset, "systemd[1]", message);
-        }
-    }
-}
-
-fn month_name(t: &Zoned) -> &'static str {
-    MONTHS[usize::try_from(t.month() - 1).expect("months are 1 to 12")]
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn first(lines: &[DemoLine], needle: &str) -> usize {
-        lines
-            .iter()
-            .position(|l| l.text.contains(needle))
-            .unwrap_or_else(|| panic!("no line contains {needle:?}"))
-    }
-
-    #[test]
-    fn default_start_is_three_in_the_morning() {
-        assert_eq!(default_start().to_string(), "2026-11-21T03:00:00Z");
-    }
-
-    #[test]
-    fn same_seed_same_script() {
-        assert_eq!(script(7, default_start()), script(7, default_start()));
-    }
-
-    #[test]
-    fn different_seed_different_script() {
-        assert_ne!(script(7, default_start()), script(8, default_start()));
-    }
-
-    #[test]
-    fn sorted_within_a_minute_and_bounded() {
-        for seed in [0, 1, 42, u64::MAX] {
-            let lines = script(seed, default_start());
-            assert!(lines.windows(2).all(|w| w[0].at_ms <= w[1].at_ms));
-            assert!(lines.iter().all(|l| l.at_ms < SPAN_MS));
-            assert!(
-                lines.len() > 1_000 && lines.len() < 3_000,
-                "{} lines",
-                lines.len()
-            );
-            assert!(lines.iter().all(|l| !l.text.contains(['\n', '\r'])));
-        }
-    }
-
-    #[test]
-    fn any_start_works() {
-        for start in [Timestamp::UNIX_EPOCH, Timestamp::MIN, Timestamp::MAX] {
-            let lines = script(2, start);
-            assert!(lines.windows(2).all(|w| w[0].at_ms <= w[1].at_ms));
-        }
-    }
-
-    #[test]
-    fn every_file_has_lines() {
-        let lines = script(3, default_start());
-        for file in FILES {
-            assert!(lines.iter().any(|l| l.file == file), "{file} is empty");
-        }
-        assert!(lines.iter().all(|l| FILES.contains(&l.file)));
-    }
-
-    #[test]
-    fn the_cascade_happens_in_order() {
-        for seed in [0, 5, 99, 12_345] {
-            let lines = script(seed, default_start());
-            let steps = [
-                "idle=0, waiting=",
-                "remaining connection slots are reserved",
-                "Connection is not available, request timed out",
-                "upstream timed out (110: Connection timed out)",
-                "java.lang.OutOfMemoryError: Java heap space",
-                "Out of memory: Killed process 4321 (java)",
-                "orders.service: Main process exited, code=killed, status=9/KILL",
-                "Started OrdersApplication",
-            ];
-            let at: Vec<usize> = steps.iter().map(|s| first(&lines, s)).collect();
-            assert!(at.windows(2).all(|w| w[0] < w[1]), "seed {seed}: {at:?}");
-            // While java is down, nginx cannot connect.
-            let refused = first(&lines, "connect() failed (111: Connection refused)");
-            assert!(at[5] < refused && refused < at[7], "seed {seed}");
-            // Healthy traffic first: no server error in the first 4 minutes.
-            let calm = lines
-                .iter()
-                .filter(|l| l.file == ACCESS_LOG && l.at_ms < T_REPORT_START / TIME_SCALE);
-            assert!(calm.clone().count() > 60);
-            assert!(calm.clone().all(|l| !l.text.contains("\" 50")));
-            // A burst of 5xx: at least 20 within a minute of log time.
-            let bursts: Vec<u64> = lines
-                .iter()
-                .filter(|l| {
-                    l.file == ACCESS_LOG
-                        && (l.text.contains("\" 502 ") || l.text.contains("\" 504 "))
-                })
-                .map(|l| l.at_ms)
-                .collect();
-            let per_minute = 60_000 / TIME_SCALE;
-            assert!(bursts.windows(20).any(|w| w[19] - w[0] <= per_minute));
-        }
-    }
-
-    #[test]
-    fn printed_times_follow_the_formats() {
-        let lines = script(11, default_start());
-        let app = &lines[first(&lines, "Created order")];
-        assert!(app.text.starts_with("2026-11-21 03:"), "{}", app.text);
-        assert_eq!(&app.text[19..20], ",");
-        let access = lines
-            .iter()
-            .find(|l| l.file == ACCESS_LOG)
-            .expect("access lines");
-        assert!(
-            access.text.contains(" - - [21/Nov/2026:03:00:"),
-            "{}",
-            access.text
-        );
-        let kill = &lines[first(&lines, "Out of memory: Killed process")];
-        assert!(
-            kill.text.starts_with("Nov 21 03:14:02 web-1 kernel: ["),
-            "{}",
-            kill.text
-        );
-        let fatal = &lines[first(&lines, "FATAL:  ")];
-        assert!(
-            fatal.text.starts_with("2026-11-21 03:06:0"),
-            "{}",
-            fatal.text
-        );
-        assert!(fatal.text.contains(" UTC ["), "{}", fatal.text);
-        let error = &lines[first(&lines, "upstream timed out")];
-        assert!(error.text.starts_with("2026/11/21 03:0"), "{}", error.text);
-        // Printed time = start + at_ms * TIME_SCALE, within one scale step.
-        assert_eq!(kill.at_ms, T_KILL / TIME_SCALE);
-    }
-
-    #[test]
-    fn write_all_writes_the_script() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let paths = write_all(dir.path(), 21, default_start()).expect("writes");
-        let mut expected: Vec<PathBuf> = FILES.iter().map(|f| dir.path().join(f)).collect();
-        expected.sort();
-        assert_eq!(paths, expected);
-        let lines = script(21, default_start());
-        for file in FILES {
-            let want: String = lines
-                .iter()
-                .filter(|l| l.file == file)
-                .map(|l| format!("{}\n", l.text))
-                .collect();
-            let got = fs::read_to_string(dir.path().join(file)).expect("reads back");
-            assert_eq!(got, want, "{file}");
         }
     }
 }
