@@ -46,7 +46,7 @@ use crate::{
     library::Library,
     model::Event,
     model::{Alert, Cleared, Timing},
-    parse::{Profile, SourceReader, TimeContext, source::SAMPLE_LINES},
+    parse::{SourceReader, reader_for, source::SAMPLE_LINES},
     signature::{Signature, problem::Observed},
     tail::{
         checkpoint::{Checkpoint, FileCheckpoint, Fingerprint},
@@ -270,25 +270,6 @@ pub enum PipelineError {
     Follower,
 }
 
-/// The reader of a newly followed file: its zone, format and multi-line
-/// rule from `triage.toml`, its profile from `sample` (its first lines).
-pub fn source_reader(
-    config: &Config,
-    zone: &TimeZone,
-    path: &Arc<str>,
-    sample: &[u8],
-    now: Timestamp,
-) -> SourceReader {
-    let configured = config.source_for(Path::new(&**path));
-    let zone = configured
-        .and_then(|s| s.timezone.clone())
-        .unwrap_or_else(|| zone.clone());
-    let settings = configured.map(|s| s.read.clone()).unwrap_or_default();
-    let time = TimeContext::new(zone, now);
-    let profile = Profile::configured(sample, true, &settings, &time);
-    SourceReader::new(Arc::clone(path), time, profile, &settings).learning()
-}
-
 /// Runs until `stop` is set (or the follower ends), handing everything to
 /// `sink`. The caller holds whatever lock keeps a second writer off the
 /// data directory.
@@ -368,6 +349,13 @@ pub fn run_raising<'l>(
         false => None,
     };
     let mut sources: HashMap<FileKey, SourceReader> = HashMap::new();
+    // A newly followed file's reader: its zone, format and multi-line rule
+    // from `triage.toml`, its profile from `sample` (its first lines); it
+    // keeps learning from the lines that come.
+    let reader_of = |path: &Arc<str>, sample: &[u8], now: Timestamp| {
+        let read_as = config.read_as(Some(Path::new(&**path)), &options.zone);
+        reader_for(&read_as, Arc::clone(path), sample, true, now).learning()
+    };
     let mut seens = Seens::default();
     // Each event with its time (own or its source's nearest earlier one;
     // `None`: none) and the time detection counts it at.
@@ -431,20 +419,13 @@ pub fn run_raising<'l>(
                 sample.extend_from_slice(&same.raw.bytes);
                 sample.push(b'\n');
             }
-            let reader = source_reader(config, &options.zone, &line.path, &sample, read_as_of);
-            sources.insert(line.key, reader);
+            sources.insert(line.key, reader_of(&line.path, &sample, read_as_of));
         }
         for line in lines {
             // (Every file has its reader from the loop above.)
-            let source = sources.entry(line.key).or_insert_with(|| {
-                source_reader(
-                    config,
-                    &options.zone,
-                    &line.path,
-                    &line.raw.bytes,
-                    read_as_of,
-                )
-            });
+            let source = sources
+                .entry(line.key)
+                .or_insert_with(|| reader_of(&line.path, &line.raw.bytes, read_as_of));
             source.set_now(read_as_of);
             source.renamed(&line.path);
             let key = line.key;

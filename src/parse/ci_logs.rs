@@ -10,7 +10,7 @@ use std::{path::PathBuf, sync::Arc};
 
 use jiff::{Timestamp, tz::TimeZone};
 
-use super::{Profile, Settings, SourceReader, TimeContext};
+use super::{ReadAs, reader_for};
 use crate::{
     model::{Event, Level},
     tail::split::LineSplitter,
@@ -22,9 +22,8 @@ fn events(name: &str) -> Vec<Event> {
         .join(name);
     let bytes = std::fs::read(path).expect("fixture reads");
     let now: Timestamp = "2026-11-21T12:00:00Z".parse().expect("valid");
-    let time = TimeContext::new(TimeZone::UTC, now);
-    let profile = Profile::of(&bytes, true, None, &time);
-    let mut reader = SourceReader::new(Arc::from(name), time, profile, &Settings::default());
+    let read_as = ReadAs::in_zone(TimeZone::UTC);
+    let mut reader = reader_for(&read_as, Arc::from(name), &bytes, true, now);
     let mut events = Vec::new();
     let mut keep = |event: Event, _: Option<Timestamp>| events.push(event);
     let mut splitter = LineSplitter::new(1 << 20);

@@ -11,7 +11,7 @@ use std::{collections::HashMap, path::PathBuf, sync::Arc};
 
 use jiff::{Timestamp, civil::DateTime, tz::TimeZone};
 
-use super::{Profile, Settings, SourceReader, TimeContext};
+use super::{ReadAs, reader_for};
 use crate::{
     model::{Event, Level},
     tail::split::LineSplitter,
@@ -31,9 +31,8 @@ fn dir() -> PathBuf {
 fn events(name: &str) -> Vec<Event> {
     let bytes = std::fs::read(dir().join(format!("{name}.log"))).expect("fixture reads");
     let now: Timestamp = NOW.parse().expect("valid");
-    let time = TimeContext::new(TimeZone::UTC, now);
-    let profile = Profile::of(&bytes, true, None, &time);
-    let mut reader = SourceReader::new(Arc::from(name), time, profile, &Settings::default());
+    let read_as = ReadAs::in_zone(TimeZone::UTC);
+    let mut reader = reader_for(&read_as, Arc::from(name), &bytes, true, now);
     let mut events = Vec::new();
     let mut keep = |event: Event, _: Option<Timestamp>| events.push(event);
     let mut splitter = LineSplitter::new(1 << 20);
