@@ -30,13 +30,12 @@ fn first_event(text: &str) -> Option<Event> {
     let mut events = Vec::new();
     let mut keep = |event: Event, _: Option<Timestamp>| events.push(event);
     let mut splitter = LineSplitter::new(1 << 20);
-    let mut lines: Vec<RawLine> = Vec::new();
-    splitter.push(text.as_bytes(), &mut |raw| lines.push(raw));
-    splitter.finish(&mut |raw| lines.push(raw));
-    for raw in lines {
-        reader.push(raw, now, &mut keep);
-    }
-    reader.finish(&mut keep);
+    let lines = |push: &mut dyn FnMut(RawLine)| {
+        splitter.push(text.as_bytes(), &mut |raw| push(raw));
+        splitter.finish(&mut |raw| push(raw));
+        Ok::<(), std::convert::Infallible>(())
+    };
+    let Ok(()) = reader.read_all(now, lines, &mut keep);
     events.into_iter().next()
 }
 

@@ -13,7 +13,7 @@ use jiff::{Timestamp, civil::DateTime, tz::TimeZone};
 
 use super::{ReadAs, reader_for};
 use crate::{
-    model::{Event, Level},
+    model::{Event, Level, RawLine},
     tail::split::LineSplitter,
 };
 
@@ -36,9 +36,12 @@ fn events(name: &str) -> Vec<Event> {
     let mut events = Vec::new();
     let mut keep = |event: Event, _: Option<Timestamp>| events.push(event);
     let mut splitter = LineSplitter::new(1 << 20);
-    splitter.push(&bytes, &mut |raw| reader.push(raw, now, &mut keep));
-    splitter.finish(&mut |raw| reader.push(raw, now, &mut keep));
-    reader.finish(&mut keep);
+    let lines = |push: &mut dyn FnMut(RawLine)| {
+        splitter.push(&bytes, &mut |raw| push(raw));
+        splitter.finish(&mut |raw| push(raw));
+        Ok::<(), std::convert::Infallible>(())
+    };
+    let Ok(()) = reader.read_all(now, lines, &mut keep);
     events
 }
 

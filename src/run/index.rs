@@ -178,7 +178,9 @@ pub(super) fn reindex(cli: &Cli, args: &ReindexArgs) -> Outcome {
             if !args.allow_missing {
                 return Err(Error::Missing(text));
             }
-            eprintln!("triage: {text}\nrebuilding without them (--allow-missing)");
+            output::message_lines(&format!(
+                "{text}\nrebuilding without them (--allow-missing)"
+            ));
         }
         if plan.paths.is_empty() {
             return Err(Error::NothingIndexed(index));

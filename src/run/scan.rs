@@ -191,7 +191,7 @@ pub(super) fn formats(cli: &Cli, args: &FormatsArgs) -> Outcome {
             Ok(found) => output::write_formats_text(&mut stdout, &found)?,
             Err(err) => {
                 stdout.flush()?;
-                eprintln!("triage: {input}: {err}");
+                output::message(format_args!("{input}: {err}"));
                 failed = true;
             }
         }
