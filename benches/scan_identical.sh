@@ -10,10 +10,12 @@
 #   benches/scan_identical.sh --base HEAD~3   # any commit
 #   benches/scan_identical.sh --size 200M --seed 7 --release
 #
-# The base is checked out in a temporary git worktree and built into this
-# tree's target/ (its dependencies are shared; its own crate is a unit of its
-# own, so nothing of the working tree's build is overwritten); the working
-# tree is built after it. Each binary is copied aside right after its build.
+# The base is checked out in a git worktree kept under target/ (checked out
+# again at the base when it moved, so a second run rebuilds little) and built
+# into this tree's target/ (its dependencies are shared; its own crate is a
+# unit of its own, so nothing of the working tree's build is overwritten);
+# the working tree is built after it. Each binary is copied aside right
+# after its build.
 # Prints one line per comparison and a verdict; exits 1 on any difference
 # (the two outputs are left under target/scan-identical/ for `diff`).
 set -euo pipefail
@@ -50,15 +52,18 @@ out="$root/target/scan-identical"
 rm -rf "$out"
 mkdir -p "$out/base" "$out/new" "$out/bin"
 tree=$(mktemp -d "${TMPDIR:-/tmp}/scan-identical.XXXXXX")
-cleanup() {
-    git -C "$root" worktree remove --force "$tree/base" >/dev/null 2>&1 || true
-    rm -rf "$tree"
-}
-trap cleanup EXIT
+trap 'rm -rf "$tree"' EXIT
 
 say "building the base ${base:0:12} ($profile)"
-git -C "$root" worktree add --quiet --detach "$tree/base" "$base"
-(cd "$tree/base" && cargo build "${cargo_flags[@]}")
+base_src="$root/target/scan-identical-base"
+if ! git -C "$base_src" rev-parse --verify HEAD >/dev/null 2>&1; then
+    rm -rf "$base_src"
+    git -C "$root" worktree prune
+    git -C "$root" worktree add --quiet --detach "$base_src" "$base"
+elif [ "$(git -C "$base_src" rev-parse HEAD)" != "$base" ]; then
+    git -C "$base_src" checkout --quiet --detach "$base"
+fi
+(cd "$base_src" && cargo build "${cargo_flags[@]}")
 cp "$root/target/$profile/triage" "$out/bin/base"
 
 say "building the working tree ($profile)"
