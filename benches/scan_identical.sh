@@ -9,13 +9,15 @@
 #   benches/scan_identical.sh                 # base: the merge-base with main
 #   benches/scan_identical.sh --base HEAD~3   # any commit
 #   benches/scan_identical.sh --size 200M --seed 7 --release
+#   benches/scan_identical.sh --keep         # keep the base's worktree
 #
-# The base is checked out in a git worktree kept under target/ (checked out
-# again at the base when it moved, so a second run rebuilds little) and built
-# into this tree's target/ (its dependencies are shared; its own crate is a
-# unit of its own, so nothing of the working tree's build is overwritten);
-# the working tree is built after it. Each binary is copied aside right
-# after its build.
+# The base is checked out in a git worktree under target/ (removed at the
+# end unless --keep: kept, a second run checks it out again at the base and
+# rebuilds only what changed) and built into this tree's target/ (its
+# dependencies are shared; its own crate is a unit of its own, so nothing of
+# the working tree's build is overwritten); the working tree is built after
+# it. Each binary is copied aside right after its build.
+#
 # Prints one line per comparison and a verdict; exits 1 on any difference
 # (the two outputs are left under target/scan-identical/ for `diff`).
 set -euo pipefail
@@ -26,13 +28,15 @@ base=""
 size=20M
 seed=1
 profile=debug
+keep=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --base) base="$2"; shift 2 ;;
         --size) size="$2"; shift 2 ;;
         --seed) seed="$2"; shift 2 ;;
         --release) profile=release; shift ;;
-        -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+        --keep) keep=1; shift ;;
+        -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
         *) echo "scan_identical.sh: unknown argument $1" >&2; exit 2 ;;
     esac
 done
@@ -52,10 +56,16 @@ out="$root/target/scan-identical"
 rm -rf "$out"
 mkdir -p "$out/base" "$out/new" "$out/bin"
 tree=$(mktemp -d "${TMPDIR:-/tmp}/scan-identical.XXXXXX")
-trap 'rm -rf "$tree"' EXIT
+base_src="$root/target/scan-identical-base"
+cleanup() {
+    rm -rf "$tree"
+    if [ "$keep" -eq 0 ]; then
+        git -C "$root" worktree remove --force "$base_src" >/dev/null 2>&1 || true
+    fi
+}
+trap cleanup EXIT
 
 say "building the base ${base:0:12} ($profile)"
-base_src="$root/target/scan-identical-base"
 if ! git -C "$base_src" rev-parse --verify HEAD >/dev/null 2>&1; then
     rm -rf "$base_src"
     git -C "$root" worktree prune
