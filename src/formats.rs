@@ -2,25 +2,23 @@
 //! how its lines write their time, how many of its events have a time and a
 //! level — so a user can see why a time or a level is missing.
 //!
-//! Wiring only: files are read as `scan` reads them (`tail::read`: plain or
-//! compressed, the first 64 KiB as the profile's sample, then every line
-//! through the source reader), parsing is `parse`'s, writing is `output`'s.
+//! Wiring only: files are read by `scan`'s line path (`scan::read_events`:
+//! plain or compressed, the first 64 KiB as the profile's sample, then every
+//! line through the source reader), parsing is `parse`'s, writing is
+//! `output`'s.
 //! Must not: print, decide exit codes, or open files other than through
 //! `tail`.
 
-use std::{io, sync::Arc};
+use std::io;
 
 use jiff::{Timestamp, tz::TimeZone};
 
 use crate::{
     config::Config,
     model::Event,
-    parse::{
-        Format, Profile, Settings, SourceReader, TimeContext,
-        layout::Written,
-        source::{SAMPLE_BYTES, SampleTimes},
-    },
-    tail::read::{Input, open, read_lines_from, sample},
+    parse::{Format, layout::Written, source::SampleTimes},
+    scan::{path_of, read_events},
+    tail::read::Input,
 };
 
 /// What triage makes of one file.
@@ -52,7 +50,7 @@ pub struct FileReport {
     pub first_without_time: Option<(u64, String)>,
 }
 
-/// Reads `input` as `scan` does and says what it found.
+/// Reads `input` as `scan` does (its line path) and says what it found.
 pub fn inspect(
     input: &Input,
     config: &Config,
@@ -60,22 +58,28 @@ pub fn inspect(
     max_line: usize,
     now: Timestamp,
 ) -> io::Result<FileReport> {
-    let configured = match input {
-        Input::Path(path) => config.source_for(path),
-        Input::Stdin => None,
+    let read_as = config.read_as(path_of(input), default_zone);
+    let format_configured = read_as.settings.format.is_some();
+    let (mut events, mut lines, mut with_time, mut with_level) = (0, 0, 0, 0);
+    let mut first_without_time = None;
+    let mut count = |event: Event, _: Option<Timestamp>| {
+        events += 1;
+        lines += u64::from(event.lines);
+        with_level += u64::from(event.level.is_some());
+        match event.ts {
+            Some(_) => with_time += 1,
+            None if first_without_time.is_none() => {
+                let first = event.text.split('\n').next().unwrap_or_default();
+                first_without_time = Some((event.line_no, first.to_owned()));
+            }
+            None => {}
+        }
     };
-    let settings: Settings = configured.map(|s| s.read.clone()).unwrap_or_default();
-    let zone = configured
-        .and_then(|s| s.timezone.clone())
-        .unwrap_or_else(|| default_zone.clone());
-    let time = TimeContext::new(zone, now);
-    let fill = !matches!(input, Input::Stdin);
-    let (head, whole, reader) = sample(open(input)?, SAMPLE_BYTES, fill)?;
-    let profile = Profile::configured(&head, whole, &settings, &time);
-    let mut report = FileReport {
+    let profile = read_events(input, read_as, max_line, now, &mut count)?;
+    Ok(FileReport {
         source: input.to_string(),
         format: profile.format,
-        format_configured: settings.format.is_some(),
+        format_configured,
         layout: profile
             .layout
             .as_ref()
@@ -84,29 +88,11 @@ pub fn inspect(
             profile.layout.as_ref().map(|l| &l.written),
             Some(Written::Format(_))
         ),
-        sample: profile.times.clone(),
-        events: 0,
-        lines: 0,
-        with_time: 0,
-        with_level: 0,
-        first_without_time: None,
-    };
-    let mut source = SourceReader::new(Arc::from(input.to_string()), time, profile, &settings);
-    let mut count = |event: Event, _: Option<Timestamp>| {
-        report.events += 1;
-        report.lines += u64::from(event.lines);
-        report.with_level += u64::from(event.level.is_some());
-        match event.ts {
-            Some(_) => report.with_time += 1,
-            None if report.first_without_time.is_none() => {
-                let first = event.text.split('\n').next().unwrap_or_default();
-                report.first_without_time = Some((event.line_no, first.to_owned()));
-            }
-            None => {}
-        }
-    };
-    let read = read_lines_from(reader, max_line, |raw| source.push(raw, now, &mut count));
-    source.finish(&mut count);
-    read?;
-    Ok(report)
+        sample: profile.times,
+        events,
+        lines,
+        with_time,
+        with_level,
+        first_without_time,
+    })
 }

@@ -68,6 +68,8 @@ pub struct IndexSink {
     path: PathBuf,
     /// Since when the index cannot be written, and when it was last tried.
     down: Option<(Instant, Instant)>,
+    /// Why the index went down (said again when `watch` stops).
+    why_down: String,
     restart: bool,
     tx: Option<mpsc::SyncSender<Work>>,
     thread: Option<thread::JoinHandle<Result<(), IndexError>>>,
@@ -104,6 +106,7 @@ impl IndexSink {
         Ok(IndexSink {
             path: path.to_path_buf(),
             down: None,
+            why_down: String::new(),
             restart: false,
             tx: Some(tx),
             thread: Some(thread),
@@ -150,6 +153,7 @@ impl IndexSink {
                 self.path.display()
             );
             self.down = Some((Instant::now(), Instant::now()));
+            self.why_down = why;
         }
     }
 
@@ -161,6 +165,18 @@ impl IndexSink {
             Some(Err(_)) => "the indexing thread failed".to_owned(),
             _ => "the indexing thread stopped".to_owned(),
         }
+    }
+
+    /// The error `watch` ends with when the index is down as it stops.
+    fn down_error(&self) -> io::Error {
+        let path = self.path.display().to_string();
+        let why = match self.why_down.starts_with(&path) {
+            true => self.why_down.clone(),
+            false => format!("{path}: {}", self.why_down),
+        };
+        io::Error::other(format!(
+            "{why}; the lines since its last commit are indexed at the next start"
+        ))
     }
 
     /// Whether the index's directory takes writes (a probe file written,
@@ -222,9 +238,15 @@ impl<'l> Sink<'l> for IndexSink {
         Ok(())
     }
 
+    /// Fails when `watch` stops with the index down, or when the last
+    /// commit failed or its thread died: `watch` then ends with an error
+    /// (the lines are indexed at the next start).
     fn flush(&mut self, checkpoint: &Checkpoint, last: bool) -> io::Result<()> {
         if let Some((_, tried)) = &mut self.down {
-            if !last && tried.elapsed() >= RETRY {
+            if last {
+                return Err(self.down_error());
+            }
+            if tried.elapsed() >= RETRY {
                 *tried = Instant::now();
                 self.restart = self.writable().is_ok();
             }
@@ -237,6 +259,10 @@ impl<'l> Sink<'l> for IndexSink {
             });
             self.last_commit = Instant::now();
         }
+        if last && self.down.is_some() {
+            // The thread died taking the last commit.
+            return Err(self.down_error());
+        }
         if last {
             // Shutting down: the last commit is on disk before `watch` ends.
             self.tx = None;
@@ -247,10 +273,10 @@ impl<'l> Sink<'l> for IndexSink {
                     Err(_) => Some("the indexing thread failed".to_owned()),
                 };
                 if let Some(why) = why {
-                    tracing::error!(
-                        "the index in {} could not take the last lines: {why}; they are indexed at the next start",
+                    return Err(io::Error::other(format!(
+                        "{} could not take the last lines: {why}; they are indexed at the next start",
                         self.path.display()
-                    );
+                    )));
                 }
             }
         }

@@ -46,7 +46,7 @@ use crate::{
     library::Library,
     model::Event,
     model::{Alert, Cleared, Timing},
-    parse::{Profile, SourceReader, TimeContext, source::SAMPLE_LINES},
+    parse::{SourceReader, reader_for, source::SAMPLE_LINES},
     signature::{Signature, problem::Observed},
     tail::{
         checkpoint::{Checkpoint, FileCheckpoint, Fingerprint},
@@ -256,37 +256,192 @@ pub enum Ended {
 /// Why the pipeline could not run, or stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
-    /// Reading or writing state failed.
-    #[error("{0}: {1}")]
-    Io(String, io::Error),
+    /// Reading or writing state (checkpoint, known problems) failed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: io::Error,
+    },
+    /// A thread of the pipeline could not be started.
+    #[error("cannot start the {what} thread: {source}")]
+    Spawn {
+        /// Which thread.
+        what: &'static str,
+        /// Why.
+        source: io::Error,
+    },
     /// The incident journal cannot be opened.
-    #[error("{0}")]
-    Journal(String),
-    /// The sink failed (e.g. stdout closed).
-    #[error("{0}")]
-    Sink(io::Error),
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    /// A sink failed: which one, and why.
+    #[error("{stage}: {source}")]
+    Sink {
+        /// The sink's stage ([`Tagged`]; untagged: the output).
+        stage: Stage,
+        /// Why.
+        source: io::Error,
+    },
     /// The follower thread died (a bug): what it read last may be lost.
     #[error("the thread following the files failed")]
     Follower,
 }
 
-/// The reader of a newly followed file: its zone, format and multi-line
-/// rule from `triage.toml`, its profile from `sample` (its first lines).
-pub fn source_reader(
-    config: &Config,
-    zone: &TimeZone,
-    path: &Arc<str>,
-    sample: &[u8],
-    now: Timestamp,
-) -> SourceReader {
-    let configured = config.source_for(Path::new(&**path));
-    let zone = configured
-        .and_then(|s| s.timezone.clone())
-        .unwrap_or_else(|| zone.clone());
-    let settings = configured.map(|s| s.read.clone()).unwrap_or_default();
-    let time = TimeContext::new(zone, now);
-    let profile = Profile::configured(sample, true, &settings, &time);
-    SourceReader::new(Arc::clone(path), time, profile, &settings).learning()
+impl PipelineError {
+    /// A sink's error, with the stage [`Tagged`] put in it (none: the
+    /// output's).
+    fn sink(err: io::Error) -> PipelineError {
+        if !err.get_ref().is_some_and(|inner| inner.is::<StageError>()) {
+            return PipelineError::Sink {
+                stage: Stage::Output,
+                source: err,
+            };
+        }
+        let kind = err.kind();
+        match err.into_inner().map(|inner| inner.downcast::<StageError>()) {
+            Some(Ok(tagged)) => PipelineError::Sink {
+                stage: tagged.stage,
+                source: tagged.error,
+            },
+            Some(Err(other)) => PipelineError::Sink {
+                stage: Stage::Output,
+                source: io::Error::new(kind, other),
+            },
+            None => PipelineError::Sink {
+                stage: Stage::Output,
+                source: io::Error::from(kind),
+            },
+        }
+    }
+
+    /// Standard output was closed (`| head`): the alerts' reader went away.
+    pub fn closed_output(&self) -> bool {
+        matches!(
+            self,
+            PipelineError::Sink { stage: Stage::Output, source }
+                if source.kind() == io::ErrorKind::BrokenPipe
+        )
+    }
+}
+
+/// Which stage of what the pipeline feeds a sink is, so that its error says
+/// what failed (an index that cannot take the last lines is not stdout).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// The alerts printed (stdout), or the console.
+    Output,
+    /// The index (`live_index`).
+    Index,
+    /// The outputs (`notify`).
+    Notify,
+    /// `/metrics`.
+    Metrics,
+    /// The fleet's stream (`fleet::agent`).
+    Publish,
+}
+
+impl std::fmt::Display for Stage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Stage::Output => "cannot write the alerts",
+            Stage::Index => "the index failed",
+            Stage::Notify => "the outputs failed",
+            Stage::Metrics => "/metrics failed",
+            Stage::Publish => "publishing to the stream failed",
+        })
+    }
+}
+
+/// A sink's error tagged with its stage, inside the `io::Error` the sink
+/// returned (its kind kept).
+#[derive(Debug, thiserror::Error)]
+#[error("{error}")]
+struct StageError {
+    stage: Stage,
+    #[source]
+    error: io::Error,
+}
+
+/// The error `err` of a sink of `stage` (one tagged already keeps its
+/// stage: the innermost sink knows best).
+fn tag(stage: Stage, err: io::Error) -> io::Error {
+    if err.get_ref().is_some_and(|inner| inner.is::<StageError>()) {
+        return err;
+    }
+    io::Error::new(err.kind(), StageError { stage, error: err })
+}
+
+/// A sink whose errors say they came from `stage`.
+pub struct Tagged<'a, 'l> {
+    /// What the sink is.
+    pub stage: Stage,
+    /// The sink.
+    pub sink: &'a mut dyn Sink<'l>,
+}
+
+impl<'l> Sink<'l> for Tagged<'_, 'l> {
+    fn event(&mut self, event: &Event, when: Timing, matched: &[&'l Signature]) -> io::Result<()> {
+        let stage = self.stage;
+        self.sink
+            .event(event, when, matched)
+            .map_err(|err| tag(stage, err))
+    }
+
+    fn event_of(
+        &mut self,
+        key: FileKey,
+        seen: Seen,
+        event: &Event,
+        when: Timing,
+        matched: &[&'l Signature],
+    ) -> io::Result<()> {
+        let stage = self.stage;
+        self.sink
+            .event_of(key, seen, event, when, matched)
+            .map_err(|err| tag(stage, err))
+    }
+
+    fn unknown_problem(&mut self, event: &Event, observed: &Observed) {
+        self.sink.unknown_problem(event, observed);
+    }
+
+    fn alert(&mut self, found: &Alert) -> io::Result<()> {
+        let stage = self.stage;
+        self.sink.alert(found).map_err(|err| tag(stage, err))
+    }
+
+    fn incident(&mut self, event: &crate::incident::Event) {
+        self.sink.incident(event);
+    }
+
+    fn cleared(&mut self, cleared: &Cleared) -> io::Result<()> {
+        let stage = self.stage;
+        self.sink.cleared(cleared).map_err(|err| tag(stage, err))
+    }
+
+    fn problem(&mut self, path: &Path, message: &str) {
+        self.sink.problem(path, message);
+    }
+
+    fn present(&mut self, now: Timestamp) {
+        self.sink.present(now);
+    }
+
+    fn flush(&mut self, checkpoint: &Checkpoint, last: bool) -> io::Result<()> {
+        let stage = self.stage;
+        self.sink
+            .flush(checkpoint, last)
+            .map_err(|err| tag(stage, err))
+    }
+
+    fn durable(&mut self, gates: &mut Vec<Durable>) {
+        self.sink.durable(gates);
+    }
+
+    fn wants_restart(&self) -> bool {
+        self.sink.wants_restart()
+    }
 }
 
 /// Runs until `stop` is set (or the follower ends), handing everything to
@@ -317,8 +472,10 @@ pub fn run_raising<'l>(
 ) -> Result<Ended, PipelineError> {
     let checkpoint_path = options.data_dir.join(CHECKPOINT_FILE);
     let handed = match options.checkpoint {
-        true => Checkpoint::load(&checkpoint_path)
-            .map_err(|err| PipelineError::Io(checkpoint_path.display().to_string(), err))?,
+        true => Checkpoint::load(&checkpoint_path).map_err(|source| PipelineError::Io {
+            path: checkpoint_path.clone(),
+            source,
+        })?,
         false => Checkpoint::default(),
     };
     // With a checkpoint to resume from (the index's), what the data
@@ -332,14 +489,17 @@ pub fn run_raising<'l>(
     }
     .ingested(options.ingested);
     let checkpoint = tailer.checkpoint();
-    let (deliveries, thread) = follow::spawn(tailer, options.run, stop)
-        .map_err(|err| PipelineError::Io("follower thread".into(), err))?;
+    let (deliveries, thread) =
+        follow::spawn(tailer, options.run, stop).map_err(|source| PipelineError::Spawn {
+            what: "follower",
+            source,
+        })?;
     let clock = options.clock;
     let mut engine = library.engine();
     if let Some(baseline) = new_problems {
         let path = options.data_dir.join(crate::patterns::known::KNOWN_FILE);
         let mut known = crate::patterns::known::load(&options.data_dir)
-            .map_err(|err| PipelineError::Io(path.display().to_string(), err))?;
+            .map_err(|source| PipelineError::Io { path, source })?;
         if let Some(miner) = baseline {
             known.extend(crate::patterns::baseline::known_ids(miner));
             *engine.problems_mut().miner_mut() = miner.clone();
@@ -348,8 +508,7 @@ pub fn run_raising<'l>(
     }
     let mut recorder = match options.record {
         true => {
-            let journal = Journal::open(&options.data_dir)
-                .map_err(|err| PipelineError::Journal(err.to_string()))?;
+            let journal = Journal::open(&options.data_dir)?;
             Some(Recorder::new(journal, library))
         }
         false => None,
@@ -368,6 +527,13 @@ pub fn run_raising<'l>(
         false => None,
     };
     let mut sources: HashMap<FileKey, SourceReader> = HashMap::new();
+    // A newly followed file's reader: its zone, format and multi-line rule
+    // from `triage.toml`, its profile from `sample` (its first lines); it
+    // keeps learning from the lines that come.
+    let reader_of = |path: &Arc<str>, sample: &[u8], now: Timestamp| {
+        let read_as = config.read_as(Some(Path::new(&**path)), &options.zone);
+        reader_for(&read_as, Arc::clone(path), sample, true, now).learning()
+    };
     let mut seens = Seens::default();
     // Each event with its time (own or its source's nearest earlier one;
     // `None`: none) and the time detection counts it at.
@@ -448,20 +614,13 @@ pub fn run_raising<'l>(
                 sample.extend_from_slice(&same.raw.bytes);
                 sample.push(b'\n');
             }
-            let reader = source_reader(config, &options.zone, &line.path, &sample, read_as_of);
-            sources.insert(line.key, reader);
+            sources.insert(line.key, reader_of(&line.path, &sample, read_as_of));
         }
         for line in lines {
             // (Every file has its reader from the loop above.)
-            let source = sources.entry(line.key).or_insert_with(|| {
-                source_reader(
-                    config,
-                    &options.zone,
-                    &line.path,
-                    &line.raw.bytes,
-                    read_as_of,
-                )
-            });
+            let source = sources
+                .entry(line.key)
+                .or_insert_with(|| reader_of(&line.path, &line.raw.bytes, read_as_of));
             source.set_now(read_as_of);
             source.renamed(&line.path);
             let key = line.key;
@@ -506,7 +665,7 @@ pub fn run_raising<'l>(
                 }
             }
             if let Err(err) = sink.event_of(key, seen, &event, when, &matched) {
-                result = Err(PipelineError::Sink(err));
+                result = Err(PipelineError::sink(err));
                 break 'deliveries;
             }
             if !seen.alerted
@@ -526,7 +685,7 @@ pub fn run_raising<'l>(
                     tracing::warn!("{}: {err}", crate::patterns::known::KNOWN_FILE);
                 }
                 if let Err(err) = sink.alert(&found) {
-                    result = Err(PipelineError::Sink(err));
+                    result = Err(PipelineError::sink(err));
                     break 'deliveries;
                 }
             }
@@ -554,7 +713,7 @@ pub fn run_raising<'l>(
                     journal_error.note(recorder.on_cleared(&cleared, library));
                 }
                 if let Err(err) = sink.cleared(&cleared) {
-                    result = Err(PipelineError::Sink(err));
+                    result = Err(PipelineError::sink(err));
                     break 'deliveries;
                 }
             }
@@ -570,7 +729,7 @@ pub fn run_raising<'l>(
             told = tell_incidents(recorder.journal().timeline().events(), told, sink);
         }
         if let Err(err) = sink.flush(&checkpoint, delivery.last) {
-            result = Err(PipelineError::Sink(err));
+            result = Err(PipelineError::sink(err));
             break;
         }
         sink.durable(&mut gates);
@@ -606,7 +765,10 @@ pub fn run_raising<'l>(
         // Restarting, the checkpoint on disk may lag (the saver said so):
         // only what came after it is read again.
         if result.as_ref().is_ok_and(|ended| *ended == Ended::Stopped) {
-            saved.map_err(|err| PipelineError::Io(checkpoint_path.display().to_string(), err))?;
+            saved.map_err(|source| PipelineError::Io {
+                path: checkpoint_path.clone(),
+                source,
+            })?;
         }
     }
     result
@@ -747,7 +909,10 @@ impl Saver {
                     (last, _) => last,
                 }
             })
-            .map_err(|err| PipelineError::Io("checkpoint thread".into(), err))?;
+            .map_err(|source| PipelineError::Spawn {
+                what: "checkpoint",
+                source,
+            })?;
         Ok(Saver { tx, thread })
     }
 

@@ -27,7 +27,7 @@ use crate::{
     library::Library,
     model::{Alert, Cleared, Event, RawLine},
     parse::{
-        Profile, Settings, SourceReader, TimeContext, source::SAMPLE_BYTES, template::TemplateId,
+        Profile, ReadAs, SourceReader, reader_for, source::SAMPLE_BYTES, template::TemplateId,
     },
     signature::{
         Signature,
@@ -79,9 +79,10 @@ const BLOCKS_PER_WORKER: usize = 2;
 /// One stream to scan and how to read it.
 struct Stream {
     source: Arc<str>,
-    time: TimeContext,
-    /// Format and multi-line rule, as configured.
-    settings: Settings,
+    /// Format, multi-line rule and zone, as configured.
+    read_as: ReadAs,
+    /// Times without a year are read as not later than this.
+    now: Timestamp,
     /// Block buffer size.
     block: usize,
     /// Wait for full blocks (not for a live pipe).
@@ -104,8 +105,7 @@ impl Stream {
     /// bytes.
     fn open<R: io::Read>(self, reader: R) -> io::Result<(SourceReader, Sampled<R>, Vec<u8>)> {
         let (head, whole, reader) = sample(reader, SAMPLE_BYTES, self.fill)?;
-        let profile = Profile::configured(&head, whole, &self.settings, &self.time);
-        let source = SourceReader::new(self.source, self.time, profile, &self.settings);
+        let source = reader_for(&self.read_as, self.source, &head, whole, self.now);
         Ok((source, reader, head))
     }
 
@@ -373,8 +373,7 @@ impl<'l> Scanner<'l> {
                     output_error = Some(err);
                 }
             };
-            let read = read_lines_from(reader, max_line, |raw| source.push(raw, now, &mut emit));
-            source.finish(&mut emit);
+            let read = line_path(&mut source, reader, max_line, now, &mut emit);
             if let Some(err) = output_error {
                 return Err(ScanError::Output(err));
             }
@@ -571,49 +570,69 @@ impl<'l> Scanner<'l> {
 }
 
 impl EventReader<'_> {
-    /// How `input`'s timestamps are read: in the source's zone, else the
-    /// default one.
-    fn time_context(&self, input: &Input) -> TimeContext {
-        let zone = match input {
-            Input::Path(path) => self
-                .config
-                .source_for(path)
-                .and_then(|s| s.timezone.clone()),
-            Input::Stdin => None,
-        }
-        .unwrap_or_else(|| self.default_zone.clone());
-        TimeContext::new(zone, self.now)
-    }
-
     fn events(
         &self,
         input: &Input,
         on_event: &mut dyn FnMut(Event, Option<Timestamp>),
     ) -> io::Result<()> {
-        let stream = self.stream(input, !matches!(input, Input::Stdin));
-        let (mut source, reader, _) = stream.open(open(input)?)?;
-        let mut emit = |event, at: Option<Timestamp>| on_event(event, at);
-        let read = read_lines_from(reader, self.max_line, |raw| {
-            source.push(raw, self.now, &mut emit);
-        });
-        source.finish(&mut emit);
-        read
+        let read_as = self.config.read_as(path_of(input), &self.default_zone);
+        read_events(input, read_as, self.max_line, self.now, on_event).map(drop)
     }
 
     /// How `input` is read.
     fn stream(&self, input: &Input, fill: bool) -> Stream {
-        let settings = match input {
-            Input::Path(path) => self.config.source_for(path).map(|s| s.read.clone()),
-            Input::Stdin => None,
-        };
         Stream {
             source: Arc::from(input.to_string()),
-            time: self.time_context(input),
-            settings: settings.unwrap_or_default(),
+            read_as: self.config.read_as(path_of(input), &self.default_zone),
+            now: self.now,
             block: BLOCK,
             fill,
         }
     }
+}
+
+/// The line path over `input`, read as `read_as` says (its profile from
+/// its first [`SAMPLE_BYTES`]): every event with its detection time, in
+/// order (`scan --all`, the demo, `triage patterns`, `triage formats`).
+/// Gives back what the input's first lines said of it.
+pub fn read_events(
+    input: &Input,
+    read_as: ReadAs,
+    max_line: usize,
+    now: Timestamp,
+    on_event: &mut dyn FnMut(Event, Option<Timestamp>),
+) -> io::Result<Profile> {
+    let stream = Stream {
+        source: Arc::from(input.to_string()),
+        read_as,
+        now,
+        block: BLOCK,
+        fill: !matches!(input, Input::Stdin),
+    };
+    let (mut source, reader, _) = stream.open(open(input)?)?;
+    line_path(&mut source, reader, max_line, now, on_event)?;
+    Ok(source.profile().clone())
+}
+
+/// The file `input` names (standard input: none).
+pub fn path_of(input: &Input) -> Option<&std::path::Path> {
+    match input {
+        Input::Path(path) => Some(path),
+        Input::Stdin => None,
+    }
+}
+
+/// The one line-by-line read loop: every line of `reader` through
+/// `source`, then its held-back event (also after a read error: what was
+/// read before it is used).
+fn line_path(
+    source: &mut SourceReader,
+    reader: impl io::Read,
+    max_line: usize,
+    now: Timestamp,
+    emit: &mut dyn FnMut(Event, Option<Timestamp>),
+) -> io::Result<()> {
+    source.read_all(now, |push| read_lines_from(reader, max_line, push), emit)
 }
 
 #[cfg(test)]
@@ -627,9 +646,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::{
-        model::RawLine, parse::TimeContext, tail::split::LineSplitter, test_support::NIGHTLY_CASES,
-    };
+    use crate::{model::RawLine, tail::split::LineSplitter, test_support::NIGHTLY_CASES};
 
     /// The shipped library plus signatures that probe the edges: anchors, a
     /// pattern only invalid UTF-8 produces, case-insensitive text (an
@@ -721,9 +738,14 @@ regex = '\bé\w+ ok'
     fn reference(bytes: &[u8], max_line: usize, (sample, whole): (usize, bool)) -> Seen {
         let config = Config::default();
         let mut scanner = Scanner::new(library(), &config, TimeZone::UTC, max_line, clock());
-        let time = TimeContext::new(TimeZone::UTC, clock());
-        let profile = Profile::of(&bytes[..sample], whole, None, &time);
-        let mut source = SourceReader::new(Arc::from("s.log"), time, profile, &Settings::default());
+        let read_as = ReadAs::in_zone(TimeZone::UTC);
+        let mut source = reader_for(
+            &read_as,
+            Arc::from("s.log"),
+            &bytes[..sample],
+            whole,
+            clock(),
+        );
         let mut lines: Vec<RawLine> = Vec::new();
         let mut splitter = LineSplitter::new(max_line);
         splitter.push(bytes, &mut |l| lines.push(l));
@@ -815,8 +837,8 @@ regex = '\bé\w+ ok'
         };
         let stream = Stream {
             source: Arc::from("s.log"),
-            time: TimeContext::new(TimeZone::UTC, clock()),
-            settings: Settings::default(),
+            read_as: ReadAs::in_zone(TimeZone::UTC),
+            now: clock(),
             block: reads.block,
             fill: reads.fill,
         };

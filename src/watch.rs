@@ -21,7 +21,7 @@ use crate::{
     library::Library,
     model::Alert,
     output::{self, Style},
-    pipeline::{self, Ended, PipelineError, Sink},
+    pipeline::{self, Ended, PipelineError, Sink, Stage, Tagged},
     tail::{
         checkpoint::Checkpoint,
         discover::Target,
@@ -62,30 +62,44 @@ pub struct WatchOptions {
 pub enum WatchError {
     /// The data directory is in use by another `watch`.
     #[error(
-        "another `triage watch` is already using {0} (lock file {1}); stop it first, or use another --data-dir"
+        "another `triage watch` is already using {} (lock file {}); stop it first, or use another --data-dir",
+        data_dir.display(),
+        lock.display()
     )]
-    Locked(String, String),
-    /// Reading or writing state failed.
-    #[error("{0}: {1}")]
-    Io(String, io::Error),
-    /// The incident journal cannot be opened.
-    #[error("{0}")]
-    Journal(String),
-    /// The index cannot be written.
+    Locked {
+        /// The data directory.
+        data_dir: PathBuf,
+        /// Its lock file.
+        lock: PathBuf,
+    },
+    /// The data directory's lock could not be taken.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The lock file (or the data directory).
+        path: PathBuf,
+        /// Why.
+        source: io::Error,
+    },
+    /// The index cannot be opened.
     #[error(transparent)]
     Index(#[from] crate::index::IndexError),
-    /// Alerts could not be written (stdout closed).
-    #[error("cannot write the alerts: {0}")]
-    Output(io::Error),
-    /// The follower thread died.
-    #[error("the thread following the files failed")]
-    Follower,
+    /// The pipeline failed: its state, the journal, a sink (which one it
+    /// says: the alerts' output, the index, ...) or the follower thread.
+    #[error(transparent)]
+    Pipeline(#[from] PipelineError),
     /// The outputs cannot be fed.
     #[error(transparent)]
     Notify(#[from] crate::notify::NotifyError),
     /// `/metrics` cannot be served.
     #[error(transparent)]
     Metrics(#[from] crate::notify::metrics::MetricsError),
+}
+
+impl WatchError {
+    /// Standard output was closed (`| head`): not an error.
+    pub fn closed_output(&self) -> bool {
+        matches!(self, WatchError::Pipeline(err) if err.closed_output())
+    }
 }
 
 /// Takes the data directory's lock (creating the directory) for as long as
@@ -164,11 +178,11 @@ pub fn announce(targets: &[Target], data_dir: &Path, index: bool) {
 fn lock(data_dir: &Path) -> Result<File, WatchError> {
     match try_lock(data_dir) {
         Ok(Some(file)) => Ok(file),
-        Ok(None) => Err(WatchError::Locked(
-            data_dir.display().to_string(),
-            data_dir.join(LOCK_FILE).display().to_string(),
-        )),
-        Err((path, err)) => Err(WatchError::Io(path.display().to_string(), err)),
+        Ok(None) => Err(WatchError::Locked {
+            data_dir: data_dir.to_path_buf(),
+            lock: data_dir.join(LOCK_FILE),
+        }),
+        Err((path, source)) => Err(WatchError::Io { path, source }),
     }
 }
 
@@ -244,36 +258,54 @@ pub fn watch_with<'l>(
             checkpoint: true,
             clock: pipeline::Clock::Wall,
         };
+        // Each sink's errors say which it is (a failing index is not
+        // stdout).
         let mut printed: &mut dyn Sink<'_> = &mut printer;
-        let mut with_extra;
+        let (mut extra_tagged, mut with_extra);
         if let Some(extra) = extra.as_deref_mut() {
+            extra_tagged = Tagged {
+                stage: Stage::Publish,
+                sink: extra,
+            };
             with_extra = crate::live_index::Both {
                 first: printed,
-                second: extra,
+                second: &mut extra_tagged,
             };
             printed = &mut with_extra;
         }
-        let mut with_index;
+        let (mut index_tagged, mut with_index);
         if let Some(index) = &mut index {
+            index_tagged = Tagged {
+                stage: Stage::Index,
+                sink: index,
+            };
             with_index = crate::live_index::Both {
                 first: printed,
-                second: index,
+                second: &mut index_tagged,
             };
             printed = &mut with_index;
         }
-        let mut with_notifier;
+        let (mut notifier_tagged, mut with_notifier);
         if let Some(notifier) = &mut notifier {
+            notifier_tagged = Tagged {
+                stage: Stage::Notify,
+                sink: notifier,
+            };
             with_notifier = crate::live_index::Both {
                 first: printed,
-                second: notifier,
+                second: &mut notifier_tagged,
             };
             printed = &mut with_notifier;
         }
-        let mut with_metrics;
+        let (mut metrics_tagged, mut with_metrics);
         if let Some(metrics) = &mut metrics {
+            metrics_tagged = Tagged {
+                stage: Stage::Metrics,
+                sink: metrics,
+            };
             with_metrics = crate::live_index::Both {
                 first: printed,
-                second: metrics,
+                second: &mut metrics_tagged,
             };
             printed = &mut with_metrics;
         }
@@ -285,13 +317,7 @@ pub fn watch_with<'l>(
             Arc::clone(&stop),
             sink,
             Some(options.baseline.as_ref()),
-        )
-        .map_err(|err| match err {
-            PipelineError::Io(what, err) => WatchError::Io(what, err),
-            PipelineError::Journal(message) => WatchError::Journal(message),
-            PipelineError::Sink(err) => WatchError::Output(err),
-            PipelineError::Follower => WatchError::Follower,
-        })?;
+        )?;
         match ended {
             Ended::Stopped => return Ok(()),
             Ended::Restart => tracing::warn!(

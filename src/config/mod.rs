@@ -18,7 +18,7 @@ use jiff::tz::TimeZone;
 
 use crate::{
     diag::{Diagnostic, Loc, SourceText},
-    parse::{Format, Multiline, Settings, TimeFormat},
+    parse::{Format, Multiline, ReadAs, Settings, TimeFormat},
 };
 
 mod embedded {
@@ -285,6 +285,18 @@ impl Config {
         self.sources
             .iter()
             .find(|source| source.matchers.iter().any(|m| m.is_match(path)))
+    }
+
+    /// How the file at `path` is read (standard input: `None`): as its
+    /// `[[source]]` says, in its zone, else in `default_zone`.
+    pub fn read_as(&self, path: Option<&Path>, default_zone: &TimeZone) -> ReadAs {
+        let configured = path.and_then(|path| self.source_for(path));
+        ReadAs {
+            settings: configured.map(|s| s.read.clone()).unwrap_or_default(),
+            zone: configured
+                .and_then(|s| s.timezone.clone())
+                .unwrap_or_else(|| default_zone.clone()),
+        }
     }
 }
 

@@ -32,8 +32,10 @@ fn config(cli: &Cli) -> io::Result<Config> {
     })
 }
 
-fn size(name: &str, text: &str) -> io::Result<u64> {
-    crate::run::size_arg(name, Some(text)).map(Option::unwrap_or_default)
+fn size(name: &'static str, text: &str) -> io::Result<u64> {
+    crate::run::size_arg(name, Some(text))
+        .map(Option::unwrap_or_default)
+        .map_err(io::Error::other)
 }
 
 /// `triage agent`.

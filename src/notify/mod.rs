@@ -769,10 +769,14 @@ impl<'l> Sink<'l> for Notifier<'l> {
             && queue.send(barrier).is_ok()
         {
             self.gates.push(Durable(answered));
+            Ok(())
         } else {
-            tracing::error!("the outbox's writer stopped: what fires is not saved");
+            // Only a panic ends the writer before the notifier is dropped:
+            // `watch` stops with an error rather than page nobody.
+            Err(io::Error::other(
+                "the outbox's writer thread failed: what fires is not saved",
+            ))
         }
-        Ok(())
     }
 
     fn durable(&mut self, gates: &mut Vec<Durable>) {
@@ -798,8 +802,10 @@ impl Drop for Notifier<'_> {
             }
         }
         self.queue = None;
-        if let Some(writer) = self.writer.take() {
-            let _ = writer.join();
+        if let Some(writer) = self.writer.take()
+            && writer.join().is_err()
+        {
+            tracing::error!("the outbox's writer thread failed: what fires may not be saved");
         }
         self.shared.stop.store(true, Ordering::SeqCst);
         for i in 0..self.shared.wake.len() {

@@ -10,9 +10,9 @@ use std::{path::PathBuf, sync::Arc};
 
 use jiff::{Timestamp, tz::TimeZone};
 
-use super::{Profile, Settings, SourceReader, TimeContext};
+use super::{ReadAs, reader_for};
 use crate::{
-    model::{Event, Level},
+    model::{Event, Level, RawLine},
     tail::split::LineSplitter,
 };
 
@@ -22,15 +22,17 @@ fn events(name: &str) -> Vec<Event> {
         .join(name);
     let bytes = std::fs::read(path).expect("fixture reads");
     let now: Timestamp = "2026-11-21T12:00:00Z".parse().expect("valid");
-    let time = TimeContext::new(TimeZone::UTC, now);
-    let profile = Profile::of(&bytes, true, None, &time);
-    let mut reader = SourceReader::new(Arc::from(name), time, profile, &Settings::default());
+    let read_as = ReadAs::in_zone(TimeZone::UTC);
+    let mut reader = reader_for(&read_as, Arc::from(name), &bytes, true, now);
     let mut events = Vec::new();
     let mut keep = |event: Event, _: Option<Timestamp>| events.push(event);
     let mut splitter = LineSplitter::new(1 << 20);
-    splitter.push(&bytes, &mut |raw| reader.push(raw, now, &mut keep));
-    splitter.finish(&mut |raw| reader.push(raw, now, &mut keep));
-    reader.finish(&mut keep);
+    let lines = |push: &mut dyn FnMut(RawLine)| {
+        splitter.push(&bytes, &mut |raw| push(raw));
+        splitter.finish(&mut |raw| push(raw));
+        Ok::<(), std::convert::Infallible>(())
+    };
+    let Ok(()) = reader.read_all(now, lines, &mut keep);
     events
 }
 

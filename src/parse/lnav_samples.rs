@@ -11,7 +11,7 @@ use std::{path::PathBuf, sync::Arc};
 use jiff::{Timestamp, tz::TimeZone};
 use serde_json::Value;
 
-use super::{Profile, Settings, SourceReader, TimeContext};
+use super::{ReadAs, reader_for};
 use crate::{
     model::{Event, Level, RawLine},
     tail::split::LineSplitter,
@@ -25,19 +25,17 @@ const NOW: &str = "2026-12-31T12:00:00Z";
 /// The first event of `text` read as a whole source.
 fn first_event(text: &str) -> Option<Event> {
     let now: Timestamp = NOW.parse().expect("valid");
-    let time = TimeContext::new(TimeZone::UTC, now);
-    let profile = Profile::of(text.as_bytes(), true, None, &time);
-    let mut reader = SourceReader::new(Arc::from("sample"), time, profile, &Settings::default());
+    let read_as = ReadAs::in_zone(TimeZone::UTC);
+    let mut reader = reader_for(&read_as, Arc::from("sample"), text.as_bytes(), true, now);
     let mut events = Vec::new();
     let mut keep = |event: Event, _: Option<Timestamp>| events.push(event);
     let mut splitter = LineSplitter::new(1 << 20);
-    let mut lines: Vec<RawLine> = Vec::new();
-    splitter.push(text.as_bytes(), &mut |raw| lines.push(raw));
-    splitter.finish(&mut |raw| lines.push(raw));
-    for raw in lines {
-        reader.push(raw, now, &mut keep);
-    }
-    reader.finish(&mut keep);
+    let lines = |push: &mut dyn FnMut(RawLine)| {
+        splitter.push(text.as_bytes(), &mut |raw| push(raw));
+        splitter.finish(&mut |raw| push(raw));
+        Ok::<(), std::convert::Infallible>(())
+    };
+    let Ok(()) = reader.read_all(now, lines, &mut keep);
     events.into_iter().next()
 }
 

@@ -38,7 +38,7 @@ use std::sync::{Arc, LazyLock};
 pub use format::{Format, UnknownFormat};
 pub use layout::Layout;
 pub use multiline::{Assembler, Limits, Multiline};
-pub use source::{Profile, Settings, SourceReader};
+pub use source::{Profile, ReadAs, Settings, SourceReader, reader_for};
 pub use time_format::{TimeFormat, TimeFormatError};
 pub use timestamp::TimeContext;
 

@@ -3,10 +3,13 @@
 //! its first lines, then every line through the multi-line [`Assembler`],
 //! each event with the time detection uses for it.
 //!
-//! Owns: [`Settings`] (what `triage.toml` says about a source), [`Profile`]
-//! (what its first lines say) and [`SourceReader`], the line-by-line path
-//! every reader of whole sources uses (`scan --all`, the demo, the live
-//! pipeline). Must not: read files or a clock (the present is passed in).
+//! Owns: [`Settings`] (what `triage.toml` says about a source), [`ReadAs`]
+//! (those with the source's zone), [`Profile`] (what its first lines say),
+//! [`reader_for`], the one factory of readers every read loop uses (`scan`'s
+//! block and line paths, `formats`, the live pipeline, the console's first
+//! screen), and [`SourceReader`] with its line loop
+//! ([`SourceReader::read_all`]). Must not: read files or a clock (the lines
+//! and the present are passed in).
 //! Invariants: every line pushed ends up in exactly one event, in order; an
 //! event's detection time is its own timestamp, else that of the latest
 //! earlier line that had one (a stack trace's lines share their first
@@ -40,6 +43,43 @@ pub struct Settings {
     pub multiline: Multiline,
     /// Bounds on one event.
     pub limits: Limits,
+}
+
+/// How one source is read: what `triage.toml` says of it (nothing: the
+/// defaults) and the zone of times written without one.
+#[derive(Debug, Clone)]
+pub struct ReadAs {
+    /// Format, time format, multi-line rule and limits.
+    pub settings: Settings,
+    /// The zone of times written without one.
+    pub zone: jiff::tz::TimeZone,
+}
+
+impl ReadAs {
+    /// The defaults (format and layout detected) in `zone`.
+    pub fn in_zone(zone: jiff::tz::TimeZone) -> ReadAs {
+        ReadAs {
+            settings: Settings::default(),
+            zone,
+        }
+    }
+}
+
+/// The reader of `source` read as `read_as` says, its profile decided from
+/// `sample`, its first bytes (`whole`: all of it, so an unterminated last
+/// line counts); times without a year are read as not later than `now`.
+/// Every reader of a source is made here: a followed file's reader then
+/// keeps learning ([`SourceReader::learning`]).
+pub fn reader_for(
+    read_as: &ReadAs,
+    source: Arc<str>,
+    sample: &[u8],
+    whole: bool,
+    now: Timestamp,
+) -> SourceReader {
+    let time = TimeContext::new(read_as.zone.clone(), now);
+    let profile = Profile::configured(sample, whole, &read_as.settings, &time);
+    SourceReader::new(source, time, profile, &read_as.settings)
 }
 
 /// What a source's first lines say about it.
@@ -179,6 +219,8 @@ impl Stamps {
 #[derive(Debug)]
 pub struct SourceReader {
     assembler: Assembler,
+    /// What the first lines said (`triage formats` shows it).
+    profile: Profile,
     /// Still learning whether events start with a timestamp, from the
     /// lines as they come (a followed file first seen at its end).
     learning: Option<Stamps>,
@@ -200,12 +242,34 @@ impl SourceReader {
         settings: &Settings,
     ) -> SourceReader {
         SourceReader {
-            assembler: assembler(source, time, profile, settings),
+            assembler: assembler(source, time, profile.clone(), settings),
+            profile,
             learning: None,
             learning_layout: None,
             last_ts: None,
             pending_before: None,
         }
+    }
+
+    /// The line path: every line `lines` hands to the function it is
+    /// given goes through [`SourceReader::push`] (read at `now`), then the
+    /// held-back event is handed out, also when `lines` failed (what was
+    /// read before the failure is all used); `lines`' result is returned.
+    pub fn read_all<E>(
+        &mut self,
+        now: Timestamp,
+        lines: impl FnOnce(&mut dyn FnMut(RawLine)) -> Result<(), E>,
+        emit: &mut dyn FnMut(Event, Option<Timestamp>),
+    ) -> Result<(), E> {
+        let read = lines(&mut |raw| self.push(raw, now, emit));
+        self.finish(emit);
+        read
+    }
+
+    /// What the source's first lines said (before any learning from the
+    /// lines pushed).
+    pub fn profile(&self) -> &Profile {
+        &self.profile
     }
 
     /// Takes the next line (read at `now`); hands out the events it

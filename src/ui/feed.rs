@@ -41,8 +41,9 @@ use crate::{
     incident::recorder::key_text,
     library::Library,
     model::Event,
+    model::RawLine,
     model::{Alert, Cleared, Timing},
-    parse::SourceReader,
+    parse::{ReadAs, reader_for},
     pipeline::Clock,
     scan::Scanner,
     signature::Signature,
@@ -320,14 +321,9 @@ fn first_screen(options: &FeedOptions, config: &Config, tx: &SyncSender<Msg>) {
             Ok(Some(tail)) => {
                 let source: Arc<str> = Arc::from(file.path.display().to_string());
                 let shown = display_name(&source, options.relative_to.as_deref());
-                let mut reader = crate::pipeline::source_reader(
-                    config,
-                    &options.zone,
-                    &source,
-                    &tail.bytes,
-                    now,
-                );
-                tail_events(&tail, &mut reader, options.follow.max_line, now, &mut |e| {
+                let read_as = config.read_as(Some(&file.path), &options.zone);
+                let max_line = options.follow.max_line;
+                tail_events(&tail, &read_as, source, max_line, now, &mut |e| {
                     lines.push(LogLine::of_event(Arc::clone(&shown), &e));
                 });
             }
@@ -347,25 +343,30 @@ fn first_screen(options: &FeedOptions, config: &Config, tx: &SyncSender<Msg>) {
     }
 }
 
-/// The events of a file's end, read through the source's reader as the
-/// live pipeline and `scan --all` read them (multi-line events joined).
-/// A last line without its newline is left out: the follower starts at
-/// the last line boundary and reads it (whole, once it is), so the first
-/// screen showing it too would show it twice.
+/// The events of a file's end (`source`, read as `read_as` says), read
+/// through the reader the live pipeline would make for it (its profile
+/// from those bytes), multi-line events joined. A last line without its
+/// newline is left out: the follower starts at the last line boundary and
+/// reads it (whole, once it is), so the first screen showing it too would
+/// show it twice.
 pub fn tail_events(
     tail: &crate::tail::read::Tail,
-    reader: &mut SourceReader,
+    read_as: &ReadAs,
+    source: Arc<str>,
     max_line: usize,
     now: Timestamp,
     emit: &mut dyn FnMut(Event),
 ) {
-    tail.lines(max_line, |raw| {
-        if raw.partial {
-            return;
-        }
-        reader.push(raw, now, &mut |event, _| emit(event));
-    });
-    reader.finish(&mut |event, _| emit(event));
+    let mut reader = reader_for(read_as, source, &tail.bytes, true, now).learning();
+    let lines = |push: &mut dyn FnMut(RawLine)| {
+        tail.lines(max_line, |raw| {
+            if !raw.partial {
+                push(raw);
+            }
+        });
+        Ok::<(), std::convert::Infallible>(())
+    };
+    let Ok(()) = reader.read_all(now, lines, &mut |event, _| emit(event));
 }
 
 /// Detection over what the files held when the console started, with one

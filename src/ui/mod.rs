@@ -144,9 +144,25 @@ pub enum UiError {
     /// The terminal could not be set up or drawn to.
     #[error("terminal: {0}")]
     Terminal(io::Error),
-    /// A thread or the data directory could not be set up.
-    #[error("{0}: {1}")]
-    Io(String, io::Error),
+    /// The data directory (or its lock) could not be set up.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The directory or lock file.
+        path: PathBuf,
+        /// Why.
+        source: io::Error,
+    },
+    /// A thread could not be started.
+    #[error("cannot start the console's {what}: {source}")]
+    Spawn {
+        /// Which thread.
+        what: &'static str,
+        /// Why.
+        source: io::Error,
+    },
+    /// A thread of the console died (a bug; its panic is in the log file).
+    #[error("the console's thread `{0}` failed (details in the log file)")]
+    Thread(String),
 }
 
 /// Whether the console can run here.
@@ -168,7 +184,10 @@ pub fn run(
         return Err(UiError::NotATerminal);
     }
     let data_dir = options.feed.data_dir.clone();
-    fs::create_dir_all(&data_dir).map_err(|e| UiError::Io(data_dir.display().to_string(), e))?;
+    fs::create_dir_all(&data_dir).map_err(|source| UiError::Io {
+        path: data_dir.clone(),
+        source,
+    })?;
     logfile::start(&data_dir.join(LOG_FILE));
     // One recorder per data directory: when a `watch` holds the lock, attach
     // to it (its journal), else hold the lock for as long as we record.
@@ -177,7 +196,7 @@ pub fn run(
         Some(_) => (None, false),
         None => {
             let lock = crate::watch::try_lock(&data_dir)
-                .map_err(|(path, e)| UiError::Io(path.display().to_string(), e))?;
+                .map_err(|(path, source)| UiError::Io { path, source })?;
             let attached = lock.is_none();
             (lock, attached)
         }
@@ -216,10 +235,7 @@ pub fn run(
     let (tx, rx) = mpsc::sync_channel::<Msg>(CHANNEL_MESSAGES);
     let (ops_tx, ops_rx) = mpsc::channel::<journal::Request>();
     let mut threads = Vec::new();
-    let io_err = |what: &str| {
-        let what = what.to_owned();
-        move |e| UiError::Io(what, e)
-    };
+    let io_err = |what: &'static str| move |source| UiError::Spawn { what, source };
     if let Some(replay) = options.replay.take() {
         let tx = tx.clone();
         let ended = move |ended| {
@@ -294,12 +310,21 @@ pub fn run(
     drop(rx);
     drop(ops_tx);
     drop(search_tx);
+    // A thread that died is an error, not a clean end.
+    let mut died = None;
     for thread in threads {
-        let _ = thread.join();
+        let name = thread.thread().name().unwrap_or("unnamed").to_owned();
+        if thread.join().is_err() && died.is_none() {
+            died = Some(name);
+        }
     }
     drop(lock);
     logfile::stop();
-    result.map(|()| app.diagnostics().to_vec())
+    result?;
+    match died {
+        Some(name) => Err(UiError::Thread(name)),
+        None => Ok(app.diagnostics().to_vec()),
+    }
 }
 
 /// Sets the stop flag when dropped.

@@ -154,10 +154,9 @@ fn tail_lines(dir: &std::path::Path, name: &str, text: &str, window: u64) -> Vec
         .expect("plain");
     let source: Arc<str> = Arc::from(path.display().to_string());
     let config = crate::config::Config::default();
-    let mut reader =
-        crate::pipeline::source_reader(&config, &TimeZone::UTC, &source, &tail.bytes, now());
+    let read_as = config.read_as(Some(&path), &TimeZone::UTC);
     let mut lines = Vec::new();
-    super::feed::tail_events(&tail, &mut reader, 1 << 20, now(), &mut |event| {
+    super::feed::tail_events(&tail, &read_as, source, 1 << 20, now(), &mut |event| {
         lines.push(LogLine::of_event(Arc::from(name), &event));
     });
     lines

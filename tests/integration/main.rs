@@ -4,6 +4,7 @@
 mod answers;
 mod check;
 mod demo;
+mod errors;
 mod export;
 mod fleet;
 mod formats;
