@@ -1,10 +1,13 @@
 //! Plain data that flows between the stages: raw lines, events, alerts and
-//! what clears them, file identities, severities, levels and durations.
+//! what clears them, file identities and a checkpoint's positions
+//! (`checkpoint`), severities, levels and durations.
 //!
 //! This module depends on nothing else in the crate; every stage depends on
 //! it, never on each other. Types here carry data only: no I/O, no clocks.
 
 use std::{fmt, str::FromStr, sync::Arc, time::Duration};
+
+pub mod checkpoint;
 
 use jiff::Timestamp;
 use serde::Serialize;
