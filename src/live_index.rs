@@ -324,7 +324,7 @@ impl<'l> Sink<'l> for Both<'_, 'l> {
         self.second.cleared(cleared)
     }
 
-    fn incident(&mut self, event: &crate::incident::Event) {
+    fn incident(&mut self, event: &crate::incident::JournalEvent) {
         self.first.incident(event);
         self.second.incident(event);
     }

@@ -179,7 +179,7 @@ pub trait Sink<'l> {
     /// as the journal records it (written here or by a person's command
     /// meanwhile; seen when the recorder next reads the journal, within
     /// about a second). Only with the incident recorder.
-    fn incident(&mut self, event: &crate::incident::Event) {
+    fn incident(&mut self, event: &crate::incident::JournalEvent) {
         let _ = event;
     }
 
@@ -411,7 +411,7 @@ impl<'l> Sink<'l> for Tagged<'_, 'l> {
         self.sink.alert(found).map_err(|err| tag(stage, err))
     }
 
-    fn incident(&mut self, event: &crate::incident::Event) {
+    fn incident(&mut self, event: &crate::incident::JournalEvent) {
         self.sink.incident(event);
     }
 
@@ -809,7 +809,7 @@ struct JournalFailure {
 }
 
 impl JournalFailure {
-    fn note(&mut self, result: Result<Vec<crate::incident::Event>, JournalError>) {
+    fn note(&mut self, result: Result<Vec<crate::incident::JournalEvent>, JournalError>) {
         if let Err(err) = result
             && !self.reported
         {
@@ -830,7 +830,11 @@ impl JournalFailure {
 /// Hands `sink` the incident events after `told` that change what an
 /// incident is (opened, acknowledged, its status, merged); returns the last
 /// sequence number seen.
-fn tell_incidents(events: &[crate::incident::Event], told: u64, sink: &mut dyn Sink<'_>) -> u64 {
+fn tell_incidents(
+    events: &[crate::incident::JournalEvent],
+    told: u64,
+    sink: &mut dyn Sink<'_>,
+) -> u64 {
     use crate::incident::Kind;
     let new = events.partition_point(|e| e.seq <= told);
     for event in &events[new..] {

@@ -373,7 +373,7 @@ impl<'l> Sink<'l> for Printer<'_, 'l> {
 
     /// On stderr (stdout is the alerts', maybe JSON lines): `INC-2: Incident
     /// opened: Filesystem full`, `INC-2: Status investigating → mitigated`.
-    fn incident(&mut self, event: &crate::incident::Event) {
+    fn incident(&mut self, event: &crate::incident::JournalEvent) {
         output::message(format_args!("{}: {}", event.incident, event.summary));
     }
 

@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     incident::{
-        Event, Evidence, Incident, Kind, Milestone, Payload, StepState, TimeSource, Timeline,
-        payload::Fired, text::metric_rows,
+        Evidence, Incident, JournalEvent, Kind, Milestone, Payload, StepState, TimeSource,
+        Timeline, payload::Fired, text::metric_rows,
     },
     library::Library,
 };
@@ -61,7 +61,7 @@ pub struct Postmortem {
     /// Where the events come from, and the journal's head when exported.
     pub journal: JournalInfo,
     /// The incident's journal events, verbatim.
-    pub events: Vec<Event>,
+    pub events: Vec<JournalEvent>,
 }
 
 /// The header of the postmortem.
@@ -322,7 +322,7 @@ fn basis(milestone: Milestone, summary: &str) -> String {
 }
 
 /// The firing an event records, if it is one.
-fn firing(event: &Event) -> Option<&Fired> {
+fn firing(event: &JournalEvent) -> Option<&Fired> {
     match event.payload() {
         Payload::SignatureFired(fired) => Some(fired),
         _ => None,
@@ -339,7 +339,7 @@ pub fn build(
 ) -> Postmortem {
     let metrics = inc.metrics(generated_at);
     let chronological = inc.chronological();
-    let events: Vec<Event> = inc
+    let events: Vec<JournalEvent> = inc
         .entries
         .iter()
         .map(|e| timeline.event_of(e).clone())
@@ -374,7 +374,7 @@ pub fn build(
         })
         .collect();
 
-    let fired: Vec<(&Event, &Fired, Timestamp)> = chronological
+    let fired: Vec<(&JournalEvent, &Fired, Timestamp)> = chronological
         .iter()
         .filter_map(|e| {
             let event = timeline.event_of(e);

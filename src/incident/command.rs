@@ -20,7 +20,7 @@ use std::{
 use jiff::{Timestamp, tz::TimeZone};
 
 use super::{
-    event::{AUTOMATIC_ACTOR, Event},
+    event::{AUTOMATIC_ACTOR, JournalEvent},
     journal::{Journal, JournalError},
     op::{self, Op, OpContext},
     state::{Incident, Milestone, Status, StepState, Timeline},
@@ -426,7 +426,7 @@ fn op_of(command: &IncidentCommand, ctx: &Context<'_>) -> Result<Option<Op>, Com
 }
 
 /// One line per event written; or that nothing changed.
-fn confirm(out: &mut dyn Write, timeline: &Timeline, written: &[Event]) -> io::Result<()> {
+fn confirm(out: &mut dyn Write, timeline: &Timeline, written: &[JournalEvent]) -> io::Result<()> {
     if written.is_empty() {
         return writeln!(out, "nothing to change");
     }

@@ -6,7 +6,7 @@
 //! JSON without the `hash` field and includes `prev_hash`, so changing,
 //! removing or reordering an event breaks every link after it.
 //!
-//! Must not do I/O or read a clock: a [`Draft`] becomes an [`Event`] only when
+//! Must not do I/O or read a clock: a [`Draft`] becomes an [`JournalEvent`] only when
 //! the journal seals it under its lock with the sequence number, the time of
 //! recording and the previous hash.
 //!
@@ -199,7 +199,7 @@ impl Evidence {
 /// [`Payload`], the typed form every reader uses.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "Line")]
-pub struct Event {
+pub struct JournalEvent {
     /// [`FORMAT_VERSION`] of the writer.
     pub version: u32,
     /// Position in the journal, from 1, without gaps.
@@ -238,7 +238,7 @@ pub struct Event {
     payload: Payload,
 }
 
-/// A journal line as written: an [`Event`] before its details are read.
+/// A journal line as written: an [`JournalEvent`] before its details are read.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Line {
@@ -259,12 +259,12 @@ struct Line {
     hash: String,
 }
 
-impl TryFrom<Line> for Event {
+impl TryFrom<Line> for JournalEvent {
     type Error = PayloadError;
 
-    fn try_from(line: Line) -> Result<Event, PayloadError> {
+    fn try_from(line: Line) -> Result<JournalEvent, PayloadError> {
         let payload = Payload::from_details(line.kind, &line.details)?;
-        Ok(Event {
+        Ok(JournalEvent {
             version: line.version,
             seq: line.seq,
             id: line.id,
@@ -320,7 +320,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
 }
 
-impl Event {
+impl JournalEvent {
     /// The canonical serialization the hash is computed over.
     pub fn canonical(&self) -> Vec<u8> {
         let canonical = Canonical {
@@ -430,8 +430,14 @@ impl Draft {
     }
 
     /// The event this draft becomes at position `seq` after `prev_hash`.
-    pub fn seal(self, seq: u64, id: String, recorded_at: Timestamp, prev_hash: &str) -> Event {
-        let mut event = Event {
+    pub fn seal(
+        self,
+        seq: u64,
+        id: String,
+        recorded_at: Timestamp,
+        prev_hash: &str,
+    ) -> JournalEvent {
+        let mut event = JournalEvent {
             version: FORMAT_VERSION,
             seq,
             id,
@@ -498,7 +504,7 @@ fn slot_check(version: u32, seq: u64, hash: &str) -> String {
 
 impl Head {
     /// The head naming `event`.
-    pub fn of(event: &Event) -> Head {
+    pub fn of(event: &JournalEvent) -> Head {
         Head {
             version: HEAD_VERSION,
             seq: event.seq,
@@ -595,7 +601,7 @@ pub(crate) mod tests {
         s.parse().expect("test timestamp")
     }
 
-    pub(crate) fn sample(seq: u64, prev: &str) -> Event {
+    pub(crate) fn sample(seq: u64, prev: &str) -> JournalEvent {
         Draft::new(
             "INC-1",
             Payload::Note(crate::incident::payload::Note {
@@ -641,7 +647,7 @@ pub(crate) mod tests {
     #[test]
     fn a_line_reads_back_to_the_same_event_and_hash() {
         let event = sample(7, &"a".repeat(64));
-        let back: Event = serde_json::from_str(&event.to_line()).expect("parses");
+        let back: JournalEvent = serde_json::from_str(&event.to_line()).expect("parses");
         assert_eq!(back, event);
         assert!(back.hash_is_valid());
     }

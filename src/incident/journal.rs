@@ -43,7 +43,7 @@ use jiff::Timestamp;
 use serde_json::Value;
 
 use super::{
-    event::{Draft, Event, FORMAT_VERSION, GENESIS, HEAD_SLOT, Head},
+    event::{Draft, FORMAT_VERSION, GENESIS, HEAD_SLOT, Head, JournalEvent},
     state::Timeline,
     verify::{HeadCheck, check_head},
 };
@@ -136,8 +136,8 @@ pub enum JournalError {
 }
 
 /// Reads one journal line as an event.
-pub fn parse_line(line: &[u8]) -> Result<Event, LineError> {
-    match serde_json::from_slice::<Event>(line) {
+pub fn parse_line(line: &[u8]) -> Result<JournalEvent, LineError> {
+    match serde_json::from_slice::<JournalEvent>(line) {
         Ok(event) if u64::from(event.version) > u64::from(FORMAT_VERSION) => {
             Err(LineError::NewerVersion(u64::from(event.version)))
         }
@@ -380,7 +380,7 @@ impl Journal {
         &mut self,
         recorded_at: Timestamp,
         plan: impl FnOnce(&Timeline) -> Result<Vec<Draft>, E>,
-    ) -> Result<Vec<Event>, E>
+    ) -> Result<Vec<JournalEvent>, E>
     where
         E: From<JournalError>,
     {
@@ -478,7 +478,7 @@ mod tests {
         )
     }
 
-    fn append_notes(journal: &mut Journal, texts: &[&str]) -> Vec<Event> {
+    fn append_notes(journal: &mut Journal, texts: &[&str]) -> Vec<JournalEvent> {
         journal
             .append::<JournalError>(ts("2026-11-21T03:00:01Z"), |_| {
                 Ok(texts.iter().map(|t| note(t)).collect())

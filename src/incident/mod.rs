@@ -30,7 +30,7 @@ pub mod state;
 pub mod text;
 pub mod verify;
 
-pub use event::{Draft, Event, Evidence, Kind, TimeSource};
+pub use event::{Draft, Evidence, JournalEvent, Kind, TimeSource};
 pub use journal::{Journal, JournalError};
 pub use op::{Op, OpContext, apply};
 pub use payload::Payload;

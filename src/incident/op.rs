@@ -19,7 +19,7 @@ use jiff::Timestamp;
 
 use super::{
     command::CommandError,
-    event::{Draft, Event, TimeSource},
+    event::{Draft, JournalEvent, TimeSource},
     journal::Journal,
     payload::{self, Payload},
     state::{Incident, Milestone, SignatureStats, Status, StepState, Timeline},
@@ -298,7 +298,7 @@ pub fn apply(
     op: &Op,
     named: Option<&str>,
     ctx: &OpContext<'_>,
-) -> Result<Vec<Event>, CommandError> {
+) -> Result<Vec<JournalEvent>, CommandError> {
     let now = ctx.now;
     let actor = ctx.actor;
     match op {
@@ -698,7 +698,7 @@ fn edit_target<'t>(
     timeline: &'t Timeline,
     seq: u64,
     named: Option<&str>,
-) -> Result<(&'t Event, &'t Incident), CommandError> {
+) -> Result<(&'t JournalEvent, &'t Incident), CommandError> {
     let event = timeline.event(seq).ok_or(CommandError::UnknownEvent(seq))?;
     let inc = timeline
         .incident(&event.incident)

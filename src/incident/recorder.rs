@@ -41,7 +41,7 @@
 use std::collections::HashMap;
 
 use super::{
-    event::{AUTOMATIC_ACTOR, Draft, Event, Evidence, TimeSource},
+    event::{AUTOMATIC_ACTOR, Draft, Evidence, JournalEvent, TimeSource},
     journal::{Journal, JournalError},
     payload::{self, Payload},
     state::{Incident, Milestone, Timeline},
@@ -756,7 +756,7 @@ impl Recorder {
         &mut self,
         found: &Alert,
         library: &Library,
-    ) -> Result<Vec<Event>, JournalError> {
+    ) -> Result<Vec<JournalEvent>, JournalError> {
         let i = found.signature.0;
         if i >= self.tracker.infos.len() {
             return Ok(Vec::new());
@@ -792,7 +792,7 @@ impl Recorder {
         &mut self,
         cleared: &Cleared,
         library: &Library,
-    ) -> Result<Vec<Event>, JournalError> {
+    ) -> Result<Vec<JournalEvent>, JournalError> {
         let i = cleared.signature.0;
         if i >= self.tracker.infos.len() {
             return Ok(Vec::new());
@@ -818,16 +818,16 @@ impl Recorder {
     /// clock when following live, the log's time in a one-shot pass). Reads
     /// what others appended, and writes the `signature.repeated` counts that
     /// are due.
-    pub fn tick(&mut self, now: Timestamp) -> Result<Vec<Event>, JournalError> {
+    pub fn tick(&mut self, now: Timestamp) -> Result<Vec<JournalEvent>, JournalError> {
         self.flush(now, false)
     }
 
     /// Writes every count not yet written (at shutdown, or the end of a pass).
-    pub fn finish(&mut self, now: Timestamp) -> Result<Vec<Event>, JournalError> {
+    pub fn finish(&mut self, now: Timestamp) -> Result<Vec<JournalEvent>, JournalError> {
         self.flush(now, true)
     }
 
-    fn flush(&mut self, now: Timestamp, all: bool) -> Result<Vec<Event>, JournalError> {
+    fn flush(&mut self, now: Timestamp, all: bool) -> Result<Vec<JournalEvent>, JournalError> {
         self.journal.refresh()?;
         self.tracker.sync(self.journal.timeline());
         let due = self.tracker.due(now, all);
@@ -1247,7 +1247,7 @@ pub(crate) mod tests {
         }
         // At most one count per signature per minute of log time.
         for stats in &inc.signatures {
-            let counts: Vec<&Event> = tl
+            let counts: Vec<&JournalEvent> = tl
                 .events()
                 .iter()
                 .filter(|e| {

@@ -22,7 +22,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    event::{AUTOMATIC_ACTOR, Event, Kind, TimeSource},
+    event::{AUTOMATIC_ACTOR, JournalEvent, Kind, TimeSource},
     payload::{self, Payload},
 };
 use crate::model::Severity;
@@ -485,7 +485,7 @@ impl Incident {
 /// Every event read so far and the incidents they make.
 #[derive(Debug, Default, Clone)]
 pub struct Timeline {
-    events: Vec<Event>,
+    events: Vec<JournalEvent>,
     event_by_seq: HashMap<u64, usize>,
     incidents: Vec<Incident>,
     incident_by_id: HashMap<String, usize>,
@@ -507,7 +507,7 @@ impl Timeline {
     }
 
     /// Folds `events` in order.
-    pub fn from_events(events: impl IntoIterator<Item = Event>) -> Timeline {
+    pub fn from_events(events: impl IntoIterator<Item = JournalEvent>) -> Timeline {
         let mut timeline = Timeline::new();
         for event in events {
             timeline.apply(event);
@@ -516,17 +516,17 @@ impl Timeline {
     }
 
     /// Every event, in journal order.
-    pub fn events(&self) -> &[Event] {
+    pub fn events(&self) -> &[JournalEvent] {
         &self.events
     }
 
     /// The event at `seq`.
-    pub fn event(&self, seq: u64) -> Option<&Event> {
+    pub fn event(&self, seq: u64) -> Option<&JournalEvent> {
         self.event_by_seq.get(&seq).map(|&i| &self.events[i])
     }
 
     /// The last event (its `seq` and `hash` are what the next one links to).
-    pub fn last(&self) -> Option<&Event> {
+    pub fn last(&self) -> Option<&JournalEvent> {
         self.events.last()
     }
 
@@ -568,7 +568,7 @@ impl Timeline {
     }
 
     /// The event of an incident's entry.
-    pub fn event_of(&self, entry: &Entry) -> &Event {
+    pub fn event_of(&self, entry: &Entry) -> &JournalEvent {
         &self.events[entry.index]
     }
 
@@ -590,7 +590,7 @@ impl Timeline {
         i
     }
 
-    fn incident_index(&mut self, event: &Event) -> usize {
+    fn incident_index(&mut self, event: &JournalEvent) -> usize {
         if let Some(&i) = self.incident_by_id.get(&event.incident) {
             return match event.kind {
                 Kind::IncidentMerged => i,
@@ -609,7 +609,7 @@ impl Timeline {
     }
 
     /// Folds one more event (the next in journal order).
-    pub fn apply(&mut self, event: Event) {
+    pub fn apply(&mut self, event: JournalEvent) {
         let index = self.events.len();
         let at = event.occurred_at;
         // Edits act on their target, wherever it is.
@@ -853,7 +853,7 @@ impl Timeline {
     }
 }
 
-fn fired(inc: &mut Incident, event: &Event, fired: &payload::Fired) {
+fn fired(inc: &mut Incident, event: &JournalEvent, fired: &payload::Fired) {
     let id = fired.signature.as_str();
     let at = event.occurred_at;
     let key = fired.key.clone();
@@ -918,7 +918,7 @@ pub(crate) mod tests {
     };
 
     /// Seals drafts into a chain, one second of recording apart.
-    pub(crate) fn chain(drafts: Vec<Draft>) -> Vec<Event> {
+    pub(crate) fn chain(drafts: Vec<Draft>) -> Vec<JournalEvent> {
         let mut prev = GENESIS.to_owned();
         let mut out = Vec::new();
         for (i, draft) in drafts.into_iter().enumerate() {

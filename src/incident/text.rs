@@ -11,7 +11,7 @@ use std::io::{self, Write};
 use jiff::{SignedDuration, Timestamp, tz::TimeZone};
 
 use super::{
-    event::{AUTOMATIC_ACTOR, Event},
+    event::{AUTOMATIC_ACTOR, JournalEvent},
     state::{Incident, Metrics, Milestone, Timeline},
 };
 use crate::sanitize::for_terminal;
@@ -124,7 +124,7 @@ pub fn write_list(out: &mut dyn Write, timeline: &Timeline, now: Timestamp) -> i
 /// The evidence of an event: where it was read, then its line; a
 /// multi-line event's further lines each on a line of its own, under the
 /// first (`indent` is what precedes the first).
-fn evidence_line(event: &Event, indent: &str) -> Option<String> {
+fn evidence_line(event: &JournalEvent, indent: &str) -> Option<String> {
     let evidence = event.evidence.as_ref()?;
     let cite = for_terminal(&evidence.cite()).into_owned();
     let mut lines = evidence.line.split('\n');

@@ -17,7 +17,7 @@
 use std::collections::HashSet;
 
 use super::{
-    event::{Event, GENESIS, Head, Kind},
+    event::{GENESIS, Head, JournalEvent, Kind},
     journal::{HEAD_FILE, LineError, parse_line},
 };
 
@@ -141,7 +141,7 @@ impl std::fmt::Display for HeadCheck {
 }
 
 /// Compares `events` (a journal's, in seq order) with its recorded `head`.
-pub fn check_head(events: &[Event], head: Option<&Head>) -> HeadCheck {
+pub fn check_head(events: &[JournalEvent], head: Option<&Head>) -> HeadCheck {
     let Some(head) = head else {
         return HeadCheck::NotRecorded;
     };
@@ -168,7 +168,7 @@ pub fn check_head(events: &[Event], head: Option<&Head>) -> HeadCheck {
     if last <= head.seq {
         return HeadCheck::Matches;
     }
-    let past: Vec<&Event> = events.iter().filter(|e| e.seq > head.seq).collect();
+    let past: Vec<&JournalEvent> = events.iter().filter(|e| e.seq > head.seq).collect();
     HeadCheck::Behind {
         head: head.seq,
         last,
@@ -262,7 +262,7 @@ impl std::fmt::Display for Break {
     }
 }
 
-fn describe(event: &Event) -> Option<(u64, String, Kind)> {
+fn describe(event: &JournalEvent) -> Option<(u64, String, Kind)> {
     Some((event.seq, event.id.clone(), event.kind))
 }
 
@@ -272,7 +272,8 @@ pub fn verify(bytes: &[u8], recorded: Option<&Head>) -> Verification {
     let mut lines: Vec<&[u8]> = bytes.split(|&b| b == b'\n').collect();
     // What follows the last newline: empty unless a line is incomplete.
     let tail = lines.pop().unwrap_or_default();
-    let parsed: Vec<Result<Event, LineError>> = lines.iter().map(|l| parse_line(l)).collect();
+    let parsed: Vec<Result<JournalEvent, LineError>> =
+        lines.iter().map(|l| parse_line(l)).collect();
     let seqs: HashSet<u64> = parsed
         .iter()
         .filter_map(|p| p.as_ref().ok().map(|e| e.seq))
@@ -334,7 +335,7 @@ pub fn verify(bytes: &[u8], recorded: Option<&Head>) -> Verification {
             intact_before: expected - 1,
         });
     }
-    let events: Vec<Event> = parsed.into_iter().filter_map(Result::ok).collect();
+    let events: Vec<JournalEvent> = parsed.into_iter().filter_map(Result::ok).collect();
     let check = check_head(&events, recorded);
     if !check.is_ok() {
         return Verification::Cut {
@@ -442,7 +443,7 @@ mod tests {
     #[test]
     fn an_event_changed_and_rehashed_is_caught_by_the_next_link() {
         let mut lines = journal(4);
-        let mut event: Event = serde_json::from_str(&lines[1]).expect("parses");
+        let mut event: JournalEvent = serde_json::from_str(&lines[1]).expect("parses");
         event.summary = "nothing to see".into();
         event.hash = event.compute_hash();
         lines[1] = event.to_line();
@@ -484,9 +485,9 @@ mod tests {
 
     /// A journal of `n` events, appended `per_append` at a time (one
     /// recording instant per append), and its events.
-    fn appended(n: u64, per_append: u64) -> (Vec<String>, Vec<Event>) {
+    fn appended(n: u64, per_append: u64) -> (Vec<String>, Vec<JournalEvent>) {
         let mut prev = GENESIS.to_owned();
-        let events: Vec<Event> = (1..=n)
+        let events: Vec<JournalEvent> = (1..=n)
             .map(|seq| {
                 let at = crate::incident::event::tests::ts("2026-11-21T03:10:00Z")
                     .checked_add(jiff::SignedDuration::from_secs(
@@ -506,7 +507,7 @@ mod tests {
                 event
             })
             .collect();
-        (events.iter().map(Event::to_line).collect(), events)
+        (events.iter().map(JournalEvent::to_line).collect(), events)
     }
 
     #[test]
@@ -544,7 +545,7 @@ mod tests {
         let head = Head::of(&events[4]);
         // The last event dropped and a forged one chained in its place.
         let (mut forged, _) = appended(4, 1);
-        let mut last: Event = serde_json::from_str(&lines[4]).expect("parses");
+        let mut last: JournalEvent = serde_json::from_str(&lines[4]).expect("parses");
         last.summary = "nothing happened".into();
         last.hash = last.compute_hash();
         forged.push(last.to_line());

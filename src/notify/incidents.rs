@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use crate::incident::{
     Journal, Payload,
-    event::{Event, Kind},
+    event::{JournalEvent, Kind},
 };
 
 /// New journal events, as they are appended.
@@ -65,7 +65,7 @@ impl Feed {
     /// The events appended since the last call that outputs care about,
     /// with the signatures of their incident, and the sequence number of
     /// the last event looked at.
-    pub fn poll(&mut self) -> (Vec<(Event, Vec<String>)>, u64) {
+    pub fn poll(&mut self) -> (Vec<(JournalEvent, Vec<String>)>, u64) {
         if let Err(err) = self.journal.refresh() {
             tracing::warn!("reading the incident journal: {err}");
             return (Vec::new(), self.seen);
@@ -94,7 +94,7 @@ impl Feed {
 }
 
 /// What a journal event is called in notifications.
-pub fn name(event: &Event) -> String {
+pub fn name(event: &JournalEvent) -> String {
     match event.payload() {
         Payload::IncidentOpened(_) => "opened",
         Payload::Ack(_) => "acknowledged",
@@ -107,7 +107,7 @@ pub fn name(event: &Event) -> String {
 }
 
 /// Triage's webhook body for an incident event.
-pub fn webhook(event: &Event) -> Value {
+pub fn webhook(event: &JournalEvent) -> Value {
     json!({
         "type": "incident",
         "dedup_key": format!("triage/incident/{}/{}", event.incident, event.seq),
@@ -123,7 +123,7 @@ pub fn webhook(event: &Event) -> Value {
 }
 
 /// A Slack message for an incident event.
-pub fn slack(event: &Event) -> Value {
+pub fn slack(event: &JournalEvent) -> Value {
     let text = format!(
         "[{}] {}: {} (by {}) · `triage incident show {}`",
         event.incident,

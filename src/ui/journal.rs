@@ -29,7 +29,7 @@ use crate::{
     incident::{
         Journal, OpContext, Payload,
         command::{self, CommandError},
-        event::Event,
+        event::JournalEvent,
         state::{Incident, Timeline},
     },
     library::Library,
@@ -199,7 +199,7 @@ pub fn execute(
 
 /// What the status bar says about events written: the first one's
 /// incident, number and summary (and how many more).
-fn written(events: &[Event]) -> String {
+fn written(events: &[JournalEvent]) -> String {
     let Some(first) = events.first() else {
         return "nothing to change".to_owned();
     };
@@ -270,7 +270,7 @@ fn view_of(timeline: &Timeline, inc: &Incident) -> IncidentView {
 /// The alert a `watch` recorded, for a console attached to it: a firing,
 /// or a repetition (which says only its signature: shown as a medium alert
 /// of that signature, its summary as the line).
-fn alert_of(event: &Event, relative_to: Option<&std::path::Path>) -> Option<Msg> {
+fn alert_of(event: &JournalEvent, relative_to: Option<&std::path::Path>) -> Option<Msg> {
     let fired = match event.payload() {
         Payload::SignatureFired(fired) => Some(fired),
         Payload::SignatureRepeated(_) => None,
