@@ -67,7 +67,7 @@ pub enum Error {
         source: io::Error,
     },
     /// A stage that names its own inputs in its messages failed
-    /// (`patterns`, `fleet`, `notify`'s commands).
+    /// (`patterns`, `notify`'s commands).
     #[error("{0}")]
     Stage(io::Error),
     /// `--timezone` names no zone.
@@ -154,14 +154,6 @@ impl Error {
     }
 }
 
-/// For the commands not moved to typed errors yet (`fleet::command`): the
-/// error kept whole inside.
-impl From<Error> for io::Error {
-    fn from(err: Error) -> io::Error {
-        io::Error::other(err)
-    }
-}
-
 /// What a command ends with.
 pub type Outcome = Result<Exit, Error>;
 
@@ -198,12 +190,8 @@ fn command(cli: &Cli) -> Outcome {
         Command::Watch(args) => watch::watch(cli, args),
         Command::Outbox(args) => watch::outbox(cli, args),
         Command::Outputs(args) => watch::outputs(cli, args),
-        Command::Agent(args) => crate::fleet::command::agent(cli, args)
-            .map(|()| Exit::Found)
-            .map_err(Error::Stage),
-        Command::Collect(args) => crate::fleet::command::collect(cli, args)
-            .map(|()| Exit::Found)
-            .map_err(Error::Stage),
+        Command::Agent(args) => crate::fleet::command::agent(cli, args),
+        Command::Collect(args) => crate::fleet::command::collect(cli, args),
         Command::Demo(args) => console::demo(cli, args),
         Command::Ui(args) => console::ui(cli, args),
         Command::Incident(args) => incident::incident(cli, Some(args), None),

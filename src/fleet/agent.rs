@@ -86,7 +86,7 @@ pub fn run(
     let spool = options.data_dir.join(SPOOL_DIR);
     let mut sink = Publisher::connect(&agent, spool, library, Arc::clone(&stop))?;
     crate::watch::watch_with(options, library, config, style, stop, out, Some(&mut sink))
-        .map_err(|err| FleetError::Local(err.to_string()))
+        .map_err(FleetError::Watch)
 }
 
 /// The sink that publishes.

@@ -11,47 +11,48 @@ use std::{
     },
 };
 
-use super::{Settings, agent::AgentOptions, collect::CollectOptions, stream::Wanted};
+use super::{FleetError, Settings, agent::AgentOptions, collect::CollectOptions, stream::Wanted};
 use crate::{
     cli::{AgentArgs, Cli, CollectArgs},
     config::Config,
     output,
+    run::{Error, Exit, Outcome},
 };
 
-fn stop_on_signal() -> io::Result<Arc<AtomicBool>> {
+fn stop_on_signal() -> Result<Arc<AtomicBool>, Error> {
     let stop = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&stop);
-    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst)).map_err(io::Error::other)?;
+    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))?;
     Ok(stop)
 }
 
-fn config(cli: &Cli) -> io::Result<Config> {
-    Config::load(cli.global.config.as_deref()).map_err(|diags| {
-        crate::run::report(&diags);
-        io::Error::other("triage.toml has errors (above)")
-    })
+/// triage.toml, its errors reported (then the command ends with status 2).
+fn config(cli: &Cli) -> Option<Config> {
+    Config::load(cli.global.config.as_deref())
+        .map_err(|diags| crate::run::report(&diags))
+        .ok()
 }
 
-fn size(name: &'static str, text: &str) -> io::Result<u64> {
-    crate::run::size_arg(name, Some(text))
-        .map(Option::unwrap_or_default)
-        .map_err(io::Error::other)
+fn size(name: &'static str, text: &str) -> Result<u64, Error> {
+    crate::run::size_arg(name, Some(text)).map(Option::unwrap_or_default)
 }
 
 /// `triage agent`.
-pub fn agent(cli: &Cli, args: &AgentArgs) -> io::Result<()> {
+pub fn agent(cli: &Cli, args: &AgentArgs) -> Outcome {
     let stop = stop_on_signal()?;
-    let config = config(cli)?;
+    let Some(config) = config(cli) else {
+        return Ok(Exit::Error);
+    };
     let settings = Settings::resolve(
         config.nats.as_ref(),
         args.nats.nats.as_deref(),
         args.host.as_deref(),
-    )
-    .map_err(|err| io::Error::other(err.to_string()))?;
+    )?;
     let Some(host) = settings.host.clone().or_else(super::local_host_name) else {
-        return Err(io::Error::other(
-            "this machine's host name is unknown: pass --host NAME",
-        ));
+        return Err(FleetError::Settings(
+            "this machine's host name is unknown: pass --host NAME".to_owned(),
+        )
+        .into());
     };
     let options = crate::run::watch_options(cli, &args.watch)?;
     crate::watch::announce(&options.targets, &options.data_dir, options.index.is_some());
@@ -79,15 +80,20 @@ pub fn agent(cli: &Cli, args: &AgentArgs) -> io::Result<()> {
         &mut stdout,
     );
     let _ = stdout.flush();
-    result.map_err(|err| io::Error::other(err.to_string()))
+    match result {
+        Ok(()) => Ok(Exit::Found),
+        Err(FleetError::Watch(err)) => Err(Error::Watch(err)),
+        Err(err) => Err(err.into()),
+    }
 }
 
 /// `triage collect`.
-pub fn collect(cli: &Cli, args: &CollectArgs) -> io::Result<()> {
+pub fn collect(cli: &Cli, args: &CollectArgs) -> Outcome {
     let stop = stop_on_signal()?;
-    let config = config(cli)?;
-    let settings = Settings::resolve(config.nats.as_ref(), args.nats.nats.as_deref(), None)
-        .map_err(|err| io::Error::other(err.to_string()))?;
+    let Some(config) = config(cli) else {
+        return Ok(Exit::Error);
+    };
+    let settings = Settings::resolve(config.nats.as_ref(), args.nats.nats.as_deref(), None)?;
     let max_bytes = size("--max-bytes", &args.max_bytes)?;
     let options = CollectOptions {
         data_dir: cli.global.data_dir.clone(),
@@ -109,13 +115,12 @@ pub fn collect(cli: &Cli, args: &CollectArgs) -> io::Result<()> {
         ));
     }
     let (library, _) = crate::run::load_library(cli);
-    let collected = super::collect::run(&settings, &options, &library, stop)
-        .map_err(|err| io::Error::other(err.to_string()))?;
+    let collected = super::collect::run(&settings, &options, &library, stop)?;
     if !args.init {
         output::message(format_args!(
             "collected {} events and {} alerts/clears; indexed up to stream sequence {}",
             collected.events, collected.alerts, collected.seq
         ));
     }
-    Ok(())
+    Ok(Exit::Found)
 }

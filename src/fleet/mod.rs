@@ -49,6 +49,9 @@ pub enum FleetError {
     /// Local state (spool, index, journal) failed.
     #[error("{0}")]
     Local(String),
+    /// The agent's `watch` failed.
+    #[error(transparent)]
+    Watch(#[from] crate::watch::WatchError),
 }
 
 /// Where the fleet's NATS servers are and how to reach them.
