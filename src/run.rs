@@ -67,7 +67,7 @@ pub enum Error {
         source: io::Error,
     },
     /// A stage that names its own inputs in its messages failed
-    /// (`patterns`, `notify`'s commands).
+    /// (`patterns`).
     #[error("{0}")]
     Stage(io::Error),
     /// `--timezone` names no zone.
@@ -131,9 +131,12 @@ pub enum Error {
     /// The console failed.
     #[error(transparent)]
     Ui(#[from] UiError),
-    /// The fleet's settings are invalid.
+    /// The fleet's settings are invalid, or its servers failed.
     #[error(transparent)]
     Fleet(#[from] crate::fleet::FleetError),
+    /// `outbox` or `outputs` failed.
+    #[error(transparent)]
+    Notify(#[from] crate::notify::command::CommandError),
 }
 
 impl Error {
@@ -147,7 +150,9 @@ impl Error {
     fn is_closed_output(&self) -> bool {
         let closed = |err: &io::Error| err.kind() == io::ErrorKind::BrokenPipe;
         match self {
-            Error::Output(err) | Error::Stage(err) => closed(err),
+            Error::Output(err)
+            | Error::Stage(err)
+            | Error::Notify(crate::notify::command::CommandError::Output(err)) => closed(err),
             Error::Watch(err) => err.closed_output(),
             _ => false,
         }

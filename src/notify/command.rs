@@ -7,7 +7,7 @@
 
 use std::{
     io::{self, Write},
-    path::Path,
+    path::{Path, PathBuf},
 };
 
 use jiff::Timestamp;
@@ -17,7 +17,7 @@ use crate::{sanitize::for_terminal, watch::try_lock};
 
 use super::{
     config::Output,
-    outbox::{Entry, Outbox, State},
+    outbox::{Entry, Outbox, OutboxError, State},
     render,
     send::{self, Outcome},
 };
@@ -58,11 +58,39 @@ impl Selection {
     }
 }
 
-fn entries(outbox: &Outbox, selection: &Selection) -> io::Result<Vec<(State, Entry)>> {
+/// Why an `outbox` or `outputs` command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    /// Standard output could not be written.
+    #[error(transparent)]
+    Output(#[from] io::Error),
+    /// The outbox could not be read or changed.
+    #[error(transparent)]
+    Outbox(#[from] OutboxError),
+    /// `outbox drop` with nothing chosen.
+    #[error("outbox drop: name the entries (SEQ...), or use --output NAME, --parked or --all")]
+    NothingChosen,
+    /// The data directory's lock could not be taken.
+    #[error("{}: {source}", path.display())]
+    Lock {
+        /// The lock file.
+        path: PathBuf,
+        /// Why.
+        source: io::Error,
+    },
+    /// `outputs test NAME` names no output.
+    #[error("no output named `{0}` in triage.toml")]
+    NoSuchOutput(String),
+    /// `outputs test` and triage.toml has no output.
+    #[error("no [[output]] in triage.toml")]
+    NoOutputs,
+}
+
+fn entries(outbox: &Outbox, selection: &Selection) -> Result<Vec<(State, Entry)>, CommandError> {
     let mut found = Vec::new();
-    for output in outbox.outputs().map_err(io::Error::other)? {
+    for output in outbox.outputs()? {
         for state in [State::Pending, State::Parked] {
-            for (seq, path) in outbox.list(&output, state).map_err(io::Error::other)? {
+            for (seq, path) in outbox.list(&output, state)? {
                 if !selection.takes(&output, seq, state) {
                     continue;
                 }
@@ -91,18 +119,16 @@ pub fn outbox(
     data_dir: &Path,
     outputs: &[Output],
     out: &mut dyn Write,
-) -> io::Result<bool> {
+) -> Result<bool, CommandError> {
     if action == &OutboxAction::Drop
         && selection.seqs.is_empty()
         && selection.output.is_none()
         && !selection.parked
         && !selection.all
     {
-        return Err(io::Error::other(
-            "outbox drop: name the entries (SEQ...), or use --output NAME, --parked or --all",
-        ));
+        return Err(CommandError::NothingChosen);
     }
-    let outbox = Outbox::open(data_dir, false).map_err(io::Error::other)?;
+    let outbox = Outbox::open(data_dir, false)?;
     let found = entries(&outbox, selection)?;
     match action {
         OutboxAction::List { json } => {
@@ -124,7 +150,7 @@ pub fn outbox(
                         "next_attempt": (*state == State::Pending).then(|| Timestamp::from_millisecond(entry.next_ms.max(now)).ok().map(|t| t.to_string())).flatten(),
                         "last_error": entry.last_error,
                     });
-                    serde_json::to_writer(&mut *out, &value)?;
+                    serde_json::to_writer(&mut *out, &value).map_err(io::Error::from)?;
                     writeln!(out)?;
                 } else {
                     let when = match state {
@@ -155,9 +181,7 @@ pub fn outbox(
         }
         OutboxAction::Drop => {
             for (state, entry) in &found {
-                outbox
-                    .remove(&entry.output, entry.seq, *state)
-                    .map_err(io::Error::other)?;
+                outbox.remove(&entry.output, entry.seq, *state)?;
             }
             writeln!(out, "dropped {} notifications", found.len())?;
             Ok(true)
@@ -170,11 +194,10 @@ pub fn outbox(
                         next_ms: 0,
                         ..entry.clone()
                     }),
-                }
-                .map_err(io::Error::other)?;
+                }?;
             }
-            let lock = try_lock(data_dir)
-                .map_err(|(path, err)| io::Error::other(format!("{}: {err}", path.display())))?;
+            let lock =
+                try_lock(data_dir).map_err(|(path, source)| CommandError::Lock { path, source })?;
             if lock.is_none() {
                 writeln!(
                     out,
@@ -212,16 +235,14 @@ pub fn outbox(
                 let said = for_terminal(&outcome.describe()).into_owned();
                 match &outcome {
                     Outcome::Delivered(..) => {
-                        outbox
-                            .remove(&entry.output, entry.seq, State::Pending)
-                            .map_err(io::Error::other)?;
+                        outbox.remove(&entry.output, entry.seq, State::Pending)?;
                         writeln!(out, "{:>6}  {}: delivered: {said}", entry.seq, output.name)?;
                     }
                     Outcome::Retry(..) => {
                         all_good = false;
                         failed.push(entry.output.clone());
                         entry.last_error = Some(outcome.describe());
-                        outbox.update(&entry).map_err(io::Error::other)?;
+                        outbox.update(&entry)?;
                         writeln!(
                             out,
                             "{:>6}  {}: not delivered: {said}",
@@ -231,7 +252,7 @@ pub fn outbox(
                     Outcome::Refused(..) => {
                         all_good = false;
                         entry.last_error = Some(outcome.describe());
-                        outbox.park(&entry).map_err(io::Error::other)?;
+                        outbox.park(&entry)?;
                         writeln!(
                             out,
                             "{:>6}  {}: refused, parked: {said}",
@@ -247,7 +268,7 @@ pub fn outbox(
 
 /// `triage outputs list`: each output, its kind, filters and where its
 /// secrets come from (never their values).
-pub fn list(outputs: &[Output], out: &mut dyn Write) -> io::Result<bool> {
+pub fn list(outputs: &[Output], out: &mut dyn Write) -> Result<bool, CommandError> {
     if outputs.is_empty() {
         writeln!(out, "no [[output]] in triage.toml")?;
     }
@@ -267,16 +288,20 @@ pub fn list(outputs: &[Output], out: &mut dyn Write) -> io::Result<bool> {
 
 /// `triage outputs test [NAME]`: a clearly marked test notification to
 /// each output (or the one named), sent now, with the receiver's answer.
-pub fn test(outputs: &[Output], name: Option<&str>, out: &mut dyn Write) -> io::Result<bool> {
+pub fn test(
+    outputs: &[Output],
+    name: Option<&str>,
+    out: &mut dyn Write,
+) -> Result<bool, CommandError> {
     let chosen: Vec<&Output> = outputs
         .iter()
         .filter(|o| name.is_none_or(|n| n == o.name))
         .collect();
     if chosen.is_empty() {
-        return Err(io::Error::other(match name {
-            Some(name) => format!("no output named `{name}` in triage.toml"),
-            None => "no [[output]] in triage.toml".to_owned(),
-        }));
+        return Err(match name {
+            Some(name) => CommandError::NoSuchOutput(name.to_owned()),
+            None => CommandError::NoOutputs,
+        });
     }
     let mut all_good = true;
     for output in chosen {

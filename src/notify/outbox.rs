@@ -60,17 +60,17 @@ pub struct Entry {
 
 /// Why the outbox could not be used.
 #[derive(Debug, thiserror::Error)]
-#[error("{path}: {source}")]
+#[error("{}: {source}", path.display())]
 pub struct OutboxError {
     /// The file or directory.
-    pub path: String,
+    pub path: PathBuf,
     /// What went wrong.
     pub source: io::Error,
 }
 
 fn err(path: &Path) -> impl FnOnce(io::Error) -> OutboxError + '_ {
     move |source| OutboxError {
-        path: path.display().to_string(),
+        path: path.to_path_buf(),
         source,
     }
 }
@@ -196,7 +196,7 @@ impl Outbox {
     pub fn read(&self, path: &Path) -> Result<Entry, OutboxError> {
         let text = fs::read(path).map_err(err(path))?;
         serde_json::from_slice(&text).map_err(|e| OutboxError {
-            path: path.display().to_string(),
+            path: path.to_path_buf(),
             source: io::Error::new(io::ErrorKind::InvalidData, e),
         })
     }
@@ -213,7 +213,7 @@ impl Outbox {
         let path = dir.join(format!("{:020}.json", entry.seq));
         let tmp = dir.join(format!(".{:020}.tmp", entry.seq));
         let mut bytes = serde_json::to_vec(entry).map_err(|e| OutboxError {
-            path: path.display().to_string(),
+            path: path.clone(),
             source: io::Error::other(e),
         })?;
         bytes.push(b'\n');

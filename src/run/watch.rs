@@ -140,8 +140,7 @@ pub(super) fn outbox(cli: &Cli, args: &crate::cli::OutboxArgs) -> Outcome {
         &cli.global.data_dir,
         &config.outputs,
         &mut stdout,
-    )
-    .map_err(Error::Stage)?;
+    )?;
     stdout.flush()?;
     Ok(if good { Exit::Found } else { Exit::Error })
 }
@@ -158,8 +157,7 @@ pub(super) fn outputs(cli: &Cli, args: &crate::cli::OutputsArgs) -> Outcome {
         OutputsCommand::Test { name } => {
             crate::notify::command::test(&config.outputs, name.as_deref(), &mut stdout)
         }
-    }
-    .map_err(Error::Stage)?;
+    }?;
     stdout.flush()?;
     Ok(if good { Exit::Found } else { Exit::Error })
 }
