@@ -64,7 +64,10 @@ pub fn message_start(line: &str) -> usize {
             break;
         }
         let start = at;
-        at = memchr::memchr2(b' ', b'\t', &bytes[at..]).map_or(bytes.len(), |i| at + i);
+        // Header words are short: a plain loop beats `memchr`'s set-up.
+        while at < bytes.len() && !matches!(bytes[at], b' ' | b'\t') {
+            at += 1;
+        }
         let word = &line[start..at];
         words += 1;
         last_word = start;
@@ -105,7 +108,8 @@ fn is_level_word(word: &str) -> bool {
         return false;
     }
     let bracketed = word.starts_with(['[', '<', '(']);
-    let inner = word.trim_matches(|c: char| !c.is_ascii_alphanumeric());
+    // Trimmed by bytes: every byte of a non-ASCII character is trimmed too.
+    let inner = trim_bytes(word, |b| !b.is_ascii_alphanumeric());
     let upper = !inner.is_empty() && inner.bytes().all(|b| b.is_ascii_uppercase());
     (bracketed || upper) && is_level_name(inner)
 }
@@ -156,8 +160,12 @@ enum Word {
 }
 
 fn kind(word: &str) -> Word {
-    let inner = word
-        .trim_matches(|c: char| matches!(c, '[' | ']' | '(' | ')' | '<' | '>' | ',' | ':' | '|'));
+    let inner = trim_bytes(word, |b| {
+        matches!(
+            b,
+            b'[' | b']' | b'(' | b')' | b'<' | b'>' | b',' | b':' | b'|'
+        )
+    });
     if inner.is_empty() {
         // `-`, `|`, `[]`: a separator of the prefix.
         return if word.len() <= 2 {
@@ -179,14 +187,31 @@ fn kind(word: &str) -> Word {
         }
         return Word::Other;
     }
-    let digits = inner.bytes().filter(u8::is_ascii_digit).count();
-    let timeish = inner.bytes().all(|b| {
-        b.is_ascii_digit() || matches!(b, b'-' | b'/' | b':' | b'.' | b',' | b'+' | b'T' | b'Z')
-    });
-    if digits >= 1 && timeish {
-        return Word::Time;
+    let mut digits = false;
+    for b in inner.bytes() {
+        if b.is_ascii_digit() {
+            digits = true;
+        } else if !matches!(b, b'-' | b'/' | b':' | b'.' | b',' | b'+' | b'T' | b'Z') {
+            return Word::Other;
+        }
     }
-    Word::Other
+    if digits { Word::Time } else { Word::Other }
+}
+
+/// `word` without the bytes at either end for which `trim` holds; the
+/// bytes trimmed are ASCII or whole non-ASCII characters, so the result is
+/// a `str` slice.
+fn trim_bytes(word: &str, trim: impl Fn(u8) -> bool) -> &str {
+    let bytes = word.as_bytes();
+    let mut start = 0;
+    let mut end = bytes.len();
+    while start < end && trim(bytes[start]) {
+        start += 1;
+    }
+    while end > start && trim(bytes[end - 1]) {
+        end -= 1;
+    }
+    word.get(start..end).unwrap_or("")
 }
 
 #[cfg(test)]
