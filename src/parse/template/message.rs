@@ -64,10 +64,7 @@ pub fn message_start(line: &str) -> usize {
             break;
         }
         let start = at;
-        // Header words are short: a plain loop beats `memchr`'s set-up.
-        while at < bytes.len() && !matches!(bytes[at], b' ' | b'\t') {
-            at += 1;
-        }
+        at = word_end(bytes, at);
         let word = &line[start..at];
         words += 1;
         last_word = start;
@@ -143,6 +140,30 @@ fn is_program_tag(word: &str) -> bool {
         && !pid.is_empty()
         && pid.bytes().all(|b| b.is_ascii_digit())
         && name.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
+}
+
+/// Where the word at `at` ends: the first space or tab from there, or the
+/// end. Eight bytes at a time (header words are short: `memchr`'s set-up
+/// costs more than the search).
+fn word_end(bytes: &[u8], mut at: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    while let Some(chunk) = bytes.get(at..at + 8) {
+        let word = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+        let space = word ^ (ONES * u64::from(b' '));
+        let tab = word ^ (ONES * u64::from(b'\t'));
+        // The lowest byte marked in each is a zero byte there (a space,
+        // a tab), so the lowest of both is the first one.
+        let found =
+            (space.wrapping_sub(ONES) & !space | tab.wrapping_sub(ONES) & !tab) & (ONES * 0x80);
+        if found != 0 {
+            return at + found.trailing_zeros() as usize / 8;
+        }
+        at += 8;
+    }
+    while at < bytes.len() && !matches!(bytes[at], b' ' | b'\t') {
+        at += 1;
+    }
+    at
 }
 
 fn skip_space(line: &str, mut at: usize) -> usize {
@@ -264,6 +285,10 @@ mod tests {
         );
         assert_eq!(message("error: disk full"), "disk full");
         assert_eq!(message("2026-11-21 ERROR"), "ERROR");
+        assert_eq!(
+            message("2026-11-21T03:12:09.114Z\tWARN\tsome-long-component-name:\tmsg"),
+            "some-long-component-name:\tmsg"
+        );
         assert_eq!(message(""), "");
         assert_eq!(message("   ").trim(), "");
     }
