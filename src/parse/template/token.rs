@@ -226,10 +226,18 @@ impl Tokens {
     /// of the message); returns its end. `None`: not a short token, nothing
     /// done.
     fn short_token(&mut self, bytes: &[u8], start: usize) -> Option<usize> {
-        let mut window = [0u8; CACHED_LEN];
+        let mut padded = [0u8; CACHED_LEN];
         let rest = &bytes[start..];
         let n = rest.len().min(CACHED_LEN);
-        window[..n].copy_from_slice(&rest[..n]);
+        // Near the end of the message, its rest zero-padded (a zero byte
+        // ends the token as the end does).
+        let window = match rest.first_chunk::<CACHED_LEN>() {
+            Some(window) => window,
+            None => {
+                padded[..n].copy_from_slice(rest);
+                &padded
+            }
+        };
         let mut raw = [0u64; CACHED_WORDS];
         let mut len = None;
         for (w, word) in raw.iter_mut().enumerate() {
