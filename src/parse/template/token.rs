@@ -3,7 +3,9 @@
 //!
 //! Owns: what a token is (a run of bytes between ASCII whitespace) and which
 //! parts of it are variable. Must not: allocate per line (the caller's
-//! [`Tokens`] is reused), keep state between messages, or know any system.
+//! [`Tokens`] is reused), keep state between messages other than its cache
+//! of short tokens (what a token masks to depends on its bytes alone, so
+//! the cache changes speed, never a result), or know any system.
 //! Invariants: the same token text always gives the same masked form and
 //! hash; a message gives at most [`MAX_TOKENS`] tokens (the rest of a longer
 //! message is one variable token); a token longer than [`MAX_TOKEN_LEN`]
