@@ -64,7 +64,7 @@ pub fn message_start(line: &str) -> usize {
             break;
         }
         let start = at;
-        at = memchr::memchr2(b' ', b'\t', &bytes[at..]).map_or(bytes.len(), |i| at + i);
+        at = word_end(bytes, at);
         let word = &line[start..at];
         words += 1;
         last_word = start;
@@ -105,7 +105,8 @@ fn is_level_word(word: &str) -> bool {
         return false;
     }
     let bracketed = word.starts_with(['[', '<', '(']);
-    let inner = word.trim_matches(|c: char| !c.is_ascii_alphanumeric());
+    // Trimmed by bytes: every byte of a non-ASCII character is trimmed too.
+    let inner = trim_bytes(word, |b| !b.is_ascii_alphanumeric());
     let upper = !inner.is_empty() && inner.bytes().all(|b| b.is_ascii_uppercase());
     (bracketed || upper) && is_level_name(inner)
 }
@@ -141,6 +142,30 @@ fn is_program_tag(word: &str) -> bool {
         && name.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
 }
 
+/// Where the word at `at` ends: the first space or tab from there, or the
+/// end. Eight bytes at a time (header words are short: `memchr`'s set-up
+/// costs more than the search).
+fn word_end(bytes: &[u8], mut at: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    while let Some(chunk) = bytes.get(at..at + 8) {
+        let word = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+        let space = word ^ (ONES * u64::from(b' '));
+        let tab = word ^ (ONES * u64::from(b'\t'));
+        // The lowest byte marked in each is a zero byte there (a space,
+        // a tab), so the lowest of both is the first one.
+        let found =
+            (space.wrapping_sub(ONES) & !space | tab.wrapping_sub(ONES) & !tab) & (ONES * 0x80);
+        if found != 0 {
+            return at + found.trailing_zeros() as usize / 8;
+        }
+        at += 8;
+    }
+    while at < bytes.len() && !matches!(bytes[at], b' ' | b'\t') {
+        at += 1;
+    }
+    at
+}
+
 fn skip_space(line: &str, mut at: usize) -> usize {
     let bytes = line.as_bytes();
     while at < bytes.len() && matches!(bytes[at], b' ' | b'\t') {
@@ -156,8 +181,12 @@ enum Word {
 }
 
 fn kind(word: &str) -> Word {
-    let inner = word
-        .trim_matches(|c: char| matches!(c, '[' | ']' | '(' | ')' | '<' | '>' | ',' | ':' | '|'));
+    let inner = trim_bytes(word, |b| {
+        matches!(
+            b,
+            b'[' | b']' | b'(' | b')' | b'<' | b'>' | b',' | b':' | b'|'
+        )
+    });
     if inner.is_empty() {
         // `-`, `|`, `[]`: a separator of the prefix.
         return if word.len() <= 2 {
@@ -179,14 +208,31 @@ fn kind(word: &str) -> Word {
         }
         return Word::Other;
     }
-    let digits = inner.bytes().filter(u8::is_ascii_digit).count();
-    let timeish = inner.bytes().all(|b| {
-        b.is_ascii_digit() || matches!(b, b'-' | b'/' | b':' | b'.' | b',' | b'+' | b'T' | b'Z')
-    });
-    if digits >= 1 && timeish {
-        return Word::Time;
+    let mut digits = false;
+    for b in inner.bytes() {
+        if b.is_ascii_digit() {
+            digits = true;
+        } else if !matches!(b, b'-' | b'/' | b':' | b'.' | b',' | b'+' | b'T' | b'Z') {
+            return Word::Other;
+        }
     }
-    Word::Other
+    if digits { Word::Time } else { Word::Other }
+}
+
+/// `word` without the bytes at either end for which `trim` holds; the
+/// bytes trimmed are ASCII or whole non-ASCII characters, so the result is
+/// a `str` slice.
+fn trim_bytes(word: &str, trim: impl Fn(u8) -> bool) -> &str {
+    let bytes = word.as_bytes();
+    let mut start = 0;
+    let mut end = bytes.len();
+    while start < end && trim(bytes[start]) {
+        start += 1;
+    }
+    while end > start && trim(bytes[end - 1]) {
+        end -= 1;
+    }
+    word.get(start..end).unwrap_or("")
 }
 
 #[cfg(test)]
@@ -239,6 +285,10 @@ mod tests {
         );
         assert_eq!(message("error: disk full"), "disk full");
         assert_eq!(message("2026-11-21 ERROR"), "ERROR");
+        assert_eq!(
+            message("2026-11-21T03:12:09.114Z\tWARN\tsome-long-component-name:\tmsg"),
+            "some-long-component-name:\tmsg"
+        );
         assert_eq!(message(""), "");
         assert_eq!(message("   ").trim(), "");
     }

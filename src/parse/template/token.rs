@@ -3,7 +3,9 @@
 //!
 //! Owns: what a token is (a run of bytes between ASCII whitespace) and which
 //! parts of it are variable. Must not: allocate per line (the caller's
-//! [`Tokens`] is reused), keep state between messages, or know any system.
+//! [`Tokens`] is reused), keep state between messages other than its cache
+//! of short tokens (what a token masks to depends on its bytes alone, so
+//! the cache changes speed, never a result), or know any system.
 //! Invariants: the same token text always gives the same masked form and
 //! hash; a message gives at most [`MAX_TOKENS`] tokens (the rest of a longer
 //! message is one variable token); a token longer than [`MAX_TOKEN_LEN`]
@@ -64,10 +66,99 @@ pub struct Tokens {
     /// The tokens in order.
     pub list: Vec<Token>,
     /// The masked form of every token, one after another (`VAR` for each
-    /// variable part).
+    /// variable part), in its first `masked_len` bytes: sized to the
+    /// message once per message, as a masked form is never longer than its
+    /// token, so the hot loop writes bytes without growing a vector.
     masked: Vec<u8>,
+    masked_len: usize,
     /// Where each token's masked form ends in `masked`.
     masked_end: Vec<u32>,
+    /// What short tokens seen before mask to, by their bytes: most tokens
+    /// of a log (its constant words) repeat, and are found here without
+    /// being scanned byte by byte. Empty until the first message.
+    cache: Vec<Cached>,
+    /// Every token byte by byte: what the cache and the number fast path
+    /// must agree with (tests).
+    #[cfg(test)]
+    byte_by_byte: bool,
+}
+
+/// Tokens of at most this many bytes are kept in [`Tokens`]'s cache.
+const CACHED_LEN: usize = 32;
+
+/// [`CACHED_LEN`] in words.
+const CACHED_WORDS: usize = CACHED_LEN / 8;
+
+/// Entries of the cache (a power of two): direct-mapped, a newer token
+/// replaces an older one with the same slot.
+const CACHE_SIZE: usize = 4096;
+
+/// A short token and what it masks to: a pure function of its bytes.
+#[derive(Debug, Clone, Copy, Default)]
+struct Cached {
+    /// The token's bytes, zero-padded (`len` 0: an empty entry).
+    raw: [u64; CACHED_WORDS],
+    len: u8,
+    masked_len: u8,
+    masked: [u8; CACHED_LEN],
+    facts: Facts,
+}
+
+/// What the miner needs to know of a token besides where it is.
+#[derive(Debug, Clone, Copy, Default)]
+struct Facts {
+    /// Hash of the masked form.
+    hash: u64,
+    /// The masked form has a variable part.
+    has_var: bool,
+    /// The token is a unit of measure ([`is_unit`]).
+    unit: bool,
+    /// The token is variable as a whole: too long, a path, or one variable.
+    whole: bool,
+}
+
+/// The facts of a token that [`is_number`].
+const NUMBER: Facts = Facts {
+    hash: WILD_HASH,
+    has_var: true,
+    unit: false,
+    whole: true,
+};
+
+/// Digits, in runs joined by single `.`, `:` or `-` (`8080`, `1.16`,
+/// `10.251.73.220:50010`, `07:57:30`, `2005-06-05`): masks to one `VAR`, as
+/// [`mask`] would find byte by byte (each run starts with a digit, so is
+/// variable; variables joined by those are one), and is no unit nor path.
+fn is_number(token: &[u8]) -> bool {
+    let mut digit_before = false;
+    for &b in token {
+        if b.is_ascii_digit() {
+            digit_before = true;
+        } else if digit_before && matches!(b, b'.' | b':' | b'-') {
+            digit_before = false;
+        } else {
+            return false;
+        }
+    }
+    digit_before
+}
+
+/// The first `n` bytes (all when `n` is 8 or more) of a little-endian
+/// word.
+fn keep_low(word: u64, n: usize) -> u64 {
+    if n >= 8 {
+        word
+    } else {
+        word & ((1u64 << (n * 8)) - 1)
+    }
+}
+
+/// Where the first byte below `0x21` (whitespace or another control byte)
+/// is in a little-endian word: exact for the lowest such byte.
+fn first_low(word: u64) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let found = word.wrapping_sub(ONES * 0x21) & !word & (ONES * 0x80);
+    (found != 0).then(|| found.trailing_zeros() as usize / 8)
 }
 
 /// The hash of a token that is variable as a whole.
@@ -82,10 +173,15 @@ impl Tokens {
     /// Splits `message` into tokens, masking their variable parts.
     pub fn split(&mut self, message: &str) {
         self.list.clear();
-        self.masked.clear();
+        self.masked_len = 0;
         self.masked_end.clear();
         let bytes = message.as_bytes();
-        self.masked.reserve(bytes.len() + 1);
+        if self.masked.len() < bytes.len() + CACHED_LEN {
+            self.masked.resize(bytes.len() + CACHED_LEN, 0);
+        }
+        if self.cache.is_empty() {
+            self.cache = vec![Cached::default(); CACHE_SIZE];
+        }
         let mut at = 0;
         while at < bytes.len() {
             while at < bytes.len() && is_space(bytes[at]) {
@@ -104,10 +200,108 @@ impl Tokens {
                 self.push_wild(start, end);
                 break;
             }
-            let from = self.masked.len();
-            let (len, has_var) = mask(&bytes[start..], &mut self.masked);
-            at = start + len;
-            self.push(&bytes[start..at], start, from, has_var);
+            let from = self.masked_len;
+            #[cfg(test)]
+            let fast = if self.byte_by_byte {
+                None
+            } else {
+                self.short_token(bytes, start)
+            };
+            #[cfg(not(test))]
+            let fast = self.short_token(bytes, start);
+            at = match fast {
+                Some(end) => end,
+                None => {
+                    let (len, masked_len, has_var) = mask(&bytes[start..], &mut self.masked, from);
+                    self.masked_len = masked_len;
+                    let end = start + len;
+                    let facts = self.facts(&bytes[start..end], from, has_var);
+                    self.push(start, end, from, facts);
+                    end
+                }
+            };
+        }
+    }
+
+    /// Masks and pushes the token at `start` through the cache when it is
+    /// short (at most [`CACHED_LEN`] bytes, ended by whitespace or the end
+    /// of the message); returns its end. `None`: not a short token, nothing
+    /// done.
+    fn short_token(&mut self, bytes: &[u8], start: usize) -> Option<usize> {
+        let mut padded = [0u8; CACHED_LEN];
+        let rest = &bytes[start..];
+        let n = rest.len().min(CACHED_LEN);
+        // Near the end of the message, its rest zero-padded (a zero byte
+        // ends the token as the end does).
+        let window = match rest.first_chunk::<CACHED_LEN>() {
+            Some(window) => window,
+            None => {
+                padded[..n].copy_from_slice(rest);
+                &padded
+            }
+        };
+        let mut raw = [0u64; CACHED_WORDS];
+        let mut len = None;
+        for (w, word) in raw.iter_mut().enumerate() {
+            *word = u64::from_le_bytes(window[w * 8..w * 8 + 8].try_into().expect("8 bytes"));
+            if let Some(i) = first_low(*word) {
+                len = Some(w * 8 + i);
+                break;
+            }
+        }
+        let len = len?;
+        // Past the message's end, or at whitespace; another control byte
+        // is part of a token, which the byte-by-byte path handles.
+        if len < n && !is_space(rest[len]) {
+            return None;
+        }
+        let mut key = len as u64;
+        for (w, word) in raw.iter_mut().enumerate() {
+            *word = keep_low(*word, len.saturating_sub(w * 8));
+            key = key.rotate_left(23) ^ *word;
+        }
+        let index = (mix(key) as usize) & (CACHE_SIZE - 1);
+        let from = self.masked_len;
+        let cached = self.cache[index];
+        let facts = if usize::from(cached.len) == len && cached.raw == raw {
+            let m = usize::from(cached.masked_len);
+            self.masked[from..from + CACHED_LEN].copy_from_slice(&cached.masked);
+            self.masked_len = from + m;
+            cached.facts
+        } else if is_number(&rest[..len]) {
+            // Not cached: numbers seldom repeat, and would push out words.
+            self.masked[from] = VAR;
+            self.masked_len = from + 1;
+            NUMBER
+        } else {
+            let token = &rest[..len];
+            let (_, masked_len, has_var) = mask(token, &mut self.masked, from);
+            self.masked_len = masked_len;
+            let facts = self.facts(token, from, has_var);
+            let mut masked = [0u8; CACHED_LEN];
+            masked[..masked_len - from].copy_from_slice(&self.masked[from..masked_len]);
+            self.cache[index] = Cached {
+                raw,
+                len: len as u8,
+                masked_len: (masked_len - from) as u8,
+                masked,
+                facts,
+            };
+            facts
+        };
+        self.push(start, start + len, from, facts);
+        Some(start + len)
+    }
+
+    /// The facts of `token`, whose masked form is `masked[from..masked_len]`.
+    fn facts(&self, token: &[u8], from: usize, has_var: bool) -> Facts {
+        let masked = &self.masked[from..self.masked_len];
+        let whole = token.len() > MAX_TOKEN_LEN || is_path(token) || masked == [VAR];
+        Facts {
+            hash: if whole { WILD_HASH } else { hash(masked) },
+            has_var,
+            unit: is_unit(token),
+            whole,
         }
     }
 
@@ -143,8 +337,7 @@ impl Tokens {
     }
 
     fn push_wild(&mut self, start: usize, end: usize) {
-        self.masked.push(VAR);
-        self.masked_end.push(self.masked.len() as u32);
+        self.push_var_byte();
         self.list.push(Token {
             start: start as u32,
             end: end as u32,
@@ -161,8 +354,7 @@ impl Tokens {
             return;
         };
         self.masked_end.pop();
-        self.masked
-            .truncate(self.masked_end.last().map_or(0, |&e| e as usize));
+        self.masked_len = self.masked_end.last().map_or(0, |&e| e as usize);
         if let Some(before) = self.list.last_mut()
             && before.wild
         {
@@ -170,8 +362,7 @@ impl Tokens {
             return;
         }
         last.end = end as u32;
-        self.masked.push(VAR);
-        self.masked_end.push(self.masked.len() as u32);
+        self.push_var_byte();
         self.list.push(Token {
             hash: WILD_HASH,
             wild: true,
@@ -180,21 +371,26 @@ impl Tokens {
         });
     }
 
-    /// Adds the token `token` at `start`, whose masked form is
-    /// `masked[from..]`.
-    fn push(&mut self, token: &[u8], start: usize, from: usize, has_var: bool) {
-        let end = start + token.len();
+    /// Ends the masked form with a token that is `VAR` alone.
+    fn push_var_byte(&mut self) {
+        // A token (at least one byte) was consumed for each masked byte
+        // before, so there is room.
+        self.masked[self.masked_len] = VAR;
+        self.masked_len += 1;
+        self.masked_end.push(self.masked_len as u32);
+    }
+
+    /// Adds the token from `start` to `end`, whose masked form is
+    /// `masked[from..masked_len]`.
+    fn push(&mut self, start: usize, end: usize, from: usize, facts: Facts) {
         let last = self.list.last().copied();
-        if last.is_some_and(|l| l.has_var) && is_unit(token) {
-            self.masked.truncate(from);
+        if last.is_some_and(|l| l.has_var) && facts.unit {
+            self.masked_len = from;
             self.widen_last(end);
             return;
         }
-        let wild = token.len() > MAX_TOKEN_LEN
-            || is_path(token)
-            || self.masked.len() == from + 1 && self.masked[from] == VAR;
-        if wild {
-            self.masked.truncate(from);
+        if facts.whole {
+            self.masked_len = from;
             if last.is_some_and(|l| l.wild) {
                 self.widen_last(end);
             } else {
@@ -202,14 +398,13 @@ impl Tokens {
             }
             return;
         }
-        let hash = hash(&self.masked[from..]);
-        self.masked_end.push(self.masked.len() as u32);
+        self.masked_end.push(self.masked_len as u32);
         self.list.push(Token {
             start: start as u32,
             end: end as u32,
-            hash,
+            hash: facts.hash,
             wild: false,
-            has_var,
+            has_var: facts.has_var,
         });
     }
 }
@@ -269,11 +464,12 @@ fn is_path(token: &[u8]) -> bool {
         && token.iter().all(|&b| b.is_ascii_graphic() || b >= 0x80)
 }
 
-/// Appends the masked form of the token that starts `token` (it ends at
-/// the first whitespace) to `out`; returns the token's length and whether
-/// it has a variable part.
-fn mask(token: &[u8], out: &mut Vec<u8>) -> (usize, bool) {
-    let start = out.len();
+/// Writes the masked form of the token that starts `token` (it ends at
+/// the first whitespace) to `out` from `len` on (`out` has room for the
+/// token's bytes); returns the token's length, where its masked form ends
+/// in `out`, and whether it has a variable part.
+fn mask(token: &[u8], out: &mut [u8], mut len: usize) -> (usize, usize, bool) {
+    let start = len;
     let mut has_var = false;
     let mut i = 0;
     while i < token.len() {
@@ -283,19 +479,26 @@ fn mask(token: &[u8], out: &mut Vec<u8>) -> (usize, bool) {
             break;
         }
         if class & WORD == 0 {
-            out.push(c);
+            out[len] = c;
+            len += 1;
             i += 1;
             continue;
         }
+        // The run is copied as it is scanned, and replaced by `VAR` if it
+        // turns out variable.
         let run_start = i;
+        let run_out = len;
         let (mut digits, mut hex) = (0usize, HEX);
         while i < token.len() {
-            let class = CLASS[token[i] as usize];
+            let b = token[i];
+            let class = CLASS[b as usize];
             if class & WORD == 0 {
                 break;
             }
             digits += usize::from(class & DIGIT != 0);
             hex &= class;
+            out[len] = b;
+            len += 1;
             i += 1;
         }
         let hex = hex != 0;
@@ -308,7 +511,7 @@ fn mask(token: &[u8], out: &mut Vec<u8>) -> (usize, bool) {
             let span = name_span(&token[run_start..]);
             let name = &token[run_start..run_start + span];
             if is_host(name) || is_uuid(name) {
-                push_var(token, run_start, start, out);
+                len = push_var(token, run_start, start, out, run_out);
                 has_var = true;
                 i = run_start + span;
                 continue;
@@ -323,34 +526,35 @@ fn mask(token: &[u8], out: &mut Vec<u8>) -> (usize, bool) {
         } else {
             (hex && run.len() >= 8) || is_date_word(run)
         };
-        if !variable {
-            out.extend_from_slice(run);
-            continue;
+        if variable {
+            len = push_var(token, run_start, start, out, run_out);
+            has_var = true;
         }
-        push_var(token, run_start, start, out);
-        has_var = true;
     }
-    (i, has_var)
+    (i, len, has_var)
 }
 
-/// Appends a variable that starts at `token[at]` to `out` (whose part for
-/// this token starts at `start`): a sign right before a number, where it is
-/// no hyphen between words, belongs to it; variables joined by `.`, `:` or
-/// `-` are one.
-fn push_var(token: &[u8], at: usize, start: usize, out: &mut Vec<u8>) {
+/// Writes a variable that starts at `token[at]` to `out` at `len` (this
+/// token's part of `out` starts at `start`); returns where it ends: a sign
+/// right before a number, where it is no hyphen between words, belongs to
+/// it; variables joined by `.`, `:` or `-` are one.
+fn push_var(token: &[u8], at: usize, start: usize, out: &mut [u8], mut len: usize) -> usize {
     if token[at].is_ascii_digit()
         && at > 0
         && matches!(token[at - 1], b'-' | b'+')
         && (at == 1 || !token[at - 2].is_ascii_alphanumeric())
-        && out.len() > start
+        && len > start
     {
-        out.pop();
+        len -= 1;
     }
-    let n = out.len() - start;
-    if n >= 2 && out[out.len() - 2] == VAR && matches!(out[out.len() - 1], b'.' | b':' | b'-') {
-        out.pop();
-    } else if !(n >= 1 && out[out.len() - 1] == VAR) {
-        out.push(VAR);
+    let n = len - start;
+    if n >= 2 && out[len - 2] == VAR && matches!(out[len - 1], b'.' | b':' | b'-') {
+        len - 1
+    } else if n >= 1 && out[len - 1] == VAR {
+        len
+    } else {
+        out[len] = VAR;
+        len + 1
     }
 }
 
@@ -669,6 +873,59 @@ mod tests {
             shapes("www.google.com:443 org.apache.hadoop.Foo"),
             ["<*>", "org.apache.hadoop.Foo"]
         );
+    }
+
+    #[test]
+    fn cache_and_number_path_agree_with_byte_by_byte() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/loghub");
+        let mut fast = Tokens::new();
+        let mut slow = Tokens::new();
+        slow.byte_by_byte = true;
+        let mut files = 0;
+        let mut extra = String::new();
+        for token in [
+            "1",
+            "-1",
+            "+1.5",
+            "1-2",
+            "1::2",
+            "1.",
+            ".1",
+            "1..2",
+            "a1",
+            "0x1f",
+            "12ms",
+            "\u{1}x",
+            "x\u{1}",
+            "/a/b",
+            "KB)",
+            "www.google.com:443",
+            "x".repeat(40).as_str(),
+            "größe=12",
+        ] {
+            extra.push_str(&format!("{token}\n{token} {token}\nsize {token} {token}\n"));
+        }
+        let mut texts = vec![extra];
+        for entry in std::fs::read_dir(dir).expect("the Loghub fixtures") {
+            let path = entry.expect("a directory entry").path();
+            if path.extension().is_some_and(|e| e == "log") {
+                files += 1;
+                let bytes = std::fs::read(&path).expect("a fixture");
+                texts.push(String::from_utf8_lossy(&bytes).into_owned());
+            }
+        }
+        assert!(files >= 10, "only {files} Loghub fixtures");
+        // Twice over, so the second pass finds its tokens in the cache.
+        for text in texts.iter().chain(&texts) {
+            for line in text.lines() {
+                fast.split(line);
+                slow.split(line);
+                assert_eq!(fast.list, slow.list, "{line:?}");
+                for i in 0..fast.len() {
+                    assert_eq!(fast.masked(i), slow.masked(i), "{line:?} token {i}");
+                }
+            }
+        }
     }
 
     #[test]
