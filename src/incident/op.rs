@@ -252,6 +252,7 @@ fn milestone_draft(
     )
 }
 
+/// [`milestone_draft`] marked implied (set because a later milestone was).
 fn implied_milestone(
     inc: &str,
     milestone: Milestone,
@@ -260,17 +261,12 @@ fn implied_milestone(
     actor: &str,
     basis: &str,
 ) -> Draft {
-    Draft::new(
-        inc,
-        Payload::MilestoneSet(payload::MilestoneSet {
-            implied: true,
-            ..milestone_set(milestone)
-        }),
-        at,
-        source,
-        actor,
-        format!("{}: {basis}", capitalized(milestone.as_str())),
-    )
+    let mut draft = milestone_draft(inc, milestone, at, source, actor, basis);
+    draft.payload = Payload::MilestoneSet(payload::MilestoneSet {
+        implied: true,
+        ..milestone_set(milestone)
+    });
+    draft
 }
 
 fn cleared_milestone(inc: &str, milestone: Milestone, at: Timestamp, actor: &str) -> Draft {
