@@ -130,8 +130,8 @@ impl Filters {
     pub fn describe(&self) -> String {
         let mut parts = Vec::new();
         match self.level {
-            Some(LevelRule::AtLeast(level)) => parts.push(format!("level≥{}", level_name(level))),
-            Some(LevelRule::Exactly(level)) => parts.push(format!("level={}", level_name(level))),
+            Some(LevelRule::AtLeast(level)) => parts.push(format!("level≥{}", level.as_str())),
+            Some(LevelRule::Exactly(level)) => parts.push(format!("level={}", level.as_str())),
             None => {}
         }
         if let Some(source) = &self.source {
@@ -144,20 +144,6 @@ impl Filters {
             text.push_str(" (off)");
         }
         super::msg::clean(&text)
-    }
-}
-
-/// A level as people write it.
-pub fn level_name(level: Level) -> &'static str {
-    match level {
-        Level::Trace => "trace",
-        Level::Debug => "debug",
-        Level::Info => "info",
-        Level::Notice => "notice",
-        Level::Warn => "warn",
-        Level::Error => "error",
-        Level::Critical => "critical",
-        Level::Fatal => "fatal",
     }
 }
 

@@ -121,7 +121,7 @@ fn row_line<'a>(row: &'a PatternRow, zone: &TimeZone) -> Line<'a> {
         Span::styled(format!("{mark:<4} "), mark_style),
         Span::raw(format!("{:>7} ", short_count(row.count))),
         Span::styled(
-            format!("{:<5} ", row.level.map_or("-", super::filter::level_name)),
+            format!("{:<5} ", row.level.map_or("-", Level::as_str)),
             level_style(row.level),
         ),
         Span::styled(format!("{times}  "), Style::new().fg(Color::DarkGray)),

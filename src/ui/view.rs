@@ -1129,9 +1129,7 @@ fn draw_detail(frame: &mut Frame<'_>, app: &App, detail: &super::app::Detail, ar
     lines.push(Line::from(vec![
         label("level"),
         Span::styled(
-            line.level
-                .map_or("none", super::filter::level_name)
-                .to_owned(),
+            line.level.map_or("none", Level::as_str).to_owned(),
             level_style(line.level),
         ),
     ]));
