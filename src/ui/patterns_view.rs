@@ -20,6 +20,7 @@ use ratatui::{
 use super::{
     app::App,
     patterns::{Change, PatternRow},
+    view::centered,
 };
 use crate::model::Level;
 
@@ -28,12 +29,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
     let view = &app.patterns;
     let width = area.width.saturating_sub(2).max(10);
     let height = area.height.saturating_sub(2).max(6);
-    let rect = Rect {
-        x: area.x + (area.width - width) / 2,
-        y: area.y + (area.height - height) / 2,
-        width,
-        height,
-    };
+    let rect = centered(area, width, height);
     frame.render_widget(Clear, rect);
     let since = match &view.since {
         Some((id, at)) => format!("new/surging since {id} opened {}", clock(*at, &app.zone)),

@@ -1042,12 +1042,7 @@ fn draw_help(frame: &mut Frame<'_>, area: Rect, scroll: usize) {
     let rows = BINDINGS.len() + keys::PROMPT_KEYS.len() + 1;
     let width = area.width.saturating_sub(2).min(110);
     let height = area.height.min(rows as u16 + 2);
-    let rect = Rect {
-        x: area.x + (area.width - width) / 2,
-        y: area.y + (area.height - height) / 2,
-        width,
-        height,
-    };
+    let rect = centered(area, width, height);
     frame.render_widget(Clear, rect);
     let block = Block::new()
         .borders(Borders::ALL)
@@ -1092,15 +1087,22 @@ fn draw_help(frame: &mut Frame<'_>, area: Rect, scroll: usize) {
     );
 }
 
-fn draw_detail(frame: &mut Frame<'_>, app: &App, detail: &super::app::Detail, area: Rect) {
-    let width = area.width.saturating_sub(4).max(10);
-    let height = area.height.saturating_sub(2).max(5);
-    let rect = Rect {
+/// A box of `width` × `height` in the middle of `area` (cut to `area`
+/// when it is smaller: a tiny terminal).
+pub(super) fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let (width, height) = (width.min(area.width), height.min(area.height));
+    Rect {
         x: area.x + (area.width - width) / 2,
         y: area.y + (area.height - height) / 2,
         width,
         height,
-    };
+    }
+}
+
+fn draw_detail(frame: &mut Frame<'_>, app: &App, detail: &super::app::Detail, area: Rect) {
+    let width = area.width.saturating_sub(4).max(10);
+    let height = area.height.saturating_sub(2).max(5);
+    let rect = centered(area, width, height);
     frame.render_widget(Clear, rect);
     let line = &detail.line;
     let dim = Style::new().fg(Color::DarkGray);
