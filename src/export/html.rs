@@ -76,9 +76,6 @@ impl Html<'_> {
 }
 
 impl Renderer for Html<'_> {
-    /// The page has no "What was new in the logs" section (as built).
-    const NEW_IN_LOGS: bool = false;
-
     fn begin(&mut self, pm: &Postmortem) -> fmt::Result {
         let inc = &pm.incident;
         let generated = self.t(pm.generated_at);
@@ -473,9 +470,24 @@ impl Renderer for Html<'_> {
         )
     }
 
-    /// Not drawn (see [`Renderer::NEW_IN_LOGS`]).
-    fn new_in_logs(&mut self, _item: &NewInLogs) -> fmt::Result {
-        Ok(())
+    fn new_in_logs(&mut self, n: &NewInLogs) -> fmt::Result {
+        let first = self.t(n.first_seen);
+        write!(
+            self.out,
+            "<p><strong>{}</strong> (<span class=\"sev-{1}\">{1}</span>, template <code>{2}</code>) — first seen {first}",
+            html(&n.template_text),
+            html(&n.severity),
+            html(&n.template),
+        )?;
+        match &n.evidence {
+            Some(evidence) => writeln!(
+                self.out,
+                "<br><code>{}</code></p>\n<pre>{}</pre>",
+                html(&evidence.cite()),
+                html_lines(&evidence.line)
+            ),
+            None => writeln!(self.out, "</p>"),
+        }
     }
 
     fn no_excerpts(&mut self) -> fmt::Result {

@@ -55,8 +55,6 @@ impl Markdown<'_> {
 }
 
 impl Renderer for Markdown<'_> {
-    const NEW_IN_LOGS: bool = true;
-
     fn begin(&mut self, pm: &Postmortem) -> fmt::Result {
         let inc = &pm.incident;
         let generated = self.t(pm.generated_at);

@@ -830,3 +830,80 @@ fn a_journal_written_before_typed_payloads_reads_verifies_and_renders_the_same()
         }
     }
 }
+
+/// Issue 16 item 7 in every document format: a problem no signature knows,
+/// first seen during the incident, is in "What was new in the logs" with
+/// its first line — escaped in the page (a line holding `<script>` and `&`
+/// is text, not markup) — and in the JSON export's `new_in_logs`.
+#[test]
+fn what_was_new_in_the_logs_is_in_markdown_html_and_json_with_the_line_escaped() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let line = "2026-11-21 03:00:00,000 FATAL [main] org.example.Probe: \
+                <script>alert(1)</script> & <b>probe</b> failed";
+    fs::write(
+        d.join("app.log"),
+        format!("2026-11-21 02:59:00,000 INFO [main] org.example.Probe: started\n{line}\n"),
+    )
+    .expect("writes");
+    let alerts = crate::harness::watch_until_quiet(d, &["--from-start", "--json", "app.log"], 1, {
+        std::time::Duration::from_millis(1500)
+    });
+    let fired: Vec<Value> = alerts
+        .iter()
+        .map(|l| serde_json::from_str(l).expect("json alert"))
+        .collect();
+    let new = fired
+        .iter()
+        .find(|a| a["signature"] == "new-fatal-problem")
+        .unwrap_or_else(|| panic!("no new-fatal-problem alert: {alerts:?}"));
+    let template = new["captures"]["template"].as_str().expect("template id");
+
+    let json: Value = serde_json::from_str(&run(d, &["export", "--format", "json"]).code(0).stdout)
+        .expect("JSON export");
+    let items = json["new_in_logs"].as_array().expect("new_in_logs");
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert_eq!(items[0]["template"], template);
+    assert_eq!(items[0]["signature"], "new-fatal-problem");
+    assert_eq!(items[0]["evidence"]["line"], line);
+    assert_eq!(items[0]["evidence"]["line_no"], 2);
+
+    let md = run(d, &["export"]).code(0).stdout;
+    let section = md
+        .split("## What was new in the logs\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .unwrap_or_else(|| panic!("no section in\n{md}"));
+    assert!(
+        section.contains(&format!("template `{template}`")),
+        "{section}"
+    );
+    assert!(
+        section.contains(&format!("```text\n{line}\n```")),
+        "{section}"
+    );
+    assert!(section.contains("app.log:2"), "{section}");
+
+    let html = run(d, &["export", "--format", "html"]).code(0).stdout;
+    let section = html
+        .split("<h2>What was new in the logs</h2>\n")
+        .nth(1)
+        .and_then(|rest| rest.split("<h2>").next())
+        .unwrap_or_else(|| panic!("no section in\n{html}"));
+    assert!(
+        section.contains(&format!("template <code>{template}</code>")),
+        "{section}"
+    );
+    assert!(section.contains("app.log:2</code>"), "{section}");
+    assert!(
+        section.contains(
+            "<pre>2026-11-21 03:00:00,000 FATAL [main] org.example.Probe: \
+             &lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;b&gt;probe&lt;/b&gt; failed</pre>"
+        ),
+        "{section}"
+    );
+    let lower = html.to_lowercase();
+    for forbidden in ["<script", "<b>", " & "] {
+        assert!(!lower.contains(forbidden), "{forbidden:?} in the page");
+    }
+}
