@@ -213,8 +213,9 @@ pub struct Metrics {
     pub ttm: Option<SignedDuration>,
     /// Time to resolve: resolved − started.
     pub ttr: Option<SignedDuration>,
-    /// From started (else detected, else opened) to resolved, or to now
-    /// while it is open.
+    /// From started (else detected, else opened) to resolved or to its
+    /// merge into another incident (the earlier), or to now while it is
+    /// open.
     pub elapsed: SignedDuration,
 }
 
@@ -339,6 +340,9 @@ pub struct Incident {
     /// A person merged it into this incident: it is closed, and events
     /// written for it later go there.
     pub merged_into: Option<String>,
+    /// The `incident.merged` event that closed it (its entry's time is
+    /// when it ended).
+    merged_seq: Option<u64>,
     /// It was split off this incident.
     pub split_from: Option<String>,
 }
@@ -363,6 +367,7 @@ impl Incident {
             steps: Vec::new(),
             responders: Vec::new(),
             merged_into: None,
+            merged_seq: None,
             split_from: None,
         }
     }
@@ -445,9 +450,19 @@ impl Incident {
         let between =
             |from: Option<Timestamp>, to: Option<Timestamp>| Some(to?.duration_since(from?));
         let begin = started.or(detected).unwrap_or(self.opened_at);
-        let end = match self.status {
-            Status::Resolved => self.at(Milestone::Resolved).unwrap_or(now),
-            _ => now,
+        let resolved = match self.status {
+            Status::Resolved => Some(self.at(Milestone::Resolved).unwrap_or(now)),
+            _ => None,
+        };
+        // A merged incident ended at its merge (the merge event's time, as
+        // corrected if it was).
+        let merged = self
+            .merged_seq
+            .and_then(|seq| self.entry(seq))
+            .map(|e| e.occurred_at);
+        let end = match (resolved, merged) {
+            (Some(a), Some(b)) => a.min(b),
+            (a, b) => a.or(b).unwrap_or(now),
         };
         Metrics {
             ttd: between(started, detected),
@@ -619,7 +634,8 @@ impl Timeline {
             let owner = self.events[target_index].incident.clone();
             let owner = self.incident_by_id.get(&owner).copied();
             // A merged incident's entries live on in the one it went into
-            // (a split moved them to the new one: look there too).
+            // (a split moved them to the new one: look there too); the
+            // merged one keeps its own history, corrected alike.
             let holder = owner.map(|i| self.merged_target(i)).and_then(|i| {
                 match self.incidents[i].entry_by_seq.contains_key(&target) {
                     true => Some(i),
@@ -629,7 +645,8 @@ impl Timeline {
                         .position(|inc| inc.entry_by_seq.contains_key(&target)),
                 }
             });
-            if let Some(i) = holder {
+            let own = owner.filter(|&o| Some(o) != holder);
+            for i in holder.into_iter().chain(own) {
                 let inc = &mut self.incidents[i];
                 if let Some(&e) = inc.entry_by_seq.get(&target) {
                     let entry = &mut inc.entries[e];
@@ -762,7 +779,7 @@ impl Timeline {
                 if let Some(&into) = self.incident_by_id.get(&merged.into) {
                     let into = self.merged_target(into);
                     if into != i {
-                        self.merge(i, into);
+                        self.merge(i, into, event.seq);
                     }
                 }
             }
@@ -781,10 +798,11 @@ impl Timeline {
 
     /// Incident `from` merged into `into`: `into` gets a copy of its
     /// entries, its signatures, steps, responders and the milestones it
-    /// lacks; `from` keeps its own history, closed.
-    fn merge(&mut self, from: usize, into: usize) {
+    /// lacks; `from` keeps its own history, closed by event `seq`.
+    fn merge(&mut self, from: usize, into: usize, seq: u64) {
         let source = self.incidents[from].clone();
         self.incidents[from].merged_into = Some(self.incidents[into].id.clone());
+        self.incidents[from].merged_seq = Some(seq);
         let target = &mut self.incidents[into];
         for entry in source.entries {
             if !target.entry_by_seq.contains_key(&entry.seq) {
@@ -1175,6 +1193,13 @@ pub(crate) mod tests {
         let two = tl.incident("INC-2").expect("INC-2");
         assert_eq!(two.merged_into.as_deref(), Some("INC-1"));
         assert!(!two.is_open() && one.is_open());
+        // A merged incident ended at its merge; the other runs on.
+        let later = ts("2026-11-23T00:00:00Z");
+        assert_eq!(two.metrics(later).elapsed, SignedDuration::from_mins(4));
+        assert_eq!(
+            one.metrics(later).elapsed,
+            later.duration_since(ts("2026-11-21T03:00:00Z"))
+        );
         assert_eq!(tl.latest_open().map(|i| i.id.as_str()), Some("INC-1"));
         let ids: Vec<&str> = one.signatures.iter().map(|s| s.id.as_str()).collect();
         assert_eq!(ids, ["a", "b"]);

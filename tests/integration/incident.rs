@@ -270,6 +270,112 @@ fn operator_commands_build_the_timeline_and_show_it() {
     run(d, &["incident", "verify"]).code(0);
 }
 
+/// The `LASTED` cell of `id` in `incident list`.
+fn lasted_in_list(d: &Path, id: &str) -> String {
+    let list = run(d, &["incident", "list"]).code(0).stdout;
+    let header = list.lines().next().expect("a header");
+    let (from, to) = (
+        header.find("LASTED").expect("LASTED"),
+        header.find("TITLE").expect("TITLE"),
+    );
+    let row = list
+        .lines()
+        .find(|l| l.starts_with(&format!("{id} ")))
+        .unwrap_or_else(|| panic!("no {id} in\n{list}"));
+    row[from..to].trim().to_owned()
+}
+
+/// A merged incident ended at its merge: `list`, `show` and `export` stop
+/// its duration there (it ran on with the clock, days and counting), at
+/// the merge's corrected time when it was corrected; the incident it went
+/// into runs on.
+#[test]
+fn a_merged_incident_lasts_until_its_merge_not_until_now() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    for (title, at) in [
+        ("checkout slow", "2026-11-21T03:00:00Z"),
+        ("orders slow", "2026-11-21T03:10:00Z"),
+    ] {
+        run(
+            d,
+            &[
+                "incident", "declare", "--title", title, "--at", at, "--actor", "alice",
+            ],
+        )
+        .code(0);
+    }
+    let merged = run(
+        d,
+        &[
+            "incident", "merge", "INC-2", "--into", "INC-1", "--actor", "alice",
+        ],
+    )
+    .code(0)
+    .stdout;
+    // `INC-2 #5 <time> incident.merged ...`
+    let seq = merged
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.strip_prefix('#'))
+        .unwrap_or_else(|| panic!("no seq in {merged:?}"));
+    // The merge happened now, on the clock: the incident lasted from its
+    // opening until then, whenever it is looked at later.
+    let journal = journal_lines(d);
+    let merge: serde_json::Value = serde_json::from_str(
+        journal
+            .iter()
+            .find(|l| l.contains("\"incident.merged\""))
+            .expect("the merge event"),
+    )
+    .expect("json");
+    let merged_at: Timestamp = merge["occurred_at"]
+        .as_str()
+        .and_then(|t| t.parse().ok())
+        .expect("a time");
+    let opened: Timestamp = "2026-11-21T03:10:00Z".parse().expect("time");
+    let until_merge = triage::incident::text::duration(merged_at.duration_since(opened));
+    assert_eq!(lasted_in_list(d, "INC-2"), until_merge);
+
+    // The merge's time corrected to 30 minutes after the opening.
+    run(
+        d,
+        &[
+            "incident",
+            "set-time",
+            "--incident",
+            "INC-2",
+            seq,
+            "2026-11-21T03:40:00Z",
+            "--actor",
+            "alice",
+        ],
+    )
+    .code(0);
+    assert_eq!(lasted_in_list(d, "INC-2"), "30m 00s");
+    let show = run(d, &["incident", "show", "INC-2"]).code(0).stdout;
+    assert!(show.contains("(lasted 30m 00s)"), "{show}");
+    assert!(show.contains("status      merged into INC-1"), "{show}");
+    let md = run(d, &["export", "--incident", "INC-2"]).code(0).stdout;
+    assert!(md.contains("| Duration | 30m 00s |"), "{md}");
+    let json: serde_json::Value = serde_json::from_str(
+        &run(d, &["export", "--incident", "INC-2", "--format", "json"])
+            .code(0)
+            .stdout,
+    )
+    .expect("json");
+    assert_eq!(json["incident"]["duration_ms"], 30 * 60 * 1000);
+    assert_eq!(json["incident"]["open"], false);
+
+    // The incident it went into is open: it runs on (days, by now).
+    let one = lasted_in_list(d, "INC-1");
+    let hours: u64 = one
+        .split_once("h ")
+        .and_then(|(h, _)| h.parse().ok())
+        .unwrap_or_else(|| panic!("INC-1 lasted {one:?}"));
+    assert!(hours >= 24, "INC-1 lasted {one}");
+}
+
 #[test]
 fn commands_explain_what_is_wrong() {
     let dir = tempfile::tempdir().expect("tempdir");
