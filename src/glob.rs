@@ -40,8 +40,8 @@ pub struct Pattern {
 }
 
 /// A glob that does not compile: the pattern and why.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("{pattern}: {why}")]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{pattern}: bad glob: {why}")]
 pub struct Error {
     /// The pattern, as given.
     pub pattern: String,
@@ -228,9 +228,25 @@ fn components(text: &str) -> Vec<&str> {
     out
 }
 
+/// The globs among command-line arguments that do not compile, in order;
+/// an argument is a glob when it holds one of `*?[{` and, with
+/// `existing_are_paths`, names no existing path (as [`expand_args`] reads
+/// them; the follower's targets are globs whatever exists). The commands
+/// check their arguments with it before any work: a bad glob is an error,
+/// not a file that is not found.
+pub fn check_args<P: AsRef<Path>>(args: &[P], existing_are_paths: bool) -> Vec<Error> {
+    args.iter()
+        .map(AsRef::as_ref)
+        .filter(|path| !(existing_are_paths && path.exists()))
+        .filter_map(|path| path.to_str().filter(|arg| is_glob(arg)))
+        .filter_map(|arg| Pattern::cached(arg).err())
+        .collect()
+}
+
 /// Command-line arguments to paths: a path as it is, a glob expanded to the
 /// paths it matches now (sorted), a glob matching nothing kept as given (the
-/// reader then says it is not found), a glob that does not compile likewise.
+/// reader then says it is not found), a glob that does not compile likewise
+/// (the commands reject those first: [`check_args`]).
 pub fn expand_args<P: AsRef<Path>>(args: &[P]) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for arg in args {
@@ -380,6 +396,35 @@ mod tests {
         let err = Pattern::new("logs/{a,b.log").expect_err("unclosed");
         assert_eq!(err.pattern, "logs/{a,b.log");
         assert!(!err.why.is_empty());
+        assert!(
+            err.to_string().starts_with("logs/{a,b.log: bad glob: "),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn checking_arguments_names_every_bad_glob_and_nothing_else() {
+        let dir = tree(&["{odd.log"]);
+        let odd = format!("{}/{{odd.log", dir.path().display());
+        let args = [
+            "a.log".to_owned(),
+            "logs/{a,b.log".to_owned(),
+            "logs/*.log".to_owned(),
+            "logs/[a.log".to_owned(),
+            odd.clone(),
+        ];
+        let bad: Vec<String> = check_args(&args, true)
+            .into_iter()
+            .map(|e| e.pattern)
+            .collect();
+        assert_eq!(bad, ["logs/{a,b.log", "logs/[a.log"]);
+        // A file whose name looks like a bad glob is a path to `scan`, a
+        // glob to the follower.
+        let bad: Vec<String> = check_args(&args, false)
+            .into_iter()
+            .map(|e| e.pattern)
+            .collect();
+        assert_eq!(bad, ["logs/{a,b.log", "logs/[a.log", odd.as_str()]);
     }
 
     #[test]

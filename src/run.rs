@@ -81,6 +81,10 @@ pub enum Error {
         /// Why.
         why: String,
     },
+    /// Globs on the command line that do not compile (each rendered on a
+    /// line of its own, naming the pattern and the problem).
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Globs(Vec<crate::glob::Error>),
     /// The selection of files (`--include`, `--exclude`) is invalid.
     #[error("{0}")]
     Selection(String),
@@ -171,6 +175,12 @@ pub fn run(cli: Cli) -> Exit {
             tracing::debug!("output closed");
             Exit::Found
         }
+        Err(Error::Globs(bad)) => {
+            for glob in bad {
+                output::message(glob);
+            }
+            Exit::Error
+        }
         Err(err) => {
             output::message(err);
             Exit::Error
@@ -178,9 +188,39 @@ pub fn run(cli: Cli) -> Exit {
     }
 }
 
+/// The globs among the command's file arguments that do not compile:
+/// paths and globs read once (an existing path is a path, whatever its
+/// name), or followed (`watch`, `agent`, `ui`, `diff`, `--baseline`: an
+/// argument with a glob character is a glob).
+fn bad_globs(command: &Command) -> Vec<crate::glob::Error> {
+    use crate::glob::check_args;
+    let followed = |lists: &[&[String]]| -> Vec<crate::glob::Error> {
+        lists
+            .iter()
+            .flat_map(|args| check_args(args, false))
+            .collect()
+    };
+    match command {
+        Command::Scan(args) => check_args(&args.paths, true),
+        Command::Formats(args) => check_args(&args.paths, true),
+        Command::Patterns(args) => check_args(&args.paths, true),
+        Command::Ingest(args) => check_args(&args.paths, true),
+        Command::Reindex(args) => check_args(&args.paths, true),
+        Command::Diff(args) => followed(&[&args.baseline, &args.target]),
+        Command::Watch(args) => followed(&[&args.targets, &args.baseline]),
+        Command::Agent(args) => followed(&[&args.watch.targets, &args.watch.baseline]),
+        Command::Ui(args) => followed(&[&args.targets]),
+        _ => Vec::new(),
+    }
+}
+
 /// Hands the command to its family.
 fn command(cli: &Cli) -> Outcome {
     let global = &cli.global;
+    let bad = bad_globs(&cli.command);
+    if !bad.is_empty() {
+        return Err(Error::Globs(bad));
+    }
     match &cli.command {
         Command::Check(args) => check::check(
             &global.patterns,

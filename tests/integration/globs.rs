@@ -182,3 +182,102 @@ fn watch_follows_a_braces_glob_and_only_it() {
         ]
     );
 }
+
+/// Runs `triage ARGS` in `dir`, killed after 60 s (a command that follows
+/// files would otherwise wait forever on a glob it cannot read): exit
+/// status and stderr.
+fn run_bounded(dir: &Path, args: &[&str]) -> (Option<i32>, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_triage"))
+        .current_dir(dir)
+        .args(args)
+        .env_remove("TRIAGE_DATA_DIR")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("triage runs");
+    let stderr = child.stderr.take().expect("piped");
+    let reader = thread::spawn(move || {
+        let mut text = String::new();
+        let _ = std::io::Read::read_to_string(&mut BufReader::new(stderr), &mut text);
+        text
+    });
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break Some(status);
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        thread::sleep(Duration::from_millis(20));
+    };
+    let text = reader.join().expect("stderr read");
+    match status {
+        Some(status) => (status.code(), text),
+        None => panic!("triage {args:?} still running after 60 s; stderr:\n{text}"),
+    }
+}
+
+/// A glob that does not compile is a bad glob, named with the problem, in
+/// every command that takes globs (it was "No such file" to the ones that
+/// read once, and `watch` followed it forever): exit 2, every bad glob
+/// reported, nothing done.
+#[test]
+fn a_bad_glob_is_reported_as_one_by_every_command_that_takes_globs() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    logs(dir);
+    let unclosed = "logs/{app,db.log";
+    let class = "logs/[ab.log";
+    let commands: &[&[&str]] = &[
+        &["scan", unclosed, "logs/web.log", class],
+        &["formats", unclosed, "logs/web.log", class],
+        &["patterns", unclosed, "logs/web.log", class],
+        &["ingest", unclosed, "logs/web.log", class],
+        &["reindex", unclosed, "logs/web.log", class],
+        &["diff", unclosed, "logs/web.log", "--", class],
+        &["watch", unclosed, "logs/web.log", class],
+        &[
+            "watch",
+            "logs/web.log",
+            "--baseline",
+            unclosed,
+            "--baseline",
+            class,
+        ],
+        &["agent", unclosed, "logs/web.log", class],
+        &["ui", unclosed, "logs/web.log", class],
+    ];
+    for args in commands {
+        let (code, stderr) = run_bounded(dir, args);
+        assert_eq!(code, Some(2), "triage {args:?}:\n{stderr}");
+        assert_eq!(
+            stderr.lines().collect::<Vec<_>>(),
+            [
+                "triage: logs/{app,db.log: bad glob: unclosed alternate group; missing '}' \
+                 (maybe escape '{' with '[{]'?)",
+                "triage: logs/[ab.log: bad glob: unclosed character class; missing ']'",
+            ],
+            "triage {args:?}"
+        );
+    }
+    // Nothing was done: no index, no journal, no checkpoint.
+    assert!(!dir.join(".triage").exists());
+    // A file whose name is a bad glob is a path to the commands that read
+    // once, as any existing path is.
+    fs::write(
+        dir.join(unclosed),
+        "2026-11-21T03:00:00Z ERROR BOOM 7 in braces\n",
+    )
+    .expect("write");
+    let out = Triage::new()
+        .current_dir(dir)
+        .args(["--patterns", "p.toml", "scan", "--json", unclosed])
+        .run()
+        .code(0);
+    assert_eq!(sources(&out.stdout), [unclosed]);
+}
