@@ -83,54 +83,58 @@ impl Watch {
     /// a probe line appended there has come out.
     fn start_following(dir: &Path, targets: &[String], extra: &[&str], probe: &Path) -> Watch {
         let watch = Watch::start(dir, targets, extra);
-        let deadline = Instant::now() + PATIENCE;
-        loop {
-            let mut file = OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(probe)
-                .expect("probe");
-            file.write_all(b"ready-probe\n").expect("probe");
-            thread::sleep(Duration::from_millis(100));
-            if watch
-                .alerts
-                .lock()
-                .expect("lock")
-                .iter()
-                .any(|a| a["signature"] == "ready")
-            {
-                return watch;
+        let what = format!("watch to follow {}", probe.display());
+        let mut last_probe: Option<Instant> = None;
+        crate::wait::until(&what, PATIENCE, || {
+            let alerts = watch.alerts.lock().expect("lock");
+            if alerts.iter().any(|a| a["signature"] == "ready") {
+                return Ok(());
             }
-            assert!(
-                Instant::now() < deadline,
-                "watch did not start following {}",
-                probe.display()
-            );
-        }
+            let seen = format!("{} alerts, none of the probe", alerts.len());
+            drop(alerts);
+            // One probe line every 100 ms, until one comes out.
+            if last_probe.is_none_or(|at| at.elapsed() >= Duration::from_millis(100)) {
+                OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(probe)
+                    .and_then(|mut file| file.write_all(b"ready-probe\n"))
+                    .expect("probe");
+                last_probe = Some(Instant::now());
+            }
+            Err(seen)
+        });
+        watch
     }
 
-    /// Sequence-numbered alerts so far.
-    fn count(&self) -> usize {
+    /// The sequence numbers of the alerts so far, in the order they came.
+    fn seqs(&self) -> Vec<u64> {
         self.alerts
             .lock()
             .expect("lock")
             .iter()
             .filter(|a| a["signature"] == "seq")
-            .count()
+            .filter_map(|a| a["captures"]["n"].as_str()?.parse().ok())
+            .collect()
     }
 
-    /// Waits until `n` alerts have come out.
+    /// Waits until `n` sequence-numbered alerts have come out; on timeout
+    /// says which of `0..n` came (how many, the first missing, repeats).
     #[track_caller]
     fn wait_for(&self, n: usize) {
-        let deadline = Instant::now() + PATIENCE;
-        while self.count() < n {
-            assert!(
-                Instant::now() < deadline,
-                "only {} of {n} alerts after {PATIENCE:?}",
-                self.count()
-            );
-            thread::sleep(Duration::from_millis(10));
-        }
+        let what = format!("{n} alerts");
+        crate::wait::until(&what, PATIENCE, || {
+            let seqs = self.seqs();
+            if seqs.len() >= n {
+                Ok(())
+            } else {
+                let count = seqs.len();
+                Err(format!(
+                    "{count} alerts: {}",
+                    crate::wait::seq_seen(seqs, 0..n as u64)
+                ))
+            }
+        });
     }
 
     /// Stops with SIGTERM (graceful) and returns every alert.
