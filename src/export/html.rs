@@ -120,11 +120,11 @@ impl Renderer for Html<'_> {
         let out = &mut self.out;
         writeln!(out, "<table>")?;
         writeln!(out, "<tr><th>Incident</th><td>{}</td></tr>", html(&inc.id))?;
-        writeln!(
-            out,
-            "<tr><th>Status</th><td>{}</td></tr>",
-            html(&inc.status)
-        )?;
+        let status = match &inc.merged_into {
+            Some(into) => format!("merged into {}", html(into)),
+            None => html(&inc.status),
+        };
+        writeln!(out, "<tr><th>Status</th><td>{status}</td></tr>")?;
         writeln!(
             out,
             "<tr><th>Severity</th><td class=\"sev-{0}\">{0}</td></tr>",

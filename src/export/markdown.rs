@@ -79,7 +79,10 @@ impl Renderer for Markdown<'_> {
         let out = &mut self.out;
         writeln!(out, "| | |\n|---|---|")?;
         writeln!(out, "| Incident | {} |", md_text(&inc.id))?;
-        writeln!(out, "| Status | {} |", md_text(&inc.status))?;
+        match &inc.merged_into {
+            Some(into) => writeln!(out, "| Status | merged into {} |", md_text(into))?,
+            None => writeln!(out, "| Status | {} |", md_text(&inc.status))?,
+        }
         writeln!(out, "| Severity | {} |", md_text(&inc.severity))?;
         let how = match (&inc.cause, inc.declared) {
             (Some(cause), _) => format!(" (signature {})", md_code(cause, true)),

@@ -78,6 +78,9 @@ pub struct Header {
     pub status: String,
     /// Still open.
     pub open: bool,
+    /// The incident it was merged into (it ended there).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_into: Option<String>,
     /// When it was opened.
     pub opened_at: Timestamp,
     /// Who opened it (`triage` when a signature did).
@@ -88,7 +91,8 @@ pub struct Header {
     pub declared: bool,
     /// People who acted, in order of first action.
     pub responders: Vec<String>,
-    /// From started (else detected) to resolved, or to the export while open.
+    /// From started (else detected) to resolved or to its merge, or to the
+    /// export while open.
     pub duration_ms: i64,
 }
 
@@ -512,6 +516,7 @@ pub fn build(
             severity: inc.severity.as_str().to_owned(),
             status: inc.status.as_str().to_owned(),
             open: inc.is_open(),
+            merged_into: inc.merged_into.clone(),
             opened_at: inc.opened_at,
             opened_by: inc.opened_by.clone(),
             cause: inc.cause.clone(),

@@ -358,6 +358,15 @@ fn a_merged_incident_lasts_until_its_merge_not_until_now() {
     assert!(show.contains("status      merged into INC-1"), "{show}");
     let md = run(d, &["export", "--incident", "INC-2"]).code(0).stdout;
     assert!(md.contains("| Duration | 30m 00s |"), "{md}");
+    assert!(md.contains("| Status | merged into INC-1 |"), "{md}");
+    let html = run(d, &["export", "--incident", "INC-2", "--format", "html"])
+        .code(0)
+        .stdout;
+    assert!(
+        html.contains("<tr><th>Status</th><td>merged into INC-1</td></tr>")
+            && html.contains("<tr><th>Duration</th><td>30m 00s</td></tr>"),
+        "{html}"
+    );
     let json: serde_json::Value = serde_json::from_str(
         &run(d, &["export", "--incident", "INC-2", "--format", "json"])
             .code(0)
@@ -366,6 +375,7 @@ fn a_merged_incident_lasts_until_its_merge_not_until_now() {
     .expect("json");
     assert_eq!(json["incident"]["duration_ms"], 30 * 60 * 1000);
     assert_eq!(json["incident"]["open"], false);
+    assert_eq!(json["incident"]["merged_into"], "INC-1");
 
     // The incident it went into is open: it runs on (days, by now).
     let one = lasted_in_list(d, "INC-1");
