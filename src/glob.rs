@@ -228,25 +228,26 @@ fn components(text: &str) -> Vec<&str> {
     out
 }
 
-/// The globs among command-line arguments that do not compile, in order;
-/// an argument is a glob when it holds one of `*?[{` and, with
-/// `existing_are_paths`, names no existing path (as [`expand_args`] reads
-/// them; the follower's targets are globs whatever exists). The commands
-/// check their arguments with it before any work: a bad glob is an error,
-/// not a file that is not found.
-pub fn check_args<P: AsRef<Path>>(args: &[P], existing_are_paths: bool) -> Vec<Error> {
-    args.iter()
-        .map(AsRef::as_ref)
-        .filter(|path| !(existing_are_paths && path.exists()))
-        .filter_map(|path| path.to_str().filter(|arg| is_glob(arg)))
-        .filter_map(|arg| Pattern::cached(arg).err())
-        .collect()
+/// Why the command-line argument `path` is a glob that does not compile:
+/// it names no existing path and holds one of `*?[{` (as [`expand_args`]
+/// reads it). A command reports it so, not as a file that is not found.
+pub fn bad(path: &Path) -> Option<Error> {
+    let arg = path.to_str().filter(|arg| is_glob(arg))?;
+    if path.exists() {
+        return None;
+    }
+    Pattern::cached(arg).err()
+}
+
+/// The [`bad`] globs among command-line arguments, in order.
+pub fn check_args<P: AsRef<Path>>(args: &[P]) -> Vec<Error> {
+    args.iter().filter_map(|arg| bad(arg.as_ref())).collect()
 }
 
 /// Command-line arguments to paths: a path as it is, a glob expanded to the
 /// paths it matches now (sorted), a glob matching nothing kept as given (the
 /// reader then says it is not found), a glob that does not compile likewise
-/// (the commands reject those first: [`check_args`]).
+/// (the commands say why it is not read: [`bad`]).
 pub fn expand_args<P: AsRef<Path>>(args: &[P]) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for arg in args {
@@ -405,26 +406,16 @@ mod tests {
     #[test]
     fn checking_arguments_names_every_bad_glob_and_nothing_else() {
         let dir = tree(&["{odd.log"]);
-        let odd = format!("{}/{{odd.log", dir.path().display());
         let args = [
             "a.log".to_owned(),
             "logs/{a,b.log".to_owned(),
             "logs/*.log".to_owned(),
             "logs/[a.log".to_owned(),
-            odd.clone(),
+            // A file whose name looks like a bad glob is a path.
+            format!("{}/{{odd.log", dir.path().display()),
         ];
-        let bad: Vec<String> = check_args(&args, true)
-            .into_iter()
-            .map(|e| e.pattern)
-            .collect();
+        let bad: Vec<String> = check_args(&args).into_iter().map(|e| e.pattern).collect();
         assert_eq!(bad, ["logs/{a,b.log", "logs/[a.log"]);
-        // A file whose name looks like a bad glob is a path to `scan`, a
-        // glob to the follower.
-        let bad: Vec<String> = check_args(&args, false)
-            .into_iter()
-            .map(|e| e.pattern)
-            .collect();
-        assert_eq!(bad, ["logs/{a,b.log", "logs/[a.log", odd.as_str()]);
     }
 
     #[test]

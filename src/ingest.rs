@@ -449,6 +449,10 @@ fn expand(
         }
     };
     for path in paths {
+        if let Some(bad) = crate::glob::bad(path) {
+            failed.push((bad.pattern, format!("bad glob: {}", bad.why)));
+            continue;
+        }
         let text = path.to_string_lossy();
         if !path.exists() && crate::glob::is_glob(&text) {
             let mut errors = Vec::new();

@@ -76,6 +76,20 @@ pub fn message(message: impl std::fmt::Display) {
     let _ = writeln!(io::stderr().lock(), "triage: {}", for_terminal(&text));
 }
 
+/// Says why the command-line argument `path` (read as `input`) could not
+/// be read (`err`): a glob that does not compile is said to be a bad glob,
+/// not a file that is not found ([`crate::glob::bad`]).
+pub fn cannot_read(
+    path: &std::path::Path,
+    input: impl std::fmt::Display,
+    err: impl std::fmt::Display,
+) {
+    match crate::glob::bad(path) {
+        Some(glob) => message(glob),
+        None => message(format_args!("{input}: {err}")),
+    }
+}
+
 /// First or last seen: a time, or "no time" when no matching event had one.
 fn seen_text(ts: Option<Timestamp>) -> String {
     ts.map_or_else(|| "no time".to_owned(), |t| t.to_string())

@@ -81,8 +81,9 @@ pub enum Error {
         /// Why.
         why: String,
     },
-    /// Globs on the command line that do not compile (each rendered on a
-    /// line of its own, naming the pattern and the problem).
+    /// Globs on the command line of a command that follows files, or of
+    /// `diff`, that do not compile (each rendered on a line of its own,
+    /// naming the pattern and the problem).
     #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
     Globs(Vec<crate::glob::Error>),
     /// The selection of files (`--include`, `--exclude`) is invalid.
@@ -188,28 +189,24 @@ pub fn run(cli: Cli) -> Exit {
     }
 }
 
-/// The globs among the command's file arguments that do not compile:
-/// paths and globs read once (an existing path is a path, whatever its
-/// name), or followed (`watch`, `agent`, `ui`, `diff`, `--baseline`: an
-/// argument with a glob character is a glob).
+/// The globs that do not compile among the arguments of the commands that
+/// refuse them before any work: those that follow files (`watch`, `agent`,
+/// `ui`, `--baseline`: a bad glob would be looked at forever) and `diff`
+/// (one side unread is no diff). The commands that read files once
+/// (`scan`, `formats`, `patterns`, `ingest`, `reindex`) say so of the
+/// argument, as of a file they cannot read, and go on ([`crate::glob::bad`]).
 fn bad_globs(command: &Command) -> Vec<crate::glob::Error> {
-    use crate::glob::check_args;
-    let followed = |lists: &[&[String]]| -> Vec<crate::glob::Error> {
+    let check = |lists: &[&[String]]| -> Vec<crate::glob::Error> {
         lists
             .iter()
-            .flat_map(|args| check_args(args, false))
+            .flat_map(|args| crate::glob::check_args(args))
             .collect()
     };
     match command {
-        Command::Scan(args) => check_args(&args.paths, true),
-        Command::Formats(args) => check_args(&args.paths, true),
-        Command::Patterns(args) => check_args(&args.paths, true),
-        Command::Ingest(args) => check_args(&args.paths, true),
-        Command::Reindex(args) => check_args(&args.paths, true),
-        Command::Diff(args) => followed(&[&args.baseline, &args.target]),
-        Command::Watch(args) => followed(&[&args.targets, &args.baseline]),
-        Command::Agent(args) => followed(&[&args.watch.targets, &args.watch.baseline]),
-        Command::Ui(args) => followed(&[&args.targets]),
+        Command::Diff(args) => check(&[&args.baseline, &args.target]),
+        Command::Watch(args) => check(&[&args.targets, &args.baseline]),
+        Command::Agent(args) => check(&[&args.watch.targets, &args.watch.baseline]),
+        Command::Ui(args) => check(&[&args.targets]),
         _ => Vec::new(),
     }
 }

@@ -86,7 +86,7 @@ pub fn run(scanner: &mut Scanner<'_>, args: &PatternsArgs, style: Style) -> io::
     for path in &paths {
         let input = Input::from_arg(path);
         if let Err(err) = scanner.learn_templates(&input) {
-            crate::output::message(format_args!("{input}: {err}"));
+            crate::output::cannot_read(path, &input, err);
             failed = true;
         }
     }

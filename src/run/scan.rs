@@ -71,7 +71,7 @@ pub(super) fn scan(cli: &Cli, args: &ScanArgs) -> Outcome {
             Err(ScanError::Output(err)) => return Err(Error::Output(err)),
             Err(ScanError::Read(err)) => {
                 stdout.flush()?;
-                output::message(format_args!("{input}: {err}"));
+                output::cannot_read(path, &input, &err);
                 failed = true;
             }
         }
@@ -192,7 +192,7 @@ pub(super) fn formats(cli: &Cli, args: &FormatsArgs) -> Outcome {
             Ok(found) => output::write_formats_text(&mut stdout, &found)?,
             Err(err) => {
                 stdout.flush()?;
-                output::message(format_args!("{input}: {err}"));
+                output::cannot_read(path, &input, &err);
                 failed = true;
             }
         }

@@ -223,9 +223,11 @@ fn run_bounded(dir: &Path, args: &[&str]) -> (Option<i32>, String) {
 }
 
 /// A glob that does not compile is a bad glob, named with the problem, in
-/// every command that takes globs (it was "No such file" to the ones that
-/// read once, and `watch` followed it forever): exit 2, every bad glob
-/// reported, nothing done.
+/// every command that takes globs (it was "No such file" to the commands
+/// that read once, and `watch` followed it forever), exit 2. The commands
+/// that follow files (and `diff`) refuse it before any work; those that
+/// read once say so of it as of a file they cannot read, and read the
+/// rest.
 #[test]
 fn a_bad_glob_is_reported_as_one_by_every_command_that_takes_globs() {
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -233,12 +235,12 @@ fn a_bad_glob_is_reported_as_one_by_every_command_that_takes_globs() {
     logs(dir);
     let unclosed = "logs/{app,db.log";
     let class = "logs/[ab.log";
-    let commands: &[&[&str]] = &[
-        &["scan", unclosed, "logs/web.log", class],
-        &["formats", unclosed, "logs/web.log", class],
-        &["patterns", unclosed, "logs/web.log", class],
-        &["ingest", unclosed, "logs/web.log", class],
-        &["reindex", unclosed, "logs/web.log", class],
+    let said = [
+        "triage: logs/{app,db.log: bad glob: unclosed alternate group; missing '}' \
+         (maybe escape '{' with '[{]'?)",
+        "triage: logs/[ab.log: bad glob: unclosed character class; missing ']'",
+    ];
+    let refused: &[&[&str]] = &[
         &["diff", unclosed, "logs/web.log", "--", class],
         &["watch", unclosed, "logs/web.log", class],
         &[
@@ -252,23 +254,56 @@ fn a_bad_glob_is_reported_as_one_by_every_command_that_takes_globs() {
         &["agent", unclosed, "logs/web.log", class],
         &["ui", unclosed, "logs/web.log", class],
     ];
-    for args in commands {
+    for args in refused {
         let (code, stderr) = run_bounded(dir, args);
         assert_eq!(code, Some(2), "triage {args:?}:\n{stderr}");
-        assert_eq!(
-            stderr.lines().collect::<Vec<_>>(),
-            [
-                "triage: logs/{app,db.log: bad glob: unclosed alternate group; missing '}' \
-                 (maybe escape '{' with '[{]'?)",
-                "triage: logs/[ab.log: bad glob: unclosed character class; missing ']'",
-            ],
-            "triage {args:?}"
-        );
+        assert_eq!(stderr.lines().collect::<Vec<_>>(), said, "triage {args:?}");
     }
     // Nothing was done: no index, no journal, no checkpoint.
     assert!(!dir.join(".triage").exists());
-    // A file whose name is a bad glob is a path to the commands that read
-    // once, as any existing path is.
+
+    let read_once: &[&[&str]] = &[
+        &["scan", "--json", unclosed, "logs/web.log", class],
+        &["formats", unclosed, "logs/web.log", class],
+        &["patterns", unclosed, "logs/web.log", class],
+        &["ingest", unclosed, "logs/web.log", class],
+        &["reindex", unclosed, "logs/web.log", class],
+    ];
+    for args in read_once {
+        let out = Triage::new()
+            .current_dir(dir)
+            .args(["--patterns", "p.toml"])
+            .args(*args)
+            .run()
+            .code(2);
+        let lines: Vec<&str> = out.stderr.lines().collect();
+        let at = |line: &str| lines.iter().position(|l| *l == line);
+        assert!(
+            at(said[0]).is_some_and(|first| at(said[1]).is_some_and(|second| first < second)),
+            "triage {args:?}: {}",
+            out.stderr
+        );
+        assert!(
+            !out.stderr.contains("No such file") && !out.stderr.contains("no file matches"),
+            "triage {args:?}: {}",
+            out.stderr
+        );
+        // The rest is read.
+        match args[0] {
+            "scan" => assert_eq!(sources(&out.stdout), ["logs/web.log"]),
+            "formats" => assert!(out.stdout.starts_with("logs/web.log: "), "{}", out.stdout),
+            "patterns" => assert!(out.stdout.contains("BOOM"), "{}", out.stdout),
+            _ => {}
+        }
+    }
+    let indexed = Triage::new()
+        .current_dir(dir)
+        .args(["search", "--count", "--", "BOOM"])
+        .run()
+        .code(0);
+    assert_eq!(indexed.stdout.trim(), "1", "web.log indexed");
+
+    // A file whose name is a bad glob is a path, as any existing path is.
     fs::write(
         dir.join(unclosed),
         "2026-11-21T03:00:00Z ERROR BOOM 7 in braces\n",
