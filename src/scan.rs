@@ -852,7 +852,7 @@ regex = '\bé\w+ ok'
 
     /// Bodies of lines real logs are made of, the shipped signatures' bait,
     /// and the probes' edges.
-    const BODIES: [&str; 36] = [
+    const BODIES: [&str; 41] = [
         "ERROR [ReplicaFetcher replicaId=1] Error for partition t-0 at offset 12",
         "FATAL data TLB error interrupt",
         "E1121 03:12:09.123456 1 reflector.go:138] failed to list",
@@ -864,6 +864,11 @@ regex = '\bé\w+ ok'
         "{\"level\":\"error\",\"msg\":\"x\"}",
         "level=error msg=\"oops\"",
         "Tests run: 3, Failures: 0, Errors: 0",
+        "health check ok, 0 errors",
+        "wrote to stderr",
+        "errors",
+        "E [04/Nov/2010:18:45:51 +0000] printer gone",
+        "Er(163) Hostd: x",
         "Connection refused to 10.0.0.7:9092",
         "connection refused",
         "10.1.2.3 - - [21/Nov/2026:03:06:42 +0000] \"GET /x HTTP/1.1\" 503 1 \"-\" \"c\"",

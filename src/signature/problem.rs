@@ -397,8 +397,7 @@ pub fn candidate_lines(bytes: &[u8], format: Format, out: &mut Vec<(usize, usize
         folded.extend(bytes.iter().map(|&b| fold(b)));
         let folded = &folded[..];
         literal_lines(bytes, |at| candidates.literals.find(folded, at), out);
-        let err = &candidates.err;
-        literal_lines(bytes, |at| err.find(&folded[at..]).map(|i| at + i), out);
+        err_lines(bytes, folded, &candidates.err, from, out);
         // A logcat letter last in the block (its line has no terminator).
         if candidates.letters && matches!(folded, [.., b' ', b'e' | b'f' | b'c' | b'a']) {
             let last = memchr::memrchr(b'\n', folded).map_or(0, |i| i + 1);
@@ -448,6 +447,53 @@ fn literal_lines(
         }
         at = end.max(at + 1);
     }
+}
+
+/// Appends the lines of `bytes` holding `err` (in `folded`, by `err`) that
+/// are not among `out[from..]` (the lines the other literals found,
+/// sorted) and may hold a problem-like event: an `err` of theirs is a whole
+/// word `err` or `error` (a level word, in some position), or they carry a
+/// failure marker not counted as zero. The others (`0 errors`, `stderr`)
+/// cannot: no other spelling of a level or a marker is in them, and a
+/// marker counted as zero in the line is counted as zero in any event
+/// holding it. Lines that are not valid UTF-8 are kept.
+fn err_lines(
+    bytes: &[u8],
+    folded: &[u8],
+    err: &memchr::memmem::Finder<'_>,
+    from: usize,
+    out: &mut Vec<(usize, usize)>,
+) {
+    let found = out.len();
+    let mut at = 0;
+    while let Some(i) = err.find(&folded[at..]) {
+        let hit = at + i;
+        let start = memchr::memrchr2(b'\n', b'\r', &bytes[..hit]).map_or(0, |i| i + 1);
+        let end = line_end(bytes, hit);
+        at = end.max(hit + 1);
+        let known = out[from..found]
+            .binary_search_by_key(&start, |&(s, _)| s)
+            .is_ok();
+        if !known && err_may_be_problem(&bytes[start..end], &folded[start..end]) {
+            out.push((start, end));
+        }
+    }
+}
+
+/// See [`err_lines`]: `line` and its folding.
+fn err_may_be_problem(line: &[u8], folded: &[u8]) -> bool {
+    let level_word = memchr::memmem::find_iter(folded, b"err").any(|i| {
+        let start = folded[..i]
+            .iter()
+            .rposition(|b| !b.is_ascii_alphanumeric())
+            .map_or(0, |p| p + 1);
+        let end = folded[i..]
+            .iter()
+            .position(|b| !b.is_ascii_alphanumeric())
+            .map_or(folded.len(), |p| i + p);
+        matches!(&folded[start..end], b"err" | b"error")
+    });
+    level_word || std::str::from_utf8(line).map_or(true, has_marker)
 }
 
 /// Appends the lines of `bytes` that start (after a byte order mark) with
@@ -900,6 +946,27 @@ mod tests {
             [
                 "03-17 16:13:38.811  1702  2395 E Tag: b",
                 "03-17 16:13:38.811  1702  2395 F"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_line_whose_only_literal_is_err_is_one_when_a_level_or_marker_may_be_there() {
+        let text = "INFO health check ok, 0 errors\nINFO wrote to stderr\nINFO Errors: 0\n\
+                    INFO [error] x\nx level=err y\nINFO 3 errors\nnginx: [ERROR] x\n\
+                    INFO IOError raised\nINFO no errors, 2 failures\n";
+        let mut out = Vec::new();
+        candidate_lines(text.as_bytes(), Format::Plain, &mut out);
+        let lines: Vec<&str> = out.iter().map(|&(s, e)| &text[s..e]).collect();
+        assert_eq!(
+            lines,
+            [
+                "INFO [error] x",
+                "x level=err y",
+                "INFO 3 errors",
+                "nginx: [ERROR] x",
+                "INFO IOError raised",
+                "INFO no errors, 2 failures"
             ]
         );
     }
