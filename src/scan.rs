@@ -27,13 +27,14 @@ use crate::{
     library::Library,
     model::{Alert, Cleared, Event, RawLine},
     parse::{
-        Profile, ReadAs, SourceReader, reader_for, source::SAMPLE_BYTES, template::TemplateId,
+        Format, Profile, ReadAs, SourceReader, reader_for, source::SAMPLE_BYTES,
+        template::TemplateId,
     },
     signature::{
         Signature,
         engine::Engine,
         prefilter::{Prefilter, Scratch},
-        problem::{self, Problem, Problems},
+        problem::{Problem, Problems},
     },
     tail::read::{
         BLOCK, Block, Input, Piece, Sampled, open, read_blocks_from, read_lines_from, sample,
@@ -92,8 +93,8 @@ struct Stream {
 /// How to search a stream's blocks.
 struct Search {
     max_line: usize,
-    /// Levels may be written as numbers in this stream's format.
-    numeric_levels: bool,
+    /// The stream's format (which level spellings its lines may hold).
+    format: Format,
     block: usize,
     fill: bool,
     workers: usize,
@@ -112,7 +113,7 @@ impl Stream {
     fn search(&self, max_line: usize, workers: usize) -> Search {
         Search {
             max_line,
-            numeric_levels: true,
+            format: Format::Plain,
             block: self.block,
             fill: self.fill,
             workers,
@@ -123,7 +124,7 @@ impl Stream {
 /// A piece of a stream with what the search found in it.
 enum Searched {
     /// A block and the lines to look at.
-    Lines(Block, Vec<(usize, usize)>),
+    Lines(Block, pass::Taken),
     /// A line too long for a block: always looked at.
     Long(RawLine),
 }
@@ -132,21 +133,21 @@ enum Searched {
 fn search(
     prefilter: &Prefilter,
     scratch: &mut Scratch,
-    (max_line, numeric_levels): (usize, bool),
+    (max_line, format): (usize, Format),
     piece: Piece,
 ) -> Searched {
     match piece {
         Piece::Lines(block) => {
-            let mut lines = Vec::new();
+            let mut taken = pass::Taken::default();
             pass::take_lines(
                 prefilter,
                 scratch,
                 block.bytes(),
                 max_line,
-                numeric_levels,
-                &mut lines,
+                format,
+                &mut taken,
             );
-            Searched::Lines(block, lines)
+            Searched::Lines(block, taken)
         }
         Piece::Long(raw) => Searched::Long(raw),
     }
@@ -189,7 +190,7 @@ fn parallel_search(
             to_workers.push(work);
             from_workers.push(dones);
             let max_line = search_.max_line;
-            let numeric_levels = search_.numeric_levels;
+            let format = search_.format;
             std::thread::Builder::new()
                 .name(format!("triage-search-{i}"))
                 .spawn_scoped(scope, move || {
@@ -201,12 +202,7 @@ fn parallel_search(
                             switched = true;
                         }
                         if done
-                            .send(search(
-                                prefilter,
-                                &mut scratch,
-                                (max_line, numeric_levels),
-                                piece,
-                            ))
+                            .send(search(prefilter, &mut scratch, (max_line, format), piece))
                             .is_err()
                         {
                             break;
@@ -360,7 +356,7 @@ impl<'l> Scanner<'l> {
         let engine = &mut self.engine;
         let mut search_ = stream.search(max_line, self.workers);
         let (mut source, reader, head) = stream.open(reader).map_err(ScanError::Read)?;
-        search_.numeric_levels = problem::numeric_levels(source.parser().format());
+        search_.format = source.parser().format();
         let now = self.reader.now;
         if !source.is_local() {
             // Where its events start cannot be told line by line: every
@@ -390,20 +386,22 @@ impl<'l> Scanner<'l> {
         let mut output_error = None;
         // Turns what the search found into events, in stream order; gives
         // the block's buffer back for reuse.
+        let mut process = |event: Event, at: Option<Timestamp>, may_match: bool| match may_match {
+            true => engine.process_at(&event, at, &mut *clock, on_alert),
+            false => engine.process_unmatched_at(&event, at, &mut *clock, on_alert),
+        };
         let mut handle = |searched: Searched| -> io::Result<Option<Vec<u8>>> {
             let (result, spare) = match searched {
-                Searched::Lines(block, lines) => {
-                    let result = pass.view(&pass::View::block(&block), &lines, &mut |event, at| {
-                        engine.process_at(&event, at, &mut *clock, on_alert)
-                    });
-                    (result, Some(block.data))
+                Searched::Lines(block, taken) => {
+                    let view = pass::View::block(&block);
+                    (pass.view(&view, &taken, &mut process), Some(block.data))
                 }
                 Searched::Long(raw) => {
-                    let whole = [(0, raw.bytes.len())];
-                    let result = pass.view(&pass::View::long(&raw), &whole, &mut |event, at| {
-                        engine.process_at(&event, at, &mut *clock, on_alert)
-                    });
-                    (result, None)
+                    let taken = pass::Taken::whole(raw.bytes.len());
+                    (
+                        pass.view(&pass::View::long(&raw), &taken, &mut process),
+                        None,
+                    )
                 }
             };
             result.map(|()| spare).map_err(|err| {
@@ -430,7 +428,7 @@ impl<'l> Scanner<'l> {
                     let spare = handle(search(
                         prefilter,
                         &mut scratch,
-                        (max_line, search_.numeric_levels),
+                        (max_line, search_.format),
                         piece,
                     ))?;
                     spares.borrow_mut().extend(spare);
@@ -455,8 +453,7 @@ impl<'l> Scanner<'l> {
             )
         };
         if output_error.is_none()
-            && let Err(err) =
-                pass.finish(&mut |event, at| engine.process_at(&event, at, &mut *clock, on_alert))
+            && let Err(err) = pass.finish(&mut |event, at| process(event, at, true))
         {
             output_error = Some(err);
         }
@@ -855,7 +852,7 @@ regex = '\bé\w+ ok'
 
     /// Bodies of lines real logs are made of, the shipped signatures' bait,
     /// and the probes' edges.
-    const BODIES: [&str; 36] = [
+    const BODIES: [&str; 41] = [
         "ERROR [ReplicaFetcher replicaId=1] Error for partition t-0 at offset 12",
         "FATAL data TLB error interrupt",
         "E1121 03:12:09.123456 1 reflector.go:138] failed to list",
@@ -867,6 +864,11 @@ regex = '\bé\w+ ok'
         "{\"level\":\"error\",\"msg\":\"x\"}",
         "level=error msg=\"oops\"",
         "Tests run: 3, Failures: 0, Errors: 0",
+        "health check ok, 0 errors",
+        "wrote to stderr",
+        "errors",
+        "E [04/Nov/2010:18:45:51 +0000] printer gone",
+        "Er(163) Hostd: x",
         "Connection refused to 10.0.0.7:9092",
         "connection refused",
         "10.1.2.3 - - [21/Nov/2026:03:06:42 +0000] \"GET /x HTTP/1.1\" 503 1 \"-\" \"c\"",
@@ -995,6 +997,72 @@ regex = '\bé\w+ ok'
     }
 
     const DEFAULT_LINE_CAP: usize = 1 << 20;
+
+    /// Logs other systems wrote, each as one stream: the fixtures' files,
+    /// `../shared/data`'s (required under `CI`), and lnav's format samples
+    /// (one stream per format).
+    fn real_streams() -> Vec<(String, Vec<u8>)> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut streams = Vec::new();
+        for dir in [root.join("tests/fixtures"), root.join("../shared/data")] {
+            if !dir.is_dir() {
+                assert!(
+                    std::env::var_os("CI").is_none(),
+                    "{} is missing",
+                    dir.display()
+                );
+                continue;
+            }
+            for entry in walkdir::WalkDir::new(&dir).sort_by_file_name() {
+                let entry = entry.expect("readable fixtures");
+                let path = entry.path();
+                let docs = path
+                    .extension()
+                    .is_some_and(|e| ["md", "py", "tsv", "jsonl", "toml"].iter().any(|d| e == *d))
+                    || path
+                        .file_name()
+                        .is_some_and(|n| n.to_string_lossy().starts_with("LICENSE"));
+                if entry.file_type().is_file() && !docs {
+                    let bytes = std::fs::read(path).expect("readable fixture");
+                    streams.push((path.display().to_string(), bytes));
+                }
+            }
+        }
+        let samples = std::fs::read_to_string(root.join("tests/fixtures/lnav/samples.jsonl"))
+            .expect("lnav's samples");
+        let mut by_format: Vec<(String, Vec<u8>)> = Vec::new();
+        for line in samples.lines() {
+            let sample: serde_json::Value = serde_json::from_str(line).expect("a JSON line");
+            let format = format!("lnav {}", sample["format"].as_str().unwrap_or("?"));
+            let text = sample["line"].as_str().unwrap_or_default();
+            match by_format.iter_mut().find(|(name, _)| *name == format) {
+                Some((_, bytes)) => bytes.extend(format!("{text}\n").bytes()),
+                None => by_format.push((format, format!("{text}\n").into_bytes())),
+            }
+        }
+        streams.extend(by_format);
+        streams
+    }
+
+    /// On logs written by other systems (every format and level spelling
+    /// their parsers read, junk, compressed bytes), the block scan's alerts
+    /// and problems are exactly those of the line-by-line path.
+    #[test]
+    fn real_logs_scan_the_same_in_blocks_as_line_by_line() {
+        let streams = real_streams();
+        assert!(streams.len() > 50, "{} streams", streams.len());
+        for (name, bytes) in streams {
+            let sample = (bytes.len().min(SAMPLE_BYTES), bytes.len() < SAMPLE_BYTES);
+            let expected = reference(&bytes, DEFAULT_LINE_CAP, sample);
+            let reads = Reads {
+                block: 16 << 10,
+                sizes: Vec::new(),
+                fill: true,
+                workers: 2,
+            };
+            assert_eq!(fast(&bytes, DEFAULT_LINE_CAP, reads), expected, "{name}");
+        }
+    }
 
     #[test]
     fn a_stream_longer_than_its_sample_is_searched_as_tuned_to_it() {

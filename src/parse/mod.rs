@@ -587,7 +587,10 @@ fn after_time_level(text: &str, end: usize) -> Option<Level> {
             _ => None,
         };
     }
+    // ESXi's `Wa(180)` follows the time after a blank (what lets `scan`
+    // find it with the literal ` wa(`).
     if token.as_bytes().get(2) == Some(&b'(')
+        && matches!(start.checked_sub(1).map(|i| bytes[i]), Some(b' ' | b'\t'))
         && let Some(level) = esxi_level(token)
     {
         return Some(level);

@@ -21,7 +21,7 @@ use memchr::memchr2;
 use crate::{
     lines,
     model::{Event, RawLine},
-    parse::SourceReader,
+    parse::{Format, SourceReader},
     signature::{
         prefilter::{Prefilter, Scratch},
         problem,
@@ -29,28 +29,60 @@ use crate::{
     tail::read::{Block, count_line_ends},
 };
 
-/// The lines of one block a scan must look at, as `(start, end)` in the
-/// block (`end` is where the terminator is), sorted, each once: those some
-/// regex of `prefilter` matches, those a problem-like event may hold
-/// ([`problem::candidate_lines`], numeric levels when the stream's format
-/// may write them), and those that are not valid UTF-8, are longer than
-/// `max_line` or hold colour codes. `out` is cleared first.
+/// The lines of one block a scan must look at (see [`take_lines`]).
+#[derive(Debug, Default)]
+pub(super) struct Taken {
+    /// Every line to look at, as `(start, end)` in the block (`end` is
+    /// where the terminator is), sorted, each once.
+    pub(super) lines: Vec<(usize, usize)>,
+    /// The starts of those some signature may match, sorted: the rest only
+    /// a problem-like event may hold, and an event none of whose lines is
+    /// here matches no signature.
+    pub(super) signature: Vec<usize>,
+}
+
+impl Taken {
+    /// The one line of a view that is a single (long) line.
+    pub(super) fn whole(len: usize) -> Taken {
+        Taken {
+            lines: vec![(0, len)],
+            signature: vec![0],
+        }
+    }
+}
+
+/// The lines of one block a scan must look at: those some regex of
+/// `prefilter` matches and those that are not valid UTF-8, are longer than
+/// `max_line` or hold colour codes (the signatures' lines), then those a
+/// problem-like event may hold ([`problem::candidate_lines`], the level
+/// spellings the stream's format reads). `out` is cleared first.
 pub(super) fn take_lines(
     prefilter: &Prefilter,
     scratch: &mut Scratch,
     bytes: &[u8],
     max_line: usize,
-    numeric_levels: bool,
-    out: &mut Vec<(usize, usize)>,
+    format: Format,
+    out: &mut Taken,
 ) {
-    out.clear();
-    prefilter.matching_lines(bytes, scratch, out);
-    let matched = out.len();
-    problem::candidate_lines(bytes, numeric_levels, out);
-    forced_lines(bytes, max_line.max(1), out);
-    if out.len() > matched {
-        out.sort_unstable();
-        out.dedup();
+    let Taken { lines, signature } = out;
+    lines.clear();
+    signature.clear();
+    prefilter.matching_lines(bytes, scratch, lines);
+    let matched = lines.len();
+    forced_lines(bytes, max_line.max(1), lines);
+    sort_once(lines, matched);
+    signature.extend(lines.iter().map(|&(start, _)| start));
+    let known = lines.len();
+    problem::candidate_lines(bytes, format, lines);
+    sort_once(lines, known);
+}
+
+/// Sorts `lines` and keeps each once, when more than its first `sorted`
+/// (already sorted, each once) are there.
+fn sort_once(lines: &mut Vec<(usize, usize)>, sorted: usize) {
+    if lines.len() > sorted {
+        lines.sort_unstable();
+        lines.dedup();
     }
 }
 
@@ -138,6 +170,13 @@ pub(super) struct Pass {
     /// The present, for the source reader (whose idle limit a pass never
     /// uses).
     now: Timestamp,
+    /// The event the first line to feed makes on its own, when
+    /// [`Pass::event_start`] read it.
+    first: Option<Event>,
+    /// Scratch of [`Pass::view`]: the line numbers of the taken lines, and
+    /// of those some signature may match.
+    line_nos: Vec<u64>,
+    signature_nos: Vec<u64>,
 }
 
 /// At most this many lines are carried from one view to the next (an
@@ -159,17 +198,22 @@ impl Pass {
             fed: None,
             open: false,
             emitted_to: 0,
+            first: None,
+            line_nos: Vec::new(),
+            signature_nos: Vec::new(),
         }
     }
 
-    /// Hands each event holding one of `lines` (from [`take_lines`]) of
-    /// `view` to `emit`, with its time (its own, else the latest earlier
-    /// line's; `None` when no line so far had one).
+    /// Hands each event holding one of `taken`'s lines of `view` to `emit`,
+    /// with its time (its own, else the latest earlier line's; `None` when
+    /// no line so far had one) and whether a signature may match it (false
+    /// when it lies in this view and none of its lines is one of `taken`'s
+    /// signature lines).
     pub(super) fn view<E>(
         &mut self,
         view: &View<'_>,
-        lines: &[(usize, usize)],
-        emit: &mut dyn FnMut(Event, Option<Timestamp>) -> Result<(), E>,
+        taken: &Taken,
+        emit: &mut dyn FnMut(Event, Option<Timestamp>, bool) -> Result<(), E>,
     ) -> Result<(), E> {
         let bytes = view.bytes;
         self.known_at = 0;
@@ -181,10 +225,35 @@ impl Pass {
             }),
             false => None,
         };
+        // The line number of each taken line, and of each signature line.
+        let (mut line_nos, mut signature) = (
+            std::mem::take(&mut self.line_nos),
+            std::mem::take(&mut self.signature_nos),
+        );
+        line_nos.clear();
+        signature.clear();
+        let (mut cursor, mut cursor_line) = (0, view.line_no);
+        let mut starts = taken.signature.iter().peekable();
+        for &(start, _) in &taken.lines {
+            cursor_line += count_line_ends(&bytes[cursor..start]);
+            cursor = start;
+            line_nos.push(cursor_line);
+            if starts.next_if_eq(&&start).is_some() {
+                signature.push(cursor_line);
+            }
+        }
+        let may_match = |event: &Event| {
+            let from = signature.partition_point(|&n| n < event.line_no);
+            event.line_no < view.line_no
+                || signature
+                    .get(from)
+                    .is_some_and(|&n| n < event.line_no + u64::from(event.lines))
+        };
         let mut result = Ok(());
         let mut out = |event: Event, at: Option<Timestamp>, target: u64| {
             if result.is_ok() && event.line_no + u64::from(event.lines) > target {
-                result = emit(event, at);
+                let may_match = may_match(&event);
+                result = emit(event, at, may_match);
             }
         };
         if self.open
@@ -192,27 +261,36 @@ impl Pass {
         {
             self.open = self.feed(view, target, &mut out);
         }
-        let (mut cursor, mut cursor_line) = (0, view.line_no);
-        for &(start, _) in lines {
-            cursor_line += count_line_ends(&bytes[cursor..start]);
-            cursor = start;
-            if self.open || cursor_line < self.emitted_to {
+        for (&(start, _), &line_no) in taken.lines.iter().zip(&line_nos) {
+            if self.open || line_no < self.emitted_to {
                 continue;
             }
-            let begin = self.event_start(view, start, cursor_line);
+            if self.fed.is_some_and(|fed| fed.line_no > line_no) {
+                // The source reader holds this line already: feeding on
+                // hands its event out.
+                self.open = self.feed(view, line_no, &mut out);
+                continue;
+            }
+            let (begin, first) = self.event_start(view, start, line_no);
             match self.fed {
                 Some(fed) if begin.line_no < fed.line_no => {}
                 _ => {
-                    let before = match begin.at {
-                        At::Carry(_) => self.carry_before,
-                        At::View(pos) => self.before(view, pos),
+                    // The time before the event counts only when its first
+                    // line has none.
+                    let before = match (&first, begin.at) {
+                        (Some(first), _) if first.ts.is_some() => None,
+                        (_, At::Carry(_)) => self.carry_before,
+                        (_, At::View(pos)) => self.before(view, pos),
                     };
                     self.source.reset(before);
                     self.fed = Some(begin);
+                    self.first = first;
                 }
             }
-            self.open = self.feed(view, cursor_line, &mut out);
+            self.open = self.feed(view, line_no, &mut out);
         }
+        self.line_nos = line_nos;
+        self.signature_nos = signature;
         result?;
         self.carry_over(view);
         Ok(())
@@ -245,7 +323,10 @@ impl Pass {
                 At::View(pos) if pos < bytes.len() => {
                     let end = lines::end(bytes, pos);
                     fed.at = At::View(lines::next(bytes, end));
-                    self.line(view, pos, end, fed.line_no)
+                    match self.first.take() {
+                        Some(first) if first.line_no == fed.line_no => first,
+                        _ => self.line(view, pos, end, fed.line_no),
+                    }
                 }
                 At::View(pos) => {
                     self.fed = Some(fed);
@@ -284,42 +365,51 @@ impl Pass {
 
     /// Where the event holding the line at `start` (number `line_no`)
     /// begins: the nearest line at or before it that starts an event
-    /// whatever came before, else the first carried line.
-    fn event_start(&self, view: &View<'_>, start: usize, line_no: u64) -> Cursor {
+    /// whatever came before, else the first carried line; with the event
+    /// that first line makes on its own when it was read to tell.
+    fn event_start(&self, view: &View<'_>, start: usize, line_no: u64) -> (Cursor, Option<Event>) {
         let bytes = view.bytes;
         let (mut pos, mut line_no) = (start, line_no);
         loop {
             let end = lines::end(bytes, pos);
             let prev = lines::prev(bytes, pos);
-            let starts = line_no <= 1 || {
-                let line = self.line(view, pos, end, line_no);
-                let prev_text = match prev {
-                    Some((s, e)) => Some(String::from_utf8_lossy(&bytes[s..e])),
-                    None => self.carry.last().map(|e| e.text.as_str().into()),
-                };
-                self.source
-                    .starts_event(&line, prev_text.as_deref())
-                    .unwrap_or(false)
+            let (starts, line) = match line_no <= 1 {
+                true => (true, None),
+                false => {
+                    let line = self.line(view, pos, end, line_no);
+                    let prev_text = match prev {
+                        Some((s, e)) => Some(String::from_utf8_lossy(&bytes[s..e])),
+                        None => self.carry.last().map(|e| e.text.as_str().into()),
+                    };
+                    let starts = self
+                        .source
+                        .starts_event(&line, prev_text.as_deref())
+                        .unwrap_or(false);
+                    (starts, Some(line))
+                }
             };
             if starts {
-                return Cursor {
+                let begin = Cursor {
                     at: At::View(pos),
                     line_no,
                 };
+                return (begin, line);
             }
             match prev {
                 Some((s, _)) => (pos, line_no) = (s, line_no - 1),
                 None if self.carry.is_empty() => {
-                    return Cursor {
+                    let begin = Cursor {
                         at: At::View(pos),
                         line_no,
                     };
+                    return (begin, line);
                 }
                 None => {
-                    return Cursor {
+                    let begin = Cursor {
                         at: At::Carry(0),
                         line_no: self.carry[0].line_no,
                     };
+                    return (begin, None);
                 }
             }
         }
@@ -334,7 +424,7 @@ impl Pass {
         }
         let last = lines::prev(bytes, bytes.len()).map_or(0, |(s, _)| s);
         let last_no = view.line_no + count_line_ends(&bytes[..last]);
-        let begin = self.event_start(view, last, last_no);
+        let (begin, _) = self.event_start(view, last, last_no);
         let mut kept = Vec::new();
         let mut pos = match begin.at {
             At::View(pos) => pos,

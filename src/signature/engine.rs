@@ -107,7 +107,7 @@ impl<'l> Engine<'l> {
         at: Timestamp,
         on_alert: &mut dyn FnMut(Alert) -> io::Result<()>,
     ) -> io::Result<()> {
-        self.run(event, Some(at), at, on_alert)
+        self.run(event, Some(at), at, true, on_alert)
     }
 
     /// [`Engine::process`] for an event whose time may be unknown (`None`:
@@ -122,7 +122,22 @@ impl<'l> Engine<'l> {
         on_alert: &mut dyn FnMut(Alert) -> io::Result<()>,
     ) -> io::Result<()> {
         let at = time.unwrap_or_else(clock);
-        self.run(event, time, at, on_alert)
+        self.run(event, time, at, true, on_alert)
+    }
+
+    /// [`Engine::process_at`] for an event the caller knows no signature
+    /// matches (no line of it holds what a regex of the library matches:
+    /// `scan`'s literal search looked): only the problem groups and the
+    /// new-problem alerts see it, with no signature matching spent on it.
+    pub fn process_unmatched_at(
+        &mut self,
+        event: &Event,
+        time: Option<Timestamp>,
+        clock: &mut dyn FnMut() -> Timestamp,
+        on_alert: &mut dyn FnMut(Alert) -> io::Result<()>,
+    ) -> io::Result<()> {
+        let at = time.unwrap_or_else(clock);
+        self.run(event, time, at, false, on_alert)
     }
 
     fn run(
@@ -130,11 +145,14 @@ impl<'l> Engine<'l> {
         event: &Event,
         time: Option<Timestamp>,
         at: Timestamp,
+        may_match: bool,
         on_alert: &mut dyn FnMut(Alert) -> io::Result<()>,
     ) -> io::Result<()> {
         self.hits.clear();
         self.matched.clear();
-        self.matcher.matches(self.signatures, event, &mut self.hits);
+        if may_match {
+            self.matcher.matches(self.signatures, event, &mut self.hits);
+        }
         self.observed = self.problems.event(event, !self.hits.is_empty());
         self.raise_new_problem(event, time, at, on_alert)?;
         if self.hits.is_empty() {

@@ -140,23 +140,73 @@ pub fn severity_of(levels: Levels) -> Severity {
     }
 }
 
-/// Literals at least one of which every line a problem-like event may start
-/// or hold contains, matched ignoring ASCII case: the markers' stems, the
-/// level words of error or worse, an access log's 5xx status and klog's
-/// `E`/`F` letters. Syslog priorities are found apart ([`priority_lines`]).
-///
-/// They are searched for, folded by [`fold`] (ASCII lower case, `\r` as
-/// `\n`), in a folded copy of the bytes, with Teddy: a line that holds a
-/// literal in any case holds its folding in the copy. (An Aho-Corasick
-/// automaton matching ignoring case has no SIMD prefilter for these: it ran
-/// at a third of the speed of the signatures' own search.) Few, so that
-/// they fit one Teddy pass.
-const LITERALS: &[&str] = &[
-    // Marker stems (an exception class ends with one of the first two;
-    // `err` is also the stem of `error` and of the level words ERROR and
-    // ERR).
+/// Which spellings of a level of error or worse a stream's lines may hold,
+/// by what its format's parser reads (`parse::Parser::read`): the
+/// candidate literals of [`candidate_lines`] are chosen by it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// An access log: the level is the status (5xx).
+    Access,
+    /// Level words, klog's and CUPS's letters at a line start, ESXi's
+    /// `Er(`, SSSD's `(0x0040)`, syslog priorities: every text format.
+    Words,
+    /// [`Kind::Words`], and a level written as a number (pino's 50 and
+    /// 60) where the format reads one from a field or a column.
+    Numeric,
+    /// [`Kind::Numeric`], and a JSON record's `PRIORITY` (journald),
+    /// `severity_number` (OpenTelemetry) and `log` value (klog's letter
+    /// after its quote).
+    Json,
+    /// [`Kind::Words`], and the letters of klog and CUPS starting the
+    /// message a CRI prefix wraps (after a space).
+    Cri,
+    /// [`Kind::Words`], and logcat's level letter standing alone after the
+    /// time (or before `/tag`).
+    Logcat,
+}
+
+impl Kind {
+    fn of(format: Format) -> Kind {
+        match format {
+            Format::Access => Kind::Access,
+            Format::Json | Format::DockerJson | Format::PostgresJson => Kind::Json,
+            Format::Logfmt
+            | Format::Python
+            | Format::Tracing
+            | Format::ApacheError
+            | Format::PostgresCsv => Kind::Numeric,
+            Format::Cri => Kind::Cri,
+            Format::Logcat => Kind::Logcat,
+            Format::Syslog | Format::Syslog5424 | Format::NginxError | Format::Log4j => Kind::Words,
+            Format::Postgres | Format::Plain => Kind::Words,
+        }
+    }
+
+    /// The literals searched for in the folded bytes ([`fold`]), besides
+    /// `err` (found apart, see [`Candidates`]).
+    fn literals(self) -> Vec<&'static str> {
+        let mut all = MARKER_STEMS.to_vec();
+        if self == Kind::Access {
+            all.extend(STATUS_5XX);
+            return all;
+        }
+        all.extend(LEVEL_FORMS);
+        match self {
+            Kind::Access | Kind::Words => {}
+            Kind::Numeric => all.extend(NUMERIC),
+            Kind::Json => all.extend(NUMERIC.iter().chain(&JSON_FIELDS).chain(&QUOTED_KLOG)),
+            Kind::Cri => all.extend(SPACED_LETTERS),
+            Kind::Logcat => all.extend(LOGCAT),
+        }
+        all
+    }
+}
+
+/// The failure markers' stems, as folded (see the module's list; `err`,
+/// the stem of `error`, `errors`, `...Error` and the level words ERROR
+/// and ERR, is found apart): every marker holds one.
+const MARKER_STEMS: [&str; 27] = [
     "exception",
-    "err",
     "traceback",
     "caused by",
     "panic",
@@ -185,57 +235,85 @@ const LITERALS: &[&str] = &[
     "corrupt",
     // `exit code 2`, `exited with status 1`, `non-zero exit`.
     "exit",
-    // Level words of error or worse (CRITICAL, CRIT, ALERT, FATAL, PANIC,
-    // EMERG, EMERGENCY, DPANIC, SEVERE; ERROR and ERR above).
-    "crit",
-    "alert",
-    "emerg",
-    "severe",
-    // An access log's 5xx status after the quoted request.
-    "\" 5",
-    // klog's letter before the date (`E1121`, `F0102`), after a line
-    // start, a quote or a space (CRI, Docker JSON wrap the line).
-    "\ne0",
-    "\ne1",
-    "\nf0",
-    "\nf1",
-    "\"e0",
-    "\"e1",
-    "\"f0",
-    "\"f1",
-    " e0",
-    " e1",
-    " f0",
-    " f1",
 ];
 
-/// pino/bunyan levels 50 and 60 as a field's value, in formats where a
-/// level may be written as a number ([`numeric_levels`]).
-const NUMERIC: [&str; 8] = [
-    ":50", ": 50", "\"50\"", "=50", ":60", ": 60", "\"60\"", "=60",
+/// The other spellings of a level of error or worse a text line may
+/// hold where `parse::line_level` reads it (ERROR and ERR are `err`):
+/// level words (CRITICAL, CRIT, ALERT, EMERG, EMERGENCY, SEVERE; FATAL,
+/// PANIC and DPANIC are markers), ESXi's `Er(`, `Cr(`, `Al(`, `Em(` after
+/// the time (and a space), SSSD's `(0x0010)` ... `(0x0040)`. klog's and
+/// CUPS's letters at a line start are found apart ([`letter_lines`]).
+const LEVEL_FORMS: [&str; 9] = [
+    "crit", "alert", "emerg", "severe", " er(", " cr(", " al(", " em(", "(0x0",
 ];
 
-/// The folding of bytes the literal search works on (see [`LITERALS`]).
+/// An access log's 5xx status after the quoted request.
+const STATUS_5XX: [&str; 10] = [
+    "\" 50", "\" 51", "\" 52", "\" 53", "\" 54", "\" 55", "\" 56", "\" 57", "\" 58", "\" 59",
+];
+
+/// pino/bunyan levels 50 and 60 as a field's value or a column (a JSON
+/// or logfmt value, Python's `50:name:msg`, zap's tab-separated column;
+/// tabs fold to spaces).
+const NUMERIC: [&str; 10] = [
+    ":50", "=50", "\"50", " 50", "\n50", ":60", "=60", "\"60", " 60", "\n60",
+];
+
+/// The keys of journald's `PRIORITY` and OpenTelemetry's
+/// `severity_number` (their values are written with and without quotes
+/// and spaces: every record with one is a candidate).
+const JSON_FIELDS: [&str; 2] = ["\"priority\"", "\"severity_number\""];
+
+/// klog's letter (4 or 8 digits after it) starting a JSON value (the `log`
+/// of Docker's and Fluentd's records).
+const QUOTED_KLOG: [&str; 6] = ["\"e0", "\"e1", "\"e2", "\"f0", "\"f1", "\"f2"];
+
+/// klog's letter and CUPS's `E [` starting the message a CRI prefix wraps.
+const SPACED_LETTERS: [&str; 14] = [
+    " e0", " e1", " e2", " f0", " f1", " f2", " e [", " e, ", " c [", " c, ", " f [", " f, ",
+    " a [", " a, ",
+];
+
+/// logcat's level letter as a word of its own (`... 2395 E Tag: ...`),
+/// before `/tag`, or last on the line.
+const LOGCAT: [&str; 12] = [
+    " e ", " e/", " e\n", " f ", " f/", " f\n", " c ", " c/", " c\n", " a ", " a/", " a\n",
+];
+
+/// The folding of bytes the literal search works on: ASCII lower case,
+/// `\r` as `\n`, a tab as a space. A line that holds a literal's spelling
+/// in any case holds the literal in the folded copy.
 fn fold(b: u8) -> u8 {
     match b {
         b'\r' => b'\n',
+        b'\t' => b' ',
         _ => b.to_ascii_lowercase(),
     }
 }
 
-/// The literal search over folded bytes: Teddy when the CPU has it, else an
-/// Aho-Corasick automaton.
+/// The literal search of one [`Kind`] over folded bytes: Teddy when the CPU
+/// has it (every literal four bytes or more in the common kinds: four-byte
+/// masks), else an Aho-Corasick automaton; and `err` apart, with `memmem`
+/// (a three-byte literal would shorten every mask to three bytes: twice
+/// the time on the benchmark corpus).
+struct Candidates {
+    literals: Search,
+    err: memchr::memmem::Finder<'static>,
+    /// Lines starting with a level letter are looked for (not in access
+    /// logs).
+    letters: bool,
+}
+
+/// A literal search.
 enum Search {
     Packed(packed::Searcher),
     Automaton(AhoCorasick),
 }
 
 impl Search {
-    fn new(numeric: bool) -> Search {
-        let numeric: &[&str] = if numeric { &NUMERIC } else { &[] };
-        let mut all: Vec<Vec<u8>> = LITERALS
+    fn new(literals: &[&str]) -> Search {
+        let mut all: Vec<Vec<u8>> = literals
             .iter()
-            .chain(numeric)
             .map(|l| l.bytes().map(fold).collect())
             .collect();
         all.sort();
@@ -266,9 +344,38 @@ impl Search {
     }
 }
 
-static CANDIDATES: LazyLock<Search> = LazyLock::new(|| Search::new(false));
+impl Candidates {
+    fn new(kind: Kind) -> Candidates {
+        Candidates {
+            literals: Search::new(&kind.literals()),
+            err: memchr::memmem::Finder::new(b"err"),
+            letters: kind != Kind::Access,
+        }
+    }
 
-static CANDIDATES_NUMERIC: LazyLock<Search> = LazyLock::new(|| Search::new(true));
+    fn of(format: Format) -> &'static Candidates {
+        static KINDS: LazyLock<[Candidates; 6]> = LazyLock::new(|| {
+            [
+                Kind::Access,
+                Kind::Words,
+                Kind::Numeric,
+                Kind::Json,
+                Kind::Cri,
+                Kind::Logcat,
+            ]
+            .map(Candidates::new)
+        });
+        let i = match Kind::of(format) {
+            Kind::Access => 0,
+            Kind::Words => 1,
+            Kind::Numeric => 2,
+            Kind::Json => 3,
+            Kind::Cri => 4,
+            Kind::Logcat => 5,
+        };
+        &KINDS[i]
+    }
+}
 
 thread_local! {
     /// The folded copy of the block being searched (one per thread,
@@ -276,62 +383,32 @@ thread_local! {
     static FOLDED: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-/// Whether a level may be read from a number (pino's 50, 60) in lines of
-/// this format: its fields' values or its level column go through
-/// `parse::level_value`. Not in syslog, access and nginx error logs,
-/// log4j, PostgreSQL's text log and plain text, whose levels are words
-/// (or an access log's status).
-pub fn numeric_levels(format: Format) -> bool {
-    !matches!(
-        format,
-        Format::Syslog
-            | Format::Syslog5424
-            | Format::Access
-            | Format::NginxError
-            | Format::Log4j
-            | Format::Postgres
-            | Format::Plain
-    )
-}
-
 /// Appends the lines of `bytes` (as `(start, end)`, `end` at the
-/// terminator) a problem-like event may hold: those with one of the
-/// literals (with `numeric`, the numeric levels too) or a syslog priority
-/// of severity 0 to 3, and the first line when it starts with klog's `E` or
-/// `F` letter. The lines appended are sorted, each once.
-pub fn candidate_lines(bytes: &[u8], numeric: bool, out: &mut Vec<(usize, usize)>) {
-    let search: &Search = match numeric {
-        true => &CANDIDATES_NUMERIC,
-        false => &CANDIDATES,
-    };
+/// terminator) a problem-like event of a stream in `format` may hold:
+/// those with a failure marker's stem or a spelling of a level of error or
+/// worse that `format`'s parser reads (in any case), a syslog priority of
+/// severity 0 to 3, or a level letter at their start. The lines appended
+/// are sorted, each once.
+pub fn candidate_lines(bytes: &[u8], format: Format, out: &mut Vec<(usize, usize)>) {
+    let candidates = Candidates::of(format);
     let from = out.len();
-    if matches!(bytes.first(), Some(b'E' | b'F' | b'e' | b'f')) {
-        out.push((0, line_end(bytes, 0)));
-    }
     FOLDED.with_borrow_mut(|folded| {
         folded.clear();
         folded.extend(bytes.iter().map(|&b| fold(b)));
-        let mut at = 0;
-        while at < folded.len() {
-            let Some(hit) = search.find(folded, at) else {
-                break;
-            };
-            // A literal starting with a terminator names the line after it.
-            let hit = match bytes[hit] {
-                b'\n' | b'\r' => hit + 1,
-                _ => hit,
-            };
-            let start = memchr::memrchr2(b'\n', b'\r', &bytes[..hit]).map_or(0, |i| i + 1);
-            let end = line_end(bytes, hit);
-            if out.last().is_none_or(|&(s, _)| s != start) {
-                out.push((start, end));
-            }
-            at = end.max(at + 1);
+        let folded = &folded[..];
+        literal_lines(bytes, |at| candidates.literals.find(folded, at), out);
+        err_lines(bytes, folded, &candidates.err, from, out);
+        // A logcat letter last in the block (its line has no terminator).
+        if candidates.letters && matches!(folded, [.., b' ', b'e' | b'f' | b'c' | b'a']) {
+            let last = memchr::memrchr(b'\n', folded).map_or(0, |i| i + 1);
+            out.push((last, bytes.len()));
         }
     });
-    let found = out.len();
-    priority_lines(bytes, out);
-    if out.len() > found {
+    if candidates.letters {
+        letter_lines(bytes, out);
+        priority_lines(bytes, out);
+    }
+    if out.len() > from {
         out[from..].sort_unstable();
         let mut kept = from;
         for i in from..out.len() {
@@ -341,6 +418,101 @@ pub fn candidate_lines(bytes: &[u8], numeric: bool, out: &mut Vec<(usize, usize)
             }
         }
         out.truncate(kept);
+    }
+}
+
+/// Appends the line of each place `find` (the next literal at or after a
+/// position) names, each once in a row.
+fn literal_lines(
+    bytes: &[u8],
+    find: impl Fn(usize) -> Option<usize>,
+    out: &mut Vec<(usize, usize)>,
+) {
+    let mut at = 0;
+    let mut last = usize::MAX;
+    while at < bytes.len() {
+        let Some(hit) = find(at) else {
+            break;
+        };
+        // A literal starting with a terminator names the line after it.
+        let hit = match bytes[hit] {
+            b'\n' | b'\r' => hit + 1,
+            _ => hit,
+        };
+        let start = memchr::memrchr2(b'\n', b'\r', &bytes[..hit]).map_or(0, |i| i + 1);
+        let end = line_end(bytes, hit);
+        if start != last {
+            out.push((start, end));
+            last = start;
+        }
+        at = end.max(at + 1);
+    }
+}
+
+/// Appends the lines of `bytes` holding `err` (in `folded`, by `err`) that
+/// are not among `out[from..]` (the lines the other literals found,
+/// sorted) and may hold a problem-like event: an `err` of theirs is a whole
+/// word `err` or `error` (a level word, in some position), or they carry a
+/// failure marker not counted as zero. The others (`0 errors`, `stderr`)
+/// cannot: no other spelling of a level or a marker is in them, and a
+/// marker counted as zero in the line is counted as zero in any event
+/// holding it. Lines that are not valid UTF-8 are kept.
+fn err_lines(
+    bytes: &[u8],
+    folded: &[u8],
+    err: &memchr::memmem::Finder<'_>,
+    from: usize,
+    out: &mut Vec<(usize, usize)>,
+) {
+    let found = out.len();
+    let mut at = 0;
+    while let Some(i) = err.find(&folded[at..]) {
+        let hit = at + i;
+        let start = memchr::memrchr2(b'\n', b'\r', &bytes[..hit]).map_or(0, |i| i + 1);
+        let end = line_end(bytes, hit);
+        at = end.max(hit + 1);
+        let known = out[from..found]
+            .binary_search_by_key(&start, |&(s, _)| s)
+            .is_ok();
+        if !known && err_may_be_problem(&bytes[start..end], &folded[start..end]) {
+            out.push((start, end));
+        }
+    }
+}
+
+/// See [`err_lines`]: `line` and its folding.
+fn err_may_be_problem(line: &[u8], folded: &[u8]) -> bool {
+    let level_word = memchr::memmem::find_iter(folded, b"err").any(|i| {
+        let start = folded[..i]
+            .iter()
+            .rposition(|b| !b.is_ascii_alphanumeric())
+            .map_or(0, |p| p + 1);
+        let end = folded[i..]
+            .iter()
+            .position(|b| !b.is_ascii_alphanumeric())
+            .map_or(folded.len(), |p| i + p);
+        matches!(&folded[start..end], b"err" | b"error")
+    });
+    level_word || std::str::from_utf8(line).map_or(true, has_marker)
+}
+
+/// Appends the lines of `bytes` that start (after a byte order mark) with
+/// an upper-case `E`, `F`, `C` or `A`: klog's and glog's level letter
+/// (`E1121 03:12:09...`, `F20200308 ...`) and CUPS's and Ruby's (`E [...]`,
+/// `E, [...]`), of error or worse.
+fn letter_lines(bytes: &[u8], out: &mut Vec<(usize, usize)>) {
+    let mut take = |start: usize| {
+        let first = match bytes[start..].starts_with(b"\xef\xbb\xbf") {
+            true => bytes.get(start + 3),
+            false => bytes.get(start),
+        };
+        if matches!(first, Some(b'E' | b'F' | b'C' | b'A')) {
+            out.push((start, line_end(bytes, start)));
+        }
+    };
+    take(0);
+    for at in memchr::memchr2_iter(b'\n', b'\r', bytes) {
+        take(at + 1);
     }
 }
 
@@ -725,31 +897,108 @@ mod tests {
 
     #[test]
     fn candidate_lines_hold_every_marker_and_level() {
+        let candidates = |format: Format, text: &str| -> Vec<String> {
+            let mut out = Vec::new();
+            candidate_lines(text.as_bytes(), format, &mut out);
+            out.iter().map(|&(s, e)| text[s..e].to_owned()).collect()
+        };
         let text = "ok line\nINFO fine\n2026 ERROR boom\nE1121 03:12:09.1 x\n<11>Nov 1 h p: x\n\
-                    \"GET / HTTP/1.1\" 503 1\nall good\n{\"level\":50,\"msg\":\"x\"}\nDisk Failed\n";
-        let mut out = Vec::new();
-        candidate_lines(text.as_bytes(), true, &mut out);
-        let lines: Vec<&str> = out.iter().map(|&(s, e)| &text[s..e]).collect();
+                    all good\nDisk Failed\nE [04/Nov/2010:18:45:51 +0000] x\nF20200308 23:47:32.1 y\n\
+                    2020-01-01T00:00:00Z Er(163) Hostd: z\n(Mon Jan 1 00:00:00 2024) [sssd] (0x0040): w\n\
+                    user.crit x\n";
         assert_eq!(
-            lines,
+            candidates(Format::Plain, text),
             [
                 "2026 ERROR boom",
                 "E1121 03:12:09.1 x",
                 "<11>Nov 1 h p: x",
-                "\"GET / HTTP/1.1\" 503 1",
+                "Disk Failed",
+                "E [04/Nov/2010:18:45:51 +0000] x",
+                "F20200308 23:47:32.1 y",
+                "2020-01-01T00:00:00Z Er(163) Hostd: z",
+                "(Mon Jan 1 00:00:00 2024) [sssd] (0x0040): w",
+                "user.crit x",
+            ]
+        );
+        let access =
+            "1.2.3.4 - - [x] \"GET / HTTP/1.1\" 503 1\n1.2.3.4 - - [x] \"GET / HTTP/1.1\" 200 1\n";
+        assert_eq!(
+            candidates(Format::Access, access),
+            ["1.2.3.4 - - [x] \"GET / HTTP/1.1\" 503 1"]
+        );
+        // Every record with a `PRIORITY` is one (journald writes it in
+        // more ways than are worth listing).
+        let json = "{\"level\":50,\"msg\":\"x\"}\n{\"level\":30}\n{ \"PRIORITY\" : \"3\", \"MESSAGE\":\"m\"}\n\
+                    {\"severity_number\":17}\n{\"log\":\"E1121 03:12:09.1 x\"}\n{\"log\":\"I1121 x\"}\n";
+        assert_eq!(
+            candidates(Format::Json, json),
+            [
                 "{\"level\":50,\"msg\":\"x\"}",
-                "Disk Failed"
+                "{ \"PRIORITY\" : \"3\", \"MESSAGE\":\"m\"}",
+                "{\"severity_number\":17}",
+                "{\"log\":\"E1121 03:12:09.1 x\"}",
+            ]
+        );
+        let logcat = "03-17 16:13:38.811  1702  2395 D Tag: ok\n03-17 16:13:38.811  1702  2395 E Tag: b\n\
+                      03-17 16:13:38.811  1702  2395 F";
+        assert_eq!(
+            candidates(Format::Logcat, logcat),
+            [
+                "03-17 16:13:38.811  1702  2395 E Tag: b",
+                "03-17 16:13:38.811  1702  2395 F"
             ]
         );
     }
 
     #[test]
-    fn priorities_of_severity_zero_to_three_are_candidates() {
-        let text = "<13>Nov 1 notice\n<11>Nov 1 err\n<187>x\n<188>x\n<1234>x\na <3> b\n";
+    fn a_line_whose_only_literal_is_err_is_one_when_a_level_or_marker_may_be_there() {
+        let text = "INFO health check ok, 0 errors\nINFO wrote to stderr\nINFO Errors: 0\n\
+                    INFO [error] x\nx level=err y\nINFO 3 errors\nnginx: [ERROR] x\n\
+                    INFO IOError raised\nINFO no errors, 2 failures\n";
         let mut out = Vec::new();
-        candidate_lines(text.as_bytes(), false, &mut out);
+        candidate_lines(text.as_bytes(), Format::Plain, &mut out);
         let lines: Vec<&str> = out.iter().map(|&(s, e)| &text[s..e]).collect();
-        assert_eq!(lines, ["<11>Nov 1 err", "<187>x", "a <3> b"]);
+        assert_eq!(
+            lines,
+            [
+                "INFO [error] x",
+                "x level=err y",
+                "INFO 3 errors",
+                "nginx: [ERROR] x",
+                "INFO IOError raised",
+                "INFO no errors, 2 failures"
+            ]
+        );
+    }
+
+    #[test]
+    fn every_kind_is_one_teddy_search() {
+        for format in [
+            Format::Access,
+            Format::Plain,
+            Format::Logfmt,
+            Format::Json,
+            Format::Cri,
+            Format::Logcat,
+        ] {
+            let literals = Kind::of(format).literals();
+            assert!(literals.len() <= 64, "{format:?}: {}", literals.len());
+            if std::is_x86_feature_detected!("avx2") {
+                assert!(
+                    matches!(Candidates::of(format).literals, Search::Packed(_)),
+                    "{format:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn priorities_of_severity_zero_to_three_are_candidates() {
+        let text = "<13>Nov 1 notice\n<11>Nov 1 x\n<187>x\n<188>x\n<1234>x\na <3> b\n";
+        let mut out = Vec::new();
+        candidate_lines(text.as_bytes(), Format::Syslog, &mut out);
+        let lines: Vec<&str> = out.iter().map(|&(s, e)| &text[s..e]).collect();
+        assert_eq!(lines, ["<11>Nov 1 x", "<187>x", "a <3> b"]);
     }
 
     proptest::proptest! {
@@ -774,7 +1023,7 @@ mod tests {
             }).collect();
             let text = format!("pad\n{line}\npad\n");
             let mut out = Vec::new();
-            candidate_lines(text.as_bytes(), true, &mut out);
+            candidate_lines(text.as_bytes(), Format::Plain, &mut out);
             for part in line.split('\r') {
                 if has_marker(part) {
                     let at = text.find(part).unwrap_or(0);
