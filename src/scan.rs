@@ -386,9 +386,8 @@ impl<'l> Scanner<'l> {
         let mut output_error = None;
         // Turns what the search found into events, in stream order; gives
         // the block's buffer back for reuse.
-        let mut process = |event: Event, at: Option<Timestamp>, may_match: bool| match may_match {
-            true => engine.process_at(&event, at, &mut *clock, on_alert),
-            false => engine.process_unmatched_at(&event, at, &mut *clock, on_alert),
+        let mut process = |event: Event, at: Option<Timestamp>, may_match: bool| {
+            engine.process_matching_at(&event, at, may_match, &mut *clock, on_alert)
         };
         let mut handle = |searched: Searched| -> io::Result<Option<Vec<u8>>> {
             let (result, spare) = match searched {

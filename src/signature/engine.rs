@@ -121,23 +121,24 @@ impl<'l> Engine<'l> {
         clock: &mut dyn FnMut() -> Timestamp,
         on_alert: &mut dyn FnMut(Alert) -> io::Result<()>,
     ) -> io::Result<()> {
-        let at = time.unwrap_or_else(clock);
-        self.run(event, time, at, true, on_alert)
+        self.process_matching_at(event, time, true, clock, on_alert)
     }
 
-    /// [`Engine::process_at`] for an event the caller knows no signature
-    /// matches (no line of it holds what a regex of the library matches:
-    /// `scan`'s literal search looked): only the problem groups and the
-    /// new-problem alerts see it, with no signature matching spent on it.
-    pub fn process_unmatched_at(
+    /// [`Engine::process_at`], told whether a signature may match `event`:
+    /// `false` when the caller knows none does (no line of it holds what a
+    /// regex of the library matches: `scan`'s literal search looked), and
+    /// then only the problem groups and the new-problem alerts see it, with
+    /// no signature matching spent on it.
+    pub fn process_matching_at(
         &mut self,
         event: &Event,
         time: Option<Timestamp>,
+        may_match: bool,
         clock: &mut dyn FnMut() -> Timestamp,
         on_alert: &mut dyn FnMut(Alert) -> io::Result<()>,
     ) -> io::Result<()> {
         let at = time.unwrap_or_else(clock);
-        self.run(event, time, at, false, on_alert)
+        self.run(event, time, at, may_match, on_alert)
     }
 
     fn run(
