@@ -11,8 +11,10 @@
 //!   beats a value proposed by triage, whatever their order. `cleared: true`
 //!   unsets it (a re-opened incident is no longer resolved).
 //! - `event.time_set` replaces the effective `occurred_at` of its target (and
-//!   so of a milestone set by that target); `event.pinned`/`event.unpinned`
-//!   change its pin. The target's line never changes.
+//!   so of a milestone set by that target, of the incident's opening when it
+//!   targets `incident.opened`, of its end when it targets the merge that
+//!   closed it); `event.pinned`/`event.unpinned` change its pin. The
+//!   target's line never changes.
 //! - TTD = detected − started, TTA = acknowledged − detected,
 //!   TTM = mitigated − started, TTR = resolved − started.
 
@@ -319,7 +321,8 @@ pub struct Incident {
     pub status: Status,
     /// `seq` of `incident.opened`.
     pub opened_seq: u64,
-    /// When it was opened (the firing line's time, or the declaration).
+    /// When it was opened (the firing line's time, or the declaration),
+    /// as corrected by the latest `event.time_set` of its opening event.
     pub opened_at: Timestamp,
     /// Who opened it.
     pub opened_by: String,
@@ -657,6 +660,12 @@ impl Timeline {
                             entry.occurred_at = set.to;
                             entry.source = TimeSource::Operator;
                             entry.retimed = true;
+                            // Its opening corrected: it opened then (for
+                            // `list`, `show`, the export and how long it
+                            // lasted), as a merge's corrected time ends it.
+                            if inc.opened_seq == target {
+                                inc.opened_at = set.to;
+                            }
                         }
                         _ => {}
                     }
@@ -1107,6 +1116,75 @@ pub(crate) mod tests {
         let m = inc.metrics(ts("2026-11-22T00:00:00Z"));
         assert_eq!(m.ttd, Some(SignedDuration::from_secs(366)));
         assert_eq!(m.tta, Some(SignedDuration::from_secs(54)));
+    }
+
+    fn time_set(target: u64, from: &str, to: &str) -> Payload {
+        Payload::EventTimeSet(payload::TimeSet {
+            target_seq: target,
+            target_id: format!("{target:016x}"),
+            from: ts(from),
+            to: ts(to),
+        })
+    }
+
+    #[test]
+    fn correcting_the_opening_moves_when_it_opened() {
+        let mut drafts = story();
+        drafts.truncate(7);
+        drafts.push(d(
+            time_set(1, "2026-11-21T03:06:06Z", "2026-11-21T02:58:00Z"),
+            "2026-11-21T05:00:00Z",
+            "alice",
+        ));
+        let tl = Timeline::from_events(chain(drafts));
+        let inc = tl.incident("INC-1").expect("opened");
+        assert_eq!(inc.opened_at, ts("2026-11-21T02:58:00Z"));
+        assert_eq!(inc.opened_seq, 1);
+        // Milestones are their own events: the opening's correction
+        // leaves them.
+        let detected = inc.milestone(Milestone::Detected).expect("detected");
+        assert_eq!(detected.at, ts("2026-11-21T03:06:06Z"));
+
+        // A merged incident's opening corrected after the merge: its own,
+        // not the opening of the one it went into.
+        let opened = |inc: &str, at: &str| {
+            Draft::new(
+                inc,
+                p::opened("opened", Severity::High, None),
+                ts(at),
+                TimeSource::Log,
+                "triage",
+                "opened",
+            )
+        };
+        let tl = Timeline::from_events(chain(vec![
+            opened("INC-1", "2026-11-21T03:00:00Z"),
+            opened("INC-2", "2026-11-21T03:10:00Z"),
+            Draft::new(
+                "INC-2",
+                Payload::IncidentMerged(payload::Merged {
+                    into: "INC-1".into(),
+                }),
+                ts("2026-11-21T03:30:00Z"),
+                TimeSource::Clock,
+                "alice",
+                "merged",
+            ),
+            Draft::new(
+                "INC-2",
+                time_set(2, "2026-11-21T03:10:00Z", "2026-11-21T03:20:00Z"),
+                ts("2026-11-21T04:00:00Z"),
+                TimeSource::Clock,
+                "alice",
+                "retimed",
+            ),
+        ]));
+        let one = tl.incident("INC-1").expect("INC-1");
+        let two = tl.incident("INC-2").expect("INC-2");
+        assert_eq!(two.opened_at, ts("2026-11-21T03:20:00Z"));
+        assert_eq!(one.opened_at, ts("2026-11-21T03:00:00Z"));
+        let later = ts("2026-11-23T00:00:00Z");
+        assert_eq!(two.metrics(later).elapsed, SignedDuration::from_mins(10));
     }
 
     #[test]

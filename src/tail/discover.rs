@@ -4,6 +4,12 @@
 //! Expansion happens on every poll, so files that start to match a glob while
 //! `watch` runs are picked up. A symlink is followed: the identity is that of
 //! the file it points to. Nothing here opens a file for reading.
+//!
+//! An argument that names an existing path is that path, whatever
+//! characters its name holds (`app[1].log`, as `scan` reads it:
+//! [`crate::glob::expand_args`]); only an argument naming nothing at start
+//! and holding one of `*?[{` is a glob, and then its exact name is followed
+//! too, should a file appear under it later.
 
 use std::{
     fs, io,
@@ -19,14 +25,17 @@ pub use crate::model::FileKey;
 pub enum Target {
     /// A path, followed whether or not it exists yet.
     Path(PathBuf),
-    /// A glob pattern (`*`, `?`, `[...]`, `**`, `{a,b}`: [`crate::glob`]).
+    /// A glob pattern (`*`, `?`, `[...]`, `**`, `{a,b}`: [`crate::glob`]),
+    /// and the file of its exact name: `app[1].log` created after `watch`
+    /// started is the file meant, not a name the glob matches (`app1.log`).
     Glob(String),
 }
 
 impl Target {
-    /// A path with glob characters is a glob; anything else a path.
+    /// An existing path is that path; otherwise one with glob characters
+    /// is a glob; anything else a path (followed once it appears).
     pub fn parse(arg: &str) -> Target {
-        if crate::glob::is_glob(arg) {
+        if crate::glob::is_glob(arg) && !Path::new(arg).exists() {
             Target::Glob(arg.to_owned())
         } else {
             Target::Path(PathBuf::from(arg))
@@ -37,7 +46,10 @@ impl Target {
     pub fn names(&self, path: &Path) -> bool {
         match self {
             Target::Path(target) => normal(target) == path,
-            Target::Glob(pattern) => Pattern::cached(pattern).is_ok_and(|p| p.matches(path)),
+            Target::Glob(pattern) => {
+                normal(Path::new(pattern)) == path
+                    || Pattern::cached(pattern).is_ok_and(|p| p.matches(path))
+            }
         }
     }
 
@@ -167,8 +179,11 @@ pub fn expand(targets: &[Target], errors: &mut Vec<(PathBuf, io::Error)>) -> Vec
             // directory and does not match a leading dot (`logs/*/*.log` is
             // not `logs/.triage/ui.log`, triage's own log).
             Target::Glob(pattern) => match Pattern::cached(pattern) {
-                Ok(pattern) => {
-                    for path in pattern.paths() {
+                Ok(compiled) => {
+                    // Its exact name first: a file of that name is the
+                    // one meant (its directory is under the glob's base).
+                    add(PathBuf::from(pattern), errors);
+                    for path in compiled.paths() {
                         add(path, errors);
                     }
                 }
@@ -222,6 +237,52 @@ mod tests {
             Target::parse("logs/*/x.log").watch_dir(),
             (PathBuf::from("logs"), true)
         );
+    }
+
+    #[test]
+    fn an_existing_path_is_that_path_whatever_its_name_holds() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let literal = dir.path().join("app[1].log");
+        let matched = dir.path().join("app1.log");
+        let arg = literal.display().to_string();
+        fs::write(&matched, "x\n").expect("write");
+        // Not there yet: a glob, which also names its exact name.
+        let target = Target::parse(&arg);
+        assert!(matches!(target, Target::Glob(_)), "{target:?}");
+        assert!(target.names(&normal(&matched)));
+        assert!(target.names(&normal(&literal)));
+        assert!(!target.names(&normal(&dir.path().join("app2.log"))));
+        assert_eq!(target.watch_dir(), (dir.path().to_path_buf(), false));
+        let mut errors = Vec::new();
+        let paths = |target: &Target, errors: &mut Vec<_>| -> Vec<PathBuf> {
+            expand(std::slice::from_ref(target), errors)
+                .into_iter()
+                .map(|f| f.path)
+                .collect()
+        };
+        assert_eq!(paths(&target, &mut errors), [normal(&matched)]);
+        // Created later under its exact name: followed, beside what the
+        // glob matches.
+        fs::write(&literal, "x\n").expect("write");
+        assert_eq!(
+            paths(&target, &mut errors),
+            [normal(&literal), normal(&matched)]
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+        // There at start: that file only.
+        let target = Target::parse(&arg);
+        assert!(
+            matches!(&target, Target::Path(p) if *p == literal),
+            "{target:?}"
+        );
+        assert!(!target.names(&normal(&matched)));
+        assert_eq!(paths(&target, &mut errors), [normal(&literal)]);
+        // Escaped, the glob names the literal name only (README).
+        let escaped = Target::parse(&format!("{}/app\\[1\\].log", dir.path().display()));
+        assert!(matches!(escaped, Target::Glob(_)), "{escaped:?}");
+        assert!(escaped.names(&normal(&literal)));
+        assert!(!escaped.names(&normal(&matched)));
+        assert_eq!(paths(&escaped, &mut errors), [normal(&literal)]);
     }
 
     #[test]

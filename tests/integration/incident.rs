@@ -386,6 +386,92 @@ fn a_merged_incident_lasts_until_its_merge_not_until_now() {
     assert!(hours >= 24, "INC-1 lasted {one}");
 }
 
+/// `set-time` on an incident's opening event moves when it opened in
+/// `list`, `show` and every export format (they kept the original time),
+/// as a merge's corrected time ends a merged incident.
+#[test]
+fn a_corrected_opening_is_when_the_incident_opened_everywhere() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let declared = run(
+        d,
+        &[
+            "incident",
+            "declare",
+            "--title",
+            "checkout slow",
+            "--at",
+            "2026-11-21T03:10:00Z",
+            "--actor",
+            "alice",
+        ],
+    )
+    .code(0)
+    .stdout;
+    // `INC-1 #1 <time> incident.opened ...`
+    let seq = declared
+        .lines()
+        .find(|l| l.contains("incident.opened"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|s| s.strip_prefix('#'))
+        .unwrap_or_else(|| panic!("no opening in {declared:?}"));
+    run(
+        d,
+        &[
+            "incident",
+            "set-time",
+            "--incident",
+            "INC-1",
+            seq,
+            "2026-11-21T02:55:00Z",
+            "--actor",
+            "alice",
+        ],
+    )
+    .code(0);
+
+    let list = run(d, &["incident", "list"]).code(0).stdout;
+    let row = list
+        .lines()
+        .find(|l| l.starts_with("INC-1 "))
+        .unwrap_or_else(|| panic!("no INC-1 in\n{list}"));
+    assert!(row.contains("2026-11-21 02:55:00"), "{list}");
+    assert!(!list.contains("03:10:00"), "{list}");
+    let show = run(d, &["incident", "show", "INC-1"]).code(0).stdout;
+    assert!(
+        show.contains("opened      2026-11-21 02:55:00 UTC by alice"),
+        "{show}"
+    );
+    let md = run(d, &["export", "--incident", "INC-1"]).code(0).stdout;
+    assert!(
+        md.contains("| Opened | 2026-11-21 02:55:00 by alice (declared) |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("Declared by alice at 2026-11-21 02:55:00; no signature fired."),
+        "{md}"
+    );
+    let html = run(d, &["export", "--incident", "INC-1", "--format", "html"])
+        .code(0)
+        .stdout;
+    assert!(
+        html.contains("<p>Declared by alice at 2026-11-21 02:55:00; no signature fired.</p>"),
+        "{html}"
+    );
+    let opened_row = html
+        .lines()
+        .find(|l| l.starts_with("<tr><th>Opened</th>"))
+        .unwrap_or_else(|| panic!("no Opened row in {html}"));
+    assert!(opened_row.contains("2026-11-21 02:55:00"), "{opened_row}");
+    let json: serde_json::Value = serde_json::from_str(
+        &run(d, &["export", "--incident", "INC-1", "--format", "json"])
+            .code(0)
+            .stdout,
+    )
+    .expect("json");
+    assert_eq!(json["incident"]["opened_at"], "2026-11-21T02:55:00Z");
+}
+
 #[test]
 fn commands_explain_what_is_wrong() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -147,12 +147,18 @@ fn escape_sequences_in_file_names_do_not_reach_the_terminal_from_watch() {
     let logs = tmp.path().join("logs");
     fs::create_dir(&logs).expect("mkdir");
     let names = unreadable_files(&logs);
-    for targets in [
-        names.iter().map(|n| logs.join(n)).collect::<Vec<PathBuf>>(),
-        vec![logs.join("*.log")],
-    ] {
+    // A directory named as a path (root's stand-in for a file it cannot
+    // read: an existing path is that path, `[` or not) is refused before
+    // any work, its name sanitised too.
+    let (dirs, files): (Vec<PathBuf>, Vec<PathBuf>) =
+        names.iter().map(|n| logs.join(n)).partition(|p| p.is_dir());
+    for targets in [files, vec![logs.join("*.log")]] {
         let stderr = watch_stderr(&tmp.path().join("data"), &targets, "Too many levels");
         assert_clean(&stderr, &[OSC52_NAME]);
+    }
+    for dir in dirs {
+        let stderr = watch_stderr(&tmp.path().join("data"), &[dir], "a directory");
+        assert_clean(&stderr, &[CSI_NAME]);
     }
 }
 

@@ -699,3 +699,82 @@ fn a_renamed_files_new_lines_are_under_its_new_name() {
         );
     }
 }
+
+/// The sources of the sequence-numbered alerts, by sequence number.
+fn sources(alerts: &[Value]) -> BTreeMap<u64, String> {
+    alerts
+        .iter()
+        .filter_map(|a| {
+            let n = a["captures"]["n"].as_str()?.parse().ok()?;
+            Some((n, a["source"].as_str()?.to_owned()))
+        })
+        .collect()
+}
+
+/// `app[1].log` is a file (systemd instances, pods' logs name files so):
+/// `watch` follows it, not what `app[1].log` matches as a glob
+/// (`app1.log`), as `scan` reads it.
+#[test]
+fn an_existing_file_whose_name_holds_glob_characters_is_followed() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    let log = dir.join("app[1].log");
+    let other = dir.join("app1.log");
+    fs::write(&log, "").expect("create");
+    fs::write(&other, "").expect("create");
+    let watch = Watch::start_following(dir, &[log.display().to_string()], &[], &log);
+    append(&other, 100, 103);
+    append(&log, 0, 3);
+    watch.wait_for(3);
+    // A probe more through the followed file: whatever `app1.log` would
+    // have given has come out by then.
+    let probes = |w: &Watch| {
+        w.alerts
+            .lock()
+            .expect("lock")
+            .iter()
+            .filter(|a| a["signature"] == "ready")
+            .count()
+    };
+    let before = probes(&watch);
+    let mut file = OpenOptions::new().append(true).open(&log).expect("open");
+    file.write_all(b"ready-probe\n").expect("probe");
+    crate::wait::until("the second probe", PATIENCE, || match probes(&watch) {
+        n if n > before => Ok(()),
+        n => Err(format!("{n} probes")),
+    });
+    let alerts = watch.stop();
+    assert_exactly_once(&alerts, 3);
+    let want = log.display().to_string();
+    assert!(
+        sources(&alerts).values().all(|s| *s == want),
+        "{:?}",
+        sources(&alerts)
+    );
+}
+
+/// An argument naming nothing when `watch` starts is a glob, and its
+/// exact name is followed too: `app[1].log` created later is followed,
+/// and so is `app1.log`, which the glob matches (README, "globs").
+#[test]
+fn a_file_whose_name_holds_glob_characters_is_followed_when_it_appears() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    let log = dir.join("app[1].log");
+    let matched = dir.join("app1.log");
+    let probe = dir.join("probe.log");
+    fs::write(&probe, "").expect("create");
+    let targets = [log.display().to_string(), probe.display().to_string()];
+    let watch = Watch::start_following(dir, &targets, &[], &probe);
+    append(&log, 0, 3);
+    watch.wait_for(3);
+    append(&matched, 3, 5);
+    watch.wait_for(5);
+    let alerts = watch.stop();
+    assert_exactly_once(&alerts, 5);
+    let sources = sources(&alerts);
+    for (n, source) in &sources {
+        let want = if *n < 3 { &log } else { &matched };
+        assert_eq!(source, &want.display().to_string(), "seq {n}");
+    }
+}
