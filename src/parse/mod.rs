@@ -420,19 +420,16 @@ fn raw_number<'t>(line: &'t str, key: &str) -> Option<&'t str> {
 /// A level written as a field's value: a word (`warn`, `Warning`, `ERROR`)
 /// or a pino/bunyan number (10 trace ... 60 fatal).
 pub fn level_value(value: &str) -> Option<Level> {
-    let value = value.trim();
-    if let Ok(number) = value.parse::<u16>() {
-        return match number {
-            10 => Some(Level::Trace),
-            20 => Some(Level::Debug),
-            30 => Some(Level::Info),
-            40 => Some(Level::Warn),
-            50 => Some(Level::Error),
-            60 => Some(Level::Fatal),
-            _ => None,
-        };
+    // The numbers as pino and bunyan write them (not `050` or `+50`).
+    match value.trim() {
+        "10" => Some(Level::Trace),
+        "20" => Some(Level::Debug),
+        "30" => Some(Level::Info),
+        "40" => Some(Level::Warn),
+        "50" => Some(Level::Error),
+        "60" => Some(Level::Fatal),
+        value => level_word(value),
     }
-    level_word(value)
 }
 
 /// A level word in any case, as loggers spell it: `WARN`, `Warning`, `err`,
@@ -757,7 +754,12 @@ fn words(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
 fn priority_level(text: &str) -> Option<Level> {
     let rest = text.strip_prefix('<')?;
     let close = rest.find('>').filter(|&i| (1..=3).contains(&i))?;
-    let pri: u16 = rest[..close].parse().ok()?;
+    // Digits only, and a priority there is (facility 0 to 23).
+    let digits = &rest[..close];
+    if !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let pri: u16 = digits.parse().ok().filter(|&pri| pri < 192)?;
     syslog_severity(&(pri % 8).to_string())
 }
 
@@ -774,7 +776,10 @@ fn klog_level(text: &str) -> Option<Level> {
         .take_while(|b| b.is_ascii_digit())
         .count();
     let at = 1 + digits;
-    let shape = (digits == 4 || digits == 8)
+    // `MMDD` (a month of 01 to 12) or `YYYYMMDD` (a year of 1xxx or 2xxx).
+    let first = bytes.get(1).copied();
+    let shape = ((digits == 4 && matches!(first, Some(b'0' | b'1')))
+        || (digits == 8 && matches!(first, Some(b'1' | b'2'))))
         && bytes.get(at) == Some(&b' ')
         && bytes
             .get(at + 1..at + 3)

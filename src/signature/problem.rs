@@ -66,8 +66,10 @@ pub enum Why {
 /// The failure markers (see the module's documentation), matched
 /// case-insensitively at word starts.
 static MARKERS: LazyLock<Regex> = LazyLock::new(|| {
+    // ASCII case only (`-u`): the literal search folds ASCII, and Unicode
+    // folding would make the Kelvin sign a `k` (`\u{212A}illed`).
     Regex::new(
-        r"(?xi)
+        r"(?xi-u)
         \b(?:
             (?-i:[A-Za-z0-9_.$]*(?:Exception|Error))\b
           | (?:exception|errors?)\b
@@ -193,8 +195,14 @@ impl Kind {
         all.extend(LEVEL_FORMS);
         match self {
             Kind::Access | Kind::Words => {}
-            Kind::Numeric => all.extend(NUMERIC),
-            Kind::Json => all.extend(NUMERIC.iter().chain(&JSON_FIELDS).chain(&QUOTED_KLOG)),
+            Kind::Numeric => all.extend(NUMERIC.iter().chain(&ESCAPES)),
+            Kind::Json => all.extend(
+                NUMERIC
+                    .iter()
+                    .chain(&ESCAPES)
+                    .chain(&JSON_FIELDS)
+                    .chain(&QUOTED_KLOG),
+            ),
             Kind::Cri => all.extend(SPACED_LETTERS),
             Kind::Logcat => all.extend(LOGCAT),
         }
@@ -259,6 +267,10 @@ const NUMERIC: [&str; 10] = [
     ":50", "=50", "\"50", " 50", "\n50", ":60", "=60", "\"60", " 60", "\n60",
 ];
 
+/// A JSON escape of an ASCII character (`\u0045RROR` is `ERROR` once
+/// decoded; a level is read from the decoded value).
+const ESCAPES: [&str; 1] = ["\\u00"];
+
 /// The keys of journald's `PRIORITY` and OpenTelemetry's
 /// `severity_number` (their values are written with and without quotes
 /// and spaces: every record with one is a candidate).
@@ -297,11 +309,9 @@ fn fold(b: u8) -> u8 {
 /// (a three-byte literal would shorten every mask to three bytes: twice
 /// the time on the benchmark corpus).
 struct Candidates {
+    kind: Kind,
     literals: Search,
     err: memchr::memmem::Finder<'static>,
-    /// Lines starting with a level letter are looked for (not in access
-    /// logs).
-    letters: bool,
 }
 
 /// A literal search.
@@ -347,9 +357,9 @@ impl Search {
 impl Candidates {
     fn new(kind: Kind) -> Candidates {
         Candidates {
+            kind,
             literals: Search::new(&kind.literals()),
             err: memchr::memmem::Finder::new(b"err"),
-            letters: kind != Kind::Access,
         }
     }
 
@@ -399,14 +409,26 @@ pub fn candidate_lines(bytes: &[u8], format: Format, out: &mut Vec<(usize, usize
         literal_lines(bytes, |at| candidates.literals.find(folded, at), out);
         err_lines(bytes, folded, &candidates.err, from, out);
         // A logcat letter last in the block (its line has no terminator).
-        if candidates.letters && matches!(folded, [.., b' ', b'e' | b'f' | b'c' | b'a']) {
+        if candidates.kind != Kind::Access
+            && matches!(folded, [.., b' ', b'e' | b'f' | b'c' | b'a'])
+        {
             let last = memchr::memrchr(b'\n', folded).map_or(0, |i| i + 1);
             out.push((last, bytes.len()));
         }
     });
-    if candidates.letters {
-        letter_lines(bytes, out);
-        priority_lines(bytes, out);
+    match candidates.kind {
+        Kind::Access => time_first_5xx_lines(bytes, out),
+        _ => {
+            letter_lines(bytes, out);
+            priority_lines(bytes, out);
+        }
+    }
+    // A level number starting the block (Python's `50:name:msg`; after a
+    // terminator it is a literal).
+    if matches!(candidates.kind, Kind::Numeric | Kind::Json)
+        && (bytes.starts_with(b"50") || bytes.starts_with(b"60"))
+    {
+        out.push((0, line_end(bytes, 0)));
     }
     if out.len() > from {
         out[from..].sort_unstable();
@@ -491,7 +513,11 @@ fn err_may_be_problem(line: &[u8], folded: &[u8]) -> bool {
             .iter()
             .position(|b| !b.is_ascii_alphanumeric())
             .map_or(folded.len(), |p| i + p);
-        matches!(&folded[start..end], b"err" | b"error")
+        let word = &folded[start..end];
+        // After an escape (`\tERROR` in a JSON or logfmt value), the word
+        // starts after the escape's letter once decoded.
+        let escaped = start > 0 && folded[start - 1] == b'\\' && word.len() > 1;
+        matches!(word, b"err" | b"error") || (escaped && matches!(&word[1..], b"err" | b"error"))
     });
     level_word || std::str::from_utf8(line).map_or(true, has_marker)
 }
@@ -508,6 +534,32 @@ fn letter_lines(bytes: &[u8], out: &mut Vec<(usize, usize)>) {
         };
         if matches!(first, Some(b'E' | b'F' | b'C' | b'A')) {
             out.push((start, line_end(bytes, start)));
+        }
+    };
+    take(0);
+    for at in memchr::memchr2_iter(b'\n', b'\r', bytes) {
+        take(at + 1);
+    }
+}
+
+/// Appends the lines of `bytes` in the time-first access layout
+/// (`2013-02-11T06:43:36 10.1.2.3 - GET "/client/" -1 503 5778`, its status
+/// not after a quote) whose status is 5xx, read as the parser reads it.
+fn time_first_5xx_lines(bytes: &[u8], out: &mut Vec<(usize, usize)>) {
+    let mut take = |start: usize| {
+        let head = &bytes[start..bytes.len().min(start + 5)];
+        if head.len() == 5 && head[..4].iter().all(u8::is_ascii_digit) && head[4] == b'-' {
+            let end = line_end(bytes, start);
+            let status = std::str::from_utf8(&bytes[start..end])
+                .ok()
+                .and_then(|text| {
+                    crate::parse::fields::access(text)
+                        .get("status")
+                        .and_then(crate::parse::status_level)
+                });
+            if status.is_some_and(|level| level >= Level::Error) {
+                out.push((start, end));
+            }
         }
     };
     take(0);
@@ -968,6 +1020,72 @@ mod tests {
                 "INFO IOError raised",
                 "INFO no errors, 2 failures"
             ]
+        );
+    }
+
+    /// Lines whose level or marker only a corner of the parser reads (found
+    /// by a review): each problem-like line is a candidate of its format.
+    #[test]
+    fn problem_like_lines_in_the_parsers_corners_are_candidates() {
+        let ctx = crate::parse::TimeContext::new(
+            jiff::tz::TimeZone::UTC,
+            "2026-11-21T12:00:00Z".parse().expect("a time"),
+        );
+        let cases: &[(Format, &str)] = &[
+            (
+                Format::Access,
+                r#"2013-02-11T06:43:36 10.1.2.3 - GET "/client/" -1 503 5778"#,
+            ),
+            (
+                Format::DockerJson,
+                r#"{"log":"2026-11-21T03:00:00.000Z\tERROR\tdb/pool.go:12\tlost the pool\n","stream":"stderr","time":"2026-11-21T03:00:00.000000000Z"}"#,
+            ),
+            (Format::Json, r#"{"level":"\terror","msg":"x"}"#),
+            (Format::Json, r#"{"level":"\u0065rror","msg":"x"}"#),
+            (Format::Logfmt, r#"level="\terror" msg=x"#),
+            (Format::Json, r#"{"log":"E3121 03:12:09.1 x"}"#),
+            (
+                Format::Cri,
+                "2026-11-21T03:00:00Z stderr F E3121 03:12:09.1 x",
+            ),
+            (Format::Plain, "<192>Nov 21 03:14:02 web-1 app[42]: started"),
+            (
+                Format::Syslog,
+                "<195>Nov 21 03:14:02 web-1 app[42]: started",
+            ),
+            (Format::Plain, "<+11>Nov 21 03:14:02 web-1 app[42]: started"),
+            (Format::Logfmt, "level=050 msg=x"),
+            (Format::Logfmt, "level=+50 msg=x"),
+            (Format::Python, "50:root:pool lost"),
+            (
+                Format::Plain,
+                "2026-11-21T03:00:00Z INFO worker \u{212A}illed by signal 9",
+            ),
+            (
+                Format::Plain,
+                "2026-11-21T03:00:00Z INFO \u{17F}egfault at 0x0",
+            ),
+        ];
+        let mut missed = Vec::new();
+        for &(format, line) in cases {
+            let parser = crate::parse::Parser::with_format(Arc::from("t"), ctx.clone(), format);
+            let event = parser.event(crate::model::RawLine {
+                offset: 0,
+                line_no: 1,
+                bytes: line.as_bytes().to_vec(),
+                truncated: false,
+                partial: false,
+            });
+            let mut out = Vec::new();
+            candidate_lines(line.as_bytes(), format, &mut out);
+            if problem_like(&event).is_some() && out.is_empty() {
+                missed.push(format!("{format:?} {line:?}"));
+            }
+        }
+        assert!(
+            missed.is_empty(),
+            "problem-like, no candidate:\n{}",
+            missed.join("\n")
         );
     }
 
