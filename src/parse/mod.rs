@@ -308,17 +308,30 @@ impl Parser {
             }
             Format::Cri => {
                 let mut fields = Fields::with_capacity(16);
-                let mut parts = text.splitn(4, ' ');
-                let (_, stream, tag, message) =
-                    (parts.next(), parts.next(), parts.next(), parts.next());
-                if let (Some(stream), Some(tag)) = (stream, tag) {
-                    fields.push("stream", stream);
-                    fields.push("tag", tag);
-                }
-                let at = message::cri_inner(text);
+                // The common head in one pass; any other the long way.
+                let (at, has_message) = match message::cri_head(text) {
+                    Some(head) => {
+                        fields.push("stream", head.stream);
+                        fields.push("tag", head.tag);
+                        (head.inner, true)
+                    }
+                    None => {
+                        let mut parts = text.splitn(4, ' ');
+                        let (_, stream, tag, message) =
+                            (parts.next(), parts.next(), parts.next(), parts.next());
+                        if let (Some(stream), Some(tag)) = (stream, tag) {
+                            fields.push("stream", stream);
+                            fields.push("tag", tag);
+                        }
+                        (message::cri_inner(text), message.is_some())
+                    }
+                };
                 let inner = &text[at..];
                 let inner_time = message::cri_inner_time(inner, ctx);
-                let level = message.and(line_level(inner, inner_time));
+                let level = match has_message {
+                    true => line_level(inner, inner_time),
+                    false => None,
+                };
                 let time = self.time(text);
                 Reading {
                     ts: time.map(|f| f.ts),
@@ -592,8 +605,18 @@ fn after_time_level(text: &str, end: usize) -> Option<Level> {
     {
         return Some(level);
     }
-    let word =
-        token.trim_matches(|c: char| matches!(c, '[' | ']' | '(' | ')' | '<' | '>' | ':' | ','));
+    // Trimmed by byte (ASCII: the cuts are char boundaries).
+    let trimmed = |b: &u8| matches!(b, b'[' | b']' | b'(' | b')' | b'<' | b'>' | b':' | b',');
+    let token_bytes = token.as_bytes();
+    let word_start = token_bytes
+        .iter()
+        .position(|b| !trimmed(b))
+        .unwrap_or(token_bytes.len());
+    let word_end = token_bytes
+        .iter()
+        .rposition(|b| !trimmed(b))
+        .map_or(word_start, |i| i + 1);
+    let word = &token[word_start..word_end];
     level_word(word)
         .or_else(|| facility_level(word))
         // Glued to what follows by a colon: `...,672:DEBUG:foo bar`.

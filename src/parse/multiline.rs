@@ -353,8 +353,18 @@ fn odd_quotes(text: &str) -> bool {
     memchr::memchr_iter(b'"', text.as_bytes()).count() % 2 == 1
 }
 
+/// Whether a CRI line's tag (its third space-separated part) is `P`: by
+/// byte, it runs on every line of a CRI source.
 fn cri_tag_is_partial(text: &str) -> bool {
-    text.split(' ').nth(2) == Some("P")
+    let bytes = text.as_bytes();
+    let Some(first) = memchr::memchr(b' ', bytes) else {
+        return false;
+    };
+    let Some(second) = memchr::memchr(b' ', &bytes[first + 1..]) else {
+        return false;
+    };
+    let tag = &bytes[first + 1 + second + 1..];
+    tag.first() == Some(&b'P') && matches!(tag.get(1), None | Some(b' '))
 }
 
 /// Both events name a process (PostgreSQL prefix or syslog `pid`) and it is
@@ -439,6 +449,13 @@ mod tests {
 
     fn now() -> Timestamp {
         "2026-11-21T12:00:00Z".parse().expect("valid")
+    }
+
+    proptest! {
+        #[test]
+        fn a_cri_tag_read_by_byte_is_the_third_part(text in "[ Pa-z\t0-9é]{0,16}") {
+            prop_assert_eq!(cri_tag_is_partial(&text), text.split(' ').nth(2) == Some("P"));
+        }
     }
 
     fn assembler(format: Format, rule: Multiline, limits: Limits) -> Assembler {
