@@ -856,14 +856,19 @@ impl Cursor<'_> {
         {
             return None;
         }
-        let digit = |i: usize| {
-            let v = b[i].wrapping_sub(b'0');
-            (v < 10).then_some(i64::from(v))
-        };
-        let two = |i: usize| Some(digit(i)? * 10 + digit(i + 1)?);
-        let year = two(0)? * 100 + two(2)?;
-        let (month, day) = (two(5)?, two(8)?);
-        let (hour, minute, second) = (two(11)?, two(14)?, two(17)?);
+        // The fourteen digits checked at once (a byte that is no digit
+        // wraps to 10 or more), then read: no call per field.
+        let d: [u8; 19] = std::array::from_fn(|i| b[i].wrapping_sub(b'0'));
+        let all_digits = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]
+            .iter()
+            .fold(0_u8, |worst, &i| worst.max(d[i]));
+        if all_digits >= 10 {
+            return None;
+        }
+        let two = |i: usize| i64::from(d[i]) * 10 + i64::from(d[i + 1]);
+        let year = two(0) * 100 + two(2);
+        let (month, day) = (two(5), two(8));
+        let (hour, minute, second) = (two(11), two(14), two(17));
         if self
             .bytes
             .get(self.pos + 19)
