@@ -1428,7 +1428,7 @@ const SEPARATORS_2_5: u64 = 0x0000_ff00_00ff_0000;
 fn digits8(bytes: &[u8], separators: u64) -> Option<u64> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     let chunk: [u8; 8] = bytes.get(..8)?.try_into().ok()?;
-    let word = (u64::from_le_bytes(chunk) & !separators) | (ONES * u64::from(b'0') & separators);
+    let word = (u64::from_le_bytes(chunk) & !separators) | ((ONES * u64::from(b'0')) & separators);
     // A byte below `0` borrows and sets its high bit; one above `9` sets
     // it when 0x76 is added. Either fails the whole word, so what a borrow
     // or a carry does to the bytes above does not matter.
