@@ -584,18 +584,23 @@ pub fn line_level(text: &str, time: Option<LineTime>) -> Option<Level> {
 /// The level in the token right after a time.
 fn after_time_level(text: &str, end: usize) -> Option<Level> {
     let bytes = text.as_bytes();
-    let start = end
-        + bytes
-            .get(end..)?
-            .iter()
-            .position(|b| !matches!(b, b']' | b')' | b'"' | b',' | b':' | b' ' | b'\t' | b'|'))?;
-    let len = bytes[start..]
-        .iter()
-        .take(24)
-        .position(|&b| b == b' ' || b == b'\t')
-        .unwrap_or(bytes.len().min(start + 24) - start);
+    let mut start = end;
+    while matches!(
+        bytes.get(start),
+        Some(b']' | b')' | b'"' | b',' | b':' | b' ' | b'\t' | b'|')
+    ) {
+        start += 1;
+    }
+    if start >= bytes.len() {
+        return None;
+    }
+    let limit = bytes.len().min(start + 24);
+    let mut stop = start;
+    while stop < limit && !matches!(bytes[stop], b' ' | b'\t') {
+        stop += 1;
+    }
     // Delimited by ASCII bytes: a char boundary either side.
-    let token = text.get(start..start + len)?;
+    let token = text.get(start..stop)?;
     if let Some(annotation) = token.strip_prefix("##[") {
         return match annotation.split(']').next()? {
             "error" => Some(Level::Error),

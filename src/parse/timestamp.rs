@@ -791,23 +791,24 @@ impl Cursor<'_> {
 
     /// An offset, a space and an offset, or an abbreviation.
     fn zone(&mut self) -> Option<Offset> {
-        // What every zone starts with (after a space or not): `Z`, `z`, a
-        // sign, an upper-case letter; anything else at once.
-        let zone_start = |b: Option<u8>| matches!(b, Some(b'Z' | b'z' | b'+' | b'-' | b'A'..=b'Z'));
-        if !(zone_start(self.peek()) || (self.peek() == Some(b' ') && zone_start(self.peek_at(1))))
-        {
-            return None;
-        }
-        self.offset().or_else(|| {
-            let mark = self.pos;
-            if self.eat(b' ') {
+        // Dispatched on what every zone starts with (after a space or
+        // not): `Z`, `z` or a sign (an offset), an upper-case letter (an
+        // abbreviation); anything else at once. An offset that does not
+        // read is no abbreviation either.
+        match (self.peek(), self.peek_at(1)) {
+            (Some(b'Z' | b'z' | b'+' | b'-'), _) => self.offset(),
+            (Some(b' '), Some(b'Z' | b'z' | b'+' | b'-')) => {
+                let mark = self.pos;
+                self.pos += 1;
                 if let Some(offset) = self.offset() {
                     return Some(offset);
                 }
                 self.pos = mark;
+                self.zone_abbreviation()
             }
-            self.zone_abbreviation()
-        })
+            (Some(b'A'..=b'Z'), _) | (Some(b' '), Some(b'A'..=b'Z')) => self.zone_abbreviation(),
+            _ => None,
+        }
     }
 
     /// What separates a date from its clock: `T`, one or two spaces (a
