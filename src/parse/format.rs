@@ -134,7 +134,7 @@ impl Format {
         ];
         checks
             .into_iter()
-            .find(|(_, re)| re.is_match(line))
+            .find(|(format, re)| may_be(*format, line.as_bytes()) && re.is_match(line))
             .map(|(format, _)| format)
     }
 
@@ -243,6 +243,60 @@ fn json_kind(line: &str) -> Option<Format> {
     Some(Format::Json)
 }
 
+/// Whether `line` may match `format`'s pattern, told from a few bytes: a
+/// necessary condition of the pattern, so a line that fails it is not
+/// given to the pattern (whose first use on a thread builds its search
+/// state, and every use costs a search). Where a pattern's `\d` may be a
+/// digit of another script (a byte above ASCII), the line may match.
+fn may_be(format: Format, bytes: &[u8]) -> bool {
+    let iso = |bytes: &[u8]| starts_like(bytes, b"dddd");
+    let digit_first = |bytes: &[u8]| {
+        bytes
+            .first()
+            .is_some_and(|&b| b.is_ascii_digit() || b >= 0x80)
+    };
+    match format {
+        Format::Cri => starts_like(bytes, b"dddd-dd-ddTdd:dd:dd"),
+        Format::Logcat => starts_like(bytes, b"dd-dd dd:dd:dd."),
+        Format::Syslog5424 => bytes.first() == Some(&b'<'),
+        Format::Syslog => matches!(bytes.first(), Some(b'<' | b'A'..=b'Z')),
+        Format::Access => {
+            (memchr::memchr(b'[', bytes).is_some() && memchr::memchr(b'"', bytes).is_some())
+                || starts_like(bytes, b"dddd-dd-ddT")
+        }
+        Format::ApacheError => matches!(bytes, [b'[', b'A'..=b'Z', ..]),
+        Format::NginxError => starts_like(bytes, b"dddd/dd/dd dd:dd:dd ["),
+        Format::PostgresCsv => {
+            iso(bytes.strip_prefix(b"\"").unwrap_or(bytes)) && memchr::memchr(b',', bytes).is_some()
+        }
+        Format::Postgres => iso(bytes),
+        Format::Python => {
+            matches!(bytes.first(), Some(b'D' | b'I' | b'W' | b'E' | b'C')) || iso(bytes)
+        }
+        Format::Log4j => digit_first(bytes),
+        Format::Tracing => {
+            matches!(bytes.first(), Some(b'I' | b'W' | b'E' | b'F')) || digit_first(bytes)
+        }
+        Format::Logfmt => matches!(bytes.first(), Some(b'A'..=b'Z' | b'a'..=b'z' | b'_')),
+        _ => true,
+    }
+}
+
+/// Whether `bytes` start as `shape` says (`d` a digit, any other byte
+/// itself), or may: a byte above ASCII where a digit is due may be one of
+/// another script, and the rest is not looked at.
+fn starts_like(bytes: &[u8], shape: &[u8]) -> bool {
+    for (i, &want) in shape.iter().enumerate() {
+        match (want, bytes.get(i)) {
+            (b'd', Some(b'0'..=b'9')) => {}
+            (b'd', Some(&b)) if b >= 0x80 => return true,
+            (_, Some(&b)) if b == want && want != b'd' => {}
+            _ => return false,
+        }
+    }
+    true
+}
+
 fn regex(pattern: &str) -> Regex {
     Regex::new(pattern).expect("the built-in format patterns are valid")
 }
@@ -313,6 +367,79 @@ static LOGFMT: LazyLock<Regex> =
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`Format::of_line`] without [`may_be`]: every pattern tried.
+    fn of_line_by_patterns(line: &str) -> Option<Format> {
+        let line = line.trim_end();
+        if line.is_empty() || line.starts_with('{') {
+            return Format::of_line(line);
+        }
+        let checks: [(Format, &LazyLock<Regex>); 13] = [
+            (Format::Cri, &CRI),
+            (Format::Logcat, &LOGCAT),
+            (Format::Syslog5424, &SYSLOG_5424),
+            (Format::Syslog, &SYSLOG_3164),
+            (Format::Access, &ACCESS),
+            (Format::ApacheError, &APACHE_ERROR),
+            (Format::NginxError, &NGINX_ERROR),
+            (Format::PostgresCsv, &POSTGRES_CSV),
+            (Format::Postgres, &POSTGRES),
+            (Format::Python, &PYTHON),
+            (Format::Log4j, &LOG4J),
+            (Format::Tracing, &TRACING),
+            (Format::Logfmt, &LOGFMT),
+        ];
+        checks
+            .into_iter()
+            .find(|(_, re)| re.is_match(line))
+            .map(|(format, _)| format)
+    }
+
+    /// Every line of the real logs the fixtures hold (and the shared
+    /// corpus beside the checkout, when there) gets the format every
+    /// pattern would give it, and never a pattern that [`may_be`] turned
+    /// away would have matched.
+    #[test]
+    fn the_byte_tests_turn_away_no_line_a_pattern_matches() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut dirs = vec![root.join("tests/fixtures"), root.join("../shared/data")];
+        let (mut lines, mut files) = (0, 0);
+        while let Some(dir) = dirs.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for entry in entries {
+                let path = entry.expect("entry").path();
+                if path.is_dir() {
+                    dirs.push(path);
+                    continue;
+                }
+                let Ok(bytes) = std::fs::read(&path) else {
+                    continue;
+                };
+                files += 1;
+                for line in String::from_utf8_lossy(&bytes).lines().take(2000) {
+                    lines += 1;
+                    assert_eq!(
+                        Format::of_line(line),
+                        of_line_by_patterns(line),
+                        "{}: {line}",
+                        path.display()
+                    );
+                }
+            }
+        }
+        assert!(files > 10 && lines > 1000, "{files} files, {lines} lines");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_line_turned_away_by_its_bytes_matches_no_pattern(
+            line in "(<1[0-9]>1? ?|\\[|\"|[0-9٣]{2,4}[-/]|[A-Z][a-z]{2} )?[0-9٣ :./T,A-Za-z\\[\\]\"=-]{0,40}"
+        ) {
+            proptest::prop_assert_eq!(Format::of_line(&line), of_line_by_patterns(&line));
+        }
+    }
 
     #[test]
     fn each_format_is_recognised_by_a_typical_line() {

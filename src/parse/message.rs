@@ -329,11 +329,32 @@ fn start_by_one(learned: &Learned, text: &str, from: usize) -> Option<usize> {
     // The walk would go on past a token after the prefix that is prefix too
     // (a second logger-like word before `:`).
     if message < bytes.len()
+        && !plainly_message(bytes, message, learned.level_seen)
         && take_token(text, message, learned.level_seen, learned.tokens > 0).is_some()
     {
         return None;
     }
     Some(floor_boundary(text, message))
+}
+
+/// Whether the token at `at` is surely no prefix ([`take_token`] would
+/// say `None`), told from its bytes alone: it starts with none of the bytes
+/// a prefix token starts with, or (a level seen before it) with a letter and
+/// has none of `.` `:` `]` `)` (no logger name, no source location). The
+/// commonest first word of a message, a plain word, then costs a look at
+/// its bytes instead of [`take_token`]'s tests.
+fn plainly_message(bytes: &[u8], at: usize, level_seen: bool) -> bool {
+    match bytes[at] {
+        b'-' | b'|' | b':' | b'#' | b'[' | b'(' | b'{' | b'<' | b'0'..=b'9' => false,
+        b if b.is_ascii_alphabetic() => {
+            level_seen
+                && bytes[at..]
+                    .iter()
+                    .take_while(|b| !matches!(b, b' ' | b'\t'))
+                    .all(|b| !matches!(b, b'.' | b':' | b']' | b')'))
+        }
+        _ => true,
+    }
 }
 
 /// The class of a token by its first byte: a digit, an opening bracket, a
@@ -644,6 +665,37 @@ pub(super) fn cri_inner(text: &str) -> usize {
     floor_boundary(text, at)
 }
 
+/// A CRI line's head, `TIME stream tag `, read in one pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct CriHead<'t> {
+    /// The stream (`stdout`, `stderr`).
+    pub stream: &'t str,
+    /// The tag (`F` full, `P` partial).
+    pub tag: &'t str,
+    /// Where the container's line starts ([`cri_inner`]'s offset).
+    pub inner: usize,
+}
+
+/// The head of a CRI line when its three parts are each followed by one
+/// space (no tab, none empty): what `splitn(4, ' ')` and [`cri_inner`]
+/// give, found with three [`find_blank`]s; `None` for any other line (read
+/// it the long way).
+pub(super) fn cri_head(text: &str) -> Option<CriHead<'_>> {
+    let bytes = text.as_bytes();
+    let first = find_blank(bytes)?;
+    let second = first + 1 + find_blank(&bytes[first + 1..])?;
+    let third = second + 1 + find_blank(&bytes[second + 1..])?;
+    let spaces = bytes[first] == b' ' && bytes[second] == b' ' && bytes[third] == b' ';
+    if !spaces || first == 0 || second == first + 1 || third == second + 1 {
+        return None;
+    }
+    Some(CriHead {
+        stream: &text[first + 1..second],
+        tag: &text[second + 1..third],
+        inner: skip_blanks(bytes, third + 1),
+    })
+}
+
 /// The time at the start of a CRI line's container line (`inner`), tried
 /// only where one may start.
 pub(super) fn cri_inner_time(inner: &str, ctx: &TimeContext) -> Option<LineTime> {
@@ -888,6 +940,31 @@ mod tests {
         fn blanks_found_eight_at_a_time_as_one_at_a_time(bytes in proptest::collection::vec(proptest::prop_oneof![Just(b' '), Just(b'\t'), Just(b'a'), Just(0x80u8), Just(0u8), Just(0x20u8 ^ 0x80)], 0..40)) {
             let want = bytes.iter().position(|&b| b == b' ' || b == b'\t');
             proptest::prop_assert_eq!(find_blank(&bytes), want);
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_word_plainly_a_message_is_no_prefix(
+            text in "(INFO|warn|Error|[a-zA-Z0-9.:\\])\\[(#|<{-]{1,8})( [a-zA-Z0-9.:\\]-]{1,4})?",
+            level_seen: bool,
+            taken_any: bool,
+        ) {
+            if plainly_message(text.as_bytes(), 0, level_seen) {
+                proptest::prop_assert_eq!(take_token(&text, 0, level_seen, taken_any), None);
+            }
+        }
+
+        #[test]
+        fn a_cri_head_read_in_one_pass_is_the_one_read_part_by_part(text in "[ a-zF\t0-9é]{0,24}") {
+            if let Some(head) = cri_head(&text) {
+                let mut parts = text.splitn(4, ' ');
+                let (_, stream, tag, message) = (parts.next(), parts.next(), parts.next(), parts.next());
+                proptest::prop_assert_eq!(Some(head.stream), stream);
+                proptest::prop_assert_eq!(Some(head.tag), tag);
+                proptest::prop_assert!(message.is_some());
+                proptest::prop_assert_eq!(head.inner, cri_inner(&text));
+            }
         }
     }
 

@@ -308,17 +308,30 @@ impl Parser {
             }
             Format::Cri => {
                 let mut fields = Fields::with_capacity(16);
-                let mut parts = text.splitn(4, ' ');
-                let (_, stream, tag, message) =
-                    (parts.next(), parts.next(), parts.next(), parts.next());
-                if let (Some(stream), Some(tag)) = (stream, tag) {
-                    fields.push("stream", stream);
-                    fields.push("tag", tag);
-                }
-                let at = message::cri_inner(text);
+                // The common head in one pass; any other the long way.
+                let (at, has_message) = match message::cri_head(text) {
+                    Some(head) => {
+                        fields.push("stream", head.stream);
+                        fields.push("tag", head.tag);
+                        (head.inner, true)
+                    }
+                    None => {
+                        let mut parts = text.splitn(4, ' ');
+                        let (_, stream, tag, message) =
+                            (parts.next(), parts.next(), parts.next(), parts.next());
+                        if let (Some(stream), Some(tag)) = (stream, tag) {
+                            fields.push("stream", stream);
+                            fields.push("tag", tag);
+                        }
+                        (message::cri_inner(text), message.is_some())
+                    }
+                };
                 let inner = &text[at..];
                 let inner_time = message::cri_inner_time(inner, ctx);
-                let level = message.and(line_level(inner, inner_time));
+                let level = match has_message {
+                    true => line_level(inner, inner_time),
+                    false => None,
+                };
                 let time = self.time(text);
                 Reading {
                     ts: time.map(|f| f.ts),
@@ -394,6 +407,11 @@ impl Parser {
 /// with one `memchr`: a line without an ESC byte is not copied) and without
 /// a leading byte order mark (GitHub Actions' logs start with one).
 fn clean(text: String) -> String {
+    // The common line, neither: one test for each, no copy, no `Cow`.
+    let bytes = text.as_bytes();
+    if !bytes.starts_with(b"\xef\xbb\xbf") && memchr::memchr(0x1b, bytes).is_none() {
+        return text;
+    }
     let text = match text.as_bytes().starts_with(b"\xef\xbb\xbf") {
         true => text[3..].to_owned(),
         false => text,
@@ -563,18 +581,23 @@ pub fn line_level(text: &str, time: Option<LineTime>) -> Option<Level> {
 /// The level in the token right after a time.
 fn after_time_level(text: &str, end: usize) -> Option<Level> {
     let bytes = text.as_bytes();
-    let start = end
-        + bytes
-            .get(end..)?
-            .iter()
-            .position(|b| !matches!(b, b']' | b')' | b'"' | b',' | b':' | b' ' | b'\t' | b'|'))?;
-    let len = bytes[start..]
-        .iter()
-        .take(24)
-        .position(|&b| b == b' ' || b == b'\t')
-        .unwrap_or(bytes.len().min(start + 24) - start);
+    let mut start = end;
+    while matches!(
+        bytes.get(start),
+        Some(b']' | b')' | b'"' | b',' | b':' | b' ' | b'\t' | b'|')
+    ) {
+        start += 1;
+    }
+    if start >= bytes.len() {
+        return None;
+    }
+    let limit = bytes.len().min(start + 24);
+    let mut stop = start;
+    while stop < limit && !matches!(bytes[stop], b' ' | b'\t') {
+        stop += 1;
+    }
     // Delimited by ASCII bytes: a char boundary either side.
-    let token = text.get(start..start + len)?;
+    let token = text.get(start..stop)?;
     if let Some(annotation) = token.strip_prefix("##[") {
         return match annotation.split(']').next()? {
             "error" => Some(Level::Error),
@@ -592,8 +615,18 @@ fn after_time_level(text: &str, end: usize) -> Option<Level> {
     {
         return Some(level);
     }
-    let word =
-        token.trim_matches(|c: char| matches!(c, '[' | ']' | '(' | ')' | '<' | '>' | ':' | ','));
+    // Trimmed by byte (ASCII: the cuts are char boundaries).
+    let trimmed = |b: &u8| matches!(b, b'[' | b']' | b'(' | b')' | b'<' | b'>' | b':' | b',');
+    let token_bytes = token.as_bytes();
+    let word_start = token_bytes
+        .iter()
+        .position(|b| !trimmed(b))
+        .unwrap_or(token_bytes.len());
+    let word_end = token_bytes
+        .iter()
+        .rposition(|b| !trimmed(b))
+        .map_or(word_start, |i| i + 1);
+    let word = &token[word_start..word_end];
     level_word(word)
         .or_else(|| facility_level(word))
         // Glued to what follows by a colon: `...,672:DEBUG:foo bar`.

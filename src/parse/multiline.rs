@@ -353,8 +353,18 @@ fn odd_quotes(text: &str) -> bool {
     memchr::memchr_iter(b'"', text.as_bytes()).count() % 2 == 1
 }
 
+/// Whether a CRI line's tag (its third space-separated part) is `P`: by
+/// byte, it runs on every line of a CRI source.
 fn cri_tag_is_partial(text: &str) -> bool {
-    text.split(' ').nth(2) == Some("P")
+    let bytes = text.as_bytes();
+    let Some(first) = memchr::memchr(b' ', bytes) else {
+        return false;
+    };
+    let Some(second) = memchr::memchr(b' ', &bytes[first + 1..]) else {
+        return false;
+    };
+    let tag = &bytes[first + 1 + second + 1..];
+    tag.first() == Some(&b'P') && matches!(tag.get(1), None | Some(b' '))
 }
 
 /// Both events name a process (PostgreSQL prefix or syslog `pid`) and it is
@@ -399,16 +409,25 @@ fn postgres_continuation(text: &str) -> bool {
 }
 
 /// Lines that continue whatever came before in any text format.
+/// Dispatched on the first byte: it runs on every line, most of which
+/// start with none of these.
 pub(super) fn looks_like_continuation(text: &str) -> bool {
-    text.is_empty()
-        || text.starts_with([' ', '\t'])
-        || text.starts_with("at ")
-        || text.starts_with("Caused by:")
-        || text.starts_with("Suppressed:")
-        || text.starts_with("...")
-        || text.starts_with("Traceback (most recent call last)")
-        || text.starts_with("goroutine ")
-        || text.starts_with("created by ")
+    let bytes = text.as_bytes();
+    let Some(&first) = bytes.first() else {
+        return true;
+    };
+    let starts: &[u8] = match first {
+        b' ' | b'\t' => return true,
+        b'a' => b"at ",
+        b'C' => b"Caused by:",
+        b'S' => b"Suppressed:",
+        b'.' => b"...",
+        b'T' => b"Traceback (most recent call last)",
+        b'g' => b"goroutine ",
+        b'c' => b"created by ",
+        _ => return false,
+    };
+    bytes.starts_with(starts)
 }
 
 /// A syslog continuation record: `program[pid]: [n-m]` with `m > 1`
@@ -418,7 +437,11 @@ fn syslog_continuation(text: &str) -> bool {
         Regex::new(r"^.{0,200}?\]: (?:\[[A-Z]+\] )?\[\d+-(\d+)\]").expect("valid regex")
     });
     let head = &text[..super::floor_boundary(text, 260)];
-    if memchr::memmem::find(head.as_bytes(), b"]: ").is_none() {
+    // `]: ` found by its `]` (no searcher built per line).
+    let bytes = head.as_bytes();
+    let written =
+        memchr::memchr_iter(b']', bytes).any(|at| bytes.get(at + 1..at + 3) == Some(b": "));
+    if !written {
         return false;
     }
     RECORD
@@ -439,6 +462,29 @@ mod tests {
 
     fn now() -> Timestamp {
         "2026-11-21T12:00:00Z".parse().expect("valid")
+    }
+
+    proptest! {
+        #[test]
+        fn continuations_told_by_first_byte_as_by_every_prefix(
+            text in "(at |Caused by:|Suppressed:|\\.\\.\\.|Traceback \\(most recent call last\\)|goroutine |created by |[ \\tacCgSsT.])?[a-z .:]{0,6}"
+        ) {
+            let by_every_prefix = text.is_empty()
+                || text.starts_with([' ', '\t'])
+                || text.starts_with("at ")
+                || text.starts_with("Caused by:")
+                || text.starts_with("Suppressed:")
+                || text.starts_with("...")
+                || text.starts_with("Traceback (most recent call last)")
+                || text.starts_with("goroutine ")
+                || text.starts_with("created by ");
+            prop_assert_eq!(looks_like_continuation(&text), by_every_prefix);
+        }
+
+        #[test]
+        fn a_cri_tag_read_by_byte_is_the_third_part(text in "[ Pa-z\t0-9é]{0,16}") {
+            prop_assert_eq!(cri_tag_is_partial(&text), text.split(' ').nth(2) == Some("P"));
+        }
     }
 
     fn assembler(format: Format, rule: Multiline, limits: Limits) -> Assembler {

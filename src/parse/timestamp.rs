@@ -791,16 +791,24 @@ impl Cursor<'_> {
 
     /// An offset, a space and an offset, or an abbreviation.
     fn zone(&mut self) -> Option<Offset> {
-        self.offset().or_else(|| {
-            let mark = self.pos;
-            if self.eat(b' ') {
+        // Dispatched on what every zone starts with (after a space or
+        // not): `Z`, `z` or a sign (an offset), an upper-case letter (an
+        // abbreviation); anything else at once. An offset that does not
+        // read is no abbreviation either.
+        match (self.peek(), self.peek_at(1)) {
+            (Some(b'Z' | b'z' | b'+' | b'-'), _) => self.offset(),
+            (Some(b' '), Some(b'Z' | b'z' | b'+' | b'-')) => {
+                let mark = self.pos;
+                self.pos += 1;
                 if let Some(offset) = self.offset() {
                     return Some(offset);
                 }
                 self.pos = mark;
+                self.zone_abbreviation()
             }
-            self.zone_abbreviation()
-        })
+            (Some(b'A'..=b'Z'), _) | (Some(b' '), Some(b'A'..=b'Z')) => self.zone_abbreviation(),
+            _ => None,
+        }
     }
 
     /// What separates a date from its clock: `T`, one or two spaces (a
@@ -856,14 +864,19 @@ impl Cursor<'_> {
         {
             return None;
         }
-        let digit = |i: usize| {
-            let v = b[i].wrapping_sub(b'0');
-            (v < 10).then_some(i64::from(v))
-        };
-        let two = |i: usize| Some(digit(i)? * 10 + digit(i + 1)?);
-        let year = two(0)? * 100 + two(2)?;
-        let (month, day) = (two(5)?, two(8)?);
-        let (hour, minute, second) = (two(11)?, two(14)?, two(17)?);
+        // `yyyy-MM-` and `HH:mm:ss` eight digits at a time, the day's two
+        // alone: no call per field.
+        let date = digits8(&b[..8], SEPARATORS_4_7)?;
+        let clock = digits8(&b[11..], SEPARATORS_2_5)?;
+        let (d8, d9) = (b[8].wrapping_sub(b'0'), b[9].wrapping_sub(b'0'));
+        if d8 >= 10 || d9 >= 10 {
+            return None;
+        }
+        let digit = |word: u64, i: u32| ((word >> (8 * i)) & 0xff) as i64;
+        let two = |word: u64, i: u32| digit(word, i) * 10 + digit(word, i + 1);
+        let year = two(date, 0) * 100 + two(date, 2);
+        let (month, day) = (two(date, 5), i64::from(d8) * 10 + i64::from(d9));
+        let (hour, minute, second) = (two(clock, 0), two(clock, 3), two(clock, 6));
         if self
             .bytes
             .get(self.pos + 19)
@@ -1405,6 +1418,26 @@ fn without_year(
     None
 }
 
+/// The separators of `yyyy-MM-` (bytes 4 and 7) in an eight-byte word.
+const SEPARATORS_4_7: u64 = 0xff00_00ff_0000_0000;
+/// The separators of `HH:mm:ss` (bytes 2 and 5) in an eight-byte word.
+const SEPARATORS_2_5: u64 = 0x0000_ff00_00ff_0000;
+
+/// Eight bytes (little-endian, the first the lowest) as their digits'
+/// values, one per byte, the bytes `separators` marks read as `0`; `None`
+/// if any other is no ASCII digit.
+fn digits8(bytes: &[u8], separators: u64) -> Option<u64> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let chunk: [u8; 8] = bytes.get(..8)?.try_into().ok()?;
+    let word = (u64::from_le_bytes(chunk) & !separators) | ((ONES * u64::from(b'0')) & separators);
+    // A byte below `0` borrows and sets its high bit; one above `9` sets
+    // it when 0x76 is added. Either fails the whole word, so what a borrow
+    // or a carry does to the bytes above does not matter.
+    let values = word.wrapping_sub(ONES * u64::from(b'0'));
+    let high = (values | values.wrapping_add(ONES * 0x76)) & (ONES * 0x80);
+    (high == 0).then_some(values)
+}
+
 fn civil(
     year: i64,
     month: i64,
@@ -1470,6 +1503,27 @@ fn abbreviation_offset(word: &str) -> Option<i32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn eight_digits_at_once_as_one_at_a_time(
+            bytes in proptest::collection::vec(proptest::prop_oneof![
+                proptest::prelude::Just(b'0'), proptest::prelude::Just(b'9'), proptest::prelude::Just(b'5'),
+                proptest::prelude::Just(b'/'), proptest::prelude::Just(b':'), proptest::prelude::Just(b'-'),
+                proptest::prelude::Just(0x00_u8), proptest::prelude::Just(0xb0_u8), proptest::prelude::Just(0xff_u8),
+            ], 8),
+            separators in proptest::prop_oneof![
+                proptest::prelude::Just(SEPARATORS_4_7), proptest::prelude::Just(SEPARATORS_2_5)
+            ],
+        ) {
+            let want = (0..8).try_fold(0_u64, |word, i| {
+                let separator = (separators >> (8 * i)) & 0xff != 0;
+                let value = if separator { 0 } else { bytes[i].wrapping_sub(b'0') };
+                (value < 10).then_some(word | u64::from(value) << (8 * i))
+            });
+            proptest::prop_assert_eq!(digits8(&bytes, separators), want);
+        }
+    }
 
     fn ctx() -> TimeContext {
         TimeContext::new(
