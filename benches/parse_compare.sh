@@ -28,7 +28,7 @@ OUT=$(mktemp -d)
 SCRATCH=
 cleanup() {
     rm -rf "$OUT"
-    [ -n "$SCRATCH" ] && rm -rf "$SCRATCH"
+    if [ -n "$SCRATCH" ]; then rm -rf "$SCRATCH"; fi
 }
 trap cleanup EXIT
 
