@@ -1118,6 +1118,18 @@ pub(crate) mod tests {
         assert_eq!(m.tta, Some(SignedDuration::from_secs(54)));
     }
 
+    /// `inc` opened at `at` by triage.
+    fn opened(inc: &str, at: &str) -> Draft {
+        Draft::new(
+            inc,
+            p::opened("opened", Severity::High, None),
+            ts(at),
+            TimeSource::Log,
+            "triage",
+            "opened",
+        )
+    }
+
     fn time_set(target: u64, from: &str, to: &str) -> Payload {
         Payload::EventTimeSet(payload::TimeSet {
             target_seq: target,
@@ -1147,16 +1159,6 @@ pub(crate) mod tests {
 
         // A merged incident's opening corrected after the merge: its own,
         // not the opening of the one it went into.
-        let opened = |inc: &str, at: &str| {
-            Draft::new(
-                inc,
-                p::opened("opened", Severity::High, None),
-                ts(at),
-                TimeSource::Log,
-                "triage",
-                "opened",
-            )
-        };
         let tl = Timeline::from_events(chain(vec![
             opened("INC-1", "2026-11-21T03:00:00Z"),
             opened("INC-2", "2026-11-21T03:10:00Z"),
@@ -1228,16 +1230,6 @@ pub(crate) mod tests {
                 TimeSource::Log,
                 "triage",
                 sig,
-            )
-        };
-        let opened = |inc: &str, at: &str| {
-            Draft::new(
-                inc,
-                p::opened("opened", Severity::High, None),
-                ts(at),
-                TimeSource::Log,
-                "triage",
-                "opened",
             )
         };
         let tl = Timeline::from_events(chain(vec![

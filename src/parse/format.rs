@@ -117,22 +117,7 @@ impl Format {
         if line.starts_with('{') {
             return json_kind(line);
         }
-        let checks: [(Format, &LazyLock<Regex>); 13] = [
-            (Format::Cri, &CRI),
-            (Format::Logcat, &LOGCAT),
-            (Format::Syslog5424, &SYSLOG_5424),
-            (Format::Syslog, &SYSLOG_3164),
-            (Format::Access, &ACCESS),
-            (Format::ApacheError, &APACHE_ERROR),
-            (Format::NginxError, &NGINX_ERROR),
-            (Format::PostgresCsv, &POSTGRES_CSV),
-            (Format::Postgres, &POSTGRES),
-            (Format::Python, &PYTHON),
-            (Format::Log4j, &LOG4J),
-            (Format::Tracing, &TRACING),
-            (Format::Logfmt, &LOGFMT),
-        ];
-        checks
+        LINE_PATTERNS
             .into_iter()
             .find(|(format, re)| may_be(*format, line.as_bytes()) && re.is_match(line))
             .map(|(format, _)| format)
@@ -364,6 +349,24 @@ static TRACING: LazyLock<Regex> = LazyLock::new(|| {
 static LOGFMT: LazyLock<Regex> =
     LazyLock::new(|| regex(r#"^[A-Za-z_][\w.@-]*=(?:"(?:[^"\\]|\\.)*"|\S*) [A-Za-z_][\w.@-]*="#));
 
+/// The pattern of a line of each text format, in the order they are tried
+/// (the first that matches names the line's format).
+static LINE_PATTERNS: [(Format, &LazyLock<Regex>); 13] = [
+    (Format::Cri, &CRI),
+    (Format::Logcat, &LOGCAT),
+    (Format::Syslog5424, &SYSLOG_5424),
+    (Format::Syslog, &SYSLOG_3164),
+    (Format::Access, &ACCESS),
+    (Format::ApacheError, &APACHE_ERROR),
+    (Format::NginxError, &NGINX_ERROR),
+    (Format::PostgresCsv, &POSTGRES_CSV),
+    (Format::Postgres, &POSTGRES),
+    (Format::Python, &PYTHON),
+    (Format::Log4j, &LOG4J),
+    (Format::Tracing, &TRACING),
+    (Format::Logfmt, &LOGFMT),
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -374,22 +377,7 @@ mod tests {
         if line.is_empty() || line.starts_with('{') {
             return Format::of_line(line);
         }
-        let checks: [(Format, &LazyLock<Regex>); 13] = [
-            (Format::Cri, &CRI),
-            (Format::Logcat, &LOGCAT),
-            (Format::Syslog5424, &SYSLOG_5424),
-            (Format::Syslog, &SYSLOG_3164),
-            (Format::Access, &ACCESS),
-            (Format::ApacheError, &APACHE_ERROR),
-            (Format::NginxError, &NGINX_ERROR),
-            (Format::PostgresCsv, &POSTGRES_CSV),
-            (Format::Postgres, &POSTGRES),
-            (Format::Python, &PYTHON),
-            (Format::Log4j, &LOG4J),
-            (Format::Tracing, &TRACING),
-            (Format::Logfmt, &LOGFMT),
-        ];
-        checks
+        LINE_PATTERNS
             .into_iter()
             .find(|(_, re)| re.is_match(line))
             .map(|(format, _)| format)
