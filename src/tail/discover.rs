@@ -182,7 +182,9 @@ pub fn expand(targets: &[Target], errors: &mut Vec<(PathBuf, io::Error)>) -> Vec
                 Ok(compiled) => {
                     // Its exact name first: a file of that name is the
                     // one meant (its directory is under the glob's base).
-                    add(PathBuf::from(pattern), errors);
+                    // Only a probe: that no such file can be (`app.log/*.gz`
+                    // with `app.log` a file) is no error of the glob's.
+                    add(PathBuf::from(pattern), &mut Vec::new());
                     for path in compiled.paths() {
                         add(path, errors);
                     }
@@ -212,6 +214,17 @@ pub fn find_in_dir(dir: &Path, key: FileKey) -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_globs_own_name_that_cannot_be_a_file_is_no_error() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let file = dir.path().join("app.log");
+        fs::write(&file, "x\n").expect("written");
+        let glob = format!("{}/*.gz", file.display());
+        let mut errors = Vec::new();
+        assert!(expand(&[Target::parse(&glob)], &mut errors).is_empty());
+        assert!(errors.is_empty(), "{errors:?}");
+    }
 
     #[test]
     fn targets_and_their_watch_dirs() {
