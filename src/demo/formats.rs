@@ -13,10 +13,6 @@ use super::{
 /// nginx worker processes.
 const NGINX_WORKERS: [u32; 4] = [31, 32, 33, 34];
 
-const MONTHS: [&str; 12] = [
-    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-];
-
 const REFERERS: [&str; 3] = [
     "https://shop.example.com/account/orders",
     "https://shop.example.com/checkout",
@@ -47,14 +43,8 @@ impl Demo {
     pub(super) fn app(&mut self, ms: u64, level: &str, thread: &str, logger: &str, message: &str) {
         let t = self.time(ms);
         let text = format!(
-            "{:04}-{:02}-{:02} {:02}:{:02}:{:02},{:03} {level:<5} [{thread}] {logger} - {message}",
-            t.year(),
-            t.month(),
-            t.day(),
-            t.hour(),
-            t.minute(),
-            t.second(),
-            t.millisecond()
+            "{} {level:<5} [{thread}] {logger} - {message}",
+            t.strftime("%Y-%m-%d %H:%M:%S,%3f")
         );
         self.push(APP_LOG, ms, text);
     }
@@ -68,14 +58,8 @@ impl Demo {
     pub(super) fn pg(&mut self, ms: u64, pid: u32, severity: &str, message: &str) {
         let t = self.time(ms);
         let text = format!(
-            "{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:03} UTC [{pid}] {severity}:  {message}",
-            t.year(),
-            t.month(),
-            t.day(),
-            t.hour(),
-            t.minute(),
-            t.second(),
-            t.millisecond()
+            "{} UTC [{pid}] {severity}:  {message}",
+            t.strftime("%Y-%m-%d %H:%M:%S.%3f")
         );
         self.push(POSTGRES_LOG, ms, text);
     }
@@ -128,14 +112,9 @@ impl Demo {
         let protocol = self.protocol(client);
         let c = &self.clients[client];
         let text = format!(
-            "{} - - [{:02}/{}/{:04}:{:02}:{:02}:{:02} +0000] \"{method} {path} {protocol}\" {status} {bytes} \"{referer}\" \"{}\"",
+            "{} - - [{}] \"{method} {path} {protocol}\" {status} {bytes} \"{referer}\" \"{}\"",
             c.ip,
-            t.day(),
-            month_name(&t),
-            t.year(),
-            t.hour(),
-            t.minute(),
-            t.second(),
+            t.strftime("%d/%b/%Y:%H:%M:%S +0000"),
             c.agent
         );
         self.push(ACCESS_LOG, ms, text);
@@ -146,13 +125,8 @@ impl Demo {
         let t = self.time(ms);
         let worker = *self.rng.pick(&NGINX_WORKERS);
         let text = format!(
-            "{:04}/{:02}/{:02} {:02}:{:02}:{:02} [{level}] {worker}#{worker}: *{conn} {message}",
-            t.year(),
-            t.month(),
-            t.day(),
-            t.hour(),
-            t.minute(),
-            t.second()
+            "{} [{level}] {worker}#{worker}: *{conn} {message}",
+            t.strftime("%Y/%m/%d %H:%M:%S")
         );
         self.push(NGINX_ERROR_LOG, ms, text);
     }
@@ -161,12 +135,8 @@ impl Demo {
     pub(super) fn syslog(&mut self, ms: u64, tag: &str, message: &str) {
         let t = self.time(ms);
         let text = format!(
-            "{} {:>2} {:02}:{:02}:{:02} {APP_HOST} {tag}: {message}",
-            month_name(&t),
-            t.day(),
-            t.hour(),
-            t.minute(),
-            t.second()
+            "{} {APP_HOST} {tag}: {message}",
+            t.strftime("%b %e %H:%M:%S")
         );
         self.push(KERN_LOG, ms, text);
     }
@@ -178,8 +148,4 @@ impl Demo {
         let text = format!("[{}.{:06}] {message}", up / 1_000_000, up % 1_000_000);
         self.syslog(ms, "kernel", &text);
     }
-}
-
-fn month_name(t: &Zoned) -> &'static str {
-    MONTHS[usize::try_from(t.month() - 1).expect("months are 1 to 12")]
 }

@@ -192,12 +192,15 @@ impl<'a> OpContext<'a> {
 }
 
 fn known_incidents(timeline: &Timeline) -> String {
-    let ids: Vec<&str> = timeline.incidents().iter().map(|i| i.id.as_str()).collect();
-    if ids.is_empty() {
-        "none".to_owned()
-    } else {
-        ids.join(", ")
+    match timeline.incidents() {
+        [] => "none".to_owned(),
+        incidents => listed(incidents.iter().map(|i| i.id.as_str())),
     }
+}
+
+/// Names as an error message lists them: `a, b, c`.
+fn listed<'a>(names: impl Iterator<Item = &'a str>) -> String {
+    names.collect::<Vec<_>>().join(", ")
 }
 
 /// The incident a write goes to: the one named, else the latest open one.
@@ -394,23 +397,13 @@ pub fn apply(
                 .runbook(runbook)
                 .ok_or_else(|| CommandError::UnknownRunbook {
                     id: runbook.clone(),
-                    known: library
-                        .runbooks
-                        .iter()
-                        .map(|r| r.id.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", "),
+                    known: listed(library.runbooks.iter().map(|r| r.id.as_str())),
                 })?;
             let found = book.steps.iter().find(|s| s.id == *step).ok_or_else(|| {
                 CommandError::UnknownStep {
                     runbook: runbook.clone(),
                     step: step.clone(),
-                    steps: book
-                        .steps
-                        .iter()
-                        .map(|s| s.id.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", "),
+                    steps: listed(book.steps.iter().map(|s| s.id.as_str())),
                 }
             })?;
             let (at, source) = ctx.when(*at);
@@ -621,11 +614,7 @@ pub fn apply(
                         CommandError::Regroup(format!(
                             "{} has no signature `{id}` (it has: {})",
                             from.id,
-                            from.signatures
-                                .iter()
-                                .map(|s| s.id.as_str())
-                                .collect::<Vec<_>>()
-                                .join(", ")
+                            listed(from.signatures.iter().map(|s| s.id.as_str()))
                         ))
                     })
                 })

@@ -168,6 +168,16 @@ enum Kind {
 }
 
 impl Kind {
+    /// Every kind, in declaration order (`kind as usize` is its place).
+    const ALL: [Kind; 6] = [
+        Kind::Access,
+        Kind::Words,
+        Kind::Numeric,
+        Kind::Json,
+        Kind::Cri,
+        Kind::Logcat,
+    ];
+
     fn of(format: Format) -> Kind {
         match format {
             Format::Access => Kind::Access,
@@ -364,26 +374,8 @@ impl Candidates {
     }
 
     fn of(format: Format) -> &'static Candidates {
-        static KINDS: LazyLock<[Candidates; 6]> = LazyLock::new(|| {
-            [
-                Kind::Access,
-                Kind::Words,
-                Kind::Numeric,
-                Kind::Json,
-                Kind::Cri,
-                Kind::Logcat,
-            ]
-            .map(Candidates::new)
-        });
-        let i = match Kind::of(format) {
-            Kind::Access => 0,
-            Kind::Words => 1,
-            Kind::Numeric => 2,
-            Kind::Json => 3,
-            Kind::Cri => 4,
-            Kind::Logcat => 5,
-        };
-        &KINDS[i]
+        static KINDS: LazyLock<[Candidates; 6]> = LazyLock::new(|| Kind::ALL.map(Candidates::new));
+        &KINDS[Kind::of(format) as usize]
     }
 }
 
@@ -527,7 +519,7 @@ fn err_may_be_problem(line: &[u8], folded: &[u8]) -> bool {
 /// (`E1121 03:12:09...`, `F20200308 ...`) and CUPS's and Ruby's (`E [...]`,
 /// `E, [...]`), of error or worse.
 fn letter_lines(bytes: &[u8], out: &mut Vec<(usize, usize)>) {
-    let mut take = |start: usize| {
+    let take = |start: usize| {
         let first = match bytes[start..].starts_with(b"\xef\xbb\xbf") {
             true => bytes.get(start + 3),
             false => bytes.get(start),
@@ -536,6 +528,12 @@ fn letter_lines(bytes: &[u8], out: &mut Vec<(usize, usize)>) {
             out.push((start, line_end(bytes, start)));
         }
     };
+    each_line_start(bytes, take);
+}
+
+/// Calls `take` with the start of each line of `bytes` (and with
+/// `bytes.len()` after a final terminator).
+fn each_line_start(bytes: &[u8], mut take: impl FnMut(usize)) {
     take(0);
     for at in memchr::memchr2_iter(b'\n', b'\r', bytes) {
         take(at + 1);
@@ -546,7 +544,7 @@ fn letter_lines(bytes: &[u8], out: &mut Vec<(usize, usize)>) {
 /// (`2013-02-11T06:43:36 10.1.2.3 - GET "/client/" -1 503 5778`, its status
 /// not after a quote) whose status is 5xx, read as the parser reads it.
 fn time_first_5xx_lines(bytes: &[u8], out: &mut Vec<(usize, usize)>) {
-    let mut take = |start: usize| {
+    let take = |start: usize| {
         let head = &bytes[start..bytes.len().min(start + 5)];
         if head.len() == 5 && head[..4].iter().all(u8::is_ascii_digit) && head[4] == b'-' {
             let end = line_end(bytes, start);
@@ -562,10 +560,7 @@ fn time_first_5xx_lines(bytes: &[u8], out: &mut Vec<(usize, usize)>) {
             }
         }
     };
-    take(0);
-    for at in memchr::memchr2_iter(b'\n', b'\r', bytes) {
-        take(at + 1);
-    }
+    each_line_start(bytes, take);
 }
 
 /// Appends the lines of `bytes` that hold a syslog priority (`<PRI>`, at
