@@ -12,6 +12,7 @@ pub mod literals;
 pub mod matcher;
 pub mod prefilter;
 pub mod problem;
+pub mod teddy;
 
 use std::{sync::Arc, time::Duration};
 

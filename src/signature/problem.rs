@@ -46,6 +46,7 @@ use std::{
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind, Span, packed};
 use regex::Regex;
 
+use super::teddy::{self, Teddy};
 use crate::{
     model::{Captures, Event, Level, Severity},
     parse::format::Format,
@@ -302,26 +303,28 @@ const LOGCAT: [&str; 12] = [
     " e ", " e/", " e\n", " f ", " f/", " f\n", " c ", " c/", " c\n", " a ", " a/", " a\n",
 ];
 
-/// The folding of bytes the literal search works on: ASCII lower case,
-/// `\r` as `\n`, a tab as a space. A line that holds a literal's spelling
-/// in any case holds the literal in the folded copy.
-fn fold(b: u8) -> u8 {
-    match b {
-        b'\r' => b'\n',
-        b'\t' => b' ',
-        _ => b.to_ascii_lowercase(),
-    }
-}
-
-/// The literal search of one [`Kind`] over folded bytes: Teddy when the CPU
-/// has it (every literal four bytes or more in the common kinds: four-byte
-/// masks), else an Aho-Corasick automaton; and `err` apart, with `memmem`
-/// (a three-byte literal would shorten every mask to three bytes: twice
-/// the time on the benchmark corpus).
+/// The literal search of one [`Kind`]: its literals and `err` (last), all
+/// folded ([`teddy::fold`]), in one vectorised pass over the bytes as they
+/// are, where the CPU has it; else over a folded copy, the literals with
+/// Teddy (every literal four bytes or more in the common kinds: four-byte
+/// masks) or an Aho-Corasick automaton, and `err` apart with `memmem` (a
+/// three-byte literal would shorten every mask to three bytes).
 struct Candidates {
     kind: Kind,
+    /// The vectorised pass, and what each of its literals is.
+    teddy: Option<(Teddy, Vec<Hit>)>,
     literals: Search,
     err: memchr::memmem::Finder<'static>,
+}
+
+/// What a literal the search found is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Hit {
+    /// A literal naming its line (the next, when it starts with a
+    /// terminator).
+    Literal,
+    /// `err`: its line when [`err_may_be_problem`] says so.
+    Err,
 }
 
 /// A literal search.
@@ -334,7 +337,7 @@ impl Search {
     fn new(literals: &[&str]) -> Search {
         let mut all: Vec<Vec<u8>> = literals
             .iter()
-            .map(|l| l.bytes().map(fold).collect())
+            .map(|l| l.bytes().map(teddy::fold).collect())
             .collect();
         all.sort();
         all.dedup();
@@ -366,9 +369,20 @@ impl Search {
 
 impl Candidates {
     fn new(kind: Kind) -> Candidates {
+        let literals = kind.literals();
+        let folded = |bytes: &'static [u8]| teddy::Literal {
+            bytes,
+            folded: true,
+        };
+        let mut all: Vec<teddy::Literal<'_>> =
+            literals.iter().map(|l| folded(l.as_bytes())).collect();
+        let mut roles = vec![Hit::Literal; all.len()];
+        all.push(folded(b"err"));
+        roles.push(Hit::Err);
         Candidates {
             kind,
-            literals: Search::new(&kind.literals()),
+            teddy: Some((Teddy::new(&all), roles)).filter(|(t, _)| t.is_fast()),
+            literals: Search::new(&literals),
             err: memchr::memmem::Finder::new(b"err"),
         }
     }
@@ -377,11 +391,54 @@ impl Candidates {
         static KINDS: LazyLock<[Candidates; 6]> = LazyLock::new(|| Kind::ALL.map(Candidates::new));
         &KINDS[Kind::of(format) as usize]
     }
+
+    /// The search's hits: what is at the first at or after a place of
+    /// `bytes` (`folded`: their folding, when no vectorised pass reads
+    /// `bytes` as they are).
+    fn hits<'a>(
+        &'a self,
+        bytes: &'a [u8],
+        folded: &'a [u8],
+    ) -> impl FnMut(usize) -> Option<(usize, Hit)> + 'a {
+        // Each search's next hit from where it last looked, while ahead.
+        let (mut literal, mut err) = ((usize::MAX, None), (usize::MAX, None));
+        move |at| {
+            if let Some((teddy, roles)) = &self.teddy {
+                return teddy
+                    .find(bytes, at)
+                    .map(|(place, id)| (place, roles[id as usize]));
+            }
+            let literal = ahead(&mut literal, at, |at| self.literals.find(folded, at));
+            let err = ahead(&mut err, at, |at| {
+                self.err.find(&folded[at..]).map(|i| at + i)
+            });
+            match (literal, err) {
+                (Some(l), Some(e)) if e < l => Some((e, Hit::Err)),
+                (Some(l), _) => Some((l, Hit::Literal)),
+                (None, e) => e.map(|e| (e, Hit::Err)),
+            }
+        }
+    }
+}
+
+/// The next hit at or after `at` of a search, kept in `last` (where it
+/// last looked, what it found) and searched for again (`find`) only when
+/// `at` is before where it looked or past what it found.
+fn ahead(
+    last: &mut (usize, Option<usize>),
+    at: usize,
+    find: impl Fn(usize) -> Option<usize>,
+) -> Option<usize> {
+    if at < last.0 || last.1.is_some_and(|found| found < at) {
+        *last = (at, find(at));
+    }
+    last.1
 }
 
 thread_local! {
-    /// The folded copy of the block being searched (one per thread,
-    /// reused).
+    /// A folded copy of the block being searched (one per thread,
+    /// reused; where no vectorised pass reads the block as it is), or of
+    /// a line.
     static FOLDED: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
@@ -392,109 +449,117 @@ thread_local! {
 /// severity 0 to 3, or a level letter at their start. The lines appended
 /// are sorted, each once.
 pub fn candidate_lines(bytes: &[u8], format: Format, out: &mut Vec<(usize, usize)>) {
-    let candidates = Candidates::of(format);
-    let from = out.len();
-    FOLDED.with_borrow_mut(|folded| {
-        folded.clear();
-        folded.extend(bytes.iter().map(|&b| fold(b)));
-        let folded = &folded[..];
-        literal_lines(bytes, |at| candidates.literals.find(folded, at), out);
-        err_lines(bytes, folded, &candidates.err, from, out);
+    Candidates::of(format).lines(bytes, out);
+}
+
+impl Candidates {
+    /// [`candidate_lines`] for this kind.
+    fn lines(&self, bytes: &[u8], out: &mut Vec<(usize, usize)>) {
+        let candidates = self;
+        let from = out.len();
+        FOLDED.with_borrow_mut(|folded| {
+            folded.clear();
+            if candidates.teddy.is_none() {
+                folded.extend(bytes.iter().map(|&b| teddy::fold(b)));
+            }
+            let block = std::mem::take(folded);
+            hit_lines(bytes, candidates.hits(bytes, &block), folded, out);
+            *folded = block;
+        });
         // A logcat letter last in the block (its line has no terminator).
         if candidates.kind != Kind::Access
-            && matches!(folded, [.., b' ', b'e' | b'f' | b'c' | b'a'])
+            && let [.., space, letter] = bytes
+            && teddy::fold(*space) == b' '
+            && matches!(teddy::fold(*letter), b'e' | b'f' | b'c' | b'a')
         {
-            let last = memchr::memrchr(b'\n', folded).map_or(0, |i| i + 1);
+            let last = memchr::memrchr2(b'\n', b'\r', bytes).map_or(0, |i| i + 1);
             out.push((last, bytes.len()));
         }
-    });
-    match candidates.kind {
-        Kind::Access => time_first_5xx_lines(bytes, out),
-        _ => {
-            letter_lines(bytes, out);
-            priority_lines(bytes, out);
-        }
-    }
-    // A level number starting the block (Python's `50:name:msg`; after a
-    // terminator it is a literal).
-    if matches!(candidates.kind, Kind::Numeric | Kind::Json)
-        && (bytes.starts_with(b"50") || bytes.starts_with(b"60"))
-    {
-        out.push((0, line_end(bytes, 0)));
-    }
-    if out.len() > from {
-        out[from..].sort_unstable();
-        let mut kept = from;
-        for i in from..out.len() {
-            if kept == from || out[kept - 1] != out[i] {
-                out[kept] = out[i];
-                kept += 1;
+        match candidates.kind {
+            Kind::Access => time_first_5xx_lines(bytes, out),
+            _ => {
+                letter_lines(bytes, out);
+                priority_lines(bytes, out);
             }
         }
-        out.truncate(kept);
+        // A level number starting the block (Python's `50:name:msg`; after a
+        // terminator it is a literal).
+        if matches!(candidates.kind, Kind::Numeric | Kind::Json)
+            && (bytes.starts_with(b"50") || bytes.starts_with(b"60"))
+        {
+            out.push((0, line_end(bytes, 0)));
+        }
+        if out.len() > from {
+            out[from..].sort_unstable();
+            let mut kept = from;
+            for i in from..out.len() {
+                if kept == from || out[kept - 1] != out[i] {
+                    out[kept] = out[i];
+                    kept += 1;
+                }
+            }
+            out.truncate(kept);
+        }
     }
 }
 
-/// Appends the line of each place `find` (the next literal at or after a
-/// position) names, each once in a row.
-fn literal_lines(
+/// Appends the lines of `bytes` that `hits` (the next hit at or after a
+/// place, see [`Candidates::hits`]) names: the line of each literal (one
+/// starting with a terminator names the line after it), and the line of
+/// an `err` when a literal is in it too or it may hold a problem-like event
+/// ([`err_may_be_problem`]: `line` is scratch for its folding). Each line
+/// once.
+fn hit_lines(
     bytes: &[u8],
-    find: impl Fn(usize) -> Option<usize>,
+    mut hits: impl FnMut(usize) -> Option<(usize, Hit)>,
+    line: &mut Vec<u8>,
     out: &mut Vec<(usize, usize)>,
 ) {
     let mut at = 0;
-    let mut last = usize::MAX;
     while at < bytes.len() {
-        let Some(hit) = find(at) else {
+        let Some((hit, what)) = hits(at) else {
             break;
         };
-        // A literal starting with a terminator names the line after it.
-        let hit = match bytes[hit] {
+        let named = match bytes[hit] {
             b'\n' | b'\r' => hit + 1,
             _ => hit,
         };
-        let start = memchr::memrchr2(b'\n', b'\r', &bytes[..hit]).map_or(0, |i| i + 1);
-        let end = line_end(bytes, hit);
-        if start != last {
+        let start = memchr::memrchr2(b'\n', b'\r', &bytes[..named]).map_or(0, |i| i + 1);
+        let end = line_end(bytes, named);
+        let take = match what {
+            Hit::Literal => true,
+            Hit::Err => {
+                let mut next = hit + 1;
+                let other = loop {
+                    match hits(next) {
+                        Some((place, what)) if place < end => match what {
+                            Hit::Literal => break true,
+                            Hit::Err => next = place + 1,
+                        },
+                        _ => break false,
+                    }
+                };
+                other || {
+                    line.clear();
+                    line.extend(bytes[start..end].iter().map(|&b| teddy::fold(b)));
+                    err_may_be_problem(&bytes[start..end], line)
+                }
+            }
+        };
+        if take {
             out.push((start, end));
-            last = start;
         }
-        at = end.max(at + 1);
-    }
-}
-
-/// Appends the lines of `bytes` holding `err` (in `folded`, by `err`) that
-/// are not among `out[from..]` (the lines the other literals found,
-/// sorted) and may hold a problem-like event: an `err` of theirs is a whole
-/// word `err` or `error` (a level word, in some position), or they carry a
-/// failure marker not counted as zero. The others (`0 errors`, `stderr`)
-/// cannot: no other spelling of a level or a marker is in them, and a
-/// marker counted as zero in the line is counted as zero in any event
-/// holding it. Lines that are not valid UTF-8 are kept.
-fn err_lines(
-    bytes: &[u8],
-    folded: &[u8],
-    err: &memchr::memmem::Finder<'_>,
-    from: usize,
-    out: &mut Vec<(usize, usize)>,
-) {
-    let found = out.len();
-    let mut at = 0;
-    while let Some(i) = err.find(&folded[at..]) {
-        let hit = at + i;
-        let start = memchr::memrchr2(b'\n', b'\r', &bytes[..hit]).map_or(0, |i| i + 1);
-        let end = line_end(bytes, hit);
         at = end.max(hit + 1);
-        let known = out[from..found]
-            .binary_search_by_key(&start, |&(s, _)| s)
-            .is_ok();
-        if !known && err_may_be_problem(&bytes[start..end], &folded[start..end]) {
-            out.push((start, end));
-        }
     }
 }
 
-/// See [`err_lines`]: `line` and its folding.
+/// Whether a line holding `err` (in `folded`, its folding) may hold a
+/// problem-like event: an `err` of its is a whole word `err` or `error` (a
+/// level word, in some position), or it carries a failure marker not
+/// counted as zero. The others (`0 errors`, `stderr`) cannot: no other
+/// spelling of a level or a marker is in them (else another literal named
+/// the line), and a marker counted as zero in the line is counted as zero
+/// in any event holding it. A line that is not valid UTF-8 may.
 fn err_may_be_problem(line: &[u8], folded: &[u8]) -> bool {
     let level_word = memchr::memmem::find_iter(folded, b"err").any(|i| {
         let start = folded[..i]
@@ -519,16 +584,18 @@ fn err_may_be_problem(line: &[u8], folded: &[u8]) -> bool {
 /// (`E1121 03:12:09...`, `F20200308 ...`) and CUPS's and Ruby's (`E [...]`,
 /// `E, [...]`), of error or worse.
 fn letter_lines(bytes: &[u8], out: &mut Vec<(usize, usize)>) {
-    let take = |start: usize| {
-        let first = match bytes[start..].starts_with(b"\xef\xbb\xbf") {
-            true => bytes.get(start + 3),
-            false => bytes.get(start),
-        };
-        if matches!(first, Some(b'E' | b'F' | b'C' | b'A')) {
-            out.push((start, line_end(bytes, start)));
-        }
+    each_line_start(bytes, |start| letter_line(bytes, start, out));
+}
+
+/// Appends the line starting at `start` when [`letter_lines`] would.
+fn letter_line(bytes: &[u8], start: usize, out: &mut Vec<(usize, usize)>) {
+    let first = match bytes[start..].starts_with(b"\xef\xbb\xbf") {
+        true => bytes.get(start + 3),
+        false => bytes.get(start),
     };
-    each_line_start(bytes, take);
+    if matches!(first, Some(b'E' | b'F' | b'C' | b'A')) {
+        out.push((start, line_end(bytes, start)));
+    }
 }
 
 /// Calls `take` with the start of each line of `bytes` (and with
@@ -570,25 +637,30 @@ fn priority_lines(bytes: &[u8], out: &mut Vec<(usize, usize)>) {
     while let Some(i) = memchr::memchr(b'<', &bytes[at..]) {
         let open = at + i;
         at = open + 1;
-        let digits = bytes[at..]
-            .iter()
-            .take(4)
-            .take_while(|b| b.is_ascii_digit())
-            .count();
-        if !(1..=3).contains(&digits) || bytes.get(at + digits) != Some(&b'>') {
-            continue;
+        if priority_at(bytes, open) {
+            let start = memchr::memrchr2(b'\n', b'\r', &bytes[..open]).map_or(0, |i| i + 1);
+            let end = line_end(bytes, open);
+            out.push((start, end));
+            at = end.max(at);
         }
-        let pri = bytes[at..at + digits]
-            .iter()
-            .fold(0u32, |n, d| n * 10 + u32::from(d - b'0'));
-        if pri >= 192 || pri % 8 > 3 {
-            continue;
-        }
-        let start = memchr::memrchr2(b'\n', b'\r', &bytes[..open]).map_or(0, |i| i + 1);
-        let end = line_end(bytes, open);
-        out.push((start, end));
-        at = end.max(at);
     }
+}
+
+/// Whether a syslog priority of severity 0 to 3 (`<PRI>`, one to three
+/// digits, below 192) starts at `open`.
+fn priority_at(bytes: &[u8], open: usize) -> bool {
+    let digits = bytes[open + 1..]
+        .iter()
+        .take(4)
+        .take_while(|b| b.is_ascii_digit())
+        .count();
+    if !(1..=3).contains(&digits) || bytes.get(open + 1 + digits) != Some(&b'>') {
+        return false;
+    }
+    let pri = bytes[open + 1..open + 1 + digits]
+        .iter()
+        .fold(0u32, |n, d| n * 10 + u32::from(d - b'0'));
+    pri < 192 && pri % 8 <= 3
 }
 
 fn line_end(bytes: &[u8], from: usize) -> usize {
@@ -1150,6 +1222,35 @@ mod tests {
     }
 
     proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// The vectorised pass over the bytes as they are names the lines
+        /// the search over a folded copy names, in every kind.
+        #[test]
+        fn one_pass_over_the_bytes_names_the_lines_a_folded_copy_does(
+            pieces in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "ok ", "ERR", "err", "Error", "stderr", "0 errors", " errors: 0", "FAIL", "Fa",
+                    "iled", "\t", "\r", "\n", "\r\n", " ", "timed\tout", "\\u0045RROR", "\\tERROR",
+                    "\" 503 ", "\n50", ":60", " e ", " E/", " c [", "\"e1", "(0x0040)", "<11>",
+                    "\"PRIORITY\"", "crit", "éé", "\u{212A}illed", "could not", "exit code 1", "x",
+                ]),
+                0..40,
+            ),
+            kind in proptest::sample::select(Kind::ALL.to_vec()),
+        ) {
+            let text = pieces.concat();
+            let fast = Candidates::new(kind);
+            proptest::prop_assume!(fast.teddy.is_some());
+            let folded = Candidates { teddy: None, ..Candidates::new(kind) };
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            fast.lines(text.as_bytes(), &mut a);
+            folded.lines(text.as_bytes(), &mut b);
+            proptest::prop_assert_eq!(a, b, "{:?}", text);
+        }
+    }
+
+    proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(8))]
 
         /// Every line unique (words no template shares), failure-like:
@@ -1197,3 +1298,4 @@ mod tests {
         assert!(report[1].template_text.contains("<*>"), "{report:?}");
     }
 }
+
