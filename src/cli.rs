@@ -359,7 +359,9 @@ pub struct ScanArgs {
     #[arg(long, value_name = "ZONE")]
     pub timezone: Option<String>,
     /// Threads searching the logs (default: the machine's cores, at most 4;
-    /// 1 searches on the main thread).
+    /// 1 searches on the main thread). Several files are searched that many
+    /// at a time, one file per thread; one file, that many blocks at a time.
+    /// Alerts come in file order either way.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub threads: Option<u16>,
 }

@@ -78,6 +78,7 @@ const MAX_SPARES: usize = 16;
 const BLOCKS_PER_WORKER: usize = 2;
 
 /// One stream to scan and how to read it.
+#[derive(Clone)]
 struct Stream {
     source: Arc<str>,
     /// Format, multi-line rule and zone, as configured.
@@ -263,6 +264,176 @@ fn parallel_search(
     })
 }
 
+/// Events of a file read ahead of detection, at most this many...
+const AHEAD_EVENTS: usize = 1 << 15;
+/// ...handed over this many at a time.
+const AHEAD_BATCH: usize = 256;
+
+/// What a file read ahead hands to detection: events (with their
+/// detection time and whether a signature may match them), then how its
+/// reading ended.
+enum Ahead {
+    Events(Vec<(Event, Option<Timestamp>, bool)>),
+    Done(Result<(), io::Error>),
+}
+
+/// Reads and searches `input` (`stream`) on this thread, handing its
+/// events to `send` in batches; how its reading ended (an error: the
+/// read error, or detection gone).
+fn ahead_of(
+    parts: &Parts<'_>,
+    input: &Input,
+    stream: &Stream,
+    copy: &mut Prefilter,
+    spares: &mut Vec<Vec<u8>>,
+    send: &mpsc::SyncSender<Ahead>,
+) -> Result<(), io::Error> {
+    let reader = open(input)?;
+    let mut batch = Vec::with_capacity(AHEAD_BATCH);
+    let gone = || io::Error::other("scan stopped");
+    let mut emit = |event: Event, at: Option<Timestamp>, may_match: bool| {
+        batch.push((event, at, may_match));
+        if batch.len() == AHEAD_BATCH {
+            let full = std::mem::replace(&mut batch, Vec::with_capacity(AHEAD_BATCH));
+            send.send(Ahead::Events(full)).map_err(|_| gone())?;
+        }
+        Ok(())
+    };
+    let scanned = parts.stream(
+        stream.clone(),
+        reader,
+        std::slice::from_mut(copy),
+        spares,
+        &mut emit,
+    );
+    if !batch.is_empty() {
+        send.send(Ahead::Events(batch)).map_err(|_| gone())?;
+    }
+    match scanned {
+        Ok(()) => Ok(()),
+        Err(ScanError::Read(err) | ScanError::Output(err)) => Err(err),
+    }
+}
+
+/// What the pass over one stream needs of a scan.
+#[derive(Clone, Copy)]
+struct Parts<'l> {
+    library: &'l Library,
+    max_line: usize,
+    now: Timestamp,
+    /// Threads searching blocks.
+    workers: usize,
+}
+
+impl Parts<'_> {
+    /// The pass over one stream: its lines searched in blocks (on
+    /// `self.workers` threads, with `copies`, one per thread), each event
+    /// a line found is part of handed to `emit` in stream order, with its
+    /// detection time and whether a signature may match it. An error of
+    /// `emit` stops the pass (an output error).
+    fn stream(
+        &self,
+        stream: Stream,
+        reader: impl io::Read + Send,
+        copies: &mut [Prefilter],
+        spares: &mut Vec<Vec<u8>>,
+        emit: &mut dyn FnMut(Event, Option<Timestamp>, bool) -> io::Result<()>,
+    ) -> Result<(), ScanError> {
+        let max_line = self.max_line;
+        let mut search_ = stream.search(max_line, self.workers);
+        let (mut source, reader, head) = stream.open(reader).map_err(ScanError::Read)?;
+        search_.format = source.parser().format();
+        let now = self.now;
+        let mut output_error = None;
+        if !source.is_local() {
+            // Where its events start cannot be told line by line: every
+            // line is read.
+            let mut each = |event: Event, at: Option<Timestamp>| {
+                if output_error.is_none()
+                    && let Err(err) = emit(event, at, true)
+                {
+                    output_error = Some(err);
+                }
+            };
+            let read = line_path(&mut source, reader, max_line, now, &mut each);
+            if let Some(err) = output_error {
+                return Err(ScanError::Output(err));
+            }
+            return read.map_err(ScanError::Read);
+        }
+        // The literal search fitted to this stream's text, once the stream
+        // is longer than one block (on shorter ones fitting it costs more
+        // than it saves), from its first bytes.
+        let shared = self.library.matcher().prefilter();
+        let tune = || shared.tuned(&head);
+        let tune: Option<&(dyn Fn() -> Prefilter + Sync)> =
+            (head.len() >= SAMPLE_BYTES).then_some(&tune);
+        let mut pass = pass::Pass::new(source, max_line, now);
+        // Turns what the search found into events, in stream order; gives
+        // the block's buffer back for reuse.
+        let mut handle = |searched: Searched| -> io::Result<Option<Vec<u8>>> {
+            let (result, spare) = match searched {
+                Searched::Lines(block, taken) => {
+                    let view = pass::View::block(&block);
+                    (pass.view(&view, &taken, &mut *emit), Some(block.data))
+                }
+                Searched::Long(raw) => {
+                    let taken = pass::Taken::whole(raw.bytes.len());
+                    (pass.view(&pass::View::long(&raw), &taken, &mut *emit), None)
+                }
+            };
+            result.map(|()| spare).map_err(|err| {
+                output_error = Some(err);
+                io::Error::other("output failed")
+            })
+        };
+        let read = if search_.workers <= 1 {
+            let mut scratch = Scratch::default();
+            let prefilter = &mut copies[0];
+            prefilter.search_like(shared);
+            let spares_ = std::cell::RefCell::new(std::mem::take(spares));
+            let mut pieces = 0;
+            let read = read_blocks_from(
+                reader,
+                max_line,
+                search_.block,
+                search_.fill,
+                &mut || spares_.borrow_mut().pop().unwrap_or_default(),
+                &mut |piece| {
+                    if pieces == 1
+                        && let Some(tune) = tune
+                    {
+                        prefilter.search_like(&tune());
+                    }
+                    pieces += 1;
+                    let spare = handle(search(
+                        prefilter,
+                        &mut scratch,
+                        (max_line, search_.format),
+                        piece,
+                    ))?;
+                    spares_.borrow_mut().extend(spare);
+                    Ok(())
+                },
+            );
+            *spares = spares_.into_inner();
+            spares.truncate(MAX_SPARES);
+            read
+        } else {
+            parallel_search(reader, &search_, shared, tune, copies, spares, &mut handle)
+        };
+        if output_error.is_none()
+            && let Err(err) = pass.finish(&mut |event, at| emit(event, at, true))
+        {
+            output_error = Some(err);
+        }
+        if let Some(err) = output_error {
+            return Err(ScanError::Output(err));
+        }
+        read.map_err(ScanError::Read)
+    }
+}
+
 /// Reads and parses inputs, giving each event its detection time.
 struct EventReader<'l> {
     config: &'l Config,
@@ -351,115 +522,132 @@ impl<'l> Scanner<'l> {
         clock: &mut dyn FnMut() -> Timestamp,
         on_alert: &mut dyn FnMut(Alert) -> io::Result<()>,
     ) -> Result<(), ScanError> {
-        let max_line = self.reader.max_line;
-        let library = self.library;
         let engine = &mut self.engine;
-        let mut search_ = stream.search(max_line, self.workers);
-        let (mut source, reader, head) = stream.open(reader).map_err(ScanError::Read)?;
-        search_.format = source.parser().format();
-        let now = self.reader.now;
-        if !source.is_local() {
-            // Where its events start cannot be told line by line: every
-            // line is read.
-            let mut output_error = None;
-            let mut emit = |event: Event, at: Option<Timestamp>| {
-                if output_error.is_none()
-                    && let Err(err) = engine.process_at(&event, at, &mut *clock, on_alert)
-                {
-                    output_error = Some(err);
-                }
-            };
-            let read = line_path(&mut source, reader, max_line, now, &mut emit);
-            if let Some(err) = output_error {
-                return Err(ScanError::Output(err));
-            }
-            return read.map_err(ScanError::Read);
-        }
-        // The literal search fitted to this stream's text, once the stream
-        // is longer than one block (on shorter ones fitting it costs more
-        // than it saves), from its first bytes.
-        let shared = library.matcher().prefilter();
-        let tune = || shared.tuned(&head);
-        let tune: Option<&(dyn Fn() -> Prefilter + Sync)> =
-            (head.len() >= SAMPLE_BYTES).then_some(&tune);
-        let mut pass = pass::Pass::new(source, max_line, now);
-        let mut output_error = None;
-        // Turns what the search found into events, in stream order; gives
-        // the block's buffer back for reuse.
-        let mut process = |event: Event, at: Option<Timestamp>, may_match: bool| {
+        let mut emit = |event: Event, at: Option<Timestamp>, may_match: bool| {
             engine.process_matching_at(&event, at, may_match, &mut *clock, on_alert)
         };
-        let mut handle = |searched: Searched| -> io::Result<Option<Vec<u8>>> {
-            let (result, spare) = match searched {
-                Searched::Lines(block, taken) => {
-                    let view = pass::View::block(&block);
-                    (pass.view(&view, &taken, &mut process), Some(block.data))
-                }
-                Searched::Long(raw) => {
-                    let taken = pass::Taken::whole(raw.bytes.len());
-                    (
-                        pass.view(&pass::View::long(&raw), &taken, &mut process),
-                        None,
-                    )
-                }
-            };
-            result.map(|()| spare).map_err(|err| {
-                output_error = Some(err);
-                io::Error::other("output failed")
-            })
+        let parts = Parts {
+            library: self.library,
+            max_line: self.reader.max_line,
+            now: self.reader.now,
+            workers: self.workers,
         };
-        let read = if search_.workers <= 1 {
-            let mut scratch = Scratch::default();
-            let spares = std::cell::RefCell::new(std::mem::take(&mut self.spares));
-            let (mut pieces, mut tuned) = (0, None);
-            let read = read_blocks_from(
-                reader,
-                max_line,
-                search_.block,
-                search_.fill,
-                &mut || spares.borrow_mut().pop().unwrap_or_default(),
-                &mut |piece| {
-                    if pieces == 1 {
-                        tuned = tune.map(|tune| tune());
-                    }
-                    pieces += 1;
-                    let prefilter = tuned.as_ref().unwrap_or(shared);
-                    let spare = handle(search(
-                        prefilter,
-                        &mut scratch,
-                        (max_line, search_.format),
-                        piece,
-                    ))?;
-                    spares.borrow_mut().extend(spare);
-                    Ok(())
-                },
-            );
-            self.spares = spares.into_inner();
-            self.spares.truncate(MAX_SPARES);
-            read
-        } else {
-            if self.copies.len() < search_.workers {
-                self.copies = vec![shared.clone(); search_.workers];
+        if self.copies.len() < self.workers {
+            self.copies = vec![self.library.matcher().prefilter().clone(); self.workers];
+        }
+        parts.stream(
+            stream,
+            reader,
+            &mut self.copies,
+            &mut self.spares,
+            &mut emit,
+        )
+    }
+
+    /// [`Scanner::scan`] of each of `inputs` in turn, with the same alerts
+    /// in the same order, and `on_done` told how each ended. With more than
+    /// one search thread and more than one file, that many files are read
+    /// and searched at once, each on one thread (as `rg` searches files),
+    /// their events handed to this thread, which runs detection on them
+    /// file by file, in order (a file read ahead holds at most
+    /// [`AHEAD_EVENTS`] events). An output error stops everything.
+    pub fn scan_many(
+        &mut self,
+        inputs: &[Input],
+        on_alert: &mut dyn FnMut(Alert) -> io::Result<()>,
+        on_done: &mut dyn FnMut(usize, Result<(), io::Error>),
+    ) -> Result<(), io::Error> {
+        let files = inputs
+            .iter()
+            .filter(|input| !matches!(input, Input::Stdin))
+            .count();
+        if self.workers <= 1 || files < 2 || files < inputs.len() {
+            for (i, input) in inputs.iter().enumerate() {
+                match self.scan(input, on_alert) {
+                    Ok(()) => on_done(i, Ok(())),
+                    Err(ScanError::Read(err)) => on_done(i, Err(err)),
+                    Err(ScanError::Output(err)) => return Err(err),
+                }
             }
-            parallel_search(
-                reader,
-                &search_,
-                shared,
-                tune,
-                &mut self.copies,
-                &mut self.spares,
-                &mut handle,
-            )
+            return Ok(());
+        }
+        let workers = self.workers.min(inputs.len());
+        if self.copies.len() < workers {
+            self.copies = vec![self.library.matcher().prefilter().clone(); workers];
+        }
+        let parts = Parts {
+            library: self.library,
+            max_line: self.reader.max_line,
+            now: self.reader.now,
+            workers: 1,
         };
-        if output_error.is_none()
-            && let Err(err) = pass.finish(&mut |event, at| process(event, at, true))
-        {
-            output_error = Some(err);
+        let streams: Vec<Stream> = inputs
+            .iter()
+            .map(|input| self.reader.stream(input, true))
+            .collect();
+        let mut senders = Vec::with_capacity(inputs.len());
+        let mut receivers = Vec::with_capacity(inputs.len());
+        for _ in inputs {
+            let (send, receive) = mpsc::sync_channel::<Ahead>(AHEAD_EVENTS / AHEAD_BATCH);
+            senders.push(std::sync::Mutex::new(Some(send)));
+            receivers.push(receive);
         }
-        if let Some(err) = output_error {
-            return Err(ScanError::Output(err));
-        }
-        read.map_err(ScanError::Read)
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        // Set when detection stopped: no file is begun after.
+        let stopped = std::sync::atomic::AtomicBool::new(false);
+        let (streams, senders, next, stopped) = (&streams, &senders, &next, &stopped);
+        let engine = &mut self.engine;
+        std::thread::scope(|scope| {
+            for (w, copy) in self.copies.iter_mut().take(workers).enumerate() {
+                std::thread::Builder::new()
+                    .name(format!("triage-file-{w}"))
+                    .spawn_scoped(scope, move || {
+                        let mut spares = Vec::new();
+                        while !stopped.load(std::sync::atomic::Ordering::Relaxed) {
+                            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            let Some(stream) = streams.get(i) else {
+                                break;
+                            };
+                            let Some(send) = senders[i].lock().ok().and_then(|mut s| s.take())
+                            else {
+                                break;
+                            };
+                            let done =
+                                ahead_of(&parts, &inputs[i], stream, copy, &mut spares, &send);
+                            if send.send(Ahead::Done(done)).is_err() {
+                                break;
+                            }
+                        }
+                    })
+                    .expect("a thread can be spawned");
+            }
+            let mut clock = Timestamp::now;
+            let detect = || -> io::Result<()> {
+                for (i, events) in receivers.into_iter().enumerate() {
+                    for ahead in events.iter() {
+                        match ahead {
+                            Ahead::Events(batch) => {
+                                for (event, at, may_match) in batch {
+                                    engine.process_matching_at(
+                                        &event, at, may_match, &mut clock, on_alert,
+                                    )?;
+                                }
+                            }
+                            Ahead::Done(done) => {
+                                on_done(i, done);
+                                break;
+                            }
+                        }
+                    }
+                }
+                Ok(())
+            };
+            let detected = detect();
+            // The receivers are gone: a thread reading ahead stops at its
+            // next batch.
+            stopped.store(true, std::sync::atomic::Ordering::Relaxed);
+            detected
+        })
     }
 
     /// Reads and parses `input` without matching: each event with its time

@@ -42,9 +42,18 @@ pub(super) fn scan(cli: &Cli, args: &ScanArgs) -> Outcome {
         // by its template's final id, as `triage patterns` lists it.
         crate::patterns::list::learn(&mut scanner, &paths);
     }
-    for path in &paths {
-        let input = Input::from_arg(path);
-        let scanned = if args.all {
+    let cannot_read = |stdout: &mut io::BufWriter<io::StdoutLock<'_>>,
+                       path: &std::path::Path,
+                       input: &Input,
+                       err: &io::Error|
+     -> io::Result<()> {
+        stdout.flush()?;
+        output::cannot_read(path, input, err);
+        Ok(())
+    };
+    if args.all {
+        for path in &paths {
+            let input = Input::from_arg(path);
             let mut on_event = |event: &Event, matched: &[&Signature], template| {
                 events += 1;
                 match args.json {
@@ -52,29 +61,40 @@ pub(super) fn scan(cli: &Cli, args: &ScanArgs) -> Outcome {
                     false => output::write_event_text(&mut stdout, event, matched, style),
                 }
             };
-            scanner.scan_all(&input, &mut on_event, &mut |_| Ok(()))
-        } else {
-            let mut on_alert = |found: crate::model::Alert| {
-                alerts += 1;
-                match (args.summary, args.json) {
-                    (true, _) => Ok(()),
-                    (false, true) => output::write_alert_json(&mut stdout, &found, &library),
-                    (false, false) => {
-                        output::write_alert_text(&mut stdout, &found, &library, style)
-                    }
+            match scanner.scan_all(&input, &mut on_event, &mut |_| Ok(())) {
+                Ok(()) => {}
+                Err(ScanError::Output(err)) => return Err(Error::Output(err)),
+                Err(ScanError::Read(err)) => {
+                    cannot_read(&mut stdout, path, &input, &err)?;
+                    failed = true;
                 }
-            };
-            scanner.scan(&input, &mut on_alert)
-        };
-        match scanned {
-            Ok(()) => {}
-            Err(ScanError::Output(err)) => return Err(Error::Output(err)),
-            Err(ScanError::Read(err)) => {
-                stdout.flush()?;
-                output::cannot_read(path, &input, &err);
-                failed = true;
             }
         }
+    } else {
+        let inputs: Vec<Input> = paths.iter().map(|path| Input::from_arg(path)).collect();
+        let stdout = std::cell::RefCell::new(&mut stdout);
+        let mut on_alert = |found: crate::model::Alert| {
+            alerts += 1;
+            let mut stdout = stdout.borrow_mut();
+            match (args.summary, args.json) {
+                (true, _) => Ok(()),
+                (false, true) => output::write_alert_json(&mut *stdout, &found, &library),
+                (false, false) => output::write_alert_text(&mut *stdout, &found, &library, style),
+            }
+        };
+        let mut unread = Ok(());
+        let mut on_done = |i: usize, done: io::Result<()>| {
+            if let Err(err) = done {
+                failed = true;
+                if unread.is_ok() {
+                    unread = cannot_read(&mut stdout.borrow_mut(), &paths[i], &inputs[i], &err);
+                }
+            }
+        };
+        scanner
+            .scan_many(&inputs, &mut on_alert, &mut on_done)
+            .map_err(Error::Output)?;
+        unread?;
     }
     let problems = match args.all {
         true => Vec::new(),

@@ -1298,4 +1298,3 @@ mod tests {
         assert!(report[1].template_text.contains("<*>"), "{report:?}");
     }
 }
-

@@ -579,3 +579,62 @@ fn signatures_match_parsed_fields() {
         assert_eq!(hit["captures"]["code"].as_str(), Some(*status));
     }
 }
+
+/// Many files are read and searched at once (one per thread, detection on
+/// one thread in file order): the alerts, problems, messages and exit code
+/// are those of one file after the other — on every real log here, with a
+/// missing file and a directory among them, and a file of alerts made
+/// here whose thresholds count across files.
+#[test]
+fn many_files_on_many_threads_scan_as_one_after_the_other() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut paths: Vec<std::path::PathBuf> = Vec::new();
+    for dir in ["real", "loghub", "ci"] {
+        let Ok(entries) = fs::read_dir(fixture(dir)) else {
+            continue;
+        };
+        let mut found: Vec<_> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_file() && !p.to_string_lossy().contains("LICENSE"))
+            .collect();
+        found.sort();
+        paths.extend(found);
+    }
+    if let Some(dir) = shared_data("postgresql") {
+        let mut found: Vec<_> = fs::read_dir(&dir)
+            .expect("read dir")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| !p.to_string_lossy().contains("LICENSE"))
+            .collect();
+        found.sort();
+        paths.extend(found);
+    }
+    // The same alerts in two files: counted across them in file order.
+    let oom =
+        "Nov 21 03:14:02 web-1 kernel: Out of memory: Killed process 4321 (java) total-vm:1kB\n";
+    for name in ["a.log", "b.log"] {
+        let path = tmp.path().join(name);
+        fs::write(&path, oom.repeat(3)).expect("write");
+        paths.insert(paths.len() / 2, path);
+    }
+    paths.insert(3, tmp.path().join("missing.log"));
+    paths.insert(7, tmp.path().to_path_buf());
+    assert!(paths.len() > 10, "{paths:?}");
+    for args in [&["scan", "--json"][..], &["scan", "--summary"]] {
+        let run = |threads: &str| {
+            let out = Triage::new()
+                .args(args)
+                .args(["--threads", threads])
+                .args(&paths)
+                .run();
+            (out.code, out.stdout, out.stderr)
+        };
+        let one = run("1");
+        assert_eq!(one.0, 2, "a file could not be read: {}", one.2);
+        assert!(!one.1.is_empty());
+        let many = run("3");
+        assert_eq!(many.0, one.0, "{args:?}: {}", many.2);
+        assert_eq!(many.2, one.2, "{args:?}");
+        assert_eq!(many.1, one.1, "{args:?}");
+    }
+}
