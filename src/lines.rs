@@ -48,6 +48,19 @@ pub fn prev(bytes: &[u8], start: usize) -> Option<(usize, usize)> {
     Some((line_start, end))
 }
 
+/// Sorts the lines `out[from..]` (as `(start, end)`) and keeps each once.
+pub fn sort_unique(out: &mut Vec<(usize, usize)>, from: usize) {
+    out[from..].sort_unstable();
+    let mut kept = from;
+    for i in from..out.len() {
+        if kept == from || out[kept - 1] != out[i] {
+            out[kept] = out[i];
+            kept += 1;
+        }
+    }
+    out.truncate(kept);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -399,15 +399,7 @@ impl Prefilter {
             }
         }
         if search.passes.len() + self.automata.len() > 1 {
-            out[first..].sort_unstable();
-            let mut kept = first;
-            for i in first..out.len() {
-                if kept == first || out[kept - 1] != out[i] {
-                    out[kept] = out[i];
-                    kept += 1;
-                }
-            }
-            out.truncate(kept);
+            crate::lines::sort_unique(out, first);
         }
     }
 

@@ -48,6 +48,7 @@ use regex::Regex;
 
 use super::teddy::{self, Teddy};
 use crate::{
+    lines,
     model::{Captures, Event, Level, Severity},
     parse::format::Format,
     parse::template::{
@@ -487,19 +488,9 @@ impl Candidates {
         if matches!(candidates.kind, Kind::Numeric | Kind::Json)
             && (bytes.starts_with(b"50") || bytes.starts_with(b"60"))
         {
-            out.push((0, line_end(bytes, 0)));
+            out.push((0, lines::end(bytes, 0)));
         }
-        if out.len() > from {
-            out[from..].sort_unstable();
-            let mut kept = from;
-            for i in from..out.len() {
-                if kept == from || out[kept - 1] != out[i] {
-                    out[kept] = out[i];
-                    kept += 1;
-                }
-            }
-            out.truncate(kept);
-        }
+        lines::sort_unique(out, from);
     }
 }
 
@@ -524,8 +515,7 @@ fn hit_lines(
             b'\n' | b'\r' => hit + 1,
             _ => hit,
         };
-        let start = memchr::memrchr2(b'\n', b'\r', &bytes[..named]).map_or(0, |i| i + 1);
-        let end = line_end(bytes, named);
+        let (start, end) = lines::around(bytes, named);
         let take = match what {
             Hit::Literal => true,
             Hit::Err => {
@@ -594,7 +584,7 @@ fn letter_line(bytes: &[u8], start: usize, out: &mut Vec<(usize, usize)>) {
         false => bytes.get(start),
     };
     if matches!(first, Some(b'E' | b'F' | b'C' | b'A')) {
-        out.push((start, line_end(bytes, start)));
+        out.push((start, lines::end(bytes, start)));
     }
 }
 
@@ -614,7 +604,7 @@ fn time_first_5xx_lines(bytes: &[u8], out: &mut Vec<(usize, usize)>) {
     let take = |start: usize| {
         let head = &bytes[start..bytes.len().min(start + 5)];
         if head.len() == 5 && head[..4].iter().all(u8::is_ascii_digit) && head[4] == b'-' {
-            let end = line_end(bytes, start);
+            let end = lines::end(bytes, start);
             let status = std::str::from_utf8(&bytes[start..end])
                 .ok()
                 .and_then(|text| {
@@ -638,8 +628,7 @@ fn priority_lines(bytes: &[u8], out: &mut Vec<(usize, usize)>) {
         let open = at + i;
         at = open + 1;
         if priority_at(bytes, open) {
-            let start = memchr::memrchr2(b'\n', b'\r', &bytes[..open]).map_or(0, |i| i + 1);
-            let end = line_end(bytes, open);
+            let (start, end) = lines::around(bytes, open);
             out.push((start, end));
             at = end.max(at);
         }
@@ -661,10 +650,6 @@ fn priority_at(bytes: &[u8], open: usize) -> bool {
         .iter()
         .fold(0u32, |n, d| n * 10 + u32::from(d - b'0'));
     pri < 192 && pri % 8 <= 3
-}
-
-fn line_end(bytes: &[u8], from: usize) -> usize {
-    memchr::memchr2(b'\n', b'\r', &bytes[from..]).map_or(bytes.len(), |i| from + i)
 }
 
 /// A time as the runbook's commands take it: `YYYY-MM-DD HH:MM:SS`, UTC.
