@@ -523,7 +523,7 @@ fn forced_lines(bytes: &[u8], max_line: usize, out: &mut Vec<(usize, usize)>) {
     }
     let mut from = 0;
     while from < bytes.len() {
-        match std::str::from_utf8(&bytes[from..]) {
+        match simdutf8::compat::from_utf8(&bytes[from..]) {
             Ok(_) => break,
             Err(err) => {
                 let line = lines::around(bytes, from + err.valid_up_to());
