@@ -186,6 +186,7 @@ impl Parser {
 
     /// The event a raw line holds (one physical line: `lines` is 1), its
     /// text without colour codes or a leading byte order mark.
+    #[inline(always)]
     pub fn event(&self, raw: RawLine) -> Event {
         let (text, lossy) = match String::from_utf8(raw.bytes) {
             Ok(text) => (text, false),

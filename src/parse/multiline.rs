@@ -173,6 +173,7 @@ impl Assembler {
     }
 
     /// [`Assembler::push`] for a line its parser has already read.
+    #[inline(always)]
     pub fn push_line(&mut self, line: Event, now: Timestamp) -> Option<Event> {
         let joins = match &self.pending {
             Some(pending) => self.continues(pending, &line) && self.has_room(pending, &line),
@@ -274,6 +275,7 @@ impl Assembler {
             || (line.ts.is_none() && self.stamped))
     }
 
+    #[inline(always)]
     fn finish_event(&self, pending: Pending) -> Event {
         let mut event = pending.event;
         if event.lines > 1 && self.parser.format() == Format::PostgresCsv {
@@ -323,6 +325,7 @@ impl Assembler {
     }
 }
 
+#[inline(always)]
 fn start(event: Event, format: Format, now: Timestamp) -> Pending {
     let open_quote = format == Format::PostgresCsv && odd_quotes(&event.text);
     let cri_partial = format == Format::Cri && cri_tag_is_partial(&event.text);

@@ -299,6 +299,7 @@ impl SourceReader {
     }
 
     /// [`SourceReader::push`] for a line [`SourceReader::parser`] has read.
+    #[inline(always)]
     pub fn push_line(
         &mut self,
         line: Event,
