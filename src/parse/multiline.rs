@@ -172,7 +172,8 @@ impl Assembler {
         self.push_line(line, now)
     }
 
-    /// [`Assembler::push`] for a line its parser has already read.
+    /// [`Assembler::push`] for a line its parser has already read (inlined
+    /// into the line path, as [`Parser::event`] is).
     #[inline(always)]
     pub fn push_line(&mut self, line: Event, now: Timestamp) -> Option<Event> {
         let joins = match &self.pending {

@@ -298,7 +298,8 @@ impl SourceReader {
         self
     }
 
-    /// [`SourceReader::push`] for a line [`SourceReader::parser`] has read.
+    /// [`SourceReader::push`] for a line [`SourceReader::parser`] has read
+    /// (inlined into it, as [`Parser::event`] is).
     #[inline(always)]
     pub fn push_line(
         &mut self,
