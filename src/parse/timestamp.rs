@@ -256,6 +256,7 @@ impl Form {
 
     /// The time written at `pos` of `line` in this form, and where its text
     /// ends.
+    #[inline(always)]
     pub fn read(self, line: &[u8], pos: usize, ctx: &TimeContext) -> Option<(Timestamp, usize)> {
         let mut cur = Cursor { bytes: line, pos };
         let ts = match self {
