@@ -220,6 +220,9 @@ impl Parser {
     /// The time in a text line: where the learned layout puts it, else at
     /// the start of the line in a form that needs no learning, else in the
     /// layout's form in the line's prefix (see [`Layout::search`]).
+    /// Inlined (into the line path, with [`Layout::at_anchor`]): the time
+    /// found is used where it is found, not stored and read back at once.
+    #[inline(always)]
     pub fn time(&self, text: &str) -> Option<LineTime> {
         let ctx = &self.time;
         match &self.layout {
