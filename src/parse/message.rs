@@ -509,16 +509,7 @@ fn is_level_bytes(bytes: &[u8]) -> bool {
     if !enclosed && colon && bytes.iter().any(u8::is_ascii_lowercase) {
         return false;
     }
-    let is_punct = |b: &u8| matches!(b, b'[' | b']' | b'(' | b')' | b'<' | b'>' | b':' | b',');
-    let start = bytes
-        .iter()
-        .position(|b| !is_punct(b))
-        .unwrap_or(bytes.len());
-    let end = bytes
-        .iter()
-        .rposition(|b| !is_punct(b))
-        .map_or(start, |i| i + 1);
-    let inner = &bytes[start..end.max(start)];
+    let inner = &bytes[super::without_brackets(bytes)];
     let inner = match inner.iter().rposition(|&b| b == b'.') {
         Some(dot) => &inner[dot + 1..],
         None => inner,

@@ -15,6 +15,23 @@
 //! SGR colour sequence and no leading byte order mark.
 
 pub mod ansi;
+
+/// The part of a token inside the brackets, parentheses, angle brackets,
+/// colons and commas around a level word (`[ERROR]`, `<warn>:`), as a
+/// range of its bytes.
+fn without_brackets(bytes: &[u8]) -> std::ops::Range<usize> {
+    let bracket = |b: &u8| matches!(b, b'[' | b']' | b'(' | b')' | b'<' | b'>' | b':' | b',');
+    let start = bytes
+        .iter()
+        .position(|b| !bracket(b))
+        .unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|b| !bracket(b))
+        .map_or(start, |i| i + 1);
+    start..end
+}
+
 #[cfg(test)]
 mod ci_logs;
 pub mod fields;
@@ -616,17 +633,7 @@ fn after_time_level(text: &str, end: usize) -> Option<Level> {
         return Some(level);
     }
     // Trimmed by byte (ASCII: the cuts are char boundaries).
-    let trimmed = |b: &u8| matches!(b, b'[' | b']' | b'(' | b')' | b'<' | b'>' | b':' | b',');
-    let token_bytes = token.as_bytes();
-    let word_start = token_bytes
-        .iter()
-        .position(|b| !trimmed(b))
-        .unwrap_or(token_bytes.len());
-    let word_end = token_bytes
-        .iter()
-        .rposition(|b| !trimmed(b))
-        .map_or(word_start, |i| i + 1);
-    let word = &token[word_start..word_end];
+    let word = &token[without_brackets(token.as_bytes())];
     level_word(word)
         .or_else(|| facility_level(word))
         // Glued to what follows by a colon: `...,672:DEBUG:foo bar`.
