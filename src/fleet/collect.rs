@@ -93,7 +93,7 @@ pub fn run(
     let rt = super::runtime()?;
     let _entered = rt.enter();
     let client = rt.block_on(super::connect(settings, "triage collect"))?;
-    let js = jetstream::new(client);
+    let js = jetstream::new(client.clone());
     let name = settings.stream_name();
     // The servers may still be starting (or electing a leader): retry.
     let started = Instant::now();
@@ -127,6 +127,10 @@ pub fn run(
             settings.servers_for_display()
         )),
         Ensured::Checked => tracing::info!("the stream {name} is there with the right settings"),
+    }
+    let server = client.server_info();
+    if let Some(caveat) = stream::cluster_caveat(&server.version, server.cluster.is_some()) {
+        tracing::warn!("{caveat}");
     }
     if options.init_only {
         if ensured == Ensured::Checked {
@@ -166,7 +170,9 @@ pub fn run(
     let mut recorder = Recorder::new(journal, library);
     let seq_path = options.data_dir.join(JOURNAL_SEQ_FILE);
     let mut journal_seq = read_seq(&seq_path);
-    let mut messages = Some(rt.block_on(pull_from(&js, &name, committed + 1))?);
+    // The consumer is made in the loop, so a cluster still electing or
+    // losing a node at start is retried like one failing later.
+    let mut messages: Option<pull::Stream> = None;
     tracing::info!("collecting from {name} after sequence {committed}");
     let mut collected = Collected {
         seq: committed,
@@ -185,7 +191,7 @@ pub fn run(
             false => {
                 let got = match &mut messages {
                     Some(stream) => rt.block_on(next_batch(stream, Duration::from_millis(200))),
-                    // The consumer made again after what this run has
+                    // The consumer made (again) after what this run has
                     // already taken (its commit is due).
                     None => match rt.block_on(pull_from(&js, &name, last + 1)) {
                         Ok(stream) => {
@@ -230,7 +236,7 @@ pub fn run(
             }
             if seq > last + 1 && last > 0 {
                 tracing::warn!(
-                    "stream {name}: messages {} to {} are gone (removed by the stream's age or size limit before they were indexed)",
+                    "stream {name}: messages {} to {} are not in the stream (removed by its age or size limit before they were indexed, or lost by the servers)",
                     last + 1,
                     seq - 1
                 );

