@@ -25,6 +25,7 @@ cd "$(dirname "$0")/.."
 BASE=${1:-74c0a0c}
 ROUNDS=${ROUNDS:-2}
 OUT=$(mktemp -d)
+: >"$OUT/figures" # ROUNDS=0 (instructions only): no times, an empty table
 SCRATCH=
 cleanup() {
     rm -rf "$OUT"

@@ -103,6 +103,7 @@ pub enum Written {
 
 impl Written {
     /// The time written at `pos` of `line`, and where its text ends.
+    #[inline(always)]
     pub fn read(&self, line: &[u8], pos: usize, ctx: &TimeContext) -> Option<(Timestamp, usize)> {
         match self {
             Written::Form(form) => form.read(line, pos, ctx),
@@ -134,6 +135,9 @@ impl Layout {
 
     /// The time at the layout's anchor: at the usual place in its field,
     /// else after an opening bracket or other punctuation in that field.
+    /// Inlined into the line path, as [`Form::read`] is (what they find is
+    /// used where it is found, not stored and read back at once).
+    #[inline(always)]
     pub fn at_anchor(&self, line: &str, ctx: &TimeContext) -> Option<LineTime> {
         let bytes = line.as_bytes();
         let field = self.anchor.field_start(bytes)?;

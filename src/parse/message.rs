@@ -768,10 +768,30 @@ fn level_then_message(text: &str, at: usize) -> usize {
     }
 }
 
-/// Where `: ` first is in `bytes` (a colon found by `memchr`: cheaper than
-/// building a substring searcher for each line).
+/// Where `: ` first is in `bytes` (a line's head, at most a few dozen
+/// bytes before it): its colons found eight bytes at a time, as
+/// [`find_blank`] finds blanks (shorter than `memchr`'s set-up pays for).
 fn colon_space(bytes: &[u8]) -> Option<usize> {
-    memchr::memchr_iter(b':', bytes).find(|&i| bytes.get(i + 1) == Some(&b' '))
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let follows = |i: usize| bytes.get(i + 1) == Some(&b' ');
+    let mut at = 0;
+    while at + 8 <= bytes.len() {
+        let chunk: [u8; 8] = bytes[at..at + 8].try_into().expect("eight bytes");
+        let colons = u64::from_le_bytes(chunk) ^ (ONES * u64::from(b':'));
+        // Each zero byte flagged exactly (no borrow from a byte below:
+        // every colon of the chunk is found, in order).
+        let mut found = !(((colons & !HIGHS) + !HIGHS) | colons) & HIGHS;
+        while found != 0 {
+            let i = at + (found.trailing_zeros() / 8) as usize;
+            if follows(i) {
+                return Some(i);
+            }
+            found &= found - 1;
+        }
+        at += 8;
+    }
+    (at..bytes.len()).find(|&i| bytes[i] == b':' && follows(i))
 }
 
 fn floor_boundary(text: &str, at: usize) -> usize {
@@ -931,6 +951,14 @@ mod tests {
         fn blanks_found_eight_at_a_time_as_one_at_a_time(bytes in proptest::collection::vec(proptest::prop_oneof![Just(b' '), Just(b'\t'), Just(b'a'), Just(0x80u8), Just(0u8), Just(0x20u8 ^ 0x80)], 0..40)) {
             let want = bytes.iter().position(|&b| b == b' ' || b == b'\t');
             proptest::prop_assert_eq!(find_blank(&bytes), want);
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn colons_found_eight_at_a_time_as_one_at_a_time(bytes in proptest::collection::vec(proptest::prop_oneof![Just(b':'), Just(b' '), Just(b'a'), Just(0xbau8), Just(0u8), Just(b':' ^ 0x80)], 0..40)) {
+            let want = memchr::memchr_iter(b':', &bytes).find(|&i| bytes.get(i + 1) == Some(&b' '));
+            proptest::prop_assert_eq!(colon_space(&bytes), want);
         }
     }
 

@@ -202,7 +202,10 @@ impl Parser {
     }
 
     /// The event a raw line holds (one physical line: `lines` is 1), its
-    /// text without colour codes or a leading byte order mark.
+    /// text without colour codes or a leading byte order mark. Inlined into
+    /// the line path ([`SourceReader::push`]) with what it calls: the event
+    /// is built where it is kept, not copied from call to call.
+    #[inline(always)]
     pub fn event(&self, raw: RawLine) -> Event {
         let (text, lossy) = match String::from_utf8(raw.bytes) {
             Ok(text) => (text, false),
@@ -214,7 +217,7 @@ impl Parser {
             level,
             fields,
             message,
-        } = self.read(&text);
+        } = self.read_inline(&text);
         Event {
             source: Arc::clone(&self.source),
             offset: raw.offset,
@@ -234,6 +237,9 @@ impl Parser {
     /// The time in a text line: where the learned layout puts it, else at
     /// the start of the line in a form that needs no learning, else in the
     /// layout's form in the line's prefix (see [`Layout::search`]).
+    /// Inlined (into the line path, with [`Layout::at_anchor`]): the time
+    /// found is used where it is found, not stored and read back at once.
+    #[inline(always)]
     pub fn time(&self, text: &str) -> Option<LineTime> {
         let ctx = &self.time;
         match &self.layout {
@@ -259,6 +265,14 @@ impl Parser {
     /// Time, level, fields and message start of a line (or of a whole
     /// record, for formats whose records span lines).
     pub fn read(&self, text: &str) -> Reading {
+        self.read_inline(text)
+    }
+
+    /// [`Parser::read`], inlined into [`Parser::event`] (the line path):
+    /// what it finds is used where it was found, not written to memory
+    /// and read back at once (a wait for the processor's store buffer).
+    #[inline(always)]
+    fn read_inline(&self, text: &str) -> Reading {
         let ctx = &self.time;
         let reading = |time: Option<LineTime>, level: Option<Level>, fields: Fields| Reading {
             ts: time.map(|f| f.ts),
@@ -423,6 +437,7 @@ impl Parser {
 /// A line's text as events carry it: without SGR colour sequences (found
 /// with one `memchr`: a line without an ESC byte is not copied) and without
 /// a leading byte order mark (GitHub Actions' logs start with one).
+#[inline(always)]
 fn clean(text: String) -> String {
     // The common line, neither: one test for each, no copy, no `Cow`.
     let bytes = text.as_bytes();

@@ -172,23 +172,48 @@ impl Assembler {
         self.push_line(line, now)
     }
 
-    /// [`Assembler::push`] for a line its parser has already read.
+    /// [`Assembler::push`] for a line its parser has already read (inlined
+    /// into the line path, as [`Parser::event`] is).
+    #[inline(always)]
     pub fn push_line(&mut self, line: Event, now: Timestamp) -> Option<Event> {
+        let mut done = None;
+        self.push_line_then(line, now, |event, _| done = Some(event));
+        done
+    }
+
+    /// [`Assembler::push_line`], the event it completes handed to `done`
+    /// with its own time (read where the event was kept, before it moves).
+    /// The new line takes the held-back event's place: that event is
+    /// copied once, from memory written a line ago, not through
+    /// temporaries the processor must wait to read back.
+    #[inline(always)]
+    pub fn push_line_then(
+        &mut self,
+        line: Event,
+        now: Timestamp,
+        done: impl FnOnce(Event, Option<Timestamp>),
+    ) {
         let joins = match &self.pending {
             Some(pending) => self.continues(pending, &line) && self.has_room(pending, &line),
             None => false,
         };
+        let format = self.parser.format();
+        let Some(pending) = &mut self.pending else {
+            self.pending = Some(start(line, format, now));
+            return;
+        };
         if joins {
-            let pending = self
-                .pending
-                .as_mut()
-                .expect("joins only with a pending event");
-            append(pending, line, self.parser.format(), now);
-            return None;
+            append(pending, line, format, now);
+            return;
         }
-        let done = self.pending.take().map(|p| self.finish_event(p));
-        self.pending = Some(start(line, self.parser.format(), now));
-        done
+        finish_in_place(&self.parser, &mut pending.event);
+        let ts = pending.event.ts;
+        let next = start(line, format, now);
+        pending.last_at = next.last_at;
+        pending.open_quote = next.open_quote;
+        pending.cri_partial = next.cri_partial;
+        let event = std::mem::replace(&mut pending.event, next.event);
+        done(event, ts);
     }
 
     /// The held-back event, if no line came for [`Limits::idle`] by `now`.
@@ -274,14 +299,10 @@ impl Assembler {
             || (line.ts.is_none() && self.stamped))
     }
 
+    #[inline(always)]
     fn finish_event(&self, pending: Pending) -> Event {
         let mut event = pending.event;
-        if event.lines > 1 && self.parser.format() == Format::PostgresCsv {
-            // The record's columns are only whole now.
-            let reading = self.parser.read(&event.text);
-            event.fields = reading.fields;
-            event.level = reading.level.or(event.level);
-        }
+        finish_in_place(&self.parser, &mut event);
         event
     }
 
@@ -323,6 +344,17 @@ impl Assembler {
     }
 }
 
+/// What an event gets once its last line is in: a PostgreSQL CSV record's
+/// columns (only whole now).
+fn finish_in_place(parser: &Parser, event: &mut Event) {
+    if event.lines > 1 && parser.format() == Format::PostgresCsv {
+        let reading = parser.read(&event.text);
+        event.fields = reading.fields;
+        event.level = reading.level.or(event.level);
+    }
+}
+
+#[inline(always)]
 fn start(event: Event, format: Format, now: Timestamp) -> Pending {
     let open_quote = format == Format::PostgresCsv && odd_quotes(&event.text);
     let cri_partial = format == Format::Cri && cri_tag_is_partial(&event.text);

@@ -298,7 +298,9 @@ impl SourceReader {
         self
     }
 
-    /// [`SourceReader::push`] for a line [`SourceReader::parser`] has read.
+    /// [`SourceReader::push`] for a line [`SourceReader::parser`] has read
+    /// (inlined into it, as [`Parser::event`] is).
+    #[inline(always)]
     pub fn push_line(
         &mut self,
         line: Event,
@@ -306,22 +308,26 @@ impl SourceReader {
         emit: &mut dyn FnMut(Event, Option<Timestamp>),
     ) {
         let mut line = line;
+        // Its time and number as read (not loaded back from the event once
+        // it is in memory), unless learning reads it again.
+        let (mut ts, line_no) = (line.ts, line.line_no);
         if self.learning_layout.is_some() {
             self.relearn(&mut line);
+            ts = line.ts;
         }
         if let Some(stamps) = &mut self.learning {
-            stamps.add(&line.text, line.ts.is_some());
+            stamps.add(&line.text, ts.is_some());
             self.assembler.set_stamped(stamps.stamped());
             if stamps.starts >= SAMPLE_LINES {
                 self.learning = None;
             }
         }
-        let (line_no, before) = (line.line_no, self.last_ts);
-        self.last_ts = line.ts.or(self.last_ts);
+        let before = self.last_ts;
+        self.last_ts = ts.or(self.last_ts);
         let pending_before = self.pending_before;
-        if let Some(done) = self.assembler.push_line(line, now) {
-            emit_event(done, pending_before, emit);
-        }
+        self.assembler.push_line_then(line, now, |done, ts| {
+            emit(done, ts.or(pending_before));
+        });
         if self.assembler.pending_start().map(|(_, n)| n) == Some(line_no) {
             self.pending_before = before;
         }

@@ -256,6 +256,7 @@ impl Form {
 
     /// The time written at `pos` of `line` in this form, and where its text
     /// ends.
+    #[inline(always)]
     pub fn read(self, line: &[u8], pos: usize, ctx: &TimeContext) -> Option<(Timestamp, usize)> {
         let mut cur = Cursor { bytes: line, pos };
         let ts = match self {
@@ -747,18 +748,27 @@ impl Cursor<'_> {
         let start = self.pos;
         self.eat(b' ');
         let word_start = self.pos;
-        while matches!(self.peek(), Some(b'A'..=b'Z')) {
-            self.pos += 1;
+        // The upper-case letters here, counted up to five without a branch
+        // per letter (a level word follows most times: `INFO`, `DEBUG`,
+        // whose lengths vary from line to line).
+        let (mut letters, mut run) = (0, true);
+        for ahead in 0..5 {
+            run &= matches!(self.peek_at(ahead), Some(b'A'..=b'Z'));
+            letters += usize::from(run);
         }
-        let word = &self.bytes[word_start..self.pos];
         // Every abbreviation known ends in T, C, K or Z and is 1 to 4
         // letters: a level word after the time is turned away at once.
-        let shaped =
-            (1..=4).contains(&word.len()) && matches!(word.last(), Some(b'T' | b'C' | b'K' | b'Z'));
+        let shaped = (1..=4).contains(&letters)
+            && matches!(
+                self.bytes[word_start + letters - 1],
+                b'T' | b'C' | b'K' | b'Z'
+            );
         if !shaped {
             self.pos = start;
             return None;
         }
+        self.pos = word_start + letters;
+        let word = &self.bytes[word_start..self.pos];
         let word = std::str::from_utf8(word).unwrap_or("");
         let next_is_word = matches!(self.peek(), Some(b) if b.is_ascii_alphanumeric());
         match abbreviation_offset(word) {
