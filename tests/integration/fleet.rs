@@ -46,9 +46,9 @@ fn nats_server() -> Option<PathBuf> {
 }
 
 /// Whether `bin` can run the three-node test: a release older than the
-/// first one whose replicated streams keep acknowledged messages through a
-/// node's `kill -9` (Debian 12's 2.9.10 is not) is skipped outside CI and
-/// fails in CI, as a missing server does.
+/// oldest one that kept every acknowledged message through it
+/// (`CLUSTER_TESTED_FROM`; Debian 12's 2.9.10 did not) is skipped outside CI
+/// and fails in CI, as a missing server does.
 fn clusters_well(bin: &Path) -> bool {
     let out = Command::new(bin)
         .arg("--version")
