@@ -463,6 +463,23 @@ pub fn count_line_ends(bytes: &[u8]) -> u64 {
     lf + memchr_iter(b'\r', bytes).count() as u64 - crlf
 }
 
+/// Appends the start of every line of `bytes` (which starts at a line
+/// start) to `out`, ascending: 0 (when `bytes` is not empty), then the
+/// place after each line end [`count_line_ends`] counts that is not the end
+/// of `bytes`. The line starting at `out[i]` is line `i` of `bytes`.
+pub fn line_starts(bytes: &[u8], out: &mut Vec<usize>) {
+    if bytes.is_empty() {
+        return;
+    }
+    out.push(0);
+    for at in memchr2_iter(b'\n', b'\r', bytes) {
+        let next = at + 1;
+        if next < bytes.len() && !(bytes[at] == b'\r' && bytes[next] == b'\n') {
+            out.push(next);
+        }
+    }
+}
+
 /// Where the last line end in `data` that more data cannot change is: after
 /// an LF, or after a CR followed by something other than LF. A CR at the very
 /// end may be the first half of a CRLF.
@@ -923,6 +940,15 @@ mod block_tests {
         assert_eq!(count_line_ends(b"a\nb\r\nc\rd\n"), 4);
         assert_eq!(count_line_ends(b"\r\r\n\n"), 3);
         assert_eq!(count_line_ends(b""), 0);
+        let mut starts = Vec::new();
+        line_starts(b"a\nb\r\nc\rd\n", &mut starts);
+        assert_eq!(starts, [0, 2, 5, 7]);
+        starts.clear();
+        line_starts(b"\r\r\n\nx", &mut starts);
+        assert_eq!(starts, [0, 1, 3, 4]);
+        starts.clear();
+        line_starts(b"", &mut starts);
+        assert_eq!(starts, [0usize; 0]);
     }
 
     /// One case: the bytes, read sizes, line cap, block size, full blocks
