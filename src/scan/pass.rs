@@ -110,13 +110,15 @@ fn sort_once(lines: &mut Vec<(usize, usize)>, sorted: usize) {
 
 /// The lines of a stream a pass looks at next: a block of whole lines, or
 /// one line longer than a block (already cut at the cap).
+#[derive(Clone, Copy)]
 pub(super) struct View<'b> {
     /// The lines, each with its terminator (the last may have none).
     pub(super) bytes: &'b [u8],
     /// Stream offset of the first byte.
     pub(super) offset: u64,
-    /// Line number of the first line.
-    pub(super) line_no: u64,
+    /// Line number of the first line: the pass numbers lines itself (the
+    /// reader does not count them), this is 0 until it does.
+    line_no: u64,
     /// The last line has no terminator and the stream ends with it.
     pub(super) partial_end: bool,
     /// The view is one line that was cut at the cap.
@@ -128,7 +130,7 @@ impl<'b> View<'b> {
         View {
             bytes: block.bytes(),
             offset: block.offset,
-            line_no: block.line_no,
+            line_no: 0,
             partial_end: block.partial_end,
             cut: false,
         }
@@ -138,7 +140,7 @@ impl<'b> View<'b> {
         View {
             bytes: &raw.bytes,
             offset: raw.offset,
-            line_no: raw.line_no,
+            line_no: 0,
             partial_end: raw.partial,
             cut: raw.truncated,
         }
@@ -195,6 +197,8 @@ pub(super) struct Pass {
     /// The event the first line to feed makes on its own, when
     /// [`Pass::event_start`] read it.
     first: Option<Event>,
+    /// The line number of the next view's first line.
+    next_line: u64,
     /// Scratch of [`Pass::view`]: the line numbers of the taken lines, and
     /// of those some signature may match.
     line_nos: Vec<u64>,
@@ -221,6 +225,7 @@ impl Pass {
             open: false,
             emitted_to: 0,
             first: None,
+            next_line: 1,
             line_nos: Vec::new(),
             signature_nos: Vec::new(),
         }
@@ -237,6 +242,16 @@ impl Pass {
         taken: &Taken,
         emit: &mut dyn FnMut(Event, Option<Timestamp>, bool) -> Result<(), E>,
     ) -> Result<(), E> {
+        let view = &View {
+            line_no: self.next_line,
+            ..*view
+        };
+        // A block's lines all end but its last, which ends unless it is the
+        // stream's partial last line; a long line is one line.
+        self.next_line += match taken.starts.len() {
+            0 => 1,
+            starts => starts as u64 - u64::from(view.partial_end),
+        };
         self.known_at = 0;
         self.view_before = self.known_ts;
         self.fed = match self.open {

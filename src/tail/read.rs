@@ -502,10 +502,45 @@ fn settled_end(data: &[u8]) -> usize {
 /// error is returned; an error from `on_piece` stops reading and is
 /// returned.
 pub fn read_blocks_from(
-    mut reader: impl Read,
+    reader: impl Read,
     max_line: usize,
     block: usize,
     fill: bool,
+    spare: &mut dyn FnMut() -> Vec<u8>,
+    on_piece: &mut dyn FnMut(Piece) -> io::Result<()>,
+) -> io::Result<()> {
+    let sizes = Sizes { max_line, block };
+    read_blocks(reader, sizes, fill, true, spare, on_piece)
+}
+
+/// [`read_blocks_from`] for a caller that numbers lines itself (every
+/// block's and long line's `line_no` is 0): the blocks' line ends are not
+/// counted here (`scan` finds every line start of a block anyway, on its
+/// search threads).
+pub fn read_blocks_unnumbered(
+    reader: impl Read,
+    max_line: usize,
+    block: usize,
+    fill: bool,
+    spare: &mut dyn FnMut() -> Vec<u8>,
+    on_piece: &mut dyn FnMut(Piece) -> io::Result<()>,
+) -> io::Result<()> {
+    let sizes = Sizes { max_line, block };
+    read_blocks(reader, sizes, fill, false, spare, on_piece)
+}
+
+/// The line cap and block size of [`read_blocks`].
+struct Sizes {
+    max_line: usize,
+    block: usize,
+}
+
+/// [`read_blocks_from`], numbering lines or not.
+fn read_blocks(
+    mut reader: impl Read,
+    Sizes { max_line, block }: Sizes,
+    fill: bool,
+    numbered: bool,
     spare: &mut dyn FnMut() -> Vec<u8>,
     on_piece: &mut dyn FnMut(Piece) -> io::Result<()>,
 ) -> io::Result<()> {
@@ -521,7 +556,7 @@ pub fn read_blocks_from(
     let mut buf = fresh();
     let mut len = 0;
     let mut offset = 0u64;
-    let mut line_no = 1u64;
+    let mut line_no = u64::from(numbered);
     let mut failure = None;
     let mut eof = false;
     loop {
@@ -544,7 +579,10 @@ pub fn read_blocks_from(
         let cut = if eof { len } else { settled_end(&buf[..len]) };
         if cut > 0 {
             let partial_end = eof && !matches!(buf[cut - 1], b'\n' | b'\r');
-            let ends = count_line_ends(&buf[..cut]);
+            let ends = match numbered {
+                true => count_line_ends(&buf[..cut]),
+                false => 0,
+            };
             let mut next = fresh();
             if next.len() < buf.len() {
                 next.resize(buf.len(), 0);
@@ -626,7 +664,7 @@ pub fn read_blocks_from(
             truncated: true,
             partial: eof && !saw_cr,
         }))?;
-        line_no += 1;
+        line_no += u64::from(numbered);
         if eof && len == 0 {
             return failure.map_or(Ok(()), Err);
         }
@@ -837,12 +875,32 @@ mod block_tests {
         let reader = Chunked {
             data: data.to_vec(),
             pos: 0,
-            sizes,
+            sizes: sizes.clone(),
             next: 0,
         };
         let mut out = Vec::new();
         let max = max_line.max(1);
+        // The pieces, numbered (and their line numbers set to 0).
+        let mut pieces = Vec::new();
+        let mut unnumbered = Vec::new();
+        let summary = |piece: &Piece| match piece {
+            Piece::Long(l) => (l.offset, l.bytes.clone(), l.partial, l.line_no),
+            Piece::Lines(b) => (b.offset, b.bytes().to_vec(), b.partial_end, b.line_no),
+        };
+        let again = Chunked {
+            data: data.to_vec(),
+            pos: 0,
+            sizes: sizes.clone(),
+            next: 0,
+        };
+        read_blocks_unnumbered(again, max_line, block, fill, &mut Vec::new, &mut |piece| {
+            unnumbered.push(summary(&piece));
+            Ok(())
+        })
+        .expect("reads");
         read_blocks_from(reader, max_line, block, fill, &mut Vec::new, &mut |piece| {
+            let (offset, bytes, partial, _) = summary(&piece);
+            pieces.push((offset, bytes, partial, 0));
             match piece {
                 Piece::Long(l) => out.push((l.offset, l.line_no, l.bytes, l.truncated, l.partial)),
                 Piece::Lines(block) => {
@@ -885,6 +943,7 @@ mod block_tests {
             Ok(())
         })
         .expect("reads");
+        assert_eq!(pieces, unnumbered, "the same pieces, not numbered");
         out
     }
 
