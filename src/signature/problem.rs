@@ -401,36 +401,43 @@ impl Candidates {
         bytes: &'a [u8],
         folded: &'a [u8],
     ) -> impl FnMut(usize) -> Option<(usize, Hit)> + 'a {
-        // Each search's next hit from where it last looked, while ahead.
+        // Each search's next hit from where it last looked, while ahead
+        // (`hit_lines` looks past an `err` for another hit in its line, then
+        // goes on from the line's end: the hit found past it is not
+        // searched for twice).
+        let mut hit = (usize::MAX, None);
         let (mut literal, mut err) = ((usize::MAX, None), (usize::MAX, None));
         move |at| {
             if let Some((teddy, roles)) = &self.teddy {
-                return teddy
-                    .find(bytes, at)
-                    .map(|(place, id)| (place, roles[id as usize]));
+                return ahead(&mut hit, at, |at| {
+                    teddy
+                        .find(bytes, at)
+                        .map(|(place, id)| (place, roles[id as usize]))
+                });
             }
-            let literal = ahead(&mut literal, at, |at| self.literals.find(folded, at));
+            let place = |found: Option<usize>| found.map(|place| (place, ()));
+            let literal = ahead(&mut literal, at, |at| place(self.literals.find(folded, at)));
             let err = ahead(&mut err, at, |at| {
-                self.err.find(&folded[at..]).map(|i| at + i)
+                place(self.err.find(&folded[at..]).map(|i| at + i))
             });
             match (literal, err) {
-                (Some(l), Some(e)) if e < l => Some((e, Hit::Err)),
-                (Some(l), _) => Some((l, Hit::Literal)),
-                (None, e) => e.map(|e| (e, Hit::Err)),
+                (Some((l, ())), Some((e, ()))) if e < l => Some((e, Hit::Err)),
+                (Some((l, ())), _) => Some((l, Hit::Literal)),
+                (None, e) => e.map(|(e, ())| (e, Hit::Err)),
             }
         }
     }
 }
 
-/// The next hit at or after `at` of a search, kept in `last` (where it
-/// last looked, what it found) and searched for again (`find`) only when
-/// `at` is before where it looked or past what it found.
-fn ahead(
-    last: &mut (usize, Option<usize>),
+/// The next hit at or after `at` of a search (where, and what), kept in
+/// `last` (where it last looked, what it found) and searched for again
+/// (`find`) only when `at` is before where it looked or past what it found.
+fn ahead<T: Copy>(
+    last: &mut (usize, Option<(usize, T)>),
     at: usize,
-    find: impl Fn(usize) -> Option<usize>,
-) -> Option<usize> {
-    if at < last.0 || last.1.is_some_and(|found| found < at) {
+    find: impl Fn(usize) -> Option<(usize, T)>,
+) -> Option<(usize, T)> {
+    if at < last.0 || last.1.is_some_and(|(found, _)| found < at) {
         *last = (at, find(at));
     }
     last.1
