@@ -583,9 +583,12 @@ fn err_may_be_problem(line: &[u8], folded: &[u8]) -> bool {
 }
 
 /// Appends the lines of `bytes` that start (after a byte order mark) with
-/// an upper-case `E`, `F`, `C` or `A`: klog's and glog's level letter
-/// (`E1121 03:12:09...`, `F20200308 ...`) and CUPS's and Ruby's (`E [...]`,
-/// `E, [...]`), of error or worse.
+/// an upper-case `E`, `F`, `C` or `A` followed by a digit, a space, a
+/// comma, a slash, a tab or the line's end: klog's and glog's level letter
+/// (`E1121 03:12:09...`, `F20200308 ...`), CUPS's and Ruby's (`E [...]`,
+/// `E, [...]`) and logcat's (`E/Tag`, a letter alone), of error or worse.
+/// Not a word (a syslog line of February, April or August starts with
+/// `Feb`, `Apr`, `Aug`: every line would be taken).
 fn letter_lines(bytes: &[u8], starts: &[usize], out: &mut Vec<(usize, usize)>) {
     for &start in starts {
         letter_line(bytes, start, out);
@@ -594,11 +597,16 @@ fn letter_lines(bytes: &[u8], starts: &[usize], out: &mut Vec<(usize, usize)>) {
 
 /// Appends the line starting at `start` when [`letter_lines`] would.
 fn letter_line(bytes: &[u8], start: usize, out: &mut Vec<(usize, usize)>) {
-    let first = match bytes[start..].starts_with(b"\xef\xbb\xbf") {
-        true => bytes.get(start + 3),
-        false => bytes.get(start),
+    let at = match bytes[start..].starts_with(b"\xef\xbb\xbf") {
+        true => start + 3,
+        false => start,
     };
-    if matches!(first, Some(b'E' | b'F' | b'C' | b'A')) {
+    if matches!(bytes.get(at), Some(b'E' | b'F' | b'C' | b'A'))
+        && matches!(
+            bytes.get(at + 1),
+            None | Some(b'0'..=b'9' | b' ' | b',' | b'/' | b'\t' | b'\n' | b'\r')
+        )
+    {
         out.push((start, lines::end(bytes, start)));
     }
 }
@@ -1034,6 +1042,20 @@ mod tests {
                 "2020-01-01T00:00:00Z Er(163) Hostd: z",
                 "(Mon Jan 1 00:00:00 2024) [sssd] (0x0040): w",
                 "user.crit x",
+            ]
+        );
+        // Regression (every syslog line of August was taken, a scan of it
+        // four times slower): a month is not a level letter; CUPS's, Ruby's
+        // and logcat's letters are.
+        let months = "Aug 21 00:00:00 h cron[1]: ok\nFeb 2 h x\nApr 1 h y\nE, [2024-06-26T1] z\n\
+                      A [04/Nov/2010:18:45:51 +0000] x\nE/Tag( 12): w\nC\n";
+        assert_eq!(
+            candidates(Format::Syslog, months),
+            [
+                "E, [2024-06-26T1] z",
+                "A [04/Nov/2010:18:45:51 +0000] x",
+                "E/Tag( 12): w",
+                "C"
             ]
         );
         let access =
