@@ -37,7 +37,7 @@ use crate::{
         problem::{Problem, Problems},
     },
     tail::read::{
-        BLOCK, Block, Input, Piece, Sampled, open, read_blocks_from, read_lines_from, sample,
+        BLOCK, Block, Input, Piece, Sampled, open, read_blocks_unnumbered, read_lines_from, sample,
     },
 };
 
@@ -217,7 +217,7 @@ fn parallel_search(
             .name("triage-read".to_owned())
             .spawn_scoped(scope, move || {
                 let mut next = 0;
-                let read = read_blocks_from(
+                let read = read_blocks_unnumbered(
                     reader,
                     max_line,
                     block,
@@ -393,7 +393,7 @@ impl Parts<'_> {
             prefilter.search_like(shared);
             let spares_ = std::cell::RefCell::new(std::mem::take(spares));
             let mut pieces = 0;
-            let read = read_blocks_from(
+            let read = read_blocks_unnumbered(
                 reader,
                 max_line,
                 search_.block,

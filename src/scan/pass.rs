@@ -26,7 +26,7 @@ use crate::{
         prefilter::{Prefilter, Scratch},
         problem,
     },
-    tail::read::{Block, count_line_ends},
+    tail::read::{Block, count_line_ends, line_starts},
 };
 
 /// The lines of one block a scan must look at (see [`take_lines`]).
@@ -39,6 +39,11 @@ pub(super) struct Taken {
     /// a problem-like event may hold, and an event none of whose lines is
     /// here matches no signature.
     pub(super) signature: Vec<usize>,
+    /// The line number of each of `lines` in the block (its first line is
+    /// 0).
+    pub(super) line_nos: Vec<u64>,
+    /// Scratch: the start of every line of the block.
+    starts: Vec<usize>,
 }
 
 impl Taken {
@@ -47,6 +52,8 @@ impl Taken {
         Taken {
             lines: vec![(0, len)],
             signature: vec![0],
+            line_nos: vec![0],
+            starts: Vec::new(),
         }
     }
 }
@@ -64,17 +71,32 @@ pub(super) fn take_lines(
     format: Format,
     out: &mut Taken,
 ) {
-    let Taken { lines, signature } = out;
+    let Taken {
+        lines,
+        signature,
+        line_nos,
+        starts,
+    } = out;
     lines.clear();
     signature.clear();
+    line_nos.clear();
+    starts.clear();
     prefilter.matching_lines(bytes, scratch, lines);
     let matched = lines.len();
     forced_lines(bytes, max_line.max(1), lines);
     sort_once(lines, matched);
     signature.extend(lines.iter().map(|&(start, _)| start));
     let known = lines.len();
-    problem::candidate_lines(bytes, format, lines);
+    line_starts(bytes, starts);
+    problem::candidate_lines(bytes, starts, format, lines);
     sort_once(lines, known);
+    // Each line's number is its place among the line starts (both sorted).
+    let mut at = 0;
+    for &(start, _) in lines.iter() {
+        at += starts[at..].partition_point(|&s| s < start);
+        debug_assert_eq!(starts.get(at), Some(&start), "a taken line starts a line");
+        line_nos.push(at as u64);
+    }
 }
 
 /// Sorts `lines` and keeps each once, when more than its first `sorted`
@@ -88,13 +110,15 @@ fn sort_once(lines: &mut Vec<(usize, usize)>, sorted: usize) {
 
 /// The lines of a stream a pass looks at next: a block of whole lines, or
 /// one line longer than a block (already cut at the cap).
+#[derive(Clone, Copy)]
 pub(super) struct View<'b> {
     /// The lines, each with its terminator (the last may have none).
     pub(super) bytes: &'b [u8],
     /// Stream offset of the first byte.
     pub(super) offset: u64,
-    /// Line number of the first line.
-    pub(super) line_no: u64,
+    /// Line number of the first line: the pass numbers lines itself (the
+    /// reader does not count them), this is 0 until it does.
+    line_no: u64,
     /// The last line has no terminator and the stream ends with it.
     pub(super) partial_end: bool,
     /// The view is one line that was cut at the cap.
@@ -106,7 +130,7 @@ impl<'b> View<'b> {
         View {
             bytes: block.bytes(),
             offset: block.offset,
-            line_no: block.line_no,
+            line_no: 0,
             partial_end: block.partial_end,
             cut: false,
         }
@@ -116,7 +140,7 @@ impl<'b> View<'b> {
         View {
             bytes: &raw.bytes,
             offset: raw.offset,
-            line_no: raw.line_no,
+            line_no: 0,
             partial_end: raw.partial,
             cut: raw.truncated,
         }
@@ -173,6 +197,8 @@ pub(super) struct Pass {
     /// The event the first line to feed makes on its own, when
     /// [`Pass::event_start`] read it.
     first: Option<Event>,
+    /// The line number of the next view's first line.
+    next_line: u64,
     /// Scratch of [`Pass::view`]: the line numbers of the taken lines, and
     /// of those some signature may match.
     line_nos: Vec<u64>,
@@ -199,6 +225,7 @@ impl Pass {
             open: false,
             emitted_to: 0,
             first: None,
+            next_line: 1,
             line_nos: Vec::new(),
             signature_nos: Vec::new(),
         }
@@ -215,7 +242,16 @@ impl Pass {
         taken: &Taken,
         emit: &mut dyn FnMut(Event, Option<Timestamp>, bool) -> Result<(), E>,
     ) -> Result<(), E> {
-        let bytes = view.bytes;
+        let view = &View {
+            line_no: self.next_line,
+            ..*view
+        };
+        // A block's lines all end but its last, which ends unless it is the
+        // stream's partial last line; a long line is one line.
+        self.next_line += match taken.starts.len() {
+            0 => 1,
+            starts => starts as u64 - u64::from(view.partial_end),
+        };
         self.known_at = 0;
         self.view_before = self.known_ts;
         self.fed = match self.open {
@@ -232,14 +268,12 @@ impl Pass {
         );
         line_nos.clear();
         signature.clear();
-        let (mut cursor, mut cursor_line) = (0, view.line_no);
         let mut starts = taken.signature.iter().peekable();
-        for &(start, _) in &taken.lines {
-            cursor_line += count_line_ends(&bytes[cursor..start]);
-            cursor = start;
-            line_nos.push(cursor_line);
+        for (&(start, _), &line) in taken.lines.iter().zip(&taken.line_nos) {
+            let line_no = view.line_no + line;
+            line_nos.push(line_no);
             if starts.next_if_eq(&&start).is_some() {
-                signature.push(cursor_line);
+                signature.push(line_no);
             }
         }
         let may_match = |event: &Event| {
@@ -292,7 +326,7 @@ impl Pass {
         self.line_nos = line_nos;
         self.signature_nos = signature;
         result?;
-        self.carry_over(view);
+        self.carry_over(view, taken);
         Ok(())
     }
 
@@ -417,13 +451,17 @@ impl Pass {
 
     /// Keeps the lines of the view's last event (from its last line that
     /// surely starts one) for the next view, and the latest timestamp.
-    fn carry_over(&mut self, view: &View<'_>) {
+    fn carry_over(&mut self, view: &View<'_>, taken: &Taken) {
         let bytes = view.bytes;
         if bytes.is_empty() {
             return;
         }
         let last = lines::prev(bytes, bytes.len()).map_or(0, |(s, _)| s);
-        let last_no = view.line_no + count_line_ends(&bytes[..last]);
+        let last_no = view.line_no
+            + match taken.starts.last() {
+                Some(&start) if start == last => taken.starts.len() as u64 - 1,
+                _ => count_line_ends(&bytes[..last]),
+            };
         let (begin, _) = self.event_start(view, last, last_no);
         let mut kept = Vec::new();
         let mut pos = match begin.at {

@@ -5,8 +5,8 @@
 //! literals are searched for at once over the whole buffer, through needles
 //! ([`needles`]: parts of them, one part shared by several literals where it
 //! is rare), with vectorised packed searchers (Teddy, up to 64 needles per
-//! pass; one Aho-Corasick DFA pass beyond 512 needles or where Teddy is
-//! unavailable). Where a needle occurs, the literals it stands for are
+//! pass, `memmem` for a pass of one; one Aho-Corasick DFA pass beyond 512
+//! needles or where Teddy is unavailable). Where a needle occurs, the literals it stands for are
 //! checked in place, and only the regexes owning one found are run, on that
 //! line alone; a line one of them matches is named, and the search goes on
 //! after it. Regexes with no useful literal run as lazy-DFA automata over
@@ -75,6 +75,9 @@ pub enum BuildError {
 enum Searcher {
     Teddy(packed::Searcher),
     AhoCorasick(AhoCorasick),
+    /// A pass of one needle (`memchr`'s search for one string is faster
+    /// than Teddy's for one).
+    One(memchr::memmem::Finder<'static>),
 }
 
 /// One pass over the buffer for some of the needles.
@@ -447,6 +450,7 @@ impl Pass {
             Searcher::AhoCorasick(ac) => ac
                 .find(aho_corasick::Input::new(haystack).range(pos..))
                 .map(|m| (m.start(), m.pattern().as_usize())),
+            Searcher::One(finder) => finder.find(&haystack[pos..]).map(|at| (pos + at, 0)),
         }
     }
 }
@@ -485,8 +489,8 @@ impl NeedleSearch {
 }
 
 /// The passes for `needles` (sorted as [`NeedleSearch::new`] does): Teddy,
-/// at most 64 needles per pass, when few enough; else one Aho-Corasick DFA
-/// pass.
+/// at most 64 needles per pass (a pass of one needle by `memmem`), when few
+/// enough; else one Aho-Corasick DFA pass.
 fn passes(needles: &[Needle]) -> Result<Vec<Pass>, BuildError> {
     if needles.is_empty() {
         return Ok(Vec::new());
@@ -514,6 +518,13 @@ fn passes(needles: &[Needle]) -> Result<Vec<Pass>, BuildError> {
             .windows(2)
             .map(|w| {
                 let ids = teddy_order(w[0], w[1] - w[0]);
+                if let [id] = ids[..] {
+                    let needle = &needles[id as usize].bytes;
+                    return Some(Pass {
+                        searcher: Searcher::One(memchr::memmem::Finder::new(needle).into_owned()),
+                        ids,
+                    });
+                }
                 let searcher = packed::Config::new()
                     .builder()
                     .extend(ids.iter().map(|&id| &needles[id as usize].bytes))
@@ -779,6 +790,11 @@ mod tests {
             .map(|p| p.ids.len())
             .collect();
         assert_eq!(sizes, [43, 43, 44, 1]);
+        // The one short needle is searched for by `memmem`.
+        assert!(matches!(
+            prefilter.search.passes[3].searcher,
+            Searcher::One(_)
+        ));
         let text = format!(
             "x {}-12\n{}-\nGET /\" 503 1\n\" 200 1\n{}-7 {}-1\n",
             code(3),

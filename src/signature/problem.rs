@@ -401,36 +401,43 @@ impl Candidates {
         bytes: &'a [u8],
         folded: &'a [u8],
     ) -> impl FnMut(usize) -> Option<(usize, Hit)> + 'a {
-        // Each search's next hit from where it last looked, while ahead.
+        // Each search's next hit from where it last looked, while ahead
+        // (`hit_lines` looks past an `err` for another hit in its line, then
+        // goes on from the line's end: the hit found past it is not
+        // searched for twice).
+        let mut hit = (usize::MAX, None);
         let (mut literal, mut err) = ((usize::MAX, None), (usize::MAX, None));
         move |at| {
             if let Some((teddy, roles)) = &self.teddy {
-                return teddy
-                    .find(bytes, at)
-                    .map(|(place, id)| (place, roles[id as usize]));
+                return ahead(&mut hit, at, |at| {
+                    teddy
+                        .find(bytes, at)
+                        .map(|(place, id)| (place, roles[id as usize]))
+                });
             }
-            let literal = ahead(&mut literal, at, |at| self.literals.find(folded, at));
+            let place = |found: Option<usize>| found.map(|place| (place, ()));
+            let literal = ahead(&mut literal, at, |at| place(self.literals.find(folded, at)));
             let err = ahead(&mut err, at, |at| {
-                self.err.find(&folded[at..]).map(|i| at + i)
+                place(self.err.find(&folded[at..]).map(|i| at + i))
             });
             match (literal, err) {
-                (Some(l), Some(e)) if e < l => Some((e, Hit::Err)),
-                (Some(l), _) => Some((l, Hit::Literal)),
-                (None, e) => e.map(|e| (e, Hit::Err)),
+                (Some((l, ())), Some((e, ()))) if e < l => Some((e, Hit::Err)),
+                (Some((l, ())), _) => Some((l, Hit::Literal)),
+                (None, e) => e.map(|(e, ())| (e, Hit::Err)),
             }
         }
     }
 }
 
-/// The next hit at or after `at` of a search, kept in `last` (where it
-/// last looked, what it found) and searched for again (`find`) only when
-/// `at` is before where it looked or past what it found.
-fn ahead(
-    last: &mut (usize, Option<usize>),
+/// The next hit at or after `at` of a search (where, and what), kept in
+/// `last` (where it last looked, what it found) and searched for again
+/// (`find`) only when `at` is before where it looked or past what it found.
+fn ahead<T: Copy>(
+    last: &mut (usize, Option<(usize, T)>),
     at: usize,
-    find: impl Fn(usize) -> Option<usize>,
-) -> Option<usize> {
-    if at < last.0 || last.1.is_some_and(|found| found < at) {
+    find: impl Fn(usize) -> Option<(usize, T)>,
+) -> Option<(usize, T)> {
+    if at < last.0 || last.1.is_some_and(|(found, _)| found < at) {
         *last = (at, find(at));
     }
     last.1
@@ -447,15 +454,21 @@ thread_local! {
 /// terminator) a problem-like event of a stream in `format` may hold:
 /// those with a failure marker's stem or a spelling of a level of error or
 /// worse that `format`'s parser reads (in any case), a syslog priority of
-/// severity 0 to 3, or a level letter at their start. The lines appended
-/// are sorted, each once.
-pub fn candidate_lines(bytes: &[u8], format: Format, out: &mut Vec<(usize, usize)>) {
-    Candidates::of(format).lines(bytes, out);
+/// severity 0 to 3, or a level letter at their start. `starts`: the start
+/// of every line of `bytes`, ascending (`tail::read::line_starts`; the
+/// caller has them already). The lines appended are sorted, each once.
+pub fn candidate_lines(
+    bytes: &[u8],
+    starts: &[usize],
+    format: Format,
+    out: &mut Vec<(usize, usize)>,
+) {
+    Candidates::of(format).lines(bytes, starts, out);
 }
 
 impl Candidates {
     /// [`candidate_lines`] for this kind.
-    fn lines(&self, bytes: &[u8], out: &mut Vec<(usize, usize)>) {
+    fn lines(&self, bytes: &[u8], starts: &[usize], out: &mut Vec<(usize, usize)>) {
         let candidates = self;
         let from = out.len();
         FOLDED.with_borrow_mut(|folded| {
@@ -477,9 +490,9 @@ impl Candidates {
             out.push((last, bytes.len()));
         }
         match candidates.kind {
-            Kind::Access => time_first_5xx_lines(bytes, out),
+            Kind::Access => time_first_5xx_lines(bytes, starts, out),
             _ => {
-                letter_lines(bytes, out);
+                letter_lines(bytes, starts, out);
                 priority_lines(bytes, out);
             }
         }
@@ -570,38 +583,39 @@ fn err_may_be_problem(line: &[u8], folded: &[u8]) -> bool {
 }
 
 /// Appends the lines of `bytes` that start (after a byte order mark) with
-/// an upper-case `E`, `F`, `C` or `A`: klog's and glog's level letter
-/// (`E1121 03:12:09...`, `F20200308 ...`) and CUPS's and Ruby's (`E [...]`,
-/// `E, [...]`), of error or worse.
-fn letter_lines(bytes: &[u8], out: &mut Vec<(usize, usize)>) {
-    each_line_start(bytes, |start| letter_line(bytes, start, out));
+/// an upper-case `E`, `F`, `C` or `A` followed by a digit, a space, a
+/// comma, a slash, a tab or the line's end: klog's and glog's level letter
+/// (`E1121 03:12:09...`, `F20200308 ...`), CUPS's and Ruby's (`E [...]`,
+/// `E, [...]`) and logcat's (`E/Tag`, a letter alone), of error or worse.
+/// Not a word (a syslog line of February, April or August starts with
+/// `Feb`, `Apr`, `Aug`: every line would be taken).
+fn letter_lines(bytes: &[u8], starts: &[usize], out: &mut Vec<(usize, usize)>) {
+    for &start in starts {
+        letter_line(bytes, start, out);
+    }
 }
 
 /// Appends the line starting at `start` when [`letter_lines`] would.
 fn letter_line(bytes: &[u8], start: usize, out: &mut Vec<(usize, usize)>) {
-    let first = match bytes[start..].starts_with(b"\xef\xbb\xbf") {
-        true => bytes.get(start + 3),
-        false => bytes.get(start),
+    let at = match bytes[start..].starts_with(b"\xef\xbb\xbf") {
+        true => start + 3,
+        false => start,
     };
-    if matches!(first, Some(b'E' | b'F' | b'C' | b'A')) {
+    if matches!(bytes.get(at), Some(b'E' | b'F' | b'C' | b'A'))
+        && matches!(
+            bytes.get(at + 1),
+            None | Some(b'0'..=b'9' | b' ' | b',' | b'/' | b'\t' | b'\n' | b'\r')
+        )
+    {
         out.push((start, lines::end(bytes, start)));
-    }
-}
-
-/// Calls `take` with the start of each line of `bytes` (and with
-/// `bytes.len()` after a final terminator).
-fn each_line_start(bytes: &[u8], mut take: impl FnMut(usize)) {
-    take(0);
-    for at in memchr::memchr2_iter(b'\n', b'\r', bytes) {
-        take(at + 1);
     }
 }
 
 /// Appends the lines of `bytes` in the time-first access layout
 /// (`2013-02-11T06:43:36 10.1.2.3 - GET "/client/" -1 503 5778`, its status
 /// not after a quote) whose status is 5xx, read as the parser reads it.
-fn time_first_5xx_lines(bytes: &[u8], out: &mut Vec<(usize, usize)>) {
-    let take = |start: usize| {
+fn time_first_5xx_lines(bytes: &[u8], starts: &[usize], out: &mut Vec<(usize, usize)>) {
+    for &start in starts {
         let head = &bytes[start..bytes.len().min(start + 5)];
         if head.len() == 5 && head[..4].iter().all(u8::is_ascii_digit) && head[4] == b'-' {
             let end = lines::end(bytes, start);
@@ -616,8 +630,7 @@ fn time_first_5xx_lines(bytes: &[u8], out: &mut Vec<(usize, usize)>) {
                 out.push((start, end));
             }
         }
-    };
-    each_line_start(bytes, take);
+    }
 }
 
 /// Appends the lines of `bytes` that hold a syslog priority (`<PRI>`, at
@@ -934,6 +947,13 @@ fn join(into: &mut Group, from: Group) {
 mod tests {
     use super::*;
 
+    /// [`candidate_lines`] with the line starts found here.
+    fn candidates_in(bytes: &[u8], format: Format, out: &mut Vec<(usize, usize)>) {
+        let mut starts = Vec::new();
+        crate::tail::read::line_starts(bytes, &mut starts);
+        candidate_lines(bytes, &starts, format, out);
+    }
+
     fn event(text: &str, level: Option<Level>) -> Event {
         Event {
             source: Arc::from("t.log"),
@@ -1003,7 +1023,7 @@ mod tests {
     fn candidate_lines_hold_every_marker_and_level() {
         let candidates = |format: Format, text: &str| -> Vec<String> {
             let mut out = Vec::new();
-            candidate_lines(text.as_bytes(), format, &mut out);
+            candidates_in(text.as_bytes(), format, &mut out);
             out.iter().map(|&(s, e)| text[s..e].to_owned()).collect()
         };
         let text = "ok line\nINFO fine\n2026 ERROR boom\nE1121 03:12:09.1 x\n<11>Nov 1 h p: x\n\
@@ -1022,6 +1042,20 @@ mod tests {
                 "2020-01-01T00:00:00Z Er(163) Hostd: z",
                 "(Mon Jan 1 00:00:00 2024) [sssd] (0x0040): w",
                 "user.crit x",
+            ]
+        );
+        // Regression (every syslog line of August was taken, a scan of it
+        // four times slower): a month is not a level letter; CUPS's, Ruby's
+        // and logcat's letters are.
+        let months = "Aug 21 00:00:00 h cron[1]: ok\nFeb 2 h x\nApr 1 h y\nE, [2024-06-26T1] z\n\
+                      A [04/Nov/2010:18:45:51 +0000] x\nE/Tag( 12): w\nC\n";
+        assert_eq!(
+            candidates(Format::Syslog, months),
+            [
+                "E, [2024-06-26T1] z",
+                "A [04/Nov/2010:18:45:51 +0000] x",
+                "E/Tag( 12): w",
+                "C"
             ]
         );
         let access =
@@ -1060,7 +1094,7 @@ mod tests {
                     INFO [error] x\nx level=err y\nINFO 3 errors\nnginx: [ERROR] x\n\
                     INFO IOError raised\nINFO no errors, 2 failures\n";
         let mut out = Vec::new();
-        candidate_lines(text.as_bytes(), Format::Plain, &mut out);
+        candidates_in(text.as_bytes(), Format::Plain, &mut out);
         let lines: Vec<&str> = out.iter().map(|&(s, e)| &text[s..e]).collect();
         assert_eq!(
             lines,
@@ -1129,7 +1163,7 @@ mod tests {
                 partial: false,
             });
             let mut out = Vec::new();
-            candidate_lines(line.as_bytes(), format, &mut out);
+            candidates_in(line.as_bytes(), format, &mut out);
             if problem_like(&event).is_some() && out.is_empty() {
                 missed.push(format!("{format:?} {line:?}"));
             }
@@ -1166,7 +1200,7 @@ mod tests {
     fn priorities_of_severity_zero_to_three_are_candidates() {
         let text = "<13>Nov 1 notice\n<11>Nov 1 x\n<187>x\n<188>x\n<1234>x\na <3> b\n";
         let mut out = Vec::new();
-        candidate_lines(text.as_bytes(), Format::Syslog, &mut out);
+        candidates_in(text.as_bytes(), Format::Syslog, &mut out);
         let lines: Vec<&str> = out.iter().map(|&(s, e)| &text[s..e]).collect();
         assert_eq!(lines, ["<11>Nov 1 x", "<187>x", "a <3> b"]);
     }
@@ -1193,7 +1227,7 @@ mod tests {
             }).collect();
             let text = format!("pad\n{line}\npad\n");
             let mut out = Vec::new();
-            candidate_lines(text.as_bytes(), Format::Plain, &mut out);
+            candidates_in(text.as_bytes(), Format::Plain, &mut out);
             for part in line.split('\r') {
                 if has_marker(part) {
                     let at = text.find(part).unwrap_or(0);
@@ -1228,9 +1262,10 @@ mod tests {
             let fast = Candidates::new(kind);
             proptest::prop_assume!(fast.teddy.is_some());
             let folded = Candidates { teddy: None, ..Candidates::new(kind) };
-            let (mut a, mut b) = (Vec::new(), Vec::new());
-            fast.lines(text.as_bytes(), &mut a);
-            folded.lines(text.as_bytes(), &mut b);
+            let (mut a, mut b, mut starts) = (Vec::new(), Vec::new(), Vec::new());
+            crate::tail::read::line_starts(text.as_bytes(), &mut starts);
+            fast.lines(text.as_bytes(), &starts, &mut a);
+            folded.lines(text.as_bytes(), &starts, &mut b);
             proptest::prop_assert_eq!(a, b, "{:?}", text);
         }
     }

@@ -463,6 +463,23 @@ pub fn count_line_ends(bytes: &[u8]) -> u64 {
     lf + memchr_iter(b'\r', bytes).count() as u64 - crlf
 }
 
+/// Appends the start of every line of `bytes` (which starts at a line
+/// start) to `out`, ascending: 0 (when `bytes` is not empty), then the
+/// place after each line end [`count_line_ends`] counts that is not the end
+/// of `bytes`. The line starting at `out[i]` is line `i` of `bytes`.
+pub fn line_starts(bytes: &[u8], out: &mut Vec<usize>) {
+    if bytes.is_empty() {
+        return;
+    }
+    out.push(0);
+    for at in memchr2_iter(b'\n', b'\r', bytes) {
+        let next = at + 1;
+        if next < bytes.len() && !(bytes[at] == b'\r' && bytes[next] == b'\n') {
+            out.push(next);
+        }
+    }
+}
+
 /// Where the last line end in `data` that more data cannot change is: after
 /// an LF, or after a CR followed by something other than LF. A CR at the very
 /// end may be the first half of a CRLF.
@@ -485,10 +502,45 @@ fn settled_end(data: &[u8]) -> usize {
 /// error is returned; an error from `on_piece` stops reading and is
 /// returned.
 pub fn read_blocks_from(
-    mut reader: impl Read,
+    reader: impl Read,
     max_line: usize,
     block: usize,
     fill: bool,
+    spare: &mut dyn FnMut() -> Vec<u8>,
+    on_piece: &mut dyn FnMut(Piece) -> io::Result<()>,
+) -> io::Result<()> {
+    let sizes = Sizes { max_line, block };
+    read_blocks(reader, sizes, fill, true, spare, on_piece)
+}
+
+/// [`read_blocks_from`] for a caller that numbers lines itself (every
+/// block's and long line's `line_no` is 0): the blocks' line ends are not
+/// counted here (`scan` finds every line start of a block anyway, on its
+/// search threads).
+pub fn read_blocks_unnumbered(
+    reader: impl Read,
+    max_line: usize,
+    block: usize,
+    fill: bool,
+    spare: &mut dyn FnMut() -> Vec<u8>,
+    on_piece: &mut dyn FnMut(Piece) -> io::Result<()>,
+) -> io::Result<()> {
+    let sizes = Sizes { max_line, block };
+    read_blocks(reader, sizes, fill, false, spare, on_piece)
+}
+
+/// The line cap and block size of [`read_blocks`].
+struct Sizes {
+    max_line: usize,
+    block: usize,
+}
+
+/// [`read_blocks_from`], numbering lines or not.
+fn read_blocks(
+    mut reader: impl Read,
+    Sizes { max_line, block }: Sizes,
+    fill: bool,
+    numbered: bool,
     spare: &mut dyn FnMut() -> Vec<u8>,
     on_piece: &mut dyn FnMut(Piece) -> io::Result<()>,
 ) -> io::Result<()> {
@@ -504,7 +556,7 @@ pub fn read_blocks_from(
     let mut buf = fresh();
     let mut len = 0;
     let mut offset = 0u64;
-    let mut line_no = 1u64;
+    let mut line_no = u64::from(numbered);
     let mut failure = None;
     let mut eof = false;
     loop {
@@ -527,7 +579,10 @@ pub fn read_blocks_from(
         let cut = if eof { len } else { settled_end(&buf[..len]) };
         if cut > 0 {
             let partial_end = eof && !matches!(buf[cut - 1], b'\n' | b'\r');
-            let ends = count_line_ends(&buf[..cut]);
+            let ends = match numbered {
+                true => count_line_ends(&buf[..cut]),
+                false => 0,
+            };
             let mut next = fresh();
             if next.len() < buf.len() {
                 next.resize(buf.len(), 0);
@@ -609,7 +664,7 @@ pub fn read_blocks_from(
             truncated: true,
             partial: eof && !saw_cr,
         }))?;
-        line_no += 1;
+        line_no += u64::from(numbered);
         if eof && len == 0 {
             return failure.map_or(Ok(()), Err);
         }
@@ -820,12 +875,32 @@ mod block_tests {
         let reader = Chunked {
             data: data.to_vec(),
             pos: 0,
-            sizes,
+            sizes: sizes.clone(),
             next: 0,
         };
         let mut out = Vec::new();
         let max = max_line.max(1);
+        // The pieces, numbered (and their line numbers set to 0).
+        let mut pieces = Vec::new();
+        let mut unnumbered = Vec::new();
+        let summary = |piece: &Piece| match piece {
+            Piece::Long(l) => (l.offset, l.bytes.clone(), l.partial, l.line_no),
+            Piece::Lines(b) => (b.offset, b.bytes().to_vec(), b.partial_end, b.line_no),
+        };
+        let again = Chunked {
+            data: data.to_vec(),
+            pos: 0,
+            sizes: sizes.clone(),
+            next: 0,
+        };
+        read_blocks_unnumbered(again, max_line, block, fill, &mut Vec::new, &mut |piece| {
+            unnumbered.push(summary(&piece));
+            Ok(())
+        })
+        .expect("reads");
         read_blocks_from(reader, max_line, block, fill, &mut Vec::new, &mut |piece| {
+            let (offset, bytes, partial, _) = summary(&piece);
+            pieces.push((offset, bytes, partial, 0));
             match piece {
                 Piece::Long(l) => out.push((l.offset, l.line_no, l.bytes, l.truncated, l.partial)),
                 Piece::Lines(block) => {
@@ -868,6 +943,7 @@ mod block_tests {
             Ok(())
         })
         .expect("reads");
+        assert_eq!(pieces, unnumbered, "the same pieces, not numbered");
         out
     }
 
@@ -923,6 +999,15 @@ mod block_tests {
         assert_eq!(count_line_ends(b"a\nb\r\nc\rd\n"), 4);
         assert_eq!(count_line_ends(b"\r\r\n\n"), 3);
         assert_eq!(count_line_ends(b""), 0);
+        let mut starts = Vec::new();
+        line_starts(b"a\nb\r\nc\rd\n", &mut starts);
+        assert_eq!(starts, [0, 2, 5, 7]);
+        starts.clear();
+        line_starts(b"\r\r\n\nx", &mut starts);
+        assert_eq!(starts, [0, 1, 3, 4]);
+        starts.clear();
+        line_starts(b"", &mut starts);
+        assert_eq!(starts, [0usize; 0]);
     }
 
     /// One case: the bytes, read sizes, line cap, block size, full blocks
