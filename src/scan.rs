@@ -37,7 +37,7 @@ use crate::{
         problem::{Problem, Problems},
     },
     tail::read::{
-        BLOCK, Block, Input, Piece, Sampled, open, read_blocks_unnumbered, read_lines_from, sample,
+        BLOCK, Block, Input, Piece, Sampled, open, read_blocks_from, read_lines_from, sample,
     },
 };
 
@@ -217,11 +217,12 @@ fn parallel_search(
             .name("triage-read".to_owned())
             .spawn_scoped(scope, move || {
                 let mut next = 0;
-                let read = read_blocks_unnumbered(
+                let read = read_blocks_from(
                     reader,
                     max_line,
                     block,
                     fill,
+                    false,
                     &mut || recycled.try_recv().unwrap_or_default(),
                     &mut |piece| {
                         if next == 1
@@ -393,11 +394,12 @@ impl Parts<'_> {
             prefilter.search_like(shared);
             let spares_ = std::cell::RefCell::new(std::mem::take(spares));
             let mut pieces = 0;
-            let read = read_blocks_unnumbered(
+            let read = read_blocks_from(
                 reader,
                 max_line,
                 search_.block,
                 search_.fill,
+                false,
                 &mut || spares_.borrow_mut().pop().unwrap_or_default(),
                 &mut |piece| {
                     if pieces == 1

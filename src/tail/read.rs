@@ -500,45 +500,13 @@ fn settled_end(data: &[u8]) -> usize {
 /// here), so blocks handed on can be recycled. A read error ends the stream:
 /// what was read before it is handed on (its last line partial), then the
 /// error is returned; an error from `on_piece` stops reading and is
-/// returned.
+/// returned. With `numbered` false, for a caller that numbers lines itself
+/// (`scan` finds every line start of a block anyway, on its search
+/// threads), line ends are not counted and every `line_no` is 0.
 pub fn read_blocks_from(
-    reader: impl Read,
-    max_line: usize,
-    block: usize,
-    fill: bool,
-    spare: &mut dyn FnMut() -> Vec<u8>,
-    on_piece: &mut dyn FnMut(Piece) -> io::Result<()>,
-) -> io::Result<()> {
-    let sizes = Sizes { max_line, block };
-    read_blocks(reader, sizes, fill, true, spare, on_piece)
-}
-
-/// [`read_blocks_from`] for a caller that numbers lines itself (every
-/// block's and long line's `line_no` is 0): the blocks' line ends are not
-/// counted here (`scan` finds every line start of a block anyway, on its
-/// search threads).
-pub fn read_blocks_unnumbered(
-    reader: impl Read,
-    max_line: usize,
-    block: usize,
-    fill: bool,
-    spare: &mut dyn FnMut() -> Vec<u8>,
-    on_piece: &mut dyn FnMut(Piece) -> io::Result<()>,
-) -> io::Result<()> {
-    let sizes = Sizes { max_line, block };
-    read_blocks(reader, sizes, fill, false, spare, on_piece)
-}
-
-/// The line cap and block size of [`read_blocks`].
-struct Sizes {
-    max_line: usize,
-    block: usize,
-}
-
-/// [`read_blocks_from`], numbering lines or not.
-fn read_blocks(
     mut reader: impl Read,
-    Sizes { max_line, block }: Sizes,
+    max_line: usize,
+    block: usize,
     fill: bool,
     numbered: bool,
     spare: &mut dyn FnMut() -> Vec<u8>,
@@ -893,55 +861,73 @@ mod block_tests {
             sizes: sizes.clone(),
             next: 0,
         };
-        read_blocks_unnumbered(again, max_line, block, fill, &mut Vec::new, &mut |piece| {
-            unnumbered.push(summary(&piece));
-            Ok(())
-        })
+        read_blocks_from(
+            again,
+            max_line,
+            block,
+            fill,
+            false,
+            &mut Vec::new,
+            &mut |piece| {
+                unnumbered.push(summary(&piece));
+                Ok(())
+            },
+        )
         .expect("reads");
-        read_blocks_from(reader, max_line, block, fill, &mut Vec::new, &mut |piece| {
-            let (offset, bytes, partial, _) = summary(&piece);
-            pieces.push((offset, bytes, partial, 0));
-            match piece {
-                Piece::Long(l) => out.push((l.offset, l.line_no, l.bytes, l.truncated, l.partial)),
-                Piece::Lines(block) => {
-                    let b = Lines {
-                        bytes: block.bytes(),
-                        offset: block.offset,
-                        line_no: block.line_no,
-                        partial_end: block.partial_end,
-                    };
-                    let mut start = 0;
-                    let mut line_no = b.line_no;
-                    while start < b.bytes.len() {
-                        let end = memchr2(b'\n', b'\r', &b.bytes[start..])
-                            .map_or(b.bytes.len(), |i| start + i);
-                        let line = &b.bytes[start..end];
-                        let partial = end == b.bytes.len();
-                        assert_eq!(partial, b.partial_end && end == b.bytes.len());
-                        out.push((
-                            b.offset + start as u64,
-                            line_no,
-                            line[..line.len().min(max)].to_vec(),
-                            line.len() > max,
-                            partial,
-                        ));
-                        line_no += 1;
-                        start = end + 1;
-                        if end < b.bytes.len()
-                            && b.bytes[end] == b'\r'
-                            && b.bytes.get(end + 1) == Some(&b'\n')
-                        {
-                            start += 1;
-                        }
+        read_blocks_from(
+            reader,
+            max_line,
+            block,
+            fill,
+            true,
+            &mut Vec::new,
+            &mut |piece| {
+                let (offset, bytes, partial, _) = summary(&piece);
+                pieces.push((offset, bytes, partial, 0));
+                match piece {
+                    Piece::Long(l) => {
+                        out.push((l.offset, l.line_no, l.bytes, l.truncated, l.partial));
                     }
-                    assert_eq!(
-                        line_no,
-                        b.line_no + count_line_ends(b.bytes) + u64::from(b.partial_end)
-                    );
+                    Piece::Lines(block) => {
+                        let b = Lines {
+                            bytes: block.bytes(),
+                            offset: block.offset,
+                            line_no: block.line_no,
+                            partial_end: block.partial_end,
+                        };
+                        let mut start = 0;
+                        let mut line_no = b.line_no;
+                        while start < b.bytes.len() {
+                            let end = memchr2(b'\n', b'\r', &b.bytes[start..])
+                                .map_or(b.bytes.len(), |i| start + i);
+                            let line = &b.bytes[start..end];
+                            let partial = end == b.bytes.len();
+                            assert_eq!(partial, b.partial_end && end == b.bytes.len());
+                            out.push((
+                                b.offset + start as u64,
+                                line_no,
+                                line[..line.len().min(max)].to_vec(),
+                                line.len() > max,
+                                partial,
+                            ));
+                            line_no += 1;
+                            start = end + 1;
+                            if end < b.bytes.len()
+                                && b.bytes[end] == b'\r'
+                                && b.bytes.get(end + 1) == Some(&b'\n')
+                            {
+                                start += 1;
+                            }
+                        }
+                        assert_eq!(
+                            line_no,
+                            b.line_no + count_line_ends(b.bytes) + u64::from(b.partial_end)
+                        );
+                    }
                 }
-            }
-            Ok(())
-        })
+                Ok(())
+            },
+        )
         .expect("reads");
         assert_eq!(pieces, unnumbered, "the same pieces, not numbered");
         out
