@@ -43,7 +43,8 @@ pub enum FleetError {
     /// The connection or a JetStream request failed.
     #[error("NATS: {0}")]
     Nats(String),
-    /// The stream exists with settings other than asked for.
+    /// The stream exists with settings other than asked for, or the servers
+    /// refuse it as asked (no room for it).
     #[error("{0}")]
     Stream(String),
     /// Local state (spool, index, journal) failed.

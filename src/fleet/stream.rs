@@ -170,7 +170,24 @@ pub async fn ensure(
         }
         Err(err) if is_not_found(&err) => {
             js.create_stream(want.clone()).await.map_err(|err| {
-                FleetError::Nats(format!("cannot create the stream {}: {err}", want.name))
+                let text = format!("cannot create the stream {}: {err}", want.name);
+                // A stream may not hold more than the servers' disk allows:
+                // said at once (asked again, the answer is the same). No
+                // peer for it may be a cluster still forming: retried.
+                let hint = " (a server may not have room for --max-bytes: pass a smaller one, or give the servers more disk)";
+                match err.kind() {
+                    jetstream::context::CreateStreamErrorKind::JetStream(js)
+                        if js.error_code() == jetstream::ErrorCode::STORAGE_RESOURCES_EXCEEDED =>
+                    {
+                        FleetError::Stream(format!("{text}{hint}"))
+                    }
+                    jetstream::context::CreateStreamErrorKind::JetStream(js)
+                        if js.error_code() == jetstream::ErrorCode::CLUSTER_NO_PEERS =>
+                    {
+                        FleetError::Nats(format!("{text}{hint}"))
+                    }
+                    _ => FleetError::Nats(text),
+                }
             })?;
             Ok(Ensured::Created)
         }

@@ -28,6 +28,11 @@ const PATIENCE: Duration = Duration::from_secs(240);
 /// An alert line every this many lines.
 const ALERT_EVERY: u64 = 250;
 
+/// The test streams' `--max-bytes`: a server refuses a stream larger than
+/// the disk space it may use (by default 75% of what is free), and the
+/// default 8 GiB would make the tests depend on the machine's free disk.
+const STREAM_BYTES: &str = "256MiB";
+
 /// The `nats-server` binary, or `None` (skipped outside CI; a failure in CI).
 fn nats_server() -> Option<PathBuf> {
     let path = std::env::var_os("PATH").unwrap_or_default();
@@ -394,6 +399,8 @@ fn init(root: &Path, url: &str, replicas: &str) {
         "--init",
         "--replicas",
         replicas,
+        "--max-bytes",
+        STREAM_BYTES,
     ]);
     assert_eq!(out.code, 0, "{}", out.stderr);
 }
@@ -560,7 +567,16 @@ fn three_agents_through_rotations_every_line_exactly_once() {
     // A second `collect --init` finds the stream as it should be; one asked
     // for other settings reports them and changes nothing.
     let central = root.join("central").display().to_string();
-    let checked = triage(&["--data-dir", &central, "collect", "--nats", &url, "--init"]);
+    let checked = triage(&[
+        "--data-dir",
+        &central,
+        "collect",
+        "--nats",
+        &url,
+        "--init",
+        "--max-bytes",
+        STREAM_BYTES,
+    ]);
     assert_eq!(checked.code, 0, "{}", checked.stderr);
     let wrong = triage(&[
         "--data-dir",
@@ -569,6 +585,8 @@ fn three_agents_through_rotations_every_line_exactly_once() {
         "--nats",
         &url,
         "--init",
+        "--max-bytes",
+        STREAM_BYTES,
         "--max-age",
         "1d",
     ]);
@@ -578,6 +596,24 @@ fn three_agents_through_rotations_every_line_exactly_once() {
         "{}",
         wrong.stderr
     );
+    // A stream larger than the server's disk allows: the server's refusal,
+    // and what to do about it.
+    let config = root.join("big.toml");
+    fs::write(&config, "[nats]\nprefix = \"big\"\n").expect("config");
+    let big = triage(&[
+        "--config",
+        &config.display().to_string(),
+        "--data-dir",
+        &central,
+        "collect",
+        "--nats",
+        &url,
+        "--init",
+        "--max-bytes",
+        "1000TiB",
+    ]);
+    assert_ne!(big.code, 0, "{}", big.stderr);
+    assert!(big.stderr.contains("pass a smaller one"), "{}", big.stderr);
 }
 
 #[test]
@@ -911,6 +947,8 @@ fn the_tls_ca_of_triage_toml_reaches_a_tls_only_server() {
         "--nats",
         &url,
         "--init",
+        "--max-bytes",
+        STREAM_BYTES,
     ]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(out.stderr.contains("created the stream"), "{}", out.stderr);
