@@ -567,29 +567,14 @@ fn three_agents_through_rotations_every_line_exactly_once() {
     // A second `collect --init` finds the stream as it should be; one asked
     // for other settings reports them and changes nothing.
     let central = root.join("central").display().to_string();
-    let checked = triage(&[
-        "--data-dir",
-        &central,
-        "collect",
-        "--nats",
-        &url,
-        "--init",
-        "--max-bytes",
-        STREAM_BYTES,
-    ]);
+    let init_with = |extra: &[&str]| {
+        let mut args = vec!["--data-dir", &central, "collect", "--nats", &url, "--init"];
+        args.extend(extra);
+        triage(&args)
+    };
+    let checked = init_with(&["--max-bytes", STREAM_BYTES]);
     assert_eq!(checked.code, 0, "{}", checked.stderr);
-    let wrong = triage(&[
-        "--data-dir",
-        &central,
-        "collect",
-        "--nats",
-        &url,
-        "--init",
-        "--max-bytes",
-        STREAM_BYTES,
-        "--max-age",
-        "1d",
-    ]);
+    let wrong = init_with(&["--max-bytes", STREAM_BYTES, "--max-age", "1d"]);
     assert_eq!(wrong.code, 2);
     assert!(
         wrong.stderr.contains("max age 7d, asked for 1d"),
@@ -600,18 +585,8 @@ fn three_agents_through_rotations_every_line_exactly_once() {
     // and what to do about it.
     let config = root.join("big.toml");
     fs::write(&config, "[nats]\nprefix = \"big\"\n").expect("config");
-    let big = triage(&[
-        "--config",
-        &config.display().to_string(),
-        "--data-dir",
-        &central,
-        "collect",
-        "--nats",
-        &url,
-        "--init",
-        "--max-bytes",
-        "1000TiB",
-    ]);
+    let config = config.display().to_string();
+    let big = init_with(&["--config", &config, "--max-bytes", "1000TiB"]);
     assert_ne!(big.code, 0, "{}", big.stderr);
     assert!(big.stderr.contains("pass a smaller one"), "{}", big.stderr);
 }
