@@ -6,12 +6,12 @@
 //! ([`needles`]: parts of them, one part shared by several literals where it
 //! is rare), with vectorised packed searchers (Teddy, up to 64 needles per
 //! pass, `memmem` for a pass of one; one Aho-Corasick DFA pass beyond 512
-//! needles or where Teddy is unavailable). Where a needle occurs, the literals it stands for are
-//! checked in place, and only the regexes owning one found are run, on that
-//! line alone; a line one of them matches is named, and the search goes on
-//! after it. Regexes with no useful literal run as lazy-DFA automata over
-//! the buffer, with text anchors (`\A`, `\z`) made line anchors, so that a
-//! match in a line is found in the buffer too.
+//! needles or where Teddy is unavailable). Where a needle occurs, the
+//! literals it stands for are checked in place, and only the regexes owning
+//! one found are run, on that line alone; a line one of them matches is
+//! named, and the search goes on after it. Regexes with no useful literal
+//! run as lazy-DFA automata over the buffer, with text anchors (`\A`, `\z`)
+//! made line anchors, so that a match in a line is found in the buffer too.
 //!
 //! The needles are chosen once from a model of log text; a long stream gets
 //! its own, fewer and rarer there, from its first bytes
