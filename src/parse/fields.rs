@@ -739,7 +739,11 @@ fn usual_postgres_pid(head: &str) -> Option<&str> {
         2..=5 if bytes.get(at + zone) == Some(&b' ') => at += zone + 1,
         _ => return None,
     }
-    let digits = bytes.get(at + 1..)?.iter().take_while(|b| b.is_ascii_digit()).count();
+    let digits = bytes
+        .get(at + 1..)?
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .count();
     let closed = bytes.get(at) == Some(&b'[') && bytes.get(at + 1 + digits) == Some(&b']');
     (digits > 0 && closed).then(|| &head[at + 1..at + 1 + digits])
 }
@@ -936,7 +940,10 @@ mod tests {
         for (line, pid) in [
             ("2026-11-21 00:00:00.641 UTC [4167] ERROR:  x", Some("4167")),
             ("2026-11-21 00:00:00 [12] LOG:  x", Some("12")),
-            ("2019-01-01 00:00:00 UTC:10.0.0.1(5432):u@db:[12760]:LOG: x", Some("12760")),
+            (
+                "2019-01-01 00:00:00 UTC:10.0.0.1(5432):u@db:[12760]:LOG: x",
+                Some("12760"),
+            ),
             ("2019-01-01 00:00:00.123 CET 42 LOG C-0x1: x", Some("42")),
             ("2026-11-21 00:00:00 UTC[77] x", Some("77")),
             ("2026-11-21 00:00:00 ABCDEF [5] x", Some("5")),

@@ -561,8 +561,19 @@ pub fn status_level(status: &str) -> Option<Level> {
 /// severities (`elog.c`'s `error_severity`) and the labels of the lines
 /// that follow an error (`DETAIL`, `HINT`, ...).
 const POSTGRES_WORDS: [&str; 13] = [
-    "LOG", "INFO", "NOTICE", "WARNING", "ERROR", "FATAL", "PANIC", "DETAIL", "HINT", "STATEMENT",
-    "CONTEXT", "QUERY", "LOCATION",
+    "LOG",
+    "INFO",
+    "NOTICE",
+    "WARNING",
+    "ERROR",
+    "FATAL",
+    "PANIC",
+    "DETAIL",
+    "HINT",
+    "STATEMENT",
+    "CONTEXT",
+    "QUERY",
+    "LOCATION",
 ];
 
 /// Whether `word` is one PostgreSQL writes before the colon of a line.
@@ -589,7 +600,10 @@ pub(crate) fn postgres_severity_span(text: &str) -> Option<(usize, usize)> {
     let head = &text[..floor_boundary(text, 300)];
     let bytes = head.as_bytes();
     memchr::memchr_iter(b':', bytes).find_map(|colon| {
-        let spaced = head[colon + 1..].chars().next().is_some_and(char::is_whitespace);
+        let spaced = head[colon + 1..]
+            .chars()
+            .next()
+            .is_some_and(char::is_whitespace);
         if !spaced {
             return None;
         }
@@ -599,7 +613,10 @@ pub(crate) fn postgres_severity_span(text: &str) -> Option<(usize, usize)> {
             .map_or(0, |i| i + 1);
         let after_boundary = start == 0
             || matches!(bytes[start - 1], b':' | b']')
-            || head[..start].chars().next_back().is_some_and(char::is_whitespace);
+            || head[..start]
+                .chars()
+                .next_back()
+                .is_some_and(char::is_whitespace);
         (after_boundary && is_postgres_word(&bytes[start..colon])).then_some((start, colon + 1))
     })
 }
@@ -886,9 +903,9 @@ pub(crate) fn floor_boundary(text: &str, max: usize) -> usize {
 mod tests {
     use super::*;
     use jiff::tz::TimeZone;
+    use proptest::prelude::*;
     use regex::Regex;
     use std::sync::LazyLock;
-    use proptest::prelude::*;
 
     #[test]
     fn level_words_near_the_start() {
@@ -1041,7 +1058,10 @@ mod tests {
     #[test]
     fn postgres_severity_is_the_first_word_before_a_spaced_colon() {
         for (text, word) in [
-            ("2026-11-21 00:00:00.641 UTC [4167] ERROR:  canceling", Some("ERROR")),
+            (
+                "2026-11-21 00:00:00.641 UTC [4167] ERROR:  canceling",
+                Some("ERROR"),
+            ),
             ("[4167]:LOG: x", Some("LOG")),
             ("LOG:\tx", Some("LOG")),
             ("x\u{a0}DEBUG5: x", Some("DEBUG5")),
