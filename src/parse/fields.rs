@@ -713,8 +713,8 @@ pub fn postgres(line: &str) -> Fields {
 /// The pid of the usual prefix, `DATE TIME [ZONE ][PID]` (PostgreSQL's
 /// default `%m [%p] `), read without a regex: where the prefix has this
 /// shape, the pid [`POSTGRES_PID`] takes first. `None`: another shape,
-/// for the regex to read. (Every line of a PostgreSQL log is read here; the
-/// regex's capture was a twentieth of the time of a scan of one.)
+/// for the regex to read. (Every line of a PostgreSQL log is read here, and
+/// the regex's capture was most of its parsing.)
 fn usual_postgres_pid(head: &str) -> Option<&str> {
     let bytes = head.as_bytes();
     // Two words, each ended by a space (not by other whitespace, nor by a

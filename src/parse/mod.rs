@@ -593,9 +593,9 @@ pub fn postgres_severity(text: &str) -> Option<&str> {
 /// Where the severity word of a PostgreSQL line starts, and where its
 /// colon ends: the first such word in the first 300 bytes that starts the
 /// text or follows whitespace, `:` or `]`, and whose colon is followed by
-/// whitespace. (Each line of a PostgreSQL log is read here: by hand, as
-/// the first colon followed by whitespace whose word is one; a regex with
-/// a capture took a tenth of the time of a scan of such a log.)
+/// whitespace. By hand (every line of a PostgreSQL log is read here, and a
+/// regex with a capture was 8% of a scan of one): the first colon followed
+/// by whitespace whose word is one.
 pub(crate) fn postgres_severity_span(text: &str) -> Option<(usize, usize)> {
     let head = &text[..floor_boundary(text, 300)];
     let bytes = head.as_bytes();
@@ -1093,6 +1093,7 @@ mod tests {
             let text = parts.concat();
             prop_assert_eq!(postgres_severity_span(&text), postgres_severity_by_regex(&text));
         }
+
         #[test]
         fn parsing_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
             let ctx = TimeContext::new(TimeZone::UTC, Timestamp::UNIX_EPOCH);
