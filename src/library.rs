@@ -11,6 +11,8 @@
 
 use std::{collections::HashMap, path::PathBuf, sync::Arc};
 
+use rayon::prelude::*;
+
 use crate::{
     config::{self, Kind, LibraryFile, Origin, table},
     diag::{Diagnostic, Loc},
@@ -38,20 +40,16 @@ impl Library {
         let mut diags = Vec::new();
         let pattern_files = config::library_files(Kind::Patterns, pattern_dirs, &mut diags);
         let runbook_files = config::library_files(Kind::Runbooks, runbook_dirs, &mut diags);
+        let signatures = read_all(&pattern_files, read_patterns, &mut diags);
         let signatures = merge(
-            pattern_files
-                .iter()
-                .flat_map(|f| read_patterns(f, &mut diags))
-                .collect(),
+            signatures.into_iter().flatten().collect(),
             "signature",
             |s| (&s.id, s.origin, &s.loc),
             &mut diags,
         );
+        let runbooks = read_all(&runbook_files, read_runbook, &mut diags);
         let runbooks = merge(
-            runbook_files
-                .iter()
-                .filter_map(|f| read_runbook(f, &mut diags))
-                .collect(),
+            runbooks.into_iter().flatten().collect(),
             "runbook",
             |r| (&r.id, r.origin, &r.loc),
             &mut diags,
@@ -408,6 +406,29 @@ fn example_event(line: &str, source: Arc<str>, time: &parse::TimeContext) -> Eve
         truncated: false,
         partial: false,
     })
+}
+
+/// `read` of each of `files`, on as many threads as there are cores
+/// (compiling the signatures' regexes is most of a command's start), in
+/// file order; each file's problems added to `diags` in that order.
+fn read_all<T: Send>(
+    files: &[LibraryFile],
+    read: impl Fn(&LibraryFile, &mut Vec<Diagnostic>) -> T + Sync,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<T> {
+    let read: Vec<(T, Vec<Diagnostic>)> = files
+        .par_iter()
+        .map(|file| {
+            let mut found = Vec::new();
+            (read(file, &mut found), found)
+        })
+        .collect();
+    read.into_iter()
+        .map(|(items, found)| {
+            diags.extend(found);
+            items
+        })
+        .collect()
 }
 
 fn read_patterns(file: &LibraryFile, diags: &mut Vec<Diagnostic>) -> Vec<Signature> {

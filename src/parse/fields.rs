@@ -699,12 +699,53 @@ pub fn csv(record: &str) -> Vec<String> {
 pub fn postgres(line: &str) -> Fields {
     let mut fields = Fields::with_capacity(16);
     let head = &line[..super::floor_boundary(line, 240)];
-    if let Some(caps) = POSTGRES_PID.captures(head)
-        && let Some(pid) = caps.get(1).or(caps.get(2))
-    {
-        fields.push("pid", pid.as_str());
+    if let Some(pid) = usual_postgres_pid(head).or_else(|| {
+        POSTGRES_PID
+            .captures(head)
+            .and_then(|caps| caps.get(1).or(caps.get(2)))
+            .map(|pid| pid.as_str())
+    }) {
+        fields.push("pid", pid);
     }
     fields
+}
+
+/// The pid of the usual prefix, `DATE TIME [ZONE ][PID]` (PostgreSQL's
+/// default `%m [%p] `), read without a regex: where the prefix has this
+/// shape, the pid [`POSTGRES_PID`] takes first. `None`: another shape,
+/// for the regex to read. (Every line of a PostgreSQL log is read here, and
+/// the regex's capture was most of its parsing.)
+fn usual_postgres_pid(head: &str) -> Option<&str> {
+    let bytes = head.as_bytes();
+    // Two words, each ended by a space (not by other whitespace, nor by a
+    // byte that may be part of a character that is).
+    let mut at = 0;
+    for _ in 0..2 {
+        let len = bytes[at..]
+            .iter()
+            .position(|&b| !b.is_ascii() || matches!(b, b'\t'..=b'\r' | b' '))?;
+        if len == 0 || bytes[at + len] != b' ' {
+            return None;
+        }
+        at += len + 1;
+    }
+    let zone = bytes[at..]
+        .iter()
+        .take(6)
+        .take_while(|b| b.is_ascii_uppercase())
+        .count();
+    match zone {
+        0 => {}
+        2..=5 if bytes.get(at + zone) == Some(&b' ') => at += zone + 1,
+        _ => return None,
+    }
+    let digits = bytes
+        .get(at + 1..)?
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .count();
+    let closed = bytes.get(at) == Some(&b'[') && bytes.get(at + 1 + digits) == Some(&b']');
+    (digits > 0 && closed).then(|| &head[at + 1..at + 1 + digits])
 }
 
 #[cfg(test)]
@@ -891,6 +932,55 @@ mod tests {
             }
             Value::String(text) => fields.push(path, text.as_str()),
             other => fields.push(path, other.to_string()),
+        }
+    }
+
+    #[test]
+    fn a_postgres_pid_in_the_usual_prefix_or_another() {
+        for (line, pid) in [
+            ("2026-11-21 00:00:00.641 UTC [4167] ERROR:  x", Some("4167")),
+            ("2026-11-21 00:00:00 [12] LOG:  x", Some("12")),
+            (
+                "2019-01-01 00:00:00 UTC:10.0.0.1(5432):u@db:[12760]:LOG: x",
+                Some("12760"),
+            ),
+            ("2019-01-01 00:00:00.123 CET 42 LOG C-0x1: x", Some("42")),
+            ("2026-11-21 00:00:00 UTC[77] x", Some("77")),
+            ("2026-11-21 00:00:00 ABCDEF [5] x", Some("5")),
+            ("2026-11-21 00:00:00 UTC [x] x", None),
+        ] {
+            assert_eq!(postgres(line).get("pid"), pid, "{line}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_usual_postgres_prefix_is_read_as_the_regex_reads_it(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "", " ", "  ", "\t", "\u{a0}", ":", "2026-11-21", "00:00:00.1", "UTC", "X",
+                    "ABCDEF", "[", "]", "42", "\u{663}", "é", "[4167]",
+                ]),
+                0..10,
+            ),
+        ) {
+            // Mostly the usual shape, each part of it sometimes another.
+            let usual = ["2026-11-21", " ", "00:00:00.1", " ", "UTC", " ", "[", "42", "]", " x"];
+            let line: String = usual
+                .iter()
+                .enumerate()
+                .map(|(i, part)| parts.get(i).copied().filter(|p| !p.is_empty()).unwrap_or(part))
+                .collect();
+            let head = &line[..super::super::floor_boundary(&line, 240)];
+            let by_regex = POSTGRES_PID
+                .captures(head)
+                .and_then(|caps| caps.get(1).or(caps.get(2)))
+                .map(|pid| pid.as_str());
+            if let Some(pid) = usual_postgres_pid(head) {
+                proptest::prop_assert_eq!(Some(pid), by_regex);
+            }
+            let fields = postgres(&line);
+            proptest::prop_assert_eq!(fields.get("pid"), by_regex);
         }
     }
 

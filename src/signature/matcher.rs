@@ -13,6 +13,8 @@
 
 use std::cell::RefCell;
 
+use rayon::prelude::*;
+
 use super::{
     Captures, Combine, Signature,
     prefilter::{self, Prefilter},
@@ -60,13 +62,18 @@ impl Matcher {
             first_regex.push(wanted.len());
             for (p, pattern) in signature.rule.patterns.iter().enumerate() {
                 if p == 0 || signature.rule.combine != Combine::All {
-                    // The prefilter sees whole lines; `^` also matches
-                    // where a word of the line's prefix starts.
-                    wanted.push(prefilter::without_start_anchors(&pattern.regex)?);
+                    wanted.push(&pattern.regex);
                     owners.push(s);
                 }
             }
         }
+        // The prefilter sees whole lines; `^` also matches where a word of
+        // the line's prefix starts. (Compiled on every core: most of the
+        // start of a scan.)
+        let wanted = wanted
+            .into_par_iter()
+            .map(prefilter::without_start_anchors)
+            .collect::<Result<Vec<_>, _>>()?;
         let prefilter = Prefilter::new(&wanted)?;
         Ok(Matcher {
             owners,

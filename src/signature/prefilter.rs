@@ -28,6 +28,7 @@ mod needles;
 use std::{collections::HashMap, sync::Arc};
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind, packed};
+use rayon::prelude::*;
 use regex::Regex;
 use regex_automata::{Input, PatternSet, meta, util::syntax};
 use regex_syntax::hir::{Capture, Hir, HirKind, Look, Repetition};
@@ -178,6 +179,14 @@ pub struct Shape {
     pub automaton_passes: usize,
 }
 
+/// What one regex gives the search.
+enum Found {
+    /// Literals one of which each of its matches holds.
+    Literals(Vec<Vec<u8>>),
+    /// None worth searching for: its syntax, per line, for an automaton.
+    Lines(Hir),
+}
+
 impl Prefilter {
     /// A prefilter for `regexes` (each checks a single line where the
     /// search says it may match).
@@ -188,14 +197,34 @@ impl Prefilter {
         let mut rest_owners = Vec::new();
         let mut rest_hirs = Vec::new();
         let checks = regexes.to_vec();
-        for (index, regex) in regexes.iter().enumerate() {
+        // Each regex on its own, on every core; then together, in order.
+        let found = regexes
+            .par_iter()
+            .map(|regex| -> Result<Found, BuildError> {
+                let pattern = regex.as_str();
+                let hir = regex_syntax::parse(pattern).map_err(Box::new)?;
+                Ok(match literals::required(&hir) {
+                    Some((set, score))
+                        if score >= literals::MIN_SCORE && set.len() <= MAX_LITERALS_PER_REGEX =>
+                    {
+                        Found::Literals(set)
+                    }
+                    _ => {
+                        let lines = regex_syntax::ParserBuilder::new()
+                            .multi_line(true)
+                            .crlf(true)
+                            .build()
+                            .parse(pattern)
+                            .map_err(Box::new)?;
+                        Found::Lines(per_line(&lines))
+                    }
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        for (index, found) in found.into_iter().enumerate() {
             let owner = index as u32;
-            let pattern = regex.as_str();
-            let hir = regex_syntax::parse(pattern).map_err(Box::new)?;
-            match literals::required(&hir) {
-                Some((set, score))
-                    if score >= literals::MIN_SCORE && set.len() <= MAX_LITERALS_PER_REGEX =>
-                {
+            match found {
+                Found::Literals(set) => {
                     for literal in set {
                         let id = *ids.entry(literal.clone()).or_insert_with(|| {
                             literals.push(literal);
@@ -207,14 +236,8 @@ impl Prefilter {
                         }
                     }
                 }
-                _ => {
-                    let lines = regex_syntax::ParserBuilder::new()
-                        .multi_line(true)
-                        .crlf(true)
-                        .build()
-                        .parse(pattern)
-                        .map_err(Box::new)?;
-                    rest_hirs.push(per_line(&lines));
+                Found::Lines(hir) => {
+                    rest_hirs.push(hir);
                     rest_owners.push(owner);
                 }
             }
@@ -222,7 +245,7 @@ impl Prefilter {
         let search = Arc::new(NeedleSearch::new(needles::from_model(&literals))?);
         let automata = if rest_hirs.len() <= MAX_SEPARATE_AUTOMATA {
             rest_hirs
-                .iter()
+                .par_iter()
                 .zip(&rest_owners)
                 .map(|(hir, &owner)| {
                     Ok(Automaton {
