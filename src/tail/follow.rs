@@ -657,6 +657,14 @@ impl Tailer {
                             .push(format!("{} is now {}", t.display, f.path.display()));
                         t.path = f.path.clone();
                         t.display = Arc::from(f.path.display().to_string());
+                        // Found through a symlink (a target started as one
+                        // skipped, which the symlink points at now): followed
+                        // through it from now on, so that the symlink's next
+                        // switch away is one, and the targets it skips then
+                        // are looked for.
+                        if t.link.is_none() {
+                            t.link = link_target(&f.path);
+                        }
                     }
                     t.state = State::Live;
                     if t.link.is_some() {
