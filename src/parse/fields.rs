@@ -699,15 +699,18 @@ pub fn csv(record: &str) -> Vec<String> {
 pub fn postgres(line: &str) -> Fields {
     let mut fields = Fields::with_capacity(16);
     let head = &line[..super::floor_boundary(line, 240)];
-    if let Some(pid) = usual_postgres_pid(head).or_else(|| {
-        POSTGRES_PID
-            .captures(head)
-            .and_then(|caps| caps.get(1).or(caps.get(2)))
-            .map(|pid| pid.as_str())
-    }) {
+    if let Some(pid) = usual_postgres_pid(head).or_else(|| postgres_pid_by_regex(head)) {
         fields.push("pid", pid);
     }
     fields
+}
+
+/// The pid [`POSTGRES_PID`] reads in `head`.
+fn postgres_pid_by_regex(head: &str) -> Option<&str> {
+    POSTGRES_PID
+        .captures(head)
+        .and_then(|caps| caps.get(1).or(caps.get(2)))
+        .map(|pid| pid.as_str())
 }
 
 /// The pid of the usual prefix, `DATE TIME [ZONE ][PID]` (PostgreSQL's
@@ -972,10 +975,7 @@ mod tests {
                 .map(|(i, part)| parts.get(i).copied().filter(|p| !p.is_empty()).unwrap_or(part))
                 .collect();
             let head = &line[..super::super::floor_boundary(&line, 240)];
-            let by_regex = POSTGRES_PID
-                .captures(head)
-                .and_then(|caps| caps.get(1).or(caps.get(2)))
-                .map(|pid| pid.as_str());
+            let by_regex = postgres_pid_by_regex(head);
             if let Some(pid) = usual_postgres_pid(head) {
                 proptest::prop_assert_eq!(Some(pid), by_regex);
             }
